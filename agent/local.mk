@@ -1,0 +1,10 @@
+pkglibexec_PROGRAMS += jumpgate-agent
+jumpgate_agent_SOURCES = agent/main.c agent/agent.h agent/exec.c
+jumpgate_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+if STATIC_AGENT
+# Static: the agent is copied to targets that have nothing installed.
+jumpgate_agent_LDFLAGS = $(AM_LDFLAGS) -static
+jumpgate_agent_LDADD = librelay.a -levent_core
+else
+jumpgate_agent_LDADD = librelay.a $(LIBEVENT_LIBS)
+endif

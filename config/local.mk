@@ -1,0 +1,8 @@
+# libjgconfig.a: configuration parsing, state paths, certificate generation.
+noinst_LIBRARIES += libjgconfig.a
+libjgconfig_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(OPENSSL_CFLAGS)
+libjgconfig_a_SOURCES = \
+	config/config.c config/config.h \
+	config/paths.c config/paths.h \
+	config/certs.c config/certs.h
+EXTRA_DIST += config/jumpgated.conf.example

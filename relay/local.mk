@@ -1,0 +1,14 @@
+# librelay.a: the core every program links (codec, flow control, link session,
+# spawn and reaper, logging, errors).  Kept free of TLS and HTTP/2.
+noinst_LIBRARIES += librelay.a
+librelay_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+librelay_a_SOURCES = \
+	relay/err.c relay/err.h \
+	relay/log.c relay/log.h \
+	relay/wire.h \
+	relay/frame.c relay/frame.h \
+	relay/spec.c relay/spec.h \
+	relay/flow.c relay/flow.h \
+	relay/link.c relay/link.h \
+	relay/spawn.c relay/spawn.h \
+	relay/reaper.c relay/reaper.h

@@ -1,0 +1,32 @@
+/* Logging: one vocabulary for every program, to stderr, with levels.
+ *
+ * Lines look like "jumpgated[1234]: warn: message".  Debug lines carry the
+ * function name.  The level and program name are set once from main(). */
+#ifndef JG_LOG_H
+#define JG_LOG_H
+
+enum jg_log_level {
+	JG_LOG_ERROR = 0,
+	JG_LOG_WARN = 1,
+	JG_LOG_INFO = 2,
+	JG_LOG_DEBUG = 3,
+};
+
+/* Set the program name shown in each line (borrowed: must outlive logging) and the level. */
+void jg_log_init(const char *progname, enum jg_log_level level);
+/* Change the level only. */
+void jg_log_set_level(enum jg_log_level level);
+/* Current level. */
+enum jg_log_level jg_log_get_level(void);
+/* Parse "error", "warn", "info", "debug"; returns -1 when unknown. */
+int jg_log_level_parse(const char *name);
+/* Write one line at LEVEL when LEVEL is enabled. */
+void jg_log(enum jg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define jg_log_error(...) jg_log(JG_LOG_ERROR, __VA_ARGS__)
+#define jg_log_warn(...) jg_log(JG_LOG_WARN, __VA_ARGS__)
+#define jg_log_info(...) jg_log(JG_LOG_INFO, __VA_ARGS__)
+/* Debug lines name the function they come from. */
+#define jg_log_debug(fmt, ...) jg_log(JG_LOG_DEBUG, "%s: " fmt, __func__, ##__VA_ARGS__)
+
+#endif

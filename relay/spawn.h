@@ -1,0 +1,39 @@
+/* Spawning processes: the only module that calls fork().
+ *
+ * The child gets pipes for stdin/stdout/stderr (or one pseudo-terminal for
+ * all three), its own session (setsid) so that signals can reach its whole
+ * process group, default signal dispositions and an empty signal mask.  Every
+ * parent-side fd is close-on-exec and non-blocking.  An exec failure is
+ * reported to the parent through a close-on-exec pipe, so the caller gets
+ * "no such file: foo" instead of a child that exits 127. */
+#ifndef JG_SPAWN_H
+#define JG_SPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct jg_spawn_opts {
+	char *const *argv;  /* argv[0] is looked up in PATH when it has no '/' */
+	char *const *envp;  /* NULL: inherit */
+	const char *cwd;    /* NULL: do not change directory */
+	int pty;            /* non-zero: one pseudo-terminal for stdin, stdout and stderr */
+	uint16_t rows, cols;
+	int merge_stderr;   /* without pty: stderr goes to the stdout pipe */
+	int keep_stderr;    /* without pty: the child inherits our stderr (for agent processes) */
+};
+
+struct jg_child {
+	pid_t pid;
+	int in_fd;  /* write end of the child's stdin (the pty master with pty) */
+	int out_fd; /* read end of the child's stdout (a dup of the pty master with pty) */
+	int err_fd; /* read end of the child's stderr; -1 with pty, merge_stderr or keep_stderr */
+};
+
+/* Start a child. 0 and *child filled, or a negative JG_ERR_* with a reason in ERR
+ * ("cannot run nosuch: No such file or directory"). */
+int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err, size_t errlen);
+/* Set FD close-on-exec and non-blocking. 0 or JG_ERR_IO. */
+int jg_fd_prepare(int fd);
+
+#endif

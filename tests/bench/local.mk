@@ -1,0 +1,1 @@
+# Benchmarks: `make bench`; they print ratios against a local baseline.

@@ -1,0 +1,1 @@
+# libFuzzer harnesses (clang): `make fuzz` builds them, FUZZ_SECONDS sets the run.

@@ -1,0 +1,1 @@
+# Integration tests: real jumpgated, real agent, real TLS; see tests/integration/lib.sh.

@@ -1,0 +1,6 @@
+# CUnit: one file per module, all suites registered from tests/unit/main.c.
+check_PROGRAMS += tests/unit/run
+tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h
+tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_run_LDADD = libjgconfig.a librelay.a $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+TESTS += tests/unit/run
