@@ -1,0 +1,36 @@
+/* The CUnit runner: every module's suites, registered from one place. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "tests/unit/suites.h"
+
+int main(int argc, char **argv)
+{
+	int (*const registers[])(void) = {
+		jg_test_register_frame, jg_test_register_spec,	jg_test_register_flow,
+		jg_test_register_link,	jg_test_register_config, jg_test_register_certs,
+		jg_test_register_spawn,
+	};
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	for (size_t i = 0; i < sizeof(registers) / sizeof(registers[0]); i++) {
+		if (registers[i]() != 0) {
+			fprintf(stderr, "cannot register suite %zu: %s\n", i, CU_get_error_msg());
+			CU_cleanup_registry();
+			return 2;
+		}
+	}
+	CU_basic_set_mode(argc > 1 && strcmp(argv[1], "-v") == 0 ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
+	printf("\n%u tests run, %u failed assertions, %u failed tests\n",
+	       CU_get_number_of_tests_run(), CU_get_number_of_failures(),
+	       CU_get_number_of_tests_failed());
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}

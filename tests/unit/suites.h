@@ -1,0 +1,15 @@
+/* Each tests/unit/test_<module>.c registers its CUnit suites with one function. */
+#ifndef JG_TEST_SUITES_H
+#define JG_TEST_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+int jg_test_register_frame(void);
+int jg_test_register_spec(void);
+int jg_test_register_flow(void);
+int jg_test_register_link(void);
+int jg_test_register_config(void);
+int jg_test_register_certs(void);
+int jg_test_register_spawn(void);
+
+#endif
