@@ -1,1 +1,309 @@
-int main(void) { return 1; }
+/* jumpgated: parse the command line and configuration, make sure the
+ * certificates exist, listen, run the event loop, drain on SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "config/certs.h"
+#include "config/config.h"
+#include "gateway/gateway.h"
+#include "relay/err.h"
+#include "relay/log.h"
+#include "relay/reaper.h"
+
+static const char usage_text[] =
+	"NAME\n"
+	"    jumpgated - the jumpgate connection-delegation gateway daemon\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    jumpgated [-c FILE] [-f] [-v] [-h] [--version]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    jumpgated runs on a bastion host.  Controllers (jumpgate, Ansible, CI jobs,\n"
+	"    scripts) connect to it over TLS 1.3 with HTTP/2 and a client certificate;\n"
+	"    it runs their operations on targets through jumpgate-agent.\n"
+	"\n"
+	"    Without -c it uses the built-in default: listen on 127.0.0.1:4443, keep\n"
+	"    state in $JUMPGATE_HOME (else /var/lib/jumpgate for root, else\n"
+	"    ~/.local/state/jumpgate), where a CA, a server certificate and a client\n"
+	"    certificate for the local user are generated on first start, and serve\n"
+	"    the `local` target (the bastion itself).\n"
+	"\n"
+	"OPTIONS\n"
+	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf.example)\n"
+	"    -f, --foreground    stay in the foreground (default: detach once listening)\n"
+	"    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
+	"    -h, --help          show this text\n"
+	"        --version       show the version\n"
+	"\n"
+	"SIGNALS\n"
+	"    SIGTERM, SIGINT     stop accepting, send GOAWAY, let streams finish for\n"
+	"                        drain_timeout seconds (default 10), then exit\n"
+	"\n"
+	"ENVIRONMENT\n"
+	"    JUMPGATE_HOME       state directory (certificates)\n"
+	"    JUMPGATE_AGENT      path of jumpgate-agent (else agent_path, else next to\n"
+	"                        jumpgated, else " JG_LIBEXECDIR "/jumpgate-agent)\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 after a clean shutdown; 1 when the configuration, the certificates or\n"
+	"    the listening socket are unusable (the reason is logged); 2 on bad usage.\n"
+	"\n"
+	"FILES\n"
+	"    STATE/ca.pem, ca.key, server.pem, server.key, client.pem, client.key\n";
+
+struct options {
+	const char *config;
+	int foreground;
+	int verbose;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf("jumpgated %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "try 'jumpgated --help'\n");
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "jumpgated: unexpected argument '%s'\ntry 'jumpgated --help'\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The agent binary: configuration, environment, beside us, then the install path. */
+static int find_agent(const struct jg_config *cfg, char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	const char *env = getenv("JUMPGATE_AGENT");
+	ssize_t n;
+
+	if (cfg->agent_path != NULL) {
+		snprintf(buf, len, "%s", cfg->agent_path);
+		return access(buf, X_OK);
+	}
+	if (env != NULL && env[0] != '\0') {
+		snprintf(buf, len, "%s", env);
+		return access(buf, X_OK);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(buf, len, "%s/jumpgate-agent", dirname(self));
+		if (access(buf, X_OK) == 0)
+			return 0;
+	}
+	snprintf(buf, len, "%s/jumpgate-agent", JG_LIBEXECDIR);
+	return access(buf, X_OK);
+}
+
+static const char *local_user(char *buf, size_t len)
+{
+	const char *u = getenv("USER");
+
+	if (u == NULL || u[0] == '\0')
+		u = getenv("LOGNAME");
+	if (u == NULL || u[0] == '\0') {
+		snprintf(buf, len, "uid%ld", (long)geteuid());
+		return buf;
+	}
+	if (geteuid() == 0)
+		return "root";
+	return u;
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_gateway *gw = arg;
+
+	jg_log_warn("drain time is up: closing %llu connection(s) with streams in flight",
+		    (unsigned long long)gw->stats.conns_current);
+	event_base_loopexit(gw->base, NULL);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct jg_gateway *gw = arg;
+	uint32_t ms = gw->cfg->drain_timeout_ms;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	if (gw->draining) {
+		jg_log_info("second %s: exiting now", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		event_base_loopexit(gw->base, NULL);
+		return;
+	}
+	gw->draining = 1;
+	jg_log_info("%s: draining %llu connection(s) for up to %u ms",
+		    sig == SIGINT ? "SIGINT" : "SIGTERM",
+		    (unsigned long long)gw->stats.conns_current, ms);
+	/* Stop listening at once: new connections are refused, not left hanging. */
+	if (gw->listener != NULL) {
+		evconnlistener_free(gw->listener);
+		gw->listener = NULL;
+	}
+	gw->drain_timer = evtimer_new(gw->base, on_drain_timeout, gw);
+	if (gw->drain_timer != NULL)
+		evtimer_add(gw->drain_timer, &tv);
+	jg_conn_drain_all(gw);
+	if (gw->conns == NULL)
+		event_base_loopexit(gw->base, NULL);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	jg_log_warn("SIGHUP: configuration reload is not implemented yet; keeping the running "
+		    "configuration");
+}
+
+/* Give agents a bounded time to exit after their links closed. */
+static void reap_agents(struct jg_gateway *gw)
+{
+	for (int i = 0; i < 300 && jg_reaper_count(gw->reaper) > 0; i++) {
+		jg_reaper_poll(gw->reaper);
+		usleep(10000);
+	}
+}
+
+static int prepare_certs(const struct jg_config *cfg)
+{
+	char err[512], ubuf[32];
+	int generated = 0;
+
+	if (!cfg->generate_certs)
+		return 0;
+	if (jg_certs_ensure(cfg->state_dir, cfg->listen_host, local_user(ubuf, sizeof(ubuf)),
+			    &generated, err, sizeof(err)) != 0) {
+		jg_log_error("certificates in %s: %s", cfg->state_dir, err);
+		return -1;
+	}
+	if (generated > 0)
+		jg_log_info("generated %d certificate file(s) in %s", generated, cfg->state_dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct jg_config *cfg = NULL;
+	struct jg_gateway gw;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	char err[1024];
+	int rc = 1, r;
+
+	jg_log_init("jumpgated", JG_LOG_INFO);
+	if (parse_args(argc, argv, &opt) != 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	memset(&gw, 0, sizeof(gw));
+	r = opt.config ? jg_config_load(opt.config, &cfg, err, sizeof(err))
+		       : jg_config_default(&cfg, err, sizeof(err));
+	if (r != 0) {
+		jg_log_error("%s", err);
+		return 1;
+	}
+	jg_log_set_level(opt.verbose ? JG_LOG_DEBUG : (enum jg_log_level)cfg->log_level);
+	gw.cfg = cfg;
+	gw.started = time(NULL);
+	if (prepare_certs(cfg) != 0)
+		goto out;
+	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
+		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
+			    gw.agent_path, strerror(errno));
+	if (jg_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
+		jg_log_error("%s", err);
+		goto out;
+	}
+	gw.base = event_base_new();
+	if (gw.base == NULL || (gw.reaper = jg_reaper_new(gw.base)) == NULL) {
+		jg_log_error("cannot create the event loop");
+		goto out;
+	}
+	if (jg_tls_listen(&gw, err, sizeof(err)) != 0) {
+		jg_log_error("%s", err);
+		goto out;
+	}
+	ev_term = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
+	ev_int = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
+	ev_hup = evsignal_new(gw.base, SIGHUP, on_hup, &gw);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL)) {
+		jg_log_error("cannot install signal handlers");
+		goto out;
+	}
+	jg_log_info("listening on %s:%u (state %s, agent %s)", cfg->listen_host,
+		    (unsigned)cfg->listen_port, cfg->state_dir ? cfg->state_dir : "-",
+		    gw.agent_path);
+	/* Detach only once listening, so start-up errors reach the caller's terminal and
+	 * exit status.  stderr stays open: it is the log. */
+	if (!opt.foreground && daemon(0, 1) != 0) {
+		jg_log_error("cannot detach: %s", strerror(errno));
+		goto out;
+	}
+	if (!opt.foreground && event_reinit(gw.base) != 0) {
+		jg_log_error("cannot reinitialise the event loop after detaching");
+		goto out;
+	}
+	event_base_dispatch(gw.base);
+	jg_conn_close_all(&gw);
+	jg_agentlink_shutdown_all(&gw);
+	reap_agents(&gw);
+	jg_log_info("stopped");
+	rc = 0;
+out:
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
+	if (gw.drain_timer)
+		event_free(gw.drain_timer);
+	if (gw.listener)
+		evconnlistener_free(gw.listener);
+	if (gw.reaper)
+		jg_reaper_free(gw.reaper);
+	if (gw.base)
+		event_base_free(gw.base);
+	SSL_CTX_free(gw.ssl_ctx);
+	jg_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/* Request routing and the small read-only handlers: /healthz and /v1/stats. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "gateway/gateway.h"
+#include "relay/log.h"
+
+#define EXEC_PREFIX "/v1/targets/"
+#define EXEC_SUFFIX "/exec"
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [SRC, SRC+LEN) into DST (LEN+1 bytes). A decoded NUL or a bad escape is
+ * refused: a target name never contains either. */
+static int percent_decode(const char *src, size_t len, char *dst)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (src[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval((unsigned char)src[i + 1]);
+			lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			dst[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			dst[o++] = src[i];
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+char *jg_api_stats_json(const struct jg_gateway *gw)
+{
+	const struct jg_stats *st = &gw->stats;
+	json_t *root, *links;
+	char *text;
+
+	links = json_array();
+	jg_agentlink_stats(gw, links);
+	root = json_pack(
+		"{s:I, s:s, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I},"
+		" s:I, s:o}",
+		"uptime_s", (json_int_t)(time(NULL) - gw->started), "state",
+		gw->draining ? "draining" : "serving", "connections", "current",
+		(json_int_t)st->conns_current, "total", (json_int_t)st->conns_total, "streams",
+		"current", (json_int_t)st->streams_current, "total", (json_int_t)st->streams_total,
+		"operations", "exec", "current", (json_int_t)st->exec_current, "total",
+		(json_int_t)st->exec_total, "failed", (json_int_t)st->exec_failed, "bytes",
+		"from_clients", (json_int_t)st->bytes_from_clients, "to_clients",
+		(json_int_t)st->bytes_to_clients, "tls_failures", (json_int_t)st->tls_failures,
+		"agent_links", links);
+	if (root == NULL)
+		return NULL;
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	return text;
+}
+
+static void reply_text(struct jg_stream *s, int status, const char *type, const char *text)
+{
+	jg_stream_reply(s, status, type, text, strlen(text));
+}
+
+struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+			   const char *path, const char *content_type)
+{
+	size_t plen = strcspn(path, "?");
+
+	if (plen == 8 && strncmp(path, "/healthz", 8) == 0) {
+		if (gw->draining)
+			reply_text(s, 503, "application/json", "{\"status\":\"draining\"}\n");
+		else
+			reply_text(s, 200, "application/json", "{\"status\":\"ok\"}\n");
+		return NULL;
+	}
+	if (plen == 9 && strncmp(path, "/v1/stats", 9) == 0) {
+		char *text = jg_api_stats_json(gw);
+
+		if (text == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "cannot render statistics");
+			return NULL;
+		}
+		reply_text(s, 200, "application/json", text);
+		free(text);
+		return NULL;
+	}
+	if (plen > strlen(EXEC_PREFIX) + strlen(EXEC_SUFFIX) &&
+	    strncmp(path, EXEC_PREFIX, strlen(EXEC_PREFIX)) == 0 &&
+	    strncmp(path + plen - strlen(EXEC_SUFFIX), EXEC_SUFFIX, strlen(EXEC_SUFFIX)) == 0) {
+		const char *enc = path + strlen(EXEC_PREFIX);
+		size_t enclen = plen - strlen(EXEC_PREFIX) - strlen(EXEC_SUFFIX);
+		char target[256];
+
+		if (strcmp(method, "POST") != 0) {
+			jg_stream_reply_error(s, 405, "method not allowed",
+					      "exec takes POST with a frame body");
+			return NULL;
+		}
+		if (enclen >= sizeof(target) || percent_decode(enc, enclen, target) != 0 ||
+		    strchr(target, '/') != NULL || target[0] == '\0') {
+			jg_stream_reply_error(s, 400, "bad target",
+					      "the target in the path is not a valid name");
+			return NULL;
+		}
+		return jg_exec_start(gw, s, target);
+	}
+	jg_stream_reply_error(s, 404, "not found", "no such endpoint (see docs/api.md)");
+	return NULL;
+}

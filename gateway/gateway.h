@@ -1,0 +1,158 @@
+/* jumpgated: the daemon's context and the interfaces between its layers.
+ *
+ * Layers (HAProxy's model): transport (TLS, in tls.c) -> multiplexer (HTTP/2
+ * session, in h2.c) -> operation (exec, in exec.c; /healthz and /v1/stats in
+ * api.c).  Agent links (agentlink.c) are the other side of an operation.
+ * struct jg_gateway is the one context; it is passed explicitly, never global. */
+#ifndef JG_GATEWAY_H
+#define JG_GATEWAY_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "relay/frame.h"
+
+struct event_base;
+struct event;
+struct bufferevent;
+struct evconnlistener;
+struct evbuffer;
+struct jg_config;
+struct jg_reaper;
+struct jg_conn;
+struct jg_stream;
+struct jg_agentlink;
+
+struct jg_stats {
+	uint64_t conns_current, conns_total;
+	uint64_t streams_current, streams_total;
+	uint64_t exec_current, exec_total, exec_failed;
+	uint64_t bytes_from_clients, bytes_to_clients;
+	uint64_t tls_failures;
+};
+
+struct jg_gateway {
+	struct event_base *base;
+	const struct jg_config *cfg;   /* borrowed from main(), immutable */
+	SSL_CTX *ssl_ctx;
+	struct evconnlistener *listener;
+	struct jg_reaper *reaper;
+	struct jg_conn *conns;         /* every live controller connection */
+	struct jg_agentlink *links;    /* every live agent link, one per target */
+	struct jg_stats stats;
+	char agent_path[PATH_MAX];
+	time_t started;
+	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
+	struct event *drain_timer;
+};
+
+/* --- tls.c: transport ----------------------------------------------------- */
+
+/* Build the server SSL_CTX: TLS 1.3 only, ALPN h2, client certificates required and
+ * verified against cfg->ca_file. 0 or JG_ERR_TLS with the reason in ERR. */
+int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen);
+/* Start listening on cfg->listen_host:listen_port. 0 or JG_ERR_IO with the reason in ERR. */
+int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen);
+/* The common name of the peer's certificate (the controller's identity) into BUF. */
+void jg_tls_peer_identity(SSL *ssl, char *buf, size_t len);
+
+/* --- h2.c: HTTP/2 sessions ---------------------------------------------- */
+
+/* Take ownership of a connected TLS bufferevent (handshake in progress) from PEER. */
+void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer);
+/* Send GOAWAY on every connection; each closes when its streams end. */
+void jg_conn_drain_all(struct jg_gateway *gw);
+/* Close every connection now (the drain time is up). */
+void jg_conn_close_all(struct jg_gateway *gw);
+
+/* Streams, as seen by operations.  A stream's response body is a queue of bytes
+ * that nghttp2 pulls as the client's window allows. */
+/* Answer with STATUS and a JSON body {"error": ERROR, "reason": REASON}; ends the response. */
+void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason);
+/* Answer with STATUS, CONTENT_TYPE and the whole BODY (copied). */
+void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
+		     size_t len);
+/* Start a streamed response (headers now, body appended later with jg_stream_append). */
+int jg_stream_start(struct jg_stream *s, int status, const char *content_type);
+/* Append body bytes (moved out of BUF). */
+void jg_stream_append(struct jg_stream *s, struct evbuffer *buf);
+/* No more body bytes: END_STREAM goes out after what is queued. */
+void jg_stream_finish(struct jg_stream *s);
+/* Bytes queued in the response and not yet taken by nghttp2. */
+size_t jg_stream_queued(const struct jg_stream *s);
+/* Give back N request-body bytes of HTTP/2 flow-control credit (WINDOW_UPDATE). */
+void jg_stream_consume(struct jg_stream *s, size_t n);
+/* Reset the stream (RST_STREAM with an HTTP/2 error code). */
+void jg_stream_reset(struct jg_stream *s, uint32_t h2_error);
+/* Flush pending output on the stream's connection. */
+void jg_stream_flush(struct jg_stream *s);
+/* The connection's identity, for log lines. */
+const char *jg_stream_identity(const struct jg_stream *s);
+int32_t jg_stream_id(const struct jg_stream *s);
+
+/* --- api.c: request routing and small handlers -------------------------- */
+
+/* Route a request whose headers are complete. Returns the operation's hooks (may be NULL
+ * when the handler answered already). */
+struct jg_op;
+struct jg_op_hooks {
+	/* Request body bytes arrived (borrowed). */
+	void (*on_body)(struct jg_op *op, const uint8_t *data, size_t len);
+	/* The request body ended (END_STREAM from the client). */
+	void (*on_body_end)(struct jg_op *op);
+	/* nghttp2 took N bytes of the response queue (credit may flow back). */
+	void (*on_sent)(struct jg_op *op, size_t n);
+	/* The stream is gone (closed, reset, connection lost); free the op. The stream
+	 * pointer must not be used after this. */
+	void (*on_close)(struct jg_op *op, const char *why);
+};
+struct jg_op {
+	const struct jg_op_hooks *hooks;
+};
+struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+			   const char *path, const char *content_type);
+/* JSON text of /v1/stats (caller frees). */
+char *jg_api_stats_json(const struct jg_gateway *gw);
+
+/* --- exec.c: the exec operation ------------------------------------------ */
+
+struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const char *target);
+
+/* --- agentlink.c: links to agents ---------------------------------------- */
+
+/* An operation using an agent channel embeds this as its first member; the
+ * link's channel user data points at it.  The hooks are called from inside the
+ * link's input processing; they may send on the channel or close it. */
+struct jg_chan_user;
+struct jg_chan_hooks {
+	/* OPEN_OK, OPEN_FAIL, DATA, EOF, EXIT, CLOSE for this channel. After OPEN_FAIL, EXIT
+	 * and CLOSE the channel is gone. */
+	void (*on_frame)(struct jg_chan_user *u, const struct jg_frame *f);
+	/* The agent granted window: more DATA may be sent. */
+	void (*on_writable)(struct jg_chan_user *u);
+	/* The channel died with REASON (agent gone, protocol error); it is gone. */
+	void (*on_dead)(struct jg_chan_user *u, const char *reason);
+};
+struct jg_chan_user {
+	const struct jg_chan_hooks *hooks;
+};
+/* The live link for TARGET, spawning its agent when there is none. NULL with ERR filled. */
+struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const char *target, char *err,
+				      size_t errlen);
+/* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
+int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
+			  struct jg_chan_user *u);
+/* The underlying sans-I/O link (to send DATA, EOF, SIGNAL, CLOSE); flush afterwards. */
+struct jg_link *jg_agentlink_link(struct jg_agentlink *al);
+/* Write whatever the link queued (soon: once per event-loop turn). */
+void jg_agentlink_flush(struct jg_agentlink *al);
+/* Stop every agent: close their links (they kill their children) and reap them. */
+void jg_agentlink_shutdown_all(struct jg_gateway *gw);
+/* Append one JSON object per link (target, pid, state, channels, bytes, since) to the
+ * jansson array JSON_ARRAY (a json_t *, untyped here to keep jansson out of this header). */
+void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array);
+
+#endif

@@ -1,0 +1,651 @@
+/* Multiplexer: one nghttp2 server session per controller connection.
+ *
+ * Contracts of the nghttp2 callbacks used here:
+ *  - on_begin_headers creates the jg_stream; on_header fills method, path and
+ *    content type; on_frame_recv(HEADERS, END_HEADERS) routes the request to an
+ *    operation, which may answer at once.
+ *  - on_data_chunk_recv hands body bytes to the operation.  Automatic
+ *    WINDOW_UPDATE is off: the operation gives credit back with
+ *    jg_stream_consume() once the next hop took the bytes, so a slow target
+ *    slows its own stream only.
+ *  - resp_read (the data provider) pulls the response queue; an empty queue
+ *    defers the stream until jg_stream_append() resumes it.
+ *  - on_stream_close tells the operation, then frees the stream.
+ * nghttp2_session_send() is never called from inside a callback: writers
+ * schedule a flush event instead. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+
+#include "config/config.h"
+#include "gateway/gateway.h"
+#include "relay/log.h"
+
+/* Stop asking nghttp2 for frames while this much is waiting for the socket. */
+#define OUTPUT_HIGH_WATER 65536u
+
+struct jg_stream {
+	struct jg_conn *conn;
+	int32_t id;
+	char method[16];
+	char *path;
+	char content_type[128];
+	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
+	int resp_started;         /* response headers submitted */
+	int resp_finished;        /* no more body will be appended */
+	int deferred;             /* the data provider returned DEFERRED */
+	int req_ended;            /* END_STREAM received from the client */
+	struct jg_op *op;         /* owned by itself; released through on_close */
+	struct jg_stream *next, *prev;
+};
+
+struct jg_conn {
+	struct jg_gateway *gw;
+	struct bufferevent *bev;
+	nghttp2_session *session;
+	char peer[80];
+	char identity[256];
+	int handshaken;
+	int goaway_sent;
+	struct event *timer; /* handshake timeout, then idle timeout */
+	struct event *flush_ev;
+	struct jg_stream *streams;
+	size_t nstreams;
+	struct jg_conn *next, *prev;
+};
+
+static void conn_free(struct jg_conn *c, const char *why);
+
+static void conn_schedule_flush(struct jg_conn *c)
+{
+	if (c->flush_ev != NULL && !event_pending(c->flush_ev, EV_TIMEOUT, NULL))
+		event_active(c->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void arm_timer(struct jg_conn *c, uint32_t ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	evtimer_add(c->timer, &tv);
+}
+
+/* Send what nghttp2 has, then close the connection if nothing is left to do.
+ * Returns -1 when the connection was freed. */
+static int conn_send(struct jg_conn *c)
+{
+	struct evbuffer *out;
+	int r;
+
+	if (c->session == NULL)
+		return 0;
+	r = nghttp2_session_send(c->session);
+	if (r != 0) {
+		conn_free(c, nghttp2_strerror(r));
+		return -1;
+	}
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > 0)
+		return 0;
+	if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session)) {
+		conn_free(c, "session finished");
+		return -1;
+	}
+	if (c->gw->draining && c->nstreams == 0 && c->goaway_sent) {
+		conn_free(c, "drained");
+		return -1;
+	}
+	return 0;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	conn_send(arg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *c = arg;
+
+	if (!c->handshaken) {
+		jg_log_warn("TLS handshake from %s timed out after %u ms", c->peer,
+			    c->gw->cfg->handshake_timeout_ms);
+		c->gw->stats.tls_failures++;
+		conn_free(c, "handshake timeout");
+		return;
+	}
+	if (c->nstreams == 0) {
+		jg_log_info("connection from %s (%s) idle for %u ms: closing", c->peer,
+			    c->identity, c->gw->cfg->idle_timeout_ms);
+		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
+		c->goaway_sent = 1;
+		conn_send(c);
+	}
+}
+
+static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
+		       void *ud)
+{
+	struct jg_conn *c = ud;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) >= OUTPUT_HIGH_WATER)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	if (bufferevent_write(c->bev, data, len) != 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	c->gw->stats.bytes_to_clients += len;
+	return (ssize_t)len;
+}
+
+static void stream_free(struct jg_stream *s)
+{
+	struct jg_conn *c = s->conn;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	c->nstreams--;
+	c->gw->stats.streams_current--;
+	evbuffer_free(s->resp);
+	free(s->path);
+	free(s);
+	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
+		arm_timer(c, c->gw->cfg->idle_timeout_ms);
+}
+
+/* The operation is told first, so it stops using the stream before it goes away. */
+static void stream_close(struct jg_stream *s, const char *why)
+{
+	struct jg_op *op = s->op;
+
+	s->op = NULL;
+	if (op != NULL)
+		op->hooks->on_close(op, why);
+	stream_free(s);
+}
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+	struct jg_conn *c = ud;
+	struct jg_stream *s;
+
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->resp = evbuffer_new()) == NULL) {
+		free(s);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	s->conn = c;
+	s->id = frame->hd.stream_id;
+	s->next = c->streams;
+	if (c->streams)
+		c->streams->prev = s;
+	c->streams = s;
+	c->nstreams++;
+	c->gw->stats.streams_current++;
+	c->gw->stats.streams_total++;
+	evtimer_del(c->timer);
+	nghttp2_session_set_stream_user_data(session, s->id, s);
+	return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
+{
+	struct jg_stream *s;
+
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	if (s == NULL)
+		return 0;
+	if (namelen == 7 && memcmp(name, ":method", 7) == 0) {
+		snprintf(s->method, sizeof(s->method), "%.*s", (int)valuelen, (const char *)value);
+	} else if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
+		free(s->path);
+		s->path = strndup((const char *)value, valuelen);
+		if (s->path == NULL)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
+		snprintf(s->content_type, sizeof(s->content_type), "%.*s", (int)valuelen,
+			 (const char *)value);
+	}
+	return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	struct jg_conn *c = ud;
+
+	if (s == NULL)
+		return 0;
+	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		if (s->path == NULL) {
+			jg_stream_reply_error(s, 400, "bad request", "no :path");
+		} else {
+			jg_log_debug("%s (%s) stream %d: %s %s", c->peer, c->identity, s->id,
+				     s->method, s->path);
+			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type);
+		}
+	}
+	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		s->req_ended = 1;
+		if (s->op != NULL && s->op->hooks->on_body_end != NULL)
+			s->op->hooks->on_body_end(s->op);
+	}
+	return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+			 const uint8_t *data, size_t len, void *ud)
+{
+	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	if (s != NULL && s->op != NULL && s->op->hooks->on_body != NULL) {
+		s->op->hooks->on_body(s->op, data, len);
+		return 0;
+	}
+	/* Nobody wants these bytes: give the credit back at once. */
+	nghttp2_session_consume(session, stream_id, len);
+	return 0;
+}
+
+/* Once our response has ended, a client still sending gets RST_STREAM(NO_ERROR)
+ * (RFC 9113 section 8.1) so that its body does not hold the stream open. */
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+
+	if (s == NULL)
+		return 0;
+	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->req_ended)
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+			   void *ud)
+{
+	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	if (s == NULL)
+		return 0;
+	nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+	stream_close(s, error_code == NGHTTP2_NO_ERROR ? "stream closed"
+						       : nghttp2_http2_strerror(error_code));
+	return 0;
+}
+
+static ssize_t resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
+			 uint32_t *data_flags, nghttp2_data_source *source, void *ud)
+{
+	struct jg_stream *s = source->ptr;
+	int n;
+
+	n = evbuffer_remove(s->resp, buf, len);
+	if (n < 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (n == 0 && !s->resp_finished) {
+		s->deferred = 1;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	if (s->resp_finished && evbuffer_get_length(s->resp) == 0)
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+	if (n > 0 && s->op != NULL && s->op->hooks->on_sent != NULL)
+		s->op->hooks->on_sent(s->op, (size_t)n);
+	return n;
+}
+
+int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
+{
+	char st[4];
+	nghttp2_nv hdrs[2];
+	nghttp2_data_provider prd;
+	int r;
+
+	if (s->resp_started)
+		return -1;
+	snprintf(st, sizeof(st), "%03d", status);
+	hdrs[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE};
+	hdrs[1] = (nghttp2_nv){(uint8_t *)"content-type", (uint8_t *)content_type, 12,
+			       strlen(content_type), NGHTTP2_NV_FLAG_NONE};
+	prd.source.ptr = s;
+	prd.read_callback = resp_read;
+	r = nghttp2_submit_response(s->conn->session, s->id, hdrs, 2, &prd);
+	if (r != 0) {
+		jg_log_error("stream %d: cannot submit response: %s", s->id, nghttp2_strerror(r));
+		return -1;
+	}
+	s->resp_started = 1;
+	conn_schedule_flush(s->conn);
+	return 0;
+}
+
+static void stream_resume(struct jg_stream *s)
+{
+	if (s->deferred) {
+		s->deferred = 0;
+		nghttp2_session_resume_data(s->conn->session, s->id);
+	}
+	conn_schedule_flush(s->conn);
+}
+
+void jg_stream_append(struct jg_stream *s, struct evbuffer *buf)
+{
+	evbuffer_add_buffer(s->resp, buf);
+	stream_resume(s);
+}
+
+void jg_stream_finish(struct jg_stream *s)
+{
+	s->resp_finished = 1;
+	stream_resume(s);
+}
+
+size_t jg_stream_queued(const struct jg_stream *s)
+{
+	return evbuffer_get_length(s->resp);
+}
+
+void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
+		     size_t len)
+{
+	evbuffer_add(s->resp, body, len);
+	s->resp_finished = 1;
+	if (jg_stream_start(s, status, content_type) != 0)
+		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
+}
+
+void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
+{
+	/* The reason may hold any bytes (a peer's name, a path): escape it as JSON. */
+	struct evbuffer *b = evbuffer_new();
+	const char *texts[2] = {error, reason};
+	size_t len;
+	char *body;
+
+	if (b == NULL) {
+		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		evbuffer_add_printf(b, i == 0 ? "{\"error\":\"" : "\",\"reason\":\"");
+		for (const unsigned char *p = (const unsigned char *)texts[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				evbuffer_add_printf(b, "\\%c", *p);
+			else if (*p < 0x20 || *p == 0x7f)
+				evbuffer_add_printf(b, "\\u%04x", *p);
+			else
+				evbuffer_add(b, p, 1);
+		}
+	}
+	evbuffer_add_printf(b, "\"}\n");
+	len = evbuffer_get_length(b);
+	body = (char *)evbuffer_pullup(b, -1);
+	jg_stream_reply(s, status, "application/json", body, len);
+	evbuffer_free(b);
+}
+
+void jg_stream_consume(struct jg_stream *s, size_t n)
+{
+	if (n == 0)
+		return;
+	nghttp2_session_consume(s->conn->session, s->id, n);
+	conn_schedule_flush(s->conn);
+}
+
+void jg_stream_reset(struct jg_stream *s, uint32_t h2_error)
+{
+	nghttp2_submit_rst_stream(s->conn->session, NGHTTP2_FLAG_NONE, s->id, h2_error);
+	conn_schedule_flush(s->conn);
+}
+
+void jg_stream_flush(struct jg_stream *s)
+{
+	conn_schedule_flush(s->conn);
+}
+
+const char *jg_stream_identity(const struct jg_stream *s)
+{
+	return s->conn->identity;
+}
+
+int32_t jg_stream_id(const struct jg_stream *s)
+{
+	return s->id;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct jg_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	ssize_t r;
+
+	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
+		const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
+
+		c->gw->stats.bytes_from_clients += len;
+		r = nghttp2_session_mem_recv(c->session, data, len);
+		if (r < 0) {
+			jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
+				    c->identity, nghttp2_strerror((int)r));
+			conn_free(c, "protocol error");
+			return;
+		}
+		evbuffer_drain(in, len);
+	}
+	conn_send(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	conn_send(arg);
+}
+
+static int session_start(struct jg_conn *c)
+{
+	const struct jg_config *cfg = c->gw->cfg;
+	nghttp2_session_callbacks *cbs;
+	nghttp2_option *opt;
+	nghttp2_settings_entry iv[3];
+	int32_t conn_window;
+	int r;
+
+	if (nghttp2_session_callbacks_new(&cbs) != 0)
+		return -1;
+	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	if (nghttp2_option_new(&opt) != 0) {
+		nghttp2_session_callbacks_del(cbs);
+		return -1;
+	}
+	/* Credit is returned by the operations, never automatically. */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	r = nghttp2_session_server_new2(&c->session, cbs, c, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cbs);
+	if (r != 0)
+		return -1;
+	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->max_streams};
+	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window};
+	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536};
+	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3) != 0)
+		return -1;
+	/* The connection window must not let one stalled stream starve the others:
+	 * it covers every stream's window. */
+	conn_window = (int32_t)((uint64_t)cfg->max_streams * cfg->stream_window > 0x7fffffff
+					? 0x7fffffff
+					: cfg->max_streams * cfg->stream_window);
+	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, conn_window);
+	return 0;
+}
+
+static void tls_failure_reason(struct bufferevent *bev, char *buf, size_t len)
+{
+	unsigned long e;
+
+	buf[0] = '\0';
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		if (buf[0] == '\0')
+			ERR_error_string_n(e, buf, len);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "%s", errno ? strerror(errno) : "connection closed");
+}
+
+static void on_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct jg_conn *c = arg;
+	char why[256];
+	const unsigned char *alpn = NULL;
+	unsigned alpnlen = 0;
+	SSL *ssl;
+
+	if (events & BEV_EVENT_CONNECTED) {
+		ssl = bufferevent_openssl_get_ssl(bev);
+		SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+		if (alpn == NULL || alpnlen != 2 || memcmp(alpn, "h2", 2) != 0) {
+			jg_log_warn("connection from %s did not negotiate h2 (ALPN): closing",
+				    c->peer);
+			conn_free(c, "no h2");
+			return;
+		}
+		jg_tls_peer_identity(ssl, c->identity, sizeof(c->identity));
+		c->handshaken = 1;
+		evtimer_del(c->timer);
+		arm_timer(c, c->gw->cfg->idle_timeout_ms);
+		if (session_start(c) != 0) {
+			jg_log_error("connection from %s: cannot start HTTP/2 session", c->peer);
+			conn_free(c, "no memory");
+			return;
+		}
+		jg_log_info("connection from %s: identity \"%s\"", c->peer, c->identity);
+		if (c->gw->draining) {
+			jg_conn_drain_all(c->gw);
+			return;
+		}
+		conn_send(c);
+		return;
+	}
+	if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		if (!c->handshaken) {
+			tls_failure_reason(bev, why, sizeof(why));
+			jg_log_warn("TLS handshake from %s failed: %s", c->peer, why);
+			c->gw->stats.tls_failures++;
+		} else if (events & BEV_EVENT_ERROR) {
+			tls_failure_reason(bev, why, sizeof(why));
+			jg_log_info("connection from %s (%s) failed: %s", c->peer, c->identity,
+				    why);
+		}
+		conn_free(c, (events & BEV_EVENT_EOF) ? "closed by peer" : "connection error");
+	}
+}
+
+void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
+{
+	struct jg_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		bufferevent_free(bev);
+		return;
+	}
+	c->gw = gw;
+	c->bev = bev;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	snprintf(c->identity, sizeof(c->identity), "(handshaking)");
+	c->timer = evtimer_new(gw->base, on_timer, c);
+	c->flush_ev = event_new(gw->base, -1, 0, on_flush, c);
+	if (c->timer == NULL || c->flush_ev == NULL) {
+		if (c->timer)
+			event_free(c->timer);
+		if (c->flush_ev)
+			event_free(c->flush_ev);
+		bufferevent_free(bev);
+		free(c);
+		return;
+	}
+	c->next = gw->conns;
+	if (gw->conns)
+		gw->conns->prev = c;
+	gw->conns = c;
+	gw->stats.conns_current++;
+	gw->stats.conns_total++;
+	arm_timer(c, gw->cfg->handshake_timeout_ms);
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void conn_free(struct jg_conn *c, const char *why)
+{
+	struct jg_gateway *gw = c->gw;
+
+	while (c->streams != NULL)
+		stream_close(c->streams, why);
+	if (c->session != NULL)
+		nghttp2_session_del(c->session);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		gw->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	gw->stats.conns_current--;
+	if (c->handshaken)
+		jg_log_debug("connection from %s (%s) closed: %s", c->peer, c->identity, why);
+	event_free(c->timer);
+	event_free(c->flush_ev);
+	/* The SSL is freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE): shut it down quietly
+	 * so no close_notify write is attempted on a dead socket. */
+	SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
+	bufferevent_free(c->bev);
+	free(c);
+	if (gw->draining && gw->conns == NULL)
+		event_base_loopexit(gw->base, NULL);
+}
+
+void jg_conn_drain_all(struct jg_gateway *gw)
+{
+	struct jg_conn *c, *next;
+
+	for (c = gw->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->session == NULL) {
+			/* Still handshaking: nothing to drain. */
+			conn_free(c, "shutting down");
+			continue;
+		}
+		if (!c->goaway_sent) {
+			nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+					      nghttp2_session_get_last_proc_stream_id(c->session),
+					      NGHTTP2_NO_ERROR, NULL, 0);
+			c->goaway_sent = 1;
+		}
+		conn_send(c);
+	}
+}
+
+void jg_conn_close_all(struct jg_gateway *gw)
+{
+	while (gw->conns != NULL)
+		conn_free(gw->conns, "shutdown: drain time is up");
+}
