@@ -1,7 +1,556 @@
-/* Tests for the config module (stub: the owner of the module fills it in). */
+/* Tests for config/config.c and config/paths.c: defaults, every validation
+ * error with the line it must name, the shipped example, path resolution. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/paths.h"
+#include "relay/err.h"
+#include "relay/log.h"
 #include "tests/unit/suites.h"
+
+/* Write TEXT to a new file under /tmp; its name into PATH (>= 32 bytes). */
+static void write_tmp(char *path, const char *text)
+{
+	int fd;
+
+	strcpy(path, "/tmp/jgconf-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Loading TEXT must fail with CODE and a message starting "FILE:LINE: WHAT". */
+static void expect_error(const char *text, int code, int line, const char *what)
+{
+	char path[32], err[512], want[600];
+	struct jg_config *c = NULL;
+	int r;
+
+	write_tmp(path, text);
+	r = jg_config_load(path, &c, err, sizeof(err));
+	CU_ASSERT_EQUAL(r, code);
+	CU_ASSERT_PTR_NULL(c);
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, what);
+	if (r == 0 || strncmp(err, want, strlen(want)) != 0)
+		fprintf(stderr, "\n  config: %s\n  got:  %s\n  want: %s...\n", text,
+			r == 0 ? "(ok)" : err, want);
+	CU_ASSERT_NSTRING_EQUAL(err, want, strlen(want));
+	jg_config_free(c);
+	unlink(path);
+}
+
+static struct jg_config *load_ok(const char *text, char *path)
+{
+	char err[512] = "";
+	struct jg_config *c = NULL;
+	int r;
+
+	write_tmp(path, text);
+	r = jg_config_load(path, &c, err, sizeof(err));
+	if (r != 0)
+		fprintf(stderr, "\n  unexpected error: %s\n", err);
+	CU_ASSERT_EQUAL(r, 0);
+	return c;
+}
+
+/* Set or unset (VALUE NULL) an environment variable, keeping the old value. */
+static char *swap_env(const char *name, const char *value)
+{
+	const char *old = getenv(name);
+	char *saved = old != NULL ? strdup(old) : NULL;
+
+	if (value != NULL)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+	return saved;
+}
+
+static void restore_env(const char *name, char *saved)
+{
+	if (saved != NULL)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+}
+
+static void check_defaults(const struct jg_config *c, const char *state_dir)
+{
+	char want[PATH_MAX];
+
+	CU_ASSERT_STRING_EQUAL(c->listen_host, "127.0.0.1");
+	CU_ASSERT_EQUAL(c->listen_port, 4443);
+	CU_ASSERT_STRING_EQUAL(c->state_dir, state_dir);
+	snprintf(want, sizeof(want), "%s/ca.pem", state_dir);
+	CU_ASSERT_STRING_EQUAL(c->ca_file, want);
+	snprintf(want, sizeof(want), "%s/server.pem", state_dir);
+	CU_ASSERT_STRING_EQUAL(c->cert_file, want);
+	snprintf(want, sizeof(want), "%s/server.key", state_dir);
+	CU_ASSERT_STRING_EQUAL(c->key_file, want);
+	CU_ASSERT_EQUAL(c->generate_certs, 1);
+	CU_ASSERT_EQUAL(c->log_level, JG_LOG_INFO);
+	CU_ASSERT_EQUAL(c->drain_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(c->handshake_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(c->idle_timeout_ms, 300000);
+	CU_ASSERT_EQUAL(c->max_streams, 256);
+	CU_ASSERT_EQUAL(c->stream_window, 262144);
+	CU_ASSERT_PTR_NULL(c->agent_path);
+	CU_ASSERT_EQUAL_FATAL(c->ntargets, 1);
+	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "local");
+	CU_ASSERT_EQUAL(c->targets[0].method, JG_METHOD_LOCAL);
+}
+
+static void test_default(void)
+{
+	char *saved = swap_env("JUMPGATE_HOME", "/tmp/jg-test-home");
+	char err[256], path[32];
+	struct jg_config *c = NULL;
+
+	CU_ASSERT_EQUAL(jg_config_default(&c, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NULL(c->path);
+	check_defaults(c, "/tmp/jg-test-home");
+	jg_config_free(c);
+
+	/* An empty file is the built-in default too, except for its path. */
+	c = load_ok("# nothing\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->path, path);
+	check_defaults(c, "/tmp/jg-test-home");
+	jg_config_free(c);
+	unlink(path);
+	restore_env("JUMPGATE_HOME", saved);
+}
+
+static void test_full(void)
+{
+	char path[32];
+	struct jg_config *c;
+
+	c = load_ok("listen = \"[::1]:8443\";\n"
+		    "state_dir = \"/srv/jg\";\n"
+		    "log_level = \"debug\";\n"
+		    "drain_timeout = 2.5;\n"
+		    "handshake_timeout = 3;\n"
+		    "idle_timeout = 0.0001;\n"
+		    "max_streams = 10000;\n"
+		    "stream_window = 65535;\n"
+		    "agent_path = \"/opt/jg/agent\";\n"
+		    "targets = (\n"
+		    "  { name = \"web1\"; method = \"local\"; },\n"
+		    "  { name = \"db_2.x-y\"; method = \"local\"; }\n"
+		    ");\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->listen_host, "::1");
+	CU_ASSERT_EQUAL(c->listen_port, 8443);
+	CU_ASSERT_STRING_EQUAL(c->state_dir, "/srv/jg");
+	CU_ASSERT_STRING_EQUAL(c->ca_file, "/srv/jg/ca.pem");
+	CU_ASSERT_STRING_EQUAL(c->key_file, "/srv/jg/server.key");
+	CU_ASSERT_EQUAL(c->generate_certs, 1);
+	CU_ASSERT_EQUAL(c->log_level, JG_LOG_DEBUG);
+	CU_ASSERT_EQUAL(c->drain_timeout_ms, 2500);
+	CU_ASSERT_EQUAL(c->handshake_timeout_ms, 3000);
+	CU_ASSERT_EQUAL(c->idle_timeout_ms, 1); /* rounded up, never 0 */
+	CU_ASSERT_EQUAL(c->max_streams, 10000);
+	CU_ASSERT_EQUAL(c->stream_window, 65535);
+	CU_ASSERT_STRING_EQUAL(c->agent_path, "/opt/jg/agent");
+	CU_ASSERT_EQUAL_FATAL(c->ntargets, 3);
+	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "web1");
+	CU_ASSERT_STRING_EQUAL(c->targets[1].name, "db_2.x-y");
+	CU_ASSERT_STRING_EQUAL(c->targets[2].name, "local");
+
+	/* find_target: exact names only. */
+	CU_ASSERT_PTR_EQUAL(jg_config_find_target(c, "web1"), &c->targets[0]);
+	CU_ASSERT_PTR_EQUAL(jg_config_find_target(c, "local"), &c->targets[2]);
+	CU_ASSERT_EQUAL(jg_config_find_target(c, "db_2.x-y")->method, JG_METHOD_LOCAL);
+	CU_ASSERT_PTR_NULL(jg_config_find_target(c, "web"));
+	CU_ASSERT_PTR_NULL(jg_config_find_target(c, "WEB1"));
+	CU_ASSERT_PTR_NULL(jg_config_find_target(c, ""));
+	jg_config_free(c);
+	unlink(path);
+
+	/* "local" named in the file is not added twice; "localhost" is a name. */
+	c = load_ok("listen = \"localhost:1\";\n"
+		    "targets = ( { name = \"local\"; method = \"local\"; } );\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->listen_host, "localhost");
+	CU_ASSERT_EQUAL(c->listen_port, 1);
+	CU_ASSERT_EQUAL(c->ntargets, 1);
+	jg_config_free(c);
+	unlink(path);
+
+	/* An empty list and a wildcard address are fine. */
+	c = load_ok("listen = \"0.0.0.0:65535\";\ntargets = ();\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->listen_port, 65535);
+	CU_ASSERT_EQUAL(c->ntargets, 1);
+	jg_config_free(c);
+	unlink(path);
+}
+
+static void test_listen_errors(void)
+{
+	expect_error("log_level = \"info\";\nlisten = \"127.0.0.1:70000\";\n", JG_ERR_CONFIG, 2,
+		     "listen: port 70000 out of range 1-65535");
+	expect_error("listen = \"127.0.0.1:0\";\n", JG_ERR_CONFIG, 1,
+		     "listen: port 0 out of range 1-65535");
+	expect_error("listen = \"127.0.0.1:99999999999999999999\";\n", JG_ERR_CONFIG, 1,
+		     "listen: port 99999999999999999999 out of range 1-65535");
+	expect_error("\n\nlisten = \"127.0.0.1\";\n", JG_ERR_CONFIG, 3,
+		     "listen: \"127.0.0.1\" is not host:port");
+	expect_error("listen = \":4443\";\n", JG_ERR_CONFIG, 1,
+		     "listen: \":4443\" is not host:port");
+	expect_error("listen = \"[::1]4443\";\n", JG_ERR_CONFIG, 1,
+		     "listen: \"[::1]4443\" is not host:port");
+	expect_error("listen = \"127.0.0.1:\";\n", JG_ERR_CONFIG, 1,
+		     "listen: \"127.0.0.1:\": port missing");
+	expect_error("listen = \"127.0.0.1:http\";\n", JG_ERR_CONFIG, 1,
+		     "listen: port \"http\" is not a number");
+	expect_error("listen = \"::1:4443\";\n", JG_ERR_CONFIG, 1,
+		     "listen: \"::1:4443\": an IPv6 address goes in brackets");
+	expect_error("listen = \"example.com:4443\";\n", JG_ERR_CONFIG, 1,
+		     "listen: host \"example.com\" must be a numeric IPv4 address or localhost");
+	expect_error("listen = \"[127.0.0.1]:4443\";\n", JG_ERR_CONFIG, 1,
+		     "listen: host \"127.0.0.1\" must be a numeric IPv6 address");
+	expect_error("listen = 4443;\n", JG_ERR_CONFIG, 1,
+		     "listen: must be a string, not an integer");
+}
+
+static void test_key_errors(void)
+{
+	/* Typos must not pass silently, at the top level or inside a group. */
+	expect_error("max_streams = 5;\n\nidle_timout = 3.0;\n", JG_ERR_CONFIG, 3,
+		     "idle_timout: unknown key");
+	expect_error("tls = {\n  ca = \"a\";\n  certs = \"b\";\n};\n", JG_ERR_CONFIG, 3,
+		     "tls.certs: unknown key");
+	expect_error(
+	    "targets = (\n  { name = \"a\";\n    user = \"x\"; method = \"local\"; }\n);\n",
+	    JG_ERR_CONFIG, 3, "targets[0].user: unknown key");
+	/* Wrong types. */
+	expect_error("max_streams = \"256\";\n", JG_ERR_CONFIG, 1,
+		     "max_streams: must be an integer, not a string");
+	expect_error("stream_window = 262144.0;\n", JG_ERR_CONFIG, 1,
+		     "stream_window: must be an integer, not a float");
+	expect_error("drain_timeout = \"10\";\n", JG_ERR_CONFIG, 1,
+		     "drain_timeout: must be a number of seconds, not a string");
+	expect_error("handshake_timeout = true;\n", JG_ERR_CONFIG, 1,
+		     "handshake_timeout: must be a number of seconds, not a boolean");
+	expect_error("tls = \"/etc/ca.pem\";\n", JG_ERR_CONFIG, 1, "tls: must be a group");
+	expect_error("state_dir = [ \"a\" ];\n", JG_ERR_CONFIG, 1,
+		     "state_dir: must be a string, not an array");
+	expect_error("agent_path = \"\";\n", JG_ERR_CONFIG, 1, "agent_path: must not be empty");
+	expect_error("targets = { name = \"a\"; };\n", JG_ERR_CONFIG, 1, "targets: must be a list");
+	expect_error("targets = ( \"web1\" );\n", JG_ERR_CONFIG, 1, "targets[0]: must be a group");
+	/* Values out of range. */
+	expect_error("log_level = \"verbose\";\n", JG_ERR_CONFIG, 1,
+		     "log_level: \"verbose\" is not one of error, warn, info, debug");
+	expect_error("\nidle_timeout = 0;\n", JG_ERR_CONFIG, 2,
+		     "idle_timeout: 0 seconds out of range: must be > 0 and <= 3600");
+	expect_error("drain_timeout = 3600.5;\n", JG_ERR_CONFIG, 1,
+		     "drain_timeout: 3600.5 seconds out of range");
+	expect_error("handshake_timeout = -1.0;\n", JG_ERR_CONFIG, 1,
+		     "handshake_timeout: -1 seconds out of range");
+	expect_error("max_streams = 0;\n", JG_ERR_CONFIG, 1, "max_streams: 0 out of range 1-10000");
+	expect_error("max_streams = 10001;\n", JG_ERR_CONFIG, 1,
+		     "max_streams: 10001 out of range 1-10000");
+	expect_error("stream_window = 65534;\n", JG_ERR_CONFIG, 1,
+		     "stream_window: 65534 out of range 65535-16777216");
+	expect_error("stream_window = 16777217L;\n", JG_ERR_CONFIG, 1,
+		     "stream_window: 16777217 out of range 65535-16777216");
+}
+
+static void test_tls(void)
+{
+	char dir[] = "/tmp/jgconf-dir-XXXXXX", real[PATH_MAX], path[PATH_MAX], want[PATH_MAX * 2];
+	const char *text = "tls = {\n"
+			   "  ca = \"certs/ca.pem\";\n"
+			   "  cert = \"/etc/jg/server.pem\";\n"
+			   "  key = \"server.key\";\n"
+			   "};\n"
+			   "state_dir = \"state\";\n";
+	char err[512];
+	struct jg_config *c = NULL;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(dir, real));
+	snprintf(path, sizeof(path), "%s/jumpgated.conf", dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(jg_config_load(path, &c, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	/* Relative to the file's directory, absolute ones kept, nothing generated. */
+	snprintf(want, sizeof(want), "%s/certs/ca.pem", real);
+	CU_ASSERT_STRING_EQUAL(c->ca_file, want);
+	CU_ASSERT_STRING_EQUAL(c->cert_file, "/etc/jg/server.pem");
+	snprintf(want, sizeof(want), "%s/server.key", real);
+	CU_ASSERT_STRING_EQUAL(c->key_file, want);
+	snprintf(want, sizeof(want), "%s/state", real);
+	CU_ASSERT_STRING_EQUAL(c->state_dir, want);
+	CU_ASSERT_EQUAL(c->generate_certs, 0);
+	jg_config_free(c);
+	unlink(path);
+	rmdir(dir);
+
+	/* An empty group is "none given": generated in state_dir. */
+	c = load_ok("state_dir = \"/srv/x\";\ntls = { };\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->generate_certs, 1);
+	CU_ASSERT_STRING_EQUAL(c->cert_file, "/srv/x/server.pem");
+	jg_config_free(c);
+	unlink(path);
+
+	/* Half given: the group's line, and what is missing. */
+	expect_error("\ntls = {\n  ca = \"ca.pem\";\n  cert = \"s.pem\";\n};\n", JG_ERR_CONFIG, 2,
+		     "tls: ca, cert and key go together: key missing");
+	expect_error("tls = {\n  key = \"k.pem\";\n};\n", JG_ERR_CONFIG, 1,
+		     "tls: ca, cert and key go together: ca missing");
+	expect_error("tls = {\n  ca = \"\";\n};\n", JG_ERR_CONFIG, 2, "tls.ca: must not be empty");
+}
+
+static void test_target_errors(void)
+{
+	expect_error("targets = (\n  { name = \"-web\"; method = \"local\"; }\n);\n", JG_ERR_CONFIG,
+		     2, "targets[0].name: \"-web\" must not start with '-' or '.'");
+	expect_error("targets = (\n  { name = \".web\"; method = \"local\"; }\n);\n", JG_ERR_CONFIG,
+		     2, "targets[0].name: \".web\" must not start with '-' or '.'");
+	expect_error("targets = ( { name = \"web 1\"; method = \"local\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0].name: \"web 1\" may contain only letters");
+	expect_error("targets = ( { name = \"web/1\"; method = \"local\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0].name: \"web/1\" may contain only letters");
+	expect_error("targets = ( { name = \"\"; method = \"local\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0].name: \"\" must not be empty");
+	expect_error("targets = ( { name = \"a123456789b123456789c123456789d123456789e123456789"
+		     "f123456789g1234\"; method = \"local\"; } );\n",
+		     JG_ERR_CONFIG, 1, "targets[0].name: \"a123456789");
+	expect_error("targets = (\n"
+		     "  { name = \"a\"; method = \"local\"; },\n"
+		     "  { name = \"b\"; method = \"local\"; },\n"
+		     "  { name = \"a\";\n"
+		     "    method = \"local\"; }\n"
+		     ");\n",
+		     JG_ERR_CONFIG, 4,
+		     "targets[2].name: duplicate target \"a\" (first defined at line 2)");
+	expect_error("targets = (\n  { name = \"web\";\n    method = \"ssh\"; }\n);\n",
+		     JG_ERR_CONFIG, 3, "targets[0].method: unknown method \"ssh\" (known: local)");
+	expect_error("targets = (\n  { name = \"web\"; }\n);\n", JG_ERR_CONFIG, 2,
+		     "targets[0]: method missing");
+	expect_error("targets = (\n  { method = \"local\"; }\n);\n", JG_ERR_CONFIG, 2,
+		     "targets[0]: name missing");
+	expect_error("targets = ( { name = 5; method = \"local\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0].name: must be a string, not an integer");
+
+	/* 64 characters is the limit, not over it. */
+	char path[32];
+	struct jg_config *c =
+	    load_ok("targets = ( { name = \"a123456789b123456789c123456789d123456789e123456789"
+		    "f123456789g123\"; method = \"local\"; } );\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	jg_config_free(c);
+	unlink(path);
+}
+
+static void test_syntax_and_io(void)
+{
+	char err[512], path[32];
+	struct jg_config *c = NULL;
+
+	expect_error("listen = \"127.0.0.1:4443\";\nmax_streams = 3;\nlog_level = ;\n",
+		     JG_ERR_CONFIG, 3, "syntax error");
+	expect_error("max_streams = 1;\nmax_streams = 2;\n", JG_ERR_CONFIG, 2,
+		     "duplicate setting name");
+
+	CU_ASSERT_EQUAL(jg_config_load("/nonexistent/jumpgated.conf", &c, err, sizeof(err)),
+			JG_ERR_IO);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/jumpgated.conf: cannot read: No such file or "
+				    "directory");
+	CU_ASSERT_EQUAL(jg_config_load("/tmp", &c, err, sizeof(err)), JG_ERR_IO);
+	CU_ASSERT_STRING_EQUAL(err, "/tmp: cannot read: Is a directory");
+
+	/* A NULL or zero-length error buffer is allowed. */
+	write_tmp(path, "max_streams = 0;\n");
+	CU_ASSERT_EQUAL(jg_config_load(path, &c, NULL, 0), JG_ERR_CONFIG);
+	unlink(path);
+}
+
+/* Errors inside an @include'd file name that file, with its full path. */
+static void test_include(void)
+{
+	char dir[] = "/tmp/jgconf-inc-XXXXXX", real[PATH_MAX], main_conf[PATH_MAX], inc[PATH_MAX],
+	     want[PATH_MAX * 2], err[512];
+	struct jg_config *c = NULL;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(dir, real));
+	snprintf(main_conf, sizeof(main_conf), "%s/main.conf", dir);
+	snprintf(inc, sizeof(inc), "%s/inc.conf", dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(main_conf, "w"));
+	fputs("max_streams = 5;\n@include \"inc.conf\"\n", f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(inc, "w"));
+	fputs("\n\nlisten = \"x\";\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(jg_config_load(main_conf, &c, err, sizeof(err)), JG_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s/inc.conf:3: listen: \"x\" is not host:port", real);
+	CU_ASSERT_NSTRING_EQUAL(err, want, strlen(want));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(inc, "w"));
+	fputs("\nlisten = ;\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(jg_config_load(main_conf, &c, err, sizeof(err)), JG_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s/inc.conf:2: syntax error", real);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	CU_ASSERT_PTR_NULL(c);
+	unlink(inc);
+	unlink(main_conf);
+	rmdir(dir);
+}
+
+/* The shipped example must parse and must say what the defaults are. */
+static void test_example(void)
+{
+	char here[PATH_MAX], path[PATH_MAX * 2], err[512];
+	const char *dirs[3];
+	struct jg_config *c = NULL, *d = NULL;
+	char *slash;
+	size_t n = 0;
+
+	/* "srcdir" is set by make check; __FILE__ finds the tree when run by hand. */
+	if (getenv("srcdir") != NULL)
+		dirs[n++] = getenv("srcdir");
+	snprintf(here, sizeof(here), "%s", __FILE__);
+	if ((slash = strstr(here, "tests/unit/test_config.c")) != NULL) {
+		*slash = '\0';
+		dirs[n++] = here[0] != '\0' ? here : ".";
+	}
+	dirs[n++] = ".";
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/config/jumpgated.conf.example", dirs[i]);
+		if (access(path, R_OK) == 0)
+			break;
+	}
+	if (jg_config_load(path, &c, err, sizeof(err)) != 0)
+		fprintf(stderr, "\n  %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(jg_config_default(&d, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(c->listen_host, d->listen_host);
+	CU_ASSERT_EQUAL(c->listen_port, d->listen_port);
+	CU_ASSERT_STRING_EQUAL(c->state_dir, d->state_dir);
+	CU_ASSERT_STRING_EQUAL(c->ca_file, d->ca_file);
+	CU_ASSERT_EQUAL(c->generate_certs, d->generate_certs);
+	CU_ASSERT_EQUAL(c->log_level, d->log_level);
+	CU_ASSERT_EQUAL(c->drain_timeout_ms, d->drain_timeout_ms);
+	CU_ASSERT_EQUAL(c->handshake_timeout_ms, d->handshake_timeout_ms);
+	CU_ASSERT_EQUAL(c->idle_timeout_ms, d->idle_timeout_ms);
+	CU_ASSERT_EQUAL(c->max_streams, d->max_streams);
+	CU_ASSERT_EQUAL(c->stream_window, d->stream_window);
+	CU_ASSERT_PTR_NULL(c->agent_path);
+	CU_ASSERT_EQUAL(c->ntargets, d->ntargets);
+	jg_config_free(c);
+	jg_config_free(d);
+}
+
+static void test_state_dir(void)
+{
+	char *home = swap_env("JUMPGATE_HOME", "/srv/jg-home");
+	char *user_home = swap_env("HOME", "/home/someone");
+	char buf[256], small[8];
+	struct jg_config *c = NULL;
+
+	CU_ASSERT_EQUAL(jg_paths_state_dir(buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/srv/jg-home");
+	CU_ASSERT_EQUAL(jg_paths_state_dir(small, sizeof(small)), JG_ERR_TOOBIG);
+	CU_ASSERT_EQUAL(jg_config_default(&c, buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(c->state_dir, "/srv/jg-home");
+	CU_ASSERT_STRING_EQUAL(c->ca_file, "/srv/jg-home/ca.pem");
+	jg_config_free(c);
+
+	/* Empty means unset. */
+	setenv("JUMPGATE_HOME", "", 1);
+	CU_ASSERT_EQUAL(jg_paths_state_dir(buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, geteuid() == 0 ? "/var/lib/jumpgate"
+						   : "/home/someone/.local/state/jumpgate");
+	unsetenv("HOME");
+	CU_ASSERT_EQUAL(jg_paths_state_dir(buf, sizeof(buf)), geteuid() == 0 ? 0 : JG_ERR_NOTFOUND);
+	restore_env("HOME", user_home);
+	restore_env("JUMPGATE_HOME", home);
+}
+
+static void test_paths(void)
+{
+	char buf[64], dir[] = "/tmp/jgpaths-XXXXXX", sub[128], file[128];
+	struct stat st;
+	FILE *f;
+
+	CU_ASSERT_EQUAL(jg_paths_join(buf, sizeof(buf), "/a/b", "c"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/a/b/c");
+	CU_ASSERT_EQUAL(jg_paths_join(buf, sizeof(buf), "/a/b//", "c"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/a/b/c");
+	CU_ASSERT_EQUAL(jg_paths_join(buf, sizeof(buf), "/", "c"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/c");
+	CU_ASSERT_EQUAL(jg_paths_join(buf, sizeof(buf), "rel", "/c"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "rel/c");
+	CU_ASSERT_EQUAL(jg_paths_join(buf, 6, "/a/b", "c"), JG_ERR_TOOBIG);
+	CU_ASSERT_EQUAL(jg_paths_join(buf, 7, "/a/b", "c"), 0);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/x//y/z/", dir);
+	CU_ASSERT_EQUAL(jg_paths_mkdir_p(sub, 0700), 0);
+	CU_ASSERT_EQUAL(stat(sub, &st), 0);
+	CU_ASSERT(S_ISDIR(st.st_mode));
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+	CU_ASSERT_EQUAL(jg_paths_mkdir_p(sub, 0700), 0); /* already there: fine */
+	/* A file in the way is an error with errno saying why. */
+	snprintf(file, sizeof(file), "%s/x/f", dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(file, "w"));
+	fclose(f);
+	snprintf(sub, sizeof(sub), "%s/x/f/g", dir);
+	errno = 0;
+	CU_ASSERT_EQUAL(jg_paths_mkdir_p(sub, 0700), JG_ERR_IO);
+	CU_ASSERT_EQUAL(errno, ENOTDIR);
+	CU_ASSERT_EQUAL(jg_paths_mkdir_p(file, 0700), JG_ERR_IO);
+	CU_ASSERT_EQUAL(errno, ENOTDIR);
+	unlink(file);
+	snprintf(sub, sizeof(sub), "%s/x/y/z", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/x/y", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/x", dir);
+	rmdir(sub);
+	CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
 
 int jg_test_register_config(void)
 {
+	CU_pSuite s = CU_add_suite("config", NULL, NULL);
+
+	if (s == NULL || CU_add_test(s, "built-in default", test_default) == NULL ||
+	    CU_add_test(s, "every key set", test_full) == NULL ||
+	    CU_add_test(s, "listen errors", test_listen_errors) == NULL ||
+	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||
+	    CU_add_test(s, "tls paths", test_tls) == NULL ||
+	    CU_add_test(s, "target errors", test_target_errors) == NULL ||
+	    CU_add_test(s, "syntax and I/O errors", test_syntax_and_io) == NULL ||
+	    CU_add_test(s, "@include", test_include) == NULL ||
+	    CU_add_test(s, "example file", test_example) == NULL)
+		return -1;
+	s = CU_add_suite("paths", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "state directory", test_state_dir) == NULL ||
+	    CU_add_test(s, "join and mkdir_p", test_paths) == NULL)
+		return -1;
 	return 0;
 }
