@@ -1,1 +1,72 @@
-/* being written */
+/* jumpgate-agent: the program the gateway runs on each target.
+ *
+ * The agent is the ACCEPTOR end of one frame-protocol link whose transport is
+ * its own stdin (frames in) and stdout (frames out).  main.c owns the event
+ * loop, the link transport and the shutdown; exec.c runs exec channels
+ * (children on pipes or a pty).  One struct jg_agent, owned by main(), is
+ * passed everywhere: no other mutable global. */
+#ifndef JG_AGENT_H
+#define JG_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+struct event;
+struct event_base;
+struct jg_frame;
+struct jg_link;
+struct jg_reaper;
+struct jg_agent_exec;
+
+/* Above this many bytes queued for stdout, children's output is not read:
+ * memory stays bounded when the gateway reads slowly. */
+#define JG_AGENT_OUT_HIGH (1u << 20)
+/* Largest single read from a child (one frame's payload). */
+#define JG_AGENT_READ_MAX 32768u
+
+LIST_HEAD(jg_agent_exec_list, jg_agent_exec);
+
+struct jg_agent {
+	struct event_base *base;
+	struct jg_link *link;
+	struct jg_reaper *reaper;
+	struct event *ev_in;	   /* fd 0 readable: frames from the gateway */
+	struct event *ev_out;	   /* fd 1 writable; pending only while output is queued */
+	struct event *ev_kill;	   /* shutdown: SIGKILL what SIGHUP did not stop */
+	struct event *ev_deadline; /* shutdown: exit even if children linger */
+	struct event *ev_term;	   /* SIGTERM: shut down like on stdin EOF */
+	struct jg_agent_exec_list execs;
+	size_t nexecs;
+	int throttled; /* some channel stopped reading because output was above JG_AGENT_OUT_HIGH */
+	int out_dead;  /* stdout failed: queued output is dropped */
+	int shutting_down; /* stdin is no longer read; exit once every child is reaped */
+	int exit_code;
+};
+
+/* main.c */
+/* True when the link output is above the high-water mark (or stdout is gone). */
+int jg_agent_output_full(const struct jg_agent *a);
+/* Exit the loop if shutting down and nothing is left to wait for. */
+void jg_agent_check_done(struct jg_agent *a);
+
+/* exec.c */
+/* Handle OPEN(exec) on CH: decode the spec, spawn, answer OPEN_OK or OPEN_FAIL. */
+void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
+/* A frame from the gateway for a live exec channel (DATA, EOF, SIGNAL, RESIZE, CLOSE). */
+void jg_agent_exec_frame(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_frame *f);
+/* The gateway granted credit: resume reading the child's output. */
+void jg_agent_exec_writable(struct jg_agent *a, struct jg_agent_exec *x);
+/* The channel died on the link (DEAD, or link failure): kill the child, send nothing more. */
+void jg_agent_exec_dead(struct jg_agent *a, struct jg_agent_exec *x, const char *reason);
+/* The link output drained below the high-water mark: resume every channel's reads. */
+void jg_agent_exec_resume_all(struct jg_agent *a);
+/* Shutdown: abandon every channel (nothing more is sent) and signal each child's
+ * process group with SIG; channels are freed as their children are reaped. */
+void jg_agent_exec_abandon_all(struct jg_agent *a, int sig);
+/* Shutdown: send SIG to every child not yet reaped. */
+void jg_agent_exec_signal_all(struct jg_agent *a, int sig);
+/* Free every channel (at exit; children are not waited for). */
+void jg_agent_exec_free_all(struct jg_agent *a);
+
+#endif

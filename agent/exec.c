@@ -1,1 +1,529 @@
-/* being written */
+/* Exec channels: one child per channel, its stdio bridged to the link.
+ *
+ * Output (child -> gateway) is read only while the channel's send window is
+ * open and the link output is below JG_AGENT_OUT_HIGH, so a slow gateway
+ * stalls the child (its pipe fills) instead of growing our memory.  Input
+ * (gateway -> child) is queued per channel and credit is returned with
+ * jg_link_consumed() only for bytes the child's stdin actually took.
+ *
+ * Lifetime: a channel ends when the child is reaped and both output streams
+ * reached EOF (then EXIT is sent, so no output is lost), or when it is
+ * abandoned (CLOSE, DEAD, shutdown): then nothing more is sent, the process
+ * group is killed and the channel is freed once the child is reaped.  Every
+ * fd is closed when the channel is freed. */
+#include "config.h" /* _GNU_SOURCE */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "agent/agent.h"
+#include "relay/err.h"
+#include "relay/frame.h"
+#include "relay/link.h"
+#include "relay/log.h"
+#include "relay/reaper.h"
+#include "relay/spawn.h"
+#include "relay/spec.h"
+
+extern char **environ;
+
+struct jg_agent_exec {
+	LIST_ENTRY(jg_agent_exec) entry;
+	struct jg_agent *a;
+	uint32_t ch;
+	pid_t pid;
+	int pty;
+	/* -1 once closed; with a pty, in_fd is the master and out_fd a dup of it. */
+	int in_fd, out_fd, err_fd;
+	struct event *ev_in; /* child's stdin writable; pending while stdin_buf has bytes */
+	struct event *ev_out, *ev_err;
+	struct evbuffer *stdin_buf;
+	int stdin_eof; /* the gateway sent EOF: close stdin once stdin_buf drains */
+	int reaped;
+	int wstatus;
+	int abandoned; /* the link forgot the channel (or we are exiting): send nothing */
+};
+
+static void exec_on_output(evutil_socket_t fd, short what, void *arg);
+static void exec_on_stdin(evutil_socket_t fd, short what, void *arg);
+
+static void exec_close(int *fd, struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void exec_free(struct jg_agent_exec *x)
+{
+	struct jg_agent *a = x->a;
+
+	LIST_REMOVE(x, entry);
+	a->nexecs--;
+	if (!x->reaped)
+		jg_reaper_forget(a->reaper, x->pid);
+	exec_close(&x->in_fd, &x->ev_in);
+	exec_close(&x->out_fd, &x->ev_out);
+	exec_close(&x->err_fd, &x->ev_err);
+	if (x->stdin_buf != NULL)
+		evbuffer_free(x->stdin_buf);
+	free(x);
+	jg_agent_check_done(a);
+}
+
+/* Signal the child's process group (it is a session leader, so pgid == pid);
+ * fall back to the child alone if the group is already gone. */
+static void exec_kill(struct jg_agent_exec *x, int sig)
+{
+	if (kill(-x->pid, sig) != 0 && !x->reaped)
+		kill(x->pid, sig);
+}
+
+/* Send EXIT and free the channel once nothing more can come; frees X when it returns 1. */
+static int exec_maybe_finish(struct jg_agent_exec *x)
+{
+	struct jg_agent *a = x->a;
+	uint8_t flags = 0;
+	uint32_t code;
+	int r;
+
+	if (!x->reaped)
+		return 0;
+	if (x->abandoned) {
+		exec_free(x);
+		return 1;
+	}
+	if (x->out_fd >= 0 || x->err_fd >= 0)
+		return 0;
+	if (WIFSIGNALED(x->wstatus)) {
+		flags = JG_EXIT_SIGNALED;
+		if (WCOREDUMP(x->wstatus))
+			flags |= JG_EXIT_CORE;
+		code = (uint32_t)WTERMSIG(x->wstatus);
+	} else {
+		code = (uint32_t)WEXITSTATUS(x->wstatus);
+	}
+	jg_log_debug("channel %u: pid %ld exit flags %u code %u", x->ch, (long)x->pid, flags, code);
+	if ((r = jg_link_send_exit(a->link, x->ch, flags, code)) != 0)
+		jg_log_warn("channel %u: cannot send EXIT: %s", x->ch, jg_strerror(r));
+	exec_free(x);
+	return 1;
+}
+
+static void exec_on_exit(pid_t pid, int wstatus, void *ud)
+{
+	struct jg_agent_exec *x = ud;
+
+	x->reaped = 1;
+	x->wstatus = wstatus;
+	exec_maybe_finish(x);
+}
+
+/* Read the child's output only while both the window and our output buffer have room. */
+static void exec_update_reads(struct jg_agent_exec *x)
+{
+	struct jg_agent *a = x->a;
+	int open = !x->abandoned && jg_link_window(a->link, x->ch) > 0;
+	int want = open && !jg_agent_output_full(a);
+	struct event *evs[2] = {x->ev_out, x->ev_err};
+
+	/* Stopped by our own buffer, not by the peer: the stdout writer must resume us. */
+	if (open && !want)
+		a->throttled = 1;
+
+	for (int i = 0; i < 2; i++) {
+		if (evs[i] == NULL)
+			continue;
+		if (want && !event_pending(evs[i], EV_READ, NULL))
+			event_add(evs[i], NULL);
+		else if (!want)
+			event_del(evs[i]);
+	}
+}
+
+static void exec_close_stdin(struct jg_agent_exec *x)
+{
+	/* With a pty stdin and stdout share the master: closing our write dup does not
+	 * hang the terminal up (as with sshd, EOF on a pty session is not delivered). */
+	exec_close(&x->in_fd, &x->ev_in);
+}
+
+/* Stdin is gone (EPIPE, or the child closed it): drop what is queued, but give
+ * the gateway its credit back so the channel's window does not stay consumed. */
+static void exec_drop_stdin(struct jg_agent_exec *x)
+{
+	size_t len = evbuffer_get_length(x->stdin_buf);
+
+	evbuffer_drain(x->stdin_buf, len);
+	if (len > 0 && !x->abandoned)
+		jg_link_consumed(x->a->link, x->ch, len);
+	exec_close_stdin(x);
+}
+
+static void exec_write_stdin(struct jg_agent_exec *x)
+{
+	size_t len;
+	int n;
+
+	while ((len = evbuffer_get_length(x->stdin_buf)) > 0) {
+		n = evbuffer_write(x->stdin_buf, x->in_fd);
+		if (n > 0) {
+			jg_link_consumed(x->a->link, x->ch, (size_t)n);
+			continue;
+		}
+		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			if (!event_pending(x->ev_in, EV_WRITE, NULL))
+				event_add(x->ev_in, NULL);
+			return;
+		}
+		if (errno != EPIPE)
+			jg_log_warn("channel %u: writing stdin of pid %ld: %s", x->ch, (long)x->pid,
+				    strerror(errno));
+		exec_drop_stdin(x);
+		return;
+	}
+	event_del(x->ev_in);
+	if (x->stdin_eof)
+		exec_close_stdin(x);
+}
+
+static void exec_on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	exec_write_stdin(arg);
+}
+
+static void exec_output_eof(struct jg_agent_exec *x, int is_err)
+{
+	int r;
+
+	if (is_err)
+		exec_close(&x->err_fd, &x->ev_err);
+	else
+		exec_close(&x->out_fd, &x->ev_out);
+	if ((r = jg_link_send_eof(x->a->link, x->ch, is_err ? JG_DATA_STDERR : 0)) != 0)
+		jg_log_warn("channel %u: cannot send EOF: %s", x->ch, jg_strerror(r));
+	exec_maybe_finish(x);
+}
+
+static void exec_on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_agent_exec *x = arg;
+	struct jg_agent *a = x->a;
+	int is_err = fd == x->err_fd;
+	char buf[JG_AGENT_READ_MAX];
+	size_t room;
+	ssize_t n;
+	int64_t sent;
+
+	room = jg_link_window(a->link, x->ch);
+	if (room == 0 || jg_agent_output_full(a)) {
+		exec_update_reads(x);
+		return;
+	}
+	if (room > sizeof(buf))
+		room = sizeof(buf);
+	n = read(fd, buf, room);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		/* EIO on a pty master: every slave fd is closed, the terminal's EOF. */
+		if (!(x->pty && errno == EIO))
+			jg_log_warn("channel %u: reading %s of pid %ld: %s", x->ch,
+				    is_err ? "stderr" : "stdout", (long)x->pid, strerror(errno));
+		n = 0;
+	}
+	if (n == 0) {
+		exec_output_eof(x, is_err);
+		return;
+	}
+	sent = jg_link_send_data(a->link, x->ch, is_err ? JG_DATA_STDERR : 0, buf, (size_t)n);
+	if (sent != n)
+		/* Cannot happen: we read no more than the window. */
+		jg_log_error("channel %u: link took %lld of %zd output bytes", x->ch,
+			     (long long)sent, n);
+	exec_update_reads(x);
+}
+
+/* Environment for the child: the spec's (or ours) with TERM set for a pty.
+ * Only the array is allocated; the strings are borrowed. */
+static char **exec_build_env(const struct jg_exec_spec *spec, char *term)
+{
+	char **src = spec->env != NULL ? spec->env : environ;
+	size_t n = 0, j = 0;
+	char **env;
+
+	while (src[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(src[i], "TERM=", 5) != 0)
+			env[j++] = src[i];
+	env[j++] = term;
+	env[j] = NULL;
+	return env;
+}
+
+/* The spec's cwd, else $HOME when it is a directory, else stay where we are. */
+static const char *exec_cwd(const struct jg_exec_spec *spec)
+{
+	const char *home = getenv("HOME");
+	struct stat st;
+
+	if (spec->cwd != NULL)
+		return spec->cwd;
+	if (home != NULL && home[0] == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode))
+		return home;
+	return NULL;
+}
+
+static int exec_setup(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_child *c)
+{
+	struct event_base *b = a->base;
+
+	x->in_fd = c->in_fd;
+	x->out_fd = c->out_fd;
+	x->err_fd = c->err_fd;
+	if ((x->stdin_buf = evbuffer_new()) == NULL)
+		return JG_ERR_NOMEM;
+	if ((x->ev_in = event_new(b, x->in_fd, EV_WRITE | EV_PERSIST, exec_on_stdin, x)) == NULL)
+		return JG_ERR_NOMEM;
+	if ((x->ev_out = event_new(b, x->out_fd, EV_READ | EV_PERSIST, exec_on_output, x)) == NULL)
+		return JG_ERR_NOMEM;
+	if (x->err_fd >= 0 &&
+	    (x->ev_err = event_new(b, x->err_fd, EV_READ | EV_PERSIST, exec_on_output, x)) == NULL)
+		return JG_ERR_NOMEM;
+	return jg_reaper_watch(a->reaper, x->pid, exec_on_exit, x);
+}
+
+void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f)
+{
+	struct jg_exec_spec spec;
+	struct jg_spawn_opts opts;
+	struct jg_child child;
+	struct jg_agent_exec *x = NULL;
+	char reason[512], why[400], *term = NULL, **env = NULL;
+	int r;
+
+	if ((r = jg_exec_spec_decode(f->payload, f->length, &spec, why, sizeof(why))) != 0) {
+		snprintf(reason, sizeof(reason), "bad exec spec: %s", why);
+		jg_log_warn("channel %u: %s", ch, reason);
+		goto reject;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.argv = spec.argv;
+	opts.envp = spec.env;
+	opts.cwd = exec_cwd(&spec);
+	opts.pty = spec.pty;
+	opts.rows = spec.rows;
+	opts.cols = spec.cols;
+	if (spec.pty && spec.term != NULL) {
+		if (asprintf(&term, "TERM=%s", spec.term) < 0) {
+			term = NULL;
+			goto nomem;
+		}
+		if ((env = exec_build_env(&spec, term)) == NULL)
+			goto nomem;
+		opts.envp = env;
+	}
+	if ((r = jg_spawn(&opts, &child, reason, sizeof(reason))) != 0) {
+		jg_log_info("channel %u: %s", ch, reason);
+		goto reject;
+	}
+	jg_log_debug("channel %u: pid %ld runs %s%s", ch, (long)child.pid, spec.argv[0],
+		     spec.pty ? " on a pty" : "");
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		/* Nobody watches it: the reaper collects it silently once killed. */
+		kill(-child.pid, SIGKILL);
+		close(child.in_fd);
+		close(child.out_fd);
+		if (child.err_fd >= 0)
+			close(child.err_fd);
+		goto nomem;
+	}
+	x->a = a;
+	x->ch = ch;
+	x->pid = child.pid;
+	x->pty = spec.pty;
+	x->in_fd = x->out_fd = x->err_fd = -1;
+	LIST_INSERT_HEAD(&a->execs, x, entry);
+	a->nexecs++;
+	if (exec_setup(a, x, &child) != 0) {
+		/* Take it back down; unwatched, the reaper collects it silently. */
+		exec_kill(x, SIGKILL);
+		exec_free(x);
+		goto nomem;
+	}
+	if ((r = jg_link_accept(a->link, ch, x)) != 0) {
+		jg_log_error("channel %u: cannot accept: %s", ch, jg_strerror(r));
+		exec_kill(x, SIGKILL);
+		exec_free(x);
+		goto out;
+	}
+	exec_update_reads(x);
+	goto out;
+
+nomem:
+	snprintf(reason, sizeof(reason), "cannot run %s: out of memory",
+		 spec.argv != NULL ? spec.argv[0] : "program");
+	jg_log_error("channel %u: %s", ch, reason);
+reject:
+	if ((r = jg_link_reject(a->link, ch, reason)) != 0)
+		jg_log_warn("channel %u: cannot reject: %s", ch, jg_strerror(r));
+out:
+	free(env);
+	free(term);
+	jg_exec_spec_clear(&spec);
+}
+
+/* Nothing more goes to the gateway for X; kill its group; free it once reaped. */
+static void exec_abandon(struct jg_agent_exec *x, int sig)
+{
+	if (!x->abandoned) {
+		x->abandoned = 1;
+		evbuffer_drain(x->stdin_buf, evbuffer_get_length(x->stdin_buf));
+		exec_close(&x->in_fd, &x->ev_in);
+		exec_close(&x->out_fd, &x->ev_out);
+		exec_close(&x->err_fd, &x->ev_err);
+	}
+	exec_kill(x, sig);
+	exec_maybe_finish(x);
+}
+
+static void exec_on_data(struct jg_agent_exec *x, const struct jg_frame *f)
+{
+	struct jg_agent *a = x->a;
+
+	if (f->flags != 0 || x->in_fd < 0 || x->stdin_eof) {
+		/* Stdin is closed (or this is not stdin): the bytes go nowhere, but the
+		 * credit must come back or the gateway's window would leak. */
+		jg_link_consumed(a->link, x->ch, f->length);
+		return;
+	}
+	if (evbuffer_add(x->stdin_buf, f->payload, f->length) != 0) {
+		jg_log_error("channel %u: out of memory queueing stdin", x->ch);
+		jg_link_consumed(a->link, x->ch, f->length);
+		return;
+	}
+	exec_write_stdin(x);
+}
+
+void jg_agent_exec_frame(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_frame *f)
+{
+	struct winsize ws;
+	int fd;
+
+	if (x->abandoned)
+		return;
+	switch ((enum jg_frame_type)f->type) {
+	case JG_FRAME_DATA:
+		exec_on_data(x, f);
+		return;
+	case JG_FRAME_EOF:
+		if (f->flags != 0 || x->stdin_eof)
+			return;
+		x->stdin_eof = 1;
+		if (x->in_fd >= 0 && evbuffer_get_length(x->stdin_buf) == 0)
+			exec_close_stdin(x);
+		return;
+	case JG_FRAME_SIGNAL:
+		if (f->aux < 1 || f->aux > 64) {
+			jg_log_warn("channel %u: ignoring SIGNAL %u (not 1..64)", x->ch, f->aux);
+			return;
+		}
+		if (!x->reaped && kill(x->pid, (int)f->aux) != 0)
+			jg_log_warn("channel %u: kill(%ld, %u): %s", x->ch, (long)x->pid, f->aux,
+				    strerror(errno));
+		return;
+	case JG_FRAME_RESIZE:
+		fd = x->out_fd >= 0 ? x->out_fd : x->in_fd;
+		if (!x->pty || fd < 0)
+			return;
+		memset(&ws, 0, sizeof(ws));
+		ws.ws_row = (unsigned short)(f->aux >> 16);
+		ws.ws_col = (unsigned short)(f->aux & 0xffff);
+		if (ioctl(fd, TIOCSWINSZ, &ws) != 0)
+			jg_log_warn("channel %u: resize: %s", x->ch, strerror(errno));
+		return;
+	case JG_FRAME_CLOSE:
+		/* The link forgets the channel when we return: nothing more may be sent. */
+		jg_log_debug("channel %u: closed by the gateway", x->ch);
+		exec_abandon(x, SIGKILL);
+		return;
+	case JG_FRAME_HELLO:
+	case JG_FRAME_OPEN:
+	case JG_FRAME_OPEN_OK:
+	case JG_FRAME_OPEN_FAIL:
+	case JG_FRAME_WINDOW:
+	case JG_FRAME_EXIT:
+	case JG_FRAME_PING:
+	case JG_FRAME_PONG:
+	case JG_FRAME_DEAD:
+		break;
+	}
+	jg_log_debug("channel %u: ignoring %s", x->ch, jg_frame_type_name(f->type));
+}
+
+void jg_agent_exec_writable(struct jg_agent *a, struct jg_agent_exec *x)
+{
+	exec_update_reads(x);
+}
+
+void jg_agent_exec_dead(struct jg_agent *a, struct jg_agent_exec *x, const char *reason)
+{
+	jg_log_info("channel %u: dead: %s", x->ch, reason);
+	exec_abandon(x, SIGKILL);
+}
+
+void jg_agent_exec_resume_all(struct jg_agent *a)
+{
+	struct jg_agent_exec *x;
+
+	for (x = LIST_FIRST(&a->execs); x != NULL; x = LIST_NEXT(x, entry))
+		exec_update_reads(x);
+}
+
+void jg_agent_exec_abandon_all(struct jg_agent *a, int sig)
+{
+	struct jg_agent_exec *x, *next;
+
+	for (x = LIST_FIRST(&a->execs); x != NULL; x = next) {
+		next = LIST_NEXT(x, entry);
+		/* The link still knows the channel; make sure it can never hand us X again. */
+		if (!x->abandoned)
+			jg_link_set_channel_ud(a->link, x->ch, NULL);
+		exec_abandon(x, sig);
+	}
+}
+
+void jg_agent_exec_signal_all(struct jg_agent *a, int sig)
+{
+	struct jg_agent_exec *x;
+
+	for (x = LIST_FIRST(&a->execs); x != NULL; x = LIST_NEXT(x, entry))
+		if (!x->reaped)
+			exec_kill(x, sig);
+}
+
+void jg_agent_exec_free_all(struct jg_agent *a)
+{
+	while (!LIST_EMPTY(&a->execs))
+		exec_free(LIST_FIRST(&a->execs));
+}

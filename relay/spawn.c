@@ -1,1 +1,308 @@
-/* being written */
+/* Spawning processes: fork/exec with pipes or a pseudo-terminal.
+ *
+ * This is the only place that calls fork().  Between fork() and exec() the
+ * child uses only async-signal-safe calls (plus execvp/execvpe, which glibc
+ * implements with safe calls), so it is correct in a threaded parent too. */
+#include "config.h" /* _GNU_SOURCE: pipe2, execvpe, ptsname_r */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "relay/err.h"
+#include "relay/spawn.h"
+
+/* What the child reports through the exec-error pipe when it cannot exec. */
+enum spawn_stage {
+	STAGE_SETUP = 1, /* setsid, terminal or descriptor plumbing */
+	STAGE_CHDIR = 2,
+	STAGE_EXEC = 3,
+};
+
+struct spawn_report {
+	int stage;
+	int err;
+};
+
+/* Descriptors a spawn holds while it runs; -1 when unused. */
+struct spawn_fds {
+	int in[2], out[2], err[2];
+	int report[2]; /* exec-error pipe, close-on-exec on both ends */
+	int master;
+	char slave[128];
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void close_all(struct spawn_fds *s)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&s->in[i]);
+		close_fd(&s->out[i]);
+		close_fd(&s->err[i]);
+		close_fd(&s->report[i]);
+	}
+	close_fd(&s->master);
+}
+
+int jg_fd_prepare(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFD)) < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return JG_ERR_IO;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return JG_ERR_IO;
+	return 0;
+}
+
+static int open_pty(struct spawn_fds *s, const struct jg_spawn_opts *opts)
+{
+	struct winsize ws;
+
+	if ((s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return -1;
+	if (grantpt(s->master) != 0 || unlockpt(s->master) != 0)
+		return -1;
+	if ((errno = ptsname_r(s->master, s->slave, sizeof(s->slave))) != 0)
+		return -1;
+	/* A zero size confuses full-screen programs; 24x80 is what terminals assume. */
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = opts->rows ? opts->rows : 24;
+	ws.ws_col = opts->cols ? opts->cols : 80;
+	if (ioctl(s->master, TIOCSWINSZ, &ws) != 0)
+		return -1;
+	return 0;
+}
+
+static void child_fail(int fd, int stage)
+{
+	struct spawn_report rep = {stage, errno};
+
+	(void)!write(fd, &rep, sizeof(rep));
+	_exit(127);
+}
+
+/* Move FD to a number above 2 so that installing 0, 1, 2 cannot clobber it. */
+static int child_lift(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* dup2 clears close-on-exec on the new descriptor, which is what the child needs. */
+static int child_install(int fd, int target)
+{
+	return fd < 0 ? 0 : dup2(fd, target) < 0 ? -1 : 0;
+}
+
+static void __attribute__((noreturn))
+child_run(struct spawn_fds *s, const struct jg_spawn_opts *opts)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int rep = s->report[1];
+	int in, out, err;
+
+	/* Dispositions first, mask second: a signal arriving in between must not run a
+	 * handler of the parent's (libevent would write into its own socketpair). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+		child_fail(rep, STAGE_SETUP);
+
+	/* Own session, so the parent can signal the whole process group (-pid). */
+	if (setsid() < 0)
+		child_fail(rep, STAGE_SETUP);
+
+	if (opts->pty) {
+		int slave;
+
+		/* A session leader without a terminal acquires the first one it opens;
+		 * TIOCSCTTY makes that explicit. */
+		if ((slave = open(s->slave, O_RDWR | O_CLOEXEC)) < 0)
+			child_fail(rep, STAGE_SETUP);
+		if (ioctl(slave, TIOCSCTTY, 0) != 0)
+			child_fail(rep, STAGE_SETUP);
+		in = out = err = child_lift(slave);
+		if (in < 0)
+			child_fail(rep, STAGE_SETUP);
+	} else {
+		in = child_lift(s->in[0]);
+		out = child_lift(s->out[1]);
+		err = opts->merge_stderr ? out : opts->keep_stderr ? -1 : child_lift(s->err[1]);
+		if (in < 0 || out < 0 || (err < 0 && !opts->keep_stderr && !opts->merge_stderr))
+			child_fail(rep, STAGE_SETUP);
+	}
+	if (child_install(in, 0) || child_install(out, 1) || child_install(err, 2))
+		child_fail(rep, STAGE_SETUP);
+	/* Belt and braces: should any fd of the parent lack close-on-exec, it still
+	 * does not leak into the program.  Old kernels say ENOSYS; cloexec then relies
+	 * on every opener, as it must anyway. */
+	(void)close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+
+	if (opts->cwd != NULL && chdir(opts->cwd) != 0)
+		child_fail(rep, STAGE_CHDIR);
+	if (opts->envp != NULL)
+		execvpe(opts->argv[0], opts->argv, opts->envp);
+	else
+		execvp(opts->argv[0], opts->argv);
+	child_fail(rep, STAGE_EXEC);
+	_exit(127);
+}
+
+/* Wait for the exec report: EOF means exec succeeded (the pipe closed on exec). */
+static int read_report(int fd, struct spawn_report *rep)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, rep, sizeof(*rep));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*rep);
+}
+
+static void format_failure(const struct jg_spawn_opts *opts, const struct spawn_report *rep,
+			   char *err, size_t errlen)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	switch ((enum spawn_stage)rep->stage) {
+	case STAGE_CHDIR:
+		snprintf(err, errlen, "cannot run %s: cannot change directory to %s: %s",
+			 opts->argv[0], opts->cwd, strerror(rep->err));
+		return;
+	case STAGE_SETUP:
+		snprintf(err, errlen, "cannot run %s: child setup failed: %s", opts->argv[0],
+			 strerror(rep->err));
+		return;
+	case STAGE_EXEC:
+		break;
+	}
+	snprintf(err, errlen, "cannot run %s: %s", opts->argv[0], strerror(rep->err));
+}
+
+int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err, size_t errlen)
+{
+	struct spawn_fds s = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, ""};
+	struct spawn_report rep;
+	sigset_t all, old;
+	const char *what = "pipe";
+	int r = JG_ERR_IO, masked = 0;
+	pid_t pid = -1;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	child->pid = -1;
+	child->in_fd = child->out_fd = child->err_fd = -1;
+	if (opts->argv == NULL || opts->argv[0] == NULL || opts->argv[0][0] == '\0') {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "cannot run: empty command");
+		return JG_ERR_INVAL;
+	}
+
+	if (pipe2(s.report, O_CLOEXEC) != 0)
+		goto sysfail;
+	if (opts->pty) {
+		what = "pseudo-terminal";
+		if (open_pty(&s, opts) != 0)
+			goto sysfail;
+	} else {
+		if (pipe2(s.in, O_CLOEXEC) != 0 || pipe2(s.out, O_CLOEXEC) != 0)
+			goto sysfail;
+		if (!opts->merge_stderr && !opts->keep_stderr && pipe2(s.err, O_CLOEXEC) != 0)
+			goto sysfail;
+	}
+
+	/* Block everything across fork() so the child starts with no handler of ours
+	 * able to run; it installs defaults, then unblocks. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) != 0)
+		goto sysfail;
+	masked = 1;
+	what = "fork";
+	if ((pid = fork()) < 0)
+		goto sysfail;
+	if (pid == 0)
+		child_run(&s, opts);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	masked = 0;
+
+	/* Parent: drop the child's ends, then learn whether exec worked. */
+	close_fd(&s.in[0]);
+	close_fd(&s.out[1]);
+	close_fd(&s.err[1]);
+	close_fd(&s.report[1]);
+	if (read_report(s.report[0], &rep)) {
+		/* Reap it here: the child is ours alone and must not linger as a zombie. */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		format_failure(opts, &rep, err, errlen);
+		r = rep.err == ENOENT || rep.err == ENOTDIR ? JG_ERR_NOTFOUND : JG_ERR_IO;
+		goto out;
+	}
+
+	if (opts->pty) {
+		child->in_fd = s.master;
+		if ((child->out_fd = fcntl(s.master, F_DUPFD_CLOEXEC, 3)) < 0) {
+			what = "dup";
+			child->in_fd = -1;
+			goto killfail;
+		}
+		s.master = -1;
+	} else {
+		child->in_fd = s.in[1];
+		child->out_fd = s.out[0];
+		child->err_fd = s.err[0];
+		s.in[1] = s.out[0] = s.err[0] = -1;
+	}
+	if (jg_fd_prepare(child->in_fd) != 0 || jg_fd_prepare(child->out_fd) != 0 ||
+	    (child->err_fd >= 0 && jg_fd_prepare(child->err_fd) != 0)) {
+		what = "fcntl";
+		goto killfail;
+	}
+	child->pid = pid;
+	r = 0;
+	goto out;
+
+killfail:
+	/* Cannot hand the child over: do not leave it running or unreaped. */
+	{
+		int saved = errno;
+
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close_fd(&child->in_fd);
+		close_fd(&child->out_fd);
+		close_fd(&child->err_fd);
+		errno = saved;
+	}
+sysfail:
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "cannot run %s: %s: %s", opts->argv[0], what,
+			 strerror(errno));
+	r = JG_ERR_IO;
+out:
+	if (masked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	close_all(&s);
+	return r;
+}
