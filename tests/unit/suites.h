@@ -11,5 +11,6 @@ int jg_test_register_link(void);
 int jg_test_register_config(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
+int jg_test_register_agent(void);
 
 #endif
