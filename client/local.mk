@@ -1,4 +1,15 @@
+# jumpgate, the controller CLI.  Transport (conn.c, tls.c) -> operation (exec.c);
+# main.c parses the command line and owns the context.
 bin_PROGRAMS += jumpgate
-jumpgate_SOURCES = client/main.c
-jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS)
-jumpgate_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS)
+jumpgate_SOURCES = \
+	client/client.h \
+	client/main.c \
+	client/path.c \
+	client/help.c \
+	client/tls.c client/tls.h \
+	client/conn.c client/conn.h \
+	client/tty.c client/tty.h \
+	client/input.c client/input.h \
+	client/exec.c
+jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
+jumpgate_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -1,1 +1,260 @@
-int main(void) { return 1; }
+/* jumpgate: global options, defaults, and dispatch to a command.
+ *
+ * Options come from the command line, then the environment, then the
+ * defaults shared with the gateway (config/paths.h), in that order. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "client/client.h"
+#include "config/paths.h"
+#include "relay/err.h"
+#include "relay/log.h"
+
+void jg_client_fail(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "jumpgate: %s\n", line);
+	fflush(stderr);
+}
+
+int jg_client_usage(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "jumpgate: %s; try 'jumpgate --help'\n", line);
+	fflush(stderr);
+	return JG_EXIT_USAGE;
+}
+
+/* HOST:PORT, [V6]:PORT, [V6], HOST, or a bare IPv6 address (port 4443). 0 or -1. */
+static int parse_gateway(struct jg_client *c, const char *spec)
+{
+	const char *host = spec, *port = NULL, *colon;
+	size_t hlen;
+	char *end;
+	long n;
+
+	if (strlen(spec) >= sizeof(c->gateway) || spec[0] == '\0')
+		return -1;
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+
+		if (close == NULL || close == spec + 1)
+			return -1;
+		host = spec + 1;
+		hlen = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return -1;
+	} else if ((colon = strchr(spec, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		hlen = (size_t)(colon - spec);
+		port = colon + 1;
+	} else {
+		hlen = strlen(spec); /* a bare host name, or an IPv6 address without brackets */
+	}
+	if (hlen == 0 || hlen >= sizeof(c->host))
+		return -1;
+	if (port != NULL) {
+		errno = 0;
+		n = strtol(port, &end, 10);
+		if (errno != 0 || end == port || *end != '\0' || n < 1 || n > 65535)
+			return -1;
+	} else {
+		port = JG_DEFAULT_PORT;
+	}
+	memcpy(c->host, host, hlen);
+	c->host[hlen] = '\0';
+	snprintf(c->port, sizeof(c->port), "%s", port);
+	/* Messages name the gateway in one canonical form, brackets around IPv6. */
+	if (strchr(c->host, ':') != NULL)
+		snprintf(c->gateway, sizeof(c->gateway), "[%s]:%s", c->host, c->port);
+	else
+		snprintf(c->gateway, sizeof(c->gateway), "%s:%s", c->host, c->port);
+	return 0;
+}
+
+/* One certificate path: the option, else the environment variable, else NAME in the
+ * state directory (marking it a default with BIT). 0 or -1 (message printed). */
+static int pick_file(struct jg_client *c, char *dst, size_t len, const char *opt, const char *env,
+		     const char *name, unsigned bit)
+{
+	const char *v = opt;
+
+	if (v == NULL || v[0] == '\0')
+		v = getenv(env);
+	if (v != NULL && v[0] != '\0') {
+		if (strlen(v) >= len) {
+			jg_client_fail("%s: path too long", v);
+			return -1;
+		}
+		snprintf(dst, len, "%s", v);
+		return 0;
+	}
+	if (c->state_dir[0] == '\0') {
+		jg_client_fail("cannot find %s: neither JUMPGATE_HOME nor HOME is set (set %s)",
+			       name, env);
+		return -1;
+	}
+	if (jg_paths_join(dst, len, c->state_dir, name) != 0) {
+		jg_client_fail("%s/%s: path too long", c->state_dir, name);
+		return -1;
+	}
+	c->defaults |= bit;
+	return 0;
+}
+
+static int parse_timeout(struct jg_client *c)
+{
+	const char *v = getenv("JUMPGATE_CONNECT_TIMEOUT");
+	char *end;
+	long n;
+
+	c->connect_timeout = JG_DEFAULT_CONNECT_TIMEOUT;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3600)
+		return -1;
+	c->connect_timeout = (int)n;
+	return 0;
+}
+
+int jg_client_setup(struct jg_client *c)
+{
+	const char *gw = c->opt_gateway;
+
+	if (gw == NULL || gw[0] == '\0')
+		gw = getenv("JUMPGATE_GATEWAY");
+	if (gw == NULL || gw[0] == '\0')
+		gw = JG_DEFAULT_GATEWAY;
+	if (parse_gateway(c, gw) != 0)
+		return jg_client_usage(
+		    "bad gateway address '%s' (expected HOST:PORT or [IPV6]:PORT)", gw);
+	if (parse_timeout(c) != 0)
+		return jg_client_usage("JUMPGATE_CONNECT_TIMEOUT='%s' is not a number of seconds "
+				       "between 1 and 3600",
+				       getenv("JUMPGATE_CONNECT_TIMEOUT"));
+	if (jg_paths_state_dir(c->state_dir, sizeof(c->state_dir)) != 0)
+		c->state_dir[0] = '\0';
+	if (pick_file(c, c->cert, sizeof(c->cert), c->opt_cert, "JUMPGATE_CERT", JG_CLIENT_CERT,
+		      JG_CLIENT_DEFAULT_CERT) != 0 ||
+	    pick_file(c, c->key, sizeof(c->key), c->opt_key, "JUMPGATE_KEY", JG_CLIENT_KEY,
+		      JG_CLIENT_DEFAULT_KEY) != 0 ||
+	    pick_file(c, c->ca, sizeof(c->ca), c->opt_ca, "JUMPGATE_CA", JG_CA_CERT,
+		      JG_CLIENT_DEFAULT_CA) != 0)
+		return JG_EXIT_FAILURE;
+	return 0;
+}
+
+/* A closed stdin, stdout or stderr would be reused by the first socket we open, and the
+ * program's output would go down the wire: put /dev/null there instead. */
+static void guard_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(JG_EXIT_FAILURE);
+	}
+}
+
+enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"gateway", required_argument, NULL, 'g'},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
+	};
+	struct jg_client c;
+	const char *cmd;
+	int ch, status;
+
+	guard_std_fds();
+	memset(&c, 0, sizeof(c));
+	jg_log_init("jumpgate", JG_LOG_WARN);
+	opterr = 0; /* we word the messages ourselves, on one line */
+	while ((ch = getopt_long(argc, argv, "+:g:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'g':
+			c.opt_gateway = optarg;
+			break;
+		case OPT_CERT:
+			c.opt_cert = optarg;
+			break;
+		case OPT_KEY:
+			c.opt_key = optarg;
+			break;
+		case OPT_CA:
+			c.opt_ca = optarg;
+			break;
+		case 'v':
+			c.verbose++;
+			break;
+		case 'h':
+			jg_help_main();
+			return 0;
+		case OPT_VERSION:
+			printf("jumpgate %s\n", PACKAGE_VERSION);
+			return 0;
+		case ':':
+			return jg_client_usage("option %s needs an argument", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return jg_client_usage("unknown option -%c", optopt);
+			return jg_client_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return jg_client_usage("no command given");
+	cmd = argv[optind];
+	if (strcmp(cmd, "help") == 0) {
+		if (optind + 1 < argc && strcmp(argv[optind + 1], "exec") == 0)
+			jg_help_exec();
+		else
+			jg_help_main();
+		return 0;
+	}
+	if (strcmp(cmd, "exec") != 0)
+		return jg_client_usage("unknown command '%s'", cmd);
+	if (c.verbose > 0)
+		jg_log_set_level(c.verbose > 1 ? JG_LOG_DEBUG : JG_LOG_INFO);
+
+	/* A gateway that goes away must not kill us with SIGPIPE: we report it instead. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((c.base = event_base_new()) == NULL) {
+		jg_client_fail("cannot create the event loop: %s", strerror(errno));
+		return JG_EXIT_FAILURE;
+	}
+	status = jg_cmd_exec(&c, argc - optind, argv + optind);
+	event_base_free(c.base);
+	return status;
+}

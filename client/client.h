@@ -1,0 +1,69 @@
+/* jumpgate, the controller CLI: what every command shares.
+ *
+ * main() owns the one struct jg_client (options, resolved paths, the event
+ * base) and passes it to the command it runs; nothing else is global.
+ *
+ * Exit status of every command: the remote program's status, 128+N when it
+ * died of signal N, JG_EXIT_USAGE for a command-line error and
+ * JG_EXIT_FAILURE when jumpgate itself failed (connection, TLS, gateway). */
+#ifndef JG_CLIENT_H
+#define JG_CLIENT_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct event_base;
+
+#define JG_EXIT_USAGE 2
+#define JG_EXIT_FAILURE 255
+
+#define JG_DEFAULT_GATEWAY "127.0.0.1:4443"
+#define JG_DEFAULT_PORT "4443"
+#define JG_DEFAULT_CONNECT_TIMEOUT 10
+
+#define JG_CLIENT_DEFAULT_CERT 0x1u
+#define JG_CLIENT_DEFAULT_KEY 0x2u
+#define JG_CLIENT_DEFAULT_CA 0x4u
+
+struct jg_client {
+	struct event_base *base;
+	/* From the command line (borrowed from argv), NULL when not given. */
+	const char *opt_gateway, *opt_cert, *opt_key, *opt_ca;
+	/* Filled by jg_client_setup(). */
+	char gateway[300]; /* as the user wrote it, for messages: "127.0.0.1:4443" */
+	char host[256];	   /* without brackets: "::1" */
+	char port[8];
+	char cert[PATH_MAX];
+	char key[PATH_MAX];
+	char ca[PATH_MAX];
+	char state_dir[PATH_MAX]; /* "" when it could not be computed */
+	unsigned defaults;	  /* JG_CLIENT_DEFAULT_*: which files are the state-dir defaults */
+	int connect_timeout;	  /* seconds: TCP connect plus TLS handshake */
+	int verbose;
+};
+
+/* Print "jumpgate: <message>" on stderr, one line.  The single place where the client
+ * reports an error to the person running it. */
+void jg_client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a usage error ("jumpgate: <message>" then "try 'jumpgate --help'") and return
+ * JG_EXIT_USAGE, so callers can write: return jg_client_usage(...). */
+int jg_client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Resolve the gateway address, the connect timeout and the certificate paths from the
+ * options, the environment and the defaults.  Commands call it after parsing their own
+ * arguments (so `exec --help` needs no state directory).  0, or the exit status to
+ * return (the message is printed). */
+int jg_client_setup(struct jg_client *c);
+
+/* Build "/v1/targets/<TARGET percent-encoded>/<REST>" into BUF. 0, or -1 when too long. */
+int jg_client_target_path(char *buf, size_t len, const char *target, const char *rest);
+
+/* Manual pages, printed to stdout (help.c). */
+void jg_help_main(void);
+void jg_help_exec(void);
+
+/* `jumpgate exec`: ARGV starts at the word "exec". Returns the process exit status. */
+int jg_cmd_exec(struct jg_client *c, int argc, char **argv);
+
+#endif

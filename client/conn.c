@@ -1,0 +1,606 @@
+/* The connection to the gateway: non-blocking TCP connect (every address of
+ * the host in turn), TLS over a bufferevent_openssl, then an nghttp2 client
+ * session fed from the bufferevent.
+ *
+ * States: CONNECTING (TCP) -> HANDSHAKE (TLS) -> OPEN (HTTP/2) -> CLOSING
+ * (GOAWAY sent, draining) -> DONE.  One timer bounds CONNECTING plus
+ * HANDSHAKE, and later the CLOSING drain. */
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+
+#include "client/client.h"
+#include "client/conn.h"
+#include "client/tls.h"
+#include "relay/err.h"
+#include "relay/log.h"
+
+/* Stop handing nghttp2's output to the bufferevent above this: the socket is slow. */
+#define CONN_OUTPUT_HIGH (64 * 1024)
+/* Our receive windows: responses are written out synchronously, so these only set speed. */
+#define CONN_STREAM_WINDOW (256 * 1024)
+#define CONN_SESSION_WINDOW (1024 * 1024)
+/* How long a goodbye may take before we stop waiting for the bytes to leave. */
+#define CONN_CLOSE_TIMEOUT 2
+
+enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING, CONN_DONE };
+
+struct jg_conn {
+	struct jg_client *c;
+	const struct jg_conn_cbs *cbs;
+	void *arg;
+	enum conn_state state;
+	SSL_CTX *ctx;
+	struct addrinfo *ai_list, *ai; /* the address being tried */
+	int fd;			       /* the socket while CONNECTING; then the bufferevent's */
+	int last_errno;		       /* why the previous address failed */
+	struct event *connect_ev, *timer, *start_ev, *shutdown_ev;
+	struct bufferevent *bev;
+	nghttp2_session *session;
+	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
+	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
+};
+
+/* The per-stream glue, nghttp2's stream_user_data. */
+struct conn_stream {
+	const struct jg_conn_stream_cbs *cbs;
+	void *arg;
+	struct conn_stream *next;
+};
+
+static void stream_unlink(struct jg_conn *conn, struct conn_stream *st)
+{
+	struct conn_stream **pp;
+
+	for (pp = &conn->streams; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	free(st);
+}
+
+static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (conn->state == CONN_DONE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn->state = CONN_DONE;
+	if (conn->timer != NULL)
+		evtimer_del(conn->timer);
+	if (conn->bev != NULL)
+		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+	conn->cbs->failed(conn->arg, msg);
+}
+
+static void conn_closed(struct jg_conn *conn)
+{
+	if (conn->state == CONN_DONE)
+		return;
+	conn->state = CONN_DONE;
+	evtimer_del(conn->timer);
+	if (conn->bev != NULL) {
+		/* close_notify: tells the gateway this end was deliberate, not a crash. */
+		SSL_shutdown(bufferevent_openssl_get_ssl(conn->bev));
+		ERR_clear_error();
+		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+	}
+	conn->cbs->closed(conn->arg);
+}
+
+/* Push whatever nghttp2 wants to send into the bufferevent.  Never from inside nghttp2,
+ * which forbids re-entry: what happens during mem_recv (in_recv) is sent by read_cb after. */
+static void conn_send(struct jg_conn *conn)
+{
+	int rv;
+
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+		return;
+	if ((rv = nghttp2_session_send(conn->session)) != 0)
+		conn_fail(conn, "HTTP/2 error talking to the gateway %s: %s", conn->c->gateway,
+			  nghttp2_strerror(rv));
+}
+
+static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
+		       void *user_data)
+{
+	struct jg_conn *conn = user_data;
+	struct evbuffer *out = bufferevent_get_output(conn->bev);
+
+	/* Backpressure: leave the rest in nghttp2 until write_cb says the socket drained. */
+	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	if (bufferevent_write(conn->bev, data, length) != 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	return (ssize_t)length;
+}
+
+static int header_cb(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+		     void *user_data)
+{
+	struct conn_stream *st;
+
+	if (frame->hd.type != NGHTTP2_HEADERS)
+		return 0;
+	st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	if (st == NULL)
+		return 0;
+	/* nghttp2 guarantees NUL-terminated name and value. */
+	if (st->cbs->header(st->arg, (const char *)name, (const char *)value) != 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	return 0;
+}
+
+static int data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+			 const uint8_t *data, size_t len, void *user_data)
+{
+	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	if (st == NULL)
+		return 0;
+	if (st->cbs->data(st->arg, data, len) != 0)
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+	return 0;
+}
+
+static int stream_close_cb(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+			   void *user_data)
+{
+	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	if (st == NULL)
+		return 0;
+	nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+	st->cbs->close(st->arg, error_code);
+	stream_unlink(user_data, st);
+	return 0;
+}
+
+static ssize_t body_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+		       uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
+	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+	int eof = 0;
+	ssize_t n;
+
+	if (st == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	n = st->cbs->body(st->arg, buf, length, &eof);
+	if (n == JG_ERR_AGAIN)
+		return NGHTTP2_ERR_DEFERRED;
+	if (n < 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (eof)
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+	return n;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct jg_conn *conn = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	ssize_t n;
+
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	conn->in_recv = 1;
+	n = nghttp2_session_mem_recv(conn->session, evbuffer_pullup(in, -1), len);
+	conn->in_recv = 0;
+	if (n < 0) {
+		conn_fail(conn, "HTTP/2 error from the gateway %s: %s", conn->c->gateway,
+			  nghttp2_strerror((int)n));
+		return;
+	}
+	evbuffer_drain(in, (size_t)n);
+	conn_send(conn);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct jg_conn *conn = arg;
+
+	if (conn->state == CONN_CLOSING && !nghttp2_session_want_write(conn->session) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn_closed(conn);
+		return;
+	}
+	conn_send(conn);
+}
+
+/* The handshake is done: insist on h2, then start the HTTP/2 session. */
+static void conn_open(struct jg_conn *conn)
+{
+	nghttp2_session_callbacks *cbs = NULL;
+	nghttp2_settings_entry iv[] = {
+	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, CONN_STREAM_WINDOW},
+	};
+	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+	const unsigned char *proto = NULL;
+	unsigned int plen = 0;
+	int rv;
+
+	SSL_get0_alpn_selected(ssl, &proto, &plen);
+	if (plen != 2 || memcmp(proto, "h2", 2) != 0) {
+		conn_fail(conn, "the gateway %s does not speak HTTP/2 (no ALPN h2)",
+			  conn->c->gateway);
+		return;
+	}
+	if ((rv = nghttp2_session_callbacks_new(&cbs)) != 0)
+		goto out;
+	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
+	nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
+	if ((rv = nghttp2_session_client_new(&conn->session, cbs, conn)) != 0)
+		goto out;
+	if ((rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv,
+					  sizeof(iv) / sizeof(iv[0]))) != 0)
+		goto out;
+	if ((rv = nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0,
+							CONN_SESSION_WINDOW)) != 0)
+		goto out;
+	evtimer_del(conn->timer);
+	conn->state = CONN_OPEN;
+	jg_log_info("connected to %s (%s)", conn->c->gateway, SSL_get_version(ssl));
+	conn->cbs->ready(conn->arg);
+	conn_send(conn);
+out:
+	nghttp2_session_callbacks_del(cbs);
+	if (rv != 0)
+		conn_fail(conn, "cannot start HTTP/2: %s", nghttp2_strerror(rv));
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+	unsigned long e, best = 0;
+	char msg[1024];
+	int handshake = conn->state == CONN_HANDSHAKE, sys_err = errno;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_open(conn);
+		return;
+	}
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (conn->state == CONN_CLOSING) {
+		conn_closed(conn); /* the gateway hung up after our GOAWAY: that is the goodbye */
+		return;
+	}
+	/* Prefer an alert from the gateway: it says why it refused us. */
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		int r = ERR_GET_REASON(e);
+
+		if (ERR_SYSTEM_ERROR(e)) {
+			sys_err = r;
+			continue;
+		}
+		/* libevent also queues bare SSL_get_error() codes (library 0): not reasons. */
+		if (ERR_GET_LIB(e) == 0)
+			continue;
+
+		if (best == 0 || (r >= SSL_AD_REASON_OFFSET && r < SSL_AD_REASON_OFFSET + 256))
+			best = e;
+	}
+	/* TLS 1.3 ends the handshake before the gateway has judged our certificate: its alert
+	 * may be sitting unread behind a reset that our first write ran into.  Read it. */
+	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING))
+		best = jg_tls_pending_alert(bufferevent_openssl_get_ssl(bev));
+	jg_log_debug("%s %s: events 0x%x, errno %d, OpenSSL error 0x%lx",
+		     handshake ? "handshake with" : "connection to", conn->c->gateway,
+		     (unsigned)what, sys_err, best);
+	if (best != 0 || (what & BEV_EVENT_EOF))
+		sys_err = 0;
+	jg_tls_explain(conn->c, bufferevent_openssl_get_ssl(bev), best, sys_err,
+		       (what & BEV_EVENT_EOF) != 0, handshake, msg, sizeof(msg));
+	ERR_clear_error();
+	conn_fail(conn, "%s", msg);
+}
+
+/* The TCP connection is up: wrap it in TLS and start the handshake. */
+static void conn_start_tls(struct jg_conn *conn)
+{
+	int one = 1;
+	SSL *ssl;
+
+	setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A gateway host that vanishes is noticed eventually even when we only read. */
+	setsockopt(conn->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if ((ssl = jg_tls_client_ssl(conn->c, conn->ctx)) == NULL) {
+		conn_fail(conn, "cannot set up TLS for %s", conn->c->gateway);
+		return;
+	}
+	conn->bev =
+	    bufferevent_openssl_socket_new(conn->c->base, conn->fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (conn->bev == NULL) {
+		SSL_free(ssl);
+		conn_fail(conn, "cannot set up TLS for %s: out of memory", conn->c->gateway);
+		return;
+	}
+	conn->fd = -1; /* the bufferevent owns it now */
+	conn->state = CONN_HANDSHAKE;
+	/* HTTP/2 frames its own end: a TCP close without close_notify is an EOF to judge. */
+	bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
+	bufferevent_setcb(conn->bev, read_cb, write_cb, event_cb, conn);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+}
+
+static void connect_next(struct jg_conn *conn);
+
+static void connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	event_free(conn->connect_ev);
+	conn->connect_ev = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == 0) {
+		conn_start_tls(conn);
+		return;
+	}
+	conn->last_errno = err;
+	jg_log_debug("connect to %s: %s", conn->c->gateway, strerror(err));
+	close(conn->fd);
+	conn->fd = -1;
+	conn->ai = conn->ai->ai_next;
+	connect_next(conn);
+}
+
+/* Try the current address, moving on through the list; fail when none is left. */
+static void connect_next(struct jg_conn *conn)
+{
+	for (; conn->ai != NULL; conn->ai = conn->ai->ai_next) {
+		struct addrinfo *ai = conn->ai;
+
+		conn->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				  ai->ai_protocol);
+		if (conn->fd < 0) {
+			conn->last_errno = errno;
+			continue;
+		}
+		if (connect(conn->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			conn_start_tls(conn);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			conn->connect_ev =
+			    event_new(conn->c->base, conn->fd, EV_WRITE, connect_cb, conn);
+			if (conn->connect_ev != NULL && event_add(conn->connect_ev, NULL) == 0)
+				return;
+			errno = ENOMEM;
+		}
+		conn->last_errno = errno;
+		close(conn->fd);
+		conn->fd = -1;
+	}
+	conn_fail(conn, "cannot connect to gateway %s: %s%s", conn->c->gateway,
+		  strerror(conn->last_errno),
+		  conn->last_errno == ECONNREFUSED ? " (is jumpgated running?)" : "");
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+
+	switch (conn->state) {
+	case CONN_CONNECTING:
+		conn_fail(conn, "cannot connect to gateway %s: timed out after %d s",
+			  conn->c->gateway, conn->c->connect_timeout);
+		break;
+	case CONN_HANDSHAKE:
+		conn_fail(conn,
+			  "TLS handshake with %s timed out after %d s (is it a jumpgate gateway?)",
+			  conn->c->gateway, conn->c->connect_timeout);
+		break;
+	case CONN_CLOSING:
+		conn_closed(conn);
+		break;
+	case CONN_OPEN:
+	case CONN_DONE:
+		break;
+	}
+}
+
+static void start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	connect_next(arg);
+}
+
+/* GOAWAY, then wait (bounded) for the output to drain; see write_cb. */
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+	struct timeval tv = {CONN_CLOSE_TIMEOUT, 0};
+
+	switch (conn->state) {
+	case CONN_CONNECTING:
+	case CONN_HANDSHAKE:
+		conn->state = CONN_DONE;
+		evtimer_del(conn->timer);
+		conn->cbs->closed(conn->arg);
+		break;
+	case CONN_OPEN:
+		conn->state = CONN_CLOSING;
+		nghttp2_session_terminate_session(conn->session, NGHTTP2_NO_ERROR);
+		evtimer_add(conn->timer, &tv);
+		conn_send(conn);
+		if (conn->state == CONN_CLOSING)
+			write_cb(conn->bev, conn);
+		break;
+	case CONN_CLOSING:
+	case CONN_DONE:
+		break;
+	}
+}
+
+int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
+			const char *const headers[][2], size_t nheaders,
+			const struct jg_conn_stream_cbs *cbs, void *arg)
+{
+	nghttp2_nv nva[16];
+	nghttp2_data_provider prd = {.read_callback = body_cb};
+	const char *pseudo[4][2] = {
+	    {":method", method},
+	    {":scheme", "https"},
+	    {":authority", conn->c->gateway},
+	    {":path", path},
+	};
+	struct conn_stream *st;
+	size_t n = 0, i;
+	int32_t id;
+
+	if (conn->state != CONN_OPEN)
+		return JG_ERR_STATE;
+	if (nheaders > sizeof(nva) / sizeof(nva[0]) - 4)
+		return JG_ERR_TOOBIG;
+	for (i = 0; i < 4 + nheaders; i++, n++) {
+		const char *name = i < 4 ? pseudo[i][0] : headers[i - 4][0];
+		const char *value = i < 4 ? pseudo[i][1] : headers[i - 4][1];
+
+		nva[n].name = (uint8_t *)(uintptr_t)name;
+		nva[n].namelen = strlen(name);
+		nva[n].value = (uint8_t *)(uintptr_t)value;
+		nva[n].valuelen = strlen(value);
+		nva[n].flags = NGHTTP2_NV_FLAG_NONE;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return JG_ERR_NOMEM;
+	st->cbs = cbs;
+	st->arg = arg;
+	id = nghttp2_submit_request(conn->session, NULL, nva, n, &prd, st);
+	if (id < 0) {
+		free(st);
+		return JG_ERR_STATE;
+	}
+	st->next = conn->streams;
+	conn->streams = st;
+	jg_log_debug("%s %s on stream %d", method, path, id);
+	return id;
+}
+
+void jg_conn_resume(struct jg_conn *conn, int32_t stream_id)
+{
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+		return;
+	/* Fails harmlessly when the body was not deferred. */
+	nghttp2_session_resume_data(conn->session, stream_id);
+	if (!conn->in_recv)
+		conn_send(conn);
+}
+
+void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id)
+{
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+		return;
+	nghttp2_submit_rst_stream(conn->session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+	if (!conn->in_recv)
+		conn_send(conn);
+}
+
+void jg_conn_shutdown(struct jg_conn *conn)
+{
+	/* Deferred to the loop: the caller may be inside an nghttp2 callback. */
+	event_active(conn->shutdown_ev, 0, 0);
+}
+
+struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, void *arg)
+{
+	struct addrinfo hints = {0};
+	struct jg_conn *conn;
+	struct timeval tv = {c->connect_timeout, 0};
+	int rv;
+
+	if ((conn = calloc(1, sizeof(*conn))) == NULL) {
+		jg_client_fail("out of memory");
+		return NULL;
+	}
+	conn->c = c;
+	conn->cbs = cbs;
+	conn->arg = arg;
+	conn->fd = -1;
+	conn->last_errno = ECONNREFUSED;
+	if ((conn->ctx = jg_tls_client_ctx(c)) == NULL)
+		goto fail;
+	conn->timer = evtimer_new(c->base, timer_cb, conn);
+	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
+	conn->shutdown_ev = event_new(c->base, -1, 0, shutdown_cb, conn);
+	if (conn->timer == NULL || conn->start_ev == NULL || conn->shutdown_ev == NULL) {
+		jg_client_fail("out of memory");
+		goto fail;
+	}
+	/* getaddrinfo blocks, but only before anything else is happening. */
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
+		jg_client_fail("cannot resolve gateway host %s: %s", c->host, gai_strerror(rv));
+		goto fail;
+	}
+	conn->ai = conn->ai_list;
+	evtimer_add(conn->timer, &tv);
+	jg_log_debug("connecting to %s", c->gateway);
+	/* Report the outcome from the loop, never from inside the constructor. */
+	event_active(conn->start_ev, 0, 0);
+	return conn;
+fail:
+	jg_conn_free(conn);
+	return NULL;
+}
+
+void jg_conn_free(struct jg_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	if (conn->session != NULL)
+		nghttp2_session_del(conn->session); /* calls no stream callbacks */
+	while (conn->streams != NULL)
+		stream_unlink(conn, conn->streams);
+	if (conn->bev != NULL)
+		bufferevent_free(conn->bev);
+	if (conn->fd >= 0)
+		close(conn->fd);
+	if (conn->connect_ev != NULL)
+		event_free(conn->connect_ev);
+	if (conn->timer != NULL)
+		event_free(conn->timer);
+	if (conn->start_ev != NULL)
+		event_free(conn->start_ev);
+	if (conn->shutdown_ev != NULL)
+		event_free(conn->shutdown_ev);
+	if (conn->ai_list != NULL)
+		freeaddrinfo(conn->ai_list);
+	SSL_CTX_free(conn->ctx);
+	free(conn);
+}

@@ -1,0 +1,64 @@
+/* The connection to the gateway: TCP, then TLS (client/tls.h), then an HTTP/2
+ * client session (nghttp2) over a libevent bufferevent_openssl.
+ *
+ * Transport and multiplexer only: operations (client/exec.c) submit requests
+ * and get their stream's events through struct jg_conn_stream_cbs; they never
+ * touch the socket.
+ *
+ * Callback contract: every callback runs from the event loop.  Stream
+ * callbacks run inside nghttp2; from there an operation may call
+ * jg_conn_resume() and jg_conn_shutdown() (both defer their sending), but not
+ * jg_conn_free(). */
+#ifndef JG_CLIENT_CONN_H
+#define JG_CLIENT_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct jg_client;
+struct jg_conn;
+
+struct jg_conn_cbs {
+	/* TLS is up and the gateway agreed to HTTP/2: requests may be submitted. */
+	void (*ready)(void *arg);
+	/* The connection failed (connect, TLS, HTTP/2, or the gateway went away); MSG says why,
+	 * for a person, without the "jumpgate: " prefix.  Nothing more will be called. */
+	void (*failed)(void *arg, const char *msg);
+	/* jg_conn_shutdown() finished (or gave up): nothing more will be called. */
+	void (*closed)(void *arg);
+};
+
+struct jg_conn_stream_cbs {
+	/* One response header, ":status" included.  Non-zero resets the stream. */
+	int (*header)(void *arg, const char *name, const char *value);
+	/* Response body bytes.  Non-zero resets the stream. */
+	int (*data)(void *arg, const uint8_t *data, size_t len);
+	/* The request body: copy up to LEN bytes into BUF and return the count; return 0 with
+	 * *eof set to end the request; return JG_ERR_AGAIN when nothing is ready (then call
+	 * jg_conn_resume() when something is). */
+	ssize_t (*body)(void *arg, uint8_t *buf, size_t len, int *eof);
+	/* The stream is closed; H2_ERROR is its HTTP/2 error code (0: a clean end). */
+	void (*close)(void *arg, uint32_t h2_error);
+};
+
+/* Start connecting to c->gateway (bounded by c->connect_timeout).  NULL when the TLS
+ * setup failed (message printed); otherwise the outcome arrives through CBS. */
+struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, void *arg);
+/* Close at once, without a goodbye.  NULL is fine. */
+void jg_conn_free(struct jg_conn *conn);
+
+/* Submit a request with a streamed body.  HEADERS holds NHEADERS name/value pairs beyond the
+ * pseudo-headers.  The stream id (> 0), or a negative JG_ERR_*. */
+int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
+			const char *const headers[][2], size_t nheaders,
+			const struct jg_conn_stream_cbs *cbs, void *arg);
+/* The body of STREAM_ID has bytes (or its end) again. */
+void jg_conn_resume(struct jg_conn *conn, int32_t stream_id);
+/* Reset STREAM_ID (CANCEL). */
+void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id);
+/* Say goodbye (GOAWAY, TLS close_notify) and call cbs->closed once the bytes are out, or
+ * after a short bound. */
+void jg_conn_shutdown(struct jg_conn *conn);
+
+#endif

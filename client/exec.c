@@ -1,0 +1,574 @@
+/* `jumpgate exec`: run a program on a target through the gateway.
+ *
+ * One HTTP/2 stream (docs/api.md): the request body is OPEN, then stdin as
+ * DATA, SIGNAL and RESIZE frames, then EOF; the response body is stdout and
+ * stderr DATA, then EXIT (or DEAD).  Every frame is on channel 0.
+ *
+ * The request stays open after stdin's EOF, so that a ^C or a window resize
+ * can still reach the program; it ends (END_STREAM) once EXIT has arrived.
+ *
+ * States: CONNECTING -> WAITING (request sent) -> RUNNING (200) or REFUSED
+ * (any other status: the body is the JSON error) -> FINISHING (the exit
+ * status is known; closing the connection) -> DONE. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+
+#include "client/client.h"
+#include "client/conn.h"
+#include "client/input.h"
+#include "client/tty.h"
+#include "relay/err.h"
+#include "relay/frame.h"
+#include "relay/log.h"
+#include "relay/spec.h"
+
+/* Read ahead at most this much stdin (as queued frames) before waiting for the gateway. */
+#define EXEC_STDIN_AHEAD (256 * 1024)
+/* Keep at most this much of an error response body. */
+#define EXEC_ERRBODY_MAX (64 * 1024)
+/* A second SIGINT this soon after the first gives up on the remote program. */
+#define EXEC_ABORT_WINDOW_MS 2000
+
+enum exec_state { EXEC_CONNECTING, EXEC_WAITING, EXEC_RUNNING, EXEC_REFUSED, EXEC_FINISHING };
+
+struct jg_exec {
+	struct jg_client *c;
+	const char *target;
+	char path[4096];
+	struct jg_exec_spec spec; /* pointers borrowed from argv; env array owned */
+	enum exec_state state;
+	int result; /* the exit status, once known */
+	struct jg_conn *conn;
+	int32_t stream_id;
+	struct evbuffer *outq; /* frames to send: OPEN, stdin, SIGNAL, RESIZE */
+	struct jg_input in;
+	int end_request; /* end the request body once outq is empty */
+	struct jg_frame_decoder *dec;
+	int http_status;
+	struct evbuffer *errbody;
+	struct jg_tty tty;
+	struct event *sig[4];
+	struct timespec last_int;
+};
+
+/* Report an error about the target: the terminal is put back first so the line is readable. */
+static void exec_report(struct jg_exec *op, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void exec_report(struct jg_exec *op, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jg_tty_restore(&op->tty);
+	/* Text from the far side goes to a terminal: no escape sequences through. */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	jg_client_fail("%s: %s", op->target, msg);
+}
+
+/* The outcome is known: stop reading, put the terminal back, say goodbye to the gateway. */
+static void exec_finish(struct jg_exec *op, int status)
+{
+	if (op->state == EXEC_FINISHING)
+		return;
+	op->state = EXEC_FINISHING;
+	op->result = status;
+	jg_tty_restore(&op->tty);
+	jg_input_stop(&op->in);
+	if (op->conn != NULL)
+		jg_conn_shutdown(op->conn);
+}
+
+/* Queue a control frame (SIGNAL, RESIZE) behind whatever stdin is queued, and send it. */
+static void exec_control(struct jg_exec *op, uint8_t type, uint32_t aux)
+{
+	if (op->stream_id <= 0 || op->end_request)
+		return;
+	if (jg_frame_put(op->outq, type, 0, 0, aux, NULL, 0) != 0)
+		return;
+	jg_conn_resume(op->conn, op->stream_id);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Someone made our stdout non-blocking; waiting is our backpressure. */
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One frame of the response.  0, or -1 when the stream must be cancelled. */
+static int exec_frame(struct jg_exec *op, const struct jg_frame *f)
+{
+	int fd = (f->flags & JG_DATA_STDERR) ? 2 : 1;
+
+	switch ((enum jg_frame_type)f->type) {
+	case JG_FRAME_DATA:
+		if (write_all(fd, f->payload, f->length) == 0)
+			return 0;
+		if (errno == EPIPE && fd == 1) {
+			/* Whoever read our stdout has gone (`| head`): end as a local program
+			 * would, by SIGPIPE; the gateway stops the remote one. */
+			exec_finish(op, 128 + SIGPIPE);
+			return -1;
+		}
+		if (errno == EPIPE)
+			return 0; /* nobody reads stderr: drop it, keep the program's stdout */
+		exec_report(op, "cannot write to %s: %s", fd == 1 ? "stdout" : "stderr",
+			    strerror(errno));
+		exec_finish(op, JG_EXIT_FAILURE);
+		return -1;
+	case JG_FRAME_EXIT:
+		if (f->flags & JG_EXIT_SIGNALED)
+			op->result = 128 + (int)(f->aux & 0x7f);
+		else
+			op->result = f->aux > 255 ? JG_EXIT_FAILURE : (int)f->aux;
+		jg_log_debug("remote program ended: %s %u",
+			     (f->flags & JG_EXIT_SIGNALED) ? "signal" : "status", f->aux);
+		/* Our half of the stream ends now that nothing more can be delivered. */
+		op->end_request = 1;
+		jg_conn_resume(op->conn, op->stream_id);
+		exec_finish(op, op->result);
+		return 0;
+	case JG_FRAME_DEAD:
+		exec_report(op, "%.*s", (int)f->length, (const char *)f->payload);
+		exec_finish(op, JG_EXIT_FAILURE);
+		return -1;
+	case JG_FRAME_EOF:
+	case JG_FRAME_HELLO:
+	case JG_FRAME_OPEN:
+	case JG_FRAME_OPEN_OK:
+	case JG_FRAME_OPEN_FAIL:
+	case JG_FRAME_WINDOW:
+	case JG_FRAME_SIGNAL:
+	case JG_FRAME_RESIZE:
+	case JG_FRAME_CLOSE:
+	case JG_FRAME_PING:
+	case JG_FRAME_PONG:
+		/* Nothing to do here: output EOFs need no action, the rest is not for us. */
+		jg_log_debug("ignoring %s frame", jg_frame_type_name(f->type));
+		return 0;
+	}
+	return 0;
+}
+
+static int on_header(void *arg, const char *name, const char *value)
+{
+	struct jg_exec *op = arg;
+
+	if (strcmp(name, ":status") != 0 || op->state != EXEC_WAITING)
+		return 0;
+	op->http_status = atoi(value);
+	jg_log_debug("gateway answered %d", op->http_status);
+	if (op->http_status != 200) {
+		op->state = EXEC_REFUSED;
+		return 0;
+	}
+	op->state = EXEC_RUNNING;
+	/* Raw only now that the program runs: until then ^C is ours, to give up waiting. */
+	if (op->spec.pty && jg_tty_raw(&op->tty, 0) != 0)
+		jg_log_warn("cannot put the terminal in raw mode: %s", strerror(errno));
+	return 0;
+}
+
+static int on_data(void *arg, const uint8_t *data, size_t len)
+{
+	struct jg_exec *op = arg;
+	struct jg_frame f;
+	int r;
+
+	switch (op->state) {
+	case EXEC_REFUSED:
+		if (evbuffer_get_length(op->errbody) + len <= EXEC_ERRBODY_MAX)
+			evbuffer_add(op->errbody, data, len);
+		return 0;
+	case EXEC_RUNNING:
+		break;
+	case EXEC_CONNECTING:
+	case EXEC_WAITING:
+	case EXEC_FINISHING:
+		return 0;
+	}
+	if (jg_frame_decoder_feed(op->dec, data, len) != 0) {
+		exec_report(op, "out of memory decoding the response");
+		exec_finish(op, JG_EXIT_FAILURE);
+		return -1;
+	}
+	while (op->state == EXEC_RUNNING && (r = jg_frame_decoder_next(op->dec, &f)) != 0) {
+		if (r < 0) {
+			exec_report(op, "bad response from the gateway: %s",
+				    jg_frame_decoder_error(op->dec));
+			exec_finish(op, JG_EXIT_FAILURE);
+			return -1;
+		}
+		if (exec_frame(op, &f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A refused request: the JSON body's "reason", else its "error", else the status. */
+static void exec_refused(struct jg_exec *op)
+{
+	size_t len = evbuffer_get_length(op->errbody);
+	const char *body = (const char *)evbuffer_pullup(op->errbody, -1);
+	const char *reason = NULL;
+	json_t *root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+
+	if (json_is_object(root)) {
+		reason = json_string_value(json_object_get(root, "reason"));
+		if (reason == NULL || reason[0] == '\0')
+			reason = json_string_value(json_object_get(root, "error"));
+	}
+	if (reason != NULL && reason[0] != '\0')
+		exec_report(op, "%s", reason);
+	else
+		exec_report(op, "the gateway answered HTTP %d", op->http_status);
+	json_decref(root);
+}
+
+static void on_close(void *arg, uint32_t h2_error)
+{
+	struct jg_exec *op = arg;
+
+	jg_log_debug("stream %d closed (%s)", op->stream_id, nghttp2_http2_strerror(h2_error));
+	op->stream_id = -1;
+	switch (op->state) {
+	case EXEC_FINISHING:
+		return;
+	case EXEC_REFUSED:
+		exec_refused(op);
+		break;
+	case EXEC_RUNNING:
+		if (jg_frame_decoder_pending(op->dec) > 0)
+			exec_report(op, "the gateway's response ended in the middle of a frame");
+		else if (h2_error != NGHTTP2_NO_ERROR)
+			exec_report(op, "the gateway reset the stream without an exit status (%s)",
+				    nghttp2_http2_strerror(h2_error));
+		else
+			exec_report(op, "the gateway ended the stream without an exit status");
+		break;
+	case EXEC_CONNECTING:
+	case EXEC_WAITING:
+		if (h2_error == NGHTTP2_REFUSED_STREAM)
+			exec_report(op, "the gateway refused the request (is it shutting down?)");
+		else
+			exec_report(op, "the gateway reset the stream before answering (%s)",
+				    nghttp2_http2_strerror(h2_error));
+		break;
+	}
+	exec_finish(op, JG_EXIT_FAILURE);
+}
+
+static ssize_t on_body(void *arg, uint8_t *buf, size_t len, int *eof)
+{
+	struct jg_exec *op = arg;
+	int n;
+
+	if (evbuffer_get_length(op->outq) == 0)
+		jg_input_pump(&op->in); /* a regular file is read right here */
+	if (evbuffer_get_length(op->outq) == 0) {
+		if (!op->end_request)
+			return JG_ERR_AGAIN;
+		*eof = 1;
+		return 0;
+	}
+	n = evbuffer_remove(op->outq, buf, len);
+	jg_input_pump(&op->in);
+	return n < 0 ? JG_ERR_NOMEM : n;
+}
+
+static const struct jg_conn_stream_cbs exec_stream_cbs = {
+    .header = on_header,
+    .data = on_data,
+    .body = on_body,
+    .close = on_close,
+};
+
+static void on_ready(void *arg)
+{
+	struct jg_exec *op = arg;
+	const char *headers[][2] = {
+	    {"content-type", "application/x-jumpgate-frames"},
+	    {"user-agent", "jumpgate/" PACKAGE_VERSION},
+	};
+	int32_t id;
+
+	id = jg_conn_request(op->conn, "POST", op->path, headers, 2, &exec_stream_cbs, op);
+	if (id < 0) {
+		exec_report(op, "cannot send the request: %s", jg_strerror(id));
+		exec_finish(op, JG_EXIT_FAILURE);
+		return;
+	}
+	op->stream_id = id;
+	op->state = EXEC_WAITING;
+	jg_input_pump(&op->in);
+}
+
+static void on_failed(void *arg, const char *msg)
+{
+	struct jg_exec *op = arg;
+
+	jg_tty_restore(&op->tty);
+	if (op->state != EXEC_FINISHING) {
+		jg_client_fail("%s", msg);
+		op->state = EXEC_FINISHING;
+		op->result = JG_EXIT_FAILURE;
+	}
+	jg_input_stop(&op->in);
+	event_base_loopbreak(op->c->base);
+}
+
+static void on_closed(void *arg)
+{
+	struct jg_exec *op = arg;
+
+	event_base_loopbreak(op->c->base);
+}
+
+static const struct jg_conn_cbs exec_conn_cbs = {
+    .ready = on_ready,
+    .failed = on_failed,
+    .closed = on_closed,
+};
+
+static void on_stdin(void *arg)
+{
+	struct jg_exec *op = arg;
+
+	if (op->stream_id > 0)
+		jg_conn_resume(op->conn, op->stream_id);
+}
+
+static void on_signal(evutil_socket_t signo, short what, void *arg)
+{
+	struct jg_exec *op = arg;
+	struct timespec now;
+	long ms;
+	uint16_t rows, cols;
+
+	if (op->state == EXEC_FINISHING)
+		return;
+	if (signo == SIGWINCH) {
+		if (jg_tty_size(0, &rows, &cols) == 0) {
+			jg_log_debug("window is now %ux%u", rows, cols);
+			exec_control(op, JG_FRAME_RESIZE, (uint32_t)rows << 16 | cols);
+		}
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - op->last_int.tv_sec) * 1000 +
+	     (now.tv_nsec - op->last_int.tv_nsec) / 1000000;
+	/* Nothing to pass the signal to yet, or the user insists: give up locally. */
+	if (op->stream_id <= 0 || op->state == EXEC_REFUSED ||
+	    (signo == SIGINT && op->last_int.tv_sec != 0 && ms < EXEC_ABORT_WINDOW_MS)) {
+		int32_t id = op->stream_id;
+
+		jg_log_info("interrupted: abandoning the remote program");
+		exec_finish(op, 128 + (int)signo); /* first: the reset must not read as a failure */
+		if (id > 0)
+			jg_conn_cancel(op->conn, id);
+		return;
+	}
+	if (signo == SIGINT)
+		op->last_int = now;
+	jg_log_info("passing signal %d to the remote program", (int)signo);
+	exec_control(op, JG_FRAME_SIGNAL, (uint32_t)signo);
+}
+
+/* Parse `exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET [--] ARGV...`. 0 or an exit status. */
+static int exec_parse(struct jg_exec *op, int argc, char **argv, int *want_tty)
+{
+	static const struct option longopts[] = {
+	    {"tty", no_argument, NULL, 't'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"cwd", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	if ((op->spec.env = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
+		jg_client_fail("out of memory");
+		return JG_EXIT_FAILURE;
+	}
+	optind = 0; /* GNU: start afresh on this argv */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:te:C:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			*want_tty = 1;
+			break;
+		case 'e':
+			if (optarg[0] == '=' || strchr(optarg, '=') == NULL)
+				return jg_client_usage("exec: -e wants KEY=VALUE, not '%s'",
+						       optarg);
+			op->spec.env[op->spec.envc++] = optarg;
+			break;
+		case 'C':
+			if (optarg[0] == '\0')
+				return jg_client_usage("exec: -C wants a directory");
+			op->spec.cwd = optarg;
+			break;
+		case 'h':
+			jg_help_exec();
+			return -1;
+		case ':':
+			return jg_client_usage("exec: option %s needs an argument",
+					       argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return jg_client_usage("exec: unknown option -%c", optopt);
+			return jg_client_usage("exec: unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc || argv[optind][0] == '\0')
+		return jg_client_usage("exec: no TARGET given");
+	op->target = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind >= argc)
+		return jg_client_usage("exec: no command given after TARGET --");
+	op->spec.argv = argv + optind;
+	op->spec.argc = (size_t)(argc - optind);
+	if (op->spec.envc == 0) {
+		free(op->spec.env);
+		op->spec.env = NULL;
+	}
+	if (jg_client_target_path(op->path, sizeof(op->path), op->target, "exec") != 0)
+		return jg_client_usage("exec: TARGET is too long");
+	return 0;
+}
+
+/* OPEN with the exec spec goes first in the request body. */
+static int exec_open_frame(struct jg_exec *op, int want_tty)
+{
+	struct evbuffer *spec = evbuffer_new();
+	int r = JG_ERR_NOMEM;
+
+	if (want_tty && isatty(0)) {
+		op->spec.pty = 1;
+		if (jg_tty_size(0, &op->spec.rows, &op->spec.cols) != 0) {
+			op->spec.rows = 24;
+			op->spec.cols = 80;
+		}
+		op->spec.term = getenv("TERM");
+	} else if (want_tty) {
+		jg_client_fail("stdin is not a terminal: not asking for a pseudo-terminal");
+	}
+	if (spec == NULL)
+		goto out;
+	if ((r = jg_exec_spec_encode(&op->spec, spec)) != 0)
+		goto out;
+	r = jg_frame_put(op->outq, JG_FRAME_OPEN, 0, 0, JG_OPEN_EXEC, evbuffer_pullup(spec, -1),
+			 (uint32_t)evbuffer_get_length(spec));
+out:
+	if (r == JG_ERR_TOOBIG)
+		jg_client_fail("%s: the command, its environment and directory are too long "
+			       "(more than %u bytes)",
+			       op->target, JG_FRAME_MAX_PAYLOAD);
+	else if (r != 0)
+		jg_client_fail("%s: cannot encode the command: %s", op->target, jg_strerror(r));
+	if (spec != NULL)
+		evbuffer_free(spec);
+	return r;
+}
+
+static int exec_signals(struct jg_exec *op)
+{
+	const int signos[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (signos[i] == SIGWINCH && !op->spec.pty)
+			continue;
+		op->sig[i] = evsignal_new(op->c->base, signos[i], on_signal, op);
+		if (op->sig[i] == NULL || evsignal_add(op->sig[i], NULL) != 0)
+			return JG_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
+{
+	struct jg_exec op;
+	int want_tty = 0, r;
+
+	memset(&op, 0, sizeof(op));
+	op.c = c;
+	op.result = JG_EXIT_FAILURE;
+	op.stream_id = -1;
+	if ((r = exec_parse(&op, argc, argv, &want_tty)) != 0) {
+		op.result = r < 0 ? 0 : r; /* -1: help was printed */
+		goto out;
+	}
+	if ((r = jg_client_setup(c)) != 0) {
+		op.result = r;
+		goto out;
+	}
+	op.outq = evbuffer_new();
+	op.errbody = evbuffer_new();
+	op.dec = jg_frame_decoder_new(0);
+	if (op.outq == NULL || op.errbody == NULL || op.dec == NULL ||
+	    jg_input_init(&op.in, c->base, 0, op.outq, EXEC_STDIN_AHEAD, on_stdin, &op) != 0) {
+		jg_client_fail("out of memory");
+		goto out;
+	}
+	if (exec_open_frame(&op, want_tty) != 0)
+		goto out;
+	/* After the OPEN frame: whether SIGWINCH matters depends on the pty decision. */
+	if (exec_signals(&op) != 0) {
+		jg_client_fail("cannot watch signals: %s", strerror(errno));
+		goto out;
+	}
+	if ((op.conn = jg_conn_new(c, &exec_conn_cbs, &op)) == NULL)
+		goto out;
+	event_base_dispatch(c->base);
+out:
+	jg_tty_restore(&op.tty);
+	for (size_t i = 0; i < 4; i++)
+		if (op.sig[i] != NULL)
+			event_free(op.sig[i]);
+	jg_conn_free(op.conn);
+	jg_input_clear(&op.in);
+	if (op.dec != NULL)
+		jg_frame_decoder_free(op.dec);
+	if (op.outq != NULL)
+		evbuffer_free(op.outq);
+	if (op.errbody != NULL)
+		evbuffer_free(op.errbody);
+	free(op.spec.env);
+	return op.result;
+}
