@@ -92,7 +92,7 @@ int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *
  * jg_frame_decoder_error() describes the offending bytes. The previous frame's payload
  * pointer becomes invalid. */
 int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out);
-/* Why the decoder failed ("bad magic 0x4142 at offset 0 (bytes 41 42 ...), expected 0x4a47"); NULL when it has not. */
+/* Why the decoder failed ("bad magic 0x4142 at offset 0 (header bytes 41 42 ...), expected 0x4a47 ('JG')"); NULL when it has not. */
 const char *jg_frame_decoder_error(const struct jg_frame_decoder *d);
 /* Bytes buffered but not yet returned as frames (a partial frame at EOF means truncation). */
 size_t jg_frame_decoder_pending(const struct jg_frame_decoder *d);
@@ -100,7 +100,8 @@ size_t jg_frame_decoder_pending(const struct jg_frame_decoder *d);
 uint64_t jg_frame_decoder_offset(const struct jg_frame_decoder *d);
 
 /* Append one frame to OUT. JG_ERR_TOOBIG when f->length > JG_FRAME_MAX_PAYLOAD,
- * JG_ERR_INVAL for an unknown type, JG_ERR_NOMEM. */
+ * JG_ERR_INVAL for an unknown type or anything else the decoder would refuse (flags
+ * not allowed for the type, a payload on a header-only type, WINDOW with aux 0), JG_ERR_NOMEM. */
 int jg_frame_encode(struct evbuffer *out, const struct jg_frame *f);
 /* Convenience encoders; same returns as jg_frame_encode. */
 int jg_frame_put(struct evbuffer *out, uint8_t type, uint8_t flags, uint32_t channel, uint32_t aux,

@@ -89,15 +89,16 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 			  size_t len);
 /* Bytes the peer's window allows on CH now (0 for an unknown channel). */
 size_t jg_link_window(const struct jg_link *l, uint32_t ch);
-/* Our consumer took N DATA bytes of CH: queue WINDOW credit when due. */
+/* Our consumer took N DATA bytes of CH: queue WINDOW credit when due. 0 (nothing to do)
+ * when CH was already forgotten, e.g. after EXIT while the consumer still drains. */
 int jg_link_consumed(struct jg_link *l, uint32_t ch, size_t n);
 /* Queue EOF (half-close of one direction; FLAGS JG_DATA_STDERR selects stderr). */
 int jg_link_send_eof(struct jg_link *l, uint32_t ch, uint8_t flags);
 /* Queue EXIT and forget CH (ACCEPTOR). */
 int jg_link_send_exit(struct jg_link *l, uint32_t ch, uint8_t flags, uint32_t code);
-/* Queue SIGNAL(SIGNO) on CH. */
+/* Queue SIGNAL(SIGNO) on CH (OPENER). */
 int jg_link_send_signal(struct jg_link *l, uint32_t ch, uint32_t signo);
-/* Queue RESIZE on CH. */
+/* Queue RESIZE on CH (OPENER). */
 int jg_link_send_resize(struct jg_link *l, uint32_t ch, uint16_t rows, uint16_t cols);
 /* Queue CLOSE and forget CH (either side abandons the channel). */
 int jg_link_close(struct jg_link *l, uint32_t ch);

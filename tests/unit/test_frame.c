@@ -173,8 +173,7 @@ static int decode_bad(const uint8_t *bytes, size_t len, uint32_t max, char *msg,
 	return r;
 }
 
-static void header(uint8_t *h, uint8_t type, uint8_t flags, uint32_t ch, uint32_t len,
-		   uint32_t aux)
+static void header(uint8_t *h, uint8_t type, uint8_t flags, uint32_t ch, uint32_t len, uint32_t aux)
 {
 	jg_put_u16(h, JG_FRAME_MAGIC);
 	h[2] = type;
@@ -219,7 +218,7 @@ static void test_oversize_length_is_toobig(void)
 	header(s + 16, JG_FRAME_DATA, 0, 1, 1048576, 0);
 	CU_ASSERT_EQUAL(decode_bad(s, sizeof(s), 0, msg, sizeof(msg)), JG_ERR_TOOBIG);
 	CU_ASSERT_PTR_NOT_NULL(
-		strstr(msg, "DATA payload length 1048576 over the limit 32768 at offset 16"));
+	    strstr(msg, "DATA payload length 1048576 over the limit 32768 at offset 16"));
 	/* A decoder configured smaller enforces its own limit. */
 	header(s, JG_FRAME_DATA, 0, 1, 1025, 0);
 	CU_ASSERT_EQUAL(decode_bad(s, 16, 1024, msg, sizeof(msg)), JG_ERR_TOOBIG);
@@ -248,13 +247,13 @@ static void test_bad_flags_are_refused(void)
 		uint8_t type, flags;
 		int ok;
 	} cases[] = {
-		{JG_FRAME_DATA, JG_DATA_STDERR, 1},
-		{JG_FRAME_DATA, 0x02, 0},
-		{JG_FRAME_EOF, 0x80, 0},
-		{JG_FRAME_EXIT, JG_EXIT_SIGNALED | JG_EXIT_CORE, 1},
-		{JG_FRAME_EXIT, 0x04, 0},
-		{JG_FRAME_OPEN, 0x01, 0},
-		{JG_FRAME_PING, 0x01, 0},
+	    {JG_FRAME_DATA, JG_DATA_STDERR, 1},
+	    {JG_FRAME_DATA, 0x02, 0},
+	    {JG_FRAME_EOF, 0x80, 0},
+	    {JG_FRAME_EXIT, JG_EXIT_SIGNALED | JG_EXIT_CORE, 1},
+	    {JG_FRAME_EXIT, 0x04, 0},
+	    {JG_FRAME_OPEN, 0x01, 0},
+	    {JG_FRAME_PING, 0x01, 0},
 	};
 	uint8_t s[16];
 	char msg[256];
@@ -352,8 +351,11 @@ static void test_encoder_refuses_what_decoder_refuses(void)
 
 static void test_hello_round_trips_and_bad_hello_is_refused(void)
 {
-	struct jg_hello h = {.version = 1, .max_payload = 16384, .window = 65536,
-			     .capabilities = 5, .arch = "aarch64"};
+	struct jg_hello h = {.version = 1,
+			     .max_payload = 16384,
+			     .window = 65536,
+			     .capabilities = 5,
+			     .arch = "aarch64"};
 	struct jg_hello g;
 	struct jg_frame f;
 	struct evbuffer *b = evbuffer_new();

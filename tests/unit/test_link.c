@@ -26,8 +26,8 @@ struct side {
 	int hellos;
 	struct jg_hello hello;
 	int opens;
-	int auto_accept;             /* accept every OPEN from inside on_open */
-	const char *reject_with;     /* or reject it */
+	int auto_accept;	 /* accept every OPEN from inside on_open */
+	const char *reject_with; /* or reject it */
 	struct rec recs[MAXREC];
 	size_t nrec;
 	size_t data_bytes;
@@ -39,7 +39,7 @@ struct side {
 	int pongs;
 	uint32_t pong_aux;
 	int close_on_data; /* close the channel from inside on_frame(DATA) */
-	int open_on_ok;    /* open this many more channels from inside on_frame(OPEN_OK) */
+	int open_on_ok;	   /* open this many more channels from inside on_frame(OPEN_OK) */
 	int last_feed;
 };
 
@@ -62,8 +62,7 @@ static void on_open(struct jg_link *l, uint32_t ch, const struct jg_frame *f, vo
 		CU_ASSERT_EQUAL(jg_link_accept(l, ch, (void *)(uintptr_t)(ch + 1000)), 0);
 }
 
-static void on_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f,
-		     void *ud)
+static void on_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f, void *ud)
 {
 	struct side *s = ud;
 
@@ -107,8 +106,8 @@ static void on_pong(struct jg_link *l, uint32_t aux, void *ud)
 	s->pong_aux = aux;
 }
 
-static const struct jg_link_callbacks cbs = {on_hello, on_open, on_frame, on_writable, on_dead,
-					     on_pong};
+static const struct jg_link_callbacks cbs = {on_hello,	  on_open, on_frame,
+					     on_writable, on_dead, on_pong};
 
 static void side_init(struct side *s, enum jg_link_role role)
 {
@@ -582,7 +581,8 @@ static void test_wrong_frame_for_role_or_state_fails_link(void)
 	s.auto_accept = 0;
 	CU_ASSERT_EQUAL(raw_feed(&s, JG_FRAME_OPEN, 0, 2, 1, "x", 1), 0);
 	CU_ASSERT_EQUAL(raw_feed(&s, JG_FRAME_DATA, 0, 2, 0, "x", 1), JG_ERR_PROTO);
-	CU_ASSERT_STRING_EQUAL(jg_link_error(s.l), "channel 2: unexpected DATA (channel not accepted yet)");
+	CU_ASSERT_STRING_EQUAL(jg_link_error(s.l),
+			       "channel 2: unexpected DATA (channel not accepted yet)");
 	jg_link_free(s.l);
 	/* DATA after EOF. */
 	raw_opened(&s);
@@ -624,35 +624,35 @@ int jg_test_register_link(void)
 		const char *name;
 		void (*fn)(void);
 	} tests[] = {
-		{"HELLO handshake", test_hello_handshake},
-		{"open, accept, ids count up", test_open_accept_and_ids_count_up},
-		{"reject delivers OPEN_FAIL and forgets", test_reject_delivers_open_fail_and_forgets},
-		{"data both ways respects windows", test_data_both_ways_respects_windows},
-		{"EOF each direction; EXIT forgets", test_eof_each_direction_and_exit_forgets},
-		{"late frames for a forgotten channel are ignored",
-		 test_late_frames_for_forgotten_channel_are_ignored},
-		{"frame for a never-opened channel fails the link",
-		 test_frame_for_never_opened_channel_fails_link},
-		{"link failure calls on_dead once per channel",
-		 test_link_failure_calls_on_dead_once_per_channel},
-		{"many channels in the table", test_many_channels_in_the_table},
-		{"callbacks may close and open re-entrantly",
-		 test_callbacks_may_close_and_open_reentrantly},
-		{"PING is answered with PONG", test_ping_is_answered_with_pong},
-		{"DEAD on a channel and on channel 0", test_dead_frames},
-		{"HELLO must come first", test_hello_must_come_first},
-		{"version mismatch fails the link", test_version_mismatch_fails_link},
-		{"peer max payload and window are adopted",
-		 test_peer_max_payload_and_window_are_adopted},
-		{"DATA beyond the window fails with a flow error",
-		 test_data_beyond_window_fails_with_flow_error},
-		{"OPEN ids must increase", test_open_ids_must_increase},
-		{"channel 0 rules", test_channel_zero_rules},
-		{"wrong frame for role or state fails the link",
-		 test_wrong_frame_for_role_or_state_fails_link},
-		{"bad bytes fail the link with the decoder's reason",
-		 test_bad_bytes_fail_link_with_decoder_reason},
-		{"window overflow fails the link", test_window_overflow_fails_link},
+	    {"HELLO handshake", test_hello_handshake},
+	    {"open, accept, ids count up", test_open_accept_and_ids_count_up},
+	    {"reject delivers OPEN_FAIL and forgets", test_reject_delivers_open_fail_and_forgets},
+	    {"data both ways respects windows", test_data_both_ways_respects_windows},
+	    {"EOF each direction; EXIT forgets", test_eof_each_direction_and_exit_forgets},
+	    {"late frames for a forgotten channel are ignored",
+	     test_late_frames_for_forgotten_channel_are_ignored},
+	    {"frame for a never-opened channel fails the link",
+	     test_frame_for_never_opened_channel_fails_link},
+	    {"link failure calls on_dead once per channel",
+	     test_link_failure_calls_on_dead_once_per_channel},
+	    {"many channels in the table", test_many_channels_in_the_table},
+	    {"callbacks may close and open re-entrantly",
+	     test_callbacks_may_close_and_open_reentrantly},
+	    {"PING is answered with PONG", test_ping_is_answered_with_pong},
+	    {"DEAD on a channel and on channel 0", test_dead_frames},
+	    {"HELLO must come first", test_hello_must_come_first},
+	    {"version mismatch fails the link", test_version_mismatch_fails_link},
+	    {"peer max payload and window are adopted",
+	     test_peer_max_payload_and_window_are_adopted},
+	    {"DATA beyond the window fails with a flow error",
+	     test_data_beyond_window_fails_with_flow_error},
+	    {"OPEN ids must increase", test_open_ids_must_increase},
+	    {"channel 0 rules", test_channel_zero_rules},
+	    {"wrong frame for role or state fails the link",
+	     test_wrong_frame_for_role_or_state_fails_link},
+	    {"bad bytes fail the link with the decoder's reason",
+	     test_bad_bytes_fail_link_with_decoder_reason},
+	    {"window overflow fails the link", test_window_overflow_fails_link},
 	};
 	CU_pSuite s = CU_add_suite("link", NULL, NULL);
 

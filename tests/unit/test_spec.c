@@ -28,8 +28,14 @@ static void test_full_spec_round_trips(void)
 {
 	char *argv[] = {"/bin/echo", "", "h\xe9llo \xff\xfe", NULL};
 	char *env[] = {"A=1", "EMPTY=", "=odd", NULL};
-	struct jg_exec_spec in = {.argv = argv, .argc = 3, .env = env, .envc = 3,
-				  .cwd = "/tmp/\x80" "dir", .pty = 1, .rows = 24, .cols = 65535,
+	struct jg_exec_spec in = {.argv = argv,
+				  .argc = 3,
+				  .env = env,
+				  .envc = 3,
+				  .cwd = "/tmp/\x80\x64ir",
+				  .pty = 1,
+				  .rows = 24,
+				  .cols = 65535,
 				  .term = "xterm-256color"};
 	struct jg_exec_spec out;
 
@@ -113,14 +119,15 @@ static void expect_error(const void *p, size_t len, const char *want)
 	CU_ASSERT_PTR_NULL(s.env);
 }
 
+/* One payload per line, its fields kept apart. */
+/* clang-format off */
 static void test_each_decode_error_has_a_reason(void)
 {
 	expect_error("", 0, "no ARGV field");
 	expect_error("\x02\0\0\0\x04" "A=1\0", 9, "no ARGV field");
 	expect_error("\x01\0\0\0\x03" "ls\0" "\x09\0\0\0\0", 13, "unknown field tag 9 at offset 8");
 	expect_error("\x00\0\0\0\0", 5, "unknown field tag 0");
-	expect_error("\x01\0\0\0\x03" "ls\0" "\x01\0\0\0\x01" "x", 14,
-		     "ARGV field appears twice");
+	expect_error("\x01\0\0\0\x03" "ls\0" "\x01\0\0\0\x01" "x", 14, "ARGV field appears twice");
 	expect_error("\x01\0\0\0\x03" "ls\0" "\x01\0", 10, "truncated field header at offset 8");
 	expect_error("\x01\0\0\0\x09" "ls\0", 8, "ARGV field: length 9 runs past the end");
 	expect_error("\x01\0\0\0\x02" "ls", 7, "ARGV field: last string not NUL-terminated");
@@ -137,15 +144,16 @@ static void test_each_decode_error_has_a_reason(void)
 		     "PTY field: length 3, expected 4");
 	expect_error("\x01\xff\xff\xff\xff" "ls\0", 8, "runs past the end");
 }
+/* clang-format on */
 
 static void test_argv_with_empty_strings_counts_each(void)
 {
 	struct jg_exec_spec s;
 	char err[64];
 
-	CU_ASSERT_EQUAL_FATAL(jg_exec_spec_decode((const uint8_t *)"\x01\0\0\0\x03\0\0\0", 8, &s,
-						  err, sizeof(err)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    jg_exec_spec_decode((const uint8_t *)"\x01\0\0\0\x03\0\0\0", 8, &s, err, sizeof(err)),
+	    0);
 	CU_ASSERT_EQUAL(s.argc, 3);
 	CU_ASSERT_STRING_EQUAL(s.argv[2], "");
 	jg_exec_spec_clear(&s);
@@ -162,7 +170,8 @@ int jg_test_register_spec(void)
 	    !CU_add_test(s, "minimal spec round-trips; inherit vs empty env kept",
 			 test_minimal_spec_round_trips_and_keeps_inherit_vs_empty_env) ||
 	    !CU_add_test(s, "encode refuses bad specs", test_encode_refuses_bad_specs) ||
-	    !CU_add_test(s, "each decode error has a reason", test_each_decode_error_has_a_reason) ||
+	    !CU_add_test(s, "each decode error has a reason",
+			 test_each_decode_error_has_a_reason) ||
 	    !CU_add_test(s, "ARGV with empty strings counts each",
 			 test_argv_with_empty_strings_counts_each))
 		return -1;
