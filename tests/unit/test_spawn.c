@@ -232,8 +232,19 @@ static void test_spawn_child_has_default_signals_and_own_session(void)
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	sigaction(SIGUSR2, &old, NULL);
 	tu_read_all(c.out_fd, out, sizeof(out));
-	CU_ASSERT_STRING_EQUAL(out,
-			       "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nleader\n");
+	{
+		/* Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): sigaction() refuses
+		 * to touch them, and make(1) runs us with them ignored, so they are left out. */
+		const unsigned long long glibc_reserved = 3ULL << 31;
+		unsigned long long blk = ~0ULL, ignored = ~0ULL;
+		char leader[16] = "";
+
+		CU_ASSERT_EQUAL(sscanf(out, "SigBlk:\t%llx\nSigIgn:\t%llx\n%15s", &blk, &ignored, leader),
+				3);
+		CU_ASSERT_EQUAL(blk, 0);
+		CU_ASSERT_EQUAL(ignored & ~glibc_reserved, 0);
+		CU_ASSERT_STRING_EQUAL(leader, "leader");
+	}
 	tu_wait_child(c.pid);
 	tu_close_child(&c);
 }
