@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,19 +137,18 @@ static int find_agent(const struct jg_config *cfg, char *buf, size_t len)
 	return access(buf, X_OK);
 }
 
+/* The name in the generated client certificate: the account running jumpgated. */
 static const char *local_user(char *buf, size_t len)
 {
-	const char *u = getenv("USER");
+	struct passwd *pw = getpwuid(geteuid());
+	const char *u = pw != NULL ? pw->pw_name : getenv("USER");
 
-	if (u == NULL || u[0] == '\0')
-		u = getenv("LOGNAME");
 	if (u == NULL || u[0] == '\0') {
 		snprintf(buf, len, "uid%ld", (long)geteuid());
 		return buf;
 	}
-	if (geteuid() == 0)
-		return "root";
-	return u;
+	snprintf(buf, len, "%s", u);
+	return buf;
 }
 
 static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
