@@ -1,1 +1,28 @@
 # Integration tests: real jumpgated, real agent, real TLS; see tests/integration/lib.sh.
+# Each t_*.sh is an executable bash script printing "ok - ..." / "not ok - ..."
+# lines and exiting non-zero on failure (77: a tool it needs is missing).
+# They write only under $TMPDIR, so they run from a read-only srcdir
+# (make distcheck).
+INTEGRATION_TESTS = \
+	tests/integration/t_config.sh \
+	tests/integration/t_default_start.sh \
+	tests/integration/t_exec_stdio.sh \
+	tests/integration/t_concurrency.sh \
+	tests/integration/t_tls_refusal.sh \
+	tests/integration/t_malformed.sh \
+	tests/integration/t_stats.sh \
+	tests/integration/t_sigterm.sh \
+	tests/integration/t_leaks.sh
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+
+# What every test sees: where the build and the sources are, the binaries
+# under test, and whether they carry the sanitizers.
+AM_TESTS_ENVIRONMENT = \
+	builddir='$(abs_top_builddir)'; srcdir='$(abs_top_srcdir)'; \
+	JUMPGATED='$(abs_top_builddir)/jumpgated'; \
+	JUMPGATE='$(abs_top_builddir)/jumpgate'; \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent'; \
+	JG_SANITIZERS='$(SAN_CFLAGS)'; \
+	export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT JG_SANITIZERS;

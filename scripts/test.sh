@@ -1,0 +1,116 @@
+#!/bin/bash
+# The whole test suite, from a clean clone on a fresh Debian 12 (as root):
+#   1. the Debian packages it needs (scripts/install-deps.sh, only if missing);
+#   2. autoreconf -fi;
+#   3. ./build:      configure --enable-werror, make, make check (CUnit + integration);
+#   4. ./build-asan: configure --enable-werror --enable-sanitizers, make, make check;
+#   5. make distcheck (from ./build);
+#   6. a summary: the CUnit run summary, the integration checks, and a last
+#      line "N passed, N failed" over every test program of both builds
+#      (and distcheck).
+# Exits non-zero when anything failed (a skipped test counts as a failure:
+# every tool is installed in step 1, so a skip means something is wrong; set
+# JG_ALLOW_SKIP=1 to accept them).  Nothing is skipped to save time.
+# Environment: JOBS (default: number of CPUs, at most 4); for local use
+# only, JG_NO_DEPS=1, JG_NO_ASAN=1, JG_NO_DISTCHECK=1 leave out steps 1, 4, 5.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+[ "$jobs" -le 4 ] || jobs=4
+export MAKEFLAGS="${MAKEFLAGS:-} -j$jobs"
+t_start=$SECONDS
+status=0
+
+step() { printf '\n=== %s (at %d s)\n' "$*" $((SECONDS - t_start)); }
+
+if [ "${JG_NO_DEPS:-0}" != 1 ]; then
+	step "dependencies"
+	scripts/install-deps.sh
+fi
+
+step "autoreconf -fi"
+autoreconf -fi
+
+# build DIR CONFIGURE-ARGS...: configure, make and make check in DIR.
+build() {
+	local dir=$1
+	shift
+	step "$dir: configure $*"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@")
+	step "$dir: make"
+	make -C "$dir" -s
+	step "$dir: make check"
+	if ! make -C "$dir" check; then
+		status=1
+		printf '\n=== %s: make check FAILED; test-suite.log:\n' "$dir"
+		cat "$dir/test-suite.log" 2>/dev/null || true
+	fi
+}
+
+build build --enable-werror
+if [ "${JG_NO_ASAN:-0}" != 1 ]; then
+	build build-asan --enable-werror --enable-sanitizers
+fi
+
+# The release tarball builds and passes its tests from a read-only source
+# tree in a separate build directory.
+distcheck=SKIP
+if [ "${JG_NO_DISTCHECK:-0}" != 1 ]; then
+	step "build: make distcheck"
+	if make -C build distcheck >build/distcheck.out 2>&1; then
+		distcheck=PASS
+		grep -A2 'archives ready' build/distcheck.out || true
+	else
+		distcheck=FAIL
+		status=1
+		echo "make distcheck FAILED; the end of its output:"
+		tail -n 60 build/distcheck.out
+		find build/jumpgate-*/_build -name test-suite.log -exec cat {} + 2>/dev/null || true
+	fi
+fi
+
+step "summary"
+pass=0 fail=0 skip=0
+for dir in build build-asan; do
+	[ -d "$dir" ] || continue
+	[ "$dir" != build-asan ] || [ "${JG_NO_ASAN:-0}" != 1 ] || continue
+	echo "--- $dir"
+	if [ -f "$dir/tests/unit/run.log" ]; then
+		sed -n '/Run Summary/,/Elapsed/p' "$dir/tests/unit/run.log"
+	fi
+	ok=$(cat "$dir"/tests/integration/*.log 2>/dev/null | grep -c '^ok - ' || true)
+	nok=$(cat "$dir"/tests/integration/*.log 2>/dev/null | grep -c '^not ok - ' || true)
+	echo "integration checks: $ok ok, $nok not ok"
+	while read -r trs; do
+		res=$(sed -n 's/^:test-result: //p' "$trs" | head -n1)
+		name=${trs#"$dir"/}
+		name=${name%.trs}
+		case $res in
+		PASS | XFAIL) pass=$((pass + 1)) ;;
+		SKIP) skip=$((skip + 1)) ;;
+		*) fail=$((fail + 1)) ;;
+		esac
+		printf '  %-6s %s\n' "$res" "$name"
+	done < <(find "$dir" -path "$dir/jumpgate-*" -prune -o -name '*.trs' -print | sort)
+done
+echo "--- make distcheck: $distcheck"
+case $distcheck in
+PASS) pass=$((pass + 1)) ;;
+FAIL) fail=$((fail + 1)) ;;
+esac
+if [ $skip -gt 0 ]; then
+	echo "$skip skipped"
+	if [ "${JG_ALLOW_SKIP:-0}" != 1 ]; then
+		fail=$((fail + skip))
+	else
+		pass=$((pass + skip))
+	fi
+fi
+[ $((pass + fail)) -gt 0 ] || fail=1
+[ $fail = 0 ] || status=1
+printf 'total time %d s\n' $((SECONDS - t_start))
+printf '%d passed, %d failed\n' "$pass" "$fail"
+exit $status

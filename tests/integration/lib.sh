@@ -1,0 +1,505 @@
+# Integration-test helpers; sourced by tests/integration/t_*.sh (bash).
+#
+# Every test runs real processes: a jumpgated started in the foreground (-f)
+# and backgrounded by the test, the real jumpgate-agent it spawns, and the
+# jumpgate CLI, curl or nghttp as clients.  The rules every helper keeps:
+#   - only loopback addresses, a free port picked per gateway;
+#   - every wait bounded (timeout(1), or a polling loop with a deadline);
+#   - processes are stopped only by the PID this test recorded when it started
+#     them (PID files under $JG_T/pids), never by name;
+#   - everything lives in one temporary directory, removed by the EXIT trap.
+#
+# Binaries come from the environment make sets (tests/integration/local.mk):
+# JUMPGATED, JUMPGATE, JUMPGATE_AGENT, else $builddir/<name>.
+#
+# Output: one line per check, "ok - name" or "not ok - name"; a test exits
+# non-zero when any check failed (jg_done).
+
+set -euo pipefail
+export LC_ALL=C
+
+: "${builddir:=$(pwd)}"
+: "${srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${JUMPGATED:=$builddir/jumpgated}"
+: "${JUMPGATE:=$builddir/jumpgate}"
+: "${JUMPGATE_AGENT:=$builddir/jumpgate-agent}"
+export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT
+
+# The environment must not steer the client to some other gateway.
+unset JUMPGATE_GATEWAY JUMPGATE_HOME JUMPGATE_CERT JUMPGATE_KEY JUMPGATE_CA || true
+
+JG_NAME=$(basename "$0" .sh)
+JG_FAILED=0
+JG_PASSED=0
+JG_GW_PID=
+JG_GW_STATUS=
+JG_PORT=
+# Log level for gateways started by the tests (JG_LOG_LEVEL=debug to dig).
+: "${JG_LOG_LEVEL:=info}"
+: "${JG_DRAIN_TIMEOUT:=2.0}"
+
+jg_log() { printf '# %s\n' "$*"; }
+
+jg_ok() {
+	JG_PASSED=$((JG_PASSED + 1))
+	printf 'ok - %s\n' "$*"
+}
+
+jg_notok() {
+	JG_FAILED=$((JG_FAILED + 1))
+	printf 'not ok - %s\n' "$*"
+}
+
+# jg_check NAME COMMAND...: ok when COMMAND succeeds.
+jg_check() {
+	local name=$1
+	shift
+	if "$@"; then jg_ok "$name"; else jg_notok "$name"; fi
+}
+
+# Show a file's tail in the test log (after a failure).
+jg_show() {
+	local f=$1 n=${2:-40}
+	[ -s "$f" ] || return 0
+	printf '# --- %s (last %s lines) ---\n' "$f" "$n"
+	tail -n "$n" "$f" | cut -c1-400 | sed 's/^/#   /'
+}
+
+jg_done() {
+	printf '# %s: %d passed, %d failed\n' "$JG_NAME" "$JG_PASSED" "$JG_FAILED"
+	if [ "$JG_FAILED" -ne 0 ]; then
+		[ -n "${JG_GW_LOG:-}" ] && jg_show "$JG_GW_LOG" 60
+		exit 1
+	fi
+	exit 0
+}
+
+# Skip the whole test (automake: exit 77) when a tool is missing.
+jg_require() {
+	local t
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null 2>&1; then
+			printf 'ok - # SKIP %s not installed (scripts/install-deps.sh installs it)\n' "$t"
+			exit 77
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- temp dir
+
+# jg_setup: temp dir, cleanup trap, binaries present.  Call first.
+jg_setup() {
+	JG_T=$(mktemp -d "${TMPDIR:-/tmp}/jg-$JG_NAME.XXXXXX")
+	mkdir -p "$JG_T/pids"
+	trap jg_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	local b
+	for b in "$JUMPGATED" "$JUMPGATE" "$JUMPGATE_AGENT"; do
+		if [ ! -x "$b" ]; then
+			jg_notok "binary $b exists (build first: make)"
+			jg_done
+		fi
+	done
+	jg_require curl openssl timeout
+}
+
+# Stop every process this test started (by the PIDs it recorded), then
+# remove the temp dir.  JG_KEEP=1 keeps it for a post-mortem.
+jg_cleanup() {
+	local rc=$? f pid
+	set +e
+	if [ -n "${JG_T:-}" ] && [ -d "$JG_T/pids" ]; then
+		for f in "$JG_T"/pids/*.pid; do
+			[ -e "$f" ] || continue
+			pid=$(cat "$f")
+			jg_alive "$pid" && kill -TERM "$pid" 2>/dev/null
+		done
+		for f in "$JG_T"/pids/*.pid; do
+			[ -e "$f" ] || continue
+			pid=$(cat "$f")
+			jg_wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+		done
+	fi
+	if [ $rc -ne 0 ] && [ -n "${JG_GW_LOG:-}" ] && [ "$JG_FAILED" -eq 0 ]; then
+		printf 'not ok - %s aborted (exit %d)\n' "$JG_NAME" "$rc"
+		jg_show "$JG_GW_LOG" 60
+	fi
+	if [ -n "${JG_T:-}" ] && [ "${JG_KEEP:-0}" != 1 ]; then
+		rm -rf "$JG_T"
+	elif [ -n "${JG_T:-}" ]; then
+		printf '# kept %s\n' "$JG_T"
+	fi
+	exit $rc
+}
+
+# ---------------------------------------------------------------- processes
+
+# Alive and not a zombie.
+jg_alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(jg_proc_state "$1") || return 1
+	[ "$st" != Z ]
+}
+
+# Single-letter state of PID (R, S, Z...), from /proc/PID/stat.
+jg_proc_state() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	printf '%s\n' "${s%% *}"
+}
+
+# jg_wait_gone PID SECONDS: wait until PID is gone; 1 on timeout.
+jg_wait_gone() {
+	local pid=$1 deadline=$((SECONDS + $2))
+	while jg_alive "$pid"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# Record a PID this test started: jg_track NAME PID.
+jg_track() { printf '%s\n' "$2" >"$JG_T/pids/$1.pid"; }
+jg_untrack() { rm -f "$JG_T/pids/$1.pid"; }
+
+# Direct children of PID (one per line), zombies included.
+jg_child_pids() {
+	local pid=$1 f
+	if [ -e "/proc/$pid/task/$pid/children" ]; then
+		for f in /proc/"$pid"/task/*/children; do
+			cat "$f" 2>/dev/null || true
+		done | tr ' ' '\n' | sed '/^$/d'
+	else
+		for f in /proc/[0-9]*/stat; do
+			awk -v p="$pid" '{ s = $0; sub(/.*\) /, "", s); split(s, a, " ");
+				if (a[2] == p) { split(FILENAME, q, "/"); print q[3] } }' "$f" 2>/dev/null || true
+		done
+	fi
+}
+
+# All descendants of PID (children, grandchildren...).
+jg_descendants() {
+	local c
+	for c in $(jg_child_pids "$1"); do
+		printf '%s\n' "$c"
+		jg_descendants "$c"
+	done
+}
+
+jg_child_count() { jg_child_pids "$1" | wc -l; }
+jg_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+jg_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+jg_comm() { cat "/proc/$1/comm" 2>/dev/null || echo '?'; }
+
+# Descendants of PID in state Z, as "pid comm" lines (empty: none).
+jg_zombies() {
+	local d
+	for d in $(jg_descendants "$1"); do
+		if [ "$(jg_proc_state "$d" 2>/dev/null)" = Z ]; then
+			printf '%s %s\n' "$d" "$(jg_comm "$d")"
+		fi
+	done
+}
+
+# jg_wait_descendant PID COMM SECONDS: wait until a descendant named COMM runs.
+jg_wait_descendant() {
+	local pid=$1 comm=$2 deadline=$((SECONDS + $3)) d
+	while [ $SECONDS -lt $deadline ]; do
+		for d in $(jg_descendants "$pid"); do
+			[ "$(jg_comm "$d")" = "$comm" ] && return 0
+		done
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- ports
+
+# Is TCP PORT listening on any local address (from /proc/net/tcp{,6})?
+jg_port_in_use() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# A port nobody listens on, in 20000-59999.  Binding can still race with
+# another process: jg_gateway_start retries with a new port when it does.
+jg_free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! jg_port_in_use "$p"; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- certificates
+
+# jg_pki DIR: a test CA, a server certificate for 127.0.0.1 and a client
+# certificate signed by it, made with the openssl CLI (independent of the
+# gateway's own generation, which t_default_start.sh tests):
+#   DIR/ca.pem ca.key server.pem server.key client.pem client.key
+jg_pki() {
+	local d=$1 user
+	user=$(id -un)
+	mkdir -p "$d"
+	jg_mkca "$d" "jumpgate test CA"
+	jg_mkcert "$d" server "127.0.0.1" \
+		"subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" "extendedKeyUsage=serverAuth"
+	jg_mkcert "$d" client "jumpgate test client $user" \
+		"subjectAltName=URI:jumpgate:user:$user" "extendedKeyUsage=clientAuth"
+}
+
+# jg_foreign_pki DIR: another CA, unknown to the gateway, and a client
+# certificate it signed (DIR/ca.pem, client.pem, client.key).
+jg_foreign_pki() {
+	local d=$1
+	mkdir -p "$d"
+	jg_mkca "$d" "some other CA"
+	jg_mkcert "$d" client "intruder" \
+		"subjectAltName=URI:jumpgate:user:intruder" "extendedKeyUsage=clientAuth"
+}
+
+# jg_mkca DIR CN
+jg_mkca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/ca.key" -out "$1/ca.pem" -days 2 -subj "/CN=$2" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$1/openssl.log"
+	chmod 600 "$1/ca.key"
+}
+
+# jg_mkcert DIR NAME CN EXT...: NAME.pem / NAME.key signed by DIR's CA.
+jg_mkcert() {
+	local d=$1 name=$2 cn=$3 ext
+	shift 3
+	{
+		printf 'basicConstraints=critical,CA:FALSE\n'
+		printf 'keyUsage=critical,digitalSignature,keyEncipherment\n'
+		for ext in "$@"; do printf '%s\n' "$ext"; done
+	} >"$d/$name.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=$cn" 2>>"$d/openssl.log"
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+		-days 2 -extfile "$d/$name.ext" -out "$d/$name.pem" 2>>"$d/openssl.log"
+	chmod 600 "$d/$name.key"
+	rm -f "$d/$name.csr"
+}
+
+# ---------------------------------------------------------------- gateway
+
+# jg_write_config FILE: a configuration for port $JG_PORT.
+#   JG_CONF_MODE=full (default): test PKI, state dir, log level, drain, agent;
+#   JG_CONF_MODE=minimal: only listen and state_dir (certificates generated).
+# JG_CONF_EXTRA: more lines appended verbatim.
+jg_write_config() {
+	local f=$1
+	{
+		printf '# written by %s\n' "$JG_NAME"
+		printf 'listen = "127.0.0.1:%s";\n' "$JG_PORT"
+		printf 'state_dir = "%s";\n' "$JG_STATE"
+		if [ "${JG_CONF_MODE:-full}" = full ]; then
+			printf 'tls = {\n  ca = "%s";\n  cert = "%s";\n  key = "%s";\n};\n' \
+				"$JG_PKI/ca.pem" "$JG_PKI/server.pem" "$JG_PKI/server.key"
+			printf 'log_level = "%s";\n' "$JG_LOG_LEVEL"
+			printf 'drain_timeout = %s;\n' "$JG_DRAIN_TIMEOUT"
+			printf 'agent_path = "%s";\n' "$JUMPGATE_AGENT"
+		fi
+		[ -z "${JG_CONF_EXTRA:-}" ] || printf '%s\n' "$JG_CONF_EXTRA"
+	} >"$f"
+}
+
+# jg_init_pki: the test PKI in $JG_T/pki and the client credentials the
+# helpers use (JG_CA, JG_CERT, JG_KEY).
+jg_init_pki() {
+	JG_PKI=$JG_T/pki
+	jg_pki "$JG_PKI"
+	JG_CA=$JG_PKI/ca.pem
+	JG_CERT=$JG_PKI/client.pem
+	JG_KEY=$JG_PKI/client.key
+}
+
+# jg_gateway_start: start jumpgated -f on a free port with a fresh config and
+# wait (bounded) until GET /healthz answers 200 over mutual TLS with
+# $JG_CA/$JG_CERT/$JG_KEY.  Sets JG_PORT, JG_GW_PID, JG_GW_LOG, JG_CONF.
+# With JG_CONF_MODE=minimal the client credentials are the generated ones in
+# $JG_STATE, looked up once they appear.
+jg_gateway_start() {
+	local attempt deadline n=${JG_GW_N:-0}
+	: "${JG_STATE:=$JG_T/state}"
+	for attempt in 1 2 3 4 5; do
+		n=$((n + 1))
+		JG_GW_N=$n
+		JG_PORT=$(jg_free_port)
+		JG_CONF=$JG_T/jumpgated-$n.conf
+		JG_GW_LOG=$JG_T/jumpgated-$n.log
+		jg_write_config "$JG_CONF"
+		"$JUMPGATED" -f -c "$JG_CONF" >"$JG_GW_LOG" 2>&1 </dev/null &
+		JG_GW_PID=$!
+		jg_track gateway "$JG_GW_PID"
+		deadline=$((SECONDS + ${JG_START_TIMEOUT:-30}))
+		while [ $SECONDS -lt $deadline ]; do
+			if ! jg_alive "$JG_GW_PID"; then
+				wait "$JG_GW_PID" 2>/dev/null && JG_GW_STATUS=0 || JG_GW_STATUS=$?
+				jg_untrack gateway
+				if grep -qi 'in use' "$JG_GW_LOG"; then
+					jg_log "port $JG_PORT taken meanwhile; retrying"
+					continue 2
+				fi
+				jg_log "jumpgated exited with status $JG_GW_STATUS before serving"
+				jg_show "$JG_GW_LOG" 30
+				return 1
+			fi
+			if [ "${JG_CONF_MODE:-full}" = minimal ]; then
+				JG_CA=$JG_STATE/ca.pem
+				JG_CERT=$JG_STATE/client.pem
+				JG_KEY=$JG_STATE/client.key
+			fi
+			if [ -r "$JG_CA" ] && [ -r "$JG_CERT" ] && [ -r "$JG_KEY" ] &&
+				[ "$(jg_http_code GET /healthz)" = 200 ]; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		jg_log "jumpgated did not answer /healthz within ${JG_START_TIMEOUT:-30} s"
+		jg_show "$JG_GW_LOG" 30
+		return 1
+	done
+	return 1
+}
+
+# jg_gateway_stop [SECONDS]: SIGTERM, wait (bounded; SIGKILL after), and
+# collect the exit status in JG_GW_STATUS.  Returns 0 iff it exited 0.
+jg_gateway_stop() {
+	local limit=${1:-10} pid=$JG_GW_PID
+	[ -n "$pid" ] || return 1
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! jg_wait_gone "$pid" "$limit"; then
+		jg_log "jumpgated (pid $pid) still running ${limit} s after SIGTERM; SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		jg_wait_gone "$pid" 5 || true
+	fi
+	JG_GW_STATUS=0
+	wait "$pid" 2>/dev/null || JG_GW_STATUS=$?
+	jg_untrack gateway
+	JG_GW_PID=
+	[ "$JG_GW_STATUS" -eq 0 ]
+}
+
+# ---------------------------------------------------------------- clients
+
+# jg_cli ARGS...: the jumpgate CLI against the test gateway, bounded by
+# $JG_TIMEOUT seconds (default 120).
+jg_cli() {
+	timeout "${JG_TIMEOUT:-120}" "$JUMPGATE" -g "127.0.0.1:$JG_PORT" \
+		--cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA" "$@"
+}
+
+# jg_exec ARGV...: jg_cli exec local -- ARGV...
+jg_exec() { jg_cli exec local -- "$@"; }
+
+# jg_curl PATH CURL-ARGS...: HTTP/2 over mutual TLS to the test gateway.
+jg_curl() {
+	local path=$1
+	shift
+	curl -sS --http2 --max-time "${JG_CURL_TIMEOUT:-20}" \
+		--cacert "$JG_CA" --cert "$JG_CERT" --key "$JG_KEY" \
+		"$@" "https://127.0.0.1:$JG_PORT$path"
+}
+
+# jg_http_code METHOD PATH: just the status (000 when no answer).
+jg_http_code() {
+	jg_curl "$2" -X "$1" -o /dev/null -w '%{http_code}' 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- frames
+#
+# Frame layout (docs/api.md, relay/frame.h), every integer big-endian:
+#   magic u16 0x4A47 'JG' | type u8 | flags u8 | channel u32 | length u32 | aux u32 | payload
+# Types: OPEN 2 (aux 1 = exec), OPEN_OK 3, OPEN_FAIL 4, DATA 5 (flag 1 = stderr),
+# EOF 6, WINDOW 7, EXIT 8 (aux = code; flag 1 = aux is a signal), SIGNAL 9,
+# RESIZE 10, CLOSE 11, PING 12, PONG 13, DEAD 14 (payload = reason).
+# An exec OPEN payload is a list of fields tag u8 | length u32 | value; ARGV
+# (tag 1) is NUL-terminated strings back to back.  Inside an HTTP/2 exec
+# stream the channel is always 0.
+
+# Four bytes, big-endian.
+jg_be32() {
+	local n=$1
+	printf "\\x$(printf %02x $(((n >> 24) & 255)))\\x$(printf %02x $(((n >> 16) & 255)))"
+	printf "\\x$(printf %02x $(((n >> 8) & 255)))\\x$(printf %02x $((n & 255)))"
+}
+
+# jg_frame TYPE FLAGS AUX [PAYLOAD-FILE]: one channel-0 frame on stdout.
+jg_frame() {
+	local type=$1 flags=$2 aux=$3 file=${4:-} len=0
+	[ -z "$file" ] || len=$(stat -c %s "$file")
+	printf '\x4a\x47'
+	printf "\\x$(printf %02x "$type")\\x$(printf %02x "$flags")"
+	jg_be32 0
+	jg_be32 "$len"
+	jg_be32 "$aux"
+	[ -z "$file" ] || cat "$file"
+}
+
+# jg_open_exec ARGV...: an OPEN exec frame (ARGV field only) on stdout.
+jg_open_exec() {
+	local tmp
+	tmp=$(mktemp "$JG_T/open.XXXXXX")
+	printf '%s\0' "$@" >"$tmp.argv"
+	{
+		printf '\x01'
+		jg_be32 "$(stat -c %s "$tmp.argv")"
+		cat "$tmp.argv"
+	} >"$tmp"
+	jg_frame 2 0 1 "$tmp"
+	rm -f "$tmp" "$tmp.argv"
+}
+
+# jg_frames_list FILE: one line per frame: "TYPE flags=F len=L aux=A payload=HEX..."
+# (payload hex cut at 48 bytes).  Stops with "BAD ..." at anything not a frame
+# and "TRUNCATED ..." at a partial frame.
+jg_frames_list() {
+	od -An -v -tx1 "$1" | tr -s ' \n' '\n\n' | sed '/^$/d' | awk '
+	BEGIN {
+		split("HELLO OPEN OPEN_OK OPEN_FAIL DATA EOF WINDOW EXIT SIGNAL RESIZE CLOSE PING PONG DEAD", names, " ")
+		for (i = 0; i < 256; i++) hx[sprintf("%02x", i)] = i
+	}
+	{ b[n++] = $1 }
+	END {
+		off = 0
+		while (off < n) {
+			if (off + 16 > n) { printf "TRUNCATED header at offset %d\n", off; exit }
+			if (b[off] != "4a" || b[off + 1] != "47") {
+				printf "BAD magic %s%s at offset %d\n", b[off], b[off + 1], off; exit
+			}
+			t = hx[b[off + 2]]; fl = hx[b[off + 3]]
+			len = 0; aux = 0; ch = 0
+			for (i = 0; i < 4; i++) {
+				ch = ch * 256 + hx[b[off + 4 + i]]
+				len = len * 256 + hx[b[off + 8 + i]]
+				aux = aux * 256 + hx[b[off + 12 + i]]
+			}
+			if (off + 16 + len > n) { printf "TRUNCATED payload at offset %d\n", off; exit }
+			p = ""
+			for (i = 0; i < len && i < 48; i++) p = p b[off + 16 + i]
+			name = (t >= 1 && t <= 14) ? names[t] : "UNKNOWN" t
+			printf "%s flags=%d ch=%d len=%d aux=%d payload=%s\n", name, fl, ch, len, aux, p
+			off += 16 + len
+		}
+	}'
+}
+
+# Hex of a string (for comparing payloads).
+jg_hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# sha256 of a file (or of stdin with "-").
+jg_sha256() { sha256sum "$1" | cut -d' ' -f1; }
