@@ -1,0 +1,52 @@
+/* jumpgated.conf: parsed once (libconfig) into an immutable struct.
+ *
+ * Every validation error names the file, the line and what is wrong:
+ *   "/etc/jumpgate/jumpgated.conf:12: listen: port 70000 out of range 1-65535".
+ * A reload builds a new struct and swaps it in whole.  With no file, the
+ * built-in default: listen 127.0.0.1:4443, the default state directory with
+ * generated certificates, and the `local` target. */
+#ifndef JG_CONFIG_H
+#define JG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum jg_method {
+	JG_METHOD_LOCAL = 1, /* the agent runs on the bastion itself */
+};
+
+struct jg_target {
+	char *name;          /* inventory name, [A-Za-z0-9_.-], no leading '-' */
+	enum jg_method method;
+};
+
+struct jg_config {
+	char *path;              /* the file it came from, NULL for the built-in default */
+	char *listen_host;       /* numeric address or "localhost" */
+	uint16_t listen_port;
+	char *state_dir;         /* holds generated certificates */
+	char *ca_file;           /* CA that client certificates must chain to */
+	char *cert_file;         /* server certificate */
+	char *key_file;          /* server key */
+	int generate_certs;      /* non-zero: create the files above in state_dir when absent */
+	int log_level;           /* enum jg_log_level */
+	uint32_t drain_timeout_ms;     /* SIGTERM: how long streams may finish after GOAWAY */
+	uint32_t handshake_timeout_ms; /* TLS handshake must finish within this */
+	uint32_t idle_timeout_ms;      /* a connection with no stream is closed after this */
+	uint32_t max_streams;          /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
+	uint32_t stream_window;        /* HTTP/2 stream receive window and agent channel window */
+	char *agent_path;        /* NULL: $JUMPGATE_AGENT, next to jumpgated, then pkglibexecdir */
+	struct jg_target *targets; /* always contains "local" */
+	size_t ntargets;
+};
+
+/* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with
+ * "file:line: what" in ERR (JG_ERR_IO when the file cannot be read). */
+int jg_config_load(const char *path, struct jg_config **out, char *err, size_t errlen);
+/* The built-in default (no file); the state directory from jg_paths_state_dir(). */
+int jg_config_default(struct jg_config **out, char *err, size_t errlen);
+void jg_config_free(struct jg_config *c);
+/* Inventory lookup by exact name; NULL when absent. */
+const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name);
+
+#endif
