@@ -167,6 +167,21 @@ static int data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream
 	return 0;
 }
 
+/* The gateway ended its response: whatever we were still sending (stdin, an
+ * EOF frame not yet sent) has no reader any more, so end our side too.
+ * Otherwise the stream stays half-closed and we would wait for nothing. */
+static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	int32_t id = frame->hd.stream_id;
+
+	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    nghttp2_session_get_stream_user_data(session, id) != NULL &&
+	    nghttp2_session_get_stream_local_close(session, id) == 0)
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
 static int stream_close_cb(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
 			   void *user_data)
 {
@@ -260,6 +275,7 @@ static void conn_open(struct jg_conn *conn)
 	nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
 	if ((rv = nghttp2_session_client_new(&conn->session, cbs, conn)) != 0)
 		goto out;
 	if ((rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv,

@@ -324,12 +324,12 @@ struct jg_link *jg_agentlink_link(struct jg_agentlink *al)
 	return al->link;
 }
 
-void jg_agentlink_shutdown_all(struct jg_gateway *gw)
+void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason)
 {
 	while (gw->links != NULL) {
 		struct jg_agentlink *al = gw->links;
 
-		al_die(al, "gateway shutting down");
+		al_die(al, reason);
 		/* al_die unlinked it; free now, the loop is over. */
 		event_del(al->free_ev);
 		al_free(al);

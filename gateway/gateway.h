@@ -149,8 +149,9 @@ int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *pa
 struct jg_link *jg_agentlink_link(struct jg_agentlink *al);
 /* Write whatever the link queued (soon: once per event-loop turn). */
 void jg_agentlink_flush(struct jg_agentlink *al);
-/* Stop every agent: close their links (they kill their children) and reap them. */
-void jg_agentlink_shutdown_all(struct jg_gateway *gw);
+/* Stop every agent: every channel dies with REASON, the links close (agents kill their
+ * children and exit). */
+void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason);
 /* Append one JSON object per link (target, pid, state, channels, bytes, since) to the
  * jansson array JSON_ARRAY (a json_t *, untyped here to keep jansson out of this header). */
 void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array);

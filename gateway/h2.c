@@ -11,12 +11,18 @@
  *  - resp_read (the data provider) pulls the response queue; an empty queue
  *    defers the stream until jg_stream_append() resumes it.
  *  - on_stream_close tells the operation, then frees the stream.
+ *  - When our response ends before the request body does, the client may keep
+ *    sending: the bytes are credited and dropped.  We do not answer with
+ *    RST_STREAM(NO_ERROR) although RFC 9113 allows it, because common clients
+ *    (curl 7.88) report it as a framing error and lose the response.
  * nghttp2_session_send() is never called from inside a callback: writers
  * schedule a flush event instead. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -63,6 +69,58 @@ struct jg_conn {
 };
 
 static void conn_free(struct jg_conn *c, const char *why);
+
+/* A socket whose TLS handshake failed: our alert is on its way, but closing
+ * with unread client data in the receive queue would send RST, and the RST can
+ * destroy the alert before the client reads it -- leaving the user with
+ * "connection reset" instead of "certificate rejected".  So: shut down our
+ * side, read and drop what the client still sends, close on its EOF or after
+ * LINGER_MS at most. */
+#define LINGER_MS 2000
+struct jg_linger {
+	evutil_socket_t fd;
+	struct event *ev;
+};
+
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_linger *lg = arg;
+	char buf[4096];
+	ssize_t n = 0;
+
+	if (what & EV_READ) {
+		while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+			;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+	}
+	event_free(lg->ev);
+	evutil_closesocket(lg->fd);
+	free(lg);
+}
+
+static void linger_close(struct event_base *base, evutil_socket_t fd)
+{
+	struct timeval tv = {.tv_sec = LINGER_MS / 1000, .tv_usec = (LINGER_MS % 1000) * 1000};
+	struct jg_linger *lg;
+	evutil_socket_t dupfd = fd < 0 ? -1 : dup(fd);
+
+	if (dupfd < 0)
+		return;
+	lg = calloc(1, sizeof(*lg));
+	if (lg == NULL ||
+	    (lg->ev = event_new(base, dupfd, EV_READ | EV_PERSIST | EV_TIMEOUT, on_linger, lg)) ==
+		    NULL) {
+		free(lg);
+		evutil_closesocket(dupfd);
+		return;
+	}
+	lg->fd = dupfd;
+	evutil_make_socket_nonblocking(dupfd);
+	evutil_make_socket_closeonexec(dupfd);
+	shutdown(dupfd, SHUT_WR);
+	event_add(lg->ev, &tv);
+}
 
 static void conn_schedule_flush(struct jg_conn *c)
 {
@@ -263,20 +321,6 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	return 0;
 }
 
-/* Once our response has ended, a client still sending gets RST_STREAM(NO_ERROR)
- * (RFC 9113 section 8.1) so that its body does not hold the stream open. */
-static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
-{
-	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-
-	if (s == NULL)
-		return 0;
-	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->req_ended)
-		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
-	return 0;
-}
-
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
 			   void *ud)
 {
@@ -473,7 +517,6 @@ static int session_start(struct jg_conn *c)
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
 	if (nghttp2_option_new(&opt) != 0) {
 		nghttp2_session_callbacks_del(cbs);
@@ -553,9 +596,14 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 			jg_log_warn("TLS handshake from %s failed: %s", c->peer, why);
 			c->gw->stats.tls_failures++;
 		} else if (events & BEV_EVENT_ERROR) {
+			/* Many clients close without close_notify; that is not worth a log line. */
 			tls_failure_reason(bev, why, sizeof(why));
-			jg_log_info("connection from %s (%s) failed: %s", c->peer, c->identity,
-				    why);
+			if (strstr(why, "unexpected eof") != NULL)
+				jg_log_debug("connection from %s (%s) closed without close_notify",
+					     c->peer, c->identity);
+			else
+				jg_log_info("connection from %s (%s) failed: %s", c->peer,
+					    c->identity, why);
 		}
 		conn_free(c, (events & BEV_EVENT_EOF) ? "closed by peer" : "connection error");
 	}
@@ -617,6 +665,8 @@ static void conn_free(struct jg_conn *c, const char *why)
 	/* The SSL is freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE): shut it down quietly
 	 * so no close_notify write is attempted on a dead socket. */
 	SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
+	if (!c->handshaken)
+		linger_close(gw->base, bufferevent_getfd(c->bev));
 	bufferevent_free(c->bev);
 	free(c);
 	if (gw->draining && gw->conns == NULL)

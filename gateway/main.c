@@ -151,13 +151,24 @@ static const char *local_user(char *buf, size_t len)
 	return buf;
 }
 
+static void on_exit_now(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopexit(arg, NULL);
+}
+
+/* Time is up: every operation still running ends with a reason (its agent
+ * channels die, so each stream gets a DEAD frame or an error status), then the
+ * loop runs a little longer so those last frames reach the clients. */
 static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_gateway *gw = arg;
+	struct timeval grace = {.tv_sec = 0, .tv_usec = 500000};
 
-	jg_log_warn("drain time is up: closing %llu connection(s) with streams in flight",
+	jg_log_warn("drain time is up: ending the operations of %llu connection(s)",
 		    (unsigned long long)gw->stats.conns_current);
-	event_base_loopexit(gw->base, NULL);
+	jg_agentlink_shutdown_all(gw, "the gateway is shutting down (drain time is up)");
+	if (event_base_once(gw->base, -1, EV_TIMEOUT, on_exit_now, gw->base, &grace) != 0)
+		event_base_loopexit(gw->base, NULL);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -284,7 +295,7 @@ int main(int argc, char **argv)
 	}
 	event_base_dispatch(gw.base);
 	jg_conn_close_all(&gw);
-	jg_agentlink_shutdown_all(&gw);
+	jg_agentlink_shutdown_all(&gw, "the gateway is shutting down");
 	reap_agents(&gw);
 	jg_log_info("stopped");
 	rc = 0;
