@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -144,6 +145,18 @@ child_run(struct spawn_fds *s, const struct jg_spawn_opts *opts)
 		if (in < 0)
 			child_fail(rep, STAGE_SETUP);
 	} else {
+		if (opts->ctty) {
+			int slave;
+
+			/* Controlling terminal only: /dev/tty works after the slave is
+			 * closed, because the session keeps the terminal while the parent
+			 * holds the master. */
+			if ((slave = open(s->slave, O_RDWR | O_CLOEXEC)) < 0)
+				child_fail(rep, STAGE_SETUP);
+			if (ioctl(slave, TIOCSCTTY, 0) != 0)
+				child_fail(rep, STAGE_SETUP);
+			close(slave);
+		}
 		in = child_lift(s->in[0]);
 		out = child_lift(s->out[1]);
 		err = opts->merge_stderr ? out : opts->keep_stderr ? -1 : child_lift(s->err[1]);
@@ -152,6 +165,20 @@ child_run(struct spawn_fds *s, const struct jg_spawn_opts *opts)
 	}
 	if (child_install(in, 0) || child_install(out, 1) || child_install(err, 2))
 		child_fail(rep, STAGE_SETUP);
+	if (opts->nofile > 0) {
+		struct rlimit rl;
+
+		/* Soft and hard alike: a program that closes every possible fd before
+		 * exec (or loops up to the limit) stays fast even if it raises its soft
+		 * limit.  Never above our hard limit, which only root could exceed. */
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			child_fail(rep, STAGE_SETUP);
+		if ((rlim_t)opts->nofile < rl.rlim_max) /* RLIM_INFINITY is the largest */
+			rl.rlim_max = (rlim_t)opts->nofile;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			child_fail(rep, STAGE_SETUP);
+	}
 	/* Belt and braces: should any fd of the parent lack close-on-exec, it still
 	 * does not leak into the program.  Old kernels say ENOSYS; cloexec then relies
 	 * on every opener, as it must anyway. */
@@ -210,7 +237,7 @@ int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	child->pid = -1;
-	child->in_fd = child->out_fd = child->err_fd = -1;
+	child->in_fd = child->out_fd = child->err_fd = child->tty_fd = -1;
 	if (opts->argv == NULL || opts->argv[0] == NULL || opts->argv[0][0] == '\0') {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "cannot run: empty command");
@@ -228,6 +255,11 @@ int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err
 			goto sysfail;
 		if (!opts->merge_stderr && !opts->keep_stderr && pipe2(s.err, O_CLOEXEC) != 0)
 			goto sysfail;
+		if (opts->ctty) {
+			what = "pseudo-terminal";
+			if (open_pty(&s, opts) != 0)
+				goto sysfail;
+		}
 	}
 
 	/* Block everything across fork() so the child starts with no handler of ours
@@ -270,10 +302,12 @@ int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err
 		child->in_fd = s.in[1];
 		child->out_fd = s.out[0];
 		child->err_fd = s.err[0];
-		s.in[1] = s.out[0] = s.err[0] = -1;
+		child->tty_fd = s.master; /* -1 without ctty */
+		s.in[1] = s.out[0] = s.err[0] = s.master = -1;
 	}
 	if (jg_fd_prepare(child->in_fd) != 0 || jg_fd_prepare(child->out_fd) != 0 ||
-	    (child->err_fd >= 0 && jg_fd_prepare(child->err_fd) != 0)) {
+	    (child->err_fd >= 0 && jg_fd_prepare(child->err_fd) != 0) ||
+	    (child->tty_fd >= 0 && jg_fd_prepare(child->tty_fd) != 0)) {
 		what = "fcntl";
 		goto killfail;
 	}
@@ -293,6 +327,7 @@ killfail:
 		close_fd(&child->in_fd);
 		close_fd(&child->out_fd);
 		close_fd(&child->err_fd);
+		close_fd(&child->tty_fd);
 		errno = saved;
 	}
 sysfail:

@@ -2,7 +2,10 @@
  *
  * The child gets pipes for stdin/stdout/stderr (or one pseudo-terminal for
  * all three), its own session (setsid) so that signals can reach its whole
- * process group, default signal dispositions and an empty signal mask.  Every
+ * process group, default signal dispositions and an empty signal mask.
+ * With ctty it keeps its pipes but also gets a pseudo-terminal as its
+ * controlling terminal only: ssh reads a password from /dev/tty while the
+ * frame protocol on its stdio never passes through a line discipline.  Every
  * parent-side fd is close-on-exec and non-blocking.  An exec failure is
  * reported to the parent through a close-on-exec pipe, so the caller gets
  * "no such file: foo" instead of a child that exits 127. */
@@ -21,6 +24,10 @@ struct jg_spawn_opts {
 	uint16_t rows, cols;
 	int merge_stderr;   /* without pty: stderr goes to the stdout pipe */
 	int keep_stderr;    /* without pty: the child inherits our stderr (for agent processes) */
+	int ctty;           /* without pty: give the child a new pseudo-terminal as its controlling
+			     * terminal (not its stdio) */
+	int nofile;         /* > 0: RLIMIT_NOFILE (soft and hard capped to the current hard) for the
+			     * child */
 };
 
 struct jg_child {
@@ -28,6 +35,10 @@ struct jg_child {
 	int in_fd;  /* write end of the child's stdin (the pty master with pty) */
 	int out_fd; /* read end of the child's stdout (a dup of the pty master with pty) */
 	int err_fd; /* read end of the child's stderr; -1 with pty, merge_stderr or keep_stderr */
+	int tty_fd; /* ctty: master of the child's controlling terminal, or -1.  While no process
+		     * has the terminal open, reads fail with EIO and poll reports POLLHUP (a
+		     * level-triggered read event would spin).  Closing it hangs the terminal
+		     * up: the child gets SIGHUP. */
 };
 
 /* Start a child. 0 and *child filled, or a negative JG_ERR_* with a reason in ERR

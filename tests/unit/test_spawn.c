@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,6 +250,115 @@ static void test_spawn_child_has_default_signals_and_own_session(void)
 	tu_close_child(&c);
 }
 
+/* Read FD until WANT appears or 5 s pass.  A terminal master reads EIO while no
+ * process has the terminal open (between the child's setup and its open of
+ * /dev/tty), so EIO means "not yet" here. */
+static int read_until(int fd, const char *want, char *buf, size_t cap)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	long end = tu_now_ms() + 5000;
+	size_t len = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (len + 1 < cap && tu_now_ms() < end && strstr(buf, want) == NULL) {
+		if (poll(&p, 1, 100) < 0)
+			break;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n > 0)
+			buf[len += (size_t)n] = '\0';
+		else if (n < 0 && errno == EIO)
+			usleep(10000);
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	return strstr(buf, want) != NULL;
+}
+
+static void test_spawn_ctty_child_answers_on_its_terminal_while_stdio_stay_pipes(void)
+{
+	/* As ssh's readpassphrase does: one open of /dev/tty, prompt, read. */
+	char *argv[] = {"/bin/sh", "-c",
+			"test -t 0 || test -t 1 || test -t 2 || echo pipes; "
+			"exec 3<>/dev/tty; echo prompt: >&3; read x <&3; echo \"got $x\"; "
+			"echo err >&2",
+			NULL};
+	struct jg_spawn_opts o = {.argv = argv, .ctty = 1};
+	char tty[256], out[256], errb[64];
+	struct jg_child c;
+
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
+	CU_ASSERT(c.in_fd >= 0 && c.out_fd >= 0 && c.err_fd >= 0 && c.tty_fd >= 0);
+	CU_ASSERT(fcntl(c.tty_fd, F_GETFD) & FD_CLOEXEC);
+	CU_ASSERT(fcntl(c.tty_fd, F_GETFL) & O_NONBLOCK);
+	CU_ASSERT(read_until(c.tty_fd, "prompt:", tty, sizeof(tty)));
+	CU_ASSERT_EQUAL(write(c.tty_fd, "the answer\n", 11), 11);
+	tu_read_all(c.out_fd, out, sizeof(out));
+	tu_read_all(c.err_fd, errb, sizeof(errb));
+	CU_ASSERT_STRING_EQUAL(out, "pipes\ngot the answer\n");
+	CU_ASSERT_STRING_EQUAL(errb, "err\n");
+	CU_ASSERT_EQUAL(tu_wait_child(c.pid), 0);
+	close(c.tty_fd);
+	tu_close_child(&c);
+}
+
+static void test_spawn_closing_the_ctty_master_hangs_up_the_child(void)
+{
+	char *argv[] = {"sleep", "5", NULL};
+	struct jg_spawn_opts o = {.argv = argv, .ctty = 1};
+	struct jg_child c;
+	int st;
+
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
+	close(c.tty_fd);
+	st = tu_wait_child(c.pid);
+	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);
+	tu_close_child(&c);
+}
+
+static void test_spawn_without_ctty_has_no_terminal(void)
+{
+	char *argv[] = {"/bin/sh", "-c", "(: </dev/tty) 2>/dev/null && echo tty || echo none",
+			NULL};
+	char out[128];
+	struct jg_spawn_opts o = {.argv = argv, .merge_stderr = 1};
+	struct jg_child c;
+
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
+	CU_ASSERT_EQUAL(c.tty_fd, -1);
+	tu_read_all(c.out_fd, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "none\n");
+	tu_wait_child(c.pid);
+	tu_close_child(&c);
+}
+
+static void test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours(void)
+{
+	char *argv[] = {"/bin/sh", "-c", "ulimit -n; ulimit -Hn", NULL}, out[128], want[128];
+	struct jg_spawn_opts o = {.argv = argv, .nofile = 64};
+	struct rlimit rl;
+	struct jg_child c;
+
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
+	tu_read_all(c.out_fd, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "64\n64\n");
+	CU_ASSERT_EQUAL(tu_wait_child(c.pid), 0);
+	tu_close_child(&c);
+
+	/* Asking for more than our hard limit gets our hard limit. */
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1u << 30)
+		return;
+	o.nofile = (int)rl.rlim_max + 1000;
+	snprintf(want, sizeof(want), "%llu\n%llu\n", (unsigned long long)rl.rlim_max,
+		 (unsigned long long)rl.rlim_max);
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
+	tu_read_all(c.out_fd, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, want);
+	tu_wait_child(c.pid);
+	tu_close_child(&c);
+}
+
 /* ---- reaper ---- */
 
 struct reaped {
@@ -334,7 +444,11 @@ int jg_test_register_spawn(void)
 	    !CU_ADD_TEST(s, test_spawn_pty_child_sees_a_terminal_of_the_given_size) ||
 	    !CU_ADD_TEST(s, test_spawn_parent_fds_are_cloexec_and_nonblocking) ||
 	    !CU_ADD_TEST(s, test_spawn_fds_of_one_child_do_not_leak_into_the_next) ||
-	    !CU_ADD_TEST(s, test_spawn_child_has_default_signals_and_own_session))
+	    !CU_ADD_TEST(s, test_spawn_child_has_default_signals_and_own_session) ||
+	    !CU_ADD_TEST(s, test_spawn_ctty_child_answers_on_its_terminal_while_stdio_stay_pipes) ||
+	    !CU_ADD_TEST(s, test_spawn_closing_the_ctty_master_hangs_up_the_child) ||
+	    !CU_ADD_TEST(s, test_spawn_without_ctty_has_no_terminal) ||
+	    !CU_ADD_TEST(s, test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours))
 		return -1;
 	if ((s = CU_add_suite("reaper", NULL, NULL)) == NULL ||
 	    !CU_ADD_TEST(s, test_reaper_calls_back_with_the_exit_status) ||
