@@ -1,7 +1,7 @@
 # librelay.a: the core every program links (codec, flow control, link session,
 # spawn and reaper, logging, errors).  Kept free of TLS and HTTP/2.
 noinst_LIBRARIES += librelay.a
-librelay_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+librelay_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS)
 librelay_a_SOURCES = \
 	relay/err.c relay/err.h \
 	relay/log.c relay/log.h \
@@ -11,4 +11,6 @@ librelay_a_SOURCES = \
 	relay/flow.c relay/flow.h \
 	relay/link.c relay/link.h \
 	relay/spawn.c relay/spawn.h \
-	relay/reaper.c relay/reaper.h
+	relay/reaper.c relay/reaper.h \
+	relay/ssh.c relay/ssh.h \
+	relay/bootstrap.c relay/bootstrap.h
