@@ -6,7 +6,6 @@
  * what is wrong" so an operator can go straight to the line. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include <libconfig.h>
 
 #include "config/config.h"
+#include "config/target.h"
+#include "config/parse.h"
 #include "config/paths.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -26,168 +27,16 @@
 #define DEFAULT_IDLE_MS 300000
 #define DEFAULT_MAX_STREAMS 256
 #define DEFAULT_STREAM_WINDOW 262144
-#define MAX_TIMEOUT_S 3600.0
+#define DEFAULT_POOL_IDLE_MS 300000
+#define DEFAULT_CONNECT_MS 15000
+#define DEFAULT_KEEPALIVE_MS 15000
+#define DEFAULT_CHILD_NOFILE 1024
 #define MAX_TARGET_NAME 64
 #define LOCAL_TARGET "local"
 
-/* What one load needs besides the struct being built. */
-struct parser {
-	const char *path; /* the file, as given: messages name it so */
-	char *dir;	  /* its directory, absolute: relative paths are resolved here */
-	char *err;
-	size_t errlen;
-	/* tls is resolved after state_dir is known, so it is kept here meanwhile */
-	const config_setting_t *tls;
-	char *tls_ca, *tls_cert, *tls_key;
-};
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Format "FILE:LINE: key: what" for setting S and return JG_ERR_CONFIG. */
-static int fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-	const char *file = config_setting_source_file(s);
-	char what[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	/* libconfig names an @include'd file as written, relative to the
-	 * include directory, which is ours. */
-	if (file == NULL || strcmp(file, p->path) == 0)
-		set_err(p->err, p->errlen, "%s:%u: %s: %s", p->path,
-			(unsigned)config_setting_source_line(s), key, what);
-	else
-		set_err(p->err, p->errlen, "%s%s%s:%u: %s: %s", file[0] == '/' ? "" : p->dir,
-			file[0] == '/' ? "" : "/", file, (unsigned)config_setting_source_line(s),
-			key, what);
-	return JG_ERR_CONFIG;
-}
-
-static const char *type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP:
-		return "a group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a float";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array";
-	case CONFIG_TYPE_LIST:
-		return "a list";
-	}
-	return "an unknown type";
-}
-
-static int get_string(struct parser *p, const config_setting_t *s, const char *key,
-		      const char **out)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail(p, s, key, "must be a string, not %s",
-			    type_name(config_setting_type(s)));
-	*out = config_setting_get_string(s);
-	return 0;
-}
-
-/* Join DIR and NAME into a new string; NULL when out of memory. */
-static char *join_dup(const char *dir, const char *name)
-{
-	size_t len = strlen(dir) + strlen(name) + 2;
-	char *buf = malloc(len);
-
-	if (buf != NULL && jg_paths_join(buf, len, dir, name) != 0) {
-		free(buf);
-		buf = NULL;
-	}
-	return buf;
-}
-
-/* A path-valued key: non-empty, relative ones resolved against the file's
- * directory so that the daemon's working directory never matters. */
-static int get_path(struct parser *p, const config_setting_t *s, const char *key, char **out)
-{
-	const char *v = NULL;
-	int r;
-
-	if ((r = get_string(p, s, key, &v)) != 0)
-		return r;
-	if (v[0] == '\0')
-		return fail(p, s, key, "must not be empty");
-	free(*out);
-	*out = v[0] == '/' ? strdup(v) : join_dup(p->dir, v);
-	return *out == NULL ? JG_ERR_NOMEM : 0;
-}
-
-/* Seconds as a float or an integer, in (0, 3600], stored as milliseconds. */
-static int get_seconds(struct parser *p, const config_setting_t *s, const char *key, uint32_t *ms)
-{
-	double v, m;
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		v = (double)config_setting_get_int64(s);
-		break;
-	case CONFIG_TYPE_FLOAT:
-		v = config_setting_get_float(s);
-		break;
-	default:
-		return fail(p, s, key, "must be a number of seconds, not %s",
-			    type_name(config_setting_type(s)));
-	}
-	if (!(v > 0.0 && v <= MAX_TIMEOUT_S))
-		return fail(p, s, key, "%g seconds out of range: must be > 0 and <= %g", v,
-			    MAX_TIMEOUT_S);
-	/* Round up so that any positive value stays positive. */
-	m = v * 1000.0;
-	*ms = (uint32_t)m;
-	if ((double)*ms < m)
-		(*ms)++;
-	return 0;
-}
-
-static int get_uint(struct parser *p, const config_setting_t *s, const char *key, long long lo,
-		    long long hi, uint32_t *out)
-{
-	long long v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(p, s, key, "must be an integer, not %s",
-			    type_name(config_setting_type(s)));
-	v = config_setting_get_int64(s);
-	if (v < lo || v > hi)
-		return fail(p, s, key, "%lld out of range %lld-%lld", v, lo, hi);
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* "host:port", or "[v6]:port".  The host must be numeric (or localhost):
  * the listener must not depend on DNS at start. */
-static int parse_listen(struct parser *p, const config_setting_t *s, struct jg_config *c)
+static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
 {
 	const char *v = NULL, *host, *port, *end;
 	unsigned char addr[16];
@@ -196,7 +45,7 @@ static int parse_listen(struct parser *p, const config_setting_t *s, struct jg_c
 	unsigned long n = 0;
 	int r, family;
 
-	if ((r = get_string(p, s, "listen", &v)) != 0)
+	if ((r = jg_parse_string(p, s, "listen", &v)) != 0)
 		return r;
 	if (v[0] == '[') {
 		host = v + 1;
@@ -208,7 +57,7 @@ static int parse_listen(struct parser *p, const config_setting_t *s, struct jg_c
 		if ((end = strchr(v, ':')) == NULL)
 			goto syntax;
 		if (strchr(end + 1, ':') != NULL)
-			return fail(
+			return jg_parse_fail(
 			    p, s, "listen",
 			    "\"%s\": an IPv6 address goes in brackets, as in \"[::1]:4443\"", v);
 		host = v;
@@ -219,15 +68,15 @@ static int parse_listen(struct parser *p, const config_setting_t *s, struct jg_c
 	if (hlen == 0)
 		goto syntax;
 	if (port[0] == '\0')
-		return fail(p, s, "listen", "\"%s\": port missing after ':'", v);
+		return jg_parse_fail(p, s, "listen", "\"%s\": port missing after ':'", v);
 	for (const char *d = port; *d != '\0'; d++) {
 		if (*d < '0' || *d > '9')
-			return fail(p, s, "listen", "port \"%s\" is not a number", port);
+			return jg_parse_fail(p, s, "listen", "port \"%s\" is not a number", port);
 		if (n <= 65535)
 			n = n * 10 + (unsigned long)(*d - '0');
 	}
 	if (n < 1 || n > 65535)
-		return fail(p, s, "listen", "port %s out of range 1-65535", port);
+		return jg_parse_fail(p, s, "listen", "port %s out of range 1-65535", port);
 	if (hlen >= sizeof(hbuf))
 		goto badhost;
 	memcpy(hbuf, host, hlen);
@@ -241,15 +90,17 @@ static int parse_listen(struct parser *p, const config_setting_t *s, struct jg_c
 	c->listen_port = (uint16_t)n;
 	return 0;
 syntax:
-	return fail(p, s, "listen",
-		    "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")", v);
+	return jg_parse_fail(p, s, "listen",
+			     "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")",
+			     v);
 badhost:
-	return fail(p, s, "listen", "host \"%.*s\" must be a numeric %s address%s", (int)hlen, host,
-		    family == AF_INET6 ? "IPv6" : "IPv4", family == AF_INET ? " or localhost" : "");
+	return jg_parse_fail(p, s, "listen", "host \"%.*s\" must be a numeric %s address%s",
+			     (int)hlen, host, family == AF_INET6 ? "IPv6" : "IPv4",
+			     family == AF_INET ? " or localhost" : "");
 }
 
 /* tls = { ca = ...; cert = ...; key = ...; }: all three or none. */
-static int parse_tls(struct parser *p, const config_setting_t *s)
+static int parse_tls(struct jg_parser *p, const config_setting_t *s)
 {
 	static const char *const names[] = {"ca", "cert", "key"};
 	char **dst[] = {&p->tls_ca, &p->tls_cert, &p->tls_key};
@@ -257,9 +108,9 @@ static int parse_tls(struct parser *p, const config_setting_t *s)
 	int r;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return fail(p, s, "tls",
-			    "must be a group { ca = ...; cert = ...; key = ...; }, not %s",
-			    type_name(config_setting_type(s)));
+		return jg_parse_fail(p, s, "tls",
+				     "must be a group { ca = ...; cert = ...; key = ...; }, not %s",
+				     jg_parse_type_name(config_setting_type(s)));
 	p->tls = s;
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -271,8 +122,8 @@ static int parse_tls(struct parser *p, const config_setting_t *s)
 				break;
 		snprintf(key, sizeof(key), "tls.%s", name);
 		if (k == 3)
-			return fail(p, e, key, "unknown key (tls takes ca, cert and key)");
-		if ((r = get_path(p, e, key, dst[k])) != 0)
+			return jg_parse_fail(p, e, key, "unknown key (tls takes ca, cert and key)");
+		if ((r = jg_parse_path(p, e, key, dst[k])) != 0)
 			return r;
 	}
 	return 0;
@@ -298,60 +149,96 @@ static const char *bad_target_name(const char *name)
 	return NULL;
 }
 
-static int parse_target(struct parser *p, const config_setting_t *g, int idx, struct jg_target *t)
+static int parse_method(struct jg_parser *p, const config_setting_t *s, const char *key,
+			enum jg_method *out)
 {
-	const config_setting_t *name_s = NULL, *method_s = NULL;
+	const char *v = NULL;
+	int r;
+
+	if ((r = jg_parse_string(p, s, key, &v)) != 0)
+		return r;
+	if (strcmp(v, "local") == 0)
+		*out = JG_METHOD_LOCAL;
+	else if (strcmp(v, "ssh") == 0)
+		*out = JG_METHOD_SSH;
+	else
+		return jg_parse_fail(p, s, key, "unknown method \"%s\" (known: local, ssh)", v);
+	return 0;
+}
+
+/* name and method first (the method decides which other keys are valid),
+ * then the options.  An ssh target starts from ssh_defaults, which
+ * parse_root() has parsed before any target. */
+static int parse_target(struct jg_parser *p, const config_setting_t *g, int idx,
+			const struct jg_config *c, struct jg_target *t)
+{
+	const config_setting_t *name_s, *method_s;
 	const char *v = NULL, *why;
-	char key[64];
+	char key[96];
 	int r;
 
 	snprintf(key, sizeof(key), "targets[%d]", idx);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(p, g, key, "must be a group { name = ...; method = ...; }, not %s",
-			    type_name(config_setting_type(g)));
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
-		const char *n = config_setting_name(e);
-
-		if (strcmp(n, "name") == 0)
-			name_s = e;
-		else if (strcmp(n, "method") == 0)
-			method_s = e;
-		else {
-			snprintf(key, sizeof(key), "targets[%d].%s", idx, n);
-			return fail(p, e, key, "unknown key (a target takes name and method)");
-		}
-	}
+		return jg_parse_fail(p, g, key,
+				     "must be a group { name = ...; method = ...; }, not %s",
+				     jg_parse_type_name(config_setting_type(g)));
+	name_s = config_setting_get_member(g, "name");
+	method_s = config_setting_get_member(g, "method");
 	if (name_s == NULL || method_s == NULL)
-		return fail(p, g, key, "%s missing", name_s == NULL ? "name" : "method");
+		return jg_parse_fail(p, g, key, "%s missing", name_s == NULL ? "name" : "method");
 
 	snprintf(key, sizeof(key), "targets[%d].name", idx);
-	if ((r = get_string(p, name_s, key, &v)) != 0)
+	if ((r = jg_parse_string(p, name_s, key, &v)) != 0)
 		return r;
 	if ((why = bad_target_name(v)) != NULL)
-		return fail(p, name_s, key, "\"%s\" %s", v, why);
+		return jg_parse_fail(p, name_s, key, "\"%s\" %s", v, why);
 	if ((t->name = strdup(v)) == NULL)
 		return JG_ERR_NOMEM;
 
 	snprintf(key, sizeof(key), "targets[%d].method", idx);
-	if ((r = get_string(p, method_s, key, &v)) != 0)
+	if ((r = parse_method(p, method_s, key, &t->hop.method)) != 0)
 		return r;
-	if (strcmp(v, "local") != 0)
-		return fail(p, method_s, key, "unknown method \"%s\" (known: local)", v);
-	t->method = JG_METHOD_LOCAL;
+	if (t->hop.method == JG_METHOD_SSH) {
+		if ((r = jg_hop_copy(&t->hop, &c->ssh_defaults)) != 0)
+			return r;
+		t->hop.method = JG_METHOD_SSH;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(e);
+
+		if (e == name_s || e == method_s)
+			continue;
+		snprintf(key, sizeof(key), "targets[%d].%s", idx, n);
+		if (t->hop.method == JG_METHOD_LOCAL)
+			return jg_parse_fail(
+			    p, e, key, "unknown key (a local target takes only name and method)");
+		if ((r = jg_parse_ssh_key(p, e, key, &t->hop.ssh)) < 0)
+			return r;
+		if (r > 0)
+			return jg_parse_fail(
+			    p, e, key,
+			    "unknown key (see jumpgated.conf.example for the keys of "
+			    "an ssh target)");
+	}
+	if (t->hop.method == JG_METHOD_SSH && t->hop.ssh.host == NULL) {
+		snprintf(key, sizeof(key), "targets[%d]", idx);
+		return jg_parse_fail(p, g, key, "host missing (an ssh target needs one)");
+	}
 	return 0;
 }
 
-static int parse_targets(struct parser *p, const config_setting_t *s, struct jg_config *c)
+static int parse_targets(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
 {
 	int n = config_setting_length(s), r;
 
 	/* An empty "[]" is an array to libconfig; anything else must be a list. */
 	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
 	    !(config_setting_type(s) == CONFIG_TYPE_ARRAY && n == 0))
-		return fail(p, s, "targets",
-			    "must be a list ( { name = ...; method = ...; }, ... ), not %s",
-			    type_name(config_setting_type(s)));
+		return jg_parse_fail(
+		    p, s, "targets",
+		    "must be a list ( { name = ...; method = ...; }, ... ), not %s",
+		    jg_parse_type_name(config_setting_type(s)));
 	/* One spare slot: "local" is appended when the file does not name it. */
 	if ((c->targets = calloc((size_t)n + 1, sizeof(*c->targets))) == NULL)
 		return JG_ERR_NOMEM;
@@ -360,7 +247,7 @@ static int parse_targets(struct parser *p, const config_setting_t *s, struct jg_
 
 		/* Counted first so that jg_config_free() frees a half-parsed one. */
 		c->ntargets++;
-		if ((r = parse_target(p, g, i, &c->targets[i])) != 0)
+		if ((r = parse_target(p, g, i, c, &c->targets[i])) != 0)
 			return r;
 		for (int j = 0; j < i; j++) {
 			const config_setting_t *prev = config_setting_get_member(
@@ -370,9 +257,10 @@ static int parse_targets(struct parser *p, const config_setting_t *s, struct jg_
 			if (strcmp(c->targets[j].name, c->targets[i].name) != 0)
 				continue;
 			snprintf(key, sizeof(key), "targets[%d].name", i);
-			return fail(p, config_setting_get_member(g, "name"), key,
-				    "duplicate target \"%s\" (first defined at line %u)",
-				    c->targets[i].name, (unsigned)config_setting_source_line(prev));
+			return jg_parse_fail(p, config_setting_get_member(g, "name"), key,
+					     "duplicate target \"%s\" (first defined at line %u)",
+					     c->targets[i].name,
+					     (unsigned)config_setting_source_line(prev));
 		}
 	}
 	return 0;
@@ -389,7 +277,7 @@ static int add_local_target(struct jg_config *c)
 	t = &c->targets[c->ntargets];
 	if ((t->name = strdup(LOCAL_TARGET)) == NULL)
 		return JG_ERR_NOMEM;
-	t->method = JG_METHOD_LOCAL;
+	t->hop.method = JG_METHOD_LOCAL;
 	c->ntargets++;
 	return 0;
 }
@@ -404,14 +292,20 @@ static void set_defaults(struct jg_config *c)
 	c->idle_timeout_ms = DEFAULT_IDLE_MS;
 	c->max_streams = DEFAULT_MAX_STREAMS;
 	c->stream_window = DEFAULT_STREAM_WINDOW;
+	c->pool_idle_timeout_ms = DEFAULT_POOL_IDLE_MS;
+	c->connect_timeout_ms = DEFAULT_CONNECT_MS;
+	c->keepalive_interval_ms = DEFAULT_KEEPALIVE_MS;
+	c->child_nofile = DEFAULT_CHILD_NOFILE;
+	c->ssh_defaults.method = JG_METHOD_SSH;
+	jg_parse_ssh_defaults(&c->ssh_defaults.ssh);
 }
 
 /* The certificate files inside c->state_dir, to be generated there. */
 static int set_state_files(struct jg_config *c)
 {
-	if ((c->ca_file = join_dup(c->state_dir, JG_CA_CERT)) == NULL ||
-	    (c->cert_file = join_dup(c->state_dir, JG_SERVER_CERT)) == NULL ||
-	    (c->key_file = join_dup(c->state_dir, JG_SERVER_KEY)) == NULL)
+	if ((c->ca_file = jg_parse_join_dup(c->state_dir, JG_CA_CERT)) == NULL ||
+	    (c->cert_file = jg_parse_join_dup(c->state_dir, JG_SERVER_CERT)) == NULL ||
+	    (c->key_file = jg_parse_join_dup(c->state_dir, JG_SERVER_KEY)) == NULL)
 		return JG_ERR_NOMEM;
 	c->generate_certs = 1;
 	return 0;
@@ -435,14 +329,81 @@ static int default_state_dir(struct jg_config *c, const char **why)
 	return 0;
 }
 
-static int parse_root(struct parser *p, const config_setting_t *root, struct jg_config *c)
+/* ssh_defaults = { ... }: the ssh options of every spec that is not in the
+ * inventory, and the base every ssh target starts from.  No host: a
+ * default host would turn every typo into a connection attempt. */
+static int parse_ssh_defaults(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	char key[96];
+	int r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return jg_parse_fail(p, s, "ssh_defaults",
+				     "must be a group { user = ...; ... }, not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		snprintf(key, sizeof(key), "ssh_defaults.%s", config_setting_name(e));
+		if (strcmp(config_setting_name(e), "host") == 0)
+			return jg_parse_fail(p, e, key,
+					     "not allowed (the host comes from the target spec)");
+		if ((r = jg_parse_ssh_key(p, e, key, &c->ssh_defaults.ssh)) < 0)
+			return r;
+		if (r > 0)
+			return jg_parse_fail(p, e, key,
+					     "unknown key (see jumpgated.conf.example for the ssh "
+					     "option keys)");
+	}
+	return 0;
+}
+
+/* pool = { idle_timeout; connect_timeout; keepalive_interval; } in seconds. */
+static int parse_pool(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	static const char *const names[] = {"idle_timeout", "connect_timeout",
+					    "keepalive_interval"};
+	uint32_t *const dst[] = {&c->pool_idle_timeout_ms, &c->connect_timeout_ms,
+				 &c->keepalive_interval_ms};
+	char key[64];
+	int r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return jg_parse_fail(p, s, "pool",
+				     "must be a group { idle_timeout = ...; ... }, not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(e);
+		size_t k;
+
+		for (k = 0; k < 3; k++)
+			if (strcmp(name, names[k]) == 0)
+				break;
+		snprintf(key, sizeof(key), "pool.%s", name);
+		if (k == 3)
+			return jg_parse_fail(
+			    p, e, key,
+			    "unknown key (pool takes idle_timeout, connect_timeout "
+			    "and keepalive_interval)");
+		if ((r = jg_parse_seconds(p, e, key, dst[k])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_root(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
 	static const char *const seconds[] = {"drain_timeout", "handshake_timeout", "idle_timeout"};
 	uint32_t *const seconds_dst[] = {&c->drain_timeout_ms, &c->handshake_timeout_ms,
 					 &c->idle_timeout_ms};
+	const config_setting_t *d = config_setting_get_member(root, "ssh_defaults");
 	const char *v = NULL;
 	int r = 0, lvl;
 
+	/* Before the targets, which inherit from it wherever it is written. */
+	if (d != NULL && (r = parse_ssh_defaults(p, d, c)) != 0)
+		return r;
 	for (int i = 0; i < config_setting_length(root) && r == 0; i++) {
 		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -452,37 +413,45 @@ static int parse_root(struct parser *p, const config_setting_t *root, struct jg_
 			if (strcmp(name, seconds[k]) == 0)
 				break;
 		if (k < 3)
-			r = get_seconds(p, s, name, seconds_dst[k]);
+			r = jg_parse_seconds(p, s, name, seconds_dst[k]);
 		else if (strcmp(name, "listen") == 0)
 			r = parse_listen(p, s, c);
 		else if (strcmp(name, "state_dir") == 0)
-			r = get_path(p, s, name, &c->state_dir);
+			r = jg_parse_path(p, s, name, &c->state_dir);
 		else if (strcmp(name, "tls") == 0)
 			r = parse_tls(p, s);
 		else if (strcmp(name, "log_level") == 0) {
-			if ((r = get_string(p, s, name, &v)) == 0 &&
+			if ((r = jg_parse_string(p, s, name, &v)) == 0 &&
 			    (lvl = jg_log_level_parse(v)) < 0)
-				r = fail(p, s, name,
-					 "\"%s\" is not one of error, warn, info, debug", v);
+				r = jg_parse_fail(
+				    p, s, name, "\"%s\" is not one of error, warn, info, debug", v);
 			else if (r == 0)
 				c->log_level = lvl;
 		} else if (strcmp(name, "max_streams") == 0)
-			r = get_uint(p, s, name, 1, 10000, &c->max_streams);
+			r = jg_parse_uint(p, s, name, 1, 10000, &c->max_streams);
 		else if (strcmp(name, "stream_window") == 0)
-			r = get_uint(p, s, name, 65535, 16777216, &c->stream_window);
+			r = jg_parse_uint(p, s, name, 65535, 16777216, &c->stream_window);
 		else if (strcmp(name, "agent_path") == 0)
-			r = get_path(p, s, name, &c->agent_path);
+			r = jg_parse_path(p, s, name, &c->agent_path);
 		else if (strcmp(name, "targets") == 0)
 			r = parse_targets(p, s, c);
+		else if (s == d)
+			continue;
+		else if (strcmp(name, "pool") == 0)
+			r = parse_pool(p, s, c);
+		else if (strcmp(name, "child_nofile") == 0)
+			r = jg_parse_uint(p, s, name, 64, 1048576, &c->child_nofile);
+		else if (strcmp(name, "agents") == 0)
+			r = jg_parse_paths(p, s, name, &c->agent_paths, &c->nagent_paths);
 		else
-			r = fail(p, s, name,
-				 "unknown key (see jumpgated.conf.example for the keys)");
+			r = jg_parse_fail(p, s, name,
+					  "unknown key (see jumpgated.conf.example for the keys)");
 	}
 	return r;
 }
 
 /* After the keys: fill in what depends on several of them. */
-static int finish(struct parser *p, struct jg_config *c)
+static int finish(struct jg_parser *p, struct jg_config *c)
 {
 	const char *why;
 	int r;
@@ -490,20 +459,21 @@ static int finish(struct parser *p, struct jg_config *c)
 	if (c->state_dir == NULL && (r = default_state_dir(c, &why)) != 0) {
 		if (r == JG_ERR_NOMEM)
 			return r;
-		set_err(p->err, p->errlen, "%s: state_dir: not set, and no default: %s", p->path,
-			why);
+		jg_parse_set_err(p->err, p->errlen, "%s: state_dir: not set, and no default: %s",
+				 p->path, why);
 		return JG_ERR_CONFIG;
 	}
 	if (p->tls_ca == NULL && p->tls_cert == NULL && p->tls_key == NULL) {
 		if ((r = set_state_files(c)) != 0)
 			return r;
 	} else if (p->tls_ca == NULL || p->tls_cert == NULL || p->tls_key == NULL) {
-		return fail(p, p->tls, "tls",
-			    "ca, cert and key go together: %s missing (or give none of them to "
-			    "generate certificates in state_dir)",
-			    p->tls_ca == NULL	  ? "ca"
-			    : p->tls_cert == NULL ? "cert"
-						  : "key");
+		return jg_parse_fail(
+		    p, p->tls, "tls",
+		    "ca, cert and key go together: %s missing (or give none of them to "
+		    "generate certificates in state_dir)",
+		    p->tls_ca == NULL	  ? "ca"
+		    : p->tls_cert == NULL ? "cert"
+					  : "key");
 	} else {
 		c->ca_file = p->tls_ca;
 		c->cert_file = p->tls_cert;
@@ -535,7 +505,7 @@ static int file_dir(const char *path, char **out)
 
 int jg_config_load(const char *path, struct jg_config **out, char *err, size_t errlen)
 {
-	struct parser p = {.path = path, .err = err, .errlen = errlen};
+	struct jg_parser p = {.path = path, .err = err, .errlen = errlen};
 	struct jg_config *c = NULL;
 	struct stat st;
 	config_t cfg;
@@ -549,13 +519,13 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 	else if (S_ISDIR(st.st_mode))
 		e = EISDIR;
 	if (e != 0) {
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(e));
+		jg_parse_set_err(err, errlen, "%s: cannot read: %s", path, strerror(e));
 		r = JG_ERR_IO;
 		goto out;
 	}
 	if ((r = file_dir(path, &p.dir)) != 0) {
-		set_err(err, errlen, "%s: cannot resolve its directory: %s", path,
-			r == JG_ERR_NOMEM ? "out of memory" : strerror(errno));
+		jg_parse_set_err(err, errlen, "%s: cannot resolve its directory: %s", path,
+				 r == JG_ERR_NOMEM ? "out of memory" : strerror(errno));
 		goto out;
 	}
 	/* @include "x" is relative to the file, like every other path in it. */
@@ -563,18 +533,18 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 	if (!config_read_file(&cfg, path)) {
 		e = errno;
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			set_err(err, errlen, "%s: cannot read: %s", path, strerror(e));
+			jg_parse_set_err(err, errlen, "%s: cannot read: %s", path, strerror(e));
 			r = JG_ERR_IO;
 		} else {
 			const char *f = config_error_file(&cfg);
 
 			/* As in fail(): an included file is relative to p.dir. */
 			if (f == NULL || strcmp(f, path) == 0 || f[0] == '/')
-				set_err(err, errlen, "%s:%d: %s", f != NULL ? f : path,
-					config_error_line(&cfg), config_error_text(&cfg));
+				jg_parse_set_err(err, errlen, "%s:%d: %s", f != NULL ? f : path,
+						 config_error_line(&cfg), config_error_text(&cfg));
 			else
-				set_err(err, errlen, "%s/%s:%d: %s", p.dir, f,
-					config_error_line(&cfg), config_error_text(&cfg));
+				jg_parse_set_err(err, errlen, "%s/%s:%d: %s", p.dir, f,
+						 config_error_line(&cfg), config_error_text(&cfg));
 			r = JG_ERR_CONFIG;
 		}
 		goto out;
@@ -597,7 +567,7 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 	c = NULL;
 out:
 	if (r == JG_ERR_NOMEM)
-		set_err(err, errlen, "%s: out of memory", path);
+		jg_parse_set_err(err, errlen, "%s: out of memory", path);
 	jg_config_free(c);
 	free(p.dir);
 	free(p.tls_ca);
@@ -624,7 +594,7 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 		goto out;
 	}
 	if ((r = default_state_dir(c, &why)) != 0) {
-		set_err(err, errlen, "cannot find the state directory: %s", why);
+		jg_parse_set_err(err, errlen, "cannot find the state directory: %s", why);
 		goto out;
 	}
 	if ((r = set_state_files(c)) != 0)
@@ -635,7 +605,7 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 	c = NULL;
 out:
 	if (r == JG_ERR_NOMEM)
-		set_err(err, errlen, "out of memory");
+		jg_parse_set_err(err, errlen, "out of memory");
 	jg_config_free(c);
 	return r;
 }
@@ -644,8 +614,11 @@ void jg_config_free(struct jg_config *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->ntargets; i++)
+	for (size_t i = 0; i < c->ntargets; i++) {
 		free(c->targets[i].name);
+		jg_hop_clear(&c->targets[i].hop);
+	}
+	jg_hop_clear(&c->ssh_defaults);
 	free(c->targets);
 	free(c->path);
 	free(c->listen_host);
@@ -654,6 +627,9 @@ void jg_config_free(struct jg_config *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->agent_path);
+	for (size_t i = 0; i < c->nagent_paths; i++)
+		free(c->agent_paths[i]);
+	free(c->agent_paths);
 	free(c);
 }
 

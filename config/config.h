@@ -11,13 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum jg_method {
-	JG_METHOD_LOCAL = 1, /* the agent runs on the bastion itself */
-};
+#include "config/target.h"
 
+/* An inventory entry: a name and the hop it stands for (its method and options). */
 struct jg_target {
-	char *name;          /* inventory name, [A-Za-z0-9_.-], no leading '-' */
-	enum jg_method method;
+	char *name; /* [A-Za-z0-9_.-], no leading '-' or '.' */
+	struct jg_hop hop;
 };
 
 struct jg_config {
@@ -38,6 +37,15 @@ struct jg_config {
 	char *agent_path;        /* NULL: $JUMPGATE_AGENT, next to jumpgated, then pkglibexecdir */
 	struct jg_target *targets; /* always contains "local" */
 	size_t ntargets;
+	/* Options for ssh specs that are not in the inventory (`ssh:host`, a bare host):
+	 * method JG_METHOD_SSH, host NULL. */
+	struct jg_hop ssh_defaults;
+	uint32_t pool_idle_timeout_ms; /* an onward connection with no channel closes after this */
+	uint32_t connect_timeout_ms;   /* spawn to agent HELLO (bootstrap included) */
+	uint32_t keepalive_interval_ms;/* PING on agent links; dead after two missed */
+	uint32_t child_nofile;         /* RLIMIT_NOFILE given to spawned children */
+	char **agent_paths;            /* agents for other architectures (the own one is agent_path) */
+	size_t nagent_paths;
 };
 
 /* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with

@@ -3,6 +3,8 @@ noinst_LIBRARIES += libjgconfig.a
 libjgconfig_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(OPENSSL_CFLAGS)
 libjgconfig_a_SOURCES = \
 	config/config.c config/config.h \
+	config/parse.c config/parse.h config/ssh_opts.c \
 	config/paths.c config/paths.h \
-	config/certs.c config/certs.h
+	config/certs.c config/certs.h \
+	config/target.c config/target.h
 EXTRA_DIST += config/jumpgated.conf.example

@@ -105,7 +105,25 @@ static void check_defaults(const struct jg_config *c, const char *state_dir)
 	CU_ASSERT_PTR_NULL(c->agent_path);
 	CU_ASSERT_EQUAL_FATAL(c->ntargets, 1);
 	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "local");
-	CU_ASSERT_EQUAL(c->targets[0].method, JG_METHOD_LOCAL);
+	CU_ASSERT_EQUAL(c->targets[0].hop.method, JG_METHOD_LOCAL);
+	CU_ASSERT_EQUAL(c->pool_idle_timeout_ms, 300000);
+	CU_ASSERT_EQUAL(c->connect_timeout_ms, 15000);
+	CU_ASSERT_EQUAL(c->keepalive_interval_ms, 15000);
+	CU_ASSERT_EQUAL(c->child_nofile, 1024);
+	CU_ASSERT_EQUAL(c->nagent_paths, 0);
+	CU_ASSERT_PTR_NULL(c->agent_paths);
+	CU_ASSERT_EQUAL(c->ssh_defaults.method, JG_METHOD_SSH);
+	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.host);
+	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.user);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.port, 0);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.check_host_keys, JG_HOSTKEYS_ENFORCE);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.connect_timeout_s, 10);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.keepalive_interval_s, 15);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.keepalive_count, 3);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.compression, 0);
+	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.ssh_args);
+	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.password);
+	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.raw, 0);
 }
 
 static void test_default(void)
@@ -171,7 +189,7 @@ static void test_full(void)
 	/* find_target: exact names only. */
 	CU_ASSERT_PTR_EQUAL(jg_config_find_target(c, "web1"), &c->targets[0]);
 	CU_ASSERT_PTR_EQUAL(jg_config_find_target(c, "local"), &c->targets[2]);
-	CU_ASSERT_EQUAL(jg_config_find_target(c, "db_2.x-y")->method, JG_METHOD_LOCAL);
+	CU_ASSERT_EQUAL(jg_config_find_target(c, "db_2.x-y")->hop.method, JG_METHOD_LOCAL);
 	CU_ASSERT_PTR_NULL(jg_config_find_target(c, "web"));
 	CU_ASSERT_PTR_NULL(jg_config_find_target(c, "WEB1"));
 	CU_ASSERT_PTR_NULL(jg_config_find_target(c, ""));
@@ -343,7 +361,10 @@ static void test_target_errors(void)
 		     JG_ERR_CONFIG, 4,
 		     "targets[2].name: duplicate target \"a\" (first defined at line 2)");
 	expect_error("targets = (\n  { name = \"web\";\n    method = \"ssh\"; }\n);\n",
-		     JG_ERR_CONFIG, 3, "targets[0].method: unknown method \"ssh\" (known: local)");
+		     JG_ERR_CONFIG, 2, "targets[0]: host missing (an ssh target needs one)");
+	expect_error("targets = (\n  { name = \"web\";\n    method = \"telnet\"; }\n);\n",
+		     JG_ERR_CONFIG, 3,
+		     "targets[0].method: unknown method \"telnet\" (known: local, ssh)");
 	expect_error("targets = (\n  { name = \"web\"; }\n);\n", JG_ERR_CONFIG, 2,
 		     "targets[0]: method missing");
 	expect_error("targets = (\n  { method = \"local\"; }\n);\n", JG_ERR_CONFIG, 2,
@@ -360,6 +381,284 @@ static void test_target_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(c);
 	jg_config_free(c);
 	unlink(path);
+}
+
+/* The directory a load_ok() file is in, as the parser resolves it. */
+static void tmp_dir(char *buf, size_t len)
+{
+	char real[PATH_MAX];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath("/tmp", real));
+	snprintf(buf, len, "%s", real);
+}
+
+static void test_ssh_target(void)
+{
+	char *home = swap_env("HOME", "/home/gw");
+	char path[32], dir[PATH_MAX], want[PATH_MAX + 64];
+	const struct jg_ssh_opts *o;
+	struct jg_config *c;
+
+	tmp_dir(dir, sizeof(dir));
+	c = load_ok(
+	    "targets = (\n"
+	    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\";\n"
+	    "    user = \"deploy\"; port = 2222; identity_file = \"~/.ssh/id_ed25519\";\n"
+	    "    check_host_keys = \"accept\"; known_hosts = \"kh/known_hosts\";\n"
+	    "    connect_timeout = 5; keepalive_interval = 7; keepalive_count = 9;\n"
+	    "    compression = true; ssh_args = [ \"-o\", \"Ciphers=aes128-ctr\" ];\n"
+	    "    ssh_path = \"/usr/bin/ssh\"; identities_only = true;\n"
+	    "    ssh_debug_level = 3; password = \"pw 'x\"; raw = true; },\n"
+	    "  { name = \"v6\"; method = \"ssh\"; host = \"[::1]\"; ssh_path = \"ssh\"; },\n"
+	    "  { name = \"home\"; method = \"ssh\"; host = \"h\"; identity_file = \"~\"; }\n"
+	    ");\n",
+	    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->ntargets, 4);
+	CU_ASSERT_EQUAL(c->targets[0].hop.method, JG_METHOD_SSH);
+	o = &c->targets[0].hop.ssh;
+	CU_ASSERT_STRING_EQUAL(o->host, "127.0.0.2");
+	CU_ASSERT_STRING_EQUAL(o->user, "deploy");
+	CU_ASSERT_EQUAL(o->port, 2222);
+	CU_ASSERT_STRING_EQUAL(o->identity_file, "/home/gw/.ssh/id_ed25519");
+	CU_ASSERT_EQUAL(o->check_host_keys, JG_HOSTKEYS_ACCEPT);
+	snprintf(want, sizeof(want), "%s/kh/known_hosts", dir);
+	CU_ASSERT_STRING_EQUAL(o->known_hosts, want);
+	CU_ASSERT_EQUAL(o->connect_timeout_s, 5);
+	CU_ASSERT_EQUAL(o->keepalive_interval_s, 7);
+	CU_ASSERT_EQUAL(o->keepalive_count, 9);
+	CU_ASSERT_EQUAL(o->compression, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o->ssh_args);
+	CU_ASSERT_STRING_EQUAL(o->ssh_args[0], "-o");
+	CU_ASSERT_STRING_EQUAL(o->ssh_args[1], "Ciphers=aes128-ctr");
+	CU_ASSERT_PTR_NULL(o->ssh_args[2]);
+	CU_ASSERT_STRING_EQUAL(o->ssh_path, "/usr/bin/ssh");
+	CU_ASSERT_EQUAL(o->identities_only, 1);
+	CU_ASSERT_EQUAL(o->debug_level, 3);
+	CU_ASSERT_STRING_EQUAL(o->password, "pw 'x");
+	CU_ASSERT_EQUAL(o->raw, 1);
+	/* IPv6 in brackets in the file, bare in the options (as ssh wants it);
+	 * a bare ssh_path is left to PATH. */
+	o = &c->targets[1].hop.ssh;
+	CU_ASSERT_STRING_EQUAL(o->host, "::1");
+	CU_ASSERT_STRING_EQUAL(o->ssh_path, "ssh");
+	/* Unset options are ssh_defaults' defaults. */
+	CU_ASSERT_PTR_NULL(o->user);
+	CU_ASSERT_EQUAL(o->port, 0);
+	CU_ASSERT_EQUAL(o->check_host_keys, JG_HOSTKEYS_ENFORCE);
+	CU_ASSERT_EQUAL(o->connect_timeout_s, 10);
+	CU_ASSERT_EQUAL(o->keepalive_interval_s, 15);
+	CU_ASSERT_EQUAL(o->keepalive_count, 3);
+	CU_ASSERT_PTR_NULL(o->identity_file);
+	CU_ASSERT_PTR_NULL(o->password);
+	CU_ASSERT_STRING_EQUAL(c->targets[2].hop.ssh.identity_file, "/home/gw");
+	CU_ASSERT_EQUAL(c->targets[3].hop.method, JG_METHOD_LOCAL);
+	jg_config_free(c);
+	unlink(path);
+
+	/* Relative identity_file: against the file's directory. */
+	c = load_ok("ssh_defaults = { identity_file = \"keys/id\"; };\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	snprintf(want, sizeof(want), "%s/keys/id", dir);
+	CU_ASSERT_STRING_EQUAL(c->ssh_defaults.ssh.identity_file, want);
+	jg_config_free(c);
+	unlink(path);
+	restore_env("HOME", home);
+}
+
+/* A test config sets check_host_keys, known_hosts and identity_file once;
+ * every target inherits them, and may override each one. */
+static void test_ssh_inheritance(void)
+{
+	char path[32];
+	const struct jg_ssh_opts *a, *b;
+	struct jg_config *c;
+
+	/* ssh_defaults after the targets: it still applies. */
+	c = load_ok(
+	    "targets = (\n"
+	    "  { name = \"a\"; method = \"ssh\"; host = \"10.0.0.1\"; },\n"
+	    "  { name = \"b\"; method = \"ssh\"; host = \"10.0.0.2\"; user = \"root\";\n"
+	    "    check_host_keys = \"enforce\"; compression = false; ssh_args = [];\n"
+	    "    keepalive_interval = 0; password = \"other\"; }\n"
+	    ");\n"
+	    "ssh_defaults = {\n"
+	    "  user = \"deploy\"; port = 2200; check_host_keys = \"ignore\";\n"
+	    "  known_hosts = \"/dev/null\"; identity_file = \"/k/id\";\n"
+	    "  compression = true; ssh_args = [ \"-4\" ]; keepalive_interval = 30;\n"
+	    "  password = \"pw\"; raw = true; identities_only = true; ssh_debug_level = 1;\n"
+	    "};\n",
+	    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	a = &jg_config_find_target(c, "a")->hop.ssh;
+	b = &jg_config_find_target(c, "b")->hop.ssh;
+	CU_ASSERT_STRING_EQUAL(a->host, "10.0.0.1");
+	CU_ASSERT_STRING_EQUAL(a->user, "deploy");
+	CU_ASSERT_EQUAL(a->port, 2200);
+	CU_ASSERT_EQUAL(a->check_host_keys, JG_HOSTKEYS_IGNORE);
+	CU_ASSERT_STRING_EQUAL(a->known_hosts, "/dev/null");
+	CU_ASSERT_STRING_EQUAL(a->identity_file, "/k/id");
+	CU_ASSERT_EQUAL(a->compression, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a->ssh_args);
+	CU_ASSERT_STRING_EQUAL(a->ssh_args[0], "-4");
+	CU_ASSERT_EQUAL(a->keepalive_interval_s, 30);
+	CU_ASSERT_EQUAL(a->keepalive_count, 3);
+	CU_ASSERT_STRING_EQUAL(a->password, "pw");
+	CU_ASSERT_EQUAL(a->raw, 1);
+	CU_ASSERT_EQUAL(a->identities_only, 1);
+	CU_ASSERT_EQUAL(a->debug_level, 1);
+	/* Overrides, including back to "off" and an empty list. */
+	CU_ASSERT_STRING_EQUAL(b->user, "root");
+	CU_ASSERT_EQUAL(b->port, 2200);
+	CU_ASSERT_EQUAL(b->check_host_keys, JG_HOSTKEYS_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(b->known_hosts, "/dev/null");
+	CU_ASSERT_EQUAL(b->compression, 0);
+	CU_ASSERT_PTR_NULL(b->ssh_args);
+	CU_ASSERT_EQUAL(b->keepalive_interval_s, 0);
+	CU_ASSERT_STRING_EQUAL(b->password, "other");
+	/* The defaults themselves, and no copy shared with a target. */
+	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.host);
+	CU_ASSERT_STRING_EQUAL(c->ssh_defaults.ssh.user, "deploy");
+	CU_ASSERT_PTR_NOT_EQUAL(c->ssh_defaults.ssh.user, a->user);
+	CU_ASSERT_PTR_NOT_EQUAL(c->ssh_defaults.ssh.ssh_args, a->ssh_args);
+	jg_config_free(c);
+	unlink(path);
+}
+
+static void test_pool_and_agents(void)
+{
+	char path[32], dir[PATH_MAX], want[PATH_MAX + 64];
+	struct jg_config *c;
+
+	tmp_dir(dir, sizeof(dir));
+	c = load_ok("pool = { idle_timeout = 60; connect_timeout = 2.5;\n"
+		    "  keepalive_interval = 0.25; };\n"
+		    "child_nofile = 64;\n"
+		    "agents = [ \"/opt/jg/agent-aarch64\", \"agents/agent-armv7l\" ];\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->pool_idle_timeout_ms, 60000);
+	CU_ASSERT_EQUAL(c->connect_timeout_ms, 2500);
+	CU_ASSERT_EQUAL(c->keepalive_interval_ms, 250);
+	CU_ASSERT_EQUAL(c->child_nofile, 64);
+	CU_ASSERT_EQUAL_FATAL(c->nagent_paths, 2);
+	CU_ASSERT_STRING_EQUAL(c->agent_paths[0], "/opt/jg/agent-aarch64");
+	snprintf(want, sizeof(want), "%s/agents/agent-armv7l", dir);
+	CU_ASSERT_STRING_EQUAL(c->agent_paths[1], want);
+	CU_ASSERT_PTR_NULL(c->agent_paths[2]);
+	jg_config_free(c);
+	unlink(path);
+
+	c = load_ok("child_nofile = 1048576;\nagents = [];\npool = { };\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->child_nofile, 1048576);
+	CU_ASSERT_EQUAL(c->nagent_paths, 0);
+	CU_ASSERT_EQUAL(c->pool_idle_timeout_ms, 300000);
+	jg_config_free(c);
+	unlink(path);
+
+	expect_error("pool = {\n  idle_timeout = 0;\n};\n", JG_ERR_CONFIG, 2,
+		     "pool.idle_timeout: 0 seconds out of range: must be > 0 and <= 3600");
+	expect_error("pool = {\n\n  idle = 5;\n};\n", JG_ERR_CONFIG, 3,
+		     "pool.idle: unknown key (pool takes idle_timeout, connect_timeout and "
+		     "keepalive_interval)");
+	expect_error("pool = { connect_timeout = \"5\"; };\n", JG_ERR_CONFIG, 1,
+		     "pool.connect_timeout: must be a number of seconds, not a string");
+	expect_error("pool = 5;\n", JG_ERR_CONFIG, 1, "pool: must be a group");
+	expect_error("\nchild_nofile = 63;\n", JG_ERR_CONFIG, 2,
+		     "child_nofile: 63 out of range 64-1048576");
+	expect_error("child_nofile = 1048577;\n", JG_ERR_CONFIG, 1,
+		     "child_nofile: 1048577 out of range 64-1048576");
+	expect_error("agents = \"/opt/a\";\n", JG_ERR_CONFIG, 1,
+		     "agents: must be a list of strings");
+	expect_error("agents = [ 1, 2 ];\n", JG_ERR_CONFIG, 1,
+		     "agents[0]: must be a string, not an integer");
+	/* libconfig numbers a list's last scalar by the token after it, so the
+	 * closing parenthesis shares its line here. */
+	expect_error("agents = (\n  \"a\",\n  \"\" );\n", JG_ERR_CONFIG, 3,
+		     "agents[1]: must not be empty");
+}
+
+static void test_ssh_errors(void)
+{
+	char *home = swap_env("HOME", "/home/gw");
+
+	/* Injection through the inventory is refused like through a request. */
+	expect_error("targets = (\n  { name = \"w\"; method = \"ssh\";\n"
+		     "    host = \"-oProxyCommand=x\"; }\n);\n",
+		     JG_ERR_CONFIG, 3,
+		     "targets[0].host: host \"-oProxyCommand=x\": must not start with '-'");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"a;b\"; } );\n",
+		     JG_ERR_CONFIG, 1,
+		     "targets[0].host: host \"a;b\": character ';' is not allowed");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"::1\"; } );\n",
+		     JG_ERR_CONFIG, 1,
+		     "targets[0].host: host \"::1\": an IPv6 address goes in brackets");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\";\n"
+		     "  user = \"a b\"; } );\n",
+		     JG_ERR_CONFIG, 2, "targets[0].user: user \"a b\": whitespace is not allowed");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\";\n\n"
+		     "  check_host_keys = \"yes\"; } );\n",
+		     JG_ERR_CONFIG, 3,
+		     "targets[0].check_host_keys: \"yes\" is not one of enforce, accept, ignore");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\";\n"
+		     "  port = 0; } );\n",
+		     JG_ERR_CONFIG, 2, "targets[0].port: 0 out of range 1-65535");
+	expect_error(
+	    "targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\"; port = 65536; } );\n",
+	    JG_ERR_CONFIG, 1, "targets[0].port: 65536 out of range 1-65535");
+	expect_error(
+	    "targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\"; port = \"22\"; } );\n",
+	    JG_ERR_CONFIG, 1, "targets[0].port: must be an integer, not a string");
+	expect_error("targets = (\n  { name = \"w\"; method = \"ssh\"; host = \"h\";\n"
+		     "    prot = 22; }\n);\n",
+		     JG_ERR_CONFIG, 3, "targets[0].prot: unknown key");
+	expect_error("targets = (\n  { name = \"w\"; method = \"local\";\n"
+		     "    host = \"h\"; }\n);\n",
+		     JG_ERR_CONFIG, 3,
+		     "targets[0].host: unknown key (a local target takes only name and method)");
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\";\n"
+		     "  identity_file = \"~root/.ssh/id\"; } );\n",
+		     JG_ERR_CONFIG, 2,
+		     "targets[0].identity_file: \"~root/.ssh/id\": \"~user\" is not supported");
+	expect_error("ssh_defaults = {\n  known_hosts = \"\";\n};\n", JG_ERR_CONFIG, 2,
+		     "ssh_defaults.known_hosts: must not be empty");
+	expect_error("ssh_defaults = {\n  host = \"h\";\n};\n", JG_ERR_CONFIG, 2,
+		     "ssh_defaults.host: not allowed (the host comes from the target spec)");
+	expect_error("ssh_defaults = {\n  name = \"h\";\n};\n", JG_ERR_CONFIG, 2,
+		     "ssh_defaults.name: unknown key");
+	expect_error("ssh_defaults = \"x\";\n", JG_ERR_CONFIG, 1, "ssh_defaults: must be a group");
+	expect_error("ssh_defaults = { compression = 1; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.compression: must be true or false, not an integer");
+	expect_error("ssh_defaults = { ssh_debug_level = 4; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.ssh_debug_level: 4 out of range 0-3");
+	expect_error("ssh_defaults = { connect_timeout = 3601; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.connect_timeout: 3601 out of range 0-3600");
+	expect_error("ssh_defaults = { password = \"\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.password: must not be empty");
+	expect_error("ssh_defaults = { password = \"a\\nb\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.password: must not be empty or contain a line break");
+	expect_error("ssh_defaults = {\n  ssh_args = ( \"-v\",\n  3 );\n};\n", JG_ERR_CONFIG, 3,
+		     "ssh_defaults.ssh_args[1]: must be a string, not an integer");
+	expect_error("ssh_defaults = { ssh_args = [ \"\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.ssh_args[0]: must not be empty");
+	expect_error("ssh_defaults = { ssh_args = \"-v\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.ssh_args: must be a list of strings");
+	expect_error("ssh_defaults = { ssh_path = \"-ssh\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.ssh_path: \"-ssh\" must not start with '-'");
+	/* An error in ssh_defaults is reported even when a target comes first. */
+	expect_error("targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\"; } );\n"
+		     "ssh_defaults = { user = \"-x\"; };\n",
+		     JG_ERR_CONFIG, 2, "ssh_defaults.user: user \"-x\": must not start with '-'");
+
+	/* "~/" needs HOME; the gateway never looks the user up instead. */
+	unsetenv("HOME");
+	expect_error("ssh_defaults = { identity_file = \"~/.ssh/id\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.identity_file: \"~/.ssh/id\": HOME is not set");
+	setenv("HOME", "relative", 1);
+	expect_error("ssh_defaults = { known_hosts = \"~/kh\"; };\n", JG_ERR_CONFIG, 1,
+		     "ssh_defaults.known_hosts: \"~/kh\": HOME is not an absolute path");
+	restore_env("HOME", home);
 }
 
 static void test_syntax_and_io(void)
@@ -420,6 +719,49 @@ static void test_include(void)
 	rmdir(dir);
 }
 
+/* The example's commented-out settings ("#key = ...", "#\t..."; prose is
+ * "# ...") must parse too once enabled: they are what operators copy. */
+static void test_example_uncommented(const char *example)
+{
+	char *home = swap_env("HOME", "/home/gw");
+	char line[1024], out[32], err[512];
+	struct jg_config *c = NULL;
+	const struct jg_target *t;
+	FILE *in, *o;
+	int fd, enabled = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in = fopen(example, "r"));
+	strcpy(out, "/tmp/jgconf-XXXXXX");
+	CU_ASSERT_FATAL((fd = mkstemp(out)) >= 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o = fdopen(fd, "w"));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		char *hash = line + strspn(line, "\t");
+
+		if (hash[0] == '#' && hash[1] != ' ' && hash[1] != '\n' && hash[1] != '#') {
+			memmove(hash, hash + 1, strlen(hash));
+			enabled++;
+		}
+		fputs(line, o);
+	}
+	fclose(in);
+	fclose(o);
+	if (jg_config_load(out, &c, err, sizeof(err)) != 0)
+		fprintf(stderr, "\n  %s\n", err);
+	CU_ASSERT(enabled > 20);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->nagent_paths, 1);
+	CU_ASSERT_STRING_EQUAL(c->ssh_defaults.ssh.user, "deploy");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t = jg_config_find_target(c, "web1"));
+	CU_ASSERT_EQUAL(t->hop.method, JG_METHOD_SSH);
+	CU_ASSERT_STRING_EQUAL(t->hop.ssh.host, "127.0.0.2");
+	CU_ASSERT_EQUAL(t->hop.ssh.port, 2222);
+	CU_ASSERT_STRING_EQUAL(t->hop.ssh.identity_file, "/home/gw/.ssh/id_ed25519");
+	CU_ASSERT_EQUAL(t->hop.ssh.check_host_keys, JG_HOSTKEYS_ACCEPT);
+	jg_config_free(c);
+	unlink(out);
+	restore_env("HOME", home);
+}
+
 /* The shipped example must parse and must say what the defaults are. */
 static void test_example(void)
 {
@@ -460,8 +802,15 @@ static void test_example(void)
 	CU_ASSERT_EQUAL(c->stream_window, d->stream_window);
 	CU_ASSERT_PTR_NULL(c->agent_path);
 	CU_ASSERT_EQUAL(c->ntargets, d->ntargets);
+	CU_ASSERT_EQUAL(c->pool_idle_timeout_ms, d->pool_idle_timeout_ms);
+	CU_ASSERT_EQUAL(c->connect_timeout_ms, d->connect_timeout_ms);
+	CU_ASSERT_EQUAL(c->keepalive_interval_ms, d->keepalive_interval_ms);
+	CU_ASSERT_EQUAL(c->child_nofile, d->child_nofile);
+	CU_ASSERT_EQUAL(c->nagent_paths, d->nagent_paths);
+	CU_ASSERT_EQUAL(memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)), 0);
 	jg_config_free(c);
 	jg_config_free(d);
+	test_example_uncommented(path);
 }
 
 static void test_state_dir(void)
@@ -544,6 +893,10 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||
 	    CU_add_test(s, "tls paths", test_tls) == NULL ||
 	    CU_add_test(s, "target errors", test_target_errors) == NULL ||
+	    CU_add_test(s, "ssh target, every option", test_ssh_target) == NULL ||
+	    CU_add_test(s, "ssh_defaults inherited and overridden", test_ssh_inheritance) == NULL ||
+	    CU_add_test(s, "pool, child_nofile, agents", test_pool_and_agents) == NULL ||
+	    CU_add_test(s, "ssh option errors", test_ssh_errors) == NULL ||
 	    CU_add_test(s, "syntax and I/O errors", test_syntax_and_io) == NULL ||
 	    CU_add_test(s, "@include", test_include) == NULL ||
 	    CU_add_test(s, "example file", test_example) == NULL)

@@ -1,0 +1,479 @@
+/* Target specs: strict validation of what a request names, and resolution
+ * against the inventory into a chain of hops.
+ *
+ * Everything a request can put into an ssh argv passes through
+ * jg_target_check_host/user first.  The character classes are allow-lists
+ * (letters, digits and a little punctuation), never deny-lists, so a
+ * metacharacter nobody thought of is refused as well. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/target.h"
+#include "relay/err.h"
+
+#define MAX_HOST 253
+#define MAX_USER 64
+#define MAX_QUOTED 48 /* of a refused value, in messages */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* S (LEN bytes) for a message inside double quotes: '"' and '\' escaped,
+ * anything not printable ASCII as \xNN, so a refused value can neither
+ * break the message, the log line, nor the terminal showing it. */
+static void quote(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && i < MAX_QUOTED && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (i < len && o + 4 < size) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+}
+
+/* Why byte C is refused, for "PART \"value\": <why>". */
+static void bad_char(char *buf, size_t size, unsigned char c)
+{
+	if (c == ' ' || c == '\t')
+		snprintf(buf, size, "whitespace is not allowed");
+	else if (c < 0x20 || c == 0x7f)
+		snprintf(buf, size, "control character \\x%02x is not allowed", c);
+	else if (c >= 0x80)
+		snprintf(buf, size, "non-ASCII byte \\x%02x is not allowed", c);
+	else if (c == '\'')
+		snprintf(buf, size, "character \"'\" is not allowed");
+	else
+		snprintf(buf, size, "character '%c' is not allowed", c);
+}
+
+static int is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Refuse S (LEN bytes) as PART with a reason. */
+static int refuse(char *err, size_t errlen, const char *part, const char *s, size_t len,
+		  const char *why)
+{
+	char q[MAX_QUOTED * 4 + 8];
+
+	quote(q, sizeof(q), s, len);
+	set_err(err, errlen, "%s \"%s\": %s", part, q, why);
+	return JG_ERR_INVAL;
+}
+
+/* The common part of host names and user names: not empty, not too long,
+ * not like an option, and every byte in [A-Za-z0-9._-]; FIRST_OK tells
+ * which first characters are allowed besides letters and digits. */
+static int check_word(const char *part, const char *s, size_t len, size_t max, const char *first_ok,
+		      char *err, size_t errlen)
+{
+	char why[96];
+
+	if (len == 0)
+		return refuse(err, errlen, part, s, len, "must not be empty");
+	if (len > max) {
+		snprintf(why, sizeof(why), "longer than %zu characters", max);
+		return refuse(err, errlen, part, s, len, why);
+	}
+	/* Before the character scan: "-oProxyCommand=x" is an option first. */
+	if (s[0] == '-')
+		return refuse(err, errlen, part, s, len,
+			      "must not start with '-' (it would be read as an option)");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_alnum(c) || c == '.' || c == '_' || c == '-')
+			continue;
+		bad_char(why, sizeof(why), c);
+		return refuse(err, errlen, part, s, len, why);
+	}
+	if (!is_alnum((unsigned char)s[0]) && strchr(first_ok, s[0]) == NULL) {
+		snprintf(why, sizeof(why), "must start with a letter%s",
+			 first_ok[0] != '\0' ? ", a digit or '_'" : " or a digit");
+		return refuse(err, errlen, part, s, len, why);
+	}
+	return 0;
+}
+
+/* "[" IPv6 "]": hex digits, ':' and '.' (an embedded IPv4) only, and an
+ * address inet_pton accepts, so no zone ids or names hide in brackets. */
+static int check_ipv6(const char *s, size_t len, char *err, size_t errlen)
+{
+	unsigned char addr[16];
+	char buf[INET6_ADDRSTRLEN + 1], why[96];
+
+	if (len < 2 || s[len - 1] != ']')
+		return refuse(err, errlen, "host", s, len,
+			      "an IPv6 address in brackets must end with ']'");
+	for (size_t i = 1; i < len - 1; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_hex(c) || c == ':' || c == '.')
+			continue;
+		bad_char(why, sizeof(why), c);
+		return refuse(err, errlen, "host", s, len, why);
+	}
+	if (len - 2 >= sizeof(buf))
+		return refuse(err, errlen, "host", s, len, "not an IPv6 address");
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return refuse(err, errlen, "host", s, len, "not an IPv6 address");
+	return 0;
+}
+
+static int check_host_n(const char *s, size_t len, char *err, size_t errlen)
+{
+	if (len > 0 && s[0] == '[')
+		return check_ipv6(s, len, err, errlen);
+	/* A bare IPv6 address: point at the brackets rather than at ':'. */
+	if (memchr(s, ':', len) != NULL) {
+		size_t colons = 0, i;
+
+		for (i = 0; i < len; i++) {
+			if (s[i] == ':')
+				colons++;
+			else if (!is_hex((unsigned char)s[i]) && s[i] != '.')
+				break;
+		}
+		if (i == len && colons >= 2)
+			return refuse(err, errlen, "host", s, len,
+				      "an IPv6 address goes in brackets, as in \"[::1]\"");
+	}
+	return check_word("host", s, len, MAX_HOST, "", err, errlen);
+}
+
+int jg_target_check_host(const char *host, char *err, size_t errlen)
+{
+	return check_host_n(host, strlen(host), err, errlen);
+}
+
+int jg_target_check_user(const char *user, char *err, size_t errlen)
+{
+	return check_word("user", user, strlen(user), MAX_USER, "_", err, errlen);
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	return (*dst = strdup(src)) == NULL ? JG_ERR_NOMEM : 0;
+}
+
+int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src)
+{
+	const struct jg_ssh_opts *s = &src->ssh;
+	struct jg_ssh_opts *d = &dst->ssh;
+	size_t n = 0;
+	int r = 0;
+
+	*dst = *src;
+	d->host = d->user = d->identity_file = d->known_hosts = d->ssh_path = d->password = NULL;
+	d->ssh_args = NULL;
+	if ((r = dup_opt(&d->host, s->host)) != 0 || (r = dup_opt(&d->user, s->user)) != 0 ||
+	    (r = dup_opt(&d->identity_file, s->identity_file)) != 0 ||
+	    (r = dup_opt(&d->known_hosts, s->known_hosts)) != 0 ||
+	    (r = dup_opt(&d->ssh_path, s->ssh_path)) != 0 ||
+	    (r = dup_opt(&d->password, s->password)) != 0)
+		goto out;
+	if (s->ssh_args != NULL) {
+		while (s->ssh_args[n] != NULL)
+			n++;
+		if ((d->ssh_args = calloc(n + 1, sizeof(*d->ssh_args))) == NULL) {
+			r = JG_ERR_NOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((r = dup_opt(&d->ssh_args[i], s->ssh_args[i])) != 0)
+				goto out;
+	}
+out:
+	if (r != 0)
+		jg_hop_clear(dst);
+	return r;
+}
+
+void jg_hop_clear(struct jg_hop *h)
+{
+	struct jg_ssh_opts *o = &h->ssh;
+
+	free(o->host);
+	free(o->user);
+	free(o->identity_file);
+	free(o->known_hosts);
+	free(o->ssh_path);
+	if (o->password != NULL) {
+		explicit_bzero(o->password, strlen(o->password));
+		free(o->password);
+	}
+	if (o->ssh_args != NULL)
+		for (char **a = o->ssh_args; *a != NULL; a++)
+			free(*a);
+	free(o->ssh_args);
+	memset(h, 0, sizeof(*h));
+}
+
+/* A new string from FMT; NULL when out of memory. */
+static char *fmt_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt_dup(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* "[user@]host[:port]" with an IPv6 host back in brackets, after PREFIX. */
+static char *describe(const char *prefix, const struct jg_ssh_opts *o, const char *suffix)
+{
+	int v6 = strchr(o->host, ':') != NULL;
+	char port[8] = "";
+
+	if (o->port != 0)
+		snprintf(port, sizeof(port), ":%u", (unsigned)o->port);
+	return fmt_dup("%s%s%s%s%s%s%s%s", prefix, o->user != NULL ? o->user : "",
+		       o->user != NULL ? "@" : "", v6 ? "[" : "", o->host, v6 ? "]" : "", port,
+		       suffix);
+}
+
+/* A chain of the one hop *HOP (taken: *HOP is left empty either way). */
+static int make_chain(struct jg_hop *hop, char *key, char *display, struct jg_chain **out)
+{
+	struct jg_chain *c = calloc(1, sizeof(*c));
+	int r = JG_ERR_NOMEM;
+
+	if (c == NULL || key == NULL || display == NULL ||
+	    (c->hops = calloc(1, sizeof(*c->hops))) == NULL)
+		goto out;
+	c->hops[0] = *hop;
+	memset(hop, 0, sizeof(*hop));
+	c->nhops = 1;
+	c->key = key;
+	c->display = display;
+	key = display = NULL;
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	jg_hop_clear(hop);
+	free(key);
+	free(display);
+	jg_chain_free(c);
+	return r;
+}
+
+static int from_inventory(const struct jg_target *t, struct jg_chain **out)
+{
+	struct jg_hop hop;
+	char *display;
+	int r;
+
+	if ((r = jg_hop_copy(&hop, &t->hop)) != 0)
+		return r;
+	if (t->hop.method == JG_METHOD_SSH) {
+		char prefix[96];
+
+		snprintf(prefix, sizeof(prefix), "%s (ssh ", t->name);
+		display = describe(prefix, &t->hop.ssh, ")");
+	} else if (strcmp(t->name, "local") == 0) {
+		display = strdup(t->name);
+	} else {
+		display = fmt_dup("%s (local)", t->name);
+	}
+	return make_chain(&hop, strdup(t->name), display, out);
+}
+
+/* PORT (LEN bytes): decimal digits only, 1..65535. */
+static int parse_port(const char *s, size_t len, uint16_t *port, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+
+	if (len == 0)
+		return refuse(err, errlen, "port", s, len, "must not be empty");
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return refuse(err, errlen, "port", s, len, "must be a number 1-65535");
+		if (n <= 65535)
+			n = n * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (n < 1 || n > 65535)
+		return refuse(err, errlen, "port", s, len, "out of range 1-65535");
+	*port = (uint16_t)n;
+	return 0;
+}
+
+/* "[user@]host[:port]" (after "ssh:", or a bare host) into an ssh hop over
+ * the configuration's ssh_defaults. */
+static int from_ssh_spec(const struct jg_config *cfg, const char *spec, const char *display,
+			 struct jg_chain **out, char *err, size_t errlen)
+{
+	const char *at = strchr(spec, '@'), *host, *colon = NULL;
+	size_t ulen = 0, hlen;
+	uint16_t port = 0;
+	struct jg_hop hop = {0};
+	int r;
+
+	if (at != NULL) {
+		ulen = (size_t)(at - spec);
+		if ((r = check_word("user", spec, ulen, MAX_USER, "_", err, errlen)) != 0)
+			return r;
+	}
+	host = at != NULL ? at + 1 : spec;
+	if (host[0] == '[') {
+		const char *rb = strchr(host, ']');
+
+		if (rb != NULL && rb[1] == ':')
+			colon = rb + 1;
+	} else if ((colon = strchr(host, ':')) != NULL && strchr(colon + 1, ':') != NULL) {
+		colon = NULL; /* a bare IPv6 address: check_host_n says so */
+	}
+	hlen = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	if ((r = check_host_n(host, hlen, err, errlen)) != 0)
+		return r;
+	if (colon != NULL &&
+	    (r = parse_port(colon + 1, strlen(colon + 1), &port, err, errlen)) != 0)
+		return r;
+
+	if ((r = jg_hop_copy(&hop, &cfg->ssh_defaults)) != 0)
+		return r;
+	hop.method = JG_METHOD_SSH;
+	free(hop.ssh.host);
+	/* The argv wants an IPv6 address bare. */
+	if (host[0] == '[')
+		hop.ssh.host = strndup(host + 1, hlen - 2);
+	else
+		hop.ssh.host = strndup(host, hlen);
+	if (hop.ssh.host == NULL)
+		goto nomem;
+	if (at != NULL) {
+		free(hop.ssh.user);
+		if ((hop.ssh.user = strndup(spec, ulen)) == NULL)
+			goto nomem;
+	}
+	if (port != 0)
+		hop.ssh.port = port;
+	/* The key names only what the spec gave: the same spec, the same
+	 * connection, whatever ssh_defaults or ~/.ssh/config add. */
+	{
+		struct jg_ssh_opts given = {
+		    .host = hop.ssh.host, .user = at != NULL ? hop.ssh.user : NULL, .port = port};
+
+		return make_chain(&hop, describe("ssh:", &given, ""), strdup(display), out);
+	}
+nomem:
+	jg_hop_clear(&hop);
+	return JG_ERR_NOMEM;
+}
+
+/* A method name's shape; anything else before a ':' is not a method. */
+static int is_method_word(const char *s, size_t len)
+{
+	if (len == 0 || len > 32)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
+		      char *err, size_t errlen)
+{
+	const struct jg_target *t;
+	const char *colon;
+	struct jg_hop hop = {0};
+	int r;
+
+	*out = NULL;
+	if (text == NULL || text[0] == '\0') {
+		set_err(err, errlen, "empty target");
+		return JG_ERR_INVAL;
+	}
+	if (strchr(text, '/') != NULL) {
+		set_err(err, errlen, "target chains (\"a/b\") are not supported yet");
+		return JG_ERR_INVAL;
+	}
+	/* An inventory name wins over a host of the same name. */
+	if ((t = jg_config_find_target(cfg, text)) != NULL) {
+		r = from_inventory(t, out);
+	} else if (strcmp(text, "local") == 0) {
+		hop.method = JG_METHOD_LOCAL;
+		r = make_chain(&hop, strdup("local"), strdup("local"), out);
+	} else if ((colon = strchr(text, ':')) != NULL && text[0] != '[' &&
+		   is_method_word(text, (size_t)(colon - text))) {
+		size_t mlen = (size_t)(colon - text);
+
+		if (mlen == 3 && memcmp(text, "ssh", 3) == 0) {
+			r = from_ssh_spec(cfg, colon + 1, text, out, err, errlen);
+		} else if (mlen == 5 && memcmp(text, "local", 5) == 0) {
+			r = refuse(err, errlen, "target", text, strlen(text),
+				   "\"local\" takes no options");
+		} else {
+			set_err(err, errlen, "unknown method \"%.*s\" (known: local, ssh)",
+				(int)mlen, text);
+			r = JG_ERR_NOTFOUND;
+		}
+	} else if ((r = check_host_n(text, strlen(text), err, errlen)) == 0) {
+		/* A bare host, as ssh itself would take it (no user, no port:
+		 * "db7:22" reads as a method). */
+		r = from_ssh_spec(cfg, text, text, out, err, errlen);
+	}
+	if (r == JG_ERR_NOMEM)
+		set_err(err, errlen, "out of memory");
+	return r;
+}
+
+void jg_chain_free(struct jg_chain *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nhops; i++)
+		jg_hop_clear(&c->hops[i]);
+	free(c->hops);
+	free(c->key);
+	free(c->display);
+	free(c);
+}

@@ -1,0 +1,59 @@
+/* Target specs: what `{target}` in a request names, resolved against the
+ * inventory into a chain of hops, with strict validation before any argv
+ * exists.
+ *
+ * Grammar (DESIGN.md):
+ *   target  = inventory-name | spec | inventory-name "/" spec-chain
+ *   spec    = "local" | "ssh:" [user "@"] host [":" port]
+ *   host    = name | IPv4 | "[" IPv6 "]"
+ *   name    = [A-Za-z0-9] [A-Za-z0-9._-]*   (max 253; no leading '-')
+ *   user    = [A-Za-z0-9_] [A-Za-z0-9._-]*  (max 64; no leading '-')
+ *   port    = 1..65535
+ * A bare name that is not in the inventory means "ssh:<name>" with the
+ * ssh_defaults of the configuration.  Whitespace, control characters and
+ * shell metacharacters are refused everywhere: argument injection into ssh
+ * ("-oProxyCommand=...") is the classic hole of this kind of tool.
+ * Chains of several hops ("a/b") arrive with the onward-methods work; until
+ * then they are refused with a clear error. */
+#ifndef JG_TARGET_H
+#define JG_TARGET_H
+
+#include <stddef.h>
+
+#include "relay/ssh.h"
+
+struct jg_config;
+
+enum jg_method {
+	JG_METHOD_LOCAL = 1, /* the agent runs on the bastion itself */
+	JG_METHOD_SSH = 2,   /* OpenSSH client to a host */
+};
+
+struct jg_hop {
+	enum jg_method method;
+	struct jg_ssh_opts ssh; /* method == JG_METHOD_SSH; strings owned by the hop */
+};
+
+/* A resolved target. Everything owned; free with jg_chain_free. */
+struct jg_chain {
+	char *key;     /* the pool key: one onward connection per key ("web1", "ssh:u@h:22") */
+	char *display; /* for messages: "web1 (ssh deploy@127.0.0.2:2222)" */
+	struct jg_hop *hops;
+	size_t nhops;
+};
+
+/* Resolve TEXT (already percent-decoded). 0 and *out, or JG_ERR_INVAL with a reason
+ * that names the offending part ("user \"a b\": whitespace is not allowed"),
+ * JG_ERR_NOTFOUND for an unknown method ("unknown method \"foo\" (known: local, ssh)"). */
+int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
+		      char *err, size_t errlen);
+void jg_chain_free(struct jg_chain *c);
+/* Validate one host or user name per the grammar. 0 or JG_ERR_INVAL with the reason. */
+int jg_target_check_host(const char *host, char *err, size_t errlen);
+int jg_target_check_user(const char *user, char *err, size_t errlen);
+/* Deep-copy SRC into DST (for inventory entries turned into chains). 0 or JG_ERR_NOMEM. */
+int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src);
+/* Free what a hop owns. */
+void jg_hop_clear(struct jg_hop *h);
+
+#endif
