@@ -1,71 +1,63 @@
-/* Agent links: the transport side of the frame protocol in the gateway.
+/* The pool of onward connections: one agent link per target chain, shared
+ * by every operation on that target.
  *
- * One link per target, shared by every operation on it.  The agent is a
- * child process (jumpgate-agent for the `local` target) whose stdin/stdout
- * carry frames; its stderr goes to ours, so its log lines join the gateway's.
- * The protocol itself lives in relay/link.c; this file only moves bytes
- * between the pipes and the sans-I/O link and keeps the link table. */
+ * A link is a child process whose stdin/stdout carry frames: jumpgate-agent
+ * itself for `local`, or `ssh ... sh -c '<bootstrap stub>'` that ends up
+ * exec'ing the agent on the target (gateway/onward.c builds the command and
+ * watches ssh's stderr and terminal).  The protocol lives in relay/link.c;
+ * this file moves bytes between the pipes and the sans-I/O link, keeps the
+ * table, and enforces the bounds:
+ *   - connect: spawn to the agent's HELLO within connect_timeout;
+ *   - keepalive: a PING once the link has been quiet for keepalive_interval;
+ *     silence for twice that kills the link;
+ *   - idle: a link with no channel for pool idle_timeout is closed;
+ *   - death: stdout EOF waits (bounded) for the exit status, so the reason
+ *     carries ssh's status and its last stderr line.
+ * One 1-second tick per link checks all of them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "config/config.h"
+#include "config/target.h"
+#include "gateway/agentlink.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/link.h"
 #include "relay/log.h"
 #include "relay/reaper.h"
-#include "relay/spawn.h"
 
-enum al_state {
-	AL_STARTING, /* agent spawned, its HELLO not yet received */
-	AL_UP,       /* HELLO received */
-	AL_DEAD,     /* link failed; freed at the end of the current event */
-};
+/* After stdout EOF, how long to wait for the exit status before giving up on it. */
+#define EXIT_WAIT_MS 2000
 
-struct jg_agentlink {
-	struct jg_gateway *gw;
-	char *target;
-	pid_t pid;
-	int to_fd, from_fd;
-	struct event *rev, *wev, *flush_ev, *free_ev;
-	struct jg_link *link;
-	enum al_state state;
-	time_t since;
-	uint64_t bytes_in, bytes_out;
-	struct jg_agentlink *next, *prev;
-};
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static const char *state_name(enum al_state s)
 {
 	switch (s) {
-	case AL_STARTING:
-		return "starting";
+	case AL_CONNECTING:
+		return "connecting";
 	case AL_UP:
 		return "up";
 	case AL_DEAD:
 		return "dead";
 	}
 	return "?";
-}
-
-static void on_agent_exit(pid_t pid, int wstatus, void *ud)
-{
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
-		jg_log_debug("agent pid %ld exited", (long)pid);
-	else if (WIFEXITED(wstatus))
-		jg_log_warn("agent pid %ld exited with status %d", (long)pid,
-			    WEXITSTATUS(wstatus));
-	else if (WIFSIGNALED(wstatus))
-		jg_log_warn("agent pid %ld killed by signal %d", (long)pid, WTERMSIG(wstatus));
 }
 
 static void al_unlink(struct jg_agentlink *al)
@@ -81,24 +73,50 @@ static void al_unlink(struct jg_agentlink *al)
 	al->next = al->prev = NULL;
 }
 
+static void free_event(struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void del_event(struct event *ev)
+{
+	if (ev != NULL)
+		event_del(ev);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 static void al_free(struct jg_agentlink *al)
 {
 	al_unlink(al);
-	if (al->rev)
-		event_free(al->rev);
-	if (al->wev)
-		event_free(al->wev);
-	if (al->flush_ev)
-		event_free(al->flush_ev);
-	if (al->free_ev)
-		event_free(al->free_ev);
-	if (al->to_fd >= 0)
-		close(al->to_fd);
-	if (al->from_fd >= 0)
-		close(al->from_fd);
+	if (al->pid > 0 && !al->exited) {
+		/* Its exit is still collected by the reaper, silently. */
+		jg_reaper_forget(al->gw->reaper, al->pid);
+		kill(al->pid, SIGTERM);
+	}
+	free_event(&al->rev);
+	free_event(&al->wev);
+	free_event(&al->errev);
+	free_event(&al->flush_ev);
+	free_event(&al->free_ev);
+	free_event(&al->tick);
+	close_fd(&al->to_fd);
+	close_fd(&al->from_fd);
+	close_fd(&al->err_fd);
+	close_fd(&al->tty_fd);
 	if (al->link)
 		jg_link_free(al->link);
-	free(al->target);
+	jg_onward_clear(al);
+	jg_chain_free(al->chain);
 	free(al);
 }
 
@@ -107,34 +125,46 @@ static void on_free_ev(evutil_socket_t fd, short what, void *arg)
 	al_free(arg);
 }
 
-/* The link is dead: every channel has been told (on_dead).  Stop the agent;
- * the structure is freed from its own event so that no caller up the stack
- * holds a dangling pointer. */
-static void al_die(struct jg_agentlink *al, const char *reason)
+void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const char *reason)
 {
 	if (al->state == AL_DEAD)
 		return;
 	al->state = AL_DEAD;
-	jg_log_warn("agent link to %s (pid %ld) lost: %s", al->target, (long)al->pid, reason);
+	jg_log(level, "onward connection to %s (pid %ld) closed: %s", al->chain->display,
+	       (long)al->pid, reason);
+	/* Every channel learns the reason before anything is torn down. */
 	if (jg_link_error(al->link) == NULL)
 		jg_link_fail(al->link, reason);
-	event_del(al->rev);
-	event_del(al->wev);
-	/* Closing its stdin tells the agent to kill its children and exit; a link that
-	 * broke the protocol may not be listening, so it also gets SIGTERM. */
-	close(al->to_fd);
-	al->to_fd = -1;
-	if (al->pid > 0)
+	del_event(al->rev);
+	del_event(al->wev);
+	del_event(al->errev);
+	del_event(al->tick);
+	del_event(al->tty_poll);
+	/* Closing its stdin tells the agent (and ssh) to finish; SIGTERM covers a peer that
+	 * broke the protocol and may not be reading. */
+	close_fd(&al->to_fd);
+	if (al->pid > 0 && !al->exited)
 		kill(al->pid, SIGTERM);
 	al_unlink(al);
 	event_active(al->free_ev, EV_TIMEOUT, 0);
 }
 
-static void al_write(struct jg_agentlink *al)
+/* The source of bytes for the target: the agent binary while bootstrapping, frames after. */
+static struct evbuffer *al_outbuf(struct jg_agentlink *al)
 {
-	struct evbuffer *out = jg_link_output(al->link);
+	if (al->boot != NULL && !al->booted)
+		return al->boot_out;
+	return jg_link_output(al->link);
+}
+
+void jg_agentlink_write(struct jg_agentlink *al)
+{
+	struct evbuffer *out;
 	int n;
 
+	if (al->state == AL_DEAD || al->to_fd < 0)
+		return;
+	out = al_outbuf(al);
 	while (evbuffer_get_length(out) > 0) {
 		n = evbuffer_write(out, al->to_fd);
 		if (n > 0) {
@@ -147,7 +177,8 @@ static void al_write(struct jg_agentlink *al)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		al_die(al, n < 0 ? strerror(errno) : "agent closed its input");
+		/* The process stopped reading: its exit status tells why. */
+		jg_agentlink_lost(al, "it stopped reading its input");
 		return;
 	}
 	event_del(al->wev);
@@ -155,10 +186,7 @@ static void al_write(struct jg_agentlink *al)
 
 static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_agentlink *al = arg;
-
-	if (al->state != AL_DEAD)
-		al_write(al);
+	jg_agentlink_write(arg);
 }
 
 void jg_agentlink_flush(struct jg_agentlink *al)
@@ -169,33 +197,131 @@ void jg_agentlink_flush(struct jg_agentlink *al)
 
 static void on_writable_fd(evutil_socket_t fd, short what, void *arg)
 {
-	al_write(arg);
+	jg_agentlink_write(arg);
+}
+
+/* The connection's stdout ended or failed.  The reason is better with the exit
+ * status, which the reaper delivers soon: wait for it, bounded by the tick. */
+void jg_agentlink_lost(struct jg_agentlink *al, const char *what)
+{
+	char reason[512];
+
+	if (al->state == AL_DEAD)
+		return;
+	if (!al->exited) {
+		if (al->lost_at_ms == 0) {
+			al->lost_at_ms = now_ms();
+			snprintf(al->lost_what, sizeof(al->lost_what), "%s", what);
+			del_event(al->rev);
+		}
+		return;
+	}
+	jg_onward_reason(al, reason, sizeof(reason));
+	jg_agentlink_die(al, JG_LOG_WARN, reason);
+}
+
+static void on_exit_status(pid_t pid, int wstatus, void *ud)
+{
+	struct jg_agentlink *al = ud;
+
+	al->exited = 1;
+	al->wstatus = wstatus;
+	jg_agentlink_lost(al, "it exited");
+}
+
+static void al_feed_link(struct jg_agentlink *al, const void *data, size_t len)
+{
+	int r = jg_link_feed(al->link, data, len);
+
+	if (r < 0) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "protocol error from the agent on %s: %s",
+			 al->chain->display,
+			 jg_link_error(al->link) ? jg_link_error(al->link) : jg_strerror(r));
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		return;
+	}
+	jg_agentlink_write(al);
 }
 
 static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agentlink *al = arg;
 	uint8_t buf[65536];
-	char reason[160];
 	ssize_t n;
-	int r;
 
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		snprintf(reason, sizeof(reason), "jumpgate-agent for %s (pid %ld) %s", al->target,
-			 (long)al->pid, n == 0 ? "exited" : strerror(errno));
-		al_die(al, reason);
+		jg_agentlink_lost(al, n == 0 ? "end of output" : strerror(errno));
 		return;
 	}
 	al->bytes_in += (uint64_t)n;
-	r = jg_link_feed(al->link, buf, (size_t)n);
-	if (r < 0) {
-		al_die(al, jg_link_error(al->link) ? jg_link_error(al->link) : jg_strerror(r));
+	al->last_rx_ms = now_ms();
+	al->ping_sent = 0;
+	if (al->boot != NULL && !al->booted) {
+		jg_onward_boot_input(al, buf, (size_t)n);
 		return;
 	}
-	al_write(al);
+	al_feed_link(al, buf, (size_t)n);
+}
+
+void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
+{
+	size_t len = evbuffer_get_length(rest);
+
+	al->booted = 1;
+	if (len > 0)
+		al_feed_link(al, evbuffer_pullup(rest, (ssize_t)len), len);
+	if (al->state != AL_DEAD)
+		jg_agentlink_write(al);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_agentlink *al = arg;
+	const struct jg_config *cfg = al->gw->cfg;
+	uint64_t now = now_ms(), ka = cfg->keepalive_interval_ms;
+	char reason[600];
+
+	if (al->lost_at_ms != 0) {
+		if (now - al->lost_at_ms >= EXIT_WAIT_MS) {
+			jg_onward_reason(al, reason, sizeof(reason));
+			jg_agentlink_die(al, JG_LOG_WARN, reason);
+		}
+		return;
+	}
+	if (al->state == AL_CONNECTING) {
+		if (now - al->started_ms >= cfg->connect_timeout_ms) {
+			char last[300];
+
+			jg_onward_last_words(al, last, sizeof(last));
+			snprintf(reason, sizeof(reason), "cannot reach %s within %u s%s%s",
+				 al->chain->display, cfg->connect_timeout_ms / 1000,
+				 last[0] ? ": " : "", last);
+			jg_agentlink_die(al, JG_LOG_WARN, reason);
+		}
+		return;
+	}
+	if (ka > 0 && now - al->last_rx_ms >= 2 * ka) {
+		snprintf(reason, sizeof(reason), "no answer from the agent on %s for %llu s (keepalive)",
+			 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		return;
+	}
+	if (ka > 0 && now - al->last_rx_ms >= ka && !al->ping_sent) {
+		jg_link_ping(al->link, (uint32_t)now);
+		al->ping_sent = 1;
+		jg_agentlink_write(al);
+	}
+	if (jg_link_channel_count(al->link) > 0) {
+		al->idle_since_ms = now;
+	} else if (now - al->idle_since_ms >= cfg->pool_idle_timeout_ms) {
+		snprintf(reason, sizeof(reason), "idle for %u s", cfg->pool_idle_timeout_ms / 1000);
+		jg_agentlink_die(al, JG_LOG_INFO, reason);
+	}
 }
 
 static void link_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
@@ -203,8 +329,10 @@ static void link_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
 	struct jg_agentlink *al = ud;
 
 	al->state = AL_UP;
-	jg_log_debug("agent for %s (pid %ld) up: arch %s, window %u", al->target, (long)al->pid,
-		     h->arch, h->window);
+	al->idle_since_ms = now_ms();
+	jg_log_info("onward connection to %s up in %llu ms: agent arch %s (pid %ld)",
+		    al->chain->display, (unsigned long long)(now_ms() - al->started_ms), h->arch,
+		    (long)al->pid);
 }
 
 static void link_on_frame(struct jg_link *l, uint32_t ch, void *chan_ud, const struct jg_frame *f,
@@ -240,70 +368,81 @@ static const struct jg_link_callbacks link_cbs = {
 	.on_dead = link_on_dead,
 };
 
-static struct jg_agentlink *al_spawn(struct jg_gateway *gw, const char *target, char *err,
-				     size_t errlen)
+static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chain *chain,
+				     char *err, size_t errlen)
 {
-	char *argv[] = {gw->agent_path, NULL};
-	struct jg_spawn_opts opts = {.argv = argv, .keep_stderr = 1};
-	struct jg_child child;
+	struct timeval second = {1, 0};
 	struct jg_agentlink *al;
-	struct utsname un;
-	int r;
+	struct jg_child child;
 
 	al = calloc(1, sizeof(*al));
-	if (al == NULL || (al->target = strdup(target)) == NULL) {
-		free(al);
+	if (al == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	al->gw = gw;
-	al->to_fd = al->from_fd = -1;
-	r = jg_spawn(&opts, &child, err, errlen);
-	if (r != 0)
+	al->to_fd = al->from_fd = al->err_fd = al->tty_fd = -1;
+	al->state = AL_CONNECTING;
+	if (jg_chain_copy(&al->chain, chain) != 0)
+		goto nomem;
+	al->link = jg_link_new(JG_LINK_OPENER, &link_cbs, al);
+	al->flush_ev = event_new(gw->base, -1, 0, on_flush_ev, al);
+	al->free_ev = event_new(gw->base, -1, 0, on_free_ev, al);
+	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
+	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL)
+		goto nomem;
+	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
+	if (jg_link_send_hello(al->link, "gateway") != 0)
+		goto nomem;
+	if (jg_onward_spawn(al, &child, err, errlen) != 0)
 		goto fail;
 	al->pid = child.pid;
 	al->to_fd = child.in_fd;
 	al->from_fd = child.out_fd;
-	if (child.err_fd >= 0)
-		close(child.err_fd);
-	if (jg_reaper_watch(gw->reaper, child.pid, on_agent_exit, NULL) != 0)
+	al->err_fd = child.err_fd;
+	al->tty_fd = child.tty_fd;
+	if (jg_reaper_watch(gw->reaper, child.pid, on_exit_status, al) != 0)
 		goto nomem;
-	al->link = jg_link_new(JG_LINK_OPENER, &link_cbs, al);
 	al->rev = event_new(gw->base, al->from_fd, EV_READ | EV_PERSIST, on_readable_fd, al);
 	al->wev = event_new(gw->base, al->to_fd, EV_WRITE, on_writable_fd, al);
-	al->flush_ev = event_new(gw->base, -1, 0, on_flush_ev, al);
-	al->free_ev = event_new(gw->base, -1, 0, on_free_ev, al);
-	if (al->link == NULL || al->rev == NULL || al->wev == NULL || al->flush_ev == NULL ||
-	    al->free_ev == NULL)
+	if (al->rev == NULL || al->wev == NULL || event_add(al->rev, NULL) != 0 ||
+	    event_add(al->tick, &second) != 0 || jg_onward_watch(al) != 0)
 		goto nomem;
-	uname(&un);
-	if (jg_link_send_hello(al->link, un.machine) != 0 || event_add(al->rev, NULL) != 0)
-		goto nomem;
-	al->state = AL_STARTING;
+	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
 	al->since = time(NULL);
 	al->next = gw->links;
 	if (gw->links)
 		gw->links->prev = al;
 	gw->links = al;
-	jg_log_info("agent for %s started: %s (pid %ld)", target, gw->agent_path, (long)al->pid);
+	jg_log_info("onward connection to %s: starting (pid %ld)", al->chain->display,
+		    (long)al->pid);
 	jg_agentlink_flush(al);
 	return al;
 nomem:
-	snprintf(err, errlen, "out of memory starting the agent");
+	snprintf(err, errlen, "out of memory starting the connection");
 fail:
-	if (al->pid > 0)
-		kill(al->pid, SIGKILL);
 	al_free(al);
 	return NULL;
 }
 
-struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const char *target, char *err,
-				      size_t errlen)
+struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
+				      char *err, size_t errlen)
 {
 	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next)
-		if (al->state != AL_DEAD && strcmp(al->target, target) == 0)
+		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0)
 			return al;
-	return al_spawn(gw, target, err, errlen);
+	return al_start(gw, chain, err, errlen);
+}
+
+int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason)
+{
+	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+		if (al->state != AL_DEAD && strcmp(al->chain->key, key) == 0) {
+			jg_agentlink_die(al, JG_LOG_INFO, reason);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
@@ -329,8 +468,8 @@ void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason)
 	while (gw->links != NULL) {
 		struct jg_agentlink *al = gw->links;
 
-		al_die(al, reason);
-		/* al_die unlinked it; free now, the loop is over. */
+		jg_agentlink_die(al, JG_LOG_INFO, reason);
+		/* jg_agentlink_die unlinked it; free now, the loop is over. */
 		event_del(al->free_ev);
 		al_free(al);
 	}
@@ -338,12 +477,18 @@ void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason)
 
 void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 {
+	uint64_t now = now_ms();
+
 	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
-		json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "target", al->target,
-				      "pid", (json_int_t)al->pid, "state", state_name(al->state),
-				      "channels", (json_int_t)jg_link_channel_count(al->link),
-				      "bytes_in", (json_int_t)al->bytes_in, "bytes_out",
-				      (json_int_t)al->bytes_out, "since", (json_int_t)al->since);
+		json_t *o = json_pack(
+			"{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "target",
+			al->chain->key, "display", al->chain->display, "method",
+			al->chain->hops[0].method == JG_METHOD_SSH ? "ssh" : "local", "pid",
+			(json_int_t)al->pid, "state", state_name(al->state), "age_s",
+			(json_int_t)((now - al->started_ms) / 1000), "channels",
+			(json_int_t)jg_link_channel_count(al->link), "bytes_in",
+			(json_int_t)al->bytes_in, "bytes_out", (json_int_t)al->bytes_out, "since",
+			(json_int_t)al->since);
 
 		if (o != NULL)
 			json_array_append_new(json_array, o);

@@ -117,7 +117,7 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 			return NULL;
 		}
 		if (enclen >= sizeof(target) || percent_decode(enc, enclen, target) != 0 ||
-		    strchr(target, '/') != NULL || target[0] == '\0') {
+		    target[0] == '\0') {
 			jg_stream_reply_error(s, 400, "bad target",
 					      "the target in the path is not a valid name");
 			return NULL;

@@ -21,6 +21,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "config/config.h"
+#include "config/target.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/frame.h"
@@ -45,7 +46,8 @@ struct jg_exec {
 	struct jg_agentlink *al;  /* NULL once the channel is gone */
 	uint32_t ch;
 	enum exec_state state;
-	char target[256];
+	char target[256];           /* as the client named it */
+	struct jg_chain *chain;     /* what it resolved to (owned) */
 	char argv0[64];
 	struct jg_frame_decoder *dec;
 	struct evbuffer *stdin_buf; /* stdin bytes waiting for channel window */
@@ -54,6 +56,17 @@ struct jg_exec {
 	int stdin_eof_sent;
 	uint64_t credit_owed;       /* agent DATA bytes queued downstream, not yet credited */
 };
+
+static void exec_free(struct jg_exec *x)
+{
+	jg_frame_decoder_free(x->dec);
+	if (x->stdin_buf)
+		evbuffer_free(x->stdin_buf);
+	if (x->scratch)
+		evbuffer_free(x->scratch);
+	jg_chain_free(x->chain);
+	free(x);
+}
 
 static struct jg_exec *op_exec(struct jg_op *op)
 {
@@ -141,13 +154,13 @@ static void exec_open(struct jg_exec *x, const struct jg_frame *f)
 	}
 	snprintf(x->argv0, sizeof(x->argv0), "%s", spec.argv[0]);
 	jg_exec_spec_clear(&spec);
-	x->al = jg_agentlink_get(x->gw, x->target, why, sizeof(why));
+	x->al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why));
 	if (x->al == NULL) {
 		char reason[320];
 
-		snprintf(reason, sizeof(reason), "cannot start the agent for %s: %s", x->target,
-			 why);
-		exec_failed(x, 502, "agent unavailable", reason);
+		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
+			 x->chain->display, why);
+		exec_failed(x, 502, "target unavailable", reason);
 		return;
 	}
 	ch = jg_agentlink_open(x->al, JG_OPEN_EXEC, f->payload, f->length, &x->chan);
@@ -300,10 +313,7 @@ static void exec_on_close(struct jg_op *op, const char *why)
 			    x->target, why);
 	exec_close_channel(x);
 	x->gw->stats.exec_current--;
-	jg_frame_decoder_free(x->dec);
-	evbuffer_free(x->stdin_buf);
-	evbuffer_free(x->scratch);
-	free(x);
+	exec_free(x);
 }
 
 static const struct jg_op_hooks exec_op_hooks = {
@@ -369,11 +379,10 @@ static void exec_chan_writable(struct jg_chan_user *u)
 static void exec_chan_dead(struct jg_chan_user *u, const char *reason)
 {
 	struct jg_exec *x = (struct jg_exec *)u;
-	char why[320];
 
 	x->al = NULL;
-	snprintf(why, sizeof(why), "agent link to %s lost: %s", x->target, reason);
-	exec_failed(x, 502, "agent link lost", why);
+	/* The pool's reasons already name the target ("ssh to web1 failed: ..."). */
+	exec_failed(x, 502, "target unreachable", reason);
 }
 
 static const struct jg_chan_hooks exec_chan_hooks = {
@@ -386,26 +395,29 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 {
 	struct jg_exec *x;
 	char why[400];
+	int r;
 
 	if (gw->draining) {
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
 		return NULL;
 	}
-	if (jg_config_find_target(gw->cfg, target) == NULL) {
-		snprintf(why, sizeof(why), "unknown target \"%s\": not in the gateway's inventory",
-			 target);
-		jg_stream_reply_error(s, 404, "unknown target", why);
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	x = calloc(1, sizeof(*x));
-	if (x == NULL || (x->dec = jg_frame_decoder_new(0)) == NULL ||
-	    (x->stdin_buf = evbuffer_new()) == NULL || (x->scratch = evbuffer_new()) == NULL) {
-		if (x != NULL) {
-			jg_frame_decoder_free(x->dec);
-			if (x->stdin_buf)
-				evbuffer_free(x->stdin_buf);
-			free(x);
-		}
+	/* Validation happens here, before anything is spawned: a bad name never reaches
+	 * an argv. */
+	r = jg_target_resolve(gw->cfg, target, &x->chain, why, sizeof(why));
+	if (r != 0) {
+		jg_log_info("exec by %s refused: %s", jg_stream_identity(s), why);
+		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why);
+		exec_free(x);
+		return NULL;
+	}
+	if ((x->dec = jg_frame_decoder_new(0)) == NULL || (x->stdin_buf = evbuffer_new()) == NULL ||
+	    (x->scratch = evbuffer_new()) == NULL) {
+		exec_free(x);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 
 #include <openssl/ssl.h>
 
+#include "relay/bootstrap.h"
 #include "relay/frame.h"
 
 struct event_base;
@@ -44,6 +45,9 @@ struct jg_gateway {
 	struct jg_agentlink *links;    /* every live agent link, one per target */
 	struct jg_stats stats;
 	char agent_path[PATH_MAX];
+	struct jg_agent_build *builds; /* agents the gateway can send to targets */
+	size_t nbuilds;
+	char *boot_cmd;                /* the remote command that runs the bootstrap stub */
 	time_t started;
 	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
 	struct event *drain_timer;
@@ -139,9 +143,15 @@ struct jg_chan_hooks {
 struct jg_chan_user {
 	const struct jg_chan_hooks *hooks;
 };
-/* The live link for TARGET, spawning its agent when there is none. NULL with ERR filled. */
-struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const char *target, char *err,
-				      size_t errlen);
+struct jg_chain;
+/* The onward connection for CHAIN (by its key), starting one when there is none: an
+ * operation on a target that is still connecting waits for it (its OPEN is queued),
+ * bounded by the connect timeout. CHAIN is copied. NULL with ERR filled. */
+struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
+				      char *err, size_t errlen);
+/* Close the onward connection with KEY now (its channels die with REASON).
+ * 1 when there was one, 0 when not. */
+int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason);
 /* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
 			  struct jg_chan_user *u);

@@ -214,6 +214,34 @@ static void reap_agents(struct jg_gateway *gw)
 	}
 }
 
+/* The agents this gateway can send to targets: its own (gw->agent_path) and any
+ * configured for other architectures; then the stub that asks for them. */
+static void load_agents(struct jg_gateway *gw)
+{
+	const struct jg_config *cfg = gw->cfg;
+	char err[512];
+
+	gw->builds = calloc(cfg->nagent_paths + 1, sizeof(*gw->builds));
+	if (gw->builds == NULL)
+		return;
+	for (size_t i = 0; i <= cfg->nagent_paths; i++) {
+		const char *path = i == 0 ? gw->agent_path : cfg->agent_paths[i - 1];
+		struct jg_agent_build *b = &gw->builds[gw->nbuilds];
+
+		if (jg_agent_build_load(path, b, err, sizeof(err)) != 0) {
+			jg_log_warn("agent %s unusable for targets: %s", path, err);
+			continue;
+		}
+		jg_log_debug("agent for %s: %s (%llu bytes, sha256 %.16s...)", b->arch, path,
+			     (unsigned long long)b->size, b->sha256);
+		gw->nbuilds++;
+	}
+	if (gw->nbuilds > 0)
+		gw->boot_cmd = jg_bootstrap_command(gw->builds, gw->nbuilds);
+	else
+		jg_log_warn("no agent binary: targets reached over ssh cannot be bootstrapped");
+}
+
 static int prepare_certs(const struct jg_config *cfg)
 {
 	char err[512], ubuf[32];
@@ -259,6 +287,7 @@ int main(int argc, char **argv)
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
 			    gw.agent_path, strerror(errno));
+	load_agents(&gw);
 	if (jg_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
@@ -315,6 +344,8 @@ out:
 	if (gw.base)
 		event_base_free(gw.base);
 	SSL_CTX_free(gw.ssl_ctx);
+	free(gw.builds);
+	free(gw.boot_cmd);
 	jg_config_free(cfg);
 	return rc;
 }

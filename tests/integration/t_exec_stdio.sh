@@ -99,12 +99,20 @@ else
 	jg_notok "nonexistent program: one line on stderr ($(wc -l <"$JG_T/n.err") lines)"
 fi
 
-# Unknown target: 255 and a message naming it.
-if jg_cli exec no-such-target-77 -- true </dev/null >/dev/null 2>"$JG_T/t.err"; then rc=0; else rc=$?; fi
-if [ "$rc" = 255 ] && grep -q 'no-such-target-77' "$JG_T/t.err"; then
-	jg_ok "unknown target: exit 255, message names it ($(head -n1 "$JG_T/t.err"))"
+# Unknown method: 255 and a message naming it (refused before anything is spawned).
+if jg_cli exec nosuchmethod:x -- true </dev/null >/dev/null 2>"$JG_T/t.err"; then rc=0; else rc=$?; fi
+if [ "$rc" = 255 ] && grep -q 'unknown method "nosuchmethod"' "$JG_T/t.err"; then
+	jg_ok "unknown method: exit 255, message names it ($(head -n1 "$JG_T/t.err"))"
 else
-	jg_notok "unknown target: exit 255, message names it (got $rc: $(head -c 300 "$JG_T/t.err"))"
+	jg_notok "unknown method: exit 255, message names it (got $rc: $(head -c 300 "$JG_T/t.err"))"
+fi
+
+# A target nobody answers for (a closed loopback port): 255 and ssh's reason.
+if JG_TIMEOUT=30 jg_cli exec ssh:nobody@127.0.0.1:1 -- true </dev/null >/dev/null 2>"$JG_T/r.err"; then rc=0; else rc=$?; fi
+if [ "$rc" = 255 ] && grep -q 'connection refused' "$JG_T/r.err"; then
+	jg_ok "closed port: exit 255, reason given ($(head -n1 "$JG_T/r.err"))"
+else
+	jg_notok "closed port: exit 255 with 'connection refused' (got $rc: $(head -c 300 "$JG_T/r.err"))"
 fi
 
 # Arguments reach the program unchanged (spaces, quotes, empty, non-ASCII).

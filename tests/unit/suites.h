@@ -12,5 +12,8 @@ int jg_test_register_config(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
 int jg_test_register_agent(void);
+int jg_test_register_ssh(void);
+int jg_test_register_bootstrap(void);
+int jg_test_register_target(void);
 
 #endif

@@ -1,0 +1,297 @@
+/* Onward methods as the pool sees them: how each starts its process, what its
+ * stderr and terminal say, and how the agent gets there.
+ *
+ *  local  jumpgate-agent runs on the bastion; its stderr joins ours.
+ *  ssh    `ssh ... sh -c '<stub>'`: the stub execs a cached agent or asks for
+ *         one (relay/bootstrap.h).  ssh's stderr is captured for the failure
+ *         reason.  With a password, ssh's controlling terminal is a PTY of
+ *         its own (its stdio stay pipes, so frames never cross a line
+ *         discipline); the terminal is polled while connecting because a
+ *         master with no slave open reports POLLHUP forever. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "config/target.h"
+#include "gateway/agentlink.h"
+#include "gateway/gateway.h"
+#include "relay/bootstrap.h"
+#include "relay/err.h"
+#include "relay/log.h"
+#include "relay/ssh.h"
+
+#define TTY_POLL_MS 50
+
+static const struct jg_hop *first_hop(const struct jg_agentlink *al)
+{
+	return &al->chain->hops[0];
+}
+
+int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src)
+{
+	struct jg_chain *c = calloc(1, sizeof(*c));
+
+	*dst = NULL;
+	if (c == NULL)
+		return JG_ERR_NOMEM;
+	c->key = strdup(src->key);
+	c->display = strdup(src->display);
+	c->hops = calloc(src->nhops, sizeof(*c->hops));
+	if (c->key == NULL || c->display == NULL || c->hops == NULL)
+		goto nomem;
+	for (size_t i = 0; i < src->nhops; i++) {
+		if (jg_hop_copy(&c->hops[i], &src->hops[i]) != 0)
+			goto nomem;
+		c->nhops = i + 1;
+	}
+	*dst = c;
+	return 0;
+nomem:
+	jg_chain_free(c);
+	return JG_ERR_NOMEM;
+}
+
+int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen)
+{
+	const struct jg_gateway *gw = al->gw;
+	const struct jg_hop *hop = first_hop(al);
+	struct jg_spawn_opts opts = {.nofile = (int)gw->cfg->child_nofile};
+	char *local_argv[] = {(char *)gw->agent_path, NULL};
+	char **argv = NULL;
+	int r;
+
+	if (al->chain->nhops != 1) {
+		snprintf(err, errlen, "chains of several hops are not supported yet");
+		return JG_ERR_INVAL;
+	}
+	switch (hop->method) {
+	case JG_METHOD_LOCAL:
+		opts.argv = local_argv;
+		opts.keep_stderr = 1;
+		return jg_spawn(&opts, child, err, errlen);
+	case JG_METHOD_SSH:
+		if (gw->boot_cmd == NULL) {
+			snprintf(err, errlen, "the gateway has no agent binary to send (see agent_path)");
+			return JG_ERR_NOTFOUND;
+		}
+		if ((r = jg_ssh_argv(&hop->ssh, gw->boot_cmd, &argv, err, errlen)) != 0)
+			return r;
+		opts.argv = argv;
+		opts.ctty = hop->ssh.password != NULL;
+		jg_ssh_watch_init(&al->watch);
+		al->boot = jg_boot_new();
+		al->boot_out = evbuffer_new();
+		if (al->boot == NULL || al->boot_out == NULL) {
+			snprintf(err, errlen, "out of memory");
+			r = JG_ERR_NOMEM;
+		} else {
+			r = jg_spawn(&opts, child, err, errlen);
+		}
+		jg_argv_free(argv);
+		return r;
+	}
+	snprintf(err, errlen, "unknown method %d", (int)hop->method);
+	return JG_ERR_INVAL;
+}
+
+static void on_stderr(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_agentlink *al = arg;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		event_del(al->errev);
+		return;
+	}
+	jg_ssh_watch_stderr(&al->watch, buf, (size_t)n);
+	jg_log_debug("%s: ssh said: %.*s", al->chain->display, (int)strcspn(buf, "\n") < n
+		     ? (int)strcspn(buf, "\n") : (int)n, buf);
+}
+
+static void tty_answer(struct jg_agentlink *al, const char *text)
+{
+	size_t len = strlen(text);
+
+	/* The terminal is a PTY we own: a short answer always fits its buffer. */
+	if (write(al->tty_fd, text, len) != (ssize_t)len || write(al->tty_fd, "\n", 1) != 1)
+		jg_log_warn("%s: cannot answer ssh's prompt: %s", al->chain->display,
+			    strerror(errno));
+	jg_ssh_watch_answered(&al->watch);
+}
+
+static void on_tty_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_agentlink *al = arg;
+	char buf[1024];
+	ssize_t n;
+
+	if (al->state != AL_CONNECTING) {
+		event_del(al->tty_poll);
+		return;
+	}
+	while ((n = read(al->tty_fd, buf, sizeof(buf))) > 0) {
+		switch (jg_ssh_watch_tty(&al->watch, buf, (size_t)n)) {
+		case JG_SSH_PROMPT_NONE:
+			break;
+		case JG_SSH_PROMPT_PASSWORD:
+			if (al->password_sent) {
+				char reason[512];
+
+				snprintf(reason, sizeof(reason),
+					 "ssh to %s failed: authentication failed: the password "
+					 "was refused",
+					 al->chain->display);
+				jg_agentlink_die(al, JG_LOG_WARN, reason);
+				return;
+			}
+			al->password_sent = 1;
+			tty_answer(al, first_hop(al)->ssh.password);
+			break;
+		case JG_SSH_PROMPT_HOSTKEY:
+			/* Only reachable with check_host_keys = accept (ssh asks otherwise never):
+			 * OpenSSH wants the word, "y" is not an answer. */
+			tty_answer(al, "yes");
+			break;
+		}
+	}
+}
+
+int jg_onward_watch(struct jg_agentlink *al)
+{
+	struct timeval tv = {0, TTY_POLL_MS * 1000};
+
+	if (al->err_fd >= 0) {
+		al->errev = event_new(al->gw->base, al->err_fd, EV_READ | EV_PERSIST, on_stderr, al);
+		if (al->errev == NULL || event_add(al->errev, NULL) != 0)
+			return JG_ERR_NOMEM;
+	}
+	if (al->tty_fd >= 0) {
+		al->tty_poll = event_new(al->gw->base, -1, EV_PERSIST, on_tty_poll, al);
+		if (al->tty_poll == NULL || event_add(al->tty_poll, &tv) != 0)
+			return JG_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void send_agent(struct jg_agentlink *al)
+{
+	const char *sha = jg_boot_need_sha256(al->boot);
+	const struct jg_agent_build *b = NULL;
+	char reason[512];
+	int fd;
+
+	for (size_t i = 0; i < al->gw->nbuilds; i++)
+		if (strcmp(al->gw->builds[i].sha256, sha) == 0)
+			b = &al->gw->builds[i];
+	if (b == NULL) {
+		snprintf(reason, sizeof(reason),
+			 "agent bootstrap on %s failed: the stub asked for agent %s, which this "
+			 "gateway does not have",
+			 al->chain->display, sha);
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		return;
+	}
+	fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || evbuffer_add_file(al->boot_out, fd, 0, (ev_off_t)b->size) != 0) {
+		snprintf(reason, sizeof(reason), "cannot read the agent %s: %s", b->path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		jg_agentlink_die(al, JG_LOG_ERROR, reason);
+		return;
+	}
+	jg_log_info("%s: sending the agent (%s, %llu bytes)", al->chain->display, b->arch,
+		    (unsigned long long)b->size);
+	jg_agentlink_write(al);
+}
+
+void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len)
+{
+	char reason[600];
+
+	switch (jg_boot_feed(al->boot, data, len)) {
+	case JG_BOOT_MORE:
+		return;
+	case JG_BOOT_NEED:
+		send_agent(al);
+		return;
+	case JG_BOOT_AGENT:
+		if (jg_boot_discarded(al->boot) > 0)
+			jg_log_debug("%s: %zu bytes of login noise before the stub", al->chain->display,
+				     jg_boot_discarded(al->boot));
+		jg_agentlink_booted(al, jg_boot_rest(al->boot));
+		return;
+	case JG_BOOT_FAILED:
+		snprintf(reason, sizeof(reason), "agent bootstrap on %s failed: %s", al->chain->display,
+			 jg_boot_reason(al->boot));
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		return;
+	}
+}
+
+static void status_text(int wstatus, char *buf, size_t len)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(wstatus));
+	else
+		snprintf(buf, len, "ended (wait status %d)", wstatus);
+}
+
+void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
+{
+	const char *verb = al->state == AL_CONNECTING ? "failed" : "lost";
+	char why[400], st[64];
+
+	switch (first_hop(al)->method) {
+	case JG_METHOD_SSH:
+		jg_ssh_watch_reason(&al->watch, al->exited ? al->wstatus : -1, why, sizeof(why));
+		snprintf(buf, len, "ssh to %s %s: %s%s", al->chain->display, verb, why,
+			 al->state == AL_CONNECTING && al->exited && WIFEXITED(al->wstatus) &&
+					 WEXITSTATUS(al->wstatus) == 127
+				 ? " (is there a POSIX sh on the target?)"
+				 : "");
+		return;
+	case JG_METHOD_LOCAL:
+		if (al->exited)
+			status_text(al->wstatus, st, sizeof(st));
+		else
+			snprintf(st, sizeof(st), "stopped (%s)", al->lost_what);
+		snprintf(buf, len, "jumpgate-agent for %s %s", al->chain->display, st);
+		return;
+	}
+	snprintf(buf, len, "connection to %s %s", al->chain->display, verb);
+}
+
+void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", first_hop(al)->method == JG_METHOD_SSH ? al->watch.last_line : "");
+}
+
+void jg_onward_clear(struct jg_agentlink *al)
+{
+	if (al->tty_poll != NULL) {
+		event_free(al->tty_poll);
+		al->tty_poll = NULL;
+	}
+	if (al->boot != NULL) {
+		jg_boot_free(al->boot);
+		al->boot = NULL;
+	}
+	if (al->boot_out != NULL) {
+		evbuffer_free(al->boot_out);
+		al->boot_out = NULL;
+	}
+}
