@@ -65,5 +65,14 @@ void jg_help_exec(void);
 
 /* `jumpgate exec`: ARGV starts at the word "exec". Returns the process exit status. */
 int jg_cmd_exec(struct jg_client *c, int argc, char **argv);
+/* `jumpgate reset TARGET`: close the gateway's onward connection to TARGET. */
+int jg_cmd_reset(struct jg_client *c, int argc, char **argv);
+/* `jumpgate stats`: print the gateway's /v1/stats JSON. */
+int jg_cmd_stats(struct jg_client *c, int argc, char **argv);
+struct evbuffer;
+/* Send METHOD PATH with no body and collect the answer: 0 with *STATUS and BODY filled, or
+ * JG_EXIT_FAILURE after printing why. */
+int jg_client_request(struct jg_client *c, const char *method, const char *path, int *status,
+		      struct evbuffer *body);
 
 #endif

@@ -10,6 +10,8 @@ static const char main_page[] =
     "SYNOPSIS\n"
     "    jumpgate [-g HOST:PORT] [--cert FILE --key FILE --ca FILE] [-v] COMMAND ...\n"
     "    jumpgate exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET -- ARGV...\n"
+    "    jumpgate reset TARGET\n"
+    "    jumpgate stats\n"
     "    jumpgate -h | --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -20,12 +22,18 @@ static const char main_page[] =
     "    through another gateway...) and relays the bytes back.\n"
     "\n"
     "    A TARGET is an inventory name from the gateway's configuration (web1), a\n"
-    "    host name (db7, meaning ssh to it), or a chain of hops separated by '/',\n"
-    "    outermost first: ssh:deploy@10.0.0.5:2222/lxc:app/sudo:www.\n"
+    "    spec (local, ssh:deploy@10.0.0.5:2222), or a host name (db7, meaning ssh\n"
+    "    to it).  User and host names are checked strictly: no leading '-', no\n"
+    "    whitespace, quotes or shell characters.  (Chains of hops separated by\n"
+    "    '/', such as web1/sudo:www, are refused by this version of the gateway.)\n"
     "\n"
     "COMMANDS\n"
     "    exec    run a program on a target, with stdin, stdout and stderr relayed\n"
     "            and its exit status returned; see 'jumpgate exec --help'\n"
+    "    reset   close the gateway's connection to TARGET now; operations on it\n"
+    "            end with \"reset by ...\", the next one opens a fresh connection\n"
+    "    stats   print the gateway's statistics (JSON): connections, streams,\n"
+    "            operations, bytes, and each onward connection with its state\n"
     "    help    print this page ('jumpgate help exec': the exec page)\n"
     "\n"
     "OPTIONS\n"
@@ -71,7 +79,8 @@ static const char main_page[] =
     "EXAMPLES\n"
     "    jumpgate exec web1 -- uname -a\n"
     "    jumpgate -g bastion.example.net:4443 exec db7 -- systemctl is-active postgresql\n"
-    "    tar cf - site | jumpgate exec web1/sudo:www -- tar xf - -C /srv\n"
+    "    tar cf - site | jumpgate exec web1 -- tar xf - -C /srv\n"
+    "    jumpgate reset web1\n"
     "    jumpgate exec -t web1 -- top\n";
 
 static const char exec_page[] =
@@ -121,9 +130,9 @@ static const char exec_page[] =
     "EXAMPLES\n"
     "    jumpgate exec web1 -- uptime\n"
     "    jumpgate exec -e LC_ALL=C -C /var/log web1 -- grep -c error syslog\n"
-    "    jumpgate exec 'ssh:deploy@10.0.0.5:2222/lxc:app' -- cat /etc/os-release\n"
+    "    jumpgate exec ssh:deploy@10.0.0.5:2222 -- cat /etc/os-release\n"
     "    jumpgate exec web1 -- sh -c 'cat > /tmp/x' < local-file\n"
-    "    jumpgate exec -t web1/sudo:root -- vi /etc/motd\n";
+    "    jumpgate exec -t web1 -- vi /etc/motd\n";
 
 void jg_help_main(void)
 {

@@ -10,6 +10,8 @@ jumpgate_SOURCES = \
 	client/conn.c client/conn.h \
 	client/tty.c client/tty.h \
 	client/input.c client/input.h \
-	client/exec.c
+	client/exec.c \
+	client/request.c \
+	client/admin.c
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

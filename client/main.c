@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 			jg_help_main();
 		return 0;
 	}
-	if (strcmp(cmd, "exec") != 0)
+	if (strcmp(cmd, "exec") != 0 && strcmp(cmd, "reset") != 0 && strcmp(cmd, "stats") != 0)
 		return jg_client_usage("unknown command '%s'", cmd);
 	if (c.verbose > 0)
 		jg_log_set_level(c.verbose > 1 ? JG_LOG_DEBUG : JG_LOG_INFO);
@@ -254,7 +254,12 @@ int main(int argc, char **argv)
 		jg_client_fail("cannot create the event loop: %s", strerror(errno));
 		return JG_EXIT_FAILURE;
 	}
-	status = jg_cmd_exec(&c, argc - optind, argv + optind);
+	if (strcmp(cmd, "reset") == 0)
+		status = jg_cmd_reset(&c, argc - optind, argv + optind);
+	else if (strcmp(cmd, "stats") == 0)
+		status = jg_cmd_stats(&c, argc - optind, argv + optind);
+	else
+		status = jg_cmd_exec(&c, argc - optind, argv + optind);
 	event_base_free(c.base);
 	return status;
 }

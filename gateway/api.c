@@ -1,4 +1,6 @@
 /* Request routing and the small read-only handlers: /healthz and /v1/stats. */
+#include "config.h" /* _GNU_SOURCE: memrchr */
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -6,11 +8,11 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "config/target.h"
 #include "gateway/gateway.h"
 #include "relay/log.h"
 
-#define EXEC_PREFIX "/v1/targets/"
-#define EXEC_SUFFIX "/exec"
+#define TARGETS_PREFIX "/v1/targets/"
 
 static int hexval(int ch)
 {
@@ -81,6 +83,68 @@ static void reply_text(struct jg_stream *s, int status, const char *type, const 
 	jg_stream_reply(s, status, type, text, strlen(text));
 }
 
+/* POST /v1/targets/{t}/reset: close the onward connection now; operations on it end with
+ * the reason, the next operation opens a fresh one. */
+static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char *target)
+{
+	struct jg_chain *chain = NULL;
+	char why[400];
+	json_t *o;
+	char *text;
+	int found;
+
+	if (jg_target_resolve(gw->cfg, target, &chain, why, sizeof(why)) != 0) {
+		jg_stream_reply_error(s, 400, "bad target", why);
+		return;
+	}
+	snprintf(why, sizeof(why), "reset by %s", jg_stream_identity(s));
+	found = jg_agentlink_reset(gw, chain->key, why);
+	o = json_pack("{s:s, s:b}", "target", chain->key, "reset", found);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (text == NULL)
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
+	else
+		reply_text(s, 200, "application/json", text);
+	free(text);
+	json_decref(o);
+	jg_chain_free(chain);
+}
+
+/* /v1/targets/{target}/{action}: the target is percent-encoded (it may hold '/', ':' and
+ * '@'), so the action is what follows the last '/'. */
+static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+				  const char *rest, size_t len)
+{
+	const char *slash = memrchr(rest, '/', len);
+	const char *action;
+	char target[256];
+	size_t enclen;
+
+	if (slash == NULL) {
+		jg_stream_reply_error(s, 404, "not found", "no action after the target (exec, reset)");
+		return NULL;
+	}
+	enclen = (size_t)(slash - rest);
+	action = slash + 1;
+	if (enclen == 0 || enclen >= sizeof(target) || percent_decode(rest, enclen, target) != 0) {
+		jg_stream_reply_error(s, 400, "bad target",
+				      "the target in the path is empty, too long or badly encoded");
+		return NULL;
+	}
+	if (strcmp(method, "POST") != 0) {
+		jg_stream_reply_error(s, 405, "method not allowed", "target actions take POST");
+		return NULL;
+	}
+	if (len - enclen - 1 == 4 && strncmp(action, "exec", 4) == 0)
+		return jg_exec_start(gw, s, target);
+	if (len - enclen - 1 == 5 && strncmp(action, "reset", 5) == 0) {
+		reset_target(gw, s, target);
+		return NULL;
+	}
+	jg_stream_reply_error(s, 404, "not found", "unknown target action (known: exec, reset)");
+	return NULL;
+}
+
 struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 			   const char *path, const char *content_type)
 {
@@ -104,26 +168,9 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		free(text);
 		return NULL;
 	}
-	if (plen > strlen(EXEC_PREFIX) + strlen(EXEC_SUFFIX) &&
-	    strncmp(path, EXEC_PREFIX, strlen(EXEC_PREFIX)) == 0 &&
-	    strncmp(path + plen - strlen(EXEC_SUFFIX), EXEC_SUFFIX, strlen(EXEC_SUFFIX)) == 0) {
-		const char *enc = path + strlen(EXEC_PREFIX);
-		size_t enclen = plen - strlen(EXEC_PREFIX) - strlen(EXEC_SUFFIX);
-		char target[256];
-
-		if (strcmp(method, "POST") != 0) {
-			jg_stream_reply_error(s, 405, "method not allowed",
-					      "exec takes POST with a frame body");
-			return NULL;
-		}
-		if (enclen >= sizeof(target) || percent_decode(enc, enclen, target) != 0 ||
-		    target[0] == '\0') {
-			jg_stream_reply_error(s, 400, "bad target",
-					      "the target in the path is not a valid name");
-			return NULL;
-		}
-		return jg_exec_start(gw, s, target);
-	}
+	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
+		return route_target(gw, s, method, path + strlen(TARGETS_PREFIX),
+				    plen - strlen(TARGETS_PREFIX));
 	jg_stream_reply_error(s, 404, "not found", "no such endpoint (see docs/api.md)");
 	return NULL;
 }
