@@ -59,7 +59,6 @@ static uint8_t allowed_flags(unsigned type)
 static int payload_forbidden(unsigned type)
 {
 	switch (type) {
-	case JG_FRAME_OPEN_OK:
 	case JG_FRAME_WINDOW:
 	case JG_FRAME_EXIT:
 	case JG_FRAME_SIGNAL:

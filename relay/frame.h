@@ -28,7 +28,7 @@ struct evbuffer;
 enum jg_frame_type {
 	JG_FRAME_HELLO = 1,     /* ch 0; aux = version; payload: struct jg_hello */
 	JG_FRAME_OPEN = 2,      /* aux = enum jg_open_kind; payload: spec fields (relay/spec.h) */
-	JG_FRAME_OPEN_OK = 3,   /* no payload */
+	JG_FRAME_OPEN_OK = 3,   /* payload: empty, or kind-specific fields (GET: a file spec) */
 	JG_FRAME_OPEN_FAIL = 4, /* payload: reason text (UTF-8, no NUL) */
 	JG_FRAME_DATA = 5,      /* flags: JG_DATA_STDERR; payload: bytes, counts against the window */
 	JG_FRAME_EOF = 6,       /* half-close of one direction; flags: JG_DATA_STDERR selects stderr */

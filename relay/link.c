@@ -41,6 +41,7 @@ struct chan {
 	uint8_t state;
 	uint8_t peer_eof; /* EOF_BIT()s the peer has sent */
 	uint8_t our_eof;  /* EOF_BIT()s we have sent */
+	uint8_t early;    /* OPENER: flow set up at OPEN, DATA may go before OPEN_OK */
 	void *ud;
 	struct jg_flow flow;
 };
@@ -423,7 +424,8 @@ static int on_channel_frame(struct jg_link *l, const struct jg_frame *f)
 	switch ((enum jg_frame_type)f->type) {
 	case JG_FRAME_OPEN_OK:
 		c->state = CHAN_OPEN;
-		jg_flow_init(&c->flow, l->peer_window, JG_FRAME_DEFAULT_WINDOW);
+		if (!c->early)
+			jg_flow_init(&c->flow, l->peer_window, JG_FRAME_DEFAULT_WINDOW);
 		deliver(l, c, f, 0);
 		return 0;
 	case JG_FRAME_DATA:
@@ -552,7 +554,10 @@ static int open_chan(const struct jg_link *l, uint32_t ch, int role, struct chan
 
 	if ((r = sendable_chan(l, ch, c)) != 0)
 		return r;
-	if ((*c)->state != CHAN_OPEN || (role != 0 && (int)l->role != role))
+	if (role != 0 && (int)l->role != role)
+		return JG_ERR_STATE;
+	/* An OPENER may send DATA and EOF before OPEN_OK (see jg_link_open). */
+	if ((*c)->state != CHAN_OPEN && !((*c)->state == CHAN_OPENING && (*c)->early))
 		return JG_ERR_STATE;
 	return 0;
 }
@@ -583,6 +588,12 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 		return JG_ERR_NOMEM;
 	c->state = CHAN_OPENING;
 	c->ud = chan_ud;
+	/* Once the peer's window is known, DATA may follow the OPEN at once: for kinds the
+	 * acceptor answers synchronously (PUT) that saves a round trip. */
+	if (l->hello_received) {
+		jg_flow_init(&c->flow, l->peer_window, JG_FRAME_DEFAULT_WINDOW);
+		c->early = 1;
+	}
 	if ((r = jg_frame_put(l->out, JG_FRAME_OPEN, 0, ch, kind, payload, (uint32_t)len)) != 0) {
 		chan_forget(l, ch);
 		return r;

@@ -75,7 +75,10 @@ struct evbuffer *jg_link_output(struct jg_link *l);
 size_t jg_link_channel_count(const struct jg_link *l);
 
 /* OPENER: allocate a channel, queue OPEN(KIND, PAYLOAD) and remember CHAN_UD. Returns the
- * channel id (> 0) or a negative JG_ERR_*. */
+ * channel id (> 0) or a negative JG_ERR_*.  When the peer's HELLO has arrived, DATA and EOF
+ * may be sent at once, before OPEN_OK (jg_link_window tells how much); only do so for kinds
+ * the acceptor accepts or rejects synchronously (PUT), since an ACCEPTOR receiving DATA for a
+ * channel it has not accepted yet fails the link.  After OPEN_FAIL those frames are dropped. */
 int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size_t len,
 		     void *chan_ud);
 /* ACCEPTOR: accept channel CH (queue OPEN_OK) and remember CHAN_UD. */

@@ -8,6 +8,7 @@ librelay_a_SOURCES = \
 	relay/wire.h \
 	relay/frame.c relay/frame.h \
 	relay/spec.c relay/spec.h \
+	relay/opspec.c relay/opspec.h \
 	relay/flow.c relay/flow.h \
 	relay/link.c relay/link.h \
 	relay/spawn.c relay/spawn.h \

@@ -19,7 +19,14 @@
 #define PTY_LEN 4u
 #define TAG_MAX JG_SPEC_TERM
 
-static const char *const tag_names[] = {"?", "ARGV", "ENV", "CWD", "PTY", "TERM"};
+static const char *const tag_names[] = {"?",	  "ARGV",  "ENV",  "CWD",    "PTY",   "TERM",
+					"HOST",	  "PORT",  "PATH", "MODE",   "OWNER", "GROUP",
+					"MTIME", "SHA256", "FLAGS", "LINK", "SIZE",  "ROOT"};
+
+const char *jg_spec_tag_name(unsigned tag)
+{
+	return tag < sizeof(tag_names) / sizeof(tag_names[0]) ? tag_names[tag] : "?";
+}
 
 /* ---- encoding ---- */
 
@@ -30,6 +37,17 @@ static size_t strings_len(char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		len += strlen(v[i]) + 1;
 	return len;
+}
+
+int jg_spec_put_field(struct evbuffer *out, uint8_t tag, const void *v, size_t len)
+{
+	uint8_t h[FIELD_HEADER_LEN];
+
+	h[0] = tag;
+	jg_put_u32(h + 1, (uint32_t)len);
+	if (evbuffer_add(out, h, sizeof(h)) != 0 || (len > 0 && evbuffer_add(out, v, len) != 0))
+		return JG_ERR_NOMEM;
+	return 0;
 }
 
 static int put_field_header(struct evbuffer *out, uint8_t tag, size_t len)
@@ -199,56 +217,65 @@ static int take_field(uint8_t tag, const uint8_t *v, size_t len, struct jg_exec_
 		return 0;
 	case JG_SPEC_TERM:
 		return take_text(v, len, &spec->term, "TERM", err, errlen);
+	default:
+		/* Tags of the other kinds' specs (relay/opspec.h); the walk already refuses them. */
+		break;
 	}
 	return reason(err, errlen, "unknown field tag %u", tag);
+}
+
+int jg_spec_walk(const uint8_t *payload, size_t len, uint8_t tag_min, uint8_t tag_max,
+		 jg_spec_field_cb cb, void *ctx, char *err, size_t errlen)
+{
+	uint32_t seen = 0;
+	size_t off = 0;
+	int r;
+
+	while (off < len) {
+		uint8_t tag;
+		uint32_t flen;
+
+		if (len - off < FIELD_HEADER_LEN)
+			return reason(err, errlen,
+				      "truncated field header at offset %zu (%zu bytes left)", off,
+				      len - off);
+		tag = payload[off];
+		flen = jg_get_u32(payload + off + 1);
+		if (tag < tag_min || tag > tag_max)
+			return reason(err, errlen, "unknown field tag %u at offset %zu", tag, off);
+		if (seen & (1u << tag))
+			return reason(err, errlen, "%s field appears twice (offset %zu)",
+				      jg_spec_tag_name(tag), off);
+		seen |= 1u << tag;
+		off += FIELD_HEADER_LEN;
+		if (flen > len - off)
+			return reason(err, errlen,
+				      "%s field: length %u runs past the end (%zu bytes left)",
+				      jg_spec_tag_name(tag), flen, len - off);
+		if ((r = cb(tag, payload + off, flen, ctx, err, errlen)) != 0)
+			return r;
+		off += flen;
+	}
+	return 0;
+}
+
+static int exec_field(uint8_t tag, const uint8_t *v, size_t len, void *ctx, char *err,
+		      size_t errlen)
+{
+	return take_field(tag, v, len, ctx, err, errlen);
 }
 
 int jg_exec_spec_decode(const uint8_t *payload, size_t len, struct jg_exec_spec *spec, char *err,
 			size_t errlen)
 {
-	unsigned seen = 0;
-	size_t off = 0;
-	int r = 0;
+	int r;
 
 	memset(spec, 0, sizeof(*spec));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	while (off < len) {
-		uint8_t tag;
-		uint32_t flen;
-
-		if (len - off < FIELD_HEADER_LEN) {
-			r = reason(err, errlen,
-				   "truncated field header at offset %zu (%zu bytes left)", off,
-				   len - off);
-			goto out;
-		}
-		tag = payload[off];
-		flen = jg_get_u32(payload + off + 1);
-		if (tag == 0 || tag > TAG_MAX) {
-			r = reason(err, errlen, "unknown field tag %u at offset %zu", tag, off);
-			goto out;
-		}
-		if (seen & (1u << tag)) {
-			r = reason(err, errlen, "%s field appears twice (offset %zu)",
-				   tag_names[tag], off);
-			goto out;
-		}
-		seen |= 1u << tag;
-		off += FIELD_HEADER_LEN;
-		if (flen > len - off) {
-			r = reason(err, errlen,
-				   "%s field: length %u runs past the end (%zu bytes left)",
-				   tag_names[tag], flen, len - off);
-			goto out;
-		}
-		if ((r = take_field(tag, payload + off, flen, spec, err, errlen)) != 0)
-			goto out;
-		off += flen;
-	}
-	if (!(seen & (1u << JG_SPEC_ARGV)))
+	r = jg_spec_walk(payload, len, JG_SPEC_ARGV, TAG_MAX, exec_field, spec, err, errlen);
+	if (r == 0 && spec->argv == NULL)
 		r = reason(err, errlen, "no ARGV field");
-out:
 	if (r == JG_ERR_NOMEM)
 		reason(err, errlen, "out of memory decoding the spec");
 	if (r != 0)

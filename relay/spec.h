@@ -15,12 +15,27 @@
 struct evbuffer;
 
 enum jg_spec_tag {
+	/* exec (this file) */
 	JG_SPEC_ARGV = 1,
 	JG_SPEC_ENV = 2,
 	JG_SPEC_CWD = 3,
 	JG_SPEC_PTY = 4,
 	JG_SPEC_TERM = 5,
+	/* tunnel and file specs (relay/opspec.h) */
+	JG_SPEC_HOST = 6,   /* bytes, no NUL */
+	JG_SPEC_PORT = 7,   /* u16 */
+	JG_SPEC_PATH = 8,   /* bytes, no NUL */
+	JG_SPEC_MODE = 9,   /* u32 (permission bits, 07777) */
+	JG_SPEC_OWNER = 10, /* bytes: a user name or a numeric uid */
+	JG_SPEC_GROUP = 11, /* bytes: a group name or a numeric gid */
+	JG_SPEC_MTIME = 12, /* u64: seconds since the epoch (two's complement) */
+	JG_SPEC_SHA256 = 13,/* 32 bytes */
+	JG_SPEC_FLAGS = 14, /* u32: JG_FILE_* */
+	JG_SPEC_LINK = 15,  /* bytes: a symlink's target */
+	JG_SPEC_SIZE = 16,  /* u64 */
+	JG_SPEC_ROOT = 17,  /* bytes: PATH is relative and must resolve beneath ROOT */
 };
+#define JG_SPEC_TAG_MAX JG_SPEC_ROOT
 
 /* A decoded exec spec. Every pointer is owned by the struct (jg_exec_spec_clear frees). */
 struct jg_exec_spec {
@@ -43,5 +58,18 @@ int jg_exec_spec_decode(const uint8_t *payload, size_t len, struct jg_exec_spec 
 			size_t errlen);
 /* Free what *spec owns and zero it. */
 void jg_exec_spec_clear(struct jg_exec_spec *spec);
+
+/* The field layer shared by every kind of spec. */
+/* Append one field (tag, length, V). 0 or JG_ERR_NOMEM. */
+int jg_spec_put_field(struct evbuffer *out, uint8_t tag, const void *v, size_t len);
+/* Called for each field; non-zero stops the walk and is returned. V is borrowed. */
+typedef int (*jg_spec_field_cb)(uint8_t tag, const uint8_t *v, size_t len, void *ctx, char *err,
+				size_t errlen);
+/* Walk PAYLOAD's fields: tags outside [TAG_MIN, TAG_MAX], a tag twice, a truncated field are
+ * JG_ERR_PROTO with a reason in ERR. */
+int jg_spec_walk(const uint8_t *payload, size_t len, uint8_t tag_min, uint8_t tag_max,
+		 jg_spec_field_cb cb, void *ctx, char *err, size_t errlen);
+/* "ARGV", "PATH", ... or "?". */
+const char *jg_spec_tag_name(unsigned tag);
 
 #endif
