@@ -27,6 +27,22 @@ struct jg_agent_exec;
 
 LIST_HEAD(jg_agent_exec_list, jg_agent_exec);
 
+struct jg_agent;
+struct jg_agent_chan;
+/* What main.c calls for a live channel of any kind. */
+struct jg_agent_chan_ops {
+	/* A frame from the gateway (DATA, EOF, SIGNAL, RESIZE, CLOSE). */
+	void (*frame)(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f);
+	/* The gateway granted credit: resume producing DATA. */
+	void (*writable)(struct jg_agent *a, struct jg_agent_chan *c);
+	/* The channel died on the link: stop, send nothing more, free when done. */
+	void (*dead)(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
+};
+/* The first member of every channel object; the link's channel user data points at it. */
+struct jg_agent_chan {
+	const struct jg_agent_chan_ops *ops;
+};
+
 struct jg_agent {
 	struct event_base *base;
 	struct jg_link *link;
@@ -53,12 +69,6 @@ void jg_agent_check_done(struct jg_agent *a);
 /* exec.c */
 /* Handle OPEN(exec) on CH: decode the spec, spawn, answer OPEN_OK or OPEN_FAIL. */
 void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* A frame from the gateway for a live exec channel (DATA, EOF, SIGNAL, RESIZE, CLOSE). */
-void jg_agent_exec_frame(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_frame *f);
-/* The gateway granted credit: resume reading the child's output. */
-void jg_agent_exec_writable(struct jg_agent *a, struct jg_agent_exec *x);
-/* The channel died on the link (DEAD, or link failure): kill the child, send nothing more. */
-void jg_agent_exec_dead(struct jg_agent *a, struct jg_agent_exec *x, const char *reason);
 /* The link output drained below the high-water mark: resume every channel's reads. */
 void jg_agent_exec_resume_all(struct jg_agent *a);
 /* Shutdown: abandon every channel (nothing more is sent) and signal each child's
@@ -68,5 +78,19 @@ void jg_agent_exec_abandon_all(struct jg_agent *a, int sig);
 void jg_agent_exec_signal_all(struct jg_agent *a, int sig);
 /* Free every channel (at exit; children are not waited for). */
 void jg_agent_exec_free_all(struct jg_agent *a);
+
+/* tunnel.c: TUNNEL channels (a TCP connection from the target; relay/opspec.h). */
+void jg_agent_tunnel_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
+/* The link output drained: resume reading every tunnel socket. */
+void jg_agent_tunnel_resume_all(struct jg_agent *a);
+/* Shutdown or exit: close every tunnel (nothing more is sent) and free it. */
+void jg_agent_tunnel_free_all(struct jg_agent *a);
+
+/* files.c: PUT, GET and STAT channels (relay/opspec.h). */
+void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
+/* The link output drained: resume reading every GET's file. */
+void jg_agent_file_resume_all(struct jg_agent *a);
+/* Shutdown or exit: abandon every transfer (temporary files removed) and free it. */
+void jg_agent_file_free_all(struct jg_agent *a);
 
 #endif

@@ -39,6 +39,7 @@
 extern char **environ;
 
 struct jg_agent_exec {
+	struct jg_agent_chan chan; /* first: the link's channel user data */
 	LIST_ENTRY(jg_agent_exec) entry;
 	struct jg_agent *a;
 	uint32_t ch;
@@ -312,6 +313,16 @@ static int exec_setup(struct jg_agent *a, struct jg_agent_exec *x, const struct 
 	return jg_reaper_watch(a->reaper, x->pid, exec_on_exit, x);
 }
 
+static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f);
+static void exec_writable(struct jg_agent *a, struct jg_agent_chan *c);
+static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
+
+static const struct jg_agent_chan_ops exec_ops = {
+	.frame = exec_frame,
+	.writable = exec_writable,
+	.dead = exec_dead,
+};
+
 void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f)
 {
 	struct jg_exec_spec spec;
@@ -349,7 +360,9 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 	jg_log_debug("channel %u: pid %ld runs %s%s", ch, (long)child.pid, spec.argv[0],
 		     spec.pty ? " on a pty" : "");
 
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
+	if ((x = calloc(1, sizeof(*x))) != NULL)
+		x->chan.ops = &exec_ops;
+	if (x == NULL) {
 		/* Nobody watches it: the reaper collects it silently once killed. */
 		kill(-child.pid, SIGKILL);
 		close(child.in_fd);
@@ -425,8 +438,10 @@ static void exec_on_data(struct jg_agent_exec *x, const struct jg_frame *f)
 	exec_write_stdin(x);
 }
 
-void jg_agent_exec_frame(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_frame *f)
+static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f)
 {
+	struct jg_agent_exec *x = (struct jg_agent_exec *)c;
+
 	struct winsize ws;
 	int fd;
 
@@ -481,13 +496,17 @@ void jg_agent_exec_frame(struct jg_agent *a, struct jg_agent_exec *x, const stru
 	jg_log_debug("channel %u: ignoring %s", x->ch, jg_frame_type_name(f->type));
 }
 
-void jg_agent_exec_writable(struct jg_agent *a, struct jg_agent_exec *x)
+static void exec_writable(struct jg_agent *a, struct jg_agent_chan *c)
 {
+	struct jg_agent_exec *x = (struct jg_agent_exec *)c;
+
 	exec_update_reads(x);
 }
 
-void jg_agent_exec_dead(struct jg_agent *a, struct jg_agent_exec *x, const char *reason)
+static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason)
 {
+	struct jg_agent_exec *x = (struct jg_agent_exec *)c;
+
 	jg_log_info("channel %u: dead: %s", x->ch, reason);
 	exec_abandon(x, SIGKILL);
 }

@@ -74,6 +74,8 @@ static void agent_shutdown(struct jg_agent *a, int code, int sig)
 	a->shutting_down = 1;
 	a->exit_code = code;
 	event_del(a->ev_in);
+	jg_agent_tunnel_free_all(a);
+	jg_agent_file_free_all(a);
 	jg_agent_exec_abandon_all(a, sig);
 	if (a->nexecs > 0 && sig != SIGKILL)
 		event_add(a->ev_kill, &kill_after);
@@ -143,6 +145,8 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 	if (a->throttled && evbuffer_get_length(out) < JG_AGENT_OUT_HIGH) {
 		a->throttled = 0;
 		jg_agent_exec_resume_all(a);
+		jg_agent_tunnel_resume_all(a);
+		jg_agent_file_resume_all(a);
 	}
 }
 
@@ -191,8 +195,17 @@ static void agent_on_open(struct jg_link *l, uint32_t ch, const struct jg_frame 
 	struct jg_agent *a = ud;
 	int r;
 
-	if (f->aux == JG_OPEN_EXEC) {
+	switch (f->aux) {
+	case JG_OPEN_EXEC:
 		jg_agent_exec_open(a, ch, f);
+		return;
+	case JG_OPEN_TUNNEL:
+		jg_agent_tunnel_open(a, ch, f);
+		return;
+	case JG_OPEN_PUT:
+	case JG_OPEN_GET:
+	case JG_OPEN_STAT:
+		jg_agent_file_open(a, ch, f);
 		return;
 	}
 	if ((r = jg_link_reject(l, ch, "unsupported operation")) != 0)
@@ -202,21 +215,27 @@ static void agent_on_open(struct jg_link *l, uint32_t ch, const struct jg_frame 
 static void agent_on_frame(struct jg_link *l, uint32_t ch, void *chan_ud, const struct jg_frame *f,
 			   void *ud)
 {
-	if (chan_ud != NULL)
-		jg_agent_exec_frame(ud, chan_ud, f);
+	struct jg_agent_chan *c = chan_ud;
+
+	if (c != NULL)
+		c->ops->frame(ud, c, f);
 }
 
 static void agent_on_writable(struct jg_link *l, uint32_t ch, void *chan_ud, void *ud)
 {
-	if (chan_ud != NULL)
-		jg_agent_exec_writable(ud, chan_ud);
+	struct jg_agent_chan *c = chan_ud;
+
+	if (c != NULL)
+		c->ops->writable(ud, c);
 }
 
 static void agent_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const char *reason,
 			  void *ud)
 {
-	if (chan_ud != NULL)
-		jg_agent_exec_dead(ud, chan_ud, reason);
+	struct jg_agent_chan *c = chan_ud;
+
+	if (c != NULL)
+		c->ops->dead(ud, c, reason);
 }
 
 static int agent_parse_args(int argc, char **argv)
@@ -294,8 +313,11 @@ static void agent_cleanup(struct jg_agent *a)
 {
 	struct event *evs[] = {a->ev_in, a->ev_out, a->ev_kill, a->ev_deadline, a->ev_term};
 
-	if (a->link != NULL)
+	if (a->link != NULL) {
+		jg_agent_tunnel_free_all(a);
+		jg_agent_file_free_all(a);
 		jg_agent_exec_free_all(a);
+	}
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);

@@ -69,6 +69,14 @@ int jg_cmd_exec(struct jg_client *c, int argc, char **argv);
 int jg_cmd_reset(struct jg_client *c, int argc, char **argv);
 /* `jumpgate stats`: print the gateway's /v1/stats JSON. */
 int jg_cmd_stats(struct jg_client *c, int argc, char **argv);
+/* `jumpgate cp`: files to and from targets, fan-out (client/cp.c). */
+int jg_cmd_cp(struct jg_client *c, int argc, char **argv);
+/* `jumpgate run TARGETS -- ARGV`: one command on many targets (client/run.c). */
+int jg_cmd_run(struct jg_client *c, int argc, char **argv);
+/* `jumpgate rsh`: an ssh-compatible command for rsync -e, git, Ansible (client/rsh.c). */
+int jg_cmd_rsh(struct jg_client *c, int argc, char **argv);
+/* `jumpgate connect HOST PORT`: a byte tunnel on stdin/stdout, for ProxyCommand. */
+int jg_cmd_connect(struct jg_client *c, int argc, char **argv);
 struct evbuffer;
 /* Send METHOD PATH with no body and collect the answer: 0 with *STATUS and BODY filled, or
  * JG_EXIT_FAILURE after printing why. */

@@ -12,6 +12,7 @@ jumpgate_SOURCES = \
 	client/input.c client/input.h \
 	client/exec.c \
 	client/request.c \
-	client/admin.c
+	client/admin.c \
+	client/cp.c client/run.c client/rsh.c client/connect.c
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -182,6 +182,25 @@ static void guard_std_fds(void)
 
 enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION };
 
+typedef int (*jg_command_fn)(struct jg_client *c, int argc, char **argv);
+
+static jg_command_fn find_command(const char *name)
+{
+	static const struct {
+		const char *name;
+		jg_command_fn run;
+	} commands[] = {
+		{"exec", jg_cmd_exec}, {"reset", jg_cmd_reset}, {"stats", jg_cmd_stats},
+		{"cp", jg_cmd_cp},     {"run", jg_cmd_run},	{"rsh", jg_cmd_rsh},
+		{"connect", jg_cmd_connect},
+	};
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].run;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -196,6 +215,7 @@ int main(int argc, char **argv)
 	};
 	struct jg_client c;
 	const char *cmd;
+	jg_command_fn run;
 	int ch, status;
 
 	guard_std_fds();
@@ -243,7 +263,7 @@ int main(int argc, char **argv)
 			jg_help_main();
 		return 0;
 	}
-	if (strcmp(cmd, "exec") != 0 && strcmp(cmd, "reset") != 0 && strcmp(cmd, "stats") != 0)
+	if ((run = find_command(cmd)) == NULL)
 		return jg_client_usage("unknown command '%s'", cmd);
 	if (c.verbose > 0)
 		jg_log_set_level(c.verbose > 1 ? JG_LOG_DEBUG : JG_LOG_INFO);
@@ -254,12 +274,7 @@ int main(int argc, char **argv)
 		jg_client_fail("cannot create the event loop: %s", strerror(errno));
 		return JG_EXIT_FAILURE;
 	}
-	if (strcmp(cmd, "reset") == 0)
-		status = jg_cmd_reset(&c, argc - optind, argv + optind);
-	else if (strcmp(cmd, "stats") == 0)
-		status = jg_cmd_stats(&c, argc - optind, argv + optind);
-	else
-		status = jg_cmd_exec(&c, argc - optind, argv + optind);
+	status = run(&c, argc - optind, argv + optind);
 	event_base_free(c.base);
 	return status;
 }

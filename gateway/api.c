@@ -110,45 +110,76 @@ static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char 
 	jg_chain_free(chain);
 }
 
-/* /v1/targets/{target}/{action}: the target is percent-encoded (it may hold '/', ':' and
- * '@'), so the action is what follows the last '/'. */
+/* /v1/targets/{target}/{action}[/{path}]: the target is percent-encoded (it may hold '/',
+ * ':' and '@' as %2F, %3A, %40), so the first '/' ends it; a file path follows "files". */
 static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-				  const char *rest, size_t len)
+				  const char *rest, size_t len, const char *protocol,
+				  const char *query)
 {
-	const char *slash = memrchr(rest, '/', len);
-	const char *action;
-	char target[256];
-	size_t enclen;
+	const char *slash = memchr(rest, '/', len), *action, *tail;
+	size_t enclen, alen;
+	char target[256], *path;
+	struct jg_op *op;
 
 	if (slash == NULL) {
-		jg_stream_reply_error(s, 404, "not found", "no action after the target (exec, reset)");
+		jg_stream_reply_error(s, 404, "not found",
+				      "no action after the target (exec, reset, tunnel, files)");
 		return NULL;
 	}
 	enclen = (size_t)(slash - rest);
 	action = slash + 1;
+	tail = memchr(action, '/', len - enclen - 1);
+	alen = tail ? (size_t)(tail - action) : len - enclen - 1;
 	if (enclen == 0 || enclen >= sizeof(target) || percent_decode(rest, enclen, target) != 0) {
 		jg_stream_reply_error(s, 400, "bad target",
 				      "the target in the path is empty, too long or badly encoded");
 		return NULL;
 	}
-	if (strcmp(method, "POST") != 0) {
-		jg_stream_reply_error(s, 405, "method not allowed", "target actions take POST");
+	if (alen == 5 && strncmp(action, "files", 5) == 0 && tail != NULL) {
+		/* The path keeps its leading '/': /v1/targets/web1/files/etc/motd -> /etc/motd. */
+		size_t plen = len - (size_t)(tail - rest);
+
+		if ((path = malloc(plen + 1)) == NULL || percent_decode(tail, plen, path) != 0) {
+			free(path);
+			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
+			return NULL;
+		}
+		op = jg_files_start(gw, s, method, target, path, query);
+		free(path);
+		return op;
+	}
+	if (tail != NULL) {
+		jg_stream_reply_error(s, 404, "not found", "unexpected path after the action");
 		return NULL;
 	}
-	if (len - enclen - 1 == 4 && strncmp(action, "exec", 4) == 0)
+	if (alen == 6 && strncmp(action, "tunnel", 6) == 0) {
+		if (strcmp(method, "CONNECT") != 0 || protocol[0] == '\0') {
+			jg_stream_reply_error(s, 405, "method not allowed",
+					      "tunnels are extended CONNECT requests (RFC 8441)");
+			return NULL;
+		}
+		return jg_tunnel_start(gw, s, target, protocol, query);
+	}
+	if (strcmp(method, "POST") != 0) {
+		jg_stream_reply_error(s, 405, "method not allowed", "exec and reset take POST");
+		return NULL;
+	}
+	if (alen == 4 && strncmp(action, "exec", 4) == 0)
 		return jg_exec_start(gw, s, target);
-	if (len - enclen - 1 == 5 && strncmp(action, "reset", 5) == 0) {
+	if (alen == 5 && strncmp(action, "reset", 5) == 0) {
 		reset_target(gw, s, target);
 		return NULL;
 	}
-	jg_stream_reply_error(s, 404, "not found", "unknown target action (known: exec, reset)");
+	jg_stream_reply_error(s, 404, "not found",
+			      "unknown target action (known: exec, reset, tunnel, files)");
 	return NULL;
 }
 
 struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			   const char *path, const char *content_type)
+			   const char *path, const char *content_type, const char *protocol)
 {
 	size_t plen = strcspn(path, "?");
+	const char *query = path[plen] == '?' ? path + plen + 1 : "";
 
 	if (plen == 8 && strncmp(path, "/healthz", 8) == 0) {
 		if (gw->draining)
@@ -168,9 +199,26 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		free(text);
 		return NULL;
 	}
+	if (plen == 11 && strncmp(path, "/v1/targets", 11) == 0 && strcmp(method, "GET") == 0) {
+		jg_targets_list(gw, s, query);
+		return NULL;
+	}
 	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
 		return route_target(gw, s, method, path + strlen(TARGETS_PREFIX),
-				    plen - strlen(TARGETS_PREFIX));
+				    plen - strlen(TARGETS_PREFIX), protocol, query);
+	if (plen > 10 && strncmp(path, "/v1/files/", 10) == 0) {
+		char *fpath = malloc(plen - 9 + 1);
+		struct jg_op *op = NULL;
+
+		if (strcmp(method, "PUT") != 0)
+			jg_stream_reply_error(s, 405, "method not allowed", "fan-out uploads take PUT");
+		else if (fpath == NULL || percent_decode(path + 9, plen - 9, fpath) != 0)
+			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
+		else
+			op = jg_fanout_start(gw, s, fpath, query);
+		free(fpath);
+		return op;
+	}
 	jg_stream_reply_error(s, 404, "not found", "no such endpoint (see docs/api.md)");
 	return NULL;
 }

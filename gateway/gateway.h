@@ -81,6 +81,12 @@ void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, 
 		     size_t len);
 /* Start a streamed response (headers now, body appended later with jg_stream_append). */
 int jg_stream_start(struct jg_stream *s, int status, const char *content_type);
+/* The same with any response headers (at most 16 name/value pairs, names in lower case;
+ * the strings are copied by nghttp2 before this returns). */
+int jg_stream_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
+			    size_t n);
+/* A request header (name in lower case) other than the pseudo-headers, or NULL. */
+const char *jg_stream_header(const struct jg_stream *s, const char *name);
 /* Append body bytes (moved out of BUF). */
 void jg_stream_append(struct jg_stream *s, struct evbuffer *buf);
 /* No more body bytes: END_STREAM goes out after what is queued. */
@@ -116,14 +122,39 @@ struct jg_op_hooks {
 struct jg_op {
 	const struct jg_op_hooks *hooks;
 };
+/* PROTOCOL is the :protocol of an extended CONNECT, or "". */
 struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			   const char *path, const char *content_type);
+			   const char *path, const char *content_type, const char *protocol);
 /* JSON text of /v1/stats (caller frees). */
 char *jg_api_stats_json(const struct jg_gateway *gw);
 
 /* --- exec.c: the exec operation ------------------------------------------ */
 
 struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const char *target);
+
+/* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
+
+/* CONNECT :protocol QUERY ("port=22") on TARGET. */
+struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+			      const char *protocol, const char *query);
+
+/* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
+
+/* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute). */
+struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+			     const char *target, const char *path, const char *query);
+/* PUT /v1/files/{PATH}?targets=a,b,c: one upload to many targets. */
+struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
+			      const char *query);
+/* GET /v1/targets?match=GLOB: inventory names and groups expanded (JSON array). */
+void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query);
+
+/* --- raw.c: exec without an agent (targets with `raw = true`) ------------ */
+
+struct jg_chain;
+/* The exec contract over one `ssh host 'command'` per operation (no pty, signals kill
+ * the local ssh). Takes CHAIN (freed on every path); NULL when it answered already. */
+struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain);
 
 /* --- agentlink.c: links to agents ---------------------------------------- */
 

@@ -44,6 +44,8 @@ struct jg_stream {
 	char method[16];
 	char *path;
 	char content_type[128];
+	char protocol[32];        /* :protocol of an extended CONNECT (RFC 8441), or "" */
+	struct evbuffer *hdrs;    /* other request headers: "name\0value\0" pairs */
 	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
 	int resp_started;         /* response headers submitted */
 	int resp_finished;        /* no more body will be appended */
@@ -215,6 +217,7 @@ static void stream_free(struct jg_stream *s)
 	c->nstreams--;
 	c->gw->stats.streams_current--;
 	evbuffer_free(s->resp);
+	evbuffer_free(s->hdrs);
 	free(s->path);
 	free(s);
 	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
@@ -240,7 +243,9 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->resp = evbuffer_new()) == NULL) {
+	if (s == NULL || (s->resp = evbuffer_new()) == NULL || (s->hdrs = evbuffer_new()) == NULL) {
+		if (s != NULL && s->resp != NULL)
+			evbuffer_free(s->resp);
 		free(s);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
@@ -278,6 +283,15 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
 		snprintf(s->content_type, sizeof(s->content_type), "%.*s", (int)valuelen,
 			 (const char *)value);
+	} else if (namelen == 9 && memcmp(name, ":protocol", 9) == 0) {
+		snprintf(s->protocol, sizeof(s->protocol), "%.*s", (int)valuelen,
+			 (const char *)value);
+	} else if (namelen > 0 && name[0] != ':') {
+		/* nghttp2 bounds the whole list (SETTINGS_MAX_HEADER_LIST_SIZE), and names and
+		 * values never contain NUL, so NUL separators are unambiguous. */
+		if (evbuffer_add(s->hdrs, name, namelen) != 0 || evbuffer_add(s->hdrs, "", 1) != 0 ||
+		    evbuffer_add(s->hdrs, value, valuelen) != 0 || evbuffer_add(s->hdrs, "", 1) != 0)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return 0;
 }
@@ -295,7 +309,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		} else {
 			jg_log_debug("%s (%s) stream %d: %s %s", c->peer, c->identity, s->id,
 				     s->method, s->path);
-			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type);
+			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type,
+					     s->protocol);
 		}
 	}
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
@@ -354,22 +369,49 @@ static ssize_t resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
 	return n;
 }
 
+const char *jg_stream_header(const struct jg_stream *s, const char *name)
+{
+	size_t len = evbuffer_get_length(s->hdrs), off = 0;
+	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
+
+	while (off < len) {
+		const char *n = p + off, *v = n + strlen(n) + 1;
+
+		if (strcmp(n, name) == 0)
+			return v;
+		off = (size_t)(v + strlen(v) + 1 - p);
+	}
+	return NULL;
+}
+
 int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
 {
+	const char *hdrs[1][2] = {{"content-type", content_type}};
+
+	return jg_stream_start_headers(s, status, hdrs, 1);
+}
+
+#define MAX_RESPONSE_HEADERS 16
+
+int jg_stream_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
+			    size_t n)
+{
 	char st[4];
-	nghttp2_nv hdrs[2];
+	nghttp2_nv hdrs[MAX_RESPONSE_HEADERS + 1];
 	nghttp2_data_provider prd;
 	int r;
 
-	if (s->resp_started)
+	if (s->resp_started || n > MAX_RESPONSE_HEADERS)
 		return -1;
 	snprintf(st, sizeof(st), "%03d", status);
 	hdrs[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE};
-	hdrs[1] = (nghttp2_nv){(uint8_t *)"content-type", (uint8_t *)content_type, 12,
-			       strlen(content_type), NGHTTP2_NV_FLAG_NONE};
+	for (size_t i = 0; i < n; i++)
+		hdrs[i + 1] = (nghttp2_nv){(uint8_t *)headers[i][0], (uint8_t *)headers[i][1],
+					   strlen(headers[i][0]), strlen(headers[i][1]),
+					   NGHTTP2_NV_FLAG_NONE};
 	prd.source.ptr = s;
 	prd.read_callback = resp_read;
-	r = nghttp2_submit_response(s->conn->session, s->id, hdrs, 2, &prd);
+	r = nghttp2_submit_response(s->conn->session, s->id, hdrs, n + 1, &prd);
 	if (r != 0) {
 		jg_log_error("stream %d: cannot submit response: %s", s->id, nghttp2_strerror(r));
 		return -1;
@@ -506,7 +548,7 @@ static int session_start(struct jg_conn *c)
 	const struct jg_config *cfg = c->gw->cfg;
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt;
-	nghttp2_settings_entry iv[3];
+	nghttp2_settings_entry iv[4];
 	int32_t conn_window;
 	int r;
 
@@ -532,7 +574,9 @@ static int session_start(struct jg_conn *c)
 	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->max_streams};
 	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window};
 	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536};
-	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3) != 0)
+	/* Extended CONNECT (RFC 8441) carries byte tunnels. */
+	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 4) != 0)
 		return -1;
 	/* The connection window must not let one stalled stream starve the others:
 	 * it covers every stream's window. */

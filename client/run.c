@@ -1,0 +1,11 @@
+/* jumpgate run: not implemented yet (being written). */
+#include "client/client.h"
+
+int jg_cmd_run(struct jg_client *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	jg_client_fail("run is not implemented yet");
+	return JG_EXIT_FAILURE;
+}
