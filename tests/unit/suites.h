@@ -15,5 +15,9 @@ int jg_test_register_agent(void);
 int jg_test_register_ssh(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
+int jg_test_register_rshargs(void);
+int jg_test_register_sha256(void);
+int jg_test_register_files(void);
+int jg_test_register_opspec(void);
 
 #endif
