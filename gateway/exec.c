@@ -415,6 +415,15 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		exec_free(x);
 		return NULL;
 	}
+	if (x->chain->nhops > 0 && x->chain->hops[0].method == JG_METHOD_SSH &&
+	    x->chain->hops[0].ssh.raw) {
+		/* `raw = true`: no agent; the raw op takes the chain. */
+		struct jg_chain *chain = x->chain;
+
+		x->chain = NULL;
+		exec_free(x);
+		return jg_raw_start(gw, s, chain);
+	}
 	if ((x->dec = jg_frame_decoder_new(0)) == NULL || (x->stdin_buf = evbuffer_new()) == NULL ||
 	    (x->scratch = evbuffer_new()) == NULL) {
 		exec_free(x);

@@ -1,0 +1,786 @@
+/* The raw exec operation: one HTTP/2 stream bridged to one `ssh host 'cmd'`,
+ * for targets marked `raw = true` (machines where no agent can run).
+ *
+ * Same contract as exec (docs/api.md): the request body is OPEN(exec spec),
+ * then DATA/EOF/SIGNAL frames; the response is 200 and DATA (stdout,
+ * JG_DATA_STDERR), EOF, EXIT.  Instead of an agent channel, the gateway
+ * spawns one ssh per operation whose remote command is the spec turned into
+ * a shell line,
+ *     [cd 'CWD' &&] [env -i -- 'K=V'...] 'ARGV0' 'ARG'...
+ * every word quoted with jg_sh_quote, so the remote login shell sees each
+ * argument verbatim.  ENV follows the protocol's meaning (docs/protocol.md:
+ * present = the whole environment, as the agent does), hence `env -i`.
+ *
+ * What raw mode cannot do, and says so:
+ *  - no pty (ssh -T; a PTY request is refused with 400 "raw mode has no pty");
+ *  - no signal forwarding: without a remote tty OpenSSH has no way to deliver
+ *    a signal to the remote command, so SIGINT, SIGTERM, SIGHUP and SIGKILL
+ *    frames are delivered to the local ssh instead (the session closes; the
+ *    remote command loses its stdio) and the EXIT reports that signal; other
+ *    signals and RESIZE are ignored;
+ *  - ssh's own diagnostics share the stderr pipe with the remote command's
+ *    stderr: every stderr byte goes to the client, and also through a
+ *    jg_ssh_watch so that an ssh failure (status 255 plus a recognised
+ *    reason) ends the stream with DEAD "ssh to ... failed: authentication
+ *    failed: ..." instead of a bare EXIT 255.
+ *
+ * Flow control, memory bounded per operation:
+ *  - up: stdin DATA waits in stdin_buf until the (non-blocking) pipe takes
+ *    it; only then is its HTTP/2 credit given back (jg_stream_consume), so
+ *    stdin_buf never holds more than the stream window;
+ *  - down: the stdout/stderr pipes are read only while the response queue
+ *    holds less than OUT_HIGH bytes; on_sent resumes them.
+ *
+ * Lifetime: the op lives until its stream closes (on_close), which kills an
+ * ssh still running (SIGTERM; the reaper collects it silently) and frees
+ * every fd, event and buffer.  The response ends once ssh has exited and
+ * both output pipes reached EOF. */
+#include "config.h" /* _GNU_SOURCE: asprintf */
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "config/target.h"
+#include "gateway/gateway.h"
+#include "relay/err.h"
+#include "relay/frame.h"
+#include "relay/log.h"
+#include "relay/reaper.h"
+#include "relay/spawn.h"
+#include "relay/spec.h"
+#include "relay/ssh.h"
+
+#define FRAMES_TYPE "application/x-jumpgate-frames"
+#define OUT_HIGH (256u * 1024u) /* read ssh's output only below this many queued bytes */
+#define TTY_POLL_MS 50
+/* ssh exited but something else (a ControlPersist master, say) still holds its
+ * output pipes: stop waiting for their EOF after this long. */
+#define DRAIN_GRACE_S 2
+
+enum raw_state {
+	RAW_WAIT_OPEN, /* no OPEN frame from the client yet */
+	RAW_RUNNING,   /* ssh spawned, 200 sent; frames flow both ways */
+	RAW_DONE,      /* the response is complete or failed; waiting for the stream to close */
+};
+
+struct jg_raw {
+	struct jg_op op;
+	struct jg_gateway *gw;
+	struct jg_stream *stream;
+	struct jg_chain *chain; /* owned */
+	enum raw_state state;
+	char argv0[64];
+	struct jg_frame_decoder *dec;
+	struct evbuffer *stdin_buf; /* stdin bytes the pipe has not taken yet */
+	struct evbuffer *scratch;   /* frames being built for the response */
+	/* ssh */
+	pid_t pid;
+	int exited, wstatus;
+	int in_fd, out_fd, err_fd, tty_fd;
+	struct event *in_ev, *out_ev, *err_ev, *tty_poll, *drain_timer;
+	struct jg_ssh_watch watch;
+	int password_sent;
+	int stdin_eof;	/* the client ended stdin (EOF frame or END_STREAM) */
+	int stdin_dead; /* the pipe is closed (EOF delivered, or ssh stopped reading) */
+	int out_eof, err_eof;
+	int signal_sent;       /* a signal we delivered to ssh on the client's behalf, or 0 */
+	char dead_reason[256]; /* set: the response ends with DEAD and this */
+};
+
+static struct jg_raw *op_raw(struct jg_op *op)
+{
+	return (struct jg_raw *)((char *)op - offsetof(struct jg_raw, op));
+}
+
+static void free_event(struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void raw_free(struct jg_raw *r)
+{
+	if (r->pid > 0 && !r->exited) {
+		/* Its exit is still collected by the reaper, silently. */
+		jg_reaper_forget(r->gw->reaper, r->pid);
+		kill(r->pid, SIGTERM);
+	}
+	free_event(&r->in_ev);
+	free_event(&r->out_ev);
+	free_event(&r->err_ev);
+	free_event(&r->tty_poll);
+	free_event(&r->drain_timer);
+	close_fd(&r->in_fd);
+	close_fd(&r->out_fd);
+	close_fd(&r->err_fd);
+	close_fd(&r->tty_fd);
+	jg_frame_decoder_free(r->dec);
+	if (r->stdin_buf)
+		evbuffer_free(r->stdin_buf);
+	if (r->scratch)
+		evbuffer_free(r->scratch);
+	jg_chain_free(r->chain);
+	free(r);
+}
+
+static const struct jg_ssh_opts *raw_ssh(const struct jg_raw *r)
+{
+	return &r->chain->hops[0].ssh;
+}
+
+/* Fail the operation: an error status before 200, a DEAD frame after. Logged once here. */
+static void raw_failed(struct jg_raw *r, int status, const char *error, const char *reason)
+{
+	if (r->state == RAW_DONE)
+		return;
+	r->gw->stats.exec_failed++;
+	jg_log_info("raw exec on %s by %s failed: %s", r->chain->key, jg_stream_identity(r->stream),
+		    reason);
+	if (r->state == RAW_RUNNING) {
+		/* Headers are gone already: the reason travels as the last frame. */
+		jg_frame_put(r->scratch, JG_FRAME_DEAD, 0, 0, 0, reason, (uint32_t)strlen(reason));
+		jg_stream_append(r->stream, r->scratch);
+		jg_stream_finish(r->stream);
+	} else {
+		jg_stream_reply_error(r->stream, status, error, reason);
+	}
+	r->state = RAW_DONE;
+}
+
+/* Deliver SIG to ssh (never to a reaped pid: `exited` is set by the reaper's callback). */
+static void raw_kill(struct jg_raw *r, int sig)
+{
+	if (r->pid > 0 && !r->exited)
+		kill(r->pid, sig);
+}
+
+/* ---- output: ssh -> client ---------------------------------------------- */
+
+static int want_output(const struct jg_raw *r)
+{
+	return r->state == RAW_RUNNING && jg_stream_queued(r->stream) < OUT_HIGH;
+}
+
+/* Read events on only while the response queue has room (and the pipe is open). */
+static void raw_update_reads(struct jg_raw *r)
+{
+	int want = want_output(r);
+	struct event *evs[2] = {r->out_ev, r->err_ev};
+
+	for (int i = 0; i < 2; i++) {
+		if (evs[i] == NULL)
+			continue;
+		if (want && !event_pending(evs[i], EV_READ, NULL))
+			event_add(evs[i], NULL);
+		else if (!want && event_pending(evs[i], EV_READ, NULL))
+			event_del(evs[i]);
+	}
+}
+
+static void status_frame(struct jg_raw *r)
+{
+	int st = r->wstatus;
+	char reason[600], why[400];
+
+	if (r->dead_reason[0] != '\0') {
+		raw_failed(r, 502, "ssh failed", r->dead_reason);
+		return;
+	}
+	if (r->signal_sent != 0 && (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 255))) {
+		/* ssh catches INT/TERM/HUP and exits 255 ("Killed by signal"): for the user
+		 * the program ended by the signal they sent. */
+		jg_frame_put(r->scratch, JG_FRAME_EXIT, JG_EXIT_SIGNALED, 0,
+			     (uint32_t)r->signal_sent, NULL, 0);
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 255 &&
+		   r->watch.failure != JG_SSH_FAIL_NONE) {
+		jg_ssh_watch_reason(&r->watch, st, why, sizeof(why));
+		snprintf(reason, sizeof(reason), "ssh to %s failed: %s", r->chain->display, why);
+		raw_failed(r, 502, "ssh failed", reason);
+		return;
+	} else if (WIFSIGNALED(st)) {
+		jg_frame_put(r->scratch, JG_FRAME_EXIT, JG_EXIT_SIGNALED, 0, (uint32_t)WTERMSIG(st),
+			     NULL, 0);
+	} else {
+		jg_frame_put(r->scratch, JG_FRAME_EXIT, 0, 0, (uint32_t)WEXITSTATUS(st), NULL, 0);
+	}
+	jg_stream_append(r->stream, r->scratch);
+	jg_stream_finish(r->stream);
+	r->state = RAW_DONE;
+	jg_log_debug("raw exec %s on %s: wait status %d", r->argv0, r->chain->key, st);
+}
+
+/* The response ends once ssh has exited and both output pipes are at EOF. */
+static void raw_maybe_finish(struct jg_raw *r)
+{
+	if (r->state != RAW_RUNNING || !r->exited || !r->out_eof || !r->err_eof)
+		return;
+	free_event(&r->drain_timer);
+	status_frame(r);
+}
+
+/* One output pipe ended (EOF, error, or given up on): EOF frame, close it. */
+static void raw_output_eof(struct jg_raw *r, int is_err)
+{
+	if (is_err) {
+		r->err_eof = 1;
+		free_event(&r->err_ev);
+		close_fd(&r->err_fd);
+	} else {
+		r->out_eof = 1;
+		free_event(&r->out_ev);
+		close_fd(&r->out_fd);
+	}
+	if (r->state == RAW_RUNNING) {
+		jg_frame_put(r->scratch, JG_FRAME_EOF, is_err ? JG_DATA_STDERR : 0, 0, 0, NULL, 0);
+		jg_stream_append(r->stream, r->scratch);
+	}
+	raw_maybe_finish(r);
+}
+
+static void raw_on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_raw *r = arg;
+	int is_err = fd == r->err_fd;
+	char buf[JG_FRAME_MAX_PAYLOAD];
+	ssize_t n;
+
+	(void)what;
+	while (want_output(r)) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			raw_output_eof(r, is_err);
+			return;
+		}
+		if (is_err) {
+			jg_ssh_watch_stderr(&r->watch, buf, (size_t)n);
+		} else if (r->tty_poll != NULL) {
+			/* Output from the remote command: authentication is over. The
+			 * terminal itself stays open (closing it would hang ssh up). */
+			free_event(&r->tty_poll);
+		}
+		jg_frame_put(r->scratch, JG_FRAME_DATA, is_err ? JG_DATA_STDERR : 0, 0, 0, buf,
+			     (uint32_t)n);
+		jg_stream_append(r->stream, r->scratch);
+	}
+	raw_update_reads(r);
+}
+
+/* ssh's controlling terminal (password logins): answer the prompts, as the pool does. */
+static void raw_tty_answer(struct jg_raw *r, const char *text)
+{
+	size_t len = strlen(text);
+
+	/* The terminal is a PTY we own: a short answer always fits its buffer. */
+	if (write(r->tty_fd, text, len) != (ssize_t)len || write(r->tty_fd, "\n", 1) != 1)
+		jg_log_warn("%s: cannot answer ssh's prompt: %s", r->chain->display,
+			    strerror(errno));
+	jg_ssh_watch_answered(&r->watch);
+}
+
+static void raw_on_tty_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_raw *r = arg;
+	char buf[1024];
+	ssize_t n;
+
+	(void)fd;
+	(void)what;
+	/* While nobody has the terminal open reads fail with EIO: nothing to do yet. */
+	while (r->tty_fd >= 0 && (n = read(r->tty_fd, buf, sizeof(buf))) > 0) {
+		switch (jg_ssh_watch_tty(&r->watch, buf, (size_t)n)) {
+		case JG_SSH_PROMPT_NONE:
+			break;
+		case JG_SSH_PROMPT_PASSWORD:
+			if (r->password_sent) {
+				snprintf(r->dead_reason, sizeof(r->dead_reason),
+					 "ssh to %s failed: authentication failed: the password "
+					 "was refused",
+					 r->chain->display);
+				free_event(&r->tty_poll);
+				raw_kill(r, SIGTERM);
+				return;
+			}
+			r->password_sent = 1;
+			raw_tty_answer(r, raw_ssh(r)->password);
+			break;
+		case JG_SSH_PROMPT_HOSTKEY:
+			/* Only with check_host_keys = accept; OpenSSH wants the word. */
+			raw_tty_answer(r, "yes");
+			break;
+		}
+	}
+}
+
+static void raw_on_drain_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_raw *r = arg;
+	struct timeval tv = {DRAIN_GRACE_S, 0};
+
+	(void)fd;
+	(void)what;
+	if (r->state != RAW_RUNNING)
+		return;
+	if (!want_output(r)) {
+		/* The client is slow, not the pipes: keep waiting. */
+		evtimer_add(r->drain_timer, &tv);
+		return;
+	}
+	jg_log_info("raw exec %s on %s: ssh exited but its output stayed open for %d s; "
+		    "ending the stream",
+		    r->argv0, r->chain->key, DRAIN_GRACE_S);
+	if (!r->out_eof)
+		raw_output_eof(r, 0);
+	if (r->state == RAW_RUNNING && !r->err_eof)
+		raw_output_eof(r, 1);
+}
+
+static void raw_on_exit(pid_t pid, int wstatus, void *ud)
+{
+	struct jg_raw *r = ud;
+	struct timeval tv = {DRAIN_GRACE_S, 0};
+
+	(void)pid;
+	r->exited = 1;
+	r->wstatus = wstatus;
+	free_event(&r->tty_poll);
+	if (r->state == RAW_RUNNING && !(r->out_eof && r->err_eof)) {
+		r->drain_timer = evtimer_new(r->gw->base, raw_on_drain_timer, r);
+		if (r->drain_timer != NULL)
+			evtimer_add(r->drain_timer, &tv);
+	}
+	raw_maybe_finish(r);
+}
+
+/* ---- input: client -> ssh ------------------------------------------------ */
+
+/* Give up on ssh's stdin (it exited or closed it): what is buffered is dropped and
+ * credited, so the client is never stalled by a window nobody will open. */
+static void raw_stdin_dead(struct jg_raw *r)
+{
+	size_t left = evbuffer_get_length(r->stdin_buf);
+
+	r->stdin_dead = 1;
+	free_event(&r->in_ev);
+	close_fd(&r->in_fd);
+	if (left > 0) {
+		evbuffer_drain(r->stdin_buf, left);
+		jg_stream_consume(r->stream, left);
+	}
+}
+
+/* Move stdin into the pipe as far as it takes it; close it after EOF once drained. */
+static void raw_pump_stdin(struct jg_raw *r)
+{
+	int n;
+
+	if (r->state != RAW_RUNNING || r->stdin_dead)
+		return;
+	while (evbuffer_get_length(r->stdin_buf) > 0) {
+		n = evbuffer_write(r->stdin_buf, r->in_fd);
+		if (n > 0) {
+			jg_stream_consume(r->stream, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			event_add(r->in_ev, NULL);
+			return;
+		}
+		/* EPIPE: ssh no longer reads (it is exiting). */
+		jg_log_debug("raw exec %s on %s: ssh's stdin closed (%s)", r->argv0, r->chain->key,
+			     n < 0 ? strerror(errno) : "no progress");
+		raw_stdin_dead(r);
+		return;
+	}
+	if (r->stdin_eof) {
+		/* Closing the pipe is how ssh learns of the EOF (it sends the channel EOF). */
+		free_event(&r->in_ev);
+		close_fd(&r->in_fd);
+		r->stdin_dead = 1;
+	}
+}
+
+static void raw_on_stdin_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	raw_pump_stdin(arg);
+}
+
+/* The remote command line for SPEC into *OUT (malloc'd). 0, or an HTTP status with WHY. */
+static int raw_cmdline(const struct jg_exec_spec *spec, char **out, char *why, size_t whylen)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *q = NULL, *cwd = NULL;
+	int status = 500;
+	size_t len;
+
+	*out = NULL;
+	snprintf(why, whylen, "out of memory");
+	if (b == NULL)
+		return 500;
+	if (spec->cwd != NULL) {
+		/* "./-x", not "-x": cd must not take the directory for an option. */
+		if (asprintf(&cwd, "%s%s", spec->cwd[0] == '-' ? "./" : "", spec->cwd) < 0) {
+			cwd = NULL;
+			goto out;
+		}
+		if ((q = jg_sh_quote(cwd)) == NULL || evbuffer_add_printf(b, "cd %s && ", q) < 0)
+			goto out;
+		free(q);
+		q = NULL;
+	}
+	if (spec->env != NULL) {
+		/* env would take a program name with '=' for one more assignment. */
+		if (strchr(spec->argv[0], '=') != NULL) {
+			snprintf(why, whylen,
+				 "raw mode cannot run a program whose name contains '=' (\"%s\") "
+				 "with an environment",
+				 spec->argv[0]);
+			status = 400;
+			goto out;
+		}
+		if (evbuffer_add_printf(b, "env -i --") < 0)
+			goto out;
+		for (size_t i = 0; i < spec->envc; i++) {
+			if ((q = jg_sh_quote(spec->env[i])) == NULL ||
+			    evbuffer_add_printf(b, " %s", q) < 0)
+				goto out;
+			free(q);
+			q = NULL;
+		}
+		if (evbuffer_add(b, " ", 1) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < spec->argc; i++) {
+		if ((q = jg_sh_quote(spec->argv[i])) == NULL ||
+		    evbuffer_add_printf(b, "%s%s", i > 0 ? " " : "", q) < 0)
+			goto out;
+		free(q);
+		q = NULL;
+	}
+	len = evbuffer_get_length(b);
+	if ((*out = malloc(len + 1)) == NULL)
+		goto out;
+	evbuffer_remove(b, *out, len);
+	(*out)[len] = '\0';
+	status = 0;
+out:
+	free(q);
+	free(cwd);
+	evbuffer_free(b);
+	return status;
+}
+
+/* Spawn ssh for the command line; fds and events set up. 0, or an HTTP status with WHY. */
+static int raw_spawn(struct jg_raw *r, const char *cmdline, char *why, size_t whylen)
+{
+	const struct jg_ssh_opts *o = raw_ssh(r);
+	struct jg_spawn_opts opts = {.nofile = (int)r->gw->cfg->child_nofile};
+	struct event_base *base = r->gw->base;
+	struct timeval tv = {0, TTY_POLL_MS * 1000};
+	struct jg_child child;
+	char **argv = NULL, err[400];
+	int rc;
+
+	if ((rc = jg_ssh_argv(o, cmdline, &argv, err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "cannot build the ssh command for %s: %s", r->chain->display,
+			 err);
+		return rc == JG_ERR_NOMEM ? 500 : 400;
+	}
+	opts.argv = argv;
+	opts.ctty = o->password != NULL;
+	jg_ssh_watch_init(&r->watch);
+	rc = jg_spawn(&opts, &child, err, sizeof(err));
+	jg_argv_free(argv);
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot start ssh to %s: %s", r->chain->display, err);
+		return 502;
+	}
+	r->pid = child.pid;
+	r->in_fd = child.in_fd;
+	r->out_fd = child.out_fd;
+	r->err_fd = child.err_fd;
+	r->tty_fd = child.tty_fd;
+	snprintf(why, whylen, "out of memory");
+	/* Registered in the same callback that spawned: the exit cannot be missed. */
+	if (jg_reaper_watch(r->gw->reaper, r->pid, raw_on_exit, r) != 0)
+		return 500;
+	r->in_ev = event_new(base, r->in_fd, EV_WRITE, raw_on_stdin_writable, r);
+	r->out_ev = event_new(base, r->out_fd, EV_READ | EV_PERSIST, raw_on_output, r);
+	if (r->in_ev == NULL || r->out_ev == NULL)
+		return 500;
+	if (r->err_fd >= 0 && (r->err_ev = event_new(base, r->err_fd, EV_READ | EV_PERSIST,
+						     raw_on_output, r)) == NULL)
+		return 500;
+	if (r->err_fd < 0)
+		r->err_eof = 1;
+	if (r->tty_fd >= 0) {
+		/* A master with no slave open reports POLLHUP forever: poll it instead. */
+		r->tty_poll = event_new(base, -1, EV_PERSIST, raw_on_tty_poll, r);
+		if (r->tty_poll == NULL || event_add(r->tty_poll, &tv) != 0)
+			return 500;
+	}
+	return 0;
+}
+
+static void raw_open(struct jg_raw *r, const struct jg_frame *f)
+{
+	struct jg_exec_spec spec;
+	char why[400], reason[480], *cmdline = NULL;
+	int status;
+
+	if (f->aux != JG_OPEN_EXEC) {
+		snprintf(why, sizeof(why), "request body: OPEN kind %u is not exec (1)", f->aux);
+		raw_failed(r, 400, "bad request", why);
+		return;
+	}
+	if (jg_exec_spec_decode(f->payload, f->length, &spec, why, sizeof(why)) != 0) {
+		snprintf(reason, sizeof(reason), "request body: OPEN spec: %s", why);
+		raw_failed(r, 400, "bad request", reason);
+		return;
+	}
+	snprintf(r->argv0, sizeof(r->argv0), "%s", spec.argv[0]);
+	if (spec.pty) {
+		jg_exec_spec_clear(&spec);
+		snprintf(reason, sizeof(reason), "%s: raw mode has no pty", r->chain->display);
+		raw_failed(r, 400, "raw mode has no pty", reason);
+		return;
+	}
+	status = raw_cmdline(&spec, &cmdline, why, sizeof(why));
+	jg_exec_spec_clear(&spec);
+	if (status == 0)
+		status = raw_spawn(r, cmdline, why, sizeof(why));
+	free(cmdline);
+	if (status != 0) {
+		raw_failed(r, status, status == 400 ? "bad request" : "target unavailable", why);
+		return;
+	}
+	if (jg_stream_start(r->stream, 200, FRAMES_TYPE) != 0) {
+		raw_kill(r, SIGTERM);
+		r->state = RAW_DONE;
+		return;
+	}
+	r->state = RAW_RUNNING;
+	jg_log_debug("raw exec %s on %s: ssh pid %ld", r->argv0, r->chain->key, (long)r->pid);
+	raw_update_reads(r);
+	raw_pump_stdin(r);
+}
+
+/* A SIGNAL frame: see the top of the file. */
+static void raw_signal(struct jg_raw *r, uint32_t sig)
+{
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+	case SIGHUP:
+	case SIGKILL:
+		if (r->pid > 0 && !r->exited) {
+			jg_log_debug("raw exec %s on %s: signal %u kills the local ssh", r->argv0,
+				     r->chain->key, sig);
+			r->signal_sent = (int)sig;
+			raw_kill(r, (int)sig);
+		}
+		return;
+	default:
+		jg_log_debug("raw exec %s on %s: signal %u cannot be forwarded without a tty",
+			     r->argv0, r->chain->key, sig);
+		return;
+	}
+}
+
+/* One frame from the client. Returns -1 after failing the operation. */
+static int raw_client_frame(struct jg_raw *r, const struct jg_frame *f)
+{
+	char why[160];
+
+	if (f->channel != 0) {
+		snprintf(why, sizeof(why),
+			 "request body: %s frame on channel %u (exec streams use channel 0)",
+			 jg_frame_type_name(f->type), f->channel);
+		goto bad;
+	}
+	if (r->state == RAW_WAIT_OPEN) {
+		if (f->type != JG_FRAME_OPEN) {
+			snprintf(why, sizeof(why), "request body: first frame is %s, expected OPEN",
+				 jg_frame_type_name(f->type));
+			goto bad;
+		}
+		raw_open(r, f);
+		return r->state == RAW_DONE ? -1 : 0;
+	}
+	switch (f->type) {
+	case JG_FRAME_DATA:
+		if (r->stdin_eof) {
+			snprintf(why, sizeof(why), "request body: stdin DATA after EOF");
+			goto bad;
+		}
+		if (r->stdin_dead) {
+			jg_stream_consume(r->stream, f->length);
+			return 0;
+		}
+		evbuffer_add(r->stdin_buf, f->payload, f->length);
+		raw_pump_stdin(r);
+		return 0;
+	case JG_FRAME_EOF:
+		r->stdin_eof = 1;
+		raw_pump_stdin(r);
+		return 0;
+	case JG_FRAME_SIGNAL:
+		raw_signal(r, f->aux);
+		return 0;
+	case JG_FRAME_RESIZE:
+		return 0; /* no pty */
+	default:
+		snprintf(why, sizeof(why), "request body: %s frame is not valid from a client",
+			 jg_frame_type_name(f->type));
+		goto bad;
+	}
+bad:
+	raw_kill(r, SIGTERM);
+	raw_failed(r, 400, "bad request", why);
+	return -1;
+}
+
+/* ---- the operation's hooks ----------------------------------------------- */
+
+static void raw_on_body(struct jg_op *op, const uint8_t *data, size_t len)
+{
+	struct jg_raw *r = op_raw(op);
+	struct jg_frame f;
+	char reason[320];
+	int rc;
+
+	if (r->state == RAW_DONE) {
+		jg_stream_consume(r->stream, len);
+		return;
+	}
+	if (jg_frame_decoder_feed(r->dec, data, len) != 0) {
+		raw_kill(r, SIGTERM);
+		raw_failed(r, 500, "internal error", "out of memory");
+		return;
+	}
+	while ((rc = jg_frame_decoder_next(r->dec, &f)) == 1) {
+		/* Headers and control payloads are credited now, stdin DATA once piped. */
+		jg_stream_consume(r->stream,
+				  JG_FRAME_HEADER_LEN + (f.type == JG_FRAME_DATA ? 0 : f.length));
+		if (raw_client_frame(r, &f) != 0)
+			return;
+	}
+	if (rc < 0) {
+		snprintf(reason, sizeof(reason), "request body: %s",
+			 jg_frame_decoder_error(r->dec));
+		jg_stream_consume(r->stream, jg_frame_decoder_pending(r->dec));
+		raw_kill(r, SIGTERM);
+		raw_failed(r, 400, "bad request", reason);
+	}
+}
+
+static void raw_on_body_end(struct jg_op *op)
+{
+	struct jg_raw *r = op_raw(op);
+	char reason[160];
+	size_t pending = jg_frame_decoder_pending(r->dec);
+
+	if (r->state == RAW_DONE)
+		return;
+	if (pending > 0) {
+		snprintf(reason, sizeof(reason),
+			 "request body truncated: it ends inside a frame (%zu bytes left over)",
+			 pending);
+		raw_kill(r, SIGTERM);
+		raw_failed(r, 400, "bad request", reason);
+		return;
+	}
+	if (r->state == RAW_WAIT_OPEN) {
+		raw_failed(r, 400, "bad request", "request body ended before an OPEN frame");
+		return;
+	}
+	/* END_STREAM without an EOF frame still means stdin is over. */
+	r->stdin_eof = 1;
+	raw_pump_stdin(r);
+}
+
+static void raw_on_sent(struct jg_op *op, size_t n)
+{
+	(void)n;
+	raw_update_reads(op_raw(op));
+}
+
+static void raw_on_close(struct jg_op *op, const char *why)
+{
+	struct jg_raw *r = op_raw(op);
+
+	if (r->state != RAW_DONE)
+		jg_log_info("raw exec %s on %s: stream ended before the program (%s)", r->argv0,
+			    r->chain->key, why);
+	r->gw->stats.exec_current--;
+	raw_free(r);
+}
+
+static const struct jg_op_hooks raw_op_hooks = {
+    .on_body = raw_on_body,
+    .on_body_end = raw_on_body_end,
+    .on_sent = raw_on_sent,
+    .on_close = raw_on_close,
+};
+
+struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain)
+{
+	struct jg_raw *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		jg_chain_free(chain);
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
+		return NULL;
+	}
+	r->chain = chain;
+	r->in_fd = r->out_fd = r->err_fd = r->tty_fd = -1;
+	if (chain->nhops != 1) {
+		jg_log_info("raw exec on %s by %s refused: several hops", chain->key,
+			    jg_stream_identity(s));
+		jg_stream_reply_error(s, 400, "bad target",
+				      "raw mode runs over one ssh hop only; chains of several "
+				      "hops are not supported");
+		raw_free(r);
+		return NULL;
+	}
+	if ((r->dec = jg_frame_decoder_new(0)) == NULL || (r->stdin_buf = evbuffer_new()) == NULL ||
+	    (r->scratch = evbuffer_new()) == NULL) {
+		raw_free(r);
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
+		return NULL;
+	}
+	r->op.hooks = &raw_op_hooks;
+	r->gw = gw;
+	r->stream = s;
+	r->state = RAW_WAIT_OPEN;
+	gw->stats.exec_current++;
+	gw->stats.exec_total++;
+	return &r->op;
+}
