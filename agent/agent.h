@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 struct event;
 struct event_base;
@@ -26,6 +27,15 @@ struct jg_agent_exec;
 #define JG_AGENT_READ_MAX 32768u
 
 LIST_HEAD(jg_agent_exec_list, jg_agent_exec);
+struct jg_file_chan;
+LIST_HEAD(jg_file_chan_list, jg_file_chan);
+
+/* Directories whose stale temporary files this agent has removed (a ring). */
+#define JG_AGENT_SWEPT_MAX 64
+struct jg_agent_swept {
+	dev_t dev;
+	ino_t ino;
+};
 
 struct jg_agent;
 struct jg_agent_chan;
@@ -54,6 +64,9 @@ struct jg_agent {
 	struct event *ev_term;	   /* SIGTERM: shut down like on stdin EOF */
 	struct jg_agent_exec_list execs;
 	size_t nexecs;
+	struct jg_file_chan_list files; /* live PUT and GET channels (files.c) */
+	struct jg_agent_swept swept[JG_AGENT_SWEPT_MAX];
+	unsigned nswept;
 	int throttled; /* some channel stopped reading because output was above JG_AGENT_OUT_HIGH */
 	int out_dead;  /* stdout failed: queued output is dropped */
 	int shutting_down; /* stdin is no longer read; exit once every child is reaped */

@@ -602,7 +602,8 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 	return ch;
 }
 
-int jg_link_accept(struct jg_link *l, uint32_t ch, void *chan_ud)
+int jg_link_accept_with(struct jg_link *l, uint32_t ch, void *chan_ud, const void *payload,
+			size_t len)
 {
 	struct chan *c;
 	int r;
@@ -611,12 +612,19 @@ int jg_link_accept(struct jg_link *l, uint32_t ch, void *chan_ud)
 		return r;
 	if (c->state != CHAN_PENDING)
 		return JG_ERR_STATE;
-	if ((r = jg_frame_put(l->out, JG_FRAME_OPEN_OK, 0, ch, 0, NULL, 0)) != 0)
+	if (len > l->send_max)
+		return JG_ERR_TOOBIG;
+	if ((r = jg_frame_put(l->out, JG_FRAME_OPEN_OK, 0, ch, 0, payload, (uint32_t)len)) != 0)
 		return r;
 	c->state = CHAN_OPEN;
 	c->ud = chan_ud;
 	jg_flow_init(&c->flow, l->peer_window, JG_FRAME_DEFAULT_WINDOW);
 	return 0;
+}
+
+int jg_link_accept(struct jg_link *l, uint32_t ch, void *chan_ud)
+{
+	return jg_link_accept_with(l, ch, chan_ud, NULL, 0);
 }
 
 int jg_link_reject(struct jg_link *l, uint32_t ch, const char *reason)

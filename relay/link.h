@@ -83,6 +83,10 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 		     void *chan_ud);
 /* ACCEPTOR: accept channel CH (queue OPEN_OK) and remember CHAN_UD. */
 int jg_link_accept(struct jg_link *l, uint32_t ch, void *chan_ud);
+/* The same with fields in the OPEN_OK (GET and STAT answer with a file spec).
+ * JG_ERR_TOOBIG when LEN is over the peer's max payload. */
+int jg_link_accept_with(struct jg_link *l, uint32_t ch, void *chan_ud, const void *payload,
+			size_t len);
 /* ACCEPTOR: refuse channel CH with REASON (queue OPEN_FAIL); the id is forgotten. */
 int jg_link_reject(struct jg_link *l, uint32_t ch, const char *reason);
 
