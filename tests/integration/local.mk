@@ -12,10 +12,16 @@ INTEGRATION_TESTS = \
 	tests/integration/t_malformed.sh \
 	tests/integration/t_stats.sh \
 	tests/integration/t_sigterm.sh \
-	tests/integration/t_leaks.sh
+	tests/integration/t_leaks.sh \
+	tests/integration/t_ssh_basic.sh \
+	tests/integration/t_ssh_password.sh \
+	tests/integration/t_ssh_failure.sh \
+	tests/integration/t_ssh_fanout.sh \
+	tests/integration/t_ssh_leaks.sh \
+	tests/integration/t_ssh_raw.sh
 
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
 
 # What every test sees: where the build and the sources are, the binaries
 # under test, and whether they carry the sanitizers.
