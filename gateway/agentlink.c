@@ -109,6 +109,7 @@ static void al_free(struct jg_agentlink *al)
 	free_event(&al->flush_ev);
 	free_event(&al->free_ev);
 	free_event(&al->tick);
+	free_event(&al->deadline);
 	close_fd(&al->to_fd);
 	close_fd(&al->from_fd);
 	close_fd(&al->err_fd);
@@ -139,6 +140,7 @@ void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const ch
 	del_event(al->wev);
 	del_event(al->errev);
 	del_event(al->tick);
+	del_event(al->deadline);
 	del_event(al->tty_poll);
 	/* Closing its stdin tells the agent (and ssh) to finish; SIGTERM covers a peer that
 	 * broke the protocol and may not be reading. */
@@ -279,6 +281,26 @@ void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
 		jg_agentlink_write(al);
 }
 
+/* Silence for twice the keepalive interval kills the link. True when it did. */
+static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason, size_t len)
+{
+	uint64_t ka = al->gw->cfg->keepalive_interval_ms;
+
+	if (al->state != AL_UP || ka == 0 || now - al->last_rx_ms < 2 * ka)
+		return 0;
+	snprintf(reason, len, "no answer from the agent on %s for %llu s (keepalive)",
+		 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
+	jg_agentlink_die(al, JG_LOG_WARN, reason);
+	return 1;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	char reason[600];
+
+	keepalive_expired(arg, now_ms(), reason, sizeof(reason));
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agentlink *al = arg;
@@ -305,11 +327,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	if (ka > 0 && now - al->last_rx_ms >= 2 * ka) {
-		snprintf(reason, sizeof(reason), "no answer from the agent on %s for %llu s (keepalive)",
-			 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+	if (keepalive_expired(al, now, reason, sizeof(reason)))
 		return;
+	/* The tick is a second apart: when the keepalive deadline falls before the next one,
+	 * a one-shot timer takes it, so silence never outlasts twice the interval. */
+	if (ka > 0 && 2 * ka - (now - al->last_rx_ms) < 1000 &&
+	    !event_pending(al->deadline, EV_TIMEOUT, NULL)) {
+		uint64_t left = 2 * ka - (now - al->last_rx_ms);
+		struct timeval tv = {.tv_sec = 0, .tv_usec = (suseconds_t)(left * 1000)};
+
+		event_add(al->deadline, &tv);
 	}
 	if (ka > 0 && now - al->last_rx_ms >= ka && !al->ping_sent) {
 		jg_link_ping(al->link, (uint32_t)now);
@@ -389,7 +416,9 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	al->flush_ev = event_new(gw->base, -1, 0, on_flush_ev, al);
 	al->free_ev = event_new(gw->base, -1, 0, on_free_ev, al);
 	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
-	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL)
+	al->deadline = evtimer_new(gw->base, on_deadline, al);
+	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
+	    al->deadline == NULL)
 		goto nomem;
 	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
 	if (jg_link_send_hello(al->link, "gateway") != 0)

@@ -30,7 +30,7 @@ struct jg_agentlink {
 	pid_t pid;
 	int exited, wstatus;
 	int to_fd, from_fd, err_fd, tty_fd;
-	struct event *rev, *wev, *errev, *flush_ev, *free_ev, *tick, *tty_poll;
+	struct event *rev, *wev, *errev, *flush_ev, *free_ev, *tick, *tty_poll, *deadline;
 	struct jg_link *link;
 	enum al_state state;
 	/* Bootstrap (methods that run the stub): bytes for the stub go through boot_out

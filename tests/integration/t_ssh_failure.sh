@@ -15,9 +15,9 @@
 jg_ssh_setup
 
 KA=${JG_SSH_KEEPALIVE:-2}
-# Slack: the pool checks its links once a second, and the machine may be
-# busy (more under the sanitizers).
-SLACK=${JG_FAIL_SLACK:-2}
+# Slack: the pool ends the link at exactly twice the interval; the slack is for
+# the reason to reach the CLI on a busy machine (more under the sanitizers).
+SLACK=${JG_FAIL_SLACK:-1}
 case ${JG_SANITIZERS:-} in *sanitize*) SLACK=${JG_FAIL_SLACK:-3} ;; esac
 BOUND=$((2 * KA + SLACK))
 
