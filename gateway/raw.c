@@ -3,7 +3,8 @@
  *
  * Same contract as exec (docs/api.md): the request body is OPEN(exec spec),
  * then DATA/EOF/SIGNAL frames; the response is 200 and DATA (stdout,
- * JG_DATA_STDERR), EOF, EXIT.  Instead of an agent channel, the gateway
+ * JG_DATA_STDERR), EOF, EXIT.  That HTTP/2 side is gateway/execstream.c,
+ * shared with exec.c.  Instead of an agent channel, the gateway
  * spawns one ssh per operation whose remote command is the spec turned into
  * a shell line,
  *     [cd 'CWD' &&] [env -i -- 'K=V'...] 'ARGV0' 'ARG'...
@@ -51,6 +52,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/execstream.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/frame.h"
@@ -60,29 +62,22 @@
 #include "relay/spec.h"
 #include "relay/ssh.h"
 
-#define FRAMES_TYPE "application/x-jumpgate-frames"
 #define OUT_HIGH (256u * 1024u) /* read ssh's output only below this many queued bytes */
 #define TTY_POLL_MS 50
 /* ssh exited but something else (a ControlPersist master, say) still holds its
  * output pipes: stop waiting for their EOF after this long. */
 #define DRAIN_GRACE_S 2
 
-enum raw_state {
-	RAW_WAIT_OPEN, /* no OPEN frame from the client yet */
-	RAW_RUNNING,   /* ssh spawned, 200 sent; frames flow both ways */
-	RAW_DONE,      /* the response is complete or failed; waiting for the stream to close */
-};
-
 struct jg_raw {
 	struct jg_op op;
 	struct jg_gateway *gw;
 	struct jg_stream *stream;
 	struct jg_chain *chain; /* owned */
-	enum raw_state state;
+	/* The HTTP/2 side and the state: WAIT_OPEN, then RUNNING once ssh is spawned and
+	 * 200 sent (never OPENING), DONE. */
+	struct jg_execstream *es;
 	char argv0[64];
-	struct jg_frame_decoder *dec;
 	struct evbuffer *stdin_buf; /* stdin bytes the pipe has not taken yet */
-	struct evbuffer *scratch;   /* frames being built for the response */
 	/* ssh */
 	pid_t pid;
 	int exited, wstatus;
@@ -90,7 +85,6 @@ struct jg_raw {
 	struct event *in_ev, *out_ev, *err_ev, *tty_poll, *drain_timer;
 	struct jg_ssh_watch watch;
 	int password_sent;
-	int stdin_eof;	/* the client ended stdin (EOF frame or END_STREAM) */
 	int stdin_dead; /* the pipe is closed (EOF delivered, or ssh stopped reading) */
 	int out_eof, err_eof;
 	int signal_sent;       /* a signal we delivered to ssh on the client's behalf, or 0 */
@@ -134,11 +128,9 @@ static void raw_free(struct jg_raw *r)
 	close_fd(&r->out_fd);
 	close_fd(&r->err_fd);
 	close_fd(&r->tty_fd);
-	jg_frame_decoder_free(r->dec);
+	jg_execstream_free(r->es);
 	if (r->stdin_buf)
 		evbuffer_free(r->stdin_buf);
-	if (r->scratch)
-		evbuffer_free(r->scratch);
 	jg_chain_free(r->chain);
 	free(r);
 }
@@ -148,23 +140,9 @@ static const struct jg_ssh_opts *raw_ssh(const struct jg_raw *r)
 	return &r->chain->hops[0].ssh;
 }
 
-/* Fail the operation: an error status before 200, a DEAD frame after. Logged once here. */
-static void raw_failed(struct jg_raw *r, int status, const char *error, const char *reason)
+static int raw_running(const struct jg_raw *r)
 {
-	if (r->state == RAW_DONE)
-		return;
-	r->gw->stats.exec_failed++;
-	jg_log_info("raw exec on %s by %s failed: %s", r->chain->key, jg_stream_identity(r->stream),
-		    reason);
-	if (r->state == RAW_RUNNING) {
-		/* Headers are gone already: the reason travels as the last frame. */
-		jg_frame_put(r->scratch, JG_FRAME_DEAD, 0, 0, 0, reason, (uint32_t)strlen(reason));
-		jg_stream_append(r->stream, r->scratch);
-		jg_stream_finish(r->stream);
-	} else {
-		jg_stream_reply_error(r->stream, status, error, reason);
-	}
-	r->state = RAW_DONE;
+	return jg_execstream_state(r->es) == JG_EXECSTREAM_RUNNING;
 }
 
 /* Deliver SIG to ssh (never to a reaped pid: `exited` is set by the reaper's callback). */
@@ -178,7 +156,7 @@ static void raw_kill(struct jg_raw *r, int sig)
 
 static int want_output(const struct jg_raw *r)
 {
-	return r->state == RAW_RUNNING && jg_stream_queued(r->stream) < OUT_HIGH;
+	return raw_running(r) && jg_stream_queued(r->stream) < OUT_HIGH;
 }
 
 /* Read events on only while the response queue has room (and the pipe is open). */
@@ -203,36 +181,31 @@ static void status_frame(struct jg_raw *r)
 	char reason[600], why[400];
 
 	if (r->dead_reason[0] != '\0') {
-		raw_failed(r, 502, "ssh failed", r->dead_reason);
+		jg_execstream_fail(r->es, 502, "ssh failed", r->dead_reason);
 		return;
 	}
 	if (r->signal_sent != 0 && (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 255))) {
 		/* ssh catches INT/TERM/HUP and exits 255 ("Killed by signal"): for the user
 		 * the program ended by the signal they sent. */
-		jg_frame_put(r->scratch, JG_FRAME_EXIT, JG_EXIT_SIGNALED, 0,
-			     (uint32_t)r->signal_sent, NULL, 0);
+		jg_execstream_exit(r->es, JG_EXIT_SIGNALED, (uint32_t)r->signal_sent);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 255 &&
 		   r->watch.failure != JG_SSH_FAIL_NONE) {
 		jg_ssh_watch_reason(&r->watch, st, why, sizeof(why));
 		snprintf(reason, sizeof(reason), "ssh to %s failed: %s", r->chain->display, why);
-		raw_failed(r, 502, "ssh failed", reason);
+		jg_execstream_fail(r->es, 502, "ssh failed", reason);
 		return;
 	} else if (WIFSIGNALED(st)) {
-		jg_frame_put(r->scratch, JG_FRAME_EXIT, JG_EXIT_SIGNALED, 0, (uint32_t)WTERMSIG(st),
-			     NULL, 0);
+		jg_execstream_exit(r->es, JG_EXIT_SIGNALED, (uint32_t)WTERMSIG(st));
 	} else {
-		jg_frame_put(r->scratch, JG_FRAME_EXIT, 0, 0, (uint32_t)WEXITSTATUS(st), NULL, 0);
+		jg_execstream_exit(r->es, 0, (uint32_t)WEXITSTATUS(st));
 	}
-	jg_stream_append(r->stream, r->scratch);
-	jg_stream_finish(r->stream);
-	r->state = RAW_DONE;
 	jg_log_debug("raw exec %s on %s: wait status %d", r->argv0, r->chain->key, st);
 }
 
 /* The response ends once ssh has exited and both output pipes are at EOF. */
 static void raw_maybe_finish(struct jg_raw *r)
 {
-	if (r->state != RAW_RUNNING || !r->exited || !r->out_eof || !r->err_eof)
+	if (!raw_running(r) || !r->exited || !r->out_eof || !r->err_eof)
 		return;
 	free_event(&r->drain_timer);
 	status_frame(r);
@@ -250,10 +223,8 @@ static void raw_output_eof(struct jg_raw *r, int is_err)
 		free_event(&r->out_ev);
 		close_fd(&r->out_fd);
 	}
-	if (r->state == RAW_RUNNING) {
-		jg_frame_put(r->scratch, JG_FRAME_EOF, is_err ? JG_DATA_STDERR : 0, 0, 0, NULL, 0);
-		jg_stream_append(r->stream, r->scratch);
-	}
+	if (raw_running(r))
+		jg_execstream_put(r->es, JG_FRAME_EOF, is_err ? JG_DATA_STDERR : 0, 0, NULL, 0);
 	raw_maybe_finish(r);
 }
 
@@ -282,9 +253,8 @@ static void raw_on_output(evutil_socket_t fd, short what, void *arg)
 			 * terminal itself stays open (closing it would hang ssh up). */
 			free_event(&r->tty_poll);
 		}
-		jg_frame_put(r->scratch, JG_FRAME_DATA, is_err ? JG_DATA_STDERR : 0, 0, 0, buf,
-			     (uint32_t)n);
-		jg_stream_append(r->stream, r->scratch);
+		jg_execstream_put(r->es, JG_FRAME_DATA, is_err ? JG_DATA_STDERR : 0, 0, buf,
+				  (uint32_t)n);
 	}
 	raw_update_reads(r);
 }
@@ -342,7 +312,7 @@ static void raw_on_drain_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->state != RAW_RUNNING)
+	if (!raw_running(r))
 		return;
 	if (!want_output(r)) {
 		/* The client is slow, not the pipes: keep waiting. */
@@ -354,7 +324,7 @@ static void raw_on_drain_timer(evutil_socket_t fd, short what, void *arg)
 		    r->argv0, r->chain->key, DRAIN_GRACE_S);
 	if (!r->out_eof)
 		raw_output_eof(r, 0);
-	if (r->state == RAW_RUNNING && !r->err_eof)
+	if (raw_running(r) && !r->err_eof)
 		raw_output_eof(r, 1);
 }
 
@@ -367,7 +337,7 @@ static void raw_on_exit(pid_t pid, int wstatus, void *ud)
 	r->exited = 1;
 	r->wstatus = wstatus;
 	free_event(&r->tty_poll);
-	if (r->state == RAW_RUNNING && !(r->out_eof && r->err_eof)) {
+	if (raw_running(r) && !(r->out_eof && r->err_eof)) {
 		r->drain_timer = evtimer_new(r->gw->base, raw_on_drain_timer, r);
 		if (r->drain_timer != NULL)
 			evtimer_add(r->drain_timer, &tv);
@@ -397,7 +367,7 @@ static void raw_pump_stdin(struct jg_raw *r)
 {
 	int n;
 
-	if (r->state != RAW_RUNNING || r->stdin_dead)
+	if (!raw_running(r) || r->stdin_dead)
 		return;
 	while (evbuffer_get_length(r->stdin_buf) > 0) {
 		n = evbuffer_write(r->stdin_buf, r->in_fd);
@@ -417,7 +387,7 @@ static void raw_pump_stdin(struct jg_raw *r)
 		raw_stdin_dead(r);
 		return;
 	}
-	if (r->stdin_eof) {
+	if (jg_execstream_stdin_eof(r->es)) {
 		/* Closing the pipe is how ssh learns of the EOF (it sends the channel EOF). */
 		free_event(&r->in_ev);
 		close_fd(&r->in_fd);
@@ -549,52 +519,43 @@ static int raw_spawn(struct jg_raw *r, const char *cmdline, char *why, size_t wh
 	return 0;
 }
 
-static void raw_open(struct jg_raw *r, const struct jg_frame *f)
+/* The client's OPEN: spawn ssh for SPEC and answer 200. */
+static void raw_open(void *ud, const struct jg_exec_spec *spec, const struct jg_frame *f)
 {
-	struct jg_exec_spec spec;
+	struct jg_raw *r = ud;
 	char why[400], reason[480], *cmdline = NULL;
 	int status;
 
-	if (f->aux != JG_OPEN_EXEC) {
-		snprintf(why, sizeof(why), "request body: OPEN kind %u is not exec (1)", f->aux);
-		raw_failed(r, 400, "bad request", why);
-		return;
-	}
-	if (jg_exec_spec_decode(f->payload, f->length, &spec, why, sizeof(why)) != 0) {
-		snprintf(reason, sizeof(reason), "request body: OPEN spec: %s", why);
-		raw_failed(r, 400, "bad request", reason);
-		return;
-	}
-	snprintf(r->argv0, sizeof(r->argv0), "%s", spec.argv[0]);
-	if (spec.pty) {
-		jg_exec_spec_clear(&spec);
+	(void)f;
+	snprintf(r->argv0, sizeof(r->argv0), "%s", spec->argv[0]);
+	if (spec->pty) {
 		snprintf(reason, sizeof(reason), "%s: raw mode has no pty", r->chain->display);
-		raw_failed(r, 400, "raw mode has no pty", reason);
+		jg_execstream_fail(r->es, 400, "raw mode has no pty", reason);
 		return;
 	}
-	status = raw_cmdline(&spec, &cmdline, why, sizeof(why));
-	jg_exec_spec_clear(&spec);
+	status = raw_cmdline(spec, &cmdline, why, sizeof(why));
 	if (status == 0)
 		status = raw_spawn(r, cmdline, why, sizeof(why));
 	free(cmdline);
 	if (status != 0) {
-		raw_failed(r, status, status == 400 ? "bad request" : "target unavailable", why);
+		jg_execstream_fail(r->es, status, status == 400 ? "bad request" : "target unavailable",
+				   why);
 		return;
 	}
-	if (jg_stream_start(r->stream, 200, FRAMES_TYPE) != 0) {
+	if (jg_execstream_reply_ok(r->es) != 0) {
 		raw_kill(r, SIGTERM);
-		r->state = RAW_DONE;
 		return;
 	}
-	r->state = RAW_RUNNING;
 	jg_log_debug("raw exec %s on %s: ssh pid %ld", r->argv0, r->chain->key, (long)r->pid);
 	raw_update_reads(r);
 	raw_pump_stdin(r);
 }
 
 /* A SIGNAL frame: see the top of the file. */
-static void raw_signal(struct jg_raw *r, uint32_t sig)
+static void raw_signal(void *ud, uint32_t sig)
 {
+	struct jg_raw *r = ud;
+
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
@@ -614,116 +575,48 @@ static void raw_signal(struct jg_raw *r, uint32_t sig)
 	}
 }
 
-/* One frame from the client. Returns -1 after failing the operation. */
-static int raw_client_frame(struct jg_raw *r, const struct jg_frame *f)
+static void raw_stdin(void *ud, const uint8_t *data, size_t len)
 {
-	char why[160];
+	struct jg_raw *r = ud;
 
-	if (f->channel != 0) {
-		snprintf(why, sizeof(why),
-			 "request body: %s frame on channel %u (exec streams use channel 0)",
-			 jg_frame_type_name(f->type), f->channel);
-		goto bad;
+	if (r->stdin_dead) {
+		jg_stream_consume(r->stream, len);
+		return;
 	}
-	if (r->state == RAW_WAIT_OPEN) {
-		if (f->type != JG_FRAME_OPEN) {
-			snprintf(why, sizeof(why), "request body: first frame is %s, expected OPEN",
-				 jg_frame_type_name(f->type));
-			goto bad;
-		}
-		raw_open(r, f);
-		return r->state == RAW_DONE ? -1 : 0;
-	}
-	switch (f->type) {
-	case JG_FRAME_DATA:
-		if (r->stdin_eof) {
-			snprintf(why, sizeof(why), "request body: stdin DATA after EOF");
-			goto bad;
-		}
-		if (r->stdin_dead) {
-			jg_stream_consume(r->stream, f->length);
-			return 0;
-		}
-		evbuffer_add(r->stdin_buf, f->payload, f->length);
-		raw_pump_stdin(r);
-		return 0;
-	case JG_FRAME_EOF:
-		r->stdin_eof = 1;
-		raw_pump_stdin(r);
-		return 0;
-	case JG_FRAME_SIGNAL:
-		raw_signal(r, f->aux);
-		return 0;
-	case JG_FRAME_RESIZE:
-		return 0; /* no pty */
-	default:
-		snprintf(why, sizeof(why), "request body: %s frame is not valid from a client",
-			 jg_frame_type_name(f->type));
-		goto bad;
-	}
-bad:
-	raw_kill(r, SIGTERM);
-	raw_failed(r, 400, "bad request", why);
-	return -1;
+	evbuffer_add(r->stdin_buf, data, len);
+	raw_pump_stdin(r);
 }
+
+static void raw_stdin_eof(void *ud)
+{
+	raw_pump_stdin(ud);
+}
+
+/* The request body failed the operation. */
+static void raw_abort(void *ud)
+{
+	raw_kill(ud, SIGTERM);
+}
+
+static const struct jg_execstream_hooks raw_stream_hooks = {
+    .on_open = raw_open,
+    .on_stdin = raw_stdin,
+    .on_stdin_eof = raw_stdin_eof,
+    .on_signal = raw_signal,
+    .on_resize = NULL, /* no pty: RESIZE is ignored */
+    .on_abort = raw_abort,
+};
 
 /* ---- the operation's hooks ----------------------------------------------- */
 
 static void raw_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 {
-	struct jg_raw *r = op_raw(op);
-	struct jg_frame f;
-	char reason[320];
-	int rc;
-
-	if (r->state == RAW_DONE) {
-		jg_stream_consume(r->stream, len);
-		return;
-	}
-	if (jg_frame_decoder_feed(r->dec, data, len) != 0) {
-		raw_kill(r, SIGTERM);
-		raw_failed(r, 500, "internal error", "out of memory");
-		return;
-	}
-	while ((rc = jg_frame_decoder_next(r->dec, &f)) == 1) {
-		/* Headers and control payloads are credited now, stdin DATA once piped. */
-		jg_stream_consume(r->stream,
-				  JG_FRAME_HEADER_LEN + (f.type == JG_FRAME_DATA ? 0 : f.length));
-		if (raw_client_frame(r, &f) != 0)
-			return;
-	}
-	if (rc < 0) {
-		snprintf(reason, sizeof(reason), "request body: %s",
-			 jg_frame_decoder_error(r->dec));
-		jg_stream_consume(r->stream, jg_frame_decoder_pending(r->dec));
-		raw_kill(r, SIGTERM);
-		raw_failed(r, 400, "bad request", reason);
-	}
+	jg_execstream_body(op_raw(op)->es, data, len);
 }
 
 static void raw_on_body_end(struct jg_op *op)
 {
-	struct jg_raw *r = op_raw(op);
-	char reason[160];
-	size_t pending = jg_frame_decoder_pending(r->dec);
-
-	if (r->state == RAW_DONE)
-		return;
-	if (pending > 0) {
-		snprintf(reason, sizeof(reason),
-			 "request body truncated: it ends inside a frame (%zu bytes left over)",
-			 pending);
-		raw_kill(r, SIGTERM);
-		raw_failed(r, 400, "bad request", reason);
-		return;
-	}
-	if (r->state == RAW_WAIT_OPEN) {
-		raw_failed(r, 400, "bad request", "request body ended before an OPEN frame");
-		return;
-	}
-	/* END_STREAM without an EOF frame still means stdin is over. */
-	r->stdin_eof = 1;
-	raw_pump_stdin(r);
+	jg_execstream_body_end(op_raw(op)->es);
 }
 
 static void raw_on_sent(struct jg_op *op, size_t n)
@@ -736,11 +629,10 @@ static void raw_on_close(struct jg_op *op, const char *why)
 {
 	struct jg_raw *r = op_raw(op);
 
-	if (r->state != RAW_DONE)
+	if (jg_execstream_state(r->es) != JG_EXECSTREAM_DONE)
 		jg_log_info("raw exec %s on %s: stream ended before the program (%s)", r->argv0,
 			    r->chain->key, why);
-	r->gw->stats.exec_current--;
-	raw_free(r);
+	raw_free(r); /* the exec stream counts it as no longer current */
 }
 
 static const struct jg_op_hooks raw_op_hooks = {
@@ -770,8 +662,10 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 		raw_free(r);
 		return NULL;
 	}
-	if ((r->dec = jg_frame_decoder_new(0)) == NULL || (r->stdin_buf = evbuffer_new()) == NULL ||
-	    (r->scratch = evbuffer_new()) == NULL) {
+	/* The exec stream last: it counts the exec in the stats. */
+	if ((r->stdin_buf = evbuffer_new()) == NULL ||
+	    (r->es = jg_execstream_new(gw, s, "raw exec", chain->key, &raw_stream_hooks, r)) ==
+		NULL) {
 		raw_free(r);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
@@ -779,8 +673,5 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 	r->op.hooks = &raw_op_hooks;
 	r->gw = gw;
 	r->stream = s;
-	r->state = RAW_WAIT_OPEN;
-	gw->stats.exec_current++;
-	gw->stats.exec_total++;
 	return &r->op;
 }
