@@ -161,9 +161,38 @@ static int parse_method(struct jg_parser *p, const config_setting_t *s, const ch
 		*out = JG_METHOD_LOCAL;
 	else if (strcmp(v, "ssh") == 0)
 		*out = JG_METHOD_SSH;
+	else if (strcmp(v, "tunnel") == 0)
+		*out = JG_METHOD_TUNNEL;
 	else
-		return jg_parse_fail(p, s, key, "unknown method \"%s\" (known: local, ssh)", v);
+		return jg_parse_fail(p, s, key,
+				     "unknown method \"%s\" (known: local, ssh, tunnel)", v);
 	return 0;
+}
+
+/* The one key of a tunnel target besides name and method: the host the gateway
+ * itself connects to, checked like an ssh host (it is never in an argv, but the
+ * same strict grammar keeps messages and logs clean). */
+static int parse_tunnel_host(struct jg_parser *p, const config_setting_t *e, const char *key,
+			     struct jg_hop *hop)
+{
+	const char *v = NULL;
+	char why[256];
+	int r;
+
+	if (strcmp(config_setting_name(e), "host") != 0)
+		return jg_parse_fail(p, e, key,
+				     "unknown key (a tunnel target takes name, method and host)");
+	if ((r = jg_parse_string(p, e, key, &v)) != 0)
+		return r;
+	if (jg_target_check_host(v, why, sizeof(why)) != 0)
+		return jg_parse_fail(p, e, key, "%s", why);
+	free(hop->ssh.host);
+	/* Brackets are for the grammar; the socket wants the bare address. */
+	if (v[0] == '[')
+		hop->ssh.host = strndup(v + 1, strlen(v) - 2);
+	else
+		hop->ssh.host = strdup(v);
+	return hop->ssh.host == NULL ? JG_ERR_NOMEM : 0;
 }
 
 /* name and method first (the method decides which other keys are valid),
@@ -210,6 +239,11 @@ static int parse_target(struct jg_parser *p, const config_setting_t *g, int idx,
 		if (e == name_s || e == method_s)
 			continue;
 		snprintf(key, sizeof(key), "targets[%d].%s", idx, n);
+		if (t->hop.method == JG_METHOD_TUNNEL) {
+			if ((r = parse_tunnel_host(p, e, key, &t->hop)) != 0)
+				return r;
+			continue;
+		}
 		if (t->hop.method == JG_METHOD_LOCAL)
 			return jg_parse_fail(
 			    p, e, key, "unknown key (a local target takes only name and method)");
@@ -221,9 +255,11 @@ static int parse_target(struct jg_parser *p, const config_setting_t *g, int idx,
 			    "unknown key (see jumpgated.conf.example for the keys of "
 			    "an ssh target)");
 	}
-	if (t->hop.method == JG_METHOD_SSH && t->hop.ssh.host == NULL) {
+	if ((t->hop.method == JG_METHOD_SSH || t->hop.method == JG_METHOD_TUNNEL) &&
+	    t->hop.ssh.host == NULL) {
 		snprintf(key, sizeof(key), "targets[%d]", idx);
-		return jg_parse_fail(p, g, key, "host missing (an ssh target needs one)");
+		return jg_parse_fail(p, g, key, "host missing (%s target needs one)",
+				     t->hop.method == JG_METHOD_SSH ? "an ssh" : "a tunnel");
 	}
 	return 0;
 }
@@ -262,6 +298,86 @@ static int parse_targets(struct jg_parser *p, const config_setting_t *s, struct 
 					     c->targets[i].name,
 					     (unsigned)config_setting_source_line(prev));
 		}
+	}
+	return 0;
+}
+
+/* groups = { web = [ "web1", "web2" ]; db = [ "db*" ]; }: after the targets (and "local"),
+ * wherever it is written, since members are checked against the inventory.  A member
+ * without glob characters must name an inventory target: a typo there would otherwise
+ * shrink a fan-out silently.  A glob may match nothing yet. */
+static int parse_group(struct jg_parser *p, const config_setting_t *e, struct jg_config *c,
+		       struct jg_group *g)
+{
+	const char *name = config_setting_name(e), *why;
+	int n = config_setting_length(e), type = config_setting_type(e);
+	char key[160];
+
+	snprintf(key, sizeof(key), "groups.%s", name);
+	if ((why = bad_target_name(name)) != NULL)
+		return jg_parse_fail(p, e, key, "group name \"%s\" %s", name, why);
+	if (jg_config_find_target(c, name) != NULL)
+		return jg_parse_fail(p, e, key,
+				     "\"%s\" is already an inventory target (a group needs a name "
+				     "of its own)",
+				     name);
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+		return jg_parse_fail(p, e, key, "must be an array [ \"name\", \"glob*\", ... ], not %s",
+				     jg_parse_type_name(type));
+	if ((g->name = strdup(name)) == NULL ||
+	    (g->members = calloc((size_t)n + 1, sizeof(*g->members))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(e, (unsigned)i);
+		const char *v;
+
+		snprintf(key, sizeof(key), "groups.%s[%d]", name, i);
+		if (config_setting_type(m) != CONFIG_TYPE_STRING)
+			return jg_parse_fail(p, m, key, "must be a string, not %s",
+					     jg_parse_type_name(config_setting_type(m)));
+		v = config_setting_get_string(m);
+		if (strpbrk(v, "*?[") != NULL) {
+			/* Globs run over inventory names only: the same alphabet plus the glob
+			 * syntax, so a spec ("ssh:x") cannot hide in one. */
+			for (const char *q = v; *q != '\0'; q++)
+				if (strchr("*?[]!^-_.", *q) == NULL &&
+				    !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+				      (*q >= '0' && *q <= '9')))
+					return jg_parse_fail(
+					    p, m, key,
+					    "glob \"%s\": '%c' cannot match an inventory name", v,
+					    *q);
+		} else if (jg_config_find_target(c, v) == NULL) {
+			return jg_parse_fail(p, m, key,
+					     "\"%s\" is not an inventory target (members are "
+					     "target names or globs over them)",
+					     v);
+		}
+		if ((g->members[i] = strdup(v)) == NULL)
+			return JG_ERR_NOMEM;
+		g->nmembers++;
+	}
+	return 0;
+}
+
+static int parse_groups(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	int n = config_setting_length(s), r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return jg_parse_fail(p, s, "groups",
+				     "must be a group { web = [ \"web1\", \"web2\" ]; ... }, not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	if (n == 0)
+		return 0;
+	if ((c->groups = calloc((size_t)n, sizeof(*c->groups))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < n; i++) {
+		/* Counted first so that jg_config_free() frees a half-parsed one. */
+		c->ngroups++;
+		if ((r = parse_group(p, config_setting_get_elem(s, (unsigned)i), c,
+				     &c->groups[i])) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -392,6 +508,112 @@ static int parse_pool(struct jg_parser *p, const config_setting_t *s, struct jg_
 	return 0;
 }
 
+/* One glob of a tunnels.allow entry into *OUT: not empty, no whitespace or
+ * control characters (they cannot match anything a request carries). */
+static int tunnel_glob(struct jg_parser *p, const config_setting_t *s, const char *key,
+		       const char *what, const char *v, size_t len, char **out)
+{
+	if (len == 0)
+		return jg_parse_fail(p, s, key, "\"%s\": empty %s", config_setting_get_string(s),
+				     what);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			return jg_parse_fail(p, s, key, "\"%s\": %s has a space or control "
+					     "character", config_setting_get_string(s), what);
+	return (*out = strndup(v, len)) == NULL ? JG_ERR_NOMEM : 0;
+}
+
+/* "TARGET:PORT" or "TARGET:HOST:PORT", split from the right: PORT after the
+ * last ':', HOST (a bracketed IPv6 address allowed) before it, TARGET the
+ * rest, which may itself hold ':' ("ssh:db7:localhost:22"). */
+static int parse_tunnel_rule(struct jg_parser *p, const config_setting_t *s, const char *key,
+			     struct jg_tunnel_rule *rule)
+{
+	const char *v = NULL, *pc, *hc = NULL;
+	char *end;
+	unsigned long n;
+	int r;
+
+	if ((r = jg_parse_string(p, s, key, &v)) != 0)
+		return r;
+	if ((pc = strrchr(v, ':')) == NULL)
+		return jg_parse_fail(p, s, key,
+				     "\"%s\" is not TARGET:PORT or TARGET:HOST:PORT (as in "
+				     "\"web*:22\" or \"db1:10.0.0.7:5432\")",
+				     v);
+	/* "[v6]" as a host, unless the brackets are a glob's ("10.0.0.[1-5]"). */
+	if (pc > v && pc[-1] == ']') {
+		for (hc = pc - 1; hc > v && *hc != '['; hc--)
+			;
+		hc = hc > v && hc[-1] == ':' ? hc - 1 : NULL;
+	}
+	if (hc == NULL) {
+		for (hc = pc - 1; hc >= v && *hc != ':'; hc--)
+			;
+		if (hc < v)
+			hc = NULL;
+	}
+	if ((r = tunnel_glob(p, s, key, "port", pc + 1, strlen(pc + 1), &rule->port)) != 0)
+		return r;
+	if (strpbrk(rule->port, "*?[") == NULL) {
+		n = strtoul(rule->port, &end, 10);
+		if (*end != '\0' || rule->port[0] < '0' || rule->port[0] > '9' || n < 1 ||
+		    n > 65535)
+			return jg_parse_fail(p, s, key, "\"%s\": port \"%s\" is not 1-65535",
+					     v, rule->port);
+	}
+	if (hc != NULL)
+		r = tunnel_glob(p, s, key, "host", hc + 1, (size_t)(pc - hc - 1), &rule->host);
+	else
+		r = (rule->host = strdup("localhost")) == NULL ? JG_ERR_NOMEM : 0;
+	if (r != 0)
+		return r;
+	return tunnel_glob(p, s, key, "target", v, (size_t)((hc != NULL ? hc : pc) - v),
+			   &rule->target);
+}
+
+/* tunnels = { allow = [ "web1:22", "db*:5432", "web1:10.0.0.7:80" ]; }: once
+ * the key is there, only what allow lists may be tunnelled to. */
+static int parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	const config_setting_t *a;
+	char key[64];
+	int n, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return jg_parse_fail(p, s, "tunnels",
+				     "must be a group { allow = [ \"web1:22\", ... ]; }, not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	for (int i = 0; i < config_setting_length(s); i++) {
+		a = config_setting_get_elem(s, (unsigned)i);
+		if (strcmp(config_setting_name(a), "allow") != 0) {
+			snprintf(key, sizeof(key), "tunnels.%s", config_setting_name(a));
+			return jg_parse_fail(p, a, key, "unknown key (tunnels takes allow)");
+		}
+	}
+	c->tunnel_policy = JG_TUNNELS_LIST;
+	if ((a = config_setting_get_member(s, "allow")) == NULL)
+		return 0;
+	if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST)
+		return jg_parse_fail(p, a, "tunnels.allow",
+				     "must be a list of strings [ \"web1:22\", ... ], not %s",
+				     jg_parse_type_name(config_setting_type(a)));
+	n = config_setting_length(a);
+	if (n == 0)
+		return 0;
+	if ((c->tunnel_rules = calloc((size_t)n, sizeof(*c->tunnel_rules))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < n; i++) {
+		/* Counted first so that jg_config_free() frees a half-parsed one. */
+		c->ntunnel_rules++;
+		snprintf(key, sizeof(key), "tunnels.allow[%d]", i);
+		if ((r = parse_tunnel_rule(p, config_setting_get_elem(a, (unsigned)i), key,
+					   &c->tunnel_rules[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int parse_root(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
 	static const char *const seconds[] = {"drain_timeout", "handshake_timeout", "idle_timeout"};
@@ -435,14 +657,16 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_path(p, s, name, &c->agent_path);
 		else if (strcmp(name, "targets") == 0)
 			r = parse_targets(p, s, c);
-		else if (s == d)
-			continue;
+		else if (s == d || strcmp(name, "groups") == 0)
+			continue; /* ssh_defaults came first; groups come last (jg_config_load) */
 		else if (strcmp(name, "pool") == 0)
 			r = parse_pool(p, s, c);
 		else if (strcmp(name, "child_nofile") == 0)
 			r = jg_parse_uint(p, s, name, 64, 1048576, &c->child_nofile);
 		else if (strcmp(name, "agents") == 0)
 			r = jg_parse_paths(p, s, name, &c->agent_paths, &c->nagent_paths);
+		else if (strcmp(name, "tunnels") == 0)
+			r = parse_tunnels(p, s, c);
 		else
 			r = jg_parse_fail(p, s, name,
 					  "unknown key (see jumpgated.conf.example for the keys)");
@@ -506,6 +730,7 @@ static int file_dir(const char *path, char **out)
 int jg_config_load(const char *path, struct jg_config **out, char *err, size_t errlen)
 {
 	struct jg_parser p = {.path = path, .err = err, .errlen = errlen};
+	const config_setting_t *groups;
 	struct jg_config *c = NULL;
 	struct stat st;
 	config_t cfg;
@@ -563,6 +788,9 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 		goto out;
 	if ((r = finish(&p, c)) != 0)
 		goto out;
+	groups = config_setting_get_member(config_root_setting(&cfg), "groups");
+	if (groups != NULL && (r = parse_groups(&p, groups, c)) != 0)
+		goto out;
 	*out = c;
 	c = NULL;
 out:
@@ -601,6 +829,8 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 		goto out;
 	if ((r = add_local_target(c)) != 0)
 		goto out;
+	/* DESIGN.md: with no file, our own identity may do anything, tunnels included. */
+	c->tunnel_policy = JG_TUNNELS_ANY;
 	*out = c;
 	c = NULL;
 out:
@@ -620,6 +850,13 @@ void jg_config_free(struct jg_config *c)
 	}
 	jg_hop_clear(&c->ssh_defaults);
 	free(c->targets);
+	for (size_t i = 0; i < c->ngroups; i++) {
+		for (size_t j = 0; j < c->groups[i].nmembers; j++)
+			free(c->groups[i].members[j]);
+		free(c->groups[i].members);
+		free(c->groups[i].name);
+	}
+	free(c->groups);
 	free(c->path);
 	free(c->listen_host);
 	free(c->state_dir);
@@ -630,6 +867,12 @@ void jg_config_free(struct jg_config *c)
 	for (size_t i = 0; i < c->nagent_paths; i++)
 		free(c->agent_paths[i]);
 	free(c->agent_paths);
+	for (size_t i = 0; i < c->ntunnel_rules; i++) {
+		free(c->tunnel_rules[i].target);
+		free(c->tunnel_rules[i].host);
+		free(c->tunnel_rules[i].port);
+	}
+	free(c->tunnel_rules);
 	free(c);
 }
 
@@ -638,5 +881,13 @@ const struct jg_target *jg_config_find_target(const struct jg_config *c, const c
 	for (size_t i = 0; i < c->ntargets; i++)
 		if (strcmp(c->targets[i].name, name) == 0)
 			return &c->targets[i];
+	return NULL;
+}
+
+const struct jg_group *jg_config_find_group(const struct jg_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
 	return NULL;
 }

@@ -19,6 +19,29 @@ struct jg_target {
 	struct jg_hop hop;
 };
 
+/* An inventory group: a name standing for several inventory targets.  Members are
+ * inventory names or globs over them (fnmatch(3)), kept as written: a glob is
+ * expanded when used (gateway/targets.c), so it follows the inventory it is used with. */
+struct jg_group {
+	char *name;     /* the target-name alphabet; never the name of an inventory target */
+	char **members; /* inventory names or globs ('*', '?', '[') */
+	size_t nmembers;
+};
+
+/* One entry of tunnels.allow, "TARGET:PORT" or "TARGET:HOST:PORT", split into its
+ * fnmatch(3) globs.  HOST "localhost" stands for the target itself. */
+struct jg_tunnel_rule {
+	char *target;
+	char *host;
+	char *port;
+};
+
+enum jg_tunnel_policy {
+	JG_TUNNELS_DEFAULT = 0, /* no `tunnels` key: port 22 of inventory targets only */
+	JG_TUNNELS_ANY = 1,	/* the built-in default (no file): anything */
+	JG_TUNNELS_LIST = 2,	/* tunnels.allow, and nothing else */
+};
+
 struct jg_config {
 	char *path;              /* the file it came from, NULL for the built-in default */
 	char *listen_host;       /* numeric address or "localhost" */
@@ -46,6 +69,11 @@ struct jg_config {
 	uint32_t child_nofile;         /* RLIMIT_NOFILE given to spawned children */
 	char **agent_paths;            /* agents for other architectures (the own one is agent_path) */
 	size_t nagent_paths;
+	enum jg_tunnel_policy tunnel_policy; /* see jg_target_tunnel_allowed() */
+	struct jg_tunnel_rule *tunnel_rules;
+	size_t ntunnel_rules;
+	struct jg_group *groups;       /* inventory groups (groups = { web = [ ... ]; }) */
+	size_t ngroups;
 };
 
 /* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with
@@ -56,5 +84,7 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen);
 void jg_config_free(struct jg_config *c);
 /* Inventory lookup by exact name; NULL when absent. */
 const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name);
+/* Inventory group by exact name; NULL when absent. */
+const struct jg_group *jg_config_find_group(const struct jg_config *c, const char *name);
 
 #endif

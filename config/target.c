@@ -6,6 +6,7 @@
  * (letters, digits and a little punctuation), never deny-lists, so a
  * metacharacter nobody thought of is refused as well. */
 #include <arpa/inet.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +319,9 @@ static int from_inventory(const struct jg_target *t, struct jg_chain **out)
 
 		snprintf(prefix, sizeof(prefix), "%s (ssh ", t->name);
 		display = describe(prefix, &t->hop.ssh, ")");
+	} else if (t->hop.method == JG_METHOD_TUNNEL) {
+		display = fmt_dup("%s (tunnel %s%s%s)", t->name, strchr(t->hop.ssh.host, ':') ? "[" : "",
+				  t->hop.ssh.host, strchr(t->hop.ssh.host, ':') ? "]" : "");
 	} else if (strcmp(t->name, "local") == 0) {
 		display = strdup(t->name);
 	} else {
@@ -476,4 +480,61 @@ void jg_chain_free(struct jg_chain *c)
 	free(c->key);
 	free(c->display);
 	free(c);
+}
+
+/* HOST without the brackets of an IPv6 address, into BUF. */
+static const char *bare_host(const char *host, char *buf, size_t len)
+{
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < len) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+		return buf;
+	}
+	return host;
+}
+
+int jg_target_tunnel_allowed(const struct jg_config *cfg, const char *target, const char *host,
+			     uint16_t port, char *why, size_t whylen)
+{
+	const struct jg_target *t = jg_config_find_target(cfg, target);
+	char portstr[8], hb[300], rb[300];
+	const char *h;
+
+	/* A tunnel target's host is part of the target: "office:22" names it. */
+	if (host == NULL || strcmp(host, "localhost") == 0)
+		host = "localhost";
+	h = bare_host(host, hb, sizeof(hb));
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+	switch (cfg->tunnel_policy) {
+	case JG_TUNNELS_ANY:
+		return 1;
+	case JG_TUNNELS_DEFAULT:
+		if (t != NULL && strcmp(h, "localhost") == 0 && port == 22)
+			return 1;
+		set_err(why, whylen,
+			"a tunnel to %s%s%s port %u is not allowed: without `tunnels` in the "
+			"configuration, only port 22 of inventory targets is (see tunnels.allow)",
+			target, strcmp(h, "localhost") != 0 ? " host " : "",
+			strcmp(h, "localhost") != 0 ? host : "", (unsigned)port);
+		return 0;
+	case JG_TUNNELS_LIST:
+		break;
+	}
+	for (size_t i = 0; i < cfg->ntunnel_rules; i++) {
+		const struct jg_tunnel_rule *r = &cfg->tunnel_rules[i];
+
+		if (fnmatch(r->target, target, 0) == 0 && fnmatch(r->port, portstr, 0) == 0 &&
+		    fnmatch(bare_host(r->host, rb, sizeof(rb)), h, 0) == 0)
+			return 1;
+	}
+	if (strcmp(h, "localhost") == 0)
+		set_err(why, whylen, "a tunnel to %s port %u is not allowed (no tunnels.allow "
+			"entry matches \"%s:%u\")", target, (unsigned)port, target, (unsigned)port);
+	else
+		set_err(why, whylen, "a tunnel to %s host %s port %u is not allowed (no "
+			"tunnels.allow entry matches \"%s:%s:%u\")", target, host, (unsigned)port,
+			target, host, (unsigned)port);
+	return 0;
 }

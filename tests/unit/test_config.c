@@ -364,7 +364,7 @@ static void test_target_errors(void)
 		     JG_ERR_CONFIG, 2, "targets[0]: host missing (an ssh target needs one)");
 	expect_error("targets = (\n  { name = \"web\";\n    method = \"telnet\"; }\n);\n",
 		     JG_ERR_CONFIG, 3,
-		     "targets[0].method: unknown method \"telnet\" (known: local, ssh)");
+		     "targets[0].method: unknown method \"telnet\" (known: local, ssh, tunnel)");
 	expect_error("targets = (\n  { name = \"web\"; }\n);\n", JG_ERR_CONFIG, 2,
 		     "targets[0]: method missing");
 	expect_error("targets = (\n  { method = \"local\"; }\n);\n", JG_ERR_CONFIG, 2,
@@ -381,6 +381,54 @@ static void test_target_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(c);
 	jg_config_free(c);
 	unlink(path);
+}
+
+/* groups = { ... }: members checked against the inventory wherever the targets are written;
+ * globs kept as written; every error names its line. */
+static void test_groups(void)
+{
+	const struct jg_group *g;
+	struct jg_config *c;
+	char path[32];
+
+	c = load_ok("groups = {\n"
+		    "  web = [ \"web1\", \"web2\" ];\n"
+		    "  db = ( \"db*\", \"local\" );\n"
+		    "  none = [];\n"
+		    "};\n"
+		    "targets = ( { name = \"web1\"; method = \"local\"; },\n"
+		    "  { name = \"web2\"; method = \"local\"; } );\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->ngroups, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g = jg_config_find_group(c, "web"));
+	CU_ASSERT_EQUAL(g->nmembers, 2);
+	CU_ASSERT_STRING_EQUAL(g->members[1], "web2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g = jg_config_find_group(c, "db"));
+	CU_ASSERT_STRING_EQUAL(g->members[0], "db*");
+	CU_ASSERT_STRING_EQUAL(g->members[1], "local");
+	CU_ASSERT_EQUAL(jg_config_find_group(c, "none")->nmembers, 0);
+	CU_ASSERT_PTR_NULL(jg_config_find_group(c, "web1"));
+	jg_config_free(c);
+	unlink(path);
+
+	expect_error("targets = ( { name = \"web1\"; method = \"local\"; } );\n"
+		     "groups = {\n  web = [ \"web1\",\n    \"web9\" ];\n};\n",
+		     JG_ERR_CONFIG, 4,
+		     "groups.web[1]: \"web9\" is not an inventory target (members are target "
+		     "names or globs over them)");
+	expect_error("groups = {\n  web = \"web1\";\n};\n", JG_ERR_CONFIG, 2,
+		     "groups.web: must be an array");
+	expect_error("groups = {\n  web = [ 1 ];\n};\n", JG_ERR_CONFIG, 2,
+		     "groups.web[0]: must be a string, not an integer");
+	expect_error("groups = {\n  local = [ \"local\" ];\n};\n", JG_ERR_CONFIG, 2,
+		     "groups.local: \"local\" is already an inventory target");
+	expect_error("groups = {\n  web = [ \"ssh:web*\" ];\n};\n", JG_ERR_CONFIG, 2,
+		     "groups.web[0]: glob \"ssh:web*\": ':' cannot match an inventory name");
+	expect_error("groups = [ \"web\" ];\n", JG_ERR_CONFIG, 1, "groups: must be a group");
+	/* libconfig allows '*' in setting names; target names do not. */
+	expect_error("groups = {\n  w* = [ \"local\" ];\n};\n", JG_ERR_CONFIG, 2,
+		     "groups.w*: group name \"w*\" may contain only letters");
 }
 
 /* The directory a load_ok() file is in, as the parser resolves it. */
@@ -757,6 +805,7 @@ static void test_example_uncommented(const char *example)
 	CU_ASSERT_EQUAL(t->hop.ssh.port, 2222);
 	CU_ASSERT_STRING_EQUAL(t->hop.ssh.identity_file, "/home/gw/.ssh/id_ed25519");
 	CU_ASSERT_EQUAL(t->hop.ssh.check_host_keys, JG_HOSTKEYS_ACCEPT);
+	CU_ASSERT_PTR_NOT_NULL(jg_config_find_group(c, "web"));
 	jg_config_free(c);
 	unlink(out);
 	restore_env("HOME", home);
@@ -807,6 +856,7 @@ static void test_example(void)
 	CU_ASSERT_EQUAL(c->keepalive_interval_ms, d->keepalive_interval_ms);
 	CU_ASSERT_EQUAL(c->child_nofile, d->child_nofile);
 	CU_ASSERT_EQUAL(c->nagent_paths, d->nagent_paths);
+	CU_ASSERT_EQUAL(c->ngroups, d->ngroups);
 	CU_ASSERT_EQUAL(memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)), 0);
 	jg_config_free(c);
 	jg_config_free(d);
@@ -883,6 +933,67 @@ static void test_paths(void)
 	CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
+/* tunnels.allow entries split into globs; tunnel targets need a valid host. */
+static void test_tunnels(void)
+{
+	char path[32];
+	struct jg_config *c;
+
+	c = load_ok("targets = ( { name = \"office\"; method = \"tunnel\"; host = \"[::1]\"; } );\n"
+		    "tunnels = { allow = [ \"web*:22\", \"db1:10.0.0.7:5432\", \"x:[::1]:*\",\n"
+		    "  \"ssh:db7:localhost:2?\" ]; };\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->tunnel_policy, JG_TUNNELS_LIST);
+	CU_ASSERT_EQUAL_FATAL(c->ntunnel_rules, 4);
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[0].target, "web*");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[0].host, "localhost");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[0].port, "22");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[1].host, "10.0.0.7");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[2].host, "[::1]");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[2].port, "*");
+	CU_ASSERT_STRING_EQUAL(c->tunnel_rules[3].target, "ssh:db7");
+	CU_ASSERT_EQUAL(jg_config_find_target(c, "office")->hop.method, JG_METHOD_TUNNEL);
+	CU_ASSERT_STRING_EQUAL(jg_config_find_target(c, "office")->hop.ssh.host, "::1");
+	jg_config_free(c);
+	unlink(path);
+
+	c = load_ok("tunnels = { };\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->tunnel_policy, JG_TUNNELS_LIST);
+	CU_ASSERT_EQUAL(c->ntunnel_rules, 0);
+	jg_config_free(c);
+	unlink(path);
+	c = load_ok("log_level = \"info\";\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->tunnel_policy, JG_TUNNELS_DEFAULT);
+	jg_config_free(c);
+	unlink(path);
+
+	expect_error("tunnels = [ \"a:1\" ];\n", JG_ERR_CONFIG, 1, "tunnels: must be a group");
+	expect_error("tunnels = { deny = [ ]; };\n", JG_ERR_CONFIG, 1, "tunnels.deny: unknown key");
+	expect_error("tunnels = {\n allow = [ \"web1\" ]; };\n", JG_ERR_CONFIG, 2,
+		     "tunnels.allow[0]: \"web1\" is not TARGET:PORT");
+	expect_error("tunnels = { allow = [ \"web1:0\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "tunnels.allow[0]: \"web1:0\": port \"0\" is not 1-65535");
+	expect_error("tunnels = { allow = [ \"web1:ssh\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "tunnels.allow[0]: \"web1:ssh\": port \"ssh\"");
+	expect_error("tunnels = { allow = [ \":22\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "tunnels.allow[0]: \":22\": empty target");
+	expect_error("tunnels = { allow = [ \"a::22\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "tunnels.allow[0]: \"a::22\": empty host");
+	expect_error("tunnels = { allow = [ \"a b:22\" ]; };\n", JG_ERR_CONFIG, 1,
+		     "tunnels.allow[0]: \"a b:22\": target has a space");
+	expect_error("targets = ( { name = \"o\"; method = \"tunnel\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0]: host missing (a tunnel target needs one)");
+	expect_error("targets = ( { name = \"o\"; method = \"tunnel\"; host = \"-oX\"; } );\n",
+		     JG_ERR_CONFIG, 1, "targets[0].host: host \"-oX\": must not start with '-'");
+	expect_error("targets = ( { name = \"o\"; method = \"tunnel\"; host = \"h\"; port = 2; } );\n",
+		     JG_ERR_CONFIG, 1, "targets[0].port: unknown key (a tunnel target takes");
+	expect_error("targets = ( { name = \"o\"; method = \"nope\"; } );\n", JG_ERR_CONFIG, 1,
+		     "targets[0].method: unknown method \"nope\" (known: local, ssh, tunnel)");
+}
+
 int jg_test_register_config(void)
 {
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -893,13 +1004,15 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||
 	    CU_add_test(s, "tls paths", test_tls) == NULL ||
 	    CU_add_test(s, "target errors", test_target_errors) == NULL ||
+	    CU_add_test(s, "inventory groups", test_groups) == NULL ||
 	    CU_add_test(s, "ssh target, every option", test_ssh_target) == NULL ||
 	    CU_add_test(s, "ssh_defaults inherited and overridden", test_ssh_inheritance) == NULL ||
 	    CU_add_test(s, "pool, child_nofile, agents", test_pool_and_agents) == NULL ||
 	    CU_add_test(s, "ssh option errors", test_ssh_errors) == NULL ||
 	    CU_add_test(s, "syntax and I/O errors", test_syntax_and_io) == NULL ||
 	    CU_add_test(s, "@include", test_include) == NULL ||
-	    CU_add_test(s, "example file", test_example) == NULL)
+	    CU_add_test(s, "example file", test_example) == NULL ||
+	    CU_add_test(s, "tunnels and tunnel targets", test_tunnels) == NULL)
 		return -1;
 	s = CU_add_suite("paths", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "state directory", test_state_dir) == NULL ||

@@ -422,7 +422,88 @@ static void test_default_config(void)
 	CU_ASSERT_EQUAL_FATAL(jg_target_resolve(d, "local", &c, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(c->hops[0].method, JG_METHOD_LOCAL);
 	jg_chain_free(c);
+	/* DESIGN.md: no file, our own identity may tunnel anywhere. */
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(d, "db9", "10.0.0.1", 80, err, sizeof(err)), 1);
 	jg_config_free(d);
+}
+
+/* A configuration from TEXT (NULL on error, reported). */
+static struct jg_config *load_text(const char *text)
+{
+	char path[] = "/tmp/jgtarget-XXXXXX", err[512];
+	struct jg_config *c = NULL;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return NULL;
+	if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+	    jg_config_load(path, &c, err, sizeof(err)) != 0)
+		fprintf(stderr, "\n  tunnel policy: %s\n", err);
+	close(fd);
+	unlink(path);
+	return c;
+}
+
+static void test_tunnel_policy(void)
+{
+	struct jg_config *c;
+	char why[512] = "";
+
+	/* No `tunnels` key: port 22 of inventory targets, their own localhost only. */
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", NULL, 22, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "here", "localhost", 22, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", NULL, 80, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "a tunnel to web1 port 80 is not allowed"));
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", "10.0.0.1", 22, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "web1 host 10.0.0.1 port 22"));
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "nothere", NULL, 22, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "ssh:h", NULL, 22, why, sizeof(why)), 0);
+
+	c = load_text("targets = ( { name = \"web1\"; method = \"local\"; },\n"
+		      "  { name = \"db2\"; method = \"local\"; } );\n"
+		      "tunnels = { allow = [ \"web1:22\", \"db*:5432\", \"web1:10.0.0.[1-5]:80\",\n"
+		      "  \"*:[::1]:9*\", \"ssh:*:localhost:22\" ]; };\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "web1", NULL, 22, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "web1", "localhost", 22, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "web1", NULL, 2222, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no tunnels.allow entry matches \"web1:2222\""));
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "db2", NULL, 5432, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "db2", NULL, 22, why, sizeof(why)), 0);
+	/* "*:22"-style entries never open other hosts: the host is its own field. */
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "db2", "10.0.0.1", 5432, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "\"db2:10.0.0.1:5432\""));
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "web1", "10.0.0.3", 80, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "web1", "10.0.0.6", 80, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "any", "[::1]", 9000, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "any", "::1", 9000, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "ssh:db7", NULL, 22, why, sizeof(why)), 1);
+	jg_config_free(c);
+
+	/* An empty allow list: nothing at all. */
+	c = load_text("tunnels = { allow = [ ]; };\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "local", NULL, 22, why, sizeof(why)), 0);
+	jg_config_free(c);
+}
+
+static void test_tunnel_target(void)
+{
+	struct jg_config *c = load_text(
+	    "targets = ( { name = \"office\"; method = \"tunnel\"; host = \"127.0.0.5\"; } );\n");
+	struct jg_chain *ch = NULL;
+	char err[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(jg_target_resolve(c, "office", &ch, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ch->hops[0].method, JG_METHOD_TUNNEL);
+	CU_ASSERT_STRING_EQUAL(ch->hops[0].ssh.host, "127.0.0.5");
+	CU_ASSERT_STRING_EQUAL(ch->display, "office (tunnel 127.0.0.5)");
+	CU_ASSERT_STRING_EQUAL(ch->key, "office");
+	/* Default policy: port 22 of it, as of any inventory target. */
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(c, "office", NULL, 22, err, sizeof(err)), 1);
+	jg_chain_free(ch);
+	jg_config_free(c);
 }
 
 int jg_test_register_target(void)
@@ -439,7 +520,9 @@ int jg_test_register_target(void)
 	    CU_add_test(s, "length limits", test_lengths) == NULL ||
 	    CU_add_test(s, "check_host, check_user", test_check_functions) == NULL ||
 	    CU_add_test(s, "hop copy and clear", test_hop_copy) == NULL ||
-	    CU_add_test(s, "built-in default config", test_default_config) == NULL)
+	    CU_add_test(s, "built-in default config", test_default_config) == NULL ||
+	    CU_add_test(s, "tunnel policy", test_tunnel_policy) == NULL ||
+	    CU_add_test(s, "tunnel targets", test_tunnel_target) == NULL)
 		return -1;
 	return 0;
 }
