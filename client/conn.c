@@ -53,6 +53,7 @@ struct jg_conn {
 	nghttp2_session *session;
 	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
 	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
+	int settings_seen;	     /* the gateway's first SETTINGS arrived */
 };
 
 /* The per-stream glue, nghttp2's stream_user_data. */
@@ -172,7 +173,17 @@ static int data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream
  * Otherwise the stream stays half-closed and we would wait for nothing. */
 static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
+	struct jg_conn *conn = user_data;
 	int32_t id = frame->hd.stream_id;
+
+	/* Extended CONNECT may only be sent once the gateway's SETTINGS allowed it. */
+	if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+	    !conn->settings_seen) {
+		conn->settings_seen = 1;
+		if (conn->cbs->settings != NULL)
+			conn->cbs->settings(conn->arg);
+		return 0;
+	}
 
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
 	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
@@ -482,29 +493,32 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
-			const char *const headers[][2], size_t nheaders,
-			const struct jg_conn_stream_cbs *cbs, void *arg)
+/* A request; PROTOCOL non-NULL adds :protocol (an extended CONNECT). */
+static int32_t conn_submit(struct jg_conn *conn, const char *method, const char *protocol,
+			   const char *path, const char *const headers[][2], size_t nheaders,
+			   const struct jg_conn_stream_cbs *cbs, void *arg)
 {
 	nghttp2_nv nva[16];
 	nghttp2_data_provider prd = {.read_callback = body_cb};
-	const char *pseudo[4][2] = {
+	const char *pseudo[5][2] = {
 	    {":method", method},
 	    {":scheme", "https"},
 	    {":authority", conn->c->gateway},
 	    {":path", path},
+	    {":protocol", protocol},
 	};
+	size_t np = protocol != NULL ? 5 : 4;
 	struct conn_stream *st;
 	size_t n = 0, i;
 	int32_t id;
 
 	if (conn->state != CONN_OPEN)
 		return JG_ERR_STATE;
-	if (nheaders > sizeof(nva) / sizeof(nva[0]) - 4)
+	if (nheaders > sizeof(nva) / sizeof(nva[0]) - np)
 		return JG_ERR_TOOBIG;
-	for (i = 0; i < 4 + nheaders; i++, n++) {
-		const char *name = i < 4 ? pseudo[i][0] : headers[i - 4][0];
-		const char *value = i < 4 ? pseudo[i][1] : headers[i - 4][1];
+	for (i = 0; i < np + nheaders; i++, n++) {
+		const char *name = i < np ? pseudo[i][0] : headers[i - np][0];
+		const char *value = i < np ? pseudo[i][1] : headers[i - np][1];
 
 		nva[n].name = (uint8_t *)(uintptr_t)name;
 		nva[n].namelen = strlen(name);
@@ -525,6 +539,30 @@ int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *pa
 	conn->streams = st;
 	jg_log_debug("%s %s on stream %d", method, path, id);
 	return id;
+}
+
+int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
+			const char *const headers[][2], size_t nheaders,
+			const struct jg_conn_stream_cbs *cbs, void *arg)
+{
+	return conn_submit(conn, method, NULL, path, headers, nheaders, cbs, arg);
+}
+
+int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *path,
+			const char *const headers[][2], size_t nheaders,
+			const struct jg_conn_stream_cbs *cbs, void *arg)
+{
+	if (jg_conn_can_connect(conn) != 1)
+		return JG_ERR_STATE;
+	return conn_submit(conn, "CONNECT", protocol, path, headers, nheaders, cbs, arg);
+}
+
+int jg_conn_can_connect(const struct jg_conn *conn)
+{
+	if (conn->session == NULL || !conn->settings_seen)
+		return -1;
+	return nghttp2_session_get_remote_settings(conn->session,
+						   NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
 }
 
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id)

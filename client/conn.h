@@ -27,6 +27,8 @@ struct jg_conn_cbs {
 	void (*failed)(void *arg, const char *msg);
 	/* jg_conn_shutdown() finished (or gave up): nothing more will be called. */
 	void (*closed)(void *arg);
+	/* Optional: the gateway's first SETTINGS arrived, so jg_conn_can_connect() knows. */
+	void (*settings)(void *arg);
 };
 
 struct jg_conn_stream_cbs {
@@ -53,6 +55,15 @@ void jg_conn_free(struct jg_conn *conn);
 int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
 			const char *const headers[][2], size_t nheaders,
 			const struct jg_conn_stream_cbs *cbs, void *arg);
+/* An extended CONNECT (RFC 8441): :method CONNECT, :protocol PROTOCOL, :scheme and :path
+ * as for jg_conn_request; request and response bodies are raw bytes.  Only once
+ * jg_conn_can_connect() is 1.  The stream id (> 0), or a negative JG_ERR_*. */
+int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *path,
+			const char *const headers[][2], size_t nheaders,
+			const struct jg_conn_stream_cbs *cbs, void *arg);
+/* 1 when the gateway's SETTINGS enable extended CONNECT, 0 when they do not, -1 while
+ * they have not arrived (see cbs->settings). */
+int jg_conn_can_connect(const struct jg_conn *conn);
 /* The body of STREAM_ID has bytes (or its end) again. */
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id);
 /* Reset STREAM_ID (CANCEL). */

@@ -97,6 +97,11 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 		}
 		jg_argv_free(argv);
 		return r;
+	case JG_METHOD_TUNNEL:
+		/* No agent behind it: only gateway/tunnel.c uses such a target. */
+		snprintf(err, errlen, "%s is a tunnel target: it carries tunnels only",
+			 al->chain->display);
+		return JG_ERR_INVAL;
 	}
 	snprintf(err, errlen, "unknown method %d", (int)hop->method);
 	return JG_ERR_INVAL;
@@ -271,6 +276,8 @@ void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 			snprintf(st, sizeof(st), "stopped (%s)", al->lost_what);
 		snprintf(buf, len, "jumpgate-agent for %s %s", al->chain->display, st);
 		return;
+	case JG_METHOD_TUNNEL:
+		break;
 	}
 	snprintf(buf, len, "connection to %s %s", al->chain->display, verb);
 }

@@ -1,9 +1,690 @@
-/* Byte tunnels over extended CONNECT: not implemented yet (being written). */
+/* Byte tunnels: extended CONNECT (RFC 8441, :protocol jumpgate-tunnel) on
+ * /v1/targets/{target}/tunnel?port=N[&host=H].
+ *
+ * The stream's DATA is raw bytes both ways (no frames).  Two back ends:
+ *  - AGENT: a TUNNEL channel; the agent on the target connects to HOST:PORT
+ *    (HOST defaults to its own localhost).
+ *  - DIRECT: a target with `method = "tunnel"`; the gateway itself connects
+ *    to the target's host:PORT (a bufferevent on a socket, no agent).
+ *
+ * Flow control, end to end, bounded memory per stream:
+ *  - Up (client -> far end): request bytes wait in `up` (AGENT) or in the
+ *    socket's output buffer (DIRECT); their HTTP/2 credit is given back only
+ *    once the channel took them (within its window) or the socket did.  So
+ *    at most one HTTP/2 stream window (stream_window, 256 KiB) is held.
+ *  - Down (far end -> client): AGENT: channel DATA is queued on the stream
+ *    and credited to the agent only as nghttp2 takes it (on_sent), so at most
+ *    one channel window (256 KiB) is queued.  DIRECT: the socket is read
+ *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), plus
+ *    one bufferevent read (TUN_READ_CHUNK).
+ *  A reader that stops stalls its own stream and nothing else.
+ *
+ * Half-close: client END_STREAM -> EOF on the channel (SHUT_WR on a DIRECT
+ * socket) once the queued bytes are out; far end EOF -> END_STREAM of the
+ * response.  Each direction ends on its own; the stream closes when both
+ * have.  If it closes cleanly while up bytes are still queued, the op
+ * lingers (at most TUN_LINGER_SECS) until they are delivered and the agent's
+ * EXIT arrives; every other close abandons the channel (CLOSE) or the socket
+ * at once.
+ *
+ * Errors before the 200: 400 bad request, 403 policy, 404/400 bad target,
+ * 502 with the reason (connect refused, agent gone).  After the 200: the
+ * reason is logged and the stream is reset with INTERNAL_ERROR. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <nghttp2/nghttp2.h>
+
+#include "config/config.h"
+#include "config/target.h"
 #include "gateway/gateway.h"
+#include "relay/err.h"
+#include "relay/frame.h"
+#include "relay/link.h"
+#include "relay/log.h"
+#include "relay/opspec.h"
+
+#define TUN_PROTOCOL "jumpgate-tunnel"
+#define TUN_QUEUE_HIGH (256u * 1024) /* DIRECT: stop reading the socket above this queue */
+#define TUN_READ_CHUNK (64u * 1024)  /* DIRECT: most one socket read adds */
+#define TUN_LINGER_SECS 30	     /* delivering queued up bytes after the stream closed */
+
+enum tun_state {
+	TS_OPENING, /* channel opened / socket connecting; no answer yet */
+	TS_RUNNING, /* 200 sent; bytes flow */
+	TS_DONE,    /* the far side is finished or failed; waiting for the stream to close */
+};
+
+struct jg_tunnel {
+	struct jg_chan_user chan; /* first: the link's channel user data points here */
+	struct jg_op op;
+	struct jg_gateway *gw;
+	struct jg_stream *stream; /* NULL after on_close */
+	enum tun_state state;
+	char desc[400]; /* "web1 port 22 (by <identity>)", for log lines */
+	struct jg_chain *chain;
+	/* AGENT */
+	struct jg_agentlink *al; /* NULL once the channel is gone */
+	uint32_t ch;
+	struct evbuffer *up; /* client bytes waiting for channel window */
+	struct evbuffer *scratch;
+	uint64_t credit_owed; /* channel DATA queued on the stream, not yet credited */
+	/* DIRECT */
+	struct bufferevent *bev;
+	struct evdns_base *dns;
+	int sock_eof; /* the socket said EOF; its input may still hold bytes */
+	uint16_t port;
+	/* both */
+	int up_eof;	      /* the client ended the request body */
+	int up_eof_sent;      /* ... and that reached the channel (EOF) or socket (SHUT_WR) */
+	int down_eof;	      /* the response is finished */
+	struct event *linger; /* pending while lingering after the stream closed */
+};
+
+static void tun_free(struct jg_tunnel *x)
+{
+	if (x->bev != NULL)
+		bufferevent_free(x->bev);
+	if (x->dns != NULL)
+		evdns_base_free(x->dns, 1);
+	if (x->up != NULL)
+		evbuffer_free(x->up);
+	if (x->scratch != NULL)
+		evbuffer_free(x->scratch);
+	if (x->linger != NULL)
+		event_free(x->linger);
+	jg_chain_free(x->chain);
+	free(x);
+}
+
+static struct jg_tunnel *op_tunnel(struct jg_op *op)
+{
+	return (struct jg_tunnel *)((char *)op - offsetof(struct jg_tunnel, op));
+}
+
+/* Abandon the far side: CLOSE the channel (the agent closes its socket), or close our socket. */
+static void tun_abandon(struct jg_tunnel *x)
+{
+	if (x->al != NULL) {
+		jg_link_close(jg_agentlink_link(x->al), x->ch);
+		jg_agentlink_flush(x->al);
+		x->al = NULL;
+	}
+	if (x->bev != NULL) {
+		bufferevent_free(x->bev);
+		x->bev = NULL;
+	}
+}
+
+/* The tunnel failed with REASON: an error response before the 200, a reset after it. */
+static void tun_failed(struct jg_tunnel *x, int status, const char *error, const char *reason)
+{
+	jg_log_info("tunnel to %s failed: %s", x->desc, reason);
+	tun_abandon(x);
+	if (x->stream == NULL) {
+		/* Lingering: nobody to tell; the op is done. */
+		tun_free(x);
+		return;
+	}
+	if (x->state == TS_OPENING)
+		jg_stream_reply_error(x->stream, status, error, reason);
+	else if (x->state == TS_RUNNING)
+		jg_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
+	x->state = TS_DONE;
+}
+
+/* The far side is answered: 200, no content type (the body is raw bytes). */
+static int tun_started(struct jg_tunnel *x)
+{
+	if (jg_stream_start_headers(x->stream, 200, NULL, 0) != 0) {
+		tun_abandon(x);
+		x->state = TS_DONE;
+		return -1;
+	}
+	x->state = TS_RUNNING;
+	jg_log_debug("tunnel to %s open", x->desc);
+	return 0;
+}
+
+/* Lingering is over: everything is delivered, or time is up. */
+static void tun_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_tunnel *x = arg;
+
+	jg_log_info("tunnel to %s: queued bytes not delivered within %d s of the stream's end; "
+		    "dropping them",
+		    x->desc, TUN_LINGER_SECS);
+	tun_abandon(x);
+	tun_free(x);
+}
+
+/* ---------------------------------------------------------------- AGENT */
+
+/* Move client bytes into the channel as far as its window allows; then EOF. */
+static void agent_pump_up(struct jg_tunnel *x)
+{
+	struct jg_link *l;
+	size_t len, win;
+	int64_t n;
+
+	if (x->state != TS_RUNNING || x->al == NULL)
+		return;
+	l = jg_agentlink_link(x->al);
+	while ((len = evbuffer_get_length(x->up)) > 0 && (win = jg_link_window(l, x->ch)) > 0) {
+		if (len > win)
+			len = win;
+		n = jg_link_send_data(l, x->ch, 0, evbuffer_pullup(x->up, (ssize_t)len), len);
+		if (n <= 0)
+			break;
+		evbuffer_drain(x->up, (size_t)n);
+		if (x->stream != NULL)
+			jg_stream_consume(x->stream, (size_t)n);
+	}
+	if (x->up_eof && !x->up_eof_sent && evbuffer_get_length(x->up) == 0) {
+		jg_link_send_eof(l, x->ch, 0);
+		x->up_eof_sent = 1;
+	}
+	jg_agentlink_flush(x->al);
+}
+
+static void agent_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
+{
+	struct jg_tunnel *x = (struct jg_tunnel *)u;
+	char reason[400];
+
+	switch ((enum jg_frame_type)f->type) {
+	case JG_FRAME_OPEN_OK:
+		if (tun_started(x) == 0)
+			agent_pump_up(x);
+		return;
+	case JG_FRAME_OPEN_FAIL:
+		x->al = NULL;
+		/* The agent's reason names the address ("connect to 127.0.0.1:22: ..."). */
+		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
+		tun_failed(x, 502, "tunnel failed", reason);
+		return;
+	case JG_FRAME_DATA:
+		if (x->stream == NULL || x->down_eof) {
+			/* Lingering: nobody reads, but the agent must get its credit back. */
+			jg_link_consumed(jg_agentlink_link(x->al), x->ch, f->length);
+			jg_agentlink_flush(x->al);
+			return;
+		}
+		x->credit_owed += f->length;
+		evbuffer_add(x->scratch, f->payload, f->length);
+		jg_stream_append(x->stream, x->scratch);
+		return;
+	case JG_FRAME_EOF:
+		x->down_eof = 1;
+		if (x->stream != NULL)
+			jg_stream_finish(x->stream);
+		return;
+	case JG_FRAME_EXIT:
+		/* Both directions are over on the target; the channel is gone. */
+		x->al = NULL;
+		if (x->stream == NULL) {
+			tun_free(x);
+			return;
+		}
+		if (!x->down_eof) {
+			x->down_eof = 1;
+			jg_stream_finish(x->stream);
+		}
+		x->state = TS_DONE;
+		return;
+	case JG_FRAME_CLOSE:
+		x->al = NULL;
+		tun_failed(x, 502, "tunnel failed", "the agent abandoned the tunnel");
+		return;
+	case JG_FRAME_HELLO:
+	case JG_FRAME_OPEN:
+	case JG_FRAME_WINDOW:
+	case JG_FRAME_SIGNAL:
+	case JG_FRAME_RESIZE:
+	case JG_FRAME_PING:
+	case JG_FRAME_PONG:
+	case JG_FRAME_DEAD:
+		break;
+	}
+	jg_log_debug("tunnel to %s: ignoring %s from the agent", x->desc,
+		     jg_frame_type_name(f->type));
+}
+
+static void agent_chan_writable(struct jg_chan_user *u)
+{
+	struct jg_tunnel *x = (struct jg_tunnel *)u;
+
+	agent_pump_up(x);
+	if (x->stream == NULL && x->up_eof_sent)
+		jg_log_debug("tunnel to %s: queued bytes delivered after the stream", x->desc);
+}
+
+static void agent_chan_dead(struct jg_chan_user *u, const char *reason)
+{
+	struct jg_tunnel *x = (struct jg_tunnel *)u;
+
+	x->al = NULL;
+	/* The pool's reasons already name the target ("ssh to web1 failed: ..."). */
+	tun_failed(x, 502, "target unreachable", reason);
+}
+
+static const struct jg_chan_hooks agent_chan_hooks = {
+    .on_frame = agent_chan_frame,
+    .on_writable = agent_chan_writable,
+    .on_dead = agent_chan_dead,
+};
+
+static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
+{
+	struct jg_tunnel_spec spec = {.host = (char *)(uintptr_t)host, .port = port};
+	struct evbuffer *payload = evbuffer_new();
+	char why[400], reason[600];
+	int64_t ch;
+	int r;
+
+	if (payload == NULL || (r = jg_tunnel_spec_encode(&spec, payload)) != 0) {
+		if (payload != NULL)
+			evbuffer_free(payload);
+		jg_stream_reply_error(x->stream, 500, "internal error", "cannot encode the spec");
+		return -1;
+	}
+	if ((x->al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why))) == NULL) {
+		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
+			 x->chain->display, why);
+		evbuffer_free(payload);
+		jg_log_info("tunnel to %s: %s", x->desc, reason);
+		jg_stream_reply_error(x->stream, 502, "target unavailable", reason);
+		return -1;
+	}
+	ch = jg_agentlink_open(x->al, JG_OPEN_TUNNEL, evbuffer_pullup(payload, -1),
+			       evbuffer_get_length(payload), &x->chan);
+	evbuffer_free(payload);
+	if (ch <= 0) {
+		x->al = NULL;
+		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
+			 x->chain->display, jg_strerror((int)ch));
+		jg_log_info("tunnel to %s: %s", x->desc, reason);
+		jg_stream_reply_error(x->stream, 502, "agent unavailable", reason);
+		return -1;
+	}
+	x->ch = (uint32_t)ch;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- DIRECT */
+
+/* Move socket bytes onto the stream while its queue has room; finish at EOF. */
+static void direct_pump_down(struct jg_tunnel *x)
+{
+	struct evbuffer *in;
+	size_t queued, room, len;
+
+	if (x->bev == NULL || x->stream == NULL || x->state != TS_RUNNING || x->down_eof)
+		return;
+	in = bufferevent_get_input(x->bev);
+	queued = jg_stream_queued(x->stream);
+	room = queued < TUN_QUEUE_HIGH ? TUN_QUEUE_HIGH - queued : 0;
+	len = evbuffer_get_length(in);
+	if (len > 0 && room > 0) {
+		if (len > room)
+			len = room;
+		evbuffer_remove_buffer(in, x->scratch, len);
+		jg_stream_append(x->stream, x->scratch);
+	}
+	if (x->sock_eof && evbuffer_get_length(in) == 0) {
+		x->down_eof = 1;
+		jg_stream_finish(x->stream);
+		return;
+	}
+	/* Read on only while the stream can take it: the socket's window is our backpressure. */
+	if (!x->sock_eof && jg_stream_queued(x->stream) < TUN_QUEUE_HIGH)
+		bufferevent_enable(x->bev, EV_READ);
+	else
+		bufferevent_disable(x->bev, EV_READ);
+}
+
+/* The socket took N client bytes: that much HTTP/2 credit goes back. */
+static void direct_on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct jg_tunnel *x = arg;
+
+	if (info->n_deleted > 0 && x->stream != NULL)
+		jg_stream_consume(x->stream, info->n_deleted);
+}
+
+/* Client END_STREAM and everything written: the far end gets EOF.  Lingering
+ * ends here too.  Returns 1 when X was freed. */
+static int direct_maybe_shut(struct jg_tunnel *x)
+{
+	if (x->bev == NULL || !x->up_eof || x->up_eof_sent ||
+	    evbuffer_get_length(bufferevent_get_output(x->bev)) > 0)
+		return 0;
+	x->up_eof_sent = 1;
+	if (shutdown(bufferevent_getfd(x->bev), SHUT_WR) != 0 && errno != ENOTCONN)
+		jg_log_debug("tunnel to %s: shutdown: %s", x->desc, strerror(errno));
+	if (x->stream == NULL) {
+		tun_free(x);
+		return 1;
+	}
+	return 0;
+}
+
+static void direct_on_read(struct bufferevent *bev, void *arg)
+{
+	direct_pump_down(arg);
+}
+
+static void direct_on_write(struct bufferevent *bev, void *arg)
+{
+	direct_maybe_shut(arg);
+}
+
+static void direct_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct jg_tunnel *x = arg;
+	char reason[600];
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_CONNECTED) {
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		if (x->dns != NULL) {
+			/* Resolved and connected: the resolver is not needed any more. */
+			evdns_base_free(x->dns, 0);
+			x->dns = NULL;
+		}
+		if (tun_started(x) == 0) {
+			direct_pump_down(x);
+			direct_maybe_shut(x);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		x->sock_eof = 1;
+		direct_pump_down(x);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		snprintf(reason, sizeof(reason), "connect to %s port %u: timed out after %u ms",
+			 x->chain->display, x->port, x->gw->cfg->connect_timeout_ms);
+	else if (x->state == TS_OPENING && bufferevent_socket_get_dns_error(bev) != 0)
+		snprintf(reason, sizeof(reason), "connect to %s port %u: cannot resolve: %s",
+			 x->chain->display, x->port,
+			 evutil_gai_strerror(bufferevent_socket_get_dns_error(bev)));
+	else
+		snprintf(reason, sizeof(reason), "%s %s port %u: %s",
+			 x->state == TS_OPENING ? "connect to" : "connection to", x->chain->display,
+			 x->port, evutil_socket_error_to_string(err));
+	tun_failed(x, 502, "tunnel failed", reason);
+}
+
+static int direct_open(struct jg_tunnel *x, uint16_t port)
+{
+	const char *host = x->chain->hops[0].ssh.host;
+	struct timeval tmo = {x->gw->cfg->connect_timeout_ms / 1000,
+			      (x->gw->cfg->connect_timeout_ms % 1000) * 1000};
+	unsigned char addr[16];
+	char reason[400];
+
+	x->bev = bufferevent_socket_new(x->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (x->bev == NULL)
+		goto nomem;
+	/* Names need a resolver that does not block the loop; addresses need none. */
+	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1 &&
+	    (x->dns = evdns_base_new(x->gw->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+		snprintf(reason, sizeof(reason), "cannot resolve %s: no resolver configured",
+			 x->chain->display);
+		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
+		return -1;
+	}
+	bufferevent_setcb(x->bev, direct_on_read, direct_on_write, direct_on_event, x);
+	/* One read adds at most TUN_READ_CHUNK to what waits for the stream. */
+	bufferevent_setwatermark(x->bev, EV_READ, 0, TUN_READ_CHUNK);
+	if (evbuffer_add_cb(bufferevent_get_output(x->bev), direct_on_drained, x) == NULL)
+		goto nomem;
+	/* Until connected, the write timeout bounds the connect. */
+	bufferevent_set_timeouts(x->bev, NULL, &tmo);
+	bufferevent_disable(x->bev, EV_READ);
+	if (bufferevent_socket_connect_hostname(x->bev, x->dns, AF_UNSPEC, host, port) != 0) {
+		snprintf(reason, sizeof(reason), "connect to %s port %u: %s", x->chain->display,
+			 port, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		jg_log_info("tunnel to %s: %s", x->desc, reason);
+		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
+		return -1;
+	}
+	return 0;
+nomem:
+	jg_stream_reply_error(x->stream, 500, "internal error", "out of memory");
+	return -1;
+}
+
+/* ---------------------------------------------------------------- stream */
+
+static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
+{
+	struct jg_tunnel *x = op_tunnel(op);
+
+	if (x->state == TS_DONE || x->up_eof_sent || (x->al == NULL && x->bev == NULL)) {
+		/* Nobody will take these: credit them at once so the connection does not stall. */
+		jg_stream_consume(x->stream, len);
+		return;
+	}
+	if (x->bev != NULL) {
+		/* Credited by direct_on_drained as the socket takes them. */
+		bufferevent_write(x->bev, data, len);
+		return;
+	}
+	evbuffer_add(x->up, data, len);
+	agent_pump_up(x);
+}
+
+static void tun_on_body_end(struct jg_op *op)
+{
+	struct jg_tunnel *x = op_tunnel(op);
+
+	x->up_eof = 1;
+	if (x->state != TS_RUNNING)
+		return; /* sent once running (agent_pump_up, direct_maybe_shut) */
+	if (x->bev != NULL)
+		direct_maybe_shut(x);
+	else
+		agent_pump_up(x);
+}
+
+static void tun_on_sent(struct jg_op *op, size_t n)
+{
+	struct jg_tunnel *x = op_tunnel(op);
+	size_t credit = n < x->credit_owed ? n : (size_t)x->credit_owed;
+
+	if (x->bev != NULL) {
+		direct_pump_down(x);
+		return;
+	}
+	if (credit == 0)
+		return;
+	x->credit_owed -= credit;
+	if (x->al != NULL) {
+		jg_link_consumed(jg_agentlink_link(x->al), x->ch, credit);
+		jg_agentlink_flush(x->al);
+	}
+}
+
+static void tun_on_close(struct jg_op *op, const char *why)
+{
+	struct jg_tunnel *x = op_tunnel(op);
+	struct timeval tv = {TUN_LINGER_SECS, 0};
+
+	x->stream = NULL;
+	/* Both ends said goodbye, yet the far side may not have everything: the agent
+	 * may still be writing to its socket (its EXIT says when it is done), our own
+	 * socket may still hold the client's last bytes.  Linger until then, bounded. */
+	if (x->state == TS_RUNNING && x->up_eof && x->down_eof &&
+	    (x->al != NULL || (x->bev != NULL && !x->up_eof_sent)) &&
+	    (x->linger = evtimer_new(x->gw->base, tun_on_linger, x)) != NULL &&
+	    evtimer_add(x->linger, &tv) == 0) {
+		jg_log_debug("tunnel to %s: stream closed; finishing delivery", x->desc);
+		return;
+	}
+	if (x->state == TS_RUNNING && !(x->up_eof && x->down_eof))
+		jg_log_debug("tunnel to %s: stream ended (%s)", x->desc, why);
+	tun_abandon(x);
+	tun_free(x);
+}
+
+static const struct jg_op_hooks tun_op_hooks = {
+    .on_body = tun_on_body,
+    .on_body_end = tun_on_body_end,
+    .on_sent = tun_on_sent,
+    .on_close = tun_on_close,
+};
+
+/* "port=N[&host=H]": 0, or -1 with the reason in WHY. */
+static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t hostlen, char *why,
+			   size_t whylen)
+{
+	const char *p = query, *amp, *eq;
+	unsigned long n;
+	int have_port = 0;
+
+	host[0] = '\0';
+	while (*p != '\0') {
+		size_t len, klen, vlen;
+
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', len);
+		if (eq == NULL) {
+			snprintf(why, whylen, "query: \"%.*s\" is not KEY=VALUE",
+				 (int)(len > 40 ? 40 : len), p);
+			return -1;
+		}
+		klen = (size_t)(eq - p);
+		vlen = len - klen - 1;
+		if (klen == 4 && memcmp(p, "port", 4) == 0) {
+			n = 0;
+			for (size_t i = 0; i < vlen; i++) {
+				if (eq[1 + i] < '0' || eq[1 + i] > '9' || n > 65535) {
+					n = 0;
+					break;
+				}
+				n = n * 10 + (unsigned long)(eq[1 + i] - '0');
+			}
+			if (n < 1 || n > 65535) {
+				snprintf(why, whylen,
+					 "query: port \"%.*s\" is not a number 1-65535",
+					 (int)(vlen > 16 ? 16 : vlen), eq + 1);
+				return -1;
+			}
+			*port = (uint16_t)n;
+			have_port = 1;
+		} else if (klen == 4 && memcmp(p, "host", 4) == 0) {
+			if (vlen == 0 || vlen >= hostlen) {
+				snprintf(why, whylen, "query: host is empty or too long");
+				return -1;
+			}
+			memcpy(host, eq + 1, vlen);
+			host[vlen] = '\0';
+			if (jg_target_check_host(host, why, whylen) != 0)
+				return -1;
+		} else {
+			snprintf(why, whylen, "query: unknown key \"%.*s\" (known: port, host)",
+				 (int)(klen > 32 ? 32 : klen), p);
+			return -1;
+		}
+		p += len + (amp != NULL ? 1 : 0);
+	}
+	if (!have_port) {
+		snprintf(why, whylen, "query: port missing (as in ?port=22)");
+		return -1;
+	}
+	return 0;
+}
 
 struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
 			      const char *protocol, const char *query)
 {
-	jg_stream_reply_error(s, 501, "not implemented", "tunnels are not implemented yet");
+	struct jg_tunnel *x = NULL;
+	char why[400], host[256];
+	uint16_t port = 0;
+	const struct jg_hop *hop;
+	int r;
+
+	if (gw->draining) {
+		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
+		return NULL;
+	}
+	if (strcmp(protocol, TUN_PROTOCOL) != 0) {
+		snprintf(why, sizeof(why), "unknown :protocol \"%.32s\" (tunnels speak \"%s\")",
+			 protocol, TUN_PROTOCOL);
+		jg_stream_reply_error(s, 400, "bad request", why);
+		return NULL;
+	}
+	if (tun_parse_query(query, &port, host, sizeof(host), why, sizeof(why)) != 0) {
+		jg_stream_reply_error(s, 400, "bad request", why);
+		return NULL;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		goto nomem;
+	x->gw = gw;
+	x->stream = s;
+	/* Validation happens here, before anything is spawned or connected. */
+	if ((r = jg_target_resolve(gw->cfg, target, &x->chain, why, sizeof(why))) != 0) {
+		jg_log_info("tunnel by %s refused: %s", jg_stream_identity(s), why);
+		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why);
+		goto fail;
+	}
+	hop = &x->chain->hops[0];
+	snprintf(x->desc, sizeof(x->desc), "%s%s%s port %u (by %s)", x->chain->display,
+		 host[0] != '\0' ? " host " : "", host, (unsigned)port, jg_stream_identity(s));
+	if (hop->method == JG_METHOD_TUNNEL && host[0] != '\0') {
+		snprintf(why, sizeof(why),
+			 "%s is a tunnel target: its host is configured, the "
+			 "request may not name one",
+			 x->chain->display);
+		jg_stream_reply_error(s, 400, "bad request", why);
+		goto fail;
+	}
+	if (hop->method == JG_METHOD_SSH && hop->ssh.raw) {
+		snprintf(why, sizeof(why), "%s is a raw target (no agent): tunnels need the agent",
+			 x->chain->display);
+		jg_stream_reply_error(s, 400, "bad target", why);
+		goto fail;
+	}
+	if (!jg_target_tunnel_allowed(gw->cfg, target, host[0] != '\0' ? host : NULL, port, why,
+				      sizeof(why))) {
+		jg_log_info("tunnel to %s refused: %s", x->desc, why);
+		jg_stream_reply_error(s, 403, "forbidden", why);
+		goto fail;
+	}
+	if ((x->up = evbuffer_new()) == NULL || (x->scratch = evbuffer_new()) == NULL)
+		goto nomem;
+	x->chan.hooks = &agent_chan_hooks;
+	x->op.hooks = &tun_op_hooks;
+	x->state = TS_OPENING;
+	x->port = port;
+	jg_log_info("tunnel to %s", x->desc);
+	if (hop->method == JG_METHOD_TUNNEL)
+		r = direct_open(x, port);
+	else
+		r = agent_open(x, host[0] != '\0' ? host : "localhost", port);
+	if (r != 0)
+		goto fail;
+	return &x->op;
+nomem:
+	jg_stream_reply_error(s, 500, "internal error", "out of memory");
+fail:
+	if (x != NULL) {
+		x->al = NULL;
+		tun_free(x);
+	}
 	return NULL;
 }
