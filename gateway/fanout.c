@@ -1,9 +1,367 @@
-/* One upload to many targets: not implemented yet (being written). */
+/* PUT /v1/files/{path}?targets=LIST: one upload written to many targets.
+ *
+ * Every target gets its own PUT channel (fileput.c) on its own onward
+ * connection, and the request body is streamed to all of them at once: the
+ * bytes cross the controller's link once.
+ *
+ * Flow control is by credit windows, with no spooling: `body` holds the bytes
+ * from the offset the slowest live target has reached (`base`) to what has
+ * arrived; each target has its own offset into it and takes bytes as its
+ * channel window allows.  HTTP/2 credit for a byte goes back only once every
+ * live target has taken it, so the slowest target sets the pace and the
+ * gateway holds at most one stream window (256 KiB by default) of body, plus
+ * what sits in each channel's window.  A target that fails (OPEN_FAIL, DEAD,
+ * link lost, keepalive timeout) leaves the set at once and holds nobody back;
+ * a target that is merely slow holds everyone, by design: the upload is one
+ * stream.  A stopped agent stops answering PINGs, so its link dies after two
+ * keepalive intervals and the others go on.
+ *
+ * The answer waits until every target has finished: 200 and a JSON array, one
+ * object per target in the order of the expanded list (docs/api.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+
+#include "gateway/files.h"
 #include "gateway/gateway.h"
+#include "relay/err.h"
+#include "relay/log.h"
+
+struct jg_fanout;
+struct fan_target {
+	struct jg_fanout *x; /* the fan-out it belongs to (the fput hooks' owner is the target) */
+	struct jg_fput *fput;
+	uint64_t sent; /* body offset this target's channel has taken */
+	int denied;    /* refused by the path policy: fput is NULL */
+	char denied_why[200];
+	char *name;
+};
+
+struct jg_fanout {
+	struct jg_op op;
+	struct jg_gateway *gw;
+	struct jg_stream *stream; /* NULL after on_close */
+	struct fan_target *t;
+	size_t n;
+	struct evbuffer *body; /* body bytes [base, base + length) */
+	uint64_t base;
+	int body_end;
+	int body_seen; /* dir or symlink: a body came, which they do not take */
+	int answered;
+	struct jg_put_req req; /* the spec for every target */
+	char **names;	       /* the expanded list, until the targets start */
+	size_t nnames;
+	char *path;
+};
+
+static struct jg_fanout *op_fanout(struct jg_op *op)
+{
+	return (struct jg_fanout *)((char *)op - offsetof(struct jg_fanout, op));
+}
+
+static int target_live(const struct fan_target *t)
+{
+	return t->fput != NULL && !jg_fput_done(t->fput);
+}
+
+static void fanout_free(struct jg_fanout *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		jg_fput_free(x->t[i].fput);
+		free(x->t[i].name);
+	}
+	free(x->t);
+	for (size_t i = 0; i < x->nnames; i++)
+		free(x->names[i]);
+	free(x->names);
+	jg_put_req_clear(&x->req);
+	if (x->body != NULL)
+		evbuffer_free(x->body);
+	free(x->path);
+	free(x);
+}
+
+static json_t *target_json(const struct jg_fanout *x, const struct fan_target *t)
+{
+	const struct jg_fput_result *r;
+
+	if (t->denied)
+		return json_pack("{s:s, s:b, s:i, s:s, s:s}", "target", t->name, "ok", 0, "status",
+				 403, "error", "forbidden", "reason", t->denied_why);
+	r = jg_fput_result(t->fput);
+	if (r->ok)
+		return json_pack("{s:s, s:b, s:s, s:s, s:I}", "target", t->name, "ok", 1, "path",
+				 x->path, "sha256", r->sha256, "size", (json_int_t)r->size);
+	return json_pack("{s:s, s:b, s:i, s:s, s:s}", "target", t->name, "ok", 0, "status",
+			 r->status, "error", r->error, "reason", r->reason);
+}
+
+/* Once every target has finished: the per-target results. */
+static void fanout_maybe_answer(struct jg_fanout *x)
+{
+	size_t failed = 0;
+	json_t *a;
+	char *text;
+
+	if (x->answered || x->stream == NULL)
+		return;
+	for (size_t i = 0; i < x->n; i++)
+		if (target_live(&x->t[i]))
+			return;
+	x->answered = 1;
+	a = json_array();
+	for (size_t i = 0; a != NULL && i < x->n; i++) {
+		const struct fan_target *t = &x->t[i];
+
+		if (t->denied || !jg_fput_result(t->fput)->ok) {
+			failed++;
+			jg_log_info("fan-out put %s on %s failed: %s", x->path, t->name,
+				    t->denied ? t->denied_why : jg_fput_result(t->fput)->reason);
+		}
+		json_array_append_new(a, target_json(x, t));
+	}
+	text = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	if (text == NULL) {
+		jg_stream_reply_error(x->stream, 500, "internal error", "out of memory");
+		return;
+	}
+	jg_log_info("fan-out put %s by %s: %zu targets, %zu failed", x->path,
+		    jg_stream_identity(x->stream), x->n, failed);
+	jg_stream_reply(x->stream, 200, "application/json", text, strlen(text));
+	free(text);
+}
+
+/* Drop the bytes every live target has taken and give their HTTP/2 credit back.  With no
+ * live target left, everything buffered goes (and later bytes are dropped on arrival). */
+static void fanout_trim(struct jg_fanout *x)
+{
+	uint64_t end = x->base + evbuffer_get_length(x->body), low = end;
+	size_t n;
+
+	for (size_t i = 0; i < x->n; i++)
+		if (target_live(&x->t[i]) && x->t[i].sent < low)
+			low = x->t[i].sent;
+	if ((n = (size_t)(low - x->base)) == 0)
+		return;
+	evbuffer_drain(x->body, n);
+	x->base = low;
+	if (x->stream != NULL)
+		jg_stream_consume(x->stream, n);
+}
+
+/* Offer each live target what it has not taken yet, as far as its window goes. */
+static void fanout_pump_target(struct jg_fanout *x, struct fan_target *t)
+{
+	uint64_t end = x->base + evbuffer_get_length(x->body);
+	struct evbuffer_iovec v;
+	struct evbuffer_ptr pos;
+	size_t win, n;
+
+	while (target_live(t) && t->sent < end) {
+		if ((win = jg_fput_window(t->fput)) == 0)
+			break;
+		if (evbuffer_ptr_set(x->body, &pos, (size_t)(t->sent - x->base),
+				     EVBUFFER_PTR_SET) != 0 ||
+		    evbuffer_peek(x->body, -1, &pos, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		n = jg_fput_send(t->fput, v.iov_base, v.iov_len < win ? v.iov_len : win);
+		if (n == 0)
+			break;
+		t->sent += n;
+	}
+	if (target_live(t) && x->body_end && t->sent == end)
+		jg_fput_eof(t->fput);
+}
+
+static void fanout_pump(struct jg_fanout *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		fanout_pump_target(x, &x->t[i]);
+	fanout_trim(x);
+}
+
+static void fanout_abort(struct jg_fanout *x, int status, const char *error, const char *why)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->t[i].fput != NULL)
+			jg_fput_abort(x->t[i].fput);
+	x->answered = 1;
+	jg_stream_reply_error(x->stream, status, error, why);
+}
+
+static int fanout_begin(struct jg_fanout *x);
+
+/* Contract (jg_op_hooks.on_body): request bytes, borrowed; credit is ours to give back. */
+static void fanout_on_body(struct jg_op *op, const uint8_t *data, size_t len)
+{
+	struct jg_fanout *x = op_fanout(op);
+	size_t live = 0;
+
+	for (size_t i = 0; i < x->n; i++)
+		live += target_live(&x->t[i]);
+	if (live == 0 || x->answered || !x->req.kind_file) {
+		/* Nobody left to write to, or a dir/symlink (judged at END_STREAM): dropped. */
+		x->body_seen = 1;
+		jg_stream_consume(x->stream, len);
+		return;
+	}
+	if (evbuffer_add(x->body, data, len) != 0) {
+		jg_stream_consume(x->stream, len);
+		fanout_abort(x, 500, "internal error", "out of memory");
+		return;
+	}
+	fanout_pump(x);
+}
+
+/* Contract: END_STREAM.  Each target's EOF follows its last byte; a dir or symlink starts
+ * now, once it is known that no body came with it. */
+static void fanout_on_body_end(struct jg_op *op)
+{
+	struct jg_fanout *x = op_fanout(op);
+
+	x->body_end = 1;
+	if (x->req.kind_file || x->answered) {
+		fanout_pump(x);
+	} else if (x->body_seen) {
+		fanout_abort(x, 400, "bad request",
+			     "a directory or symlink PUT takes no request body");
+	} else if (fanout_begin(x) != 0) {
+		fanout_abort(x, 500, "internal error", "out of memory");
+	} else {
+		fanout_pump(x); /* EOF to each */
+	}
+}
+
+/* Contract: the stream is gone; unfinished PUTs are abandoned (nothing replaced there). */
+static void fanout_on_close(struct jg_op *op, const char *why)
+{
+	struct jg_fanout *x = op_fanout(op);
+
+	if (!x->answered)
+		jg_log_info("fan-out put %s: the client went away (%s); uploads abandoned", x->path,
+			    why);
+	x->stream = NULL;
+	fanout_free(x);
+}
+
+static const struct jg_op_hooks fanout_op_hooks = {
+    .on_body = fanout_on_body,
+    .on_body_end = fanout_on_body_end,
+    .on_close = fanout_on_close,
+};
+
+/* Contract (jg_fput_hooks): from the event loop; OWNER is the fan_target.  Only a target
+ * at the low mark can move it, so only then is the O(targets) trim worth doing. */
+static void fanout_fput_writable(void *owner, struct jg_fput *p)
+{
+	struct fan_target *t = owner;
+	int was_low = t->sent == t->x->base;
+
+	(void)p;
+	fanout_pump_target(t->x, t);
+	if (was_low)
+		fanout_trim(t->x);
+}
+
+/* A target finished: if it failed it no longer holds the others back. */
+static void fanout_fput_done(void *owner, struct jg_fput *p)
+{
+	struct fan_target *t = owner;
+
+	(void)p;
+	fanout_trim(t->x);
+	fanout_maybe_answer(t->x);
+}
+
+static const struct jg_fput_hooks fanout_fput_hooks = {
+    .on_writable = fanout_fput_writable,
+    .on_done = fanout_fput_done,
+};
+
+/* Start every target's PUT.  0, or JG_ERR_NOMEM.  Targets that failed already (bad spec,
+ * no connection, policy) are reported with the rest; when none is left the answer goes
+ * now (x->answered). */
+static int fanout_begin(struct jg_fanout *x)
+{
+	struct jg_stream *s = x->stream;
+
+	if ((x->t = calloc(x->nnames, sizeof(*x->t))) == NULL)
+		return JG_ERR_NOMEM;
+	for (size_t i = 0; i < x->nnames; i++) {
+		struct fan_target *t = &x->t[i];
+
+		t->x = x;
+		t->name = x->names[i];
+		x->names[i] = NULL;
+		x->n++;
+		if (!jg_files_path_allowed(jg_stream_identity(s), t->name, "put", x->path,
+					   t->denied_why, sizeof(t->denied_why))) {
+			t->denied = 1;
+			continue;
+		}
+		t->fput =
+		    jg_fput_start(x->gw, t->name, x->path, &x->req.spec, &fanout_fput_hooks, t);
+		if (t->fput == NULL)
+			return JG_ERR_NOMEM;
+	}
+	fanout_maybe_answer(x);
+	return 0;
+}
 
 struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
 			      const char *query)
 {
-	jg_stream_reply_error(s, 501, "not implemented", "fan-out is not implemented yet");
-	return NULL;
+	struct jg_fanout *x = NULL;
+	char *list = NULL, why[400];
+	struct jg_op *op = NULL;
+	int r;
+
+	if (gw->draining) {
+		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
+		return NULL;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL || (x->body = evbuffer_new()) == NULL)
+		goto nomem;
+	x->op.hooks = &fanout_op_hooks;
+	x->gw = gw;
+	x->stream = s;
+	if ((r = jg_query_param(query, "targets", &list)) <= 0) {
+		jg_stream_reply_error(s, 400, "bad request",
+				      r < 0 ? "the targets parameter is badly encoded"
+					    : "no targets: add ?targets=a,b,c (names, specs, "
+					      "groups or globs)");
+		goto out;
+	}
+	r = jg_targets_expand(gw->cfg, list, &x->names, &x->nnames, why, sizeof(why));
+	if (r != 0) {
+		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target list", why);
+		goto out;
+	}
+	if (jg_put_req_parse(s, &x->req, why, sizeof(why)) != 0) {
+		jg_stream_reply_error(s, 400, "bad request", why);
+		goto out;
+	}
+	if (jg_files_normalise(path, x->req.spec.root != NULL, &x->path, why, sizeof(why)) != 0) {
+		jg_stream_reply_error(s, 400, "bad path", why);
+		goto out;
+	}
+	/* A dir or symlink starts at END_STREAM (fanout_on_body_end). */
+	if (x->req.kind_file && fanout_begin(x) != 0)
+		goto nomem;
+	if (!x->answered) {
+		op = &x->op;
+		x = NULL; /* the stream owns it now */
+	}
+	goto out;
+nomem:
+	jg_stream_reply_error(s, 500, "internal error", "out of memory");
+out:
+	if (x != NULL)
+		fanout_free(x);
+	free(list);
+	return op;
 }

@@ -148,6 +148,12 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 			      const char *query);
 /* GET /v1/targets?match=GLOB: inventory names and groups expanded (JSON array). */
 void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query);
+/* Expand PATTERN, a comma list of names/specs, groups and globs over inventory names, into
+ * *NAMES (N strings, first appearance order, no duplicates; the caller frees each and the
+ * array).  0, or JG_ERR_INVAL / JG_ERR_NOTFOUND (a glob or the whole list matching nothing)
+ * / JG_ERR_TOOBIG / JG_ERR_NOMEM with the reason in ERR. */
+int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***names, size_t *n,
+		      char *err, size_t errlen);
 
 /* --- raw.c: exec without an agent (targets with `raw = true`) ------------ */
 
