@@ -42,6 +42,8 @@
 #define EXEC_ERRBODY_MAX (64 * 1024)
 /* A second SIGINT this soon after the first gives up on the remote program. */
 #define EXEC_ABORT_WINDOW_MS 2000
+/* JG_CLIENT_EXEC_SOFT_EPIPE: how long the remote program has to exit after SIGPIPE. */
+#define EXEC_EPIPE_GRACE_S 10
 
 enum exec_state { EXEC_CONNECTING, EXEC_WAITING, EXEC_RUNNING, EXEC_REFUSED, EXEC_FINISHING };
 
@@ -61,9 +63,28 @@ struct jg_exec {
 	int http_status;
 	struct evbuffer *errbody;
 	struct jg_tty tty;
-	struct event *sig[4];
+	struct event *sig[5];
 	struct timespec last_int;
+	int flags;		 /* JG_CLIENT_EXEC_* */
+	int stdout_gone;	 /* SOFT_EPIPE: our reader left; its output is dropped */
+	struct event *epipe_ev;	 /* SOFT_EPIPE: the grace period after SIGPIPE */
 };
+
+/* One error line on stderr, "jumpgate: ..." or "jumpgate rsh: ..." (c->prog). */
+static void exec_fail(const struct jg_exec *op, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void exec_fail(const struct jg_exec *op, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", op->c->prog != NULL ? op->c->prog : "jumpgate", line);
+	fflush(stderr);
+}
 
 /* Report an error about the target: the terminal is put back first so the line is readable. */
 static void exec_report(struct jg_exec *op, const char *fmt, ...)
@@ -82,7 +103,7 @@ static void exec_report(struct jg_exec *op, const char *fmt, ...)
 	for (char *p = msg; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
-	jg_client_fail("%s: %s", op->target, msg);
+	exec_fail(op, "%s: %s", op->target, msg);
 }
 
 /* The outcome is known: stop reading, put the terminal back, say goodbye to the gateway. */
@@ -106,6 +127,41 @@ static void exec_control(struct jg_exec *op, uint8_t type, uint32_t aux)
 	if (jg_frame_put(op->outq, type, 0, 0, aux, NULL, 0) != 0)
 		return;
 	jg_conn_resume(op->conn, op->stream_id);
+}
+
+/* SOFT_EPIPE: the remote program did not exit after SIGPIPE; end it as exec would. */
+static void on_epipe_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_exec *op = arg;
+	int32_t id = op->stream_id;
+
+	jg_log_info("the remote program outlived SIGPIPE by %d s: abandoning it",
+		    EXEC_EPIPE_GRACE_S);
+	exec_finish(op, 128 + SIGPIPE);
+	if (id > 0)
+		jg_conn_cancel(op->conn, id);
+}
+
+/* Our stdout's reader has gone.  0 to go on (SOFT_EPIPE: SIGPIPE sent, output dropped
+ * from now on), or -1 when the stream must be cancelled. */
+static int exec_stdout_gone(struct jg_exec *op)
+{
+	struct timeval grace = {EXEC_EPIPE_GRACE_S, 0};
+
+	if (!(op->flags & JG_CLIENT_EXEC_SOFT_EPIPE)) {
+		exec_finish(op, 128 + SIGPIPE);
+		return -1;
+	}
+	op->stdout_gone = 1;
+	op->result = 128 + SIGPIPE;
+	jg_log_debug("stdout closed: SIGPIPE to the remote program");
+	exec_control(op, JG_FRAME_SIGNAL, SIGPIPE);
+	if ((op->epipe_ev = evtimer_new(op->c->base, on_epipe_grace, op)) == NULL ||
+	    evtimer_add(op->epipe_ev, &grace) != 0) {
+		exec_finish(op, 128 + SIGPIPE);
+		return -1;
+	}
+	return 0;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -137,14 +193,14 @@ static int exec_frame(struct jg_exec *op, const struct jg_frame *f)
 
 	switch ((enum jg_frame_type)f->type) {
 	case JG_FRAME_DATA:
+		if (fd == 1 && op->stdout_gone)
+			return 0;
 		if (write_all(fd, f->payload, f->length) == 0)
 			return 0;
-		if (errno == EPIPE && fd == 1) {
+		if (errno == EPIPE && fd == 1)
 			/* Whoever read our stdout has gone (`| head`): end as a local program
 			 * would, by SIGPIPE; the gateway stops the remote one. */
-			exec_finish(op, 128 + SIGPIPE);
-			return -1;
-		}
+			return exec_stdout_gone(op);
 		if (errno == EPIPE)
 			return 0; /* nobody reads stderr: drop it, keep the program's stdout */
 		exec_report(op, "cannot write to %s: %s", fd == 1 ? "stdout" : "stderr",
@@ -198,8 +254,9 @@ static int on_header(void *arg, const char *name, const char *value)
 		return 0;
 	}
 	op->state = EXEC_RUNNING;
-	/* Raw only now that the program runs: until then ^C is ours, to give up waiting. */
-	if (op->spec.pty && jg_tty_raw(&op->tty, 0) != 0)
+	/* Raw only now that the program runs: until then ^C is ours, to give up waiting.  A
+	 * pty forced on a pipe (rsh -tt) leaves our stdin as it is. */
+	if (op->spec.pty && isatty(0) && jg_tty_raw(&op->tty, 0) != 0)
 		jg_log_warn("cannot put the terminal in raw mode: %s", strerror(errno));
 	return 0;
 }
@@ -344,7 +401,7 @@ static void on_failed(void *arg, const char *msg)
 
 	jg_tty_restore(&op->tty);
 	if (op->state != EXEC_FINISHING) {
-		jg_client_fail("%s", msg);
+		exec_fail(op, "%s", msg);
 		op->state = EXEC_FINISHING;
 		op->result = JG_EXIT_FAILURE;
 	}
@@ -382,6 +439,16 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 
 	if (op->state == EXEC_FINISHING)
 		return;
+	if (signo == SIGUSR1) {
+		/* SOFT_EPIPE only.  rsync sends it to its ssh when it gives up (kill_all in
+		 * _exit_cleanup) and exits; ssh dies of it, sshd closes the pipes and the
+		 * remote rsync, seeing EOF, keeps its --partial file.  We do the same without
+		 * dying at once: stdout is dropped, the program gets SIGPIPE, stdin's EOF
+		 * follows when rsync is gone, and the grace timer bounds the wait. */
+		if (!op->stdout_gone && exec_stdout_gone(op) != 0 && op->stream_id > 0)
+			jg_conn_cancel(op->conn, op->stream_id);
+		return;
+	}
 	if (signo == SIGWINCH) {
 		if (jg_tty_size(0, &rows, &cols) == 0) {
 			jg_log_debug("window is now %ux%u", rows, cols);
@@ -409,8 +476,19 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 	exec_control(op, JG_FRAME_SIGNAL, (uint32_t)signo);
 }
 
-/* Parse `exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET [--] ARGV...`. 0 or an exit status. */
-static int exec_parse(struct jg_exec *op, int argc, char **argv, int *want_tty)
+/* What `jumpgate exec` was asked to run (pointers borrowed from argv; env owned). */
+struct exec_args {
+	const char *target;
+	char **argv;
+	char **env; /* NULL-terminated, or NULL when no -e was given */
+	size_t envc;
+	const char *cwd;
+	int want_tty;
+};
+
+/* Parse `exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET [--] ARGV...`.  0, -1 when the help
+ * was printed, or an exit status. */
+static int exec_parse(struct exec_args *op, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"tty", no_argument, NULL, 't'},
@@ -421,7 +499,7 @@ static int exec_parse(struct jg_exec *op, int argc, char **argv, int *want_tty)
 	};
 	int ch;
 
-	if ((op->spec.env = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
+	if ((op->env = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
 		jg_client_fail("out of memory");
 		return JG_EXIT_FAILURE;
 	}
@@ -430,18 +508,18 @@ static int exec_parse(struct jg_exec *op, int argc, char **argv, int *want_tty)
 	while ((ch = getopt_long(argc, argv, "+:te:C:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			*want_tty = 1;
+			op->want_tty = JG_CLIENT_TTY_IF_TERMINAL;
 			break;
 		case 'e':
 			if (optarg[0] == '=' || strchr(optarg, '=') == NULL)
 				return jg_client_usage("exec: -e wants KEY=VALUE, not '%s'",
 						       optarg);
-			op->spec.env[op->spec.envc++] = optarg;
+			op->env[op->envc++] = optarg;
 			break;
 		case 'C':
 			if (optarg[0] == '\0')
 				return jg_client_usage("exec: -C wants a directory");
-			op->spec.cwd = optarg;
+			op->cwd = optarg;
 			break;
 		case 'h':
 			jg_help_exec();
@@ -462,32 +540,29 @@ static int exec_parse(struct jg_exec *op, int argc, char **argv, int *want_tty)
 		optind++;
 	if (optind >= argc)
 		return jg_client_usage("exec: no command given after TARGET --");
-	op->spec.argv = argv + optind;
-	op->spec.argc = (size_t)(argc - optind);
-	if (op->spec.envc == 0) {
-		free(op->spec.env);
-		op->spec.env = NULL;
+	op->argv = argv + optind;
+	if (op->envc == 0) {
+		free(op->env);
+		op->env = NULL;
 	}
-	if (jg_client_target_path(op->path, sizeof(op->path), op->target, "exec") != 0)
-		return jg_client_usage("exec: TARGET is too long");
 	return 0;
 }
 
 /* OPEN with the exec spec goes first in the request body. */
-static int exec_open_frame(struct jg_exec *op, int want_tty)
+static int exec_open_frame(struct jg_exec *op, int want_tty /* JG_CLIENT_TTY_* */)
 {
 	struct evbuffer *spec = evbuffer_new();
 	int r = JG_ERR_NOMEM;
 
-	if (want_tty && isatty(0)) {
+	if (want_tty == JG_CLIENT_TTY_FORCE || (want_tty != JG_CLIENT_TTY_NO && isatty(0))) {
 		op->spec.pty = 1;
 		if (jg_tty_size(0, &op->spec.rows, &op->spec.cols) != 0) {
 			op->spec.rows = 24;
 			op->spec.cols = 80;
 		}
 		op->spec.term = getenv("TERM");
-	} else if (want_tty) {
-		jg_client_fail("stdin is not a terminal: not asking for a pseudo-terminal");
+	} else if (want_tty != JG_CLIENT_TTY_NO) {
+		exec_fail(op, "stdin is not a terminal: not asking for a pseudo-terminal");
 	}
 	if (spec == NULL)
 		goto out;
@@ -497,11 +572,11 @@ static int exec_open_frame(struct jg_exec *op, int want_tty)
 			 (uint32_t)evbuffer_get_length(spec));
 out:
 	if (r == JG_ERR_TOOBIG)
-		jg_client_fail("%s: the command, its environment and directory are too long "
-			       "(more than %u bytes)",
-			       op->target, JG_FRAME_MAX_PAYLOAD);
+		exec_fail(op, "%s: the command, its environment and directory are too long "
+			      "(more than %u bytes)",
+			  op->target, JG_FRAME_MAX_PAYLOAD);
 	else if (r != 0)
-		jg_client_fail("%s: cannot encode the command: %s", op->target, jg_strerror(r));
+		exec_fail(op, "%s: cannot encode the command: %s", op->target, jg_strerror(r));
 	if (spec != NULL)
 		evbuffer_free(spec);
 	return r;
@@ -509,10 +584,12 @@ out:
 
 static int exec_signals(struct jg_exec *op)
 {
-	const int signos[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+	const int signos[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGUSR1};
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		if (signos[i] == SIGWINCH && !op->spec.pty)
+			continue;
+		if (signos[i] == SIGUSR1 && !(op->flags & JG_CLIENT_EXEC_SOFT_EPIPE))
 			continue;
 		op->sig[i] = evsignal_new(op->c->base, signos[i], on_signal, op);
 		if (op->sig[i] == NULL || evsignal_add(op->sig[i], NULL) != 0)
@@ -521,21 +598,26 @@ static int exec_signals(struct jg_exec *op)
 	return 0;
 }
 
-int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
+int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, char **env,
+		       const char *cwd, int flags)
 {
 	struct jg_exec op;
-	int want_tty = 0, r;
 
 	memset(&op, 0, sizeof(op));
 	op.c = c;
+	op.target = target;
 	op.result = JG_EXIT_FAILURE;
 	op.stream_id = -1;
-	if ((r = exec_parse(&op, argc, argv, &want_tty)) != 0) {
-		op.result = r < 0 ? 0 : r; /* -1: help was printed */
-		goto out;
-	}
-	if ((r = jg_client_setup(c)) != 0) {
-		op.result = r;
+	op.flags = flags;
+	op.spec.argv = argv;
+	while (argv[op.spec.argc] != NULL)
+		op.spec.argc++;
+	op.spec.env = env;
+	while (env != NULL && env[op.spec.envc] != NULL)
+		op.spec.envc++;
+	op.spec.cwd = (char *)cwd;
+	if (jg_client_target_path(op.path, sizeof(op.path), target, "exec") != 0) {
+		exec_fail(&op, "%s: TARGET is too long", target);
 		goto out;
 	}
 	op.outq = evbuffer_new();
@@ -543,14 +625,14 @@ int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
 	op.dec = jg_frame_decoder_new(0);
 	if (op.outq == NULL || op.errbody == NULL || op.dec == NULL ||
 	    jg_input_init(&op.in, c->base, 0, op.outq, EXEC_STDIN_AHEAD, on_stdin, &op) != 0) {
-		jg_client_fail("out of memory");
+		exec_fail(&op, "out of memory");
 		goto out;
 	}
-	if (exec_open_frame(&op, want_tty) != 0)
+	if (exec_open_frame(&op, flags & JG_CLIENT_TTY_MASK) != 0)
 		goto out;
 	/* After the OPEN frame: whether SIGWINCH matters depends on the pty decision. */
 	if (exec_signals(&op) != 0) {
-		jg_client_fail("cannot watch signals: %s", strerror(errno));
+		exec_fail(&op, "cannot watch signals: %s", strerror(errno));
 		goto out;
 	}
 	if ((op.conn = jg_conn_new(c, &exec_conn_cbs, &op)) == NULL)
@@ -558,9 +640,11 @@ int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
 	event_base_dispatch(c->base);
 out:
 	jg_tty_restore(&op.tty);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		if (op.sig[i] != NULL)
 			event_free(op.sig[i]);
+	if (op.epipe_ev != NULL)
+		event_free(op.epipe_ev);
 	jg_conn_free(op.conn);
 	jg_input_clear(&op.in);
 	if (op.dec != NULL)
@@ -569,6 +653,29 @@ out:
 		evbuffer_free(op.outq);
 	if (op.errbody != NULL)
 		evbuffer_free(op.errbody);
-	free(op.spec.env);
 	return op.result;
+}
+
+int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
+{
+	struct exec_args a;
+	char path[sizeof(((struct jg_exec *)NULL)->path)];
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if ((r = exec_parse(&a, argc, argv)) != 0) {
+		r = r < 0 ? 0 : r; /* -1: help was printed */
+		goto out;
+	}
+	/* Checked before the setup, as a usage error; jg_client_run_exec builds it again. */
+	if (jg_client_target_path(path, sizeof(path), a.target, "exec") != 0) {
+		r = jg_client_usage("exec: TARGET is too long");
+		goto out;
+	}
+	if ((r = jg_client_setup(c)) != 0)
+		goto out;
+	r = jg_client_run_exec(c, a.target, a.argv, a.env, a.cwd, a.want_tty);
+out:
+	free(a.env);
+	return r;
 }
