@@ -261,22 +261,36 @@ static void exec_on_output(evutil_socket_t fd, short what, void *arg)
 	exec_update_reads(x);
 }
 
-/* Environment for the child: the spec's (or ours) with TERM set for a pty.
- * Only the array is allocated; the strings are borrowed. */
+/* Environment for the child: ours (the target account's), with the spec's KEY=VALUE
+ * entries added or replacing ours (as ssh's SetEnv does: a caller setting LC_ALL must not
+ * lose PATH), and TERM set for a pty.  Only the array is allocated; strings are borrowed. */
+static int env_overridden(const struct jg_exec_spec *spec, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (size_t i = 0; i < spec->envc; i++)
+		if (strncmp(spec->env[i], kv, klen) == 0 && spec->env[i][klen] == '=')
+			return 1;
+	return 0;
+}
+
 static char **exec_build_env(const struct jg_exec_spec *spec, char *term)
 {
-	char **src = spec->env != NULL ? spec->env : environ;
 	size_t n = 0, j = 0;
 	char **env;
 
-	while (src[n] != NULL)
+	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+	if ((env = calloc(n + spec->envc + 2, sizeof(*env))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(src[i], "TERM=", 5) != 0)
-			env[j++] = src[i];
-	env[j++] = term;
+		if (strncmp(environ[i], "TERM=", 5) != 0 && !env_overridden(spec, environ[i]))
+			env[j++] = environ[i];
+	for (size_t i = 0; i < spec->envc; i++)
+		if (strncmp(spec->env[i], "TERM=", 5) != 0 || term == NULL)
+			env[j++] = spec->env[i];
+	if (term != NULL)
+		env[j++] = term;
 	env[j] = NULL;
 	return env;
 }
@@ -339,16 +353,16 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.argv = spec.argv;
-	opts.envp = spec.env;
+	opts.envp = NULL; /* inherit ours unless the spec adds to it or a pty sets TERM */
 	opts.cwd = exec_cwd(&spec);
 	opts.pty = spec.pty;
 	opts.rows = spec.rows;
 	opts.cols = spec.cols;
-	if (spec.pty && spec.term != NULL) {
-		if (asprintf(&term, "TERM=%s", spec.term) < 0) {
-			term = NULL;
-			goto nomem;
-		}
+	if (spec.pty && spec.term != NULL && asprintf(&term, "TERM=%s", spec.term) < 0) {
+		term = NULL;
+		goto nomem;
+	}
+	if (term != NULL || spec.envc > 0) {
 		if ((env = exec_build_env(&spec, term)) == NULL)
 			goto nomem;
 		opts.envp = env;

@@ -7,10 +7,10 @@
  * shared with exec.c.  Instead of an agent channel, the gateway
  * spawns one ssh per operation whose remote command is the spec turned into
  * a shell line,
- *     [cd 'CWD' &&] [env -i -- 'K=V'...] 'ARGV0' 'ARG'...
+ *     [cd 'CWD' &&] [env -- 'K=V'...] 'ARGV0' 'ARG'...
  * every word quoted with jg_sh_quote, so the remote login shell sees each
  * argument verbatim.  ENV follows the protocol's meaning (docs/protocol.md:
- * present = the whole environment, as the agent does), hence `env -i`.
+ * added to the account's environment, as the agent does), hence plain `env`.
  *
  * What raw mode cannot do, and says so:
  *  - no pty (ssh -T; a PTY request is refused with 400 "raw mode has no pty");
@@ -435,7 +435,7 @@ static int raw_cmdline(const struct jg_exec_spec *spec, char **out, char *why, s
 			status = 400;
 			goto out;
 		}
-		if (evbuffer_add_printf(b, "env -i --") < 0)
+		if (evbuffer_add_printf(b, "env --") < 0)
 			goto out;
 		for (size_t i = 0; i < spec->envc; i++) {
 			if ((q = jg_sh_quote(spec->env[i])) == NULL ||

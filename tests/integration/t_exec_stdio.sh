@@ -115,6 +115,14 @@ else
 	jg_notok "closed port: exit 255 with 'connection refused' (got $rc: $(head -c 300 "$JG_T/r.err"))"
 fi
 
+# -e adds to the target's environment (PATH stays), as ssh's SetEnv does.
+if out=$(jg_cli exec -e FOO=bar local -- sh -c 'echo "$FOO:${PATH:+has-path}"' </dev/null 2>"$JG_T/env.err") &&
+	[ "$out" = "bar:has-path" ]; then
+	jg_ok "-e adds a variable and keeps PATH ($out)"
+else
+	jg_notok "-e adds a variable and keeps PATH (got '$out': $(head -c 200 "$JG_T/env.err"))"
+fi
+
 # Arguments reach the program unchanged (spaces, quotes, empty, non-ASCII).
 if out=$(jg_exec printf '[%s]' 'a b' '' "it's" 'é' '$HOME' </dev/null 2>"$JG_T/a.err") &&
 	[ "$out" = "[a b][][it's][é][\$HOME]" ]; then

@@ -103,8 +103,8 @@ jg_check "an argument with newlines arrives verbatim" \
 mkdir -p "$JG_T/dir with space"
 jg_cli_timed "$JG_T/e.out" "$JG_T/e.err" exec -e "FOO=x 'y' \$z" -C "$JG_T/dir with space" \
 	rawbox -- sh -c 'printf "%s|%s|%s\n" "$FOO" "$(pwd)" "${HOME:-unset}"'
-if [ "$RC" = 0 ] && [ "$(cat "$JG_T/e.out")" = "x 'y' \$z|$JG_T/dir with space|unset" ]; then
-	jg_ok "-e sets the whole environment and -C the directory: $(cat "$JG_T/e.out")"
+if [ "$RC" = 0 ] && [ "$(cat "$JG_T/e.out")" = "x 'y' \$z|$JG_T/dir with space|$RHOME" ]; then
+	jg_ok "-e adds to the environment (HOME kept) and -C sets the directory: $(cat "$JG_T/e.out")"
 else
 	jg_notok "-e / -C (exit $RC): '$(cat "$JG_T/e.out")'"
 	jg_show "$JG_T/e.err" 5
