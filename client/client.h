@@ -40,6 +40,8 @@ struct jg_client {
 	unsigned defaults;	  /* JG_CLIENT_DEFAULT_*: which files are the state-dir defaults */
 	int connect_timeout;	  /* seconds: TCP connect plus TLS handshake */
 	int verbose;
+	/* What the errors of an operation start with: "jumpgate rsh"; NULL: "jumpgate". */
+	const char *prog;
 };
 
 /* Print "jumpgate: <message>" on stderr, one line.  The single place where the client
@@ -60,9 +62,32 @@ int jg_client_setup(struct jg_client *c);
 int jg_client_target_path(char *buf, size_t len, const char *target, const char *rest);
 
 /* Manual pages, printed to stdout (help.c). */
+/* Prefix of error lines (default "jumpgate"); PROG is borrowed for the process lifetime. */
+void jg_client_set_prog(const char *prog);
 void jg_help_main(void);
 void jg_help_exec(void);
+void jg_help_connect(void);
+void jg_help_rsh(void);
 
+/* Flags of jg_client_run_exec: a terminal mode (the low two bits), and how a closed stdout
+ * ends the remote program. */
+#define JG_CLIENT_TTY_NO 0
+#define JG_CLIENT_TTY_IF_TERMINAL 1 /* a pty when stdin is a terminal, else say why not */
+#define JG_CLIENT_TTY_FORCE 2	    /* even when it is not (ssh -tt) */
+#define JG_CLIENT_TTY_MASK 3
+/* When our stdout's reader goes away (EPIPE, or SIGUSR1: rsync's "we are leaving"), send
+ * the remote program SIGPIPE and wait (bounded) for its own exit, as it would under ssh,
+ * instead of killing it at once: rsync's receiver saves its --partial file on the way. */
+#define JG_CLIENT_EXEC_SOFT_EPIPE 4
+
+/* Run ARGV (NULL-terminated, borrowed) on TARGET through the gateway: stdin streamed to it
+ * (end of stdin closes its stdin while its output keeps flowing), its stdout and stderr
+ * written to ours, nothing else on stdout.  ENV: NULL-terminated "KEY=VALUE" list replacing
+ * its environment, or NULL to inherit the agent's; CWD: NULL for the home directory;
+ * FLAGS: JG_CLIENT_TTY_* | JG_CLIENT_EXEC_*.  Call jg_client_setup() first.  Returns the
+ * exit status (see above); errors are one line on stderr, "<c->prog>: TARGET: reason". */
+int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, char **env,
+		       const char *cwd, int flags);
 /* `jumpgate exec`: ARGV starts at the word "exec". Returns the process exit status. */
 int jg_cmd_exec(struct jg_client *c, int argc, char **argv);
 /* `jumpgate reset TARGET`: close the gateway's onward connection to TARGET. */

@@ -13,6 +13,13 @@ jumpgate_SOURCES = \
 	client/exec.c \
 	client/request.c \
 	client/admin.c \
-	client/cp.c client/run.c client/rsh.c client/connect.c
+	client/cp.c client/run.c client/rsh.c client/connect.c \
+	client/help.h \
+	client/batch.c client/batch.h \
+	client/walk.c client/walk.h \
+	client/progress.c client/progress.h \
+	client/cp.h client/xfer.c client/cpout.c \
+	client/run.h client/runout.c \
+	client/rshargs.c client/rshargs.h
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -17,9 +17,19 @@
 #include <event2/event.h>
 
 #include "client/client.h"
+#include "client/help.h"
 #include "config/paths.h"
 #include "relay/err.h"
 #include "relay/log.h"
+
+/* The prefix of error lines: "jumpgate", or "jumpgate rsh" when run as an ssh stand-in.
+ * Set once by the command, like the logging module's program name. */
+static const char *fail_prefix = "jumpgate";
+
+void jg_client_set_prog(const char *prog)
+{
+	fail_prefix = prog;
+}
 
 void jg_client_fail(const char *fmt, ...)
 {
@@ -29,7 +39,7 @@ void jg_client_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "jumpgate: %s\n", line);
+	fprintf(stderr, "%s: %s\n", fail_prefix, line);
 	fflush(stderr);
 }
 
@@ -182,6 +192,26 @@ static void guard_std_fds(void)
 
 enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION };
 
+/* `jumpgate help [COMMAND]`: the command's page, or the main page. */
+static void show_help(const char *cmd)
+{
+	static const struct {
+		const char *name;
+		void (*show)(void);
+	} pages[] = {
+		{"exec", jg_help_exec}, {"cp", jg_help_cp},	      {"run", jg_help_run},
+		{"rsh", jg_help_rsh},	{"connect", jg_help_connect},
+	};
+
+	for (size_t i = 0; cmd != NULL && i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (strcmp(cmd, pages[i].name) == 0) {
+			pages[i].show();
+			return;
+		}
+	}
+	jg_help_main();
+}
+
 typedef int (*jg_command_fn)(struct jg_client *c, int argc, char **argv);
 
 static jg_command_fn find_command(const char *name)
@@ -257,10 +287,7 @@ int main(int argc, char **argv)
 		return jg_client_usage("no command given");
 	cmd = argv[optind];
 	if (strcmp(cmd, "help") == 0) {
-		if (optind + 1 < argc && strcmp(argv[optind + 1], "exec") == 0)
-			jg_help_exec();
-		else
-			jg_help_main();
+		show_help(optind + 1 < argc ? argv[optind + 1] : NULL);
 		return 0;
 	}
 	if ((run = find_command(cmd)) == NULL)

@@ -1,6 +1,9 @@
 # Benchmarks: `make bench`; they print ratios against a local baseline.
 # Not part of `make check`: figures, not pass/fail.
 EXTRA_DIST += tests/bench/bench_exec.sh tests/bench/bench_ssh.sh
+EXTRA_DIST += tests/bench/bench_tunnel.sh
+EXTRA_DIST += tests/bench/bench_rsync.sh
+EXTRA_DIST += tests/bench/bench_files.sh
 
 bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
@@ -13,5 +16,20 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_ssh.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_tunnel.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_rsync.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_files.sh'
 
 .PHONY: bench

@@ -18,7 +18,13 @@ INTEGRATION_TESTS = \
 	tests/integration/t_ssh_failure.sh \
 	tests/integration/t_ssh_fanout.sh \
 	tests/integration/t_ssh_leaks.sh \
-	tests/integration/t_ssh_raw.sh
+	tests/integration/t_ssh_raw.sh \
+	tests/integration/t_files_api.sh \
+	tests/integration/t_rsh.sh \
+	tests/integration/t_tunnel.sh
+
+# jumpgate cp and run (client/cp.c, client/run.c).
+INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
