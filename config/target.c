@@ -436,9 +436,19 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 		set_err(err, errlen, "empty target");
 		return JG_ERR_INVAL;
 	}
-	if (strchr(text, '/') != NULL) {
-		set_err(err, errlen, "target chains (\"a/b\") are not supported yet");
-		return JG_ERR_INVAL;
+	if ((colon = strchr(text, '/')) != NULL) {
+		/* The first hop's own problem (an injection attempt, say) is the more useful
+		 * reason; only a valid first hop gets "chains are not supported". */
+		char *first = strndup(text, (size_t)(colon - text));
+		struct jg_chain *c = NULL;
+
+		r = first != NULL ? jg_target_resolve(cfg, first, &c, err, errlen) : JG_ERR_NOMEM;
+		free(first);
+		jg_chain_free(c);
+		if (r != 0)
+			return r;
+		return refuse(err, errlen, "target", text, strlen(text),
+			      "chains of hops (\"a/b\") are not supported yet");
 	}
 	/* An inventory name wins over a host of the same name. */
 	if ((t = jg_config_find_target(cfg, text)) != NULL) {

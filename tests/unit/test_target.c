@@ -304,11 +304,17 @@ static void test_methods_and_chains(void)
 	/* A "method" that is not a word is a host, checked as one. */
 	resolve_err("a;b:c", JG_ERR_INVAL, "host \"a;b:c\": character ';' is not allowed");
 	resolve_err("local:x", JG_ERR_INVAL, "target \"local:x\": \"local\" takes no options");
-	resolve_err("web1/sudo:app", JG_ERR_INVAL, "target chains (\"a/b\") are not supported yet");
+	resolve_err("web1/sudo:app", JG_ERR_INVAL,
+		    "target \"web1/sudo:app\": chains of hops (\"a/b\") are not supported yet");
 	resolve_err("inventory/web1", JG_ERR_INVAL,
-		    "target chains (\"a/b\") are not supported yet");
-	resolve_err("ssh:h/ssh:g", JG_ERR_INVAL, "target chains (\"a/b\") are not supported yet");
-	resolve_err("/", JG_ERR_INVAL, "target chains (\"a/b\") are not supported yet");
+		    "target \"inventory/web1\": chains of hops (\"a/b\") are not supported yet");
+	resolve_err("ssh:h/ssh:g", JG_ERR_INVAL,
+		    "target \"ssh:h/ssh:g\": chains of hops (\"a/b\") are not supported yet");
+	/* The first hop is checked first: its own fault is the better reason. */
+	resolve_err("/", JG_ERR_INVAL, "empty target");
+	resolve_err("-oProxyCommand=x/y", JG_ERR_INVAL,
+		    "host \"-oProxyCommand=x\": must not start with '-' (it would be read as an "
+		    "option)");
 	resolve_err("", JG_ERR_INVAL, "empty target");
 }
 
