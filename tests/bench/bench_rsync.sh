@@ -3,14 +3,16 @@
 # (default 3) into an emptied destination each time, in MB/s (10^6 bytes/s):
 #   rsync locally (no transport: rsync's own pipe)        the ceiling
 #   rsync -e 'jumpgate rsh' to local                      gateway + agent
-# and, with OpenSSH's sshd (tests/integration/sshd.sh) on 127.0.0.2 and .3:
+# and, with OpenSSH's sshd (tests/integration/sshd.sh) on 127.0.0.2, .3 and .1:
 #   rsync -e 'ssh -p P' straight to it                    plain ssh
 #   rsync -e 'ssh -J root@127.0.0.3:P -p P'               ssh through a jump host
 #     (the same sshd listens on .3 as well: ssh refuses a jump host equal to the
 #     destination)
 #   rsync -e 'jumpgate rsh' to web1 (inventory, ssh)      gateway + ssh + agent
-#   rsync -e "ssh -o ProxyCommand='jumpgate connect -H 127.0.0.2 web1 %p'"
-#                                                         when jumpgate connect works
+#   rsync -e "ssh -o ProxyCommand='jumpgate connect %h %p' -p P" to web1
+#                                                         ssh inside a tunnel: gateway ->
+#     ssh (agent link) -> agent on web1 -> web1's localhost:P, which is why the
+#     sshd listens on 127.0.0.1 too (on one machine "web1's localhost" is ours)
 # then the ratios.  Loopback only; a 2-core machine shares it between
 # rsync, ssh, the gateway and the agent, so read the ratios, not the MB/s.
 #   JG_BENCH_RSYNC_MIB (default 1024), JG_BENCH_REPEAT (default 3).
@@ -34,19 +36,19 @@ T=$JG_T
 
 HAVE_CONNECT=0
 if [ $HAVE_SSHD = 1 ]; then
-	jg_sshd_start a 127.0.0.2 127.0.0.3 || { echo "sshd does not start: ssh rows skipped"; HAVE_SSHD=0; }
+	jg_sshd_start a 127.0.0.2 127.0.0.3 127.0.0.1 || { echo "sshd does not start: ssh rows skipped"; HAVE_SSHD=0; }
 fi
 if [ $HAVE_SSHD = 1 ]; then
 	PA=${JG_SSHD_PORT[a]}
 	U=$JG_SSH_USER
-	# `jumpgate connect` is there when its help says so (it is being written).
+	# `jumpgate connect` (an older build may lack it: the row then says so).
 	if "$JUMPGATE" connect --help 2>/dev/null | grep -q ProxyCommand; then
 		HAVE_CONNECT=1
 	fi
 	JG_CONF_EXTRA="$(jg_ssh_conf_defaults accept)
 targets = ( $(jg_ssh_target web1 127.0.0.2 "$PA") );"
 	[ $HAVE_CONNECT = 0 ] || JG_CONF_EXTRA="$JG_CONF_EXTRA
-tunnels = { allow = [ \"web1:127.0.0.2:$PA\" ]; };"
+tunnels = { allow = [ \"web1:$PA\" ]; };"
 	# One client config for ssh and for the ssh that -J starts (it is given -F).
 	cat >"$T/ssh_config" <<-EOF
 		Host *
@@ -102,7 +104,7 @@ if [ $HAVE_SSHD = 1 ]; then
 	NS[rsh_web1]=$(run rsh_web1 "web1:$T/dst/" -e "$JUMPGATE rsh")
 	if [ $HAVE_CONNECT = 1 ]; then
 		NS[connect]=$(run connect "$U@web1:$T/dst/" \
-			-e "ssh -F $T/ssh_config -o ProxyCommand='$JUMPGATE connect -H 127.0.0.2 web1 %p' -p $PA")
+			-e "ssh -F $T/ssh_config -o ProxyCommand='$JUMPGATE connect %h %p' -p $PA")
 	fi
 fi
 row() { # row KEY LABEL
@@ -134,8 +136,11 @@ if [ $HAVE_SSHD = 1 ]; then
 	printf '  jumpgate rsh web1  / ssh -J             %s\n' "$(ratio "${MB[rsh_web1]:-0}" "${MB[ssh_j]:-0}")"
 	printf '  jumpgate rsh web1  / ssh                %s\n' "$(ratio "${MB[rsh_web1]:-0}" "${MB[ssh]:-0}")"
 	printf '  ssh -J / ssh                            %s\n' "$(ratio "${MB[ssh_j]:-0}" "${MB[ssh]:-0}")"
-	[ $HAVE_CONNECT = 0 ] ||
+	if [ $HAVE_CONNECT = 1 ]; then
 		printf '  ssh via jumpgate connect / ssh -J       %s\n' "$(ratio "${MB[connect]:-0}" "${MB[ssh_j]:-0}")"
+		printf '  ssh via jumpgate connect / ssh          %s\n' "$(ratio "${MB[connect]:-0}" "${MB[ssh]:-0}")"
+		printf '  jumpgate rsh web1 / ssh via connect     %s\n' "$(ratio "${MB[rsh_web1]:-0}" "${MB[connect]:-0}")"
+	fi
 fi
 
 jg_gateway_stop 10 || echo "WARNING: gateway exit status $JG_GW_STATUS"

@@ -25,7 +25,6 @@ INTEGRATION_TESTS = \
 
 # jumpgate cp and run (client/cp.c, client/run.c).
 INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
-
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
 
@@ -38,3 +37,11 @@ AM_TESTS_ENVIRONMENT = \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent'; \
 	JG_SANITIZERS='$(SAN_CFLAGS)'; \
 	export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT JG_SANITIZERS;
+
+# tunnel_many: N extended CONNECT tunnels on one connection (t_tunnel.sh).
+check_PROGRAMS += tests/integration/tunnel_many
+tests_integration_tunnel_many_SOURCES = tests/integration/tunnel_many.c
+tests_integration_tunnel_many_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS)
+tests_integration_tunnel_many_LDADD = $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS)
+AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tunnel_many'; \
+	export JG_TUNNEL_MANY;

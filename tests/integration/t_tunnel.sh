@@ -5,8 +5,10 @@
 #     (stdin EOF reaches the far end as EOF while its answer still flows back)
 #     and far end closing first (the CLI exits at once with stdin still open,
 #     the far end sees EOF): no hang, bounded by timeouts;
-#   - 100 tunnels at once (100 `jumpgate connect` processes, one connection
-#     each: the CLI has no multi-stream mode);
+#   - 100 tunnels at once on ONE controller connection (tunnel_many, a test
+#     client: 100 extended CONNECT streams x 64 KiB echoed back byte-exact;
+#     /v1/stats shows connections.total +1), and 100 `jumpgate connect`
+#     processes at once (one connection each);
 #   - ssh -o ProxyCommand='jumpgate connect %h %p' to the target's sshd, a
 #     command and an scp through it;
 #   - policy: a host not in tunnels.allow -> 403 with the reason; with no
@@ -267,6 +269,49 @@ jg_check "exec on a tunnel target is refused" \
 # ---------------------------------------------------------------- concurrency
 
 N=${JG_TUNNELS:-100}
+
+# stat_num OBJECT KEY: the number KEY holds inside the first "OBJECT":{...} of /v1/stats.
+# (Each call is itself one more connection and stream.)
+stat_num() {
+	jg_curl /v1/stats 2>/dev/null | tr -d ' \n\t' | grep -o "\"$1\":{[^{}]*}" | head -n1 |
+		grep -o "\"$2\":[0-9]*" | head -n1 | cut -d: -f2
+}
+
+# N streams on one connection: tests/integration/tunnel_many.c.
+: "${JG_TUNNEL_MANY:=$builddir/tests/integration/tunnel_many}"
+if [ -x "$JG_TUNNEL_MANY" ]; then
+	s0=$(stat_num streams total)
+	c1=$(stat_num connections total)
+	if timeout 120 "$JG_TUNNEL_MANY" 127.0.0.1 "$JG_PORT" "$JG_CA" "$JG_CERT" "$JG_KEY" \
+		local "$PORT_echo" "$N" 65536 60 >"$JG_T/tmany.out" 2>"$JG_T/tmany.err"; then
+		rc=0
+	else
+		rc=$?
+	fi
+	c2=$(stat_num connections total)
+	s2=$(stat_num streams total)
+	summary=$(grep '^tunnel_many:' "$JG_T/tmany.out" | tail -n1)
+	if [ $rc = 0 ]; then
+		jg_ok "$N tunnels at once on one connection: all got 200 and their 64 KiB back (${summary#tunnel_many: })"
+	else
+		jg_notok "$N tunnels on one connection: exit $rc (${summary:-no summary})"
+		jg_show "$JG_T/tmany.out" 10
+		jg_show "$JG_T/tmany.err" 10
+	fi
+	# Every stats request is a connection and a stream of its own, counted in its answer:
+	# c1 -> c2 is tunnel_many plus the request reading c2; s0 -> s2 is the N tunnels plus
+	# the three requests reading c1, c2 and s2.
+	if [ -n "$s0" ] && [ -n "$c1" ] && [ -n "$c2" ] && [ -n "$s2" ] &&
+		[ $((c2 - c1 - 1)) = 1 ] && [ $((s2 - s0 - 3)) = "$N" ]; then
+		jg_ok "/v1/stats: the $N tunnels came on one connection (connections.total +$((c2 - c1 - 1)), streams.total +$((s2 - s0 - 3)))"
+	else
+		jg_notok "/v1/stats: connections.total $c1 -> $c2, streams.total $s0 -> $s2 (want +1+1 connections, +$N+3 streams)"
+	fi
+else
+	jg_ok "# SKIP $N tunnels on one connection: no tunnel_many (make check builds it)"
+fi
+
+# The same with the CLI: N processes, one connection and one stream each.
 head -c 65536 /dev/urandom >"$JG_T/small.bin"
 small=$(jg_sha256 "$JG_T/small.bin")
 t0=$(date +%s%N)
