@@ -5,4 +5,4 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/tls.c gateway/h2.c 
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h
 jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS)
-jumpgated_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+jumpgated_LDADD = libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -10,5 +10,5 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	client/rshargs.c client/rshargs.h
 tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_run_CFLAGS += $(OPENSSL_CFLAGS)
-tests_unit_run_LDADD = libjgconfig.a librelay.a $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+tests_unit_run_LDADD = libjgauth.a libjgconfig.a librelay.a $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
 TESTS += tests/unit/run

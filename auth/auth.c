@@ -1,0 +1,2 @@
+#include "auth/auth.h"
+typedef int jg_auth_placeholder;
