@@ -26,6 +26,15 @@ INTEGRATION_TESTS = \
 # jumpgate cp and run (client/cp.c, client/run.c).
 INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
 
+# Limits, reload on SIGHUP, the Unix-socket listener (issue 7); h2raw.py is
+# the hostile HTTP/2 peer t_limits.sh uses.
+INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \
+	tests/integration/t_unixsock.sh
+EXTRA_DIST += tests/integration/h2raw.py
+
+# systemd units, sd_notify and socket activation (systemd/, gateway/sdnotify.c).
+INTEGRATION_TESTS += tests/integration/t_systemd.sh
+
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
 
@@ -38,3 +47,6 @@ AM_TESTS_ENVIRONMENT = \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent'; \
 	JG_SANITIZERS='$(SAN_CFLAGS)'; \
 	export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT JG_SANITIZERS;
+
+# Policy and audit log (auth/, issue 7).
+INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh

@@ -1,2 +1,0 @@
-#include "auth/auth.h"
-typedef int jg_auth_placeholder;
