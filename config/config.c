@@ -6,10 +6,12 @@
  * what is wrong" so an operator can go straight to the line. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -27,6 +29,9 @@
 #define DEFAULT_IDLE_MS 300000
 #define DEFAULT_MAX_STREAMS 256
 #define DEFAULT_STREAM_WINDOW 262144
+#define DEFAULT_MAX_CONNS_PER_IDENTITY 64
+#define DEFAULT_MAX_HEADER_LIST 65536
+#define DEFAULT_BUFFER_BUDGET_MIB 256
 #define DEFAULT_POOL_IDLE_MS 300000
 #define DEFAULT_CONNECT_MS 15000
 #define DEFAULT_KEEPALIVE_MS 15000
@@ -408,6 +413,9 @@ static void set_defaults(struct jg_config *c)
 	c->idle_timeout_ms = DEFAULT_IDLE_MS;
 	c->max_streams = DEFAULT_MAX_STREAMS;
 	c->stream_window = DEFAULT_STREAM_WINDOW;
+	c->max_connections_per_identity = DEFAULT_MAX_CONNS_PER_IDENTITY;
+	c->max_header_list_size = DEFAULT_MAX_HEADER_LIST;
+	c->buffer_budget = (uint64_t)DEFAULT_BUFFER_BUDGET_MIB << 20;
 	c->pool_idle_timeout_ms = DEFAULT_POOL_IDLE_MS;
 	c->connect_timeout_ms = DEFAULT_CONNECT_MS;
 	c->keepalive_interval_ms = DEFAULT_KEEPALIVE_MS;
@@ -614,6 +622,156 @@ static int parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct 
 	return 0;
 }
 
+/* A list of non-empty strings (policy rule members) into a new array of *N strings. */
+static int parse_strings(struct jg_parser *p, const config_setting_t *s, const char *key,
+			 char ***out, size_t *n)
+{
+	int len = config_setting_length(s);
+
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+		return jg_parse_fail(p, s, key, "expected a list of strings");
+	if ((*out = calloc((size_t)len + 1, sizeof(**out))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < len; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+
+		if (v == NULL || v[0] == '\0')
+			return jg_parse_fail(p, s, key, "element %d is not a non-empty string", i + 1);
+		if (((*out)[i] = strdup(v)) == NULL)
+			return JG_ERR_NOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
+			     struct jg_policy_rule *rule)
+{
+	static const char *const actions[] = {"exec", "put", "get", "tunnel", "reset", "admin", "*"};
+	const char *v;
+	int r = 0, have_allow = 0;
+
+	rule->line = config_setting_source_line(e);
+	if (!config_setting_is_group(e))
+		return jg_parse_fail(p, e, "policy", "each rule is a group { name = ...; ... }");
+	for (int i = 0; i < config_setting_length(e) && r == 0; i++) {
+		const config_setting_t *s = config_setting_get_elem(e, (unsigned)i);
+		const char *k = config_setting_name(s);
+
+		if (strcmp(k, "name") == 0) {
+			if ((r = jg_parse_string(p, s, k, &v)) == 0 &&
+			    (rule->name = strdup(v)) == NULL)
+				r = JG_ERR_NOMEM;
+		} else if (strcmp(k, "identities") == 0)
+			r = parse_strings(p, s, k, &rule->identities, &rule->nidentities);
+		else if (strcmp(k, "targets") == 0)
+			r = parse_strings(p, s, k, &rule->targets, &rule->ntargets);
+		else if (strcmp(k, "actions") == 0) {
+			r = parse_strings(p, s, k, &rule->actions, &rule->nactions);
+			for (size_t j = 0; r == 0 && j < rule->nactions; j++) {
+				size_t a = 0;
+
+				while (a < 7 && strcmp(actions[a], rule->actions[j]) != 0)
+					a++;
+				if (a == 7)
+					r = jg_parse_fail(p, s, k,
+							  "\"%s\" is not one of exec, put, get, "
+							  "tunnel, reset, admin, *",
+							  rule->actions[j]);
+			}
+		} else if (strcmp(k, "commands") == 0)
+			r = parse_strings(p, s, k, &rule->commands, &rule->ncommands);
+		else if (strcmp(k, "paths") == 0) {
+			r = parse_strings(p, s, k, &rule->paths, &rule->npaths);
+			for (size_t j = 0; r == 0 && j < rule->npaths; j++)
+				if (rule->paths[j][0] != '/')
+					r = jg_parse_fail(p, s, k, "\"%s\" is not an absolute path",
+							  rule->paths[j]);
+		} else if (strcmp(k, "allow") == 0) {
+			r = jg_parse_bool(p, s, k, &rule->allow);
+			have_allow = 1;
+		} else
+			r = jg_parse_fail(p, s, k,
+					  "unknown policy key (name, identities, targets, actions, "
+					  "commands, paths, allow)");
+	}
+	if (r == 0 && rule->name == NULL)
+		r = jg_parse_fail(p, e, "policy", "a rule needs a name");
+	if (r == 0 && !have_allow)
+		r = jg_parse_fail(p, e, "policy", "rule \"%s\": allow = true or false is required",
+				  rule->name);
+	return r;
+}
+
+static int parse_policy(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	int n = config_setting_length(s), r = 0;
+
+	if (!config_setting_is_list(s))
+		return jg_parse_fail(p, s, "policy", "expected a list of rules: ( { ... }, ... )");
+	if ((c->policy = calloc((size_t)n + 1, sizeof(*c->policy))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < n && r == 0; i++) {
+		c->npolicy++;
+		r = parse_policy_rule(p, config_setting_get_elem(s, (unsigned)i), &c->policy[i]);
+	}
+	return r;
+}
+
+static int parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	const char *v;
+	int r = jg_parse_string(p, s, "identity", &v);
+
+	if (r != 0)
+		return r;
+	if (strcmp(v, "cn") == 0)
+		c->identity = JG_IDENTITY_CN;
+	else if (strcmp(v, "san-uri") == 0)
+		c->identity = JG_IDENTITY_SAN_URI;
+	else if (strcmp(v, "san-dns") == 0)
+		c->identity = JG_IDENTITY_SAN_DNS;
+	else
+		return jg_parse_fail(p, s, "identity", "\"%s\" is not one of cn, san-uri, san-dns",
+				     v);
+	return 0;
+}
+
+/* Bytes, 1 MiB to 64 GiB (a 64-bit integer: "274877906944L" in libconfig). */
+static int parse_buffer_budget(struct jg_parser *p, const config_setting_t *s,
+			       struct jg_config *c)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return jg_parse_fail(p, s, "buffer_budget", "must be an integer (bytes), not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	v = config_setting_get_int64(s);
+	if (v < (1LL << 20) || v > (64LL << 30))
+		return jg_parse_fail(p, s, "buffer_budget",
+				     "%lld out of range 1048576 (1 MiB) - 68719476736 (64 GiB)", v);
+	c->buffer_budget = (uint64_t)v;
+	return 0;
+}
+
+/* An absolute path that fits in sockaddr_un (108 bytes on Linux, NUL included). */
+static int parse_unix_socket(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	const char *v = NULL;
+	int r;
+
+	if ((r = jg_parse_string(p, s, "unix_socket", &v)) != 0)
+		return r;
+	if (v[0] != '/')
+		return jg_parse_fail(p, s, "unix_socket", "\"%s\" is not an absolute path", v);
+	if (strlen(v) > 107)
+		return jg_parse_fail(p, s, "unix_socket", "path longer than 107 bytes");
+	free(c->unix_socket);
+	if ((c->unix_socket = strdup(v)) == NULL)
+		return JG_ERR_NOMEM;
+	return 0;
+}
+
 static int parse_root(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
 	static const char *const seconds[] = {"drain_timeout", "handshake_timeout", "idle_timeout"};
@@ -653,6 +811,14 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_uint(p, s, name, 1, 10000, &c->max_streams);
 		else if (strcmp(name, "stream_window") == 0)
 			r = jg_parse_uint(p, s, name, 65535, 16777216, &c->stream_window);
+		else if (strcmp(name, "max_connections_per_identity") == 0)
+			r = jg_parse_uint(p, s, name, 0, 100000, &c->max_connections_per_identity);
+		else if (strcmp(name, "max_header_list_size") == 0)
+			r = jg_parse_uint(p, s, name, 1024, 1048576, &c->max_header_list_size);
+		else if (strcmp(name, "buffer_budget") == 0)
+			r = parse_buffer_budget(p, s, c);
+		else if (strcmp(name, "unix_socket") == 0)
+			r = parse_unix_socket(p, s, c);
 		else if (strcmp(name, "agent_path") == 0)
 			r = jg_parse_path(p, s, name, &c->agent_path);
 		else if (strcmp(name, "targets") == 0)
@@ -667,7 +833,17 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_paths(p, s, name, &c->agent_paths, &c->nagent_paths);
 		else if (strcmp(name, "tunnels") == 0)
 			r = parse_tunnels(p, s, c);
-		else
+		else if (strcmp(name, "identity") == 0)
+			r = parse_identity(p, s, c);
+		else if (strcmp(name, "crl") == 0)
+			r = jg_parse_path(p, s, name, &c->crl_file);
+		else if (strcmp(name, "policy") == 0)
+			r = parse_policy(p, s, c);
+		else if (strcmp(name, "audit") == 0) {
+			/* "stderr" is the default, spelled out. */
+			if ((r = jg_parse_string(p, s, name, &v)) == 0 && strcmp(v, "stderr") != 0)
+				r = jg_parse_path(p, s, name, &c->audit_path);
+		} else
 			r = jg_parse_fail(p, s, name,
 					  "unknown key (see jumpgated.conf.example for the keys)");
 	}
@@ -805,6 +981,30 @@ out:
 	return r;
 }
 
+/* The built-in policy: everything, for the generated client certificate's CN, which is the
+ * local account's name (gateway/main.c names it the same way).  The listener is loopback. */
+static int builtin_policy(struct jg_config *c)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *u = pw != NULL ? pw->pw_name : getenv("USER");
+	char ubuf[32];
+
+	if (u == NULL || u[0] == '\0') {
+		snprintf(ubuf, sizeof(ubuf), "uid%ld", (long)geteuid());
+		u = ubuf;
+	}
+	if ((c->policy = calloc(1, sizeof(*c->policy))) == NULL)
+		return JG_ERR_NOMEM;
+	c->npolicy = 1;
+	c->policy[0].allow = 1;
+	if ((c->policy[0].name = strdup("built-in")) == NULL ||
+	    (c->policy[0].identities = calloc(2, sizeof(char *))) == NULL ||
+	    (c->policy[0].identities[0] = strdup(u)) == NULL)
+		return JG_ERR_NOMEM;
+	c->policy[0].nidentities = 1;
+	return 0;
+}
+
 int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 {
 	struct jg_config *c;
@@ -831,6 +1031,8 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 		goto out;
 	/* DESIGN.md: with no file, our own identity may do anything, tunnels included. */
 	c->tunnel_policy = JG_TUNNELS_ANY;
+	if ((r = builtin_policy(c)) != 0)
+		goto out;
 	*out = c;
 	c = NULL;
 out:
@@ -838,6 +1040,13 @@ out:
 		jg_parse_set_err(err, errlen, "out of memory");
 	jg_config_free(c);
 	return r;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void jg_config_free(struct jg_config *c)
@@ -864,6 +1073,7 @@ void jg_config_free(struct jg_config *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->agent_path);
+	free(c->unix_socket);
 	for (size_t i = 0; i < c->nagent_paths; i++)
 		free(c->agent_paths[i]);
 	free(c->agent_paths);
@@ -873,6 +1083,19 @@ void jg_config_free(struct jg_config *c)
 		free(c->tunnel_rules[i].port);
 	}
 	free(c->tunnel_rules);
+	for (size_t i = 0; i < c->npolicy; i++) {
+		struct jg_policy_rule *pr = &c->policy[i];
+
+		free(pr->name);
+		free_strings(pr->identities, pr->nidentities);
+		free_strings(pr->targets, pr->ntargets);
+		free_strings(pr->actions, pr->nactions);
+		free_strings(pr->commands, pr->ncommands);
+		free_strings(pr->paths, pr->npaths);
+	}
+	free(c->policy);
+	free(c->crl_file);
+	free(c->audit_path);
 	free(c);
 }
 

@@ -36,6 +36,28 @@ struct jg_tunnel_rule {
 	char *port;
 };
 
+/* Which part of a client certificate names the controller (config `identity`). */
+enum jg_identity_source {
+	JG_IDENTITY_CN = 0,  /* subject CN (the default) */
+	JG_IDENTITY_SAN_URI, /* the first URI subjectAltName ("jumpgate:user:NAME") */
+	JG_IDENTITY_SAN_DNS, /* the first DNS subjectAltName */
+};
+
+/* One `policy` rule (auth/policy.h has the matching contract).  An absent list is NULL
+ * with n == 0: for identities, targets and actions it means "any"; for commands and
+ * paths "not narrowed". */
+struct jg_policy_rule {
+	char *name;
+	int line;          /* in jg_config.path, for denied by rule "x" (file:12) */
+	char **identities; /* globs */
+	char **targets;    /* globs over the name and the resolved key; "group:NAME" */
+	char **actions;    /* exec put get tunnel reset admin, or "*" */
+	char **commands;   /* argv[0] globs (exec only) */
+	char **paths;      /* absolute path prefixes (put/get only) */
+	size_t nidentities, ntargets, nactions, ncommands, npaths;
+	int allow;
+};
+
 enum jg_tunnel_policy {
 	JG_TUNNELS_DEFAULT = 0, /* no `tunnels` key: port 22 of inventory targets only */
 	JG_TUNNELS_ANY = 1,	/* the built-in default (no file): anything */
@@ -57,6 +79,11 @@ struct jg_config {
 	uint32_t idle_timeout_ms;      /* a connection with no stream is closed after this */
 	uint32_t max_streams;          /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
 	uint32_t stream_window;        /* HTTP/2 stream receive window and agent channel window */
+	/* Limits (jumpgated.conf.example says what the client sees when one is hit). */
+	uint32_t max_connections_per_identity; /* concurrent connections of one identity; 0: any */
+	uint32_t max_header_list_size; /* request header list (RFC 9113 6.5.2 size): 431 past it */
+	uint64_t buffer_budget;        /* response bytes queued gateway-wide before links pause */
+	char *unix_socket;             /* h2c listener path (identity unix:<user>), NULL: none */
 	char *agent_path;        /* NULL: $JUMPGATE_AGENT, next to jumpgated, then pkglibexecdir */
 	struct jg_target *targets; /* always contains "local" */
 	size_t ntargets;
@@ -74,6 +101,14 @@ struct jg_config {
 	size_t ntunnel_rules;
 	struct jg_group *groups;       /* inventory groups (groups = { web = [ ... ]; }) */
 	size_t ngroups;
+	enum jg_identity_source identity; /* `identity`: where a controller's name comes from */
+	char *crl_file;                /* `crl`: checked on every client certificate; NULL: none */
+	char *audit_path;              /* `audit`: a file, or NULL for stderr */
+	/* `policy`: first match wins, default deny.  No `policy` key in a file: no rule, so
+	 * everything is denied.  The built-in default: one rule allowing everything to the
+	 * generated client identity (the local account name). */
+	struct jg_policy_rule *policy;
+	size_t npolicy;
 };
 
 /* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with

@@ -253,6 +253,13 @@ static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[65536];
 	ssize_t n;
 
+	/* Over the gateway-wide buffer budget (h2stream.c): stop reading until clients
+	 * catch up and jg_agentlink_resume_all() re-arms us; the agent then stops on its
+	 * channel windows instead of the gateway growing. */
+	if (al->gw->budget_paused) {
+		event_del(al->rev);
+		return;
+	}
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -286,7 +293,9 @@ static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason
 {
 	uint64_t ka = al->gw->cfg->keepalive_interval_ms;
 
-	if (al->state != AL_UP || ka == 0 || now - al->last_rx_ms < 2 * ka)
+	/* A link paused by the buffer budget reads nothing, PONGs included. */
+	if (al->state != AL_UP || ka == 0 || al->gw->budget_paused ||
+	    now - al->last_rx_ms < 2 * ka)
 		return 0;
 	snprintf(reason, len, "no answer from the agent on %s for %llu s (keepalive)",
 		 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
@@ -521,5 +530,18 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 
 		if (o != NULL)
 			json_array_append_new(json_array, o);
+	}
+}
+
+void jg_agentlink_resume_all(struct jg_gateway *gw)
+{
+	uint64_t now = now_ms();
+
+	/* Dead links are off the list already. The pause is not the agent's silence. */
+	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+		al->last_rx_ms = now;
+		al->ping_sent = 0;
+		if (al->rev != NULL)
+			event_add(al->rev, NULL);
 	}
 }

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "auth/audit.h"
+#include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/gateway.h"
@@ -78,6 +80,83 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 	return text;
 }
 
+struct jg_audit *jg_gate_audit(struct jg_gateway *gw)
+{
+	char err[300];
+
+	if (gw->audit != NULL)
+		return gw->audit;
+	gw->audit = jg_audit_new(gw->cfg->audit_path, err, sizeof(err));
+	if (gw->audit == NULL) {
+		jg_log_error("%s: auditing to stderr instead", err);
+		gw->audit = jg_audit_new(NULL, err, sizeof(err));
+	}
+	return gw->audit;
+}
+
+int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		  const char *target, const char *key, char *const *argv, size_t argc,
+		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
+		  size_t len)
+{
+	struct jg_policy_req req = {
+		.identity = jg_stream_identity(s),
+		.action = action,
+		.target = target,
+		.key = key,
+		.argv0 = argv != NULL && argc > 0 ? argv[0] : NULL,
+		.path = path,
+		.port = port,
+	};
+	struct jg_audit *a = jg_gate_audit(gw);
+	struct jg_audit_op *o;
+	int allowed = jg_policy_check(gw->cfg, &req, reason, len);
+
+	/* Out of memory for the record: the operation is refused rather than unaudited. */
+	o = jg_audit_begin(a, req.identity, "", action,
+			   key != NULL ? key : target != NULL ? target : "");
+	if (o == NULL || (argv != NULL && jg_audit_set_argv(o, argv, argc) != 0) ||
+	    (path != NULL && jg_audit_set_path(o, path) != 0)) {
+		jg_audit_op_free(o);
+		snprintf(reason, len, "out of memory for the audit record");
+		*op = NULL;
+		return 0;
+	}
+	o->port = port;
+	jg_audit_start(a, o);
+	if (!allowed) {
+		jg_log_info("%s on %s by %s refused: %s", action, target != NULL ? target : "gateway",
+			    req.identity, reason);
+		jg_audit_end(a, o, "denied", reason);
+		o = NULL;
+	}
+	*op = o;
+	return allowed;
+}
+
+void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
+		 const char *reason)
+{
+	if (op != NULL)
+		jg_audit_end(jg_gate_audit(gw), op, outcome, reason);
+}
+
+/* Admin endpoints (/v1/stats, GET /v1/targets) on the gateway itself: the policy's
+ * "admin" action; audited like any operation.  1 when allowed (and ended as "ok"). */
+static int admin_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *what)
+{
+	struct jg_audit_op *op;
+	char reason[400];
+
+	if (!jg_gate_check(gw, s, "admin", NULL, NULL, NULL, 0, what, 0, &op, reason,
+			   sizeof(reason))) {
+		jg_stream_reply_error(s, 403, "forbidden", reason);
+		return 0;
+	}
+	jg_gate_end(gw, op, "ok", reason);
+	return 1;
+}
+
 static void reply_text(struct jg_stream *s, int status, const char *type, const char *text)
 {
 	jg_stream_reply(s, status, type, text, strlen(text));
@@ -88,6 +167,7 @@ static void reply_text(struct jg_stream *s, int status, const char *type, const 
 static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char *target)
 {
 	struct jg_chain *chain = NULL;
+	struct jg_audit_op *op;
 	char why[400];
 	json_t *o;
 	char *text;
@@ -97,6 +177,13 @@ static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char 
 		jg_stream_reply_error(s, 400, "bad target", why);
 		return;
 	}
+	if (!jg_gate_check(gw, s, "reset", target, chain->key, NULL, 0, NULL, 0, &op, why,
+			   sizeof(why))) {
+		jg_stream_reply_error(s, 403, "forbidden", why);
+		jg_chain_free(chain);
+		return;
+	}
+	jg_gate_end(gw, op, "ok", "");
 	snprintf(why, sizeof(why), "reset by %s", jg_stream_identity(s));
 	found = jg_agentlink_reset(gw, chain->key, why);
 	o = json_pack("{s:s, s:b}", "target", chain->key, "reset", found);
@@ -189,9 +276,11 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		return NULL;
 	}
 	if (plen == 9 && strncmp(path, "/v1/stats", 9) == 0) {
-		char *text = jg_api_stats_json(gw);
+		char *text;
 
-		if (text == NULL) {
+		if (!admin_allowed(gw, s, "/v1/stats"))
+			return NULL;
+		if ((text = jg_api_stats_json(gw)) == NULL) {
 			jg_stream_reply_error(s, 500, "internal error", "cannot render statistics");
 			return NULL;
 		}
@@ -200,7 +289,8 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		return NULL;
 	}
 	if (plen == 11 && strncmp(path, "/v1/targets", 11) == 0 && strcmp(method, "GET") == 0) {
-		jg_targets_list(gw, s, query);
+		if (admin_allowed(gw, s, "/v1/targets"))
+			jg_targets_list(gw, s, query);
 		return NULL;
 	}
 	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)

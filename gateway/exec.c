@@ -328,6 +328,7 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
+	jg_execstream_gate(x->es, x->target, x->chain->key);
 	x->chan.hooks = &exec_chan_hooks;
 	x->op.hooks = &exec_op_hooks;
 	x->gw = gw;

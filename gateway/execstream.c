@@ -6,6 +6,7 @@
 #include <event2/buffer.h>
 
 #include "gateway/execstream.h"
+#include "auth/audit.h"
 #include "gateway/gateway.h"
 #include "relay/frame.h"
 #include "relay/log.h"
@@ -23,7 +24,22 @@ struct jg_execstream {
 	struct jg_frame_decoder *dec;
 	struct evbuffer *scratch; /* frames being built for the response */
 	int stdin_eof;            /* the client ended stdin */
+	/* Policy and audit (jg_execstream_gate): checked at OPEN, when argv is known. */
+	const char *gate_target, *gate_key; /* borrowed; NULL: not gated */
+	struct jg_audit_op *audit;          /* from an allowed OPEN to the end */
 };
+
+void jg_execstream_gate(struct jg_execstream *es, const char *target, const char *key)
+{
+	es->gate_target = target;
+	es->gate_key = key;
+}
+
+static void audit_end(struct jg_execstream *es, const char *outcome, const char *reason)
+{
+	jg_gate_end(es->gw, es->audit, outcome, reason);
+	es->audit = NULL;
+}
 
 struct jg_execstream *jg_execstream_new(struct jg_gateway *gw, struct jg_stream *s,
 					const char *what, const char *name,
@@ -55,6 +71,7 @@ void jg_execstream_free(struct jg_execstream *es)
 	if (es == NULL)
 		return;
 	es->gw->stats.exec_current--;
+	audit_end(es, "failed", "the stream closed before the program ended");
 	jg_frame_decoder_free(es->dec);
 	evbuffer_free(es->scratch);
 	free(es);
@@ -76,6 +93,7 @@ void jg_execstream_fail(struct jg_execstream *es, int status, const char *error,
 	if (es->state == JG_EXECSTREAM_DONE)
 		return;
 	es->gw->stats.exec_failed++;
+	audit_end(es, "failed", reason);
 	jg_log_info("%s on %s by %s failed: %s", es->what, es->name,
 		    jg_stream_identity(es->stream), reason);
 	if (es->state == JG_EXECSTREAM_RUNNING) {
@@ -113,6 +131,15 @@ static void client_open(struct jg_execstream *es, const struct jg_frame *f)
 		jg_execstream_fail(es, 400, "bad request", reason);
 		return;
 	}
+	/* The policy decides here, the first moment argv[0] is known, and before the op
+	 * spawns or connects anything. */
+	if (es->gate_target != NULL &&
+	    !jg_gate_check(es->gw, es->stream, "exec", es->gate_target, es->gate_key, spec.argv,
+			   spec.argc, NULL, 0, &es->audit, reason, sizeof(reason))) {
+		jg_exec_spec_clear(&spec);
+		jg_execstream_fail(es, 403, "forbidden", reason);
+		return;
+	}
 	es->hooks->on_open(es->ud, &spec, f);
 	jg_exec_spec_clear(&spec);
 	if (es->state == JG_EXECSTREAM_WAIT_OPEN)
@@ -145,6 +172,8 @@ static int client_frame(struct jg_execstream *es, const struct jg_frame *f)
 			snprintf(why, sizeof(why), "request body: stdin DATA after EOF");
 			goto bad;
 		}
+		if (es->audit != NULL)
+			es->audit->bytes_in += f->length;
 		es->hooks->on_stdin(es->ud, f->payload, f->length);
 		return 0;
 	case JG_FRAME_EOF:
@@ -234,14 +263,29 @@ int jg_execstream_reply_ok(struct jg_execstream *es)
 void jg_execstream_put(struct jg_execstream *es, uint8_t type, uint8_t flags, uint32_t aux,
 		       const void *payload, uint32_t len)
 {
+	if (es->audit != NULL && type == JG_FRAME_DATA)
+		es->audit->bytes_out += len;
 	jg_frame_put(es->scratch, type, flags, 0, aux, payload, len);
 	jg_stream_append(es->stream, es->scratch);
 }
 
 void jg_execstream_exit(struct jg_execstream *es, uint8_t flags, uint32_t code)
 {
+	char why[40];
+
 	jg_frame_put(es->scratch, JG_FRAME_EXIT, flags, 0, code, NULL, 0);
 	jg_stream_append(es->stream, es->scratch);
 	jg_stream_finish(es->stream);
 	es->state = JG_EXECSTREAM_DONE;
+	if (es->audit != NULL) {
+		es->audit->have_exit = 1;
+		if (flags & JG_EXIT_SIGNALED)
+			es->audit->signo = (int)code;
+		else
+			es->audit->exit_code = (int)code;
+		snprintf(why, sizeof(why), "%s %u", (flags & JG_EXIT_SIGNALED) ? "signal" : "exit",
+			 code);
+		/* The operation did what was asked; the program's own failure is "failed". */
+		audit_end(es, code == 0 && !(flags & JG_EXIT_SIGNALED) ? "ok" : "failed", why);
+	}
 }

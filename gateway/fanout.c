@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "auth/audit.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
@@ -38,6 +39,7 @@ struct fan_target {
 	int denied;    /* refused by the path policy: fput is NULL */
 	char denied_why[200];
 	char *name;
+	struct jg_audit_op *audit; /* one audit record per target, ended when its PUT ends */
 };
 
 struct jg_fanout {
@@ -67,9 +69,27 @@ static int target_live(const struct fan_target *t)
 	return t->fput != NULL && !jg_fput_done(t->fput);
 }
 
+/* End T's audit record from its PUT's result (once; nothing when there is none). */
+static void target_audit_end(struct jg_fanout *x, struct fan_target *t)
+{
+	const struct jg_fput_result *r;
+
+	if (t->audit == NULL)
+		return;
+	if (t->fput == NULL || !jg_fput_done(t->fput)) {
+		jg_gate_end(x->gw, t->audit, "failed", "the upload was abandoned");
+	} else {
+		r = jg_fput_result(t->fput);
+		t->audit->bytes_in = r->size;
+		jg_gate_end(x->gw, t->audit, r->ok ? "ok" : "failed", r->ok ? "" : r->reason);
+	}
+	t->audit = NULL;
+}
+
 static void fanout_free(struct jg_fanout *x)
 {
 	for (size_t i = 0; i < x->n; i++) {
+		target_audit_end(x, &x->t[i]);
 		jg_fput_free(x->t[i].fput);
 		free(x->t[i].name);
 	}
@@ -273,6 +293,7 @@ static void fanout_fput_done(void *owner, struct jg_fput *p)
 	struct fan_target *t = owner;
 
 	(void)p;
+	target_audit_end(t->x, t);
 	fanout_trim(t->x);
 	fanout_maybe_answer(t->x);
 }
@@ -298,7 +319,7 @@ static int fanout_begin(struct jg_fanout *x)
 		t->name = x->names[i];
 		x->names[i] = NULL;
 		x->n++;
-		if (!jg_files_path_allowed(jg_stream_identity(s), t->name, "put", x->path,
+		if (!jg_files_path_allowed(x->gw, s, t->name, "put", x->path, &t->audit,
 					   t->denied_why, sizeof(t->denied_why))) {
 			t->denied = 1;
 			continue;
@@ -307,6 +328,8 @@ static int fanout_begin(struct jg_fanout *x)
 		    jg_fput_start(x->gw, t->name, x->path, &x->req.spec, &fanout_fput_hooks, t);
 		if (t->fput == NULL)
 			return JG_ERR_NOMEM;
+		if (jg_fput_done(t->fput))
+			target_audit_end(x, t); /* failed at once: no on_done comes */
 	}
 	fanout_maybe_answer(x);
 	return 0;

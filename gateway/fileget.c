@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
 
+#include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/files.h"
@@ -48,6 +49,7 @@ struct jg_get {
 	uint64_t bytes;
 	char target[256];
 	char *path;
+	struct jg_audit_op *audit; /* ended when the download ends */
 };
 
 static struct jg_get *op_get(struct jg_op *op)
@@ -57,6 +59,10 @@ static struct jg_get *op_get(struct jg_op *op)
 
 static void get_free(struct jg_get *g)
 {
+	if (g->audit != NULL) {
+		g->audit->bytes_out = g->bytes;
+		jg_gate_end(g->gw, g->audit, "failed", "the download ended before it completed");
+	}
 	if (g->scratch != NULL)
 		evbuffer_free(g->scratch);
 	jg_chain_free(g->chain);
@@ -77,6 +83,12 @@ static void get_close_channel(struct jg_get *g)
 static void get_failed(struct jg_get *g, int status, const char *error, const char *reason)
 {
 	enum get_state was = g->state;
+
+	if (g->audit != NULL) {
+		g->audit->bytes_out = g->bytes;
+		jg_gate_end(g->gw, g->audit, "failed", reason);
+		g->audit = NULL;
+	}
 
 	g->state = GET_DONE;
 	if (g->stream == NULL || was == GET_DONE)
@@ -186,6 +198,11 @@ static void get_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 			get_failed(g, 500, "download failed", reason);
 			return;
 		}
+		if (g->audit != NULL) {
+			g->audit->bytes_out = g->bytes;
+			jg_gate_end(g->gw, g->audit, "ok", "");
+			g->audit = NULL;
+		}
 		if (g->state == GET_STREAMING) {
 			jg_stream_finish(g->stream);
 			jg_log_debug("get %s on %s: %llu bytes", g->path, g->target,
@@ -286,8 +303,8 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		jg_stream_reply_error(s, 400, "bad path", why);
 		goto out;
 	}
-	if (!jg_files_path_allowed(jg_stream_identity(s), target, "get", g->path, why,
-				   sizeof(why))) {
+	g->gw = gw;
+	if (!jg_files_path_allowed(gw, s, target, "get", g->path, &g->audit, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "auth/audit.h"
 #include "config/target.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
@@ -82,20 +83,23 @@ int jg_files_normalise(const char *path, int root_rel, char **out, char *why, si
 	return 0;
 }
 
-/* Policy hook for paths.  Allows everything for now: the per-path rules (identity glob x
- * target glob x action x path prefixes) arrive with the policy issue, which replaces this
- * body with a call into auth/.  Every file operation passes through here after the path is
- * normalised and before anything reaches a target. */
-int jg_files_path_allowed(const char *identity, const char *target, const char *action,
-			  const char *path, char *why, size_t len)
+/* Policy hook for paths: every file operation passes through here after the path is
+ * normalised and before anything reaches a target.  The target is resolved only for its
+ * key (rules may name "ssh:*@db*"); a target that does not resolve is matched by name
+ * and refused later as a bad target. */
+int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+			  const char *action, const char *path, struct jg_audit_op **op, char *why,
+			  size_t len)
 {
-	(void)identity;
-	(void)target;
-	(void)action;
-	(void)path;
-	(void)why;
-	(void)len;
-	return 1;
+	struct jg_chain *chain = NULL;
+	int ok;
+
+	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
+		chain = NULL;
+	ok = jg_gate_check(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
+			   path, 0, op, why, len);
+	jg_chain_free(chain);
+	return ok;
 }
 
 int jg_files_chain_usable(const struct jg_chain *chain, char *why, size_t len)
@@ -352,6 +356,7 @@ struct jg_put {
 	int answered;
 	char target[256];
 	char *path; /* normalised, as sent to the agent */
+	struct jg_audit_op *audit; /* ended with the answer */
 };
 
 static struct jg_put *op_put(struct jg_op *op)
@@ -361,6 +366,7 @@ static struct jg_put *op_put(struct jg_op *op)
 
 static void put_free(struct jg_put *x)
 {
+	jg_gate_end(x->gw, x->audit, "failed", "the upload ended without an answer");
 	jg_fput_free(x->fput);
 	jg_put_req_clear(&x->req);
 	if (x->body != NULL)
@@ -378,6 +384,10 @@ static void put_answer(struct jg_put *x, const struct jg_fput_result *res)
 	if (x->answered || x->stream == NULL)
 		return;
 	x->answered = 1;
+	if (x->audit != NULL)
+		x->audit->bytes_in = res->size;
+	jg_gate_end(x->gw, x->audit, res->ok ? "ok" : "failed", res->ok ? "" : res->reason);
+	x->audit = NULL;
 	if (!res->ok) {
 		jg_log_info("put %s on %s by %s failed: %s", x->path, x->target,
 			    jg_stream_identity(x->stream), res->reason);
@@ -536,13 +546,12 @@ static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, const
 		jg_stream_reply_error(s, 400, "bad path", why);
 		goto fail;
 	}
-	if (!jg_files_path_allowed(jg_stream_identity(s), target, "put", x->path, why,
-				   sizeof(why))) {
+	x->gw = gw;
+	if (!jg_files_path_allowed(gw, s, target, "put", x->path, &x->audit, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
 	x->op.hooks = &put_op_hooks;
-	x->gw = gw;
 	x->stream = s;
 	snprintf(x->target, sizeof(x->target), "%s", target);
 	if (!x->req.kind_file)

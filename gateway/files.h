@@ -35,10 +35,13 @@ int jg_files_normalise(const char *path, int root_rel, char **out, char *why, si
  * (for a 400) in WHY; jg_put_req_clear() in both cases. */
 int jg_put_req_parse(struct jg_stream *s, struct jg_put_req *req, char *why, size_t len);
 void jg_put_req_clear(struct jg_put_req *req);
-/* Per-path policy hook: may IDENTITY do ACTION ("put", "get") on PATH of TARGET?  1 yes,
- * 0 no with the reason in WHY (answered 403). */
-int jg_files_path_allowed(const char *identity, const char *target, const char *action,
-			  const char *path, char *why, size_t len);
+/* Per-path policy hook: may the client on S do ACTION ("put", "get") on PATH of TARGET?
+ * 1 yes, and *OP is the started audit record (end it with jg_gate_end); 0 no with the
+ * reason in WHY (answered 403; the denial is audited).  See jg_gate_check. */
+struct jg_audit_op;
+int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+			  const char *action, const char *path, struct jg_audit_op **op, char *why,
+			  size_t len);
 /* Does CHAIN lead to an agent (not `raw = true`, not a tunnel target)?  1 yes; 0 with the
  * reason in WHY (answered 501). */
 int jg_files_chain_usable(const struct jg_chain *chain, char *why, size_t len);

@@ -26,6 +26,8 @@ struct jg_reaper;
 struct jg_conn;
 struct jg_stream;
 struct jg_agentlink;
+struct jg_audit;
+struct jg_audit_op;
 
 struct jg_stats {
 	uint64_t conns_current, conns_total;
@@ -51,6 +53,13 @@ struct jg_gateway {
 	time_t started;
 	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
 	struct event *drain_timer;
+	struct evconnlistener *unix_listener; /* h2c on cfg->unix_socket, or NULL */
+	char *unix_path;               /* the socket file we created (removed at exit) */
+	uint64_t buffered;             /* response bytes queued gateway-wide (h2stream.c) */
+	int budget_paused;             /* buffered > cfg->buffer_budget: agent links do not read */
+	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
+	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen(gw->audit). */
+	struct jg_audit *audit;
 };
 
 /* --- tls.c: transport ----------------------------------------------------- */
@@ -60,13 +69,28 @@ struct jg_gateway {
 int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen);
 /* Start listening on cfg->listen_host:listen_port. 0 or JG_ERR_IO with the reason in ERR. */
 int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen);
-/* The common name of the peer's certificate (the controller's identity) into BUF. */
+/* The controller's identity from the peer's certificate into BUF: the part chosen by the
+ * configuration's `identity` (kept in the SSL_CTX's app data by jg_tls_server_ctx). */
 void jg_tls_peer_identity(SSL *ssl, char *buf, size_t len);
+
+/* --- unixsock.c: the local listener (h2c, prior knowledge) -------------- */
+
+/* Listen on cfg->unix_socket (mode 0660) when set; 0 when unset. 0 or JG_ERR_IO
+ * with the reason in ERR. */
+int jg_unix_listen(struct jg_gateway *gw, char *err, size_t errlen);
+/* Stop listening (SIGTERM); the file stays until jg_unix_close. */
+void jg_unix_stop(struct jg_gateway *gw);
+/* Stop listening and remove the socket file we created. */
+void jg_unix_close(struct jg_gateway *gw);
 
 /* --- h2.c: HTTP/2 sessions ---------------------------------------------- */
 
 /* Take ownership of a connected TLS bufferevent (handshake in progress) from PEER. */
 void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer);
+/* Take ownership of a plain (h2c, prior knowledge) bufferevent from PEER whose identity
+ * is already known (the Unix socket's peer credentials): the session starts at once. */
+void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
+			  const char *identity);
 /* Send GOAWAY on every connection; each closes when its streams end. */
 void jg_conn_drain_all(struct jg_gateway *gw);
 /* Close every connection now (the drain time is up). */
@@ -125,6 +149,21 @@ struct jg_op {
 /* PROTOCOL is the :protocol of an extended CONNECT, or "". */
 struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 			   const char *path, const char *content_type, const char *protocol);
+/* Policy and audit around every operation (auth/policy.h, auth/audit.h), called before
+ * anything is spawned.  May the client on S do ACTION on TARGET (as named; NULL for admin
+ * on the gateway) resolved to KEY (or NULL), with ARGV (ARGC strings, exec), PATH (put,
+ * get) or PORT (tunnel)?  Allowed: 1, and *OP is the started audit record for
+ * jg_gate_end.  Denied: 0, the denial audited (start and end, outcome "denied"), REASON
+ * filled ("denied by rule ..." / "no rule matched"); the caller answers 403 forbidden. */
+int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		  const char *target, const char *key, char *const *argv, size_t argc,
+		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
+		  size_t len);
+/* End OP's audit record (NULL is fine) with OUTCOME ("ok", "failed") and REASON; frees OP. */
+void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
+		 const char *reason);
+/* The audit log, opened on first use (on failure: logged, and stderr instead). */
+struct jg_audit *jg_gate_audit(struct jg_gateway *gw);
 /* JSON text of /v1/stats (caller frees). */
 char *jg_api_stats_json(const struct jg_gateway *gw);
 
@@ -199,6 +238,8 @@ void jg_agentlink_flush(struct jg_agentlink *al);
 /* Stop every agent: every channel dies with REASON, the links close (agents kill their
  * children and exit). */
 void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason);
+/* Every link reads again (the buffer budget is no longer exceeded). */
+void jg_agentlink_resume_all(struct jg_gateway *gw);
 /* Append one JSON object per link (target, pid, state, channels, bytes, since) to the
  * jansson array JSON_ARRAY (a json_t *, untyped here to keep jansson out of this header). */
 void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array);

@@ -33,42 +33,14 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "gateway/h2conn.h"
 #include "relay/log.h"
 
 /* Stop asking nghttp2 for frames while this much is waiting for the socket. */
 #define OUTPUT_HIGH_WATER 65536u
-
-struct jg_stream {
-	struct jg_conn *conn;
-	int32_t id;
-	char method[16];
-	char *path;
-	char content_type[128];
-	char protocol[32];        /* :protocol of an extended CONNECT (RFC 8441), or "" */
-	struct evbuffer *hdrs;    /* other request headers: "name\0value\0" pairs */
-	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
-	int resp_started;         /* response headers submitted */
-	int resp_finished;        /* no more body will be appended */
-	int deferred;             /* the data provider returned DEFERRED */
-	int req_ended;            /* END_STREAM received from the client */
-	struct jg_op *op;         /* owned by itself; released through on_close */
-	struct jg_stream *next, *prev;
-};
-
-struct jg_conn {
-	struct jg_gateway *gw;
-	struct bufferevent *bev;
-	nghttp2_session *session;
-	char peer[80];
-	char identity[256];
-	int handshaken;
-	int goaway_sent;
-	struct event *timer; /* handshake timeout, then idle timeout */
-	struct event *flush_ev;
-	struct jg_stream *streams;
-	size_t nstreams;
-	struct jg_conn *next, *prev;
-};
+/* SETTINGS_HEADER_TABLE_SIZE, and the most our HPACK encoder uses whatever the
+ * client advertises: the RFC's default, a bounded cost per connection. */
+#define HPACK_TABLE_SIZE 4096u
 
 static void conn_free(struct jg_conn *c, const char *why);
 
@@ -124,7 +96,7 @@ static void linger_close(struct event_base *base, evutil_socket_t fd)
 	event_add(lg->ev, &tv);
 }
 
-static void conn_schedule_flush(struct jg_conn *c)
+void jg_h2_schedule_flush(struct jg_conn *c)
 {
 	if (c->flush_ev != NULL && !event_pending(c->flush_ev, EV_TIMEOUT, NULL))
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
@@ -160,6 +132,10 @@ static int conn_send(struct jg_conn *c)
 	}
 	if (c->gw->draining && c->nstreams == 0 && c->goaway_sent) {
 		conn_free(c, "drained");
+		return -1;
+	}
+	if (c->refused) {
+		conn_free(c, "too many connections for this identity");
 		return -1;
 	}
 	return 0;
@@ -216,6 +192,7 @@ static void stream_free(struct jg_stream *s)
 		s->next->prev = s->prev;
 	c->nstreams--;
 	c->gw->stats.streams_current--;
+	jg_h2_budget_release(c->gw, evbuffer_get_length(s->resp));
 	evbuffer_free(s->resp);
 	evbuffer_free(s->hdrs);
 	free(s->path);
@@ -273,6 +250,14 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
 	if (s == NULL)
 		return 0;
+	/* SETTINGS_MAX_HEADER_LIST_SIZE is advisory to nghttp2 on receipt: enforce it here,
+	 * counting as RFC 9113 6.5.2 does.  Past it the rest is dropped and the request is
+	 * answered 431 once its headers end (on_frame_recv). */
+	s->hdr_bytes += namelen + valuelen + 32;
+	if (s->hdr_too_big || s->hdr_bytes > s->conn->gw->cfg->max_header_list_size) {
+		s->hdr_too_big = 1;
+		return 0;
+	}
 	if (namelen == 7 && memcmp(name, ":method", 7) == 0) {
 		snprintf(s->method, sizeof(s->method), "%.*s", (int)valuelen, (const char *)value);
 	} else if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
@@ -304,7 +289,14 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 	if (s == NULL)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-		if (s->path == NULL) {
+		if (s->hdr_too_big) {
+			jg_log_warn("%s (%s) stream %d: request headers over max_header_list_size "
+				    "(%u bytes): refused with 431",
+				    c->peer, c->identity, s->id, c->gw->cfg->max_header_list_size);
+			jg_stream_reply_error(s, 431, "request header fields too large",
+					      "the request's headers exceed the gateway's "
+					      "max_header_list_size");
+		} else if (s->path == NULL) {
 			jg_stream_reply_error(s, 400, "bad request", "no :path");
 		} else {
 			jg_log_debug("%s (%s) stream %d: %s %s", c->peer, c->identity, s->id,
@@ -348,171 +340,21 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 						       : nghttp2_http2_strerror(error_code));
 	return 0;
 }
-
-static ssize_t resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
-			 uint32_t *data_flags, nghttp2_data_source *source, void *ud)
+/* A frame nghttp2 rejected; the one worth a line is a stream past max_streams
+ * (nghttp2 resets it itself), logged once per connection. */
+static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame,
+			    int lib_error_code, void *ud)
 {
-	struct jg_stream *s = source->ptr;
-	int n;
+	struct jg_conn *c = ud;
 
-	n = evbuffer_remove(s->resp, buf, len);
-	if (n < 0)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (n == 0 && !s->resp_finished) {
-		s->deferred = 1;
-		return NGHTTP2_ERR_DEFERRED;
-	}
-	if (s->resp_finished && evbuffer_get_length(s->resp) == 0)
-		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-	if (n > 0 && s->op != NULL && s->op->hooks->on_sent != NULL)
-		s->op->hooks->on_sent(s->op, (size_t)n);
-	return n;
-}
-
-const char *jg_stream_header(const struct jg_stream *s, const char *name)
-{
-	size_t len = evbuffer_get_length(s->hdrs), off = 0;
-	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
-
-	while (off < len) {
-		const char *n = p + off, *v = n + strlen(n) + 1;
-
-		if (strcmp(n, name) == 0)
-			return v;
-		off = (size_t)(v + strlen(v) + 1 - p);
-	}
-	return NULL;
-}
-
-int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
-{
-	const char *hdrs[1][2] = {{"content-type", content_type}};
-
-	return jg_stream_start_headers(s, status, hdrs, 1);
-}
-
-#define MAX_RESPONSE_HEADERS 16
-
-int jg_stream_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
-			    size_t n)
-{
-	char st[4];
-	nghttp2_nv hdrs[MAX_RESPONSE_HEADERS + 1];
-	nghttp2_data_provider prd;
-	int r;
-
-	if (s->resp_started || n > MAX_RESPONSE_HEADERS)
-		return -1;
-	snprintf(st, sizeof(st), "%03d", status);
-	hdrs[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE};
-	for (size_t i = 0; i < n; i++)
-		hdrs[i + 1] = (nghttp2_nv){(uint8_t *)headers[i][0], (uint8_t *)headers[i][1],
-					   strlen(headers[i][0]), strlen(headers[i][1]),
-					   NGHTTP2_NV_FLAG_NONE};
-	prd.source.ptr = s;
-	prd.read_callback = resp_read;
-	r = nghttp2_submit_response(s->conn->session, s->id, hdrs, n + 1, &prd);
-	if (r != 0) {
-		jg_log_error("stream %d: cannot submit response: %s", s->id, nghttp2_strerror(r));
-		return -1;
-	}
-	s->resp_started = 1;
-	conn_schedule_flush(s->conn);
+	if (frame->hd.type != NGHTTP2_HEADERS || c->limit_logged ||
+	    c->nstreams < c->gw->cfg->max_streams)
+		return 0;
+	c->limit_logged = 1;
+	jg_log_warn("connection from %s (%s): more than max_streams (%u) streams at once: "
+		    "refused (%s)",
+		    c->peer, c->identity, c->gw->cfg->max_streams, nghttp2_strerror(lib_error_code));
 	return 0;
-}
-
-static void stream_resume(struct jg_stream *s)
-{
-	if (s->deferred) {
-		s->deferred = 0;
-		nghttp2_session_resume_data(s->conn->session, s->id);
-	}
-	conn_schedule_flush(s->conn);
-}
-
-void jg_stream_append(struct jg_stream *s, struct evbuffer *buf)
-{
-	evbuffer_add_buffer(s->resp, buf);
-	stream_resume(s);
-}
-
-void jg_stream_finish(struct jg_stream *s)
-{
-	s->resp_finished = 1;
-	stream_resume(s);
-}
-
-size_t jg_stream_queued(const struct jg_stream *s)
-{
-	return evbuffer_get_length(s->resp);
-}
-
-void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
-		     size_t len)
-{
-	evbuffer_add(s->resp, body, len);
-	s->resp_finished = 1;
-	if (jg_stream_start(s, status, content_type) != 0)
-		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
-}
-
-void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
-{
-	/* The reason may hold any bytes (a peer's name, a path): escape it as JSON. */
-	struct evbuffer *b = evbuffer_new();
-	const char *texts[2] = {error, reason};
-	size_t len;
-	char *body;
-
-	if (b == NULL) {
-		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
-		return;
-	}
-	for (int i = 0; i < 2; i++) {
-		evbuffer_add_printf(b, i == 0 ? "{\"error\":\"" : "\",\"reason\":\"");
-		for (const unsigned char *p = (const unsigned char *)texts[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				evbuffer_add_printf(b, "\\%c", *p);
-			else if (*p < 0x20 || *p == 0x7f)
-				evbuffer_add_printf(b, "\\u%04x", *p);
-			else
-				evbuffer_add(b, p, 1);
-		}
-	}
-	evbuffer_add_printf(b, "\"}\n");
-	len = evbuffer_get_length(b);
-	body = (char *)evbuffer_pullup(b, -1);
-	jg_stream_reply(s, status, "application/json", body, len);
-	evbuffer_free(b);
-}
-
-void jg_stream_consume(struct jg_stream *s, size_t n)
-{
-	if (n == 0)
-		return;
-	nghttp2_session_consume(s->conn->session, s->id, n);
-	conn_schedule_flush(s->conn);
-}
-
-void jg_stream_reset(struct jg_stream *s, uint32_t h2_error)
-{
-	nghttp2_submit_rst_stream(s->conn->session, NGHTTP2_FLAG_NONE, s->id, h2_error);
-	conn_schedule_flush(s->conn);
-}
-
-void jg_stream_flush(struct jg_stream *s)
-{
-	conn_schedule_flush(s->conn);
-}
-
-const char *jg_stream_identity(const struct jg_stream *s)
-{
-	return s->conn->identity;
-}
-
-int32_t jg_stream_id(const struct jg_stream *s)
-{
-	return s->id;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -548,7 +390,7 @@ static int session_start(struct jg_conn *c)
 	const struct jg_config *cfg = c->gw->cfg;
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt;
-	nghttp2_settings_entry iv[4];
+	nghttp2_settings_entry iv[5];
 	int32_t conn_window;
 	int r;
 
@@ -560,12 +402,16 @@ static int session_start(struct jg_conn *c)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
 	if (nghttp2_option_new(&opt) != 0) {
 		nghttp2_session_callbacks_del(cbs);
 		return -1;
 	}
 	/* Credit is returned by the operations, never automatically. */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
+	/* HPACK: our encoder never keeps more than HPACK_TABLE_SIZE, whatever the client
+	 * offers; its encoder is held to the same by SETTINGS_HEADER_TABLE_SIZE below. */
+	nghttp2_option_set_max_deflate_dynamic_table_size(opt, HPACK_TABLE_SIZE);
 	r = nghttp2_session_server_new2(&c->session, cbs, c, opt);
 	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
@@ -573,10 +419,18 @@ static int session_start(struct jg_conn *c)
 		return -1;
 	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->max_streams};
 	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window};
-	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536};
+	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+					 cfg->max_header_list_size};
 	/* Extended CONNECT (RFC 8441) carries byte tunnels. */
 	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
-	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 4) != 0)
+	iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, HPACK_TABLE_SIZE};
+	/* nghttp2 refuses streams past MAX_CONCURRENT_STREAMS itself: RST_STREAM
+	 * REFUSED_STREAM while our SETTINGS are unacknowledged; once the client has
+	 * acknowledged them, exceeding is a connection error (GOAWAY PROTOCOL_ERROR,
+	 * "max concurrent streams exceeded"; RFC 9113 5.1.2 allows either), the
+	 * streams below the limit already accepted run to their end.  on_invalid_frame
+	 * logs it. */
+	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 5) != 0)
 		return -1;
 	/* The connection window must not let one stalled stream starve the others:
 	 * it covers every stream's window. */
@@ -600,6 +454,59 @@ static void tls_failure_reason(struct bufferevent *bev, char *buf, size_t len)
 		snprintf(buf, len, "%s", errno ? strerror(errno) : "connection closed");
 }
 
+/* Connections of IDENTITY with a session, C excluded. */
+static size_t identity_conns(const struct jg_conn *c)
+{
+	size_t n = 0;
+
+	for (const struct jg_conn *o = c->gw->conns; o != NULL; o = o->next)
+		if (o != c && o->session != NULL && !o->refused &&
+		    strcmp(o->identity, c->identity) == 0)
+			n++;
+	return n;
+}
+
+/* The transport is up and c->identity known (TLS handshake done, or a plain
+ * connection accepted): start the HTTP/2 session.  Returns -1 when C was freed. */
+static int conn_established(struct jg_conn *c)
+{
+	struct jg_gateway *gw = c->gw;
+	uint32_t max = gw->cfg->max_connections_per_identity;
+	char why[160];
+	int n;
+
+	c->handshaken = 1;
+	evtimer_del(c->timer);
+	arm_timer(c, gw->cfg->idle_timeout_ms);
+	if (session_start(c) != 0) {
+		jg_log_error("connection from %s: cannot start HTTP/2 session", c->peer);
+		conn_free(c, "no memory");
+		return -1;
+	}
+	jg_log_info("connection from %s: identity \"%s\"", c->peer, c->identity);
+	if (max > 0 && identity_conns(c) >= max) {
+		/* Refused after the handshake, since only then is the identity known: a GOAWAY
+		 * whose debug data says why, then the connection closes (conn_send). */
+		n = snprintf(why, sizeof(why),
+			     "too many connections for this identity (max_connections_per_identity "
+			     "%u)",
+			     max);
+		jg_log_warn("connection from %s (%s) refused: already %u connection(s) for this "
+			    "identity (max_connections_per_identity)",
+			    c->peer, c->identity, max);
+		nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE, 0, NGHTTP2_ENHANCE_YOUR_CALM,
+				      (const uint8_t *)why, (size_t)n);
+		c->goaway_sent = 1;
+		c->refused = 1;
+		return conn_send(c);
+	}
+	if (gw->draining) {
+		jg_conn_drain_all(gw);
+		return 0;
+	}
+	return conn_send(c);
+}
+
 static void on_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct jg_conn *c = arg;
@@ -608,7 +515,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 	unsigned alpnlen = 0;
 	SSL *ssl;
 
-	if (events & BEV_EVENT_CONNECTED) {
+	if ((events & BEV_EVENT_CONNECTED) && !c->plain) {
 		ssl = bufferevent_openssl_get_ssl(bev);
 		SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
 		if (alpn == NULL || alpnlen != 2 || memcmp(alpn, "h2", 2) != 0) {
@@ -618,20 +525,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 			return;
 		}
 		jg_tls_peer_identity(ssl, c->identity, sizeof(c->identity));
-		c->handshaken = 1;
-		evtimer_del(c->timer);
-		arm_timer(c, c->gw->cfg->idle_timeout_ms);
-		if (session_start(c) != 0) {
-			jg_log_error("connection from %s: cannot start HTTP/2 session", c->peer);
-			conn_free(c, "no memory");
-			return;
-		}
-		jg_log_info("connection from %s: identity \"%s\"", c->peer, c->identity);
-		if (c->gw->draining) {
-			jg_conn_drain_all(c->gw);
-			return;
-		}
-		conn_send(c);
+		conn_established(c);
 		return;
 	}
 	if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -653,13 +547,14 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 	}
 }
 
-void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
+/* A connection for BEV (owned from now on, freed on failure), in gw->conns. */
+static struct jg_conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
 {
 	struct jg_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		bufferevent_free(bev);
-		return;
+		return NULL;
 	}
 	c->gw = gw;
 	c->bev = bev;
@@ -674,7 +569,7 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 			event_free(c->flush_ev);
 		bufferevent_free(bev);
 		free(c);
-		return;
+		return NULL;
 	}
 	c->next = gw->conns;
 	if (gw->conns)
@@ -682,9 +577,33 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 	gw->conns = c;
 	gw->stats.conns_current++;
 	gw->stats.conns_total++;
+	return c;
+}
+
+void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
+{
+	struct jg_conn *c = conn_new(gw, bev, peer);
+
+	if (c == NULL)
+		return;
 	arm_timer(c, gw->cfg->handshake_timeout_ms);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
+			  const char *identity)
+{
+	struct jg_conn *c = conn_new(gw, bev, peer);
+
+	if (c == NULL)
+		return;
+	c->plain = 1;
+	snprintf(c->identity, sizeof(c->identity), "%s", identity);
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	/* No handshake: the client's preface may already be waiting. */
+	if (conn_established(c) == 0)
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 static void conn_free(struct jg_conn *c, const char *why)
@@ -708,8 +627,10 @@ static void conn_free(struct jg_conn *c, const char *why)
 	event_free(c->flush_ev);
 	/* The SSL is freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE): shut it down quietly
 	 * so no close_notify write is attempted on a dead socket. */
-	SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
-	if (!c->handshaken)
+	if (!c->plain)
+		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
+	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
+	if (!c->handshaken || c->refused)
 		linger_close(gw->base, bufferevent_getfd(c->bev));
 	bufferevent_free(c->bev);
 	free(c);

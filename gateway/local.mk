@@ -1,8 +1,10 @@
 bin_PROGRAMS += jumpgated
 jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/tls.c gateway/h2.c \
+	gateway/h2conn.h gateway/h2stream.c gateway/unixsock.c \
 	gateway/api.c gateway/exec.c gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
 	gateway/tunnel.c gateway/files.c gateway/fanout.c \
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
-	gateway/raw.c gateway/execstream.c gateway/execstream.h
-jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS)
-jumpgated_LDADD = libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+	gateway/raw.c gateway/execstream.c gateway/execstream.h \
+	gateway/sdnotify.c gateway/sdnotify.h
+jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+jumpgated_LDADD = libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)

@@ -19,7 +19,9 @@
 #include "config.h"
 #include "config/certs.h"
 #include "config/config.h"
+#include "auth/audit.h"
 #include "gateway/gateway.h"
+#include "gateway/sdnotify.h"
 #include "relay/err.h"
 #include "relay/log.h"
 #include "relay/reaper.h"
@@ -167,6 +169,7 @@ static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	jg_log_warn("drain time is up: ending the operations of %llu connection(s)",
 		    (unsigned long long)gw->stats.conns_current);
 	jg_agentlink_shutdown_all(gw, "the gateway is shutting down (drain time is up)");
+	jg_sd_status("drain time is up: ending the remaining operations");
 	if (event_base_once(gw->base, -1, EV_TIMEOUT, on_exit_now, gw->base, &grace) != 0)
 		event_base_loopexit(gw->base, NULL);
 }
@@ -183,6 +186,9 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	gw->draining = 1;
+	jg_sd_stopping();
+	jg_sd_status("draining %llu connection(s) for up to %u ms",
+		     (unsigned long long)gw->stats.conns_current, ms);
 	jg_log_info("%s: draining %llu connection(s) for up to %u ms",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM",
 		    (unsigned long long)gw->stats.conns_current, ms);
@@ -191,6 +197,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		evconnlistener_free(gw->listener);
 		gw->listener = NULL;
 	}
+	jg_unix_stop(gw);
 	gw->drain_timer = evtimer_new(gw->base, on_drain_timeout, gw);
 	if (gw->drain_timer != NULL)
 		evtimer_add(gw->drain_timer, &tv);
@@ -199,10 +206,82 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(gw->base, NULL);
 }
 
+/* Configurations read so far.  Operations and links keep pointers into the one
+ * current when they started (targets, hops, options), so a replaced one stays
+ * alive until exit: one struct per SIGHUP that succeeded, a few KiB each, is a
+ * small price for never freeing what something still uses.  The last is current. */
+struct reload {
+	struct jg_gateway *gw;
+	const char *path;  /* -c, or NULL: the built-in default, nothing to reload */
+	int verbose;       /* -v wins over log_level */
+	struct jg_config **cfgs;
+	size_t ncfgs;
+};
+
+/* What a reload cannot change in a running gateway, said once so nobody expects it. */
+static void reload_warn_fixed(const struct jg_config *old, const struct jg_config *new)
+{
+	int same_unix;
+
+	if (strcmp(old->listen_host, new->listen_host) != 0 || old->listen_port != new->listen_port)
+		jg_log_warn("reload: listen changed to %s:%u; it applies at the next start only",
+			    new->listen_host, (unsigned)new->listen_port);
+	same_unix = (old->unix_socket == NULL && new->unix_socket == NULL) ||
+		    (old->unix_socket != NULL && new->unix_socket != NULL &&
+		     strcmp(old->unix_socket, new->unix_socket) == 0);
+	if (!same_unix)
+		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
+}
+
+/* SIGHUP: read the file again and swap it in whole, or keep the running one.
+ * New operations use the new configuration; streams in flight keep theirs.  The
+ * TLS context is rebuilt from the new ca/cert/key files (renewed certificates
+ * take effect for new connections; established ones keep their SSL_CTX, which
+ * OpenSSL reference-counts). */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	jg_log_warn("SIGHUP: configuration reload is not implemented yet; keeping the running "
-		    "configuration");
+	struct reload *rl = arg;
+	struct jg_gateway *gw = rl->gw;
+	struct jg_config *cfg = NULL, **grown;
+	SSL_CTX *ctx = NULL;
+	char err[1024];
+
+	if (rl->path == NULL) {
+		jg_log_info("SIGHUP: running on the built-in default configuration (no -c): "
+			    "nothing to reload");
+		goto reopen;
+	}
+	if (jg_config_load(rl->path, &cfg, err, sizeof(err)) != 0) {
+		jg_log_error("SIGHUP: %s; keeping the running configuration", err);
+		goto reopen;
+	}
+	if (jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
+		jg_log_error("SIGHUP: %s: %s; keeping the running configuration", rl->path, err);
+		goto fail;
+	}
+	grown = realloc(rl->cfgs, (rl->ncfgs + 1) * sizeof(*rl->cfgs));
+	if (grown == NULL) {
+		jg_log_error("SIGHUP: out of memory; keeping the running configuration");
+		goto fail;
+	}
+	rl->cfgs = grown;
+	rl->cfgs[rl->ncfgs++] = cfg;
+	reload_warn_fixed(gw->cfg, cfg);
+	gw->cfg = cfg;
+	SSL_CTX_free(gw->ssl_ctx);
+	gw->ssl_ctx = ctx;
+	if (!rl->verbose)
+		jg_log_set_level((enum jg_log_level)cfg->log_level);
+	jg_log_info("SIGHUP: reloaded %s (%zu target(s)); new operations use it", rl->path,
+		    cfg->ntargets);
+	goto reopen;
+fail:
+	SSL_CTX_free(ctx);
+	jg_config_free(cfg);
+reopen:
+	/* logrotate moved the audit file away: whatever became of the configuration. */
+	if (gw->audit != NULL)
+		jg_audit_reopen(gw->audit);
 }
 
 /* Give agents a bounded time to exit after their links closed. */
@@ -259,20 +338,34 @@ static int prepare_certs(const struct jg_config *cfg)
 	return 0;
 }
 
+/* The TLS listener: the socket systemd passed (jumpgated.socket), else bind `listen`. */
+static int socket_activated;
+
+static int listen_tls(struct jg_gateway *gw, char *err, size_t errlen)
+{
+	int fd = jg_sd_listen_fd();
+
+	socket_activated = fd >= 0;
+	return fd >= 0 ? jg_tls_listen_fd(gw, fd, err, errlen) : jg_tls_listen(gw, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	struct jg_config *cfg = NULL;
 	struct jg_gateway gw;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct reload rl;
 	char err[1024];
 	int rc = 1, r;
 
 	jg_log_init("jumpgated", JG_LOG_INFO);
+	jg_sd_init(); /* systemd: NOTIFY_SOCKET, WATCHDOG_*, LISTEN_* out of the environment */
 	if (parse_args(argc, argv, &opt) != 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	memset(&gw, 0, sizeof(gw));
+	memset(&rl, 0, sizeof(rl));
 	r = opt.config ? jg_config_load(opt.config, &cfg, err, sizeof(err))
 		       : jg_config_default(&cfg, err, sizeof(err));
 	if (r != 0) {
@@ -282,6 +375,15 @@ int main(int argc, char **argv)
 	jg_log_set_level(opt.verbose ? JG_LOG_DEBUG : (enum jg_log_level)cfg->log_level);
 	gw.cfg = cfg;
 	gw.started = time(NULL);
+	rl.gw = &gw;
+	rl.path = opt.config;
+	rl.verbose = opt.verbose;
+	if ((rl.cfgs = malloc(sizeof(*rl.cfgs))) == NULL) {
+		jg_log_error("out of memory");
+		jg_config_free(cfg);
+		return 1;
+	}
+	rl.cfgs[rl.ncfgs++] = cfg;
 	if (prepare_certs(cfg) != 0)
 		goto out;
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
@@ -297,13 +399,13 @@ int main(int argc, char **argv)
 		jg_log_error("cannot create the event loop");
 		goto out;
 	}
-	if (jg_tls_listen(&gw, err, sizeof(err)) != 0) {
+	if (listen_tls(&gw, err, sizeof(err)) != 0 || jg_unix_listen(&gw, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
 	}
 	ev_term = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
 	ev_int = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
-	ev_hup = evsignal_new(gw.base, SIGHUP, on_hup, &gw);
+	ev_hup = evsignal_new(gw.base, SIGHUP, on_hup, &rl);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || evsignal_add(ev_term, NULL) ||
 	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL)) {
 		jg_log_error("cannot install signal handlers");
@@ -312,6 +414,8 @@ int main(int argc, char **argv)
 	jg_log_info("listening on %s:%u (state %s, agent %s)", cfg->listen_host,
 		    (unsigned)cfg->listen_port, cfg->state_dir ? cfg->state_dir : "-",
 		    gw.agent_path);
+	if (gw.unix_path != NULL)
+		jg_log_info("listening on unix socket %s (h2c)", gw.unix_path);
 	/* Detach only once listening, so start-up errors reach the caller's terminal and
 	 * exit status.  stderr stays open: it is the log. */
 	if (!opt.foreground && daemon(0, 1) != 0) {
@@ -322,6 +426,15 @@ int main(int argc, char **argv)
 		jg_log_error("cannot reinitialise the event loop after detaching");
 		goto out;
 	}
+	/* systemd (Type=notify): serving now; keep-alive pings from the loop. */
+	jg_sd_watchdog_start(gw.base);
+	if (socket_activated)
+		jg_sd_status("serving (socket activation, state %s)",
+			     cfg->state_dir ? cfg->state_dir : "-");
+	else
+		jg_sd_status("serving (%s:%u, state %s)", cfg->listen_host,
+			     (unsigned)cfg->listen_port, cfg->state_dir ? cfg->state_dir : "-");
+	jg_sd_ready();
 	event_base_dispatch(gw.base);
 	jg_conn_close_all(&gw);
 	jg_agentlink_shutdown_all(&gw, "the gateway is shutting down");
@@ -339,13 +452,19 @@ out:
 		event_free(gw.drain_timer);
 	if (gw.listener)
 		evconnlistener_free(gw.listener);
+	jg_unix_close(&gw);
+	jg_sd_watchdog_stop();
 	if (gw.reaper)
 		jg_reaper_free(gw.reaper);
 	if (gw.base)
 		event_base_free(gw.base);
 	SSL_CTX_free(gw.ssl_ctx);
+	jg_audit_free(gw.audit); /* opened on first use by jg_gate_audit (api.c) */
 	free(gw.builds);
 	free(gw.boot_cmd);
-	jg_config_free(cfg);
+	/* Every configuration read, the current one last (see struct reload). */
+	for (size_t i = 0; i < rl.ncfgs; i++)
+		jg_config_free(rl.cfgs[i]);
+	free(rl.cfgs);
 	return rc;
 }

@@ -670,6 +670,7 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
+	jg_execstream_gate(r->es, r->chain->key, r->chain->key);
 	r->op.hooks = &raw_op_hooks;
 	r->gw = gw;
 	r->stream = s;

@@ -17,8 +17,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "auth/identity.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "gateway/sdnotify.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -47,6 +49,43 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 		}
 	}
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* The identity source travels in the SSL_CTX's app data (the enum + 1), so that
+ * jg_tls_peer_identity keeps its (ssl, buf, len) signature. */
+static enum jg_identity_source ctx_identity_source(SSL_CTX *ctx)
+{
+	uintptr_t v = (uintptr_t)SSL_CTX_get_app_data(ctx);
+
+	return v == 0 ? JG_IDENTITY_CN : (enum jg_identity_source)(v - 1);
+}
+
+/* OpenSSL's own handshake error says only "certificate verify failed": name the reason
+ * (expired, revoked, unknown CA) here, where it is known.  The leaf must also carry the
+ * part the identity is taken from. */
+static int verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
+	char subject[256] = "?", id[256];
+	int depth = X509_STORE_CTX_get_error_depth(xs);
+
+	if (cert != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+	if (!ok) {
+		jg_log_warn("client certificate %s (depth %d) rejected: %s", subject, depth,
+			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+		return 0;
+	}
+	if (depth == 0 && ssl != NULL &&
+	    jg_identity_from_cert(cert, ctx_identity_source(SSL_get_SSL_CTX(ssl)), id,
+				  sizeof(id)) != 0) {
+		jg_log_warn("client certificate %s rejected: %s (identity = \"%s\")", subject, id,
+			    jg_identity_source_name(ctx_identity_source(SSL_get_SSL_CTX(ssl))));
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
 }
 
 int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen)
@@ -83,7 +122,10 @@ int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, siz
 	names = SSL_load_client_CA_file(cfg->ca_file);
 	if (names != NULL)
 		SSL_CTX_set_client_CA_list(ctx, names);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	if (cfg->crl_file != NULL && jg_identity_load_crl(ctx, cfg->crl_file, err, errlen) != 0)
+		goto fail;
+	SSL_CTX_set_app_data(ctx, (void *)((uintptr_t)cfg->identity + 1));
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	*out = ctx;
 	return 0;
@@ -94,15 +136,8 @@ fail:
 
 void jg_tls_peer_identity(SSL *ssl, char *buf, size_t len)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	X509_NAME *name;
-
-	snprintf(buf, len, "(none)");
-	if (cert == NULL)
-		return;
-	name = X509_get_subject_name(cert);
-	if (name == NULL || X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)len) < 0)
-		snprintf(buf, len, "(no CN)");
+	jg_identity_from_cert(SSL_get0_peer_certificate(ssl),
+			      ctx_identity_source(SSL_get_SSL_CTX(ssl)), buf, len);
 }
 
 static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
@@ -194,5 +229,34 @@ int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
 		return JG_ERR_IO;
 	}
 	evconnlistener_set_error_cb(gw->listener, on_listen_error);
+	return 0;
+}
+
+/* Socket activation (jumpgated.socket): FD is already bound and listening. */
+int jg_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char where[80] = "?";
+
+	/* Non-blocking, or the listener's accept loop would block the event loop;
+	 * close-on-exec, or agents would inherit it. */
+	if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
+		snprintf(err, errlen, "inherited socket fd %d: %s", fd, strerror(errno));
+		return JG_ERR_IO;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		format_peer((struct sockaddr *)&ss, where, sizeof(where));
+	gw->listener = evconnlistener_new(gw->base, on_accept, gw,
+					  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (gw->listener == NULL) {
+		snprintf(err, errlen, "cannot serve the inherited socket fd %d (%s): %s", fd, where,
+			 strerror(errno));
+		return JG_ERR_IO;
+	}
+	evconnlistener_set_error_cb(gw->listener, on_listen_error);
+	jg_log_info("socket activation: serving the inherited socket %s (fd %d); the "
+		    "configured listen address is not bound",
+		    where, fd);
 	return 0;
 }

@@ -45,6 +45,7 @@
 #include <event2/util.h>
 #include <nghttp2/nghttp2.h>
 
+#include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/gateway.h"
@@ -89,10 +90,14 @@ struct jg_tunnel {
 	int up_eof_sent;      /* ... and that reached the channel (EOF) or socket (SHUT_WR) */
 	int down_eof;	      /* the response is finished */
 	struct event *linger; /* pending while lingering after the stream closed */
+	struct jg_audit_op *audit; /* from the policy's yes to tun_free */
+	int opened;                /* the 200 went out (the audit's outcome) */
 };
 
 static void tun_free(struct jg_tunnel *x)
 {
+	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed",
+		    x->opened ? "" : "the tunnel did not open");
 	if (x->bev != NULL)
 		bufferevent_free(x->bev);
 	if (x->dns != NULL)
@@ -152,6 +157,7 @@ static int tun_started(struct jg_tunnel *x)
 		return -1;
 	}
 	x->state = TS_RUNNING;
+	x->opened = 1;
 	jg_log_debug("tunnel to %s open", x->desc);
 	return 0;
 }
@@ -473,6 +479,8 @@ static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 {
 	struct jg_tunnel *x = op_tunnel(op);
 
+	if (x->audit != NULL)
+		x->audit->bytes_in += len;
 	if (x->state == TS_DONE || x->up_eof_sent || (x->al == NULL && x->bev == NULL)) {
 		/* Nobody will take these: credit them at once so the connection does not stall. */
 		jg_stream_consume(x->stream, len);
@@ -503,6 +511,9 @@ static void tun_on_body_end(struct jg_op *op)
 static void tun_on_sent(struct jg_op *op, size_t n)
 {
 	struct jg_tunnel *x = op_tunnel(op);
+
+	if (x->audit != NULL)
+		x->audit->bytes_out += n;
 	size_t credit = n < x->credit_owed ? n : (size_t)x->credit_owed;
 
 	if (x->bev != NULL) {
@@ -662,6 +673,11 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	if (!jg_target_tunnel_allowed(gw->cfg, target, host[0] != '\0' ? host : NULL, port, why,
 				      sizeof(why))) {
 		jg_log_info("tunnel to %s refused: %s", x->desc, why);
+		jg_stream_reply_error(s, 403, "forbidden", why);
+		goto fail;
+	}
+	if (!jg_gate_check(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port, &x->audit,
+			   why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}

@@ -13,6 +13,7 @@ libevent-dev libnghttp2-dev libssl-dev libcunit1-dev libconfig-dev libjansson-de
 openssl curl nghttp2-client
 clang
 rsync openssh-server
+libsystemd-dev systemd
 hyperfine
 "
 

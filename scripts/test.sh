@@ -5,14 +5,17 @@
 #   3. ./build:      configure --enable-werror, make, make check (CUnit + integration);
 #   4. ./build-asan: configure --enable-werror --enable-sanitizers, make, make check;
 #   5. make distcheck (from ./build);
-#   6. a summary: the CUnit run summary, the integration checks, and a last
+#   6. make fuzz-smoke (from ./build, when configure found clang): each
+#      libFuzzer harness for 30 s from its seed corpus (tests/fuzz/local.mk);
+#   7. a summary: the CUnit run summary, the integration checks, and a last
 #      line "N passed, N failed" over every test program of both builds
-#      (and distcheck).
+#      (and distcheck, and fuzz-smoke).
 # Exits non-zero when anything failed (a skipped test counts as a failure:
 # every tool is installed in step 1, so a skip means something is wrong; set
 # JG_ALLOW_SKIP=1 to accept them).  Nothing is skipped to save time.
 # Environment: JOBS (default: number of CPUs, at most 4); for local use
-# only, JG_NO_DEPS=1, JG_NO_ASAN=1, JG_NO_DISTCHECK=1 leave out steps 1, 4, 5.
+# only, JG_NO_DEPS=1, JG_NO_ASAN=1, JG_NO_DISTCHECK=1, JG_NO_FUZZ=1 leave out
+# steps 1, 4, 5, 6.  Without clang, step 6 is left out and says so.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,6 +75,22 @@ if [ "${JG_NO_DISTCHECK:-0}" != 1 ]; then
 	fi
 fi
 
+# The fuzz harnesses, briefly: a crash, leak or UB in 30 s from the seeds fails.
+fuzz=SKIP
+if [ "${JG_NO_FUZZ:-0}" != 1 ]; then
+	if grep -q '^CLANG = ..*' build/Makefile 2>/dev/null; then
+		step "build: make fuzz-smoke"
+		if make -C build -s fuzz-smoke; then
+			fuzz=PASS
+		else
+			fuzz=FAIL
+			status=1
+		fi
+	else
+		echo "make fuzz-smoke: skipped, configure found no clang"
+	fi
+fi
+
 step "summary"
 pass=0 fail=0 skip=0
 for dir in build build-asan; do
@@ -98,6 +117,11 @@ for dir in build build-asan; do
 done
 echo "--- make distcheck: $distcheck"
 case $distcheck in
+PASS) pass=$((pass + 1)) ;;
+FAIL) fail=$((fail + 1)) ;;
+esac
+echo "--- make fuzz-smoke: $fuzz"
+case $fuzz in
 PASS) pass=$((pass + 1)) ;;
 FAIL) fail=$((fail + 1)) ;;
 esac

@@ -299,7 +299,8 @@ jg_mkcert() {
 # jg_write_config FILE: a configuration for port $JG_PORT.
 #   JG_CONF_MODE=full (default): test PKI, state dir, log level, drain, agent;
 #   JG_CONF_MODE=minimal: only listen and state_dir (certificates generated).
-# JG_CONF_EXTRA: more lines appended verbatim.
+# JG_CONF_EXTRA: more lines appended verbatim; without a `policy` in it, an
+#   allow-everything policy is added (a file without one denies everything).
 jg_write_config() {
 	local f=$1
 	{
@@ -314,6 +315,12 @@ jg_write_config() {
 			printf 'agent_path = "%s";\n' "$JUMPGATE_AGENT"
 		fi
 		[ -z "${JG_CONF_EXTRA:-}" ] || printf '%s\n' "$JG_CONF_EXTRA"
+		# A file without `policy` denies everything (issue 7): tests that do not
+		# write their own rules get one allowing every action to everyone.
+		case "${JG_CONF_EXTRA:-}" in
+		*policy*) ;;
+		*) printf 'policy = ( { name = "tests"; allow = true; } );\n' ;;
+		esac
 	} >"$f"
 }
 

@@ -25,6 +25,16 @@ INTEGRATION_TESTS = \
 
 # jumpgate cp and run (client/cp.c, client/run.c).
 INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
+
+# Limits, reload on SIGHUP, the Unix-socket listener (issue 7); h2raw.py is
+# the hostile HTTP/2 peer t_limits.sh uses.
+INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \
+	tests/integration/t_unixsock.sh
+EXTRA_DIST += tests/integration/h2raw.py
+
+# systemd units, sd_notify and socket activation (systemd/, gateway/sdnotify.c).
+INTEGRATION_TESTS += tests/integration/t_systemd.sh
+
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
 
@@ -45,3 +55,5 @@ tests_integration_tunnel_many_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2
 tests_integration_tunnel_many_LDADD = $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS)
 AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tunnel_many'; \
 	export JG_TUNNEL_MANY;
+# Policy and audit log (auth/, issue 7).
+INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh

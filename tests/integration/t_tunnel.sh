@@ -156,7 +156,9 @@ targets = (
   { name = \"office\"; method = \"tunnel\"; host = \"127.0.0.1\"; },
   { name = \"local\"; method = \"local\"; }
 );
-tunnels = { allow = [ \"local:*\", \"local:db.example.com:22\", \"office:*\", \"web1:*\" ]; };"
+tunnels = { allow = [ \"local:*\", \"local:db.example.com:22\", \"office:*\", \"web1:*\" ]; };
+# 100 CLI tunnels at once are 100 connections of one identity (default limit 64).
+max_connections_per_identity = 200;"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway starts on 127.0.0.1:$JG_PORT"
 

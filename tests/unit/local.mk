@@ -6,9 +6,12 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_spawn.c tests/unit/test_agent.c tests/unit/testutil.c tests/unit/testutil.h \
 	tests/unit/test_ssh.c tests/unit/test_bootstrap.c tests/unit/test_target.c \
 	tests/unit/test_rshargs.c tests/unit/test_sha256.c tests/unit/test_files.c \
-	tests/unit/test_opspec.c \
+	tests/unit/test_opspec.c tests/unit/test_policy.c tests/unit/test_audit.c \
 	client/rshargs.c client/rshargs.h
 tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_run_CFLAGS += $(OPENSSL_CFLAGS)
-tests_unit_run_LDADD = libjgconfig.a librelay.a $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+tests_unit_run_LDADD = libjgauth.a libjgconfig.a librelay.a $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
 TESTS += tests/unit/run
+# test_audit parses audit lines back (issue 7).
+tests_unit_run_CFLAGS += $(JANSSON_CFLAGS)
+tests_unit_run_LDADD += $(JANSSON_LIBS)

@@ -19,5 +19,7 @@ int jg_test_register_rshargs(void);
 int jg_test_register_sha256(void);
 int jg_test_register_files(void);
 int jg_test_register_opspec(void);
+int jg_test_register_policy(void);
+int jg_test_register_audit(void);
 
 #endif

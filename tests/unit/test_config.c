@@ -994,6 +994,58 @@ static void test_tunnels(void)
 		     "targets[0].method: unknown method \"nope\" (known: local, ssh, tunnel)");
 }
 
+/* Limits and the Unix socket: defaults, values, ranges, a 64-bit budget. */
+static void test_limits(void)
+{
+	char path[32], err[512];
+	struct jg_config *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(jg_config_default(&c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c->max_connections_per_identity, 64);
+	CU_ASSERT_EQUAL(c->max_header_list_size, 65536);
+	CU_ASSERT_EQUAL(c->buffer_budget, 268435456);
+	CU_ASSERT_PTR_NULL(c->unix_socket);
+	jg_config_free(c);
+
+	c = load_ok("max_connections_per_identity = 0;\n"
+		    "max_header_list_size = 1024;\n"
+		    "buffer_budget = 68719476736L;\n"
+		    "unix_socket = \"/run/jumpgate/jumpgated.sock\";\n",
+		    path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->max_connections_per_identity, 0);
+	CU_ASSERT_EQUAL(c->max_header_list_size, 1024);
+	CU_ASSERT_EQUAL(c->buffer_budget, 68719476736ULL);
+	CU_ASSERT_STRING_EQUAL(c->unix_socket, "/run/jumpgate/jumpgated.sock");
+	jg_config_free(c);
+	unlink(path);
+
+	c = load_ok("buffer_budget = 1048576;\n", path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->buffer_budget, 1048576);
+	jg_config_free(c);
+	unlink(path);
+
+	expect_error("max_connections_per_identity = -1;\n", JG_ERR_CONFIG, 1,
+		     "max_connections_per_identity: -1 out of range 0-100000");
+	expect_error("\nmax_header_list_size = 1023;\n", JG_ERR_CONFIG, 2,
+		     "max_header_list_size: 1023 out of range 1024-1048576");
+	expect_error("max_header_list_size = 1048577;\n", JG_ERR_CONFIG, 1,
+		     "max_header_list_size: 1048577 out of range 1024-1048576");
+	expect_error("buffer_budget = 1048575;\n", JG_ERR_CONFIG, 1,
+		     "buffer_budget: 1048575 out of range 1048576 (1 MiB)");
+	expect_error("buffer_budget = 68719476737L;\n", JG_ERR_CONFIG, 1,
+		     "buffer_budget: 68719476737 out of range");
+	expect_error("buffer_budget = \"256M\";\n", JG_ERR_CONFIG, 1,
+		     "buffer_budget: must be an integer (bytes), not a string");
+	expect_error("unix_socket = \"run/jg.sock\";\n", JG_ERR_CONFIG, 1,
+		     "unix_socket: \"run/jg.sock\" is not an absolute path");
+	expect_error("unix_socket = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";\n",
+		     JG_ERR_CONFIG, 1, "unix_socket: path longer than 107 bytes");
+	expect_error("unix_socket = 3;\n", JG_ERR_CONFIG, 1, "unix_socket: must be a string");
+}
+
 int jg_test_register_config(void)
 {
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -1012,7 +1064,8 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "syntax and I/O errors", test_syntax_and_io) == NULL ||
 	    CU_add_test(s, "@include", test_include) == NULL ||
 	    CU_add_test(s, "example file", test_example) == NULL ||
-	    CU_add_test(s, "tunnels and tunnel targets", test_tunnels) == NULL)
+	    CU_add_test(s, "tunnels and tunnel targets", test_tunnels) == NULL ||
+	    CU_add_test(s, "limits and unix_socket", test_limits) == NULL)
 		return -1;
 	s = CU_add_suite("paths", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "state directory", test_state_dir) == NULL ||

@@ -1,0 +1,244 @@
+/* The audit log: see audit.h for the line format and the contracts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "auth/audit.h"
+#include "relay/log.h"
+
+struct jg_audit {
+	char *path; /* NULL: stderr */
+	int fd;
+	uint64_t next_id;
+};
+
+static int open_log(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0)
+		snprintf(err, errlen, "audit log %s: %s", path, strerror(errno));
+	return fd;
+}
+
+struct jg_audit *jg_audit_new(const char *path, char *err, size_t errlen)
+{
+	struct jg_audit *a = calloc(1, sizeof(*a));
+
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->fd = STDERR_FILENO;
+	a->next_id = 1;
+	if (path == NULL || strcmp(path, "stderr") == 0)
+		return a;
+	if ((a->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((a->fd = open_log(path, err, errlen)) < 0)
+		goto fail;
+	return a;
+fail:
+	free(a->path);
+	free(a);
+	return NULL;
+}
+
+void jg_audit_free(struct jg_audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->path != NULL && a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a);
+}
+
+void jg_audit_reopen(struct jg_audit *a)
+{
+	char err[300];
+	int fd;
+
+	if (a == NULL || a->path == NULL)
+		return;
+	if ((fd = open_log(a->path, err, sizeof(err))) < 0) {
+		jg_log_error("%s (keeping the old descriptor)", err);
+		return;
+	}
+	close(a->fd);
+	a->fd = fd;
+}
+
+void jg_audit_op_free(struct jg_audit_op *op)
+{
+	if (op == NULL)
+		return;
+	for (size_t i = 0; op->argv != NULL && op->argv[i] != NULL; i++)
+		free(op->argv[i]);
+	free(op->argv);
+	free(op->path);
+	free(op);
+}
+
+struct jg_audit_op *jg_audit_begin(struct jg_audit *a, const char *identity, const char *peer,
+				   const char *action, const char *target)
+{
+	struct jg_audit_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		return NULL;
+	op->id = a != NULL ? a->next_id++ : 0;
+	clock_gettime(CLOCK_MONOTONIC, &op->t0);
+	snprintf(op->identity, sizeof(op->identity), "%s", identity ? identity : "");
+	snprintf(op->peer, sizeof(op->peer), "%s", peer ? peer : "");
+	snprintf(op->action, sizeof(op->action), "%s", action ? action : "");
+	snprintf(op->target, sizeof(op->target), "%s", target ? target : "");
+	return op;
+}
+
+int jg_audit_set_argv(struct jg_audit_op *op, char *const *argv, size_t argc)
+{
+	if ((op->argv = calloc(argc + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (size_t i = 0; i < argc; i++)
+		if ((op->argv[i] = strdup(argv[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+int jg_audit_set_path(struct jg_audit_op *op, const char *path)
+{
+	free(op->path);
+	op->path = strdup(path);
+	return op->path == NULL ? -1 : 0;
+}
+
+/* A JSON string for bytes that may not be UTF-8 (a path, an argv element may hold any):
+ * such bytes become "\\xNN" so the line stays valid JSON and nothing is lost. */
+static json_t *any_string(const char *v)
+{
+	json_t *j = json_string(v);
+	char *esc;
+	size_t o = 0;
+
+	if (j != NULL || (esc = malloc(strlen(v) * 4 + 1)) == NULL)
+		return j;
+	for (const unsigned char *c = (const unsigned char *)v; *c != '\0'; c++) {
+		if (*c < 0x80)
+			esc[o++] = (char)*c;
+		else
+			o += (size_t)sprintf(esc + o, "\\x%02x", *c);
+	}
+	esc[o] = '\0';
+	j = json_string(esc);
+	free(esc);
+	return j;
+}
+
+char *jg_audit_format(const struct jg_audit_op *op, const char *event, const char *outcome,
+		      const char *reason, const struct timespec *now, uint64_t duration_ms)
+{
+	char when[40], *text = NULL, *line = NULL;
+	json_t *o = json_object(), *argv;
+	struct tm tm;
+	size_t n;
+
+	if (o == NULL)
+		return NULL;
+	gmtime_r(&now->tv_sec, &tm);
+	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof(when) - n, ".%03ldZ", now->tv_nsec / 1000000);
+#define PUT_STR(k, v) json_object_set_new(o, k, any_string(v))
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "op", json_integer((json_int_t)op->id));
+	PUT_STR("identity", op->identity);
+	PUT_STR("peer", op->peer);
+	PUT_STR("target", op->target);
+	json_object_set_new(o, "action", json_string(op->action));
+	if (op->argv != NULL && (argv = json_array()) != NULL) {
+		for (size_t i = 0; op->argv[i] != NULL; i++) {
+			json_array_append_new(argv, any_string(op->argv[i]));
+		}
+		json_object_set_new(o, "argv", argv);
+	}
+	if (op->path != NULL)
+		PUT_STR("path", op->path);
+	if (op->port != 0)
+		json_object_set_new(o, "port", json_integer(op->port));
+	if (strcmp(event, "end") == 0) {
+		json_object_set_new(o, "bytes_in", json_integer((json_int_t)op->bytes_in));
+		json_object_set_new(o, "bytes_out", json_integer((json_int_t)op->bytes_out));
+		if (op->have_exit && op->signo > 0)
+			json_object_set_new(o, "signal", json_integer(op->signo));
+		else if (op->have_exit)
+			json_object_set_new(o, "exit", json_integer(op->exit_code));
+		json_object_set_new(o, "duration_ms", json_integer((json_int_t)duration_ms));
+		json_object_set_new(o, "outcome", json_string(outcome ? outcome : "ok"));
+		PUT_STR("reason", reason ? reason : "");
+	}
+#undef PUT_STR
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		return NULL;
+	n = strlen(text);
+	if ((line = malloc(n + 2)) != NULL) {
+		memcpy(line, text, n);
+		line[n] = '\n';
+		line[n + 1] = '\0';
+	}
+	free(text);
+	return line;
+}
+
+/* One write(2) for the whole line: O_APPEND makes it atomic with respect to other
+ * writers of regular files; a short write is logged, never continued. */
+static void emit(struct jg_audit *a, const struct jg_audit_op *op, const char *event,
+		 const char *outcome, const char *reason)
+{
+	struct timespec now, mono;
+	uint64_t ms;
+	char *line;
+	ssize_t w;
+
+	if (a == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	ms = (uint64_t)(mono.tv_sec - op->t0.tv_sec) * 1000 +
+	     (uint64_t)((mono.tv_nsec - op->t0.tv_nsec) / 1000000);
+	if ((line = jg_audit_format(op, event, outcome, reason, &now, ms)) == NULL) {
+		jg_log_error("audit: op %llu %s: out of memory", (unsigned long long)op->id, event);
+		return;
+	}
+	do
+		w = write(a->fd, line, strlen(line));
+	while (w < 0 && errno == EINTR);
+	if (w < 0 || (size_t)w != strlen(line))
+		jg_log_error("audit: op %llu %s: write to %s failed: %s",
+			     (unsigned long long)op->id, event, a->path ? a->path : "stderr",
+			     w < 0 ? strerror(errno) : "short write");
+	free(line);
+}
+
+void jg_audit_start(struct jg_audit *a, const struct jg_audit_op *op)
+{
+	emit(a, op, "start", NULL, NULL);
+}
+
+void jg_audit_end(struct jg_audit *a, struct jg_audit_op *op, const char *outcome,
+		  const char *reason)
+{
+	if (op == NULL)
+		return;
+	emit(a, op, "end", outcome, reason);
+	jg_audit_op_free(op);
+}

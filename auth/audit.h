@@ -1,0 +1,68 @@
+/* The audit log: one JSON line when an operation starts and one when it ends.
+ *
+ * Line (keys always present except where noted):
+ *   {"time":"2024-05-01T12:00:00.123Z","event":"start"|"end","op":17,
+ *    "identity":"ops-ann","peer":"127.0.0.1:50312","target":"ssh:deploy@db1:22",
+ *    "action":"exec","argv":["ls","-l"] | "path":"/srv/x" | "port":22,
+ *    end only: "bytes_in":N,"bytes_out":N,"exit":N | "signal":N (when known),
+ *    "duration_ms":N,"outcome":"ok"|"failed"|"denied","reason":"..."}
+ * "op" is unique per gateway process; start and end carry the same one.  A denial
+ * is a start and an end with outcome "denied" and the policy's reason.
+ *
+ * Each line goes out in one write(2) on an O_APPEND descriptor, so lines from
+ * concurrent writers never interleave and a crash never leaves half a line that a
+ * later line continues. */
+#ifndef JG_AUTH_AUDIT_H
+#define JG_AUTH_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct jg_audit;
+
+/* One operation's record, owned by the operation from jg_audit_begin to jg_audit_end. */
+struct jg_audit_op {
+	uint64_t id;
+	struct timespec t0; /* CLOCK_MONOTONIC at begin, for duration_ms */
+	char identity[256];
+	char peer[80];
+	char target[256]; /* the resolved chain key (or the name given, before resolution) */
+	char action[8];
+	char **argv;   /* owned copy, NULL-terminated; or NULL */
+	char *path;    /* owned copy, or NULL */
+	unsigned port; /* 0: none */
+	uint64_t bytes_in, bytes_out;
+	int have_exit, exit_code, signo; /* signo > 0: killed by it */
+};
+
+/* An audit log writing to PATH (created 0640, O_APPEND), or to stderr when PATH is NULL
+ * or "stderr".  NULL with the reason in ERR when the file cannot be opened. */
+struct jg_audit *jg_audit_new(const char *path, char *err, size_t errlen);
+void jg_audit_free(struct jg_audit *a);
+/* Reopen the file (SIGHUP, after logrotate moved it); on failure the old descriptor is
+ * kept and the reason logged. */
+void jg_audit_reopen(struct jg_audit *a);
+
+/* A new record with the next op id (A may be NULL: id 0, nothing written).  NULL when out of
+ * memory.  The strings are copied (clipped to the record's sizes). */
+struct jg_audit_op *jg_audit_begin(struct jg_audit *a, const char *identity, const char *peer,
+				   const char *action, const char *target);
+/* Copy ARGV (ARGC strings) or PATH into OP.  0 or -1 when out of memory. */
+int jg_audit_set_argv(struct jg_audit_op *op, char *const *argv, size_t argc);
+int jg_audit_set_path(struct jg_audit_op *op, const char *path);
+/* Write OP's start line. */
+void jg_audit_start(struct jg_audit *a, const struct jg_audit_op *op);
+/* Write OP's end line with OUTCOME ("ok", "failed", "denied") and REASON (may be NULL),
+ * then free OP (NULL is fine: nothing happens). */
+void jg_audit_end(struct jg_audit *a, struct jg_audit_op *op, const char *outcome,
+		  const char *reason);
+void jg_audit_op_free(struct jg_audit_op *op);
+
+/* The line for OP (EVENT "start" or "end"; OUTCOME and REASON for "end"), at wall time
+ * NOW, with DURATION_MS; newline-terminated, the caller frees.  NULL when out of memory.
+ * Sans-I/O: the unit tests parse it back. */
+char *jg_audit_format(const struct jg_audit_op *op, const char *event, const char *outcome,
+		      const char *reason, const struct timespec *now, uint64_t duration_ms);
+
+#endif

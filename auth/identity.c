@@ -1,0 +1,106 @@
+/* Identities from client certificates, and the CRL: see identity.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "auth/identity.h"
+
+const char *jg_identity_source_name(enum jg_identity_source source)
+{
+	switch (source) {
+	case JG_IDENTITY_CN:
+		return "cn";
+	case JG_IDENTITY_SAN_URI:
+		return "san-uri";
+	case JG_IDENTITY_SAN_DNS:
+		return "san-dns";
+	}
+	return "?";
+}
+
+/* Printable ASCII only: an identity ends up in log lines, audit lines and glob matches. */
+static int clean(const unsigned char *s, int n)
+{
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int from_san(X509 *cert, int type, char *buf, size_t len)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	int r = -1;
+
+	for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		const ASN1_IA5STRING *s;
+
+		if (g->type != type)
+			continue;
+		s = type == GEN_URI ? g->d.uniformResourceIdentifier : g->d.dNSName;
+		if (clean(ASN1_STRING_get0_data(s), ASN1_STRING_length(s)) &&
+		    (size_t)ASN1_STRING_length(s) < len) {
+			memcpy(buf, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+			buf[ASN1_STRING_length(s)] = '\0';
+			r = 0;
+		}
+		break; /* the first of its type, good or bad */
+	}
+	GENERAL_NAMES_free(names);
+	return r;
+}
+
+int jg_identity_from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len)
+{
+	X509_NAME *name;
+	int n;
+
+	if (cert == NULL) {
+		snprintf(buf, len, "(none)");
+		return -1;
+	}
+	switch (source) {
+	case JG_IDENTITY_SAN_URI:
+		if (from_san(cert, GEN_URI, buf, len) == 0)
+			return 0;
+		snprintf(buf, len, "(no URI SAN)");
+		return -1;
+	case JG_IDENTITY_SAN_DNS:
+		if (from_san(cert, GEN_DNS, buf, len) == 0)
+			return 0;
+		snprintf(buf, len, "(no DNS SAN)");
+		return -1;
+	case JG_IDENTITY_CN:
+		break;
+	}
+	name = X509_get_subject_name(cert);
+	n = name != NULL ? X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)len) : -1;
+	if (n < 0 || !clean((const unsigned char *)buf, n) || (size_t)n != strlen(buf)) {
+		snprintf(buf, len, "(no CN)");
+		return -1;
+	}
+	return 0;
+}
+
+int jg_identity_load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	unsigned long e;
+	int n;
+
+	n = X509_STORE_load_file(store, path);
+	if (n != 1) {
+		e = ERR_get_error();
+		snprintf(err, errlen, "crl %s: %s", path,
+			 e ? ERR_reason_error_string(e) : "cannot load");
+		ERR_clear_error();
+		return -1;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}

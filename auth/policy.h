@@ -1,0 +1,41 @@
+/* Policy: who may do what, where -- sans-I/O (no sockets, no files), unit-tested.
+ *
+ * The rules are the configuration's (struct jg_policy_rule in config/config.h),
+ * in order.  The first rule that matches decides; none matching is a denial
+ * ("no rule matched").  A rule matches a request when every dimension does:
+ *  - identities: a glob (fnmatch(3)) matches the identity;           absent: any
+ *  - targets: a glob matches the target as the client named it or its resolved
+ *    chain key ("ssh:deploy@db1:22"), or "group:NAME" and the target is a
+ *    member of inventory group NAME;                                  absent: any
+ *    (a request without a target -- admin on the gateway itself -- matches any)
+ *  - actions: the action is listed, or "*" is;                        absent: any
+ *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
+ *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
+ *    itself and everything below, never "/srvx");                 absent: no narrowing
+ * commands and paths narrow: a rule whose identity, target and action match but
+ * whose commands or paths do not is NOT a match, and the next rule is tried. */
+#ifndef JG_AUTH_POLICY_H
+#define JG_AUTH_POLICY_H
+
+#include <stddef.h>
+
+struct jg_config;
+
+/* One request, every field borrowed.  Fields that do not apply are NULL (port 0). */
+struct jg_policy_req {
+	const char *identity; /* from the client certificate */
+	const char *action;   /* "exec", "put", "get", "tunnel", "reset", "admin" */
+	const char *target;   /* as the client named it; NULL for admin on the gateway */
+	const char *key;      /* the resolved chain key, or NULL */
+	const char *argv0;    /* exec */
+	const char *path;     /* put, get (normalised, absolute) */
+	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
+};
+
+/* Decide REQ under CFG's rules: 1 allow, 0 deny.  REASON gets "allowed by rule "x"
+ * (FILE:LINE)", "denied by rule "x" (FILE:LINE)" or "no rule matched" ("built-in"
+ * instead of FILE:LINE for the built-in default). */
+int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
+		    size_t len);
+
+#endif

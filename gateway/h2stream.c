@@ -1,0 +1,218 @@
+/* The stream API operations use (gateway.h): response headers and a body
+ * queue per stream that nghttp2 pulls as the client's window allows, request
+ * headers, flow-control credit, resets.
+ *
+ * The buffer budget: every byte queued in a response (jg_stream_append,
+ * jg_stream_reply) counts in gw->buffered until nghttp2 takes it or the
+ * stream goes.  Above cfg->buffer_budget the agent links stop reading (their
+ * agents then stop on channel windows, and processes on full pipes) instead
+ * of the gateway growing; below it again they resume.  Bytes are never
+ * refused, so a stream is never cut by the budget, only slowed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include "config/config.h"
+#include "gateway/gateway.h"
+#include "gateway/h2conn.h"
+#include "relay/log.h"
+
+static void budget_take(struct jg_gateway *gw, size_t n)
+{
+	gw->buffered += n;
+	if (!gw->budget_paused && gw->buffered > gw->cfg->buffer_budget) {
+		/* Links check gw->budget_paused before each read (agentlink.c). */
+		gw->budget_paused = 1;
+		jg_log_warn("buffer budget reached: %llu bytes queued for clients (buffer_budget "
+			    "%llu): agent links pause until clients catch up",
+			    (unsigned long long)gw->buffered,
+			    (unsigned long long)gw->cfg->buffer_budget);
+	}
+}
+
+void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
+{
+	gw->buffered = n > gw->buffered ? 0 : gw->buffered - n;
+	/* Resume at three quarters, so links do not flap around the limit. */
+	if (gw->budget_paused && gw->buffered <= gw->cfg->buffer_budget / 4 * 3) {
+		gw->budget_paused = 0;
+		jg_log_info("buffer budget: %llu bytes queued: agent links resume",
+			    (unsigned long long)gw->buffered);
+		jg_agentlink_resume_all(gw);
+	}
+}
+
+ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
+			uint32_t *data_flags, nghttp2_data_source *source, void *ud)
+{
+	struct jg_stream *s = source->ptr;
+	int n;
+
+	n = evbuffer_remove(s->resp, buf, len);
+	if (n < 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (n == 0 && !s->resp_finished) {
+		s->deferred = 1;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	if (s->resp_finished && evbuffer_get_length(s->resp) == 0)
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+	if (n > 0) {
+		jg_h2_budget_release(s->conn->gw, (size_t)n);
+		if (s->op != NULL && s->op->hooks->on_sent != NULL)
+			s->op->hooks->on_sent(s->op, (size_t)n);
+	}
+	return n;
+}
+
+const char *jg_stream_header(const struct jg_stream *s, const char *name)
+{
+	size_t len = evbuffer_get_length(s->hdrs), off = 0;
+	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
+
+	while (off < len) {
+		const char *n = p + off, *v = n + strlen(n) + 1;
+
+		if (strcmp(n, name) == 0)
+			return v;
+		off = (size_t)(v + strlen(v) + 1 - p);
+	}
+	return NULL;
+}
+
+int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
+{
+	const char *hdrs[1][2] = {{"content-type", content_type}};
+
+	return jg_stream_start_headers(s, status, hdrs, 1);
+}
+
+#define MAX_RESPONSE_HEADERS 16
+
+int jg_stream_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
+			    size_t n)
+{
+	char st[4];
+	nghttp2_nv hdrs[MAX_RESPONSE_HEADERS + 1];
+	nghttp2_data_provider prd;
+	int r;
+
+	if (s->resp_started || n > MAX_RESPONSE_HEADERS)
+		return -1;
+	snprintf(st, sizeof(st), "%03d", status);
+	hdrs[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE};
+	for (size_t i = 0; i < n; i++)
+		hdrs[i + 1] = (nghttp2_nv){(uint8_t *)headers[i][0], (uint8_t *)headers[i][1],
+					   strlen(headers[i][0]), strlen(headers[i][1]),
+					   NGHTTP2_NV_FLAG_NONE};
+	prd.source.ptr = s;
+	prd.read_callback = jg_h2_resp_read;
+	r = nghttp2_submit_response(s->conn->session, s->id, hdrs, n + 1, &prd);
+	if (r != 0) {
+		jg_log_error("stream %d: cannot submit response: %s", s->id, nghttp2_strerror(r));
+		return -1;
+	}
+	s->resp_started = 1;
+	jg_h2_schedule_flush(s->conn);
+	return 0;
+}
+
+static void stream_resume(struct jg_stream *s)
+{
+	if (s->deferred) {
+		s->deferred = 0;
+		nghttp2_session_resume_data(s->conn->session, s->id);
+	}
+	jg_h2_schedule_flush(s->conn);
+}
+
+void jg_stream_append(struct jg_stream *s, struct evbuffer *buf)
+{
+	budget_take(s->conn->gw, evbuffer_get_length(buf));
+	evbuffer_add_buffer(s->resp, buf);
+	stream_resume(s);
+}
+
+void jg_stream_finish(struct jg_stream *s)
+{
+	s->resp_finished = 1;
+	stream_resume(s);
+}
+
+size_t jg_stream_queued(const struct jg_stream *s)
+{
+	return evbuffer_get_length(s->resp);
+}
+
+void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
+		     size_t len)
+{
+	budget_take(s->conn->gw, len);
+	evbuffer_add(s->resp, body, len);
+	s->resp_finished = 1;
+	if (jg_stream_start(s, status, content_type) != 0)
+		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
+}
+
+void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
+{
+	/* The reason may hold any bytes (a peer's name, a path): escape it as JSON. */
+	struct evbuffer *b = evbuffer_new();
+	const char *texts[2] = {error, reason};
+	size_t len;
+	char *body;
+
+	if (b == NULL) {
+		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		evbuffer_add_printf(b, i == 0 ? "{\"error\":\"" : "\",\"reason\":\"");
+		for (const unsigned char *p = (const unsigned char *)texts[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				evbuffer_add_printf(b, "\\%c", *p);
+			else if (*p < 0x20 || *p == 0x7f)
+				evbuffer_add_printf(b, "\\u%04x", *p);
+			else
+				evbuffer_add(b, p, 1);
+		}
+	}
+	evbuffer_add_printf(b, "\"}\n");
+	len = evbuffer_get_length(b);
+	body = (char *)evbuffer_pullup(b, -1);
+	jg_stream_reply(s, status, "application/json", body, len);
+	evbuffer_free(b);
+}
+
+void jg_stream_consume(struct jg_stream *s, size_t n)
+{
+	if (n == 0)
+		return;
+	nghttp2_session_consume(s->conn->session, s->id, n);
+	jg_h2_schedule_flush(s->conn);
+}
+
+void jg_stream_reset(struct jg_stream *s, uint32_t h2_error)
+{
+	nghttp2_submit_rst_stream(s->conn->session, NGHTTP2_FLAG_NONE, s->id, h2_error);
+	jg_h2_schedule_flush(s->conn);
+}
+
+void jg_stream_flush(struct jg_stream *s)
+{
+	jg_h2_schedule_flush(s->conn);
+}
+
+const char *jg_stream_identity(const struct jg_stream *s)
+{
+	return s->conn->identity;
+}
+
+int32_t jg_stream_id(const struct jg_stream *s)
+{
+	return s->id;
+}

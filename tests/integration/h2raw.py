@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""A hostile HTTP/2 peer for t_limits.sh: raw frames over the gateway's Unix
+socket (h2c, prior knowledge), so it can do what well-behaved clients refuse to:
+ignore MAX_CONCURRENT_STREAMS, send oversized header lists, hold connections,
+send a body as thousands of one-byte DATA frames.  Standard library only.
+Every read is bounded by a deadline.  Prints one result line per mode."""
+import socket
+import struct
+import sys
+import time
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST, SETTINGS, PING, GOAWAY, WINDOW = 0, 1, 3, 4, 6, 7, 8
+END_STREAM, END_HEADERS, ACK = 1, 4, 1
+
+
+def frame(ftype, flags, sid, payload=b""):
+    n = len(payload)
+    return struct.pack(">BHBBI", n >> 16, n & 0xFFFF, ftype, flags, sid) + payload
+
+
+def hint(n, prefix_bits, first=0):
+    lim = (1 << prefix_bits) - 1
+    if n < lim:
+        return bytes([first | n])
+    out = [first | lim]
+    n -= lim
+    while n >= 128:
+        out.append((n & 127) | 128)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def hpack(headers):
+    """Literal header fields without indexing, new names, no Huffman."""
+    b = b""
+    for k, v in headers:
+        k, v = k.encode(), v.encode()
+        b += b"\x00" + hint(len(k), 7) + k + hint(len(v), 7) + v
+    return b
+
+
+def headers(sid, block, end_stream=True):
+    """HEADERS, then CONTINUATION frames: a frame carries at most 16384 bytes."""
+    parts = [block[i:i + 16384] for i in range(0, len(block), 16384)] or [b""]
+    out = b""
+    for i, part in enumerate(parts):
+        fl = END_HEADERS if i == len(parts) - 1 else 0
+        if i == 0:
+            out += frame(HEADERS, fl | (END_STREAM if end_stream else 0), sid, part)
+        else:
+            out += frame(9, fl, sid, part)
+    return out
+
+
+def req(method, path, extra=()):
+    return hpack([(":method", method), (":scheme", "http"), (":authority", "localhost"),
+                  (":path", path)] + list(extra))
+
+
+class Conn:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.settimeout(10)
+        self.s.connect(path)
+        self.buf = b""
+        self.s.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                       frame(WINDOW, 0, 0, struct.pack(">I", (1 << 30))))
+
+    def frames(self, deadline):
+        """Yield frames until the deadline or EOF (then yields None)."""
+        while True:
+            while len(self.buf) >= 9:
+                hi, lo, t, fl, sid = struct.unpack(">BHBBI", self.buf[:9])
+                n = (hi << 16) | lo
+                if len(self.buf) < 9 + n:
+                    break
+                p = self.buf[9:9 + n]
+                self.buf = self.buf[9 + n:]
+                if t == SETTINGS and not fl & ACK:
+                    self.s.sendall(frame(SETTINGS, ACK, 0))
+                if t == PING and not fl & ACK:
+                    self.s.sendall(frame(PING, ACK, 0, p))
+                yield t, fl, sid & 0x7FFFFFFF, p
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.s.settimeout(left)
+            try:
+                d = self.s.recv(1 << 16)
+            except (socket.timeout, ConnectionResetError, BrokenPipeError):
+                d = b""
+            if not d:
+                yield None
+                return
+            self.buf += d
+
+    def settle(self, secs=1.0):
+        """Read until the server's SETTINGS came (and was ACKed)."""
+        for f in self.frames(time.monotonic() + secs):
+            if f is None or (f[0] == SETTINGS and not f[1] & ACK):
+                return f
+
+
+def collect(c, sids, secs):
+    """Per stream: 'ok' (END_STREAM), 'rst:CODE'; plus the body bytes and a GOAWAY."""
+    res, body, goaway = {}, {}, None
+    for f in c.frames(time.monotonic() + secs):
+        if f is None:
+            break
+        t, fl, sid, p = f
+        if t == GOAWAY:
+            goaway = (struct.unpack(">I", p[4:8])[0], p[8:].decode(errors="replace"))
+        elif t == RST and sid in sids:
+            res[sid] = "rst:%d" % struct.unpack(">I", p[:4])[0]
+        elif t in (HEADERS, DATA) and sid in sids:
+            if t == DATA:
+                body[sid] = body.get(sid, b"") + p
+            if fl & END_STREAM:
+                res[sid] = "ok"
+        if len(res) == len(sids):
+            break
+    return res, body, goaway
+
+
+def flood(path, n):
+    c = Conn(path)
+    c.settle()
+    sids = [1 + 2 * i for i in range(n)]
+    c.s.sendall(b"".join(frame(HEADERS, END_STREAM | END_HEADERS, s, req("GET", "/healthz"))
+                         for s in sids))
+    res, _, goaway = collect(c, set(sids), 60)
+    ok = sum(1 for v in res.values() if v == "ok")
+    rst = sum(1 for v in res.values() if v.startswith("rst"))
+    codes = sorted(set(v for v in res.values() if v.startswith("rst")))
+    print("flood sent=%d ok=%d reset=%d unanswered=%d codes=%s goaway=%s" %
+          (n, ok, rst, n - len(res), ",".join(codes) or "-", goaway))
+
+
+def bigheaders(path, nfields, size):
+    c = Conn(path)
+    c.settle()
+    big = [("x-big-%d" % i, "a" * size) for i in range(nfields)]
+    c.s.sendall(headers(1, req("GET", "/healthz", big)))
+    res, body, goaway = collect(c, {1}, 10)
+    c.s.sendall(frame(HEADERS, END_STREAM | END_HEADERS, 3, req("GET", "/healthz")))
+    res3, body3, goaway3 = collect(c, {3}, 10)
+    print("big=%s big_body=%s next=%s next_body=%s goaway=%s" %
+          (res.get(1), body.get(1, b"").decode(errors="replace").strip(), res3.get(3),
+           body3.get(3, b"").decode(errors="replace").strip(), goaway or goaway3))
+
+
+def conns(path, n):
+    held, out = [], []
+    for i in range(n):
+        c = Conn(path)
+        held.append(c)
+        g = None
+        for f in c.frames(time.monotonic() + 1.0):
+            if f is None:
+                break
+            if f[0] == GOAWAY:
+                g = (struct.unpack(">I", f[3][4:8])[0], f[3][8:].decode(errors="replace"))
+        out.append("%d:%s" % (i + 1, "goaway(%d,%s)" % g if g else "open"))
+    c = held[0]
+    c.s.sendall(frame(HEADERS, END_STREAM | END_HEADERS, 1, req("GET", "/healthz")))
+    res, _, _ = collect(c, {1}, 10)
+    print("conns %s first_still_serves=%s" % (" ".join(out), res.get(1)))
+
+
+def jgframe(ftype, payload=b"", aux=0):
+    return struct.pack(">HBBIII", 0x4A47, ftype, 0, 0, len(payload), aux) + payload
+
+
+def tiny(path, total):
+    """exec wc -c with a body of TOTAL stdin bytes sent as one-byte DATA frames."""
+    argv = b"wc\0-c\0"
+    body = jgframe(2, b"\x01" + struct.pack(">I", len(argv)) + argv, 1)
+    left = total
+    while left > 0:
+        k = min(left, 16384)
+        body += jgframe(5, b"x" * k)
+        left -= k
+    body += jgframe(6)
+    c = Conn(path)
+    c.settle()
+    c.s.sendall(frame(HEADERS, END_HEADERS, 1,
+                      req("POST", "/v1/targets/local/exec",
+                          [("content-type", "application/x-jumpgate-frames")])))
+    sent = 0
+    chunk = b"".join(frame(DATA, 0, 1, body[i:i + 1]) for i in range(len(body)))
+    # The stream window (256 KiB) covers the body, so no WINDOW_UPDATE is awaited.
+    c.s.sendall(chunk)
+    c.s.sendall(frame(DATA, END_STREAM, 1))
+    sent = len(body)
+    res, b, goaway = collect(c, {1}, 60)
+    print("tiny frames=%d result=%s count_in_output=%s goaway=%s" %
+          (sent, res.get(1), (b"%d" % total) in b.get(1, b""), goaway))
+
+
+def hold(path, n, cmd):
+    """N exec streams of CMD whose output is never read; hold until stdin closes."""
+    argv = b"".join(a.encode() + b"\0" for a in cmd)
+    body = jgframe(2, b"\x01" + struct.pack(">I", len(argv)) + argv, 1) + jgframe(6)
+    c = Conn(path)
+    c.settle()
+    for i in range(n):
+        sid = 1 + 2 * i
+        c.s.sendall(frame(HEADERS, END_HEADERS, sid,
+                          req("POST", "/v1/targets/local/exec",
+                              [("content-type", "application/x-jumpgate-frames")])) +
+                    frame(DATA, END_STREAM, sid, body))
+    print("holding %d" % n, flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    mode, sock = sys.argv[1], sys.argv[2]
+    if mode == "flood":
+        flood(sock, int(sys.argv[3]))
+    elif mode == "bigheaders":
+        bigheaders(sock, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "conns":
+        conns(sock, int(sys.argv[3]))
+    elif mode == "tiny":
+        tiny(sock, int(sys.argv[3]))
+    elif mode == "hold":
+        hold(sock, int(sys.argv[3]), sys.argv[4:])

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Limits (jumpgated.conf.example, "Limits"): each hit gives the client a clear
+# error and the log one line, and nobody else is hurt.  Hostile peers come
+# from h2raw.py over the Unix socket (h2c), so they can break the rules that
+# curl and nghttp keep; a well-behaved client goes through the TLS port.
+. "$(dirname "$0")/lib.sh"
+jg_setup
+jg_require python3
+jg_init_pki
+SOCK=$JG_T/jg.sock
+RAW="python3 $srcdir/tests/integration/h2raw.py"
+JG_CONF_EXTRA="unix_socket = \"$SOCK\";
+max_streams = 100;
+max_header_list_size = 16384;
+max_connections_per_identity = 3;
+handshake_timeout = 2;
+buffer_budget = 1048576;"
+jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
+jg_ok "gateway starts with tight limits"
+GW=$JG_GW_PID
+
+# cpu_ticks PID: user + system clock ticks so far.
+cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, a, " "); print a[12] + a[13] }' "/proc/$1/stat"; }
+
+# --- 10,000 streams on one connection, past max_streams = 100 --------------
+jg_exec sh -c 'sleep 1; echo parallel' </dev/null >"$JG_T/par.out" 2>&1 &
+par=$!
+jg_track parallel "$par"
+out=$(timeout 90 $RAW flood "$SOCK" 10000) || true
+jg_log "$out"
+ok=$(printf '%s' "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
+if [ "${ok:-0}" -ge 100 ] && printf '%s' "$out" | grep -q "goaway=(1, 'request HEADERS: max concurrent streams exceeded')"; then
+	jg_ok "10,000 streams: the first $ok served, the excess refused (GOAWAY PROTOCOL_ERROR)"
+else
+	jg_notok "10,000 streams: served up to the limit, the excess refused ($out)"
+fi
+if grep -q "more than max_streams (100) streams at once" "$JG_GW_LOG"; then
+	jg_ok "stream limit: one log line"
+else
+	jg_notok "stream limit: one log line"
+fi
+if wait "$par" && [ "$(cat "$JG_T/par.out")" = parallel ]; then
+	jg_ok "a parallel exec on another connection is unaffected"
+else
+	jg_notok "a parallel exec on another connection is unaffected ($(head -c 200 "$JG_T/par.out"))"
+fi
+jg_untrack parallel
+if command -v h2load >/dev/null; then
+	# A client that keeps the limit gets everything, 100 at a time.
+	out=$(timeout 120 h2load -n 10000 -c 1 -m 10000 -B "unix:$SOCK" http://localhost/healthz 2>&1 | grep '^requests:') || true
+	if printf '%s' "$out" | grep -q "10000 succeeded, 0 failed"; then
+		jg_ok "h2load -n 10000 -m 10000 (keeps the advertised limit): $out"
+	else
+		jg_notok "h2load -n 10000 -m 10000: all succeed ($out)"
+	fi
+fi
+
+# --- header lists -------------------------------------------------------------
+out=$(timeout 30 $RAW bigheaders "$SOCK" 5 4000) || true
+if printf '%s' "$out" | grep -q 'big=ok big_body={"error":"request header fields too large"' &&
+	printf '%s' "$out" | grep -q 'next=ok next_body={"status":"ok"}'; then
+	jg_ok "20 KB of headers: 431 with a JSON reason, the connection keeps serving"
+else
+	jg_notok "20 KB of headers: 431, connection keeps serving ($out)"
+fi
+grep -q "request headers over max_header_list_size (16384 bytes): refused with 431" "$JG_GW_LOG" &&
+	jg_ok "header limit: one log line" || jg_notok "header limit: one log line"
+timeout 30 $RAW bigheaders "$SOCK" 40 4000 >/dev/null 2>&1 || true
+if grep -q "Too many CONTINUATION frames" "$JG_GW_LOG" && [ "$(jg_http_code GET /healthz)" = 200 ]; then
+	jg_ok "160 KB of headers in CONTINUATION frames: connection closed by nghttp2, gateway serves"
+else
+	jg_notok "160 KB of headers: connection closed, gateway serves"
+fi
+
+# --- connections per identity -------------------------------------------------
+out=$(timeout 30 $RAW conns "$SOCK" 4) || true
+jg_log "$out"
+if printf '%s' "$out" | grep -q "1:open 2:open 3:open 4:goaway(11,too many connections for this identity (max_connections_per_identity 3)) first_still_serves=ok"; then
+	jg_ok "4th connection of one identity: GOAWAY ENHANCE_YOUR_CALM with the reason; the others serve"
+else
+	jg_notok "4th connection of one identity refused ($out)"
+fi
+grep -q "refused: already 3 connection(s) for this identity" "$JG_GW_LOG" &&
+	jg_ok "connection limit: one log line" || jg_notok "connection limit: one log line"
+
+# --- slowloris: connect and send nothing, or half a ClientHello ---------------
+for what in nothing partial; do
+	t=$(timeout 20 python3 - "$JG_PORT" "$what" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
+if sys.argv[2] == "partial":
+    s.sendall(bytes.fromhex("160301020001"))  # a record header and the start of a ClientHello
+t0 = time.monotonic()
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+print("%.1f" % (time.monotonic() - t0))
+PY
+	) || t=timeout
+	if [ "$t" != timeout ] && awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 4.5) }'; then
+		jg_ok "slowloris ($what): dropped after ${t} s (handshake_timeout 2)"
+	else
+		jg_notok "slowloris ($what): dropped at handshake_timeout 2 (after $t)"
+	fi
+done
+grep -q "TLS handshake from 127.0.0.1:[0-9]* timed out after 2000 ms" "$JG_GW_LOG" &&
+	jg_ok "slowloris: one log line" || jg_notok "slowloris: one log line"
+
+# --- a flood of tiny frames ---------------------------------------------------
+rss0=$(jg_rss_kb "$GW")
+cpu0=$(cpu_ticks "$GW")
+out=$(timeout 60 $RAW tiny "$SOCK" 100000) || true
+cpu1=$(cpu_ticks "$GW")
+rss1=$(jg_rss_kb "$GW")
+jg_log "$out; gateway cpu $((cpu1 - cpu0)) ticks, rss ${rss0} -> ${rss1} kB"
+if printf '%s' "$out" | grep -q "result=ok count_in_output=True" && [ $((cpu1 - cpu0)) -lt 1000 ] &&
+	[ $((rss1 - rss0)) -lt 65536 ]; then
+	jg_ok "100,000 one-byte DATA frames: exec correct, $((cpu1 - cpu0)) CPU ticks, RSS +$((rss1 - rss0)) kB"
+else
+	jg_notok "100,000 one-byte DATA frames: bounded CPU and memory ($out, cpu $((cpu1 - cpu0)) ticks, rss +$((rss1 - rss0)) kB)"
+fi
+
+# --- buffer budget: 8 streams whose output nobody reads -------------------------
+rss0=$(jg_rss_kb "$GW")
+mkfifo "$JG_T/hold.in"
+$RAW hold "$SOCK" 8 head -c 200000000 /dev/zero <"$JG_T/hold.in" >"$JG_T/hold.out" 2>&1 &
+holder=$!
+jg_track holder "$holder"
+exec 7>"$JG_T/hold.in"
+deadline=$((SECONDS + 20))
+until grep -q "buffer budget reached" "$JG_GW_LOG" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+sleep 2
+rss1=$(jg_rss_kb "$GW")
+if grep -q "buffer budget reached" "$JG_GW_LOG" && [ $((rss1 - rss0)) -lt 102400 ]; then
+	jg_ok "slow readers: budget reached, links paused, RSS +$((rss1 - rss0)) kB (bounded)"
+else
+	jg_notok "slow readers: budget reached and RSS bounded (rss +$((rss1 - rss0)) kB)"
+fi
+exec 7>&-
+jg_wait_gone "$holder" 10 || kill "$holder" 2>/dev/null
+jg_untrack holder
+deadline=$((SECONDS + 20))
+until grep -q "agent links resume" "$JG_GW_LOG" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+if grep -q "agent links resume" "$JG_GW_LOG" && [ "$(jg_exec echo after </dev/null 2>/dev/null)" = after ]; then
+	jg_ok "slow readers gone: links resume, exec works"
+else
+	jg_notok "slow readers gone: links resume, exec works"
+fi
+
+if jg_gateway_stop 10; then jg_ok "SIGTERM: exit 0"; else jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"; fi
+jg_done
