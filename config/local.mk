@@ -6,5 +6,6 @@ libjgconfig_a_SOURCES = \
 	config/parse.c config/parse.h config/ssh_opts.c \
 	config/paths.c config/paths.h \
 	config/certs.c config/certs.h \
-	config/target.c config/target.h
+	config/target.c config/target.h \
+	config/access.c
 EXTRA_DIST += config/jumpgated.conf.example

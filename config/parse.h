@@ -15,6 +15,8 @@
 #include "relay/ssh.h"
 
 /* What one load needs besides the struct being built. */
+struct jg_config;
+
 struct jg_parser {
 	const char *path; /* the file, as given: messages name it so */
 	char *dir;	  /* its directory, absolute: relative paths are resolved here */
@@ -61,5 +63,12 @@ int jg_parse_ssh_key(struct jg_parser *p, const config_setting_t *e, const char 
 		     struct jg_ssh_opts *o);
 /* Defaults of ssh_defaults (and so of every ssh target): enforce, 10 s, 15 s, 3. */
 void jg_parse_ssh_defaults(struct jg_ssh_opts *o);
+
+/* access.c: the access-control settings (file:line errors through P). */
+int jg_parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
+int jg_parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
+int jg_parse_policy(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
+/* The built-in default's policy: everything for the local account's generated identity. */
+int jg_config_builtin_policy(struct jg_config *c);
 
 #endif
