@@ -4,6 +4,7 @@ EXTRA_DIST += tests/bench/bench_exec.sh tests/bench/bench_ssh.sh
 EXTRA_DIST += tests/bench/bench_tunnel.sh
 EXTRA_DIST += tests/bench/bench_rsync.sh
 EXTRA_DIST += tests/bench/bench_files.sh
+EXTRA_DIST += tests/bench/bench_run.sh
 
 bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
@@ -31,5 +32,10 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_files.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_run.sh'
 
 .PHONY: bench

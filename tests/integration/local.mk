@@ -34,6 +34,7 @@ EXTRA_DIST += tests/integration/h2raw.py
 
 # systemd units, sd_notify and socket activation (systemd/, gateway/sdnotify.c).
 INTEGRATION_TESTS += tests/integration/t_systemd.sh
+INTEGRATION_TESTS += tests/integration/t_files_scale.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh

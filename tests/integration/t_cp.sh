@@ -8,7 +8,8 @@
 #
 # Targets: `local` and l1..l5 (method local: each inventory name is its own
 # agent connection); with OpenSSH's sshd installed (tests/integration/sshd.sh)
-# also s1, an ssh target on 127.0.0.2.
+# also s1, an ssh target on 127.0.0.2.  The issue's full sizes (1 GiB, 10,000
+# files, 20 targets, a full filesystem, a stopped target) are t_files_scale.sh.
 . "$(dirname "$0")/lib.sh"
 jg_setup
 jg_init_pki

@@ -6,7 +6,9 @@
 # fan-out of 32 MiB to 5 targets sent once by the controller (curl's upload
 # size ~1x, each target's link carrying the whole file), a fan-out where one
 # target is unreachable (it fails, the others succeed, the JSON says which);
-# inventory groups and GET /v1/targets?match=.  Against `local` targets, and
+# inventory groups and GET /v1/targets?match=; an agent killed mid-upload (a
+# clear 502, no file) whose temporary file the next connection's agent
+# sweeps.  Against `local` targets, and
 # an ssh target too when OpenSSH's server is installed.
 . "$(dirname "$0")/lib.sh"
 jg_setup
@@ -344,6 +346,19 @@ jg_untrack killput
 code=$(cat "$JG_T/killput.code" 2>/dev/null || echo none)
 expect killput 502 "the agent killed mid-upload: 502 with the reason" "reason"
 jg_check "... and no file appeared" test ! -e "$D/killed"
+# A killed agent cannot remove its temporary file: the next agent process that
+# writes into the directory sweeps it (unlocked, untouched for 60 s; made that
+# old here with touch), when l4's new connection PUTs there.
+left=$(find "$D" -maxdepth 1 -name '.killed.jg-*.tmp')
+jg_check "... the killed agent left its temporary file (${left##*/})" \
+	test -n "$left" -a "$(printf '%s\n' "$left" | wc -l)" = 1
+[ -z "$left" ] || touch -d '2 minutes ago' "$left"
+put sweep "/v1/targets/l4/files$D/after-kill" "$JG_T/small"
+expect sweep 200 "a PUT into the same directory over l4's next connection" "$SMALL_SHA"
+jg_check "... a new agent (pid $(jg_json_val "$(jg_link l4)" pid), was $l4pid)" \
+	test -n "$(jg_json_val "$(jg_link l4)" pid)" -a "$(jg_json_val "$(jg_link l4)" pid)" != "$l4pid"
+jg_check "... which removed the temporary file" test -z "$(find "$D" -maxdepth 1 -name '.killed.jg-*.tmp')"
+jg_check "... and logged it" grep -q 'removed .*/\.killed\.jg-[0-9a-f]*\.tmp, left by an interrupted transfer' "$JG_GW_LOG"
 
 # ... and mid-download: the status is gone, so the stream is reset (curl fails).
 l5pid=$(jg_json_val "$(jg_link l5)" pid)
