@@ -113,7 +113,7 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 	int allowed = jg_policy_check(gw->cfg, &req, reason, len);
 
 	/* Out of memory for the record: the operation is refused rather than unaudited. */
-	o = jg_audit_begin(a, req.identity, "", action,
+	o = jg_audit_begin(a, req.identity, jg_stream_peer(s), action,
 			   key != NULL ? key : target != NULL ? target : "");
 	if (o == NULL || (argv != NULL && jg_audit_set_argv(o, argv, argc) != 0) ||
 	    (path != NULL && jg_audit_set_path(o, path) != 0)) {

@@ -123,6 +123,8 @@ void jg_stream_consume(struct jg_stream *s, size_t n);
 void jg_stream_reset(struct jg_stream *s, uint32_t h2_error);
 /* Flush pending output on the stream's connection. */
 void jg_stream_flush(struct jg_stream *s);
+/* The connection's peer address ("127.0.0.1:50312", or "unix pid N" on the Unix socket). */
+const char *jg_stream_peer(const struct jg_stream *s);
 /* The connection's identity, for log lines. */
 const char *jg_stream_identity(const struct jg_stream *s);
 int32_t jg_stream_id(const struct jg_stream *s);

@@ -212,6 +212,11 @@ const char *jg_stream_identity(const struct jg_stream *s)
 	return s->conn->identity;
 }
 
+const char *jg_stream_peer(const struct jg_stream *s)
+{
+	return s->conn->peer;
+}
+
 int32_t jg_stream_id(const struct jg_stream *s)
 {
 	return s->id;

@@ -49,6 +49,7 @@ for no, line in enumerate(open(path, encoding="utf-8"), 1):
     o = json.loads(line)  # raises on a bad line
     for k in ("time", "event", "op", "identity", "peer", "target", "action"):
         assert k in o, "line %d lacks %s" % (no, k)
+    assert o["peer"].startswith("127.0.0.1:"), "line %d: peer %r" % (no, o["peer"])
     d = starts if o["event"] == "start" else ends
     assert o["op"] not in d, "op %s has two %s lines" % (o["op"], o["event"])
     d[o["op"]] = o
