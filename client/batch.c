@@ -11,12 +11,12 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <nghttp2/nghttp2.h>
 
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/conn.h"
+#include "client/opconn.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -428,25 +428,8 @@ int jg_batch_escape(char *dst, size_t len, const char *s, int keep_slash)
 
 void jg_batch_reason(struct evbuffer *body, int status, char *msg, size_t len)
 {
-	size_t n = body != NULL ? evbuffer_get_length(body) : 0;
-	const char *text = n > 0 ? (const char *)evbuffer_pullup(body, -1) : NULL;
-	json_t *root = text != NULL ? json_loadb(text, n, 0, NULL) : NULL;
-	const char *reason = NULL;
-
-	if (json_is_object(root)) {
-		reason = json_string_value(json_object_get(root, "reason"));
-		if (reason == NULL || reason[0] == '\0')
-			reason = json_string_value(json_object_get(root, "error"));
-	}
-	if (reason != NULL && reason[0] != '\0')
-		snprintf(msg, len, "%s", reason);
-	else if (status == 0)
+	if (!jg_op_refusal(body, status, msg, len) && status == 0)
 		snprintf(msg, len, "the gateway reset the request");
-	else
-		snprintf(msg, len, "the gateway answered HTTP %d", status);
 	/* Text from the far side ends up on a terminal: no control characters. */
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	json_decref(root);
+	jg_op_blank_controls(msg);
 }

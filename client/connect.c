@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +29,11 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <nghttp2/nghttp2.h>
 
 #include "client/client.h"
 #include "client/conn.h"
+#include "client/opconn.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -42,7 +41,6 @@
 /* Read at most this much of stdin ahead of what nghttp2 has taken. */
 #define CONNECT_AHEAD (256 * 1024)
 #define CONNECT_READ (64 * 1024)
-#define CONNECT_ERRBODY_MAX (64 * 1024)
 
 enum connect_state { CS_CONNECTING, CS_WAITING, CS_OPEN, CS_REFUSED, CS_FINISHING };
 
@@ -75,9 +73,7 @@ static void connect_fail(struct jg_connect *op, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	jg_op_blank_controls(msg);
 	jg_client_fail("%s: %s", op->target, msg);
 }
 
@@ -157,37 +153,16 @@ static void connect_on_stdin(evutil_socket_t fd, short what, void *arg)
 		jg_conn_resume(op->conn, op->stream_id);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Someone made our stdout non-blocking; waiting is our backpressure. */
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int on_header(void *arg, const char *name, const char *value)
 {
 	struct jg_connect *op = arg;
 
-	if (strcmp(name, ":status") != 0 || op->state != CS_WAITING)
+	if (op->state != CS_WAITING)
 		return 0;
-	op->http_status = atoi(value);
-	jg_log_debug("gateway answered %d", op->http_status);
-	if (op->http_status != 200) {
+	switch (jg_op_status(name, value, &op->http_status)) {
+	case -1:
+		return 0;
+	case 0:
 		op->state = CS_REFUSED;
 		return 0;
 	}
@@ -202,8 +177,7 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 
 	switch (op->state) {
 	case CS_REFUSED:
-		if (evbuffer_get_length(op->errbody) + len <= CONNECT_ERRBODY_MAX)
-			evbuffer_add(op->errbody, data, len);
+		jg_op_errbody_add(op->errbody, data, len);
 		return 0;
 	case CS_OPEN:
 		break;
@@ -212,7 +186,7 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	case CS_FINISHING:
 		return 0;
 	}
-	if (write_all(1, data, len) != 0) {
+	if (jg_op_write_all(1, data, len) != 0) {
 		/* Whoever reads our stdout (ssh) has gone: the tunnel has no use any more. */
 		if (errno != EPIPE)
 			connect_fail(op, "cannot write to stdout: %s", strerror(errno));
@@ -242,29 +216,10 @@ static ssize_t on_body(void *arg, uint8_t *buf, size_t len, int *eof)
 	return n < 0 ? JG_ERR_NOMEM : n;
 }
 
-/* A refusal: the JSON body's "reason", else its "error", else the status. */
-static void connect_refused(struct jg_connect *op)
-{
-	size_t len = evbuffer_get_length(op->errbody);
-	const char *body = (const char *)evbuffer_pullup(op->errbody, -1);
-	const char *reason = NULL;
-	json_t *root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
-
-	if (json_is_object(root)) {
-		reason = json_string_value(json_object_get(root, "reason"));
-		if (reason == NULL || reason[0] == '\0')
-			reason = json_string_value(json_object_get(root, "error"));
-	}
-	if (reason != NULL && reason[0] != '\0')
-		connect_fail(op, "%s", reason);
-	else
-		connect_fail(op, "the gateway answered HTTP %d", op->http_status);
-	json_decref(root);
-}
-
 static void on_close(void *arg, uint32_t h2_error)
 {
 	struct jg_connect *op = arg;
+	char msg[2048];
 
 	jg_log_debug("stream %d closed (%s)", op->stream_id, nghttp2_http2_strerror(h2_error));
 	op->stream_id = -1;
@@ -272,7 +227,8 @@ static void on_close(void *arg, uint32_t h2_error)
 	case CS_FINISHING:
 		return;
 	case CS_REFUSED:
-		connect_refused(op);
+		jg_op_refusal(op->errbody, op->http_status, msg, sizeof(msg));
+		connect_fail(op, "%s", msg);
 		break;
 	case CS_OPEN:
 		/* NO_ERROR: the far end closed and all it sent is written: done. */
@@ -287,11 +243,8 @@ static void on_close(void *arg, uint32_t h2_error)
 		break;
 	case CS_CONNECTING:
 	case CS_WAITING:
-		if (h2_error == NGHTTP2_REFUSED_STREAM)
-			connect_fail(op, "the gateway refused the request (is it shutting down?)");
-		else
-			connect_fail(op, "the gateway reset the stream before answering (%s)",
-				     nghttp2_http2_strerror(h2_error));
+		jg_op_early_close(h2_error, msg, sizeof(msg));
+		connect_fail(op, "%s", msg);
 		break;
 	}
 	connect_finish(op, JG_EXIT_FAILURE);
@@ -393,13 +346,8 @@ static int connect_parse(struct jg_connect *op, int argc, char **argv)
 		case 'h':
 			jg_help_connect();
 			return -1;
-		case ':':
-			return jg_client_usage("connect: option %s needs an argument",
-					       argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return jg_client_usage("connect: unknown option -%c", optopt);
-			return jg_client_usage("connect: unknown option %s", argv[optind - 1]);
+			return jg_op_getopt_error("connect", ch, argv);
 		}
 	}
 	if (argc - optind != 2 || argv[optind][0] == '\0')

@@ -33,6 +33,7 @@
 #include "client/client.h"
 #include "client/cp.h"
 #include "client/help.h"
+#include "client/opconn.h"
 #include "client/walk.h"
 #include "relay/err.h"
 
@@ -466,12 +467,8 @@ static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 		case 'h':
 			jg_help_cp();
 			return -1;
-		case ':':
-			return jg_client_usage("cp: option %s needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return jg_client_usage("cp: unknown option -%c", optopt);
-			return jg_client_usage("cp: unknown option %s", argv[optind - 1]);
+			return jg_op_getopt_error("cp", ch, argv);
 		}
 	}
 	if (argc - optind < 2)

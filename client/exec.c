@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +23,12 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <nghttp2/nghttp2.h>
 
 #include "client/client.h"
 #include "client/conn.h"
 #include "client/input.h"
+#include "client/opconn.h"
 #include "client/tty.h"
 #include "relay/err.h"
 #include "relay/frame.h"
@@ -38,8 +37,6 @@
 
 /* Read ahead at most this much stdin (as queued frames) before waiting for the gateway. */
 #define EXEC_STDIN_AHEAD (256 * 1024)
-/* Keep at most this much of an error response body. */
-#define EXEC_ERRBODY_MAX (64 * 1024)
 /* A second SIGINT this soon after the first gives up on the remote program. */
 #define EXEC_ABORT_WINDOW_MS 2000
 /* JG_CLIENT_EXEC_SOFT_EPIPE: how long the remote program has to exit after SIGPIPE. */
@@ -100,9 +97,7 @@ static void exec_report(struct jg_exec *op, const char *fmt, ...)
 	va_end(ap);
 	jg_tty_restore(&op->tty);
 	/* Text from the far side goes to a terminal: no escape sequences through. */
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	jg_op_blank_controls(msg);
 	exec_fail(op, "%s: %s", op->target, msg);
 }
 
@@ -164,28 +159,6 @@ static int exec_stdout_gone(struct jg_exec *op)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Someone made our stdout non-blocking; waiting is our backpressure. */
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One frame of the response.  0, or -1 when the stream must be cancelled. */
 static int exec_frame(struct jg_exec *op, const struct jg_frame *f)
 {
@@ -195,7 +168,7 @@ static int exec_frame(struct jg_exec *op, const struct jg_frame *f)
 	case JG_FRAME_DATA:
 		if (fd == 1 && op->stdout_gone)
 			return 0;
-		if (write_all(fd, f->payload, f->length) == 0)
+		if (jg_op_write_all(fd, f->payload, f->length) == 0)
 			return 0;
 		if (errno == EPIPE && fd == 1)
 			/* Whoever read our stdout has gone (`| head`): end as a local program
@@ -245,11 +218,12 @@ static int on_header(void *arg, const char *name, const char *value)
 {
 	struct jg_exec *op = arg;
 
-	if (strcmp(name, ":status") != 0 || op->state != EXEC_WAITING)
+	if (op->state != EXEC_WAITING)
 		return 0;
-	op->http_status = atoi(value);
-	jg_log_debug("gateway answered %d", op->http_status);
-	if (op->http_status != 200) {
+	switch (jg_op_status(name, value, &op->http_status)) {
+	case -1:
+		return 0;
+	case 0:
 		op->state = EXEC_REFUSED;
 		return 0;
 	}
@@ -269,8 +243,7 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 
 	switch (op->state) {
 	case EXEC_REFUSED:
-		if (evbuffer_get_length(op->errbody) + len <= EXEC_ERRBODY_MAX)
-			evbuffer_add(op->errbody, data, len);
+		jg_op_errbody_add(op->errbody, data, len);
 		return 0;
 	case EXEC_RUNNING:
 		break;
@@ -297,29 +270,10 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* A refused request: the JSON body's "reason", else its "error", else the status. */
-static void exec_refused(struct jg_exec *op)
-{
-	size_t len = evbuffer_get_length(op->errbody);
-	const char *body = (const char *)evbuffer_pullup(op->errbody, -1);
-	const char *reason = NULL;
-	json_t *root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
-
-	if (json_is_object(root)) {
-		reason = json_string_value(json_object_get(root, "reason"));
-		if (reason == NULL || reason[0] == '\0')
-			reason = json_string_value(json_object_get(root, "error"));
-	}
-	if (reason != NULL && reason[0] != '\0')
-		exec_report(op, "%s", reason);
-	else
-		exec_report(op, "the gateway answered HTTP %d", op->http_status);
-	json_decref(root);
-}
-
 static void on_close(void *arg, uint32_t h2_error)
 {
 	struct jg_exec *op = arg;
+	char msg[2048];
 
 	jg_log_debug("stream %d closed (%s)", op->stream_id, nghttp2_http2_strerror(h2_error));
 	op->stream_id = -1;
@@ -327,7 +281,8 @@ static void on_close(void *arg, uint32_t h2_error)
 	case EXEC_FINISHING:
 		return;
 	case EXEC_REFUSED:
-		exec_refused(op);
+		jg_op_refusal(op->errbody, op->http_status, msg, sizeof(msg));
+		exec_report(op, "%s", msg);
 		break;
 	case EXEC_RUNNING:
 		if (jg_frame_decoder_pending(op->dec) > 0)
@@ -340,11 +295,8 @@ static void on_close(void *arg, uint32_t h2_error)
 		break;
 	case EXEC_CONNECTING:
 	case EXEC_WAITING:
-		if (h2_error == NGHTTP2_REFUSED_STREAM)
-			exec_report(op, "the gateway refused the request (is it shutting down?)");
-		else
-			exec_report(op, "the gateway reset the stream before answering (%s)",
-				    nghttp2_http2_strerror(h2_error));
+		jg_op_early_close(h2_error, msg, sizeof(msg));
+		exec_report(op, "%s", msg);
 		break;
 	}
 	exec_finish(op, JG_EXIT_FAILURE);
@@ -524,13 +476,8 @@ static int exec_parse(struct exec_args *op, int argc, char **argv)
 		case 'h':
 			jg_help_exec();
 			return -1;
-		case ':':
-			return jg_client_usage("exec: option %s needs an argument",
-					       argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return jg_client_usage("exec: unknown option -%c", optopt);
-			return jg_client_usage("exec: unknown option %s", argv[optind - 1]);
+			return jg_op_getopt_error("exec", ch, argv);
 		}
 	}
 	if (optind >= argc || argv[optind][0] == '\0')

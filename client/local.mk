@@ -10,6 +10,7 @@ jumpgate_SOURCES = \
 	client/conn.c client/conn.h \
 	client/tty.c client/tty.h \
 	client/input.c client/input.h \
+	client/opconn.c client/opconn.h \
 	client/exec.c \
 	client/request.c \
 	client/admin.c \

@@ -28,13 +28,12 @@
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/help.h"
+#include "client/opconn.h"
 #include "client/run.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/spec.h"
 
-/* Keep at most this much of an error response body. */
-#define RUN_ERRBODY_MAX (64 * 1024)
 /* Room for /v1/targets/<encoded target>/exec. */
 #define RUN_PATH_MAX 4096
 
@@ -90,9 +89,7 @@ static int t_frame(struct jg_run *run, struct jg_run_target *t, const struct jg_
 		return 0;
 	case JG_FRAME_DEAD:
 		snprintf(why, sizeof(why), "%.*s", (int)f->length, (const char *)f->payload);
-		for (char *p = why; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';
+		jg_op_blank_controls(why);
 		target_end(run, t, JG_RUN_UNREACHABLE, why);
 		return 0;
 	case JG_FRAME_EOF:
@@ -119,8 +116,7 @@ static int t_data(void *arg, const uint8_t *data, size_t len)
 	int r;
 
 	if (t->http_status != 200) {
-		if (evbuffer_get_length(t->errbody) + len <= RUN_ERRBODY_MAX)
-			evbuffer_add(t->errbody, data, len);
+		jg_op_errbody_add(t->errbody, data, len);
 		return 0;
 	}
 	if (t->outcome != JG_RUN_PENDING || t->dec == NULL)
@@ -430,13 +426,8 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 		case 'h':
 			jg_help_run();
 			return -1;
-		case ':':
-			return jg_client_usage("run: option %s needs an argument",
-					       argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return jg_client_usage("run: unknown option -%c", optopt);
-			return jg_client_usage("run: unknown option %s", argv[optind - 1]);
+			return jg_op_getopt_error("run", ch, argv);
 		}
 	}
 	if (optind >= argc || argv[optind][0] == '\0')

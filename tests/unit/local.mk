@@ -1,12 +1,14 @@
 # CUnit: one file per module, all suites registered from tests/unit/main.c.
 check_PROGRAMS += tests/unit/run
 tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
+	tests/unit/testutil.c tests/unit/testutil.h \
 	tests/unit/test_frame.c tests/unit/test_spec.c tests/unit/test_flow.c \
-	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_certs.c \
-	tests/unit/test_spawn.c tests/unit/test_agent.c tests/unit/testutil.c tests/unit/testutil.h \
+	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_config_access.c \
+	tests/unit/test_certs.c tests/unit/test_spawn.c tests/unit/test_agent.c \
 	tests/unit/test_ssh.c tests/unit/test_bootstrap.c tests/unit/test_target.c \
 	tests/unit/test_rshargs.c tests/unit/test_sha256.c tests/unit/test_files.c \
-	tests/unit/test_opspec.c tests/unit/test_policy.c tests/unit/test_audit.c \
+	tests/unit/test_files_get.c tests/unit/test_opspec.c tests/unit/test_policy.c \
+	tests/unit/test_audit.c \
 	client/rshargs.c client/rshargs.h
 tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_run_CFLAGS += $(OPENSSL_CFLAGS)

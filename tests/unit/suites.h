@@ -9,6 +9,7 @@ int jg_test_register_spec(void);
 int jg_test_register_flow(void);
 int jg_test_register_link(void);
 int jg_test_register_config(void);
+int jg_test_register_config_access(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
 int jg_test_register_agent(void);
@@ -18,6 +19,8 @@ int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
 int jg_test_register_sha256(void);
 int jg_test_register_files(void);
+/* tests/unit/test_files_get.c: the GET and STAT tests, added to the "files" suite S. */
+int jg_test_add_files_get(CU_pSuite s);
 int jg_test_register_opspec(void);
 int jg_test_register_policy(void);
 int jg_test_register_audit(void);
