@@ -218,6 +218,7 @@ void jg_agentlink_lost(struct jg_agentlink *al, const char *what)
 		}
 		return;
 	}
+	jg_onward_drain_stderr(al);
 	jg_onward_reason(al, reason, sizeof(reason));
 	jg_agentlink_die(al, JG_LOG_WARN, reason);
 }

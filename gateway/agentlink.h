@@ -65,6 +65,9 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 int jg_onward_watch(struct jg_agentlink *al);
 /* Output before the agent runs goes through the bootstrap parser. */
 void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len);
+/* After the process exited: read what is left of its stderr, so the reason has its last
+ * words (the exit status can arrive before the stderr event runs). */
+void jg_onward_drain_stderr(struct jg_agentlink *al);
 /* Why the connection ended, for people (uses the exit status and what ssh said). */
 void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len);
 /* The last thing the process said on stderr, or "". */

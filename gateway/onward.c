@@ -107,21 +107,37 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 	return JG_ERR_INVAL;
 }
 
-static void on_stderr(evutil_socket_t fd, short what, void *arg)
+/* One read of the process's stderr into the watcher. 1 when bytes came, 0 when none are
+ * waiting, -1 at EOF or error (the event is then removed). */
+static int read_stderr(struct jg_agentlink *al)
 {
-	struct jg_agentlink *al = arg;
 	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	ssize_t n = read(al->err_fd, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n <= 0) {
-		event_del(al->errev);
-		return;
+		if (al->errev != NULL)
+			event_del(al->errev);
+		return -1;
 	}
 	jg_ssh_watch_stderr(&al->watch, buf, (size_t)n);
-	jg_log_debug("%s: ssh said: %.*s", al->chain->display, (int)strcspn(buf, "\n") < n
-		     ? (int)strcspn(buf, "\n") : (int)n, buf);
+	jg_log_debug("%s: ssh said: %.*s", al->chain->display,
+		     (int)strcspn(buf, "\n") < n ? (int)strcspn(buf, "\n") : (int)n, buf);
+	return 1;
+}
+
+static void on_stderr(evutil_socket_t fd, short what, void *arg)
+{
+	read_stderr(arg);
+}
+
+void jg_onward_drain_stderr(struct jg_agentlink *al)
+{
+	/* The process has exited: whatever it wrote is already in the pipe, so a bounded
+	 * number of non-blocking reads collects it (64 x 4 KiB: a pipe holds 64 KiB). */
+	for (int i = 0; al->err_fd >= 0 && i < 64 && read_stderr(al) > 0; i++)
+		;
 }
 
 static void tty_answer(struct jg_agentlink *al, const char *text)
