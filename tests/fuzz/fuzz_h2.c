@@ -467,6 +467,11 @@ void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t l
 	check(0); /* no bootstrap: al->boot stays NULL */
 }
 
+void jg_onward_drain_stderr(struct jg_agentlink *al)
+{
+	(void)al; /* the fake agent has no stderr */
+}
+
 void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 {
 	snprintf(buf, len, "in-memory agent for %s %s (wait status %d)", al->chain->display,
