@@ -64,6 +64,10 @@ int jg_parse_ssh_key(struct jg_parser *p, const config_setting_t *e, const char 
 /* Defaults of ssh_defaults (and so of every ssh target): enforce, 10 s, 15 s, 3. */
 void jg_parse_ssh_defaults(struct jg_ssh_opts *o);
 
+/* inventory.c: `targets` and `groups` (groups are checked against the targets). */
+int jg_parse_targets(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
+int jg_parse_groups(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
+
 /* access.c: the access-control settings (file:line errors through P). */
 int jg_parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
 int jg_parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);

@@ -37,7 +37,8 @@ FUZZ_SPEC_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/fr
 	$(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c
 FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/ssh.c \
 	$(srcdir)/config/config.c $(srcdir)/config/parse.c $(srcdir)/config/ssh_opts.c \
-	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c
+	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c \
+	$(srcdir)/config/inventory.c
 # fuzz_h2: jumpgated's sources without main.c (the harness is the main), onward.c,
 # relay/spawn.c and relay/reaper.c (the harness replaces them with an in-memory
 # agent; nothing is spawned) and sdnotify.c (main.c's).  A new source file of
