@@ -364,6 +364,10 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_path(p, s, name, &c->crl_file);
 		else if (strcmp(name, "policy") == 0)
 			r = jg_parse_policy(p, s, c);
+		else if (strcmp(name, "gateway_name") == 0)
+			r = jg_parse_gateway_name(p, s, c);
+		else if (strcmp(name, "sites") == 0)
+			r = jg_parse_sites(p, s, c);
 		else if (strcmp(name, "audit") == 0) {
 			/* "stderr" is the default, spelled out. */
 			if ((r = jg_parse_string(p, s, name, &v)) == 0 && strcmp(v, "stderr") != 0)
@@ -492,6 +496,8 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 	groups = config_setting_get_member(config_root_setting(&cfg), "groups");
 	if (groups != NULL && (r = jg_parse_groups(&p, groups, c)) != 0)
 		goto out;
+	if ((r = jg_sites_finish(&p, config_root_setting(&cfg), c)) != 0)
+		goto out;
 	*out = c;
 	c = NULL;
 out:
@@ -533,6 +539,8 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 	/* DESIGN.md: with no file, our own identity may do anything, tunnels included. */
 	c->tunnel_policy = JG_TUNNELS_ANY;
 	if ((r = jg_config_builtin_policy(c)) != 0)
+		goto out;
+	if ((r = jg_sites_finish(NULL, NULL, c)) != 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -597,6 +605,7 @@ void jg_config_free(struct jg_config *c)
 	free(c->policy);
 	free(c->crl_file);
 	free(c->audit_path);
+	jg_config_free_sites(c);
 	free(c);
 }
 

@@ -64,6 +64,21 @@ enum jg_tunnel_policy {
 	JG_TUNNELS_LIST = 2,	/* tunnels.allow, and nothing else */
 };
 
+/* One `sites` entry: a peer gateway (config/sites.c). */
+struct jg_site {
+	char *name;        /* its site name (its own gateway_name) */
+	int line;          /* where it is defined */
+	char *address;     /* "host:port" as written; NULL: we do not link to it */
+	char *host;        /* numeric host (or localhost) of address */
+	char port[8];
+	char *ca_file;     /* the CA its server certificate chains to (with address) */
+	char *cert_file;   /* our client certificate for it (with address) */
+	char *key_file;
+	char *identity;    /* its identity when it connects to us, or NULL */
+	int trust_asserted_identity; /* honour its x-jumpgate-on-behalf-of */
+	uint32_t keepalive_interval_ms; /* PING period, and the deadline of each PING */
+};
+
 struct jg_config {
 	char *path;              /* the file it came from, NULL for the built-in default */
 	char *listen_host;       /* numeric address or "localhost" */
@@ -109,6 +124,11 @@ struct jg_config {
 	 * generated client identity (the local account name). */
 	struct jg_policy_rule *policy;
 	size_t npolicy;
+	/* Multi-site (config/sites.c): this gateway's site name (`gateway_name`, default the
+	 * short host name) and its peer gateways. */
+	char *gateway_name;
+	struct jg_site *sites;
+	size_t nsites;
 };
 
 /* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with
@@ -121,5 +141,9 @@ void jg_config_free(struct jg_config *c);
 const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name);
 /* Inventory group by exact name; NULL when absent. */
 const struct jg_group *jg_config_find_group(const struct jg_config *c, const char *name);
+/* `sites` entry by name; NULL when absent. */
+const struct jg_site *jg_config_find_site(const struct jg_config *c, const char *name);
+/* 1 when V is a valid site name (1-63 of [A-Za-z0-9._-], first alphanumeric). */
+int jg_config_site_name_ok(const char *v);
 
 #endif

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/gateway.h"
+#include "gateway/sites.h"
 #include "relay/log.h"
 
 #define TARGETS_PREFIX "/v1/targets/"
@@ -56,14 +57,16 @@ static int percent_decode(const char *src, size_t len, char *dst)
 char *jg_api_stats_json(const struct jg_gateway *gw)
 {
 	const struct jg_stats *st = &gw->stats;
-	json_t *root, *links;
+	json_t *root, *links, *sites;
 	char *text;
 
 	links = json_array();
 	jg_agentlink_stats(gw, links);
+	sites = json_array();
+	jg_sites_stats(gw, sites);
 	root = json_pack(
 		"{s:I, s:s, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I},"
-		" s:I, s:o}",
+		" s:I, s:o, s:s, s:o}",
 		"uptime_s", (json_int_t)(time(NULL) - gw->started), "state",
 		gw->draining ? "draining" : "serving", "connections", "current",
 		(json_int_t)st->conns_current, "total", (json_int_t)st->conns_total, "streams",
@@ -72,7 +75,7 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 		(json_int_t)st->exec_total, "failed", (json_int_t)st->exec_failed, "bytes",
 		"from_clients", (json_int_t)st->bytes_from_clients, "to_clients",
 		(json_int_t)st->bytes_to_clients, "tls_failures", (json_int_t)st->tls_failures,
-		"agent_links", links);
+		"agent_links", links, "gateway_name", gw->cfg->gateway_name, "sites", sites);
 	if (root == NULL)
 		return NULL;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -197,6 +200,46 @@ static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char 
 	jg_chain_free(chain);
 }
 
+/* A target at another site (gateway/sites.h): forwarded whole, ACTION (ALEN bytes, the
+ * path's rest after it up to the end of the string) as it is.  NULL and *HANDLED 0 when
+ * TARGET is not at another site, or the action is not one that travels. */
+static struct jg_op *route_remote(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+				  const char *protocol, const char *target, const char *action,
+				  size_t alen, int has_tail, int *handled)
+{
+	const char *what = NULL;
+	char *fpath = NULL;
+	struct jg_op *op;
+
+	*handled = 0;
+	if (alen == 5 && strncmp(action, "files", 5) == 0 && has_tail) {
+		const char *p = action + 5;
+		size_t plen = strcspn(p, "?");
+
+		what = strcmp(method, "PUT") == 0 ? "put" : strcmp(method, "GET") == 0 ? "get" : NULL;
+		if (what != NULL && ((fpath = malloc(plen + 1)) == NULL ||
+				     percent_decode(p, plen, fpath) != 0)) {
+			free(fpath);
+			*handled = 1;
+			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
+			return NULL;
+		}
+	} else if (has_tail) {
+		return NULL;
+	} else if (alen == 6 && strncmp(action, "tunnel", 6) == 0) {
+		what = strcmp(method, "CONNECT") == 0 && protocol[0] != '\0' ? "tunnel" : NULL;
+	} else if (alen == 4 && strncmp(action, "exec", 4) == 0) {
+		what = strcmp(method, "POST") == 0 ? "exec" : NULL;
+	} else if (alen == 5 && strncmp(action, "reset", 5) == 0) {
+		what = strcmp(method, "POST") == 0 ? "reset" : NULL;
+	}
+	if (what == NULL)
+		return NULL;
+	op = jg_forward_target(gw, s, method, protocol, what, target, action, fpath, handled);
+	free(fpath);
+	return op;
+}
+
 /* /v1/targets/{target}/{action}[/{path}]: the target is percent-encoded (it may hold '/',
  * ':' and '@' as %2F, %3A, %40), so the first '/' ends it; a file path follows "files". */
 static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
@@ -207,6 +250,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 	size_t enclen, alen;
 	char target[256], *path;
 	struct jg_op *op;
+	int handled;
 
 	if (slash == NULL) {
 		jg_stream_reply_error(s, 404, "not found",
@@ -222,6 +266,17 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 				      "the target in the path is empty, too long or badly encoded");
 		return NULL;
 	}
+	/* This gateway's own name in front is just a prefix: "site-a/web1" here is web1. */
+	{
+		size_t gl = strlen(gw->cfg->gateway_name);
+
+		if (strncmp(target, gw->cfg->gateway_name, gl) == 0 && target[gl] == '/')
+			memmove(target, target + gl + 1, strlen(target + gl + 1) + 1);
+	}
+	if ((op = route_remote(gw, s, method, protocol, target, action, alen, tail != NULL, &handled)) !=
+		    NULL ||
+	    handled)
+		return op;
 	if (alen == 5 && strncmp(action, "files", 5) == 0 && tail != NULL) {
 		/* The path keeps its leading '/': /v1/targets/web1/files/etc/motd -> /etc/motd. */
 		size_t plen = len - (size_t)(tail - rest);
@@ -288,6 +343,27 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		free(text);
 		return NULL;
 	}
+	if (plen == 10 && strncmp(path, "/v1/routes", 10) == 0) {
+		char *text;
+
+		if (!admin_allowed(gw, s, "/v1/routes"))
+			return NULL;
+		if ((text = jg_routes_json(gw)) == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "cannot render the routes");
+			return NULL;
+		}
+		reply_text(s, 200, "application/json", text);
+		free(text);
+		return NULL;
+	}
+	if (plen == 17 && strncmp(path, "/v1/routes/stream", 17) == 0) {
+		/* A gateway linked to us subscribes to what we reach (docs/protocol.md). */
+		if (strcmp(method, "GET") != 0) {
+			jg_stream_reply_error(s, 405, "method not allowed", "the route stream takes GET");
+			return NULL;
+		}
+		return admin_allowed(gw, s, "/v1/routes/stream") ? jg_routes_serve(gw, s) : NULL;
+	}
 	if (plen == 11 && strncmp(path, "/v1/targets", 11) == 0 && strcmp(method, "GET") == 0) {
 		if (admin_allowed(gw, s, "/v1/targets"))
 			jg_targets_list(gw, s, query);
@@ -299,12 +375,13 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 	if (plen > 10 && strncmp(path, "/v1/files/", 10) == 0) {
 		char *fpath = malloc(plen - 9 + 1);
 		struct jg_op *op = NULL;
+		int handled = 0;
 
 		if (strcmp(method, "PUT") != 0)
 			jg_stream_reply_error(s, 405, "method not allowed", "fan-out uploads take PUT");
 		else if (fpath == NULL || percent_decode(path + 9, plen - 9, fpath) != 0)
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
-		else
+		else if ((op = jg_forward_fanout(gw, s, fpath, query, &handled)) == NULL && !handled)
 			op = jg_fanout_start(gw, s, fpath, query);
 		free(fpath);
 		return op;

@@ -28,6 +28,8 @@ struct jg_stream;
 struct jg_agentlink;
 struct jg_audit;
 struct jg_audit_op;
+struct jg_sites;
+struct jg_routes;
 
 struct jg_stats {
 	uint64_t conns_current, conns_total;
@@ -60,6 +62,9 @@ struct jg_gateway {
 	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
 	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen(gw->audit). */
 	struct jg_audit *audit;
+	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
+	struct jg_sites *sites;
+	struct jg_routes *routes;
 };
 
 /* --- tls.c: transport ----------------------------------------------------- */
@@ -125,8 +130,16 @@ void jg_stream_reset(struct jg_stream *s, uint32_t h2_error);
 void jg_stream_flush(struct jg_stream *s);
 /* The connection's peer address ("127.0.0.1:50312", or "unix pid N" on the Unix socket). */
 const char *jg_stream_peer(const struct jg_stream *s);
-/* The connection's identity, for log lines. */
+/* The identity the stream acts for: the connection's (its client certificate), or the
+ * controller a trusted peer gateway asserted (x-jumpgate-on-behalf-of, gateway/sites.h). */
 const char *jg_stream_identity(const struct jg_stream *s);
+/* The request's content-type ("" when absent). */
+const char *jg_stream_content_type(const struct jg_stream *s);
+/* The request headers other than pseudo-headers and content-type, SKIP left out (NULL:
+ * none), as name/value pairs into OUT (pointers into the stream, valid while it lives).
+ * The count, or -1 when there are more than MAX. */
+int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max,
+		      const char *skip);
 int32_t jg_stream_id(const struct jg_stream *s);
 
 /* --- api.c: request routing and small handlers -------------------------- */

@@ -34,6 +34,7 @@
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/h2conn.h"
+#include "gateway/sites.h"
 #include "relay/log.h"
 
 /* Stop asking nghttp2 for frames while this much is waiting for the socket. */
@@ -196,6 +197,7 @@ static void stream_free(struct jg_stream *s)
 	evbuffer_free(s->resp);
 	evbuffer_free(s->hdrs);
 	free(s->path);
+	free(s->asserted);
 	free(s);
 	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
 		arm_timer(c, c->gw->cfg->idle_timeout_ms);
@@ -299,7 +301,15 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		} else if (s->path == NULL) {
 			jg_stream_reply_error(s, 400, "bad request", "no :path");
 		} else {
-			jg_log_debug("%s (%s) stream %d: %s %s", c->peer, c->identity, s->id,
+			/* A peer gateway trusted to assert (sites.identity) acts for the
+			 * controller it names; anyone else for itself. */
+			const char *a = jg_sites_trusted_assertion(
+				c->gw, c->identity, jg_stream_header(s, JG_ON_BEHALF_OF));
+
+			if (a != NULL && (s->asserted = strdup(a)) == NULL)
+				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+			jg_log_debug("%s (%s%s%s) stream %d: %s %s", c->peer, c->identity,
+				     a != NULL ? " on behalf of " : "", a != NULL ? a : "", s->id,
 				     s->method, s->path);
 			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type,
 					     s->protocol);

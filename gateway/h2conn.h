@@ -30,6 +30,7 @@ struct jg_stream {
 	int resp_finished;        /* no more body will be appended */
 	int deferred;             /* the data provider returned DEFERRED */
 	int req_ended;            /* END_STREAM received from the client */
+	char *asserted;           /* the identity a trusted peer gateway asserted, or NULL */
 	struct jg_op *op;         /* owned by itself; released through on_close */
 	struct jg_stream *next, *prev;
 };

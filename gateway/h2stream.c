@@ -209,7 +209,32 @@ void jg_stream_flush(struct jg_stream *s)
 
 const char *jg_stream_identity(const struct jg_stream *s)
 {
-	return s->conn->identity;
+	return s->asserted != NULL ? s->asserted : s->conn->identity;
+}
+
+const char *jg_stream_content_type(const struct jg_stream *s)
+{
+	return s->content_type;
+}
+
+int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max,
+		      const char *skip)
+{
+	size_t len = evbuffer_get_length(s->hdrs), off = 0, n = 0;
+	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
+
+	while (off < len) {
+		const char *name = p + off, *v = name + strlen(name) + 1;
+
+		off = (size_t)(v + strlen(v) + 1 - p);
+		if (skip != NULL && strcmp(name, skip) == 0)
+			continue;
+		if (n == max)
+			return -1;
+		out[n][0] = name;
+		out[n++][1] = v;
+	}
+	return (int)n;
 }
 
 const char *jg_stream_peer(const struct jg_stream *s)

@@ -22,6 +22,7 @@
 #include "auth/audit.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
+#include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
 #include "relay/reaper.h"
@@ -198,6 +199,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		gw->listener = NULL;
 	}
 	jg_unix_stop(gw);
+	jg_sites_drain(gw);
 	gw->drain_timer = evtimer_new(gw->base, on_drain_timeout, gw);
 	if (gw->drain_timer != NULL)
 		evtimer_add(gw->drain_timer, &tv);
@@ -231,6 +233,11 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 		     strcmp(old->unix_socket, new->unix_socket) == 0);
 	if (!same_unix)
 		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
+	/* Links keep their sites entries (the old configuration stays alive); trust and
+	 * policy follow the new one. */
+	if (old->nsites != new->nsites || strcmp(old->gateway_name, new->gateway_name) != 0)
+		jg_log_warn("reload: gateway_name or the set of sites changed; links and routes "
+			    "change at the next start only");
 }
 
 /* SIGHUP: read the file again and swap it in whole, or keep the running one.
@@ -411,9 +418,13 @@ int main(int argc, char **argv)
 		jg_log_error("cannot install signal handlers");
 		goto out;
 	}
-	jg_log_info("listening on %s:%u (state %s, agent %s)", cfg->listen_host,
-		    (unsigned)cfg->listen_port, cfg->state_dir ? cfg->state_dir : "-",
-		    gw.agent_path);
+	if (jg_sites_start(&gw, err, sizeof(err)) != 0) {
+		jg_log_error("%s", err);
+		goto out;
+	}
+	jg_log_info("listening on %s:%u as site %s (state %s, agent %s)", cfg->listen_host,
+		    (unsigned)cfg->listen_port, cfg->gateway_name,
+		    cfg->state_dir ? cfg->state_dir : "-", gw.agent_path);
 	if (gw.unix_path != NULL)
 		jg_log_info("listening on unix socket %s (h2c)", gw.unix_path);
 	/* Detach only once listening, so start-up errors reach the caller's terminal and
@@ -437,6 +448,7 @@ int main(int argc, char **argv)
 	jg_sd_ready();
 	event_base_dispatch(gw.base);
 	jg_conn_close_all(&gw);
+	jg_sites_free(&gw);
 	jg_agentlink_shutdown_all(&gw, "the gateway is shutting down");
 	reap_agents(&gw);
 	jg_log_info("stopped");
@@ -452,6 +464,7 @@ out:
 		event_free(gw.drain_timer);
 	if (gw.listener)
 		evconnlistener_free(gw.listener);
+	jg_sites_free(&gw); /* a failed start: the loop never ran */
 	jg_unix_close(&gw);
 	jg_sd_watchdog_stop();
 	if (gw.reaper)

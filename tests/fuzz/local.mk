@@ -38,7 +38,7 @@ FUZZ_SPEC_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/fr
 FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/ssh.c \
 	$(srcdir)/config/config.c $(srcdir)/config/parse.c $(srcdir)/config/ssh_opts.c \
 	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c \
-	$(srcdir)/config/inventory.c
+	$(srcdir)/config/inventory.c $(srcdir)/config/sites.c
 # fuzz_h2: jumpgated's sources without main.c (the harness is the main), onward.c,
 # relay/spawn.c and relay/reaper.c (the harness replaces them with an in-memory
 # agent; nothing is spawned) and sdnotify.c (main.c's).  A new source file of
@@ -52,7 +52,8 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/exec.c \
 	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
-	$(srcdir)/gateway/targets.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c
+	$(srcdir)/gateway/targets.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \
+	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c
 
 if HAVE_CLANG
 fuzz: $(FUZZ_HARNESSES)

@@ -1,0 +1,139 @@
+/* Multi-site: links to peer gateways, the route table learned over them, and
+ * operations forwarded along it (docs/api.md "Sites", docs/protocol.md
+ * "Routes between gateways").
+ *
+ * Layers, as for controllers: sitelink.c is the transport and multiplexer (TLS,
+ * an nghttp2 CLIENT session, reconnect with backoff, PING keepalive); routes.c
+ * is the path-vector table (learned from each link's route stream, served to
+ * the gateways linked to us); forward.c is the operation that carries one
+ * controller stream onto a link stream, HTTP/2 windows bridged.
+ *
+ * Direction: a gateway links to the sites in its `sites` (with `address`);
+ * over each link it subscribes to GET /v1/routes/stream, on which the peer
+ * pushes the sites IT reaches.  So routes flow against the link direction, and
+ * operations along it. */
+#ifndef JG_GATEWAY_SITES_H
+#define JG_GATEWAY_SITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct jg_gateway;
+struct jg_stream;
+struct jg_op;
+struct jg_site;
+struct jg_sitelink;
+struct jg_sitelink_stream;
+
+/* The request header that carries the controller's identity to the next gateway. */
+#define JG_ON_BEHALF_OF "x-jumpgate-on-behalf-of"
+
+/* --- sitelink.c: one persistent HTTP/2-over-TLS link per configured peer ---- */
+
+enum jg_sitelink_state {
+	JG_SITELINK_WAITING,	 /* backing off before the next attempt */
+	JG_SITELINK_CONNECTING,	 /* TCP connect and TLS handshake */
+	JG_SITELINK_SUBSCRIBING, /* HTTP/2 up, the route stream not answered yet */
+	JG_SITELINK_UP,		 /* the route stream answered 200: usable */
+	JG_SITELINK_STOPPED,	 /* shutting down: no more attempts */
+};
+
+/* What a stream on a link reports to its user.  Every callback runs from the event
+ * loop, possibly inside the link's nghttp2 callbacks: a user must not free the link
+ * stream itself (jg_sitelink_stream_cancel detaches it instead). */
+struct jg_sitelink_stream_cbs {
+	/* One response header (":status" included); the list ends with on_headers_end. */
+	void (*on_header)(void *ud, const char *name, const char *value);
+	void (*on_headers_end)(void *ud);
+	/* Response body bytes (borrowed).  Their flow-control credit goes back to the peer
+	 * only when the user calls jg_sitelink_stream_consume. */
+	void (*on_data)(void *ud, const uint8_t *data, size_t len);
+	/* The response ended (END_STREAM). */
+	void (*on_end)(void *ud);
+	/* The request body: copy up to LEN bytes into BUF and return the count; 0 with *EOF
+	 * set ends it; JG_ERR_AGAIN when nothing is ready (then jg_sitelink_stream_resume). */
+	ssize_t (*body)(void *ud, uint8_t *buf, size_t len, int *eof);
+	/* The stream is gone: H2_ERROR is its HTTP/2 error code (0: a clean end), or LOST
+	 * is non-NULL ("route to site-b lost: <reason>") when the link itself died.  The
+	 * link stream is freed after this returns. */
+	void (*on_close)(void *ud, uint32_t h2_error, const char *lost);
+};
+
+/* Start every link of GW's configuration (sites with an address). 0, or -1 with the
+ * reason in ERR (a CA, certificate or key file unusable). */
+int jg_sites_start(struct jg_gateway *gw, char *err, size_t errlen);
+/* SIGTERM: end the route streams we serve and stop linking (GOAWAY on each link). */
+void jg_sites_drain(struct jg_gateway *gw);
+/* Free everything (at exit). */
+void jg_sites_free(struct jg_gateway *gw);
+/* The link to the peer named SITE, or NULL. */
+struct jg_sitelink *jg_sitelink_find(struct jg_gateway *gw, const char *site);
+const char *jg_sitelink_name(const struct jg_sitelink *l);
+enum jg_sitelink_state jg_sitelink_state(const struct jg_sitelink *l);
+const char *jg_sitelink_state_name(enum jg_sitelink_state st);
+/* Last round-trip time of a PING in milliseconds, or -1 when none was measured. */
+double jg_sitelink_rtt_ms(const struct jg_sitelink *l);
+/* Why the link is not up (last failure), "" when it never failed. */
+const char *jg_sitelink_error(const struct jg_sitelink *l);
+/* Submit a request on L (which must be UP).  HEADERS are NHEADERS name/value pairs
+ * beyond the pseudo-headers (copied by nghttp2 before this returns); PROTOCOL
+ * non-NULL makes it an extended CONNECT.  NULL with the reason in ERR. */
+struct jg_sitelink_stream *jg_sitelink_request(struct jg_sitelink *l, const char *method,
+					       const char *protocol, const char *path,
+					       const char *const headers[][2], size_t nheaders,
+					       const struct jg_sitelink_stream_cbs *cbs, void *ud,
+					       char *err, size_t errlen);
+/* The request body has bytes (or its end) again. */
+void jg_sitelink_stream_resume(struct jg_sitelink_stream *st);
+/* N response bytes moved on: give their credit back to the peer. */
+void jg_sitelink_stream_consume(struct jg_sitelink_stream *st, size_t n);
+/* Reset the stream (CANCEL) and detach it: no callback is called any more. */
+void jg_sitelink_stream_cancel(struct jg_sitelink_stream *st);
+/* Append one JSON object per link to the jansson array JSON_ARRAY (a json_t *). */
+void jg_sites_stats(const struct jg_gateway *gw, void *json_array);
+
+/* --- routes.c: the path-vector route table -------------------------------- */
+
+/* A link came up or died (REASON: why) -- every route learned over it is withdrawn. */
+void jg_routes_link_down(struct jg_gateway *gw, struct jg_sitelink *l, const char *reason);
+/* One line of L's route stream.  0, or -1 with the reason in ERR (the line is bad: the
+ * caller drops the link). */
+int jg_routes_learn(struct jg_gateway *gw, struct jg_sitelink *l, const char *line, size_t len,
+		    char *err, size_t errlen);
+/* Where a target naming site SITE goes.  1 and *LINK (the next hop) and *DIRECT (1 when
+ * the next hop IS the site) for a usable route; 0 with the reason in WHY when the site is
+ * known but unreachable now ("route to site-b lost: ..."); -1 when SITE is no site. */
+int jg_routes_lookup(struct jg_gateway *gw, const char *site, struct jg_sitelink **link,
+		     int *direct, char *why, size_t whylen);
+/* GET /v1/routes/stream: the route stream served to a gateway linked to us. */
+struct jg_op *jg_routes_serve(struct jg_gateway *gw, struct jg_stream *s);
+/* GET /v1/routes: JSON text (caller frees). */
+char *jg_routes_json(struct jg_gateway *gw);
+/* End every route stream we serve (draining). */
+void jg_routes_drain(struct jg_gateway *gw);
+/* Free the table (at exit). */
+void jg_routes_free(struct jg_gateway *gw);
+
+/* --- forward.c: operations carried to another site ------------------------ */
+
+/* If TARGET's first '/'-separated element names a site (or this gateway itself), handle
+ * the request: forward it (returning the op), or answer it (NULL, *HANDLED set).  Else
+ * *HANDLED is 0 and the caller goes on.  ACTION is the policy action ("exec", "put",
+ * "get", "tunnel", "reset"), REST what follows the target in the path ("exec",
+ * "files/etc/motd?x=1", "tunnel?port=22"), FPATH the decoded file path or NULL, PORT the
+ * tunnel port or 0. */
+struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+				const char *protocol, const char *action, const char *target,
+				const char *rest, const char *fpath, int *handled);
+/* The same for a fan-out PUT /v1/files/{FPATH}?QUERY: when every target of the list is
+ * at one other site, the upload is forwarded there once, as one fan-out. */
+struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, const char *fpath,
+				const char *query, int *handled);
+/* The identity an incoming stream acts for: ASSERTED (the on-behalf-of header, may be
+ * NULL) when the connection's IDENTITY is a site trusted to assert, else NULL. */
+const char *jg_sites_trusted_assertion(const struct jg_gateway *gw, const char *identity,
+				       const char *asserted);
+
+#endif
