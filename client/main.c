@@ -222,7 +222,7 @@ static jg_command_fn find_command(const char *name)
 	} commands[] = {
 		{"exec", jg_cmd_exec}, {"reset", jg_cmd_reset}, {"stats", jg_cmd_stats},
 		{"cp", jg_cmd_cp},     {"run", jg_cmd_run},	{"rsh", jg_cmd_rsh},
-		{"connect", jg_cmd_connect},
+		{"connect", jg_cmd_connect}, {"routes", jg_cmd_routes},
 	};
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -464,7 +464,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 	struct jg_sitelink *link = NULL;
 	struct jg_forward *f;
 	struct evbuffer *path;
-	char site[80], why[400], *qport = NULL;
+	char site[80], why[400], route_why[400], *qport = NULL;
 	const char *query = strchr(rest, '?');
 	unsigned port = 0;
 	size_t n = site_part(target, site, sizeof(site));
@@ -472,7 +472,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 	struct jg_op *op;
 
 	*handled = 0;
-	r = jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why));
+	r = jg_routes_lookup(gw, site, &link, &direct, route_why, sizeof(route_why));
 	if (r < 0)
 		return NULL; /* not a site: the target rules apply */
 	*handled = 1;
@@ -500,7 +500,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 	}
 	f->naudit = 1;
 	if (r == 0) {
-		fwd_fail(f, 503, "route lost", why);
+		fwd_fail(f, 503, "route lost", route_why);
 		fwd_free(f);
 		return NULL;
 	}
@@ -525,7 +525,7 @@ struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, cons
 	struct jg_sitelink *link = NULL;
 	struct jg_forward *f = NULL;
 	struct evbuffer *path = NULL;
-	char *list = NULL, *save = NULL, *t, site[80], first[80] = "", why[400];
+	char *list = NULL, *save = NULL, *t, site[80], first[80] = "", why[400], route_why[400];
 	char **targets = NULL;
 	size_t ntargets = 0, nremote = 0;
 	int direct = 0, r = -1;
@@ -560,7 +560,7 @@ struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, cons
 		jg_stream_reply_error(s, 400, "bad targets", why);
 		goto out;
 	}
-	r = jg_routes_lookup(gw, first, &link, &direct, why, sizeof(why));
+	r = jg_routes_lookup(gw, first, &link, &direct, route_why, sizeof(route_why));
 	if ((f = fwd_new(gw, s, ntargets)) == NULL)
 		goto out;
 	snprintf(f->what, sizeof(f->what), "fan-out of %s to %zu target(s) at %s", fpath,
@@ -575,7 +575,7 @@ struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, cons
 		f->naudit++;
 	}
 	if (r == 0) {
-		fwd_fail(f, 503, "route lost", why);
+		fwd_fail(f, 503, "route lost", route_why);
 		goto out;
 	}
 	if ((path = evbuffer_new()) == NULL || (direct && (f->collect = evbuffer_new()) == NULL))

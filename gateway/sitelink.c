@@ -682,6 +682,11 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 	while ((e = bufferevent_get_openssl_error(bev)) != 0)
 		if (best == 0 && ERR_GET_LIB(e) != 0)
 			best = e;
+	/* A TCP close without close_notify (a peer killed): an EOF, in plain words. */
+	if (best != 0 && ERR_GET_REASON(best) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		best = 0;
+		events |= BEV_EVENT_EOF;
+	}
 	if (l->state == JG_SITELINK_CONNECTING &&
 	    (verify = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev))) != X509_V_OK)
 		snprintf(why, sizeof(why), "its server certificate is not trusted (%s; ca %s)",

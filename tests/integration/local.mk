@@ -37,7 +37,8 @@ INTEGRATION_TESTS += tests/integration/t_systemd.sh
 INTEGRATION_TESTS += tests/integration/t_files_scale.sh
 
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh \
+	tests/integration/sites.sh
 
 # What every test sees: where the build and the sources are, the binaries
 # under test, and whether they carry the sanitizers.
@@ -58,3 +59,4 @@ AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tu
 	export JG_TUNNEL_MANY;
 # Policy and audit log (auth/, issue 7).
 INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh
+INTEGRATION_TESTS += tests/integration/t_sites.sh
