@@ -49,8 +49,7 @@ int jg_config_site_name_ok(const char *v)
 	return 1;
 }
 
-static int parse_name(struct jg_parser *p, const config_setting_t *s, const char *key,
-		      char **out)
+static int parse_name(struct jg_parser *p, const config_setting_t *s, const char *key, char **out)
 {
 	const char *v;
 	int r;
@@ -120,13 +119,11 @@ static int parse_address(struct jg_parser *p, const config_setting_t *s, const c
 	snprintf(site->port, sizeof(site->port), "%lu", n);
 	return 0;
 syntax:
-	return jg_parse_fail(p, s, key,
-			     "\"%s\" is not host:port (as in \"10.1.0.5:4443\" or \"[::1]:4443\")",
-			     v);
+	return jg_parse_fail(
+	    p, s, key, "\"%s\" is not host:port (as in \"10.1.0.5:4443\" or \"[::1]:4443\")", v);
 }
 
-static int parse_site(struct jg_parser *p, const config_setting_t *s, int idx,
-		      struct jg_site *site)
+static int parse_site(struct jg_parser *p, const config_setting_t *s, int idx, struct jg_site *site)
 {
 	char key[96];
 	const config_setting_t *where = s;
@@ -136,8 +133,10 @@ static int parse_site(struct jg_parser *p, const config_setting_t *s, int idx,
 	site->keepalive_interval_ms = DEFAULT_SITE_KEEPALIVE_MS;
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
 		snprintf(key, sizeof(key), "sites[%d]", idx);
-		return jg_parse_fail(p, s, key, "must be a group { name = ...; address = ...; }, "
-				     "not %s", jg_parse_type_name(config_setting_type(s)));
+		return jg_parse_fail(p, s, key,
+				     "must be a group { name = ...; address = ...; }, "
+				     "not %s",
+				     jg_parse_type_name(config_setting_type(s)));
 	}
 	for (int i = 0; i < config_setting_length(s) && r == 0; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -210,7 +209,8 @@ int jg_parse_sites(struct jg_parser *p, const config_setting_t *s, struct jg_con
 	char key[32];
 
 	if (config_setting_type(s) != CONFIG_TYPE_LIST)
-		return jg_parse_fail(p, s, "sites", "must be a list ( { name = ...; }, ... ), not %s",
+		return jg_parse_fail(p, s, "sites",
+				     "must be a list ( { name = ...; }, ... ), not %s",
 				     jg_parse_type_name(config_setting_type(s)));
 	n = config_setting_length(s);
 	if (n > MAX_SITES)
@@ -259,7 +259,8 @@ int jg_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg
 		return r;
 	for (size_t i = 0; i < c->nsites; i++) {
 		const struct jg_site *site = &c->sites[i];
-		const config_setting_t *e = s != NULL ? config_setting_get_elem(s, (unsigned)i) : NULL;
+		const config_setting_t *e =
+		    s != NULL ? config_setting_get_elem(s, (unsigned)i) : NULL;
 		char key[32];
 
 		snprintf(key, sizeof(key), "sites[%zu].name", i);

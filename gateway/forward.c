@@ -51,22 +51,22 @@
 struct jg_forward {
 	struct jg_op op;
 	struct jg_gateway *gw;
-	struct jg_stream *s;	      /* NULL after on_close */
+	struct jg_stream *s;	       /* NULL after on_close */
 	struct jg_sitelink_stream *up; /* NULL once the link stream is gone */
-	char next[64];		      /* the next hop's site name */
-	char what[300];		      /* "exec on site-c/db1", for log lines */
-	struct evbuffer *req;	      /* request bytes waiting for the link's window */
+	char next[64];		       /* the next hop's site name */
+	char what[300];		       /* "exec on site-c/db1", for log lines */
+	struct evbuffer *req;	       /* request bytes waiting for the link's window */
 	int req_eof;
 	int status;
-	struct evbuffer *hdrs;	      /* response headers, "name\0value\0" */
+	struct evbuffer *hdrs; /* response headers, "name\0value\0" */
 	int resp_started, resp_done, failed;
-	int frames;		      /* the answer is a frame stream */
-	struct evbuffer *partial;     /* an incomplete frame of it */
+	int frames;		  /* the answer is a frame stream */
+	struct evbuffer *partial; /* an incomplete frame of it */
 	struct evbuffer *scratch;
-	uint64_t owed;		      /* bytes queued downstream, credit not yet returned */
-	char prefix[80];	      /* fan-out: "site-c/" to put back in the answer */
-	struct evbuffer *collect;     /* fan-out: the answer, collected */
-	struct jg_audit_op **audit;   /* one per target */
+	uint64_t owed;		    /* bytes queued downstream, credit not yet returned */
+	char prefix[80];	    /* fan-out: "site-c/" to put back in the answer */
+	struct evbuffer *collect;   /* fan-out: the answer, collected */
+	struct jg_audit_op **audit; /* one per target */
 	size_t naudit;
 };
 
@@ -197,7 +197,8 @@ static void up_data(void *ud, const uint8_t *data, size_t len)
 	if (f->collect != NULL) {
 		jg_sitelink_stream_consume(f->up, len);
 		if (evbuffer_get_length(f->collect) + len > MAX_COLLECT) {
-			fwd_fail(f, 502, "bad gateway", "the far site's fan-out answer is too large");
+			fwd_fail(f, 502, "bad gateway",
+				 "the far site's fan-out answer is too large");
 			return;
 		}
 		evbuffer_add(f->collect, data, len);
@@ -223,7 +224,8 @@ static void answer_fanout(struct jg_forward *f)
 	char *text;
 
 	if (json_is_array(arr)) {
-		json_array_foreach(arr, i, o) {
+		json_array_foreach(arr, i, o)
+		{
 			const char *t = json_string_value(json_object_get(o, "target"));
 			char *full;
 
@@ -310,12 +312,12 @@ static void up_close(void *ud, uint32_t h2_error, const char *lost)
 }
 
 static const struct jg_sitelink_stream_cbs up_cbs = {
-	.on_header = up_header,
-	.on_headers_end = up_headers_end,
-	.on_data = up_data,
-	.on_end = up_end,
-	.body = up_body,
-	.on_close = up_close,
+    .on_header = up_header,
+    .on_headers_end = up_headers_end,
+    .on_data = up_data,
+    .on_end = up_end,
+    .body = up_body,
+    .on_close = up_close,
 };
 
 /* ---------------------------------------------------------------- controller side */
@@ -364,10 +366,10 @@ static void fwd_on_close(struct jg_op *op, const char *why)
 }
 
 static const struct jg_op_hooks fwd_hooks = {
-	.on_body = fwd_on_body,
-	.on_body_end = fwd_on_body_end,
-	.on_sent = fwd_on_sent,
-	.on_close = fwd_on_close,
+    .on_body = fwd_on_body,
+    .on_body_end = fwd_on_body_end,
+    .on_sent = fwd_on_sent,
+    .on_close = fwd_on_close,
 };
 
 /* ---------------------------------------------------------------- starting */
@@ -377,8 +379,9 @@ static const struct jg_op_hooks fwd_hooks = {
 static void pct_encode(struct evbuffer *b, const char *src, const char *keep)
 {
 	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p) != NULL || (*p != '\0' && strchr(keep, *p) != NULL))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL ||
+		    (*p != '\0' && strchr(keep, *p) != NULL))
 			evbuffer_add(b, p, 1);
 		else
 			evbuffer_add_printf(b, "%%%02X", *p);
@@ -411,8 +414,8 @@ static struct jg_op *fwd_start(struct jg_forward *f, struct jg_sitelink *link, c
 	}
 	n += (size_t)k;
 	snprintf(f->next, sizeof(f->next), "%s", jg_sitelink_name(link));
-	f->up = jg_sitelink_request(link, method, protocol, path, h, n, &up_cbs, f, err,
-				    sizeof(err));
+	f->up =
+	    jg_sitelink_request(link, method, protocol, path, h, n, &up_cbs, f, err, sizeof(err));
 	if (f->up == NULL) {
 		char msg[400];
 
@@ -539,7 +542,8 @@ struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, cons
 	for (t = strtok_r(list, ",", &save); t != NULL && ntargets < MAX_FANOUT;
 	     t = strtok_r(NULL, ",", &save)) {
 		size_t n = site_part(t, site, sizeof(site));
-		int here = n == 0 || jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) < 0;
+		int here =
+		    n == 0 || jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) < 0;
 
 		targets[ntargets++] = t;
 		if (here)
@@ -563,8 +567,8 @@ struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, cons
 	r = jg_routes_lookup(gw, first, &link, &direct, route_why, sizeof(route_why));
 	if ((f = fwd_new(gw, s, ntargets)) == NULL)
 		goto out;
-	snprintf(f->what, sizeof(f->what), "fan-out of %s to %zu target(s) at %s", fpath,
-		 ntargets, first);
+	snprintf(f->what, sizeof(f->what), "fan-out of %s to %zu target(s) at %s", fpath, ntargets,
+		 first);
 	for (size_t i = 0; i < ntargets; i++) {
 		if (!jg_gate_check(gw, s, "put", targets[i], NULL, NULL, 0, fpath, 0,
 				   &f->audit[f->naudit], why, sizeof(why))) {

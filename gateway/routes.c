@@ -125,7 +125,8 @@ static void broadcast(struct jg_gateway *gw, const struct best *b)
 {
 	json_t *line = advert(gw->cfg, b);
 
-	for (struct subscriber *sub = routes(gw)->subs; line != NULL && sub != NULL; sub = sub->next)
+	for (struct subscriber *sub = routes(gw)->subs; line != NULL && sub != NULL;
+	     sub = sub->next)
 		sub_send(sub, line);
 	json_decref(line);
 }
@@ -155,8 +156,7 @@ static int better(struct jg_gateway *gw, const struct learned *e, const struct l
 	return link_rank(gw, e->link) < link_rank(gw, w->link);
 }
 
-static const struct learned *choose(struct jg_gateway *gw, const char *site,
-				    const struct best *cur)
+static const struct learned *choose(struct jg_gateway *gw, const char *site, const struct best *cur)
 {
 	const struct learned *win = NULL;
 
@@ -306,8 +306,7 @@ int jg_routes_learn(struct jg_gateway *gw, struct jg_sitelink *l, const char *li
 			 jg_sitelink_name(l), jg_sitelink_name(l));
 		goto out;
 	}
-	if (strcmp(json_string_value(json_array_get(path, json_array_size(path) - 1)), site) !=
-	    0) {
+	if (strcmp(json_string_value(json_array_get(path, json_array_size(path) - 1)), site) != 0) {
 		snprintf(err, errlen, "route stream from %s: the path to %s ends elsewhere",
 			 jg_sitelink_name(l), site);
 		goto out;
@@ -355,12 +354,14 @@ int jg_routes_lookup(struct jg_gateway *gw, const char *site, struct jg_sitelink
 	struct jg_sitelink *l;
 
 	if (b == NULL) {
-		if ((l = jg_sitelink_find(gw, site)) == NULL && jg_config_find_site(gw->cfg, site) == NULL)
+		if ((l = jg_sitelink_find(gw, site)) == NULL &&
+		    jg_config_find_site(gw->cfg, site) == NULL)
 			return -1;
 		/* Configured, no route yet (or one it only ever connects to us from). */
 		snprintf(why, whylen, "no route to %s%s%s", site, l != NULL ? ": " : "",
-			 l != NULL ? jg_sitelink_error(l) : " (it does not link here, and no peer "
-							  "advertises it)");
+			 l != NULL ? jg_sitelink_error(l)
+				   : " (it does not link here, and no peer "
+				     "advertises it)");
 		return 0;
 	}
 	if (b->link == NULL) {
@@ -383,17 +384,18 @@ char *jg_routes_json(struct jg_gateway *gw)
 
 	for (struct best *b = rt != NULL ? rt->best : NULL; b != NULL; b = b->next) {
 		double rtt = b->link != NULL ? jg_sitelink_rtt_ms(b->link) : -1;
-		json_t *o = json_pack("{s:s, s:s, s:I}", "site", b->site, "state",
-				      b->link != NULL ? "up" : "lost", "since",
-				      (json_int_t)b->since);
+		json_t *o =
+		    json_pack("{s:s, s:s, s:I}", "site", b->site, "state",
+			      b->link != NULL ? "up" : "lost", "since", (json_int_t)b->since);
 
 		if (o == NULL)
 			continue;
 		json_object_set_new(o, "next_hop",
 				    b->link ? json_string(jg_sitelink_name(b->link)) : json_null());
 		json_object_set_new(o, "path", b->path ? json_deep_copy(b->path) : json_array());
-		json_object_set_new(o, "rtt_ms", rtt >= 0 ? json_real((double)(long long)(rtt * 1000) / 1000)
-							   : json_null());
+		json_object_set_new(o, "rtt_ms",
+				    rtt >= 0 ? json_real((double)(long long)(rtt * 1000) / 1000)
+					     : json_null());
 		if (b->link == NULL)
 			json_object_set_new(o, "reason", json_string(b->reason));
 		json_array_append_new(arr, o);
@@ -435,8 +437,8 @@ static void sub_close(struct jg_op *op, const char *why)
 }
 
 static const struct jg_op_hooks sub_hooks = {
-	.on_body = sub_body,
-	.on_close = sub_close,
+    .on_body = sub_body,
+    .on_close = sub_close,
 };
 
 struct jg_op *jg_routes_serve(struct jg_gateway *gw, struct jg_stream *s)
@@ -461,8 +463,8 @@ struct jg_op *jg_routes_serve(struct jg_gateway *gw, struct jg_stream *s)
 		return NULL;
 	}
 	/* Ourselves (a path of one: our name), then every route we have. */
-	line = json_pack("{s:s, s:[s]}", "site", gw->cfg->gateway_name, "path",
-			 gw->cfg->gateway_name);
+	line =
+	    json_pack("{s:s, s:[s]}", "site", gw->cfg->gateway_name, "path", gw->cfg->gateway_name);
 	if (line != NULL)
 		sub_send(sub, line);
 	json_decref(line);

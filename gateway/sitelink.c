@@ -22,10 +22,13 @@
  * writers activate flush_ev.  A failure found inside a callback is recorded
  * and handled from fail_ev, outside nghttp2. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,22 +68,22 @@ struct jg_sitelink {
 	enum jg_sitelink_state state;
 	struct bufferevent *bev;
 	nghttp2_session *session;
-	struct event *timer;	  /* backoff wait, then the connect deadline */
-	struct event *ping_ev;	  /* keepalive tick */
-	struct event *flush_ev;	  /* send what nghttp2 has, from outside its callbacks */
-	struct event *fail_ev;	  /* a failure recorded inside a callback */
+	struct event *timer;	/* backoff wait, then the connect deadline */
+	struct event *ping_ev;	/* keepalive tick */
+	struct event *flush_ev; /* send what nghttp2 has, from outside its callbacks */
+	struct event *fail_ev;	/* a failure recorded inside a callback */
 	char fail_why[256];
 	uint32_t backoff_ms;
 	int ping_outstanding;
 	struct timespec ping_sent;
 	double rtt_ms;
-	time_t since;		  /* when the state last changed */
-	char error[256];	  /* the last failure */
+	time_t since;	 /* when the state last changed */
+	char error[256]; /* the last failure */
 	uint64_t bytes_in, bytes_out, connects, failures;
 	uint64_t streams_total;
 	size_t nstreams;
-	int goaway;		  /* the peer sent GOAWAY: no new streams, routes withdrawn */
-	int32_t route_stream;	  /* our GET /v1/routes/stream, or -1 */
+	int goaway;	      /* the peer sent GOAWAY: no new streams, routes withdrawn */
+	int32_t route_stream; /* our GET /v1/routes/stream, or -1 */
 	int route_status;
 	struct evbuffer *route_buf; /* an incomplete line of the route stream */
 	struct jg_sitelink_stream *streams;
@@ -379,15 +382,13 @@ static void subscribe(struct jg_sitelink *l)
 {
 	l->route_stream = submit(l, "GET", NULL, "/v1/routes/stream", NULL, 0, NULL, NULL);
 	if (l->route_stream < 0)
-		link_fail(l, "cannot open the route stream: %s",
-			  nghttp2_strerror(l->route_stream));
+		link_fail(l, "cannot open the route stream: %s", nghttp2_strerror(l->route_stream));
 }
 
 /* ---------------------------------------------------------------- nghttp2 callbacks */
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
-		     void *ud)
+		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
 {
 	struct jg_sitelink *l = ud;
 	struct jg_sitelink_stream *st;
@@ -585,9 +586,9 @@ static int session_start(struct jg_sitelink *l)
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt;
 	nghttp2_settings_entry iv[] = {
-		{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 16},
-		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window},
+	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 16},
+	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window},
 	};
 	uint64_t conn_window = (uint64_t)cfg->max_streams * cfg->stream_window;
 	int r;
@@ -612,8 +613,8 @@ static int session_start(struct jg_sitelink *l)
 	if (nghttp2_submit_settings(l->session, NGHTTP2_FLAG_NONE, iv, 3) != 0)
 		return -1;
 	nghttp2_session_set_local_window_size(
-		l->session, NGHTTP2_FLAG_NONE, 0,
-		(int32_t)(conn_window > 0x7fffffff ? 0x7fffffff : conn_window));
+	    l->session, NGHTTP2_FLAG_NONE, 0,
+	    (int32_t)(conn_window > 0x7fffffff ? 0x7fffffff : conn_window));
 	return 0;
 }
 
@@ -728,7 +729,8 @@ static void link_connect(struct jg_sitelink *l)
 	struct evutil_addrinfo hints, *ai = NULL;
 	const char *host = strcmp(l->site->host, "localhost") == 0 ? "127.0.0.1" : l->site->host;
 	SSL *ssl;
-	int r;
+	evutil_socket_t fd;
+	int r, one = 1;
 
 	link_set(l, JG_SITELINK_CONNECTING);
 	arm(l->timer, l->gw->cfg->handshake_timeout_ms);
@@ -763,8 +765,11 @@ static void link_connect(struct jg_sitelink *l)
 			  strerror(errno));
 		return;
 	}
-	if (bufferevent_getfd(l->bev) >= 0)
-		evutil_make_socket_closeonexec(bufferevent_getfd(l->bev));
+	if ((fd = bufferevent_getfd(l->bev)) >= 0) {
+		/* Small frames (PINGs, exec frames) must not wait for Nagle's timer. */
+		evutil_make_socket_closeonexec(fd);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	jg_log_debug("site %s: connecting to %s", l->site->name, l->site->address);
 }
 
@@ -776,8 +781,8 @@ static int32_t submit(struct jg_sitelink *l, const char *method, const char *pro
 {
 	nghttp2_nv nva[40];
 	const char *pseudo[5][2] = {
-		{":method", method}, {":scheme", "https"}, {":authority", l->site->address},
-		{":path", path},     {":protocol", protocol},
+	    {":method", method}, {":scheme", "https"},	  {":authority", l->site->address},
+	    {":path", path},	 {":protocol", protocol},
 	};
 	size_t np = protocol != NULL ? 5 : 4, n = 0;
 	int32_t id;
@@ -813,7 +818,7 @@ struct jg_sitelink_stream *jg_sitelink_request(struct jg_sitelink *l, const char
 		return NULL;
 	}
 	if (protocol != NULL && nghttp2_session_get_remote_settings(
-					l->session, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) != 1) {
+				    l->session, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) != 1) {
 		snprintf(err, errlen, "%s does not accept extended CONNECT", l->site->name);
 		return NULL;
 	}
@@ -989,19 +994,21 @@ void jg_sites_stats(const struct jg_gateway *gw, void *json_array)
 
 	for (size_t i = 0; ss != NULL && i < ss->nlinks; i++) {
 		const struct jg_sitelink *l = &ss->links[i];
-		json_t *o = json_pack(
-			"{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "site",
-			l->site->name, "address", l->site->address, "state",
-			jg_sitelink_state_name(l->state), "since", (json_int_t)l->since, "error",
-			l->error, "connects", (json_int_t)l->connects, "failures",
-			(json_int_t)l->failures, "streams", (json_int_t)l->nstreams,
-			"streams_total", (json_int_t)l->streams_total, "bytes_in",
-			(json_int_t)l->bytes_in, "bytes_out", (json_int_t)l->bytes_out);
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "site",
+			      l->site->name, "address", l->site->address, "state",
+			      jg_sitelink_state_name(l->state), "since", (json_int_t)l->since,
+			      "error", l->error, "connects", (json_int_t)l->connects, "failures",
+			      (json_int_t)l->failures, "streams", (json_int_t)l->nstreams,
+			      "streams_total", (json_int_t)l->streams_total, "bytes_in",
+			      (json_int_t)l->bytes_in, "bytes_out", (json_int_t)l->bytes_out);
 
 		if (o == NULL)
 			continue;
 		json_object_set_new(o, "rtt_ms",
-				    l->rtt_ms >= 0 ? json_real((double)(long long)(l->rtt_ms * 1000) / 1000) : json_null());
+				    l->rtt_ms >= 0
+					? json_real((double)(long long)(l->rtt_ms * 1000) / 1000)
+					: json_null());
 		json_array_append_new(json_array, o);
 	}
 }
