@@ -252,7 +252,8 @@ static int default_gateway_name(struct jg_config *c)
 
 int jg_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
-	const config_setting_t *s = config_setting_get_member(root, "sites");
+	/* ROOT is NULL for the built-in default (no file, so no sites). */
+	const config_setting_t *s = root != NULL ? config_setting_get_member(root, "sites") : NULL;
 	int r;
 
 	if (c->gateway_name == NULL && (r = default_gateway_name(c)) != 0)
