@@ -16,6 +16,27 @@ jg_require python3
 
 KA=1 # keepalive_interval of every link, seconds: a stall is noticed within 2 s
 
+# --- configuration errors name the file and line ---------------------------------
+badconf() { # badconf NAME WANT TEXT: jumpgated refuses TEXT, saying WANT
+	printf 'state_dir = "%s";\npolicy = ( { name = "all"; allow = true; } );\n%s\n' \
+		"$JG_T/bad-state" "$3" >"$JG_T/bad-$1.conf"
+	if timeout 10 "$JUMPGATED" -f -c "$JG_T/bad-$1.conf" >"$JG_T/bad-$1.log" 2>&1 </dev/null; then
+		jg_notok "config: $1 refused (it started)"
+	elif grep -q "bad-$1.conf:[0-9]*: .*$2" "$JG_T/bad-$1.log"; then
+		jg_ok "config: $1 refused: $(grep -o 'conf:[0-9]*: sites.*' "$JG_T/bad-$1.log" | head -c 150)"
+	else
+		jg_notok "config: $1 refused with file:line and '$2' ($(head -c 300 "$JG_T/bad-$1.log"))"
+	fi
+}
+badconf noaddr 'address needs ca' 'sites = ( { name = "b"; address = "127.0.0.1:1"; } );'
+badconf badname 'not a site name' 'sites = ( { name = "-b"; identity = "x"; } );'
+badconf trust 'trust_asserted_identity needs identity' \
+	'sites = ( { name = "b"; address = "127.0.0.1:1"; ca = "/x"; cert = "/x"; key = "/x"; trust_asserted_identity = true; } );'
+badconf dup 'already defined' 'sites = ( { name = "b"; identity = "x"; }, { name = "b"; identity = "y"; } );'
+badconf inventory 'also an inventory target' 'sites = ( { name = "local"; identity = "x"; } );'
+badconf self 'own name' 'gateway_name = "me";
+sites = ( { name = "me"; identity = "x"; } );'
+
 site_init site-a site-b site-c
 site_config site-a "$(site_link_entry site-a site-b $KA)"
 site_config site-b "$(site_link_entry site-b site-c $KA), $(site_trust_entry site-a)"
