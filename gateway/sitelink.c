@@ -57,6 +57,7 @@ struct jg_sitelink_stream {
 	struct jg_sitelink *link;
 	int32_t id;
 	const struct jg_sitelink_stream_cbs *cbs; /* NULL once detached */
+	int tunnel; /* an extended CONNECT: each direction ends on its own */
 	void *ud;
 	struct jg_sitelink_stream *next, *prev;
 };
@@ -473,8 +474,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		return 0;
 	if (st->cbs != NULL)
 		st->cbs->on_end(st->ud);
-	/* The response is over: whatever we still send has no reader (as client/conn.c). */
-	if (nghttp2_session_get_stream_local_close(session, id) == 0)
+	/* The response is over: whatever we still send has no reader (as client/conn.c) --
+	 * except in a tunnel, whose request side goes on after the far end's EOF. */
+	if (!st->tunnel && nghttp2_session_get_stream_local_close(session, id) == 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
 	return 0;
 }
@@ -827,6 +829,7 @@ struct jg_sitelink_stream *jg_sitelink_request(struct jg_sitelink *l, const char
 		return NULL;
 	}
 	st->link = l;
+	st->tunnel = protocol != NULL;
 	st->cbs = cbs;
 	st->ud = ud;
 	prd.source.ptr = st;

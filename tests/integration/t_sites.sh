@@ -42,6 +42,7 @@ site_config site-a "$(site_link_entry site-a site-b $KA)"
 site_config site-b "$(site_link_entry site-b site-c $KA), $(site_trust_entry site-a)"
 site_config site-c "$(site_trust_entry site-b)" \
 	'targets = ( { name = "t2"; method = "local"; } );
+tunnels = { allow = [ "local:*" ]; };
 policy = ( { name = "no-mallory"; identities = [ "mallory" ]; allow = false; },
 	   { name = "rest"; allow = true; } );'
 if site_start site-c && site_start site-b && site_start site-a; then
@@ -171,6 +172,39 @@ if [ "$code" = 400 ] && grep -q 'one place' "$JG_T/mix.json"; then
 else
 	jg_notok "a fan-out mixing sites is refused ($code $(cat "$JG_T/mix.json"))"
 fi
+
+# --- a tunnel through two hops, each direction closing on its own ----------------
+echo_port=$(jg_free_port)
+python3 - "$echo_port" >"$JG_T/echo.log" 2>&1 <<'EOF' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.sendall(data[::-1])
+    c.close()
+EOF
+echo_pid=$!
+jg_track echo "$echo_pid"
+deadline=$((SECONDS + 10))
+while ! jg_port_in_use "$echo_port" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+got=$(printf 'abcdef' | site_cli site-a connect site-c/local "$echo_port" 2>"$JG_T/tun.err") || true
+if [ "$got" = fedcba ]; then
+	jg_ok "tunnel through A and B to a port at C: sent, half-closed, answered after our EOF"
+else
+	jg_notok "tunnel through A and B to a port at C (got '$got': $(head -c 300 "$JG_T/tun.err"))"
+fi
+kill "$echo_pid" 2>/dev/null || true
+wait "$echo_pid" 2>/dev/null || true
+jg_untrack echo
 
 # --- B stalls: the keepalive notices ----------------------------------------------
 site_cli site-a exec site-c/local -- sleep 60 </dev/null >/dev/null 2>"$JG_T/stall.err" &
