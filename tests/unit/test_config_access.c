@@ -118,7 +118,8 @@ static void test_tunnels(void)
 	    "targets = ( { name = \"o\"; method = \"tunnel\"; host = \"h\"; port = 2; } );\n",
 	    JG_ERR_CONFIG, 1, "targets[0].port: unknown key (a tunnel target takes");
 	tu_expect_error("targets = ( { name = \"o\"; method = \"nope\"; } );\n", JG_ERR_CONFIG, 1,
-			"targets[0].method: unknown method \"nope\" (known: local, ssh, tunnel)");
+			"targets[0].method: unknown method \"nope\" (known: local, ssh, tunnel, "
+			"sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
 }
 
 /* Limits and the Unix socket: defaults, values, ranges, a 64-bit budget. */

@@ -298,18 +298,30 @@ static void test_ipv6(void)
 
 static void test_methods_and_chains(void)
 {
-	resolve_err("foo:bar", JG_ERR_NOTFOUND, "unknown method \"foo\" (known: local, ssh)");
-	resolve_err("SSH:h", JG_ERR_NOTFOUND, "unknown method \"SSH\" (known: local, ssh)");
-	resolve_err("lxc:app", JG_ERR_NOTFOUND, "unknown method \"lxc\" (known: local, ssh)");
+	resolve_err("foo:bar", JG_ERR_NOTFOUND, "unknown method \"foo\" "
+		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
+	resolve_err("SSH:h", JG_ERR_NOTFOUND, "unknown method \"SSH\" "
+		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
+	resolve_err("tunnel:x", JG_ERR_NOTFOUND, "unknown method \"tunnel\" "
+		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
 	/* A "method" that is not a word is a host, checked as one. */
 	resolve_err("a;b:c", JG_ERR_INVAL, "host \"a;b:c\": character ';' is not allowed");
 	resolve_err("local:x", JG_ERR_INVAL, "target \"local:x\": \"local\" takes no options");
-	resolve_err("web1/sudo:app", JG_ERR_INVAL,
-		    "target \"web1/sudo:app\": chains of hops (\"a/b\") are not supported yet");
-	resolve_err("inventory/web1", JG_ERR_INVAL,
-		    "target \"inventory/web1\": chains of hops (\"a/b\") are not supported yet");
-	resolve_err("ssh:h/ssh:g", JG_ERR_INVAL,
-		    "target \"ssh:h/ssh:g\": chains of hops (\"a/b\") are not supported yet");
+	resolve_err("ssh:h/local", JG_ERR_INVAL,
+		    "\"local\" can only be the first hop of a chain");
+	resolve_err("a/b/c/d/e/f/g/h/i", JG_ERR_INVAL,
+		    "target \"a/b/c/d/e/f/g/h/i\": a chain has at most 8 hops");
+	resolve_err("web1/sudo:-u", JG_ERR_INVAL,
+		    "user \"-u\": must not start with '-' (it would be read as an option)");
+	resolve_err("web1/docker:a b", JG_ERR_INVAL,
+		    "container \"a b\": whitespace is not allowed");
+	resolve_err("local/kubectl:ns:pod;x", JG_ERR_INVAL,
+		    "pod \"pod;x\": character ';' is not allowed");
+	resolve_err("local/setns:pid:0", JG_ERR_INVAL,
+		    "pid \"0\": must be a process ID (1-4194304)");
+	resolve_err("local/setns:foo:x", JG_ERR_INVAL,
+		    "setns \"foo:x\": expected a PID, pid:N, docker:NAME, lxc:NAME or "
+		    "machinectl:NAME");
 	/* The first hop is checked first: its own fault is the better reason. */
 	resolve_err("/", JG_ERR_INVAL, "empty target");
 	resolve_err("-oProxyCommand=x/y", JG_ERR_INVAL,
