@@ -641,6 +641,31 @@ void jg_chain_free(struct jg_chain *c)
 	free(c);
 }
 
+size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nhops && n < max; i++) {
+		const struct jg_hop *h = &c->hops[i];
+
+		switch (h->method) {
+		case JG_METHOD_SUDO:
+		case JG_METHOD_SU:
+		case JG_METHOD_DOAS:
+		case JG_METHOD_SETNS:
+			out[n++] = h->o.user != NULL ? h->o.user : "root";
+			break;
+		case JG_METHOD_DOCKER:
+			if (h->o.user != NULL)
+				out[n++] = h->o.user;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
 /* HOST without the brackets of an IPv6 address, into BUF. */
 static const char *bare_host(const char *host, char *buf, size_t len)
 {
