@@ -29,6 +29,8 @@ static const struct {
     {JG_METHOD_SU, "su: permission denied", "su refused (PAM, or wheel group?)", NULL},
     {JG_METHOD_DOAS, "authentication failed", "the password was refused", NULL},
     {JG_METHOD_DOAS, "operation not permitted", "not permitted by doas.conf", NULL},
+    {JG_METHOD_DOAS, "authentication required",
+     "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
     {JG_METHOD_DOAS, "a password is required",
      "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
     {JG_METHOD_DOAS, "unknown user", "no such user", NULL},
