@@ -80,12 +80,13 @@ expect jgx2 sudo -n -u jgx1 sh -c "echo $JG_USERS_PW_jgx2 | su jgx2 -c 'id -un' 
 rows=()
 # row LABEL JG-TARGET BASELINE-COMMAND...: one line of the table.
 row() {
-	local label=$1 target=$2 jm bm
+	local label=$1 target=$2 f jm bm
 	shift 2
-	lat "jg-$label" "$RUNS" 10 "${GW[@]}" exec "$target" -- true
-	jm=$(stats "$JG_T/jg-$label.us")
-	lat "base-$label" "$RUNS" 10 "$@"
-	bm=$(stats "$JG_T/base-$label.us")
+	f=${label//[^A-Za-z0-9]/_}
+	lat "jg-$f" "$RUNS" 10 "${GW[@]}" exec "$target" -- true
+	jm=$(stats "$JG_T/jg-$f.us")
+	lat "base-$f" "$RUNS" 10 "$@"
+	bm=$(stats "$JG_T/base-$f.us")
 	rows+=("$(printf '%-26s %8s %8s   %8s %8s   %6s' "$label" $(echo "$jm" | cut -d' ' -f1,2) \
 		$(echo "$bm" | cut -d' ' -f1,2) "$(ratio "${jm%% *}" "${bm%% *}")")")
 }
