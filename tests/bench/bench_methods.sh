@@ -11,8 +11,9 @@
 #   local/sudo:jgx1/su:jgx2    vs  sudo -u jgx1 sh -c "echo PW | su jgx2 -c true"
 #     (su with a password)
 #   ssh/sudo:jgx1 chain        vs  ControlMaster + sudo -n -u jgx1 true
-#   lxc (when a container      vs  lxc-attach -n NAME -- true
-#     runs here: JG_BENCH_LXC_NAME and JG_BENCH_LXC_PATH name one)
+#   lxc: a busybox container   vs  lxc-attach -n NAME -- true
+#     (no network) this script creates under its own lxc path and destroys;
+#     skipped, saying why, when lxc-create or lxc-start fails here
 # JG_BENCH_METHOD_RUNS samples each (default 300), after 10 unrecorded ones.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sshd.sh"
@@ -41,11 +42,32 @@ while [ -z "$NSPID" ] && [ $SECONDS -lt $deadline ]; do
 done
 [ -n "$NSPID" ] || die "the unshare'd process did not start"
 
+# A real LXC container (t_lxc.sh shows it runs here), under our own lxc path.
+LXCP=$JG_T/lxc
+LXCN=jgbench$$
+LXC_WHY=
+mkdir -p "$LXCP"
+printf 'lxc.net.0.type = empty\n' >"$JG_T/lxc.conf"
+if ! command -v lxc-create >/dev/null 2>&1; then
+	LXC_WHY="lxc is not installed"
+elif ! timeout 120 lxc-create -P "$LXCP" -n "$LXCN" -t busybox -f "$JG_T/lxc.conf" \
+	>"$JG_T/lxc-create.log" 2>&1; then
+	LXC_WHY="lxc-create failed: $(tail -n 1 "$JG_T/lxc-create.log")"
+elif ! timeout 60 lxc-start -P "$LXCP" -n "$LXCN" -d >"$JG_T/lxc-start.log" 2>&1; then
+	LXC_WHY="lxc-start failed: $(tail -n 1 "$JG_T/lxc-start.log")"
+fi
+lxc_cleanup() {
+	timeout 30 lxc-stop -P "$LXCP" -n "$LXCN" -k >/dev/null 2>&1 || true
+	timeout 60 lxc-destroy -P "$LXCP" -n "$LXCN" -f >/dev/null 2>&1 || true
+}
+trap 'lxc_cleanup; jg_cleanup' EXIT
+
 JG_SSH_KEEPALIVE=15
 JG_CONF_EXTRA="$(jg_ssh_conf_defaults ignore)
 targets = (
   $(jg_ssh_target dest 127.0.0.3 "$PD"),
-  { name = \"asjgx2\"; method = \"su\"; user = \"jgx2\"; password = \"$JG_USERS_PW_jgx2\"; }
+  { name = \"asjgx2\"; method = \"su\"; user = \"jgx2\"; password = \"$JG_USERS_PW_jgx2\"; },
+  { name = \"ct\"; method = \"lxc\"; container = \"$LXCN\"; lxc_path = \"$LXCP\"; }
 );"
 jg_gateway_start || die "gateway does not start"
 CFG=$(jg_ssh_client_config)
@@ -98,11 +120,11 @@ row local/sudo local/sudo:jgx1 sudo -n -u jgx1 true
 row local/sudo/su local/sudo:jgx1/asjgx2 \
 	sudo -n -u jgx1 sh -c "echo $JG_USERS_PW_jgx2 | su jgx2 -c true 2>/dev/null"
 row ssh/sudo "ssh:$JG_SSH_USER@127.0.0.3:$PD/sudo:jgx1" "${CMSSH[@]}" sudo -n -u jgx1 true
-if [ -n "${JG_BENCH_LXC_NAME:-}" ]; then
-	row "lxc ($JG_BENCH_LXC_NAME)" "local/lxc:$JG_BENCH_LXC_NAME" \
-		lxc-attach -P "${JG_BENCH_LXC_PATH:-/var/lib/lxc}" -n "$JG_BENCH_LXC_NAME" -- true
+if [ -z "$LXC_WHY" ]; then
+	expect "$LXCN" "${GW[@]}" exec ct -- hostname
+	row lxc ct lxc-attach --clear-env -P "$LXCP" -n "$LXCN" -- true
 else
-	rows+=("lxc: not measured (set JG_BENCH_LXC_NAME/JG_BENCH_LXC_PATH to a running container)")
+	rows+=("lxc: not measured: $LXC_WHY")
 fi
 
 echo "exec true, warm pool, $RUNS runs each: milliseconds (median, p95), ratio of medians"
