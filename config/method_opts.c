@@ -118,7 +118,6 @@ static int parse_one(struct jg_parser *p, const config_setting_t *e, const char 
 		if ((r = jg_parse_uint(p, e, key, 1, 4194304, &num)) != 0)
 			return r;
 		o->pid = (long)num;
-		o->setns_kind = JG_SETNS_PID;
 		return 0;
 	default:
 		break;
@@ -188,10 +187,14 @@ int jg_parse_method_check(struct jg_parser *p, const config_setting_t *g, const 
 			return jg_parse_fail(p, g, key, "pod missing (a kubectl target needs one)");
 		return 0;
 	case JG_METHOD_SETNS:
-		if (o->setns_kind == 0 || (o->setns_kind == JG_SETNS_PID) == (o->name != NULL))
+		/* pid alone, or container with kind: never both, whatever the order */
+		if (o->pid > 0 ? o->name != NULL || o->setns_kind != 0
+			       : o->name == NULL || o->setns_kind == 0)
 			return jg_parse_fail(p, g, key,
 					     "a setns target needs either pid, or container and "
 					     "kind (docker, lxc or machinectl)");
+		if (o->pid > 0)
+			hop->o.setns_kind = JG_SETNS_PID;
 		return 0;
 	default:
 		return 0;

@@ -127,7 +127,8 @@ void jg_sudo_prompt(size_t i, char *buf, size_t len)
 /* Characters no POSIX shell (nor csh) treats specially in a word. */
 static int word_is_plain(const char *s)
 {
-	if (*s == '\0')
+	/* zsh expands a word starting with '=' (=cmd is the path of cmd) */
+	if (*s == '\0' || *s == '=')
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -427,7 +428,7 @@ int jg_chain_check(const struct jg_hop *hops, size_t n, char *err, size_t errlen
 				 i + 1, h->ssh.host);
 			return JG_ERR_INVAL;
 		}
-		if (h->method == JG_METHOD_SSH && h->ssh.raw) {
+		if (h->method == JG_METHOD_SSH && h->ssh.raw && n > 1) {
 			snprintf(err, errlen, "hop %zu (ssh to %s): raw mode runs no agent, so it "
 					      "works for a target of one ssh hop only",
 				 i + 1, h->ssh.host);

@@ -31,11 +31,15 @@ static const struct {
     {JG_METHOD_DOAS, "operation not permitted", "not permitted by doas.conf", NULL},
     {JG_METHOD_DOAS, "authentication required",
      "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
+    /* opendoas built without PAM (shadow), and OpenBSD's doas */
+    {JG_METHOD_DOAS, "authorization required",
+     "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
     {JG_METHOD_DOAS, "a password is required",
      "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
     {JG_METHOD_DOAS, "unknown user", "no such user", NULL},
     {JG_METHOD_LXC, "failed to get init pid", "the container is not running (or does not exist)", NULL},
-    {JG_METHOD_LXC, "is not running", "the container is not running", NULL},
+    /* docker says "is not running" too: lxc-attach's lines name it */
+    {JG_METHOD_LXC, "is not running", "the container is not running", "lxc-attach"},
     {JG_METHOD_LXC, "permission denied", "no permission (run as root, or check lxc_path)",
      "lxc"},
     {JG_METHOD_LXC, "operation not permitted", "no permission (run as root, or check lxc_path)",
@@ -150,9 +154,10 @@ static void watch_line(struct jg_hop_watch *w, const char *line)
 			return;
 		}
 	}
-	/* "sh: 1: lxc-attach: not found", "bash: kubectl: command not found" */
+	/* "sh: 1: lxc-attach: not found", "bash: kubectl: command not found".  The last hop
+	 * named wins: in "sudo: kubectl: command not found" sudo ran, kubectl is missing. */
 	if (strstr(line, "not found") != NULL || strstr(line, "No such file or directory")) {
-		for (size_t i = 0; i < w->n; i++) {
+		for (size_t i = w->n; i-- > 0;) {
 			const char *t = tool_word(w->method[i]);
 			char needle[32];
 
@@ -172,7 +177,7 @@ static int prompt_hop(struct jg_hop_watch *w)
 	size_t len = w->len;
 	const char *line = w->tail;
 	unsigned n;
-	int su;
+	int next, nopw, last;
 
 	while (len > 0 && line[len - 1] == ' ')
 		len--;
@@ -185,19 +190,22 @@ static int prompt_hop(struct jg_hop_watch *w)
 	if (strcasestr(line, "password") == NULL && strcasestr(line, "passwort") == NULL &&
 	    strcasestr(line, "mot de passe") == NULL && strcasestr(line, "contrase") == NULL)
 		return -1;
-	/* su (PAM): "Password: ".  Answered in chain order. */
-	su = -1;
+	/* su (PAM): "Password: ".  Answered in chain order by the su hops that have a
+	 * password: one without is not expected to ask (root runs it, or PAM lets it
+	 * through).  None left: the first su hop without one asks (unanswerable), or, all
+	 * answered, the last one answered asks again (refused). */
+	next = nopw = last = -1;
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->method[i] != JG_METHOD_SU)
 			continue;
-		if (su < 0)
-			su = (int)i;
-		if (w->answered[i] == 0) {
-			su = (int)i;
-			break;
-		}
+		if (w->answered[i] > 0)
+			last = (int)i;
+		else if (w->has_password[i] && next < 0)
+			next = (int)i;
+		else if (!w->has_password[i] && nopw < 0)
+			nopw = (int)i;
 	}
-	return su;
+	return next >= 0 ? next : last >= 0 ? last : nopw;
 }
 
 int jg_hop_watch_stderr(struct jg_hop_watch *w, const void *data, size_t len)
