@@ -74,6 +74,9 @@ static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_pol
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
 	    !any_glob(r->commands, r->ncommands, req->argv0))
 		return 0;
+	for (size_t i = 0; r->nbecome > 0 && i < req->nbecome; i++)
+		if (!any_glob(r->become, r->nbecome, req->become[i]))
+			return 0;
 	if (r->npaths > 0 && (strcmp(req->action, "put") == 0 || strcmp(req->action, "get") == 0)) {
 		for (size_t i = 0; req->path != NULL && i < r->npaths && !ok; i++)
 			ok = under_prefix(r->paths[i], req->path);

@@ -10,6 +10,9 @@
  *    (a request without a target -- admin on the gateway itself -- matches any)
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
+ *  - become: every account the chain becomes (the user of each sudo, su, doas and
+ *    setns hop, root when none is named, and of a docker hop naming one) matches a
+ *    glob; a chain that becomes no one matches;                absent: no narrowing
  *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
  *    itself and everything below, never "/srvx");                 absent: no narrowing
  * commands and paths narrow: a rule whose identity, target and action match but
@@ -28,6 +31,8 @@ struct jg_policy_req {
 	const char *target;   /* as the client named it; NULL for admin on the gateway */
 	const char *key;      /* the resolved chain key, or NULL */
 	const char *argv0;    /* exec */
+	const char *const *become; /* accounts the chain becomes (nbecome of them) */
+	size_t nbecome;
 	const char *path;     /* put, get (normalised, absolute) */
 	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
 };

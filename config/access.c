@@ -178,6 +178,8 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 			}
 		} else if (strcmp(k, "commands") == 0)
 			r = parse_strings(p, s, k, &rule->commands, &rule->ncommands);
+		else if (strcmp(k, "become") == 0)
+			r = parse_strings(p, s, k, &rule->become, &rule->nbecome);
 		else if (strcmp(k, "paths") == 0) {
 			r = parse_strings(p, s, k, &rule->paths, &rule->npaths);
 			for (size_t j = 0; r == 0 && j < rule->npaths; j++)
@@ -190,7 +192,7 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 		} else
 			r = jg_parse_fail(p, s, k,
 					  "unknown policy key (name, identities, targets, actions, "
-					  "commands, paths, allow)");
+					  "commands, become, paths, allow)");
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");

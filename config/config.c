@@ -600,6 +600,7 @@ void jg_config_free(struct jg_config *c)
 		free_strings(pr->targets, pr->ntargets);
 		free_strings(pr->actions, pr->nactions);
 		free_strings(pr->commands, pr->ncommands);
+		free_strings(pr->become, pr->nbecome);
 		free_strings(pr->paths, pr->npaths);
 	}
 	free(c->policy);

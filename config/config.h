@@ -53,8 +53,10 @@ struct jg_policy_rule {
 	char **targets;    /* globs over the name and the resolved key; "group:NAME" */
 	char **actions;    /* exec put get tunnel reset admin, or "*" */
 	char **commands;   /* argv[0] globs (exec only) */
+	char **become;     /* globs over the accounts a chain's sudo/su/doas/setns/docker hops
+			    * become (every one must match) */
 	char **paths;      /* absolute path prefixes (put/get only) */
-	size_t nidentities, ntargets, nactions, ncommands, npaths;
+	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths;
 	int allow;
 };
 

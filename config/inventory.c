@@ -42,15 +42,11 @@ static int parse_method(struct jg_parser *p, const config_setting_t *s, const ch
 
 	if ((r = jg_parse_string(p, s, key, &v)) != 0)
 		return r;
-	if (strcmp(v, "local") == 0)
-		*out = JG_METHOD_LOCAL;
-	else if (strcmp(v, "ssh") == 0)
-		*out = JG_METHOD_SSH;
-	else if (strcmp(v, "tunnel") == 0)
-		*out = JG_METHOD_TUNNEL;
-	else
+	if ((*out = jg_method_lookup(v, strlen(v))) == 0)
 		return jg_parse_fail(p, s, key,
-				     "unknown method \"%s\" (known: local, ssh, tunnel)", v);
+				     "unknown method \"%s\" (known: local, ssh, tunnel, sudo, su, "
+				     "doas, lxc, lxd, docker, kubectl, setns)",
+				     v);
 	return 0;
 }
 
@@ -132,6 +128,16 @@ static int parse_target(struct jg_parser *p, const config_setting_t *g, int idx,
 		if (t->hop.method == JG_METHOD_LOCAL)
 			return jg_parse_fail(
 			    p, e, key, "unknown key (a local target takes only name and method)");
+		if (t->hop.method != JG_METHOD_SSH) {
+			if ((r = jg_parse_method_key(p, e, key, &t->hop)) > 0)
+				return jg_parse_fail(p, e, key,
+						     "unknown key for a %s target (see "
+						     "docs/methods.md and jumpgated.conf.example)",
+						     jg_method_name(t->hop.method));
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if ((r = jg_parse_ssh_key(p, e, key, &t->hop.ssh)) < 0)
 			return r;
 		if (r > 0)
@@ -140,6 +146,9 @@ static int parse_target(struct jg_parser *p, const config_setting_t *g, int idx,
 			    "unknown key (see jumpgated.conf.example for the keys of "
 			    "an ssh target)");
 	}
+	snprintf(key, sizeof(key), "targets[%d]", idx);
+	if ((r = jg_parse_method_check(p, g, key, &t->hop)) != 0)
+		return r;
 	if ((t->hop.method == JG_METHOD_SSH || t->hop.method == JG_METHOD_TUNNEL) &&
 	    t->hop.ssh.host == NULL) {
 		snprintf(key, sizeof(key), "targets[%d]", idx);

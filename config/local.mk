@@ -7,5 +7,5 @@ libjgconfig_a_SOURCES = \
 	config/paths.c config/paths.h \
 	config/certs.c config/certs.h \
 	config/target.c config/target.h \
-	config/access.c config/inventory.c config/sites.c
+	config/access.c config/inventory.c config/sites.c config/method_opts.c
 EXTRA_DIST += config/jumpgated.conf.example

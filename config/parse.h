@@ -16,6 +16,7 @@
 
 /* What one load needs besides the struct being built. */
 struct jg_config;
+struct jg_hop;
 
 struct jg_parser {
 	const char *path; /* the file, as given: messages name it so */
@@ -63,6 +64,14 @@ int jg_parse_ssh_key(struct jg_parser *p, const config_setting_t *e, const char 
 		     struct jg_ssh_opts *o);
 /* Defaults of ssh_defaults (and so of every ssh target): enforce, 10 s, 15 s, 3. */
 void jg_parse_ssh_defaults(struct jg_ssh_opts *o);
+
+/* method_opts.c: one key E of an inventory target of HOP's method (not local, ssh or
+ * tunnel) into HOP->o: 0 when handled, 1 when the method takes no such key, else an
+ * error.  jg_parse_method_check: what the method needs is there (group G, KEY). */
+int jg_parse_method_key(struct jg_parser *p, const config_setting_t *e, const char *key,
+			struct jg_hop *hop);
+int jg_parse_method_check(struct jg_parser *p, const config_setting_t *g, const char *key,
+			  struct jg_hop *hop);
 
 /* inventory.c: `targets` and `groups` (groups are checked against the targets). */
 int jg_parse_targets(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);

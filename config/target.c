@@ -186,67 +186,6 @@ int jg_target_check_user(const char *user, char *err, size_t errlen)
 	return check_word("user", user, strlen(user), MAX_USER, "_", err, errlen);
 }
 
-static int dup_opt(char **dst, const char *src)
-{
-	*dst = NULL;
-	if (src == NULL)
-		return 0;
-	return (*dst = strdup(src)) == NULL ? JG_ERR_NOMEM : 0;
-}
-
-int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src)
-{
-	const struct jg_ssh_opts *s = &src->ssh;
-	struct jg_ssh_opts *d = &dst->ssh;
-	size_t n = 0;
-	int r = 0;
-
-	*dst = *src;
-	d->host = d->user = d->identity_file = d->known_hosts = d->ssh_path = d->password = NULL;
-	d->ssh_args = NULL;
-	if ((r = dup_opt(&d->host, s->host)) != 0 || (r = dup_opt(&d->user, s->user)) != 0 ||
-	    (r = dup_opt(&d->identity_file, s->identity_file)) != 0 ||
-	    (r = dup_opt(&d->known_hosts, s->known_hosts)) != 0 ||
-	    (r = dup_opt(&d->ssh_path, s->ssh_path)) != 0 ||
-	    (r = dup_opt(&d->password, s->password)) != 0)
-		goto out;
-	if (s->ssh_args != NULL) {
-		while (s->ssh_args[n] != NULL)
-			n++;
-		if ((d->ssh_args = calloc(n + 1, sizeof(*d->ssh_args))) == NULL) {
-			r = JG_ERR_NOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			if ((r = dup_opt(&d->ssh_args[i], s->ssh_args[i])) != 0)
-				goto out;
-	}
-out:
-	if (r != 0)
-		jg_hop_clear(dst);
-	return r;
-}
-
-void jg_hop_clear(struct jg_hop *h)
-{
-	struct jg_ssh_opts *o = &h->ssh;
-
-	free(o->host);
-	free(o->user);
-	free(o->identity_file);
-	free(o->known_hosts);
-	free(o->ssh_path);
-	if (o->password != NULL) {
-		explicit_bzero(o->password, strlen(o->password));
-		free(o->password);
-	}
-	if (o->ssh_args != NULL)
-		for (char **a = o->ssh_args; *a != NULL; a++)
-			free(*a);
-	free(o->ssh_args);
-	memset(h, 0, sizeof(*h));
-}
-
 /* A new string from FMT; NULL when out of memory. */
 static char *fmt_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -325,7 +264,7 @@ static int from_inventory(const struct jg_target *t, struct jg_chain **out)
 	} else if (strcmp(t->name, "local") == 0) {
 		display = strdup(t->name);
 	} else {
-		display = fmt_dup("%s (local)", t->name);
+		display = fmt_dup("%s (%s)", t->name, jg_method_name(t->hop.method));
 	}
 	return make_chain(&hop, strdup(t->name), display, out);
 }
@@ -423,32 +362,163 @@ static int is_method_word(const char *s, size_t len)
 	return 1;
 }
 
-int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
-		      char *err, size_t errlen)
+/* NAME (LEN bytes) as PART of a spec: a container, pod or namespace name. */
+static int check_name(const char *part, const char *s, size_t len, char *err, size_t errlen)
+{
+	return check_word(part, s, len, MAX_HOST, "_", err, errlen);
+}
+
+int jg_target_check_name(const char *part, const char *name, char *err, size_t errlen)
+{
+	return check_name(part, name, strlen(name), err, errlen);
+}
+
+static int dup_n(char **dst, const char *s, size_t len)
+{
+	free(*dst);
+	return (*dst = strndup(s, len)) == NULL ? JG_ERR_NOMEM : 0;
+}
+
+/* "[user@]rest": the user (checked) into O->user, REST returned. NULL with ERR. */
+static const char *take_user(const char *v, struct jg_hop_opts *o, int *r, char *err,
+			     size_t errlen)
+{
+	const char *at = strchr(v, '@');
+
+	*r = 0;
+	if (at == NULL)
+		return v;
+	if ((*r = check_word("user", v, (size_t)(at - v), MAX_USER, "_", err, errlen)) != 0 ||
+	    (*r = dup_n(&o->user, v, (size_t)(at - v))) != 0)
+		return NULL;
+	return at + 1;
+}
+
+/* "setns:" [user "@"] (number | "pid:" number | kind ":" name). */
+static int parse_setns(const char *v, struct jg_hop_opts *o, char *err, size_t errlen)
+{
+	static const struct {
+		const char *word;
+		enum jg_setns_kind kind;
+	} kinds[] = {{"docker", JG_SETNS_DOCKER},
+		     {"lxc", JG_SETNS_LXC},
+		     {"machinectl", JG_SETNS_MACHINECTL}};
+	const char *colon;
+	int r;
+
+	if ((v = take_user(v, o, &r, err, errlen)) == NULL)
+		return r;
+	colon = strchr(v, ':');
+	if (colon == NULL || (colon - v == 3 && memcmp(v, "pid", 3) == 0)) {
+		const char *num = colon != NULL ? colon + 1 : v;
+		char *end = NULL;
+		long pid = strtol(num, &end, 10);
+
+		if (num[0] < '1' || num[0] > '9' || *end != '\0' || pid <= 0 || pid > 4194304)
+			return refuse(err, errlen, "pid", num, strlen(num),
+				      "must be a process ID (1-4194304)");
+		o->setns_kind = JG_SETNS_PID;
+		o->pid = pid;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strlen(kinds[i].word) != (size_t)(colon - v) ||
+		    memcmp(kinds[i].word, v, (size_t)(colon - v)) != 0)
+			continue;
+		o->setns_kind = kinds[i].kind;
+		if ((r = check_name("container", colon + 1, strlen(colon + 1), err, errlen)) != 0)
+			return r;
+		return dup_n(&o->name, colon + 1, strlen(colon + 1));
+	}
+	return refuse(err, errlen, "setns", v, strlen(v),
+		      "expected a PID, pid:N, docker:NAME, lxc:NAME or machinectl:NAME");
+}
+
+/* "kubectl:" [namespace ":"] pod [":" container]. */
+static int parse_kubectl(const char *v, struct jg_hop_opts *o, char *err, size_t errlen)
+{
+	const char *part[3] = {v, NULL, NULL};
+	size_t len[3], n = 1;
+	const char *c;
+	int r;
+
+	while ((c = strchr(part[n - 1], ':')) != NULL) {
+		if (n == 3)
+			return refuse(err, errlen, "kubectl", v, strlen(v),
+				      "expected [namespace:]pod[:container]");
+		len[n - 1] = (size_t)(c - part[n - 1]);
+		part[n++] = c + 1;
+	}
+	len[n - 1] = strlen(part[n - 1]);
+	if (n == 1)
+		return (r = check_name("pod", part[0], len[0], err, errlen)) != 0
+			   ? r
+			   : dup_n(&o->name, part[0], len[0]);
+	if ((r = check_name("namespace", part[0], len[0], err, errlen)) != 0 ||
+	    (r = check_name("pod", part[1], len[1], err, errlen)) != 0 ||
+	    (n == 3 && (r = check_name("container", part[2], len[2], err, errlen)) != 0) ||
+	    (r = dup_n(&o->kube_ns, part[0], len[0])) != 0 ||
+	    (r = dup_n(&o->name, part[1], len[1])) != 0 ||
+	    (n == 3 && (r = dup_n(&o->container, part[2], len[2])) != 0))
+		return r;
+	return 0;
+}
+
+/* Every method but local and ssh, from "method:value". */
+static int from_method_spec(enum jg_method m, const char *v, const char *text,
+			    struct jg_chain **out, char *err, size_t errlen)
+{
+	struct jg_hop hop = {.method = m};
+	const char *rest;
+	int r = 0;
+
+	switch (m) {
+	case JG_METHOD_SUDO:
+	case JG_METHOD_SU:
+	case JG_METHOD_DOAS:
+		if ((r = check_word("user", v, strlen(v), MAX_USER, "_", err, errlen)) == 0)
+			r = dup_n(&hop.o.user, v, strlen(v));
+		break;
+	case JG_METHOD_LXC:
+	case JG_METHOD_LXD:
+		if ((r = check_name("container", v, strlen(v), err, errlen)) == 0)
+			r = dup_n(&hop.o.name, v, strlen(v));
+		break;
+	case JG_METHOD_DOCKER:
+		if ((rest = take_user(v, &hop.o, &r, err, errlen)) != NULL &&
+		    (r = check_name("container", rest, strlen(rest), err, errlen)) == 0)
+			r = dup_n(&hop.o.name, rest, strlen(rest));
+		break;
+	case JG_METHOD_KUBECTL:
+		r = parse_kubectl(v, &hop.o, err, errlen);
+		break;
+	case JG_METHOD_SETNS:
+		r = parse_setns(v, &hop.o, err, errlen);
+		break;
+	default:
+		r = refuse(err, errlen, "target", text, strlen(text),
+			   "this method is for inventory entries only");
+		break;
+	}
+	if (r != 0) {
+		jg_hop_clear(&hop);
+		return r;
+	}
+	return make_chain(&hop, strdup(text), strdup(text), out);
+}
+
+/* One element of a chain (no '/'), as a chain of one hop. */
+static int resolve_one(const struct jg_config *cfg, const char *text, struct jg_chain **out,
+		       char *err, size_t errlen)
 {
 	const struct jg_target *t;
 	const char *colon;
 	struct jg_hop hop = {0};
 	int r;
 
-	*out = NULL;
-	if (text == NULL || text[0] == '\0') {
+	if (text[0] == '\0') {
 		set_err(err, errlen, "empty target");
 		return JG_ERR_INVAL;
-	}
-	if ((colon = strchr(text, '/')) != NULL) {
-		/* The first hop's own problem (an injection attempt, say) is the more useful
-		 * reason; only a valid first hop gets "chains are not supported". */
-		char *first = strndup(text, (size_t)(colon - text));
-		struct jg_chain *c = NULL;
-
-		r = first != NULL ? jg_target_resolve(cfg, first, &c, err, errlen) : JG_ERR_NOMEM;
-		free(first);
-		jg_chain_free(c);
-		if (r != 0)
-			return r;
-		return refuse(err, errlen, "target", text, strlen(text),
-			      "chains of hops (\"a/b\") are not supported yet");
 	}
 	/* An inventory name wins over a host of the same name. */
 	if ((t = jg_config_find_target(cfg, text)) != NULL) {
@@ -459,14 +529,19 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 	} else if ((colon = strchr(text, ':')) != NULL && text[0] != '[' &&
 		   is_method_word(text, (size_t)(colon - text))) {
 		size_t mlen = (size_t)(colon - text);
+		enum jg_method m = jg_method_lookup(text, mlen);
 
-		if (mlen == 3 && memcmp(text, "ssh", 3) == 0) {
+		if (m == JG_METHOD_SSH) {
 			r = from_ssh_spec(cfg, colon + 1, text, out, err, errlen);
-		} else if (mlen == 5 && memcmp(text, "local", 5) == 0) {
+		} else if (m == JG_METHOD_LOCAL) {
 			r = refuse(err, errlen, "target", text, strlen(text),
 				   "\"local\" takes no options");
+		} else if (m != 0 && m != JG_METHOD_TUNNEL) {
+			r = from_method_spec(m, colon + 1, text, out, err, errlen);
 		} else {
-			set_err(err, errlen, "unknown method \"%.*s\" (known: local, ssh)",
+			set_err(err, errlen,
+				"unknown method \"%.*s\" (known: local, ssh, sudo, su, doas, lxc, "
+				"lxd, docker, kubectl, setns)",
 				(int)mlen, text);
 			r = JG_ERR_NOTFOUND;
 		}
@@ -475,6 +550,80 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 		 * "db7:22" reads as a method). */
 		r = from_ssh_spec(cfg, text, text, out, err, errlen);
 	}
+	return r;
+}
+
+/* Append ONE's hop to C (taken), its key and display after a '/'. */
+static int chain_append(struct jg_chain *c, struct jg_chain *one)
+{
+	struct jg_hop *hops = realloc(c->hops, (c->nhops + 1) * sizeof(*hops));
+	char *key = NULL, *display = NULL;
+
+	if (hops != NULL)
+		c->hops = hops;
+	if (hops == NULL ||
+	    (key = c->key == NULL ? strdup(one->key) : fmt_dup("%s/%s", c->key, one->key)) ==
+		NULL ||
+	    (display = c->display == NULL ? strdup(one->display)
+					  : fmt_dup("%s/%s", c->display, one->display)) == NULL) {
+		free(key);
+		return JG_ERR_NOMEM;
+	}
+	free(c->key);
+	free(c->display);
+	c->key = key;
+	c->display = display;
+	c->hops[c->nhops++] = one->hops[0];
+	one->nhops = 0;
+	return 0;
+}
+
+int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
+		      char *err, size_t errlen)
+{
+	struct jg_chain *c = NULL, *one = NULL;
+	const char *p, *slash;
+	size_t n = 0;
+	int r = 0;
+
+	*out = NULL;
+	if (text == NULL || text[0] == '\0') {
+		set_err(err, errlen, "empty target");
+		return JG_ERR_INVAL;
+	}
+	if (strchr(text, '/') == NULL) {
+		r = resolve_one(cfg, text, out, err, errlen);
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = JG_ERR_NOMEM;
+		goto out;
+	}
+	for (p = text; r == 0; p = slash + 1) {
+		char *elem;
+
+		slash = strchr(p, '/');
+		if (++n > JG_CHAIN_MAX_HOPS) {
+			r = refuse(err, errlen, "target", text, strlen(text),
+				   "a chain has at most 8 hops");
+			break;
+		}
+		elem = slash != NULL ? strndup(p, (size_t)(slash - p)) : strdup(p);
+		r = elem == NULL ? JG_ERR_NOMEM : resolve_one(cfg, elem, &one, err, errlen);
+		free(elem);
+		if (r == 0)
+			r = chain_append(c, one);
+		jg_chain_free(one);
+		one = NULL;
+		if (slash == NULL)
+			break;
+	}
+	if (r == 0 && (r = jg_chain_check(c->hops, c->nhops, err, errlen)) == 0) {
+		*out = c;
+		c = NULL;
+	}
+out:
+	jg_chain_free(c);
 	if (r == JG_ERR_NOMEM)
 		set_err(err, errlen, "out of memory");
 	return r;
@@ -490,6 +639,31 @@ void jg_chain_free(struct jg_chain *c)
 	free(c->key);
 	free(c->display);
 	free(c);
+}
+
+size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nhops && n < max; i++) {
+		const struct jg_hop *h = &c->hops[i];
+
+		switch (h->method) {
+		case JG_METHOD_SUDO:
+		case JG_METHOD_SU:
+		case JG_METHOD_DOAS:
+		case JG_METHOD_SETNS:
+			out[n++] = h->o.user != NULL ? h->o.user : "root";
+			break;
+		case JG_METHOD_DOCKER:
+			if (h->o.user != NULL)
+				out[n++] = h->o.user;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
 }
 
 /* HOST without the brackets of an IPv6 address, into BUF. */

@@ -21,23 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/ssh.h"
+#include "relay/hop.h"
 
 struct jg_config;
-
-enum jg_method {
-	JG_METHOD_LOCAL = 1, /* the agent runs on the bastion itself */
-	JG_METHOD_SSH = 2,   /* OpenSSH client to a host */
-	/* No agent: the gateway itself opens tunnels to ssh.host (config `method =
-	 * "tunnel"`); only tunnels, no exec or files. */
-	JG_METHOD_TUNNEL = 3,
-};
-
-struct jg_hop {
-	enum jg_method method;
-	struct jg_ssh_opts ssh; /* method == JG_METHOD_SSH, and ssh.host alone for
-				 * JG_METHOD_TUNNEL; strings owned by the hop */
-};
 
 /* A resolved target. Everything owned; free with jg_chain_free. */
 struct jg_chain {
@@ -53,19 +39,20 @@ struct jg_chain {
 int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
 		      char *err, size_t errlen);
 void jg_chain_free(struct jg_chain *c);
+/* The accounts chain C becomes (sudo/su/doas/setns hops: their user or "root"; docker hops
+ * naming a user), at most MAX of them into OUT (borrowed from C).  Returns how many. */
+size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max);
 /* Validate one host or user name per the grammar. 0 or JG_ERR_INVAL with the reason. */
 int jg_target_check_host(const char *host, char *err, size_t errlen);
 int jg_target_check_user(const char *user, char *err, size_t errlen);
+/* A container, pod, namespace or label named PART in the reason: [A-Za-z0-9_][A-Za-z0-9._-]*,
+ * at most 253 bytes. */
+int jg_target_check_name(const char *part, const char *name, char *err, size_t errlen);
 /* May a tunnel go to PORT of HOST as seen from TARGET (as the client named it)?  HOST
  * NULL means the target itself (its own localhost, or a tunnel target's host).  The
  * configuration's `tunnels` policy (config.h) decides.  1 when allowed; 0 with the
  * reason in WHY ("tunnels to web1 port 80 are not allowed by ..."). */
 int jg_target_tunnel_allowed(const struct jg_config *cfg, const char *target, const char *host,
 			     uint16_t port, char *why, size_t whylen);
-
-/* Deep-copy SRC into DST (for inventory entries turned into chains). 0 or JG_ERR_NOMEM. */
-int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src);
-/* Free what a hop owns. */
-void jg_hop_clear(struct jg_hop *h);
 
 #endif

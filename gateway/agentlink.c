@@ -522,7 +522,11 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 		json_t *o = json_pack(
 			"{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "target",
 			al->chain->key, "display", al->chain->display, "method",
-			al->chain->hops[0].method == JG_METHOD_SSH ? "ssh" : "local", "pid",
+			jg_method_name(al->chain->hops[al->chain->nhops > 1 &&
+							       al->chain->hops[0].method ==
+								   JG_METHOD_LOCAL]
+					   .method),
+			"pid",
 			(json_int_t)al->pid, "state", state_name(al->state), "age_s",
 			(json_int_t)((now - al->started_ms) / 1000), "channels",
 			(json_int_t)jg_link_channel_count(al->link), "bytes_in",

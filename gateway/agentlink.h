@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "relay/hop.h"
+#include "relay/hopwatch.h"
 #include "relay/log.h"
 #include "relay/spawn.h"
 #include "relay/ssh.h"
@@ -38,7 +40,11 @@ struct jg_agentlink {
 	struct jg_boot *boot;
 	struct evbuffer *boot_out;
 	int booted;
-	struct jg_ssh_watch watch; /* ssh's stderr and terminal */
+	struct jg_ssh_watch watch; /* ssh's stderr and terminal; last stderr line of any chain */
+	struct jg_hop_watch hwatch; /* the other hops' prompts and failures on stderr */
+	int plain_local;	    /* the chain is just "local": no stub, agent stderr is ours */
+	int askpass[JG_CHAIN_MAX_HOPS + 2]; /* per bootstrap stage, relay/hop.h */
+	size_t stages_seen;	    /* stub stages whose exec line was handled */
 	uint64_t started_ms, last_rx_ms, idle_since_ms, lost_at_ms;
 	int ping_sent;
 	int password_sent; /* a second password prompt means the first was refused */

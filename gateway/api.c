@@ -113,7 +113,17 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 	};
 	struct jg_audit *a = jg_gate_audit(gw);
 	struct jg_audit_op *o;
-	int allowed = jg_policy_check(gw->cfg, &req, reason, len);
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_chain *chain = NULL;
+	int allowed;
+
+	/* The accounts the chain becomes, for rules with `become`: the target was resolved
+	 * by the caller already, so this cannot fail for another reason than memory. */
+	if (target != NULL && jg_target_resolve(gw->cfg, target, &chain, reason, len) == 0)
+		req.nbecome = jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS);
+	req.become = become;
+	allowed = jg_policy_check(gw->cfg, &req, reason, len);
+	jg_chain_free(chain);
 
 	/* Out of memory for the record: the operation is refused rather than unaudited. */
 	o = jg_audit_begin(a, req.identity, jg_stream_peer(s), action,

@@ -51,7 +51,7 @@ struct jg_gateway {
 	char agent_path[PATH_MAX];
 	struct jg_agent_build *builds; /* agents the gateway can send to targets */
 	size_t nbuilds;
-	char *boot_cmd;                /* the remote command that runs the bootstrap stub */
+	char *boot_stub;               /* the bootstrap stub script (relay/bootstrap.h) */
 	time_t started;
 	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
 	struct event *drain_timer;

@@ -323,7 +323,7 @@ static void load_agents(struct jg_gateway *gw)
 		gw->nbuilds++;
 	}
 	if (gw->nbuilds > 0)
-		gw->boot_cmd = jg_bootstrap_command(gw->builds, gw->nbuilds);
+		gw->boot_stub = jg_bootstrap_stub(gw->builds, gw->nbuilds);
 	else
 		jg_log_warn("no agent binary: targets reached over ssh cannot be bootstrapped");
 }
@@ -474,7 +474,7 @@ out:
 	SSL_CTX_free(gw.ssl_ctx);
 	jg_audit_free(gw.audit); /* opened on first use by jg_gate_audit (api.c) */
 	free(gw.builds);
-	free(gw.boot_cmd);
+	free(gw.boot_stub);
 	/* Every configuration read, the current one last (see struct reload). */
 	for (size_t i = 0; i < rl.ncfgs; i++)
 		jg_config_free(rl.cfgs[i]);

@@ -30,9 +30,12 @@
 
 #define TTY_POLL_MS 50
 
+/* The first hop that is not "local": what the connection starts with. */
 static const struct jg_hop *first_hop(const struct jg_agentlink *al)
 {
-	return &al->chain->hops[0];
+	const struct jg_chain *c = al->chain;
+
+	return c->nhops > 1 && c->hops[0].method == JG_METHOD_LOCAL ? &c->hops[1] : &c->hops[0];
 }
 
 int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src)
@@ -59,52 +62,65 @@ nomem:
 	return JG_ERR_NOMEM;
 }
 
+/* A password line for the agent or tool that reads it from stdin. */
+static void send_password(struct jg_agentlink *al, int hop)
+{
+	const struct jg_hop *h = &al->chain->hops[hop];
+	const char *pw = h->method == JG_METHOD_SSH ? h->ssh.password : h->o.password;
+
+	if (pw == NULL || evbuffer_add(al->boot_out, pw, strlen(pw)) != 0 ||
+	    evbuffer_add(al->boot_out, "\n", 1) != 0) {
+		jg_agentlink_die(al, JG_LOG_ERROR, "out of memory queueing a password");
+		return;
+	}
+	jg_log_debug("%s: answering the password prompt of hop %d", al->chain->display, hop + 1);
+	jg_agentlink_write(al);
+}
+
 int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen)
 {
 	const struct jg_gateway *gw = al->gw;
+	const struct jg_chain *c = al->chain;
 	const struct jg_hop *hop = first_hop(al);
 	struct jg_spawn_opts opts = {.nofile = (int)gw->cfg->child_nofile};
-	char *local_argv[] = {(char *)gw->agent_path, NULL};
-	char **argv = NULL;
+	struct jg_chain_cmd cmd;
 	int r;
 
-	if (al->chain->nhops != 1) {
-		snprintf(err, errlen, "chains of several hops are not supported yet");
+	if (hop->method == JG_METHOD_TUNNEL) {
+		/* No agent behind it: only gateway/tunnel.c uses such a target. */
+		snprintf(err, errlen, "%s is a tunnel target: it carries tunnels only", c->display);
 		return JG_ERR_INVAL;
 	}
-	switch (hop->method) {
-	case JG_METHOD_LOCAL:
-		opts.argv = local_argv;
-		opts.keep_stderr = 1;
-		return jg_spawn(&opts, child, err, errlen);
-	case JG_METHOD_SSH:
-		if (gw->boot_cmd == NULL) {
-			snprintf(err, errlen, "the gateway has no agent binary to send (see agent_path)");
-			return JG_ERR_NOTFOUND;
-		}
-		if ((r = jg_ssh_argv(&hop->ssh, gw->boot_cmd, &argv, err, errlen)) != 0)
-			return r;
-		opts.argv = argv;
-		opts.ctty = hop->ssh.password != NULL;
-		jg_ssh_watch_init(&al->watch);
+	if (gw->boot_stub == NULL && hop->method != JG_METHOD_LOCAL) {
+		snprintf(err, errlen, "the gateway has no agent binary to send (see agent_path)");
+		return JG_ERR_NOTFOUND;
+	}
+	if ((r = jg_chain_argv(c->hops, c->nhops, gw->agent_path,
+			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0)
+		return r;
+	al->plain_local = cmd.direct_agent && cmd.argv[1] == NULL;
+	memcpy(al->askpass, cmd.askpass, sizeof(al->askpass));
+	opts.argv = cmd.argv;
+	/* The agent's own log joins ours; anything else's stderr is read for reasons. */
+	opts.keep_stderr = al->plain_local;
+	opts.ctty = hop->method == JG_METHOD_SSH && hop->ssh.password != NULL;
+	jg_ssh_watch_init(&al->watch);
+	jg_hop_watch_init(&al->hwatch, c->hops, c->nhops);
+	if (!al->plain_local) {
 		al->boot = jg_boot_new();
 		al->boot_out = evbuffer_new();
 		if (al->boot == NULL || al->boot_out == NULL) {
 			snprintf(err, errlen, "out of memory");
-			r = JG_ERR_NOMEM;
-		} else {
-			r = jg_spawn(&opts, child, err, errlen);
+			jg_argv_free(cmd.argv);
+			return JG_ERR_NOMEM;
 		}
-		jg_argv_free(argv);
-		return r;
-	case JG_METHOD_TUNNEL:
-		/* No agent behind it: only gateway/tunnel.c uses such a target. */
-		snprintf(err, errlen, "%s is a tunnel target: it carries tunnels only",
-			 al->chain->display);
-		return JG_ERR_INVAL;
+		jg_boot_set_stages(al->boot, cmd.nstubs);
 	}
-	snprintf(err, errlen, "unknown method %d", (int)hop->method);
-	return JG_ERR_INVAL;
+	r = jg_spawn(&opts, child, err, errlen);
+	jg_argv_free(cmd.argv);
+	if (r == 0 && cmd.direct_agent && al->askpass[0] >= 0)
+		send_password(al, al->askpass[0]);
+	return r;
 }
 
 /* One read of the process's stderr into the watcher. 1 when bytes came, 0 when none are
@@ -113,6 +129,7 @@ static int read_stderr(struct jg_agentlink *al)
 {
 	char buf[4096];
 	ssize_t n = read(al->err_fd, buf, sizeof(buf));
+	int hop;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -122,8 +139,21 @@ static int read_stderr(struct jg_agentlink *al)
 		return -1;
 	}
 	jg_ssh_watch_stderr(&al->watch, buf, (size_t)n);
-	jg_log_debug("%s: ssh said: %.*s", al->chain->display,
+	jg_log_debug("%s: stderr: %.*s", al->chain->display,
 		     (int)strcspn(buf, "\n") < n ? (int)strcspn(buf, "\n") : (int)n, buf);
+	if (al->state != AL_CONNECTING || al->booted || al->boot_out == NULL)
+		return 1;
+	hop = jg_hop_watch_stderr(&al->hwatch, buf, (size_t)n);
+	if (hop >= 0) {
+		jg_hop_watch_answered(&al->hwatch, hop);
+		send_password(al, hop);
+	} else if (al->hwatch.refused_hop >= 0 || al->hwatch.unanswerable_hop >= 0) {
+		char reason[600];
+
+		jg_onward_reason(al, reason, sizeof(reason));
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		return -1;
+	}
 	return 1;
 }
 
@@ -241,7 +271,18 @@ void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t l
 {
 	char reason[600];
 
-	switch (jg_boot_feed(al->boot, data, len)) {
+	enum jg_boot_event ev = jg_boot_feed(al->boot, data, len);
+
+	/* A stub exec'd its agent: one that reads a password gets it now. */
+	while (ev != JG_BOOT_FAILED && al->stages_seen < jg_boot_stages_done(al->boot)) {
+		al->stages_seen++;
+		if (al->stages_seen < sizeof(al->askpass) / sizeof(al->askpass[0]) &&
+		    al->askpass[al->stages_seen] >= 0)
+			send_password(al, al->askpass[al->stages_seen]);
+		if (al->state == AL_DEAD)
+			return;
+	}
+	switch (ev) {
 	case JG_BOOT_MORE:
 		return;
 	case JG_BOOT_NEED:
@@ -274,10 +315,16 @@ static void status_text(int wstatus, char *buf, size_t len)
 void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 {
 	const char *verb = al->state == AL_CONNECTING ? "failed" : "lost";
+	const struct jg_hop *hop = first_hop(al);
 	char why[400], st[64];
 
-	switch (first_hop(al)->method) {
-	case JG_METHOD_SSH:
+	/* A hop's tool said what went wrong: that is the reason, whatever ssh adds. */
+	if (jg_hop_watch_reason(&al->hwatch, why, sizeof(why))) {
+		snprintf(buf, len, "%s %s at %s", al->chain->display, verb, why);
+		return;
+	}
+	if (hop->method == JG_METHOD_SSH &&
+	    (al->chain->nhops == 1 || al->watch.failure != JG_SSH_FAIL_NONE)) {
 		jg_ssh_watch_reason(&al->watch, al->exited ? al->wstatus : -1, why, sizeof(why));
 		snprintf(buf, len, "ssh to %s %s: %s%s", al->chain->display, verb, why,
 			 al->state == AL_CONNECTING && al->exited && WIFEXITED(al->wstatus) &&
@@ -285,22 +332,26 @@ void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 				 ? " (is there a POSIX sh on the target?)"
 				 : "");
 		return;
-	case JG_METHOD_LOCAL:
-		if (al->exited)
-			status_text(al->wstatus, st, sizeof(st));
-		else
-			snprintf(st, sizeof(st), "stopped (%s)", al->lost_what);
+	}
+	if (al->exited)
+		status_text(al->wstatus, st, sizeof(st));
+	else
+		snprintf(st, sizeof(st), "stopped (%s)", al->lost_what);
+	if (al->plain_local) {
 		snprintf(buf, len, "jumpgate-agent for %s %s", al->chain->display, st);
 		return;
-	case JG_METHOD_TUNNEL:
-		break;
 	}
-	snprintf(buf, len, "connection to %s %s", al->chain->display, verb);
+	snprintf(buf, len, "connection to %s %s: %s %s%s%s%s", al->chain->display, verb,
+		 jg_method_name(hop->method), st, al->watch.last_line[0] ? ": " : "",
+		 al->watch.last_line,
+		 al->exited && WIFEXITED(al->wstatus) && WEXITSTATUS(al->wstatus) == 127
+		     ? " (a tool of the chain is not installed?)"
+		     : "");
 }
 
 void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", first_hop(al)->method == JG_METHOD_SSH ? al->watch.last_line : "");
+	snprintf(buf, len, "%s", al->plain_local ? "" : al->watch.last_line);
 }
 
 void jg_onward_clear(struct jg_agentlink *al)

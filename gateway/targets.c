@@ -272,19 +272,6 @@ static void reply_json(struct jg_stream *s, json_t *v)
 	json_decref(v);
 }
 
-static const char *method_name(enum jg_method m)
-{
-	switch (m) {
-	case JG_METHOD_LOCAL:
-		return "local";
-	case JG_METHOD_SSH:
-		return "ssh";
-	case JG_METHOD_TUNNEL:
-		return "tunnel";
-	}
-	return "?";
-}
-
 /* One inventory entry: name, method, display (from the resolver, as every log line shows
  * it) and the groups naming it. */
 static json_t *target_object(const struct jg_config *cfg, const struct jg_target *t)
@@ -306,7 +293,7 @@ static json_t *target_object(const struct jg_config *cfg, const struct jg_target
 	if (jg_target_resolve(cfg, t->name, &chain, why, sizeof(why)) != 0)
 		chain = NULL;
 	o = json_pack("{s:s, s:s, s:s, s:o*}", "name", t->name, "method",
-		      method_name(t->hop.method), "display",
+		      jg_method_name(t->hop.method), "display",
 		      chain != NULL ? chain->display : t->name, "groups", groups);
 	jg_chain_free(chain);
 	return o;

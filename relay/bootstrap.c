@@ -29,6 +29,7 @@
 static const char boot_hello[] = "jumpgate-stub: hello";
 static const char boot_need[] = "jumpgate-stub: need ";
 static const char boot_error[] = "jumpgate-stub: error ";
+static const char boot_exec[] = "jumpgate-stub: exec";
 static const char boot_prefix_too_long[] = "the target printed more than 64 KiB before the "
 					   "bootstrap stub started (a login script writing "
 					   "to stdout?)";
@@ -225,7 +226,7 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		 "*)fail unknown-arch \"$a\";;esac;"
 		 "d=\"${HOME:-/tmp}/.cache/jumpgate\";f=\"$d/agent-$h\";"
 		 /* cached: no round trip */
-		 "if [ -x \"$f\" ];then exec \"$f\";fi;"
+		 "if [ -x \"$f\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
 		 "mkdir -p \"$d\"&&chmod 700 \"$d\"||fail mkdir \"$d\";"
 		 "t=\"$d/.agent-$h.$$\";"
 		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
@@ -239,7 +240,7 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		 /* prove exec works before caching: a noexec home caches nothing */
 		 "\"$t\" --version </dev/null >/dev/null 2>&1||fail noexec \"$d\";"
 		 "mv -f \"$t\" \"$f\"||fail write \"$f\";t=;"
-		 "exec \"$f\";fail exec \"$f\"");
+		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fail exec \"$f\"");
 	return s;
 }
 
@@ -292,11 +293,15 @@ enum boot_state {
 
 struct jg_boot {
 	enum boot_state state;
-	int asked;	  /* a need line was seen */
+	int asked;	  /* a need line was seen (in this stage) */
+	size_t stages;	  /* stubs that will run, one after the other */
+	size_t done;	  /* stubs that exec'd their agent */
 	size_t discarded; /* whole prefix lines, and bytes before hello */
 	size_t line_len;  /* bytes of the current line (may exceed what is kept) */
 	size_t kept;	  /* bytes of it in line[] */
 	char line[BOOT_LINE_MAX + 1];
+	char head[BOOT_LINE_MAX];  /* the start of a line before hello (an error line?) */
+	size_t head_len;
 	char need_arch[32], need_sha256[65];
 	char reason[512];
 	struct evbuffer *rest;
@@ -310,7 +315,23 @@ struct jg_boot *jg_boot_new(void)
 		free(b);
 		b = NULL;
 	}
+	if (b != NULL)
+		b->stages = 1;
 	return b;
+}
+
+void jg_boot_set_stages(struct jg_boot *b, size_t n)
+{
+	b->stages = n;
+	/* No stub at all: the agent was started directly (a trampoline on the gateway);
+	 * its error lines and its HELLO are all that can come. */
+	if (n == 0)
+		b->state = BOOT_LINES;
+}
+
+size_t jg_boot_stages_done(const struct jg_boot *b)
+{
+	return b->done;
 }
 
 void jg_boot_free(struct jg_boot *b)
@@ -375,6 +396,8 @@ static enum jg_boot_event boot_stub_error(struct jg_boot *b, const char *text, s
 	    {"checksum", "the agent arrived corrupted on the target (its sha256 is ", ")"},
 	    {"noexec", "cannot execute the agent in ", " (mounted noexec?); use raw mode"},
 	    {"exec", "cannot execute the agent ", " on the target"},
+	    {"setns", "cannot enter the namespaces: ", ""},
+	    {"password", "", ""},
 	};
 	char q[BOOT_QUOTE_MAX * 4 + 8];
 	const char *sp = memchr(text, ' ', len);
@@ -419,6 +442,15 @@ static enum jg_boot_event boot_line(struct jg_boot *b)
 		return boot_need_line(b, b->line + nl, len - nl);
 	if (len > el && memcmp(b->line, boot_error, el) == 0)
 		return boot_stub_error(b, b->line + el, len - el);
+	if (len == sizeof(boot_exec) - 1 && memcmp(b->line, boot_exec, len) == 0) {
+		/* A stub exec'd its agent: the next stub (after whatever the hop in between
+		 * prints), or the agent's HELLO. */
+		if (++b->done < b->stages) {
+			b->state = BOOT_PREFIX;
+			b->asked = 0;
+		}
+		return JG_BOOT_MORE;
+	}
 	return boot_unexpected(b, b->line, len);
 }
 
@@ -452,6 +484,14 @@ enum jg_boot_event jg_boot_feed(struct jg_boot *b, const void *data, size_t len)
 		switch (b->state) {
 		case BOOT_PREFIX:
 			if (c == '\n') {
+				size_t el = sizeof(boot_error) - 1, hlen = b->head_len;
+
+				/* A trampoline between two stubs reports its errors so too. */
+				if (hlen > 0 && b->head[hlen - 1] == '\r')
+					hlen--;
+				b->head_len = 0;
+				if (hlen > el && memcmp(b->head, boot_error, el) == 0)
+					return boot_stub_error(b, b->head + el, hlen - el);
 				if (boot_prefix_line(b))
 					b->state = BOOT_LINES;
 				b->kept = b->line_len = 0;
@@ -459,6 +499,8 @@ enum jg_boot_event jg_boot_feed(struct jg_boot *b, const void *data, size_t len)
 					return boot_fail(b, "%s", boot_prefix_too_long);
 				break;
 			}
+			if (b->head_len < sizeof(b->head))
+				b->head[b->head_len++] = c;
 			/* Keep only the tail a hello could end in; count the rest as discarded. */
 			if (b->kept == sizeof(boot_hello)) {
 				memmove(b->line, b->line + 1, b->kept - 1);

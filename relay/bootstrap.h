@@ -8,14 +8,16 @@
  *      (arch -> sha256 and size; amd64 and arm64 are taken as x86_64 and
  *      aarch64); an unknown arch prints
  *      "jumpgate-stub: error unknown-arch <arch>\n" and exits 1;
- *   3. if ~/.cache/jumpgate/agent-<sha256> is executable, execs it at once
- *      (a cached agent costs no round trip);
+ *   3. if ~/.cache/jumpgate/agent-<sha256> is executable, prints
+ *      "jumpgate-stub: exec\n" and execs it at once with the stub's own
+ *      arguments (a cached agent costs no round trip);
  *   4. otherwise prints "jumpgate-stub: need <arch> <sha256> <size>\n", reads
  *      exactly <size> bytes from stdin into a temporary file in the cache
  *      directory, checks it (size; sha256sum or shasum when present), chmod
  *      700, runs it once with --version to prove the directory allows exec
  *      (else "jumpgate-stub: error noexec <dir>"), renames it into place (so
- *      a file that cannot run is never cached), then execs it.
+ *      a file that cannot run is never cached), then prints the exec line and
+ *      execs it with the stub's arguments.
  *   Any other failure prints "jumpgate-stub: error <word> <detail>" (words:
  *   mkdir, write, short-read, checksum, exec) and exits 1.
  * The agent then speaks frames on the same stdin/stdout; its first bytes are
@@ -46,7 +48,8 @@ int jg_agent_build_load(const char *path, struct jg_agent_build *out, char *err,
 /* The stub script (no trailing newline needed) for the agents in BUILDS. Caller frees.
  * NULL on ENOMEM. */
 char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n);
-/* The remote command that runs the stub: "sh -c '<quoted stub>'". Caller frees. */
+/* The remote command that runs the stub with no agent arguments: "sh -c '<quoted stub>'"
+ * (a chain's argv is relay/hop.h's job). Caller frees. */
 char *jg_bootstrap_command(const struct jg_agent_build *builds, size_t n);
 
 enum jg_boot_event {
@@ -60,6 +63,14 @@ enum jg_boot_event {
 struct jg_boot;
 
 struct jg_boot *jg_boot_new(void);
+/* A chain runs N stubs one after the other (relay/hop.h); each prints
+ * "jumpgate-stub: exec" before it execs its agent, and after every one but the last the
+ * parser discards output again until the next hello.  Default 1; 0 means no stub: the
+ * agent was started directly and only its error lines or its HELLO can come. */
+void jg_boot_set_stages(struct jg_boot *b, size_t n);
+/* How many stubs have exec'd their agent so far (the caller compares after each feed:
+ * an agent started by stage K may want its password line, hop.h's askpass). */
+size_t jg_boot_stages_done(const struct jg_boot *b);
 void jg_boot_free(struct jg_boot *b);
 /* Feed output of the onward connection. Returns the event reached (sticky once AGENT or
  * FAILED). After NEED, the caller sends the binary and keeps feeding. */

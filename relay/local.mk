@@ -14,5 +14,8 @@ librelay_a_SOURCES = \
 	relay/link.c relay/link.h \
 	relay/spawn.c relay/spawn.h \
 	relay/reaper.c relay/reaper.h \
+	relay/argv.c relay/argv.h \
 	relay/ssh.c relay/ssh.h \
+	relay/hop.c relay/hop.h \
+	relay/hopwatch.c relay/hopwatch.h \
 	relay/bootstrap.c relay/bootstrap.h

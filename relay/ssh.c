@@ -21,67 +21,11 @@
 #include <strings.h>
 #include <sys/wait.h>
 
+#include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/ssh.h"
 
 /* ---- argv ---- */
-
-/* A growing argv; NOMEM is sticky so that pushes need no checks in between. */
-struct argv_build {
-	char **v;
-	size_t n, cap;
-	int nomem;
-};
-
-static void push_take(struct argv_build *b, char *s)
-{
-	char **nv;
-
-	if (s == NULL || b->nomem) {
-		b->nomem = 1;
-		free(s);
-		return;
-	}
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-
-		if ((nv = realloc(b->v, cap * sizeof(*nv))) == NULL) {
-			b->nomem = 1;
-			free(s);
-			return;
-		}
-		b->v = nv;
-		b->cap = cap;
-	}
-	b->v[b->n++] = s;
-	b->v[b->n] = NULL;
-}
-
-static void push(struct argv_build *b, const char *s)
-{
-	push_take(b, strdup(s));
-}
-
-static void __attribute__((format(printf, 2, 3))) pushf(struct argv_build *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	push_take(b, s);
-}
-
-void jg_argv_free(char **argv)
-{
-	if (argv == NULL)
-		return;
-	for (char **p = argv; *p != NULL; p++)
-		free(*p);
-	free(argv);
-}
 
 /* ERR gets S made printable: it is refused input and may hold anything. */
 static void __attribute__((format(printf, 4, 5)))
@@ -188,7 +132,7 @@ static int check_ssh_args(char *const *args, char *err, size_t errlen)
 int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char ***argv, char *err,
 		size_t errlen)
 {
-	struct argv_build b = {NULL, 0, 0, 0};
+	struct jg_argv b = {0};
 	const char *why;
 	char *arg;
 	int r = JG_ERR_INVAL;
@@ -228,65 +172,65 @@ int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char **
 		goto out;
 	r = JG_ERR_INVAL;
 
-	push(&b, o->ssh_path != NULL ? o->ssh_path : "ssh");
-	push(&b, "-T");
-	push(&b, "-e");
-	push(&b, "none");
+	jg_argv_push(&b, o->ssh_path != NULL ? o->ssh_path : "ssh");
+	jg_argv_push(&b, "-T");
+	jg_argv_push(&b, "-e");
+	jg_argv_push(&b, "none");
 	if (o->password == NULL) {
-		push(&b, "-o");
-		push(&b, "BatchMode=yes");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "BatchMode=yes");
 	} else {
 		/* One prompt: a wrong password fails at once instead of asking again,
 		 * and a key that works still wins. */
-		push(&b, "-o");
-		push(&b, "BatchMode=no");
-		push(&b, "-o");
-		push(&b, "NumberOfPasswordPrompts=1");
-		push(&b, "-o");
-		push(&b, "PreferredAuthentications=publickey,keyboard-interactive,password");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "BatchMode=no");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "NumberOfPasswordPrompts=1");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "PreferredAuthentications=publickey,keyboard-interactive,password");
 	}
 	if (o->user != NULL) {
-		push(&b, "-l");
-		push(&b, o->user);
+		jg_argv_push(&b, "-l");
+		jg_argv_push(&b, o->user);
 	}
 	if (o->port != 0) {
-		push(&b, "-p");
-		pushf(&b, "%u", (unsigned)o->port);
+		jg_argv_push(&b, "-p");
+		jg_argv_pushf(&b, "%u", (unsigned)o->port);
 	}
 	if (o->identity_file != NULL) {
 		if ((arg = ssh_path_arg("", o->identity_file, &why)) == NULL && why != NULL) {
 			refuse(err, errlen, o->identity_file, "identity_file refused: %s", why);
 			goto out;
 		}
-		push(&b, "-i");
-		push_take(&b, arg);
+		jg_argv_push(&b, "-i");
+		jg_argv_push_take(&b, arg);
 	}
 	if (o->identities_only) {
-		push(&b, "-o");
-		push(&b, "IdentitiesOnly=yes");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "IdentitiesOnly=yes");
 	}
 	switch (o->check_host_keys) {
 	case JG_HOSTKEYS_IGNORE:
 		/* Nothing read, nothing recorded; LogLevel=ERROR drops the
 		 * "Permanently added" line that would otherwise end every stderr. */
-		push(&b, "-o");
-		push(&b, "StrictHostKeyChecking=no");
-		push(&b, "-o");
-		push(&b, "UserKnownHostsFile=/dev/null");
-		push(&b, "-o");
-		push(&b, "GlobalKnownHostsFile=/dev/null");
-		push(&b, "-o");
-		push(&b, "LogLevel=ERROR");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "StrictHostKeyChecking=no");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "UserKnownHostsFile=/dev/null");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "GlobalKnownHostsFile=/dev/null");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "LogLevel=ERROR");
 		break;
 	case JG_HOSTKEYS_ACCEPT:
-		push(&b, "-o");
-		push(&b, "StrictHostKeyChecking=accept-new");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "StrictHostKeyChecking=accept-new");
 		break;
 	case JG_HOSTKEYS_ENFORCE:
 	default:
 		/* Unset (0) is the safe choice, not ssh's "ask". */
-		push(&b, "-o");
-		push(&b, "StrictHostKeyChecking=yes");
+		jg_argv_push(&b, "-o");
+		jg_argv_push(&b, "StrictHostKeyChecking=yes");
 		break;
 	}
 	if (o->known_hosts != NULL && o->check_host_keys != JG_HOSTKEYS_IGNORE) {
@@ -295,31 +239,31 @@ int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char **
 			refuse(err, errlen, o->known_hosts, "known_hosts refused: %s", why);
 			goto out;
 		}
-		push(&b, "-o");
-		push_take(&b, arg);
+		jg_argv_push(&b, "-o");
+		jg_argv_push_take(&b, arg);
 	}
 	if (o->connect_timeout_s != 0) {
-		push(&b, "-o");
-		pushf(&b, "ConnectTimeout=%u", (unsigned)o->connect_timeout_s);
+		jg_argv_push(&b, "-o");
+		jg_argv_pushf(&b, "ConnectTimeout=%u", (unsigned)o->connect_timeout_s);
 	}
 	if (o->keepalive_interval_s != 0) {
-		push(&b, "-o");
-		pushf(&b, "ServerAliveInterval=%u", (unsigned)o->keepalive_interval_s);
+		jg_argv_push(&b, "-o");
+		jg_argv_pushf(&b, "ServerAliveInterval=%u", (unsigned)o->keepalive_interval_s);
 	}
 	if (o->keepalive_count != 0) {
-		push(&b, "-o");
-		pushf(&b, "ServerAliveCountMax=%u", (unsigned)o->keepalive_count);
+		jg_argv_push(&b, "-o");
+		jg_argv_pushf(&b, "ServerAliveCountMax=%u", (unsigned)o->keepalive_count);
 	}
 	if (o->compression)
-		push(&b, "-C");
+		jg_argv_push(&b, "-C");
 	for (size_t i = 0; o->ssh_args != NULL && o->ssh_args[i] != NULL; i++)
-		push(&b, o->ssh_args[i]);
+		jg_argv_push(&b, o->ssh_args[i]);
 	for (int i = 0; i < o->debug_level && i < 3; i++)
-		push(&b, "-v");
+		jg_argv_push(&b, "-v");
 	/* "--": neither the host nor the command is read as an option. */
-	push(&b, "--");
-	push(&b, o->host);
-	push(&b, remote_command);
+	jg_argv_push(&b, "--");
+	jg_argv_push(&b, o->host);
+	jg_argv_push(&b, remote_command);
 	if (b.nomem) {
 		r = JG_ERR_NOMEM;
 		if (err != NULL && errlen > 0)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay/argv.h" /* jg_argv_free */
+
 enum jg_hostkeys {
 	JG_HOSTKEYS_ENFORCE = 1, /* StrictHostKeyChecking=yes: unknown or changed keys fail */
 	JG_HOSTKEYS_ACCEPT = 2,  /* unknown keys are accepted and recorded; changed keys fail */
@@ -48,8 +50,6 @@ struct jg_ssh_opts {
  * argv in *ARGV (free with jg_argv_free), or JG_ERR_INVAL (JG_ERR_NOMEM) with ERR. */
 int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char ***argv, char *err,
 		size_t errlen);
-/* Free an argv from jg_ssh_argv (NULL is fine). */
-void jg_argv_free(char **argv);
 /* Quote S for a POSIX shell as one word ('...' with ' as '\''), appended to a malloc'd
  * string; returns NULL on ENOMEM. */
 char *jg_sh_quote(const char *s);

@@ -66,33 +66,7 @@ GW=("$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "
 
 # ---------------------------------------------------------------- helpers
 
-# stats FILE: "median p95 mean" in ms from microsecond samples, one per line.
-stats() {
-	sort -n "$1" | awk '{ a[NR] = $1; s += $1 }
-		END {
-			m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-			i = int(NR * 0.95 + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR
-			printf "%.2f %.2f %.2f\n", m / 1000, a[i] / 1000, s / NR / 1000
-		}'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-
-# lat NAME RUNS WARMUP COMMAND...: time each run of COMMAND (stdin /dev/null,
-# stdout /dev/null) into $JG_T/NAME.us; a failed run is counted in FAILS.
-lat() {
-	local name=$1 runs=$2 warm=$3 i t0 t1
-	shift 3
-	: >"$JG_T/$name.us"
-	FAILS=0
-	for ((i = 0; i < warm; i++)); do "$@" </dev/null >/dev/null 2>&1 || true; done
-	for ((i = 0; i < runs; i++)); do
-		t0=${EPOCHREALTIME/./}
-		"$@" </dev/null >/dev/null 2>"$JG_T/$name.err" || FAILS=$((FAILS + 1))
-		t1=${EPOCHREALTIME/./}
-		echo $((10#$t1 - 10#$t0)) >>"$JG_T/$name.us"
-	done
-	[ "$FAILS" = 0 ] || { echo "WARNING: $name: $FAILS of $runs runs failed:" >&2; head -n 3 "$JG_T/$name.err" >&2; }
-}
+. "$(dirname "$0")/benchlib.sh"
 
 # ---------------------------------------------------------------- 1. latency
 

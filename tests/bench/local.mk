@@ -6,6 +6,7 @@ EXTRA_DIST += tests/bench/bench_rsync.sh
 EXTRA_DIST += tests/bench/bench_files.sh
 EXTRA_DIST += tests/bench/bench_run.sh
 EXTRA_DIST += tests/bench/bench_sites.sh
+EXTRA_DIST += tests/bench/bench_methods.sh tests/bench/benchlib.sh
 
 bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
@@ -43,5 +44,10 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_sites.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_methods.sh'
 
 .PHONY: bench

@@ -36,6 +36,8 @@ FUZZ_RELAY_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/f
 FUZZ_SPEC_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/frame.c \
 	$(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c
 FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/ssh.c \
+	$(srcdir)/relay/argv.c $(srcdir)/relay/hop.c $(srcdir)/relay/hopwatch.c \
+	$(srcdir)/config/method_opts.c \
 	$(srcdir)/config/config.c $(srcdir)/config/parse.c $(srcdir)/config/ssh_opts.c \
 	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c \
 	$(srcdir)/config/inventory.c $(srcdir)/config/sites.c

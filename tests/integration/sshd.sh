@@ -108,13 +108,14 @@ jg_sshd_start() {
 			[ -z "${ASAN_OPTIONS:-}" ] || setenv="$setenv ASAN_OPTIONS=$ASAN_OPTIONS"
 			[ -z "${UBSAN_OPTIONS:-}" ] || setenv="$setenv UBSAN_OPTIONS=$UBSAN_OPTIONS"
 			[ -z "$setenv" ] || printf 'SetEnv %s\n' "$setenv"
-			[ -z "${JG_SSHD_EXTRA:-}" ] || printf '%s\n' "$JG_SSHD_EXTRA"
 		} >"$d/sshd_config"
 		# OpenSSH >= 9.8 penalises sources that fail to log in (the
 		# wrong-key tests would lock loopback out): off where it exists.
+		# Before the extra lines: they may open a Match block.
 		if "$JG_SSHD" -t -f "$d/sshd_config" -o PerSourcePenalties=no >/dev/null 2>&1; then
 			printf 'PerSourcePenalties no\n' >>"$d/sshd_config"
 		fi
+		[ -z "${JG_SSHD_EXTRA:-}" ] || printf '%s\n' "$JG_SSHD_EXTRA" >>"$d/sshd_config"
 		if ! "$JG_SSHD" -t -f "$d/sshd_config" >"$d/check.log" 2>&1; then
 			jg_log "sshd -t refuses $d/sshd_config:"
 			jg_show "$d/check.log" 10

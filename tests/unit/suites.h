@@ -24,5 +24,7 @@ int jg_test_add_files_get(CU_pSuite s);
 int jg_test_register_opspec(void);
 int jg_test_register_policy(void);
 int jg_test_register_audit(void);
+int jg_test_register_hop(void);
+int jg_test_register_hopwatch(void);
 
 #endif

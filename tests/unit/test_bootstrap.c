@@ -206,6 +206,166 @@ static void t_parse_garbage_after_hello_quoted(void)
 	free(a);
 }
 
+/* ---- stages: a chain runs one stub after the other (relay/hop.h) ---- */
+
+/* Two stages with output between them (a sudo lecture, a line starting "JG" that is not
+ * the agent yet), the second stage fetching the agent: split at every byte. */
+static void t_parse_two_stages_every_split(void)
+{
+	static const char a[] = "motd\njumpgate-stub: hello\njumpgate-stub: exec\n"
+				"[sudo] We trust you have received the usual lecture\r\n"
+				"JG is not the agent before the last stage\n"
+				"jumpgate-stub: hello\njumpgate-stub: need x86_64 " SHA_A " 5\n"
+				"jumpgate-stub: exec\nJGframes";
+	const size_t len = sizeof(a) - 1;
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct jg_boot *b = jg_boot_new();
+		enum jg_boot_event e1, e2;
+
+		CU_ASSERT_FATAL(b != NULL);
+		jg_boot_set_stages(b, 2);
+		e1 = jg_boot_feed(b, a, cut);
+		e2 = jg_boot_feed(b, a + cut, len - cut);
+		CU_ASSERT_EQUAL(e2, JG_BOOT_AGENT);
+		/* The agent's HELLO is the only way to AGENT: "JG" of "JGframes" fed. */
+		CU_ASSERT(e1 != JG_BOOT_FAILED && (e1 == JG_BOOT_AGENT) == (cut >= len - 6));
+		CU_ASSERT_EQUAL(jg_boot_stages_done(b), 2);
+		CU_ASSERT_STRING_EQUAL(jg_boot_need_arch(b), "x86_64");
+		CU_ASSERT_EQUAL(evbuffer_get_length(jg_boot_rest(b)), 8);
+		CU_ASSERT(memcmp(evbuffer_pullup(jg_boot_rest(b), -1), "JGframes", 8) == 0);
+		if (e2 != JG_BOOT_AGENT)
+			fprintf(stderr, "\ncut %zu: %d %d, reason \"%s\"\n", cut, e1, e2,
+				jg_boot_reason(b));
+		jg_boot_free(b);
+	}
+}
+
+static enum jg_boot_event feed_str(struct jg_boot *b, const char *s)
+{
+	return jg_boot_feed(b, s, strlen(s));
+}
+
+static void t_parse_stages_step_by_step(void)
+{
+	struct jg_boot *b = jg_boot_new();
+
+	CU_ASSERT_FATAL(b != NULL);
+	jg_boot_set_stages(b, 2);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\n"), JG_BOOT_MORE);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 0);
+	/* Each stage may fetch the agent (a new account has an empty cache). */
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: need x86_64 " SHA_A " 5\n"), JG_BOOT_NEED);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: exec\n"), JG_BOOT_MORE);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
+	/* Between stages: discarded, even a line that starts like the agent's HELLO. */
+	CU_ASSERT_EQUAL(feed_str(b, "noise\nJGJG\n"), JG_BOOT_MORE);
+	CU_ASSERT_EQUAL(jg_boot_discarded(b), 6 + 5);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\njumpgate-stub: need aarch64 " SHA_A
+				    " 7\n"),
+			JG_BOOT_NEED);
+	CU_ASSERT_STRING_EQUAL(jg_boot_need_arch(b), "aarch64");
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: exec\n"), JG_BOOT_MORE);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 2);
+	CU_ASSERT_EQUAL(feed_str(b, "JGx"), JG_BOOT_AGENT);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 2);
+	CU_ASSERT_EQUAL(evbuffer_get_length(jg_boot_rest(b)), 3);
+	jg_boot_free(b);
+
+	/* One stage (the default): the agent may speak right after the exec line. */
+	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\njumpgate-stub: exec\nJG"), JG_BOOT_AGENT);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
+	jg_boot_free(b);
+}
+
+/* A trampoline (setns, askpass) reports on stdout before or between stubs. */
+static void t_parse_error_lines_between_stages(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"jumpgate-stub: error setns no process 42\n", "cannot enter the namespaces: no process 42"},
+	    {"jumpgate-stub: error setns missing CAP_SYS_ADMIN\r\n",
+	     "cannot enter the namespaces: missing CAP_SYS_ADMIN"},
+	    {"jumpgate-stub: error password doas asked for the password again: it was refused\n",
+	     "doas asked for the password again: it was refused"},
+	};
+	char buf[600];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(buf, sizeof(buf),
+				 "jumpgate-stub: hello\njumpgate-stub: exec\nlecture\n%s",
+				 cases[i].text);
+
+		for (int cut = 0; cut <= n; cut++) {
+			struct jg_boot *b = jg_boot_new();
+
+			CU_ASSERT_FATAL(b != NULL);
+			jg_boot_set_stages(b, 2);
+			jg_boot_feed(b, buf, (size_t)cut);
+			CU_ASSERT_EQUAL(jg_boot_feed(b, buf + cut, (size_t)(n - cut)), JG_BOOT_FAILED);
+			CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), cases[i].want);
+			CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
+			jg_boot_free(b);
+		}
+		/* Before the first stub's hello, too (the gateway's own trampoline). */
+		struct jg_boot *b = jg_boot_new();
+
+		CU_ASSERT_FATAL(b != NULL);
+		CU_ASSERT_EQUAL(feed_str(b, cases[i].text), JG_BOOT_FAILED);
+		CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), cases[i].want);
+		jg_boot_free(b);
+	}
+	/* Only at the start of a line: a banner quoting one is noise. */
+	{
+		struct jg_boot *b = jg_boot_new();
+
+		CU_ASSERT_FATAL(b != NULL);
+		CU_ASSERT_EQUAL(feed_str(b, "motd: jumpgate-stub: error setns x\njumpgate-stub: hello\n"),
+				JG_BOOT_MORE);
+		jg_boot_free(b);
+	}
+}
+
+/* Stages 0: the agent was started directly; only its HELLO or an error line can come. */
+static void t_parse_no_stub_at_all(void)
+{
+	static const char hello[] = "JGabc";
+	struct jg_boot *b;
+
+	for (size_t cut = 0; cut <= sizeof(hello) - 1; cut++) {
+		CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
+		jg_boot_set_stages(b, 0);
+		CU_ASSERT_EQUAL(jg_boot_feed(b, hello, cut), cut < 2 ? JG_BOOT_MORE : JG_BOOT_AGENT);
+		CU_ASSERT_EQUAL(jg_boot_feed(b, hello + cut, sizeof(hello) - 1 - cut), JG_BOOT_AGENT);
+		CU_ASSERT_EQUAL(evbuffer_get_length(jg_boot_rest(b)), 5);
+		CU_ASSERT(memcmp(evbuffer_pullup(jg_boot_rest(b), -1), hello, 5) == 0);
+		CU_ASSERT_EQUAL(jg_boot_stages_done(b), 0);
+		jg_boot_free(b);
+	}
+	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
+	jg_boot_set_stages(b, 0);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: error setns not running as root\n"),
+			JG_BOOT_FAILED);
+	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), "cannot enter the namespaces: not running as root");
+	jg_boot_free(b);
+	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
+	jg_boot_set_stages(b, 0);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: error password no password line on standard "
+				    "input\n"),
+			JG_BOOT_FAILED);
+	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), "no password line on standard input");
+	jg_boot_free(b);
+	/* Anything else is not the agent. */
+	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
+	jg_boot_set_stages(b, 0);
+	CU_ASSERT_EQUAL(feed_str(b, "hello\n"), JG_BOOT_FAILED);
+	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), "unexpected output from the bootstrap stub: \"hello\"");
+	jg_boot_free(b);
+}
+
 /* ---- the stub's text ---- */
 
 static void t_stub_is_one_safe_line(void)
@@ -231,6 +391,26 @@ static void t_stub_is_one_safe_line(void)
 	CU_ASSERT_FATAL((c = jg_bootstrap_command(bs, 8)) != NULL);
 	CU_ASSERT(strncmp(c, "sh -c '", 7) == 0 && strcmp(c + 7 + strlen(s), "'") == 0);
 	free(c);
+	free(s);
+}
+
+/* The stub prints the exec line before it execs the agent, cached or just fetched, and
+ * passes its own arguments on: still one line without a quote. */
+static void t_stub_announces_exec_and_passes_args(void)
+{
+	static const char exec_line[] = "echo jumpgate-stub: exec;exec \"$f\" \"$@\"";
+	struct jg_agent_build b = {.arch = "x86_64", .sha256 = SHA_A, .size = 5, .path = "/x"};
+	char *s = jg_bootstrap_stub(&b, 1);
+	const char *p;
+	int n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (p = s; (p = strstr(p, exec_line)) != NULL; p++)
+		n++;
+	CU_ASSERT_EQUAL(n, 2);
+	/* The fetched agent is exec'd only after it was moved into the cache. */
+	CU_ASSERT(strstr(s, "mv -f") != NULL && strstr(strstr(s, "mv -f"), exec_line) != NULL);
+	CU_ASSERT_PTR_NULL(strpbrk(s, "'!\n"));
 	free(s);
 }
 
@@ -531,6 +711,55 @@ static void expect_failure(const char *home, struct jg_agent_build *b, size_t se
 	run_free(&r);
 }
 
+/* A cached agent (here a script printing its arguments) is exec'd after the exec line,
+ * with the stub's own arguments, whatever they hold. */
+static void t_stub_runs_cached_agent_with_args(void)
+{
+	char home[] = "/tmp/jg-home-XXXXXX", dir[600], file[700], env_home[640], out[512];
+	char *envp[] = {env_home, "PATH=/usr/bin:/bin", NULL};
+	struct jg_agent_build b = {.sha256 = SHA_A, .size = 5, .path = "/nonexistent"};
+	struct jg_spawn_opts o = {.envp = envp};
+	struct jg_boot *boot;
+	struct jg_child c;
+	struct utsname u;
+	char *stub, err[256];
+	size_t n;
+
+	if (mkdtemp(home) == NULL || uname(&u) != 0) {
+		CU_FAIL("mkdtemp or uname");
+		return;
+	}
+	snprintf(b.arch, sizeof(b.arch), "%s", u.machine);
+	snprintf(dir, sizeof(dir), "%s/.cache/jumpgate", home);
+	snprintf(file, sizeof(file), "%s/agent-%s", dir, SHA_A);
+	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
+	snprintf(out, sizeof(out), "%s/.cache", home);
+	CU_ASSERT_FATAL(mkdir(out, 0700) == 0 && mkdir(dir, 0700) == 0);
+	tu_write_file(file, "#!/bin/sh\nprintf '[%s]' \"$@\"\n");
+	CU_ASSERT_FATAL(chmod(file, 0700) == 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(stub = jg_bootstrap_stub(&b, 1));
+	{
+		char *argv[] = {"/bin/sh", "-c", stub, "jumpgate-stub", "a b", "--setns=pid:42",
+				"it's $x", "", NULL};
+
+		o.argv = argv;
+		CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, err, sizeof(err)), 0);
+	}
+	n = tu_read_all(c.out_fd, out, sizeof(out));
+	CU_ASSERT_EQUAL(tu_wait_child(c.pid), 0);
+	tu_close_child(&c);
+	CU_ASSERT_STRING_EQUAL(out, "jumpgate-stub: hello\njumpgate-stub: exec\n"
+				    "[a b][--setns=pid:42][it's $x][]");
+	/* The parser counts the stage; no bytes were asked for. */
+	CU_ASSERT_FATAL((boot = jg_boot_new()) != NULL);
+	CU_ASSERT_EQUAL(jg_boot_feed(boot, out, strcspn(out, "[")), JG_BOOT_MORE);
+	CU_ASSERT_EQUAL(jg_boot_stages_done(boot), 1);
+	jg_boot_free(boot);
+	CU_ASSERT(n > 0);
+	free(stub);
+	rm_home(home);
+}
+
 static void t_stub_refuses_unknown_arch(void)
 {
 	char home[] = "/tmp/jg-home-XXXXXX", want[128];
@@ -606,12 +835,22 @@ int jg_test_register_bootstrap(void)
 	    {"parse: output before hello bounded at 64 KiB", t_parse_prefix_bounded_at_64k},
 	    {"parse: garbage and long lines after hello fail, quoted",
 	     t_parse_garbage_after_hello_quoted},
+	    {"parse: two stages, noise and an early JG between them, every split",
+	     t_parse_two_stages_every_split},
+	    {"parse: stages step by step, a need in each", t_parse_stages_step_by_step},
+	    {"parse: error lines before and between stages, every split",
+	     t_parse_error_lines_between_stages},
+	    {"parse: stages 0, the agent started directly", t_parse_no_stub_at_all},
 	    {"stub: one line, no quote, '!' or newline", t_stub_is_one_safe_line},
+	    {"stub: exec line before exec \"$f\" \"$@\", cached and fetched",
+	     t_stub_announces_exec_and_passes_args},
 	    {"build: the real agent's arch, size, sha256", t_build_load_real_agent},
 	    {"build: non-ELF, missing, directory refused", t_build_load_refuses_non_elf},
 	    {"stub (sh): upload once, then cached with no bytes sent",
 	     t_stub_uploads_then_uses_cache},
 	    {"stub (sh): two bootstraps racing for one cache", t_stub_two_gateways_at_once},
+	    {"stub (sh): cached agent exec'd with the stub's arguments",
+	     t_stub_runs_cached_agent_with_args},
 	    {"stub (sh): unknown arch", t_stub_refuses_unknown_arch},
 	    {"stub (sh): wrong sha256 and cut upload", t_stub_detects_corruption_and_short_upload},
 	    {"stub (sh): HOME where no directory can be made", t_stub_reports_unusable_home},

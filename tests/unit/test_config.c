@@ -326,7 +326,8 @@ static void test_target_errors(void)
 			JG_ERR_CONFIG, 2, "targets[0]: host missing (an ssh target needs one)");
 	tu_expect_error("targets = (\n  { name = \"web\";\n    method = \"telnet\"; }\n);\n",
 			JG_ERR_CONFIG, 3,
-			"targets[0].method: unknown method \"telnet\" (known: local, ssh, tunnel)");
+			"targets[0].method: unknown method \"telnet\" (known: local, ssh, tunnel, "
+			"sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
 	tu_expect_error("targets = (\n  { name = \"web\"; }\n);\n", JG_ERR_CONFIG, 2,
 			"targets[0]: method missing");
 	tu_expect_error("targets = (\n  { method = \"local\"; }\n);\n", JG_ERR_CONFIG, 2,

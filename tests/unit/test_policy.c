@@ -111,6 +111,36 @@ static void test_dimensions(void)
 	jg_config_free(c);
 }
 
+/* become narrows the accounts a chain's hops become: every one must match. */
+static void test_become(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"dba\"; identities = [ \"dba\" ]; become = [ \"postgres\", \"pg-*\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"rest\"; allow = false; }\n"
+	    ");\n");
+	const char *pg[] = {"postgres"}, *two[] = {"pg-admin", "root"}, *none[] = {NULL};
+	struct jg_policy_req req = {.identity = "dba", .action = "exec", .target = "db1/sudo:x",
+				    .key = "db1/sudo:x", .argv0 = "psql"};
+	char why[300];
+
+	req.become = pg;
+	req.nbecome = 1;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allowed by rule \"dba\""));
+	/* one hop outside the list is enough to fall through to the next rule */
+	req.become = two;
+	req.nbecome = 2;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"rest\""));
+	/* a chain that becomes no one is not narrowed */
+	req.become = none;
+	req.nbecome = 0;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
 static void test_first_match_and_default_deny(void)
 {
 	struct jg_config *c = load(RULES);
@@ -203,6 +233,7 @@ int jg_test_register_policy(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "every dimension; narrowing falls through", test_dimensions) == NULL ||
+	    CU_add_test(s, "become narrows the accounts of a chain", test_become) == NULL ||
 	    CU_add_test(s, "first match wins, default deny", test_first_match_and_default_deny) ==
 		NULL ||
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
