@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "agent/agent.h"
+#include "agent/trampoline.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -32,6 +33,9 @@
 
 static const char agent_usage[] =
     "usage: jumpgate-agent [--log-level LEVEL]\n"
+    "       jumpgate-agent [--log-level LEVEL] --setns=KIND:WHAT [--setns-user=USER]\n"
+    "                      [--setns-tool-path=PATH] [-- COMMAND [ARG...]]\n"
+    "       jumpgate-agent [--log-level LEVEL] --askpass-tty [-- COMMAND [ARG...]]\n"
     "       jumpgate-agent --version | --help\n"
     "\n"
     "jumpgate-agent runs on a target host on behalf of jumpgated, the jumpgate\n"
@@ -48,7 +52,35 @@ static const char agent_usage[] =
     "options:\n"
     "  --log-level LEVEL  error, warn, info (default) or debug\n"
     "  --version          print the version and exit\n"
-    "  --help             print this text and exit\n";
+    "  --help             print this text and exit\n"
+    "\n"
+    "trampoline modes (at most one): the agent does one job first, then runs\n"
+    "COMMAND in its place or, without \"--\", goes on as the agent itself.  A\n"
+    "failure is one line \"jumpgate-stub: error WORD DETAIL\" on standard output\n"
+    "and exit status 1 (WORD is setns or password).\n"
+    "  --setns=KIND:WHAT  enter, with setns(2), the namespaces (user, cgroup, ipc,\n"
+    "                     uts, net, pid, mnt) and the root directory of a process:\n"
+    "                     pid:N, or the first process of a container, asked of\n"
+    "                     its manager: docker:NAME (docker inspect), lxc:NAME\n"
+    "                     (lxc-info) or machinectl:NAME (machinectl show).  Needs\n"
+    "                     root.  COMMAND, or the agent, runs in a child forked\n"
+    "                     inside; this process waits outside, forwards SIGTERM,\n"
+    "                     SIGINT and SIGHUP to it and exits with its status\n"
+    "                     (128 + N when killed by signal N).\n"
+    "  --setns-user=USER  run as USER, with the groups, HOME and SHELL of the\n"
+    "                     container's own /etc/passwd and /etc/group (default\n"
+    "                     root); HOME, SHELL, LOGNAME and USER are set, and the\n"
+    "                     working directory is HOME (or /).\n"
+    "  --setns-tool-path=PATH\n"
+    "                     the docker, lxc-info or machinectl program to ask\n"
+    "                     (default: found in PATH); it gets 10 seconds.\n"
+    "  --askpass-tty      read one line, a password, from standard input; run\n"
+    "                     COMMAND with a new pseudo-terminal as its controlling\n"
+    "                     terminal (its standard input, output and error stay\n"
+    "                     what they are) and answer its first password prompt\n"
+    "                     there; copy anything else it shows there to standard\n"
+    "                     error, and exit with its status.  A second prompt\n"
+    "                     means the password was refused.\n";
 
 int jg_agent_output_full(const struct jg_agent *a)
 {
@@ -238,11 +270,31 @@ static void agent_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const c
 		c->ops->dead(ud, c, reason);
 }
 
-static int agent_parse_args(int argc, char **argv)
+/* The value of option NAME at argv[*i] ("NAME=VALUE" or "NAME VALUE", which
+ * moves *i on), else NULL. */
+static const char *agent_opt_value(int argc, char **argv, int *i, const char *name)
 {
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/* Options into T (trampoline.h); -1 to go on, else the status to exit with. */
+static int agent_parse_args(int argc, char **argv, struct jg_tramp *t)
+{
+	const char *v;
 	int level;
 
 	for (int i = 1; i < argc; i++) {
+		const int at = i;
+		const char **slot = NULL;
+
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("jumpgate-agent %s (protocol %u)\n", PACKAGE_VERSION,
 			       JG_PROTOCOL_VERSION);
@@ -258,7 +310,34 @@ static int agent_parse_args(int argc, char **argv)
 			i++;
 			continue;
 		}
-		fprintf(stderr, "jumpgate-agent: bad argument '%s'\n%s", argv[i], agent_usage);
+		if (strcmp(argv[i], "--askpass-tty") == 0 && t->mode == JG_TRAMP_NONE) {
+			t->mode = JG_TRAMP_ASKPASS;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0 && t->mode != JG_TRAMP_NONE && i + 1 < argc) {
+			t->argv = argv + i + 1; /* the rest is the command's */
+			break;
+		}
+		if ((v = agent_opt_value(argc, argv, &i, "--setns")) != NULL)
+			slot = t->mode == JG_TRAMP_NONE ? &t->setns_target : NULL;
+		else if ((v = agent_opt_value(argc, argv, &i, "--setns-user")) != NULL)
+			slot = &t->setns_user;
+		else if ((v = agent_opt_value(argc, argv, &i, "--setns-tool-path")) != NULL)
+			slot = &t->setns_tool_path;
+		if (slot != NULL && *slot == NULL && *v != '\0') {
+			*slot = v;
+			if (slot == &t->setns_target)
+				t->mode = JG_TRAMP_SETNS;
+			continue;
+		}
+		/* Unknown, repeated, empty, or a second trampoline mode. */
+		fprintf(stderr, "jumpgate-agent: bad argument '%s'\n%s", argv[at], agent_usage);
+		return 2;
+	}
+	if (t->mode != JG_TRAMP_SETNS && (t->setns_user != NULL || t->setns_tool_path != NULL)) {
+		fprintf(stderr,
+			"jumpgate-agent: --setns-user and --setns-tool-path go with --setns\n%s",
+			agent_usage);
 		return 2;
 	}
 	return -1;
@@ -330,11 +409,16 @@ static void agent_cleanup(struct jg_agent *a)
 
 int main(int argc, char **argv)
 {
+	struct jg_tramp t = {.mode = JG_TRAMP_NONE};
 	struct jg_agent a;
 	int r;
 
 	jg_log_init("jumpgate-agent", JG_LOG_INFO);
-	if ((r = agent_parse_args(argc, argv)) >= 0)
+	if ((r = agent_parse_args(argc, argv, &t)) >= 0)
+		return r;
+	/* A trampoline mode first: it may exec a command, or exit with the status of
+	 * the child that went on as the agent; only that child gets past here. */
+	if ((r = jg_tramp_run(&t)) != JG_TRAMP_CONTINUE)
 		return r;
 	/* A gateway that goes away must show up as EPIPE on a write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
