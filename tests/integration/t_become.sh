@@ -101,7 +101,9 @@ targets = (
   { name = \"sudorootbad\"; method = \"sudo\"; user = \"root\"; password = \"bad-secret-sudo\"; },
   { name = \"doasjgx2\"; method = \"doas\"; user = \"jgx2\"; password = \"pw-jgx1\"; },
   { name = \"doasjgx2bad\"; method = \"doas\"; user = \"jgx2\"; password = \"bad-secret-doas\"; }
-);"
+);
+# tunnels through chains: any chain, the test sshd's address only
+tunnels = { allow = [ \"*:$H:*\" ]; };"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway on 127.0.0.1:$JG_PORT (agent $JUMPGATE_AGENT)"
 
@@ -426,6 +428,26 @@ if [ "$total" = "$N_PROP" ] && [ "$fails" = 0 ]; then
 else
 	jg_notok "property: $N_PROP random argv through $PROP byte for byte ($fails of $total failed, seed $seed)"
 	grep -v '^#' "$T/prop.out" | tail -n 5 | sed 's/^/#   /'
+fi
+
+# ---------------------------------------------------------------- tunnels
+
+# A tunnel from the far end of each chain to the test sshd: its banner comes back.
+for chain in local/sudo:jgx1/asjgx2 "$SSHX/sudoroot"; do
+	banner=$(printf '' | JG_TIMEOUT=30 jg_cli connect -H "$H" "$chain" "$P" 2>"$T/tun.err" | head -c 8) || true
+	if [ "$banner" = "SSH-2.0-" ]; then
+		jg_ok "tunnel through $chain to $H:$P: the sshd banner arrives"
+	else
+		jg_notok "tunnel through $chain to $H:$P: the sshd banner arrives (got '$banner': $(head -c 300 "$T/tun.err"))"
+	fi
+done
+# From inside the namespace (its own network: only lo) the address is not reachable.
+rc=0
+printf '' | JG_TIMEOUT=30 jg_cli connect -H "$H" "$SSHX/sudoroot/setns:pid:$NS_PID" "$P" >"$T/tunns.out" 2>"$T/tunns.err" || rc=$?
+if [ "$rc" = 255 ] && grep -qiE 'unreachable|refused' "$T/tunns.err" && [ ! -s "$T/tunns.out" ]; then
+	jg_ok "tunnel from inside the setns namespace: refused with the reason, $(head -n1 "$T/tunns.err" | cut -c1-200)"
+else
+	jg_notok "tunnel from inside the setns namespace: exit 255 with the reason (exit $rc: $(head -c 300 "$T/tunns.err"))"
 fi
 
 # ---------------------------------------------------------------- secrets, end
