@@ -34,7 +34,8 @@
 static const char agent_usage[] =
     "usage: jumpgate-agent [--log-level LEVEL]\n"
     "       jumpgate-agent [--log-level LEVEL] --setns=KIND:WHAT [--setns-user=USER]\n"
-    "                      [--setns-tool-path=PATH] [-- COMMAND [ARG...]]\n"
+    "                      [--setns-tool-path=PATH] [--setns-lxc-path=DIR]\n"
+    "                      [-- COMMAND [ARG...]]\n"
     "       jumpgate-agent [--log-level LEVEL] --askpass-tty [-- COMMAND [ARG...]]\n"
     "       jumpgate-agent --version | --help\n"
     "\n"
@@ -74,6 +75,8 @@ static const char agent_usage[] =
     "  --setns-tool-path=PATH\n"
     "                     the docker, lxc-info or machinectl program to ask\n"
     "                     (default: found in PATH); it gets 10 seconds.\n"
+    "  --setns-lxc-path=DIR\n"
+    "                     lxc-info's -P: the lxc path of an lxc:NAME container.\n"
     "  --askpass-tty      read one line, a password, from standard input; run\n"
     "                     COMMAND with a new pseudo-terminal as its controlling\n"
     "                     terminal (its standard input, output and error stay\n"
@@ -324,6 +327,8 @@ static int agent_parse_args(int argc, char **argv, struct jg_tramp *t)
 			slot = &t->setns_user;
 		else if ((v = agent_opt_value(argc, argv, &i, "--setns-tool-path")) != NULL)
 			slot = &t->setns_tool_path;
+		else if ((v = agent_opt_value(argc, argv, &i, "--setns-lxc-path")) != NULL)
+			slot = &t->setns_lxc_path;
 		if (slot != NULL && *slot == NULL && *v != '\0') {
 			*slot = v;
 			if (slot == &t->setns_target)

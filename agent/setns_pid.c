@@ -4,7 +4,7 @@
  * process by asking the container manager's tool, run without a shell through
  * jg_spawn, with its stdout and stderr collected and the whole run bounded:
  *   docker:NAME      docker inspect --format {{.State.Pid}} NAME
- *   lxc:NAME         lxc-info -H -p -n NAME
+ *   lxc:NAME         lxc-info [-P LXC_PATH] -H -p -n NAME
  *   machinectl:NAME  machinectl show --property Leader --value NAME */
 #include "config.h" /* _GNU_SOURCE */
 
@@ -196,15 +196,19 @@ static const struct container_kind {
 
 /* Ask K's tool (TOOL_PATH, or from PATH) for the PID of container NAME. */
 static int container_pid(const struct container_kind *k, const char *name, const char *tool_path,
-			 pid_t *pid, char *why, size_t whylen)
+			 const char *lxc_path, pid_t *pid, char *why, size_t whylen)
 {
-	char *argv[8], err[512];
+	char *argv[10], err[512];
 	struct tool_run *r;
 	const char *msg, *o;
 	size_t n = 0, olen;
 	int e;
 
 	argv[n++] = (char *)(tool_path != NULL ? tool_path : k->tool);
+	if (lxc_path != NULL && strcmp(k->prefix, "lxc:") == 0) {
+		argv[n++] = (char *)"-P";
+		argv[n++] = (char *)lxc_path;
+	}
 	for (size_t i = 0; k->args[i] != NULL; i++)
 		argv[n++] = (char *)k->args[i];
 	argv[n++] = (char *)name;
@@ -246,7 +250,8 @@ out:
 	return e;
 }
 
-int jg_setns_pid(const char *target, const char *tool_path, pid_t *pid, char *why, size_t whylen)
+int jg_setns_pid(const char *target, const char *tool_path, const char *lxc_path, pid_t *pid,
+		 char *why, size_t whylen)
 {
 	const char *name;
 
@@ -267,7 +272,7 @@ int jg_setns_pid(const char *target, const char *tool_path, pid_t *pid, char *wh
 			snprintf(why, whylen, "bad container name '%s'", name);
 			return JG_ERR_INVAL;
 		}
-		return container_pid(&kinds[k], name, tool_path, pid, why, whylen);
+		return container_pid(&kinds[k], name, tool_path, lxc_path, pid, why, whylen);
 	}
 	snprintf(why, whylen, "bad target '%s': expected %s", target,
 		 "pid:N, docker:NAME, lxc:NAME or machinectl:NAME");

@@ -33,6 +33,7 @@ struct jg_tramp {
 	const char *setns_target;    /* "pid:N", "docker:NAME", "lxc:NAME", "machinectl:NAME" */
 	const char *setns_user;	     /* NULL: root */
 	const char *setns_tool_path; /* NULL: docker, lxc-info or machinectl from PATH */
+	const char *setns_lxc_path;  /* lxc-info -P (containers outside the default lxc path) */
 	char **argv;		     /* after "--", NULL-terminated; NULL: go on as the agent */
 };
 
@@ -72,9 +73,11 @@ int jg_setns_run(const struct jg_tramp *t);
 
 /* setns_pid.c */
 /* The PID of TARGET ("pid:N", or a container asked of its tool, run from
- * TOOL_PATH or PATH, bounded by 10 s).  0 and *PID, or a negative JG_ERR_*
- * with the error detail in WHY ("docker inspect failed: ..."). */
-int jg_setns_pid(const char *target, const char *tool_path, pid_t *pid, char *why, size_t whylen);
+ * TOOL_PATH or PATH, bounded by 10 s; LXC_PATH, when not NULL, is lxc-info's -P).
+ * 0 and *PID, or a negative JG_ERR_* with the error detail in WHY ("docker inspect
+ * failed: ..."). */
+int jg_setns_pid(const char *target, const char *tool_path, const char *lxc_path, pid_t *pid,
+		 char *why, size_t whylen);
 
 /* setns_user.c */
 /* An account of the container, from its own /etc/passwd and /etc/group. */

@@ -43,6 +43,7 @@ struct jg_agentlink {
 	struct jg_ssh_watch watch; /* ssh's stderr and terminal; last stderr line of any chain */
 	struct jg_hop_watch hwatch; /* the other hops' prompts and failures on stderr */
 	int plain_local;	    /* the chain is just "local": no stub, agent stderr is ours */
+	int direct_agent;	    /* the gateway runs the agent itself (maybe a trampoline) */
 	int askpass[JG_CHAIN_MAX_HOPS + 2]; /* per bootstrap stage, relay/hop.h */
 	size_t stages_seen;	    /* stub stages whose exec line was handled */
 	uint64_t started_ms, last_rx_ms, idle_since_ms, lost_at_ms;

@@ -99,6 +99,7 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0)
 		return r;
 	al->plain_local = cmd.direct_agent && cmd.argv[1] == NULL;
+	al->direct_agent = cmd.direct_agent;
 	memcpy(al->askpass, cmd.askpass, sizeof(al->askpass));
 	opts.argv = cmd.argv;
 	/* The agent's own log joins ours; anything else's stderr is read for reasons. */
@@ -295,7 +296,9 @@ void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t l
 		jg_agentlink_booted(al, jg_boot_rest(al->boot));
 		return;
 	case JG_BOOT_FAILED:
-		snprintf(reason, sizeof(reason), "agent bootstrap on %s failed: %s", al->chain->display,
+		/* With no stub the agent itself failed (a trampoline on the gateway). */
+		snprintf(reason, sizeof(reason), "%s on %s failed: %s",
+			 al->direct_agent ? "jumpgate-agent" : "agent bootstrap", al->chain->display,
 			 jg_boot_reason(al->boot));
 		jg_agentlink_die(al, JG_LOG_WARN, reason);
 		return;

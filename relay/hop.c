@@ -395,6 +395,8 @@ static void wrap_setns(struct build *b, const struct jg_hop *h)
 		jg_argv_pushf(&p, "--setns-user=%s", h->o.user);
 	if (h->o.tool_path != NULL)
 		jg_argv_pushf(&p, "--setns-tool-path=%s", h->o.tool_path);
+	if (h->o.lxc_dir != NULL)
+		jg_argv_pushf(&p, "--setns-lxc-path=%s", h->o.lxc_dir);
 	if (!last)
 		jg_argv_push(&p, "--");
 	wrap(b, &p);

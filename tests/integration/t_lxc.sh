@@ -136,7 +136,9 @@ targets = (
   { name = \"pg\"; method = \"lxc\"; container = \"$CT\"; lxc_path = \"$LXCP\"; },
   { name = \"pgpath\"; method = \"lxc\"; container = \"$CT\"; lxc_path = \"$LXCP\"; lxc_attach_path = \"$ATTACH\"; },
   { name = \"pgoff\"; method = \"lxc\"; container = \"$OFF\"; lxc_path = \"$LXCP\"; },
-  { name = \"ghost\"; method = \"lxc\"; container = \"jgghost\"; lxc_path = \"$LXCP\"; }
+  { name = \"ghost\"; method = \"lxc\"; container = \"jgghost\"; lxc_path = \"$LXCP\"; },
+  { name = \"pgns\"; method = \"setns\"; kind = \"lxc\"; container = \"$CT\"; lxc_path = \"$LXCP\"; },
+  { name = \"offns\"; method = \"setns\"; kind = \"lxc\"; container = \"$OFF\"; lxc_path = \"$LXCP\"; }
 );"
 OLDPATH=$PATH
 [ $MODE = real ] || export PATH=$JG_T/bin:$PATH
@@ -193,6 +195,24 @@ if [ $MODE = real ]; then
 	else
 		jg_notok "exec pg -- cat /jg-marker: only-in-$CT (exit $RC, out '$(head -c 200 "$JG_T/m.out")')"
 		jg_show "$JG_T/m.err" 5
+	fi
+fi
+
+# setns into the same container, its PID asked of the real lxc-info -P.
+if [ $MODE = real ]; then
+	cli /dev/null "$JG_T/ns.out" "$JG_T/ns.err" exec pgns -- sh -c 'hostname; cat /jg-marker; echo $$'
+	if [ "$RC" = 0 ] && [ "$(sed -n 1p "$JG_T/ns.out")" = "$CT" ] &&
+		[ "$(sed -n 2p "$JG_T/ns.out")" = "only-in-$CT" ] && [ "$(sed -n 3p "$JG_T/ns.out")" -lt 1000 ]; then
+		jg_ok "exec pgns (setns:lxc:$CT via lxc-info -P): the container's hostname, rootfs and PID namespace"
+	else
+		jg_notok "exec pgns (setns via lxc-info): hostname $CT, the marker, a small PID (exit $RC, out '$(head -c 200 "$JG_T/ns.out" | tr '\n' ' ')')"
+		jg_show "$JG_T/ns.err" 5
+	fi
+	cli /dev/null "$JG_T/nsoff.out" "$JG_T/nsoff.err" exec offns -- true
+	if [ "$RC" = 255 ] && grep -q "not running" "$JG_T/nsoff.err"; then
+		jg_ok "exec offns (setns into a stopped container): $(head -n1 "$JG_T/nsoff.err" | cut -c1-200)"
+	else
+		jg_notok "exec offns: exit 255 naming 'not running' (exit $RC: $(head -c 300 "$JG_T/nsoff.err"))"
 	fi
 fi
 
