@@ -75,13 +75,7 @@ SSH=(ssh -F "$CFG")
 GW=("$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA")
 
 CM=$JG_T/cm
-"${SSH[@]}" -M -N -o ControlPath="$CM" -o ControlPersist=no -p "$PD" 127.0.0.3 </dev/null >"$JG_T/cm.log" 2>&1 &
-jg_track controlmaster $!
-deadline=$((SECONDS + 10))
-until "${SSH[@]}" -o ControlPath="$CM" -O check -p "$PD" 127.0.0.3 >/dev/null 2>&1; do
-	[ $SECONDS -lt $deadline ] || die "the ControlMaster did not start: $(cat "$JG_T/cm.log")"
-	sleep 0.05
-done
+cm_start "$CM" "$PD" 127.0.0.3 || die "the ControlMaster did not start: $(cat "$CM.log")"
 CMSSH=("${SSH[@]}" -o ControlPath="$CM" -o ControlMaster=no -p "$PD" 127.0.0.3)
 
 # Sanity: each path runs where it should (the answer is checked, not assumed).

@@ -81,15 +81,8 @@ chk "${GW[@]}" exec dest -- sh -c 'set -- $SSH_CONNECTION; echo $3 $4'
 chk "${SSH[@]}" -p "$PD" 127.0.0.3 'set -- $SSH_CONNECTION; echo $3 $4'
 chk "${SSH[@]}" -J "$JG_SSH_USER@127.0.0.2:$PJ" -p "$PD" 127.0.0.3 'set -- $SSH_CONNECTION; echo $3 $4'
 
-# The ControlMaster, in the foreground of a background job (stopped by PID).
 CM=$JG_T/cm
-"${SSH[@]}" -M -N -o ControlPath="$CM" -o ControlPersist=no -p "$PD" 127.0.0.3 </dev/null >"$JG_T/cm.log" 2>&1 &
-jg_track controlmaster $!
-deadline=$((SECONDS + 10))
-until "${SSH[@]}" -o ControlPath="$CM" -O check -p "$PD" 127.0.0.3 >/dev/null 2>&1; do
-	[ $SECONDS -lt $deadline ] || die "the ControlMaster did not start: $(cat "$JG_T/cm.log")"
-	sleep 0.05
-done
+cm_start "$CM" "$PD" 127.0.0.3 || die "the ControlMaster did not start: $(cat "$CM.log")"
 chk "${SSH[@]}" -o ControlPath="$CM" -o ControlMaster=no -p "$PD" 127.0.0.3 'set -- $SSH_CONNECTION; echo $3 $4'
 
 echo "== latency of 'true' on one target (sshd on 127.0.0.3), whole command start to exit"

@@ -27,3 +27,18 @@ lat() {
 	done
 	[ "$FAILS" = 0 ] || { echo "WARNING: $name: $FAILS of $runs runs failed:" >&2; head -n 3 "$JG_T/$name.err" >&2; }
 }
+
+# cm_start PATH PORT HOST: an ssh ControlMaster ("${SSH[@]}" -M) to HOST:PORT at control
+# path PATH, in the foreground of a background job (tracked, stopped by PID);
+# returns once it answers -O check (at most 10 s; 1 otherwise, log in PATH.log).
+cm_start() {
+	local cm=$1 port=$2 host=$3 deadline
+	"${SSH[@]}" -M -N -o ControlPath="$cm" -o ControlPersist=no -p "$port" "$host" \
+		</dev/null >"$cm.log" 2>&1 &
+	jg_track "controlmaster-${cm##*/}" $!
+	deadline=$((SECONDS + 10))
+	until "${SSH[@]}" -o ControlPath="$cm" -O check -p "$port" "$host" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}

@@ -146,25 +146,6 @@ jg_gateway_start || { PATH=$OLDPATH; jg_notok "gateway starts with lxc inventory
 PATH=$OLDPATH
 jg_ok "gateway starts with lxc inventory entries on 127.0.0.1:$JG_PORT"
 
-# cli IN OUT ERR ARGS...: the CLI with stdin from IN; sets RC.
-cli() {
-	local in=$1 out=$2 err=$3
-	shift 3
-	if jg_cli "$@" <"$in" >"$out" 2>"$err"; then RC=0; else RC=$?; fi
-}
-
-# urlenc TEXT: percent-encode all but unreserved characters and ':' '@'.
-urlenc() {
-	local s=$1 i c out=
-	for ((i = 0; i < ${#s}; i++)); do
-		c=${s:i:1}
-		case $c in
-		[A-Za-z0-9._~:@-]) out+=$c ;;
-		*) out+=$(printf '%%%02X' "'$c") ;;
-		esac
-	done
-	printf '%s\n' "$out"
-}
 
 # attach_pids: the lxc-attach processes the gateway runs (real mode), by
 # their argv[0]: lxc-attach re-executes itself from a memfd (the runc

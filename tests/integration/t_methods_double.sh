@@ -127,26 +127,6 @@ check_argv() {
 	fi
 }
 
-# cli IN OUT ERR ARGS...: the CLI with stdin from IN; sets RC.
-cli() {
-	local in=$1 out=$2 err=$3
-	shift 3
-	if jg_cli "$@" <"$in" >"$out" 2>"$err"; then RC=0; else RC=$?; fi
-}
-
-# urlenc TEXT: percent-encode all but unreserved characters and ':' '@'
-# (what the CLI sends: a chain is one path segment).
-urlenc() {
-	local s=$1 i c out=
-	for ((i = 0; i < ${#s}; i++)); do
-		c=${s:i:1}
-		case $c in
-		[A-Za-z0-9._~:@-]) out+=$c ;;
-		*) out+=$(printf '%%%02X' "'$c") ;;
-		esac
-	done
-	printf '%s\n' "$out"
-}
 
 # exec_check NAME TARGET: exec through TARGET: stdout, stderr and exit status
 # kept apart, stdin read by the far side.
