@@ -288,7 +288,7 @@ static void test_method_key_errors(void)
 	    {"lxd", "lxc_attach_path = \"/x\";"}, {"lxd", "password = \"p\";"},
 	    {"docker", "pod = \"p\";"},	 {"docker", "namespace = \"n\";"},
 	    {"kubectl", "user = \"u\";"},	 {"kubectl", "docker_path = \"/x\";"},
-	    {"setns", "password = \"p\";"},	 {"setns", "lxc_path = \"/x\";"},
+	    {"setns", "password = \"p\";"},	 {"setns", "pod = \"p\";"},
 	};
 	char what[256];
 
