@@ -31,6 +31,7 @@ static const struct opt {
     {"password", BECOME, OPT_SECRET, offsetof(struct jg_hop_opts, password)},
     {"login", M(JG_METHOD_SUDO) | M(JG_METHOD_SU), OPT_BOOL, offsetof(struct jg_hop_opts, login)},
     {"preserve_env", M(JG_METHOD_SUDO), OPT_BOOL, offsetof(struct jg_hop_opts, preserve_env)},
+    {"password_tty", M(JG_METHOD_SU), OPT_BOOL, offsetof(struct jg_hop_opts, password_tty)},
     {"selinux_role", M(JG_METHOD_SUDO), OPT_LABEL, offsetof(struct jg_hop_opts, role)},
     {"selinux_type", M(JG_METHOD_SUDO), OPT_LABEL, offsetof(struct jg_hop_opts, type)},
     {"sudo_path", M(JG_METHOD_SUDO), OPT_PATH, offsetof(struct jg_hop_opts, tool_path)},

@@ -224,10 +224,17 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	}
 	str_addf(&s, &len, &cap,
 		 "*)fail unknown-arch \"$a\";;esac;"
-		 "d=\"${HOME:-/tmp}/.cache/jumpgate\";f=\"$d/agent-$h\";"
+		 /* the cache: in HOME, else (no home, a read-only one) a directory of our
+		  * own in TMPDIR, where -O refuses what someone else made */
+		 "e=\"${HOME:-/nonexistent}/.cache/jumpgate\";"
+		 "g=\"${TMPDIR:-/tmp}/.jumpgate-$(id -u)\";"
 		 /* cached: no round trip */
-		 "if [ -x \"$f\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
-		 "mkdir -p \"$d\"&&chmod 700 \"$d\"||fail mkdir \"$d\";"
+		 "f=\"$e/agent-$h\";if [ -x \"$f\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
+		 "d=$e;if { mkdir -p \"$d\"&&chmod 700 \"$d\";} 2>/dev/null;then :;else d=$g;"
+		 "mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ]||fail mkdir \"$d\";"
+		 "f=\"$d/agent-$h\";if [ -x \"$f\" ]&&[ -O \"$f\" ];then "
+		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;fi;"
+		 "f=\"$d/agent-$h\";"
 		 "t=\"$d/.agent-$h.$$\";"
 		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
 		 /* head fails on a write error; a short read shows in the count */

@@ -8,7 +8,9 @@
  *      (arch -> sha256 and size; amd64 and arm64 are taken as x86_64 and
  *      aarch64); an unknown arch prints
  *      "jumpgate-stub: error unknown-arch <arch>\n" and exits 1;
- *   3. if ~/.cache/jumpgate/agent-<sha256> is executable, prints
+ *   3. if ~/.cache/jumpgate/agent-<sha256> (or, for an account whose home
+ *      cannot hold it, $TMPDIR/.jumpgate-<uid>/agent-<sha256>; a directory or
+ *      file the account does not own is never used) is executable, prints
  *      "jumpgate-stub: exec\n" and execs it at once with the stub's own
  *      arguments (a cached agent costs no round trip);
  *   4. otherwise prints "jumpgate-stub: need <arch> <sha256> <size>\n", reads

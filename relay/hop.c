@@ -265,7 +265,20 @@ static int wrap_sudo(struct build *b, const struct jg_hop *h, size_t i)
 }
 
 /* The far side as one string, given to TOOL... by a replacement argv (ssh, su). */
-static int wrap_string(struct build *b, const struct jg_hop *h, char *err, size_t errlen)
+/* CUR runs under an agent that answers hop I's password prompt on a PTY of its own. */
+static void wrap_askpass(struct build *b, size_t i)
+{
+	struct jg_argv p = {0};
+
+	jg_argv_push(&p, "--askpass-tty");
+	jg_argv_push(&p, "--");
+	wrap(b, &p);
+	b->agent = 1;
+	b->askpass = (int)i;
+}
+
+static int wrap_string(struct build *b, const struct jg_hop *h, size_t i, char *err,
+		       size_t errlen)
 {
 	struct jg_argv p = {0};
 	char *cmd, **argv = NULL;
@@ -291,6 +304,8 @@ static int wrap_string(struct build *b, const struct jg_hop *h, char *err, size_
 	}
 	jg_argv_free(jg_argv_take(&b->cur));
 	b->cur = p;
+	if (h->method == JG_METHOD_SU && h->o.password != NULL && h->o.password_tty)
+		wrap_askpass(b, i);
 	return 0;
 }
 
@@ -306,14 +321,9 @@ static void wrap_doas(struct build *b, const struct jg_hop *h, size_t i)
 	jg_argv_push(&p, user_or_root(h));
 	jg_argv_push(&p, "--");
 	wrap(b, &p);
-	if (h->o.password != NULL) {
-		/* doas reads its password from a terminal only: an agent gives it one. */
-		jg_argv_push(&p, "--askpass-tty");
-		jg_argv_push(&p, "--");
-		wrap(b, &p);
-		b->agent = 1;
-		b->askpass = (int)i;
-	}
+	/* doas reads its password from a terminal only: an agent gives it one. */
+	if (h->o.password != NULL)
+		wrap_askpass(b, i);
 }
 
 static void wrap_container(struct build *b, const struct jg_hop *h)
@@ -459,7 +469,7 @@ int jg_chain_argv(const struct jg_hop *hops, size_t n, const char *agent_path, c
 			break;
 		case JG_METHOD_SSH:
 		case JG_METHOD_SU:
-			r = wrap_string(&b, h, err, errlen);
+			r = wrap_string(&b, h, i, err, errlen);
 			break;
 		case JG_METHOD_SUDO:
 			r = wrap_sudo(&b, h, i);

@@ -57,6 +57,7 @@ struct jg_hop_opts {
 	char *password;   /* sudo/su/doas: NULL for none */
 	int login;        /* sudo -i, su -l */
 	int preserve_env; /* sudo -E */
+	int password_tty; /* su: the password goes to a terminal (shadow's su), not stdin */
 	enum jg_setns_kind setns_kind;
 	long pid;         /* setns pid: */
 };

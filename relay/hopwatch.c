@@ -120,6 +120,9 @@ void jg_hop_watch_init(struct jg_hop_watch *w, const struct jg_hop *hops, size_t
 		w->method[i] = hops[i].method;
 		w->has_password[i] = hops[i].method == JG_METHOD_SSH ? hops[i].ssh.password != NULL
 								      : hops[i].o.password != NULL;
+		/* A su that reads its password from a terminal is answered by the agent there:
+		 * a prompt on stderr is never its. */
+		w->tty_prompt[i] = hops[i].method == JG_METHOD_SU && hops[i].o.password_tty;
 		label(w->label[i], sizeof(w->label[i]), i, &hops[i]);
 	}
 	w->fail_hop = w->refused_hop = w->unanswerable_hop = -1;
@@ -196,7 +199,7 @@ static int prompt_hop(struct jg_hop_watch *w)
 	 * answered, the last one answered asks again (refused). */
 	next = nopw = last = -1;
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->method[i] != JG_METHOD_SU)
+		if (w->method[i] != JG_METHOD_SU || w->tty_prompt[i])
 			continue;
 		if (w->answered[i] > 0)
 			last = (int)i;

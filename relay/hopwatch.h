@@ -16,6 +16,7 @@
 struct jg_hop_watch {
 	enum jg_method method[JG_CHAIN_MAX_HOPS];
 	int has_password[JG_CHAIN_MAX_HOPS];
+	int tty_prompt[JG_CHAIN_MAX_HOPS]; /* prompts on a PTY the agent answers, not stderr */
 	unsigned answered[JG_CHAIN_MAX_HOPS];
 	size_t n;
 	char tail[512]; /* the current stderr line, not yet ended */

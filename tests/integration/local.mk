@@ -63,5 +63,6 @@ INTEGRATION_TESTS += tests/integration/t_sites.sh
 INTEGRATION_TESTS += tests/integration/t_become.sh
 EXTRA_DIST += tests/integration/users.sh
 INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_double.sh
-EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach
+EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach \
+	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh

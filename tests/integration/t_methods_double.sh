@@ -475,4 +475,45 @@ else
 	jg_notok "docker_path /nonexistent/docker: a clear error at load or at exec"
 	jg_show "$JG_GW_LOG" 10
 fi
+
+# ---------------------------------------------------------------- su on a terminal
+
+# password_tty: a su that reads its password from a terminal (doubles/su-tty,
+# as shadow's su) gets one from the agent (--askpass-tty); util-linux su, which
+# reads stdin, is t_become.sh's.  The double runs COMMAND with runuser.
+if id nobody >/dev/null 2>&1; then
+	cp "$srcdir/tests/integration/doubles/su-tty" "$INV/su-tty"
+	chmod 755 "$INV/su-tty"
+	JG_CONF_EXTRA="targets = (
+  { name = \"ttysu\"; method = \"su\"; user = \"nobody\"; password = \"pw-nobody\";
+    password_tty = true; su_path = \"$INV/su-tty\"; },
+  { name = \"ttysubad\"; method = \"su\"; user = \"nobody\"; password = \"wrong\";
+    password_tty = true; su_path = \"$INV/su-tty\"; },
+  { name = \"stdinsu\"; method = \"su\"; user = \"nobody\"; password = \"pw-nobody\";
+    su_path = \"$INV/su-tty\"; }
+);"
+	if jg_gateway_start; then
+		cli /dev/null "$JG_T/tty.out" "$JG_T/tty.err" exec local/ttysu -- sh -c 'id -un; [ -t 0 ] || echo stdin-not-a-tty'
+		if [ "$RC" = 0 ] && [ "$(cat "$JG_T/tty.out")" = $'nobody\nstdin-not-a-tty' ]; then
+			jg_ok "su with password_tty: the agent answers on a PTY; the command's stdin stays a pipe"
+		else
+			jg_notok "su with password_tty: nobody (exit $RC, out '$(head -c 200 "$JG_T/tty.out" | tr '\n' ' ')': $(head -c 300 "$JG_T/tty.err"))"
+		fi
+		JG_TIMEOUT=60 cli /dev/null "$JG_T/ttyb.out" "$JG_T/ttyb.err" exec local/ttysubad -- true
+		if [ "$RC" = 255 ] && grep -qi 'refused\|authentication failure' "$JG_T/ttyb.err"; then
+			jg_ok "su with password_tty, a wrong password: $(head -n1 "$JG_T/ttyb.err" | cut -c1-200)"
+		else
+			jg_notok "su with password_tty, a wrong password: exit 255, refused (exit $RC: $(head -c 300 "$JG_T/ttyb.err"))"
+		fi
+		JG_TIMEOUT=60 cli /dev/null "$JG_T/ttys.out" "$JG_T/ttys.err" exec local/stdinsu -- true
+		if [ "$RC" = 255 ] && grep -q 'must be run from a terminal' "$JG_T/ttys.err"; then
+			jg_ok "the same su without password_tty: refused with a hint, $(head -n1 "$JG_T/ttys.err" | cut -c1-200)"
+		else
+			jg_notok "the same su without password_tty: 'must be run from a terminal' (exit $RC: $(head -c 300 "$JG_T/ttys.err"))"
+		fi
+		jg_gateway_stop 10 || true
+	else
+		jg_notok "gateway starts with su password_tty entries"
+	fi
+fi
 jg_done

@@ -407,7 +407,8 @@ static void t_stub_announces_exec_and_passes_args(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	for (p = s; (p = strstr(p, exec_line)) != NULL; p++)
 		n++;
-	CU_ASSERT_EQUAL(n, 2);
+	/* cached in HOME, cached in TMPDIR, just fetched */
+	CU_ASSERT_EQUAL(n, 3);
 	/* The fetched agent is exec'd only after it was moved into the cache. */
 	CU_ASSERT(strstr(s, "mv -f") != NULL && strstr(strstr(s, "mv -f"), exec_line) != NULL);
 	CU_ASSERT_PTR_NULL(strpbrk(s, "'!\n"));
@@ -475,7 +476,9 @@ struct run {
 static int run_start(struct run *r, const char *home, const struct jg_agent_build *bs, size_t n)
 {
 	char env_home[600], *cmd = jg_bootstrap_command(bs, n), *line = NULL, err[256];
-	char *envp[] = {env_home, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", NULL};
+	char env_tmp[sizeof(env_home) + 8];
+	char *envp[] = {env_home, env_tmp, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			NULL};
 	char *argv[] = {"/bin/sh", "-c", NULL, NULL};
 	struct jg_spawn_opts o = {.argv = argv, .envp = envp};
 	int rc = -1;
@@ -484,6 +487,8 @@ static int run_start(struct run *r, const char *home, const struct jg_agent_buil
 	r->send_fd = -1;
 	r->ev = JG_BOOT_MORE;
 	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
+	/* The fallback cache ($TMPDIR/.jumpgate-UID) in the same place: never the real /tmp */
+	snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", home);
 	if (cmd == NULL || r->boot == NULL ||
 	    asprintf(&line, "%s%s", r->prefix != NULL ? r->prefix : "", cmd) < 0)
 		goto out;
@@ -798,9 +803,37 @@ static void t_stub_reports_unusable_home(void)
 
 	if (load_agent(&b) != 0)
 		return;
-	/* A HOME that is a file: mkdir fails even for root. */
+	/* A HOME (and TMPDIR) that is a file: mkdir fails even for root, in both places;
+	 * the reason names the second. */
 	expect_failure("/dev/null", &b, 0, 0,
-		       "cannot create the agent cache directory /dev/null/.cache/jumpgate");
+		       "cannot create the agent cache directory /dev/null/.jumpgate-");
+}
+
+/* A HOME that cannot hold the cache: the agent goes to $TMPDIR/.jumpgate-UID, and a
+ * directory there that someone else owns is refused. */
+static void t_stub_falls_back_to_tmpdir(void)
+{
+	char home[] = "/tmp/jg-home-XXXXXX", dir[600], want[700];
+	struct jg_agent_build b;
+	struct run r = {0};
+
+	if (load_agent(&b) != 0 || mkdtemp(home) == NULL)
+		return;
+	/* .cache is a file: HOME's cache cannot be made */
+	snprintf(dir, sizeof(dir), "%s/.cache", home);
+	tu_write_file(dir, "not a directory");
+	run_stubs(&r, 1, home, &b, 1);
+	check_agent_ran(&r);
+	CU_ASSERT_EQUAL(r.needs, 1);
+	snprintf(dir, sizeof(dir), "%s/.jumpgate-%u", home, (unsigned)getuid());
+	CU_ASSERT_EQUAL(count_entries(dir, "agent-"), 1);
+	run_free(&r);
+	/* the same directory, now owned by someone else: never used */
+	if (getuid() == 0 && chown(dir, 65534, 65534) == 0) {
+		snprintf(want, sizeof(want), "cannot create the agent cache directory %s", dir);
+		expect_failure(home, &b, 0, 0, want);
+	}
+	rm_home(home);
 }
 
 static void t_stub_reports_noexec_home(void)
@@ -854,6 +887,8 @@ int jg_test_register_bootstrap(void)
 	    {"stub (sh): unknown arch", t_stub_refuses_unknown_arch},
 	    {"stub (sh): wrong sha256 and cut upload", t_stub_detects_corruption_and_short_upload},
 	    {"stub (sh): HOME where no directory can be made", t_stub_reports_unusable_home},
+	    {"stub (sh): falls back to TMPDIR, never to a directory of another owner",
+	     t_stub_falls_back_to_tmpdir},
 	    {"stub (sh): noexec home (tmpfs)", t_stub_reports_noexec_home},
 	};
 	CU_pSuite s = CU_add_suite("bootstrap", NULL, NULL);
