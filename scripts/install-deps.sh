@@ -13,6 +13,7 @@ libevent-dev libnghttp2-dev libssl-dev libcunit1-dev libconfig-dev libjansson-de
 openssl curl nghttp2-client
 clang
 rsync openssh-server
+sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd
 hyperfine
 "
