@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "auth/audit.h"
+#include "relay/err.h"
 #include "relay/log.h"
 
 struct jg_audit {
@@ -63,17 +64,49 @@ void jg_audit_free(struct jg_audit *a)
 
 void jg_audit_reopen(struct jg_audit *a)
 {
-	char err[300];
-	int fd;
-
 	if (a == NULL || a->path == NULL)
 		return;
-	if ((fd = open_log(a->path, err, sizeof(err))) < 0) {
-		jg_log_error("%s (keeping the old descriptor)", err);
-		return;
+	jg_audit_reopen_at(a, a->path);
+}
+
+int jg_audit_reopen_at(struct jg_audit *a, const char *path)
+{
+	char err[300], *copy = NULL;
+	int fd = STDERR_FILENO;
+
+	if (a == NULL)
+		return 0;
+	if (path != NULL && strcmp(path, "stderr") == 0)
+		path = NULL;
+	if (path != NULL) {
+		if ((copy = strdup(path)) == NULL) {
+			jg_log_error("audit log %s: out of memory (keeping %s)", path,
+				     a->path != NULL ? a->path : "stderr");
+			return JG_ERR_NOMEM;
+		}
+		if ((fd = open_log(path, err, sizeof(err))) < 0) {
+			jg_log_error("%s (keeping %s)", err, a->path != NULL ? a->path : "stderr");
+			free(copy);
+			return JG_ERR_IO;
+		}
 	}
-	close(a->fd);
+	/* Only now is the old one let go: no line is ever lost between the two. */
+	if (a->path != NULL)
+		close(a->fd);
+	if (path != NULL && (a->path == NULL || strcmp(a->path, path) != 0))
+		jg_log_info("audit log: now %s (was %s)", path,
+			    a->path != NULL ? a->path : "stderr");
+	else if (path == NULL && a->path != NULL)
+		jg_log_info("audit log: now stderr (was %s)", a->path);
+	free(a->path);
+	a->path = copy;
 	a->fd = fd;
+	return 0;
+}
+
+const char *jg_audit_path(const struct jg_audit *a)
+{
+	return a != NULL ? a->path : NULL;
 }
 
 void jg_audit_op_free(struct jg_audit_op *op)

@@ -43,6 +43,13 @@ void jg_audit_free(struct jg_audit *a);
 /* Reopen the file (SIGHUP, after logrotate moved it); on failure the old descriptor is
  * kept and the reason logged. */
 void jg_audit_reopen(struct jg_audit *a);
+/* Switch to PATH (NULL or "stderr": stderr) -- a reload's `audit` -- or reopen the same
+ * file when PATH names it.  The new file is opened before the old descriptor is closed:
+ * on failure A keeps writing where it did, and the reason is logged (with "keeping"
+ * and the path still in use).  0, or JG_ERR_IO / JG_ERR_NOMEM. */
+int jg_audit_reopen_at(struct jg_audit *a, const char *path);
+/* The file A writes to, or NULL for stderr. */
+const char *jg_audit_path(const struct jg_audit *a);
 
 /* A new record with the next op id (A may be NULL: id 0, nothing written).  NULL when out of
  * memory.  The strings are copied (clipped to the record's sizes). */

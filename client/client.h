@@ -20,6 +20,8 @@ struct event_base;
 #define JG_DEFAULT_GATEWAY "127.0.0.1:4443"
 #define JG_DEFAULT_PORT "4443"
 #define JG_DEFAULT_CONNECT_TIMEOUT 10
+/* -g unix:PATH */
+#define JG_GATEWAY_UNIX_PREFIX "unix:"
 
 #define JG_CLIENT_DEFAULT_CERT 0x1u
 #define JG_CLIENT_DEFAULT_KEY 0x2u
@@ -33,6 +35,9 @@ struct jg_client {
 	char gateway[300]; /* as the user wrote it, for messages: "127.0.0.1:4443" */
 	char host[256];	   /* without brackets: "::1" */
 	char port[8];
+	/* "unix:PATH": the gateway's Unix socket (h2c with prior knowledge, no TLS; the
+	 * gateway names us unix:<user> from SO_PEERCRED).  "" for TCP and TLS. */
+	char unix_path[108];
 	char cert[PATH_MAX];
 	char key[PATH_MAX];
 	char ca[PATH_MAX];
@@ -53,9 +58,9 @@ void jg_client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int jg_client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Resolve the gateway address, the connect timeout and the certificate paths from the
- * options, the environment and the defaults.  Commands call it after parsing their own
- * arguments (so `exec --help` needs no state directory).  0, or the exit status to
- * return (the message is printed). */
+ * options, the environment and the defaults (no certificates for a unix: gateway).
+ * Commands call it after parsing their own arguments (so `exec --help` needs no state
+ * directory).  0, or the exit status to return (the message is printed). */
 int jg_client_setup(struct jg_client *c);
 
 /* Build "/v1/targets/<TARGET percent-encoded>/<REST>" into BUF. 0, or -1 when too long. */

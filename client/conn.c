@@ -1,10 +1,13 @@
 /* The connection to the gateway: non-blocking TCP connect (every address of
  * the host in turn), TLS over a bufferevent_openssl, then an nghttp2 client
- * session fed from the bufferevent.
+ * session fed from the bufferevent.  Or, for "-g unix:PATH", the gateway's Unix
+ * socket: a plain bufferevent and h2c with prior knowledge (RFC 9113 3.3), no
+ * TLS and no certificates -- the gateway takes our identity from SO_PEERCRED.
  *
  * States: CONNECTING (TCP) -> HANDSHAKE (TLS) -> OPEN (HTTP/2) -> CLOSING
- * (GOAWAY sent, draining) -> DONE.  One timer bounds CONNECTING plus
- * HANDSHAKE, and later the CLOSING drain. */
+ * (GOAWAY sent, draining) -> DONE; a Unix socket goes from CONNECTING straight
+ * to OPEN.  One timer bounds CONNECTING plus HANDSHAKE, and later the CLOSING
+ * drain. */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -44,7 +48,7 @@ struct jg_conn {
 	const struct jg_conn_cbs *cbs;
 	void *arg;
 	enum conn_state state;
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;		       /* NULL on a Unix socket (c->unix_path set) */
 	struct addrinfo *ai_list, *ai; /* the address being tried */
 	int fd;			       /* the socket while CONNECTING; then the bufferevent's */
 	int last_errno;		       /* why the previous address failed */
@@ -104,9 +108,13 @@ static void conn_closed(struct jg_conn *conn)
 	conn->state = CONN_DONE;
 	evtimer_del(conn->timer);
 	if (conn->bev != NULL) {
+		SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+
 		/* close_notify: tells the gateway this end was deliberate, not a crash. */
-		SSL_shutdown(bufferevent_openssl_get_ssl(conn->bev));
-		ERR_clear_error();
+		if (ssl != NULL) {
+			SSL_shutdown(ssl);
+			ERR_clear_error();
+		}
 		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
 	}
 	conn->cbs->closed(conn->arg);
@@ -260,7 +268,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	conn_send(conn);
 }
 
-/* The handshake is done: insist on h2, then start the HTTP/2 session. */
+/* The handshake is done (or the Unix socket connected): insist on h2 over TLS, then start
+ * the HTTP/2 session. */
 static void conn_open(struct jg_conn *conn)
 {
 	nghttp2_session_callbacks *cbs = NULL;
@@ -274,8 +283,9 @@ static void conn_open(struct jg_conn *conn)
 	unsigned int plen = 0;
 	int rv;
 
-	SSL_get0_alpn_selected(ssl, &proto, &plen);
-	if (plen != 2 || memcmp(proto, "h2", 2) != 0) {
+	if (ssl != NULL)
+		SSL_get0_alpn_selected(ssl, &proto, &plen);
+	if (ssl != NULL && (plen != 2 || memcmp(proto, "h2", 2) != 0)) {
 		conn_fail(conn, "the gateway %s does not speak HTTP/2 (no ALPN h2)",
 			  conn->c->gateway);
 		return;
@@ -297,7 +307,8 @@ static void conn_open(struct jg_conn *conn)
 		goto out;
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
-	jg_log_info("connected to %s (%s)", conn->c->gateway, SSL_get_version(ssl));
+	jg_log_info("connected to %s (%s)", conn->c->gateway,
+		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
 	conn_send(conn);
 out:
@@ -340,7 +351,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	/* TLS 1.3 ends the handshake before the gateway has judged our certificate: its alert
 	 * may be sitting unread behind a reset that our first write ran into.  Read it. */
-	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING))
+	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING) &&
+	    bufferevent_openssl_get_ssl(bev) != NULL)
 		best = jg_tls_pending_alert(bufferevent_openssl_get_ssl(bev));
 	jg_log_debug("%s %s: events 0x%x, errno %d, OpenSSL error 0x%lx",
 		     handshake ? "handshake with" : "connection to", conn->c->gateway,
@@ -380,6 +392,59 @@ static void conn_start_tls(struct jg_conn *conn)
 	bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
 	bufferevent_setcb(conn->bev, read_cb, write_cb, event_cb, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+}
+
+/* The Unix socket is connected: HTTP/2 starts at once, no handshake (prior knowledge). */
+static void conn_start_plain(struct jg_conn *conn)
+{
+	conn->bev = bufferevent_socket_new(conn->c->base, conn->fd,
+					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (conn->bev == NULL) {
+		conn_fail(conn, "cannot set up the connection to %s: out of memory",
+			  conn->c->gateway);
+		return;
+	}
+	conn->fd = -1; /* the bufferevent owns it now */
+	bufferevent_setcb(conn->bev, read_cb, write_cb, event_cb, conn);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	conn_open(conn);
+}
+
+/* A hint for a failed connect to the Unix socket: what a person checks next. */
+static const char *unix_hint(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ECONNREFUSED:
+		return " (is jumpgated running, with unix_socket set to this path?)";
+	case EACCES:
+		return " (the socket is mode 0660: is this user in the socket's group?)";
+	case EAGAIN:
+		return " (the gateway's listen queue is full)";
+	default:
+		return "";
+	}
+}
+
+/* connect(2) to c->unix_path; a local connect completes at once or fails (EAGAIN: the
+ * listen queue is full, which we report rather than wait on). */
+static void connect_unix(struct jg_conn *conn)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int err;
+
+	memcpy(sun.sun_path, conn->c->unix_path, strlen(conn->c->unix_path));
+	conn->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (conn->fd >= 0 && connect(conn->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		conn_start_plain(conn);
+		return;
+	}
+	err = errno;
+	if (conn->fd >= 0)
+		close(conn->fd);
+	conn->fd = -1;
+	conn_fail(conn, "cannot connect to gateway %s: %s%s", conn->c->gateway, strerror(err),
+		  unix_hint(err));
 }
 
 static void connect_next(struct jg_conn *conn);
@@ -463,7 +528,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static void start_cb(evutil_socket_t fd, short what, void *arg)
 {
-	connect_next(arg);
+	struct jg_conn *conn = arg;
+
+	if (conn->c->unix_path[0] != '\0')
+		connect_unix(conn);
+	else
+		connect_next(conn);
 }
 
 /* GOAWAY, then wait (bounded) for the output to drain; see write_cb. */
@@ -500,10 +570,12 @@ static int32_t conn_submit(struct jg_conn *conn, const char *method, const char 
 {
 	nghttp2_nv nva[16];
 	nghttp2_data_provider prd = {.read_callback = body_cb};
+	int plain = conn->ctx == NULL;
 	const char *pseudo[5][2] = {
 	    {":method", method},
-	    {":scheme", "https"},
-	    {":authority", conn->c->gateway},
+	    {":scheme", plain ? "http" : "https"},
+	    /* A path is no authority (nghttp2 refuses '/' there): name the host, as curl does. */
+	    {":authority", plain ? "localhost" : conn->c->gateway},
 	    {":path", path},
 	    {":protocol", protocol},
 	};
@@ -606,7 +678,7 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	conn->arg = arg;
 	conn->fd = -1;
 	conn->last_errno = ECONNREFUSED;
-	if ((conn->ctx = jg_tls_client_ctx(c)) == NULL)
+	if (c->unix_path[0] == '\0' && (conn->ctx = jg_tls_client_ctx(c)) == NULL)
 		goto fail;
 	conn->timer = evtimer_new(c->base, timer_cb, conn);
 	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
@@ -618,7 +690,8 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	/* getaddrinfo blocks, but only before anything else is happening. */
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
+	if (c->unix_path[0] == '\0' &&
+	    (rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
 		jg_client_fail("cannot resolve gateway host %s: %s", c->host, gai_strerror(rv));
 		goto fail;
 	}

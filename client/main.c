@@ -56,16 +56,25 @@ int jg_client_usage(const char *fmt, ...)
 	return JG_EXIT_USAGE;
 }
 
-/* HOST:PORT, [V6]:PORT, [V6], HOST, or a bare IPv6 address (port 4443). 0 or -1. */
+/* unix:PATH, HOST:PORT, [V6]:PORT, [V6], HOST, or a bare IPv6 address (port 4443).
+ * 0 or -1. */
 static int parse_gateway(struct jg_client *c, const char *spec)
 {
 	const char *host = spec, *port = NULL, *colon;
-	size_t hlen;
+	size_t hlen, plen = strlen(JG_GATEWAY_UNIX_PREFIX);
 	char *end;
 	long n;
 
 	if (strlen(spec) >= sizeof(c->gateway) || spec[0] == '\0')
 		return -1;
+	if (strncmp(spec, JG_GATEWAY_UNIX_PREFIX, plen) == 0) {
+		/* The socket's path, as connect(2) takes it (sun_path holds the NUL too). */
+		if (spec[plen] == '\0' || strlen(spec + plen) >= sizeof(c->unix_path))
+			return -1;
+		snprintf(c->unix_path, sizeof(c->unix_path), "%s", spec + plen);
+		snprintf(c->gateway, sizeof(c->gateway), "%s", spec);
+		return 0;
+	}
 	if (spec[0] == '[') {
 		const char *close = strchr(spec, ']');
 
@@ -160,12 +169,16 @@ int jg_client_setup(struct jg_client *c)
 	if (gw == NULL || gw[0] == '\0')
 		gw = JG_DEFAULT_GATEWAY;
 	if (parse_gateway(c, gw) != 0)
-		return jg_client_usage(
-		    "bad gateway address '%s' (expected HOST:PORT or [IPV6]:PORT)", gw);
+		return jg_client_usage("bad gateway address '%s' (expected HOST:PORT, [IPV6]:PORT "
+				       "or unix:PATH, PATH at most %zu bytes)",
+				       gw, sizeof(c->unix_path) - 1);
 	if (parse_timeout(c) != 0)
 		return jg_client_usage("JUMPGATE_CONNECT_TIMEOUT='%s' is not a number of seconds "
 				       "between 1 and 3600",
 				       getenv("JUMPGATE_CONNECT_TIMEOUT"));
+	/* The Unix socket has no TLS: the kernel tells the gateway who we are. */
+	if (c->unix_path[0] != '\0')
+		return 0;
 	if (jg_paths_state_dir(c->state_dir, sizeof(c->state_dir)) != 0)
 		c->state_dir[0] = '\0';
 	if (pick_file(c, c->cert, sizeof(c->cert), c->opt_cert, "JUMPGATE_CERT", JG_CLIENT_CERT,

@@ -81,8 +81,12 @@ static size_t rsh_env(const struct jg_rshargs *a, char **out)
 	for (size_t i = 0; i < a->nsetenv; i++) {
 		if (rsh_env_name_ok(a->setenv[i]))
 			out[n++] = a->setenv[i];
-		else
-			jg_log_warn("SetEnv %s: not a variable name, ignored", a->setenv[i]);
+		else {
+			char q[256];
+
+			jg_rshargs_quote(q, sizeof(q), a->setenv[i], 60);
+			jg_log_warn("SetEnv %s: not a variable name, ignored", q);
+		}
 	}
 	return n;
 }
@@ -153,14 +157,20 @@ int jg_cmd_rsh(struct jg_client *c, int argc, char **argv)
 			PACKAGE_VERSION);
 		status = 0;
 		goto out;
-	case JG_RSHARGS_CONFIG:
-		/* git runs "ssh -G HOST" and passes -p and SendEnv only when it succeeds. */
-		printf("host %s\nhostname %s\n", a.host, a.host);
+	case JG_RSHARGS_CONFIG: {
+		char qh[1300], qu[300];
+
+		/* git runs "ssh -G HOST" and passes -p and SendEnv only when it succeeds.  The
+		 * words quoted: a host given with -o HostName is not checked otherwise. */
+		jg_rshargs_quote(qh, sizeof(qh), a.host, sizeof(a.host));
+		jg_rshargs_quote(qu, sizeof(qu), a.user, sizeof(a.user));
+		printf("host %s\nhostname %s\n", qh, qh);
 		if (a.user[0] != '\0')
-			printf("user %s\n", a.user);
+			printf("user %s\n", qu);
 		printf("port %u\n", a.port != 0 ? a.port : 22);
 		status = fflush(stdout) == 0 ? 0 : JG_EXIT_FAILURE;
 		goto out;
+	}
 	case JG_RSHARGS_CTL_STOPPED:
 		status = 0; /* there is no master connection to stop */
 		goto out;

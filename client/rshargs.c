@@ -26,6 +26,10 @@ const char jg_rshargs_sftp_starter[] =
     "/usr/local/libexec/sftp-server; do [ -x \"$p\" ] && exec \"$p\"; done; "
     "echo 'jumpgate rsh: no sftp-server on this host' >&2; exit 127";
 
+/* Words quoted for a message at most this long (bytes of the word), then "...". */
+#define RSH_QUOTE_MAX 80
+#define RSH_QUOTE_SIZE (RSH_QUOTE_MAX * 4 + 8)
+
 /* The parser's working state: what the options said, before the target is built. */
 struct rsh_state {
 	struct jg_rshargs *a;
@@ -40,7 +44,64 @@ struct rsh_state {
 	char hostname[300];    /* -o HostName, "" when none */
 	char remote_cmd[4096]; /* -o RemoteCommand, "" when none or "none" */
 	char ctl[16];	       /* -O command, "" when none */
+	/* Quoted words for the message being built (rsh_q), used in turn: a message
+	 * names at most this many. */
+	char quoted[3][RSH_QUOTE_SIZE];
+	int nquoted;
 };
+
+size_t jg_rshargs_quote(char *buf, size_t size, const char *w, size_t max)
+{
+	size_t o = 0, i;
+
+	if (size == 0)
+		return 0;
+	for (i = 0; w[i] != '\0' && i < max; i++) {
+		unsigned char c = (unsigned char)w[i];
+		size_t need = c == '\\' ? 2 : (c < 0x20 || c >= 0x7f) ? 4 : 1;
+
+		if (o + need + 4 > size) /* room for "..." and the NUL */
+			break;
+		if (c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\\\");
+		else if (need == 4)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (w[i] != '\0' && o + 4 <= size) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+/* W quoted (jg_rshargs_quote) into the next of the state's buffers, for one message:
+ * every word of ours that a refusal names goes through here, so a hostile host name
+ * cannot put terminal escapes on the controller's stderr. */
+static const char *rsh_q(struct rsh_state *s, const char *w)
+{
+	char *buf = s->quoted[s->nquoted++ % 3];
+
+	jg_rshargs_quote(buf, RSH_QUOTE_SIZE, w, RSH_QUOTE_MAX);
+	return buf;
+}
+
+/* The same for the first LEN bytes of W (fewer when its NUL comes first), at most MAX
+ * (<= RSH_QUOTE_MAX) of them shown. */
+static const char *rsh_qn(struct rsh_state *s, const char *w, size_t len, size_t max)
+{
+	char word[RSH_QUOTE_MAX + 2], *buf = s->quoted[s->nquoted++ % 3];
+
+	len = strnlen(w, len);
+	if (len > max + 1)
+		len = max + 1; /* one more than shown: the quote adds "..." */
+	memcpy(word, w, len);
+	word[len] = '\0';
+	jg_rshargs_quote(buf, RSH_QUOTE_SIZE, word, max);
+	return buf;
+}
 
 static int rsh_fail(struct rsh_state *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -61,7 +122,7 @@ static int rsh_copy(struct rsh_state *s, char *dst, size_t size, const char *src
 		    const char *what)
 {
 	if (len >= size)
-		return rsh_fail(s, "%s '%.40s...' is too long", what, src);
+		return rsh_fail(s, "%s '%s' is too long", what, rsh_qn(s, src, len, 40));
 	memcpy(dst, src, len);
 	dst[len] = '\0';
 	return 0;
@@ -76,7 +137,7 @@ static int rsh_port(struct rsh_state *s, const char *opt, const char *v)
 	for (i = 0; v[i] >= '0' && v[i] <= '9' && n <= 65535; i++)
 		n = n * 10 + (unsigned long)(v[i] - '0');
 	if (i == 0 || v[i] != '\0' || n < 1 || n > 65535)
-		return rsh_fail(s, "%s '%s': not a port number (1-65535)", opt, v);
+		return rsh_fail(s, "%s '%s': not a port number (1-65535)", opt, rsh_q(s, v));
 	if (s->a->port == 0)
 		s->a->port = (unsigned)n;
 	return 0;
@@ -113,11 +174,11 @@ static int rsh_word(struct rsh_state *s, const char *key, const char *v, char *o
 		if (c == '\\' && quote != '\'' && v[1] != '\0')
 			c = *++v;
 		if (n + 1 >= size)
-			return rsh_fail(s, "-o %s: value too long", key);
+			return rsh_fail(s, "-o %s: value too long", rsh_q(s, key));
 		out[n++] = c;
 	}
 	if (quote != 0)
-		return rsh_fail(s, "-o %s: unterminated quote", key);
+		return rsh_fail(s, "-o %s: unterminated quote", rsh_q(s, key));
 	out[n] = '\0';
 	while (*v == ' ' || *v == '\t')
 		v++;
@@ -136,9 +197,11 @@ static int rsh_words(struct rsh_state *s, const char *key, const char *v, char *
 		if ((r = rsh_word(s, key, v, word, sizeof(word), &v)) != 0)
 			return r;
 		if (want_assign && (word[0] == '=' || strchr(word, '=') == NULL))
-			return rsh_fail(s, "-o %s: '%s' is not NAME=VALUE", key, word);
+			return rsh_fail(s, "-o %s: '%s' is not NAME=VALUE", rsh_q(s, key),
+					rsh_q(s, word));
 		if (*count >= JG_RSHARGS_ENV_MAX)
-			return rsh_fail(s, "-o %s: more than %d entries", key, JG_RSHARGS_ENV_MAX);
+			return rsh_fail(s, "-o %s: more than %d entries", rsh_q(s, key),
+					JG_RSHARGS_ENV_MAX);
 		if ((list[*count] = strdup(word)) == NULL)
 			return JG_ERR_NOMEM;
 		(*count)++;
@@ -153,7 +216,7 @@ static int rsh_choice(struct rsh_state *s, const char *key, const char *v, const
 	for (size_t i = 0; i < count; i++)
 		if (strcasecmp(v, names[i]) == 0)
 			return (int)i;
-	return rsh_fail(s, "-o %s: unsupported value '%s'", key, v);
+	return rsh_fail(s, "-o %s: unsupported value '%s'", rsh_q(s, key), rsh_q(s, v));
 }
 
 /* One -o argument: "Key=Value", "Key Value", "Key = Value" (keys are case-insensitive). */
@@ -171,7 +234,7 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 		p++;
 	klen = strcspn(p, " \t=");
 	if (klen == 0 || klen >= sizeof(key))
-		return rsh_fail(s, "-o '%s': expected KEY=VALUE or 'KEY VALUE'", arg);
+		return rsh_fail(s, "-o '%s': expected KEY=VALUE or 'KEY VALUE'", rsh_q(s, arg));
 	memcpy(key, p, klen);
 	key[klen] = '\0';
 	v = p + klen;
@@ -182,7 +245,7 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (*v == '\0')
-		return rsh_fail(s, "-o '%s': %s has no value", arg, key);
+		return rsh_fail(s, "-o '%s': %s has no value", rsh_q(s, arg), rsh_q(s, key));
 
 	if (strcasecmp(key, "SendEnv") == 0)
 		return rsh_words(s, key, v, s->a->sendenv, &s->a->nsendenv, 0);
@@ -210,7 +273,8 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 		r = rsh_port(s, "-o Port", value);
 	else if (strcasecmp(key, "HostName") == 0) {
 		if (strchr(value, '%') != NULL)
-			return rsh_fail(s, "-o HostName '%s': %% tokens are not supported", value);
+			return rsh_fail(s, "-o HostName '%s': %% tokens are not supported",
+					rsh_q(s, value));
 		if (s->hostname[0] == '\0')
 			r = rsh_copy(s, s->hostname, sizeof(s->hostname), value, strlen(value),
 				     "-o HostName");
@@ -236,7 +300,8 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 		r = r < 0 ? r : 0;
 	}
 	if (r == 0 && *rest != '\0')
-		return rsh_fail(s, "-o '%s': garbage after the value of %s", arg, key);
+		return rsh_fail(s, "-o '%s': garbage after the value of %s", rsh_q(s, arg),
+				rsh_q(s, key));
 	return r;
 }
 
@@ -274,20 +339,20 @@ static int rsh_letter(struct rsh_state *s, char opt, const char *v)
 			return rsh_fail(s,
 					"-O %s: jumpgate rsh keeps no control master "
 					"(only check, exit and stop are understood)",
-					v);
+					rsh_q(s, v));
 		return rsh_copy(s, s->ctl, sizeof(s->ctl), v, strlen(v), "-O");
 	case 'G':
 		s->config = 1;
 		return 0;
 	case 'Q':
-		return rsh_fail(s, "-Q %s (query ssh's algorithms) is not supported", v);
+		return rsh_fail(s, "-Q %s (query ssh's algorithms) is not supported", rsh_q(s, v));
 	case 'N':
 		return rsh_fail(s, "-N (no remote command, forwarding only) is not supported");
 	case 'W':
 		return rsh_fail(s,
 				"-W %s is not supported: use 'jumpgate connect HOST PORT' as "
 				"the ProxyCommand instead",
-				v);
+				rsh_q(s, v));
 	default:
 		return 0; /* the rest of ssh's options: accepted and ignored */
 	}
@@ -314,7 +379,7 @@ static int rsh_options(struct rsh_state *s, int argc, char *const *argv, int *i,
 		if (w[0] != '-' || w[1] == '\0')
 			return 0;
 		if (w[1] == '-')
-			return rsh_fail(s, "unknown option '%s'", w);
+			return rsh_fail(s, "unknown option '%s'", rsh_q(s, w));
 		for (const char *p = w + 1; *p != '\0'; p++) {
 			const char *v;
 
@@ -328,7 +393,8 @@ static int rsh_options(struct rsh_state *s, int argc, char *const *argv, int *i,
 				continue;
 			}
 			if (strchr(rsh_valued, *p) == NULL)
-				return rsh_fail(s, "unknown option -%c (in '%s')", *p, w);
+				return rsh_fail(s, "unknown option -%s (in '%s')",
+						rsh_qn(s, p, 1, 1), rsh_q(s, w));
 			if (p[1] != '\0') {
 				v = p + 1;
 			} else if (*i + 1 < argc) {
@@ -374,7 +440,7 @@ static int rsh_uri(struct rsh_state *s, const char *uri)
 		const char *rb = strchr(p, ']');
 
 		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
-			return rsh_fail(s, "'%s': bad IPv6 address in the URI", uri);
+			return rsh_fail(s, "'%s': bad IPv6 address in the URI", rsh_q(s, uri));
 		if ((r = rsh_copy(s, s->a->host, sizeof(s->a->host), p + 1, (size_t)(rb - p - 1),
 				  "host")) != 0)
 			return r;
@@ -411,7 +477,7 @@ static int rsh_host(struct rsh_state *s, const char *w)
 	/* The last '@' splits, as in ssh: a user name may not hold one, but why guess. */
 	if ((at = strrchr(w, '@')) != NULL) {
 		if (at == w)
-			return rsh_fail(s, "'%s': empty user before '@'", w);
+			return rsh_fail(s, "'%s': empty user before '@'", rsh_q(s, w));
 		if ((r = rsh_user(s, w, (size_t)(at - w))) != 0)
 			return r;
 		w = at + 1;
@@ -429,14 +495,26 @@ static int rsh_target(struct rsh_state *s)
 	int v6 = rsh_is_ipv6(host), n;
 	char why[256], port[8] = "";
 
-	/* A spec of ours: "local", "ssh:...", a chain "a/b", or some method "m:x". */
+	/* A spec of ours: "local", "ssh:...", a chain "a/b", or some method "m:x".  The
+	 * gateway validates it whole, but two things are refused here already: a leading
+	 * '-' (never a target; an option to whatever reads it) and bytes that are not
+	 * printable ASCII (no target has them, and our own messages print the target). */
 	if (!v6 && (strcmp(host, "local") == 0 || strchr(host, ':') != NULL ||
 		    strchr(host, '/') != NULL)) {
+		if (host[0] == '-')
+			return rsh_fail(s, "bad host '%s': a target may not start with '-'",
+					rsh_q(s, host));
+		for (const char *p = host; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+				return rsh_fail(s,
+						"bad host '%s': whitespace, control characters "
+						"and non-ASCII bytes are not allowed in a target",
+						rsh_q(s, host));
 		if (a->user[0] != '\0' || a->port != 0)
 			return rsh_fail(s,
 					"'%s' is a jumpgate target spec: put the user and port "
 					"in it (ssh:USER@HOST:PORT) instead of giving %s",
-					host,
+					rsh_q(s, host),
 					a->user[0] != '\0' ? "a user (-l, -o User, USER@)"
 							   : "a port (-p, -o Port)");
 		return rsh_copy(s, a->target, sizeof(a->target), host, strlen(host), "host");
@@ -455,7 +533,7 @@ static int rsh_target(struct rsh_state *s)
 			     a->user, a->user[0] != '\0' ? "@" : "", host, port);
 	}
 	if (n < 0 || (size_t)n >= sizeof(a->target))
-		return rsh_fail(s, "host '%.40s...' is too long", host);
+		return rsh_fail(s, "host '%s' is too long", rsh_qn(s, host, strlen(host), 40));
 	return 0;
 }
 
@@ -539,7 +617,7 @@ int jg_rshargs_parse(struct jg_rshargs *a, int argc, char *const *argv, char *er
 	if (s.subsystem) {
 		if (i + 1 != argc || strcmp(argv[i], "sftp") != 0) {
 			r = rsh_fail(&s, "-s: only the sftp subsystem is supported, not '%s'",
-				     i < argc ? argv[i] : "");
+				     rsh_q(&s, i < argc ? argv[i] : ""));
 			goto out;
 		}
 		a->argv[2] = (char *)jg_rshargs_sftp_starter;

@@ -22,7 +22,12 @@
  * spec "ssh:[USER@]HOST[:PORT]" (the gateway's ssh_defaults apply, not an inventory entry
  * of that name); without either, HOST is passed as written (an inventory name, or a host
  * the gateway reaches over ssh).  HOST may also be a spec itself ("local", "ssh:...",
- * "a/b"), which cannot take a user or a port from the options. */
+ * "a/b"), which cannot take a user or a port from the options; it may not start with
+ * '-' nor hold whitespace, control or non-ASCII bytes (the gateway would refuse it too,
+ * but our own messages print the target).
+ *
+ * Refusals quote every word they name (jg_rshargs_quote): the argv may come from a
+ * hostile repository URL or inventory, and the reason lands on a terminal. */
 #ifndef JG_RSHARGS_H
 #define JG_RSHARGS_H
 
@@ -73,6 +78,12 @@ int jg_rshargs_parse(struct jg_rshargs *a, int argc, char *const *argv, char *er
 
 /* Free what A owns; A may be parsed into again. */
 void jg_rshargs_clear(struct jg_rshargs *a);
+
+/* W for a message, at most MAX of its bytes into BUF (SIZE bytes, NUL-terminated): a
+ * backslash doubled, bytes that are not printable ASCII as \xNN (control characters,
+ * DEL, and every byte >= 0x80, 8-bit C1 escapes included), "..." when cut.  Every word of
+ * the controller's argv that a refusal names goes through it.  The length written. */
+size_t jg_rshargs_quote(char *buf, size_t size, const char *w, size_t max);
 
 /* The shell words that start the sftp server on a target ("-s sftp"). */
 extern const char jg_rshargs_sftp_starter[];

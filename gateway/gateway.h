@@ -58,9 +58,16 @@ struct jg_gateway {
 	struct evconnlistener *unix_listener; /* h2c on cfg->unix_socket, or NULL */
 	char *unix_path;               /* the socket file we created (removed at exit) */
 	uint64_t buffered;             /* response bytes queued gateway-wide (h2stream.c) */
-	int budget_paused;             /* buffered > cfg->buffer_budget: agent links do not read */
+	/* buffered > cfg->buffer_budget: agent links, raw execs' pipes and tunnel sockets
+	 * do not read (h2stream.c resumes them below three quarters of it). */
+	int budget_paused;
+	/* Its log lines, at most one per 10 s (h2stream.c): pauses since the last line, when
+	 * that was (CLOCK_MONOTONIC ms, 0: never), and whether the current pause was logged
+	 * (then its resume is too). */
+	uint64_t budget_pauses, budget_log_ms;
+	int budget_pause_logged;
 	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
-	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen(gw->audit). */
+	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;
 	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
@@ -154,6 +161,11 @@ struct jg_op_hooks {
 	void (*on_body_end)(struct jg_op *op);
 	/* nghttp2 took N bytes of the response queue (credit may flow back). */
 	void (*on_sent)(struct jg_op *op, size_t n);
+	/* Optional: the gateway-wide buffer budget is no longer exceeded
+	 * (gw->budget_paused went back to 0): an op that stopped reading its source
+	 * because of it (raw.c's pipes, tunnel.c's sockets) re-arms its reads.  Called for
+	 * every op that has it, paused or not; it must not free the op or its stream. */
+	void (*on_budget)(struct jg_op *op);
 	/* The stream is gone (closed, reset, connection lost); free the op. The stream
 	 * pointer must not be used after this. */
 	void (*on_close)(struct jg_op *op, const char *why);

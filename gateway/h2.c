@@ -42,6 +42,9 @@
 /* SETTINGS_HEADER_TABLE_SIZE, and the most our HPACK encoder uses whatever the
  * client advertises: the RFC's default, a bounded cost per connection. */
 #define HPACK_TABLE_SIZE 4096u
+/* A request's header list decoding to this many times max_header_list_size is not a
+ * large request (answered 431) but an HPACK bomb (its stream reset at once). */
+#define HPACK_BOMB_FACTOR 8u
 
 static void conn_free(struct jg_conn *c, const char *why);
 
@@ -247,15 +250,34 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 {
 	struct jg_stream *s;
 
-	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+	if (frame->hd.type != NGHTTP2_HEADERS)
 		return 0;
 	s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
 	if (s == NULL)
 		return 0;
 	/* SETTINGS_MAX_HEADER_LIST_SIZE is advisory to nghttp2 on receipt: enforce it here,
 	 * counting as RFC 9113 6.5.2 does.  Past it the rest is dropped and the request is
-	 * answered 431 once its headers end (on_frame_recv). */
+	 * answered 431 once its headers end (on_frame_recv).  Trailers (which no operation
+	 * reads) count in the same total. */
 	s->hdr_bytes += namelen + valuelen + 32;
+	if (s->hdr_bytes > (size_t)HPACK_BOMB_FACTOR * s->conn->gw->cfg->max_header_list_size) {
+		/* No oversized request decodes to this much: an HPACK bomb (an entry of the
+		 * dynamic table referenced over and over, a byte each) or a header flood.
+		 * Reset the stream now: nghttp2 then decodes the rest of the block to keep
+		 * the table in step with the client's, but without validating or handing us
+		 * the fields, so the CPU spent stays in proportion to the bytes on the wire.
+		 * The connection goes on. */
+		jg_log_warn("%s (%s) stream %d: request headers decode to more than %u bytes "
+			    "(%u x max_header_list_size): HPACK bomb or header flood, stream reset",
+			    s->conn->peer, s->conn->identity, s->id,
+			    HPACK_BOMB_FACTOR * s->conn->gw->cfg->max_header_list_size,
+			    HPACK_BOMB_FACTOR);
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id,
+					  NGHTTP2_ENHANCE_YOUR_CALM);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	if (frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0; /* trailers: counted, not kept */
 	if (s->hdr_too_big || s->hdr_bytes > s->conn->gw->cfg->max_header_list_size) {
 		s->hdr_too_big = 1;
 		return 0;

@@ -5,12 +5,16 @@
  * The buffer budget: every byte queued in a response (jg_stream_append,
  * jg_stream_reply) counts in gw->buffered until nghttp2 takes it or the
  * stream goes.  Above cfg->buffer_budget the agent links stop reading (their
- * agents then stop on channel windows, and processes on full pipes) instead
- * of the gateway growing; below it again they resume.  Bytes are never
- * refused, so a stream is never cut by the budget, only slowed. */
+ * agents then stop on channel windows, and processes on full pipes), and so do
+ * the ops that read a source of their own (raw execs' ssh pipes, tunnel
+ * targets' sockets), instead of the gateway growing; below three quarters of
+ * it they resume (jg_agentlink_resume_all, and each op's on_budget hook).
+ * Bytes are never refused, so a stream is never cut by the budget, only
+ * slowed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -21,17 +25,52 @@
 #include "gateway/h2conn.h"
 #include "relay/log.h"
 
+/* Under load the budget is reached and left many times a second: one line per
+ * BUDGET_LOG_MS at most, saying how often it happened meanwhile. */
+#define BUDGET_LOG_MS 10000
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void budget_take(struct jg_gateway *gw, size_t n)
 {
+	uint64_t now;
+
 	gw->buffered += n;
-	if (!gw->budget_paused && gw->buffered > gw->cfg->buffer_budget) {
-		/* Links check gw->budget_paused before each read (agentlink.c). */
-		gw->budget_paused = 1;
-		jg_log_warn("buffer budget reached: %llu bytes queued for clients (buffer_budget "
-			    "%llu): agent links pause until clients catch up",
-			    (unsigned long long)gw->buffered,
-			    (unsigned long long)gw->cfg->buffer_budget);
-	}
+	if (gw->budget_paused || gw->buffered <= gw->cfg->buffer_budget)
+		return;
+	/* Links, raw execs and tunnel sockets check gw->budget_paused before they read
+	 * (agentlink.c, raw.c, tunnel.c). */
+	gw->budget_paused = 1;
+	gw->budget_pauses++;
+	now = mono_ms();
+	gw->budget_pause_logged =
+	    gw->budget_log_ms == 0 || now - gw->budget_log_ms >= BUDGET_LOG_MS;
+	if (!gw->budget_pause_logged)
+		return;
+	jg_log_warn("buffer budget reached: %llu bytes queued for clients (buffer_budget "
+		    "%llu): agent links, raw execs and tunnel sockets pause until clients "
+		    "catch up (reached %llu time(s) since the last such line)",
+		    (unsigned long long)gw->buffered, (unsigned long long)gw->cfg->buffer_budget,
+		    (unsigned long long)gw->budget_pauses);
+	gw->budget_log_ms = now;
+	gw->budget_pauses = 0;
+}
+
+/* Every op with an on_budget hook may read again.  The hooks only re-arm events (they
+ * may move bytes already read onto their stream, which can pause the budget again: the
+ * later hooks then see budget_paused and stay stopped until the next resume). */
+static void budget_resume_ops(struct jg_gateway *gw)
+{
+	for (struct jg_conn *c = gw->conns; c != NULL; c = c->next)
+		for (struct jg_stream *s = c->streams; s != NULL; s = s->next)
+			if (s->op != NULL && s->op->hooks->on_budget != NULL)
+				s->op->hooks->on_budget(s->op);
 }
 
 void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
@@ -40,9 +79,12 @@ void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
 	/* Resume at three quarters, so links do not flap around the limit. */
 	if (gw->budget_paused && gw->buffered <= gw->cfg->buffer_budget / 4 * 3) {
 		gw->budget_paused = 0;
-		jg_log_info("buffer budget: %llu bytes queued: agent links resume",
-			    (unsigned long long)gw->buffered);
+		if (gw->budget_pause_logged)
+			jg_log_info("buffer budget: %llu bytes queued: agent links resume (raw "
+				    "execs and tunnel sockets too)",
+				    (unsigned long long)gw->buffered);
 		jg_agentlink_resume_all(gw);
+		budget_resume_ops(gw);
 	}
 }
 

@@ -30,7 +30,8 @@
  *    it; only then is its HTTP/2 credit given back (jg_stream_consume), so
  *    stdin_buf never holds more than the stream window;
  *  - down: the stdout/stderr pipes are read only while the response queue
- *    holds less than OUT_HIGH bytes; on_sent resumes them.
+ *    holds less than OUT_HIGH bytes and the gateway-wide buffer budget is not
+ *    exceeded (gw->budget_paused); on_sent and on_budget resume them.
  *
  * Lifetime: the op lives until its stream closes (on_close), which kills an
  * ssh still running (SIGTERM; the reaper collects it silently) and frees
@@ -156,7 +157,7 @@ static void raw_kill(struct jg_raw *r, int sig)
 
 static int want_output(const struct jg_raw *r)
 {
-	return raw_running(r) && jg_stream_queued(r->stream) < OUT_HIGH;
+	return raw_running(r) && !r->gw->budget_paused && jg_stream_queued(r->stream) < OUT_HIGH;
 }
 
 /* Read events on only while the response queue has room (and the pipe is open). */
@@ -625,6 +626,12 @@ static void raw_on_sent(struct jg_op *op, size_t n)
 	raw_update_reads(op_raw(op));
 }
 
+/* The buffer budget is no longer exceeded: read the pipes again (if the queue has room). */
+static void raw_on_budget(struct jg_op *op)
+{
+	raw_update_reads(op_raw(op));
+}
+
 static void raw_on_close(struct jg_op *op, const char *why)
 {
 	struct jg_raw *r = op_raw(op);
@@ -639,6 +646,7 @@ static const struct jg_op_hooks raw_op_hooks = {
     .on_body = raw_on_body,
     .on_body_end = raw_on_body_end,
     .on_sent = raw_on_sent,
+    .on_budget = raw_on_budget,
     .on_close = raw_on_close,
 };
 

@@ -17,7 +17,10 @@
  *    one channel window (256 KiB) is queued.  DIRECT: the socket is read
  *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), plus
  *    one bufferevent read (TUN_READ_CHUNK).
- *  A reader that stops stalls its own stream and nothing else.
+ *  A reader that stops stalls its own stream and nothing else.  Many of them
+ *  together are held by the gateway-wide buffer budget: over it the agent
+ *  links stop reading (agentlink.c) and DIRECT sockets too (direct_pump_down),
+ *  until on_budget says the queues went down.
  *
  * Half-close: client END_STREAM -> EOF on the channel (SHUT_WR on a DIRECT
  * socket) once the queued bytes are out; far end EOF -> END_STREAM of the
@@ -352,8 +355,10 @@ static void direct_pump_down(struct jg_tunnel *x)
 		jg_stream_finish(x->stream);
 		return;
 	}
-	/* Read on only while the stream can take it: the socket's window is our backpressure. */
-	if (!x->sock_eof && jg_stream_queued(x->stream) < TUN_QUEUE_HIGH)
+	/* Read on only while the stream can take it and the gateway-wide buffer budget is not
+	 * exceeded: the socket's window is our backpressure, the far end waits in TCP flow
+	 * control rather than in our memory (tun_on_budget calls us again). */
+	if (!x->sock_eof && !x->gw->budget_paused && jg_stream_queued(x->stream) < TUN_QUEUE_HIGH)
 		bufferevent_enable(x->bev, EV_READ);
 	else
 		bufferevent_disable(x->bev, EV_READ);
@@ -529,6 +534,15 @@ static void tun_on_sent(struct jg_op *op, size_t n)
 	}
 }
 
+/* The buffer budget is no longer exceeded: a DIRECT socket reads again. */
+static void tun_on_budget(struct jg_op *op)
+{
+	struct jg_tunnel *x = op_tunnel(op);
+
+	if (x->bev != NULL)
+		direct_pump_down(x);
+}
+
 static void tun_on_close(struct jg_op *op, const char *why)
 {
 	struct jg_tunnel *x = op_tunnel(op);
@@ -555,6 +569,7 @@ static const struct jg_op_hooks tun_op_hooks = {
     .on_body = tun_on_body,
     .on_body_end = tun_on_body_end,
     .on_sent = tun_on_sent,
+    .on_budget = tun_on_budget,
     .on_close = tun_on_close,
 };
 

@@ -5,19 +5,17 @@
  * Input: the words of the argv, separated by NUL bytes (a trailing NUL does
  * not add an empty word; two NULs in a row do).  At most 256 words.
  * Besides "no crash, no leak, no UB" it checks, aborting when they break:
- *   - a refusal always comes with a reason (not checked: that the reason is
- *     one printable line.  Several reasons echo the offending word raw, control
- *     characters included: "-p '\n11x': not a port number", "unknown option -\x1b
- *     (in ...)"; corpus/rshargs/finding-raw-control-chars-in-reason.  Reported;
- *     config/target.c quotes refused values, rshargs.c does not yet);
+ *   - a refusal always comes with a reason, one line of printable ASCII: the
+ *     words it names are quoted (\xNN), so a hostile host name cannot put
+ *     terminal escapes on the controller's stderr
+ *     (corpus/rshargs/finding-raw-control-chars-in-reason: found by this
+ *     harness when rshargs.c echoed them raw; fixed);
  *   - a RUN result names a target, and its argv is {"/bin/sh", "-c", command
  *     (or the sftp starter), NULL};
- *   - a target that is a plain host (no ':' or '/') never starts with '-'
- *     (argument injection is the hole this guards).  A host written as a
- *     spec ("-ssh:x", "-oProxyCommand=sh/x") is passed to the gateway as
- *     written, leading '-' included: corpus/rshargs/finding-spec-host-leading-
- *     dash.  Reported; harmless today because the gateway validates every
- *     spec before any argv exists (fuzz_target.c, t_ssh_basic.sh);
+ *   - a target never starts with '-', plain host or spec ("-ssh:x",
+ *     "-oProxyCommand=sh/x", corpus/rshargs/finding-spec-host-leading-dash*:
+ *     found by this harness when such specs were passed on as written; fixed),
+ *     and holds only printable ASCII without spaces;
  *   - the user and host, when the target is built from them, contain no
  *     whitespace and no shell metacharacters;
  *   - the parser never writes into the argv it was given (ARGV is borrowed);
@@ -81,9 +79,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != 0) {
 		check(r == JG_ERR_INVAL || r == JG_ERR_NOMEM);
 		check(err[0] != '\0');
+		for (const char *p = err; *p != '\0'; p++)
+			check((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
 	} else if (a.action == JG_RSHARGS_RUN) {
 		check(a.target[0] != '\0');
-		check(a.target[0] != '-' || strpbrk(a.target, ":/") != NULL);
+		check(a.target[0] != '-');
+		for (const char *p = a.target; *p != '\0'; p++)
+			check((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f);
 		check(a.argv[0] != NULL && strcmp(a.argv[0], "/bin/sh") == 0);
 		check(a.argv[1] != NULL && strcmp(a.argv[1], "-c") == 0);
 		check(a.argv[2] != NULL && a.argv[3] == NULL);

@@ -2,8 +2,11 @@
 """A hostile HTTP/2 peer for t_limits.sh: raw frames over the gateway's Unix
 socket (h2c, prior knowledge), so it can do what well-behaved clients refuse to:
 ignore MAX_CONCURRENT_STREAMS, send oversized header lists, hold connections,
-send a body as thousands of one-byte DATA frames.  Standard library only.
+send a body as thousands of one-byte DATA frames, stop reading tunnels, and
+send HPACK bombs.  Standard library only.
 Every read is bounded by a deadline.  Prints one result line per mode."""
+import os
+import select
 import socket
 import struct
 import sys
@@ -199,8 +202,9 @@ def tiny(path, total):
           (sent, res.get(1), (b"%d" % total) in b.get(1, b""), goaway))
 
 
-def hold(path, n, cmd):
-    """N exec streams of CMD whose output is never read; hold until stdin closes."""
+def hold(path, n, cmd, target="local"):
+    """N exec streams of CMD on TARGET whose output is never read; hold until stdin
+    closes."""
     argv = b"".join(a.encode() + b"\0" for a in cmd)
     body = jgframe(2, b"\x01" + struct.pack(">I", len(argv)) + argv, 1) + jgframe(6)
     c = Conn(path)
@@ -208,11 +212,106 @@ def hold(path, n, cmd):
     for i in range(n):
         sid = 1 + 2 * i
         c.s.sendall(frame(HEADERS, END_HEADERS, sid,
-                          req("POST", "/v1/targets/local/exec",
+                          req("POST", "/v1/targets/%s/exec" % target,
                               [("content-type", "application/x-jumpgate-frames")])) +
                     frame(DATA, END_STREAM, sid, body))
     print("holding %d" % n, flush=True)
     sys.stdin.read()
+
+
+def tunnels(path, n, target, port, want):
+    """N tunnels (extended CONNECT) to TARGET's PORT on one connection, whose reader
+    stops: the connection is read (so the gateway can write), but no stream gets
+    WINDOW_UPDATE past the initial 65535 bytes, so what the far ends send queues in
+    the gateway.  Prints "tunnels N open=K"; then, at a line "drain" on stdin, opens
+    every stream's window and reads until each got WANT more bytes (bounded by 60 s):
+    prints "drained N min=BYTES"."""
+    c = Conn(path)
+    c.settle()
+    sids = [1 + 2 * i for i in range(n)]
+    p = "/v1/targets/%s/tunnel?port=%d" % (target, port)
+    c.s.sendall(b"".join(frame(HEADERS, END_HEADERS, sid,
+                               req("CONNECT", p, [(":protocol", "jumpgate-tunnel")]))
+                         for sid in sids))
+    got, status = {x: 0 for x in sids}, {}
+    settle = None
+    for f in c.frames(time.monotonic() + 20):
+        if f is None:
+            break
+        t, fl, sid, pl = f
+        if t == HEADERS and sid in sids:
+            status[sid] = "open"
+        elif t == DATA and sid in sids:
+            got[sid] += len(pl)
+        elif t == RST and sid in sids:
+            status[sid] = "rst"
+        # Every stream answered: read on for two seconds while the far ends push.
+        if settle is None and len(status) == n:
+            settle = time.monotonic() + 2
+        if settle is not None and time.monotonic() > settle:
+            break
+    print("tunnels %d open=%d received=%d" %
+          (n, sum(1 for x in sids if status.get(x) == "open"), sum(got.values())), flush=True)
+    # Keep the connection read (PINGs answered) while the test looks at the gateway.
+    while True:
+        r, _, _ = select.select([sys.stdin, c.s], [], [], 5)
+        if c.s in r:
+            for f in c.frames(time.monotonic() + 0.05):
+                if f is None:
+                    print("connection closed while stalled", flush=True)
+                    return
+                if f[0] == DATA and f[2] in got:
+                    got[f[2]] += len(f[3])
+        if sys.stdin in r:
+            line = sys.stdin.readline()
+            if not line or line.strip() == "drain":
+                break
+    base = dict(got)
+    c.s.sendall(b"".join(frame(WINDOW, 0, sid, struct.pack(">I", 1 << 30)) for sid in sids))
+    for f in c.frames(time.monotonic() + 60):
+        if f is None:
+            break
+        t, fl, sid, pl = f
+        if t == DATA and sid in sids:
+            got[sid] += len(pl)
+            if len(pl):
+                c.s.sendall(frame(WINDOW, 0, 0, struct.pack(">I", len(pl))))
+        if all(got[x] - base[x] >= want for x in sids):
+            break
+    print("drained %d min=%d" % (n, min(got[x] - base[x] for x in sids)), flush=True)
+
+
+def hpackbomb(path, size, refs, where="headers"):
+    """One header block that inserts a SIZE-byte header into the HPACK dynamic table
+    (literal with incremental indexing) and then references it REFS times (one byte
+    each: indexed field 62), so its decoded size is about (SIZE + 38) * REFS while the
+    wire carries SIZE + REFS bytes.  WHERE "headers": the request's own headers (GET
+    /healthz); "trailers": the trailers of an exec request whose body never starts.
+    Prints the stream's fate, the seconds it took, and whether a plain request on the
+    same connection still works (the HPACK state must stay in step with ours)."""
+    c = Conn(path)
+    c.settle()
+    name = b"x-bomb"
+    bomb = b"\x40" + hint(len(name), 7) + name + hint(size, 7) + b"a" * size
+    bomb += b"\xbe" * refs
+    if where == "trailers":
+        c.s.sendall(frame(HEADERS, END_HEADERS, 1,
+                          req("POST", "/v1/targets/local/exec",
+                              [("content-type", "application/x-jumpgate-frames")])))
+        block = bomb
+    else:
+        block = req("GET", "/healthz") + bomb
+    t0 = time.monotonic()
+    c.s.sendall(headers(1, block))
+    res, body, goaway = collect(c, {1}, 20)
+    took = time.monotonic() - t0
+    # The same entry, referenced once more: it must still be in our shared table.
+    c.s.sendall(frame(HEADERS, END_STREAM | END_HEADERS, 3, req("GET", "/healthz") + b"\xbe"))
+    res3, body3, goaway3 = collect(c, {3}, 10)
+    print("bomb wire=%d decoded=%d result=%s body=%s secs=%.2f next=%s next_body=%s goaway=%s" %
+          (len(block), (size + len(name) + 32) * refs, res.get(1),
+           body.get(1, b"").decode(errors="replace").strip(), took, res3.get(3),
+           body3.get(3, b"").decode(errors="replace").strip(), goaway or goaway3))
 
 
 if __name__ == "__main__":
@@ -226,4 +325,9 @@ if __name__ == "__main__":
     elif mode == "tiny":
         tiny(sock, int(sys.argv[3]))
     elif mode == "hold":
-        hold(sock, int(sys.argv[3]), sys.argv[4:])
+        hold(sock, int(sys.argv[3]), sys.argv[4:], os.environ.get("H2RAW_TARGET", "local"))
+    elif mode == "tunnels":
+        tunnels(sock, int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif mode == "hpackbomb":
+        hpackbomb(sock, int(sys.argv[3]), int(sys.argv[4]),
+                  sys.argv[5] if len(sys.argv) > 5 else "headers")

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Limits (jumpgated.conf.example, "Limits"): each hit gives the client a clear
-# error and the log one line, and nobody else is hurt.  Hostile peers come
+# error and the log one line, and nobody else is hurt.  Includes an HPACK bomb
+# (one table entry referenced 120,000 times) and the buffer budget holding
+# slow readers of exec output and of tunnels to a `tunnel` target.  Hostile peers come
 # from h2raw.py over the Unix socket (h2c), so they can break the rules that
 # curl and nghttp keep; a well-behaved client goes through the TLS port.
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +16,9 @@ max_streams = 100;
 max_header_list_size = 16384;
 max_connections_per_identity = 3;
 handshake_timeout = 2;
-buffer_budget = 1048576;"
+buffer_budget = 1048576;
+targets = ( { name = \"src\"; method = \"tunnel\"; host = \"127.0.0.1\"; } );
+tunnels = { allow = [ \"src:*\" ]; };"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway starts with tight limits"
 GW=$JG_GW_PID
@@ -71,6 +75,56 @@ if grep -q "Too many CONTINUATION frames" "$JG_GW_LOG" && [ "$(jg_http_code GET 
 else
 	jg_notok "160 KB of headers: connection closed, gateway serves"
 fi
+
+# --- HPACK bomb: one big entry in the dynamic table, referenced 120,000 times ---
+# 124 KB on the wire decode to about 480 MB; ten of them, one after another.
+jg_exec sh -c 'sleep 1; echo parallel' </dev/null >"$JG_T/par2.out" 2>&1 &
+par=$!
+jg_track parallel "$par"
+rss0=$(jg_rss_kb "$GW")
+cpu0=$(cpu_ticks "$GW")
+bombs_ok=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	out=$(timeout 30 $RAW hpackbomb "$SOCK" 4000 120000) || true
+	[ $i != 1 ] || jg_log "$out"
+	# Refused with RST_STREAM ENHANCE_YOUR_CALM (11) at once, and the connection's
+	# HPACK state still in step: the next request references the same entry.
+	secs=$(printf '%s' "$out" | sed -n 's/.* secs=\([0-9.]*\).*/\1/p')
+	if printf '%s' "$out" | grep -q 'result=rst:11 ' &&
+		printf '%s' "$out" | grep -q 'next=ok next_body={"status":"ok"} goaway=None' &&
+		awk -v t="$secs" 'BEGIN { exit !(t != "" && t < 2) }'; then
+		bombs_ok=$((bombs_ok + 1))
+	fi
+done
+cpu1=$(cpu_ticks "$GW")
+rss1=$(jg_rss_kb "$GW")
+jg_log "10 HPACK bombs: gateway cpu $((cpu1 - cpu0)) ticks, rss ${rss0} -> ${rss1} kB"
+if [ $bombs_ok = 10 ]; then
+	jg_ok "HPACK bomb (124 KB decoding to 480 MB): stream reset ENHANCE_YOUR_CALM within 2 s, the connection serves on"
+else
+	jg_notok "HPACK bomb: stream reset, the connection serves on ($bombs_ok of 10; $out)"
+fi
+if [ $((cpu1 - cpu0)) -lt 100 ] && [ $((rss1 - rss0)) -lt 8192 ]; then
+	jg_ok "10 HPACK bombs: $((cpu1 - cpu0)) CPU ticks (< 1 s), RSS +$((rss1 - rss0)) kB"
+else
+	jg_notok "10 HPACK bombs: bounded CPU and memory (cpu $((cpu1 - cpu0)) ticks, rss +$((rss1 - rss0)) kB)"
+fi
+out=$(timeout 30 $RAW hpackbomb "$SOCK" 4000 120000 trailers) || true
+jg_log "$out"
+if printf '%s' "$out" | grep -q 'result=rst:11 ' &&
+	printf '%s' "$out" | grep -q 'next=ok next_body={"status":"ok"} goaway=None'; then
+	jg_ok "HPACK bomb in the trailers of an exec request: stream reset, the connection serves on"
+else
+	jg_notok "HPACK bomb in trailers: stream reset, the connection serves on ($out)"
+fi
+grep -q "request headers decode to more than 131072 bytes (8 x max_header_list_size): HPACK bomb or header flood, stream reset" "$JG_GW_LOG" &&
+	jg_ok "HPACK bomb: a log line" || jg_notok "HPACK bomb: a log line"
+if wait "$par" && [ "$(cat "$JG_T/par2.out")" = parallel ] && [ "$(jg_http_code GET /healthz)" = 200 ]; then
+	jg_ok "HPACK bombs: an exec on another connection is unaffected"
+else
+	jg_notok "HPACK bombs: an exec on another connection is unaffected ($(head -c 200 "$JG_T/par2.out"))"
+fi
+jg_untrack parallel
 
 # --- connections per identity -------------------------------------------------
 out=$(timeout 30 $RAW conns "$SOCK" 4) || true
@@ -148,6 +202,69 @@ if grep -q "agent links resume" "$JG_GW_LOG" && [ "$(jg_exec echo after </dev/nu
 else
 	jg_notok "slow readers gone: links resume, exec works"
 fi
+
+# --- buffer budget: 96 tunnels to a `tunnel` target whose reader stops --------
+# The far ends push zeros as fast as they can; the client reads the connection
+# but opens no stream window past the first 64 KiB.  Each tunnel alone is held
+# at 256 KiB queued (tunnel.c); together they are held by buffer_budget (1 MiB):
+# without it the gateway would queue 96 x 320 KiB.
+cat >"$JG_T/source.py" <<'PY'
+# python3 source.py PORTFILE: zeros to every client on 127.0.0.1 until it goes.
+import os, socket, sys, threading
+def push(c):
+    b = bytes(65536)
+    try:
+        while True:
+            c.sendall(b)
+    except OSError:
+        pass
+    finally:
+        c.close()
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(256)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=push, args=(c,), daemon=True).start()
+PY
+python3 "$JG_T/source.py" "$JG_T/source.port" </dev/null >"$JG_T/source.err" 2>&1 &
+jg_track source $!
+for i in $(seq 1 100); do [ -s "$JG_T/source.port" ] && break; sleep 0.05; done
+rss0=$(jg_rss_kb "$GW")
+mkfifo "$JG_T/tun.in"
+$RAW tunnels "$SOCK" 96 src "$(cat "$JG_T/source.port")" 1048576 <"$JG_T/tun.in" >"$JG_T/tun.out" 2>&1 &
+tunneler=$!
+jg_track tunneler "$tunneler"
+exec 8>"$JG_T/tun.in"
+deadline=$((SECONDS + 40))
+until grep -q "^tunnels" "$JG_T/tun.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+maxrss=$rss0
+for i in $(seq 1 30); do
+	r=$(jg_rss_kb "$GW")
+	[ "$r" -le "$maxrss" ] || maxrss=$r
+	sleep 0.1
+done
+jg_log "$(head -n 1 "$JG_T/tun.out"); gateway rss ${rss0} -> at most ${maxrss} kB"
+if grep -q "^tunnels 96 open=96 " "$JG_T/tun.out" && [ $((maxrss - rss0)) -lt 16384 ]; then
+	jg_ok "96 stalled tunnels: held by buffer_budget, gateway RSS +$((maxrss - rss0)) kB (unbounded: ~30 MB)"
+else
+	jg_notok "96 stalled tunnels: RSS bounded by buffer_budget ($(head -n 1 "$JG_T/tun.out"); rss +$((maxrss - rss0)) kB)"
+fi
+echo drain >&8
+deadline=$((SECONDS + 80))
+until grep -q "^drained\|closed" "$JG_T/tun.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+min=$(sed -n 's/^drained 96 min=//p' "$JG_T/tun.out")
+if [ -n "$min" ] && [ "$min" -ge 1048576 ]; then
+	jg_ok "the reader back: every tunnel resumes, 1 MiB more each ($(tail -n 1 "$JG_T/tun.out"))"
+else
+	jg_notok "the reader back: every tunnel resumes ($(tail -n 1 "$JG_T/tun.out"))"
+fi
+exec 8>&-
+jg_wait_gone "$tunneler" 10 || kill "$tunneler" 2>/dev/null
+jg_untrack tunneler
 
 if jg_gateway_stop 10; then jg_ok "SIGTERM: exit 0"; else jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"; fi
 jg_done

@@ -1,13 +1,17 @@
 #!/bin/bash
 # The Unix-socket listener: HTTP/2 without TLS (h2c, prior knowledge), the
 # caller's identity "unix:<user>" from SO_PEERCRED, the file mode 0660, a stale
-# socket replaced, any other file refused, the file removed at exit.
+# socket replaced, any other file refused, the file removed at exit.  The
+# jumpgate CLI over it (-g unix:PATH, JUMPGATE_GATEWAY=unix:PATH): exec, cp and
+# reset with no certificate anywhere, audited as unix:<user>; a policy that
+# refuses unix:* identities gives the CLI a 403 while TLS clients still pass.
 . "$(dirname "$0")/lib.sh"
 jg_setup
 jg_init_pki
 SOCK=$JG_T/jg.sock
-JG_CONF_EXTRA="unix_socket = \"$SOCK\";"
 USER_NAME=$(id -un)
+JG_CONF_EXTRA="unix_socket = \"$SOCK\";
+audit = \"$JG_T/audit.log\";"
 
 # ucurl PATH CURL-ARGS...: h2c over the socket.
 ucurl() {
@@ -43,6 +47,61 @@ else
 	jg_notok "identity unix:$USER_NAME in the log"
 fi
 
+# --- the CLI over the socket ------------------------------------------------
+# No certificate, and nowhere to find one: a unix: gateway needs none.
+ucli() {
+	timeout 60 env -u HOME JUMPGATE_HOME="$JG_T/no-such-home" "$JUMPGATE" -g "unix:$SOCK" "$@"
+}
+out=$(printf 'through the socket\n' | ucli exec local -- sh -c 'cat; echo "argv: $0 $1"' x 'a b' 2>"$JG_T/ux.err") && rc=0 || rc=$?
+if [ $rc = 0 ] && [ "$out" = "through the socket
+argv: x a b" ]; then
+	jg_ok "jumpgate -g unix:PATH exec: stdin, stdout and argv through the socket, no certificate"
+else
+	jg_notok "jumpgate -g unix:PATH exec (rc $rc, out '$out', err $(head -c 300 "$JG_T/ux.err"))"
+fi
+out=$(timeout 60 env JUMPGATE_GATEWAY="unix:$SOCK" JUMPGATE_HOME="$JG_T/no-such-home" \
+	"$JUMPGATE" exec local -- sh -c 'echo out; echo err >&2; exit 7' 2>"$JG_T/ux2.err") && rc=0 || rc=$?
+if [ $rc = 7 ] && [ "$out" = out ] && [ "$(cat "$JG_T/ux2.err")" = err ]; then
+	jg_ok "JUMPGATE_GATEWAY=unix:PATH: stdout, stderr and exit status 7"
+else
+	jg_notok "JUMPGATE_GATEWAY=unix:PATH (rc $rc, out '$out', err $(head -c 300 "$JG_T/ux2.err"))"
+fi
+if grep -q "\"identity\":\"unix:$USER_NAME\",\"peer\":\"unix pid [0-9]*\",\"target\":\"local\",\"action\":\"exec\"" "$JG_T/audit.log"; then
+	jg_ok "the CLI's exec is audited as unix:$USER_NAME from a unix pid"
+else
+	jg_notok "the CLI's exec is audited as unix:$USER_NAME ($(tail -n 2 "$JG_T/audit.log"))"
+fi
+
+head -c 300000 /dev/urandom >"$JG_T/up.bin"
+mkdir -p "$JG_T/remote"
+if ucli cp "$JG_T/up.bin" "local:$JG_T/remote/up.bin" >"$JG_T/cp.out" 2>&1 &&
+	ucli cp "local:$JG_T/remote/up.bin" "$JG_T/down.bin" >>"$JG_T/cp.out" 2>&1 &&
+	cmp -s "$JG_T/up.bin" "$JG_T/remote/up.bin" && cmp -s "$JG_T/up.bin" "$JG_T/down.bin"; then
+	jg_ok "jumpgate -g unix:PATH cp: 300 KB up and back down, byte-exact"
+else
+	jg_notok "jumpgate -g unix:PATH cp up and down ($(head -c 300 "$JG_T/cp.out"))"
+fi
+
+out=$(ucli reset local 2>&1) && rc=0 || rc=$?
+if [ $rc = 0 ] && printf '%s' "$out" | grep -q "^local: connection closed"; then
+	jg_ok "jumpgate -g unix:PATH reset: '$out'"
+else
+	jg_notok "jumpgate -g unix:PATH reset (rc $rc: $out)"
+fi
+
+out=$(timeout 20 env JUMPGATE_HOME="$JG_T/no-such-home" "$JUMPGATE" -g "unix:$JG_T/nothing.sock" exec local -- true 2>&1) && rc=0 || rc=$?
+if [ $rc = 255 ] && printf '%s' "$out" | grep -q "cannot connect to gateway unix:$JG_T/nothing.sock: No such file or directory"; then
+	jg_ok "no socket at the path: exit 255, '$out'"
+else
+	jg_notok "no socket at the path: exit 255 with the reason (rc $rc: $out)"
+fi
+out=$(timeout 20 "$JUMPGATE" -g "unix:" exec local -- true 2>&1) && rc=0 || rc=$?
+if [ $rc = 2 ] && printf '%s' "$out" | grep -q "bad gateway address 'unix:'"; then
+	jg_ok "-g unix: without a path: usage error"
+else
+	jg_notok "-g unix: without a path: usage error (rc $rc: $out)"
+fi
+
 # TLS on the TCP port is unaffected.
 if [ "$(jg_http_code GET /healthz)" = 200 ]; then jg_ok "TLS listener still serves"; else jg_notok "TLS listener still serves"; fi
 
@@ -68,6 +127,42 @@ fi
 
 if jg_gateway_stop 10; then jg_ok "SIGTERM: exit 0"; else jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"; fi
 if [ ! -e "$SOCK" ]; then jg_ok "socket file removed at exit"; else jg_notok "socket file removed at exit"; fi
+
+# --- a policy that refuses local users --------------------------------------
+JG_CONF_EXTRA="unix_socket = \"$SOCK\";
+policy = (
+  { name = \"no-local-users\"; identities = [ \"unix:*\" ]; allow = false; },
+  { name = \"certificates\"; allow = true; }
+);"
+if jg_gateway_start; then
+	out=$(ucli exec local -- touch "$JG_T/spawned" 2>&1) && rc=0 || rc=$?
+	if [ $rc = 255 ] && printf '%s' "$out" | grep -q "no-local-users" && [ ! -e "$JG_T/spawned" ]; then
+		jg_ok "unix:$USER_NAME refused by policy: exit 255, '$out', nothing spawned"
+	else
+		jg_notok "unix:$USER_NAME refused by policy (rc $rc: $out)"
+	fi
+	code=$(ucurl /v1/targets/local/reset -X POST -o "$JG_T/deny.body" -w '%{http_code}' 2>/dev/null) || true
+	if [ "$code" = 403 ] && grep -q "no-local-users" "$JG_T/deny.body"; then
+		jg_ok "unix:$USER_NAME refused by policy: 403 naming the rule"
+	else
+		jg_notok "unix:$USER_NAME refused: 403 naming the rule (got $code: $(head -c 200 "$JG_T/deny.body"))"
+	fi
+	out=$(ucli reset local 2>&1) && rc=0 || rc=$?
+	if [ $rc = 255 ] && printf '%s' "$out" | grep -q "403\|no-local-users"; then
+		jg_ok "jumpgate -g unix:PATH reset refused: '$out'"
+	else
+		jg_notok "jumpgate -g unix:PATH reset refused (rc $rc: $out)"
+	fi
+	if [ "$(jg_exec echo tls </dev/null 2>/dev/null)" = tls ]; then
+		jg_ok "the certificate identity still passes over TLS"
+	else
+		jg_notok "the certificate identity still passes over TLS"
+	fi
+	jg_gateway_stop 10 || jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"
+else
+	jg_notok "gateway starts with a policy refusing unix:*"
+fi
+JG_CONF_EXTRA="unix_socket = \"$SOCK\";"
 
 # A stale socket (a previous run killed) is replaced; a regular file is not.
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"

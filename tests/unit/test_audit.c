@@ -143,6 +143,55 @@ static void test_file_lines(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
 }
 
+/* Lines in the file at PATH that contain WHAT. */
+static int count_lines(const char *path, const char *what)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(buf, sizeof(buf), f) != NULL)
+		if (strstr(buf, what) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* A reload's new path: lines move there; a path that cannot be opened keeps the old file. */
+static void test_reopen_at_a_changed_path(void)
+{
+	char dir[] = "/tmp/jgaudit-dir-XXXXXX", a_path[128], b_path[128], bad[160], err[256];
+	struct jg_audit *a;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(a_path, sizeof(a_path), "%s/a.log", dir);
+	snprintf(b_path, sizeof(b_path), "%s/b.log", dir);
+	snprintf(bad, sizeof(bad), "%s/missing/c.log", dir);
+	a = jg_audit_new(a_path, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	jg_audit_end(a, jg_audit_begin(a, "one", "p", "exec", "t"), "ok", "");
+	CU_ASSERT_EQUAL(jg_audit_reopen_at(a, b_path), 0);
+	CU_ASSERT_STRING_EQUAL(jg_audit_path(a), b_path);
+	jg_audit_end(a, jg_audit_begin(a, "two", "p", "exec", "t"), "ok", "");
+	CU_ASSERT_NOT_EQUAL(jg_audit_reopen_at(a, bad), 0);
+	CU_ASSERT_STRING_EQUAL(jg_audit_path(a), b_path);
+	jg_audit_end(a, jg_audit_begin(a, "three", "p", "exec", "t"), "ok", "");
+	CU_ASSERT_EQUAL(count_lines(a_path, "\"one\""), 1);
+	CU_ASSERT_EQUAL(count_lines(a_path, "\"two\""), 0);
+	CU_ASSERT_EQUAL(count_lines(b_path, "\"two\""), 1);
+	CU_ASSERT_EQUAL(count_lines(b_path, "\"three\""), 1);
+	CU_ASSERT_EQUAL(jg_audit_reopen_at(a, "stderr"), 0);
+	CU_ASSERT_PTR_NULL(jg_audit_path(a));
+	CU_ASSERT_EQUAL(jg_audit_reopen_at(a, a_path), 0); /* and back from stderr */
+	CU_ASSERT_STRING_EQUAL(jg_audit_path(a), a_path);
+	jg_audit_free(a);
+	unlink(a_path);
+	unlink(b_path);
+	rmdir(dir);
+}
+
 int jg_test_register_audit(void)
 {
 	CU_pSuite s = CU_add_suite("audit", NULL, NULL);
@@ -150,7 +199,9 @@ int jg_test_register_audit(void)
 	if (s == NULL || CU_add_test(s, "exec lines parse back", test_format_exec) == NULL ||
 	    CU_add_test(s, "path, port, non-UTF-8 bytes", test_format_path_port_and_bad_bytes) ==
 		NULL ||
-	    CU_add_test(s, "file: ids, whole lines, reopen", test_file_lines) == NULL)
+	    CU_add_test(s, "file: ids, whole lines, reopen", test_file_lines) == NULL ||
+	    CU_add_test(s, "reopen at a changed path; a bad one keeps the old",
+			test_reopen_at_a_changed_path) == NULL)
 		return -1;
 	return 0;
 }

@@ -501,6 +501,124 @@ static void test_refusals_name_the_offending_word(void)
 	refused(NARGS(none), none, "SessionType=none");
 }
 
+/* V refused with a reason containing WHAT, and the reason one line of printable ASCII:
+ * the words it names come from the argv, which a hostile URL can shape. */
+static void refused_printably(int argc, char *const *v, const char *what)
+{
+	refused(argc, v, what);
+	for (const char *p = err; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
+			CU_FAIL("a refusal prints a raw control or non-ASCII byte");
+			fprintf(stderr, "\n  reason has byte 0x%02x: ", (unsigned char)*p);
+			for (const char *q = err; *q != '\0'; q++)
+				fprintf(stderr,
+					(unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f
+					    ? "<%02x>"
+					    : "%c",
+					(unsigned char)*q);
+			fprintf(stderr, "\n");
+			return;
+		}
+	}
+}
+
+static void test_refusals_quote_control_characters(void)
+{
+	char *port[] = {"-p", "\n11x", "h", "true"};
+	char *letter[] = {"-\x1b[31m", "h", "true"};
+	char *longopt[] = {"--\x1b]0;owned\x07", "h", "true"};
+	char *oport[] = {"-o", "Port=\x1b[2J", "h", "true"};
+	char *ctl[] = {"-O", "\x1b[31mstop", "h"};
+	char *w[] = {"-W", "\23331m", "h"}; /* 0x9b, the 8-bit CSI */
+	char *q[] = {"-Q", "\x1b", "h"};
+	char *novalue[] = {"-o", "\x1bUser", "h", "true"};
+	char *choice[] = {"-o", "RequestTTY=\x1b", "h", "true"};
+	char *setenv[] = {"-o", "SetEnv=\x1b[1m", "h", "true"};
+	char *garbage[] = {"-o", "Port=22 \x1b", "h", "true"};
+	char *hostname[] = {"-o", "HostName=%h\x1b", "h", "true"};
+	char *uri[] = {"ssh://[\x1b", "true"};
+	char *user[] = {"@\x1b", "true"};
+	char *spec[] = {"ssh:\x1b[31mweb1", "true"};
+	char *c1[] = {"ssh:web\2331", "true"};
+	char *sub[] = {"-s", "h", "\x1b[31m"};
+	char *plain[] = {"-l", "u", "web\x1b", "true"};
+	char *quote[] = {"-o", "User=\"\x1b", "h", "true"};
+	char longhost[400];
+	char *toolong[] = {"-l", "u", longhost, "true"};
+	/* Shorter than the 40 bytes a long word is cut at, longer than its buffer. */
+	char *uriport[] = {"ssh://h:123456789\x1b", "true"};
+
+	refused_printably(NARGS(port), port, "-p '\\x0a11x': not a port number");
+	refused_printably(NARGS(letter), letter, "unknown option -\\x1b (in '-\\x1b[31m')");
+	refused_printably(NARGS(longopt), longopt, "unknown option '--\\x1b]0;owned\\x07'");
+	refused_printably(NARGS(oport), oport, "-o Port '\\x1b[2J'");
+	refused_printably(NARGS(ctl), ctl, "-O \\x1b[31mstop");
+	refused_printably(NARGS(w), w, "-W \\x9b31m");
+	refused_printably(NARGS(q), q, "-Q \\x1b");
+	refused_printably(NARGS(novalue), novalue, "\\x1bUser has no value");
+	refused_printably(NARGS(choice), choice, "unsupported value '\\x1b'");
+	refused_printably(NARGS(setenv), setenv, "'\\x1b[1m' is not NAME=VALUE");
+	refused_printably(NARGS(garbage), garbage, "'Port=22 \\x1b': garbage");
+	refused_printably(NARGS(hostname), hostname, "'%h\\x1b': % tokens");
+	refused_printably(NARGS(uri), uri, "'ssh://[\\x1b': bad IPv6");
+	refused_printably(NARGS(user), user, "'@\\x1b': empty user");
+	refused_printably(NARGS(spec), spec, "bad host 'ssh:\\x1b[31mweb1'");
+	refused_printably(NARGS(c1), c1, "bad host 'ssh:web\\x9b1'");
+	refused_printably(NARGS(sub), sub, "not '\\x1b[31m'");
+	refused_printably(NARGS(plain), plain, "bad host");
+	refused_printably(NARGS(quote), quote, "unterminated quote");
+	memset(longhost, 'a', sizeof(longhost) - 1);
+	longhost[sizeof(longhost) - 1] = '\0';
+	longhost[3] = '\x1b';
+	refused_printably(NARGS(toolong), toolong, "'aaa\\x1b");
+	refused_printably(NARGS(uriport), uriport, "port '123456789\\x1b' is too long");
+}
+
+/* A host written as a spec that starts with '-' is refused by rsh itself, however it
+ * arrives: as the host word, after "--", or through -o HostName. */
+static void test_spec_host_starting_with_dash_is_refused(void)
+{
+	char *spec[] = {"-ssh:x", "true"}; /* an option word, not a host: -s -s -h ... */
+	char *dashdash[] = {"--", "-ssh:x", "true"};
+	char *proxy[] = {"--", "-oProxyCommand=sh/x", "true"};
+	char *hostname[] = {"-o", "HostName=-oProxyCommand=x:1", "h", "true"};
+	char *chain[] = {"--", "-x/y", "true"};
+	struct jg_rshargs a;
+
+	/* "-ssh:x" first is bundled flags -s -s -h: h is no option of ssh. */
+	refused(NARGS(spec), spec, "unknown option -h");
+	refused_printably(NARGS(dashdash), dashdash,
+			  "bad host '-ssh:x': a target may not start with '-'");
+	refused_printably(NARGS(proxy), proxy, "may not start with '-'");
+	refused_printably(NARGS(hostname), hostname, "may not start with '-'");
+	refused_printably(NARGS(chain), chain, "may not start with '-'");
+	/* A spec without the dash still passes as written. */
+	{
+		char *ok[] = {"--", "ssh:x", "true"};
+
+		CU_ASSERT_EQUAL(parse(&a, NARGS(ok), ok), 0);
+		CU_ASSERT_STRING_EQUAL(a.target, "ssh:x");
+		jg_rshargs_clear(&a);
+	}
+}
+
+static void test_quote_helper(void)
+{
+	char buf[64];
+
+	CU_ASSERT_EQUAL(jg_rshargs_quote(buf, sizeof(buf), "web1", 80), 4);
+	CU_ASSERT_STRING_EQUAL(buf, "web1");
+	jg_rshargs_quote(buf, sizeof(buf), "a\\b\x1b\x7f\xc3\xa9", 80);
+	CU_ASSERT_STRING_EQUAL(buf, "a\\\\b\\x1b\\x7f\\xc3\\xa9");
+	jg_rshargs_quote(buf, sizeof(buf), "abcdef", 3);
+	CU_ASSERT_STRING_EQUAL(buf, "abc...");
+	/* A small buffer: cut at a whole escape, still terminated, "..." when it fits. */
+	jg_rshargs_quote(buf, 10, "\x1b\x1b\x1b\x1b", 80);
+	CU_ASSERT_STRING_EQUAL(buf, "\\x1b...");
+	CU_ASSERT_EQUAL(jg_rshargs_quote(buf, 1, "x", 80), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+}
+
 static void test_unknown_o_keys_are_ignored_whatever_their_value(void)
 {
 	char *v[] = {"-o", "NoSuchOption=\"unterminated", "-o", "ProxyJump none", "h", "true"};
@@ -544,6 +662,11 @@ int jg_test_register_rshargs(void)
 	    !CU_add_test(s, "-V, --help, -O", test_actions_version_help_control) ||
 	    !CU_add_test(s, "refusals name the offending word",
 			 test_refusals_name_the_offending_word) ||
+	    !CU_add_test(s, "refusals quote control characters as \\xNN",
+			 test_refusals_quote_control_characters) ||
+	    !CU_add_test(s, "a spec-shaped host starting with '-' is refused",
+			 test_spec_host_starting_with_dash_is_refused) ||
+	    !CU_add_test(s, "jg_rshargs_quote", test_quote_helper) ||
 	    !CU_add_test(s, "unknown -o keys are ignored",
 			 test_unknown_o_keys_are_ignored_whatever_their_value))
 		return -1;
