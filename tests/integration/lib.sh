@@ -163,6 +163,18 @@ jg_wait_gone() {
 
 # Record a PID this test started: jg_track NAME PID.
 jg_track() { printf '%s\n' "$2" >"$JG_T/pids/$1.pid"; }
+# jg_term_wait PID NAME: SIGTERM to PID (a child of this shell, tracked as NAME);
+# JG_ST is its exit status once it is gone (at most 10 s), else "timeout".
+# (Not in a $(...): only this shell can wait for its child.)
+jg_term_wait() {
+	JG_ST=timeout
+	kill -TERM "$1" 2>/dev/null || true
+	if jg_wait_gone "$1" 10; then
+		JG_ST=0
+		wait "$1" || JG_ST=$?
+		jg_untrack "$2"
+	fi
+}
 jg_untrack() { rm -f "$JG_T/pids/$1.pid"; }
 
 # Direct children of PID (one per line), zombies included.

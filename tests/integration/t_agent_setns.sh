@@ -303,13 +303,8 @@ jg_track agent "$AP"
 deadline=$((SECONDS + 10))
 while [ $SECONDS -lt $deadline ] && ! grep -q ready "$T/term.out"; do sleep 0.05; done
 kids=$(jg_descendants "$AP" | tr '\n' ' ')
-kill -TERM "$AP"
-st=timeout
-if jg_wait_gone "$AP" 10; then
-	st=0
-	wait "$AP" || st=$?
-	jg_untrack agent
-fi
+jg_term_wait "$AP" agent
+st=$JG_ST
 if [ "$st" = 3 ] && [ "$(cat "$T/term.out")" = $'ready\ngot-term' ]; then
 	jg_ok "SIGTERM to the parent reaches the command, whose status (3) is the parent's"
 else
