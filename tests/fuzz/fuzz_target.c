@@ -18,6 +18,9 @@
  *     control characters; a port of 1-65535 or none;
  *   - jg_ssh_argv() accepts every resolved hop, puts "--" before the host,
  *     and the host is the second-to-last word (the remote command last);
+ *   - every name of the other methods (users, containers, pods, namespaces)
+ *     passes the same checks, and jg_chain_argv() accepts every resolved
+ *     chain (jg_chain_check ran when it was resolved);
  *   - resolving a chain's key gives a chain with the same key (keys name
  *     the onward connection: two spellings of one target share it). */
 #include <stdint.h>
@@ -98,7 +101,19 @@ static void check_hop(const struct jg_hop *h)
 
 	if (h->method == JG_METHOD_LOCAL)
 		return;
-	check(h->method == JG_METHOD_SSH || h->method == JG_METHOD_TUNNEL);
+	if (h->method != JG_METHOD_SSH && h->method != JG_METHOD_TUNNEL) {
+		const struct jg_hop_opts *p = &h->o;
+
+		check(p->user == NULL || jg_target_check_user(p->user, err, sizeof(err)) == 0);
+		check(p->name == NULL || jg_target_check_name("n", p->name, err, sizeof(err)) == 0);
+		check(p->container == NULL ||
+		      jg_target_check_name("c", p->container, err, sizeof(err)) == 0);
+		check(p->kube_ns == NULL ||
+		      jg_target_check_name("n", p->kube_ns, err, sizeof(err)) == 0);
+		check(h->method != JG_METHOD_SETNS ||
+		      (p->setns_kind == JG_SETNS_PID ? p->pid > 0 : p->name != NULL));
+		return;
+	}
 	check(o->host != NULL && o->host[0] != '-');
 	if (strchr(o->host, ':') != NULL) {
 		snprintf(br, sizeof(br), "[%s]", o->host); /* bare in the hop, bracketed in specs */
@@ -139,6 +154,16 @@ static void resolve(const char *text)
 	check(one_printable_line(c->key) && one_printable_line(c->display));
 	for (size_t i = 0; i < c->nhops; i++)
 		check_hop(&c->hops[i]);
+	if (c->hops[c->nhops - 1].method != JG_METHOD_TUNNEL) {
+		struct jg_chain_cmd cmd;
+
+		if (jg_chain_argv(c->hops, c->nhops, "/agent", "true", &cmd, err, sizeof(err)) != 0) {
+			fprintf(stderr, "jg_chain_argv refused resolved \"%s\": %s\n", text, err);
+			abort();
+		}
+		check(cmd.argv != NULL && cmd.argv[0] != NULL);
+		jg_argv_free(cmd.argv);
+	}
 	/* The key is itself a target, and names the same connection. */
 	err[0] = '\0';
 	if (jg_target_resolve(cfg, c->key, &again, err, sizeof(err)) != 0) {
