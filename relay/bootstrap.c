@@ -224,14 +224,16 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	}
 	str_addf(&s, &len, &cap,
 		 "*)fail unknown-arch \"$a\";;esac;"
-		 /* the cache: in HOME, else (no home, a read-only one) a directory of our
-		  * own in TMPDIR, where -O refuses what someone else made */
-		 "e=\"${HOME:-/nonexistent}/.cache/jumpgate\";"
+		 /* the cache: in HOME, else (no HOME, or one that cannot hold it) a
+		  * directory of our own in TMPDIR; -O everywhere: a directory or file
+		  * someone else made is never used (a shared /tmp, an invoker's HOME) */
 		 "g=\"${TMPDIR:-/tmp}/.jumpgate-$(id -u)\";"
+		 "e=\"${HOME:+$HOME/.cache/jumpgate}\";e=\"${e:-$g}\";"
 		 /* cached: no round trip */
-		 "f=\"$e/agent-$h\";if [ -x \"$f\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
-		 "d=$e;if { mkdir -p \"$d\"&&chmod 700 \"$d\";} 2>/dev/null;then :;else d=$g;"
-		 "mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ]||fail mkdir \"$d\";"
+		 "f=\"$e/agent-$h\";if [ -x \"$f\" ]&&[ -O \"$f\" ]&&[ -O \"$e\" ];then "
+		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
+		 "d=$e;if { mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ];} 2>/dev/null;then :;"
+		 "else d=$g;mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ]||fail mkdir \"$d\";"
 		 "f=\"$d/agent-$h\";if [ -x \"$f\" ]&&[ -O \"$f\" ];then "
 		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;fi;"
 		 "f=\"$d/agent-$h\";"

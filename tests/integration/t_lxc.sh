@@ -262,8 +262,12 @@ fi
 AGENT_SHA=$(jg_sha256 "$JUMPGATE_AGENT")
 if [ $MODE = real ]; then
 	cached=
-	for d in "$ROOTFS/tmp" "$ROOTFS/root"; do
-		[ ! -x "$d/.cache/jumpgate/agent-$AGENT_SHA" ] || cached=$d/.cache/jumpgate/agent-$AGENT_SHA
+	# lxc-attach --clear-env leaves no HOME: the stub's fallback, TMPDIR/.jumpgate-UID
+	# (asked inside: the container's /tmp may be a tmpfs of its own)
+	for f in /root/.cache/jumpgate /tmp/.jumpgate-0; do
+		if jg_cli exec pg -- test -x "$f/agent-$AGENT_SHA" </dev/null >/dev/null 2>&1; then
+			cached=$f/agent-$AGENT_SHA
+		fi
 	done
 else
 	cached=$JG_DOUBLE_HOME/.cache/jumpgate/agent-$AGENT_SHA
@@ -272,7 +276,7 @@ fi
 if [ -n "$cached" ]; then
 	jg_ok "the stub cached the agent inside the container: ${cached#"$JG_T"/}"
 else
-	jg_notok "the stub cached the agent inside the container (agent-${AGENT_SHA:0:12}... under ~/.cache/jumpgate)"
+	jg_notok "the stub cached the agent inside the container (agent-${AGENT_SHA:0:12}... under ~/.cache/jumpgate or /tmp/.jumpgate-0)"
 fi
 
 # The argv: the real lxc-attach's from /proc, the double's from its log.
