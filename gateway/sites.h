@@ -2,11 +2,13 @@
  * operations forwarded along it (docs/api.md "Sites", docs/protocol.md
  * "Routes between gateways").
  *
- * Layers, as for controllers: sitelink.c is the transport and multiplexer (TLS,
- * an nghttp2 CLIENT session, reconnect with backoff, PING keepalive); routes.c
- * is the path-vector table (learned from each link's route stream, served to
- * the gateways linked to us); forward.c is the operation that carries one
- * controller stream onto a link stream, HTTP/2 windows bridged.
+ * Layers, as for controllers: sitelink.c is the transport (TLS, reconnect with
+ * backoff, PING keepalive, the set of links) and linksession.c the multiplexer
+ * on it (an nghttp2 CLIENT session, the route stream, streams); rtable.c is the
+ * sans-I/O path-vector table and routes.c wires it to the links and to the
+ * gateways linked to us; forward.c is the operation that carries one
+ * controller stream onto a link stream, HTTP/2 windows bridged, and fwput.c
+ * the part of a fan-out that goes to one other site.
  *
  * Direction: a gateway links to the sites in its `sites` (with `address`);
  * over each link it subscribes to GET /v1/routes/stream, on which the peer
@@ -64,6 +66,11 @@ struct jg_sitelink_stream_cbs {
 /* Start every link of GW's configuration (sites with an address). 0, or -1 with the
  * reason in ERR (a CA, certificate or key file unusable). */
 int jg_sites_start(struct jg_gateway *gw, char *err, size_t errlen);
+/* SIGHUP, after gw->cfg became the new configuration (whose gateway_name is the same):
+ * links to sites gone from `sites` are closed and their routes withdrawn, links whose
+ * address, ca, cert or key changed reconnect, new sites get links; every link's TLS
+ * context is rebuilt from its files.  Problems are logged; the rest goes on. */
+void jg_sites_reload(struct jg_gateway *gw);
 /* SIGTERM: end the route streams we serve and stop linking (GOAWAY on each link). */
 void jg_sites_drain(struct jg_gateway *gw);
 /* Free everything (at exit). */
@@ -94,13 +101,20 @@ void jg_sitelink_stream_cancel(struct jg_sitelink_stream *st);
 /* Append one JSON object per link to the jansson array JSON_ARRAY (a json_t *). */
 void jg_sites_stats(const struct jg_gateway *gw, void *json_array);
 
-/* --- routes.c: the path-vector route table -------------------------------- */
+/* --- routes.c: the route table (gateway/rtable.c) wired to links and subscribers - */
 
-/* A link came up or died (REASON: why) -- every route learned over it is withdrawn. */
-void jg_routes_link_down(struct jg_gateway *gw, struct jg_sitelink *l, const char *reason);
-/* One line of L's route stream.  0, or -1 with the reason in ERR (the line is bad: the
- * caller drops the link). */
-int jg_routes_learn(struct jg_gateway *gw, struct jg_sitelink *l, const char *line, size_t len,
+/* Make the (empty) table; 0 or JG_ERR_NOMEM. */
+int jg_routes_init(struct jg_gateway *gw);
+/* Know the peer SITE we link to, ranked RANK (its place in `sites`). */
+int jg_routes_peer(struct jg_gateway *gw, const char *site, size_t rank);
+/* The peer SITE is configured away: its routes and entry leave the table. */
+void jg_routes_peer_remove(struct jg_gateway *gw, const char *site, const char *reason);
+/* The link to SITE died or retires (REASON: why): every route learned over it is
+ * withdrawn. */
+void jg_routes_link_down(struct jg_gateway *gw, const char *site, const char *reason);
+/* One line of the route stream of the link to SITE.  0, or negative with the reason in
+ * ERR (the line is bad: the caller drops the link). */
+int jg_routes_learn(struct jg_gateway *gw, const char *site, const char *line, size_t len,
 		    char *err, size_t errlen);
 /* Where a target naming site SITE goes.  1 and *LINK (the next hop) and *DIRECT (1 when
  * the next hop IS the site) for a usable route; 0 with the reason in WHY when the site is
