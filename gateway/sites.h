@@ -22,6 +22,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct evbuffer;
+struct jg_audit_op;
 struct jg_gateway;
 struct jg_stream;
 struct jg_op;
@@ -141,10 +143,57 @@ void jg_routes_free(struct jg_gateway *gw);
 struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 				const char *protocol, const char *action, const char *target,
 				const char *rest, const char *fpath, int *handled);
-/* The same for a fan-out PUT /v1/files/{FPATH}?QUERY: when every target of the list is
- * at one other site, the upload is forwarded there once, as one fan-out. */
-struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, const char *fpath,
-				const char *query, int *handled);
+/* GET /v1/targets?QUERY: when every element of match= names a target at one other site
+ * ("site-c/web*", "site-c/grp"), the listing is asked there (the prefix stripped at the
+ * last hop) and the names come back with the site in front; elements of several places
+ * are refused (400).  *HANDLED is 0 when no element is at another site. */
+struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const char *query,
+			       int *handled);
+/* Is TARGET "SITE/..." with SITE another site we know (up or lost)?  1 with SITE (LEN
+ * bytes) filled, else 0. */
+int jg_forward_site_of(struct jg_gateway *gw, const char *target, char *site, size_t len);
+/* Percent-encode SRC onto B; KEEP lists the characters left as they are besides the
+ * unreserved ones. */
+void jg_forward_pct_encode(struct evbuffer *b, const char *src, const char *keep);
+/* The request headers a forwarded request carries: S's content-type and other headers,
+ * and the identity S acts for as x-jumpgate-on-behalf-of (replacing any sent).  The count
+ * put in H (at most MAX), or -1 when there are more. */
+int jg_forward_headers(struct jg_stream *s, const char *h[][2], size_t max);
+
+/* --- fwput.c: the part of a fan-out that goes to one other site ------------ */
+
+struct jg_fwput;
+struct jg_fwput_hooks {
+	/* The link took bytes: there is window again. */
+	void (*on_writable)(void *owner, struct jg_fwput *p);
+	/* It finished, well or not (jg_fwput_results says how); called once. */
+	void (*on_done)(void *owner, struct jg_fwput *p);
+};
+/* Start the upload of FPATH to the N TARGETS at SITE (each named as the client named it,
+ * "SITE/..."), one forwarded fan-out on the link to SITE's next hop with S's headers.
+ * Takes the N audit records AUDIT[] (the gate passed here; set to NULL) and ends them
+ * with the outcome.  A failure at once (the route lost) leaves it done at return,
+ * without on_done: the owner checks jg_fwput_done().  NULL when out of memory. */
+struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
+				char *const *targets, struct jg_audit_op **audit, size_t n,
+				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner);
+/* Bytes it takes now (0: wait for on_writable). */
+size_t jg_fwput_window(const struct jg_fwput *p);
+/* Give it up to LEN body bytes (copied); returns how many it took. */
+size_t jg_fwput_send(struct jg_fwput *p, const void *data, size_t len);
+/* The body is complete. */
+void jg_fwput_eof(struct jg_fwput *p);
+int jg_fwput_done(const struct jg_fwput *p);
+const char *jg_fwput_site(const struct jg_fwput *p);
+/* Append one object per target (as the far side answered, named as here; or one failure
+ * per target named, with the reason) to the jansson array JSON_ARRAY.  Returns the count
+ * of failures. */
+size_t jg_fwput_results(const struct jg_fwput *p, void *json_array);
+/* Abandon it (the link stream reset); done from now on. */
+void jg_fwput_abort(struct jg_fwput *p);
+/* Abandon when not done, and free. */
+void jg_fwput_free(struct jg_fwput *p);
+
 /* The identity an incoming stream acts for: ASSERTED (the on-behalf-of header, may be
  * NULL) when the connection's IDENTITY is a site trusted to assert, else NULL. */
 const char *jg_sites_trusted_assertion(const struct jg_gateway *gw, const char *identity,
