@@ -194,7 +194,8 @@ fail:
 /* The stub is ONE line with no single quote, '!' or newline: the user's login
  * shell (sh, bash, csh, fish) parses `sh -c '<stub>'` before sh sees it, and
  * csh rejects newlines inside quotes and may expand '!' even there.  Variables:
- * a = arch, h = sha256, s = size, d = cache dir, f = cached agent, t = temp
+ * a = arch, h = sha256, s = size, d = cache dir (e: the one HOME would have
+ * given, when it cannot be made), f = cached agent, t = temp
  * file (with $$: two gateways may bootstrap the same target at once), n = bytes
  * received, c = checksum line.  Reading uses `head -c`, which GNU coreutils,
  * busybox and the BSDs have; the gateway sends nothing after the binary until
@@ -224,10 +225,17 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	}
 	str_addf(&s, &len, &cap,
 		 "*)fail unknown-arch \"$a\";;esac;"
-		 "d=\"${HOME:-/tmp}/.cache/jumpgate\";f=\"$d/agent-$h\";"
+		 "d=\"${HOME:-/tmp}/.cache/jumpgate\";"
+		 /* a HOME where nothing can be made (nobody's /nonexistent): a directory of
+		  * our own under TMPDIR, made 0700 here or refused when someone else's */
+		 "if [ -x \"$d/agent-$h\" ];then :;elif mkdir -p \"$d\" 2>/dev/null&&chmod 700 \"$d\";"
+		 "then :;else e=\"$d\";d=\"${TMPDIR:-/tmp}/jumpgate-$(id -u)\";"
+		 "mkdir -m 700 \"$d\" 2>/dev/null;"
+		 "if [ -L \"$d\" ];then fail mkdir \"$e (nor $d)\";fi;"
+		 "[ -d \"$d\" ]&&[ -O \"$d\" ]&&chmod 700 \"$d\"||fail mkdir \"$e (nor $d)\";fi;"
+		 "f=\"$d/agent-$h\";"
 		 /* cached: no round trip */
 		 "if [ -x \"$f\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
-		 "mkdir -p \"$d\"&&chmod 700 \"$d\"||fail mkdir \"$d\";"
 		 "t=\"$d/.agent-$h.$$\";"
 		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
 		 /* head fails on a write error; a short read shows in the count */

@@ -690,11 +690,13 @@ static void t_stub_two_gateways_at_once(void)
 }
 
 /* Run one stub that must fail with a reason containing WANT; the cache keeps no file. */
-static void expect_failure(const char *home, struct jg_agent_build *b, size_t send_limit, int needs,
-			   const char *want)
+/* The stub under HOME fails with WANT in its reason after NEEDS need lines; PREFIX is
+ * shell text run first (NULL: none). */
+static void expect_failure_pfx(const char *home, const char *prefix, struct jg_agent_build *b,
+			       size_t send_limit, int needs, const char *want)
 {
 	char dir[600];
-	struct run r = {.send_limit = send_limit};
+	struct run r = {.send_limit = send_limit, .prefix = prefix};
 
 	run_stubs(&r, 1, home, b, 1);
 	CU_ASSERT_EQUAL(r.ev, JG_BOOT_FAILED);
@@ -709,6 +711,12 @@ static void expect_failure(const char *home, struct jg_agent_build *b, size_t se
 	CU_ASSERT_EQUAL(count_entries(dir, ".agent-"), 0);
 	CU_ASSERT_EQUAL(count_entries(dir, "agent-"), 0);
 	run_free(&r);
+}
+
+static void expect_failure(const char *home, struct jg_agent_build *b, size_t send_limit, int needs,
+			   const char *want)
+{
+	expect_failure_pfx(home, NULL, b, send_limit, needs, want);
 }
 
 /* A cached agent (here a script printing its arguments) is exec'd after the exec line,
@@ -798,9 +806,64 @@ static void t_stub_reports_unusable_home(void)
 
 	if (load_agent(&b) != 0)
 		return;
-	/* A HOME that is a file: mkdir fails even for root. */
-	expect_failure("/dev/null", &b, 0, 0,
-		       "cannot create the agent cache directory /dev/null/.cache/jumpgate");
+	/* A HOME that is a file, and a TMPDIR too: mkdir fails even for root. */
+	expect_failure_pfx("/dev/null", "TMPDIR=/dev/null; export TMPDIR; ", &b, 0, 0,
+			   "cannot create the agent cache directory /dev/null/.cache/jumpgate (nor "
+			   "/dev/null/jumpgate-");
+}
+
+/* A HOME where nothing can be made (sudo to nobody: /nonexistent): the agent is cached in
+ * TMPDIR/jumpgate-UID, made 0700, and found there the next time. */
+static void t_stub_falls_back_to_tmpdir(void)
+{
+	char tmp[] = "/tmp/jg-tmpdir-XXXXXX", prefix[128], dir[600], file[700];
+	struct jg_agent_build b;
+	struct run r[2] = {{0}};
+	struct stat st;
+
+	if (load_agent(&b) != 0 || mkdtemp(tmp) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "TMPDIR=%s; export TMPDIR; ", tmp);
+	snprintf(dir, sizeof(dir), "%s/jumpgate-%u", tmp, (unsigned)getuid());
+	snprintf(file, sizeof(file), "%s/agent-%s", dir, b.sha256);
+	r[0].prefix = r[1].prefix = prefix;
+	run_stubs(&r[0], 1, "/dev/null", &b, 1);
+	CU_ASSERT_EQUAL(r[0].needs, 1);
+	check_agent_ran(&r[0]);
+	CU_ASSERT(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700 && st.st_uid == getuid());
+	CU_ASSERT(stat(file, &st) == 0 && (st.st_mode & 0777) == 0700 &&
+		  (uint64_t)st.st_size == b.size);
+	run_stubs(&r[1], 1, "/dev/null", &b, 1);
+	CU_ASSERT_EQUAL(r[1].needs, 0); /* cached there */
+	check_agent_ran(&r[1]);
+	run_free(&r[0]);
+	run_free(&r[1]);
+	rm_home(tmp);
+}
+
+/* TMPDIR/jumpgate-UID that is a symlink, or (as root) someone else's: refused, nothing
+ * written into it. */
+static void t_stub_refuses_a_tmpdir_not_its_own(void)
+{
+	char tmp[] = "/tmp/jg-tmpdir-XXXXXX", prefix[128], dir[600], other[600];
+	struct jg_agent_build b;
+
+	if (load_agent(&b) != 0 || mkdtemp(tmp) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "TMPDIR=%s; export TMPDIR; ", tmp);
+	snprintf(dir, sizeof(dir), "%s/jumpgate-%u", tmp, (unsigned)getuid());
+	snprintf(other, sizeof(other), "%s/elsewhere", tmp);
+	CU_ASSERT_FATAL(mkdir(other, 0700) == 0 && symlink(other, dir) == 0);
+	expect_failure_pfx("/dev/null", prefix, &b, 0, 0, "(nor ");
+	CU_ASSERT_EQUAL(count_entries(other, "agent-"), 0);
+	CU_ASSERT_EQUAL(count_entries(other, ".agent-"), 0);
+	if (getuid() == 0) {
+		CU_ASSERT_FATAL(unlink(dir) == 0 && mkdir(dir, 0777) == 0 &&
+				chown(dir, 65534, 65534) == 0);
+		expect_failure_pfx("/dev/null", prefix, &b, 0, 0, "(nor ");
+		CU_ASSERT_EQUAL(count_entries(dir, "agent-"), 0);
+	}
+	rm_home(tmp);
 }
 
 static void t_stub_reports_noexec_home(void)
@@ -853,7 +916,12 @@ int jg_test_register_bootstrap(void)
 	     t_stub_runs_cached_agent_with_args},
 	    {"stub (sh): unknown arch", t_stub_refuses_unknown_arch},
 	    {"stub (sh): wrong sha256 and cut upload", t_stub_detects_corruption_and_short_upload},
-	    {"stub (sh): HOME where no directory can be made", t_stub_reports_unusable_home},
+	    {"stub (sh): HOME and TMPDIR where no directory can be made",
+	     t_stub_reports_unusable_home},
+	    {"stub (sh): HOME unusable: cached in TMPDIR/jumpgate-UID, 0700",
+	     t_stub_falls_back_to_tmpdir},
+	    {"stub (sh): TMPDIR/jumpgate-UID a symlink or someone else's: refused",
+	     t_stub_refuses_a_tmpdir_not_its_own},
 	    {"stub (sh): noexec home (tmpfs)", t_stub_reports_noexec_home},
 	};
 	CU_pSuite s = CU_add_suite("bootstrap", NULL, NULL);
