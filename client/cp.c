@@ -396,9 +396,11 @@ static void cp_ready(void *arg)
 	const char *name = cp->fanout_label;
 	char path[1200], enc[1024];
 
-	/* A name that could be a group: ask before choosing one target or a fan-out. */
+	/* A name that could be a group, here or at a site ("site-c/web"): ask before
+	 * choosing one target or a fan-out. */
 	if (name != NULL && cp->fanout_query == NULL && strchr(name, ':') == NULL &&
-	    strchr(name, '/') == NULL && jg_batch_escape(enc, sizeof(enc), name, 0) == 0) {
+	    (strchr(name, '/') == NULL || strchr(strchr(name, '/') + 1, '/') == NULL) &&
+	    jg_batch_escape(enc, sizeof(enc), name, 0) == 0) {
 		snprintf(path, sizeof(path), "/v1/targets?match=%s", enc);
 		if (jg_batch_get(cp->batch, path, cp_resolved, cp) == 0)
 			return;

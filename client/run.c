@@ -1,9 +1,10 @@
 /* `jumpgate run TARGETS -- ARGV...`: one command on many targets, every exec
  * stream on one connection, at most --fanout of them in flight.
  *
- * TARGETS is a comma list.  An element with ':' or '/' is a target spec and
- * used as is; any other element (a name, a glob, a group) is expanded by the
- * gateway (GET /v1/targets?match=ELEMENT, all asked at once): an answer of
+ * TARGETS is a comma list.  An element with ':' or two '/' is a target spec and
+ * used as is; any other element (a name, a glob, a group, each maybe behind a
+ * site: "site-c/web*") is expanded by the gateway (GET
+ * /v1/targets?match=ELEMENT, all asked at once; a site's are listed there): an answer of
  * several names, or of one other name, replaces the element; no answer (or an
  * empty one) leaves a plain name as it is (a host name) but is an error for a
  * glob, which must match something.  Duplicates run once, in first-seen order.
@@ -224,9 +225,13 @@ fail:
 
 /* ------------------------------------------------------------------ targets */
 
+/* A target spec used as written: a ':' (ssh:..., a chain's sudo:app) or more than one
+ * '/'.  A name, glob or group -- here or at a site ("site-c/web*") -- is looked up. */
 static int is_spec(const char *e)
 {
-	return strchr(e, ':') != NULL || strchr(e, '/') != NULL;
+	const char *slash = strchr(e, '/');
+
+	return strchr(e, ':') != NULL || (slash != NULL && strchr(slash + 1, '/') != NULL);
 }
 
 static int is_glob(const char *e)

@@ -375,9 +375,15 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		return admin_allowed(gw, s, "/v1/routes/stream") ? jg_routes_serve(gw, s) : NULL;
 	}
 	if (plen == 11 && strncmp(path, "/v1/targets", 11) == 0 && strcmp(method, "GET") == 0) {
-		if (admin_allowed(gw, s, "/v1/targets"))
+		struct jg_op *op = NULL;
+		int handled = 0;
+
+		if (!admin_allowed(gw, s, "/v1/targets"))
+			return NULL;
+		/* "site-c/web*": listed by site-c (gateway/sites.h). */
+		if ((op = jg_forward_match(gw, s, query, &handled)) == NULL && !handled)
 			jg_targets_list(gw, s, query);
-		return NULL;
+		return op;
 	}
 	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
 		return route_target(gw, s, method, path + strlen(TARGETS_PREFIX),
@@ -385,13 +391,12 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 	if (plen > 10 && strncmp(path, "/v1/files/", 10) == 0) {
 		char *fpath = malloc(plen - 9 + 1);
 		struct jg_op *op = NULL;
-		int handled = 0;
 
 		if (strcmp(method, "PUT") != 0)
 			jg_stream_reply_error(s, 405, "method not allowed", "fan-out uploads take PUT");
 		else if (fpath == NULL || percent_decode(path + 9, plen - 9, fpath) != 0)
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
-		else if ((op = jg_forward_fanout(gw, s, fpath, query, &handled)) == NULL && !handled)
+		else
 			op = jg_fanout_start(gw, s, fpath, query);
 		free(fpath);
 		return op;

@@ -16,8 +16,16 @@
  * stream.  A stopped agent stops answering PINGs, so its link dies after two
  * keepalive intervals and the others go on.
  *
+ * Targets at other sites ("site-c/web1", "site-c/web*", "site-c/grp") are not
+ * expanded here: each other site gets one forwarded fan-out with its elements
+ * (gateway/fwput.c), a sink fed like a PUT channel, so the bytes cross each
+ * link once whatever the number of targets behind it.  This gateway's policy
+ * is checked per element first (a refused element is reported, the rest go).
+ *
  * The answer waits until every target has finished: 200 and a JSON array, one
- * object per target in the order of the expanded list (docs/api.md). */
+ * object per target -- first the targets here, in the order of the expanded
+ * list, then each other site's, in the order its elements first appear and
+ * as that site answered (docs/api.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +34,20 @@
 #include <jansson.h>
 
 #include "auth/audit.h"
+#include "config/config.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
+#include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
 struct jg_fanout;
 struct fan_target {
-	struct jg_fanout *x; /* the fan-out it belongs to (the fput hooks' owner is the target) */
-	struct jg_fput *fput;
-	uint64_t sent; /* body offset this target's channel has taken */
-	int denied;    /* refused by the path policy: fput is NULL */
+	struct jg_fanout *x;  /* the fan-out it belongs to (the fput hooks' owner is the target) */
+	struct jg_fput *fput; /* a target here */
+	struct jg_fwput *fw;  /* or the targets at another site, NAME */
+	uint64_t sent;	      /* body offset this target's channel has taken */
+	int denied;	      /* refused by the path policy: fput is NULL */
 	char denied_why[200];
 	char *name;
 	struct jg_audit_op *audit; /* one audit record per target, ended when its PUT ends */
@@ -54,9 +65,19 @@ struct jg_fanout {
 	int body_seen; /* dir or symlink: a body came, which they do not take */
 	int answered;
 	struct jg_put_req req; /* the spec for every target */
-	char **names;	       /* the expanded list, until the targets start */
+	char **names;	       /* the expanded list here, until the targets start */
 	size_t nnames;
-	char *path;
+	struct site_part *sites; /* the elements for each other site */
+	size_t nsites, nelems;	 /* nelems: elements of all sites */
+	char *path;		 /* normalised, for the targets here */
+	char *rawpath;		 /* as the client sent it, for other sites */
+};
+
+/* The elements of the list naming targets at SITE, as written. */
+struct site_part {
+	char *site;
+	char **elems;
+	size_t n;
 };
 
 static struct jg_fanout *op_fanout(struct jg_op *op)
@@ -66,7 +87,26 @@ static struct jg_fanout *op_fanout(struct jg_op *op)
 
 static int target_live(const struct fan_target *t)
 {
-	return t->fput != NULL && !jg_fput_done(t->fput);
+	return (t->fput != NULL && !jg_fput_done(t->fput)) ||
+	       (t->fw != NULL && !jg_fwput_done(t->fw));
+}
+
+static size_t target_window(const struct fan_target *t)
+{
+	return t->fput != NULL ? jg_fput_window(t->fput) : jg_fwput_window(t->fw);
+}
+
+static size_t target_send(struct fan_target *t, const void *data, size_t len)
+{
+	return t->fput != NULL ? jg_fput_send(t->fput, data, len) : jg_fwput_send(t->fw, data, len);
+}
+
+static void target_eof(struct fan_target *t)
+{
+	if (t->fput != NULL)
+		jg_fput_eof(t->fput);
+	else
+		jg_fwput_eof(t->fw);
 }
 
 /* End T's audit record from its PUT's result (once; nothing when there is none). */
@@ -74,8 +114,8 @@ static void target_audit_end(struct jg_fanout *x, struct fan_target *t)
 {
 	const struct jg_fput_result *r;
 
-	if (t->audit == NULL)
-		return;
+	if (t->audit == NULL || t->fw != NULL)
+		return; /* none, or the forwarded fan-out's own */
 	if (t->fput == NULL || !jg_fput_done(t->fput)) {
 		jg_gate_end(x->gw, t->audit, "failed", "the upload was abandoned");
 	} else {
@@ -91,12 +131,21 @@ static void fanout_free(struct jg_fanout *x)
 	for (size_t i = 0; i < x->n; i++) {
 		target_audit_end(x, &x->t[i]);
 		jg_fput_free(x->t[i].fput);
+		jg_fwput_free(x->t[i].fw);
 		free(x->t[i].name);
 	}
 	free(x->t);
 	for (size_t i = 0; i < x->nnames; i++)
 		free(x->names[i]);
 	free(x->names);
+	for (size_t i = 0; i < x->nsites; i++) {
+		for (size_t j = 0; j < x->sites[i].n; j++)
+			free(x->sites[i].elems[j]);
+		free(x->sites[i].elems);
+		free(x->sites[i].site);
+	}
+	free(x->sites);
+	free(x->rawpath);
 	jg_put_req_clear(&x->req);
 	if (x->body != NULL)
 		evbuffer_free(x->body);
@@ -122,7 +171,7 @@ static json_t *target_json(const struct jg_fanout *x, const struct fan_target *t
 /* Once every target has finished: the per-target results. */
 static void fanout_maybe_answer(struct jg_fanout *x)
 {
-	size_t failed = 0;
+	size_t failed = 0, total;
 	json_t *a;
 	char *text;
 
@@ -136,6 +185,10 @@ static void fanout_maybe_answer(struct jg_fanout *x)
 	for (size_t i = 0; a != NULL && i < x->n; i++) {
 		const struct fan_target *t = &x->t[i];
 
+		if (t->fw != NULL) {
+			failed += jg_fwput_results(t->fw, a);
+			continue;
+		}
 		if (t->denied || !jg_fput_result(t->fput)->ok) {
 			failed++;
 			jg_log_info("fan-out put %s on %s failed: %s", x->path, t->name,
@@ -144,13 +197,14 @@ static void fanout_maybe_answer(struct jg_fanout *x)
 		json_array_append_new(a, target_json(x, t));
 	}
 	text = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+	total = json_array_size(a);
 	json_decref(a);
 	if (text == NULL) {
 		jg_stream_reply_error(x->stream, 500, "internal error", "out of memory");
 		return;
 	}
-	jg_log_info("fan-out put %s by %s: %zu targets, %zu failed", x->path,
-		    jg_stream_identity(x->stream), x->n, failed);
+	jg_log_info("fan-out put %s by %s: %zu targets (%zu other site(s)), %zu failed", x->path,
+		    jg_stream_identity(x->stream), total, x->nsites, failed);
 	jg_stream_reply(x->stream, 200, "application/json", text, strlen(text));
 	free(text);
 }
@@ -182,19 +236,19 @@ static void fanout_pump_target(struct jg_fanout *x, struct fan_target *t)
 	size_t win, n;
 
 	while (target_live(t) && t->sent < end) {
-		if ((win = jg_fput_window(t->fput)) == 0)
+		if ((win = target_window(t)) == 0)
 			break;
 		if (evbuffer_ptr_set(x->body, &pos, (size_t)(t->sent - x->base),
 				     EVBUFFER_PTR_SET) != 0 ||
 		    evbuffer_peek(x->body, -1, &pos, &v, 1) < 1 || v.iov_len == 0)
 			break;
-		n = jg_fput_send(t->fput, v.iov_base, v.iov_len < win ? v.iov_len : win);
+		n = target_send(t, v.iov_base, v.iov_len < win ? v.iov_len : win);
 		if (n == 0)
 			break;
 		t->sent += n;
 	}
 	if (target_live(t) && x->body_end && t->sent == end)
-		jg_fput_eof(t->fput);
+		target_eof(t);
 }
 
 static void fanout_pump(struct jg_fanout *x)
@@ -206,9 +260,12 @@ static void fanout_pump(struct jg_fanout *x)
 
 static void fanout_abort(struct jg_fanout *x, int status, const char *error, const char *why)
 {
-	for (size_t i = 0; i < x->n; i++)
+	for (size_t i = 0; i < x->n; i++) {
 		if (x->t[i].fput != NULL)
 			jg_fput_abort(x->t[i].fput);
+		if (x->t[i].fw != NULL)
+			jg_fwput_abort(x->t[i].fw);
+	}
 	x->answered = 1;
 	jg_stream_reply_error(x->stream, status, error, why);
 }
@@ -303,6 +360,72 @@ static const struct jg_fput_hooks fanout_fput_hooks = {
     .on_done = fanout_fput_done,
 };
 
+/* The same for the part that goes to another site (jg_fwput_hooks). */
+static void fanout_fwput_writable(void *owner, struct jg_fwput *p)
+{
+	(void)p;
+	fanout_fput_writable(owner, NULL);
+}
+
+static void fanout_fwput_done(void *owner, struct jg_fwput *p)
+{
+	(void)p;
+	fanout_fput_done(owner, NULL);
+}
+
+static const struct jg_fwput_hooks fanout_fwput_hooks = {
+    .on_writable = fanout_fwput_writable,
+    .on_done = fanout_fwput_done,
+};
+
+/* One target slot for each element of SP this gateway's policy refuses (reported as
+ * such), and one for the forwarded fan-out of the others.  0 or JG_ERR_NOMEM. */
+static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
+{
+	struct jg_audit_op **audit = calloc(sp->n, sizeof(*audit));
+	char **allowed = calloc(sp->n, sizeof(*allowed));
+	struct fan_target *t;
+	size_t nallowed = 0;
+	int r = JG_ERR_NOMEM;
+
+	if (audit == NULL || allowed == NULL)
+		goto out;
+	for (size_t i = 0; i < sp->n; i++) {
+		t = &x->t[x->n];
+		t->x = x;
+		if (jg_files_path_allowed(x->gw, x->stream, sp->elems[i], "put", x->path,
+					  &audit[nallowed], t->denied_why, sizeof(t->denied_why))) {
+			allowed[nallowed++] = sp->elems[i];
+			continue;
+		}
+		if ((t->name = strdup(sp->elems[i])) == NULL)
+			goto out;
+		t->denied = 1;
+		x->n++;
+	}
+	r = 0;
+	if (nallowed == 0)
+		goto out;
+	t = &x->t[x->n];
+	t->x = x;
+	if ((t->name = strdup(sp->site)) == NULL) {
+		r = JG_ERR_NOMEM;
+		goto out;
+	}
+	x->n++;
+	t->fw = jg_fwput_start(x->gw, x->stream, sp->site, allowed, audit, nallowed, x->rawpath,
+			       &fanout_fwput_hooks, t);
+	nallowed = 0; /* the audit records are its own now */
+	if (t->fw == NULL)
+		r = JG_ERR_NOMEM;
+out:
+	for (size_t i = 0; audit != NULL && i < nallowed; i++)
+		jg_gate_end(x->gw, audit[i], "failed", "out of memory");
+	free(audit);
+	free(allowed);
+	return r;
+}
+
 /* Start every target's PUT.  0, or JG_ERR_NOMEM.  Targets that failed already (bad spec,
  * no connection, policy) are reported with the rest; when none is left the answer goes
  * now (x->answered). */
@@ -310,7 +433,8 @@ static int fanout_begin(struct jg_fanout *x)
 {
 	struct jg_stream *s = x->stream;
 
-	if ((x->t = calloc(x->nnames, sizeof(*x->t))) == NULL)
+	/* Room for every target here, every element elsewhere and one forward per site. */
+	if ((x->t = calloc(x->nnames + x->nelems + x->nsites, sizeof(*x->t))) == NULL)
 		return JG_ERR_NOMEM;
 	for (size_t i = 0; i < x->nnames; i++) {
 		struct fan_target *t = &x->t[i];
@@ -331,7 +455,87 @@ static int fanout_begin(struct jg_fanout *x)
 		if (jg_fput_done(t->fput))
 			target_audit_end(x, t); /* failed at once: no on_done comes */
 	}
+	for (size_t i = 0; i < x->nsites; i++)
+		if (fanout_begin_site(x, &x->sites[i]) != 0)
+			return JG_ERR_NOMEM;
 	fanout_maybe_answer(x);
+	return 0;
+}
+
+/* Put ELEM (LEN bytes) in the part of SITE, made at its first element. */
+static int site_add(struct jg_fanout *x, const char *site, const char *elem, size_t len)
+{
+	struct site_part *sp = NULL, *grown;
+	char **ge;
+
+	for (size_t i = 0; i < x->nsites && sp == NULL; i++)
+		if (strcmp(x->sites[i].site, site) == 0)
+			sp = &x->sites[i];
+	if (sp == NULL) {
+		if ((grown = realloc(x->sites, (x->nsites + 1) * sizeof(*grown))) == NULL)
+			return JG_ERR_NOMEM;
+		x->sites = grown;
+		sp = &x->sites[x->nsites];
+		memset(sp, 0, sizeof(*sp));
+		if ((sp->site = strdup(site)) == NULL)
+			return JG_ERR_NOMEM;
+		x->nsites++;
+	}
+	if ((ge = realloc(sp->elems, (sp->n + 1) * sizeof(*ge))) == NULL)
+		return JG_ERR_NOMEM;
+	sp->elems = ge;
+	if ((sp->elems[sp->n] = strndup(elem, len)) == NULL)
+		return JG_ERR_NOMEM;
+	sp->n++;
+	x->nelems++;
+	return 0;
+}
+
+/* Split LIST: elements naming another site ("site-c/...") go to its part, the others
+ * (this gateway's own name in front dropped) stay in LIST, expanded here later.  0 or
+ * JG_ERR_NOMEM; *NLOCAL counts what stays. */
+static int split_sites(struct jg_fanout *x, char *list, size_t *nlocal)
+{
+	const char *me = x->gw->cfg->gateway_name;
+	size_t melen = strlen(me), out = 0;
+	char *p = list, site[80], elem[256];
+	int first = 1;
+
+	*nlocal = 0;
+	for (;;) {
+		size_t len = strcspn(p, ","), off = 0;
+		const char *e = p;
+		int r;
+
+		while (len > 0 && *e == ' ') {
+			e++;
+			len--;
+		}
+		while (len > 0 && e[len - 1] == ' ')
+			len--;
+		if (len > melen && strncmp(e, me, melen) == 0 && e[melen] == '/')
+			off = melen + 1; /* ours: "site-a/web1" here is web1 */
+		snprintf(elem, sizeof(elem), "%.*s", (int)(len - off), e + off);
+		if (off == 0 && len < sizeof(elem) &&
+		    jg_forward_site_of(x->gw, elem, site, sizeof(site))) {
+			if ((r = site_add(x, site, e, len)) != 0)
+				return r;
+		} else {
+			/* Kept in place (memmove: OUT never passes P); an empty element too,
+			 * for the expansion to refuse. */
+			if (!first)
+				list[out++] = ',';
+			first = 0;
+			memmove(list + out, e + off, len - off);
+			out += len - off;
+			(*nlocal)++;
+		}
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	list[out] = '\0';
 	return 0;
 }
 
@@ -341,6 +545,7 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	struct jg_fanout *x = NULL;
 	char *list = NULL, why[400];
 	struct jg_op *op = NULL;
+	size_t nlocal = 0;
 	int r;
 
 	if (gw->draining) {
@@ -359,7 +564,11 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 					      "groups or globs)");
 		goto out;
 	}
-	r = jg_targets_expand(gw->cfg, list, &x->names, &x->nnames, why, sizeof(why));
+	if (split_sites(x, list, &nlocal) != 0 || (x->rawpath = strdup(path)) == NULL)
+		goto nomem;
+	r = nlocal > 0 || x->nsites == 0
+		? jg_targets_expand(gw->cfg, list, &x->names, &x->nnames, why, sizeof(why))
+		: 0;
 	if (r != 0) {
 		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target list", why);
 		goto out;

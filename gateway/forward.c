@@ -45,8 +45,8 @@
 
 #define FRAMES_TYPE "application/x-jumpgate-frames"
 #define MAX_HEADERS 16
-#define MAX_COLLECT (8u << 20) /* a fan-out's JSON answer, re-prefixed */
-#define MAX_FANOUT 4096
+#define MAX_COLLECT (8u << 20) /* a collected JSON answer, re-prefixed */
+#define MAX_MATCH 256	       /* elements of a forwarded match= */
 
 struct jg_forward {
 	struct jg_op op;
@@ -64,8 +64,8 @@ struct jg_forward {
 	struct evbuffer *partial; /* an incomplete frame of it */
 	struct evbuffer *scratch;
 	uint64_t owed;		    /* bytes queued downstream, credit not yet returned */
-	char prefix[80];	    /* fan-out: "site-c/" to put back in the answer */
-	struct evbuffer *collect;   /* fan-out: the answer, collected */
+	char prefix[80];	    /* collected: "site-c/" to put back in the answer */
+	struct evbuffer *collect;   /* a target listing's answer, collected */
 	struct jg_audit_op **audit; /* one per target */
 	size_t naudit;
 };
@@ -152,7 +152,7 @@ static void up_headers_end(void *ud)
 	}
 	if (f->s == NULL || f->resp_started)
 		return;
-	if (f->collect != NULL) /* fan-out: answered once the body is complete */
+	if (f->collect != NULL) /* collected: answered once the body is complete */
 		return;
 	while (off < len && n < MAX_HEADERS) {
 		h[n][0] = p + off;
@@ -214,29 +214,33 @@ static void up_data(void *ud, const uint8_t *data, size_t len)
 	}
 }
 
-/* A fan-out's answer names the targets as the far site knows them: put the site back. */
-static void answer_fanout(struct jg_forward *f)
+/* A collected answer (GET /v1/targets?match=) names targets as the far site knows them:
+ * put the site back, in strings and in objects' "target". */
+static void answer_collected(struct jg_forward *f)
 {
 	size_t len = evbuffer_get_length(f->collect);
 	json_t *arr = json_loadb((const char *)evbuffer_pullup(f->collect, -1), len, 0, NULL);
 	size_t i;
 	json_t *o;
-	char *text;
+	char *text, full[600];
 
-	if (json_is_array(arr)) {
+	if (f->status == 200 && json_is_array(arr)) {
 		json_array_foreach(arr, i, o)
 		{
-			const char *t = json_string_value(json_object_get(o, "target"));
-			char *full;
+			const char *t = json_is_string(o)
+					    ? json_string_value(o)
+					    : json_string_value(json_object_get(o, "target"));
 
-			if (t == NULL || (full = malloc(strlen(f->prefix) + strlen(t) + 1)) == NULL)
+			if (t == NULL)
 				continue;
-			sprintf(full, "%s%s", f->prefix, t);
-			json_object_set_new(o, "target", json_string(full));
-			free(full);
+			snprintf(full, sizeof(full), "%s%s", f->prefix, t);
+			if (json_is_string(o))
+				json_array_set_new(arr, i, json_string(full));
+			else
+				json_object_set_new(o, "target", json_string(full));
 		}
 	}
-	text = json_is_array(arr) ? json_dumps(arr, JSON_COMPACT) : NULL;
+	text = f->status == 200 && json_is_array(arr) ? json_dumps(arr, JSON_COMPACT) : NULL;
 	if (text != NULL) {
 		jg_stream_reply(f->s, f->status, "application/json", text, strlen(text));
 	} else {
@@ -257,7 +261,7 @@ static void up_end(void *ud)
 	if (f->s == NULL || f->failed)
 		return;
 	if (f->collect != NULL) {
-		answer_fanout(f);
+		answer_collected(f);
 	} else {
 		if (!f->resp_started) {
 			fwd_fail(f, 502, "bad gateway", "the far site answered with no headers");
@@ -374,9 +378,7 @@ static const struct jg_op_hooks fwd_hooks = {
 
 /* ---------------------------------------------------------------- starting */
 
-/* Percent-encode SRC onto B; KEEP lists the characters left as they are besides the
- * unreserved ones. */
-static void pct_encode(struct evbuffer *b, const char *src, const char *keep)
+void jg_forward_pct_encode(struct evbuffer *b, const char *src, const char *keep)
 {
 	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -388,31 +390,42 @@ static void pct_encode(struct evbuffer *b, const char *src, const char *keep)
 	}
 }
 
+int jg_forward_headers(struct jg_stream *s, const char *h[][2], size_t max)
+{
+	const char *ct = jg_stream_content_type(s);
+	size_t n = 0;
+	int k;
+
+	if (max < 2)
+		return -1;
+	if (ct != NULL && ct[0] != '\0') {
+		h[n][0] = "content-type";
+		h[n++][1] = ct;
+	}
+	h[n][0] = JG_ON_BEHALF_OF;
+	h[n++][1] = jg_stream_identity(s);
+	if ((k = jg_stream_headers(s, h + n, max - n, JG_ON_BEHALF_OF)) < 0)
+		return -1;
+	return (int)n + k;
+}
+
 /* Send S's request to LINK as METHOD/PROTOCOL PATH.  The gate has been passed (the
  * audit records are in F).  NULL when it answered already. */
 static struct jg_op *fwd_start(struct jg_forward *f, struct jg_sitelink *link, const char *method,
 			       const char *protocol, const char *path)
 {
 	const char *h[MAX_HEADERS + 2][2];
-	size_t n = 0;
-	const char *ct = jg_stream_content_type(f->s);
 	char err[300];
 	int k;
+	size_t n;
 
-	if (ct != NULL && ct[0] != '\0') {
-		h[n][0] = "content-type";
-		h[n++][1] = ct;
-	}
-	h[n][0] = JG_ON_BEHALF_OF;
-	h[n++][1] = jg_stream_identity(f->s);
-	k = jg_stream_headers(f->s, h + n, MAX_HEADERS, JG_ON_BEHALF_OF);
-	if (k < 0) {
+	if ((k = jg_forward_headers(f->s, h, MAX_HEADERS + 2)) < 0) {
 		fwd_fail(f, 431, "request header fields too large",
 			 "more request headers than a forwarded request may carry (16)");
 		fwd_free(f);
 		return NULL;
 	}
-	n += (size_t)k;
+	n = (size_t)k;
 	snprintf(f->next, sizeof(f->next), "%s", jg_sitelink_name(link));
 	f->up =
 	    jg_sitelink_request(link, method, protocol, path, h, n, &up_cbs, f, err, sizeof(err));
@@ -435,7 +448,7 @@ static struct jg_forward *fwd_new(struct jg_gateway *gw, struct jg_stream *s, si
 
 	if (f == NULL || (f->req = evbuffer_new()) == NULL || (f->hdrs = evbuffer_new()) == NULL ||
 	    (f->partial = evbuffer_new()) == NULL || (f->scratch = evbuffer_new()) == NULL ||
-	    (f->audit = calloc(naudit, sizeof(*f->audit))) == NULL) {
+	    (naudit > 0 && (f->audit = calloc(naudit, sizeof(*f->audit))) == NULL)) {
 		if (f != NULL)
 			fwd_free(f);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
@@ -458,6 +471,16 @@ static size_t site_part(const char *target, char *site, size_t sitelen)
 	memcpy(site, target, n);
 	site[n] = '\0';
 	return slash != NULL ? n : 0;
+}
+
+int jg_forward_site_of(struct jg_gateway *gw, const char *target, char *site, size_t len)
+{
+	struct jg_sitelink *link;
+	char why[400];
+	int direct;
+
+	return site_part(target, site, len) > 0 &&
+	       jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
 }
 
 struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
@@ -513,7 +536,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 		return NULL;
 	}
 	evbuffer_add_printf(path, "/v1/targets/");
-	pct_encode(path, direct ? target + n + 1 : target, ":@");
+	jg_forward_pct_encode(path, direct ? target + n + 1 : target, ":@");
 	evbuffer_add_printf(path, "/%s", rest);
 	evbuffer_add(path, "", 1);
 	op = fwd_start(f, link, method, protocol[0] != '\0' ? protocol : NULL,
@@ -522,92 +545,85 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 	return op;
 }
 
-struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, const char *fpath,
-				const char *query, int *handled)
+struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const char *query,
+			       int *handled)
 {
 	struct jg_sitelink *link = NULL;
 	struct jg_forward *f = NULL;
 	struct evbuffer *path = NULL;
-	char *list = NULL, *save = NULL, *t, site[80], first[80] = "", why[400], route_why[400];
-	char **targets = NULL;
-	size_t ntargets = 0, nremote = 0;
-	int direct = 0, r = -1;
+	char *match = NULL, *save = NULL, *e, site[80], first[80] = "", why[400];
+	char *elems[MAX_MATCH];
+	size_t nelems = 0, nremote = 0;
+	int direct = 0, r = -1, mixed = 0;
 	struct jg_op *op = NULL;
 
 	*handled = 0;
-	if (jg_query_param(query, "targets", &list) <= 0)
-		return NULL; /* the fan-out handler explains */
-	if ((targets = calloc(MAX_FANOUT, sizeof(*targets))) == NULL)
-		goto nomem;
-	for (t = strtok_r(list, ",", &save); t != NULL && ntargets < MAX_FANOUT;
-	     t = strtok_r(NULL, ",", &save)) {
-		size_t n = site_part(t, site, sizeof(site));
-		int here =
-		    n == 0 || jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) < 0;
+	if (jg_query_param(query, "match", &match) <= 0)
+		goto out; /* no match, or badly encoded: the local listing says so */
+	for (e = strtok_r(match, ",", &save); e != NULL && nelems < MAX_MATCH;
+	     e = strtok_r(NULL, ",", &save)) {
+		size_t n = site_part(e, site, sizeof(site));
+		int remote =
+		    n > 0 && jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
 
-		targets[ntargets++] = t;
-		if (here)
+		elems[nelems++] = e;
+		if (!remote)
 			continue;
 		if (nremote++ == 0)
 			snprintf(first, sizeof(first), "%s", site);
 		else if (strcmp(first, site) != 0)
-			break;
+			mixed = 1;
 	}
 	if (nremote == 0)
 		goto out; /* all here */
 	*handled = 1;
-	if (nremote != ntargets || t != NULL) {
+	if (e != NULL) {
+		snprintf(why, sizeof(why), "a match for another site lists at most %d elements",
+			 MAX_MATCH);
+		jg_stream_reply_error(s, 400, "bad target list", why);
+		goto out;
+	}
+	if (mixed || nremote != nelems) {
 		snprintf(why, sizeof(why),
-			 "a fan-out goes to one place: its targets must all be here or all at one "
-			 "site (%s and %s): split it",
-			 first, nremote != ntargets ? "targets here" : site);
-		jg_stream_reply_error(s, 400, "bad targets", why);
+			 "a match lists the targets of one place: %s and %s in one list: ask once "
+			 "per site",
+			 first, mixed ? "another site" : "targets here");
+		jg_stream_reply_error(s, 400, "bad target list", why);
 		goto out;
 	}
-	r = jg_routes_lookup(gw, first, &link, &direct, route_why, sizeof(route_why));
-	if ((f = fwd_new(gw, s, ntargets)) == NULL)
+	if (gw->draining) {
+		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
 		goto out;
-	snprintf(f->what, sizeof(f->what), "fan-out of %s to %zu target(s) at %s", fpath, ntargets,
-		 first);
-	for (size_t i = 0; i < ntargets; i++) {
-		if (!jg_gate_check(gw, s, "put", targets[i], NULL, NULL, 0, fpath, 0,
-				   &f->audit[f->naudit], why, sizeof(why))) {
-			audit_end(f, "failed", "another target of the fan-out was refused");
-			jg_stream_reply_error(s, 403, "forbidden", why);
-			goto out;
-		}
-		f->naudit++;
 	}
+	r = jg_routes_lookup(gw, first, &link, &direct, why, sizeof(why));
+	if ((f = fwd_new(gw, s, 0)) == NULL)
+		goto out;
+	snprintf(f->what, sizeof(f->what), "target listing at %s", first);
 	if (r == 0) {
-		fwd_fail(f, 503, "route lost", route_why);
+		fwd_fail(f, 503, "route lost", why);
 		goto out;
 	}
-	if ((path = evbuffer_new()) == NULL || (direct && (f->collect = evbuffer_new()) == NULL))
-		goto nomem;
+	if ((path = evbuffer_new()) == NULL || (f->collect = evbuffer_new()) == NULL) {
+		fwd_fail(f, 500, "internal error", "out of memory");
+		goto out;
+	}
 	if (direct)
 		snprintf(f->prefix, sizeof(f->prefix), "%s/", first);
-	evbuffer_add_printf(path, "/v1/files");
-	pct_encode(path, fpath, "/");
-	evbuffer_add_printf(path, "?targets=");
-	for (size_t i = 0; i < ntargets; i++) {
+	evbuffer_add_printf(path, "/v1/targets?match=");
+	for (size_t i = 0; i < nelems; i++) {
 		if (i > 0)
 			evbuffer_add(path, ",", 1);
-		pct_encode(path, direct ? targets[i] + strlen(first) + 1 : targets[i], ":@");
+		jg_forward_pct_encode(path, direct ? elems[i] + strlen(first) + 1 : elems[i], ":@");
 	}
 	evbuffer_add(path, "", 1);
-	op = fwd_start(f, link, "PUT", NULL, (const char *)evbuffer_pullup(path, -1));
+	op = fwd_start(f, link, "GET", NULL, (const char *)evbuffer_pullup(path, -1));
 	f = NULL; /* fwd_start took it */
-	goto out;
-nomem:
-	*handled = 1;
-	jg_stream_reply_error(s, 500, "internal error", "out of memory");
 out:
 	if (f != NULL)
 		fwd_free(f);
 	if (path != NULL)
 		evbuffer_free(path);
-	free(targets);
-	free(list);
+	free(match);
 	return op;
 }
 

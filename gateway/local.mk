@@ -6,6 +6,8 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/tls.c gateway/h2.c 
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
 	gateway/sdnotify.c gateway/sdnotify.h \
-	gateway/sites.h gateway/sitelink.c gateway/routes.c gateway/forward.c
+	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \
+	gateway/siteset.c \
+	gateway/rtable.h gateway/rtable.c gateway/routes.c gateway/forward.c gateway/fwput.c
 jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 jumpgated_LDADD = libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)

@@ -233,11 +233,6 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 		     strcmp(old->unix_socket, new->unix_socket) == 0);
 	if (!same_unix)
 		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
-	/* Links keep their sites entries (the old configuration stays alive); trust and
-	 * policy follow the new one. */
-	if (old->nsites != new->nsites || strcmp(old->gateway_name, new->gateway_name) != 0)
-		jg_log_warn("reload: gateway_name or the set of sites changed; links and routes "
-			    "change at the next start only");
 }
 
 /* SIGHUP: read the file again and swap it in whole, or keep the running one.
@@ -262,6 +257,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		jg_log_error("SIGHUP: %s; keeping the running configuration", err);
 		goto reopen;
 	}
+	/* Every peer knows us by our name (paths, loop refusal): renaming a running gateway
+	 * would leave their tables wrong. */
+	if (strcmp(cfg->gateway_name, gw->cfg->gateway_name) != 0) {
+		jg_log_error("SIGHUP: %s: gateway_name changed from \"%s\" to \"%s\": a gateway is "
+			     "renamed by a restart only (its peers know it by name); keeping the "
+			     "running configuration",
+			     rl->path, gw->cfg->gateway_name, cfg->gateway_name);
+		goto fail;
+	}
 	if (jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
 		jg_log_error("SIGHUP: %s: %s; keeping the running configuration", rl->path, err);
 		goto fail;
@@ -277,6 +281,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	gw->cfg = cfg;
 	SSL_CTX_free(gw->ssl_ctx);
 	gw->ssl_ctx = ctx;
+	/* Links follow the new sites (added, removed, changed); trust and policy follow
+	 * gw->cfg by themselves. */
+	jg_sites_reload(gw);
 	if (!rl->verbose)
 		jg_log_set_level((enum jg_log_level)cfg->log_level);
 	jg_log_info("SIGHUP: reloaded %s (%zu target(s)); new operations use it", rl->path,

@@ -2,11 +2,13 @@
  * operations forwarded along it (docs/api.md "Sites", docs/protocol.md
  * "Routes between gateways").
  *
- * Layers, as for controllers: sitelink.c is the transport and multiplexer (TLS,
- * an nghttp2 CLIENT session, reconnect with backoff, PING keepalive); routes.c
- * is the path-vector table (learned from each link's route stream, served to
- * the gateways linked to us); forward.c is the operation that carries one
- * controller stream onto a link stream, HTTP/2 windows bridged.
+ * Layers, as for controllers: sitelink.c is the transport (TLS, reconnect with
+ * backoff, PING keepalive, the set of links) and linksession.c the multiplexer
+ * on it (an nghttp2 CLIENT session, the route stream, streams); rtable.c is the
+ * sans-I/O path-vector table and routes.c wires it to the links and to the
+ * gateways linked to us; forward.c is the operation that carries one
+ * controller stream onto a link stream, HTTP/2 windows bridged, and fwput.c
+ * the part of a fan-out that goes to one other site.
  *
  * Direction: a gateway links to the sites in its `sites` (with `address`);
  * over each link it subscribes to GET /v1/routes/stream, on which the peer
@@ -20,6 +22,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct evbuffer;
+struct jg_audit_op;
 struct jg_gateway;
 struct jg_stream;
 struct jg_op;
@@ -64,6 +68,11 @@ struct jg_sitelink_stream_cbs {
 /* Start every link of GW's configuration (sites with an address). 0, or -1 with the
  * reason in ERR (a CA, certificate or key file unusable). */
 int jg_sites_start(struct jg_gateway *gw, char *err, size_t errlen);
+/* SIGHUP, after gw->cfg became the new configuration (whose gateway_name is the same):
+ * links to sites gone from `sites` are closed and their routes withdrawn, links whose
+ * address, ca, cert or key changed reconnect, new sites get links; every link's TLS
+ * context is rebuilt from its files.  Problems are logged; the rest goes on. */
+void jg_sites_reload(struct jg_gateway *gw);
 /* SIGTERM: end the route streams we serve and stop linking (GOAWAY on each link). */
 void jg_sites_drain(struct jg_gateway *gw);
 /* Free everything (at exit). */
@@ -94,13 +103,20 @@ void jg_sitelink_stream_cancel(struct jg_sitelink_stream *st);
 /* Append one JSON object per link to the jansson array JSON_ARRAY (a json_t *). */
 void jg_sites_stats(const struct jg_gateway *gw, void *json_array);
 
-/* --- routes.c: the path-vector route table -------------------------------- */
+/* --- routes.c: the route table (gateway/rtable.c) wired to links and subscribers - */
 
-/* A link came up or died (REASON: why) -- every route learned over it is withdrawn. */
-void jg_routes_link_down(struct jg_gateway *gw, struct jg_sitelink *l, const char *reason);
-/* One line of L's route stream.  0, or -1 with the reason in ERR (the line is bad: the
- * caller drops the link). */
-int jg_routes_learn(struct jg_gateway *gw, struct jg_sitelink *l, const char *line, size_t len,
+/* Make the (empty) table; 0 or JG_ERR_NOMEM. */
+int jg_routes_init(struct jg_gateway *gw);
+/* Know the peer SITE we link to, ranked RANK (its place in `sites`). */
+int jg_routes_peer(struct jg_gateway *gw, const char *site, size_t rank);
+/* The peer SITE is configured away: its routes and entry leave the table. */
+void jg_routes_peer_remove(struct jg_gateway *gw, const char *site, const char *reason);
+/* The link to SITE died or retires (REASON: why): every route learned over it is
+ * withdrawn. */
+void jg_routes_link_down(struct jg_gateway *gw, const char *site, const char *reason);
+/* One line of the route stream of the link to SITE.  0, or negative with the reason in
+ * ERR (the line is bad: the caller drops the link). */
+int jg_routes_learn(struct jg_gateway *gw, const char *site, const char *line, size_t len,
 		    char *err, size_t errlen);
 /* Where a target naming site SITE goes.  1 and *LINK (the next hop) and *DIRECT (1 when
  * the next hop IS the site) for a usable route; 0 with the reason in WHY when the site is
@@ -127,10 +143,57 @@ void jg_routes_free(struct jg_gateway *gw);
 struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 				const char *protocol, const char *action, const char *target,
 				const char *rest, const char *fpath, int *handled);
-/* The same for a fan-out PUT /v1/files/{FPATH}?QUERY: when every target of the list is
- * at one other site, the upload is forwarded there once, as one fan-out. */
-struct jg_op *jg_forward_fanout(struct jg_gateway *gw, struct jg_stream *s, const char *fpath,
-				const char *query, int *handled);
+/* GET /v1/targets?QUERY: when every element of match= names a target at one other site
+ * ("site-c/web*", "site-c/grp"), the listing is asked there (the prefix stripped at the
+ * last hop) and the names come back with the site in front; elements of several places
+ * are refused (400).  *HANDLED is 0 when no element is at another site. */
+struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const char *query,
+			       int *handled);
+/* Is TARGET "SITE/..." with SITE another site we know (up or lost)?  1 with SITE (LEN
+ * bytes) filled, else 0. */
+int jg_forward_site_of(struct jg_gateway *gw, const char *target, char *site, size_t len);
+/* Percent-encode SRC onto B; KEEP lists the characters left as they are besides the
+ * unreserved ones. */
+void jg_forward_pct_encode(struct evbuffer *b, const char *src, const char *keep);
+/* The request headers a forwarded request carries: S's content-type and other headers,
+ * and the identity S acts for as x-jumpgate-on-behalf-of (replacing any sent).  The count
+ * put in H (at most MAX), or -1 when there are more. */
+int jg_forward_headers(struct jg_stream *s, const char *h[][2], size_t max);
+
+/* --- fwput.c: the part of a fan-out that goes to one other site ------------ */
+
+struct jg_fwput;
+struct jg_fwput_hooks {
+	/* The link took bytes: there is window again. */
+	void (*on_writable)(void *owner, struct jg_fwput *p);
+	/* It finished, well or not (jg_fwput_results says how); called once. */
+	void (*on_done)(void *owner, struct jg_fwput *p);
+};
+/* Start the upload of FPATH to the N TARGETS at SITE (each named as the client named it,
+ * "SITE/..."), one forwarded fan-out on the link to SITE's next hop with S's headers.
+ * Takes the N audit records AUDIT[] (the gate passed here; set to NULL) and ends them
+ * with the outcome.  A failure at once (the route lost) leaves it done at return,
+ * without on_done: the owner checks jg_fwput_done().  NULL when out of memory. */
+struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
+				char *const *targets, struct jg_audit_op **audit, size_t n,
+				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner);
+/* Bytes it takes now (0: wait for on_writable). */
+size_t jg_fwput_window(const struct jg_fwput *p);
+/* Give it up to LEN body bytes (copied); returns how many it took. */
+size_t jg_fwput_send(struct jg_fwput *p, const void *data, size_t len);
+/* The body is complete. */
+void jg_fwput_eof(struct jg_fwput *p);
+int jg_fwput_done(const struct jg_fwput *p);
+const char *jg_fwput_site(const struct jg_fwput *p);
+/* Append one object per target (as the far side answered, named as here; or one failure
+ * per target named, with the reason) to the jansson array JSON_ARRAY.  Returns the count
+ * of failures. */
+size_t jg_fwput_results(const struct jg_fwput *p, void *json_array);
+/* Abandon it (the link stream reset); done from now on. */
+void jg_fwput_abort(struct jg_fwput *p);
+/* Abandon when not done, and free. */
+void jg_fwput_free(struct jg_fwput *p);
+
 /* The identity an incoming stream acts for: ASSERTED (the on-behalf-of header, may be
  * NULL) when the connection's IDENTITY is a site trusted to assert, else NULL. */
 const char *jg_sites_trusted_assertion(const struct jg_gateway *gw, const char *identity,

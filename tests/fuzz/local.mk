@@ -55,7 +55,9 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
 	$(srcdir)/gateway/targets.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \
-	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c
+	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
+	$(srcdir)/gateway/rtable.c \
+	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c
 
 if HAVE_CLANG
 fuzz: $(FUZZ_HARNESSES)

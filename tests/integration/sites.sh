@@ -147,3 +147,61 @@ for l in json.load(sys.stdin).get("sites", []):
 else:
     print(-1)' "$2" "$3"
 }
+
+# site_delay_relay NAME LISTEN_PORT TARGET_PORT RTT_MS: a TCP relay on loopback that
+# holds every chunk RTT_MS/2 in each direction (a link's round trip grows by RTT_MS),
+# tracked as NAME.  For measuring under latency where tc's netem is not available;
+# unlike netem it adds no loss and does not limit TCP's own window.
+site_delay_relay() {
+	local name=$1 listen=$2 target=$3 rtt=$4 pid deadline
+	python3 - "$listen" "$target" "$rtt" >"$JG_T/$name.log" 2>&1 <<'PYEOF' &
+import asyncio, sys
+LISTEN, TARGET, HALF = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) / 2000.0
+async def pipe(r, w):
+    loop = asyncio.get_running_loop()
+    q = asyncio.Queue()
+    async def writer():
+        try:
+            while True:
+                due, b = await q.get()
+                wait = due - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if not b:
+                    break
+                w.write(b)
+                await w.drain()
+        except Exception:
+            pass
+        w.close()
+    task = asyncio.create_task(writer())
+    try:
+        while True:
+            b = await r.read(262144)
+            q.put_nowait((loop.time() + HALF, b))
+            if not b:
+                break
+    except Exception:
+        q.put_nowait((loop.time() + HALF, b""))
+    await task
+async def handle(r, w):
+    try:
+        r2, w2 = await asyncio.open_connection("127.0.0.1", TARGET)
+    except OSError:
+        w.close()
+        return
+    await asyncio.gather(pipe(r, w2), pipe(r2, w))
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", LISTEN)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
+PYEOF
+	pid=$!
+	jg_track "$name" "$pid"
+	deadline=$((SECONDS + 10))
+	while ! jg_port_in_use "$listen"; do
+		[ $SECONDS -lt $deadline ] && jg_alive "$pid" || return 1
+		sleep 0.1
+	done
+}

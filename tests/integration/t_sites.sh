@@ -1,20 +1,37 @@
 #!/bin/bash
 # Multi-site: real gateways on loopback, each with its own CA.
 #  chain  A -> B -> C: routes learned (path vectors), exec (stdin, exit status,
-#         large output), files and a fan-out through A to C (the fan-out crossing
-#         the A->B link once), C's policy refusing whom A allows, the asserted
-#         identity trusted or not; B stalled (SIGSTOP): streams end by the
-#         keepalive bound; B killed: streams end with the reason, routes are
-#         withdrawn, new operations get 503; B restarted: routes come back.
+#         large output), a chain of hops behind a site (site-c/local/sudo:nobody),
+#         rsh and rsync -e across sites, an sshd target behind C (exec, cp, rsh),
+#         files and fan-outs through A to C (crossing the A->B link once; split
+#         per site when they mix sites; 256 MiB to 10 targets behind C with the
+#         A->B bytes counted), globs and groups at C listed there (run, cp), C's
+#         policy refusing whom A allows, the asserted identity trusted or not;
+#         B stalled (SIGSTOP): streams end by the keepalive bound; B killed:
+#         streams end with the reason, routes are withdrawn, new operations get
+#         503; B restarted: routes come back; SIGHUP on A adding, removing and
+#         changing sites (a changed gateway_name refused); B draining (SIGTERM):
+#         streams through it finish, A withdraws at its GOAWAY, 503 with the reason.
 #  ring   A, B, C each linked to both others: no looped path, the shortest path
 #         used, and once the A->C link is cut (a TCP relay killed) traffic to C
 #         goes through B.
+#   JG_SITES_FAN_MIB (default 256), JG_SITES_FAN_TARGETS (default 10): the big fan-out.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites.sh"
-jg_setup
-jg_require python3
+HAVE_SSHD=0
+if [ -r "$(dirname "$0")/sshd.sh" ] && [ -x "${JG_SSHD:-/usr/sbin/sshd}" ] &&
+	command -v ssh-keygen >/dev/null 2>&1; then
+	. "$(dirname "$0")/sshd.sh"
+	HAVE_SSHD=1
+	jg_ssh_setup
+else
+	jg_setup
+fi
+jg_require python3 rsync
 
 KA=1 # keepalive_interval of every link, seconds: a stall is noticed within 2 s
+FAN_MIB=${JG_SITES_FAN_MIB:-256}
+FAN_N=${JG_SITES_FAN_TARGETS:-10}
 
 # --- configuration errors name the file and line ---------------------------------
 badconf() { # badconf NAME WANT TEXT: jumpgated refuses TEXT, saying WANT
@@ -37,14 +54,35 @@ badconf inventory 'also an inventory target' 'sites = ( { name = "local"; identi
 badconf self 'own name' 'gateway_name = "me";
 sites = ( { name = "me"; identity = "x"; } );'
 
+# C's inventory: local targets t2, t3 (group "pair") and f01.. (group "fan", the big
+# fan-out), and with sshd installed db1, a real sshd on 127.0.0.2.
+c_targets='{ name = "t2"; method = "local"; }, { name = "t3"; method = "local"; }'
+for i in $(seq 1 "$FAN_N"); do
+	c_targets="$c_targets, { name = \"$(printf 'f%02d' "$i")\"; method = \"local\"; }"
+done
+c_ssh=
+if [ $HAVE_SSHD = 1 ]; then
+	if jg_sshd_start c 127.0.0.2; then
+		jg_ok "sshd behind C on 127.0.0.2:${JG_SSHD_PORT[c]}"
+		c_targets="$c_targets, $(jg_ssh_target db1 127.0.0.2 "${JG_SSHD_PORT[c]}")"
+		c_ssh=$(jg_ssh_conf_defaults accept)
+	else
+		jg_notok "sshd behind C starts on 127.0.0.2"
+		HAVE_SSHD=0
+	fi
+else
+	jg_log "no sshd: the checks of an ssh target behind C are skipped"
+fi
 site_init site-a site-b site-c
 site_config site-a "$(site_link_entry site-a site-b $KA)"
 site_config site-b "$(site_link_entry site-b site-c $KA), $(site_trust_entry site-a)"
 site_config site-c "$(site_trust_entry site-b)" \
-	'targets = ( { name = "t2"; method = "local"; } );
-tunnels = { allow = [ "local:*" ]; };
-policy = ( { name = "no-mallory"; identities = [ "mallory" ]; allow = false; },
-	   { name = "rest"; allow = true; } );'
+	"targets = ( $c_targets );
+groups = { pair = [ \"t2\", \"t3\" ]; fan = [ \"f*\" ]; };
+$c_ssh
+tunnels = { allow = [ \"local:*\" ]; };
+policy = ( { name = \"no-mallory\"; identities = [ \"mallory\" ]; allow = false; },
+	   { name = \"rest\"; allow = true; } );"
 if site_start site-c && site_start site-b && site_start site-a; then
 	jg_ok "three gateways start (A links to B, B links to C)"
 else
@@ -111,6 +149,70 @@ else
 	jg_notok "a bare site name as target is refused with a hint ($code $(cat "$JG_T/bare.json"))"
 fi
 
+# --- a chain of hops behind a site ------------------------------------------------
+if command -v sudo >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	had_cache=0
+	[ ! -e /tmp/.jumpgate-65534 ] || had_cache=1
+	got=$(site_cli site-a exec site-c/local/sudo:nobody -- id -un </dev/null 2>"$JG_T/chain.err") || true
+	if [ "$got" = nobody ] && grep -q '"target":"local/sudo:nobody"' "$JG_T/site-c/log"; then
+		jg_ok "site-c/local/sudo:nobody -- id -un through A prints nobody (the chain resolved at C)"
+	else
+		jg_notok "site-c/local/sudo:nobody -- id -un through A prints nobody (got '$got': $(head -c 300 "$JG_T/chain.err"))"
+	fi
+	# nobody's agent cache (its HOME is /nonexistent): ours to remove if we made it.
+	if [ $had_cache = 0 ] && [ -d /tmp/.jumpgate-65534 ] && [ "$(stat -c %u /tmp/.jumpgate-65534)" = 65534 ]; then
+		rm -rf /tmp/.jumpgate-65534
+	fi
+else
+	jg_ok "# SKIP a sudo chain behind a site: no sudo or no user nobody"
+fi
+
+# --- rsh across sites ---------------------------------------------------------------
+RSH="timeout 120 $JUMPGATE rsh"
+export JUMPGATE_GATEWAY=127.0.0.1:$(site_port site-a) JUMPGATE_CERT=$JG_T/site-a/alice.pem \
+	JUMPGATE_KEY=$JG_T/site-a/alice.key JUMPGATE_CA=$JG_T/site-a/ca.pem
+if got=$($RSH site-c/t2 'cat; echo " rsh-ok"; exit 3' <<<"in" 2>"$JG_T/rsh.err"); then rc=0; else rc=$?; fi
+if [ "$got" = "in
+ rsh-ok" ] && [ "$rc" = 3 ]; then
+	jg_ok "jumpgate rsh site-c/t2: stdin, stdout and exit status 3 across two gateways"
+else
+	jg_notok "jumpgate rsh site-c/t2 (rc $rc, out '$got': $(head -c 300 "$JG_T/rsh.err"))"
+fi
+mkdir -p "$JG_T/dst-rsync"
+if timeout 300 rsync -a -e "$JUMPGATE rsh -o HostName=site-c/t2" "$JG_T/big" x:"$JG_T/dst-rsync/" 2>"$JG_T/rsync.err" &&
+	[ "$(jg_sha256 "$JG_T/dst-rsync/big")" = "$want" ] &&
+	timeout 300 rsync -a -c -n -i -e "$JUMPGATE rsh -o HostName=site-c/t2" "$JG_T/big" x:"$JG_T/dst-rsync/" >"$JG_T/rsync.diff" 2>>"$JG_T/rsync.err" &&
+	[ ! -s "$JG_T/rsync.diff" ]; then
+	jg_ok "rsync -e 'jumpgate rsh -o HostName=site-c/t2' of 32 MiB through A and B (then -c finds no difference)"
+else
+	jg_notok "rsync -e 'jumpgate rsh' to site-c/t2 ($(head -c 300 "$JG_T/rsync.err"))"
+fi
+
+# --- an sshd target behind C ----------------------------------------------------------
+if [ $HAVE_SSHD = 1 ]; then
+	if got=$(site_cli site-a exec site-c/db1 -- sh -c 'set -- $SSH_CONNECTION; echo "$3"; exit 5' </dev/null 2>"$JG_T/db1.err"); then rc=0; else rc=$?; fi
+	if [ "$got" = 127.0.0.2 ] && [ "$rc" = 5 ]; then
+		jg_ok "exec site-c/db1 through A runs over C's ssh to 127.0.0.2 (exit status 5 back)"
+	else
+		jg_notok "exec site-c/db1 through A (rc $rc, out '$got': $(head -c 300 "$JG_T/db1.err"))"
+		jg_show "${JG_SSHD_LOG[c]}" 10
+	fi
+	if site_cli site-a cp "$JG_T/big" "site-c/db1:$JG_T/dst-rsync/ssh.bin" >/dev/null 2>"$JG_T/db1cp.err" &&
+		[ "$(jg_sha256 "$JG_T/dst-rsync/ssh.bin")" = "$want" ] &&
+		site_cli site-a cp "site-c/db1:$JG_T/dst-rsync/ssh.bin" "$JG_T/ssh.back" >/dev/null 2>>"$JG_T/db1cp.err" &&
+		[ "$(jg_sha256 "$JG_T/ssh.back")" = "$want" ]; then
+		jg_ok "jumpgate cp of 32 MiB to site-c/db1 (ssh behind C) and back, sha256 equal"
+	else
+		jg_notok "jumpgate cp to and from site-c/db1 ($(head -c 300 "$JG_T/db1cp.err"))"
+	fi
+	got=$($RSH site-c/db1 'echo ${SSH_CONNECTION##* }' </dev/null 2>"$JG_T/db1rsh.err") || true
+	if [ "$got" = "${JG_SSHD_PORT[c]}" ]; then
+		jg_ok "jumpgate rsh site-c/db1 reaches the sshd behind C (port $got)"
+	else
+		jg_notok "jumpgate rsh site-c/db1 (got '$got': $(head -c 300 "$JG_T/db1rsh.err"))"
+	fi
+fi
+
 # --- policy across sites --------------------------------------------------------
 if SITE_USER=mallory site_cli site-a exec site-c/local -- true </dev/null 2>"$JG_T/p1.err"; then rc=0; else rc=$?; fi
 if [ "$rc" != 0 ] && grep -q 'no-mallory' "$JG_T/p1.err"; then
@@ -166,12 +268,88 @@ if awk -v r="$ratio" 'BEGIN { exit !(r >= 1.0 && r < 1.2) }'; then
 else
 	jg_notok "the fan-out crossed the A->B link once: ${ratio}x the file's size"
 fi
-code=$(site_curl site-a "/v1/files$dst/mix?targets=site-c%2Flocal,local" -T /dev/null -o "$JG_T/mix.json" -w '%{http_code}') || true
-if [ "$code" = 400 ] && grep -q 'one place' "$JG_T/mix.json"; then
-	jg_ok "a fan-out mixing sites is refused with the reason (400)"
+# Targets here and at a site: split, one forwarded fan-out for the site.
+before=$(site_link_stat site-a site-b bytes_out)
+code=$(site_curl site-a "/v1/files$dst/mix?targets=site-c%2Ft2,local" -T "$JG_T/big" -o "$JG_T/mix.json" -w '%{http_code}') || true
+after=$(site_link_stat site-a site-b bytes_out)
+ratio=$(awk -v a="$before" -v b="$after" -v s="$size" 'BEGIN { printf "%.3f", (b - a) / s }')
+if [ "$code" = 200 ] && [ "$(grep -o '"ok":true' "$JG_T/mix.json" | wc -l)" = 2 ] &&
+	grep -q '"target":"local"' "$JG_T/mix.json" && grep -q '"target":"site-c/t2"' "$JG_T/mix.json" &&
+	[ "$(jg_sha256 "$dst/mix")" = "$want" ] && awk -v r="$ratio" 'BEGIN { exit !(r >= 1.0 && r < 1.2) }'; then
+	jg_ok "fan-out to local and site-c/t2: split, both written, the A->B link carried ${ratio}x"
 else
-	jg_notok "a fan-out mixing sites is refused ($code $(cat "$JG_T/mix.json"))"
+	jg_notok "fan-out to local and site-c/t2 split ($code, ${ratio}x: $(head -c 300 "$JG_T/mix.json"))"
 fi
+printf 'small\n' >"$JG_T/small"
+code=$(site_curl site-a "/v1/files$dst/three?targets=site-c%2Fpair,local,site-b%2Flocal" -T "$JG_T/small" -o "$JG_T/three.json" -w '%{http_code}') || true
+if [ "$code" = 200 ] && [ "$(grep -o '"ok":true' "$JG_T/three.json" | wc -l)" = 4 ] &&
+	python3 -c '
+import json, sys
+got = [o["target"] for o in json.load(open(sys.argv[1]))]
+sys.exit(got != ["local", "site-c/t2", "site-c/t3", "site-b/local"])' "$JG_T/three.json"; then
+	jg_ok "fan-out to a group at C, here and site-b/local: 4 targets, here first, then per site"
+else
+	jg_notok "fan-out over three places ($code $(head -c 400 "$JG_T/three.json"))"
+fi
+code=$(SITE_USER=mallory site_curl site-a "/v1/files$dst/mal?targets=local,site-c%2Ft2" -T "$JG_T/small" -o "$JG_T/mal.json" -w '%{http_code}') || true
+if [ "$code" = 200 ] && grep -q '"target":"local","ok":true' "$JG_T/mal.json" &&
+	grep -q '"target":"site-c/t2","ok":false,"status":403' "$JG_T/mal.json" && grep -q 'no-mallory' "$JG_T/mal.json"; then
+	jg_ok "mallory's fan-out: written here, refused per target by C's own rule (403 in the answer)"
+else
+	jg_notok "mallory's fan-out: here ok, C refuses ($code $(head -c 400 "$JG_T/mal.json"))"
+fi
+
+# --- globs and groups at a site are listed there ----------------------------------
+got=$(site_curl site-a "/v1/targets?match=site-c%2Ft%2A" 2>&1) || true
+if [ "$got" = '["site-c/t2","site-c/t3"]' ]; then
+	jg_ok "GET /v1/targets?match=site-c/t* on A is answered by C: $got"
+else
+	jg_notok "GET /v1/targets?match=site-c/t* on A is answered by C (got '$got')"
+fi
+code=$(site_curl site-a "/v1/targets?match=site-c%2Ft2,local" -o "$JG_T/m2.json" -w '%{http_code}') || true
+if [ "$code" = 400 ] && grep -q 'one place' "$JG_T/m2.json"; then
+	jg_ok "a match mixing a site and targets here is refused with the reason (400)"
+else
+	jg_notok "a match mixing places is refused ($code $(cat "$JG_T/m2.json"))"
+fi
+if site_cli site-a cp "$JG_T/big" "site-c/pair:$dst/grp" >"$JG_T/cpg.out" 2>"$JG_T/cpg.err" &&
+	grep -q '^site-c/t2 ' "$JG_T/cpg.out" && grep -q '^site-c/t3 ' "$JG_T/cpg.out" &&
+	[ "$(jg_sha256 "$dst/grp")" = "$want" ]; then
+	jg_ok "jumpgate cp to the group site-c/pair: a fan-out to site-c/t2 and site-c/t3"
+else
+	jg_notok "jumpgate cp to the group site-c/pair ($(head -c 300 "$JG_T/cpg.err") $(head -c 300 "$JG_T/cpg.out"))"
+fi
+got=$(site_cli site-a run 'site-c/t*' -- echo hi </dev/null 2>"$JG_T/run.err" | sort | tr '\n' ' ') || true
+if [ "$got" = "site-c/t2: hi site-c/t3: hi " ]; then
+	jg_ok "jumpgate run 'site-c/t*': the glob expanded at C, both ran"
+else
+	jg_notok "jumpgate run 'site-c/t*' (got '$got': $(head -c 300 "$JG_T/run.err"))"
+fi
+
+# --- a big fan-out behind C: the bytes cross A->B once --------------------------------
+head -c $((FAN_MIB * 1048576)) /dev/urandom >"$JG_T/fan.bin"
+fan_sha=$(jg_sha256 "$JG_T/fan.bin")
+fan_size=$(stat -c %s "$JG_T/fan.bin")
+before=$(site_link_stat site-a site-b bytes_out)
+t0=$(date +%s%N)
+code=$(JG_CURL_TIMEOUT=900 site_curl site-a "/v1/files$dst/fan10?targets=site-c%2Ffan" -T "$JG_T/fan.bin" -o "$JG_T/fan10.json" -w '%{http_code}') || true
+ms=$((($(date +%s%N) - t0) / 1000000))
+after=$(site_link_stat site-a site-b bytes_out)
+ratio=$(awk -v a="$before" -v b="$after" -v s="$fan_size" 'BEGIN { printf "%.4f", (b - a) / s }')
+nok=$(grep -o '"ok":true' "$JG_T/fan10.json" | wc -l)
+nsha=$(grep -o '"sha256":"[0-9a-f]*"' "$JG_T/fan10.json" | sort -u)
+if [ "$code" = 200 ] && [ "$nok" = "$FAN_N" ] && [ "$nsha" = "\"sha256\":\"$fan_sha\"" ] &&
+	[ "$(jg_sha256 "$dst/fan10")" = "$fan_sha" ]; then
+	jg_ok "fan-out of $FAN_MIB MiB to $FAN_N targets behind C through A: all written, sha256 equal ($ms ms, $(awk -v b="$fan_size" -v ms="$ms" 'BEGIN { printf "%.0f", b / ms / 1000 }') MB/s)"
+else
+	jg_notok "fan-out of $FAN_MIB MiB to $FAN_N targets behind C ($code, $nok ok: $(head -c 400 "$JG_T/fan10.json"))"
+fi
+if awk -v r="$ratio" 'BEGIN { exit !(r >= 1.0 && r < 1.05) }'; then
+	jg_ok "the A->B link carried ${ratio}x the $FAN_MIB MiB once for $FAN_N targets ($((after - before)) bytes)"
+else
+	jg_notok "the A->B link carried the fan-out once (${ratio}x, $((after - before)) bytes)"
+fi
+rm -f "$JG_T/fan.bin" "$dst/fan10"
 
 # --- a tunnel through two hops, each direction closing on its own ----------------
 echo_port=$(jg_free_port)
@@ -270,6 +448,108 @@ if got=$(site_cli site-a exec site-c/local -- echo again </dev/null 2>"$JG_T/aga
 else
 	jg_notok "exec through the restarted B works ($(head -c 300 "$JG_T/again.err"))"
 fi
+# --- SIGHUP: A's sites change under it ---------------------------------------------
+conf_a=$JG_T/site-a/jumpgated.conf
+cp "$conf_a" "$JG_T/site-a/orig.conf"
+hup_a() { kill -HUP "$(site_pid site-a)"; }
+# site_reason NAME SITE: the reason of NAME's lost route to SITE.
+site_reason() {
+	site_curl "$1" /v1/routes | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["routes"]:
+    if r["site"] == sys.argv[1]:
+        print(r.get("reason", ""))' "$2"
+}
+site_config site-a "$(site_link_entry site-a site-b $KA), $(site_link_entry site-a site-c $KA)"
+hup_a
+if site_wait_route site-a site-c 'up site-c site-c' 15 && site_wait_route site-a site-b 'up site-b site-b' 1; then
+	jg_ok "SIGHUP, site-c added to A's sites: A links to C and takes the direct path"
+else
+	jg_notok "SIGHUP, site-c added: A's route to site-c goes direct"
+	jg_show "$JG_T/site-a/log" 10
+fi
+site_config site-a "$(site_link_entry site-a site-c $KA)"
+hup_a
+if site_wait_route site-a site-b none 10 && [ "$(site_link_stat site-a site-b state)" = -1 ] &&
+	got=$(site_cli site-a exec site-c/local -- echo direct </dev/null 2>"$JG_T/hup.err") && [ "$got" = direct ]; then
+	jg_ok "SIGHUP, site-b removed: its link and route are gone, site-c still answers over the direct link"
+else
+	jg_notok "SIGHUP, site-b removed ($(site_route site-a site-b), $(head -c 200 "$JG_T/hup.err"))"
+fi
+connects=$(site_link_stat site-a site-c connects)
+addr_c=localhost:$(site_port site-c)
+site_config site-a "$(SITE_ADDR_site_a_site_c=$addr_c site_link_entry site-a site-c $KA)"
+hup_a
+deadline=$((SECONDS + 15))
+while [ "$(site_link_stat site-a site-c connects)" = "$connects" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+if [ "$(site_link_stat site-a site-c connects)" -gt "$connects" ] && site_wait_route site-a site-c 'up site-c site-c' 10 &&
+	[ "$(site_link_stat site-a site-c address)" = "localhost:$(site_port site-c)" ]; then
+	jg_ok "SIGHUP, site-c's address changed: the link reconnected to localhost:$(site_port site-c)"
+else
+	jg_notok "SIGHUP, site-c's address changed: the link reconnects ($connects -> $(site_link_stat site-a site-c connects))"
+fi
+connects=$(site_link_stat site-a site-c connects)
+sed 's/^gateway_name = "site-a";/gateway_name = "site-z";/' "$conf_a" >"$conf_a.new" && mv "$conf_a.new" "$conf_a"
+hup_a
+deadline=$((SECONDS + 10))
+until grep -q 'gateway_name changed from "site-a" to "site-z"' "$JG_T/site-a/log" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+if grep -q 'SIGHUP: .*gateway_name changed from "site-a" to "site-z".*keeping the running configuration' "$JG_T/site-a/log" &&
+	[ "$(site_curl site-a /v1/routes | python3 -c 'import json, sys; print(json.load(sys.stdin)["gateway"])')" = site-a ] &&
+	[ "$(site_link_stat site-a site-c connects)" = "$connects" ] && [ "$(site_route site-a site-c)" = 'up site-c site-c' ]; then
+	jg_ok "SIGHUP with a new gateway_name is refused, logged, and nothing changes: $(grep -o 'gateway_name changed.*' "$JG_T/site-a/log" | head -c 120)"
+else
+	jg_notok "SIGHUP with a new gateway_name is refused and logged"
+fi
+cp "$JG_T/site-a/orig.conf" "$conf_a"
+hup_a
+if site_wait_route site-a site-c 'up site-b site-b,site-c' 20 && [ "$(site_link_stat site-a site-c state)" = -1 ]; then
+	jg_ok "SIGHUP back to the first configuration: site-c through site-b again, the direct link closed"
+else
+	jg_notok "SIGHUP back to the first configuration ($(site_route site-a site-c))"
+fi
+
+# --- B drains (SIGTERM): streams through it finish, A withdraws at its GOAWAY ------
+site_cli site-a exec site-c/local -- sh -c 'sleep 1.5; echo finished' </dev/null >"$JG_T/drain.out" 2>"$JG_T/drain.err" &
+cli=$!
+sleep 0.3
+kill -TERM "$(site_pid site-b)"
+t0=$SECONDS
+if site_wait_route site-a site-c 'lost - -' 3; then
+	still=no
+	! jg_alive "$cli" || still=yes
+	reason=$(site_reason site-a site-c)
+	if [[ $reason == *"site-b is shutting down"* ]]; then
+		jg_ok "B draining: A withdraws site-c at B's GOAWAY (exec through B still running: $still): $reason"
+	else
+		jg_notok "B draining: A withdraws site-c with the reason ($reason)"
+	fi
+else
+	jg_notok "B draining: A withdraws site-c within 3 s"
+fi
+if jg_wait_gone "$cli" 10 && wait "$cli" && [ "$(cat "$JG_T/drain.out")" = finished ]; then
+	jg_ok "B draining: the exec running through it finished (exit 0, its output whole)"
+else
+	jg_notok "B draining: the exec running through it finishes ($(head -c 300 "$JG_T/drain.err"))"
+fi
+code=$(site_curl site-a "/v1/targets/site-c%2Flocal/files/etc/hostname" -o "$JG_T/503d.json" -w '%{http_code}') || true
+if [ "$code" = 503 ] && grep -q 'site-b is shutting down' "$JG_T/503d.json"; then
+	jg_ok "B draining: a new operation on site-c gets 503: $(head -c 150 "$JG_T/503d.json")"
+else
+	jg_notok "B draining: a new operation gets 503 with the reason ($code $(cat "$JG_T/503d.json"))"
+fi
+if jg_wait_gone "$(site_pid site-b)" 10; then
+	jg_ok "B exited after draining ($((SECONDS - t0)) s)"
+else
+	jg_notok "B exits after draining"
+fi
+site_kill site-b KILL
+if site_start site-b && site_wait_route site-a site-c 'up site-b site-b,site-c' 40 &&
+	got=$(site_cli site-a exec site-c/local -- echo back </dev/null 2>/dev/null) && [ "$got" = back ]; then
+	jg_ok "B restarted after draining: routes and operations through it return"
+else
+	jg_notok "B restarted after draining: routes and operations through it return"
+fi
+
 for n in site-a site-b site-c; do site_kill "$n" TERM; done
 
 # --- ring: A, B, C each linked to the two others; A->C through a relay ----------

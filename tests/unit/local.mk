@@ -17,3 +17,5 @@ TESTS += tests/unit/run
 # test_audit parses audit lines back (issue 7).
 tests_unit_run_CFLAGS += $(JANSSON_CFLAGS)
 tests_unit_run_LDADD += $(JANSSON_LIBS)
+# The sans-I/O route table of multi-site routing (issue 8): compiled in from gateway/.
+tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h

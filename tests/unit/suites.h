@@ -26,5 +26,7 @@ int jg_test_register_policy(void);
 int jg_test_register_audit(void);
 int jg_test_register_hop(void);
 int jg_test_register_hopwatch(void);
+/* tests/unit/test_routes.c: the path-vector route table (gateway/rtable.c). */
+int jg_test_register_routes(void);
 
 #endif
