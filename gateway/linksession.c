@@ -139,14 +139,17 @@ static void route_data(struct jg_sitelink *l, const uint8_t *data, size_t len)
 	for (;;) {
 		size_t n;
 		char *line;
+		int r;
 
 		eol = evbuffer_search(l->route_buf, "\n", 1, NULL);
 		if (eol.pos < 0)
 			break;
 		n = (size_t)eol.pos;
 		line = (char *)evbuffer_pullup(l->route_buf, (ssize_t)n + 1);
-		if (n > 0 &&
-		    jg_routes_learn(l->gw, l->site->name, line, n, err, sizeof(err)) != 0) {
+		r = n > 0 ? jg_routes_learn(l->gw, l->site->name, line, n, err, sizeof(err)) : 0;
+		if (r == JG_ERR_TOOBIG) {
+			jg_log_warn("site %s: %s", l->site->name, err);
+		} else if (r != 0) {
 			jg_sitelink_fail_soon(l, err);
 			return;
 		}

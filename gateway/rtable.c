@@ -433,9 +433,10 @@ int jg_rtable_learn(struct jg_rtable *t, const char *name, const char *line, siz
 		}
 	}
 	if (t->nlearned >= MAX_ROUTES) {
-		snprintf(why, sizeof(why), "over %d routes learned: %s's route to %s dropped",
+		snprintf(err, errlen, "over %d routes learned: %s's route to %s dropped",
 			 MAX_ROUTES, name, site);
-		recompute(t, why);
+		recompute(t, err);
+		r = JG_ERR_TOOBIG;
 		goto out;
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL || (e->site = strdup(site)) == NULL) {

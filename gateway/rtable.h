@@ -59,8 +59,9 @@ void jg_rtable_peer_down(struct jg_rtable *t, const char *peer, const char *reas
  * lost entry no peer knows any more leave the table (JG_RTABLE_GONE). */
 void jg_rtable_peer_remove(struct jg_rtable *t, const char *peer, const char *reason);
 /* One line of PEER's route stream (without its newline).  0, or JG_ERR_PROTO with the
- * reason in ERR (the line is bad: the caller drops the link) or JG_ERR_NOMEM.  A looped
- * path is not an error: it is refused, and 0 returned. */
+ * reason in ERR (the line is bad: the caller drops the link), JG_ERR_TOOBIG (the table
+ * is full: the route is dropped, the link may stay) or JG_ERR_NOMEM.  A looped path is
+ * not an error: it is refused, and 0 returned. */
 int jg_rtable_learn(struct jg_rtable *t, const char *peer, const char *line, size_t len, char *err,
 		    size_t errlen);
 

@@ -115,7 +115,8 @@ void jg_routes_peer_remove(struct jg_gateway *gw, const char *site, const char *
  * withdrawn. */
 void jg_routes_link_down(struct jg_gateway *gw, const char *site, const char *reason);
 /* One line of the route stream of the link to SITE.  0, or negative with the reason in
- * ERR (the line is bad: the caller drops the link). */
+ * ERR: JG_ERR_TOOBIG (the table is full, the route dropped), else the line is bad and
+ * the caller drops the link. */
 int jg_routes_learn(struct jg_gateway *gw, const char *site, const char *line, size_t len,
 		    char *err, size_t errlen);
 /* Where a target naming site SITE goes.  1 and *LINK (the next hop) and *DIRECT (1 when

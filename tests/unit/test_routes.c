@@ -375,6 +375,35 @@ static void t_adverts_prefix_our_name(void)
 	jg_rtable_free(a.t);
 }
 
+/* The table holds at most 4096 learned routes: the next is dropped (JG_ERR_TOOBIG, not a
+ * protocol error: the link stays), and a withdrawal makes room again. */
+static void t_a_full_table_drops_routes(void)
+{
+	struct recorder a;
+	char line[128], err[300];
+	int n;
+
+	rec_init(&a, "site-a");
+	jg_rtable_peer(a.t, "site-b", 0);
+	for (n = 0; n < 4096; n++) {
+		snprintf(line, sizeof(line), "{\"site\":\"s%d\",\"path\":[\"site-b\",\"s%d\"]}", n,
+			 n);
+		if (feed(&a, "site-b", line, err, sizeof(err)) != 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(n, 4096);
+	CU_ASSERT_EQUAL(
+	    feed(&a, "site-b", "{\"site\":\"sx\",\"path\":[\"site-b\",\"sx\"]}", err, sizeof(err)),
+	    JG_ERR_TOOBIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "over 4096 routes"));
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "sx"), "unknown");
+	feed_ok(&a, "site-b", "{\"site\":\"s7\",\"withdrawn\":true}");
+	feed_ok(&a, "site-b", "{\"site\":\"sx\",\"path\":[\"site-b\",\"sx\"]}");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "sx"), "up site-b site-b,sx");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "s7"), "lost withdrawn");
+	jg_rtable_free(a.t);
+}
+
 int jg_test_register_routes(void)
 {
 	static const struct {
@@ -395,6 +424,7 @@ int jg_test_register_routes(void)
 	     t_removed_peer_leaves_the_table},
 	    {"adverts put our name in front; withdrawals carry the reason",
 	     t_adverts_prefix_our_name},
+	    {"a full table drops the next route, not the link", t_a_full_table_drops_routes},
 	};
 	CU_pSuite s = CU_add_suite("routes", NULL, NULL);
 
