@@ -39,6 +39,8 @@ struct jg_chain {
 int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
 		      char *err, size_t errlen);
 void jg_chain_free(struct jg_chain *c);
+/* Deep copy of SRC into a new chain *DST. 0 or JG_ERR_NOMEM. */
+int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src);
 /* The accounts chain C becomes (sudo/su/doas/setns hops: their user or "root"; docker hops
  * naming a user), at most MAX of them into OUT (borrowed from C).  Returns how many. */
 size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max);

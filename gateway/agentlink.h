@@ -81,7 +81,5 @@ void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len);
 void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len);
 /* Free what onward.c added to AL. */
 void jg_onward_clear(struct jg_agentlink *al);
-/* Deep copy of a chain. 0 or JG_ERR_NOMEM. */
-int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src);
 
 #endif

@@ -505,30 +505,6 @@ void jg_onward_clear(struct jg_agentlink *al)
 	}
 }
 
-int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src)
-{
-	struct jg_chain *c = calloc(1, sizeof(*c));
-
-	*dst = NULL;
-	if (c == NULL)
-		return JG_ERR_NOMEM;
-	c->key = strdup(src->key);
-	c->display = strdup(src->display);
-	c->hops = calloc(src->nhops, sizeof(*c->hops));
-	if (c->key == NULL || c->display == NULL || c->hops == NULL)
-		goto nomem;
-	for (size_t i = 0; i < src->nhops; i++) {
-		if (jg_hop_copy(&c->hops[i], &src->hops[i]) != 0)
-			goto nomem;
-		c->nhops = i + 1;
-	}
-	*dst = c;
-	return 0;
-nomem:
-	jg_chain_free(c);
-	return JG_ERR_NOMEM;
-}
-
 /* ---- the client side ---- */
 
 struct body {
