@@ -13,6 +13,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "relay/frame.h"
+
 struct event;
 struct event_base;
 struct jg_frame;
@@ -23,8 +25,8 @@ struct jg_agent_exec;
 /* Above this many bytes queued for stdout, children's output is not read:
  * memory stays bounded when the gateway reads slowly. */
 #define JG_AGENT_OUT_HIGH (1u << 20)
-/* Largest single read from a child (one frame's payload). */
-#define JG_AGENT_READ_MAX 32768u
+/* Largest single read from a child (one link frame's payload). */
+#define JG_AGENT_READ_MAX JG_FRAME_LINK_PAYLOAD
 
 LIST_HEAD(jg_agent_exec_list, jg_agent_exec);
 struct jg_file_chan;

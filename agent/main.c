@@ -29,7 +29,7 @@
 
 #define AGENT_KILL_AFTER 2 /* seconds from SIGHUP to SIGKILL */
 #define AGENT_DEADLINE 5   /* seconds from shutdown to exit, children or not */
-#define AGENT_READ_SIZE 65536
+#define AGENT_READ_SIZE (JG_FRAME_LINK_PAYLOAD + JG_FRAME_HEADER_LEN)
 
 static const char agent_usage[] =
     "usage: jumpgate-agent [--log-level LEVEL]\n"

@@ -28,6 +28,7 @@
 #include <openssl/err.h>
 
 #include "client/client.h"
+#include "h2/bulk.h"
 #include "client/conn.h"
 #include "client/tls.h"
 #include "relay/err.h"
@@ -36,8 +37,8 @@
 /* Stop handing nghttp2's output to the bufferevent above this: the socket is slow. */
 #define CONN_OUTPUT_HIGH (64 * 1024)
 /* Our receive windows: responses are written out synchronously, so these only set speed. */
-#define CONN_STREAM_WINDOW (256 * 1024)
-#define CONN_SESSION_WINDOW (1024 * 1024)
+#define CONN_STREAM_WINDOW (1024 * 1024)
+#define CONN_SESSION_WINDOW (8 * 1024 * 1024)
 /* How long a goodbye may take before we stop waiting for the bytes to leave. */
 #define CONN_CLOSE_TIMEOUT 2
 
@@ -277,6 +278,7 @@ static void conn_open(struct jg_conn *conn)
 	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
 	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, CONN_STREAM_WINDOW},
+	    {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, JG_H2_MAX_FRAME},
 	};
 	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
 	const unsigned char *proto = NULL;
@@ -297,6 +299,7 @@ static void conn_open(struct jg_conn *conn)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
+	jg_h2bulk_tune_callbacks(cbs);
 	if ((rv = nghttp2_session_client_new(&conn->session, cbs, conn)) != 0)
 		goto out;
 	if ((rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv,
@@ -390,6 +393,7 @@ static void conn_start_tls(struct jg_conn *conn)
 	conn->state = CONN_HANDSHAKE;
 	/* HTTP/2 frames its own end: a TCP close without close_notify is an EOF to judge. */
 	bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
+	jg_h2bulk_tune_bev(conn->bev);
 	bufferevent_setcb(conn->bev, read_cb, write_cb, event_cb, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
@@ -405,6 +409,7 @@ static void conn_start_plain(struct jg_conn *conn)
 		return;
 	}
 	conn->fd = -1; /* the bufferevent owns it now */
+	jg_h2bulk_tune_bev(conn->bev);
 	bufferevent_setcb(conn->bev, read_cb, write_cb, event_cb, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 	conn_open(conn);

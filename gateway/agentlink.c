@@ -251,7 +251,7 @@ static void al_feed_link(struct jg_agentlink *al, const void *data, size_t len)
 static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agentlink *al = arg;
-	uint8_t buf[65536];
+	uint8_t buf[JG_FRAME_LINK_PAYLOAD + JG_FRAME_HEADER_LEN];
 	ssize_t n;
 
 	/* Over the gateway-wide buffer budget (h2stream.c): stop reading until clients

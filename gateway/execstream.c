@@ -263,9 +263,18 @@ int jg_execstream_reply_ok(struct jg_execstream *es)
 void jg_execstream_put(struct jg_execstream *es, uint8_t type, uint8_t flags, uint32_t aux,
 		       const void *payload, uint32_t len)
 {
+	const uint8_t *p = payload;
+	uint32_t off = 0, n;
+
 	if (es->audit != NULL && type == JG_FRAME_DATA)
 		es->audit->bytes_out += len;
-	jg_frame_put(es->scratch, type, flags, 0, aux, payload, len);
+	/* Link frames may be larger than what clients accept inside a stream (32 KiB):
+	 * split them. */
+	do {
+		n = len - off < JG_FRAME_MAX_PAYLOAD ? len - off : JG_FRAME_MAX_PAYLOAD;
+		jg_frame_put(es->scratch, type, flags, 0, aux, p != NULL ? p + off : NULL, n);
+		off += n;
+	} while (off < len);
 	jg_stream_append(es->stream, es->scratch);
 }
 

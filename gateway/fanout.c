@@ -9,7 +9,7 @@
  * arrived; each target has its own offset into it and takes bytes as its
  * channel window allows.  HTTP/2 credit for a byte goes back only once every
  * live target has taken it, so the slowest target sets the pace and the
- * gateway holds at most one stream window (256 KiB by default) of body, plus
+ * gateway holds at most one stream window (1 MiB by default) of body, plus
  * what sits in each channel's window.  A target that fails (OPEN_FAIL, DEAD,
  * link lost, keepalive timeout) leaves the set at once and holds nobody back;
  * a target that is merely slow holds everyone, by design: the upload is one

@@ -4,7 +4,7 @@
  * The agent answers OPEN_OK with a file spec (SIZE, MODE, MTIME); the 200 and
  * its headers go out then, the bytes after.  Agent credit flows back only as
  * nghttp2 takes those bytes (on_sent), so the gateway holds at most one
- * channel window (256 KiB) per download, however slow the controller.
+ * channel window (1 MiB) per download, however slow the controller.
  * A failure after the 200 cannot change the status: the stream is reset
  * (RST_STREAM INTERNAL_ERROR), so the client sees an error, never a short
  * file passed off as whole, and the reason goes to the log.

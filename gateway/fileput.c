@@ -3,8 +3,8 @@
  *
  * The OPEN goes out at once.  When the target's link is up (its HELLO arrived)
  * the channel has the agent's window before OPEN_OK and body bytes follow the
- * OPEN directly: a file that fits in the window (256 KiB by default, so every
- * "small file" under 128 KiB) is OPEN + DATA + EOF in one write and one round
+ * OPEN directly: a file that fits in the window (1 MiB by default, so every
+ * "small file" under 512 KiB) is OPEN + DATA + EOF in one write and one round
  * trip.  While the link is still connecting, the window is 0 until OPEN_OK.
  *
  * The agent answers a PUT with one DATA frame holding a file spec (SHA256 and

@@ -33,6 +33,7 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "h2/bulk.h"
 #include "gateway/h2conn.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
@@ -422,7 +423,7 @@ static int session_start(struct jg_conn *c)
 	const struct jg_config *cfg = c->gw->cfg;
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt;
-	nghttp2_settings_entry iv[5];
+	nghttp2_settings_entry iv[6];
 	int32_t conn_window;
 	int r;
 
@@ -435,6 +436,7 @@ static int session_start(struct jg_conn *c)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
 	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
+	jg_h2bulk_tune_callbacks(cbs);
 	if (nghttp2_option_new(&opt) != 0) {
 		nghttp2_session_callbacks_del(cbs);
 		return -1;
@@ -456,13 +458,14 @@ static int session_start(struct jg_conn *c)
 	/* Extended CONNECT (RFC 8441) carries byte tunnels. */
 	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
 	iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, HPACK_TABLE_SIZE};
+	iv[5] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_FRAME_SIZE, JG_H2_MAX_FRAME};
 	/* nghttp2 refuses streams past MAX_CONCURRENT_STREAMS itself: RST_STREAM
 	 * REFUSED_STREAM while our SETTINGS are unacknowledged; once the client has
 	 * acknowledged them, exceeding is a connection error (GOAWAY PROTOCOL_ERROR,
 	 * "max concurrent streams exceeded"; RFC 9113 5.1.2 allows either), the
 	 * streams below the limit already accepted run to their end.  on_invalid_frame
 	 * logs it. */
-	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 5) != 0)
+	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 6) != 0)
 		return -1;
 	/* The connection window must not let one stalled stream starve the others:
 	 * it covers every stream's window. */
@@ -619,6 +622,7 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 	if (c == NULL)
 		return;
 	arm_timer(c, gw->cfg->handshake_timeout_ms);
+	jg_h2bulk_tune_bev(bev);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -632,6 +636,7 @@ void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const 
 		return;
 	c->plain = 1;
 	snprintf(c->identity, sizeof(c->identity), "%s", identity);
+	jg_h2bulk_tune_bev(bev);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	/* No handshake: the client's preface may already be waiting. */
 	if (conn_established(c) == 0)

@@ -31,6 +31,7 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "h2/bulk.h"
 #include "gateway/sitelink.h"
 #include "gateway/sites.h"
 #include "relay/err.h"
@@ -358,6 +359,7 @@ static int session_new(struct jg_sitelink *l)
 	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 16},
 	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window},
+	    {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, JG_H2_MAX_FRAME},
 	};
 	uint64_t conn_window = (uint64_t)cfg->max_streams * cfg->stream_window;
 	int r;
@@ -369,6 +371,7 @@ static int session_new(struct jg_sitelink *l)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	jg_h2bulk_tune_callbacks(cbs);
 	if (nghttp2_option_new(&opt) != 0) {
 		nghttp2_session_callbacks_del(cbs);
 		return -1;
@@ -379,7 +382,7 @@ static int session_new(struct jg_sitelink *l)
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0)
 		return -1;
-	if (nghttp2_submit_settings(l->session, NGHTTP2_FLAG_NONE, iv, 3) != 0)
+	if (nghttp2_submit_settings(l->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) != 0)
 		return -1;
 	nghttp2_session_set_local_window_size(
 	    l->session, NGHTTP2_FLAG_NONE, 0,

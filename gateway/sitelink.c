@@ -38,6 +38,7 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "h2/bulk.h"
 #include "gateway/sitelink.h"
 #include "gateway/sites.h"
 #include "relay/err.h"
@@ -387,6 +388,7 @@ static void link_connect(struct jg_sitelink *l)
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
+	jg_h2bulk_tune_bev(l->bev);
 	bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
 	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
 	r = bufferevent_socket_connect(l->bev, ai->ai_addr, (int)ai->ai_addrlen);

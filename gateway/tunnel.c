@@ -11,10 +11,10 @@
  *  - Up (client -> far end): request bytes wait in `up` (AGENT) or in the
  *    socket's output buffer (DIRECT); their HTTP/2 credit is given back only
  *    once the channel took them (within its window) or the socket did.  So
- *    at most one HTTP/2 stream window (stream_window, 256 KiB) is held.
+ *    at most one HTTP/2 stream window (stream_window, 1 MiB) is held.
  *  - Down (far end -> client): AGENT: channel DATA is queued on the stream
  *    and credited to the agent only as nghttp2 takes it (on_sent), so at most
- *    one channel window (256 KiB) is queued.  DIRECT: the socket is read
+ *    one channel window (1 MiB) is queued.  DIRECT: the socket is read
  *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), plus
  *    one bufferevent read (TUN_READ_CHUNK).
  *  A reader that stops stalls its own stream and nothing else.  Many of them

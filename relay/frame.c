@@ -270,7 +270,7 @@ int jg_frame_encode(struct evbuffer *out, const struct jg_frame *f)
 		return JG_ERR_INVAL;
 	if ((f->flags & ~allowed_flags(f->type)) != 0)
 		return JG_ERR_INVAL;
-	if (f->length > JG_FRAME_MAX_PAYLOAD)
+	if (f->length > JG_FRAME_LINK_PAYLOAD)
 		return JG_ERR_TOOBIG;
 	if (f->length != 0 && (payload_forbidden(f->type) || f->payload == NULL))
 		return JG_ERR_INVAL;

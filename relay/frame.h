@@ -17,10 +17,16 @@ struct evbuffer;
 
 #define JG_FRAME_MAGIC 0x4A47u
 #define JG_FRAME_HEADER_LEN 16u
-/* Payload limit every implementation accepts; HELLO may announce a smaller one. */
+/* Payload limit every implementation accepts; HELLO may announce a smaller one.
+ * Frames inside HTTP/2 exec streams never exceed it. */
 #define JG_FRAME_MAX_PAYLOAD 32768u
-/* Default per-channel receive window (credit), in DATA payload bytes. */
-#define JG_FRAME_DEFAULT_WINDOW 262144u
+/* The payload a link of this version announces in HELLO and accepts: larger frames
+ * mean fewer headers, callbacks and wake-ups per byte.  A peer announcing less (an
+ * older agent: 32 KiB) is sent no more than it announced. */
+#define JG_FRAME_LINK_PAYLOAD 262144u
+/* Default per-channel receive window (credit), in DATA payload bytes: four link
+ * frames, so that a bulk channel keeps every process of the pipe busy. */
+#define JG_FRAME_DEFAULT_WINDOW 1048576u
 /* Largest window a peer may hold: 2^31 - 1, as in HTTP/2. */
 #define JG_FRAME_MAX_WINDOW 0x7fffffffu
 #define JG_PROTOCOL_VERSION 1u

@@ -212,8 +212,8 @@ struct jg_link *jg_link_new(enum jg_link_role role, const struct jg_link_callbac
 	if (cb != NULL)
 		l->cb = *cb;
 	l->ud = link_ud;
-	l->send_max = JG_FRAME_MAX_PAYLOAD;
-	l->dec = jg_frame_decoder_new(JG_FRAME_MAX_PAYLOAD);
+	l->send_max = JG_FRAME_LINK_PAYLOAD;
+	l->dec = jg_frame_decoder_new(JG_FRAME_LINK_PAYLOAD);
 	l->out = evbuffer_new();
 	if (l->dec == NULL || l->out == NULL) {
 		jg_link_free(l);
@@ -237,7 +237,7 @@ int jg_link_send_hello(struct jg_link *l, const char *arch)
 {
 	struct jg_hello h = {
 	    .version = JG_PROTOCOL_VERSION,
-	    .max_payload = JG_FRAME_MAX_PAYLOAD,
+	    .max_payload = JG_FRAME_LINK_PAYLOAD,
 	    .window = JG_FRAME_DEFAULT_WINDOW,
 	};
 	int r;

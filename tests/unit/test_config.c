@@ -57,7 +57,7 @@ static void check_defaults(const struct jg_config *c, const char *state_dir)
 	CU_ASSERT_EQUAL(c->handshake_timeout_ms, 10000);
 	CU_ASSERT_EQUAL(c->idle_timeout_ms, 300000);
 	CU_ASSERT_EQUAL(c->max_streams, 256);
-	CU_ASSERT_EQUAL(c->stream_window, 262144);
+	CU_ASSERT_EQUAL(c->stream_window, 1048576);
 	CU_ASSERT_PTR_NULL(c->agent_path);
 	CU_ASSERT_EQUAL_FATAL(c->ntargets, 1);
 	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "local");

@@ -55,14 +55,14 @@ static void test_credit_is_batched_until_half_the_window(void)
 {
 	struct jg_flow f;
 
-	jg_flow_init(&f, 0, JG_FRAME_DEFAULT_WINDOW);
+	jg_flow_init(&f, 0, 262144);
 	CU_ASSERT_EQUAL(jg_flow_on_data(&f, 200000), 0);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 32768), 0);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 32768), 0);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 32768), 0);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 32767), 0);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 1), 131072);
-	CU_ASSERT_EQUAL(f.recv_window, JG_FRAME_DEFAULT_WINDOW - 200000 + 131072);
+	CU_ASSERT_EQUAL(f.recv_window, 262144 - 200000 + 131072);
 	CU_ASSERT_EQUAL(jg_flow_consumed(&f, 10), 0);
 	CU_ASSERT_EQUAL(jg_flow_flush(&f), 10);
 	CU_ASSERT_EQUAL(jg_flow_flush(&f), 0);

@@ -336,7 +336,7 @@ static void test_error_sticks(void)
 static void test_encoder_refuses_what_decoder_refuses(void)
 {
 	struct evbuffer *b = evbuffer_new();
-	static uint8_t big[JG_FRAME_MAX_PAYLOAD + 1];
+	static uint8_t big[JG_FRAME_LINK_PAYLOAD + 1];
 
 	CU_ASSERT_EQUAL(jg_frame_put(b, 0, 0, 1, 0, NULL, 0), JG_ERR_INVAL);
 	CU_ASSERT_EQUAL(jg_frame_put(b, 15, 0, 1, 0, NULL, 0), JG_ERR_INVAL);
@@ -345,8 +345,8 @@ static void test_encoder_refuses_what_decoder_refuses(void)
 	CU_ASSERT_EQUAL(jg_frame_put(b, JG_FRAME_WINDOW, 0, 1, 0, NULL, 0), JG_ERR_INVAL);
 	CU_ASSERT_EQUAL(jg_frame_put(b, JG_FRAME_CLOSE, 0, 1, 0, big, 1), JG_ERR_INVAL);
 	CU_ASSERT_EQUAL(evbuffer_get_length(b), 0);
-	CU_ASSERT_EQUAL(jg_frame_put(b, JG_FRAME_DATA, 0, 1, 0, big, JG_FRAME_MAX_PAYLOAD), 0);
-	CU_ASSERT_EQUAL(evbuffer_get_length(b), JG_FRAME_HEADER_LEN + JG_FRAME_MAX_PAYLOAD);
+	CU_ASSERT_EQUAL(jg_frame_put(b, JG_FRAME_DATA, 0, 1, 0, big, JG_FRAME_LINK_PAYLOAD), 0);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), JG_FRAME_HEADER_LEN + JG_FRAME_LINK_PAYLOAD);
 	evbuffer_free(b);
 }
 

@@ -178,7 +178,7 @@ static void test_hello_handshake(void)
 	CU_ASSERT_STRING_EQUAL(a.hello.arch, "x86_64");
 	CU_ASSERT_STRING_EQUAL(b.hello.arch, "gateway");
 	CU_ASSERT_EQUAL(a.hello.window, JG_FRAME_DEFAULT_WINDOW);
-	CU_ASSERT_EQUAL(a.hello.max_payload, JG_FRAME_MAX_PAYLOAD);
+	CU_ASSERT_EQUAL(a.hello.max_payload, JG_FRAME_LINK_PAYLOAD);
 	CU_ASSERT_PTR_NULL(jg_link_error(a.l));
 	CU_ASSERT_EQUAL(jg_link_send_hello(a.l, "again"), JG_ERR_STATE);
 	unpair(&a, &b);
@@ -222,7 +222,7 @@ static void test_reject_delivers_open_fail_and_forgets(void)
 
 static void test_data_both_ways_respects_windows(void)
 {
-	static uint8_t buf[300000];
+	static uint8_t buf[JG_FRAME_DEFAULT_WINDOW + 40000];
 	struct side a, b;
 	uint32_t ch;
 
@@ -234,15 +234,16 @@ static void test_data_both_ways_respects_windows(void)
 	CU_ASSERT_EQUAL(jg_link_send_data(a.l, ch, 0, buf, 1), 0);
 	pump(&a, &b);
 	CU_ASSERT_EQUAL(b.data_bytes, JG_FRAME_DEFAULT_WINDOW);
-	CU_ASSERT_EQUAL(b.nrec, JG_FRAME_DEFAULT_WINDOW / JG_FRAME_MAX_PAYLOAD);
+	/* Both ends announce JG_FRAME_LINK_PAYLOAD: DATA goes in frames that large. */
+	CU_ASSERT_EQUAL(b.nrec, JG_FRAME_DEFAULT_WINDOW / JG_FRAME_LINK_PAYLOAD);
 	/* Consumption below half the window returns no credit yet. */
-	CU_ASSERT_EQUAL(jg_link_consumed(b.l, ch, 100000), 0);
+	CU_ASSERT_EQUAL(jg_link_consumed(b.l, ch, JG_FRAME_DEFAULT_WINDOW / 2 - 1000), 0);
 	pump(&a, &b);
 	CU_ASSERT_EQUAL(a.writable, 0);
-	CU_ASSERT_EQUAL(jg_link_consumed(b.l, ch, 31072), 0);
+	CU_ASSERT_EQUAL(jg_link_consumed(b.l, ch, 1000), 0);
 	pump(&a, &b);
 	CU_ASSERT_EQUAL(a.writable, 1);
-	CU_ASSERT_EQUAL(jg_link_window(a.l, ch), 131072);
+	CU_ASSERT_EQUAL(jg_link_window(a.l, ch), JG_FRAME_DEFAULT_WINDOW / 2);
 	/* The other direction, stderr flagged. */
 	CU_ASSERT_EQUAL(jg_link_send_data(b.l, ch, JG_DATA_STDERR, buf, 1000), 1000);
 	CU_ASSERT_EQUAL(jg_link_send_data(b.l, ch, 0x80, buf, 1), JG_ERR_INVAL);
@@ -529,13 +530,16 @@ static void test_data_beyond_window_fails_with_flow_error(void)
 	int r = 0;
 
 	raw_opened(&s);
-	for (int i = 0; i < 9 && r == 0; i++)
+	char want[128];
+
+	for (unsigned i = 0; i <= JG_FRAME_DEFAULT_WINDOW / sizeof(buf) && r == 0; i++)
 		r = raw_feed(&s, JG_FRAME_DATA, 0, 1, 0, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(r, JG_ERR_FLOW);
-	CU_ASSERT_STRING_EQUAL(jg_link_error(s.l),
-			       "channel 1: peer sent 294912 bytes of DATA with a window of 262144");
+	snprintf(want, sizeof(want), "channel 1: peer sent %u bytes of DATA with a window of %u",
+		 JG_FRAME_DEFAULT_WINDOW + (unsigned)sizeof(buf), JG_FRAME_DEFAULT_WINDOW);
+	CU_ASSERT_STRING_EQUAL(jg_link_error(s.l), want);
 	CU_ASSERT_EQUAL(s.dead, 1);
-	CU_ASSERT_EQUAL(s.data_bytes, 262144);
+	CU_ASSERT_EQUAL(s.data_bytes, JG_FRAME_DEFAULT_WINDOW);
 	jg_link_free(s.l);
 }
 

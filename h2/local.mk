@@ -1,0 +1,5 @@
+# libjgh2.a: what every HTTP/2 endpoint of jumpgate shares (the gateway's server
+# sessions and site links, the client).
+noinst_LIBRARIES += libjgh2.a
+libjgh2_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS)
+libjgh2_a_SOURCES = h2/bulk.c h2/bulk.h
