@@ -25,6 +25,7 @@
 # Every destination is under the test's temporary directory; processes are
 # the test's own, stopped by PID (tests/integration/lib.sh).
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/benchlib.sh"
 JG_LOG_LEVEL=${JG_LOG_LEVEL:-warn}
 jg_setup
 jg_init_pki
@@ -49,21 +50,8 @@ LOCALS='{ name = "l1"; method = "local"; },
 if [ $SSH = 1 ]; then
 	PB=${JG_SSHD_PORT[bench]}
 	JUMP=$JG_SSH_USER@127.0.0.3:$PB
-	# The 20 fan-out targets: one sshd listens on at most 16 addresses.
-	port_of=()
-	g=0
-	i=$FIRST
-	while [ $i -lt $((FIRST + NFAN)) ] && [ $SSH = 1 ]; do
-		addrs=
-		last=$((i + 15))
-		[ $last -lt $((FIRST + NFAN)) ] || last=$((FIRST + NFAN - 1))
-		for j in $(seq $i $last); do addrs="$addrs 127.0.0.$j"; done
-		# shellcheck disable=SC2086
-		jg_sshd_start "fan$g" $addrs || { echo "WARNING: sshd on 127.0.0.$i-$last did not start"; SSH=0; }
-		for j in $(seq $i $last); do port_of[$j]=${JG_SSHD_PORT[fan$g]:-}; done
-		i=$((last + 1))
-		g=$((g + 1))
-	done
+	# The 20 fan-out targets (port_of[]).
+	sshd_range fan $FIRST $NFAN || SSH=0
 fi
 if [ $SSH = 1 ]; then
 	sshtargets="$(jg_ssh_target web 127.0.0.2 "$PB")"
@@ -99,10 +87,8 @@ want=$(jg_sha256 "$f")
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.2f s", ns / 1e9 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-from_clients() { jg_curl /v1/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes"]["from_clients"])'; }
 
 # time_cmd COMMAND...: median of REPEAT timings (ns), the destination removed before each.
 time_cmd() {
@@ -120,9 +106,7 @@ if [ $SSH = 1 ]; then
 	cfg=$(jg_ssh_client_config)
 	# The same with LogLevel VERBOSE: ssh then prints "Transferred: sent N".
 	sed 's/LogLevel ERROR/LogLevel VERBOSE/' "$cfg" >"$cfg.verbose"
-	# The test sshd has no sftp subsystem: the classic scp protocol (-O) where scp has it.
-	scp_o=
-	scp -O 2>&1 | grep -qi 'illegal option\|unknown option' || scp_o=-O
+	scp_o=$(scp_legacy)
 	# ConnectTimeout bounds the banner exchange too, slow through a busy jump host.
 	SCPJ=(scp -q $scp_o -F "$cfg" -o ConnectTimeout=30 -J "$JUMP" -P "$PB")
 fi

@@ -16,6 +16,7 @@
 # Processes are stopped by PID (lib.sh); everything lives in one temp dir.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sshd.sh"
+. "$(dirname "$0")/benchlib.sh"
 JG_LOG_LEVEL=${JG_LOG_LEVEL:-warn}
 jg_ssh_setup
 
@@ -27,21 +28,8 @@ die() { echo "bench_run: $*" >&2; exit 1; }
 
 jg_sshd_start jump 127.0.0.2 || die "sshd on 127.0.0.2 does not start"
 PJ=${JG_SSHD_PORT[jump]}
-port_of=()
-g=0
-i=$FIRST
-while [ $i -lt $((FIRST + N)) ]; do
-	addrs=
-	last=$((i + 15))
-	[ $last -lt $((FIRST + N)) ] || last=$((FIRST + N - 1))
-	for j in $(seq $i $last); do addrs="$addrs 127.0.0.$j"; done
-	# shellcheck disable=SC2086
-	jg_sshd_start "fan$g" $addrs || die "sshd on 127.0.0.$i-$last does not start"
-	for j in $(seq $i $last); do port_of[$j]=${JG_SSHD_PORT[fan$g]}; done
-	i=$((last + 1))
-	g=$((g + 1))
-done
-FAN_GROUPS=$g
+sshd_range fan $FIRST "$N" || die "the sshds on 127.0.0.$FIRST-$((FIRST + N - 1)) do not start"
+FAN_GROUPS=$RANGE_GROUPS
 
 targets='' LIST=''
 for i in $(seq $FIRST $((FIRST + N - 1))); do
@@ -60,7 +48,6 @@ CFG=$(jg_ssh_client_config)
 # host can take more than the 5 s of the tests' config.
 SSH=(ssh -F "$CFG" -o ConnectTimeout=30)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 med() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 ms_now() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 

@@ -17,6 +17,7 @@
 # Times come from bash's $EPOCHREALTIME (no fork per sample).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sshd.sh"
+. "$(dirname "$0")/benchlib.sh"
 JG_LOG_LEVEL=${JG_LOG_LEVEL:-warn}
 jg_ssh_setup
 
@@ -32,22 +33,8 @@ jg_sshd_start jump 127.0.0.2 || die "sshd on 127.0.0.2 does not start"
 jg_sshd_start dest 127.0.0.3 || die "sshd on 127.0.0.3 does not start"
 PJ=${JG_SSHD_PORT[jump]}
 PD=${JG_SSHD_PORT[dest]}
-# sshd listens on at most 16 addresses: one sshd per 16.
-port_of=()
-g=0
-i=$FIRST
-while [ $i -lt $((FIRST + N)) ]; do
-	addrs=
-	last=$((i + 15))
-	[ $last -lt $((FIRST + N)) ] || last=$((FIRST + N - 1))
-	for j in $(seq $i $last); do addrs="$addrs 127.0.0.$j"; done
-	# shellcheck disable=SC2086
-	jg_sshd_start "fan$g" $addrs || die "sshd on 127.0.0.$i-$last does not start"
-	for j in $(seq $i $last); do port_of[$j]=${JG_SSHD_PORT[fan$g]}; done
-	i=$((last + 1))
-	g=$((g + 1))
-done
-FAN_GROUPS=$g
+sshd_range fan $FIRST "$N" || die "the sshds on 127.0.0.$FIRST-$((FIRST + N - 1)) do not start"
+FAN_GROUPS=$RANGE_GROUPS
 
 targets=
 for i in $(seq $FIRST $((FIRST + N - 1))); do
@@ -63,10 +50,6 @@ jg_gateway_start || die "gateway does not start"
 CFG=$(jg_ssh_client_config)
 SSH=(ssh -F "$CFG")
 GW=("$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA")
-
-# ---------------------------------------------------------------- helpers
-
-. "$(dirname "$0")/benchlib.sh"
 
 # ---------------------------------------------------------------- 1. latency
 

@@ -17,32 +17,9 @@ MIB=${JG_BENCH_MIB:-1024}
 REPEAT=${JG_BENCH_REPEAT:-3}
 BYTES=$((MIB * 1048576))
 
-cat >"$JG_T/sink.py" <<'EOF'
-import os, socket, sys, threading
-def handle(c):
-    n = 0
-    while True:
-        d = c.recv(1 << 20)
-        if not d:
-            break
-        n += len(d)
-    c.sendall(b'%d\n' % n)
-    c.close()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', 0))
-s.listen(16)
-with open(sys.argv[1] + '.tmp', 'w') as f:
-    f.write('%d\n' % s.getsockname()[1])
-os.rename(sys.argv[1] + '.tmp', sys.argv[1])
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=handle, args=(c,), daemon=True).start()
-EOF
-python3 "$JG_T/sink.py" "$JG_T/sink.port" </dev/null >"$JG_T/sink.err" 2>&1 &
-jg_track sink $!
-for i in $(seq 1 100); do [ -s "$JG_T/sink.port" ] && break; sleep 0.05; done
-SINK=$(cat "$JG_T/sink.port")
+. "$(dirname "$0")/benchlib.sh"
+sink_start sink || exit 1
+SINK=$SINK_PORT
 
 JG_CONF_EXTRA='targets = ( { name = "bastion"; method = "tunnel"; host = "127.0.0.1"; },
   { name = "local"; method = "local"; } );
@@ -52,7 +29,6 @@ jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 mbps() { awk -v b="$BYTES" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # The same bytes over plain TCP: write them, half-close, read the answer.
 plain() {

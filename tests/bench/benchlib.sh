@@ -42,3 +42,74 @@ cm_start() {
 		sleep 0.05
 	done
 }
+
+# sshd_range NAME FIRST N: loopback sshds (tests/integration/sshd.sh) on
+# 127.0.0.FIRST .. FIRST+N-1, one per 16 addresses (sshd's limit), named
+# NAME0, NAME1...; port_of[I] is the port of 127.0.0.I, RANGE_GROUPS the
+# number of sshds.  1 (with a warning) when one does not start.
+sshd_range() {
+	local name=$1 first=$2 n=$3 i last j addrs g=0
+	port_of=()
+	i=$first
+	while [ "$i" -lt $((first + n)) ]; do
+		addrs=
+		last=$((i + 15))
+		[ $last -lt $((first + n)) ] || last=$((first + n - 1))
+		for j in $(seq "$i" $last); do addrs="$addrs 127.0.0.$j"; done
+		# shellcheck disable=SC2086
+		jg_sshd_start "$name$g" $addrs || { echo "WARNING: sshd on 127.0.0.$i-$last did not start" >&2; return 1; }
+		for j in $(seq "$i" $last); do port_of[$j]=${JG_SSHD_PORT[$name$g]}; done
+		i=$((last + 1))
+		g=$((g + 1))
+	done
+	RANGE_GROUPS=$g
+}
+
+# scp_legacy: "-O" where scp has it (the test sshd has no sftp subsystem:
+# the classic scp protocol), else nothing.
+scp_legacy() {
+	local u
+	u=$(scp -O 2>&1 || true)
+	printf '%s\n' "$u" | grep -qi 'illegal option\|unknown option' || echo -O
+}
+
+# from_clients: the gateway's /v1/stats bytes.from_clients.
+from_clients() { jg_curl /v1/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes"]["from_clients"])'; }
+
+# sink_start NAME [sha256]: a TCP sink on 127.0.0.1 (python3, tracked by
+# PID) that reads each connection to EOF and answers the byte count, or with
+# sha256 "COUNT HEX" (the bytes' sha256); its port into SINK_PORT.
+sink_start() {
+	local name=$1 mode=${2:-count} i
+	cat >"$JG_T/sink.py" <<'PY'
+import hashlib, os, socket, sys, threading
+def handle(c):
+    n = 0
+    h = hashlib.sha256() if sys.argv[2] == 'sha256' else None
+    while True:
+        d = c.recv(1 << 20)
+        if not d:
+            break
+        n += len(d)
+        if h:
+            h.update(d)
+    c.sendall(b'%d %s\n' % (n, h.hexdigest().encode()) if h else b'%d\n' % n)
+    c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0))
+s.listen(16)
+with open(sys.argv[1] + '.tmp', 'w') as f:
+    f.write('%d\n' % s.getsockname()[1])
+os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+PY
+	rm -f "$JG_T/$name.port"
+	python3 "$JG_T/sink.py" "$JG_T/$name.port" "$mode" </dev/null >"$JG_T/$name.err" 2>&1 &
+	jg_track "$name" $!
+	for i in $(seq 1 100); do [ -s "$JG_T/$name.port" ] && break; sleep 0.05; done
+	[ -s "$JG_T/$name.port" ] || { echo "WARNING: the sink $name did not start: $(head -c 300 "$JG_T/$name.err")" >&2; return 1; }
+	SINK_PORT=$(cat "$JG_T/$name.port")
+}

@@ -7,6 +7,7 @@ EXTRA_DIST += tests/bench/bench_files.sh
 EXTRA_DIST += tests/bench/bench_run.sh
 EXTRA_DIST += tests/bench/bench_sites.sh
 EXTRA_DIST += tests/bench/bench_methods.sh tests/bench/benchlib.sh
+EXTRA_DIST += tests/bench/bench_datapath.sh
 
 bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
@@ -49,5 +50,19 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_methods.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_datapath.sh'
 
-.PHONY: bench
+# The data path against OpenSSH alone (issue 12); JG_BENCH_MIB, JG_BENCH_REPEAT,
+# JG_BENCH_SKIP="fanout rsync ..." as the script's header says.
+bench-datapath: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_datapath.sh'
+
+.PHONY: bench bench-datapath
