@@ -64,6 +64,9 @@ int jg_parse_ssh_key(struct jg_parser *p, const config_setting_t *e, const char 
 		     struct jg_ssh_opts *o);
 /* Defaults of ssh_defaults (and so of every ssh target): enforce, 10 s, 15 s, 3. */
 void jg_parse_ssh_defaults(struct jg_ssh_opts *o);
+/* The ciphers "auto" stands for on this machine: AES-GCM first when the CPU has AES
+ * instructions, else NULL (ssh_config decides). */
+const char *jg_ssh_ciphers_auto(void);
 
 /* method_opts.c: one key E of an inventory target of HOP's method (not local, ssh or
  * tunnel) into HOP->o: 0 when handled, 1 when the method takes no such key, else an

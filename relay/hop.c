@@ -68,6 +68,7 @@ int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src)
 	*dst = *src;
 	/* Every pointer is replaced before the first failure can free it. */
 	d->host = d->user = d->identity_file = d->known_hosts = d->ssh_path = d->password = NULL;
+	d->ciphers = NULL;
 	d->ssh_args = NULL;
 	o->user = o->name = o->container = o->kube_ns = o->context = o->tool_path = NULL;
 	o->lxc_dir = o->role = o->type = o->password = NULL;
@@ -77,6 +78,7 @@ int jg_hop_copy(struct jg_hop *dst, const struct jg_hop *src)
 	    (r = dup_str(&d->known_hosts, s->known_hosts)) != 0 ||
 	    (r = dup_str(&d->ssh_path, s->ssh_path)) != 0 ||
 	    (r = dup_str(&d->password, s->password)) != 0 ||
+	    (r = dup_str(&d->ciphers, s->ciphers)) != 0 ||
 	    (r = dup_list(&d->ssh_args, s->ssh_args)) != 0 ||
 	    (r = dup_str(&o->user, so->user)) != 0 || (r = dup_str(&o->name, so->name)) != 0 ||
 	    (r = dup_str(&o->container, so->container)) != 0 ||
@@ -101,6 +103,7 @@ void jg_hop_clear(struct jg_hop *h)
 	free(s->identity_file);
 	free(s->known_hosts);
 	free(s->ssh_path);
+	free(s->ciphers);
 	wipe_free(s->password);
 	jg_argv_free(s->ssh_args);
 	free(o->user);

@@ -97,6 +97,20 @@ static const char *const forbidden_options[] = {
     "ProxyCommand", "LocalCommand", "PermitLocalCommand", "KnownHostsCommand", NULL,
 };
 
+/* Whether ssh_args choose the ciphers themselves (-c LIST, -c, or -o Ciphers=...): then
+ * they win over the ciphers key. */
+static int args_set_ciphers(char *const *args)
+{
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+		const char *a = args[i];
+
+		if (strncmp(a, "-c", 2) == 0 || strncasecmp(a, "ciphers", 7) == 0 ||
+		    strncasecmp(a, "-ociphers", 9) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int check_ssh_args(char *const *args, char *err, size_t errlen)
 {
 	const char *prev = NULL;
@@ -256,6 +270,10 @@ int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char **
 	}
 	if (o->compression)
 		jg_argv_push(&b, "-C");
+	if (o->ciphers != NULL && !args_set_ciphers(o->ssh_args)) {
+		jg_argv_push(&b, "-o");
+		jg_argv_pushf(&b, "Ciphers=%s", o->ciphers);
+	}
 	for (size_t i = 0; o->ssh_args != NULL && o->ssh_args[i] != NULL; i++)
 		jg_argv_push(&b, o->ssh_args[i]);
 	for (int i = 0; i < o->debug_level && i < 3; i++)

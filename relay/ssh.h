@@ -34,6 +34,7 @@ struct jg_ssh_opts {
 	int compression;              /* -C */
 	char **ssh_args;              /* extra arguments placed before the host; NULL-terminated or NULL */
 	char *ssh_path;               /* NULL: "ssh" from PATH */
+	char *ciphers;                /* -o Ciphers=VALUE; NULL: ssh_config decides */
 	int identities_only;          /* IdentitiesOnly=yes */
 	int debug_level;              /* 0-3: that many -v */
 	char *password;               /* NULL: BatchMode=yes; else a PTY answers the prompt */

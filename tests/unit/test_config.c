@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/parse.h"
 #include "config/paths.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -80,6 +81,35 @@ static void check_defaults(const struct jg_config *c, const char *state_dir)
 	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.ssh_args);
 	CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.password);
 	CU_ASSERT_EQUAL(c->ssh_defaults.ssh.raw, 0);
+	/* ciphers "auto": AES-GCM first exactly when this CPU has AES instructions. */
+	if (jg_ssh_ciphers_auto() == NULL) {
+		CU_ASSERT_PTR_NULL(c->ssh_defaults.ssh.ciphers);
+	} else {
+		CU_ASSERT_STRING_EQUAL(c->ssh_defaults.ssh.ciphers,
+				       "^aes128-gcm@openssh.com,aes256-gcm@openssh.com");
+	}
+}
+
+static void test_ssh_ciphers_key(void)
+{
+	char path[32];
+	struct jg_config *c;
+
+	c = tu_load_ok("ssh_defaults = { ciphers = \"aes256-gcm@openssh.com,aes128-ctr\"; };\n"
+		       "targets = ( { name = \"w\"; method = \"ssh\"; host = \"h\"; "
+		       "ciphers = \"\"; } );\n",
+		       path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->ssh_defaults.ssh.ciphers, "aes256-gcm@openssh.com,aes128-ctr");
+	/* "" leaves the choice to ssh_config, also against an inherited list. */
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (strcmp(c->targets[i].name, "w") == 0) {
+			CU_ASSERT_PTR_NULL(c->targets[i].hop.ssh.ciphers);
+		}
+	jg_config_free(c);
+	tu_expect_error("ssh_defaults = { ciphers = \"aes128-ctr -oProxyCommand=x\"; };\n",
+			JG_ERR_CONFIG, 1,
+			"ssh_defaults.ciphers: \"aes128-ctr -oProxyCommand=x\" is not a cipher list");
 }
 
 static void test_default(void)
@@ -776,7 +806,20 @@ static void test_example(void)
 	CU_ASSERT_EQUAL(c->child_nofile, d->child_nofile);
 	CU_ASSERT_EQUAL(c->nagent_paths, d->nagent_paths);
 	CU_ASSERT_EQUAL(c->ngroups, d->ngroups);
-	CU_ASSERT_EQUAL(memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)), 0);
+	/* ciphers is a string (its default depends on the CPU): equal text, then the rest
+	 * byte for byte. */
+	{
+		char *cc = c->ssh_defaults.ssh.ciphers, *dc = d->ssh_defaults.ssh.ciphers;
+
+		CU_ASSERT_EQUAL(cc == NULL, dc == NULL);
+		if (cc != NULL && dc != NULL) {
+			CU_ASSERT_STRING_EQUAL(cc, dc);
+		}
+		d->ssh_defaults.ssh.ciphers = cc;
+		CU_ASSERT_EQUAL(
+		    memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)), 0);
+		d->ssh_defaults.ssh.ciphers = dc;
+	}
 	jg_config_free(c);
 	jg_config_free(d);
 	test_example_uncommented(path);
@@ -857,6 +900,7 @@ int jg_test_register_config(void)
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
 
 	if (s == NULL || CU_add_test(s, "built-in default", test_default) == NULL ||
+	    CU_add_test(s, "ssh ciphers key", test_ssh_ciphers_key) == NULL ||
 	    CU_add_test(s, "every key set", test_full) == NULL ||
 	    CU_add_test(s, "listen errors", test_listen_errors) == NULL ||
 	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||

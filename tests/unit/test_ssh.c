@@ -170,6 +170,38 @@ static void test_ssh_argv_unset_host_key_check_means_enforce(void)
 	jg_argv_free(argv);
 }
 
+static void test_ssh_argv_ciphers_key_unless_ssh_args_choose(void)
+{
+	char *dash_c[] = {"-c", "aes256-ctr", NULL};
+	char *dash_o[] = {"-o", "ciphers=aes256-ctr", NULL};
+	char *other[] = {"-C", "-4", NULL};
+	struct jg_ssh_opts o = {.host = "web1", .ciphers = "^aes128-gcm@openssh.com"};
+	char **argv, err[256];
+
+	CU_ASSERT_EQUAL_FATAL(jg_ssh_argv(&o, "true", &argv, err, sizeof(err)), 0);
+	CU_ASSERT(argv_has(argv, "Ciphers=^aes128-gcm@openssh.com"));
+	jg_argv_free(argv);
+	o.ssh_args = other;
+	CU_ASSERT_EQUAL_FATAL(jg_ssh_argv(&o, "true", &argv, err, sizeof(err)), 0);
+	CU_ASSERT(argv_has(argv, "Ciphers=^aes128-gcm@openssh.com"));
+	jg_argv_free(argv);
+	/* The operator's own choice in ssh_args wins (ssh keeps the first -o value). */
+	o.ssh_args = dash_c;
+	CU_ASSERT_EQUAL_FATAL(jg_ssh_argv(&o, "true", &argv, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(argv_has(argv, "Ciphers=^aes128-gcm@openssh.com"));
+	jg_argv_free(argv);
+	o.ssh_args = dash_o;
+	CU_ASSERT_EQUAL_FATAL(jg_ssh_argv(&o, "true", &argv, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(argv_has(argv, "Ciphers=^aes128-gcm@openssh.com"));
+	jg_argv_free(argv);
+	o.ssh_args = NULL;
+	o.ciphers = NULL;
+	CU_ASSERT_EQUAL_FATAL(jg_ssh_argv(&o, "true", &argv, err, sizeof(err)), 0);
+	for (char **p = argv; *p != NULL; p++)
+		CU_ASSERT_PTR_NULL(strstr(*p, "Ciphers"));
+	jg_argv_free(argv);
+}
+
 static void test_ssh_argv_command_starting_with_dash_stays_one_argument_after_host(void)
 {
 	struct jg_ssh_opts o = {.host = "web1", .check_host_keys = JG_HOSTKEYS_ENFORCE};
@@ -646,6 +678,7 @@ int jg_test_register_ssh(void)
 			 test_ssh_argv_password_allows_one_prompt_and_never_carries_the_password) ||
 	    !CU_ADD_TEST(s, test_ssh_argv_ignore_uses_dev_null_known_hosts_and_quiet_log) ||
 	    !CU_ADD_TEST(s, test_ssh_argv_unset_host_key_check_means_enforce) ||
+	    !CU_ADD_TEST(s, test_ssh_argv_ciphers_key_unless_ssh_args_choose) ||
 	    !CU_ADD_TEST(s,
 			 test_ssh_argv_command_starting_with_dash_stays_one_argument_after_host) ||
 	    !CU_ADD_TEST(s, test_ssh_argv_refuses_option_like_and_unsafe_hosts) ||
