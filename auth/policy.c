@@ -1,10 +1,12 @@
 /* Policy rules, first match wins, default deny: see policy.h for the contract. */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/policy.h"
 #include "config/config.h"
+#include "config/target.h"
 
 static int any_glob(char *const *globs, size_t n, const char *s)
 {
@@ -25,21 +27,136 @@ static int in_group(const struct jg_config *cfg, const char *group, const char *
 	return any_glob(g->members, g->nmembers, name);
 }
 
+/* Glob T over S, and when PREFIXES over each leading part of S that ends at a hop
+ * boundary ('/'): "t3" matches "t3/sudo:root" that way. */
+static int glob_hits(const char *t, const char *s, int prefixes)
+{
+	char buf[JG_CHAIN_MAX_HOPS * JG_HOP_CANON_MAX];
+	const char *slash;
+
+	if (s == NULL)
+		return 0;
+	if (fnmatch(t, s, 0) == 0)
+		return 1;
+	for (slash = strchr(s, '/'); prefixes && slash != NULL; slash = strchr(slash + 1, '/')) {
+		size_t n = (size_t)(slash - s);
+
+		if (n >= sizeof(buf))
+			break;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (fnmatch(t, buf, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* CANON without its leading "local/" hops: the bastion sees the network the gateway sees,
+ * so "local/ssh:root@h:22" goes where "ssh:root@h:22" goes. */
+static const char *past_local(const char *canon)
+{
+	while (canon != NULL && strncmp(canon, "local/", 6) == 0)
+		canon += 6;
+	return canon;
+}
+
+/* The address the request's chain connects to first, from its canonical form: the first
+ * hop after any "local" ones (the bastion sees the network the gateway sees), when that
+ * is "ssh:USER@HOST:PORT" (HOST:PORT) or "tunnel:HOST" (HOST, *PORT 0).  0 when none. */
+static int first_addr(const char *canon, char *host, size_t hlen, unsigned *port)
+{
+	const char *p = past_local(canon), *end, *colon;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	end = p + strcspn(p, "/");
+	if (strncmp(p, "tunnel:", 7) == 0) {
+		p += 7;
+		*port = 0;
+		colon = end;
+	} else if (strncmp(p, "ssh:", 4) == 0 && (p = memchr(p, '@', (size_t)(end - p))) != NULL) {
+		p++;
+		for (colon = end; colon > p && colon[-1] != ':'; colon--)
+			;
+		if (colon == p)
+			return 0;
+		*port = (unsigned)strtoul(colon, NULL, 10);
+		colon--;
+	} else {
+		return 0;
+	}
+	n = (size_t)(colon - p);
+	if (n >= hlen)
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 1;
+}
+
+/* Deny rules hold against aliases: does glob (or "group:NAME") T name an inventory
+ * target that connects to the address the request connects to first?  The same
+ * HOST:PORT, or the same HOST where either is a tunnel target (any port of it). */
+static int names_same_address(const struct jg_config *cfg, const char *t,
+			      const struct jg_policy_req *req)
+{
+	char host[300], thost[300];
+	unsigned port, tport;
+
+	if (req->canon == NULL || !first_addr(req->canon, host, sizeof(host), &port))
+		return 0;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct jg_target *tg = &cfg->targets[i];
+		int named = strncmp(t, "group:", 6) == 0 ? in_group(cfg, t + 6, tg->name)
+							 : fnmatch(t, tg->name, 0) == 0;
+
+		if (named && jg_hop_addr(&tg->hop, thost, sizeof(thost), &tport) == 0 &&
+		    strcmp(host, thost) == 0 && (port == tport || port == 0 || tport == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The first element of TARGET ("web1" of "web1/sudo:root") into BUF. */
+static const char *first_element(const char *target, char *buf, size_t len)
+{
+	size_t n = strcspn(target, "/");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, target, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Allow rules match the target as typed, its key or its canonical chain.  Deny rules
+ * match more, so that no alias slips past them: also every leading part of those chains
+ * (a rule for "t3" denies "t3/sudo:root"), and any destination whose first address is
+ * that of an inventory target the rule names (another name, or a raw spec, for the same
+ * host). */
 static int target_matches(const struct jg_config *cfg, const struct jg_policy_rule *r,
 			  const struct jg_policy_req *req)
 {
+	int deny = !r->allow;
+	char first[256];
+
 	if (r->ntargets == 0 || req->target == NULL)
 		return 1;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const char *t = r->targets[i];
 
 		if (strncmp(t, "group:", 6) == 0) {
-			if (in_group(cfg, t + 6, req->target))
+			if (in_group(cfg, t + 6, req->target) ||
+			    (deny && in_group(cfg, t + 6,
+					      first_element(req->target, first, sizeof(first)))))
 				return 1;
-		} else if (fnmatch(t, req->target, 0) == 0 ||
-			   (req->key != NULL && fnmatch(t, req->key, 0) == 0)) {
+		} else if (glob_hits(t, req->target, deny) || glob_hits(t, req->key, deny) ||
+			   glob_hits(t, req->canon, deny) ||
+			   (deny && glob_hits(t, past_local(req->canon), deny))) {
 			return 1;
 		}
+		if (deny && names_same_address(cfg, t, req))
+			return 1;
 	}
 	return 0;
 }

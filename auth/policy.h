@@ -4,9 +4,15 @@
  * in order.  The first rule that matches decides; none matching is a denial
  * ("no rule matched").  A rule matches a request when every dimension does:
  *  - identities: a glob (fnmatch(3)) matches the identity;           absent: any
- *  - targets: a glob matches the target as the client named it or its resolved
- *    chain key ("ssh:deploy@db1:22"), or "group:NAME" and the target is a
+ *  - targets: a glob matches the target as the client named it, its resolved
+ *    chain key ("ssh:deploy@db1:22") or its canonical chain (config/target.h:
+ *    "ssh:deploy@127.0.0.2:22/sudo:root"), or "group:NAME" and the target is a
  *    member of inventory group NAME;                                  absent: any
+ *    A DENY rule matches more, so that no alias slips past it: also each leading
+ *    part of those chains ("t3" denies "t3/sudo:root"), the first element's group,
+ *    and every destination whose first address (after any local hops) is the
+ *    HOST:PORT of an inventory target the rule names (another inventory name or a
+ *    raw spec for the same host and port; any port of a tunnel target's host)
  *    (a request without a target -- admin on the gateway itself -- matches any)
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
@@ -30,6 +36,7 @@ struct jg_policy_req {
 	const char *action;   /* "exec", "put", "get", "tunnel", "reset", "admin" */
 	const char *target;   /* as the client named it; NULL for admin on the gateway */
 	const char *key;      /* the resolved chain key, or NULL */
+	const char *canon;    /* the resolved chain's canonical form (jg_chain.canon), or NULL */
 	const char *argv0;    /* exec */
 	const char *const *become; /* accounts the chain becomes (nbecome of them) */
 	size_t nbecome;

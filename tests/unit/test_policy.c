@@ -10,6 +10,7 @@
 
 #include "auth/policy.h"
 #include "config/config.h"
+#include "config/target.h"
 #include "suites.h"
 
 static char conf_path[32];
@@ -227,6 +228,84 @@ static void test_bad_rules(void)
 	expect_bad("state_dir=\"/tmp/x\";\nidentity = \"email\";\n", "is not one of cn, san-uri");
 }
 
+/* Resolve TEXT as the gateway does and judge ACTION on it for ID: 1, 0, or -1 when the
+ * target itself is refused (a 400 before policy). */
+static int check_resolved(const struct jg_config *c, const char *id, const char *action,
+			  const char *text, const char *argv0, char *why, size_t len)
+{
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_policy_req req = {.identity = id, .action = action, .target = text,
+				    .argv0 = argv0, .become = become};
+	struct jg_chain *ch = NULL;
+	int r;
+
+	if (jg_target_resolve(c, text, &ch, why, len) != 0)
+		return -1;
+	req.key = ch->key;
+	req.canon = ch->canon;
+	req.nbecome = jg_chain_become(ch, become, JG_CHAIN_MAX_HOPS);
+	r = jg_policy_check(c, &req, why, len);
+	jg_chain_free(ch);
+	return r;
+}
+
+/* Deny rules hold against every alias of what they name (issue 13, H1): each of three
+ * identities is denied 127.0.1.3 one way, and allowed everything else. */
+static void test_deny_aliases(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"t3\"; method = \"ssh\"; host = \"127.0.1.3\"; port = 2222;\n"
+	    "              user = \"jgeve\"; },\n"
+	    "            { name = \"t3b\"; method = \"ssh\"; host = \"127.0.1.3\"; port = 2222;\n"
+	    "              user = \"root\"; },\n"
+	    "            { name = \"box3\"; method = \"tunnel\"; host = \"127.0.1.3\"; },\n"
+	    "            { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; port = 2222; } );\n"
+	    "groups = { three = [ \"t3\" ]; };\n"
+	    "policy = (\n"
+	    " { name = \"no-t3\"; identities = [ \"a\" ]; targets = [ \"t3\" ]; allow = false; },\n"
+	    " { name = \"no-spec\"; identities = [ \"b\" ]; targets = [ \"ssh:*@127.0.1.3:*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"no-glob\"; identities = [ \"c\" ]; targets = [ \"*127.0.1.3*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"no-group\"; identities = [ \"d\" ]; targets = [ \"group:three\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"rest\"; targets = [ \"*\", \"local*\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const ids[] = {"a", "b", "c", "d"};
+	static const char *const same[] = {
+	    "t3", "t3/sudo:root", "t3b", "t3b/sudo:root", "ssh:root@127.0.1.3:2222",
+	    "ssh:jgeve@127.0.1.3:2222", "local/ssh:root@127.0.1.3:2222",
+	    "ssh:root@[::ffff:127.0.1.3]:2222", "local/t3b/su:root"};
+	static const char *const numeric[] = {"ssh:root@127.0.259:2222", "ssh:root@2130706691:2222",
+					      "ssh:root@0x7f.0.1.3:2222",
+					      "ssh:root@0177.0.1.3:2222", "ssh:root@127.0.1.03:2222"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		for (size_t j = 0; j < sizeof(same) / sizeof(same[0]); j++) {
+			int r = check_resolved(c, ids[i], "exec", same[j], "id", why, sizeof(why));
+
+			if (r != 0 || strstr(why, "denied by rule \"no-") == NULL)
+				fprintf(stderr, "\n  %s on %s: %d %s\n", ids[i], same[j], r, why);
+			CU_ASSERT_EQUAL(r, 0);
+		}
+		for (size_t j = 0; j < sizeof(numeric) / sizeof(numeric[0]); j++)
+			CU_ASSERT_EQUAL(
+			    check_resolved(c, ids[i], "exec", numeric[j], "id", why, sizeof(why)), -1);
+		CU_ASSERT_EQUAL(check_resolved(c, ids[i], "exec", "t4", "id", why, sizeof(why)), 1);
+		CU_ASSERT_EQUAL(
+		    check_resolved(c, ids[i], "exec", "ssh:root@127.0.1.4:2222", "id", why, sizeof(why)),
+		    1);
+	}
+	/* a tunnel target for the host: any port of it is the host (the inventory rule) */
+	CU_ASSERT_EQUAL(check_resolved(c, "a", "tunnel", "box3", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_resolved(c, "c", "tunnel", "box3", NULL, why, sizeof(why)), 0);
+	/* the same host, another port: a different sshd, not t3 */
+	CU_ASSERT_EQUAL(
+	    check_resolved(c, "a", "exec", "ssh:root@127.0.1.3:2223", "id", why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -237,7 +316,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "first match wins, default deny", test_first_match_and_default_deny) ==
 		NULL ||
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
-	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL)
+	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
+	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL)
 		return -1;
 	return 0;
 }

@@ -1,0 +1,113 @@
+#!/bin/bash
+# What a policy rule really grants or refuses (issues 13 and 19), end to end
+# against a real sshd on 127.0.1.3:
+#   - H1: a deny rule for t3 (by inventory name, by spec glob, by address
+#     glob) holds against every alias of that host: a chain starting with
+#     it, another inventory name, a raw spec, a tunnel through another name
+#     and a tunnel target for the host (403); numeric spellings the C library
+#     reads as 127.0.1.3 (127.0.259, 2130706691, 0x7f.0.1.3, 0177.0.1.3,
+#     127.0.1.03) are refused for everyone (400), before policy.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd.sh"
+jg_ssh_setup
+
+H=127.0.1.3
+jg_sshd_start s "$H" || { jg_notok "sshd starts on $H"; jg_done; }
+P=${JG_SSHD_PORT[s]}
+U=$JG_SSH_USER
+jg_ok "sshd on $H:$P (login $U)"
+
+# Certificates naming identities by SAN URI (jumpgate:user:NAME).
+for who in mallory mspec mglob; do
+	jg_mkcert "$JG_PKI" "$who" "$who" "subjectAltName=URI:jumpgate:user:$who" \
+		"extendedKeyUsage=clientAuth"
+done
+me=$(id -un)
+
+JG_CONF_EXTRA="identity = \"san-uri\";
+$(jg_ssh_conf_defaults accept)
+targets = (
+  $(jg_ssh_target t3 "$H" "$P"),
+  $(jg_ssh_target t3b "$H" "$P" "user = \"$U\";"),
+  { name = \"box3\"; method = \"tunnel\"; host = \"$H\"; }
+);
+tunnels = { allow = [ \"*:*\", \"*:*:*\" ]; };
+policy = (
+  { name = \"no-t3\"; identities = [ \"jumpgate:user:mallory\" ]; targets = [ \"t3\" ];
+    allow = false; },
+  { name = \"no-spec\"; identities = [ \"jumpgate:user:mspec\" ];
+    targets = [ \"ssh:*@$H:*\" ]; allow = false; },
+  { name = \"no-glob\"; identities = [ \"jumpgate:user:mglob\" ]; targets = [ \"*$H*\" ];
+    allow = false; },
+  { name = \"reach\"; identities = [ \"jumpgate:user:m*\" ]; targets = [ \"*\" ];
+    allow = true; },
+  { name = \"tester\"; identities = [ \"jumpgate:user:$me\" ]; allow = true; }
+);"
+jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
+jg_ok "gateway on 127.0.0.1:$JG_PORT"
+
+as() { # as NAME CMD...: with NAME's certificate
+	local name=$1
+	shift
+	JG_CERT=$JG_PKI/$name.pem JG_KEY=$JG_PKI/$name.key "$@"
+}
+
+# The aliases do reach the host: the tester (allowed everything) runs on each.
+ALIASES="t3 t3/sudo:root t3b ssh:$U@$H:$P local/ssh:$U@$H:$P"
+for a in $ALIASES; do
+	jg_cli_timed "$JG_T/ok.out" "$JG_T/ok.err" exec "$a" -- echo reached
+	jg_check "tester reaches $H through $a (exit $RC, $(head -c 200 "$JG_T/ok.err"))" \
+		[ "$RC:$(cat "$JG_T/ok.out")" = 0:reached ]
+done
+
+# H1: each deny form holds against every alias (403 naming the rule), and
+# nothing runs.
+for pair in mallory:no-t3 mspec:no-spec mglob:no-glob; do
+	who=${pair%%:*}
+	rule=${pair#*:}
+	for a in $ALIASES; do
+		as "$who" jg_cli_timed "$JG_T/d.out" "$JG_T/d.err" exec "$a" -- echo reached
+		if [ "$RC" != 0 ] && ! [ -s "$JG_T/d.out" ] &&
+			grep -q "denied by rule \"$rule\"" "$JG_T/d.err"; then
+			jg_ok "$who: exec on $a refused by rule $rule"
+		else
+			jg_notok "$who: exec on $a refused by rule $rule (exit $RC, out '$(head -c 100 "$JG_T/d.out")', err $(head -c 300 "$JG_T/d.err"))"
+		fi
+	done
+	# Tunnels to the sshd's port: through another inventory name for the same
+	# host, and through a tunnel target for it (named by the rule through
+	# the inventory name or the address; "ssh:*@..." names ssh logins only).
+	tuns="t3b box3"
+	[ "$who" != mspec ] || tuns=t3b
+	for a in $tuns; do
+		if as "$who" jg_cli connect "$a" "$P" </dev/null >"$JG_T/c.out" 2>"$JG_T/c.err"; then
+			rc=0
+		else
+			rc=$?
+		fi
+		if [ $rc != 0 ] && grep -q "denied by rule \"$rule\"" "$JG_T/c.err" &&
+			! grep -q SSH- "$JG_T/c.out"; then
+			jg_ok "$who: tunnel through $a to port $P refused by rule $rule"
+		else
+			jg_notok "$who: tunnel through $a refused by rule $rule (exit $rc: $(head -c 300 "$JG_T/c.err"), out $(head -c 40 "$JG_T/c.out"))"
+		fi
+	done
+done
+
+# Numeric spellings of 127.0.1.3: 400 for everyone, naming the address to write.
+for n in 127.0.259 2130706691 0x7f.0.1.3 0177.0.1.3 127.0.1.03; do
+	enc=$(printf 'ssh%%3Aroot%%40%s%%3A%s' "$n" "$P")
+	code=$(as mallory jg_curl "/v1/targets/$enc/exec" -X POST -o "$JG_T/n.body" \
+		-w '%{http_code}' 2>/dev/null) || true
+	if [ "$code" = 400 ] && grep -q "this one means $H" "$JG_T/n.body"; then
+		jg_ok "ssh:root@$n:$P refused with 400 ($(grep -o '"reason": *"[^"]*' "$JG_T/n.body" | cut -c1-120))"
+	else
+		jg_notok "ssh:root@$n:$P refused with 400 (got $code: $(head -c 300 "$JG_T/n.body"))"
+	fi
+	jg_cli_timed "$JG_T/n.out" "$JG_T/n.err" exec "ssh:root@$n:$P" -- echo reached
+	jg_check "tester: exec on ssh:root@$n:$P refused, nothing ran ($(head -n1 "$JG_T/n.err" | cut -c1-100))" \
+		[ "$RC:$(cat "$JG_T/n.out")" = 255: ]
+done
+
+jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
+jg_done
