@@ -134,16 +134,36 @@ static const char *first_element(const char *target, char *buf, size_t len)
  * (a rule for "t3" denies "t3/sudo:root"), and any destination whose first address is
  * that of an inventory target the rule names (another name, or a raw spec, for the same
  * host). */
+/* Does the request run on the bastion itself (a chain starting with local, whatever the
+ * inventory calls it)? */
+static int is_local(const struct jg_policy_req *req)
+{
+	const char *s = req->canon != NULL ? req->canon : req->target;
+
+	return s != NULL && strncmp(s, "local", 5) == 0 && (s[5] == '\0' || s[5] == '/');
+}
+
+/* A target pattern that grants local names it: it begins with the literal "local". */
+static int names_local(const char *t)
+{
+	return strncmp(t, "local", 5) == 0;
+}
+
 static int target_matches(const struct jg_config *cfg, const struct jg_policy_rule *r,
 			  const struct jg_policy_req *req)
 {
-	int deny = !r->allow;
+	int deny = !r->allow, local = r->allow && is_local(req);
 	char first[256];
 
 	if (r->ntargets == 0 || req->target == NULL)
 		return 1;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const char *t = r->targets[i];
+
+		/* local runs as the gateway's own account (it can read ca.key and mint any
+		 * identity): "*" or "group:all" must not grant it by accident. */
+		if (local && !names_local(t))
+			continue;
 
 		if (strncmp(t, "group:", 6) == 0) {
 			if (in_group(cfg, t + 6, req->target) ||
@@ -225,4 +245,55 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
 	}
 	snprintf(reason, len, "no rule matched");
 	return 0;
+}
+
+/* Could rule R match exec on local?  Unscoped rules (no targets) and patterns naming it. */
+static int grants_local_exec(const struct jg_policy_rule *r)
+{
+	int named = r->ntargets == 0;
+
+	for (size_t i = 0; i < r->ntargets && !named; i++)
+		named = names_local(r->targets[i]);
+	return r->allow && named && action_matches(r, "exec");
+}
+
+void jg_policy_lint(const struct jg_config *cfg, const char *own,
+		    void (*warn)(void *ud, const char *msg), void *ud)
+{
+	char msg[1024], unix_own[300];
+
+	snprintf(unix_own, sizeof(unix_own), "unix:%s", own);
+	if (cfg->path != NULL && cfg->npolicy == 0) {
+		snprintf(msg, sizeof(msg),
+			 "%s has no `policy`: every request will be refused (\"no rule matched\"), "
+			 "the gateway's own client certificate included; add rules (see the policy "
+			 "section of jumpgated.conf.example)",
+			 cfg->path);
+		warn(ud, msg);
+	}
+	for (size_t i = 0; cfg->path != NULL && i < cfg->npolicy; i++) {
+		const struct jg_policy_rule *r = &cfg->policy[i];
+		int others = r->nidentities == 0;
+		size_t o;
+
+		for (size_t j = 0; j < r->nidentities && !others; j++)
+			others = strcmp(r->identities[j], own) != 0 &&
+				 strcmp(r->identities[j], unix_own) != 0;
+		if (!grants_local_exec(r) || !others)
+			continue;
+		o = (size_t)snprintf(msg, sizeof(msg),
+				     "%s:%d: policy rule \"%s\" grants exec on local -- the "
+				     "bastion as the gateway's own account, which can read the CA key "
+				     "and mint any identity -- to ",
+				     cfg->path, r->line, r->name);
+		if (r->nidentities == 0 && o < sizeof(msg))
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "EVERY identity");
+		for (size_t j = 0; j < r->nidentities && o < sizeof(msg); j++)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s\"%s\"", j ? ", " : "",
+					      r->identities[j]);
+		if (o < sizeof(msg))
+			snprintf(msg + o, sizeof(msg) - o,
+				 "; grant local to the operator's identity only (\"%s\")", own);
+		warn(ud, msg);
+	}
 }

@@ -13,6 +13,11 @@
  *    and every destination whose first address (after any local hops) is the
  *    HOST:PORT of an inventory target the rule names (another inventory name or a
  *    raw spec for the same host and port; any port of a tunnel target's host)
+ *    An ALLOW rule's pattern matches a chain that starts on the bastion itself
+ *    (local, or an inventory entry of method local) only when the pattern begins
+ *    with the literal "local": "*" and "group:..." never grant local, which runs
+ *    as the gateway's own account.  A rule without targets is unscoped: it
+ *    matches every target, local included.
  *    (a request without a target -- admin on the gateway itself -- matches any)
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
@@ -49,5 +54,12 @@ struct jg_policy_req {
  * instead of FILE:LINE for the built-in default). */
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len);
+
+/* Warn (through WARN, once per finding) about a policy that does not do what it looks
+ * like: a configuration file without `policy` (everything is refused), and allow rules
+ * granting exec on local to identities other than OWN (the gateway's own identity, or
+ * "unix:OWN").  Nothing for the built-in default. */
+void jg_policy_lint(const struct jg_config *cfg, const char *own,
+		    void (*warn)(void *ud, const char *msg), void *ud);
 
 #endif

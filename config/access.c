@@ -238,16 +238,23 @@ int jg_parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_
 
 /* The built-in policy: everything, for the generated client certificate's CN, which is the
  * local account's name (gateway/main.c names it the same way).  The listener is loopback. */
-int jg_config_builtin_policy(struct jg_config *c)
+const char *jg_config_own_identity(char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	const char *u = pw != NULL ? pw->pw_name : getenv("USER");
-	char ubuf[32];
 
-	if (u == NULL || u[0] == '\0') {
-		snprintf(ubuf, sizeof(ubuf), "uid%ld", (long)geteuid());
-		u = ubuf;
-	}
+	if (u == NULL || u[0] == '\0')
+		snprintf(buf, len, "uid%ld", (long)geteuid());
+	else
+		snprintf(buf, len, "%s", u);
+	return buf;
+}
+
+int jg_config_builtin_policy(struct jg_config *c)
+{
+	char ubuf[256];
+	const char *u = jg_config_own_identity(ubuf, sizeof(ubuf));
+
 	if ((c->policy = calloc(1, sizeof(*c->policy))) == NULL)
 		return JG_ERR_NOMEM;
 	c->npolicy = 1;

@@ -6,7 +6,11 @@
 #     it, another inventory name, a raw spec, a tunnel through another name
 #     and a tunnel target for the host (403); numeric spellings the C library
 #     reads as 127.0.1.3 (127.0.259, 2130706691, 0x7f.0.1.3, 0177.0.1.3,
-#     127.0.1.03) are refused for everyone (400), before policy.
+#     127.0.1.03) are refused for everyone (400), before policy;
+#   - H3: targets = ["*"] does not grant local (nor local/sudo:..., nor an
+#     inventory entry of method local); the start-up log warns about a rule
+#     granting local exec to other identities, and about a file without
+#     policy.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -29,7 +33,8 @@ $(jg_ssh_conf_defaults accept)
 targets = (
   $(jg_ssh_target t3 "$H" "$P"),
   $(jg_ssh_target t3b "$H" "$P" "user = \"$U\";"),
-  { name = \"box3\"; method = \"tunnel\"; host = \"$H\"; }
+  { name = \"box3\"; method = \"tunnel\"; host = \"$H\"; },
+  { name = \"bastion\"; method = \"local\"; }
 );
 tunnels = { allow = [ \"*:*\", \"*:*:*\" ]; };
 policy = (
@@ -109,5 +114,28 @@ for n in 127.0.259 2130706691 0x7f.0.1.3 0177.0.1.3 127.0.1.03; do
 		[ "$RC:$(cat "$JG_T/n.out")" = 255: ]
 done
 
+# H3: "*" is every target but the bastion itself.
+for a in local local/sudo:nobody bastion; do
+	as mallory jg_cli_timed "$JG_T/l.out" "$JG_T/l.err" exec "$a" -- echo reached
+	jg_check "mallory (targets = [\"*\"]): exec on $a refused, no rule matched ($(head -c 120 "$JG_T/l.err"))" \
+		grep -q "no rule matched" "$JG_T/l.err"
+	jg_check "mallory: nothing ran on $a" [ ! -s "$JG_T/l.out" ]
+done
+jg_cli_timed "$JG_T/l.out" "$JG_T/l.err" exec local -- echo reached
+jg_check "tester (a rule without targets) still runs on local" [ "$RC:$(cat "$JG_T/l.out")" = 0:reached ]
+jg_check "start-up warning: rule \"tester\" grants exec on local to another identity" \
+	grep -q "policy rule \"tester\" grants exec on local" "$JG_GW_LOG"
+jg_check "no warning for rule \"reach\" (targets = [\"*\"])" \
+	eval '! grep -q "policy rule \"reach\" grants" "$JG_GW_LOG"'
+
+jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
+
+# A configuration file without policy: it starts, and says it refuses everything.
+JG_CONF_EXTRA="# no policy here (jg_write_config adds one unless this line says policy)"
+jg_gateway_start || { jg_notok "gateway starts without a policy"; jg_done; }
+code=$(jg_http_code GET /v1/stats)
+jg_check "without policy: /v1/stats is 403 (got $code)" [ "$code" = 403 ]
+jg_check "without policy: the start-up log warns that every request will be refused" \
+	grep -q "has no .policy.: every request will be refused" "$JG_GW_LOG"
 jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
 jg_done

@@ -306,6 +306,81 @@ static void test_deny_aliases(void)
 	jg_config_free(c);
 }
 
+/* local runs as the gateway's own account: only patterns beginning with "local" (or an
+ * unscoped rule) grant it; deny rules still reach it (issue 13, H3). */
+static void test_local_explicit(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"here\"; method = \"local\"; },\n"
+	    "            { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; } );\n"
+	    "groups = { all = [ \"*\" ]; };\n"
+	    "policy = (\n"
+	    " { name = \"no-eve\"; identities = [ \"eve\" ]; targets = [ \"*\" ]; allow = false; },\n"
+	    " { name = \"star\"; identities = [ \"ops\", \"eve\" ]; targets = [ \"*\", \"group:all\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"loc\"; identities = [ \"root\" ]; targets = [ \"local*\" ]; allow = true; },\n"
+	    " { name = \"any\"; identities = [ \"admin\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const locals[] = {"local", "here", "local/sudo:root", "here/sudo:nobody"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+		CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", locals[i], "id", why, sizeof(why)),
+				1);
+		CU_ASSERT_EQUAL(check_resolved(c, "admin", "exec", locals[i], "id", why, sizeof(why)),
+				1);
+		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
+	}
+	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1/sudo:root", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", "web1", "id", why, sizeof(why)), 0);
+	jg_config_free(c);
+}
+
+static void collect(void *ud, const char *msg)
+{
+	char *buf = ud;
+
+	strncat(buf, msg, 4000 - strlen(buf));
+	strncat(buf, "\n", 4000 - strlen(buf));
+}
+
+/* The start-up warnings: no policy at all; local granted to other identities. */
+static void test_lint(void)
+{
+	struct jg_config *c = load("targets = ( { name = \"web1\"; method = \"ssh\"; host = \"h\"; } );\n");
+	char got[4096] = "";
+
+	jg_policy_lint(c, "root", collect, got);
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "has no `policy`: every request will be refused"));
+	jg_config_free(c);
+	got[0] = '\0';
+	c = load("policy = (\n"
+		 " { name = \"mine\"; identities = [ \"root\", \"unix:root\" ]; allow = true; },\n"
+		 " { name = \"web\"; identities = [ \"ops\" ]; targets = [ \"*\" ]; allow = true; },\n"
+		 " { name = \"get\"; identities = [ \"ops\" ]; targets = [ \"local\" ];\n"
+		 "   actions = [ \"get\" ]; allow = true; },\n"
+		 " { name = \"opsl\"; identities = [ \"ops\" ]; targets = [ \"local/sudo:*\" ];\n"
+		 "   allow = true; },\n"
+		 " { name = \"all\"; allow = true; }\n"
+		 ");\n");
+	jg_policy_lint(c, "root", collect, got);
+	CU_ASSERT_PTR_NULL(strstr(got, "no `policy`"));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"mine\""));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"web\""));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"get\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":7: policy rule \"opsl\" grants exec on local"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "to \"ops\"; grant local to the operator's identity only"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":9: policy rule \"all\" grants exec on local"));
+	if (strstr(got, "to EVERY identity") == NULL)
+		fprintf(stderr, "\n%s", got);
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "to EVERY identity"));
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -317,7 +392,9 @@ int jg_test_register_policy(void)
 		NULL ||
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
 	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
-	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL)
+	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL ||
+	    CU_add_test(s, "local only for rules naming it", test_local_explicit) == NULL ||
+	    CU_add_test(s, "start-up warnings", test_lint) == NULL)
 		return -1;
 	return 0;
 }
