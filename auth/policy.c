@@ -155,7 +155,11 @@ static int target_matches(const struct jg_config *cfg, const struct jg_policy_ru
 	int deny = !r->allow, local = r->allow && is_local(req);
 	char first[256];
 
-	if (r->ntargets == 0 || req->target == NULL)
+	/* A request without a target is about the gateway itself (admin): only rules not
+	 * scoped to targets speak about it, allow and deny alike. */
+	if (req->target == NULL)
+		return r->ntargets == 0;
+	if (r->ntargets == 0)
 		return 1;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const char *t = r->targets[i];

@@ -18,7 +18,9 @@
  *    with the literal "local": "*" and "group:..." never grant local, which runs
  *    as the gateway's own account.  A rule without targets is unscoped: it
  *    matches every target, local included.
- *    (a request without a target -- admin on the gateway itself -- matches any)
+ *    A request without a target (admin on the gateway itself: /v1/stats, GET
+ *    /v1/targets, /v1/routes, the route stream) matches only rules WITHOUT
+ *    targets, allow and deny alike: a rule scoped to targets never grants admin.
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
  *  - become: every account the chain becomes (the user of each sudo, su, doas and

@@ -196,6 +196,12 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");
+	for (size_t j = 0; r == 0 && rule->ntargets > 0 && j < rule->nactions; j++)
+		if (strcmp(rule->actions[j], "admin") == 0)
+			r = jg_parse_fail(p, e, "policy",
+					  "rule \"%s\": \"admin\" is about the gateway itself, "
+					  "not a target: grant it in a rule without targets",
+					  rule->name);
 	if (r == 0 && !have_allow)
 		r = jg_parse_fail(p, e, "policy", "rule \"%s\": allow = true or false is required",
 				  rule->name);

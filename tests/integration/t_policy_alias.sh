@@ -10,7 +10,9 @@
 #   - H3: targets = ["*"] does not grant local (nor local/sudo:..., nor an
 #     inventory entry of method local); the start-up log warns about a rule
 #     granting local exec to other identities, and about a file without
-#     policy.
+#     policy;
+#   - issue 19: a rule scoped to targets grants no admin (/v1/stats,
+#     GET /v1/targets, /v1/routes: 403).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -22,7 +24,7 @@ U=$JG_SSH_USER
 jg_ok "sshd on $H:$P (login $U)"
 
 # Certificates naming identities by SAN URI (jumpgate:user:NAME).
-for who in mallory mspec mglob; do
+for who in mallory mspec mglob mzed; do
 	jg_mkcert "$JG_PKI" "$who" "$who" "subjectAltName=URI:jumpgate:user:$who" \
 		"extendedKeyUsage=clientAuth"
 done
@@ -127,6 +129,19 @@ jg_check "start-up warning: rule \"tester\" grants exec on local to another iden
 	grep -q "policy rule \"tester\" grants exec on local" "$JG_GW_LOG"
 jg_check "no warning for rule \"reach\" (targets = [\"*\"])" \
 	eval '! grep -q "policy rule \"reach\" grants" "$JG_GW_LOG"'
+
+# Admin is about the gateway itself: mzed's only rule ("reach") names targets,
+# and the deny rules (scoped to targets) do not speak about admin either.
+for p in /v1/stats /v1/targets /v1/routes; do
+	code=$(as mzed jg_curl "$p" -o "$JG_T/a.body" -w '%{http_code}' 2>/dev/null) || true
+	jg_check "mzed (a rule scoped to targets): GET $p is 403, no rule matched (got $code: $(head -c 100 "$JG_T/a.body"))" \
+		grep -q "no rule matched" "$JG_T/a.body"
+	code=$(as mallory jg_curl "$p" -o "$JG_T/a.body" -w '%{http_code}' 2>/dev/null) || true
+	jg_check "mallory: GET $p is 403, no rule matched, not rule no-t3 (got $code: $(head -c 100 "$JG_T/a.body"))" \
+		grep -q "no rule matched" "$JG_T/a.body"
+	code=$(jg_curl "$p" -o /dev/null -w '%{http_code}' 2>/dev/null) || true
+	jg_check "tester (an unscoped rule): GET $p is 200 (got $code)" [ "$code" = 200 ]
+done
 
 jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
 

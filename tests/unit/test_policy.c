@@ -381,6 +381,38 @@ static void test_lint(void)
 	jg_config_free(c);
 }
 
+/* A rule scoped to targets never speaks about the gateway itself (issue 19): no admin
+ * from it, and no deny either. */
+static void test_admin_scope(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"no-eve-web\"; identities = [ \"eve\" ]; targets = [ \"web*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"site-c\"; identities = [ \"mallory\", \"eve\" ]; targets = [ \"site-c/*\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"stats\"; identities = [ \"eve\", \"ops\" ]; actions = [ \"admin\" ];\n"
+	    "   allow = true; }\n"
+	    ");\n");
+	char why[300];
+
+	CU_ASSERT_EQUAL(check(c, "mallory", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)),
+			0);
+	CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	CU_ASSERT_EQUAL(
+	    check(c, "mallory", "exec", "site-c/db1", NULL, "id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "eve", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)),
+			1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allowed by rule \"stats\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "admin", NULL, NULL, NULL, "/v1/targets", why, sizeof(why)),
+			1);
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "web1", "web1", "id", NULL, why, sizeof(why)), 0);
+	jg_config_free(c);
+	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; targets = [\"web*\"];\n"
+		   "actions = [\"exec\", \"admin\"]; allow = true; } );\n",
+		   ":2: policy: rule \"a\": \"admin\" is about the gateway itself, not a target");
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -394,7 +426,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
 	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL ||
 	    CU_add_test(s, "local only for rules naming it", test_local_explicit) == NULL ||
-	    CU_add_test(s, "start-up warnings", test_lint) == NULL)
+	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
+	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL)
 		return -1;
 	return 0;
 }
