@@ -208,12 +208,42 @@ static int under_prefix(const char *prefix, const char *path)
 	return n == 1 || path[n] == '\0' || path[n] == '/';
 }
 
+/* Is argv[0] A spelt the one way `commands` can judge: not empty, no "." or ".."
+ * component, no repeated or trailing '/'?  ("/usr/bin/../../bin/sh" is not.) */
+static int argv0_normal(const char *a)
+{
+	const char *p;
+
+	if (a == NULL || a[0] == '\0' || strstr(a, "//") != NULL || a[strlen(a) - 1] == '/')
+		return 0;
+	for (p = a; p != NULL; p = strchr(p, '/') != NULL ? strchr(p, '/') + 1 : NULL) {
+		size_t n = strcspn(p, "/");
+
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Do R's `commands` cover argv[0]?  An allow rule: argv[0] must be normal and match a glob
+ * with FNM_PATHNAME ("/usr/bin/<star>" covers "/usr/bin/id", never "/usr/bin/x/y").  A deny
+ * rule judges broadly: any argv[0] that is not normal, and globs whose '*' crosses '/'. */
+static int commands_match(const struct jg_policy_rule *r, const char *argv0)
+{
+	if (!argv0_normal(argv0))
+		return !r->allow;
+	for (size_t i = 0; i < r->ncommands; i++)
+		if (fnmatch(r->commands[i], argv0, r->allow ? FNM_PATHNAME : 0) == 0)
+			return 1;
+	return 0;
+}
+
 static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
 {
 	int ok = 0;
 
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
-	    !any_glob(r->commands, r->ncommands, req->argv0))
+	    !commands_match(r, req->argv0))
 		return 0;
 	for (size_t i = 0; r->nbecome > 0 && i < req->nbecome; i++)
 		if (!any_glob(r->become, r->nbecome, req->become[i]))

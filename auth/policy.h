@@ -23,6 +23,9 @@
  *    targets, allow and deny alike: a rule scoped to targets never grants admin.
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
+ *    an allow rule matches with FNM_PATHNAME ('*' stays inside one component) and
+ *    only an argv[0] without "." or ".." components or repeated or trailing '/';
+ *    a deny rule matches any such argv[0], and its globs' '*' crosses '/'
  *  - become: every account the chain becomes (the user of each sudo, su, doas and
  *    setns hop, root when none is named, and of a docker hop naming one) matches a
  *    glob; a chain that becomes no one matches;                absent: no narrowing

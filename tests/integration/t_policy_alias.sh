@@ -12,7 +12,9 @@
 #     granting local exec to other identities, and about a file without
 #     policy;
 #   - issue 19: a rule scoped to targets grants no admin (/v1/stats,
-#     GET /v1/targets, /v1/routes: 403).
+#     GET /v1/targets, /v1/routes: 403);
+#   - issue 19: commands = ["/usr/bin/*"] does not reach /bin/sh through
+#     "/usr/bin/../../bin/sh", "/usr/bin/./../../bin/sh" or "//" (403).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -24,7 +26,7 @@ U=$JG_SSH_USER
 jg_ok "sshd on $H:$P (login $U)"
 
 # Certificates naming identities by SAN URI (jumpgate:user:NAME).
-for who in mallory mspec mglob mzed; do
+for who in mallory mspec mglob mzed cmd; do
 	jg_mkcert "$JG_PKI" "$who" "$who" "subjectAltName=URI:jumpgate:user:$who" \
 		"extendedKeyUsage=clientAuth"
 done
@@ -46,6 +48,8 @@ policy = (
     targets = [ \"ssh:*@$H:*\" ]; allow = false; },
   { name = \"no-glob\"; identities = [ \"jumpgate:user:mglob\" ]; targets = [ \"*$H*\" ];
     allow = false; },
+  { name = \"cmd-bin\"; identities = [ \"jumpgate:user:cmd\" ]; targets = [ \"t3\" ];
+    actions = [ \"exec\" ]; commands = [ \"/usr/bin/*\" ]; allow = true; },
   { name = \"reach\"; identities = [ \"jumpgate:user:m*\" ]; targets = [ \"*\" ];
     allow = true; },
   { name = \"tester\"; identities = [ \"jumpgate:user:$me\" ]; allow = true; }
@@ -129,6 +133,15 @@ jg_check "start-up warning: rule \"tester\" grants exec on local to another iden
 	grep -q "policy rule \"tester\" grants exec on local" "$JG_GW_LOG"
 jg_check "no warning for rule \"reach\" (targets = [\"*\"])" \
 	eval '! grep -q "policy rule \"reach\" grants" "$JG_GW_LOG"'
+
+# commands = ["/usr/bin/*"]: argv[0] judged normalised, '*' within one component.
+as cmd jg_cli_timed "$JG_T/k.out" "$JG_T/k.err" exec t3 -- /usr/bin/id -un
+jg_check "cmd: /usr/bin/id runs on t3 (exit $RC, $(head -c 100 "$JG_T/k.err"))" [ "$RC:$(cat "$JG_T/k.out")" = "0:$U" ]
+for a0 in /usr/bin/../../bin/sh /usr/bin/./../../bin/sh /usr/bin//../../bin/sh; do
+	as cmd jg_cli_timed "$JG_T/k.out" "$JG_T/k.err" exec t3 -- "$a0" -c 'echo shell'
+	jg_check "cmd: exec t3 -- $a0 -c ... refused, no rule matched ($(head -c 100 "$JG_T/k.err"))" \
+		[ "$(grep -c 'no rule matched' "$JG_T/k.err"):$(cat "$JG_T/k.out")" = 1: ]
+done
 
 # Admin is about the gateway itself: mzed's only rule ("reach") names targets,
 # and the deny rules (scoped to targets) do not speak about admin either.

@@ -413,6 +413,36 @@ static void test_admin_scope(void)
 		   ":2: policy: rule \"a\": \"admin\" is about the gateway itself, not a target");
 }
 
+/* commands judge a normal argv[0] with FNM_PATHNAME (issue 19): "/usr/bin/<star>" is not a
+ * way to anything through "..", "." or "//"; deny rules judge broadly. */
+static void test_commands_normal(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"no-sh\"; identities = [ \"ops\" ]; commands = [ \"*sh\" ]; allow = false; },\n"
+	    " { name = \"bin\"; commands = [ \"/usr/bin/*\", \"systemctl\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const refused[] = {
+	    "/usr/bin/../../bin/sh", "/usr/bin/./id", "/usr/bin//id", "/usr/bin/", "/usr/bin/x/id",
+	    "/usr/bin/..", "./systemctl", "systemctl/", ""};
+	char why[300];
+
+	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "systemctl", NULL, why, sizeof(why)), 1);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", refused[i], NULL, why, sizeof(why)),
+				0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	}
+	/* deny: '*' crosses '/', and an argv[0] that is not normal is denied outright */
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/bash", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/./id", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -427,7 +457,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL ||
 	    CU_add_test(s, "local only for rules naming it", test_local_explicit) == NULL ||
 	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
-	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL)
+	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
+	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL)
 		return -1;
 	return 0;
 }
