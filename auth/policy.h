@@ -26,9 +26,10 @@
  *    an allow rule matches with FNM_PATHNAME ('*' stays inside one component) and
  *    only an argv[0] without "." or ".." components or repeated or trailing '/';
  *    a deny rule matches any such argv[0], and its globs' '*' crosses '/'
- *  - become: every account the chain becomes (the user of each sudo, su, doas and
- *    setns hop, root when none is named, and of a docker hop naming one) matches a
- *    glob; a chain that becomes no one matches;                absent: no narrowing
+ *  - become: every account the chain becomes (jg_chain_become: the user of each
+ *    sudo, su, doas, setns and docker hop, root when none is named, and root for
+ *    lxc, lxd and kubectl hops) matches a glob; a chain that becomes no one
+ *    matches;                                                  absent: no narrowing
  *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
  *    itself and everything below, never "/srvx");                 absent: no narrowing
  * commands and paths narrow: a rule whose identity, target and action match but

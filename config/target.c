@@ -854,11 +854,22 @@ size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max)
 		case JG_METHOD_SETNS:
 			out[n++] = h->o.user != NULL ? h->o.user : "root";
 			break;
+		/* Container hops land as the container's root unless a user is named:
+		 * lxc-attach, lxc exec and kubectl exec take none here, docker exec's
+		 * default is the image's USER, root for most (counted as root). */
 		case JG_METHOD_DOCKER:
-			if (h->o.user != NULL)
-				out[n++] = h->o.user;
+			out[n++] = h->o.user != NULL ? h->o.user : "root";
 			break;
-		default:
+		case JG_METHOD_LXC:
+		case JG_METHOD_LXD:
+		case JG_METHOD_KUBECTL:
+			out[n++] = "root";
+			break;
+		case JG_METHOD_LOCAL:
+		case JG_METHOD_SSH:
+		case JG_METHOD_TUNNEL:
+			/* ssh logs in as the user its canonical form names (target patterns judge
+			 * it); local is the gateway's account, granted only by name. */
 			break;
 		}
 	}

@@ -48,8 +48,10 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 void jg_chain_free(struct jg_chain *c);
 /* Deep copy of SRC into a new chain *DST. 0 or JG_ERR_NOMEM. */
 int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src);
-/* The accounts chain C becomes (sudo/su/doas/setns hops: their user or "root"; docker hops
- * naming a user), at most MAX of them into OUT (borrowed from C).  Returns how many. */
+/* The accounts chain C becomes, one per hop that changes account: sudo/su/doas/setns and
+ * docker hops: their user or "root"; lxc, lxd and kubectl hops: "root" (where those tools
+ * land by default).  ssh, local and tunnel hops count none (the canonical chain names the
+ * ssh user).  At most MAX of them into OUT (borrowed from C).  Returns how many. */
 size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max);
 /* The longest jg_hop_canon. */
 #define JG_HOP_CANON_MAX 600

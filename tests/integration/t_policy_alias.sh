@@ -14,7 +14,10 @@
 #   - issue 19: a rule scoped to targets grants no admin (/v1/stats,
 #     GET /v1/targets, /v1/routes: 403);
 #   - issue 19: commands = ["/usr/bin/*"] does not reach /bin/sh through
-#     "/usr/bin/../../bin/sh", "/usr/bin/./../../bin/sh" or "//" (403).
+#     "/usr/bin/../../bin/sh", "/usr/bin/./../../bin/sh" or "//" (403);
+#   - issue 19: become = ["jgeve", "nobody"] refuses container hops that
+#     land as root (t3/lxc:ctr, t3/docker:ctr, t3/lxd:ctr, t3/kubectl:pod,
+#     an inventory lxc hop) with 403 before anything runs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -26,7 +29,7 @@ U=$JG_SSH_USER
 jg_ok "sshd on $H:$P (login $U)"
 
 # Certificates naming identities by SAN URI (jumpgate:user:NAME).
-for who in mallory mspec mglob mzed cmd; do
+for who in mallory mspec mglob mzed cmd beve; do
 	jg_mkcert "$JG_PKI" "$who" "$who" "subjectAltName=URI:jumpgate:user:$who" \
 		"extendedKeyUsage=clientAuth"
 done
@@ -38,7 +41,8 @@ targets = (
   $(jg_ssh_target t3 "$H" "$P"),
   $(jg_ssh_target t3b "$H" "$P" "user = \"$U\";"),
   { name = \"box3\"; method = \"tunnel\"; host = \"$H\"; },
-  { name = \"bastion\"; method = \"local\"; }
+  { name = \"bastion\"; method = \"local\"; },
+  { name = \"ctr\"; method = \"lxc\"; container = \"ctr\"; }
 );
 tunnels = { allow = [ \"*:*\", \"*:*:*\" ]; };
 policy = (
@@ -50,6 +54,8 @@ policy = (
     allow = false; },
   { name = \"cmd-bin\"; identities = [ \"jumpgate:user:cmd\" ]; targets = [ \"t3\" ];
     actions = [ \"exec\" ]; commands = [ \"/usr/bin/*\" ]; allow = true; },
+  { name = \"eve-become\"; identities = [ \"jumpgate:user:beve\" ]; targets = [ \"t3*\" ];
+    become = [ \"jgeve\", \"nobody\" ]; allow = true; },
   { name = \"reach\"; identities = [ \"jumpgate:user:m*\" ]; targets = [ \"*\" ];
     allow = true; },
   { name = \"tester\"; identities = [ \"jumpgate:user:$me\" ]; allow = true; }
@@ -141,6 +147,16 @@ for a0 in /usr/bin/../../bin/sh /usr/bin/./../../bin/sh /usr/bin//../../bin/sh; 
 	as cmd jg_cli_timed "$JG_T/k.out" "$JG_T/k.err" exec t3 -- "$a0" -c 'echo shell'
 	jg_check "cmd: exec t3 -- $a0 -c ... refused, no rule matched ($(head -c 100 "$JG_T/k.err"))" \
 		[ "$(grep -c 'no rule matched' "$JG_T/k.err"):$(cat "$JG_T/k.out")" = 1: ]
+done
+
+# become = ["jgeve", "nobody"]: container hops land as root.
+as beve jg_cli_timed "$JG_T/b.out" "$JG_T/b.err" exec t3/sudo:nobody -- id -un
+jg_check "beve: t3/sudo:nobody runs as nobody (exit $RC, $(head -c 100 "$JG_T/b.err"))" \
+	[ "$RC:$(cat "$JG_T/b.out")" = 0:nobody ]
+for a in t3/lxc:ctr t3/docker:ctr t3/lxd:ctr t3/kubectl:pod t3/ctr t3/sudo:nobody/lxc:ctr; do
+	as beve jg_cli_timed "$JG_T/b.out" "$JG_T/b.err" exec "$a" -- id -un
+	jg_check "beve: exec on $a refused, no rule matched ($(head -c 120 "$JG_T/b.err"))" \
+		grep -q "no rule matched" "$JG_T/b.err"
 done
 
 # Admin is about the gateway itself: mzed's only rule ("reach") names targets,

@@ -443,6 +443,30 @@ static void test_commands_normal(void)
 	jg_config_free(c);
 }
 
+/* become covers container hops that land as root (issue 19). */
+static void test_become_containers(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; },\n"
+	    "            { name = \"ct\"; method = \"lxc\"; container = \"ctr\"; } );\n"
+	    "policy = ( { name = \"eve\"; identities = [ \"eve\" ]; targets = [ \"t4*\" ];\n"
+	    "   become = [ \"jgeve\", \"nobody\" ]; allow = true; } );\n");
+	static const char *const refused[] = {"t4/lxc:ctr", "t4/docker:ctr", "t4/ct", "t4/lxd:ctr",
+					      "t4/kubectl:pod", "t4/sudo:nobody/lxc:ctr",
+					      "t4/sudo:root"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", refused[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	}
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/sudo:nobody", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/docker:jgeve@ctr", "id", why, sizeof(why)),
+			1);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -458,7 +482,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "local only for rules naming it", test_local_explicit) == NULL ||
 	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
 	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
-	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL)
+	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL ||
+	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL)
 		return -1;
 	return 0;
 }

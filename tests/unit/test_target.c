@@ -816,13 +816,23 @@ static void test_chain_become(void)
 				      "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot (su)");
 	const char *who[8];
 
-	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 5);
+	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 6);
 	CU_ASSERT_STRING_EQUAL(who[0], "pg");
 	CU_ASSERT_STRING_EQUAL(who[1], "app");
-	CU_ASSERT_STRING_EQUAL(who[2], "root");
-	CU_ASSERT_STRING_EQUAL(who[3], "x");
-	CU_ASSERT_STRING_EQUAL(who[4], "root");
+	CU_ASSERT_STRING_EQUAL(who[2], "root"); /* docker:ct2, no user: the image's, root */
+	CU_ASSERT_STRING_EQUAL(who[3], "root"); /* setns:42 */
+	CU_ASSERT_STRING_EQUAL(who[4], "x");
+	CU_ASSERT_STRING_EQUAL(who[5], "root");
 	CU_ASSERT_EQUAL(jg_chain_become(c, who, 2), 2);
+	jg_chain_free(c);
+	/* container hops land as root (issue 19): lxc, lxd, kubectl, an inventory lxc hop */
+	c = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    jg_target_resolve(cfg, "ssh:u@h/sudo:eve/lxc:ct/lxd:c2/kubectl:p/pgct", &c, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 5);
+	CU_ASSERT_STRING_EQUAL(who[0], "eve");
+	for (size_t i = 1; i < 5; i++)
+		CU_ASSERT_STRING_EQUAL(who[i], "root");
 	jg_chain_free(c);
 }
 
