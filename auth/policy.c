@@ -185,6 +185,19 @@ static int target_matches(const struct jg_config *cfg, const struct jg_policy_ru
 	return 0;
 }
 
+/* Where the identity comes from: its own connection ("-"), or a site that asserted it. */
+static int via_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
+{
+	if (r->nvia == 0)
+		return req->via == NULL || req->identity == NULL ||
+		       strncmp(req->identity, "unix:", 5) != 0;
+	for (size_t i = 0; i < r->nvia; i++)
+		if (req->via == NULL ? strcmp(r->via[i], "-") == 0
+				     : fnmatch(r->via[i], req->via, 0) == 0)
+			return 1;
+	return 0;
+}
+
 static int action_matches(const struct jg_policy_rule *r, const char *action)
 {
 	if (r->nactions == 0)
@@ -264,7 +277,8 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
 	for (size_t i = 0; i < cfg->npolicy; i++) {
 		const struct jg_policy_rule *r = &cfg->policy[i];
 
-		if (r->nidentities > 0 && !any_glob(r->identities, r->nidentities, identity))
+		if ((r->nidentities > 0 && !any_glob(r->identities, r->nidentities, identity)) ||
+		    !via_matches(r, req))
 			continue;
 		if (!action_matches(r, req->action) || !target_matches(cfg, r, req) ||
 		    !narrowing_matches(r, req))

@@ -21,6 +21,11 @@
  *    A request without a target (admin on the gateway itself: /v1/stats, GET
  *    /v1/targets, /v1/routes, the route stream) matches only rules WITHOUT
  *    targets, allow and deny alike: a rule scoped to targets never grants admin.
+ *  - via: a glob matches the site whose trusted peer gateway asserted the identity
+ *    (sites.trust_asserted_identity), or "-" and the identity is the connection's
+ *    own (no site asserted it);          absent: either -- except that an asserted
+ *    identity beginning with "unix:" (another gateway's local user) matches only
+ *    rules with via: "unix:NAME" in a rule without via is this gateway's local user
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
  *    an allow rule matches with FNM_PATHNAME ('*' stays inside one component) and
@@ -43,7 +48,8 @@ struct jg_config;
 
 /* One request, every field borrowed.  Fields that do not apply are NULL (port 0). */
 struct jg_policy_req {
-	const char *identity; /* from the client certificate */
+	const char *identity; /* from the client certificate (or asserted: see via) */
+	const char *via;      /* the site whose trusted peer asserted IDENTITY, or NULL */
 	const char *action;   /* "exec", "put", "get", "tunnel", "reset", "admin" */
 	const char *target;   /* as the client named it; NULL for admin on the gateway */
 	const char *key;      /* the resolved chain key, or NULL */

@@ -186,13 +186,15 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 				if (rule->paths[j][0] != '/')
 					r = jg_parse_fail(p, s, k, "\"%s\" is not an absolute path",
 							  rule->paths[j]);
+		} else if (strcmp(k, "via") == 0) {
+			r = parse_strings(p, s, k, &rule->via, &rule->nvia);
 		} else if (strcmp(k, "allow") == 0) {
 			r = jg_parse_bool(p, s, k, &rule->allow);
 			have_allow = 1;
 		} else
 			r = jg_parse_fail(p, s, k,
 					  "unknown policy key (name, identities, targets, actions, "
-					  "commands, become, paths, allow)");
+					  "commands, become, paths, via, allow)");
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");

@@ -56,7 +56,8 @@ struct jg_policy_rule {
 	char **become;     /* globs over the accounts a chain's sudo/su/doas/setns/docker hops
 			    * become (every one must match) */
 	char **paths;      /* absolute path prefixes (put/get only) */
-	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths;
+	char **via;        /* globs over the site that asserted the identity; "-": none */
+	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths, nvia;
 	int allow;
 };
 

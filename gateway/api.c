@@ -119,6 +119,7 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 {
 	struct jg_policy_req req = {
 		.identity = jg_stream_identity(s),
+		.via = jg_stream_via(s),
 		.action = action,
 		.target = target,
 		.key = key,

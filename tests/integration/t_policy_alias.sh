@@ -17,7 +17,9 @@
 #     "/usr/bin/../../bin/sh", "/usr/bin/./../../bin/sh" or "//" (403);
 #   - issue 19: become = ["jgeve", "nobody"] refuses container hops that
 #     land as root (t3/lxc:ctr, t3/docker:ctr, t3/lxd:ctr, t3/kubectl:pod,
-#     an inventory lxc hop) with 403 before anything runs.
+#     an inventory lxc hop) with 403 before anything runs;
+#   - issue 19: a CA-signed certificate naming "unix:root" (reserved for
+#     local users of the Unix socket) fails the handshake, the log says why.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -34,6 +36,7 @@ for who in mallory mspec mglob mzed cmd beve; do
 		"extendedKeyUsage=clientAuth"
 done
 me=$(id -un)
+jg_mkcert "$JG_PKI" unixroot unixroot "subjectAltName=URI:unix:root" "extendedKeyUsage=clientAuth"
 
 JG_CONF_EXTRA="identity = \"san-uri\";
 $(jg_ssh_conf_defaults accept)
@@ -58,6 +61,7 @@ policy = (
     become = [ \"jgeve\", \"nobody\" ]; allow = true; },
   { name = \"reach\"; identities = [ \"jumpgate:user:m*\" ]; targets = [ \"*\" ];
     allow = true; },
+  { name = \"local-root\"; identities = [ \"unix:root\" ]; allow = true; },
   { name = \"tester\"; identities = [ \"jumpgate:user:$me\" ]; allow = true; }
 );"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
@@ -171,6 +175,15 @@ for p in /v1/stats /v1/targets /v1/routes; do
 	code=$(jg_curl "$p" -o /dev/null -w '%{http_code}' 2>/dev/null) || true
 	jg_check "tester (an unscoped rule): GET $p is 200 (got $code)" [ "$code" = 200 ]
 done
+
+# "unix:" names local users of the Unix socket: no certificate may claim one.
+code=$(as unixroot jg_curl /healthz -o /dev/null -w '%{http_code}' 2>/dev/null) || true
+as unixroot jg_cli_timed "$JG_T/u.out" "$JG_T/u.err" exec local -- echo reached
+jg_check "certificate naming unix:root: handshake refused (healthz $code), nothing ran" \
+	[ "$code:$(cat "$JG_T/u.out")" = 000: ]
+sleep 0.2
+jg_check "the log says unix: is reserved" \
+	grep -q 'identity "unix:root" begins with "unix:", which is reserved for local users of the Unix socket' "$JG_GW_LOG"
 
 jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
 

@@ -467,6 +467,44 @@ static void test_become_containers(void)
 	jg_config_free(c);
 }
 
+static int check_via(const struct jg_config *c, const char *id, const char *via, char *why,
+		     size_t len)
+{
+	struct jg_policy_req req = {.identity = id, .via = via, .action = "exec", .target = "t",
+				    .key = "t", .argv0 = "id"};
+
+	return jg_policy_check(c, &req, why, len);
+}
+
+/* Rules tell asserted identities by the site that asserted them; another gateway's
+ * "unix:" user is never this gateway's local user (issue 19, Low). */
+static void test_via(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"local-root\"; identities = [ \"unix:root\" ]; allow = true; },\n"
+	    " { name = \"from-b\"; identities = [ \"ann\", \"unix:ann\" ]; via = [ \"site-b\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"direct\"; identities = [ \"bob\" ]; via = [ \"-\" ]; allow = true; },\n"
+	    " { name = \"anywhere\"; identities = [ \"cy\" ]; allow = true; }\n"
+	    ");\n");
+	char why[300];
+
+	CU_ASSERT_EQUAL(check_via(c, "unix:root", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "unix:root", "site-b", why, sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	CU_ASSERT_EQUAL(check_via(c, "ann", "site-b", why, sizeof(why)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allowed by rule \"from-b\""));
+	CU_ASSERT_EQUAL(check_via(c, "unix:ann", "site-b", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "ann", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "ann", "site-c", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "bob", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "bob", "site-b", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "cy", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "cy", "site-b", why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -483,7 +521,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
 	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
 	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL ||
-	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL)
+	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL ||
+	    CU_add_test(s, "via: asserted identities told by their site", test_via) == NULL)
 		return -1;
 	return 0;
 }
