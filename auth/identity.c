@@ -55,7 +55,28 @@ static int from_san(X509 *cert, int type, char *buf, size_t len)
 	return r;
 }
 
+static int from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len);
+
 int jg_identity_from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len)
+{
+	char id[256];
+
+	if (from_cert(cert, source, buf, len) != 0)
+		return -1;
+	/* "unix:NAME" is what the kernel vouches for on the Unix socket (SO_PEERCRED): a
+	 * certificate must not be able to claim a local account's rules. */
+	if (strncmp(buf, "unix:", 5) == 0) {
+		snprintf(id, sizeof(id), "%s", buf);
+		snprintf(buf, len,
+			 "identity \"%.200s\" begins with \"unix:\", which is reserved for local "
+			 "users of the Unix socket",
+			 id);
+		return -1;
+	}
+	return 0;
+}
+
+static int from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len)
 {
 	X509_NAME *name;
 	int n;

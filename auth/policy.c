@@ -1,10 +1,12 @@
 /* Policy rules, first match wins, default deny: see policy.h for the contract. */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/policy.h"
 #include "config/config.h"
+#include "config/target.h"
 
 static int any_glob(char *const *globs, size_t n, const char *s)
 {
@@ -25,22 +27,174 @@ static int in_group(const struct jg_config *cfg, const char *group, const char *
 	return any_glob(g->members, g->nmembers, name);
 }
 
+/* Glob T over S, and when PREFIXES over each leading part of S that ends at a hop
+ * boundary ('/'): "t3" matches "t3/sudo:root" that way. */
+static int glob_hits(const char *t, const char *s, int prefixes)
+{
+	char buf[JG_CHAIN_MAX_HOPS * JG_HOP_CANON_MAX];
+	const char *slash;
+
+	if (s == NULL)
+		return 0;
+	if (fnmatch(t, s, 0) == 0)
+		return 1;
+	for (slash = strchr(s, '/'); prefixes && slash != NULL; slash = strchr(slash + 1, '/')) {
+		size_t n = (size_t)(slash - s);
+
+		if (n >= sizeof(buf))
+			break;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (fnmatch(t, buf, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* CANON without its leading "local/" hops: the bastion sees the network the gateway sees,
+ * so "local/ssh:root@h:22" goes where "ssh:root@h:22" goes. */
+static const char *past_local(const char *canon)
+{
+	while (canon != NULL && strncmp(canon, "local/", 6) == 0)
+		canon += 6;
+	return canon;
+}
+
+/* The address the request's chain connects to first, from its canonical form: the first
+ * hop after any "local" ones (the bastion sees the network the gateway sees), when that
+ * is "ssh:USER@HOST:PORT" (HOST:PORT) or "tunnel:HOST" (HOST, *PORT 0).  0 when none. */
+static int first_addr(const char *canon, char *host, size_t hlen, unsigned *port)
+{
+	const char *p = past_local(canon), *end, *colon;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	end = p + strcspn(p, "/");
+	if (strncmp(p, "tunnel:", 7) == 0) {
+		p += 7;
+		*port = 0;
+		colon = end;
+	} else if (strncmp(p, "ssh:", 4) == 0 && (p = memchr(p, '@', (size_t)(end - p))) != NULL) {
+		p++;
+		for (colon = end; colon > p && colon[-1] != ':'; colon--)
+			;
+		if (colon == p)
+			return 0;
+		*port = (unsigned)strtoul(colon, NULL, 10);
+		colon--;
+	} else {
+		return 0;
+	}
+	n = (size_t)(colon - p);
+	if (n >= hlen)
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 1;
+}
+
+/* Deny rules hold against aliases: does glob (or "group:NAME") T name an inventory
+ * target that connects to the address the request connects to first?  The same
+ * HOST:PORT, or the same HOST where either is a tunnel target (any port of it). */
+static int names_same_address(const struct jg_config *cfg, const char *t,
+			      const struct jg_policy_req *req)
+{
+	char host[300], thost[300];
+	unsigned port, tport;
+
+	if (req->canon == NULL || !first_addr(req->canon, host, sizeof(host), &port))
+		return 0;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct jg_target *tg = &cfg->targets[i];
+		int named = strncmp(t, "group:", 6) == 0 ? in_group(cfg, t + 6, tg->name)
+							 : fnmatch(t, tg->name, 0) == 0;
+
+		if (named && jg_hop_addr(&tg->hop, thost, sizeof(thost), &tport) == 0 &&
+		    strcmp(host, thost) == 0 && (port == tport || port == 0 || tport == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The first element of TARGET ("web1" of "web1/sudo:root") into BUF. */
+static const char *first_element(const char *target, char *buf, size_t len)
+{
+	size_t n = strcspn(target, "/");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, target, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Allow rules match the target as typed, its key or its canonical chain.  Deny rules
+ * match more, so that no alias slips past them: also every leading part of those chains
+ * (a rule for "t3" denies "t3/sudo:root"), and any destination whose first address is
+ * that of an inventory target the rule names (another name, or a raw spec, for the same
+ * host). */
+/* Does the request run on the bastion itself (a chain starting with local, whatever the
+ * inventory calls it)? */
+static int is_local(const struct jg_policy_req *req)
+{
+	const char *s = req->canon != NULL ? req->canon : req->target;
+
+	return s != NULL && strncmp(s, "local", 5) == 0 && (s[5] == '\0' || s[5] == '/');
+}
+
+/* A target pattern that grants local names it: it begins with the literal "local". */
+static int names_local(const char *t)
+{
+	return strncmp(t, "local", 5) == 0;
+}
+
 static int target_matches(const struct jg_config *cfg, const struct jg_policy_rule *r,
 			  const struct jg_policy_req *req)
 {
-	if (r->ntargets == 0 || req->target == NULL)
+	int deny = !r->allow, local = r->allow && is_local(req);
+	char first[256];
+
+	/* A request without a target is about the gateway itself (admin): only rules not
+	 * scoped to targets speak about it, allow and deny alike. */
+	if (req->target == NULL)
+		return r->ntargets == 0;
+	if (r->ntargets == 0)
 		return 1;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const char *t = r->targets[i];
 
+		/* local runs as the gateway's own account (it can read ca.key and mint any
+		 * identity): "*" or "group:all" must not grant it by accident. */
+		if (local && !names_local(t))
+			continue;
+
 		if (strncmp(t, "group:", 6) == 0) {
-			if (in_group(cfg, t + 6, req->target))
+			if (in_group(cfg, t + 6, req->target) ||
+			    (deny && in_group(cfg, t + 6,
+					      first_element(req->target, first, sizeof(first)))))
 				return 1;
-		} else if (fnmatch(t, req->target, 0) == 0 ||
-			   (req->key != NULL && fnmatch(t, req->key, 0) == 0)) {
+		} else if (glob_hits(t, req->target, deny) || glob_hits(t, req->key, deny) ||
+			   glob_hits(t, req->canon, deny) ||
+			   (deny && glob_hits(t, past_local(req->canon), deny))) {
 			return 1;
 		}
+		if (deny && names_same_address(cfg, t, req))
+			return 1;
 	}
+	return 0;
+}
+
+/* Where the identity comes from: its own connection ("-"), or a site that asserted it. */
+static int via_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
+{
+	if (r->nvia == 0)
+		return req->via == NULL || req->identity == NULL ||
+		       strncmp(req->identity, "unix:", 5) != 0;
+	for (size_t i = 0; i < r->nvia; i++)
+		if (req->via == NULL ? strcmp(r->via[i], "-") == 0
+				     : fnmatch(r->via[i], req->via, 0) == 0)
+			return 1;
 	return 0;
 }
 
@@ -67,12 +221,42 @@ static int under_prefix(const char *prefix, const char *path)
 	return n == 1 || path[n] == '\0' || path[n] == '/';
 }
 
+/* Is argv[0] A spelt the one way `commands` can judge: not empty, no "." or ".."
+ * component, no repeated or trailing '/'?  ("/usr/bin/../../bin/sh" is not.) */
+static int argv0_normal(const char *a)
+{
+	const char *p;
+
+	if (a == NULL || a[0] == '\0' || strstr(a, "//") != NULL || a[strlen(a) - 1] == '/')
+		return 0;
+	for (p = a; p != NULL; p = strchr(p, '/') != NULL ? strchr(p, '/') + 1 : NULL) {
+		size_t n = strcspn(p, "/");
+
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Do R's `commands` cover argv[0]?  An allow rule: argv[0] must be normal and match a glob
+ * with FNM_PATHNAME ("/usr/bin/<star>" covers "/usr/bin/id", never "/usr/bin/x/y").  A deny
+ * rule judges broadly: any argv[0] that is not normal, and globs whose '*' crosses '/'. */
+static int commands_match(const struct jg_policy_rule *r, const char *argv0)
+{
+	if (!argv0_normal(argv0))
+		return !r->allow;
+	for (size_t i = 0; i < r->ncommands; i++)
+		if (fnmatch(r->commands[i], argv0, r->allow ? FNM_PATHNAME : 0) == 0)
+			return 1;
+	return 0;
+}
+
 static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
 {
 	int ok = 0;
 
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
-	    !any_glob(r->commands, r->ncommands, req->argv0))
+	    !commands_match(r, req->argv0))
 		return 0;
 	for (size_t i = 0; r->nbecome > 0 && i < req->nbecome; i++)
 		if (!any_glob(r->become, r->nbecome, req->become[i]))
@@ -93,7 +277,8 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
 	for (size_t i = 0; i < cfg->npolicy; i++) {
 		const struct jg_policy_rule *r = &cfg->policy[i];
 
-		if (r->nidentities > 0 && !any_glob(r->identities, r->nidentities, identity))
+		if ((r->nidentities > 0 && !any_glob(r->identities, r->nidentities, identity)) ||
+		    !via_matches(r, req))
 			continue;
 		if (!action_matches(r, req->action) || !target_matches(cfg, r, req) ||
 		    !narrowing_matches(r, req))
@@ -108,4 +293,55 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
 	}
 	snprintf(reason, len, "no rule matched");
 	return 0;
+}
+
+/* Could rule R match exec on local?  Unscoped rules (no targets) and patterns naming it. */
+static int grants_local_exec(const struct jg_policy_rule *r)
+{
+	int named = r->ntargets == 0;
+
+	for (size_t i = 0; i < r->ntargets && !named; i++)
+		named = names_local(r->targets[i]);
+	return r->allow && named && action_matches(r, "exec");
+}
+
+void jg_policy_lint(const struct jg_config *cfg, const char *own,
+		    void (*warn)(void *ud, const char *msg), void *ud)
+{
+	char msg[1024], unix_own[300];
+
+	snprintf(unix_own, sizeof(unix_own), "unix:%s", own);
+	if (cfg->path != NULL && cfg->npolicy == 0) {
+		snprintf(msg, sizeof(msg),
+			 "%s has no `policy`: every request will be refused (\"no rule matched\"), "
+			 "the gateway's own client certificate included; add rules (see the policy "
+			 "section of jumpgated.conf.example)",
+			 cfg->path);
+		warn(ud, msg);
+	}
+	for (size_t i = 0; cfg->path != NULL && i < cfg->npolicy; i++) {
+		const struct jg_policy_rule *r = &cfg->policy[i];
+		int others = r->nidentities == 0;
+		size_t o;
+
+		for (size_t j = 0; j < r->nidentities && !others; j++)
+			others = strcmp(r->identities[j], own) != 0 &&
+				 strcmp(r->identities[j], unix_own) != 0;
+		if (!grants_local_exec(r) || !others)
+			continue;
+		o = (size_t)snprintf(msg, sizeof(msg),
+				     "%s:%d: policy rule \"%s\" grants exec on local -- the "
+				     "bastion as the gateway's own account, which can read the CA key "
+				     "and mint any identity -- to ",
+				     cfg->path, r->line, r->name);
+		if (r->nidentities == 0 && o < sizeof(msg))
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "EVERY identity");
+		for (size_t j = 0; j < r->nidentities && o < sizeof(msg); j++)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s\"%s\"", j ? ", " : "",
+					      r->identities[j]);
+		if (o < sizeof(msg))
+			snprintf(msg + o, sizeof(msg) - o,
+				 "; grant local to the operator's identity only (\"%s\")", own);
+		warn(ud, msg);
+	}
 }

@@ -4,15 +4,37 @@
  * in order.  The first rule that matches decides; none matching is a denial
  * ("no rule matched").  A rule matches a request when every dimension does:
  *  - identities: a glob (fnmatch(3)) matches the identity;           absent: any
- *  - targets: a glob matches the target as the client named it or its resolved
- *    chain key ("ssh:deploy@db1:22"), or "group:NAME" and the target is a
+ *  - targets: a glob matches the target as the client named it, its resolved
+ *    chain key ("ssh:deploy@db1:22") or its canonical chain (config/target.h:
+ *    "ssh:deploy@127.0.0.2:22/sudo:root"), or "group:NAME" and the target is a
  *    member of inventory group NAME;                                  absent: any
- *    (a request without a target -- admin on the gateway itself -- matches any)
+ *    A DENY rule matches more, so that no alias slips past it: also each leading
+ *    part of those chains ("t3" denies "t3/sudo:root"), the first element's group,
+ *    and every destination whose first address (after any local hops) is the
+ *    HOST:PORT of an inventory target the rule names (another inventory name or a
+ *    raw spec for the same host and port; any port of a tunnel target's host)
+ *    An ALLOW rule's pattern matches a chain that starts on the bastion itself
+ *    (local, or an inventory entry of method local) only when the pattern begins
+ *    with the literal "local": "*" and "group:..." never grant local, which runs
+ *    as the gateway's own account.  A rule without targets is unscoped: it
+ *    matches every target, local included.
+ *    A request without a target (admin on the gateway itself: /v1/stats, GET
+ *    /v1/targets, /v1/routes, the route stream) matches only rules WITHOUT
+ *    targets, allow and deny alike: a rule scoped to targets never grants admin.
+ *  - via: a glob matches the site whose trusted peer gateway asserted the identity
+ *    (sites.trust_asserted_identity), or "-" and the identity is the connection's
+ *    own (no site asserted it);          absent: either -- except that an asserted
+ *    identity beginning with "unix:" (another gateway's local user) matches only
+ *    rules with via: "unix:NAME" in a rule without via is this gateway's local user
  *  - actions: the action is listed, or "*" is;                        absent: any
  *  - commands (exec only): a glob matches argv[0];                absent: no narrowing
- *  - become: every account the chain becomes (the user of each sudo, su, doas and
- *    setns hop, root when none is named, and of a docker hop naming one) matches a
- *    glob; a chain that becomes no one matches;                absent: no narrowing
+ *    an allow rule matches with FNM_PATHNAME ('*' stays inside one component) and
+ *    only an argv[0] without "." or ".." components or repeated or trailing '/';
+ *    a deny rule matches any such argv[0], and its globs' '*' crosses '/'
+ *  - become: every account the chain becomes (jg_chain_become: the user of each
+ *    sudo, su, doas, setns and docker hop, root when none is named, and root for
+ *    lxc, lxd and kubectl hops) matches a glob; a chain that becomes no one
+ *    matches;                                                  absent: no narrowing
  *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
  *    itself and everything below, never "/srvx");                 absent: no narrowing
  * commands and paths narrow: a rule whose identity, target and action match but
@@ -26,10 +48,12 @@ struct jg_config;
 
 /* One request, every field borrowed.  Fields that do not apply are NULL (port 0). */
 struct jg_policy_req {
-	const char *identity; /* from the client certificate */
+	const char *identity; /* from the client certificate (or asserted: see via) */
+	const char *via;      /* the site whose trusted peer asserted IDENTITY, or NULL */
 	const char *action;   /* "exec", "put", "get", "tunnel", "reset", "admin" */
 	const char *target;   /* as the client named it; NULL for admin on the gateway */
 	const char *key;      /* the resolved chain key, or NULL */
+	const char *canon;    /* the resolved chain's canonical form (jg_chain.canon), or NULL */
 	const char *argv0;    /* exec */
 	const char *const *become; /* accounts the chain becomes (nbecome of them) */
 	size_t nbecome;
@@ -42,5 +66,12 @@ struct jg_policy_req {
  * instead of FILE:LINE for the built-in default). */
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len);
+
+/* Warn (through WARN, once per finding) about a policy that does not do what it looks
+ * like: a configuration file without `policy` (everything is refused), and allow rules
+ * granting exec on local to identities other than OWN (the gateway's own identity, or
+ * "unix:OWN").  Nothing for the built-in default. */
+void jg_policy_lint(const struct jg_config *cfg, const char *own,
+		    void (*warn)(void *ud, const char *msg), void *ud);
 
 #endif

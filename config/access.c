@@ -186,16 +186,24 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 				if (rule->paths[j][0] != '/')
 					r = jg_parse_fail(p, s, k, "\"%s\" is not an absolute path",
 							  rule->paths[j]);
+		} else if (strcmp(k, "via") == 0) {
+			r = parse_strings(p, s, k, &rule->via, &rule->nvia);
 		} else if (strcmp(k, "allow") == 0) {
 			r = jg_parse_bool(p, s, k, &rule->allow);
 			have_allow = 1;
 		} else
 			r = jg_parse_fail(p, s, k,
 					  "unknown policy key (name, identities, targets, actions, "
-					  "commands, become, paths, allow)");
+					  "commands, become, paths, via, allow)");
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");
+	for (size_t j = 0; r == 0 && rule->ntargets > 0 && j < rule->nactions; j++)
+		if (strcmp(rule->actions[j], "admin") == 0)
+			r = jg_parse_fail(p, e, "policy",
+					  "rule \"%s\": \"admin\" is about the gateway itself, "
+					  "not a target: grant it in a rule without targets",
+					  rule->name);
 	if (r == 0 && !have_allow)
 		r = jg_parse_fail(p, e, "policy", "rule \"%s\": allow = true or false is required",
 				  rule->name);
@@ -238,16 +246,23 @@ int jg_parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_
 
 /* The built-in policy: everything, for the generated client certificate's CN, which is the
  * local account's name (gateway/main.c names it the same way).  The listener is loopback. */
-int jg_config_builtin_policy(struct jg_config *c)
+const char *jg_config_own_identity(char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	const char *u = pw != NULL ? pw->pw_name : getenv("USER");
-	char ubuf[32];
 
-	if (u == NULL || u[0] == '\0') {
-		snprintf(ubuf, sizeof(ubuf), "uid%ld", (long)geteuid());
-		u = ubuf;
-	}
+	if (u == NULL || u[0] == '\0')
+		snprintf(buf, len, "uid%ld", (long)geteuid());
+	else
+		snprintf(buf, len, "%s", u);
+	return buf;
+}
+
+int jg_config_builtin_policy(struct jg_config *c)
+{
+	char ubuf[256];
+	const char *u = jg_config_own_identity(ubuf, sizeof(ubuf));
+
 	if ((c->policy = calloc(1, sizeof(*c->policy))) == NULL)
 		return JG_ERR_NOMEM;
 	c->npolicy = 1;

@@ -602,6 +602,7 @@ void jg_config_free(struct jg_config *c)
 		free_strings(pr->commands, pr->ncommands);
 		free_strings(pr->become, pr->nbecome);
 		free_strings(pr->paths, pr->npaths);
+		free_strings(pr->via, pr->nvia);
 	}
 	free(c->policy);
 	free(c->crl_file);

@@ -56,7 +56,8 @@ struct jg_policy_rule {
 	char **become;     /* globs over the accounts a chain's sudo/su/doas/setns/docker hops
 			    * become (every one must match) */
 	char **paths;      /* absolute path prefixes (put/get only) */
-	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths;
+	char **via;        /* globs over the site that asserted the identity; "-": none */
+	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths, nvia;
 	int allow;
 };
 
@@ -141,6 +142,9 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen);
 void jg_config_free(struct jg_config *c);
 /* Inventory lookup by exact name; NULL when absent. */
 const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name);
+/* The gateway's own identity: the local account's name, which the generated client
+ * certificate and the built-in policy use ("uid1000" when it has none).  Into BUF. */
+const char *jg_config_own_identity(char *buf, size_t len);
 /* Inventory group by exact name; NULL when absent. */
 const struct jg_group *jg_config_find_group(const struct jg_config *c, const char *name);
 /* `sites` entry by name; NULL when absent. */

@@ -7,10 +7,12 @@
  * metacharacter nobody thought of is refused as well. */
 #include <arpa/inet.h>
 #include <fnmatch.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/target.h"
@@ -155,8 +157,41 @@ static int check_ipv6(const char *s, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* A host that the C library reads as an IPv4 address (inet_aton(3): "127.1", "0x7f.0.1.3",
+ * "0177.0.1.3", "2130706691", "127.0.1.03") must be written the one way a policy rule can
+ * match: four decimal numbers without leading zeros.  A host of digits and dots only that
+ * is no address at all ("1.2.3.4.5", "256.0.0.1") is refused too: it is no name either. */
+static int check_numeric_v4(const char *s, size_t len, char *err, size_t errlen)
+{
+	char buf[MAX_HOST + 1], canon[INET_ADDRSTRLEN], why[160];
+	struct in_addr a;
+	int digits_dots = 1;
+
+	if (len > MAX_HOST)
+		return 0; /* check_word says so */
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
+			digits_dots = 0;
+	if (inet_aton(buf, &a) != 0) {
+		if (inet_ntop(AF_INET, &a, canon, sizeof(canon)) == NULL || strcmp(canon, buf) == 0)
+			return 0;
+		snprintf(why, sizeof(why),
+			 "a numeric IPv4 address must be four decimal numbers without leading "
+			 "zeros (this one means %s: write that)",
+			 canon);
+		return refuse(err, errlen, "host", s, len, why);
+	}
+	if (digits_dots)
+		return refuse(err, errlen, "host", s, len, "not an IPv4 address");
+	return 0;
+}
+
 static int check_host_n(const char *s, size_t len, char *err, size_t errlen)
 {
+	int r;
+
 	if (len > 0 && s[0] == '[')
 		return check_ipv6(s, len, err, errlen);
 	/* A bare IPv6 address: point at the brackets rather than at ':'. */
@@ -173,7 +208,9 @@ static int check_host_n(const char *s, size_t len, char *err, size_t errlen)
 			return refuse(err, errlen, "host", s, len,
 				      "an IPv6 address goes in brackets, as in \"[::1]\"");
 	}
-	return check_word("host", s, len, MAX_HOST, "", err, errlen);
+	if ((r = check_word("host", s, len, MAX_HOST, "", err, errlen)) != 0)
+		return r;
+	return check_numeric_v4(s, len, err, errlen);
 }
 
 int jg_target_check_host(const char *host, char *err, size_t errlen)
@@ -578,6 +615,136 @@ static int chain_append(struct jg_chain *c, struct jg_chain *one)
 	return 0;
 }
 
+/* HOST (bare, as hops hold it) spelt the one way policy matches it, into BUF: an IPv6
+ * address as inet_ntop(3) writes it, in brackets, an IPv4-mapped one as the IPv4 address
+ * it is; a name in lower case (DNS ignores case).  IPv4 addresses are canonical already:
+ * check_numeric_v4 refused every other spelling. */
+static void canon_host(const char *host, char *buf, size_t len)
+{
+	struct in6_addr a6;
+	char t[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (strchr(host, ':') != NULL && inet_pton(AF_INET6, host, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6) && inet_ntop(AF_INET, &a6.s6_addr[12], t, sizeof(t)))
+			snprintf(buf, len, "%s", t);
+		else if (inet_ntop(AF_INET6, &a6, t, sizeof(t)) != NULL)
+			snprintf(buf, len, "[%s]", t);
+		else
+			snprintf(buf, len, "[%s]", host);
+		return;
+	}
+	for (i = 0; host[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] - 'A' + 'a') : host[i];
+	if (len > 0)
+		buf[i] = '\0';
+}
+
+/* The account ssh logs in as when neither the spec nor the configuration names one: the
+ * gateway's own (ssh's default; a User line in ~/.ssh/config is not read here). */
+static const char *default_ssh_user(char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(geteuid(), &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "uid%ld", (long)geteuid());
+	return buf;
+}
+
+int jg_hop_canon(const struct jg_hop *h, char *buf, size_t len)
+{
+	const struct jg_hop_opts *o = &h->o;
+	char host[MAX_HOST + 8], user[MAX_USER + 8];
+	const char *m = jg_method_name(h->method);
+	int n;
+
+	switch (h->method) {
+	case JG_METHOD_LOCAL:
+		n = snprintf(buf, len, "local");
+		break;
+	case JG_METHOD_SSH:
+		canon_host(h->ssh.host, host, sizeof(host));
+		n = snprintf(buf, len, "ssh:%s@%s:%u",
+			     h->ssh.user != NULL ? h->ssh.user : default_ssh_user(user, sizeof(user)),
+			     host, h->ssh.port != 0 ? (unsigned)h->ssh.port : 22u);
+		break;
+	case JG_METHOD_TUNNEL:
+		canon_host(h->ssh.host, host, sizeof(host));
+		n = snprintf(buf, len, "tunnel:%s", host);
+		break;
+	case JG_METHOD_SUDO:
+	case JG_METHOD_SU:
+	case JG_METHOD_DOAS:
+		n = snprintf(buf, len, "%s:%s", m, o->user != NULL ? o->user : "root");
+		break;
+	case JG_METHOD_LXC:
+	case JG_METHOD_LXD:
+		n = snprintf(buf, len, "%s:%s", m, o->name != NULL ? o->name : "");
+		break;
+	case JG_METHOD_DOCKER:
+		n = snprintf(buf, len, "docker:%s%s%s", o->user != NULL ? o->user : "",
+			     o->user != NULL ? "@" : "", o->name != NULL ? o->name : "");
+		break;
+	case JG_METHOD_KUBECTL:
+		n = snprintf(buf, len, "kubectl:%s%s%s%s%s", o->kube_ns != NULL ? o->kube_ns : "",
+			     o->kube_ns != NULL ? ":" : "", o->name != NULL ? o->name : "",
+			     o->container != NULL ? ":" : "",
+			     o->container != NULL ? o->container : "");
+		break;
+	case JG_METHOD_SETNS: {
+		static const char *const kinds[] = {"pid", "pid", "docker", "lxc", "machinectl"};
+		const char *k = (unsigned)o->setns_kind < 5 ? kinds[o->setns_kind] : "pid";
+
+		if (o->setns_kind == JG_SETNS_PID || o->name == NULL)
+			n = snprintf(buf, len, "setns:%s%spid:%ld", o->user ? o->user : "",
+				     o->user ? "@" : "", o->pid);
+		else
+			n = snprintf(buf, len, "setns:%s%s%s:%s", o->user ? o->user : "",
+				     o->user ? "@" : "", k, o->name);
+		break;
+	}
+	default:
+		n = snprintf(buf, len, "%s", m != NULL ? m : "?");
+		break;
+	}
+	return n < 0 || (size_t)n >= len ? JG_ERR_TOOBIG : 0;
+}
+
+int jg_hop_addr(const struct jg_hop *h, char *host, size_t hlen, unsigned *port)
+{
+	if (h->method != JG_METHOD_SSH && h->method != JG_METHOD_TUNNEL)
+		return JG_ERR_NOTFOUND;
+	canon_host(h->ssh.host, host, hlen);
+	*port = h->method == JG_METHOD_TUNNEL ? 0u : h->ssh.port != 0 ? (unsigned)h->ssh.port : 22u;
+	return 0;
+}
+
+/* C->canon from its hops: each hop's jg_hop_canon joined by '/'. */
+static int chain_canon(struct jg_chain *c)
+{
+	size_t cap = c->nhops * JG_HOP_CANON_MAX + 1, o = 0;
+	char *s = malloc(cap);
+
+	if (s == NULL)
+		return JG_ERR_NOMEM;
+	s[0] = '\0';
+	for (size_t i = 0; i < c->nhops; i++) {
+		if (i > 0)
+			s[o++] = '/';
+		if (jg_hop_canon(&c->hops[i], s + o, cap - o) != 0) {
+			free(s);
+			return JG_ERR_NOMEM;
+		}
+		o += strlen(s + o);
+	}
+	free(c->canon);
+	c->canon = s;
+	return 0;
+}
+
 int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_chain **out,
 		      char *err, size_t errlen)
 {
@@ -592,7 +759,11 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 		return JG_ERR_INVAL;
 	}
 	if (strchr(text, '/') == NULL) {
-		r = resolve_one(cfg, text, out, err, errlen);
+		if ((r = resolve_one(cfg, text, out, err, errlen)) == 0 &&
+		    (r = chain_canon(*out)) != 0) {
+			jg_chain_free(*out);
+			*out = NULL;
+		}
 		goto out;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -618,7 +789,8 @@ int jg_target_resolve(const struct jg_config *cfg, const char *text, struct jg_c
 		if (slash == NULL)
 			break;
 	}
-	if (r == 0 && (r = jg_chain_check(c->hops, c->nhops, err, errlen)) == 0) {
+	if (r == 0 && (r = jg_chain_check(c->hops, c->nhops, err, errlen)) == 0 &&
+	    (r = chain_canon(c)) == 0) {
 		*out = c;
 		c = NULL;
 	}
@@ -638,6 +810,7 @@ void jg_chain_free(struct jg_chain *c)
 	free(c->hops);
 	free(c->key);
 	free(c->display);
+	free(c->canon);
 	free(c);
 }
 
@@ -650,8 +823,10 @@ int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src)
 		return JG_ERR_NOMEM;
 	c->key = strdup(src->key);
 	c->display = strdup(src->display);
+	c->canon = src->canon != NULL ? strdup(src->canon) : NULL;
 	c->hops = calloc(src->nhops, sizeof(*c->hops));
-	if (c->key == NULL || c->display == NULL || c->hops == NULL)
+	if (c->key == NULL || c->display == NULL || c->hops == NULL ||
+	    (src->canon != NULL && c->canon == NULL))
 		goto nomem;
 	for (size_t i = 0; i < src->nhops; i++) {
 		if (jg_hop_copy(&c->hops[i], &src->hops[i]) != 0)
@@ -679,11 +854,22 @@ size_t jg_chain_become(const struct jg_chain *c, const char **out, size_t max)
 		case JG_METHOD_SETNS:
 			out[n++] = h->o.user != NULL ? h->o.user : "root";
 			break;
+		/* Container hops land as the container's root unless a user is named:
+		 * lxc-attach, lxc exec and kubectl exec take none here, docker exec's
+		 * default is the image's USER, root for most (counted as root). */
 		case JG_METHOD_DOCKER:
-			if (h->o.user != NULL)
-				out[n++] = h->o.user;
+			out[n++] = h->o.user != NULL ? h->o.user : "root";
 			break;
-		default:
+		case JG_METHOD_LXC:
+		case JG_METHOD_LXD:
+		case JG_METHOD_KUBECTL:
+			out[n++] = "root";
+			break;
+		case JG_METHOD_LOCAL:
+		case JG_METHOD_SSH:
+		case JG_METHOD_TUNNEL:
+			/* ssh logs in as the user its canonical form names (target patterns judge
+			 * it); local is the gateway's account, granted only by name. */
 			break;
 		}
 	}

@@ -97,6 +97,21 @@ struct jg_audit *jg_gate_audit(struct jg_gateway *gw)
 	return gw->audit;
 }
 
+/* Does TARGET's first element name another site ("site-c/web1")? */
+static int names_site(struct jg_gateway *gw, const char *target)
+{
+	struct jg_sitelink *link;
+	char site[256], why[200];
+	size_t n = strcspn(target, "/");
+	int direct;
+
+	if (target[n] != '/' || n >= sizeof(site))
+		return 0;
+	memcpy(site, target, n);
+	site[n] = '\0';
+	return jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
+}
+
 int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
 		  const char *target, const char *key, char *const *argv, size_t argc,
 		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
@@ -104,6 +119,7 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 {
 	struct jg_policy_req req = {
 		.identity = jg_stream_identity(s),
+		.via = jg_stream_via(s),
 		.action = action,
 		.target = target,
 		.key = key,
@@ -121,6 +137,11 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 	 * by the caller already, so this cannot fail for another reason than memory. */
 	if (target != NULL && jg_target_resolve(gw->cfg, target, &chain, reason, len) == 0)
 		req.nbecome = jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS);
+	/* Rules match where the chain really goes as well as its name.  Only for a chain the
+	 * caller resolved here (KEY given): a forwarded "site/target" means the far
+	 * gateway's inventory, which judges it by its own canonical form. */
+	if (chain != NULL && key != NULL && !names_site(gw, target))
+		req.canon = chain->canon;
 	req.become = become;
 	allowed = jg_policy_check(gw->cfg, &req, reason, len);
 	jg_chain_free(chain);

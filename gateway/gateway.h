@@ -140,6 +140,9 @@ const char *jg_stream_peer(const struct jg_stream *s);
 /* The identity the stream acts for: the connection's (its client certificate), or the
  * controller a trusted peer gateway asserted (x-jumpgate-on-behalf-of, gateway/sites.h). */
 const char *jg_stream_identity(const struct jg_stream *s);
+/* The site whose trusted peer asserted the stream's identity, or NULL when the identity
+ * is the connection's own. */
+const char *jg_stream_via(const struct jg_stream *s);
 /* The request's content-type ("" when absent). */
 const char *jg_stream_content_type(const struct jg_stream *s);
 /* The request headers other than pseudo-headers and content-type, SKIP left out (NULL:

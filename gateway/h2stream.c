@@ -254,6 +254,17 @@ const char *jg_stream_identity(const struct jg_stream *s)
 	return s->asserted != NULL ? s->asserted : s->conn->identity;
 }
 
+const char *jg_stream_via(const struct jg_stream *s)
+{
+	const struct jg_config *cfg = s->conn->gw->cfg;
+
+	for (size_t i = 0; s->asserted != NULL && i < cfg->nsites; i++)
+		if (cfg->sites[i].trust_asserted_identity && cfg->sites[i].identity != NULL &&
+		    strcmp(cfg->sites[i].identity, s->conn->identity) == 0)
+			return cfg->sites[i].name;
+	return NULL;
+}
+
 const char *jg_stream_content_type(const struct jg_stream *s)
 {
 	return s->content_type;

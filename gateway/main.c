@@ -20,6 +20,7 @@
 #include "config/certs.h"
 #include "config/config.h"
 #include "auth/audit.h"
+#include "auth/policy.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
 #include "gateway/sites.h"
@@ -221,6 +222,20 @@ struct reload {
 };
 
 /* What a reload cannot change in a running gateway, said once so nobody expects it. */
+static void warn_line(void *ud, const char *msg)
+{
+	(void)ud;
+	jg_log_warn("%s", msg);
+}
+
+/* A policy that does not do what it looks like is said at start and at each reload. */
+static void policy_lint(const struct jg_config *cfg)
+{
+	char own[256];
+
+	jg_policy_lint(cfg, jg_config_own_identity(own, sizeof(own)), warn_line, NULL);
+}
+
 static void reload_warn_fixed(const struct jg_config *old, const struct jg_config *new)
 {
 	int same_unix;
@@ -278,6 +293,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	rl->cfgs = grown;
 	rl->cfgs[rl->ncfgs++] = cfg;
 	reload_warn_fixed(gw->cfg, cfg);
+	policy_lint(cfg);
 	gw->cfg = cfg;
 	SSL_CTX_free(gw->ssl_ctx);
 	gw->ssl_ctx = ctx;
@@ -402,6 +418,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rl.cfgs[rl.ncfgs++] = cfg;
+	policy_lint(cfg);
 	if (prepare_certs(cfg) != 0)
 		goto out;
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)

@@ -10,6 +10,7 @@
 
 #include "auth/policy.h"
 #include "config/config.h"
+#include "config/target.h"
 #include "suites.h"
 
 static char conf_path[32];
@@ -227,6 +228,283 @@ static void test_bad_rules(void)
 	expect_bad("state_dir=\"/tmp/x\";\nidentity = \"email\";\n", "is not one of cn, san-uri");
 }
 
+/* Resolve TEXT as the gateway does and judge ACTION on it for ID: 1, 0, or -1 when the
+ * target itself is refused (a 400 before policy). */
+static int check_resolved(const struct jg_config *c, const char *id, const char *action,
+			  const char *text, const char *argv0, char *why, size_t len)
+{
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_policy_req req = {.identity = id, .action = action, .target = text,
+				    .argv0 = argv0, .become = become};
+	struct jg_chain *ch = NULL;
+	int r;
+
+	if (jg_target_resolve(c, text, &ch, why, len) != 0)
+		return -1;
+	req.key = ch->key;
+	req.canon = ch->canon;
+	req.nbecome = jg_chain_become(ch, become, JG_CHAIN_MAX_HOPS);
+	r = jg_policy_check(c, &req, why, len);
+	jg_chain_free(ch);
+	return r;
+}
+
+/* Deny rules hold against every alias of what they name (issue 13, H1): each of three
+ * identities is denied 127.0.1.3 one way, and allowed everything else. */
+static void test_deny_aliases(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"t3\"; method = \"ssh\"; host = \"127.0.1.3\"; port = 2222;\n"
+	    "              user = \"jgeve\"; },\n"
+	    "            { name = \"t3b\"; method = \"ssh\"; host = \"127.0.1.3\"; port = 2222;\n"
+	    "              user = \"root\"; },\n"
+	    "            { name = \"box3\"; method = \"tunnel\"; host = \"127.0.1.3\"; },\n"
+	    "            { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; port = 2222; } );\n"
+	    "groups = { three = [ \"t3\" ]; };\n"
+	    "policy = (\n"
+	    " { name = \"no-t3\"; identities = [ \"a\" ]; targets = [ \"t3\" ]; allow = false; },\n"
+	    " { name = \"no-spec\"; identities = [ \"b\" ]; targets = [ \"ssh:*@127.0.1.3:*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"no-glob\"; identities = [ \"c\" ]; targets = [ \"*127.0.1.3*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"no-group\"; identities = [ \"d\" ]; targets = [ \"group:three\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"rest\"; targets = [ \"*\", \"local*\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const ids[] = {"a", "b", "c", "d"};
+	static const char *const same[] = {
+	    "t3", "t3/sudo:root", "t3b", "t3b/sudo:root", "ssh:root@127.0.1.3:2222",
+	    "ssh:jgeve@127.0.1.3:2222", "local/ssh:root@127.0.1.3:2222",
+	    "ssh:root@[::ffff:127.0.1.3]:2222", "local/t3b/su:root"};
+	static const char *const numeric[] = {"ssh:root@127.0.259:2222", "ssh:root@2130706691:2222",
+					      "ssh:root@0x7f.0.1.3:2222",
+					      "ssh:root@0177.0.1.3:2222", "ssh:root@127.0.1.03:2222"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		for (size_t j = 0; j < sizeof(same) / sizeof(same[0]); j++) {
+			int r = check_resolved(c, ids[i], "exec", same[j], "id", why, sizeof(why));
+
+			if (r != 0 || strstr(why, "denied by rule \"no-") == NULL)
+				fprintf(stderr, "\n  %s on %s: %d %s\n", ids[i], same[j], r, why);
+			CU_ASSERT_EQUAL(r, 0);
+		}
+		for (size_t j = 0; j < sizeof(numeric) / sizeof(numeric[0]); j++)
+			CU_ASSERT_EQUAL(
+			    check_resolved(c, ids[i], "exec", numeric[j], "id", why, sizeof(why)), -1);
+		CU_ASSERT_EQUAL(check_resolved(c, ids[i], "exec", "t4", "id", why, sizeof(why)), 1);
+		CU_ASSERT_EQUAL(
+		    check_resolved(c, ids[i], "exec", "ssh:root@127.0.1.4:2222", "id", why, sizeof(why)),
+		    1);
+	}
+	/* a tunnel target for the host: any port of it is the host (the inventory rule) */
+	CU_ASSERT_EQUAL(check_resolved(c, "a", "tunnel", "box3", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_resolved(c, "c", "tunnel", "box3", NULL, why, sizeof(why)), 0);
+	/* the same host, another port: a different sshd, not t3 */
+	CU_ASSERT_EQUAL(
+	    check_resolved(c, "a", "exec", "ssh:root@127.0.1.3:2223", "id", why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
+/* local runs as the gateway's own account: only patterns beginning with "local" (or an
+ * unscoped rule) grant it; deny rules still reach it (issue 13, H3). */
+static void test_local_explicit(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"here\"; method = \"local\"; },\n"
+	    "            { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; } );\n"
+	    "groups = { all = [ \"*\" ]; };\n"
+	    "policy = (\n"
+	    " { name = \"no-eve\"; identities = [ \"eve\" ]; targets = [ \"*\" ]; allow = false; },\n"
+	    " { name = \"star\"; identities = [ \"ops\", \"eve\" ]; targets = [ \"*\", \"group:all\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"loc\"; identities = [ \"root\" ]; targets = [ \"local*\" ]; allow = true; },\n"
+	    " { name = \"any\"; identities = [ \"admin\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const locals[] = {"local", "here", "local/sudo:root", "here/sudo:nobody"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+		CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", locals[i], "id", why, sizeof(why)),
+				1);
+		CU_ASSERT_EQUAL(check_resolved(c, "admin", "exec", locals[i], "id", why, sizeof(why)),
+				1);
+		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
+	}
+	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1/sudo:root", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", "web1", "id", why, sizeof(why)), 0);
+	jg_config_free(c);
+}
+
+static void collect(void *ud, const char *msg)
+{
+	char *buf = ud;
+
+	strncat(buf, msg, 4000 - strlen(buf));
+	strncat(buf, "\n", 4000 - strlen(buf));
+}
+
+/* The start-up warnings: no policy at all; local granted to other identities. */
+static void test_lint(void)
+{
+	struct jg_config *c = load("targets = ( { name = \"web1\"; method = \"ssh\"; host = \"h\"; } );\n");
+	char got[4096] = "";
+
+	jg_policy_lint(c, "root", collect, got);
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "has no `policy`: every request will be refused"));
+	jg_config_free(c);
+	got[0] = '\0';
+	c = load("policy = (\n"
+		 " { name = \"mine\"; identities = [ \"root\", \"unix:root\" ]; allow = true; },\n"
+		 " { name = \"web\"; identities = [ \"ops\" ]; targets = [ \"*\" ]; allow = true; },\n"
+		 " { name = \"get\"; identities = [ \"ops\" ]; targets = [ \"local\" ];\n"
+		 "   actions = [ \"get\" ]; allow = true; },\n"
+		 " { name = \"opsl\"; identities = [ \"ops\" ]; targets = [ \"local/sudo:*\" ];\n"
+		 "   allow = true; },\n"
+		 " { name = \"all\"; allow = true; }\n"
+		 ");\n");
+	jg_policy_lint(c, "root", collect, got);
+	CU_ASSERT_PTR_NULL(strstr(got, "no `policy`"));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"mine\""));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"web\""));
+	CU_ASSERT_PTR_NULL(strstr(got, "\"get\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":7: policy rule \"opsl\" grants exec on local"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "to \"ops\"; grant local to the operator's identity only"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":9: policy rule \"all\" grants exec on local"));
+	if (strstr(got, "to EVERY identity") == NULL)
+		fprintf(stderr, "\n%s", got);
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "to EVERY identity"));
+	jg_config_free(c);
+}
+
+/* A rule scoped to targets never speaks about the gateway itself (issue 19): no admin
+ * from it, and no deny either. */
+static void test_admin_scope(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"no-eve-web\"; identities = [ \"eve\" ]; targets = [ \"web*\" ];\n"
+	    "   allow = false; },\n"
+	    " { name = \"site-c\"; identities = [ \"mallory\", \"eve\" ]; targets = [ \"site-c/*\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"stats\"; identities = [ \"eve\", \"ops\" ]; actions = [ \"admin\" ];\n"
+	    "   allow = true; }\n"
+	    ");\n");
+	char why[300];
+
+	CU_ASSERT_EQUAL(check(c, "mallory", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)),
+			0);
+	CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	CU_ASSERT_EQUAL(
+	    check(c, "mallory", "exec", "site-c/db1", NULL, "id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "eve", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)),
+			1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allowed by rule \"stats\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "admin", NULL, NULL, NULL, "/v1/targets", why, sizeof(why)),
+			1);
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "web1", "web1", "id", NULL, why, sizeof(why)), 0);
+	jg_config_free(c);
+	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; targets = [\"web*\"];\n"
+		   "actions = [\"exec\", \"admin\"]; allow = true; } );\n",
+		   ":2: policy: rule \"a\": \"admin\" is about the gateway itself, not a target");
+}
+
+/* commands judge a normal argv[0] with FNM_PATHNAME (issue 19): "/usr/bin/<star>" is not a
+ * way to anything through "..", "." or "//"; deny rules judge broadly. */
+static void test_commands_normal(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"no-sh\"; identities = [ \"ops\" ]; commands = [ \"*sh\" ]; allow = false; },\n"
+	    " { name = \"bin\"; commands = [ \"/usr/bin/*\", \"systemctl\" ]; allow = true; }\n"
+	    ");\n");
+	static const char *const refused[] = {
+	    "/usr/bin/../../bin/sh", "/usr/bin/./id", "/usr/bin//id", "/usr/bin/", "/usr/bin/x/id",
+	    "/usr/bin/..", "./systemctl", "systemctl/", ""};
+	char why[300];
+
+	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "systemctl", NULL, why, sizeof(why)), 1);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", refused[i], NULL, why, sizeof(why)),
+				0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	}
+	/* deny: '*' crosses '/', and an argv[0] that is not normal is denied outright */
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/bash", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/./id", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
+/* become covers container hops that land as root (issue 19). */
+static void test_become_containers(void)
+{
+	struct jg_config *c = load(
+	    "targets = ( { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; },\n"
+	    "            { name = \"ct\"; method = \"lxc\"; container = \"ctr\"; } );\n"
+	    "policy = ( { name = \"eve\"; identities = [ \"eve\" ]; targets = [ \"t4*\" ];\n"
+	    "   become = [ \"jgeve\", \"nobody\" ]; allow = true; } );\n");
+	static const char *const refused[] = {"t4/lxc:ctr", "t4/docker:ctr", "t4/ct", "t4/lxd:ctr",
+					      "t4/kubectl:pod", "t4/sudo:nobody/lxc:ctr",
+					      "t4/sudo:root"};
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", refused[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	}
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/sudo:nobody", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/docker:jgeve@ctr", "id", why, sizeof(why)),
+			1);
+	jg_config_free(c);
+}
+
+static int check_via(const struct jg_config *c, const char *id, const char *via, char *why,
+		     size_t len)
+{
+	struct jg_policy_req req = {.identity = id, .via = via, .action = "exec", .target = "t",
+				    .key = "t", .argv0 = "id"};
+
+	return jg_policy_check(c, &req, why, len);
+}
+
+/* Rules tell asserted identities by the site that asserted them; another gateway's
+ * "unix:" user is never this gateway's local user (issue 19, Low). */
+static void test_via(void)
+{
+	struct jg_config *c = load(
+	    "policy = (\n"
+	    " { name = \"local-root\"; identities = [ \"unix:root\" ]; allow = true; },\n"
+	    " { name = \"from-b\"; identities = [ \"ann\", \"unix:ann\" ]; via = [ \"site-b\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"direct\"; identities = [ \"bob\" ]; via = [ \"-\" ]; allow = true; },\n"
+	    " { name = \"anywhere\"; identities = [ \"cy\" ]; allow = true; }\n"
+	    ");\n");
+	char why[300];
+
+	CU_ASSERT_EQUAL(check_via(c, "unix:root", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "unix:root", "site-b", why, sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL(why, "no rule matched");
+	CU_ASSERT_EQUAL(check_via(c, "ann", "site-b", why, sizeof(why)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allowed by rule \"from-b\""));
+	CU_ASSERT_EQUAL(check_via(c, "unix:ann", "site-b", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "ann", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "ann", "site-c", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "bob", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "bob", "site-b", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_via(c, "cy", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_via(c, "cy", "site-b", why, sizeof(why)), 1);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -237,7 +515,14 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "first match wins, default deny", test_first_match_and_default_deny) ==
 		NULL ||
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
-	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL)
+	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
+	    CU_add_test(s, "deny rules hold against aliases", test_deny_aliases) == NULL ||
+	    CU_add_test(s, "local only for rules naming it", test_local_explicit) == NULL ||
+	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
+	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
+	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL ||
+	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL ||
+	    CU_add_test(s, "via: asserted identities told by their site", test_via) == NULL)
 		return -1;
 	return 0;
 }

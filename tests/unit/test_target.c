@@ -816,14 +816,75 @@ static void test_chain_become(void)
 				      "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot (su)");
 	const char *who[8];
 
-	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 5);
+	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 6);
 	CU_ASSERT_STRING_EQUAL(who[0], "pg");
 	CU_ASSERT_STRING_EQUAL(who[1], "app");
-	CU_ASSERT_STRING_EQUAL(who[2], "root");
-	CU_ASSERT_STRING_EQUAL(who[3], "x");
-	CU_ASSERT_STRING_EQUAL(who[4], "root");
+	CU_ASSERT_STRING_EQUAL(who[2], "root"); /* docker:ct2, no user: the image's, root */
+	CU_ASSERT_STRING_EQUAL(who[3], "root"); /* setns:42 */
+	CU_ASSERT_STRING_EQUAL(who[4], "x");
+	CU_ASSERT_STRING_EQUAL(who[5], "root");
 	CU_ASSERT_EQUAL(jg_chain_become(c, who, 2), 2);
 	jg_chain_free(c);
+	/* container hops land as root (issue 19): lxc, lxd, kubectl, an inventory lxc hop */
+	c = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    jg_target_resolve(cfg, "ssh:u@h/sudo:eve/lxc:ct/lxd:c2/kubectl:p/pgct", &c, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 5);
+	CU_ASSERT_STRING_EQUAL(who[0], "eve");
+	for (size_t i = 1; i < 5; i++)
+		CU_ASSERT_STRING_EQUAL(who[i], "root");
+	jg_chain_free(c);
+}
+
+/* TEXT resolves to a chain whose canonical form is CANON. */
+static void canon_is(const char *text, const char *canon)
+{
+	char err[256] = "";
+	struct jg_chain *c = NULL;
+
+	if (jg_target_resolve(cfg, text, &c, err, sizeof(err)) != 0)
+		fprintf(stderr, "\n  %s: unexpected error: %s\n", text, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	if (c->canon == NULL || strcmp(c->canon, canon) != 0)
+		fprintf(stderr, "\n  %s: canon %s, want %s\n", text, c->canon, canon);
+	CU_ASSERT_STRING_EQUAL(c->canon, canon);
+	jg_chain_free(c);
+}
+
+/* Every destination has one spelling for policy, and numeric hosts that the C library
+ * reads differently from how they look are refused (issue 13, H1). */
+static void test_canonical(void)
+{
+	const char *v4why = "a numeric IPv4 address must be four decimal numbers without "
+			    "leading zeros (this one means 127.0.1.3: write that)";
+	static const char *const aliases[] = {"127.0.259", "2130706691", "0x7f.0.1.3",
+					      "0177.0.1.3", "127.0.1.03", "127.0.0x1.3", "0x7f000103"};
+	char text[128], want[256];
+
+	canon_is("web1", "ssh:deploy@127.0.0.2:2222");
+	canon_is("ssh:deploy@127.0.0.2:2222", "ssh:deploy@127.0.0.2:2222");
+	canon_is("web1/sudo:root", "ssh:deploy@127.0.0.2:2222/sudo:root");
+	canon_is("web1/asroot/pgct", "ssh:deploy@127.0.0.2:2222/su:root/lxc:pg");
+	canon_is("ssh:DB7.Example.COM", "ssh:ops@db7.example.com:22");
+	canon_is("ssh:u@[::FFFF:127.0.1.3]:2222", "ssh:u@127.0.1.3:2222");
+	canon_is("ssh:u@[0:0::1]", "ssh:u@[::1]:22");
+	canon_is("v6", "ssh:ops@[::1]:22");
+	canon_is("here", "local");
+	canon_is("local/docker:app", "local/docker:app");
+	canon_is("local/kpod", "local/kubectl:shop:api-0:app");
+	canon_is("office", "tunnel:127.0.0.5");
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		snprintf(text, sizeof(text), "ssh:root@%s:2222", aliases[i]);
+		snprintf(want, sizeof(want), "host \"%s\": %s", aliases[i], v4why);
+		resolve_err(text, JG_ERR_INVAL, want);
+		snprintf(text, sizeof(text), "%s/sudo:root", aliases[i]);
+		resolve_err(text, JG_ERR_INVAL, want);
+	}
+	resolve_err("ssh:1.2.3.4.5", JG_ERR_INVAL, "host \"1.2.3.4.5\": not an IPv4 address");
+	resolve_err("256.0.0.1", JG_ERR_INVAL, "host \"256.0.0.1\": not an IPv4 address");
+	CU_ASSERT_EQUAL(jg_target_check_host("0x7f.0.0.1", NULL, 0), JG_ERR_INVAL);
+	CU_ASSERT_EQUAL(jg_target_check_host("10.0.0.5", NULL, 0), 0);
+	CU_ASSERT_EQUAL(jg_target_check_host("cafe", NULL, 0), 0);
 }
 
 int jg_test_register_target(void)
@@ -848,7 +909,8 @@ int jg_test_register_target(void)
 			   "password", test_chain_inventory_hops) == NULL ||
 	    CU_add_test(s, "chains: injection in every part refused, naming it",
 			test_chain_injection) == NULL ||
-	    CU_add_test(s, "chains: the accounts a chain becomes", test_chain_become) == NULL)
+	    CU_add_test(s, "chains: the accounts a chain becomes", test_chain_become) == NULL ||
+	    CU_add_test(s, "canonical chains; numeric aliases refused", test_canonical) == NULL)
 		return -1;
 	return 0;
 }
