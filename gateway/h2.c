@@ -185,6 +185,21 @@ static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len
 	return (ssize_t)len;
 }
 
+static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+			size_t length, nghttp2_data_source *source, void *ud)
+{
+	struct jg_conn *c = ud;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	(void)session;
+	if (evbuffer_get_length(out) >= OUTPUT_HIGH_WATER)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	if (jg_h2_resp_send(source->ptr, out, framehd, length, frame->data.padlen) != 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	c->gw->stats.bytes_to_clients += 9 + length + frame->data.padlen;
+	return 0;
+}
+
 static void stream_free(struct jg_stream *s)
 {
 	struct jg_conn *c = s->conn;
@@ -430,6 +445,7 @@ static int session_start(struct jg_conn *c)
 	if (nghttp2_session_callbacks_new(&cbs) != 0)
 		return -1;
 	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
+	nghttp2_session_callbacks_set_send_data_callback(cbs, send_data_cb);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);

@@ -58,6 +58,11 @@ void jg_h2_schedule_flush(struct jg_conn *c);
 /* h2stream.c: the data provider of every response. */
 ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
 			uint32_t *data_flags, nghttp2_data_source *source, void *ud);
+/* h2stream.c: nghttp2 sends a DATA frame of S's response chosen by jg_h2_resp_read: the
+ * 9-byte FRAMEHD, then LENGTH body bytes moved (not copied) from the response queue
+ * into OUT (PADLEN as nghttp2 gives it; 0 here).  0, or -1 when OUT cannot take it. */
+int jg_h2_resp_send(struct jg_stream *s, struct evbuffer *out, const uint8_t *framehd,
+		    size_t length, size_t padlen);
 /* h2stream.c: N response bytes left the gateway-wide buffer budget (taken by
  * nghttp2, or dropped with their stream); resumes agent links below budget. */
 void jg_h2_budget_release(struct jg_gateway *gw, size_t n);

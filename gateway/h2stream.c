@@ -88,27 +88,41 @@ void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
 	}
 }
 
+/* The body is not copied into nghttp2's frame buffer (NGHTTP2_DATA_FLAG_NO_COPY): the
+ * DATA frame's bytes stay in s->resp until jg_h2_resp_send moves them, chains and all,
+ * behind the frame header in the connection's output. */
 ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
 			uint32_t *data_flags, nghttp2_data_source *source, void *ud)
 {
 	struct jg_stream *s = source->ptr;
-	int n;
+	size_t have = evbuffer_get_length(s->resp), n = have < len ? have : len;
 
-	n = evbuffer_remove(s->resp, buf, len);
-	if (n < 0)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	(void)buf;
 	if (n == 0 && !s->resp_finished) {
 		s->deferred = 1;
 		return NGHTTP2_ERR_DEFERRED;
 	}
-	if (s->resp_finished && evbuffer_get_length(s->resp) == 0)
+	if (s->resp_finished && n == have)
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-	if (n > 0) {
-		jg_h2_budget_release(s->conn->gw, (size_t)n);
-		if (s->op != NULL && s->op->hooks->on_sent != NULL)
-			s->op->hooks->on_sent(s->op, (size_t)n);
-	}
-	return n;
+	if (n > 0)
+		*data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	return (ssize_t)n;
+}
+
+int jg_h2_resp_send(struct jg_stream *s, struct evbuffer *out, const uint8_t *framehd,
+		    size_t length, size_t padlen)
+{
+	static const uint8_t zeros[256];
+	uint8_t pad = padlen > 0 ? (uint8_t)(padlen - 1) : 0;
+
+	if (evbuffer_add(out, framehd, 9) != 0 || (padlen > 0 && evbuffer_add(out, &pad, 1) != 0) ||
+	    evbuffer_remove_buffer(s->resp, out, length) != (int)length ||
+	    (pad > 0 && evbuffer_add(out, zeros, pad) != 0))
+		return -1;
+	jg_h2_budget_release(s->conn->gw, length);
+	if (s->op != NULL && s->op->hooks->on_sent != NULL)
+		s->op->hooks->on_sent(s->op, length);
+	return 0;
 }
 
 const char *jg_stream_header(const struct jg_stream *s, const char *name)
