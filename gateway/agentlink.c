@@ -34,6 +34,7 @@
 #include "relay/err.h"
 #include "relay/link.h"
 #include "relay/log.h"
+#include "relay/spawn.h"
 #include "relay/reaper.h"
 
 /* After stdout EOF, how long to wait for the exit status before giving up on it. */
@@ -174,6 +175,9 @@ void jg_agentlink_write(struct jg_agentlink *al)
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A full pipe to a busy target: make it larger, and try again. */
+			if (jg_pipe_grow(al->to_fd) > 0)
+				continue;
 			event_add(al->wev, NULL);
 			return;
 		}
@@ -268,6 +272,8 @@ static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 		jg_agentlink_lost(al, n == 0 ? "end of output" : strerror(errno));
 		return;
 	}
+	if ((size_t)n == sizeof(buf))
+		(void)jg_pipe_grow(fd); /* the target writes faster than one read takes */
 	al->bytes_in += (uint64_t)n;
 	al->last_rx_ms = now_ms();
 	al->ping_sent = 0;

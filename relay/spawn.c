@@ -70,6 +70,16 @@ int jg_fd_prepare(int fd)
 	return 0;
 }
 
+int jg_pipe_grow(int fd)
+{
+	int n = fcntl(fd, F_GETPIPE_SZ);
+
+	if (n < 0 || n >= JG_PIPE_BULK)
+		return 0;
+	n = fcntl(fd, F_SETPIPE_SZ, JG_PIPE_BULK);
+	return n < 0 ? 0 : n;
+}
+
 static int open_pty(struct spawn_fds *s, const struct jg_spawn_opts *opts)
 {
 	struct winsize ws;

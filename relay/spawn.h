@@ -46,5 +46,13 @@ struct jg_child {
 int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err, size_t errlen);
 /* Set FD close-on-exec and non-blocking. 0 or JG_ERR_IO. */
 int jg_fd_prepare(int fd);
+/* FD (either end of a pipe) was found full or drained a full read: grow the pipe to
+ * JG_PIPE_BULK bytes, so a bulk stream costs fewer wake-ups.  Pipes start at 64 KiB
+ * and most carry little, so they grow only under load, once (best effort: a full
+ * per-user pipe budget or a non-pipe leaves it as it is).  Returns the new size or 0.
+ * Not larger: past /proc/sys/fs/pipe-user-pages-soft (64 MiB) of pipes, Linux gives
+ * an unprivileged user's NEW pipes one page, so 256 grown pipes is where it stops. */
+int jg_pipe_grow(int fd);
+#define JG_PIPE_BULK (256 * 1024)
 
 #endif

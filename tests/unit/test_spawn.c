@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -430,6 +431,24 @@ static void test_reaper_forget_means_no_callback(void)
 	event_base_free(base);
 }
 
+
+static void test_pipe_grow_once_to_the_bulk_size_and_never_a_socket(void)
+{
+	int p[2], sp[2];
+
+	CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+	CU_ASSERT(fcntl(p[1], F_GETPIPE_SZ) < JG_PIPE_BULK);
+	/* Either end grows the one pipe. */
+	CU_ASSERT_EQUAL(jg_pipe_grow(p[1]), JG_PIPE_BULK);
+	CU_ASSERT_EQUAL(fcntl(p[0], F_GETPIPE_SZ), JG_PIPE_BULK);
+	CU_ASSERT_EQUAL(jg_pipe_grow(p[0]), 0);
+	close(p[0]);
+	close(p[1]);
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	CU_ASSERT_EQUAL(jg_pipe_grow(sp[0]), 0);
+	close(sp[0]);
+	close(sp[1]);
+}
 int jg_test_register_spawn(void)
 {
 	CU_pSuite s;
@@ -448,7 +467,8 @@ int jg_test_register_spawn(void)
 	    !CU_ADD_TEST(s, test_spawn_ctty_child_answers_on_its_terminal_while_stdio_stay_pipes) ||
 	    !CU_ADD_TEST(s, test_spawn_closing_the_ctty_master_hangs_up_the_child) ||
 	    !CU_ADD_TEST(s, test_spawn_without_ctty_has_no_terminal) ||
-	    !CU_ADD_TEST(s, test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours))
+	    !CU_ADD_TEST(s, test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours) ||
+	    !CU_ADD_TEST(s, test_pipe_grow_once_to_the_bulk_size_and_never_a_socket))
 		return -1;
 	if ((s = CU_add_suite("reaper", NULL, NULL)) == NULL ||
 	    !CU_ADD_TEST(s, test_reaper_calls_back_with_the_exit_status) ||
