@@ -23,6 +23,8 @@
 #   fanout    jumpgate cp FILE t10,...,t24:/P vs 15 scp -J in parallel: wall
 #             times, and the bytes the controller link carried (/v1/stats
 #             bytes.from_clients) against the file's size
+#   memory    15 concurrent jumpgate cp of the file to the local target mem:
+#             the gateway's peak VmRSS while they run (issue 12: < 64 MiB)
 #   latency   jumpgate exec web -- true, warm (JG_BENCH_LAT_RUNS, 100) vs ssh
 #             through a warm ControlMaster: median and p95
 # Each section first prints the commands it compares.  The bytes of every
@@ -39,7 +41,7 @@ jg_require python3 rsync scp cmp
 MIB=${JG_BENCH_MIB:-256}
 REPEAT=${JG_BENCH_REPEAT:-3}
 LAT_RUNS=${JG_BENCH_LAT_RUNS:-100}
-SECTIONS="upload download exec local rsync connect fanout latency"
+SECTIONS="upload download exec local rsync connect fanout memory latency"
 GCM=aes128-gcm@openssh.com
 NFAN=15
 FIRST=10
@@ -86,7 +88,8 @@ JG_SSH_KEEPALIVE=15
 JG_CONF_EXTRA="$(jg_ssh_conf_defaults ignore)
 targets = (
   $targets,
-  { name = \"tun\"; method = \"tunnel\"; host = \"127.0.0.1\"; }
+  { name = \"tun\"; method = \"tunnel\"; host = \"127.0.0.1\"; },
+  { name = \"mem\"; method = \"local\"; }
 );
 tunnels = { allow = [ \"tun:*\" ]; };"
 jg_gateway_start || die "the gateway does not start"
@@ -383,6 +386,32 @@ if want fanout "fan-out: $MIB MiB to $NFAN ssh targets t$FIRST..t$((FIRST + NFAN
 	fi
 	printf '  gateway peak RSS so far (VmHWM): %s kB\n' "$(awk '/^VmHWM:/ { print $2 }' "/proc/$JG_GW_PID/status")"
 	rm -f "$D"/dst/fan.* "$D"/dst/scp.*
+fi
+
+# ---------------------------------------------------------------- memory
+
+# Issue 12: no operation buffers more than its windows; 15 concurrent uploads of
+# MIB each keep the gateway's resident memory under 64 MiB.  VmRSS is sampled
+# every 0.1 s while they run (VmHWM would also count the earlier sections).
+if want memory "memory: $NFAN concurrent jumpgate cp of $MIB MiB to the local target mem; the gateway's RSS (issue 12: under 64 MiB)"; then
+	rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$JG_GW_PID/status"; }
+	r0=$(rss)
+	for i in $(seq 1 $NFAN); do
+		timeout $TMO "${JG[@]}" cp -q "$F" "mem:$D/dst/mem.$i" </dev/null >/dev/null 2>"$D/mem.$i.err" &
+	done
+	peak=$r0
+	while [ -n "$(jobs -rp)" ]; do
+		r=$(rss)
+		[ "${r:-0}" -le "$peak" ] || peak=$r
+		sleep 0.1
+	done
+	wait
+	for i in $(seq 1 $NFAN); do
+		cmp -s "$F" "$D/dst/mem.$i" || bad "upload $i to mem differs or failed: $(head -c 200 "$D/mem.$i.err")"
+	done
+	printf '  gateway RSS: %s kB before, %s kB at the peak while %d uploads ran, %s kB after (limit 65536 kB: %s)\n' \
+		"$r0" "$peak" "$NFAN" "$(rss)" "$([ "$peak" -lt 65536 ] && echo within || echo OVER)"
+	rm -f "$D"/dst/mem.*
 fi
 
 # ---------------------------------------------------------------- 8. latency
