@@ -18,10 +18,12 @@
  * nghttp2_session_send() is never called from inside a callback: writers
  * schedule a flush event instead. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -47,6 +49,88 @@
 #define HPACK_BOMB_FACTOR 8u
 
 static void conn_free(struct jg_conn *c, const char *why);
+
+/* After a flood of connections the allocator keeps the freed memory: give it back
+ * once the handshakes are over, when there were at least this many at once. */
+#define TRIM_AFTER_HANDSHAKES 64u
+/* Drops over max_handshakes: at most one log line per this interval. */
+#define HS_LOG_INTERVAL_MS 10000u
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t jg_conn_handshake_limit(const struct jg_gateway *gw)
+{
+	if (gw->cfg->max_handshakes > 0)
+		return gw->cfg->max_handshakes;
+	return gw->nofile >= 64 ? (size_t)(gw->nofile / 4) : 16;
+}
+
+/* C leaves the handshake list (done, or freed). */
+static void hs_unlink(struct jg_conn *c)
+{
+	struct jg_gateway *gw = c->gw;
+
+	if (!c->in_handshake)
+		return;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		gw->hs_oldest = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		gw->hs_newest = c->hs_prev;
+	c->in_handshake = 0;
+	gw->handshaking--;
+	if (gw->handshaking == 0 && gw->hs_peak >= TRIM_AFTER_HANDSHAKES) {
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+		gw->hs_peak = 0;
+	}
+}
+
+/* C starts its handshake; past the limit the oldest handshake is dropped, so that
+ * clients that never finish one cannot hold the descriptors and memory. */
+static void hs_add(struct jg_conn *c)
+{
+	struct jg_gateway *gw = c->gw;
+	size_t max = jg_conn_handshake_limit(gw);
+	uint64_t now;
+
+	c->in_handshake = 1;
+	c->hs_prev = gw->hs_newest;
+	if (gw->hs_newest)
+		gw->hs_newest->hs_next = c;
+	else
+		gw->hs_oldest = c;
+	gw->hs_newest = c;
+	if (++gw->handshaking > gw->hs_peak)
+		gw->hs_peak = gw->handshaking;
+	while (gw->handshaking > max && gw->hs_oldest != c) {
+		struct jg_conn *old = gw->hs_oldest;
+
+		gw->hs_dropped++;
+		gw->stats.tls_failures++;
+		old->no_linger = 1;
+		conn_free(old, "over max_handshakes");
+	}
+	now = mono_ms();
+	if (gw->hs_dropped > 0 &&
+	    (gw->hs_log_ms == 0 || now - gw->hs_log_ms >= HS_LOG_INTERVAL_MS)) {
+		jg_log_warn("more than %zu connections in their TLS handshake (max_handshakes): "
+			    "dropped the oldest, %llu so far (next line in %u s at the earliest)",
+			    max, (unsigned long long)gw->hs_dropped, HS_LOG_INTERVAL_MS / 1000);
+		gw->hs_dropped = 0;
+		gw->hs_log_ms = now;
+	}
+}
 
 /* A socket whose TLS handshake failed: our alert is on its way, but closing
  * with unread client data in the receive queue would send RST, and the RST can
@@ -508,6 +592,7 @@ static int conn_established(struct jg_conn *c)
 	int n;
 
 	c->handshaken = 1;
+	hs_unlink(c);
 	evtimer_del(c->timer);
 	arm_timer(c, gw->cfg->idle_timeout_ms);
 	if (session_start(c) != 0) {
@@ -621,6 +706,7 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 	arm_timer(c, gw->cfg->handshake_timeout_ms);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	hs_add(c);
 }
 
 void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
@@ -642,6 +728,7 @@ static void conn_free(struct jg_conn *c, const char *why)
 {
 	struct jg_gateway *gw = c->gw;
 
+	hs_unlink(c);
 	while (c->streams != NULL)
 		stream_close(c->streams, why);
 	if (c->session != NULL)
@@ -662,7 +749,7 @@ static void conn_free(struct jg_conn *c, const char *why)
 	if (!c->plain)
 		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
 	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
-	if (!c->handshaken || c->refused)
+	if ((!c->handshaken || c->refused) && !c->no_linger)
 		linger_close(gw->base, bufferevent_getfd(c->bev));
 	bufferevent_free(c->bev);
 	free(c);

@@ -46,6 +46,9 @@ struct jg_conn {
 	int goaway_sent;
 	int refused;         /* over max_connections_per_identity: close once GOAWAY is out */
 	int limit_logged;    /* the stream limit was logged once for this connection */
+	int in_handshake;    /* on gw's handshake list (hs_prev, hs_next) */
+	int no_linger;       /* dropped unheard (no alert to deliver): close at once */
+	struct jg_conn *hs_prev, *hs_next;
 	struct event *timer; /* handshake timeout, then idle timeout */
 	struct event *flush_ev;
 	struct jg_stream *streams;
