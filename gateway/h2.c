@@ -50,6 +50,13 @@
 
 static void conn_free(struct jg_conn *c, const char *why);
 
+/* Rapid reset: judged once a connection has reset this many streams, and cut when
+ * more than half of the streams it opened were reset by it (HAProxy counts such
+ * "glitches" the same way).  A client that cancels an operation now and then stays
+ * far below; one that opens streams only to reset them is cut long before nghttp2's
+ * own limit (1000 a burst), each of them having started a process. */
+#define RESET_MIN 32u
+
 /* After a flood of connections the allocator keeps the freed memory: give it back
  * once the handshakes are over, when there were at least this many at once. */
 #define TRIM_AFTER_HANDSHAKES 64u
@@ -226,6 +233,10 @@ static int conn_send(struct jg_conn *c)
 		conn_free(c, "too many connections for this identity");
 		return -1;
 	}
+	if (c->calm && c->nstreams == 0) {
+		conn_free(c, "rapid reset");
+		return -1;
+	}
 	return 0;
 }
 
@@ -308,6 +319,11 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	/* Cut for rapid reset: nghttp2 only ignores new streams once our GOAWAY is out,
+	 * and the rest of this read may hold hundreds; refuse them here (RST_STREAM). */
+	if (c->calm)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	c->opened++;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->resp = evbuffer_new()) == NULL || (s->hdrs = evbuffer_new()) == NULL) {
 		if (s != NULL && s->resp != NULL)
@@ -389,6 +405,28 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	return 0;
 }
 
+/* The client reset one of its open streams: cut the connection (GOAWAY
+ * ENHANCE_YOUR_CALM, no new streams) when it resets most of what it opens. */
+static void count_reset(struct jg_conn *c)
+{
+	char why[160];
+	int n;
+
+	c->resets++;
+	if (c->calm || c->resets < RESET_MIN || (uint64_t)c->resets * 2 <= c->opened)
+		return;
+	c->calm = 1;
+	n = snprintf(why, sizeof(why),
+		     "rapid reset: %u of the %u streams opened were reset by the client",
+		     c->resets, c->opened);
+	jg_log_warn("connection from %s (%s): %s: GOAWAY ENHANCE_YOUR_CALM, no new streams",
+		    c->peer, c->identity, why);
+	nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+			      nghttp2_session_get_last_proc_stream_id(c->session),
+			      NGHTTP2_ENHANCE_YOUR_CALM, (const uint8_t *)why, (size_t)n);
+	c->goaway_sent = 1;
+}
+
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
@@ -396,6 +434,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 
 	if (s == NULL)
 		return 0;
+	if (frame->hd.type == NGHTTP2_RST_STREAM) {
+		count_reset(c);
+		return 0;
+	}
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
 		if (s->hdr_too_big) {
 			jg_log_warn("%s (%s) stream %d: request headers over max_header_list_size "

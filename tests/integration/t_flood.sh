@@ -95,4 +95,47 @@ jg_untrack flooder
 jg_gateway_stop 10 || jg_notok "SIGTERM after the handshake flood: exit 0 (status $JG_GW_STATUS)"
 JG_GW_WRAP=
 
+# exec_total: operations.exec.total of /v1/stats.
+exec_total() {
+	jg_curl /v1/stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["operations"]["exec"]["total"])'
+}
+
+# --- rapid reset: HEADERS + OPEN + RST_STREAM, 2,000 times on one connection ------
+JG_CONF_EXTRA="unix_socket = \"$SOCK\";"
+jg_gateway_start || { jg_notok "gateway starts with a unix socket"; jg_done; }
+GW=$JG_GW_PID
+n0=$(exec_total)
+cpu0=$(cpu_ticks "$GW")
+$RAW rapidreset "$SOCK" 2000 sleep 7.25 >"$JG_T/reset.out" 2>&1 &
+resetter=$!
+jg_track resetter "$resetter"
+sleep 0.3
+t0=$(date +%s%N)
+during=$(JG_TIMEOUT=20 jg_exec echo during </dev/null 2>&1) || true
+t1=$(date +%s%N)
+jg_wait_gone "$resetter" 30 || kill "$resetter" 2>/dev/null
+jg_untrack resetter
+cpu1=$(cpu_ticks "$GW")
+n1=$(exec_total)
+out=$(cat "$JG_T/reset.out")
+jg_log "$out; $((n1 - n0)) execs started, gateway cpu $((cpu1 - cpu0)) ticks, legitimate exec $(((t1 - t0) / 1000000)) ms"
+if printf '%s' "$out" | grep -q "goaway=(11, 'rapid reset: [0-9]* of the [0-9]* streams opened were reset by the client')"; then
+	jg_ok "rapid reset: GOAWAY ENHANCE_YOUR_CALM naming the reason"
+else
+	jg_notok "rapid reset: GOAWAY ENHANCE_YOUR_CALM naming the reason ($out)"
+fi
+if [ $((n1 - n0)) -lt 100 ]; then
+	jg_ok "rapid reset: $((n1 - n0)) execs started for 2,000 attempts (cut early)"
+else
+	jg_notok "rapid reset: cut before hundreds of processes start ($((n1 - n0)) execs)"
+fi
+if [ "$during" = during ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ]; then
+	jg_ok "rapid reset on another connection: an exec answers in $(((t1 - t0) / 1000000)) ms"
+else
+	jg_notok "rapid reset on another connection: an exec answers within 2 s ($during, $(((t1 - t0) / 1000000)) ms)"
+fi
+[ "$(grep -c 'rapid reset:' "$JG_GW_LOG")" = 1 ] && jg_ok "rapid reset: one log line" ||
+	jg_notok "rapid reset: one log line ($(grep -c 'rapid reset:' "$JG_GW_LOG"))"
+jg_gateway_stop 10 || jg_notok "SIGTERM after the rapid reset: exit 0 (status $JG_GW_STATUS)"
+
 jg_done
