@@ -256,7 +256,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		conn_free(c, "handshake timeout");
 		return;
 	}
-	if (c->nstreams == 0) {
+	if (c->nstreams == 0 && c->opened == 0) {
+		jg_log_info("connection from %s (%s): no request within preface_timeout (%u ms): "
+			    "closing",
+			    c->peer, c->identity, c->gw->cfg->preface_timeout_ms);
+		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
+		c->goaway_sent = 1;
+		conn_send(c);
+	} else if (c->nstreams == 0) {
 		jg_log_info("connection from %s (%s) idle for %u ms: closing", c->peer,
 			    c->identity, c->gw->cfg->idle_timeout_ms);
 		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
@@ -636,7 +643,10 @@ static int conn_established(struct jg_conn *c)
 	c->handshaken = 1;
 	hs_unlink(c);
 	evtimer_del(c->timer);
-	arm_timer(c, gw->cfg->idle_timeout_ms);
+	/* The preface and the first request get a short time of their own: a connection
+	 * that never asks for anything would otherwise count against its identity's
+	 * max_connections_per_identity for the whole idle_timeout. */
+	arm_timer(c, gw->cfg->preface_timeout_ms);
 	if (session_start(c) != 0) {
 		jg_log_error("connection from %s: cannot start HTTP/2 session", c->peer);
 		conn_free(c, "no memory");

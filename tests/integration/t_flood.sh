@@ -95,6 +95,37 @@ jg_untrack flooder
 jg_gateway_stop 10 || jg_notok "SIGTERM after the handshake flood: exit 0 (status $JG_GW_STATUS)"
 JG_GW_WRAP=
 
+# --- TLS connections that never send the HTTP/2 preface ---------------------------
+# Three of them fill max_connections_per_identity; preface_timeout frees the
+# identity long before idle_timeout (300 s).
+JG_CONF_EXTRA="max_connections_per_identity = 3;
+preface_timeout = 1;"
+jg_gateway_start || { jg_notok "gateway starts with preface_timeout = 1"; jg_done; }
+$RAW idletls "$JG_PORT" 3 6 "$JG_CA" "$JG_CERT" "$JG_KEY" >"$JG_T/idle.out" 2>&1 &
+idler=$!
+jg_track idler "$idler"
+for i in $(seq 1 100); do grep -q "^idletls open=3" "$JG_T/idle.out" && break; sleep 0.05; done
+sleep 2.5
+after=$(JG_TIMEOUT=10 jg_exec echo after-idle </dev/null 2>&1) || true
+jg_wait_gone "$idler" 20 || kill "$idler" 2>/dev/null
+jg_untrack idler
+out=$(tr '\n' ' ' <"$JG_T/idle.out")
+jg_log "$out"
+last=$(sed -n 's/.*closed=3 last=\([0-9.]*\).*/\1/p' "$JG_T/idle.out")
+if [ -n "$last" ] && awk -v t="$last" 'BEGIN { exit !(t >= 0.5 && t <= 3) }'; then
+	jg_ok "3 TLS connections without a preface: closed after $last s (preface_timeout 1)"
+else
+	jg_notok "3 TLS connections without a preface: closed at preface_timeout ($out)"
+fi
+if [ "$after" = after-idle ]; then
+	jg_ok "an identity whose connections sent no preface is not locked out"
+else
+	jg_notok "an identity whose connections sent no preface is not locked out ($after)"
+fi
+grep -q "no request within preface_timeout (1000 ms): closing" "$JG_GW_LOG" &&
+	jg_ok "preface timeout: logged" || jg_notok "preface timeout: logged"
+jg_gateway_stop 10 || jg_notok "SIGTERM after idle TLS connections: exit 0 (status $JG_GW_STATUS)"
+
 # exec_total: operations.exec.total of /v1/stats.
 exec_total() {
 	jg_curl /v1/stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["operations"]["exec"]["total"])'
