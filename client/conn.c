@@ -7,7 +7,7 @@
  * States: CONNECTING (TCP) -> HANDSHAKE (TLS) -> OPEN (HTTP/2) -> CLOSING
  * (GOAWAY sent, draining) -> DONE; a Unix socket goes from CONNECTING straight
  * to OPEN.  One timer bounds CONNECTING plus HANDSHAKE, and later the CLOSING
- * drain. */
+ * drain; once OPEN, a keepalive tick (tick_cb) bounds the gateway's silence. */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -41,6 +42,11 @@
 /* How long a goodbye may take before we stop waiting for the bytes to leave. */
 #define CONN_CLOSE_TIMEOUT 2
 
+/* Once open, the silence of the gateway is checked every second: a PING goes out after
+ * a third of c->timeout without a byte from it, and the connection fails after all
+ * of it (a stopped or wedged gateway, a dead path).  See jg_conn_probe() too. */
+#define CONN_TICK_MS 1000
+
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING, CONN_DONE };
 
 struct jg_conn {
@@ -58,6 +64,11 @@ struct jg_conn {
 	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
 	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
 	int settings_seen;	     /* the gateway's first SETTINGS arrived */
+	struct event *tick;	     /* keepalive: CONN_TICK_MS while open */
+	uint64_t heard_ms;	     /* CLOCK_MONOTONIC of the last bytes from the gateway */
+	uint64_t ping_ms;	     /* of our last PING, 0: none since the gateway was heard */
+	uint64_t probe_ms;	     /* jg_conn_probe(): an answer due by then, 0: none */
+	char probe_why[128];	     /* what the probe was for, in the failure message */
 };
 
 /* The per-stream glue, nghttp2's stream_user_data. */
@@ -96,9 +107,68 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 	conn->state = CONN_DONE;
 	if (conn->timer != NULL)
 		evtimer_del(conn->timer);
+	if (conn->tick != NULL)
+		evtimer_del(conn->tick);
 	if (conn->bev != NULL)
 		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
 	conn->cbs->failed(conn->arg, msg);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void conn_send(struct jg_conn *conn);
+
+static void conn_ping(struct jg_conn *conn, uint64_t now)
+{
+	if (nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, NULL) == 0) {
+		conn->ping_ms = now;
+		if (!conn->in_recv)
+			conn_send(conn);
+	}
+}
+
+/* Keepalive (CONN_TICK_MS): PING a silent gateway, give up on one silent too long. */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+	uint64_t now = mono_ms(), silent = now - conn->heard_ms;
+	uint64_t limit = (uint64_t)conn->c->timeout * 1000;
+
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+		return;
+	if (conn->probe_ms != 0 && now >= conn->probe_ms) {
+		conn_fail(conn, "the gateway %s did not answer for %llu s (%s)", conn->c->gateway,
+			  (unsigned long long)(silent / 1000), conn->probe_why);
+		return;
+	}
+	if (limit == 0)
+		return;
+	if (silent >= limit) {
+		conn_fail(conn,
+			  "the gateway %s has not answered for %llu s (no reply to keepalive "
+			  "PINGs): giving up (--timeout, JUMPGATE_TIMEOUT)",
+			  conn->c->gateway, (unsigned long long)(silent / 1000));
+		return;
+	}
+	if (silent >= limit / 3 && conn->ping_ms == 0)
+		conn_ping(conn, now);
+}
+
+void jg_conn_probe(struct jg_conn *conn, int secs, const char *why)
+{
+	uint64_t now = mono_ms();
+
+	if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->probe_ms != 0)
+		return;
+	conn->probe_ms = now + (uint64_t)secs * 1000;
+	snprintf(conn->probe_why, sizeof(conn->probe_why), "%s", why);
+	conn_ping(conn, now);
 }
 
 static void conn_closed(struct jg_conn *conn)
@@ -107,6 +177,7 @@ static void conn_closed(struct jg_conn *conn)
 		return;
 	conn->state = CONN_DONE;
 	evtimer_del(conn->timer);
+	evtimer_del(conn->tick);
 	if (conn->bev != NULL) {
 		SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
 
@@ -244,6 +315,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, len);
 		return;
 	}
+	if (len > 0) {
+		conn->heard_ms = mono_ms();
+		conn->ping_ms = 0;
+		conn->probe_ms = 0;
+	}
 	conn->in_recv = 1;
 	n = nghttp2_session_mem_recv(conn->session, evbuffer_pullup(in, -1), len);
 	conn->in_recv = 0;
@@ -307,6 +383,12 @@ static void conn_open(struct jg_conn *conn)
 		goto out;
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
+	conn->heard_ms = mono_ms();
+	{
+		struct timeval tv = {CONN_TICK_MS / 1000, (CONN_TICK_MS % 1000) * 1000};
+
+		evtimer_add(conn->tick, &tv);
+	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
 		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
@@ -683,7 +765,9 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	conn->timer = evtimer_new(c->base, timer_cb, conn);
 	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
 	conn->shutdown_ev = event_new(c->base, -1, 0, shutdown_cb, conn);
-	if (conn->timer == NULL || conn->start_ev == NULL || conn->shutdown_ev == NULL) {
+	conn->tick = event_new(c->base, -1, EV_PERSIST, tick_cb, conn);
+	if (conn->timer == NULL || conn->start_ev == NULL || conn->shutdown_ev == NULL ||
+	    conn->tick == NULL) {
 		jg_client_fail("out of memory");
 		goto fail;
 	}
@@ -726,6 +810,8 @@ void jg_conn_free(struct jg_conn *conn)
 		event_free(conn->start_ev);
 	if (conn->shutdown_ev != NULL)
 		event_free(conn->shutdown_ev);
+	if (conn->tick != NULL)
+		event_free(conn->tick);
 	if (conn->ai_list != NULL)
 		freeaddrinfo(conn->ai_list);
 	SSL_CTX_free(conn->ctx);

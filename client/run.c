@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -391,6 +392,10 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
 	struct jg_run *run = arg;
 
+	/* A second signal: the user insists, and the abort may be stuck behind a stalled
+	 * gateway (the keepalive would take --timeout to notice): exit now. */
+	if (run->interrupted != 0)
+		_exit(128 + (int)signo);
 	run->interrupted = (int)signo;
 	jg_batch_abort(run->batch, "interrupted");
 }
