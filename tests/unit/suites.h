@@ -28,5 +28,7 @@ int jg_test_register_hop(void);
 int jg_test_register_hopwatch(void);
 /* tests/unit/test_routes.c: the path-vector route table (gateway/rtable.c). */
 int jg_test_register_routes(void);
+/* tests/unit/test_log.c: escaping in relay/log.c. */
+int jg_test_register_log(void);
 
 #endif
