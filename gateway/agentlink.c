@@ -289,10 +289,35 @@ void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
 		jg_agentlink_write(al);
 }
 
+/* Our own event loop was late (the process stopped, the host suspended, a long
+ * blocking call): the silence was ours, not the agent's.  When the tick comes more
+ * than a keepalive interval (and at least two ticks) late, the deadlines restart
+ * from now instead of killing links whose agents did nothing wrong.  1 when so. */
+static int loop_stalled(struct jg_agentlink *al, uint64_t now)
+{
+	uint64_t ka = al->gw->cfg->keepalive_interval_ms, late;
+
+	if (al->tick_ms == 0 || now - al->tick_ms <= 1000)
+		return 0;
+	late = now - al->tick_ms - 1000;
+	if (late < 1000 || late < ka)
+		return 0;
+	jg_log_info("onward connection to %s: the gateway's own event loop was %llu ms late; "
+		    "keepalive and connect deadlines restart",
+		    al->chain->display, (unsigned long long)late);
+	al->last_rx_ms = al->started_ms = al->idle_since_ms = now;
+	al->ping_sent = 0;
+	al->tick_ms = now;
+	return 1;
+}
+
 /* Silence for twice the keepalive interval kills the link. True when it did. */
 static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason, size_t len)
 {
 	uint64_t ka = al->gw->cfg->keepalive_interval_ms;
+
+	if (loop_stalled(al, now))
+		return 0;
 
 	/* A link paused by the buffer budget reads nothing, PONGs included. */
 	if (al->state != AL_UP || ka == 0 || al->gw->budget_paused ||
@@ -318,6 +343,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = now_ms(), ka = cfg->keepalive_interval_ms;
 	char reason[600];
 
+	loop_stalled(al, now);
+	al->tick_ms = now;
 	if (al->lost_at_ms != 0) {
 		if (now - al->lost_at_ms >= EXIT_WAIT_MS) {
 			jg_onward_reason(al, reason, sizeof(reason));

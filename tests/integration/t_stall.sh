@@ -127,4 +127,26 @@ else
 	jg_notok "the gateway, continued, still serves"
 fi
 if jg_gateway_stop 10; then jg_ok "SIGTERM: exit 0"; else jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"; fi
+
+# --- the gateway's own loop stopped longer than the agents' keepalive ----------------
+# Its silence was its own: the links (and the exec on one) must survive.
+JG_CONF_EXTRA="pool = { keepalive_interval = 1.0; };"
+jg_gateway_start || { jg_notok "gateway starts with keepalive_interval 1"; jg_done; }
+GW=$JG_GW_PID
+TLS=(-g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA")
+bg selfstall "${TLS[@]}" --timeout 0 exec local -- sh -c 'sleep 6; echo done'
+sleep 1.5
+stop_gw
+sleep 4
+cont_gw
+reap selfstall "$BG" 30
+if [ "$RC" = 0 ] && [ "$(cat "$JG_T/selfstall.out")" = done ] &&
+	! grep -q "no answer from the agent" "$JG_GW_LOG" &&
+	grep -q "the gateway's own event loop was [0-9]* ms late; keepalive and connect deadlines restart" "$JG_GW_LOG"; then
+	jg_ok "the gateway stopped 4 s (keepalive 1 s): links kept, the exec finishes"
+else
+	jg_notok "the gateway stopped 4 s (keepalive 1 s): links kept, the exec finishes (rc $RC: $(cat "$JG_T/selfstall.err"))"
+	grep "keepalive\|late" "$JG_GW_LOG" | head -3 | while IFS= read -r l; do jg_log "$l"; done
+fi
+if jg_gateway_stop 10; then jg_ok "SIGTERM: exit 0"; else jg_notok "SIGTERM: exit 0 (status $JG_GW_STATUS)"; fi
 jg_done
