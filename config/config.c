@@ -27,6 +27,8 @@
 #define DEFAULT_DRAIN_MS 10000
 #define DEFAULT_HANDSHAKE_MS 10000
 #define DEFAULT_PREFACE_MS 10000
+#define DEFAULT_MAX_SETUPS 64
+#define DEFAULT_MAX_SETUPS_PER_IDENTITY 32
 #define DEFAULT_IDLE_MS 300000
 #define DEFAULT_MAX_STREAMS 256
 #define DEFAULT_STREAM_WINDOW 262144
@@ -168,6 +170,8 @@ static void set_defaults(struct jg_config *c)
 	c->connect_timeout_ms = DEFAULT_CONNECT_MS;
 	c->keepalive_interval_ms = DEFAULT_KEEPALIVE_MS;
 	c->child_nofile = DEFAULT_CHILD_NOFILE;
+	c->max_onward_setups = DEFAULT_MAX_SETUPS;
+	c->max_onward_setups_per_identity = DEFAULT_MAX_SETUPS_PER_IDENTITY;
 	c->ssh_defaults.method = JG_METHOD_SSH;
 	jg_parse_ssh_defaults(&c->ssh_defaults.ssh);
 }
@@ -357,6 +361,11 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			continue; /* ssh_defaults came first; groups come last (jg_config_load) */
 		else if (strcmp(name, "pool") == 0)
 			r = parse_pool(p, s, c);
+		else if (strcmp(name, "max_onward_setups") == 0)
+			r = jg_parse_uint(p, s, name, 0, 100000, &c->max_onward_setups);
+		else if (strcmp(name, "max_onward_setups_per_identity") == 0)
+			r = jg_parse_uint(p, s, name, 0, 100000,
+					  &c->max_onward_setups_per_identity);
 		else if (strcmp(name, "child_nofile") == 0)
 			r = jg_parse_uint(p, s, name, 64, 1048576, &c->child_nofile);
 		else if (strcmp(name, "agents") == 0)

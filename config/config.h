@@ -115,6 +115,8 @@ struct jg_config {
 	uint32_t connect_timeout_ms;   /* spawn to agent HELLO (bootstrap included) */
 	uint32_t keepalive_interval_ms;/* PING on agent links; dead after two missed */
 	uint32_t child_nofile;         /* RLIMIT_NOFILE given to spawned children */
+	uint32_t max_onward_setups;    /* onward connections in setup at once; 0: any */
+	uint32_t max_onward_setups_per_identity; /* the same for one identity; 0: any */
 	char **agent_paths;            /* agents for other architectures (the own one is agent_path) */
 	size_t nagent_paths;
 	enum jg_tunnel_policy tunnel_policy; /* see jg_target_tunnel_allowed() */

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "gateway/setupq.h"
 #include "relay/hop.h"
 #include "relay/hopwatch.h"
 #include "relay/log.h"
@@ -53,6 +54,7 @@ struct jg_agentlink {
 	char lost_what[64];
 	time_t since;
 	uint64_t bytes_in, bytes_out;
+	struct jg_setupq_entry sq; /* its place in the onward setup queue (setupq.h) */
 	struct jg_agentlink *next, *prev;
 };
 

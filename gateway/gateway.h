@@ -23,6 +23,7 @@ struct evconnlistener;
 struct evbuffer;
 struct jg_config;
 struct jg_accept_guard;
+struct jg_setupq;
 struct jg_reaper;
 struct jg_conn;
 struct jg_stream;
@@ -77,6 +78,7 @@ struct jg_gateway {
 	uint64_t hs_dropped;       /* dropped over the limit since the last log line */
 	uint64_t hs_log_ms;        /* CLOCK_MONOTONIC of that line, 0: never */
 	uint64_t nofile;           /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
+	struct jg_setupq *setupq;  /* onward setups running and waiting (setupq.h), or NULL */
 	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
 	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;

@@ -36,6 +36,7 @@
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/h2conn.h"
+#include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
 
@@ -466,15 +467,20 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 			jg_log_debug("%s (%s%s%s) stream %d: %s %s", c->peer, c->identity,
 				     a != NULL ? " on behalf of " : "", a != NULL ? a : "", s->id,
 				     s->method, s->path);
+			jg_setupq_acting(c->gw, jg_stream_identity(s));
 			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type,
 					     s->protocol);
+			jg_setupq_acting(c->gw, NULL);
 		}
 	}
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
 	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
 		s->req_ended = 1;
-		if (s->op != NULL && s->op->hooks->on_body_end != NULL)
+		if (s->op != NULL && s->op->hooks->on_body_end != NULL) {
+			jg_setupq_acting(c->gw, jg_stream_identity(s));
 			s->op->hooks->on_body_end(s->op);
+			jg_setupq_acting(c->gw, NULL);
+		}
 	}
 	return 0;
 }
@@ -485,7 +491,10 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
 
 	if (s != NULL && s->op != NULL && s->op->hooks->on_body != NULL) {
+		/* Onward setups the body asks for (exec's OPEN) count for this identity. */
+		jg_setupq_acting(s->conn->gw, jg_stream_identity(s));
 		s->op->hooks->on_body(s->op, data, len);
+		jg_setupq_acting(s->conn->gw, NULL);
 		return 0;
 	}
 	/* Nobody wants these bytes: give the credit back at once. */

@@ -24,6 +24,7 @@
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
+#include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -508,6 +509,7 @@ out:
 	if (gw.listener)
 		evconnlistener_free(gw.listener);
 	jg_sites_free(&gw); /* a failed start: the loop never ran */
+	jg_setupq_free(&gw);
 	jg_unix_close(&gw);
 	jg_sd_watchdog_stop();
 	if (gw.reaper)
