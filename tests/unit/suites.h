@@ -30,5 +30,7 @@ int jg_test_register_hopwatch(void);
 int jg_test_register_routes(void);
 /* tests/unit/test_log.c: escaping in relay/log.c. */
 int jg_test_register_log(void);
+/* tests/unit/test_identity.c: identities from client certificates (auth/identity.c). */
+int jg_test_register_identity(void);
 
 #endif
