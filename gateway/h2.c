@@ -36,6 +36,7 @@
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/h2conn.h"
+#include "gateway/h2field.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
@@ -341,6 +342,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	}
 	s->conn = c;
 	s->id = frame->hd.stream_id;
+	/* A field over 64 KiB was replaced (h2field.h): answered 431 like any list too big. */
+	s->hdr_too_big = jg_h2field_take(c->field, s->id);
 	s->next = c->streams;
 	if (c->streams)
 		c->streams->prev = s;
@@ -540,16 +543,28 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
 		const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
+		size_t flen;
 
 		c->gw->stats.bytes_from_clients += len;
-		r = nghttp2_session_mem_recv(c->session, data, len);
-		if (r < 0) {
-			jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
-				    c->identity, nghttp2_strerror((int)r));
-			conn_free(c, "protocol error");
+		/* An oversized header field is made answerable (431) before nghttp2 sees it. */
+		if (jg_h2field_feed(c->field, data, len, c->filtered) != 0) {
+			jg_log_error("connection from %s (%s): out of memory", c->peer,
+				     c->identity);
+			conn_free(c, "no memory");
 			return;
 		}
 		evbuffer_drain(in, len);
+		while ((flen = evbuffer_get_contiguous_space(c->filtered)) > 0) {
+			r = nghttp2_session_mem_recv(
+			    c->session, evbuffer_pullup(c->filtered, (ssize_t)flen), flen);
+			if (r < 0) {
+				jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
+					    c->identity, nghttp2_strerror((int)r));
+				conn_free(c, "protocol error");
+				return;
+			}
+			evbuffer_drain(c->filtered, flen);
+		}
 	}
 	conn_send(c);
 }
@@ -568,6 +583,8 @@ static int session_start(struct jg_conn *c)
 	int32_t conn_window;
 	int r;
 
+	if ((c->field = jg_h2field_new()) == NULL || (c->filtered = evbuffer_new()) == NULL)
+		return -1;
 	if (nghttp2_session_callbacks_new(&cbs) != 0)
 		return -1;
 	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
@@ -794,6 +811,9 @@ static void conn_free(struct jg_conn *c, const char *why)
 		stream_close(c->streams, why);
 	if (c->session != NULL)
 		nghttp2_session_del(c->session);
+	jg_h2field_free(c->field);
+	if (c->filtered != NULL)
+		evbuffer_free(c->filtered);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -14,6 +14,7 @@ struct jg_op;
 struct evbuffer;
 struct event;
 struct bufferevent;
+struct jg_h2field;
 
 struct jg_stream {
 	struct jg_conn *conn;
@@ -54,6 +55,8 @@ struct jg_conn {
 	int in_handshake;    /* on gw's handshake list (hs_prev, hs_next) */
 	int no_linger;       /* dropped unheard (no alert to deliver): close at once */
 	struct jg_conn *hs_prev, *hs_next;
+	struct jg_h2field *field; /* the client's bytes pass it first (h2field.h) */
+	struct evbuffer *filtered; /* what it let through, for nghttp2 */
 	struct event *timer; /* handshake timeout, then idle timeout */
 	struct event *flush_ev;
 	struct jg_stream *streams;

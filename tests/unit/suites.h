@@ -32,5 +32,7 @@ int jg_test_register_routes(void);
 int jg_test_register_log(void);
 /* tests/unit/test_identity.c: identities from client certificates (auth/identity.c). */
 int jg_test_register_identity(void);
+/* tests/unit/test_h2field.c: the oversized-header-field filter (gateway/h2field.c). */
+int jg_test_register_h2field(void);
 
 #endif
