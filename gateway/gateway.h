@@ -77,6 +77,8 @@ struct jg_gateway {
 	size_t hs_peak;            /* most handshaking at once since memory was last trimmed */
 	uint64_t hs_dropped;       /* dropped over the limit since the last log line */
 	uint64_t hs_log_ms;        /* CLOCK_MONOTONIC of that line, 0: never */
+	/* Failed handshakes logged in the window starting at hs_fail_ms, and not logged. */
+	uint64_t hs_fail_ms, hs_fail_lines, hs_fail_quiet;
 	uint64_t nofile;           /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
 	struct jg_setupq *setupq;  /* onward setups running and waiting (setupq.h), or NULL */
 	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path

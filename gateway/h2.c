@@ -105,6 +105,29 @@ static void hs_unlink(struct jg_conn *c)
 	}
 }
 
+/* Failed handshakes: at most HS_FAIL_LINES lines per HS_LOG_INTERVAL_MS, then one
+ * line saying how many were not logged, so a flood of connections cannot flood the
+ * log (each costs a line otherwise). */
+#define HS_FAIL_LINES 20u
+static void hs_fail_log(struct jg_gateway *gw, const char *peer, const char *why)
+{
+	uint64_t now = mono_ms();
+
+	if (gw->hs_fail_ms == 0 || now - gw->hs_fail_ms >= HS_LOG_INTERVAL_MS) {
+		if (gw->hs_fail_quiet > 0)
+			jg_log_warn("%llu more failed TLS handshakes in the last %u s were not "
+				    "logged",
+				    (unsigned long long)gw->hs_fail_quiet, HS_LOG_INTERVAL_MS / 1000);
+		gw->hs_fail_ms = now;
+		gw->hs_fail_lines = 0;
+		gw->hs_fail_quiet = 0;
+	}
+	if (gw->hs_fail_lines++ < HS_FAIL_LINES)
+		jg_log_warn("TLS handshake from %s failed: %s", peer, why);
+	else
+		gw->hs_fail_quiet++;
+}
+
 /* C starts its handshake; past the limit the oldest handshake is dropped, so that
  * clients that never finish one cannot hold the descriptors and memory. */
 static void hs_add(struct jg_conn *c)
@@ -726,7 +749,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 	if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (!c->handshaken) {
 			tls_failure_reason(bev, why, sizeof(why));
-			jg_log_warn("TLS handshake from %s failed: %s", c->peer, why);
+			hs_fail_log(c->gw, c->peer, why);
 			c->gw->stats.tls_failures++;
 		} else if (events & BEV_EVENT_ERROR) {
 			/* Many clients close without close_notify; that is not worth a log line. */

@@ -92,6 +92,13 @@ else
 fi
 jg_wait_gone "$flooder" 20 || kill "$flooder" 2>/dev/null
 jg_untrack flooder
+sleep 0.5
+n=$(grep -c "TLS handshake from .* failed" "$JG_GW_LOG" || true)
+if [ "$n" -le 20 ]; then
+	jg_ok "400 connections closed in their handshake: $n log lines (at most 20 per 10 s)"
+else
+	jg_notok "400 connections closed in their handshake: at most 20 log lines per 10 s ($n)"
+fi
 jg_gateway_stop 10 || jg_notok "SIGTERM after the handshake flood: exit 0 (status $JG_GW_STATUS)"
 JG_GW_WRAP=
 
