@@ -32,6 +32,7 @@
 #include "client/conn.h"
 #include "client/tls.h"
 #include "relay/err.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* Stop handing nghttp2's output to the bufferevent above this: the socket is slow. */
@@ -114,14 +115,6 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 	conn->cbs->failed(conn->arg, msg);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void conn_send(struct jg_conn *conn);
 
 static void conn_ping(struct jg_conn *conn, uint64_t now)
@@ -137,7 +130,7 @@ static void conn_ping(struct jg_conn *conn, uint64_t now)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_conn *conn = arg;
-	uint64_t now = mono_ms(), silent = now - conn->heard_ms;
+	uint64_t now = jg_clock_ms(), silent = now - conn->heard_ms;
 	uint64_t limit = (uint64_t)conn->c->timeout * 1000;
 
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
@@ -162,7 +155,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 void jg_conn_probe(struct jg_conn *conn, int secs, const char *why)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = jg_clock_ms();
 
 	if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->probe_ms != 0)
 		return;
@@ -316,7 +309,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (len > 0) {
-		conn->heard_ms = mono_ms();
+		conn->heard_ms = jg_clock_ms();
 		conn->ping_ms = 0;
 		conn->probe_ms = 0;
 	}
@@ -383,7 +376,7 @@ static void conn_open(struct jg_conn *conn)
 		goto out;
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
-	conn->heard_ms = mono_ms();
+	conn->heard_ms = jg_clock_ms();
 	{
 		struct timeval tv = {CONN_TICK_MS / 1000, (CONN_TICK_MS % 1000) * 1000};
 

@@ -10,6 +10,7 @@
 #include <event2/listener.h>
 
 #include "gateway/accept.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* How long a listener sleeps after running out of descriptors: long enough that a flood
@@ -25,14 +26,6 @@ struct jg_accept_guard {
 	uint64_t failures;  /* since the last line */
 	uint64_t logged_ms; /* CLOCK_MONOTONIC of the last line, 0: never */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
@@ -61,7 +54,7 @@ void jg_accept_guard_error(struct jg_accept_guard *g, int err)
 {
 	struct timeval tv = {.tv_sec = 0, .tv_usec = PAUSE_MS * 1000};
 	int exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-	uint64_t now = now_ms();
+	uint64_t now = jg_clock_ms();
 
 	g->failures++;
 	if (exhausted) {

@@ -39,6 +39,7 @@
 #include "gateway/h2field.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* Stop asking nghttp2 for frames while this much is waiting for the socket. */
@@ -64,14 +65,6 @@ static void conn_free(struct jg_conn *c, const char *why);
 #define TRIM_AFTER_HANDSHAKES 64u
 /* Drops over max_handshakes: at most one log line per this interval. */
 #define HS_LOG_INTERVAL_MS 10000u
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 size_t jg_conn_handshake_limit(const struct jg_gateway *gw)
 {
@@ -111,7 +104,7 @@ static void hs_unlink(struct jg_conn *c)
 #define HS_FAIL_LINES 20u
 static void hs_fail_log(struct jg_gateway *gw, const char *peer, const char *why)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = jg_clock_ms();
 
 	if (gw->hs_fail_ms == 0 || now - gw->hs_fail_ms >= HS_LOG_INTERVAL_MS) {
 		if (gw->hs_fail_quiet > 0)
@@ -153,7 +146,7 @@ static void hs_add(struct jg_conn *c)
 		old->no_linger = 1;
 		conn_free(old, "over max_handshakes");
 	}
-	now = mono_ms();
+	now = jg_clock_ms();
 	if (gw->hs_dropped > 0 &&
 	    (gw->hs_log_ms == 0 || now - gw->hs_log_ms >= HS_LOG_INTERVAL_MS)) {
 		jg_log_warn("more than %zu connections in their TLS handshake (max_handshakes): "

@@ -12,6 +12,7 @@
 #include "gateway/gateway.h"
 #include "gateway/setupq.h"
 #include "relay/err.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* Descriptors short: look again this often (a setup leaving looks at once). */
@@ -27,14 +28,6 @@ struct jg_setupq {
 	struct event *kick;		 /* runs the queue from the loop */
 	uint64_t logged_ms;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Descriptors open in this process (-1 when /proc is not there). */
 static long open_fds(void)
@@ -61,7 +54,7 @@ static int fds_allow(struct jg_gateway *gw, struct jg_setupq *q)
 
 	if (open < 0 || (uint64_t)open + reserve < gw->nofile)
 		return 1;
-	now = mono_ms();
+	now = jg_clock_ms();
 	if (q->logged_ms == 0 || now - q->logged_ms >= LOG_INTERVAL_MS) {
 		jg_log_warn("%ld of %llu descriptors in use: %zu onward connection setup(s) wait "
 			    "until %llu are free",

@@ -46,7 +46,7 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 # agent; nothing is spawned) and sdnotify.c (main.c's).  A new source file of
 # jumpgated goes here too.
 FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
-	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c \
+	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/clock.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
