@@ -118,10 +118,13 @@ static int hpack_string(const uint8_t **p, const uint8_t *end, struct evbuffer *
  * 1 when something was replaced, 0 when not, -1 when malformed or out of memory. */
 static int rewrite(const uint8_t *in, size_t len, struct evbuffer *out)
 {
-	const uint8_t *p = in, *end = in + len, *start;
+	const uint8_t *p = in, *end, *start;
 	int replaced = 0;
 	int64_t idx;
 
+	if (len == 0)
+		return 0; /* an empty block (IN may be NULL then) */
+	end = in + len;
 	while (p < end) {
 		start = p;
 		if (*p & 0x80) { /* indexed */

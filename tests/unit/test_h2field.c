@@ -22,7 +22,8 @@ static size_t frame(uint8_t *out, uint8_t type, uint8_t flags, uint32_t sid, con
 	out[6] = (uint8_t)(sid >> 16);
 	out[7] = (uint8_t)(sid >> 8);
 	out[8] = (uint8_t)sid;
-	memcpy(out + 9, p, n);
+	if (n > 0)
+		memcpy(out + 9, p, n);
 	return 9 + n;
 }
 
@@ -52,6 +53,7 @@ static void test_h2field_ordinary_frames_pass_unchanged(void)
 	n += frame(in + n, 0x6, 0, 0, ping, sizeof(ping));	  /* PING */
 	n += frame(in + n, 0x1, 0x1, 3, block, 3);		  /* HEADERS, no END_HEADERS */
 	n += frame(in + n, 0x9, 0x4, 3, block + 3, 3);		  /* CONTINUATION */
+	n += frame(in + n, 0x1, 0x5, 5, block, 0); /* an empty block (found by fuzz_h2) */
 	f = feed_bytewise(in, n, out);
 	CU_ASSERT_EQUAL(evbuffer_get_length(out), n);
 	CU_ASSERT_EQUAL(memcmp(evbuffer_pullup(out, -1), in, n), 0);
