@@ -79,6 +79,7 @@ int jg_identity_from_cert(X509 *cert, enum jg_identity_source source, char *buf,
 static int from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len)
 {
 	X509_NAME *name;
+	char cn[256];
 	int n;
 
 	if (cert == NULL) {
@@ -100,11 +101,22 @@ static int from_cert(X509 *cert, enum jg_identity_source source, char *buf, size
 		break;
 	}
 	name = X509_get_subject_name(cert);
-	n = name != NULL ? X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)len) : -1;
-	if (n < 0 || !clean((const unsigned char *)buf, n) || (size_t)n != strlen(buf)) {
+	n = name != NULL ? X509_NAME_get_text_by_NID(name, NID_commonName, cn, (int)sizeof(cn))
+			 : -1;
+	if (n < 0) {
 		snprintf(buf, len, "(no CN)");
 		return -1;
 	}
+	/* There is a CN, but no name of ours: say so, with the CN (the log escapes it). */
+	if (!clean((const unsigned char *)cn, n) || (size_t)n != strlen(cn)) {
+		snprintf(buf, len, "(a CN holding a control, NUL or non-ASCII byte: \"%s\")", cn);
+		return -1;
+	}
+	if ((size_t)n >= len) {
+		snprintf(buf, len, "(a CN too long)");
+		return -1;
+	}
+	memcpy(buf, cn, (size_t)n + 1);
 	return 0;
 }
 

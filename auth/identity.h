@@ -11,9 +11,10 @@
 
 /* The identity in CERT per SOURCE (cn, san-uri: the first URI SAN, san-dns: the first
  * DNS SAN) into BUF.  0, or -1 with BUF holding "(no CN)" / "(no URI SAN)" / ... when
- * the certificate lacks that part or it holds a NUL or a control character (a name
- * that could forge a log line is no name), or with BUF saying why when the identity
- * begins with "unix:" (reserved for local users of the Unix socket). */
+ * the certificate lacks that part, or "(a CN holding a control, NUL or non-ASCII byte:
+ * "...")" when it has one (a name that could forge a log line is no name), or with BUF
+ * saying why when the identity begins with "unix:" (reserved for local users of the
+ * Unix socket). */
 int jg_identity_from_cert(X509 *cert, enum jg_identity_source source, char *buf, size_t len);
 /* "cn", "san-uri", "san-dns". */
 const char *jg_identity_source_name(enum jg_identity_source source);

@@ -20,6 +20,7 @@ struct event_base;
 #define JG_DEFAULT_GATEWAY "127.0.0.1:4443"
 #define JG_DEFAULT_PORT "4443"
 #define JG_DEFAULT_CONNECT_TIMEOUT 10
+#define JG_DEFAULT_TIMEOUT 30
 /* -g unix:PATH */
 #define JG_GATEWAY_UNIX_PREFIX "unix:"
 
@@ -44,6 +45,8 @@ struct jg_client {
 	char state_dir[PATH_MAX]; /* "" when it could not be computed */
 	unsigned defaults;	  /* JG_CLIENT_DEFAULT_*: which files are the state-dir defaults */
 	int connect_timeout;	  /* seconds: TCP connect plus TLS handshake */
+	int timeout;		  /* seconds of silence from the gateway (PINGs unanswered); 0: none */
+	const char *opt_timeout;  /* --timeout, borrowed from argv, NULL when not given */
 	int verbose;
 	/* What the errors of an operation start with: "jumpgate rsh"; NULL: "jumpgate". */
 	const char *prog;

@@ -7,7 +7,7 @@
  * States: CONNECTING (TCP) -> HANDSHAKE (TLS) -> OPEN (HTTP/2) -> CLOSING
  * (GOAWAY sent, draining) -> DONE; a Unix socket goes from CONNECTING straight
  * to OPEN.  One timer bounds CONNECTING plus HANDSHAKE, and later the CLOSING
- * drain. */
+ * drain; once OPEN, a keepalive tick (tick_cb) bounds the gateway's silence. */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -32,6 +33,7 @@
 #include "client/conn.h"
 #include "client/tls.h"
 #include "relay/err.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* Stop handing nghttp2's output to the bufferevent above this: the socket is slow. */
@@ -41,6 +43,11 @@
 #define CONN_SESSION_WINDOW (8 * 1024 * 1024)
 /* How long a goodbye may take before we stop waiting for the bytes to leave. */
 #define CONN_CLOSE_TIMEOUT 2
+
+/* Once open, the silence of the gateway is checked every second: a PING goes out after
+ * a third of c->timeout without a byte from it, and the connection fails after all
+ * of it (a stopped or wedged gateway, a dead path).  See jg_conn_probe() too. */
+#define CONN_TICK_MS 1000
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING, CONN_DONE };
 
@@ -59,6 +66,11 @@ struct jg_conn {
 	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
 	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
 	int settings_seen;	     /* the gateway's first SETTINGS arrived */
+	struct event *tick;	     /* keepalive: CONN_TICK_MS while open */
+	uint64_t heard_ms;	     /* CLOCK_MONOTONIC of the last bytes from the gateway */
+	uint64_t ping_ms;	     /* of our last PING, 0: none since the gateway was heard */
+	uint64_t probe_ms;	     /* jg_conn_probe(): an answer due by then, 0: none */
+	char probe_why[128];	     /* what the probe was for, in the failure message */
 };
 
 /* The per-stream glue, nghttp2's stream_user_data. */
@@ -97,9 +109,60 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 	conn->state = CONN_DONE;
 	if (conn->timer != NULL)
 		evtimer_del(conn->timer);
+	if (conn->tick != NULL)
+		evtimer_del(conn->tick);
 	if (conn->bev != NULL)
 		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
 	conn->cbs->failed(conn->arg, msg);
+}
+
+static void conn_send(struct jg_conn *conn);
+
+static void conn_ping(struct jg_conn *conn, uint64_t now)
+{
+	if (nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, NULL) == 0) {
+		conn->ping_ms = now;
+		if (!conn->in_recv)
+			conn_send(conn);
+	}
+}
+
+/* Keepalive (CONN_TICK_MS): PING a silent gateway, give up on one silent too long. */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_conn *conn = arg;
+	uint64_t now = jg_clock_ms(), silent = now - conn->heard_ms;
+	uint64_t limit = (uint64_t)conn->c->timeout * 1000;
+
+	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+		return;
+	if (conn->probe_ms != 0 && now >= conn->probe_ms) {
+		conn_fail(conn, "the gateway %s did not answer for %llu s (%s)", conn->c->gateway,
+			  (unsigned long long)(silent / 1000), conn->probe_why);
+		return;
+	}
+	if (limit == 0)
+		return;
+	if (silent >= limit) {
+		conn_fail(conn,
+			  "the gateway %s has not answered for %llu s (no reply to keepalive "
+			  "PINGs): giving up (--timeout, JUMPGATE_TIMEOUT)",
+			  conn->c->gateway, (unsigned long long)(silent / 1000));
+		return;
+	}
+	if (silent >= limit / 3 && conn->ping_ms == 0)
+		conn_ping(conn, now);
+}
+
+void jg_conn_probe(struct jg_conn *conn, int secs, const char *why)
+{
+	uint64_t now = jg_clock_ms();
+
+	if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->probe_ms != 0)
+		return;
+	conn->probe_ms = now + (uint64_t)secs * 1000;
+	snprintf(conn->probe_why, sizeof(conn->probe_why), "%s", why);
+	conn_ping(conn, now);
 }
 
 static void conn_closed(struct jg_conn *conn)
@@ -108,6 +171,7 @@ static void conn_closed(struct jg_conn *conn)
 		return;
 	conn->state = CONN_DONE;
 	evtimer_del(conn->timer);
+	evtimer_del(conn->tick);
 	if (conn->bev != NULL) {
 		SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
 
@@ -245,6 +309,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, len);
 		return;
 	}
+	if (len > 0) {
+		conn->heard_ms = jg_clock_ms();
+		conn->ping_ms = 0;
+		conn->probe_ms = 0;
+	}
 	conn->in_recv = 1;
 	n = nghttp2_session_mem_recv(conn->session, evbuffer_pullup(in, -1), len);
 	conn->in_recv = 0;
@@ -310,6 +379,12 @@ static void conn_open(struct jg_conn *conn)
 		goto out;
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
+	conn->heard_ms = jg_clock_ms();
+	{
+		struct timeval tv = {CONN_TICK_MS / 1000, (CONN_TICK_MS % 1000) * 1000};
+
+		evtimer_add(conn->tick, &tv);
+	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
 		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
@@ -688,7 +763,9 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	conn->timer = evtimer_new(c->base, timer_cb, conn);
 	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
 	conn->shutdown_ev = event_new(c->base, -1, 0, shutdown_cb, conn);
-	if (conn->timer == NULL || conn->start_ev == NULL || conn->shutdown_ev == NULL) {
+	conn->tick = event_new(c->base, -1, EV_PERSIST, tick_cb, conn);
+	if (conn->timer == NULL || conn->start_ev == NULL || conn->shutdown_ev == NULL ||
+	    conn->tick == NULL) {
 		jg_client_fail("out of memory");
 		goto fail;
 	}
@@ -731,6 +808,8 @@ void jg_conn_free(struct jg_conn *conn)
 		event_free(conn->start_ev);
 	if (conn->shutdown_ev != NULL)
 		event_free(conn->shutdown_ev);
+	if (conn->tick != NULL)
+		event_free(conn->tick);
 	if (conn->ai_list != NULL)
 		freeaddrinfo(conn->ai_list);
 	SSL_CTX_free(conn->ctx);

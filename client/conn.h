@@ -44,7 +44,8 @@ struct jg_conn_stream_cbs {
 	void (*close)(void *arg, uint32_t h2_error);
 };
 
-/* Start connecting to c->gateway (bounded by c->connect_timeout).  NULL when the TLS
+/* Start connecting to c->gateway (bounded by c->connect_timeout; once open, the
+ * gateway's silence by c->timeout, with keepalive PINGs).  NULL when the TLS
  * setup failed (message printed); otherwise the outcome arrives through CBS. */
 struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, void *arg);
 /* Close at once, without a goodbye.  NULL is fine. */
@@ -68,6 +69,10 @@ int jg_conn_can_connect(const struct jg_conn *conn);
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id);
 /* Reset STREAM_ID (CANCEL). */
 void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id);
+/* The gateway must answer (a PING is sent now) within SECS, or the connection fails
+ * naming WHY ("a signal could not be delivered").  Once at a time; any bytes from the
+ * gateway settle it. */
+void jg_conn_probe(struct jg_conn *conn, int secs, const char *why);
 /* Say goodbye (GOAWAY, TLS close_notify) and call cbs->closed once the bytes are out, or
  * after a short bound. */
 void jg_conn_shutdown(struct jg_conn *conn);

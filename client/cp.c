@@ -417,6 +417,10 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
 	struct jg_cp *cp = arg;
 
+	/* A second signal: the user insists, and the abort may be stuck behind a stalled
+	 * gateway (the keepalive would take --timeout to notice): exit now. */
+	if (cp->interrupted != 0)
+		_exit(128 + (int)signo);
 	cp->interrupted = (int)signo;
 	jg_progress_clear(&cp->progress);
 	jg_batch_abort(cp->batch, "interrupted");

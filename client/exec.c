@@ -39,6 +39,8 @@
 #define EXEC_STDIN_AHEAD (256 * 1024)
 /* A second SIGINT this soon after the first gives up on the remote program. */
 #define EXEC_ABORT_WINDOW_MS 2000
+/* A signal passed on: the gateway must show it is there within this, or we exit 128+N. */
+#define EXEC_SIGNAL_PROBE_S 5
 /* JG_CLIENT_EXEC_SOFT_EPIPE: how long the remote program has to exit after SIGPIPE. */
 #define EXEC_EPIPE_GRACE_S 10
 
@@ -62,6 +64,7 @@ struct jg_exec {
 	struct jg_tty tty;
 	struct event *sig[5];
 	struct timespec last_int;
+	int passed_signo; /* the last SIGINT/SIGTERM/SIGHUP passed on, 0: none */
 	int flags;		 /* JG_CLIENT_EXEC_* */
 	int stdout_gone;	 /* SOFT_EPIPE: our reader left; its output is dropped */
 	struct event *epipe_ev;	 /* SOFT_EPIPE: the grace period after SIGPIPE */
@@ -355,7 +358,8 @@ static void on_failed(void *arg, const char *msg)
 	if (op->state != EXEC_FINISHING) {
 		exec_fail(op, "%s", msg);
 		op->state = EXEC_FINISHING;
-		op->result = JG_EXIT_FAILURE;
+		/* A signal we could not pass on ends us as it would have ended the program. */
+		op->result = op->passed_signo != 0 ? 128 + op->passed_signo : JG_EXIT_FAILURE;
 	}
 	jg_input_stop(&op->in);
 	event_base_loopbreak(op->c->base);
@@ -386,6 +390,7 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
 	struct jg_exec *op = arg;
 	struct timespec now;
+	char why[96];
 	long ms;
 	uint16_t rows, cols;
 
@@ -411,9 +416,12 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - op->last_int.tv_sec) * 1000 +
 	     (now.tv_nsec - op->last_int.tv_nsec) / 1000000;
-	/* Nothing to pass the signal to yet, or the user insists: give up locally. */
+	/* Nothing to pass the signal to yet, or the user insists (a second signal, but for
+	 * SIGINTs spaced more than the window apart: those keep going to the program): give
+	 * up locally. */
 	if (op->stream_id <= 0 || op->state == EXEC_REFUSED ||
-	    (signo == SIGINT && op->last_int.tv_sec != 0 && ms < EXEC_ABORT_WINDOW_MS)) {
+	    (op->passed_signo != 0 &&
+	     !(signo == SIGINT && op->passed_signo == SIGINT && ms >= EXEC_ABORT_WINDOW_MS))) {
 		int32_t id = op->stream_id;
 
 		jg_log_info("interrupted: abandoning the remote program");
@@ -424,8 +432,13 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 	}
 	if (signo == SIGINT)
 		op->last_int = now;
+	op->passed_signo = (int)signo;
 	jg_log_info("passing signal %d to the remote program", (int)signo);
 	exec_control(op, JG_FRAME_SIGNAL, (uint32_t)signo);
+	/* A stalled gateway would keep the signal and us waiting: it must answer soon. */
+	snprintf(why, sizeof(why), "signal %d could not be passed to the remote program",
+		 (int)signo);
+	jg_conn_probe(op->conn, EXEC_SIGNAL_PROBE_S, why);
 }
 
 /* What `jumpgate exec` was asked to run (pointers borrowed from argv; env owned). */

@@ -143,20 +143,20 @@ static int pick_file(struct jg_client *c, char *dst, size_t len, const char *opt
 	return 0;
 }
 
-static int parse_timeout(struct jg_client *c)
+/* Seconds in V (MIN-3600) into *OUT; DEF when V is unset or empty.  0 or -1. */
+static int parse_seconds(const char *v, int min, int def, int *out)
 {
-	const char *v = getenv("JUMPGATE_CONNECT_TIMEOUT");
 	char *end;
 	long n;
 
-	c->connect_timeout = JG_DEFAULT_CONNECT_TIMEOUT;
+	*out = def;
 	if (v == NULL || v[0] == '\0')
 		return 0;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3600)
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > 3600)
 		return -1;
-	c->connect_timeout = (int)n;
+	*out = (int)n;
 	return 0;
 }
 
@@ -172,10 +172,17 @@ int jg_client_setup(struct jg_client *c)
 		return jg_client_usage("bad gateway address '%s' (expected HOST:PORT, [IPV6]:PORT "
 				       "or unix:PATH, PATH at most %zu bytes)",
 				       gw, sizeof(c->unix_path) - 1);
-	if (parse_timeout(c) != 0)
+	if (parse_seconds(getenv("JUMPGATE_CONNECT_TIMEOUT"), 1, JG_DEFAULT_CONNECT_TIMEOUT,
+			  &c->connect_timeout) != 0)
 		return jg_client_usage("JUMPGATE_CONNECT_TIMEOUT='%s' is not a number of seconds "
 				       "between 1 and 3600",
 				       getenv("JUMPGATE_CONNECT_TIMEOUT"));
+	if (c->opt_timeout == NULL)
+		c->opt_timeout = getenv("JUMPGATE_TIMEOUT");
+	if (parse_seconds(c->opt_timeout, 0, JG_DEFAULT_TIMEOUT, &c->timeout) != 0)
+		return jg_client_usage("timeout '%s' (--timeout, JUMPGATE_TIMEOUT) is not a number "
+				       "of seconds between 0 (none) and 3600",
+				       c->opt_timeout);
 	/* The Unix socket has no TLS: the kernel tells the gateway who we are. */
 	if (c->unix_path[0] != '\0')
 		return 0;
@@ -203,7 +210,7 @@ static void guard_std_fds(void)
 	}
 }
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION };
+enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION, OPT_TIMEOUT };
 
 /* `jumpgate help [COMMAND]`: the command's page, or the main page. */
 static void show_help(const char *cmd)
@@ -251,6 +258,7 @@ int main(int argc, char **argv)
 	    {"cert", required_argument, NULL, OPT_CERT},
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"ca", required_argument, NULL, OPT_CA},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -278,6 +286,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CA:
 			c.opt_ca = optarg;
+			break;
+		case OPT_TIMEOUT:
+			c.opt_timeout = optarg;
 			break;
 		case 'v':
 			c.verbose++;

@@ -504,12 +504,16 @@ static int rsh_target(struct rsh_state *s)
 		if (host[0] == '-')
 			return rsh_fail(s, "bad host '%s': a target may not start with '-'",
 					rsh_q(s, host));
+		/* Name the byte refused: "whitespace, control characters..." for a ';'
+		 * sends a person looking for the wrong thing.  Shell characters are no
+		 * part of any spec either (the gateway would refuse them too). */
 		for (const char *p = host; *p != '\0'; p++)
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-				return rsh_fail(s,
-						"bad host '%s': whitespace, control characters "
-						"and non-ASCII bytes are not allowed in a target",
-						rsh_q(s, host));
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+			    strchr(";&|`$<>'\"\\(){}*?!~^#", *p) != NULL) {
+				jg_target_bad_char(why, sizeof(why), (unsigned char)*p);
+				return rsh_fail(s, "bad host '%s': %s in a target", rsh_q(s, host),
+						why);
+			}
 		if (a->user[0] != '\0' || a->port != 0)
 			return rsh_fail(s,
 					"'%s' is a jumpgate target spec: put the user and port "

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -50,6 +51,8 @@ static void target_end(struct jg_run *run, struct jg_run_target *t, enum jg_run_
 		run->nok++;
 	else if (o == JG_RUN_FAILED)
 		run->nfailed++;
+	else if (o == JG_RUN_DENIED)
+		run->ndenied++;
 	else
 		run->nunreachable++;
 	jg_run_flush(run, t);
@@ -170,8 +173,12 @@ static void t_close(void *arg, uint32_t h2_error)
 	} else if (t->http_status != 200 && t->http_status != 0) {
 		jg_batch_reason(t->errbody, t->http_status, why, sizeof(why));
 		/* 422: the target was reached, the program could not start: a failure of the
-		 * command, not of the target. */
-		target_end(run, t, t->http_status == 422 ? JG_RUN_FAILED : JG_RUN_UNREACHABLE, why);
+		 * command, not of the target.  403: the policy said no; nothing was dialled. */
+		target_end(run, t,
+			   t->http_status == 422   ? JG_RUN_FAILED
+			   : t->http_status == 403 ? JG_RUN_DENIED
+						   : JG_RUN_UNREACHABLE,
+			   why);
 	} else if (h2_error != 0) {
 		snprintf(why, sizeof(why), "the gateway reset the stream (%s)",
 			 nghttp2_http2_strerror(h2_error));
@@ -391,6 +398,10 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 {
 	struct jg_run *run = arg;
 
+	/* A second signal: the user insists, and the abort may be stuck behind a stalled
+	 * gateway (the keepalive would take --timeout to notice): exit now. */
+	if (run->interrupted != 0)
+		_exit(128 + (int)signo);
 	run->interrupted = (int)signo;
 	jg_batch_abort(run->batch, "interrupted");
 }
@@ -532,7 +543,8 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 		r = 128 + SIGPIPE;
 	else if (run.interrupted)
 		r = 128 + run.interrupted;
-	else if (r == 0 && (run.nfailed > 0 || run.nunreachable > 0 || run.nok < run.nt))
+	else if (r == 0 && (run.nfailed > 0 || run.nunreachable > 0 || run.ndenied > 0 ||
+			    run.nok < run.nt))
 		r = 1;
 	else if (r != 0 && run.nt > 0)
 		r = 1; /* the connection died mid-run: the summary says which targets are lost */

@@ -22,7 +22,8 @@ struct jg_frame_decoder;
 #define JG_RUN_LINE_MAX (64u * 1024)
 
 enum jg_run_mode { JG_RUN_PREFIX, JG_RUN_GATHER, JG_RUN_JSON };
-enum jg_run_outcome { JG_RUN_PENDING, JG_RUN_OK, JG_RUN_FAILED, JG_RUN_UNREACHABLE };
+/* DENIED: the gateway's policy refused the command on that target (403). */
+enum jg_run_outcome { JG_RUN_PENDING, JG_RUN_OK, JG_RUN_FAILED, JG_RUN_UNREACHABLE, JG_RUN_DENIED };
 
 struct jg_run_target {
 	char *name;
@@ -55,7 +56,7 @@ struct jg_run {
 	int expand_failed;
 	struct jg_run_target *t;
 	size_t nt;
-	size_t nok, nfailed, nunreachable;
+	size_t nok, nfailed, nunreachable, ndenied;
 	int out_broken; /* stdout went away (EPIPE) */
 	int interrupted;
 };

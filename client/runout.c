@@ -238,6 +238,8 @@ static const char *outcome_name(enum jg_run_outcome o)
 		return "failed";
 	case JG_RUN_UNREACHABLE:
 		return "unreachable";
+	case JG_RUN_DENIED:
+		return "denied";
 	case JG_RUN_PENDING:
 		break;
 	}
@@ -289,8 +291,14 @@ void jg_run_report(struct jg_run *run)
 
 void jg_run_summary(struct jg_run *run)
 {
-	fprintf(stderr, "jumpgate: run: %zu target%s: %zu ok, %zu failed, %zu unreachable\n",
-		run->nt, run->nt == 1 ? "" : "s", run->nok, run->nfailed, run->nunreachable);
+	char denied[48] = "";
+
+	/* Said only when some were: the usual three counts keep their shape for scripts. */
+	if (run->ndenied > 0)
+		snprintf(denied, sizeof(denied), ", %zu denied", run->ndenied);
+	fprintf(stderr, "jumpgate: run: %zu target%s: %zu ok, %zu failed, %zu unreachable%s\n",
+		run->nt, run->nt == 1 ? "" : "s", run->nok, run->nfailed, run->nunreachable,
+		denied);
 	for (size_t i = 0; i < run->nt; i++) {
 		struct jg_run_target *t = &run->t[i];
 
@@ -310,6 +318,10 @@ void jg_run_summary(struct jg_run *run)
 			break;
 		case JG_RUN_UNREACHABLE:
 			fprintf(stderr, "jumpgate: unreachable: %s: %s\n", t->name,
+				t->error ? t->error : "?");
+			break;
+		case JG_RUN_DENIED:
+			fprintf(stderr, "jumpgate: denied: %s: %s\n", t->name,
 				t->error ? t->error : "?");
 			break;
 		case JG_RUN_PENDING:

@@ -184,6 +184,22 @@ void jg_tls_explain(const struct jg_client *c, SSL *ssl, unsigned long ssl_err, 
 		snprintf(buf, len, "the gateway %s requires a client certificate", c->gateway);
 		return;
 	}
+	/* Expired and revoked certificates need a new certificate, not another CA. */
+	if (alert == SSL3_AD_CERTIFICATE_EXPIRED) {
+		snprintf(buf, len,
+			 "the gateway %s rejected our client certificate %s: it has expired (or "
+			 "is not valid yet): see its dates with 'openssl x509 -noout -dates -in "
+			 "%s' and get a new one",
+			 c->gateway, c->cert, c->cert);
+		return;
+	}
+	if (alert == SSL3_AD_CERTIFICATE_REVOKED) {
+		snprintf(buf, len,
+			 "the gateway %s rejected our client certificate %s: it has been revoked "
+			 "(the gateway's CRL lists it); get a new one",
+			 c->gateway, c->cert);
+		return;
+	}
 	if (alert >= 0 && cert_alert(alert)) {
 		snprintf(buf, len,
 			 "the gateway %s rejected our client certificate (%s): is %s signed by the "

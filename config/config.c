@@ -26,6 +26,9 @@
 #define DEFAULT_LISTEN_PORT 4443
 #define DEFAULT_DRAIN_MS 10000
 #define DEFAULT_HANDSHAKE_MS 10000
+#define DEFAULT_PREFACE_MS 10000
+#define DEFAULT_MAX_SETUPS 64
+#define DEFAULT_MAX_SETUPS_PER_IDENTITY 32
 #define DEFAULT_IDLE_MS 300000
 #define DEFAULT_MAX_STREAMS 256
 #define DEFAULT_STREAM_WINDOW 1048576
@@ -156,6 +159,7 @@ static void set_defaults(struct jg_config *c)
 	c->log_level = JG_LOG_INFO;
 	c->drain_timeout_ms = DEFAULT_DRAIN_MS;
 	c->handshake_timeout_ms = DEFAULT_HANDSHAKE_MS;
+	c->preface_timeout_ms = DEFAULT_PREFACE_MS;
 	c->idle_timeout_ms = DEFAULT_IDLE_MS;
 	c->max_streams = DEFAULT_MAX_STREAMS;
 	c->stream_window = DEFAULT_STREAM_WINDOW;
@@ -166,6 +170,8 @@ static void set_defaults(struct jg_config *c)
 	c->connect_timeout_ms = DEFAULT_CONNECT_MS;
 	c->keepalive_interval_ms = DEFAULT_KEEPALIVE_MS;
 	c->child_nofile = DEFAULT_CHILD_NOFILE;
+	c->max_onward_setups = DEFAULT_MAX_SETUPS;
+	c->max_onward_setups_per_identity = DEFAULT_MAX_SETUPS_PER_IDENTITY;
 	c->ssh_defaults.method = JG_METHOD_SSH;
 	jg_parse_ssh_defaults(&c->ssh_defaults.ssh);
 }
@@ -299,9 +305,10 @@ static int parse_unix_socket(struct jg_parser *p, const config_setting_t *s, str
 
 static int parse_root(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
-	static const char *const seconds[] = {"drain_timeout", "handshake_timeout", "idle_timeout"};
+	static const char *const seconds[] = {"drain_timeout", "handshake_timeout", "idle_timeout",
+					      "preface_timeout"};
 	uint32_t *const seconds_dst[] = {&c->drain_timeout_ms, &c->handshake_timeout_ms,
-					 &c->idle_timeout_ms};
+					 &c->idle_timeout_ms, &c->preface_timeout_ms};
 	const config_setting_t *d = config_setting_get_member(root, "ssh_defaults");
 	const char *v = NULL;
 	int r = 0, lvl;
@@ -314,10 +321,10 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 		const char *name = config_setting_name(s);
 		size_t k;
 
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++)
 			if (strcmp(name, seconds[k]) == 0)
 				break;
-		if (k < 3)
+		if (k < 4)
 			r = jg_parse_seconds(p, s, name, seconds_dst[k]);
 		else if (strcmp(name, "listen") == 0)
 			r = parse_listen(p, s, c);
@@ -338,6 +345,8 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_uint(p, s, name, 65535, 16777216, &c->stream_window);
 		else if (strcmp(name, "max_connections_per_identity") == 0)
 			r = jg_parse_uint(p, s, name, 0, 100000, &c->max_connections_per_identity);
+		else if (strcmp(name, "max_handshakes") == 0)
+			r = jg_parse_uint(p, s, name, 0, 1000000, &c->max_handshakes);
 		else if (strcmp(name, "max_header_list_size") == 0)
 			r = jg_parse_uint(p, s, name, 1024, 1048576, &c->max_header_list_size);
 		else if (strcmp(name, "buffer_budget") == 0)
@@ -352,6 +361,11 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			continue; /* ssh_defaults came first; groups come last (jg_config_load) */
 		else if (strcmp(name, "pool") == 0)
 			r = parse_pool(p, s, c);
+		else if (strcmp(name, "max_onward_setups") == 0)
+			r = jg_parse_uint(p, s, name, 0, 100000, &c->max_onward_setups);
+		else if (strcmp(name, "max_onward_setups_per_identity") == 0)
+			r = jg_parse_uint(p, s, name, 0, 100000,
+					  &c->max_onward_setups_per_identity);
 		else if (strcmp(name, "child_nofile") == 0)
 			r = jg_parse_uint(p, s, name, 64, 1048576, &c->child_nofile);
 		else if (strcmp(name, "agents") == 0)

@@ -95,10 +95,14 @@ struct jg_config {
 	uint32_t drain_timeout_ms;     /* SIGTERM: how long streams may finish after GOAWAY */
 	uint32_t handshake_timeout_ms; /* TLS handshake must finish within this */
 	uint32_t idle_timeout_ms;      /* a connection with no stream is closed after this */
+	uint32_t preface_timeout_ms;   /* handshake done: the first request must come within this */
 	uint32_t max_streams;          /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
 	uint32_t stream_window;        /* HTTP/2 stream receive window and agent channel window */
 	/* Limits (jumpgated.conf.example says what the client sees when one is hit). */
 	uint32_t max_connections_per_identity; /* concurrent connections of one identity; 0: any */
+	/* Connections still in their TLS handshake; past it the oldest is dropped.  0: a
+	 * quarter of the gateway's descriptor limit (gateway/main.c). */
+	uint32_t max_handshakes;
 	uint32_t max_header_list_size; /* request header list (RFC 9113 6.5.2 size): 431 past it */
 	uint64_t buffer_budget;        /* response bytes queued gateway-wide before links pause */
 	char *unix_socket;             /* h2c listener path (identity unix:<user>), NULL: none */
@@ -112,6 +116,8 @@ struct jg_config {
 	uint32_t connect_timeout_ms;   /* spawn to agent HELLO (bootstrap included) */
 	uint32_t keepalive_interval_ms;/* PING on agent links; dead after two missed */
 	uint32_t child_nofile;         /* RLIMIT_NOFILE given to spawned children */
+	uint32_t max_onward_setups;    /* onward connections in setup at once; 0: any */
+	uint32_t max_onward_setups_per_identity; /* the same for one identity; 0: any */
 	char **agent_paths;            /* agents for other architectures (the own one is agent_path) */
 	size_t nagent_paths;
 	enum jg_tunnel_policy tunnel_policy; /* see jg_target_tunnel_allowed() */

@@ -60,8 +60,7 @@ static void quote(char *buf, size_t size, const char *s, size_t len)
 	buf[o] = '\0';
 }
 
-/* Why byte C is refused, for "PART \"value\": <why>". */
-static void bad_char(char *buf, size_t size, unsigned char c)
+void jg_target_bad_char(char *buf, size_t size, unsigned char c)
 {
 	if (c == ' ' || c == '\t')
 		snprintf(buf, size, "whitespace is not allowed");
@@ -119,7 +118,7 @@ static int check_word(const char *part, const char *s, size_t len, size_t max, c
 
 		if (is_alnum(c) || c == '.' || c == '_' || c == '-')
 			continue;
-		bad_char(why, sizeof(why), c);
+		jg_target_bad_char(why, sizeof(why), c);
 		return refuse(err, errlen, part, s, len, why);
 	}
 	if (!is_alnum((unsigned char)s[0]) && strchr(first_ok, s[0]) == NULL) {
@@ -145,7 +144,7 @@ static int check_ipv6(const char *s, size_t len, char *err, size_t errlen)
 
 		if (is_hex(c) || c == ':' || c == '.')
 			continue;
-		bad_char(why, sizeof(why), c);
+		jg_target_bad_char(why, sizeof(why), c);
 		return refuse(err, errlen, "host", s, len, why);
 	}
 	if (len - 2 >= sizeof(buf))

@@ -68,6 +68,9 @@ int jg_hop_canon(const struct jg_hop *h, char *buf, size_t len);
 int jg_hop_addr(const struct jg_hop *h, char *host, size_t hlen, unsigned *port);
 /* Validate one host or user name per the grammar. 0 or JG_ERR_INVAL with the reason. */
 int jg_target_check_host(const char *host, char *err, size_t errlen);
+/* Why byte C is refused in a name, into BUF: "whitespace is not allowed", "character ';'
+ * is not allowed", "control character \x1b is not allowed"... */
+void jg_target_bad_char(char *buf, size_t size, unsigned char c);
 int jg_target_check_user(const char *user, char *err, size_t errlen);
 /* A container, pod, namespace or label named PART in the reason: [A-Za-z0-9_][A-Za-z0-9._-]*,
  * at most 253 bytes. */

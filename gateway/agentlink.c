@@ -15,6 +15,7 @@
  *     carries ssh's status and its last stderr line.
  * One 1-second tick per link checks all of them. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ static void close_fd(int *fd)
 
 static void al_free(struct jg_agentlink *al)
 {
+	jg_setupq_leave(al->gw, &al->sq);
 	al_unlink(al);
 	if (al->pid > 0 && !al->exited) {
 		/* Its exit is still collected by the reaper, silently. */
@@ -132,6 +134,7 @@ void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const ch
 	if (al->state == AL_DEAD)
 		return;
 	al->state = AL_DEAD;
+	jg_setupq_leave(al->gw, &al->sq);
 	jg_log(level, "onward connection to %s (pid %ld) closed: %s", al->chain->display,
 	       (long)al->pid, reason);
 	/* Every channel learns the reason before anything is torn down. */
@@ -295,10 +298,35 @@ void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
 		jg_agentlink_write(al);
 }
 
+/* Our own event loop was late (the process stopped, the host suspended, a long
+ * blocking call): the silence was ours, not the agent's.  When the tick comes more
+ * than a keepalive interval (and at least two ticks) late, the deadlines restart
+ * from now instead of killing links whose agents did nothing wrong.  1 when so. */
+static int loop_stalled(struct jg_agentlink *al, uint64_t now)
+{
+	uint64_t ka = al->gw->cfg->keepalive_interval_ms, late;
+
+	if (al->tick_ms == 0 || now - al->tick_ms <= 1000)
+		return 0;
+	late = now - al->tick_ms - 1000;
+	if (late < 1000 || late < ka)
+		return 0;
+	jg_log_info("onward connection to %s: the gateway's own event loop was %llu ms late; "
+		    "keepalive and connect deadlines restart",
+		    al->chain->display, (unsigned long long)late);
+	al->last_rx_ms = al->started_ms = al->idle_since_ms = now;
+	al->ping_sent = 0;
+	al->tick_ms = now;
+	return 1;
+}
+
 /* Silence for twice the keepalive interval kills the link. True when it did. */
 static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason, size_t len)
 {
 	uint64_t ka = al->gw->cfg->keepalive_interval_ms;
+
+	if (loop_stalled(al, now))
+		return 0;
 
 	/* A link paused by the buffer budget reads nothing, PONGs included. */
 	if (al->state != AL_UP || ka == 0 || al->gw->budget_paused ||
@@ -324,6 +352,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = now_ms(), ka = cfg->keepalive_interval_ms;
 	char reason[600];
 
+	loop_stalled(al, now);
+	al->tick_ms = now;
 	if (al->lost_at_ms != 0) {
 		if (now - al->lost_at_ms >= EXIT_WAIT_MS) {
 			jg_onward_reason(al, reason, sizeof(reason));
@@ -372,6 +402,7 @@ static void link_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
 	struct jg_agentlink *al = ud;
 
 	al->state = AL_UP;
+	jg_setupq_leave(al->gw, &al->sq);
 	al->idle_since_ms = now_ms();
 	jg_log_info("onward connection to %s up in %llu ms: agent arch %s (pid %ld)",
 		    al->chain->display, (unsigned long long)(now_ms() - al->started_ms), h->arch,
@@ -411,12 +442,15 @@ static const struct jg_link_callbacks link_cbs = {
 	.on_dead = link_on_dead,
 };
 
+static void al_setup_start(struct jg_setupq_entry *e);
+static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen);
+
+/* A link for CHAIN, in gw->links at once; its process starts now or when the setup
+ * queue (setupq.h) lets it. */
 static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chain *chain,
 				     char *err, size_t errlen)
 {
-	struct timeval second = {1, 0};
 	struct jg_agentlink *al;
-	struct jg_child child;
 
 	al = calloc(1, sizeof(*al));
 	if (al == NULL) {
@@ -439,8 +473,64 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
 	if (jg_link_send_hello(al->link, "gateway") != 0)
 		goto nomem;
+	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
+	al->since = time(NULL);
+	al->next = gw->links;
+	if (gw->links)
+		gw->links->prev = al;
+	gw->links = al;
+	/* Channels opened meanwhile wait in the link (nothing is written before to_fd). */
+	switch (jg_setupq_enter(gw, &al->sq, al_setup_start)) {
+	case 1:
+		if (al_spawn(al, err, errlen) != 0)
+			goto fail;
+		return al;
+	case 0:
+		jg_log_info("onward connection to %s: waiting for a setup slot",
+			    al->chain->display);
+		return al;
+	default:
+		goto nomem;
+	}
+nomem:
+	snprintf(err, errlen, "out of memory starting the connection");
+fail:
+	al_free(al);
+	return NULL;
+}
+
+/* Its turn in the setup queue came: start the process; on failure the link dies with
+ * the reason, which every channel opened meanwhile gets. */
+static void al_setup_start(struct jg_setupq_entry *e)
+{
+	struct jg_agentlink *al =
+	    (struct jg_agentlink *)(void *)((char *)e - offsetof(struct jg_agentlink, sq));
+	char err[512], reason[700];
+
+	if (al->state == AL_DEAD)
+		return;
+	if (jg_link_channel_count(al->link) == 0) {
+		/* Every operation that asked for it is gone (a client that gave up). */
+		jg_agentlink_die(al, JG_LOG_INFO, "no operation waits for it any more");
+		return;
+	}
+	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
+	if (al_spawn(al, err, sizeof(err)) != 0) {
+		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
+			 al->chain->display, err);
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
+	}
+}
+
+/* Start al's process and watch it.  0, or -1 with the reason in ERR. */
+static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen)
+{
+	struct jg_gateway *gw = al->gw;
+	struct timeval second = {1, 0};
+	struct jg_child child;
+
 	if (jg_onward_spawn(al, &child, err, errlen) != 0)
-		goto fail;
+		return -1;
 	al->pid = child.pid;
 	al->to_fd = child.in_fd;
 	al->from_fd = child.out_fd;
@@ -453,21 +543,13 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	if (al->rev == NULL || al->wev == NULL || event_add(al->rev, NULL) != 0 ||
 	    event_add(al->tick, &second) != 0 || jg_onward_watch(al) != 0)
 		goto nomem;
-	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
-	al->since = time(NULL);
-	al->next = gw->links;
-	if (gw->links)
-		gw->links->prev = al;
-	gw->links = al;
 	jg_log_info("onward connection to %s: starting (pid %ld)", al->chain->display,
 		    (long)al->pid);
 	jg_agentlink_flush(al);
-	return al;
+	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory starting the connection");
-fail:
-	al_free(al);
-	return NULL;
+	return -1;
 }
 
 struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "gateway/setupq.h"
 #include "relay/hop.h"
 #include "relay/hopwatch.h"
 #include "relay/log.h"
@@ -47,11 +48,13 @@ struct jg_agentlink {
 	int askpass[JG_CHAIN_MAX_HOPS + 2]; /* per bootstrap stage, relay/hop.h */
 	size_t stages_seen;	    /* stub stages whose exec line was handled */
 	uint64_t started_ms, last_rx_ms, idle_since_ms, lost_at_ms;
+	uint64_t tick_ms; /* the last on_tick: a late one means our own loop stalled */
 	int ping_sent;
 	int password_sent; /* a second password prompt means the first was refused */
 	char lost_what[64];
 	time_t since;
 	uint64_t bytes_in, bytes_out;
+	struct jg_setupq_entry sq; /* its place in the onward setup queue (setupq.h) */
 	struct jg_agentlink *next, *prev;
 };
 

@@ -22,6 +22,8 @@ struct bufferevent;
 struct evconnlistener;
 struct evbuffer;
 struct jg_config;
+struct jg_accept_guard;
+struct jg_setupq;
 struct jg_reaper;
 struct jg_conn;
 struct jg_stream;
@@ -44,6 +46,7 @@ struct jg_gateway {
 	const struct jg_config *cfg;   /* borrowed from main(), immutable */
 	SSL_CTX *ssl_ctx;
 	struct evconnlistener *listener;
+	struct jg_accept_guard *tls_guard;  /* its back-off on EMFILE (accept.h) */
 	struct jg_reaper *reaper;
 	struct jg_conn *conns;         /* every live controller connection */
 	struct jg_agentlink *links;    /* every live agent link, one per target */
@@ -56,6 +59,7 @@ struct jg_gateway {
 	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
 	struct event *drain_timer;
 	struct evconnlistener *unix_listener; /* h2c on cfg->unix_socket, or NULL */
+	struct jg_accept_guard *unix_guard;   /* its back-off on EMFILE (accept.h) */
 	char *unix_path;               /* the socket file we created (removed at exit) */
 	uint64_t buffered;             /* response bytes queued gateway-wide (h2stream.c) */
 	/* buffered > cfg->buffer_budget: agent links, raw execs' pipes and tunnel sockets
@@ -66,6 +70,17 @@ struct jg_gateway {
 	 * (then its resume is too). */
 	uint64_t budget_pauses, budget_log_ms;
 	int budget_pause_logged;
+	/* Connections in their TLS handshake, oldest first (h2.c): at most
+	 * jg_conn_handshake_limit(), past it the oldest is dropped. */
+	struct jg_conn *hs_oldest, *hs_newest;
+	size_t handshaking;
+	size_t hs_peak;            /* most handshaking at once since memory was last trimmed */
+	uint64_t hs_dropped;       /* dropped over the limit since the last log line */
+	uint64_t hs_log_ms;        /* CLOCK_MONOTONIC of that line, 0: never */
+	/* Failed handshakes logged in the window starting at hs_fail_ms, and not logged. */
+	uint64_t hs_fail_ms, hs_fail_lines, hs_fail_quiet;
+	uint64_t nofile;           /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
+	struct jg_setupq *setupq;  /* onward setups running and waiting (setupq.h), or NULL */
 	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
 	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;
@@ -103,6 +118,9 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
  * is already known (the Unix socket's peer credentials): the session starts at once. */
 void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
 			  const char *identity);
+/* Connections allowed in their TLS handshake at once: max_handshakes, or (0) a quarter
+ * of the descriptor limit. */
+size_t jg_conn_handshake_limit(const struct jg_gateway *gw);
 /* Send GOAWAY on every connection; each closes when its streams end. */
 void jg_conn_drain_all(struct jg_gateway *gw);
 /* Close every connection now (the drain time is up). */

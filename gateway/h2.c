@@ -18,10 +18,12 @@
  * nghttp2_session_send() is never called from inside a callback: writers
  * schedule a flush event instead. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -35,7 +37,10 @@
 #include "gateway/gateway.h"
 #include "h2/bulk.h"
 #include "gateway/h2conn.h"
+#include "gateway/h2field.h"
+#include "gateway/setupq.h"
 #include "gateway/sites.h"
+#include "relay/clock.h"
 #include "relay/log.h"
 
 /* Stop asking nghttp2 for frames while this much is waiting for the socket. */
@@ -48,6 +53,110 @@
 #define HPACK_BOMB_FACTOR 8u
 
 static void conn_free(struct jg_conn *c, const char *why);
+
+/* Rapid reset: judged once a connection has reset this many streams, and cut when
+ * more than half of the streams it opened were reset by it (HAProxy counts such
+ * "glitches" the same way).  A client that cancels an operation now and then stays
+ * far below; one that opens streams only to reset them is cut long before nghttp2's
+ * own limit (1000 a burst), each of them having started a process. */
+#define RESET_MIN 32u
+
+/* After a flood of connections the allocator keeps the freed memory: give it back
+ * once the handshakes are over, when there were at least this many at once. */
+#define TRIM_AFTER_HANDSHAKES 64u
+/* Drops over max_handshakes: at most one log line per this interval. */
+#define HS_LOG_INTERVAL_MS 10000u
+
+size_t jg_conn_handshake_limit(const struct jg_gateway *gw)
+{
+	if (gw->cfg->max_handshakes > 0)
+		return gw->cfg->max_handshakes;
+	return gw->nofile >= 64 ? (size_t)(gw->nofile / 4) : 16;
+}
+
+/* C leaves the handshake list (done, or freed). */
+static void hs_unlink(struct jg_conn *c)
+{
+	struct jg_gateway *gw = c->gw;
+
+	if (!c->in_handshake)
+		return;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		gw->hs_oldest = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		gw->hs_newest = c->hs_prev;
+	c->in_handshake = 0;
+	gw->handshaking--;
+	if (gw->handshaking == 0 && gw->hs_peak >= TRIM_AFTER_HANDSHAKES) {
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+		gw->hs_peak = 0;
+	}
+}
+
+/* Failed handshakes: at most HS_FAIL_LINES lines per HS_LOG_INTERVAL_MS, then one
+ * line saying how many were not logged, so a flood of connections cannot flood the
+ * log (each costs a line otherwise). */
+#define HS_FAIL_LINES 20u
+static void hs_fail_log(struct jg_gateway *gw, const char *peer, const char *why)
+{
+	uint64_t now = jg_clock_ms();
+
+	if (gw->hs_fail_ms == 0 || now - gw->hs_fail_ms >= HS_LOG_INTERVAL_MS) {
+		if (gw->hs_fail_quiet > 0)
+			jg_log_warn("%llu more failed TLS handshakes in the last %u s were not "
+				    "logged",
+				    (unsigned long long)gw->hs_fail_quiet, HS_LOG_INTERVAL_MS / 1000);
+		gw->hs_fail_ms = now;
+		gw->hs_fail_lines = 0;
+		gw->hs_fail_quiet = 0;
+	}
+	if (gw->hs_fail_lines++ < HS_FAIL_LINES)
+		jg_log_warn("TLS handshake from %s failed: %s", peer, why);
+	else
+		gw->hs_fail_quiet++;
+}
+
+/* C starts its handshake; past the limit the oldest handshake is dropped, so that
+ * clients that never finish one cannot hold the descriptors and memory. */
+static void hs_add(struct jg_conn *c)
+{
+	struct jg_gateway *gw = c->gw;
+	size_t max = jg_conn_handshake_limit(gw);
+	uint64_t now;
+
+	c->in_handshake = 1;
+	c->hs_prev = gw->hs_newest;
+	if (gw->hs_newest)
+		gw->hs_newest->hs_next = c;
+	else
+		gw->hs_oldest = c;
+	gw->hs_newest = c;
+	if (++gw->handshaking > gw->hs_peak)
+		gw->hs_peak = gw->handshaking;
+	while (gw->handshaking > max && gw->hs_oldest != c) {
+		struct jg_conn *old = gw->hs_oldest;
+
+		gw->hs_dropped++;
+		gw->stats.tls_failures++;
+		old->no_linger = 1;
+		conn_free(old, "over max_handshakes");
+	}
+	now = jg_clock_ms();
+	if (gw->hs_dropped > 0 &&
+	    (gw->hs_log_ms == 0 || now - gw->hs_log_ms >= HS_LOG_INTERVAL_MS)) {
+		jg_log_warn("more than %zu connections in their TLS handshake (max_handshakes): "
+			    "dropped the oldest, %llu so far (next line in %u s at the earliest)",
+			    max, (unsigned long long)gw->hs_dropped, HS_LOG_INTERVAL_MS / 1000);
+		gw->hs_dropped = 0;
+		gw->hs_log_ms = now;
+	}
+}
 
 /* A socket whose TLS handshake failed: our alert is on its way, but closing
  * with unread client data in the receive queue would send RST, and the RST can
@@ -143,6 +252,10 @@ static int conn_send(struct jg_conn *c)
 		conn_free(c, "too many connections for this identity");
 		return -1;
 	}
+	if (c->calm && c->nstreams == 0) {
+		conn_free(c, "rapid reset");
+		return -1;
+	}
 	return 0;
 }
 
@@ -162,7 +275,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		conn_free(c, "handshake timeout");
 		return;
 	}
-	if (c->nstreams == 0) {
+	if (c->nstreams == 0 && c->opened == 0) {
+		jg_log_info("connection from %s (%s): no request within preface_timeout (%u ms): "
+			    "closing",
+			    c->peer, c->identity, c->gw->cfg->preface_timeout_ms);
+		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
+		c->goaway_sent = 1;
+		conn_send(c);
+	} else if (c->nstreams == 0) {
 		jg_log_info("connection from %s (%s) idle for %u ms: closing", c->peer,
 			    c->identity, c->gw->cfg->idle_timeout_ms);
 		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
@@ -240,6 +360,11 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	/* Cut for rapid reset: nghttp2 only ignores new streams once our GOAWAY is out,
+	 * and the rest of this read may hold hundreds; refuse them here (RST_STREAM). */
+	if (c->calm)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	c->opened++;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->resp = evbuffer_new()) == NULL || (s->hdrs = evbuffer_new()) == NULL) {
 		if (s != NULL && s->resp != NULL)
@@ -249,6 +374,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	}
 	s->conn = c;
 	s->id = frame->hd.stream_id;
+	/* A field over 64 KiB was replaced (h2field.h): answered 431 like any list too big. */
+	s->hdr_too_big = jg_h2field_take(c->field, s->id);
 	s->next = c->streams;
 	if (c->streams)
 		c->streams->prev = s;
@@ -321,6 +448,28 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	return 0;
 }
 
+/* The client reset one of its open streams: cut the connection (GOAWAY
+ * ENHANCE_YOUR_CALM, no new streams) when it resets most of what it opens. */
+static void count_reset(struct jg_conn *c)
+{
+	char why[160];
+	int n;
+
+	c->resets++;
+	if (c->calm || c->resets < RESET_MIN || (uint64_t)c->resets * 2 <= c->opened)
+		return;
+	c->calm = 1;
+	n = snprintf(why, sizeof(why),
+		     "rapid reset: %u of the %u streams opened were reset by the client",
+		     c->resets, c->opened);
+	jg_log_warn("connection from %s (%s): %s: GOAWAY ENHANCE_YOUR_CALM, no new streams",
+		    c->peer, c->identity, why);
+	nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+			      nghttp2_session_get_last_proc_stream_id(c->session),
+			      NGHTTP2_ENHANCE_YOUR_CALM, (const uint8_t *)why, (size_t)n);
+	c->goaway_sent = 1;
+}
+
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
@@ -328,6 +477,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 
 	if (s == NULL)
 		return 0;
+	if (frame->hd.type == NGHTTP2_RST_STREAM) {
+		count_reset(c);
+		return 0;
+	}
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
 		if (s->hdr_too_big) {
 			jg_log_warn("%s (%s) stream %d: request headers over max_header_list_size "
@@ -349,15 +502,20 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 			jg_log_debug("%s (%s%s%s) stream %d: %s %s", c->peer, c->identity,
 				     a != NULL ? " on behalf of " : "", a != NULL ? a : "", s->id,
 				     s->method, s->path);
+			jg_setupq_acting(c->gw, jg_stream_identity(s));
 			s->op = jg_api_route(c->gw, s, s->method, s->path, s->content_type,
 					     s->protocol);
+			jg_setupq_acting(c->gw, NULL);
 		}
 	}
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
 	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
 		s->req_ended = 1;
-		if (s->op != NULL && s->op->hooks->on_body_end != NULL)
+		if (s->op != NULL && s->op->hooks->on_body_end != NULL) {
+			jg_setupq_acting(c->gw, jg_stream_identity(s));
 			s->op->hooks->on_body_end(s->op);
+			jg_setupq_acting(c->gw, NULL);
+		}
 	}
 	return 0;
 }
@@ -368,7 +526,10 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
 
 	if (s != NULL && s->op != NULL && s->op->hooks->on_body != NULL) {
+		/* Onward setups the body asks for (exec's OPEN) count for this identity. */
+		jg_setupq_acting(s->conn->gw, jg_stream_identity(s));
 		s->op->hooks->on_body(s->op, data, len);
+		jg_setupq_acting(s->conn->gw, NULL);
 		return 0;
 	}
 	/* Nobody wants these bytes: give the credit back at once. */
@@ -414,16 +575,28 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
 		const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
+		size_t flen;
 
 		c->gw->stats.bytes_from_clients += len;
-		r = nghttp2_session_mem_recv(c->session, data, len);
-		if (r < 0) {
-			jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
-				    c->identity, nghttp2_strerror((int)r));
-			conn_free(c, "protocol error");
+		/* An oversized header field is made answerable (431) before nghttp2 sees it. */
+		if (jg_h2field_feed(c->field, data, len, c->filtered) != 0) {
+			jg_log_error("connection from %s (%s): out of memory", c->peer,
+				     c->identity);
+			conn_free(c, "no memory");
 			return;
 		}
 		evbuffer_drain(in, len);
+		while ((flen = evbuffer_get_contiguous_space(c->filtered)) > 0) {
+			r = nghttp2_session_mem_recv(
+			    c->session, evbuffer_pullup(c->filtered, (ssize_t)flen), flen);
+			if (r < 0) {
+				jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
+					    c->identity, nghttp2_strerror((int)r));
+				conn_free(c, "protocol error");
+				return;
+			}
+			evbuffer_drain(c->filtered, flen);
+		}
 	}
 	conn_send(c);
 }
@@ -442,6 +615,8 @@ static int session_start(struct jg_conn *c)
 	int32_t conn_window;
 	int r;
 
+	if ((c->field = jg_h2field_new()) == NULL || (c->filtered = evbuffer_new()) == NULL)
+		return -1;
 	if (nghttp2_session_callbacks_new(&cbs) != 0)
 		return -1;
 	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
@@ -527,8 +702,12 @@ static int conn_established(struct jg_conn *c)
 	int n;
 
 	c->handshaken = 1;
+	hs_unlink(c);
 	evtimer_del(c->timer);
-	arm_timer(c, gw->cfg->idle_timeout_ms);
+	/* The preface and the first request get a short time of their own: a connection
+	 * that never asks for anything would otherwise count against its identity's
+	 * max_connections_per_identity for the whole idle_timeout. */
+	arm_timer(c, gw->cfg->preface_timeout_ms);
 	if (session_start(c) != 0) {
 		jg_log_error("connection from %s: cannot start HTTP/2 session", c->peer);
 		conn_free(c, "no memory");
@@ -582,7 +761,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 	if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (!c->handshaken) {
 			tls_failure_reason(bev, why, sizeof(why));
-			jg_log_warn("TLS handshake from %s failed: %s", c->peer, why);
+			hs_fail_log(c->gw, c->peer, why);
 			c->gw->stats.tls_failures++;
 		} else if (events & BEV_EVENT_ERROR) {
 			/* Many clients close without close_notify; that is not worth a log line. */
@@ -641,6 +820,7 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 	jg_h2bulk_tune_bev(bev);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	hs_add(c);
 }
 
 void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
@@ -663,10 +843,14 @@ static void conn_free(struct jg_conn *c, const char *why)
 {
 	struct jg_gateway *gw = c->gw;
 
+	hs_unlink(c);
 	while (c->streams != NULL)
 		stream_close(c->streams, why);
 	if (c->session != NULL)
 		nghttp2_session_del(c->session);
+	jg_h2field_free(c->field);
+	if (c->filtered != NULL)
+		evbuffer_free(c->filtered);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -683,7 +867,7 @@ static void conn_free(struct jg_conn *c, const char *why)
 	if (!c->plain)
 		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
 	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
-	if (!c->handshaken || c->refused)
+	if ((!c->handshaken || c->refused) && !c->no_linger)
 		linger_close(gw->base, bufferevent_getfd(c->bev));
 	bufferevent_free(c->bev);
 	free(c);

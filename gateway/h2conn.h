@@ -14,6 +14,7 @@ struct jg_op;
 struct evbuffer;
 struct event;
 struct bufferevent;
+struct jg_h2field;
 
 struct jg_stream {
 	struct jg_conn *conn;
@@ -46,6 +47,16 @@ struct jg_conn {
 	int goaway_sent;
 	int refused;         /* over max_connections_per_identity: close once GOAWAY is out */
 	int limit_logged;    /* the stream limit was logged once for this connection */
+	/* Rapid reset (CVE-2023-44487): streams the client opened and reset before their
+	 * end.  Once it resets most of what it opens, `calm` is set: GOAWAY
+	 * ENHANCE_YOUR_CALM, no new stream, closed when the last ends. */
+	uint32_t opened, resets;
+	int calm;
+	int in_handshake;    /* on gw's handshake list (hs_prev, hs_next) */
+	int no_linger;       /* dropped unheard (no alert to deliver): close at once */
+	struct jg_conn *hs_prev, *hs_next;
+	struct jg_h2field *field; /* the client's bytes pass it first (h2field.h) */
+	struct evbuffer *filtered; /* what it let through, for nghttp2 */
 	struct event *timer; /* handshake timeout, then idle timeout */
 	struct event *flush_ev;
 	struct jg_stream *streams;

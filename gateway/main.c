@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,8 +22,10 @@
 #include "config/config.h"
 #include "auth/audit.h"
 #include "auth/policy.h"
+#include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
+#include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -195,6 +198,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		    sig == SIGINT ? "SIGINT" : "SIGTERM",
 		    (unsigned long long)gw->stats.conns_current, ms);
 	/* Stop listening at once: new connections are refused, not left hanging. */
+	jg_accept_guard_free(gw->tls_guard);
+	gw->tls_guard = NULL;
 	if (gw->listener != NULL) {
 		evconnlistener_free(gw->listener);
 		gw->listener = NULL;
@@ -373,6 +378,30 @@ static int prepare_certs(const struct jg_config *cfg)
 }
 
 /* The TLS listener: the socket systemd passed (jumpgated.socket), else bind `listen`. */
+/* Every controller connection, agent link and spawned onward connection costs
+ * descriptors, and the soft limit is often 1024 while the hard one is far higher:
+ * take the hard limit (children get child_nofile, relay/spawn.c).  The result is what
+ * max_handshakes defaults from. */
+static uint64_t raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			jg_log_warn("cannot raise the descriptor limit from %llu to %llu: %s",
+				    (unsigned long long)was, (unsigned long long)rl.rlim_max,
+				    strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : (uint64_t)rl.rlim_cur;
+}
+
 static int socket_activated;
 
 static int listen_tls(struct jg_gateway *gw, char *err, size_t errlen)
@@ -409,6 +438,7 @@ int main(int argc, char **argv)
 	jg_log_set_level(opt.verbose ? JG_LOG_DEBUG : (enum jg_log_level)cfg->log_level);
 	gw.cfg = cfg;
 	gw.started = time(NULL);
+	gw.nofile = raise_nofile();
 	rl.gw = &gw;
 	rl.path = opt.config;
 	rl.verbose = opt.verbose;
@@ -453,6 +483,8 @@ int main(int argc, char **argv)
 	jg_log_info("listening on %s:%u as site %s (state %s, agent %s)", cfg->listen_host,
 		    (unsigned)cfg->listen_port, cfg->gateway_name,
 		    cfg->state_dir ? cfg->state_dir : "-", gw.agent_path);
+	jg_log_info("descriptor limit %llu, at most %zu TLS handshakes at once",
+		    (unsigned long long)gw.nofile, jg_conn_handshake_limit(&gw));
 	if (gw.unix_path != NULL)
 		jg_log_info("listening on unix socket %s (h2c)", gw.unix_path);
 	/* Detach only once listening, so start-up errors reach the caller's terminal and
@@ -490,9 +522,11 @@ out:
 		event_free(ev_hup);
 	if (gw.drain_timer)
 		event_free(gw.drain_timer);
+	jg_accept_guard_free(gw.tls_guard);
 	if (gw.listener)
 		evconnlistener_free(gw.listener);
 	jg_sites_free(&gw); /* a failed start: the loop never ran */
+	jg_setupq_free(&gw);
 	jg_unix_close(&gw);
 	jg_sd_watchdog_stop();
 	if (gw.reaper)

@@ -19,6 +19,7 @@
 
 #include "auth/identity.h"
 #include "config/config.h"
+#include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
 #include "relay/err.h"
@@ -194,10 +195,24 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 
 static void on_listen_error(struct evconnlistener *lst, void *arg)
 {
-	int e = EVUTIL_SOCKET_ERROR();
+	struct jg_gateway *gw = arg;
 
-	/* EMFILE and friends: keep listening; the next accept may succeed once fds free up. */
-	jg_log_error("accept failed: %s", evutil_socket_error_to_string(e));
+	/* EMFILE and friends: paused a moment, logged once per interval (accept.h). */
+	jg_accept_guard_error(gw->tls_guard, EVUTIL_SOCKET_ERROR());
+}
+
+/* The listener is up: its guard, and its error callback. */
+static int guard_listener(struct jg_gateway *gw, char *err, size_t errlen)
+{
+	if ((gw->tls_guard = jg_accept_guard_new(gw->base, gw->listener, "TLS listener")) ==
+	    NULL) {
+		evconnlistener_free(gw->listener);
+		gw->listener = NULL;
+		snprintf(err, errlen, "out of memory");
+		return JG_ERR_NOMEM;
+	}
+	evconnlistener_set_error_cb(gw->listener, on_listen_error);
+	return 0;
 }
 
 int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
@@ -228,8 +243,7 @@ int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
 			 (unsigned)cfg->listen_port, strerror(errno));
 		return JG_ERR_IO;
 	}
-	evconnlistener_set_error_cb(gw->listener, on_listen_error);
-	return 0;
+	return guard_listener(gw, err, errlen);
 }
 
 /* Socket activation (jumpgated.socket): FD is already bound and listening. */
@@ -254,7 +268,8 @@ int jg_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen)
 			 strerror(errno));
 		return JG_ERR_IO;
 	}
-	evconnlistener_set_error_cb(gw->listener, on_listen_error);
+	if (guard_listener(gw, err, errlen) != 0)
+		return JG_ERR_NOMEM;
 	jg_log_info("socket activation: serving the inherited socket %s (fd %d); the "
 		    "configured listen address is not bound",
 		    where, fd);

@@ -20,6 +20,7 @@
 #include <event2/util.h>
 
 #include "config/config.h"
+#include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -68,10 +69,9 @@ static void on_unix_accept(struct evconnlistener *lst, evutil_socket_t fd, struc
 static void on_unix_error(struct evconnlistener *lst, void *arg)
 {
 	struct jg_gateway *gw = arg;
-	int e = EVUTIL_SOCKET_ERROR();
 
-	/* EMFILE and friends: keep listening, as the TLS listener does. */
-	jg_log_error("accept on %s failed: %s", gw->unix_path, evutil_socket_error_to_string(e));
+	/* EMFILE and friends: paused a moment, logged once per interval (accept.h). */
+	jg_accept_guard_error(gw->unix_guard, EVUTIL_SOCKET_ERROR());
 }
 
 int jg_unix_listen(struct jg_gateway *gw, char *err, size_t errlen)
@@ -80,6 +80,7 @@ int jg_unix_listen(struct jg_gateway *gw, char *err, size_t errlen)
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t mask;
+	char what[160];
 	int fd = -1, r = JG_ERR_IO, bound = 0;
 
 	if (path == NULL)
@@ -125,6 +126,15 @@ int jg_unix_listen(struct jg_gateway *gw, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen on unix_socket %s: %s", path, strerror(errno));
 		goto out;
 	}
+	snprintf(what, sizeof(what), "unix socket %s", path);
+	if ((gw->unix_guard = jg_accept_guard_new(gw->base, gw->unix_listener, what)) == NULL) {
+		evconnlistener_free(gw->unix_listener);
+		gw->unix_listener = NULL;
+		fd = -1; /* closed with the listener */
+		r = JG_ERR_NOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	evconnlistener_set_error_cb(gw->unix_listener, on_unix_error);
 	return 0;
 out:
@@ -139,6 +149,8 @@ out:
 
 void jg_unix_stop(struct jg_gateway *gw)
 {
+	jg_accept_guard_free(gw->unix_guard);
+	gw->unix_guard = NULL;
 	if (gw->unix_listener != NULL) {
 		evconnlistener_free(gw->unix_listener);
 		gw->unix_listener = NULL;

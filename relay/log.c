@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,9 +37,41 @@ int jg_log_level_parse(const char *name)
 	return -1;
 }
 
+size_t jg_log_escape(char *dst, size_t len, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (len == 0)
+		return 0;
+	for (; *src != '\0'; src++) {
+		unsigned char ch = (unsigned char)*src;
+		char esc[4];
+		size_t k = 0;
+
+		if (ch == '\n' || ch == '\r' || ch == '\t') {
+			esc[k++] = '\\';
+			esc[k++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			esc[k++] = '\\';
+			esc[k++] = 'x';
+			esc[k++] = hex[ch >> 4];
+			esc[k++] = hex[ch & 15];
+		} else {
+			esc[k++] = (char)ch;
+		}
+		if (o + k >= len)
+			break; /* never half an escape */
+		memcpy(dst + o, esc, k);
+		o += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 void jg_log(enum jg_log_level level, const char *fmt, ...)
 {
-	char line[2048];
+	char msg[2048], line[4096];
 	int n;
 	va_list ap;
 
@@ -49,12 +82,13 @@ void jg_log(enum jg_log_level level, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages carry client-supplied text (paths, argv, certificate names): a newline
+	 * or an escape sequence in it must not forge a line or reach a terminal.  Escaped
+	 * here, once, for every caller. */
+	n += (int)jg_log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg);
 	/* One write per line so concurrent writers never interleave within a line. */
-	n = (int)strlen(line);
-	if ((size_t)n >= sizeof(line) - 1)
-		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }

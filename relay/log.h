@@ -5,6 +5,8 @@
 #ifndef JG_LOG_H
 #define JG_LOG_H
 
+#include <stddef.h>
+
 enum jg_log_level {
 	JG_LOG_ERROR = 0,
 	JG_LOG_WARN = 1,
@@ -20,7 +22,12 @@ void jg_log_set_level(enum jg_log_level level);
 enum jg_log_level jg_log_get_level(void);
 /* Parse "error", "warn", "info", "debug"; returns -1 when unknown. */
 int jg_log_level_parse(const char *name);
-/* Write one line at LEVEL when LEVEL is enabled. */
+/* SRC into DST (LEN bytes, NUL included) with control bytes escaped: \n \r \t, others
+ * and DEL as \xNN; truncated at a whole character.  The length written. */
+size_t jg_log_escape(char *dst, size_t len, const char *src);
+/* Write one line at LEVEL when LEVEL is enabled; control bytes in the formatted message
+ * are escaped (jg_log_escape), so no caller can write a second line or a terminal
+ * escape sequence. */
 void jg_log(enum jg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define jg_log_error(...) jg_log(JG_LOG_ERROR, __VA_ARGS__)

@@ -8,6 +8,8 @@ EXTRA_DIST += tests/bench/bench_run.sh
 EXTRA_DIST += tests/bench/bench_sites.sh
 EXTRA_DIST += tests/bench/bench_methods.sh tests/bench/benchlib.sh
 EXTRA_DIST += tests/bench/bench_datapath.sh
+# Soak under attack (issue 13): by hand, JG_SOAK_SECONDS=60 bash tests/bench/soak.sh.
+EXTRA_DIST += tests/bench/soak.sh
 
 bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \

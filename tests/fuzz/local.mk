@@ -46,13 +46,13 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 # agent; nothing is spawned) and sdnotify.c (main.c's).  A new source file of
 # jumpgated goes here too.
 FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
-	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c \
+	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/clock.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
-	$(srcdir)/gateway/tls.c $(srcdir)/gateway/h2.c $(srcdir)/gateway/h2stream.c \
+	$(srcdir)/gateway/accept.c $(srcdir)/gateway/tls.c $(srcdir)/gateway/h2.c $(srcdir)/gateway/h2stream.c $(srcdir)/gateway/h2field.c \
 	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/exec.c \
-	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/files.c \
+	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/setupq.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
 	$(srcdir)/gateway/targets.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \
 	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \

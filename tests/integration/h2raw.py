@@ -2,8 +2,9 @@
 """A hostile HTTP/2 peer for t_limits.sh: raw frames over the gateway's Unix
 socket (h2c, prior knowledge), so it can do what well-behaved clients refuse to:
 ignore MAX_CONCURRENT_STREAMS, send oversized header lists, hold connections,
-send a body as thousands of one-byte DATA frames, stop reading tunnels, and
-send HPACK bombs.  Standard library only.
+send a body as thousands of one-byte DATA frames, stop reading tunnels,
+send HPACK bombs and rapid resets; plus plain TCP and idle TLS connection
+floods on the TLS port (tcpflood, idletls).  Standard library only.
 Every read is bounded by a deadline.  Prints one result line per mode."""
 import os
 import select
@@ -314,6 +315,96 @@ def hpackbomb(path, size, refs, where="headers"):
            body3.get(3, b"").decode(errors="replace").strip(), goaway or goaway3))
 
 
+def tcpflood(port, n, hold):
+    """N plain TCP connections to 127.0.0.1:PORT that never send a byte, held HOLD
+    seconds, then closed.  Connects are non-blocking (the gateway may be out of
+    descriptors and the backlog full); prints how many were established."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+            continue
+        socks.append(s)
+    time.sleep(hold)
+    up = 0
+    for s in socks:
+        try:
+            s.getpeername()
+            up += 1
+        except OSError:
+            pass
+        s.close()
+    print("tcpflood sent=%d established=%d" % (n, up), flush=True)
+
+
+def idletls(port, n, hold, ca, cert, key):
+    """N TLS connections (client certificate, ALPN h2) to 127.0.0.1:PORT that finish
+    the handshake but never send the HTTP/2 preface; each is watched for HOLD seconds:
+    prints how many the gateway closed and the latest close, in seconds."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = False
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["h2"])
+    conns = []
+    for _ in range(n):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conns.append(ctx.wrap_socket(raw, server_hostname="localhost"))
+    t0 = time.monotonic()
+    print("idletls open=%d" % len(conns), flush=True)
+    closed, last = 0, 0.0
+    for c in conns:
+        left = t0 + hold - time.monotonic()
+        if left <= 0:
+            break
+        c.settimeout(left)
+        try:
+            while c.recv(4096):
+                pass
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            if isinstance(e, socket.timeout):
+                break
+        closed += 1
+        last = time.monotonic() - t0
+    print("idletls closed=%d last=%.1f" % (closed, last), flush=True)
+    for c in conns:
+        c.close()
+
+
+def rapidreset(path, n, cmd):
+    """Rapid reset (CVE-2023-44487) against exec: N times HEADERS + the OPEN frame of
+    CMD + RST_STREAM(CANCEL), as fast as the socket takes them.  Prints how many were
+    sent before the connection ended, and its GOAWAY (code, debug text)."""
+    argv = b"".join(a.encode() + b"\0" for a in cmd)
+    body = jgframe(2, b"\x01" + struct.pack(">I", len(argv)) + argv, 1)
+    c = Conn(path)
+    c.settle()
+    sent = 0
+    for i in range(n):
+        sid = 1 + 2 * i
+        try:
+            c.s.sendall(frame(HEADERS, END_HEADERS, sid,
+                              req("POST", "/v1/targets/local/exec",
+                                  [("content-type", "application/x-jumpgate-frames")])) +
+                        frame(DATA, 0, sid, body) + frame(RST, 0, sid, struct.pack(">I", 8)))
+        except OSError:
+            break
+        sent += 1
+    goaway = None
+    for f in c.frames(time.monotonic() + 10):
+        if f is None:
+            break
+        if f[0] == GOAWAY:
+            goaway = (struct.unpack(">I", f[3][4:8])[0], f[3][8:].decode(errors="replace"))
+    print("rapidreset sent=%d goaway=%s" % (sent, goaway), flush=True)
+
+
 if __name__ == "__main__":
     mode, sock = sys.argv[1], sys.argv[2]
     if mode == "flood":
@@ -328,6 +419,12 @@ if __name__ == "__main__":
         hold(sock, int(sys.argv[3]), sys.argv[4:], os.environ.get("H2RAW_TARGET", "local"))
     elif mode == "tunnels":
         tunnels(sock, int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif mode == "tcpflood":
+        tcpflood(int(sock), int(sys.argv[3]), float(sys.argv[4]))
+    elif mode == "idletls":
+        idletls(int(sock), int(sys.argv[3]), float(sys.argv[4]), *sys.argv[5:8])
+    elif mode == "rapidreset":
+        rapidreset(sock, int(sys.argv[3]), sys.argv[4:])
     elif mode == "hpackbomb":
         hpackbomb(sock, int(sys.argv[3]), int(sys.argv[4]),
                   sys.argv[5] if len(sys.argv) > 5 else "headers")

@@ -361,7 +361,8 @@ jg_gateway_start() {
 		JG_CONF=$JG_T/jumpgated-$n.conf
 		JG_GW_LOG=$JG_T/jumpgated-$n.log
 		jg_write_config "$JG_CONF"
-		"$JUMPGATED" -f -c "$JG_CONF" >"$JG_GW_LOG" 2>&1 </dev/null &
+		# JG_GW_WRAP: a command the gateway runs under (e.g. prlimit --nofile=256:256).
+		${JG_GW_WRAP:-} "$JUMPGATED" -f -c "$JG_CONF" >"$JG_GW_LOG" 2>&1 </dev/null &
 		JG_GW_PID=$!
 		jg_track gateway "$JG_GW_PID"
 		deadline=$((SECONDS + ${JG_START_TIMEOUT:-30}))

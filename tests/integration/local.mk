@@ -29,6 +29,7 @@ INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
 # Limits, reload on SIGHUP, the Unix-socket listener (issue 7); h2raw.py is
 # the hostile HTTP/2 peer t_limits.sh uses.
 INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \
+	tests/integration/t_flood.sh tests/integration/t_stall.sh tests/integration/t_setupq.sh \
 	tests/integration/t_unixsock.sh
 EXTRA_DIST += tests/integration/h2raw.py
 

@@ -69,6 +69,15 @@ else
 fi
 grep -q "request headers over max_header_list_size (16384 bytes): refused with 431" "$JG_GW_LOG" &&
 	jg_ok "header limit: one log line" || jg_notok "header limit: one log line"
+# One field over 64 KiB (nghttp2's limit for a single name or value): 431 as well,
+# not a COMPRESSION_ERROR for the whole connection (gateway/h2field.c).
+out=$(timeout 30 $RAW bigheaders "$SOCK" 1 70000) || true
+if printf '%s' "$out" | grep -q 'big=ok big_body={"error":"request header fields too large"' &&
+	printf '%s' "$out" | grep -q 'next=ok next_body={"status":"ok"} goaway=None'; then
+	jg_ok "one 70 KB header field: 431, the connection keeps serving"
+else
+	jg_notok "one 70 KB header field: 431, the connection keeps serving ($out)"
+fi
 timeout 30 $RAW bigheaders "$SOCK" 40 4000 >/dev/null 2>&1 || true
 if grep -q "Too many CONTINUATION frames" "$JG_GW_LOG" && [ "$(jg_http_code GET /healthz)" = 200 ]; then
 	jg_ok "160 KB of headers in CONTINUATION frames: connection closed by nghttp2, gateway serves"

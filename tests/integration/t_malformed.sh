@@ -129,6 +129,24 @@ else
 	jg_show "$JG_T/long.err" 5
 fi
 
+# --- log forgery: a newline and ESC in an accepted path and in a failed argv[0] ----------
+# The gateway log escapes them (relay/log.c): no forged line, no escape sequence.
+forged=$'\njumpgated[1]: info: FORGED-LINE \e[31m'
+mkdir -p "$JG_T/forge"
+printf 'x' >"$JG_T/forge.txt"
+code=$(jg_curl "/v1/targets/local/files$JG_T/forge/$(urlenc "a${forged}")" -T "$JG_T/forge.txt" \
+	-o /dev/null -w '%{http_code}' 2>/dev/null) || true
+jg_exec "no-such-program${forged}" </dev/null >/dev/null 2>&1 || true
+sleep 0.5
+if ! grep -q '^jumpgated\[1\]: info: FORGED-LINE' "$JG_GW_LOG" && ! grep -q $'\e' "$JG_GW_LOG" &&
+	grep -q 'put .*/forge/a\\njumpgated\[1\]: info: FORGED-LINE \\x1b\[31m on local' "$JG_GW_LOG" &&
+	grep -q 'no-such-program\\njumpgated\[1\]: info: FORGED-LINE \\x1b\[31m' "$JG_GW_LOG"; then
+	jg_ok "a newline and ESC in a path (put: $code) and in a failed argv[0]: escaped in the log, no forged line"
+else
+	jg_notok "a newline and ESC in a path (put: $code) and in a failed argv[0]: escaped in the log"
+	grep -a 'FORGED' "$JG_GW_LOG" | cat -v | head -5 | while IFS= read -r l; do jg_log "$l"; done
+fi
+
 if [ "$(jg_http_code GET /healthz)" = 200 ]; then jg_ok "gateway still serves /healthz"; else jg_notok "gateway still serves /healthz"; fi
 if out=$(jg_exec echo after </dev/null 2>/dev/null) && [ "$out" = after ]; then
 	jg_ok "gateway still runs execs"

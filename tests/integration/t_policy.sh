@@ -150,6 +150,16 @@ grep -q 'rejected: certificate has expired' "$JG_GW_LOG" && jg_ok "log names the
 	{ jg_notok "log names the expiry"; jg_show "$JG_GW_LOG" 20; }
 grep -q 'rejected: certificate revoked' "$JG_GW_LOG" && jg_ok "log names the revocation" ||
 	jg_notok "log names the revocation"
+# The client's hint names the expiry or the revocation, not the CA.
+for who in expired revoked; do
+	err=$(as $who jg_cli exec local -- true </dev/null 2>&1) || true
+	case $who in expired) want="it has expired" ;; revoked) want="it has been revoked" ;; esac
+	if printf '%s' "$err" | grep -q "$want" && ! printf '%s' "$err" | grep -q "signed by"; then
+		jg_ok "$who certificate: the client says so ($err)"
+	else
+		jg_notok "$who certificate: the client says so, not 'signed by the CA?' ($err)"
+	fi
+done
 
 # 7. Denials are audited: start and end with outcome "denied" and the rule.
 if python3 - "$JG_T/audit.log" <<'EOP'; then

@@ -30,8 +30,11 @@ locals='{ name = "l1"; method = "local"; },
   { name = "l2"; method = "local"; },
   { name = "l3"; method = "local"; },
   { name = "l4"; method = "local"; },
-  { name = "l5"; method = "local"; }'
-groups='groups = { odd = [ "l1", "l3", "l5" ]; };'
+  { name = "l5"; method = "local"; },
+  { name = "deny1"; method = "local"; }'
+groups='groups = { odd = [ "l1", "l3", "l5" ]; };
+policy = ( { name = "no-deny1"; targets = [ "deny1" ]; actions = [ "exec" ]; allow = false; },
+  { name = "tests"; allow = true; } );'
 if [ $SSH = 1 ]; then
 	JG_CONF_EXTRA="$(jg_ssh_conf_defaults accept)
 targets = (
@@ -224,6 +227,23 @@ if [ $SSH = 1 ]; then
 		jg_show "$JG_T/s.out" 10
 		jg_show "$JG_T/s.err" 5
 	fi
+fi
+
+# ---------------------------------------------------------------- a policy denial
+# is "denied", not "unreachable": the target was never dialled.
+if jg_cli run l1,deny1 -- true </dev/null >"$JG_T/deny.out" 2>"$JG_T/deny.err"; then rc=0; else rc=$?; fi
+if [ $rc = 1 ] && grep -q '^jumpgate: run: 2 targets: 1 ok, 0 failed, 0 unreachable, 1 denied$' "$JG_T/deny.err" &&
+	grep -q '^jumpgate: denied: deny1: .*no-deny1' "$JG_T/deny.err"; then
+	jg_ok "a target the policy denies: counted and named as denied, exit 1"
+else
+	jg_notok "a target the policy denies: counted and named as denied, exit 1 (exit $rc)"
+	jg_show "$JG_T/deny.err" 5
+fi
+out=$(jg_cli run --json deny1 -- true </dev/null 2>/dev/null) || true
+if printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[0]["outcome"] == "denied", d'; then
+	jg_ok "--json: outcome \"denied\""
+else
+	jg_notok "--json: outcome \"denied\" ($out)"
 fi
 
 if jg_cli run --help | grep -q 'clush -b'; then jg_ok "run --help"; else jg_notok "run --help"; fi

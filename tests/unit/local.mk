@@ -9,6 +9,8 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_rshargs.c tests/unit/test_sha256.c tests/unit/test_files.c \
 	tests/unit/test_files_get.c tests/unit/test_opspec.c tests/unit/test_policy.c \
 	tests/unit/test_audit.c tests/unit/test_hop.c tests/unit/test_hopwatch.c \
+	tests/unit/test_log.c tests/unit/test_identity.c \
+	tests/unit/test_h2field.c gateway/h2field.c gateway/h2field.h \
 	client/rshargs.c client/rshargs.h
 tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_run_CFLAGS += $(OPENSSL_CFLAGS)

@@ -28,5 +28,11 @@ int jg_test_register_hop(void);
 int jg_test_register_hopwatch(void);
 /* tests/unit/test_routes.c: the path-vector route table (gateway/rtable.c). */
 int jg_test_register_routes(void);
+/* tests/unit/test_log.c: escaping in relay/log.c. */
+int jg_test_register_log(void);
+/* tests/unit/test_identity.c: identities from client certificates (auth/identity.c). */
+int jg_test_register_identity(void);
+/* tests/unit/test_h2field.c: the oversized-header-field filter (gateway/h2field.c). */
+int jg_test_register_h2field(void);
 
 #endif

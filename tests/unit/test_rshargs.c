@@ -563,6 +563,7 @@ static void test_refusals_quote_control_characters(void)
 	refused_printably(NARGS(uri), uri, "'ssh://[\\x1b': bad IPv6");
 	refused_printably(NARGS(user), user, "'@\\x1b': empty user");
 	refused_printably(NARGS(spec), spec, "bad host 'ssh:\\x1b[31mweb1'");
+	refused_printably(NARGS(spec), spec, "control character \\x1b is not allowed in a target");
 	refused_printably(NARGS(c1), c1, "bad host 'ssh:web\\x9b1'");
 	refused_printably(NARGS(sub), sub, "not '\\x1b[31m'");
 	refused_printably(NARGS(plain), plain, "bad host");
@@ -592,6 +593,15 @@ static void test_spec_host_starting_with_dash_is_refused(void)
 	refused_printably(NARGS(proxy), proxy, "may not start with '-'");
 	refused_printably(NARGS(hostname), hostname, "may not start with '-'");
 	refused_printably(NARGS(chain), chain, "may not start with '-'");
+	/* A shell character is named as what it is, not as whitespace or a control. */
+	{
+		char *semi[] = {"ssh:web1;id", "true"};
+		char *sp[] = {"ssh:web1 x", "true"};
+
+		refused_printably(NARGS(semi), semi,
+				  "bad host 'ssh:web1;id': character ';' is not allowed in a target");
+		refused_printably(NARGS(sp), sp, "whitespace is not allowed in a target");
+	}
 	/* A spec without the dash still passes as written. */
 	{
 		char *ok[] = {"--", "ssh:x", "true"};

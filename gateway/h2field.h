@@ -1,0 +1,35 @@
+/* A filter in front of nghttp2 for one oversized header field.
+ *
+ * nghttp2's HPACK decoder refuses any name or value longer than 64 KiB with a
+ * connection error (COMPRESSION_ERROR), before our header callback could answer
+ * the request 431 as documented for max_header_list_size.  This sans-I/O filter
+ * reads the client's bytes first: it follows the frames, and holds each header
+ * block (HEADERS + CONTINUATION) until its END_HEADERS; a block with a string over
+ * JG_H2FIELD_MAX is re-framed with that string replaced by a filler of 4097 bytes
+ * -- still too big for the 4096-byte dynamic table, so the table stays in step
+ * with the client's encoder, which evicted everything and kept nothing too -- and
+ * its stream is flagged, for h2.c to answer 431.  Everything else passes through
+ * unchanged.  Malformed input is passed on for nghttp2 to judge. */
+#ifndef JG_H2FIELD_H
+#define JG_H2FIELD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct jg_h2field;
+
+/* nghttp2's limit on one HPACK string (NGHTTP2_HD_MAX_NV). */
+#define JG_H2FIELD_MAX 65536u
+
+/* A filter for the server side of a connection (the client preface comes first).
+ * NULL when out of memory. */
+struct jg_h2field *jg_h2field_new(void);
+void jg_h2field_free(struct jg_h2field *f);
+/* Take LEN bytes from the client; append to OUT what nghttp2 is to read now.
+ * 0, or -1 when out of memory. */
+int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct evbuffer *out);
+/* 1 (once) when STREAM_ID's header block had an oversized field replaced. */
+int jg_h2field_take(struct jg_h2field *f, int32_t stream_id);
+
+#endif
