@@ -95,9 +95,13 @@ static void close_fd(int *fd)
 	}
 }
 
+static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+
 static void al_free(struct jg_agentlink *al)
 {
 	al_unlink(al);
+	if (al->link)
+		evbuffer_remove_cb(jg_link_output(al->link), on_link_output, al);
 	if (al->pid > 0 && !al->exited) {
 		/* Its exit is still collected by the reaper, silently. */
 		jg_reaper_forget(al->gw->reaper, al->pid);
@@ -195,6 +199,16 @@ void jg_agentlink_flush(struct jg_agentlink *al)
 {
 	if (al->state != AL_DEAD && !event_pending(al->flush_ev, EV_TIMEOUT, NULL))
 		event_active(al->flush_ev, EV_TIMEOUT, 0);
+}
+
+/* Flushing is driven by the link's output buffer: whatever any op (or the link
+ * itself: WINDOW, PONG) queues is written once per event-loop turn, so no caller
+ * flushes by hand. */
+static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)buf;
+	if (info->n_added > 0)
+		jg_agentlink_flush(arg);
 }
 
 static void on_writable_fd(evutil_socket_t fd, short what, void *arg)
@@ -428,7 +442,8 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
 	al->deadline = evtimer_new(gw->base, on_deadline, al);
 	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
-	    al->deadline == NULL)
+	    al->deadline == NULL ||
+	    evbuffer_add_cb(jg_link_output(al->link), on_link_output, al) == NULL)
 		goto nomem;
 	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
 	if (jg_link_send_hello(al->link, "gateway") != 0)

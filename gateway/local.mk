@@ -1,7 +1,7 @@
 bin_PROGRAMS += jumpgated
 jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/tls.c gateway/h2.c \
 	gateway/h2conn.h gateway/h2stream.c gateway/unixsock.c \
-	gateway/api.c gateway/exec.c gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
+	gateway/api.c gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
 	gateway/tunnel.c gateway/files.c gateway/fanout.c \
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
