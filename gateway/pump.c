@@ -80,10 +80,11 @@ static void pump_up(struct jg_pump *p)
 			break;
 		give_credit(p, (size_t)n);
 	}
-	if (p->up_end && !p->up_eof_sent && evbuffer_get_length(p->up) == 0) {
+	/* JG_ERR_STATE: early but the link is still connecting (no window before
+	 * OPEN_OK); OPEN_OK comes back here. */
+	if (p->up_end && !p->up_eof_sent && evbuffer_get_length(p->up) == 0 &&
+	    jg_link_send_eof(p->link, p->ch, 0) == 0)
 		p->up_eof_sent = 1;
-		(void)jg_link_send_eof(p->link, p->ch, 0);
-	}
 }
 
 void jg_pump_attach(struct jg_pump *p, struct jg_link *l, uint32_t ch, int early)
@@ -118,6 +119,26 @@ void jg_pump_up(struct jg_pump *p, const void *data, size_t len)
 	}
 	if ((size_t)n < len)
 		evbuffer_add(p->up, (const char *)data + n, len - (size_t)n);
+}
+
+size_t jg_pump_window(const struct jg_pump *p)
+{
+	if (!up_allowed(p) || p->up_end)
+		return 0;
+	return jg_link_window(p->link, p->ch);
+}
+
+size_t jg_pump_offer(struct jg_pump *p, const void *data, size_t len)
+{
+	int64_t n;
+
+	if (!up_allowed(p) || p->up_end || len == 0)
+		return 0;
+	n = jg_link_send_data(p->link, p->ch, 0, data, len);
+	if (n <= 0)
+		return 0;
+	p->up_bytes += (uint64_t)n;
+	return (size_t)n;
 }
 
 void jg_pump_up_end(struct jg_pump *p)
@@ -223,7 +244,11 @@ static void pump_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 
 static void pump_chan_writable(struct jg_chan_user *u)
 {
-	pump_up((struct jg_pump *)u);
+	struct jg_pump *p = (struct jg_pump *)u;
+
+	pump_up(p);
+	if (p->hooks->on_writable != NULL && p->state != JG_PUMP_GONE)
+		p->hooks->on_writable(p->ud);
 }
 
 static void pump_chan_dead(struct jg_chan_user *u, const char *reason)

@@ -66,6 +66,9 @@ struct jg_pump_hooks {
 	void (*on_frame)(void *ud, const struct jg_frame *f);
 	/* The channel died with REASON; LINK_LOST when the whole link failed. Gone. */
 	void (*on_dead)(void *ud, const char *reason, int link_lost);
+	/* Optional: the channel window grew (after the pump's own queue moved), for an op
+	 * that offers bytes itself (jg_pump_offer). */
+	void (*on_writable)(void *ud);
 };
 
 enum jg_pump_state {
@@ -107,6 +110,12 @@ void jg_pump_attach(struct jg_pump *p, struct jg_link *l, uint32_t ch, int early
 void jg_pump_gone(struct jg_pump *p);
 /* Request-body bytes (copied or sent at once). */
 void jg_pump_up(struct jg_pump *p, const void *data, size_t len);
+/* For an op whose body source is shared (a fan-out) and credits its stream itself:
+ * send what the channel window takes of DATA now, queue nothing, credit nothing.
+ * Returns the bytes taken. */
+size_t jg_pump_offer(struct jg_pump *p, const void *data, size_t len);
+/* What jg_pump_offer would take now (0 after jg_pump_up_end or once gone). */
+size_t jg_pump_window(const struct jg_pump *p);
 /* The request body ended: EOF follows the queued bytes. */
 void jg_pump_up_end(struct jg_pump *p);
 /* Raw mode: channel DATA goes to the stream from now on. */
