@@ -27,8 +27,10 @@
  * - Lifetime: the channel is "gone" after OPEN_FAIL, EXIT, CLOSE or DEAD, or after
  *   jg_pump_abandon() (which sends CLOSE: the agent kills what runs there);
  *   jg_pump_link() is NULL from then on and nothing more goes to the channel.
- *   Hooks are called from inside the link's input processing; they must not free
- *   the pump (the op frees it from its stream's on_close, via jg_pump_clear).
+ *   Hooks are called from inside the link's input processing.  The op frees the
+ *   pump with jg_pump_clear (from its stream's on_close); a hook may do so only for
+ *   what ends the channel (OPEN_FAIL, EXIT, CLOSE, on_dead: the pump touches
+ *   nothing after those), e.g. a tunnel that lingered past its stream.
  * - The buffer budget (h2stream.c) needs nothing here: the agent link stops
  *   reading as a whole while it is exceeded. */
 #ifndef JG_PUMP_H
