@@ -195,7 +195,8 @@ static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
 	jg_agentlink_write(arg);
 }
 
-void jg_agentlink_flush(struct jg_agentlink *al)
+/* Write whatever the link queued, once per event-loop turn. */
+static void al_flush(struct jg_agentlink *al)
 {
 	if (al->state != AL_DEAD && !event_pending(al->flush_ev, EV_TIMEOUT, NULL))
 		event_active(al->flush_ev, EV_TIMEOUT, 0);
@@ -208,7 +209,7 @@ static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *
 {
 	(void)buf;
 	if (info->n_added > 0)
-		jg_agentlink_flush(arg);
+		al_flush(arg);
 }
 
 static void on_writable_fd(evutil_socket_t fd, short what, void *arg)
@@ -470,7 +471,7 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	gw->links = al;
 	jg_log_info("onward connection to %s: starting (pid %ld)", al->chain->display,
 		    (long)al->pid);
-	jg_agentlink_flush(al);
+	al_flush(al); /* the HELLO, queued before the output was watched */
 	return al;
 nomem:
 	snprintf(err, errlen, "out of memory starting the connection");
@@ -502,14 +503,10 @@ int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reaso
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
 			  struct jg_chan_user *u)
 {
-	int64_t ch;
-
 	if (al->state == AL_DEAD)
 		return JG_ERR_CLOSED;
-	ch = jg_link_open(al->link, kind, payload, len, u);
-	if (ch > 0)
-		jg_agentlink_flush(al);
-	return ch;
+	/* The OPEN is written by on_link_output's flush. */
+	return jg_link_open(al->link, kind, payload, len, u);
 }
 
 struct jg_link *jg_agentlink_link(struct jg_agentlink *al)
