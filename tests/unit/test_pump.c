@@ -340,10 +340,12 @@ static void test_down_credit_follows_sent(void)
 	shuttle(&r);
 	CU_ASSERT(r.ag.writable > 0);
 	CU_ASSERT_EQUAL(jg_link_window(r.ag.l, r.ag.ch), WIN / 2);
+	CU_ASSERT_EQUAL(r.p.owed, WIN / 2);
 	/* More "sent" than owed (framing overhead) credits no more than owed. */
 	jg_pump_sent(&r.p, 10 * WIN);
 	shuttle(&r);
 	CU_ASSERT_EQUAL(jg_link_window(r.ag.l, r.ag.ch), WIN);
+	CU_ASSERT_EQUAL(r.p.owed, 0);
 	n = jg_link_send_data(r.ag.l, r.ag.ch, 0, buf + off, total - off);
 	CU_ASSERT_EQUAL(n, WIN);
 	shuttle(&r);
@@ -440,6 +442,47 @@ static void test_early_data(void)
 	rig_down(&r);
 }
 
+/* A shared body source (fan-out): offer takes what the window allows, queues and
+ * credits nothing; on_writable says when more fits; nothing after the end. */
+static int writable_calls;
+
+static void op_writable(void *ud)
+{
+	writable_calls++;
+}
+
+static const struct jg_pump_hooks offer_hooks = {
+	.on_down = op_down, .on_frame = op_frame, .on_dead = op_dead, .on_writable = op_writable};
+
+static void test_offer_shared_source(void)
+{
+	struct rig r;
+	size_t total = WIN + 1000;
+	uint8_t *buf = malloc(total);
+
+	rig_up(&r, &offer_hooks, 1, 1);
+	fill(buf, total, 0);
+	CU_ASSERT_EQUAL(jg_pump_window(&r.p), WIN);
+	CU_ASSERT_EQUAL(jg_pump_offer(&r.p, buf, total), WIN);
+	CU_ASSERT_EQUAL(jg_pump_offer(&r.p, buf + WIN, 1000), 0);
+	CU_ASSERT_EQUAL(jg_pump_queued(&r.p), 0);
+	CU_ASSERT_EQUAL(r.st.credit, 0); /* the owner credits its stream */
+	shuttle(&r);
+	writable_calls = 0;
+	CU_ASSERT_EQUAL(jg_link_consumed(r.ag.l, r.ag.ch, WIN), 0);
+	shuttle(&r);
+	CU_ASSERT_EQUAL(writable_calls, 1);
+	CU_ASSERT_EQUAL(jg_pump_offer(&r.p, buf + WIN, 1000), 1000);
+	jg_pump_up_end(&r.p);
+	CU_ASSERT_EQUAL(jg_pump_window(&r.p), 0);
+	CU_ASSERT_EQUAL(jg_pump_offer(&r.p, buf, 1), 0);
+	shuttle(&r);
+	CU_ASSERT_TRUE(check(r.ag.got, total));
+	CU_ASSERT_EQUAL(r.ag.eof, 1);
+	free(buf);
+	rig_down(&r);
+}
+
 int jg_test_register_pump(void)
 {
 	CU_pSuite s = CU_add_suite("pump", NULL, NULL);
@@ -453,5 +496,6 @@ int jg_test_register_pump(void)
 	CU_add_test(s, "down drop and framed mode", test_down_drop_and_framed);
 	CU_add_test(s, "abandon, exit, dead link", test_abandon_exit_dead);
 	CU_add_test(s, "early data (PUT)", test_early_data);
+	CU_add_test(s, "offer from a shared source", test_offer_shared_source);
 	return 0;
 }
