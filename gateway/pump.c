@@ -17,16 +17,16 @@ static void pump_chan_writable(struct jg_chan_user *u);
 static void pump_chan_dead(struct jg_chan_user *u, const char *reason);
 
 static const struct jg_chan_hooks pump_chan_hooks = {
-	.on_frame = pump_chan_frame,
-	.on_writable = pump_chan_writable,
-	.on_dead = pump_chan_dead,
+    .on_frame = pump_chan_frame,
+    .on_writable = pump_chan_writable,
+    .on_dead = pump_chan_dead,
 };
 
 int jg_pump_init(struct jg_pump *p, const struct jg_pump_hooks *hooks, void *ud,
 		 const struct jg_pump_stream_ops *sops, void *s)
 {
-	*p = (struct jg_pump){.chan.hooks = &pump_chan_hooks, .hooks = hooks, .ud = ud,
-			      .sops = sops, .stream = s};
+	*p = (struct jg_pump){
+	    .chan.hooks = &pump_chan_hooks, .hooks = hooks, .ud = ud, .sops = sops, .stream = s};
 	p->up = evbuffer_new();
 	p->down = evbuffer_new();
 	if (p->up == NULL || p->down == NULL) {

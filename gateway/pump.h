@@ -89,12 +89,12 @@ struct jg_pump {
 	struct jg_link *link;
 	uint32_t ch;
 	enum jg_pump_state state;
-	int early;	     /* DATA may go before OPEN_OK (PUT channels) */
-	struct evbuffer *up; /* request bytes waiting for channel window */
+	int early;	       /* DATA may go before OPEN_OK (PUT channels) */
+	struct evbuffer *up;   /* request bytes waiting for channel window */
 	struct evbuffer *down; /* scratch: channel DATA on its way to the stream */
 	int up_end, up_eof_sent;
-	int down_open;	       /* raw mode: DATA goes to the stream */
-	uint64_t owed;	       /* channel bytes on the stream, not yet credited */
+	int down_open; /* raw mode: DATA goes to the stream */
+	uint64_t owed; /* channel bytes on the stream, not yet credited */
 	uint64_t up_bytes, down_bytes;
 };
 

@@ -48,8 +48,7 @@ struct rig {
 };
 
 /* --- gateway link: dispatch to the channel user, as agentlink.c does --- */
-static void gw_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f,
-		     void *ud)
+static void gw_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f, void *ud)
 {
 	struct jg_chan_user *u = cud;
 
@@ -73,9 +72,8 @@ static void gw_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 		u->hooks->on_dead(u, reason);
 }
 
-static const struct jg_link_callbacks gw_cbs = {.on_frame = gw_frame,
-						.on_writable = gw_writable,
-						.on_dead = gw_dead};
+static const struct jg_link_callbacks gw_cbs = {
+    .on_frame = gw_frame, .on_writable = gw_writable, .on_dead = gw_dead};
 
 /* --- agent link --- */
 static void ag_open(struct jg_link *l, uint32_t ch, const struct jg_frame *f, void *ud)
@@ -86,8 +84,7 @@ static void ag_open(struct jg_link *l, uint32_t ch, const struct jg_frame *f, vo
 	CU_ASSERT_EQUAL(jg_link_accept(l, ch, a), 0);
 }
 
-static void ag_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f,
-		     void *ud)
+static void ag_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_frame *f, void *ud)
 {
 	struct agent *a = ud;
 
@@ -112,10 +109,8 @@ static void ag_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 {
 }
 
-static const struct jg_link_callbacks ag_cbs = {.on_open = ag_open,
-						.on_frame = ag_frame,
-						.on_writable = ag_writable,
-						.on_dead = ag_dead};
+static const struct jg_link_callbacks ag_cbs = {
+    .on_open = ag_open, .on_frame = ag_frame, .on_writable = ag_writable, .on_dead = ag_dead};
 
 /* --- the fake stream and op --- */
 static void st_consume(void *s, size_t n)
@@ -157,7 +152,7 @@ static void op_dead(void *ud, const char *reason, int link_lost)
 
 static const struct jg_pump_hooks raw_hooks = {.on_frame = op_frame, .on_dead = op_dead};
 static const struct jg_pump_hooks framed_hooks = {
-	.on_down = op_down, .on_frame = op_frame, .on_dead = op_dead};
+    .on_down = op_down, .on_frame = op_frame, .on_dead = op_dead};
 
 /* Move queued bytes both ways until both links are quiet. */
 static void shuttle(struct rig *r)
@@ -328,8 +323,8 @@ static void test_down_credit_follows_sent(void)
 	rig_up(&r, &raw_hooks, 0, 1);
 	jg_pump_down_open(&r.p);
 	fill(buf, total, 0);
-	while (off < total && (n = jg_link_send_data(r.ag.l, r.ag.ch, 0, buf + off,
-						     total - off)) > 0) {
+	while (off < total &&
+	       (n = jg_link_send_data(r.ag.l, r.ag.ch, 0, buf + off, total - off)) > 0) {
 		off += (size_t)n;
 		shuttle(&r);
 	}
@@ -411,7 +406,7 @@ static void test_abandon_exit_dead(void)
 	CU_ASSERT_EQUAL(r.op.frames[JG_FRAME_EXIT], 1);
 	CU_ASSERT_PTR_NULL(jg_pump_link(&r.p));
 	jg_pump_sent(&r.p, 100); /* nothing to credit on a forgotten channel */
-	rig_down(&r);             /* clear: no CLOSE for a channel that ended */
+	rig_down(&r);		 /* clear: no CLOSE for a channel that ended */
 
 	rig_up(&r, &raw_hooks, 0, 1);
 	jg_link_fail(r.gw, "agent went away");
@@ -452,7 +447,7 @@ static void op_writable(void *ud)
 }
 
 static const struct jg_pump_hooks offer_hooks = {
-	.on_down = op_down, .on_frame = op_frame, .on_dead = op_dead, .on_writable = op_writable};
+    .on_down = op_down, .on_frame = op_frame, .on_dead = op_dead, .on_writable = op_writable};
 
 static void test_offer_shared_source(void)
 {
