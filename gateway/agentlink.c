@@ -97,10 +97,14 @@ static void close_fd(int *fd)
 	}
 }
 
+static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+
 static void al_free(struct jg_agentlink *al)
 {
 	jg_setupq_leave(al->gw, &al->sq);
 	al_unlink(al);
+	if (al->link)
+		evbuffer_remove_cb(jg_link_output(al->link), on_link_output, al);
 	if (al->pid > 0 && !al->exited) {
 		/* Its exit is still collected by the reaper, silently. */
 		jg_reaper_forget(al->gw->reaper, al->pid);
@@ -198,10 +202,21 @@ static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
 	jg_agentlink_write(arg);
 }
 
-void jg_agentlink_flush(struct jg_agentlink *al)
+/* Write whatever the link queued, once per event-loop turn. */
+static void al_flush(struct jg_agentlink *al)
 {
 	if (al->state != AL_DEAD && !event_pending(al->flush_ev, EV_TIMEOUT, NULL))
 		event_active(al->flush_ev, EV_TIMEOUT, 0);
+}
+
+/* Flushing is driven by the link's output buffer: whatever any op (or the link
+ * itself: WINDOW, PONG) queues is written once per event-loop turn, so no caller
+ * flushes by hand. */
+static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)buf;
+	if (info->n_added > 0)
+		al_flush(arg);
 }
 
 static void on_writable_fd(evutil_socket_t fd, short what, void *arg)
@@ -468,7 +483,8 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
 	al->deadline = evtimer_new(gw->base, on_deadline, al);
 	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
-	    al->deadline == NULL)
+	    al->deadline == NULL ||
+	    evbuffer_add_cb(jg_link_output(al->link), on_link_output, al) == NULL)
 		goto nomem;
 	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
 	if (jg_link_send_hello(al->link, "gateway") != 0)
@@ -545,7 +561,7 @@ static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen)
 		goto nomem;
 	jg_log_info("onward connection to %s: starting (pid %ld)", al->chain->display,
 		    (long)al->pid);
-	jg_agentlink_flush(al);
+	al_flush(al); /* the HELLO, queued before the process was there to take it */
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory starting the connection");
@@ -575,14 +591,10 @@ int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reaso
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
 			  struct jg_chan_user *u)
 {
-	int64_t ch;
-
 	if (al->state == AL_DEAD)
 		return JG_ERR_CLOSED;
-	ch = jg_link_open(al->link, kind, payload, len, u);
-	if (ch > 0)
-		jg_agentlink_flush(al);
-	return ch;
+	/* The OPEN is written by on_link_output's flush. */
+	return jg_link_open(al->link, kind, payload, len, u);
 }
 
 struct jg_link *jg_agentlink_link(struct jg_agentlink *al)

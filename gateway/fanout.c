@@ -1,8 +1,9 @@
 /* PUT /v1/files/{path}?targets=LIST: one upload written to many targets.
  *
- * Every target gets its own PUT channel (fileput.c) on its own onward
- * connection, and the request body is streamed to all of them at once: the
- * bytes cross the controller's link once.
+ * Every target gets its own PUT channel (fileput.c: a pump, gateway/pump.h, fed
+ * with jg_pump_offer) on its own onward connection, and the request body is
+ * streamed to all of them at once: the bytes cross the controller's link once.
+ * The body is the one shared source, so its HTTP/2 credit is this file's own.
  *
  * Flow control is by credit windows, with no spooling: `body` holds the bytes
  * from the offset the slowest live target has reached (`base`) to what has

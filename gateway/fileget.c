@@ -2,15 +2,16 @@
  * the response body, raw bytes (so `curl -o` works).
  *
  * The agent answers OPEN_OK with a file spec (SIZE, MODE, MTIME); the 200 and
- * its headers go out then, the bytes after.  Agent credit flows back only as
- * nghttp2 takes those bytes (on_sent), so the gateway holds at most one
- * channel window (1 MiB) per download, however slow the controller.
+ * its headers go out then, the bytes after.  The bridge is the pump
+ * (gateway/pump.h) in raw mode: agent credit flows back only as nghttp2 takes
+ * those bytes (on_sent), so the gateway holds at most one channel window
+ * (1 MiB) per download, however slow the controller.
  * A failure after the 200 cannot change the status: the stream is reset
  * (RST_STREAM INTERNAL_ERROR), so the client sees an error, never a short
  * file passed off as whole, and the reason goes to the log.
  *
- * Lifetime: the op lives until its stream closes (on_close); `al` is NULL once
- * the channel is gone (EXIT, OPEN_FAIL, CLOSE, DEAD). */
+ * Lifetime: the op lives until its stream closes (on_close); the pump knows
+ * when the channel is gone (EXIT, OPEN_FAIL, CLOSE, DEAD). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "config/target.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
+#include "gateway/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -36,17 +38,12 @@ enum get_state {
 };
 
 struct jg_get {
-	struct jg_chan_user chan; /* first: the link's channel user data points here */
+	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_op op;
 	struct jg_gateway *gw;
 	struct jg_stream *stream; /* NULL after on_close */
-	struct jg_agentlink *al;  /* NULL once the channel is gone */
-	uint32_t ch;
 	enum get_state state;
 	struct jg_chain *chain;
-	struct evbuffer *scratch;
-	uint64_t credit_owed; /* bytes queued on the stream, not yet credited to the agent */
-	uint64_t bytes;
 	char target[256];
 	char *path;
 	struct jg_audit_op *audit; /* ended when the download ends */
@@ -60,11 +57,10 @@ static struct jg_get *op_get(struct jg_op *op)
 static void get_free(struct jg_get *g)
 {
 	if (g->audit != NULL) {
-		g->audit->bytes_out = g->bytes;
+		g->audit->bytes_out = g->pump.down_bytes;
 		jg_gate_end(g->gw, g->audit, "failed", "the download ended before it completed");
 	}
-	if (g->scratch != NULL)
-		evbuffer_free(g->scratch);
+	jg_pump_clear(&g->pump);
 	jg_chain_free(g->chain);
 	free(g->path);
 	free(g);
@@ -72,11 +68,7 @@ static void get_free(struct jg_get *g)
 
 static void get_close_channel(struct jg_get *g)
 {
-	if (g->al == NULL)
-		return;
-	jg_link_close(jg_agentlink_link(g->al), g->ch);
-	jg_agentlink_flush(g->al);
-	g->al = NULL;
+	jg_pump_abandon(&g->pump);
 }
 
 /* End the download with REASON: an error answer before the 200, a reset after it. */
@@ -85,7 +77,7 @@ static void get_failed(struct jg_get *g, int status, const char *error, const ch
 	enum get_state was = g->state;
 
 	if (g->audit != NULL) {
-		g->audit->bytes_out = g->bytes;
+		g->audit->bytes_out = g->pump.down_bytes;
 		jg_gate_end(g->gw, g->audit, "failed", reason);
 		g->audit = NULL;
 	}
@@ -95,7 +87,7 @@ static void get_failed(struct jg_get *g, int status, const char *error, const ch
 		return;
 	if (was == GET_STREAMING) {
 		jg_log_warn("get %s on %s by %s failed after %llu bytes: %s", g->path, g->target,
-			    jg_stream_identity(g->stream), (unsigned long long)g->bytes, reason);
+			    jg_stream_identity(g->stream), (unsigned long long)g->pump.down_bytes, reason);
 		jg_stream_reset(g->stream, NGHTTP2_INTERNAL_ERROR);
 		return;
 	}
@@ -152,14 +144,16 @@ static void get_opened(struct jg_get *g, const struct jg_frame *f)
 		return;
 	}
 	g->state = GET_STREAMING;
+	jg_pump_down_open(&g->pump);
 }
 
-/* Contract (jg_chan_hooks): OPEN_OK, OPEN_FAIL, DATA, EOF, EXIT, CLOSE of our channel, from
- * inside the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone.  The stream
- * is alive: on_close closes the channel first. */
-static void get_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
+/* Contract (jg_pump_hooks, raw mode: DATA goes to the stream from the 200 on, or is
+ * dropped and credited): OPEN_OK, OPEN_FAIL, EOF, EXIT, CLOSE of our channel, from inside
+ * the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone.  The stream is
+ * alive: on_close closes the channel first. */
+static void get_frame(void *ud, const struct jg_frame *f)
 {
-	struct jg_get *g = (struct jg_get *)u;
+	struct jg_get *g = ud;
 	const char *error;
 	char reason[400];
 	int status;
@@ -169,29 +163,13 @@ static void get_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 		get_opened(g, f);
 		return;
 	case JG_FRAME_OPEN_FAIL:
-		g->al = NULL;
 		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
 		status = jg_files_status(reason, 0, &error);
 		get_failed(g, status, error, reason);
 		return;
-	case JG_FRAME_DATA:
-		if (g->state != GET_STREAMING || g->al == NULL) {
-			/* Dropped (after a failure): the credit goes back at once. */
-			if (g->al == NULL)
-				return;
-			jg_link_consumed(jg_agentlink_link(g->al), g->ch, f->length);
-			jg_agentlink_flush(g->al);
-			return;
-		}
-		g->credit_owed += f->length;
-		g->bytes += f->length;
-		evbuffer_add(g->scratch, f->payload, f->length);
-		jg_stream_append(g->stream, g->scratch);
-		return;
 	case JG_FRAME_EOF:
 		return;
 	case JG_FRAME_EXIT:
-		g->al = NULL;
 		if (f->aux != 0 || (f->flags & JG_EXIT_SIGNALED)) {
 			snprintf(reason, sizeof(reason), "the agent ended the download with %s %u",
 				 (f->flags & JG_EXIT_SIGNALED) ? "signal" : "status", f->aux);
@@ -199,19 +177,18 @@ static void get_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 			return;
 		}
 		if (g->audit != NULL) {
-			g->audit->bytes_out = g->bytes;
+			g->audit->bytes_out = g->pump.down_bytes;
 			jg_gate_end(g->gw, g->audit, "ok", "");
 			g->audit = NULL;
 		}
 		if (g->state == GET_STREAMING) {
 			jg_stream_finish(g->stream);
 			jg_log_debug("get %s on %s: %llu bytes", g->path, g->target,
-				     (unsigned long long)g->bytes);
+				     (unsigned long long)g->pump.down_bytes);
 		}
 		g->state = GET_DONE;
 		return;
 	case JG_FRAME_CLOSE:
-		g->al = NULL;
 		get_failed(g, 502, "agent closed the channel", "the agent abandoned the download");
 		return;
 	default:
@@ -221,28 +198,20 @@ static void get_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 	}
 }
 
-static void get_chan_writable(struct jg_chan_user *u)
+/* Contract: the channel died (DEAD from the agent, a read error there; or the link
+ * failed: LINK_LOST); it is gone. */
+static void get_dead(void *ud, const char *reason, int link_lost)
 {
-	(void)u; /* nothing flows toward the agent after the OPEN */
-}
-
-/* Contract: the channel died (DEAD from the agent, a read error there; or the link failed,
- * jg_link_error() set while this runs); it is gone. */
-static void get_chan_dead(struct jg_chan_user *u, const char *reason)
-{
-	struct jg_get *g = (struct jg_get *)u;
-	int link_lost = g->al != NULL && jg_link_error(jg_agentlink_link(g->al)) != NULL;
+	struct jg_get *g = ud;
 	const char *error;
 	int status = jg_files_status(reason, link_lost, &error);
 
-	g->al = NULL;
 	get_failed(g, status, error, reason);
 }
 
-static const struct jg_chan_hooks get_chan_hooks = {
-    .on_frame = get_chan_frame,
-    .on_writable = get_chan_writable,
-    .on_dead = get_chan_dead,
+static const struct jg_pump_hooks get_pump_hooks = {
+    .on_frame = get_frame,
+    .on_dead = get_dead,
 };
 
 /* A GET has no body: whatever comes is credited and dropped. */
@@ -255,16 +224,7 @@ static void get_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 /* Contract: nghttp2 took N body bytes; that much agent credit is due. */
 static void get_on_sent(struct jg_op *op, size_t n)
 {
-	struct jg_get *g = op_get(op);
-	size_t credit = n < g->credit_owed ? n : (size_t)g->credit_owed;
-
-	if (credit == 0)
-		return;
-	g->credit_owed -= credit;
-	if (g->al != NULL) {
-		jg_link_consumed(jg_agentlink_link(g->al), g->ch, credit);
-		jg_agentlink_flush(g->al);
-	}
+	jg_pump_sent(&op_get(op)->pump, n);
 }
 
 static void get_on_close(struct jg_op *op, const char *why)
@@ -273,9 +233,8 @@ static void get_on_close(struct jg_op *op, const char *why)
 
 	if (g->state != GET_DONE)
 		jg_log_info("get %s on %s: the client went away (%s)", g->path, g->target, why);
-	get_close_channel(g);
 	g->stream = NULL;
-	get_free(g);
+	get_free(g); /* abandons the channel */
 }
 
 static const struct jg_op_hooks get_op_hooks = {
@@ -289,13 +248,15 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 {
 	struct jg_file_spec spec = {0};
 	struct evbuffer *payload = NULL;
+	struct jg_agentlink *al;
 	char why[400], reason[600];
 	struct jg_op *op = NULL;
 	struct jg_get *g;
 	int64_t ch;
 	int r;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL || (g->scratch = evbuffer_new()) == NULL ||
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    jg_pump_init(&g->pump, &get_pump_hooks, g, &jg_stream_pump_ops, s) != 0 ||
 	    (payload = evbuffer_new()) == NULL)
 		goto nomem;
 	snprintf(g->target, sizeof(g->target), "%s", target);
@@ -319,23 +280,21 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 	spec.path = g->path;
 	if (jg_file_spec_encode(&spec, payload) != 0)
 		goto nomem;
-	if ((g->al = jg_agentlink_get(gw, g->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_agentlink_get(gw, g->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 g->chain->display, why);
 		jg_stream_reply_error(s, 502, "target unavailable", reason);
 		goto out;
 	}
-	g->chan.hooks = &get_chan_hooks;
-	ch = jg_agentlink_open(g->al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), &g->chan);
+	ch = jg_agentlink_open(al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
+			       evbuffer_get_length(payload), jg_pump_chan(&g->pump));
 	if (ch <= 0) {
-		g->al = NULL;
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
 			 g->chain->display, jg_strerror((int)ch));
 		jg_stream_reply_error(s, 502, "agent unavailable", reason);
 		goto out;
 	}
-	g->ch = (uint32_t)ch;
+	jg_pump_attach(&g->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
 	g->op.hooks = &get_op_hooks;
 	g->gw = gw;
 	g->stream = s;

@@ -10,10 +10,13 @@
  * The agent answers a PUT with one DATA frame holding a file spec (SHA256 and
  * SIZE of what it wrote) and then EXIT 0; or OPEN_FAIL, or DEAD, with a
  * reason.  Nothing here buffers body bytes: the owner offers them and keeps
- * what the window did not take.
+ * what the window did not take (jg_pump_offer: the body may be shared by a
+ * fan-out, so the owner credits its stream itself).
  *
- * Lifetime: owned by the owner (jg_fput_free).  `al` is NULL once the channel
- * is gone (EXIT, OPEN_FAIL, CLOSE, DEAD); the link never calls back after. */
+ * The channel is a pump (gateway/pump.h) in framed mode with no stream of its
+ * own: it tracks the channel's life (gone after EXIT, OPEN_FAIL, CLOSE, DEAD),
+ * sends EOF when due, credits the result DATA at once and abandons on abort.
+ * Lifetime: owned by the owner (jg_fput_free). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 #include "config/target.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
+#include "gateway/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -31,15 +35,13 @@
 #include "relay/opspec.h"
 
 struct jg_fput {
-	struct jg_chan_user chan; /* first: the link's channel user data points here */
+	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_gateway *gw;
 	const struct jg_fput_hooks *hooks;
 	void *owner;
 	char *target;		 /* as the client named it */
 	struct jg_chain *chain;	 /* what it resolved to */
-	struct jg_agentlink *al; /* NULL once the channel is gone */
-	uint32_t ch;
-	int eof_wanted, eof_sent;
+	int eof_wanted;
 	int got_result; /* the result DATA arrived */
 	int done;
 	struct jg_fput_result res;
@@ -69,33 +71,19 @@ static void fput_fail(struct jg_fput *p, const char *reason, int link_lost)
 	fput_finish(p, status, error, reason, 0);
 }
 
-static void fput_try_eof(struct jg_fput *p)
+/* The result: a file spec with SHA256 and SIZE (framed mode: the pump credits it at
+ * once, nobody else consumes it).  EOF carries nothing. */
+static int fput_down(void *ud, const struct jg_frame *f)
 {
-	int r;
-
-	if (p->al == NULL || !p->eof_wanted || p->eof_sent)
-		return;
-	/* JG_ERR_STATE: not open yet and no early window (the link was connecting); OPEN_OK
-	 * calls this again. */
-	r = jg_link_send_eof(jg_agentlink_link(p->al), p->ch, 0);
-	if (r == 0) {
-		p->eof_sent = 1;
-		jg_agentlink_flush(p->al);
-	}
-}
-
-/* The result: a file spec with SHA256 and SIZE.  Its credit goes back at once: nobody
- * else consumes it. */
-static void fput_result(struct jg_fput *p, const struct jg_frame *f)
-{
+	struct jg_fput *p = ud;
 	struct jg_file_spec spec;
 	char why[200];
 
-	jg_link_consumed(jg_agentlink_link(p->al), p->ch, f->length);
-	jg_agentlink_flush(p->al);
+	if (f->type != JG_FRAME_DATA)
+		return 0;
 	if (jg_file_spec_decode(f->payload, f->length, &spec, why, sizeof(why)) != 0) {
 		jg_log_warn("put on %s: the agent's result is malformed: %s", p->target, why);
-		return;
+		return 0;
 	}
 	p->got_result = 1;
 	if (spec.flags & JG_FILE_HAS_SHA256)
@@ -104,31 +92,27 @@ static void fput_result(struct jg_fput *p, const struct jg_frame *f)
 	if (spec.flags & JG_FILE_HAS_SIZE)
 		p->res.size = spec.size;
 	jg_file_spec_clear(&spec);
+	return 0;
 }
 
-/* Contract (jg_chan_hooks): OPEN_OK, OPEN_FAIL, DATA, EOF, EXIT, CLOSE of our channel, from
- * inside the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone. */
-static void fput_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
+/* Contract (jg_pump_hooks): OPEN_OK, OPEN_FAIL, EXIT, CLOSE of our channel, from inside
+ * the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone. */
+static void fput_frame(void *ud, const struct jg_frame *f)
 {
-	struct jg_fput *p = (struct jg_fput *)u;
+	struct jg_fput *p = ud;
 	char reason[400];
 
 	switch (f->type) {
 	case JG_FRAME_OPEN_OK:
-		fput_try_eof(p);
-		if (!p->done)
+		/* The pump sends a wanted EOF after this. */
+		if (!p->done && !p->eof_wanted)
 			p->hooks->on_writable(p->owner, p);
 		return;
 	case JG_FRAME_OPEN_FAIL:
-		p->al = NULL;
 		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
 		fput_fail(p, reason, 0);
 		return;
-	case JG_FRAME_DATA:
-		fput_result(p, f);
-		return;
 	case JG_FRAME_EXIT:
-		p->al = NULL;
 		if (f->aux == 0 && !(f->flags & JG_EXIT_SIGNALED)) {
 			if (!p->got_result)
 				jg_log_debug("put on %s: EXIT 0 without a result", p->target);
@@ -140,7 +124,6 @@ static void fput_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 		fput_finish(p, 500, "upload failed", reason, 0);
 		return;
 	case JG_FRAME_CLOSE:
-		p->al = NULL;
 		fput_finish(p, 502, "agent closed the channel", "the agent abandoned the upload",
 			    0);
 		return;
@@ -152,29 +135,26 @@ static void fput_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 }
 
 /* Contract: the agent granted window; more DATA may go. */
-static void fput_chan_writable(struct jg_chan_user *u)
+static void fput_writable(void *ud)
 {
-	struct jg_fput *p = (struct jg_fput *)u;
+	struct jg_fput *p = ud;
 
 	if (!p->done && !p->eof_wanted)
 		p->hooks->on_writable(p->owner, p);
 }
 
 /* Contract: the channel died (a DEAD from the agent: the write failed there; or the link
- * failed: then jg_link_error() is set while this runs); it is gone. */
-static void fput_chan_dead(struct jg_chan_user *u, const char *reason)
+ * failed); it is gone. */
+static void fput_dead(void *ud, const char *reason, int link_lost)
 {
-	struct jg_fput *p = (struct jg_fput *)u;
-	int link_lost = p->al != NULL && jg_link_error(jg_agentlink_link(p->al)) != NULL;
-
-	p->al = NULL;
-	fput_fail(p, reason, link_lost);
+	fput_fail(ud, reason, link_lost);
 }
 
-static const struct jg_chan_hooks fput_chan_hooks = {
-    .on_frame = fput_chan_frame,
-    .on_writable = fput_chan_writable,
-    .on_dead = fput_chan_dead,
+static const struct jg_pump_hooks fput_pump_hooks = {
+    .on_down = fput_down,
+    .on_frame = fput_frame,
+    .on_dead = fput_dead,
+    .on_writable = fput_writable,
 };
 
 /* Resolve, find the link, send OPEN.  Failures finish P quietly (see jg_fput_start). */
@@ -182,6 +162,7 @@ static void fput_open(struct jg_fput *p, const char *path, const struct jg_file_
 {
 	struct jg_file_spec spec = *tmpl;
 	struct evbuffer *payload = NULL;
+	struct jg_agentlink *al;
 	char why[400], reason[600];
 	int64_t ch;
 	int r;
@@ -205,23 +186,24 @@ static void fput_open(struct jg_fput *p, const char *path, const struct jg_file_
 			    1);
 		goto out;
 	}
-	if ((p->al = jg_agentlink_get(p->gw, p->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_agentlink_get(p->gw, p->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 p->chain->display, why);
 		fput_finish(p, 502, "target unavailable", reason, 1);
 		goto out;
 	}
-	ch = jg_agentlink_open(p->al, JG_OPEN_PUT, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), &p->chan);
+	ch = jg_agentlink_open(al, JG_OPEN_PUT, evbuffer_pullup(payload, -1),
+			       evbuffer_get_length(payload), jg_pump_chan(&p->pump));
 	if (ch <= 0) {
-		p->al = NULL;
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
 			 p->chain->display, jg_strerror((int)ch));
 		fput_finish(p, 502, "agent unavailable", reason, 1);
 		goto out;
 	}
-	p->ch = (uint32_t)ch;
-	jg_log_debug("put %s on %s: channel %u", path, p->chain->display, p->ch);
+	/* Early: body bytes may follow the OPEN before OPEN_OK (the agent answers a PUT
+	 * synchronously). */
+	jg_pump_attach(&p->pump, jg_agentlink_link(al), (uint32_t)ch, 1);
+	jg_log_debug("put %s on %s: channel %u", path, p->chain->display, (uint32_t)ch);
 out:
 	if (payload != NULL)
 		evbuffer_free(payload);
@@ -233,11 +215,13 @@ struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const c
 {
 	struct jg_fput *p = calloc(1, sizeof(*p));
 
-	if (p == NULL || (p->target = strdup(target)) == NULL) {
+	if (p == NULL || (p->target = strdup(target)) == NULL ||
+	    jg_pump_init(&p->pump, &fput_pump_hooks, p, NULL, NULL) != 0) {
+		if (p != NULL)
+			free(p->target);
 		free(p);
 		return NULL;
 	}
-	p->chan.hooks = &fput_chan_hooks;
 	p->gw = gw;
 	p->hooks = hooks;
 	p->owner = owner;
@@ -247,28 +231,18 @@ struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const c
 
 size_t jg_fput_window(const struct jg_fput *p)
 {
-	if (p->done || p->al == NULL || p->eof_wanted)
-		return 0;
-	return jg_link_window(jg_agentlink_link(p->al), p->ch);
+	return p->done ? 0 : jg_pump_window(&p->pump);
 }
 
 size_t jg_fput_send(struct jg_fput *p, const void *data, size_t len)
 {
-	int64_t n;
-
-	if (p->done || p->al == NULL || p->eof_wanted || len == 0)
-		return 0;
-	n = jg_link_send_data(jg_agentlink_link(p->al), p->ch, 0, data, len);
-	if (n <= 0)
-		return 0;
-	jg_agentlink_flush(p->al);
-	return (size_t)n;
+	return p->done ? 0 : jg_pump_offer(&p->pump, data, len);
 }
 
 void jg_fput_eof(struct jg_fput *p)
 {
 	p->eof_wanted = 1;
-	fput_try_eof(p);
+	jg_pump_up_end(&p->pump);
 }
 
 int jg_fput_done(const struct jg_fput *p)
@@ -288,12 +262,8 @@ const char *jg_fput_target(const struct jg_fput *p)
 
 void jg_fput_abort(struct jg_fput *p)
 {
-	if (p->al != NULL) {
-		/* The agent drops its temporary file: nothing is replaced. */
-		jg_link_close(jg_agentlink_link(p->al), p->ch);
-		jg_agentlink_flush(p->al);
-		p->al = NULL;
-	}
+	/* The agent drops its temporary file: nothing is replaced. */
+	jg_pump_abandon(&p->pump);
 	p->done = 1;
 }
 
@@ -302,6 +272,7 @@ void jg_fput_free(struct jg_fput *p)
 	if (p == NULL)
 		return;
 	jg_fput_abort(p);
+	jg_pump_clear(&p->pump);
 	jg_chain_free(p->chain);
 	free(p->target);
 	free(p);

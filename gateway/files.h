@@ -3,8 +3,9 @@
  * and gateway/targets.c (target lists and groups).
  *
  * A PUT channel (struct jg_fput) is one agent channel of kind PUT seen from the
- * gateway: the owner feeds it body bytes as far as jg_fput_window() allows and
- * learns through two hooks when it may send more and when it has finished. */
+ * gateway (over a pump, gateway/pump.h): the owner feeds it body bytes as far as
+ * jg_fput_window() allows and learns through two hooks when it may send more and
+ * when it has finished. */
 #ifndef JG_GATEWAY_FILES_H
 #define JG_GATEWAY_FILES_H
 

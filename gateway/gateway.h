@@ -2,7 +2,9 @@
  *
  * Layers (HAProxy's model): transport (TLS, in tls.c) -> multiplexer (HTTP/2
  * session, in h2.c) -> operation (exec, in exec.c; /healthz and /v1/stats in
- * api.c).  Agent links (agentlink.c) are the other side of an operation.
+ * api.c) -> pump (pump.h: one agent channel <-> one stream, credit both ways,
+ * half-close, abandon; every agent-channel op uses one) -> agent links
+ * (agentlink.c), the other side of an operation.
  * struct jg_gateway is the one context; it is passed explicitly, never global. */
 #ifndef JG_GATEWAY_H
 #define JG_GATEWAY_H
@@ -251,8 +253,8 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 
 /* --- agentlink.c: links to agents ---------------------------------------- */
 
-/* An operation using an agent channel embeds this as its first member; the
- * link's channel user data points at it.  The hooks are called from inside the
+/* An operation using an agent channel embeds a pump (gateway/pump.h), which embeds
+ * this as its first member; the link's channel user data points at it.  The hooks are called from inside the
  * link's input processing; they may send on the channel or close it. */
 struct jg_chan_user;
 struct jg_chan_hooks {
@@ -279,10 +281,10 @@ int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reaso
 /* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
 			  struct jg_chan_user *u);
-/* The underlying sans-I/O link (to send DATA, EOF, SIGNAL, CLOSE); flush afterwards. */
+/* The underlying sans-I/O link (for a pump, gateway/pump.h, and SIGNAL/RESIZE).  What
+ * is queued on it is written once per event-loop turn without being asked (the link's
+ * output buffer schedules the write): nobody flushes by hand. */
 struct jg_link *jg_agentlink_link(struct jg_agentlink *al);
-/* Write whatever the link queued (soon: once per event-loop turn). */
-void jg_agentlink_flush(struct jg_agentlink *al);
 /* Stop every agent: every channel dies with REASON, the links close (agents kill their
  * children and exit). */
 void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason);

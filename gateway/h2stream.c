@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/h2conn.h"
+#include "gateway/pump.h"
 #include "relay/log.h"
 
 /* Under load the budget is reached and left many times a second: one line per
@@ -313,3 +314,19 @@ int32_t jg_stream_id(const struct jg_stream *s)
 {
 	return s->id;
 }
+
+/* The stream side of a pump (gateway/pump.h). */
+static void pump_consume(void *s, size_t n)
+{
+	jg_stream_consume(s, n);
+}
+
+static void pump_append(void *s, struct evbuffer *buf)
+{
+	jg_stream_append(s, buf);
+}
+
+const struct jg_pump_stream_ops jg_stream_pump_ops = {
+	.consume = pump_consume,
+	.append = pump_append,
+};

@@ -7,8 +7,12 @@
  *  - DIRECT: a target with `method = "tunnel"`; the gateway itself connects
  *    to the target's host:PORT (a bufferevent on a socket, no agent).
  *
+ * AGENT is a pump (gateway/pump.h) in raw mode: credit both ways, EOF after the
+ * queue, abandoning the channel.  DIRECT keeps its own socket pump below (a
+ * bufferevent, read against the stream's queue and the buffer budget).
+ *
  * Flow control, end to end, bounded memory per stream:
- *  - Up (client -> far end): request bytes wait in `up` (AGENT) or in the
+ *  - Up (client -> far end): request bytes wait in the pump (AGENT) or in the
  *    socket's output buffer (DIRECT); their HTTP/2 credit is given back only
  *    once the channel took them (within its window) or the socket did.  So
  *    at most one HTTP/2 stream window (stream_window, 1 MiB) is held.
@@ -52,6 +56,7 @@
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/gateway.h"
+#include "gateway/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -70,27 +75,22 @@ enum tun_state {
 };
 
 struct jg_tunnel {
-	struct jg_chan_user chan; /* first: the link's channel user data points here */
+	struct jg_pump pump; /* AGENT; first: the link's channel user data points here */
 	struct jg_op op;
 	struct jg_gateway *gw;
 	struct jg_stream *stream; /* NULL after on_close */
 	enum tun_state state;
 	char desc[400]; /* "web1 port 22 (by <identity>)", for log lines */
 	struct jg_chain *chain;
-	/* AGENT */
-	struct jg_agentlink *al; /* NULL once the channel is gone */
-	uint32_t ch;
-	struct evbuffer *up; /* client bytes waiting for channel window */
-	struct evbuffer *scratch;
-	uint64_t credit_owed; /* channel DATA queued on the stream, not yet credited */
 	/* DIRECT */
+	struct evbuffer *scratch;
 	struct bufferevent *bev;
 	struct evdns_base *dns;
 	int sock_eof; /* the socket said EOF; its input may still hold bytes */
 	uint16_t port;
 	/* both */
 	int up_eof;	      /* the client ended the request body */
-	int up_eof_sent;      /* ... and that reached the channel (EOF) or socket (SHUT_WR) */
+	int up_eof_sent;      /* ... and that reached the socket (SHUT_WR; AGENT: the pump's) */
 	int down_eof;	      /* the response is finished */
 	struct event *linger; /* pending while lingering after the stream closed */
 	struct jg_audit_op *audit; /* from the policy's yes to tun_free */
@@ -105,8 +105,7 @@ static void tun_free(struct jg_tunnel *x)
 		bufferevent_free(x->bev);
 	if (x->dns != NULL)
 		evdns_base_free(x->dns, 1);
-	if (x->up != NULL)
-		evbuffer_free(x->up);
+	jg_pump_clear(&x->pump);
 	if (x->scratch != NULL)
 		evbuffer_free(x->scratch);
 	if (x->linger != NULL)
@@ -123,11 +122,7 @@ static struct jg_tunnel *op_tunnel(struct jg_op *op)
 /* Abandon the far side: CLOSE the channel (the agent closes its socket), or close our socket. */
 static void tun_abandon(struct jg_tunnel *x)
 {
-	if (x->al != NULL) {
-		jg_link_close(jg_agentlink_link(x->al), x->ch);
-		jg_agentlink_flush(x->al);
-		x->al = NULL;
-	}
+	jg_pump_abandon(&x->pump);
 	if (x->bev != NULL) {
 		bufferevent_free(x->bev);
 		x->bev = NULL;
@@ -161,6 +156,7 @@ static int tun_started(struct jg_tunnel *x)
 	}
 	x->state = TS_RUNNING;
 	x->opened = 1;
+	jg_pump_down_open(&x->pump);
 	jg_log_debug("tunnel to %s open", x->desc);
 	return 0;
 }
@@ -179,59 +175,22 @@ static void tun_on_linger(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- AGENT */
 
-/* Move client bytes into the channel as far as its window allows; then EOF. */
-static void agent_pump_up(struct jg_tunnel *x)
+/* The channel, bridged by the pump in raw mode (up bytes go once the 200 is out, i.e.
+ * after OPEN_OK; down bytes from then on).  The frames that end the channel may free
+ * X while lingering (the pump touches nothing after them). */
+static void agent_frame(void *ud, const struct jg_frame *f)
 {
-	struct jg_link *l;
-	size_t len, win;
-	int64_t n;
-
-	if (x->state != TS_RUNNING || x->al == NULL)
-		return;
-	l = jg_agentlink_link(x->al);
-	while ((len = evbuffer_get_length(x->up)) > 0 && (win = jg_link_window(l, x->ch)) > 0) {
-		if (len > win)
-			len = win;
-		n = jg_link_send_data(l, x->ch, 0, evbuffer_pullup(x->up, (ssize_t)len), len);
-		if (n <= 0)
-			break;
-		evbuffer_drain(x->up, (size_t)n);
-		if (x->stream != NULL)
-			jg_stream_consume(x->stream, (size_t)n);
-	}
-	if (x->up_eof && !x->up_eof_sent && evbuffer_get_length(x->up) == 0) {
-		jg_link_send_eof(l, x->ch, 0);
-		x->up_eof_sent = 1;
-	}
-	jg_agentlink_flush(x->al);
-}
-
-static void agent_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
-{
-	struct jg_tunnel *x = (struct jg_tunnel *)u;
+	struct jg_tunnel *x = ud;
 	char reason[400];
 
 	switch ((enum jg_frame_type)f->type) {
 	case JG_FRAME_OPEN_OK:
-		if (tun_started(x) == 0)
-			agent_pump_up(x);
+		(void)tun_started(x); /* on failure it abandons the channel */
 		return;
 	case JG_FRAME_OPEN_FAIL:
-		x->al = NULL;
 		/* The agent's reason names the address ("connect to 127.0.0.1:22: ..."). */
 		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
 		tun_failed(x, 502, "tunnel failed", reason);
-		return;
-	case JG_FRAME_DATA:
-		if (x->stream == NULL || x->down_eof) {
-			/* Lingering: nobody reads, but the agent must get its credit back. */
-			jg_link_consumed(jg_agentlink_link(x->al), x->ch, f->length);
-			jg_agentlink_flush(x->al);
-			return;
-		}
-		x->credit_owed += f->length;
-		evbuffer_add(x->scratch, f->payload, f->length);
-		jg_stream_append(x->stream, x->scratch);
 		return;
 	case JG_FRAME_EOF:
 		x->down_eof = 1;
@@ -240,7 +199,6 @@ static void agent_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 		return;
 	case JG_FRAME_EXIT:
 		/* Both directions are over on the target; the channel is gone. */
-		x->al = NULL;
 		if (x->stream == NULL) {
 			tun_free(x);
 			return;
@@ -252,51 +210,41 @@ static void agent_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 		x->state = TS_DONE;
 		return;
 	case JG_FRAME_CLOSE:
-		x->al = NULL;
 		tun_failed(x, 502, "tunnel failed", "the agent abandoned the tunnel");
 		return;
-	case JG_FRAME_HELLO:
-	case JG_FRAME_OPEN:
-	case JG_FRAME_WINDOW:
-	case JG_FRAME_SIGNAL:
-	case JG_FRAME_RESIZE:
-	case JG_FRAME_PING:
-	case JG_FRAME_PONG:
-	case JG_FRAME_DEAD:
+	default:
 		break;
 	}
 	jg_log_debug("tunnel to %s: ignoring %s from the agent", x->desc,
 		     jg_frame_type_name(f->type));
 }
 
-static void agent_chan_writable(struct jg_chan_user *u)
+static void agent_writable(void *ud)
 {
-	struct jg_tunnel *x = (struct jg_tunnel *)u;
+	struct jg_tunnel *x = ud;
 
-	agent_pump_up(x);
-	if (x->stream == NULL && x->up_eof_sent)
+	if (x->stream == NULL && x->pump.up_eof_sent)
 		jg_log_debug("tunnel to %s: queued bytes delivered after the stream", x->desc);
 }
 
-static void agent_chan_dead(struct jg_chan_user *u, const char *reason)
+static void agent_dead(void *ud, const char *reason, int link_lost)
 {
-	struct jg_tunnel *x = (struct jg_tunnel *)u;
-
-	x->al = NULL;
+	(void)link_lost;
 	/* The pool's reasons already name the target ("ssh to web1 failed: ..."). */
-	tun_failed(x, 502, "target unreachable", reason);
+	tun_failed(ud, 502, "target unreachable", reason);
 }
 
-static const struct jg_chan_hooks agent_chan_hooks = {
-    .on_frame = agent_chan_frame,
-    .on_writable = agent_chan_writable,
-    .on_dead = agent_chan_dead,
+static const struct jg_pump_hooks agent_pump_hooks = {
+    .on_frame = agent_frame,
+    .on_dead = agent_dead,
+    .on_writable = agent_writable,
 };
 
 static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 {
 	struct jg_tunnel_spec spec = {.host = (char *)(uintptr_t)host, .port = port};
 	struct evbuffer *payload = evbuffer_new();
+	struct jg_agentlink *al;
 	char why[400], reason[600];
 	int64_t ch;
 	int r;
@@ -307,7 +255,7 @@ static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 		jg_stream_reply_error(x->stream, 500, "internal error", "cannot encode the spec");
 		return -1;
 	}
-	if ((x->al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 x->chain->display, why);
 		evbuffer_free(payload);
@@ -315,18 +263,17 @@ static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 		jg_stream_reply_error(x->stream, 502, "target unavailable", reason);
 		return -1;
 	}
-	ch = jg_agentlink_open(x->al, JG_OPEN_TUNNEL, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), &x->chan);
+	ch = jg_agentlink_open(al, JG_OPEN_TUNNEL, evbuffer_pullup(payload, -1),
+			       evbuffer_get_length(payload), jg_pump_chan(&x->pump));
 	evbuffer_free(payload);
 	if (ch <= 0) {
-		x->al = NULL;
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
 			 x->chain->display, jg_strerror((int)ch));
 		jg_log_info("tunnel to %s: %s", x->desc, reason);
 		jg_stream_reply_error(x->stream, 502, "agent unavailable", reason);
 		return -1;
 	}
-	x->ch = (uint32_t)ch;
+	jg_pump_attach(&x->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
 	return 0;
 }
 
@@ -486,18 +433,17 @@ static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 
 	if (x->audit != NULL)
 		x->audit->bytes_in += len;
-	if (x->state == TS_DONE || x->up_eof_sent || (x->al == NULL && x->bev == NULL)) {
+	if (x->bev == NULL) {
+		jg_pump_up(&x->pump, data, len); /* credits what nobody will take at once */
+		return;
+	}
+	if (x->state == TS_DONE || x->up_eof_sent) {
 		/* Nobody will take these: credit them at once so the connection does not stall. */
 		jg_stream_consume(x->stream, len);
 		return;
 	}
-	if (x->bev != NULL) {
-		/* Credited by direct_on_drained as the socket takes them. */
-		bufferevent_write(x->bev, data, len);
-		return;
-	}
-	evbuffer_add(x->up, data, len);
-	agent_pump_up(x);
+	/* Credited by direct_on_drained as the socket takes them. */
+	bufferevent_write(x->bev, data, len);
 }
 
 static void tun_on_body_end(struct jg_op *op)
@@ -505,12 +451,10 @@ static void tun_on_body_end(struct jg_op *op)
 	struct jg_tunnel *x = op_tunnel(op);
 
 	x->up_eof = 1;
-	if (x->state != TS_RUNNING)
-		return; /* sent once running (agent_pump_up, direct_maybe_shut) */
-	if (x->bev != NULL)
-		direct_maybe_shut(x);
-	else
-		agent_pump_up(x);
+	if (x->bev == NULL)
+		jg_pump_up_end(&x->pump); /* EOF once open and the queue is out */
+	else if (x->state == TS_RUNNING)
+		direct_maybe_shut(x); /* else once connected */
 }
 
 static void tun_on_sent(struct jg_op *op, size_t n)
@@ -519,19 +463,10 @@ static void tun_on_sent(struct jg_op *op, size_t n)
 
 	if (x->audit != NULL)
 		x->audit->bytes_out += n;
-	size_t credit = n < x->credit_owed ? n : (size_t)x->credit_owed;
-
-	if (x->bev != NULL) {
+	if (x->bev != NULL)
 		direct_pump_down(x);
-		return;
-	}
-	if (credit == 0)
-		return;
-	x->credit_owed -= credit;
-	if (x->al != NULL) {
-		jg_link_consumed(jg_agentlink_link(x->al), x->ch, credit);
-		jg_agentlink_flush(x->al);
-	}
+	else
+		jg_pump_sent(&x->pump, n);
 }
 
 /* The buffer budget is no longer exceeded: a DIRECT socket reads again. */
@@ -549,11 +484,12 @@ static void tun_on_close(struct jg_op *op, const char *why)
 	struct timeval tv = {TUN_LINGER_SECS, 0};
 
 	x->stream = NULL;
+	jg_pump_stream_gone(&x->pump);
 	/* Both ends said goodbye, yet the far side may not have everything: the agent
 	 * may still be writing to its socket (its EXIT says when it is done), our own
 	 * socket may still hold the client's last bytes.  Linger until then, bounded. */
 	if (x->state == TS_RUNNING && x->up_eof && x->down_eof &&
-	    (x->al != NULL || (x->bev != NULL && !x->up_eof_sent)) &&
+	    (jg_pump_link(&x->pump) != NULL || (x->bev != NULL && !x->up_eof_sent)) &&
 	    (x->linger = evtimer_new(x->gw->base, tun_on_linger, x)) != NULL &&
 	    evtimer_add(x->linger, &tv) == 0) {
 		jg_log_debug("tunnel to %s: stream closed; finishing delivery", x->desc);
@@ -696,9 +632,9 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
-	if ((x->up = evbuffer_new()) == NULL || (x->scratch = evbuffer_new()) == NULL)
+	if (jg_pump_init(&x->pump, &agent_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
+	    (x->scratch = evbuffer_new()) == NULL)
 		goto nomem;
-	x->chan.hooks = &agent_chan_hooks;
 	x->op.hooks = &tun_op_hooks;
 	x->state = TS_OPENING;
 	x->port = port;
@@ -714,7 +650,7 @@ nomem:
 	jg_stream_reply_error(s, 500, "internal error", "out of memory");
 fail:
 	if (x != NULL) {
-		x->al = NULL;
+		jg_pump_gone(&x->pump); /* no channel was opened */
 		tun_free(x);
 	}
 	return NULL;

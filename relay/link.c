@@ -669,6 +669,39 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 	return off > 0 || r == 0 ? (int64_t)off : r;
 }
 
+int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags,
+			      struct evbuffer *src, size_t len)
+{
+	struct chan *c;
+	size_t n, off = 0;
+	int r = 0;
+
+	if ((r = open_chan(l, ch, 0, &c)) != 0)
+		return r;
+	if ((flags & ~JG_DATA_STDERR) != 0)
+		return JG_ERR_INVAL;
+	if (c->our_eof & EOF_BIT(flags))
+		return JG_ERR_STATE;
+	if (len > evbuffer_get_length(src))
+		len = evbuffer_get_length(src);
+	n = jg_flow_sendable(&c->flow, len);
+	while (off < n) {
+		uint32_t chunk = (uint32_t)(n - off < l->send_max ? n - off : l->send_max);
+
+		/* The header, then the payload's chains moved behind it (whole chains
+		 * change hands; only a partial one is copied). */
+		if ((r = jg_frame_put_header(l->out, JG_FRAME_DATA, flags, ch, 0, chunk)) != 0)
+			break;
+		if (evbuffer_remove_buffer(src, l->out, chunk) != (int)chunk) {
+			r = JG_ERR_NOMEM; /* cannot happen: LEN was clamped to SRC */
+			break;
+		}
+		off += chunk;
+	}
+	(void)jg_flow_sent(&c->flow, off);
+	return off > 0 || r == 0 ? (int64_t)off : r;
+}
+
 size_t jg_link_window(const struct jg_link *l, uint32_t ch)
 {
 	struct chan *c;

@@ -34,5 +34,7 @@ int jg_test_register_log(void);
 int jg_test_register_identity(void);
 /* tests/unit/test_h2field.c: the oversized-header-field filter (gateway/h2field.c). */
 int jg_test_register_h2field(void);
+/* tests/unit/test_pump.c: the channel <-> stream pump (gateway/pump.c). */
+int jg_test_register_pump(void);
 
 #endif
