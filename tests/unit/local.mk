@@ -19,3 +19,5 @@ tests_unit_run_CFLAGS += $(JANSSON_CFLAGS)
 tests_unit_run_LDADD += $(JANSSON_LIBS)
 # The sans-I/O route table of multi-site routing (issue 8): compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h
+# The agent's channel <-> fd pump, compiled in from agent/.
+tests_unit_run_SOURCES += tests/unit/test_pump.c agent/pump.c agent/pump.h

@@ -28,5 +28,7 @@ int jg_test_register_hop(void);
 int jg_test_register_hopwatch(void);
 /* tests/unit/test_routes.c: the path-vector route table (gateway/rtable.c). */
 int jg_test_register_routes(void);
+/* tests/unit/test_pump.c: the agent's channel <-> fd pump (agent/pump.c). */
+int jg_test_register_pump(void);
 
 #endif
