@@ -69,7 +69,7 @@ static void get_pump(struct get *x)
 			return; /* writable() brings us back */
 		if (jg_agent_output_full(a)) {
 			jg_log_debug("channel %u: output full, waiting", x->fc.ch);
-			a->throttled = 1; /* the stdout writer calls resume_all */
+			a->pumps.throttled = 1; /* the stdout writer calls resume_all */
 			return;
 		}
 		n = read(x->fd, buf, room < sizeof(buf) ? room : sizeof(buf));

@@ -135,7 +135,7 @@ static void tun_update_reads(struct jg_agent_tunnel *t)
 
 	/* Stopped by our own output buffer: the stdout writer must resume us. */
 	if (open && !want)
-		a->throttled = 1;
+		a->pumps.throttled = 1;
 	if (want && !event_pending(t->ev_rd, EV_READ, NULL))
 		event_add(t->ev_rd, NULL);
 	else if (!want)
