@@ -97,8 +97,6 @@ void jg_agent_exec_free_all(struct jg_agent *a);
 
 /* tunnel.c: TUNNEL channels (a TCP connection from the target; relay/opspec.h). */
 void jg_agent_tunnel_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* The link output drained: resume reading every tunnel socket. */
-void jg_agent_tunnel_resume_all(struct jg_agent *a);
 /* Shutdown or exit: close every tunnel (nothing more is sent) and free it. */
 void jg_agent_tunnel_free_all(struct jg_agent *a);
 

@@ -21,7 +21,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-
 #include "agent/agent.h"
 #include "relay/err.h"
 #include "relay/frame.h"
@@ -126,8 +125,8 @@ static void exec_on_pump(struct jg_apump *p, enum jg_apump_event ev, enum jg_apu
 		return;
 	case JG_APUMP_WRITE_FAILED:
 		if (err != EPIPE)
-			jg_log_warn("channel %u: writing stdin of pid %ld: %s", x->ch,
-				    (long)x->pid, strerror(err));
+			jg_log_warn("channel %u: writing stdin of pid %ld: %s", x->ch, (long)x->pid,
+				    strerror(err));
 		return;
 	case JG_APUMP_IN_DONE:
 		/* With a pty, closing our write dup does not hang the terminal up (as with

@@ -182,7 +182,6 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 		jg_apump_grow_pipe(fd);
 	}
 	if (a->pumps.throttled && !jg_apump_host_full(&a->pumps)) {
-		jg_agent_tunnel_resume_all(a);
 		jg_agent_file_resume_all(a);
 	}
 	jg_apump_host_resume(&a->pumps);
