@@ -79,8 +79,6 @@ struct jg_agent {
 };
 
 /* main.c */
-/* True when the link output is above the high-water mark (or stdout is gone). */
-int jg_agent_output_full(const struct jg_agent *a);
 /* Exit the loop if shutting down and nothing is left to wait for. */
 void jg_agent_check_done(struct jg_agent *a);
 
@@ -102,8 +100,6 @@ void jg_agent_tunnel_free_all(struct jg_agent *a);
 
 /* files.c: PUT, GET and STAT channels (relay/opspec.h). */
 void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* The link output drained: resume reading every GET's file. */
-void jg_agent_file_resume_all(struct jg_agent *a);
 /* Shutdown or exit: abandon every transfer (temporary files removed) and free it. */
 void jg_agent_file_free_all(struct jg_agent *a);
 

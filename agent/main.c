@@ -85,11 +85,6 @@ static const char agent_usage[] =
     "                     error, and exit with its status.  A second prompt\n"
     "                     means the password was refused.\n";
 
-int jg_agent_output_full(const struct jg_agent *a)
-{
-	return jg_apump_host_full(&a->pumps);
-}
-
 void jg_agent_check_done(struct jg_agent *a)
 {
 	if (!a->shutting_down || a->nexecs > 0)
@@ -180,9 +175,6 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 		/* The gateway's pipe is full: each 64 KiB of it would cost us a wake-up. */
 		a->out_grown = 1;
 		jg_apump_grow_pipe(fd);
-	}
-	if (a->pumps.throttled && !jg_apump_host_full(&a->pumps)) {
-		jg_agent_file_resume_all(a);
 	}
 	jg_apump_host_resume(&a->pumps);
 }
