@@ -173,12 +173,30 @@ int jg_apump_frame(struct jg_apump *p, const struct jg_frame *f)
 			jg_link_consumed(l, p->ch, f->length);
 			return 1;
 		}
+		const uint8_t *data = f->payload;
+		size_t len = f->length;
+		ssize_t n = 0;
+
 		if (p->o.tap != NULL)
-			p->o.tap(f->payload, f->length, p->o.ud);
-		if (evbuffer_add(p->inq, f->payload, f->length) != 0) {
-			jg_log_error("channel %u: out of memory queueing %u bytes", p->ch,
-				     f->length);
-			jg_link_consumed(l, p->ch, f->length);
+			p->o.tap(data, len, p->o.ud);
+		/* Nothing queued: straight from the frame to the fd, no copy (a file, or a
+		 * pipe with room, takes it all); only what it did not take is queued.  An
+		 * error is left for apump_write to meet again and report. */
+		if (evbuffer_get_length(p->inq) == 0) {
+			do
+				n = write(p->fd[JG_APUMP_IN], data, len);
+			while (n < 0 && errno == EINTR);
+			if (n > 0) {
+				jg_link_consumed(l, p->ch, (size_t)n);
+				data += n;
+				len -= (size_t)n;
+			}
+		}
+		if (len == 0)
+			return 1;
+		if (evbuffer_add(p->inq, data, len) != 0) {
+			jg_log_error("channel %u: out of memory queueing %zu bytes", p->ch, len);
+			jg_link_consumed(l, p->ch, len);
 			return 1;
 		}
 		apump_write(p);
