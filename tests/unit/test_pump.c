@@ -500,6 +500,30 @@ static void test_pump_reads_a_regular_file_by_windows(void)
 	rig_free(&r);
 }
 
+/* A PUT's temp file: written as DATA comes, tapped, and kept open at EOF. */
+static void test_pump_writes_a_kept_regular_file(void)
+{
+	char path[] = "/tmp/jgpumpXXXXXX";
+	size_t total = 3 * MIB + 777;
+	struct rig r;
+	int w;
+
+	CU_ASSERT_FATAL((w = mkstemp(path)) >= 0);
+	unlink(path);
+	rig_init(&r, 8 * MIB);
+	rig_pump(&r, w, -1, -1, JG_APUMP_IN_KEEP, 0);
+	CU_ASSERT_EQUAL(push_through(&r, -1, total), total);
+	CU_ASSERT_EQUAL(jg_link_send_eof(r.gw, r.ch, 0), 0);
+	spin(&r, 2, 1);
+	CU_ASSERT_EQUAL(r.events[JG_APUMP_IN_DONE], 1);
+	CU_ASSERT_EQUAL(r.tapped, total);
+	CU_ASSERT_EQUAL(jg_apump_fd(r.p, JG_APUMP_IN), -1);
+	CU_ASSERT_EQUAL(fcntl(w, F_GETFD) >= 0, 1); /* still open: the owner's */
+	CU_ASSERT_EQUAL(lseek(w, 0, SEEK_END), (off_t)total);
+	close(w);
+	rig_free(&r);
+}
+
 /* A pipe that fills is grown to 1 MiB once. */
 static void test_pump_grows_a_full_pipe(void)
 {
@@ -532,6 +556,7 @@ int jg_test_register_pump(void)
 	    !CU_ADD_TEST(s, test_pump_write_error_returns_credit) ||
 	    !CU_ADD_TEST(s, test_pump_read_error_fails_or_is_eof) ||
 	    !CU_ADD_TEST(s, test_pump_reads_a_regular_file_by_windows) ||
+	    !CU_ADD_TEST(s, test_pump_writes_a_kept_regular_file) ||
 	    !CU_ADD_TEST(s, test_pump_grows_a_full_pipe))
 		return -1;
 	return 0;
