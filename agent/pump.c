@@ -30,6 +30,9 @@
 
 /* Reads at least this large move by reference; smaller ones are copied. */
 #define APUMP_MOVE_MIN (64u * 1024)
+/* One read: a link frame's payload, less room for libevent's chain header, which
+ * would otherwise round the chain's allocation up to twice that. */
+#define APUMP_READ_MAX (JG_AGENT_READ_MAX - 256)
 /* A pipe that fills is grown to this once (the kernel's default pipe-max-size). */
 #define APUMP_PIPE_SIZE (1 << 20)
 
@@ -235,8 +238,8 @@ static int apump_read(struct jg_apump *p, enum jg_apump_slot slot)
 		p->h->throttled |= !p->h->dead; /* host_resume restarts us */
 		return -1;
 	}
-	if (room > JG_AGENT_READ_MAX)
-		room = JG_AGENT_READ_MAX;
+	if (room > APUMP_READ_MAX)
+		room = APUMP_READ_MAX;
 	if (evbuffer_reserve_space(p->rbuf, (ev_ssize_t)room, &v, 1) != 1) {
 		n = -1;
 		errno = ENOMEM;
