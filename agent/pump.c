@@ -5,7 +5,7 @@
  * (channel_handle_wfd, channel_check_window), whatever the channel carries.
  *
  * Copies: a read lands in space reserved in RBUF.  A large read is committed and
- * moved into the link's output by reference (jg_link_send_buf); a small one (a
+ * moved into the link's output by reference (jg_link_send_data_buf); a small one (a
  * terminal's keystroke echo) is copied out of the reservation and the space is
  * reused, so a chain of JG_AGENT_READ_MAX never travels holding a few bytes. */
 #include "config.h" /* _GNU_SOURCE */
@@ -273,7 +273,7 @@ static int apump_read(struct jg_apump *p, enum jg_apump_slot slot)
 	if ((size_t)n >= APUMP_MOVE_MIN) {
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(p->rbuf, &v, 1);
-		sent = jg_link_send_buf(l, p->ch, flags, p->rbuf, (size_t)n);
+		sent = jg_link_send_data_buf(l, p->ch, flags, p->rbuf, (size_t)n);
 		evbuffer_drain(p->rbuf, evbuffer_get_length(p->rbuf));
 	} else {
 		sent = jg_link_send_data(l, p->ch, flags, v.iov_base, (size_t)n);

@@ -306,6 +306,26 @@ int jg_frame_put(struct evbuffer *out, uint8_t type, uint8_t flags, uint32_t cha
 	return jg_frame_encode(out, &f);
 }
 
+int jg_frame_put_header(struct evbuffer *out, uint8_t type, uint8_t flags, uint32_t channel,
+			uint32_t aux, uint32_t length)
+{
+	uint8_t hdr[JG_FRAME_HEADER_LEN];
+
+	if (type == 0 || type > JG_FRAME_TYPE_MAX || (flags & ~allowed_flags(type)) != 0)
+		return JG_ERR_INVAL;
+	if (length > JG_FRAME_LINK_PAYLOAD)
+		return JG_ERR_TOOBIG;
+	if (length != 0 && payload_forbidden(type))
+		return JG_ERR_INVAL;
+	jg_put_u16(hdr, JG_FRAME_MAGIC);
+	hdr[2] = type;
+	hdr[3] = flags;
+	jg_put_u32(hdr + 4, channel);
+	jg_put_u32(hdr + 8, length);
+	jg_put_u32(hdr + 12, aux);
+	return evbuffer_add(out, hdr, sizeof(hdr)) == 0 ? 0 : JG_ERR_NOMEM;
+}
+
 int jg_frame_put_hello(struct evbuffer *out, const struct jg_hello *h)
 {
 	uint8_t buf[HELLO_FIXED_LEN + HELLO_ARCH_MAX];

@@ -112,6 +112,10 @@ int jg_frame_encode(struct evbuffer *out, const struct jg_frame *f);
 /* Convenience encoders; same returns as jg_frame_encode. */
 int jg_frame_put(struct evbuffer *out, uint8_t type, uint8_t flags, uint32_t channel, uint32_t aux,
 		 const void *payload, uint32_t length);
+/* Only the header of a frame whose LENGTH payload bytes the caller appends next
+ * (moved from another buffer, no copy).  Same checks as jg_frame_encode. */
+int jg_frame_put_header(struct evbuffer *out, uint8_t type, uint8_t flags, uint32_t channel,
+			uint32_t aux, uint32_t length);
 int jg_frame_put_hello(struct evbuffer *out, const struct jg_hello *h);
 /* Parse a HELLO frame's payload into *h. 0 or JG_ERR_PROTO. */
 int jg_frame_parse_hello(const struct jg_frame *f, struct jg_hello *h);

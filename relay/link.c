@@ -21,7 +21,6 @@
 #include "relay/flow.h"
 #include "relay/frame.h"
 #include "relay/link.h"
-#include "relay/wire.h"
 
 #define TABLE_MIN 16u
 /* A peer cannot make us hold more channels than this; further OPENs are refused. */
@@ -670,8 +669,8 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 	return off > 0 || r == 0 ? (int64_t)off : r;
 }
 
-int64_t jg_link_send_buf(struct jg_link *l, uint32_t ch, uint8_t flags, struct evbuffer *buf,
-			 size_t len)
+int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags,
+			      struct evbuffer *src, size_t len)
 {
 	struct chan *c;
 	size_t n, off = 0;
@@ -683,28 +682,18 @@ int64_t jg_link_send_buf(struct jg_link *l, uint32_t ch, uint8_t flags, struct e
 		return JG_ERR_INVAL;
 	if (c->our_eof & EOF_BIT(flags))
 		return JG_ERR_STATE;
-	if (len > evbuffer_get_length(buf))
-		len = evbuffer_get_length(buf);
+	if (len > evbuffer_get_length(src))
+		len = evbuffer_get_length(src);
 	n = jg_flow_sendable(&c->flow, len);
 	while (off < n) {
 		uint32_t chunk = (uint32_t)(n - off < l->send_max ? n - off : l->send_max);
-		uint8_t hdr[JG_FRAME_HEADER_LEN];
 
-		jg_put_u16(hdr, JG_FRAME_MAGIC);
-		hdr[2] = JG_FRAME_DATA;
-		hdr[3] = flags;
-		jg_put_u32(hdr + 4, ch);
-		jg_put_u32(hdr + 8, chunk);
-		jg_put_u32(hdr + 12, 0);
-		/* Reserve the header's room first so a frame is appended whole or not at all;
-		 * the payload moves by reference where whole chains fit (no copy). */
-		if (evbuffer_expand(l->out, sizeof(hdr)) != 0 ||
-		    evbuffer_add(l->out, hdr, sizeof(hdr)) != 0) {
-			r = JG_ERR_NOMEM;
+		/* The header, then the payload's chains moved behind it (whole chains
+		 * change hands; only a partial one is copied). */
+		if ((r = jg_frame_put_header(l->out, JG_FRAME_DATA, flags, ch, 0, chunk)) != 0)
 			break;
-		}
-		if (evbuffer_remove_buffer(buf, l->out, chunk) != (int)chunk) {
-			r = JG_ERR_NOMEM; /* cannot happen: LEN is within BUF */
+		if (evbuffer_remove_buffer(src, l->out, chunk) != (int)chunk) {
+			r = JG_ERR_NOMEM; /* cannot happen: LEN was clamped to SRC */
 			break;
 		}
 		off += chunk;
