@@ -2,6 +2,7 @@
 check_PROGRAMS += tests/unit/run
 tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/testutil.c tests/unit/testutil.h \
+	tests/unit/test_apump.c agent/pump.c agent/pump.h \
 	tests/unit/test_frame.c tests/unit/test_spec.c tests/unit/test_flow.c \
 	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_config_access.c \
 	tests/unit/test_certs.c tests/unit/test_spawn.c tests/unit/test_agent.c \
@@ -19,5 +20,3 @@ tests_unit_run_CFLAGS += $(JANSSON_CFLAGS)
 tests_unit_run_LDADD += $(JANSSON_LIBS)
 # The sans-I/O route table of multi-site routing (issue 8): compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h
-# The agent's channel <-> fd pump, compiled in from agent/.
-tests_unit_run_SOURCES += tests/unit/test_pump.c agent/pump.c agent/pump.h
