@@ -604,16 +604,16 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 		put_free(x);
 		return r;
 	}
-	/* Marks the temp file as live for sweeps by other agents (see the top). */
-	if (flock(x->fd, LOCK_EX | LOCK_NB) != 0)
-		jg_log_warn("channel %u: cannot lock %s/%s: %s", ch, x->path.dirshown, x->tmp,
-			    strerror(errno));
 	o.fd[JG_APUMP_IN] = x->fd;
 	if ((x->pump = jg_apump_new(&a->pumps, ch, &o)) == NULL) {
 		r = say(err, errlen, "PUT %s: out of memory", x->path.shown);
 		put_free(x);
 		return r;
 	}
+	/* Marks the temp file as live for sweeps by other agents (see the top). */
+	if (flock(x->fd, LOCK_EX | LOCK_NB) != 0)
+		jg_log_warn("channel %u: cannot lock %s/%s: %s", ch, x->path.dirshown, x->tmp,
+			    strerror(errno));
 	if ((r = jg_link_accept(a->link, ch, x)) != 0) {
 		put_free(x);
 		return say(err, errlen, "cannot accept: %s", jg_strerror(r));
