@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "agent/pump.h"
 #include "relay/frame.h"
 
 struct event;
@@ -69,23 +70,21 @@ struct jg_agent {
 	struct jg_file_chan_list files; /* live PUT and GET channels (files.c) */
 	struct jg_agent_swept swept[JG_AGENT_SWEPT_MAX];
 	unsigned nswept;
-	int throttled; /* some channel stopped reading because output was above JG_AGENT_OUT_HIGH */
-	int out_dead;  /* stdout failed: queued output is dropped */
+	/* Every channel's pump (agent/pump.h): reads stop while the link output is above
+	 * JG_AGENT_OUT_HIGH; pumps.dead once stdout failed (queued output is dropped). */
+	struct jg_apump_host pumps;
+	int out_grown; /* growing the stdout pipe was tried */
 	int shutting_down; /* stdin is no longer read; exit once every child is reaped */
 	int exit_code;
 };
 
 /* main.c */
-/* True when the link output is above the high-water mark (or stdout is gone). */
-int jg_agent_output_full(const struct jg_agent *a);
 /* Exit the loop if shutting down and nothing is left to wait for. */
 void jg_agent_check_done(struct jg_agent *a);
 
 /* exec.c */
 /* Handle OPEN(exec) on CH: decode the spec, spawn, answer OPEN_OK or OPEN_FAIL. */
 void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* The link output drained below the high-water mark: resume every channel's reads. */
-void jg_agent_exec_resume_all(struct jg_agent *a);
 /* Shutdown: abandon every channel (nothing more is sent) and signal each child's
  * process group with SIG; channels are freed as their children are reaped. */
 void jg_agent_exec_abandon_all(struct jg_agent *a, int sig);
@@ -96,15 +95,11 @@ void jg_agent_exec_free_all(struct jg_agent *a);
 
 /* tunnel.c: TUNNEL channels (a TCP connection from the target; relay/opspec.h). */
 void jg_agent_tunnel_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* The link output drained: resume reading every tunnel socket. */
-void jg_agent_tunnel_resume_all(struct jg_agent *a);
 /* Shutdown or exit: close every tunnel (nothing more is sent) and free it. */
 void jg_agent_tunnel_free_all(struct jg_agent *a);
 
 /* files.c: PUT, GET and STAT channels (relay/opspec.h). */
 void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
-/* The link output drained: resume reading every GET's file. */
-void jg_agent_file_resume_all(struct jg_agent *a);
 /* Shutdown or exit: abandon every transfer (temporary files removed) and free it. */
 void jg_agent_file_free_all(struct jg_agent *a);
 

@@ -1,10 +1,7 @@
-/* Exec channels: one child per channel, its stdio bridged to the link.
- *
- * Output (child -> gateway) is read only while the channel's send window is
- * open and the link output is below JG_AGENT_OUT_HIGH, so a slow gateway
- * stalls the child (its pipe fills) instead of growing our memory.  Input
- * (gateway -> child) is queued per channel and credit is returned with
- * jg_link_consumed() only for bytes the child's stdin actually took.
+/* Exec channels: one child per channel, its stdio bridged to the link by a pump
+ * (agent/pump.h: reads bounded by the window and JG_AGENT_OUT_HIGH, credit only
+ * for bytes the child's stdin took, EOF each way).  What is left here is the
+ * child: spawning it, signals, the terminal size, and its exit status.
  *
  * Lifetime: a channel ends when the child is reaped and both output streams
  * reached EOF (then EXIT is sent, so no output is lost), or when it is
@@ -24,9 +21,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-
 #include "agent/agent.h"
 #include "relay/err.h"
 #include "relay/frame.h"
@@ -45,31 +39,13 @@ struct jg_agent_exec {
 	uint32_t ch;
 	pid_t pid;
 	int pty;
-	/* -1 once closed; with a pty, in_fd is the master and out_fd a dup of it. */
-	int in_fd, out_fd, err_fd;
-	struct event *ev_in; /* child's stdin writable; pending while stdin_buf has bytes */
-	struct event *ev_out, *ev_err;
-	struct evbuffer *stdin_buf;
-	int stdin_eof; /* the gateway sent EOF: close stdin once stdin_buf drains */
+	/* The child's stdin, stdout and stderr; with a pty, stdin is the master and
+	 * stdout a dup of it.  NULL once abandoned. */
+	struct jg_apump *pump;
 	int reaped;
 	int wstatus;
 	int abandoned; /* the link forgot the channel (or we are exiting): send nothing */
 };
-
-static void exec_on_output(evutil_socket_t fd, short what, void *arg);
-static void exec_on_stdin(evutil_socket_t fd, short what, void *arg);
-
-static void exec_close(int *fd, struct event **ev)
-{
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
 
 static void exec_free(struct jg_agent_exec *x)
 {
@@ -79,11 +55,7 @@ static void exec_free(struct jg_agent_exec *x)
 	a->nexecs--;
 	if (!x->reaped)
 		jg_reaper_forget(a->reaper, x->pid);
-	exec_close(&x->in_fd, &x->ev_in);
-	exec_close(&x->out_fd, &x->ev_out);
-	exec_close(&x->err_fd, &x->ev_err);
-	if (x->stdin_buf != NULL)
-		evbuffer_free(x->stdin_buf);
+	jg_apump_free(x->pump);
 	free(x);
 	jg_agent_check_done(a);
 }
@@ -110,7 +82,7 @@ static int exec_maybe_finish(struct jg_agent_exec *x)
 		exec_free(x);
 		return 1;
 	}
-	if (x->out_fd >= 0 || x->err_fd >= 0)
+	if (x->pump != NULL && jg_apump_reading(x->pump) > 0)
 		return 0;
 	if (WIFSIGNALED(x->wstatus)) {
 		flags = JG_EXIT_SIGNALED;
@@ -136,129 +108,31 @@ static void exec_on_exit(pid_t pid, int wstatus, void *ud)
 	exec_maybe_finish(x);
 }
 
-/* Read the child's output only while both the window and our output buffer have room. */
-static void exec_update_reads(struct jg_agent_exec *x)
+static void exec_on_pump(struct jg_apump *p, enum jg_apump_event ev, enum jg_apump_slot which,
+			 int err, void *ud)
 {
-	struct jg_agent *a = x->a;
-	int open = !x->abandoned && jg_link_window(a->link, x->ch) > 0;
-	int want = open && !jg_agent_output_full(a);
-	struct event *evs[2] = {x->ev_out, x->ev_err};
+	struct jg_agent_exec *x = ud;
 
-	/* Stopped by our own buffer, not by the peer: the stdout writer must resume us. */
-	if (open && !want)
-		a->throttled = 1;
-
-	for (int i = 0; i < 2; i++) {
-		if (evs[i] == NULL)
-			continue;
-		if (want && !event_pending(evs[i], EV_READ, NULL))
-			event_add(evs[i], NULL);
-		else if (!want)
-			event_del(evs[i]);
-	}
-}
-
-static void exec_close_stdin(struct jg_agent_exec *x)
-{
-	/* With a pty stdin and stdout share the master: closing our write dup does not
-	 * hang the terminal up (as with sshd, EOF on a pty session is not delivered). */
-	exec_close(&x->in_fd, &x->ev_in);
-}
-
-/* Stdin is gone (EPIPE, or the child closed it): drop what is queued, but give
- * the gateway its credit back so the channel's window does not stay consumed. */
-static void exec_drop_stdin(struct jg_agent_exec *x)
-{
-	size_t len = evbuffer_get_length(x->stdin_buf);
-
-	evbuffer_drain(x->stdin_buf, len);
-	if (len > 0 && !x->abandoned)
-		jg_link_consumed(x->a->link, x->ch, len);
-	exec_close_stdin(x);
-}
-
-static void exec_write_stdin(struct jg_agent_exec *x)
-{
-	size_t len;
-	int n;
-
-	while ((len = evbuffer_get_length(x->stdin_buf)) > 0) {
-		n = evbuffer_write(x->stdin_buf, x->in_fd);
-		if (n > 0) {
-			jg_link_consumed(x->a->link, x->ch, (size_t)n);
-			continue;
-		}
-		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			if (!event_pending(x->ev_in, EV_WRITE, NULL))
-				event_add(x->ev_in, NULL);
-			return;
-		}
-		if (errno != EPIPE)
-			jg_log_warn("channel %u: writing stdin of pid %ld: %s", x->ch, (long)x->pid,
-				    strerror(errno));
-		exec_drop_stdin(x);
-		return;
-	}
-	event_del(x->ev_in);
-	if (x->stdin_eof)
-		exec_close_stdin(x);
-}
-
-static void exec_on_stdin(evutil_socket_t fd, short what, void *arg)
-{
-	exec_write_stdin(arg);
-}
-
-static void exec_output_eof(struct jg_agent_exec *x, int is_err)
-{
-	int r;
-
-	if (is_err)
-		exec_close(&x->err_fd, &x->ev_err);
-	else
-		exec_close(&x->out_fd, &x->ev_out);
-	if ((r = jg_link_send_eof(x->a->link, x->ch, is_err ? JG_DATA_STDERR : 0)) != 0)
-		jg_log_warn("channel %u: cannot send EOF: %s", x->ch, jg_strerror(r));
-	exec_maybe_finish(x);
-}
-
-static void exec_on_output(evutil_socket_t fd, short what, void *arg)
-{
-	struct jg_agent_exec *x = arg;
-	struct jg_agent *a = x->a;
-	int is_err = fd == x->err_fd;
-	char buf[JG_AGENT_READ_MAX];
-	size_t room;
-	ssize_t n;
-	int64_t sent;
-
-	room = jg_link_window(a->link, x->ch);
-	if (room == 0 || jg_agent_output_full(a)) {
-		exec_update_reads(x);
-		return;
-	}
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	n = read(fd, buf, room);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
+	switch (ev) {
+	case JG_APUMP_OUT_EOF:
+	case JG_APUMP_READ_FAILED: /* not with JG_APUMP_READ_ERROR_IS_EOF */
 		/* EIO on a pty master: every slave fd is closed, the terminal's EOF. */
-		if (!(x->pty && errno == EIO))
+		if (err != 0 && !(x->pty && err == EIO))
 			jg_log_warn("channel %u: reading %s of pid %ld: %s", x->ch,
-				    is_err ? "stderr" : "stdout", (long)x->pid, strerror(errno));
-		n = 0;
-	}
-	if (n == 0) {
-		exec_output_eof(x, is_err);
+				    which == JG_APUMP_ERR ? "stderr" : "stdout", (long)x->pid,
+				    strerror(err));
+		exec_maybe_finish(x);
+		return;
+	case JG_APUMP_WRITE_FAILED:
+		if (err != EPIPE)
+			jg_log_warn("channel %u: writing stdin of pid %ld: %s", x->ch, (long)x->pid,
+				    strerror(err));
+		return;
+	case JG_APUMP_IN_DONE:
+		/* With a pty, closing our write dup does not hang the terminal up (as with
+		 * sshd, EOF on a pty session is not delivered). */
 		return;
 	}
-	sent = jg_link_send_data(a->link, x->ch, is_err ? JG_DATA_STDERR : 0, buf, (size_t)n);
-	if (sent != n)
-		/* Cannot happen: we read no more than the window. */
-		jg_log_error("channel %u: link took %lld of %zd output bytes", x->ch,
-			     (long long)sent, n);
-	exec_update_reads(x);
 }
 
 /* Environment for the child: ours (the target account's), with the spec's KEY=VALUE
@@ -310,20 +184,21 @@ static const char *exec_cwd(const struct jg_exec_spec *spec)
 
 static int exec_setup(struct jg_agent *a, struct jg_agent_exec *x, const struct jg_child *c)
 {
-	struct event_base *b = a->base;
+	struct jg_apump_opts o = {
+	    .fd = {c->in_fd, c->out_fd, c->err_fd},
+	    .in_end = JG_APUMP_IN_CLOSE,
+	    .flags = JG_APUMP_READ_ERROR_IS_EOF,
+	    .cb = exec_on_pump,
+	    .ud = x,
+	};
 
-	x->in_fd = c->in_fd;
-	x->out_fd = c->out_fd;
-	x->err_fd = c->err_fd;
-	if ((x->stdin_buf = evbuffer_new()) == NULL)
+	if ((x->pump = jg_apump_new(&a->pumps, x->ch, &o)) == NULL) {
+		close(c->in_fd);
+		close(c->out_fd);
+		if (c->err_fd >= 0)
+			close(c->err_fd);
 		return JG_ERR_NOMEM;
-	if ((x->ev_in = event_new(b, x->in_fd, EV_WRITE | EV_PERSIST, exec_on_stdin, x)) == NULL)
-		return JG_ERR_NOMEM;
-	if ((x->ev_out = event_new(b, x->out_fd, EV_READ | EV_PERSIST, exec_on_output, x)) == NULL)
-		return JG_ERR_NOMEM;
-	if (x->err_fd >= 0 &&
-	    (x->ev_err = event_new(b, x->err_fd, EV_READ | EV_PERSIST, exec_on_output, x)) == NULL)
-		return JG_ERR_NOMEM;
+	}
 	return jg_reaper_watch(a->reaper, x->pid, exec_on_exit, x);
 }
 
@@ -389,7 +264,6 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 	x->ch = ch;
 	x->pid = child.pid;
 	x->pty = spec.pty;
-	x->in_fd = x->out_fd = x->err_fd = -1;
 	LIST_INSERT_HEAD(&a->execs, x, entry);
 	a->nexecs++;
 	if (exec_setup(a, x, &child) != 0) {
@@ -404,7 +278,7 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 		exec_free(x);
 		goto out;
 	}
-	exec_update_reads(x);
+	jg_apump_start(x->pump);
 	goto out;
 
 nomem:
@@ -425,31 +299,11 @@ static void exec_abandon(struct jg_agent_exec *x, int sig)
 {
 	if (!x->abandoned) {
 		x->abandoned = 1;
-		evbuffer_drain(x->stdin_buf, evbuffer_get_length(x->stdin_buf));
-		exec_close(&x->in_fd, &x->ev_in);
-		exec_close(&x->out_fd, &x->ev_out);
-		exec_close(&x->err_fd, &x->ev_err);
+		jg_apump_free(x->pump);
+		x->pump = NULL;
 	}
 	exec_kill(x, sig);
 	exec_maybe_finish(x);
-}
-
-static void exec_on_data(struct jg_agent_exec *x, const struct jg_frame *f)
-{
-	struct jg_agent *a = x->a;
-
-	if (f->flags != 0 || x->in_fd < 0 || x->stdin_eof) {
-		/* Stdin is closed (or this is not stdin): the bytes go nowhere, but the
-		 * credit must come back or the gateway's window would leak. */
-		jg_link_consumed(a->link, x->ch, f->length);
-		return;
-	}
-	if (evbuffer_add(x->stdin_buf, f->payload, f->length) != 0) {
-		jg_log_error("channel %u: out of memory queueing stdin", x->ch);
-		jg_link_consumed(a->link, x->ch, f->length);
-		return;
-	}
-	exec_write_stdin(x);
 }
 
 static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f)
@@ -459,19 +313,9 @@ static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct
 	struct winsize ws;
 	int fd;
 
-	if (x->abandoned)
-		return;
+	if (x->abandoned || jg_apump_frame(x->pump, f))
+		return; /* DATA and EOF are the pump's */
 	switch ((enum jg_frame_type)f->type) {
-	case JG_FRAME_DATA:
-		exec_on_data(x, f);
-		return;
-	case JG_FRAME_EOF:
-		if (f->flags != 0 || x->stdin_eof)
-			return;
-		x->stdin_eof = 1;
-		if (x->in_fd >= 0 && evbuffer_get_length(x->stdin_buf) == 0)
-			exec_close_stdin(x);
-		return;
 	case JG_FRAME_SIGNAL:
 		if (f->aux < 1 || f->aux > 64) {
 			jg_log_warn("channel %u: ignoring SIGNAL %u (not 1..64)", x->ch, f->aux);
@@ -482,7 +326,8 @@ static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct
 				    strerror(errno));
 		return;
 	case JG_FRAME_RESIZE:
-		fd = x->out_fd >= 0 ? x->out_fd : x->in_fd;
+		if ((fd = jg_apump_fd(x->pump, JG_APUMP_OUT)) < 0)
+			fd = jg_apump_fd(x->pump, JG_APUMP_IN);
 		if (!x->pty || fd < 0)
 			return;
 		memset(&ws, 0, sizeof(ws));
@@ -496,6 +341,8 @@ static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct
 		jg_log_debug("channel %u: closed by the gateway", x->ch);
 		exec_abandon(x, SIGKILL);
 		return;
+	case JG_FRAME_DATA:
+	case JG_FRAME_EOF:
 	case JG_FRAME_HELLO:
 	case JG_FRAME_OPEN:
 	case JG_FRAME_OPEN_OK:
@@ -514,7 +361,8 @@ static void exec_writable(struct jg_agent *a, struct jg_agent_chan *c)
 {
 	struct jg_agent_exec *x = (struct jg_agent_exec *)c;
 
-	exec_update_reads(x);
+	if (x->pump != NULL)
+		jg_apump_writable(x->pump);
 }
 
 static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason)
@@ -523,14 +371,6 @@ static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *r
 
 	jg_log_info("channel %u: dead: %s", x->ch, reason);
 	exec_abandon(x, SIGKILL);
-}
-
-void jg_agent_exec_resume_all(struct jg_agent *a)
-{
-	struct jg_agent_exec *x;
-
-	for (x = LIST_FIRST(&a->execs); x != NULL; x = LIST_NEXT(x, entry))
-		exec_update_reads(x);
 }
 
 void jg_agent_exec_abandon_all(struct jg_agent *a, int sig)

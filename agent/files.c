@@ -4,7 +4,7 @@
  * The list is the one piece of file-scope mutable state in the agent besides
  * the swept-directory memory in files_put.c: struct jg_agent (agent.h, owned
  * by main.c) has a list for exec channels but none for these, and main.c only
- * calls jg_agent_file_resume_all / _free_all.  Both live for the process, as
+ * calls jg_agent_file_free_all.  Both live for the process, as
  * the one struct jg_agent does. */
 #include "config.h" /* _GNU_SOURCE */
 
@@ -374,17 +374,6 @@ void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 		break;
 	}
 	jg_file_spec_clear(&spec);
-}
-
-void jg_agent_file_resume_all(struct jg_agent *a)
-{
-	struct jg_file_chan *c, *next;
-
-	/* writable() may finish (and free) the channel it is given, never another. */
-	for (c = LIST_FIRST(&a->files); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
-		c->chan.ops->writable(a, &c->chan);
-	}
 }
 
 void jg_agent_file_free_all(struct jg_agent *a)

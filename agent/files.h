@@ -50,7 +50,7 @@ int jg_fpath_open(const struct jg_file_spec *spec, enum jg_fpath_mode mode, stru
 /* Close and free what P holds; P may be partly filled. */
 void jg_fpath_clear(struct jg_fpath *p);
 
-/* Start tracking C (for resume_all and free_all) / stop. */
+/* Start tracking C (for free_all) / stop. */
 void jg_files_track(struct jg_file_chan *c);
 void jg_files_untrack(struct jg_file_chan *c);
 /* jg_link_accept(), with PAYLOAD (may be NULL or empty) as the OPEN_OK's fields. */

@@ -1,12 +1,11 @@
 /* GET channels: a regular file streamed to the gateway (relay/opspec.h).
  *
  * OPEN_OK carries a file spec (SIZE, MODE, MTIME as at open time); then the
- * bytes as DATA, EOF, EXIT 0.  Bytes are read only as the channel's window
- * allows and only while the link output is below JG_AGENT_OUT_HIGH, one
- * frame's worth at a time: the file is never held in memory.  Regular files
- * are always readable, so there is no event to wait for: the pump runs when
- * the channel opens, when the gateway grants credit (writable) and when the
- * output drains (jg_agent_file_resume_all). */
+ * bytes as DATA, EOF, EXIT 0.  A pump (agent/pump.h) reads the file only as
+ * the channel's window allows and only while the link output is below
+ * JG_AGENT_OUT_HIGH: the file is never held in memory.  Regular files are
+ * always readable, so there is no event to wait for: the pump runs when the
+ * channel opens, when the gateway grants credit and when the output drains. */
 #include "config.h" /* _GNU_SOURCE */
 
 #include <errno.h>
@@ -29,9 +28,8 @@
 
 struct get {
 	struct jg_file_chan fc; /* first */
-	int fd;
+	struct jg_apump *pump;	/* it owns the file's fd */
 	char *shown;
-	uint64_t sent;
 };
 
 static void get_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f);
@@ -47,79 +45,48 @@ static const struct jg_agent_chan_ops get_ops = {
 static void get_free(struct get *x)
 {
 	jg_files_untrack(&x->fc);
-	if (x->fd >= 0)
-		close(x->fd);
+	jg_apump_free(x->pump);
 	free(x->shown);
 	free(x);
 }
 
-/* Send what the window and the output buffer allow; finish at end of file. */
-static void get_pump(struct get *x)
+/* End of file: EOF went out, EXIT follows.  A read error: DEAD. */
+static void get_on_pump(struct jg_apump *p, enum jg_apump_event ev, enum jg_apump_slot which,
+			int err, void *ud)
 {
-	struct jg_agent *a = x->fc.a;
-	uint8_t buf[JG_AGENT_READ_MAX];
+	struct get *x = ud;
+	struct jg_link *l = x->fc.a->link;
 	char reason[1024];
-	size_t room;
-	ssize_t n;
-	int64_t sent;
 	int r;
 
-	for (;;) {
-		if ((room = jg_link_window(a->link, x->fc.ch)) == 0)
-			return; /* writable() brings us back */
-		if (jg_agent_output_full(a)) {
-			jg_log_debug("channel %u: output full, waiting", x->fc.ch);
-			a->throttled = 1; /* the stdout writer calls resume_all */
-			return;
-		}
-		n = read(x->fd, buf, room < sizeof(buf) ? room : sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(reason, sizeof(reason), "reading %s: %s", x->shown,
-				 strerror(errno));
-			jg_log_info("channel %u: %s", x->fc.ch, reason);
-			if ((r = jg_link_send_dead(a->link, x->fc.ch, reason)) != 0)
-				jg_log_warn("channel %u: cannot send DEAD: %s", x->fc.ch,
-					    jg_strerror(r));
-			get_free(x);
-			return;
-		}
-		if (n == 0) {
-			jg_log_debug("channel %u: sent %s (%llu bytes)", x->fc.ch, x->shown,
-				     (unsigned long long)x->sent);
-			if ((r = jg_link_send_eof(a->link, x->fc.ch, 0)) != 0 ||
-			    (r = jg_link_send_exit(a->link, x->fc.ch, 0, 0)) != 0)
-				jg_log_warn("channel %u: cannot end the GET: %s", x->fc.ch,
-					    jg_strerror(r));
-			get_free(x);
-			return;
-		}
-		sent = jg_link_send_data(a->link, x->fc.ch, 0, buf, (size_t)n);
-		if (sent != n) {
-			/* Cannot happen: we read no more than the window. */
-			jg_log_error("channel %u: link took %lld of %zd bytes", x->fc.ch,
-				     (long long)sent, n);
-			get_free(x);
-			return;
-		}
-		x->sent += (uint64_t)n;
+	if (ev == JG_APUMP_OUT_EOF) {
+		jg_log_debug("channel %u: sent %s", x->fc.ch, x->shown);
+		if ((r = jg_link_send_exit(l, x->fc.ch, 0, 0)) != 0)
+			jg_log_warn("channel %u: cannot end the GET: %s", x->fc.ch, jg_strerror(r));
+	} else if (ev == JG_APUMP_READ_FAILED) {
+		snprintf(reason, sizeof(reason), "reading %s: %s", x->shown, strerror(err));
+		jg_log_info("channel %u: %s", x->fc.ch, reason);
+		if ((r = jg_link_send_dead(l, x->fc.ch, reason)) != 0)
+			jg_log_warn("channel %u: cannot send DEAD: %s", x->fc.ch, jg_strerror(r));
+	} else {
+		return; /* no IN */
 	}
+	get_free(x);
 }
 
 static void get_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f)
 {
 	struct get *x = (struct get *)c;
 
-	switch ((enum jg_frame_type)f->type) {
-	case JG_FRAME_DATA:
-		/* Nothing is expected from the gateway; keep its window whole. */
-		jg_link_consumed(a->link, x->fc.ch, f->length);
+	/* DATA (nothing is expected: its credit goes back) and EOF are the pump's. */
+	if (jg_apump_frame(x->pump, f))
 		return;
+	switch ((enum jg_frame_type)f->type) {
 	case JG_FRAME_CLOSE:
 		jg_log_debug("channel %u: GET of %s closed by the gateway", x->fc.ch, x->shown);
 		get_free(x);
 		return;
+	case JG_FRAME_DATA:
 	case JG_FRAME_EOF:
 	case JG_FRAME_HELLO:
 	case JG_FRAME_OPEN:
@@ -138,7 +105,7 @@ static void get_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 
 static void get_writable(struct jg_agent *a, struct jg_agent_chan *c)
 {
-	get_pump((struct get *)c);
+	jg_apump_writable(((struct get *)c)->pump);
 }
 
 static void get_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason)
@@ -185,6 +152,7 @@ static int get_open_file(const struct jg_fpath *p, int *fd, struct stat *st, cha
 
 void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *s)
 {
+	struct jg_apump_opts o = {.fd = {-1, -1, -1}, .cb = get_on_pump};
 	struct evbuffer *payload = NULL;
 	struct get *x = NULL;
 	char reason[1024];
@@ -201,11 +169,16 @@ void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spe
 		snprintf(reason, sizeof(reason), "GET %s: out of memory", p.shown);
 		goto reject;
 	}
+	o.fd[JG_APUMP_OUT] = fd;
+	o.ud = x;
 	x->fc.chan.ops = &get_ops;
 	x->fc.a = a;
 	x->fc.ch = ch;
-	x->fd = fd;
-	fd = -1;
+	if ((x->pump = jg_apump_new(&a->pumps, ch, &o)) == NULL) {
+		snprintf(reason, sizeof(reason), "GET %s: out of memory", p.shown);
+		goto reject;
+	}
+	fd = -1; /* the pump's now */
 	jg_files_track(&x->fc);
 	if ((r = jg_files_accept(a, ch, x, payload)) != 0) {
 		jg_log_error("channel %u: cannot accept the GET of %s: %s", ch, p.shown,
@@ -215,7 +188,7 @@ void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spe
 		get_free(x);
 		goto out;
 	}
-	get_pump(x);
+	jg_apump_start(x->pump); /* may finish and free X */
 	goto out;
 reject:
 	if (x != NULL) {

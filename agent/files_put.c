@@ -56,6 +56,7 @@ struct put {
 	struct jg_fpath path;
 	char *tmp; /* temp file name in path.dirfd; NULL once renamed or removed */
 	int fd;
+	struct jg_apump *pump; /* writes the gateway's DATA to FD (borrowed), hashed on the way */
 	struct jg_sha256 sha;
 	uint64_t size;
 	uint32_t flags, mode;
@@ -241,6 +242,7 @@ static const struct jg_agent_chan_ops put_ops = {
 static void put_free(struct put *x)
 {
 	jg_files_untrack(&x->fc);
+	jg_apump_free(x->pump);
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->tmp != NULL && unlinkat(x->path.dirfd, x->tmp, 0) != 0 && errno != ENOENT)
@@ -382,51 +384,43 @@ fail:
 	put_fail(x, "%s %s: %s; %s left unchanged", what, shown, strerror(errno), shown);
 }
 
-static void put_on_data(struct put *x, const struct jg_frame *f)
+/* Every byte of the file, as it arrives (before it is written). */
+static void put_tap(const void *data, size_t len, void *ud)
 {
-	const uint8_t *p = f->payload;
-	size_t left = f->length;
-	ssize_t n;
+	struct put *x = ud;
 
-	if (f->flags != 0 || x->fd < 0) {
-		/* Not the file's bytes: dropped, but the credit must come back. */
-		jg_link_consumed(x->fc.a->link, x->fc.ch, f->length);
-		return;
-	}
-	while (left > 0) {
-		if ((n = write(x->fd, p, left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			put_fail(x, "writing %s: %s; %s left unchanged", x->path.shown,
-				 strerror(errno), x->path.shown);
-			return;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	jg_sha256_update(&x->sha, f->payload, f->length);
-	x->size += f->length;
-	jg_link_consumed(x->fc.a->link, x->fc.ch, f->length);
+	jg_sha256_update(&x->sha, data, len);
+	x->size += len;
+}
+
+static void put_on_pump(struct jg_apump *p, enum jg_apump_event ev, enum jg_apump_slot which,
+			int err, void *ud)
+{
+	struct put *x = ud;
+
+	if (ev == JG_APUMP_IN_DONE)
+		put_finish(x);
+	else if (ev == JG_APUMP_WRITE_FAILED)
+		put_fail(x, "writing %s: %s; %s left unchanged", x->path.shown, strerror(err),
+			 x->path.shown);
 }
 
 static void put_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f)
 {
 	struct put *x = (struct put *)c;
 
+	/* DATA and EOF are the pump's: the file's bytes, then put_finish (put_on_pump). */
+	if (jg_apump_frame(x->pump, f))
+		return;
 	switch ((enum jg_frame_type)f->type) {
-	case JG_FRAME_DATA:
-		put_on_data(x, f);
-		return;
-	case JG_FRAME_EOF:
-		if (f->flags == 0 && x->result == NULL)
-			put_finish(x);
-		return;
 	case JG_FRAME_CLOSE:
 		/* The gateway gave up: nothing may be sent, the temp file goes. */
 		jg_log_debug("channel %u: PUT of %s closed by the gateway", x->fc.ch,
 			     x->path.shown);
 		put_free(x);
 		return;
+	case JG_FRAME_DATA:
+	case JG_FRAME_EOF:
 	case JG_FRAME_HELLO:
 	case JG_FRAME_OPEN:
 	case JG_FRAME_OPEN_OK:
@@ -562,6 +556,8 @@ static int put_symlink(const struct jg_file_spec *s, const struct jg_fpath *p, u
 static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *s,
 		    struct jg_fpath *p, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
+	struct jg_apump_opts o = {
+	    .fd = {-1, -1, -1}, .in_end = JG_APUMP_IN_KEEP, .cb = put_on_pump, .tap = put_tap};
 	struct put *x;
 	struct stat st;
 	int r;
@@ -573,6 +569,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	put_sweep(a, p->dirfd, p->dirshown);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return say(err, errlen, "PUT %s: out of memory", p->shown);
+	o.ud = x;
 	x->fc.chan.ops = &put_ops;
 	x->fc.a = a;
 	x->fc.ch = ch;
@@ -604,6 +601,12 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 			x->tmp != NULL ? strerror(errno) : "out of memory");
 		free(x->tmp);
 		x->tmp = NULL;
+		put_free(x);
+		return r;
+	}
+	o.fd[JG_APUMP_IN] = x->fd;
+	if ((x->pump = jg_apump_new(&a->pumps, ch, &o)) == NULL) {
+		r = say(err, errlen, "PUT %s: out of memory", x->path.shown);
 		put_free(x);
 		return r;
 	}

@@ -85,16 +85,11 @@ static const char agent_usage[] =
     "                     error, and exit with its status.  A second prompt\n"
     "                     means the password was refused.\n";
 
-int jg_agent_output_full(const struct jg_agent *a)
-{
-	return a->out_dead || evbuffer_get_length(jg_link_output(a->link)) >= JG_AGENT_OUT_HIGH;
-}
-
 void jg_agent_check_done(struct jg_agent *a)
 {
 	if (!a->shutting_down || a->nexecs > 0)
 		return;
-	if (!a->out_dead && evbuffer_get_length(jg_link_output(a->link)) > 0)
+	if (!a->pumps.dead && evbuffer_get_length(jg_link_output(a->link)) > 0)
 		return; /* flush what is queued (a DEAD reason) first, within the deadline */
 	event_base_loopexit(a->base, NULL);
 }
@@ -166,7 +161,7 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		if (errno != EPIPE)
 			jg_log_error("writing to the gateway: %s", strerror(errno));
-		a->out_dead = 1;
+		a->pumps.dead = 1;
 		event_del(a->ev_out);
 		evbuffer_drain(out, evbuffer_get_length(out));
 		agent_shutdown(a, a->shutting_down ? a->exit_code : 0, SIGHUP);
@@ -176,13 +171,12 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 	if (evbuffer_get_length(out) == 0) {
 		event_del(a->ev_out);
 		jg_agent_check_done(a);
+	} else if (!a->out_grown) {
+		/* The gateway's pipe is full: each 64 KiB of it would cost us a wake-up. */
+		a->out_grown = 1;
+		jg_apump_grow_pipe(fd);
 	}
-	if (a->throttled && evbuffer_get_length(out) < JG_AGENT_OUT_HIGH) {
-		a->throttled = 0;
-		jg_agent_exec_resume_all(a);
-		jg_agent_tunnel_resume_all(a);
-		jg_agent_file_resume_all(a);
-	}
+	jg_apump_host_resume(&a->pumps);
 }
 
 /* Whenever the session queues bytes, make sure fd 1 is being watched.  Hooking the
@@ -192,7 +186,7 @@ static void agent_on_output_queued(struct evbuffer *buf, const struct evbuffer_c
 {
 	struct jg_agent *a = arg;
 
-	if (info->n_added > 0 && !a->out_dead && !event_pending(a->ev_out, EV_WRITE, NULL))
+	if (info->n_added > 0 && !a->pumps.dead && !event_pending(a->ev_out, EV_WRITE, NULL))
 		event_add(a->ev_out, NULL);
 }
 
@@ -369,6 +363,7 @@ static int agent_setup(struct jg_agent *a)
 	if ((a->base = event_base_new()) == NULL || (a->reaper = jg_reaper_new(a->base)) == NULL ||
 	    (a->link = jg_link_new(JG_LINK_ACCEPTOR, &cb, a)) == NULL)
 		goto nomem;
+	jg_apump_host_init(&a->pumps, a->base, a->link, JG_AGENT_OUT_HIGH);
 	a->ev_in = event_new(a->base, STDIN_FILENO, EV_READ | EV_PERSIST, agent_on_stdin, a);
 	a->ev_out = event_new(a->base, STDOUT_FILENO, EV_WRITE | EV_PERSIST, agent_on_stdout, a);
 	a->ev_kill = evtimer_new(a->base, agent_on_kill_timer, a);

@@ -7,16 +7,12 @@
  * as 127.0.0.1, then ::1.
  *
  * States: CONNECTING (non-blocking connect, bounded by TUN_CONNECT_SECS; the
- * channel is not accepted yet) -> OPEN (OPEN_OK sent; bytes flow) -> freed.
- * Up (gateway -> socket): DATA waits in `out` and its credit goes back with
- * jg_link_consumed() only as the socket takes it, so a far end that stops
- * reading stops the gateway after one window.  EOF from the gateway becomes
- * shutdown(SHUT_WR) once `out` is written.  Down (socket -> gateway): the
- * socket is read only while the channel's send window is open and the link
- * output is below JG_AGENT_OUT_HIGH.  Socket EOF becomes an EOF frame.  Both
- * directions done: EXIT 0.  A socket error: DEAD with the reason.  CLOSE or
- * DEAD from the gateway: the socket is closed at once.  Every path frees the
- * tunnel and closes its fd. */
+ * channel is not accepted yet) -> OPEN (OPEN_OK sent; a pump moves the bytes,
+ * agent/pump.h: credit only as the socket takes them, reads bounded by the
+ * window and JG_AGENT_OUT_HIGH, the gateway's EOF a shutdown(SHUT_WR), the
+ * socket's EOF an EOF frame) -> freed.  Both directions done: EXIT 0.  A
+ * socket error: DEAD with the reason.  CLOSE or DEAD from the gateway: the
+ * socket is closed at once.  Every path frees the tunnel and closes its fd. */
 #include "config.h" /* _GNU_SOURCE */
 
 #include <arpa/inet.h>
@@ -61,13 +57,11 @@ struct jg_agent_tunnel {
 	char where[80]; /* "127.0.0.1:22" of the address being tried, for messages */
 	char first[80]; /* the first address tried and why it failed: the one reported */
 	int first_err;
-	struct event *ev_rd;  /* socket readable; pending only while we want to read */
-	struct event *ev_wr;  /* connect done, or room to write `out` */
-	struct event *ev_tmo; /* connect deadline */
-	struct evbuffer *out; /* gateway -> socket, not yet written */
-	int up_eof;	      /* the gateway sent EOF */
-	int up_done;	      /* SHUT_WR done (or the far end stopped reading) */
-	int down_done;	      /* socket EOF seen and our EOF frame sent */
+	struct event *ev_wr;	/* connect done */
+	struct event *ev_tmo;	/* connect deadline */
+	struct jg_apump *pump;	/* once OPEN; it owns the socket then */
+	int up_done;		/* SHUT_WR done (or the far end stopped reading) */
+	int down_done;		/* socket EOF seen and our EOF frame sent */
 };
 
 /* The tunnels of this agent.  File-scoped because struct jg_agent (agent.h,
@@ -75,21 +69,17 @@ struct jg_agent_tunnel {
  * holds the same as a member would.  TODO(lead): move into struct jg_agent. */
 static LIST_HEAD(, jg_agent_tunnel) tunnels = LIST_HEAD_INITIALIZER(tunnels);
 
-static void tun_on_read(evutil_socket_t fd, short what, void *arg);
 static void tun_on_write(evutil_socket_t fd, short what, void *arg);
 static void tun_on_timeout(evutil_socket_t fd, short what, void *arg);
 
 static void tun_free(struct jg_agent_tunnel *t)
 {
 	LIST_REMOVE(t, entry);
-	if (t->ev_rd != NULL)
-		event_free(t->ev_rd);
 	if (t->ev_wr != NULL)
 		event_free(t->ev_wr);
 	if (t->ev_tmo != NULL)
 		event_free(t->ev_tmo);
-	if (t->out != NULL)
-		evbuffer_free(t->out);
+	jg_apump_free(t->pump);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
@@ -126,113 +116,38 @@ static int tun_maybe_finish(struct jg_agent_tunnel *t)
 	return 1;
 }
 
-/* Read the socket only while the window and the link output both have room. */
-static void tun_update_reads(struct jg_agent_tunnel *t)
+static void tun_on_pump(struct jg_apump *p, enum jg_apump_event ev, enum jg_apump_slot which,
+			int err, void *ud)
 {
-	struct jg_agent *a = t->a;
-	int open = t->state == TUN_OPEN && !t->down_done && jg_link_window(a->link, t->ch) > 0;
-	int want = open && !jg_agent_output_full(a);
+	struct jg_agent_tunnel *t = ud;
+	char why[160];
 
-	/* Stopped by our own output buffer: the stdout writer must resume us. */
-	if (open && !want)
-		a->throttled = 1;
-	if (want && !event_pending(t->ev_rd, EV_READ, NULL))
-		event_add(t->ev_rd, NULL);
-	else if (!want)
-		event_del(t->ev_rd);
-}
-
-/* Nothing more goes to the far end: SHUT_WR so it sees EOF. */
-static void tun_shut_write(struct jg_agent_tunnel *t)
-{
-	t->up_done = 1;
-	event_del(t->ev_wr);
-	if (shutdown(t->fd, SHUT_WR) != 0 && errno != ENOTCONN)
-		jg_log_debug("channel %u: shutdown(%s): %s", t->ch, t->where, strerror(errno));
-}
-
-/* Write `out` to the socket, crediting the gateway for what it took.
- * Returns 1 when T was freed. */
-static int tun_write(struct jg_agent_tunnel *t)
-{
-	struct jg_link *l = t->a->link;
-	size_t len;
-	int n;
-
-	while ((len = evbuffer_get_length(t->out)) > 0) {
-		n = evbuffer_write(t->out, t->fd);
-		if (n > 0) {
-			jg_link_consumed(l, t->ch, (size_t)n);
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-			if (!event_pending(t->ev_wr, EV_WRITE, NULL))
-				event_add(t->ev_wr, NULL);
-			return 0;
-		}
-		if (n < 0 && errno != EPIPE && errno != ECONNRESET) {
-			char why[160];
-
-			snprintf(why, sizeof(why), "writing to %s: %s", t->where, strerror(errno));
-			tun_fail(t, why);
-			return 1;
-		}
-		/* The far end closed its reading side: what is queued can go nowhere.  Its
-		 * credit still goes back, or the gateway's window would stay consumed. */
-		jg_log_debug("channel %u: %s stopped reading; dropping %zu bytes", t->ch, t->where,
-			     len);
-		evbuffer_drain(t->out, len);
-		jg_link_consumed(l, t->ch, len);
-		tun_shut_write(t);
-		return tun_maybe_finish(t);
-	}
-	event_del(t->ev_wr);
-	if (t->up_eof && !t->up_done) {
-		tun_shut_write(t);
-		return tun_maybe_finish(t);
-	}
-	return 0;
-}
-
-static void tun_on_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct jg_agent_tunnel *t = arg;
-	struct jg_agent *a = t->a;
-	char buf[JG_AGENT_READ_MAX], why[160];
-	size_t room;
-	ssize_t n;
-	int64_t sent;
-	int r;
-
-	room = jg_link_window(a->link, t->ch);
-	if (room == 0 || jg_agent_output_full(a)) {
-		tun_update_reads(t);
+	switch (ev) {
+	case JG_APUMP_OUT_EOF:
+		t->down_done = 1;
+		tun_maybe_finish(t);
 		return;
-	}
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	n = recv(fd, buf, room, 0);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		snprintf(why, sizeof(why), "connection to %s failed: %s", t->where,
-			 strerror(errno));
+	case JG_APUMP_READ_FAILED:
+		snprintf(why, sizeof(why), "connection to %s failed: %s", t->where, strerror(err));
 		tun_fail(t, why);
 		return;
-	}
-	if (n == 0) {
-		t->down_done = 1;
-		event_del(t->ev_rd);
-		if ((r = jg_link_send_eof(a->link, t->ch, 0)) != 0)
-			jg_log_warn("channel %u: cannot send EOF: %s", t->ch, jg_strerror(r));
+	case JG_APUMP_WRITE_FAILED:
+		if (err != EPIPE && err != ECONNRESET) {
+			snprintf(why, sizeof(why), "writing to %s: %s", t->where, strerror(err));
+			tun_fail(t, why);
+			return;
+		}
+		/* The far end closed its reading side: what was queued went nowhere (and
+		 * its credit went back). */
+		jg_log_debug("channel %u: %s stopped reading", t->ch, t->where);
+		t->up_done = 1;
+		tun_maybe_finish(t);
+		return;
+	case JG_APUMP_IN_DONE:
+		t->up_done = 1;
 		tun_maybe_finish(t);
 		return;
 	}
-	sent = jg_link_send_data(a->link, t->ch, 0, buf, (size_t)n);
-	if (sent != n)
-		/* Cannot happen: we read no more than the window. */
-		jg_log_error("channel %u: link took %lld of %zd bytes", t->ch, (long long)sent, n);
-	tun_update_reads(t);
 }
 
 static void tun_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f);
@@ -265,11 +180,9 @@ static int tun_connect_cur(struct jg_agent_tunnel *t)
 	snprintf(t->where, sizeof(t->where), v6 ? "[%s]:%u" : "%s:%u", host, port);
 
 	/* Events are bound to an fd: drop the previous address's. */
-	if (t->ev_rd != NULL)
-		event_free(t->ev_rd);
 	if (t->ev_wr != NULL)
 		event_free(t->ev_wr);
-	t->ev_rd = t->ev_wr = NULL;
+	t->ev_wr = NULL;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -277,9 +190,8 @@ static int tun_connect_cur(struct jg_agent_tunnel *t)
 		return errno;
 	if (connect(t->fd, sa, t->addrlens[t->cur]) != 0 && errno != EINPROGRESS)
 		return errno;
-	t->ev_rd = event_new(base, t->fd, EV_READ | EV_PERSIST, tun_on_read, t);
 	t->ev_wr = event_new(base, t->fd, EV_WRITE | EV_PERSIST, tun_on_write, t);
-	if (t->ev_rd == NULL || t->ev_wr == NULL || event_add(t->ev_wr, NULL) != 0)
+	if (t->ev_wr == NULL || event_add(t->ev_wr, NULL) != 0)
 		return ENOMEM;
 	return 0;
 }
@@ -312,6 +224,8 @@ static int tun_connect_from(struct jg_agent_tunnel *t)
 /* The connect finished (successfully or not). */
 static void tun_connected(struct jg_agent_tunnel *t)
 {
+	struct jg_apump_opts o = {
+	    .fd = {-1, -1, -1}, .in_end = JG_APUMP_IN_SHUTDOWN, .cb = tun_on_pump, .ud = t};
 	socklen_t len = sizeof(int);
 	char why[200];
 	int err = 0, one = 1, r;
@@ -332,9 +246,16 @@ static void tun_connected(struct jg_agent_tunnel *t)
 		return;
 	}
 	event_del(t->ev_tmo);
-	event_del(t->ev_wr);
+	event_free(t->ev_wr);
+	t->ev_wr = NULL;
 	/* Interactive protocols (ssh) must not wait for Nagle. */
 	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	o.fd[JG_APUMP_IN] = o.fd[JG_APUMP_OUT] = t->fd;
+	if ((t->pump = jg_apump_new(&t->a->pumps, t->ch, &o)) == NULL) {
+		tun_fail(t, "out of memory");
+		return;
+	}
+	t->fd = -1; /* the pump's now */
 	if ((r = jg_link_accept(t->a->link, t->ch, t)) != 0) {
 		jg_log_error("channel %u: cannot accept: %s", t->ch, jg_strerror(r));
 		tun_free(t);
@@ -342,17 +263,12 @@ static void tun_connected(struct jg_agent_tunnel *t)
 	}
 	t->state = TUN_OPEN;
 	jg_log_debug("channel %u: tunnel to %s open", t->ch, t->where);
-	tun_update_reads(t);
+	jg_apump_start(t->pump);
 }
 
 static void tun_on_write(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_agent_tunnel *t = arg;
-
-	if (t->state == TUN_CONNECTING)
-		tun_connected(t);
-	else
-		tun_write(t);
+	tun_connected(arg);
 }
 
 static void tun_on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -433,8 +349,7 @@ void jg_agent_tunnel_open(struct jg_agent *a, uint32_t ch, const struct jg_frame
 		tun_free(t);
 		goto reject;
 	}
-	if ((t->out = evbuffer_new()) == NULL ||
-	    (t->ev_tmo = evtimer_new(a->base, tun_on_timeout, t)) == NULL) {
+	if ((t->ev_tmo = evtimer_new(a->base, tun_on_timeout, t)) == NULL) {
 		tun_free(t);
 		goto nomem;
 	}
@@ -463,33 +378,16 @@ static void tun_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 {
 	struct jg_agent_tunnel *t = (struct jg_agent_tunnel *)c;
 
+	if (t->pump != NULL && jg_apump_frame(t->pump, f))
+		return; /* DATA and EOF are the pump's */
 	switch ((enum jg_frame_type)f->type) {
-	case JG_FRAME_DATA:
-		if (t->up_eof || t->up_done) {
-			/* Nowhere to go, but the credit must come back. */
-			jg_link_consumed(a->link, t->ch, f->length);
-			return;
-		}
-		if (evbuffer_add(t->out, f->payload, f->length) != 0) {
-			tun_fail(t, "out of memory queueing tunnel bytes");
-			return;
-		}
-		tun_write(t);
-		return;
-	case JG_FRAME_EOF:
-		if (t->up_eof)
-			return;
-		t->up_eof = 1;
-		if (!t->up_done && evbuffer_get_length(t->out) == 0) {
-			tun_shut_write(t);
-			tun_maybe_finish(t);
-		}
-		return;
 	case JG_FRAME_CLOSE:
 		/* The link forgets the channel when we return: nothing more may be sent. */
 		jg_log_debug("channel %u: tunnel closed by the gateway", t->ch);
 		tun_free(t);
 		return;
+	case JG_FRAME_DATA:
+	case JG_FRAME_EOF:
 	case JG_FRAME_SIGNAL:
 	case JG_FRAME_RESIZE:
 	case JG_FRAME_HELLO:
@@ -508,7 +406,10 @@ static void tun_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 
 static void tun_writable(struct jg_agent *a, struct jg_agent_chan *c)
 {
-	tun_update_reads((struct jg_agent_tunnel *)c);
+	struct jg_agent_tunnel *t = (struct jg_agent_tunnel *)c;
+
+	if (t->pump != NULL)
+		jg_apump_writable(t->pump);
 }
 
 static void tun_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason)
@@ -517,15 +418,6 @@ static void tun_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *re
 
 	jg_log_info("channel %u: tunnel to %s dead: %s", t->ch, t->where, reason);
 	tun_free(t);
-}
-
-void jg_agent_tunnel_resume_all(struct jg_agent *a)
-{
-	struct jg_agent_tunnel *t;
-
-	LIST_FOREACH(t, &tunnels, entry)
-	if (t->a == a)
-		tun_update_reads(t);
 }
 
 void jg_agent_tunnel_free_all(struct jg_agent *a)

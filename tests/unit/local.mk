@@ -2,6 +2,7 @@
 check_PROGRAMS += tests/unit/run
 tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/testutil.c tests/unit/testutil.h \
+	tests/unit/test_apump.c agent/pump.c agent/pump.h \
 	tests/unit/test_frame.c tests/unit/test_spec.c tests/unit/test_flow.c \
 	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_config_access.c \
 	tests/unit/test_certs.c tests/unit/test_spawn.c tests/unit/test_agent.c \

@@ -12,7 +12,7 @@ int main(int argc, char **argv)
 	int (*const registers[])(void) = {
 		jg_test_register_frame, jg_test_register_spec,	jg_test_register_flow,
 		jg_test_register_link,	jg_test_register_config, jg_test_register_config_access,
-		jg_test_register_certs,
+		jg_test_register_certs, jg_test_register_apump,
 		jg_test_register_spawn, jg_test_register_agent,  jg_test_register_ssh,
 		jg_test_register_bootstrap, jg_test_register_target, jg_test_register_rshargs,
 		jg_test_register_sha256, jg_test_register_files, jg_test_register_opspec, jg_test_register_policy, jg_test_register_audit,

@@ -13,6 +13,8 @@ int jg_test_register_config_access(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
 int jg_test_register_agent(void);
+/* tests/unit/test_apump.c: the agent's channel <-> fd pump (agent/pump.c). */
+int jg_test_register_apump(void);
 int jg_test_register_ssh(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
