@@ -174,7 +174,7 @@ static void agent_on_stdout(evutil_socket_t fd, short what, void *arg)
 	} else if (!a->out_grown) {
 		/* The gateway's pipe is full: each 64 KiB of it would cost us a wake-up. */
 		a->out_grown = 1;
-		jg_apump_grow_pipe(fd);
+		jg_pipe_grow(fd);
 	}
 	jg_apump_host_resume(&a->pumps);
 }

@@ -27,6 +27,7 @@
 #include "relay/frame.h"
 #include "relay/link.h"
 #include "relay/log.h"
+#include "relay/spawn.h"
 
 /* Reads at least this large move by reference; smaller ones are copied. */
 #define APUMP_MOVE_MIN (64u * 1024)
@@ -34,7 +35,6 @@
  * would otherwise round the chain's allocation up to twice that. */
 #define APUMP_READ_MAX (JG_AGENT_READ_MAX - 256)
 /* A pipe that fills is grown to this once (the kernel's default pipe-max-size). */
-#define APUMP_PIPE_SIZE (1 << 20)
 
 struct jg_apump {
 	LIST_ENTRY(jg_apump) entry;
@@ -65,18 +65,6 @@ void jg_apump_host_init(struct jg_apump_host *h, struct event_base *base, struct
 int jg_apump_host_full(const struct jg_apump_host *h)
 {
 	return h->dead || evbuffer_get_length(jg_link_output(h->link)) >= h->high;
-}
-
-int jg_apump_grow_pipe(int fd)
-{
-	struct stat st;
-	int before;
-
-	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
-		return 0;
-	if ((before = fcntl(fd, F_GETPIPE_SZ)) < 0 || before >= APUMP_PIPE_SIZE)
-		return 0;
-	return fcntl(fd, F_SETPIPE_SZ, APUMP_PIPE_SIZE) > before;
 }
 
 /* The stream in SLOT is over: its event goes, and its fd unless another slot shares
@@ -134,7 +122,7 @@ static int apump_write(struct jg_apump *p)
 			/* A pipe that fills on a busy channel costs a wake-up per 64 KiB. */
 			if (!p->grown[JG_APUMP_IN]) {
 				p->grown[JG_APUMP_IN] = 1;
-				if (jg_apump_grow_pipe(p->fd[JG_APUMP_IN]))
+				if (jg_pipe_grow(p->fd[JG_APUMP_IN]))
 					continue;
 			}
 			if (p->ev[JG_APUMP_IN] != NULL &&
@@ -268,7 +256,7 @@ static int apump_read(struct jg_apump *p, enum jg_apump_slot slot)
 	/* A full pipe (its writer waits): let it hold more before the next wake-up. */
 	if ((size_t)n >= APUMP_MOVE_MIN && !p->grown[slot] && !p->is_file[slot]) {
 		p->grown[slot] = 1;
-		jg_apump_grow_pipe(p->fd[slot]);
+		jg_pipe_grow(p->fd[slot]);
 	}
 	if ((size_t)n >= APUMP_MOVE_MIN) {
 		v.iov_len = (size_t)n;

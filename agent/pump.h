@@ -18,7 +18,7 @@
  *    JG_APUMP_WRITE_FAILED; a failed read ends that stream and reports
  *    JG_APUMP_READ_FAILED (nothing sent: the owner says DEAD), unless
  *    JG_APUMP_READ_ERROR_IS_EOF, when it is an EOF (OUT_EOF with the errno).
- *  - Pipes that keep filling are grown to 1 MiB once (F_SETPIPE_SZ, best effort).
+ *  - Pipes that keep filling are grown once (jg_pipe_grow, relay/spawn.h).
  *  - The pump takes its fds (the same fd may serve IN and OUT: a socket) and closes
  *    each once, when its stream ends or at jg_apump_free(); an IN of
  *    JG_APUMP_IN_KEEP is borrowed and never closed.
@@ -105,8 +105,6 @@ int jg_apump_fd(const struct jg_apump *p, enum jg_apump_slot slot);
 int jg_apump_reading(const struct jg_apump *p);
 /* Bytes queued for IN, not yet written. */
 size_t jg_apump_queued(const struct jg_apump *p);
-/* Grow the pipe FD to 1 MiB (best effort): 1 when it grew, 0 if not a pipe or no luck. */
-int jg_apump_grow_pipe(int fd);
 /* Stop everything, close the fds (not a kept IN), free.  Sends nothing. NULL is fine. */
 void jg_apump_free(struct jg_apump *p);
 

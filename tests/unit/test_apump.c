@@ -20,6 +20,7 @@
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
+#include "relay/spawn.h"
 #include "tests/unit/suites.h"
 
 #define MIB (1u << 20)
@@ -524,10 +525,10 @@ static void test_pump_writes_a_kept_regular_file(void)
 	rig_free(&r);
 }
 
-/* A pipe that fills is grown to 1 MiB once. */
+/* A pipe that fills is grown once (to JG_PIPE_BULK). */
 static void test_pump_grows_a_full_pipe(void)
 {
-	static uint8_t data[512 * 1024];
+	static uint8_t data[JG_PIPE_BULK / 2 + 65536];
 	struct rig r;
 	int pfd[2];
 
@@ -537,7 +538,7 @@ static void test_pump_grows_a_full_pipe(void)
 	rig_pump(&r, pfd[1], -1, -1, JG_APUMP_IN_CLOSE, 0);
 	CU_ASSERT_EQUAL(jg_link_send_data(r.gw, r.ch, 0, data, sizeof(data)), sizeof(data));
 	spin(&r, 3, 1);
-	CU_ASSERT_EQUAL(fcntl(pfd[1], F_GETPIPE_SZ), 1 << 20);
+	CU_ASSERT_EQUAL(fcntl(pfd[1], F_GETPIPE_SZ), JG_PIPE_BULK);
 	CU_ASSERT_EQUAL(jg_apump_queued(r.p), 0); /* it all fit once grown */
 	CU_ASSERT_EQUAL(drain_fd(pfd[0]), sizeof(data));
 	close(pfd[0]);
