@@ -372,6 +372,8 @@ static void put_finish(struct put *x)
 	memcpy(res.sha256, sum, sizeof(sum));
 	res.size = x->size;
 	res.mode = x->mode;
+	if (x->path.real)
+		res.path = x->path.shown; /* what was really written, for the audit */
 	if ((x->result = evbuffer_new()) == NULL || jg_file_spec_encode(&res, x->result) != 0) {
 		put_fail(x, "%s was written, but out of memory for the result", shown);
 		return;
@@ -475,7 +477,7 @@ static void put_done_at_once(struct jg_agent *a, uint32_t ch, const struct jg_fp
 		memset(&st, 0, sizeof(st));
 	if (S_ISLNK(st.st_mode) && (n = readlinkat(p->dirfd, p->name, link, sizeof(link) - 1)) >= 0)
 		link[n] = '\0';
-	if ((b = evbuffer_new()) == NULL || (r = jg_files_describe(&st, link, b)) != 0 ||
+	if ((b = evbuffer_new()) == NULL || (r = jg_files_describe(&st, link, p, b)) != 0 ||
 	    (r = jg_link_accept(a->link, ch, NULL)) != 0)
 		goto out;
 	if (jg_link_send_data(a->link, ch, 0, evbuffer_pullup(b, -1), evbuffer_get_length(b)) !=
@@ -525,6 +527,8 @@ static int put_symlink(const struct jg_file_spec *s, const struct jg_fpath *p, u
 
 	if (s->link[0] == '\0')
 		return say(err, errlen, "symlink %s: empty LINK", p->shown);
+	if ((r = jg_fpath_link_allowed(s, p, s->link, err, errlen)) != 0)
+		return r;
 	for (int tries = 0; tmp == NULL && tries < 4; tries++) {
 		if ((tmp = put_temp_name(p->name)) == NULL)
 			return say(err, errlen, "symlink %s: out of memory", p->shown);

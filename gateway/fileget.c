@@ -127,6 +127,8 @@ static void get_opened(struct jg_get *g, const struct jg_frame *f)
 		jg_file_spec_clear(&spec);
 		return;
 	}
+	if (spec.path != NULL && g->audit != NULL)
+		jg_audit_set_opened(g->audit, spec.path); /* no memory: the record goes without */
 	hdrs[n][0] = "content-type";
 	hdrs[n++][1] = "application/octet-stream";
 	if (spec.flags & JG_FILE_HAS_SIZE) {
@@ -304,7 +306,8 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		goto out;
 	}
 	g->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "get", g->path, &g->audit, why, sizeof(why))) {
+	if (!jg_files_path_allowed(gw, s, target, "get", NULL, g->path, &spec, &g->audit, why,
+				   sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto out;
 	}
@@ -346,6 +349,7 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 nomem:
 	jg_stream_reply_error(s, 500, "internal error", "out of memory");
 out:
+	free(spec.rules);
 	if (payload != NULL)
 		evbuffer_free(payload);
 	if (g != NULL)

@@ -103,6 +103,8 @@ static void fput_result(struct jg_fput *p, const struct jg_frame *f)
 			snprintf(p->res.sha256 + 2 * i, 3, "%02x", spec.sha256[i]);
 	if (spec.flags & JG_FILE_HAS_SIZE)
 		p->res.size = spec.size;
+	if (spec.path != NULL)
+		snprintf(p->res.opened, sizeof(p->res.opened), "%s", spec.path);
 	jg_file_spec_clear(&spec);
 }
 

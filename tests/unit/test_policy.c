@@ -8,8 +8,11 @@
 
 #include <CUnit/CUnit.h>
 
+#include <event2/buffer.h>
+
 #include "auth/policy.h"
 #include "config/config.h"
+#include "relay/pathrule.h"
 #include "suites.h"
 
 static char conf_path[32];
@@ -227,6 +230,75 @@ static void test_bad_rules(void)
 	expect_bad("state_dir=\"/tmp/x\";\nidentity = \"email\";\n", "is not one of cn, san-uri");
 }
 
+/* The rules an agent judges real paths by: first match over "+"/"-" prefixes. */
+static void test_pathrule(void)
+{
+	static const char r[] = "-/srv/x/private\0+/srv/x/\0+/etc/app\0";
+	char why[200];
+
+	CU_ASSERT_EQUAL(jg_pathrule_valid(r, sizeof(r) - 1, why, sizeof(why)), 0);
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("+/a", 3, why, sizeof(why)), 0); /* no NUL */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("/a", 3, why, sizeof(why)), 0);  /* no sign */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("+a", 3, why, sizeof(why)), 0);  /* relative */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("", 0, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/a/b"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/private"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/private/s"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/privatex"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/xy"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/etc/shadow"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/etc/app/c"), 1);
+
+	static const struct {
+		const char *dir, *target, *want;
+	} lex[] = {
+	    {"/srv/x", "a", "/srv/x/a"},
+	    {"/srv/x", "../../etc", "/etc"},
+	    {"/srv/x", "/etc/shadow", "/etc/shadow"},
+	    {"/srv/x", "./a//b/", "/srv/x/a/b"},
+	    {"/", "../../..", "/"},
+	    {"/srv/x", "..", "/srv"},
+	    {"/srv/x", "/srv/x/../../secret", "/secret"},
+	};
+	for (size_t i = 0; i < sizeof(lex) / sizeof(lex[0]); i++) {
+		char *got = jg_path_lexical(lex[i].dir, lex[i].target);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		if (strcmp(got, lex[i].want) != 0)
+			fprintf(stderr, "\n  %s + %s: got %s, want %s\n", lex[i].dir, lex[i].target,
+				got, lex[i].want);
+		CU_ASSERT_STRING_EQUAL(got, lex[i].want);
+		free(got);
+	}
+}
+
+/* What the gateway hands an agent for a path-restricted identity (and nothing for one
+ * without `paths`). */
+static void test_path_rules(void)
+{
+	struct jg_config *c = load(RULES);
+	struct jg_policy_req req = {
+	    .identity = "ops-ann", .action = "get", .target = "web1", .key = "web1"};
+	struct evbuffer *b = evbuffer_new();
+	static const char want_ops[] = "+/srv/\0+/etc/app\0-/\0";
+
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), sizeof(want_ops) - 1);
+	CU_ASSERT(memcmp(evbuffer_pullup(b, -1), want_ops, sizeof(want_ops) - 1) == 0);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	/* root's rule has no paths and allows: unrestricted, nothing added */
+	req.identity = "root";
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 0);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), 0);
+	/* not a file action */
+	req.identity = "ops-ann";
+	req.action = "exec";
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 0);
+	evbuffer_free(b);
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -237,7 +309,9 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "first match wins, default deny", test_first_match_and_default_deny) ==
 		NULL ||
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
-	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL)
+	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
+	    CU_add_test(s, "path rules judge real paths (relay/pathrule)", test_pathrule) == NULL ||
+	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL)
 		return -1;
 	return 0;
 }
