@@ -62,9 +62,11 @@ static int is_file_action(const char *action)
 	return strcmp(action, "put") == 0 || strcmp(action, "get") == 0;
 }
 
-/* commands and become (paths apart: see paths_match). */
+/* commands, become and setid (paths apart: see paths_match). */
 static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
 {
+	if (r->allow && !r->setid && (req->setid & 07000) != 0 && strcmp(req->action, "put") == 0)
+		return 0;
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
 	    !any_glob(r->commands, r->ncommands, req->argv0))
 		return 0;
@@ -96,23 +98,41 @@ static int rule_applies(const struct jg_config *cfg, const struct jg_policy_rule
 	       narrowing_matches(r, req);
 }
 
+/* Why a put with set-id bits fell through an allow rule that would have granted it. */
+static const char setid_hint[] = "; the mode asks for setuid/setgid/sticky bits (0%o), which rule "
+				 "\"%s\" does not grant (it needs setid = true)";
+
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len)
 {
+	const struct jg_policy_rule *skipped = NULL; /* an allow rule but for setid */
+	struct jg_policy_req plain = *req;
+	char more[300] = "";
+
+	plain.setid = 0;
 	for (size_t i = 0; i < cfg->npolicy; i++) {
 		const struct jg_policy_rule *r = &cfg->policy[i];
 
-		if (!rule_applies(cfg, r, req) || !paths_match(r, req))
+		if (!rule_applies(cfg, r, req) || !paths_match(r, req)) {
+			if (skipped == NULL && req->setid != 0 && r->allow &&
+			    rule_applies(cfg, r, &plain) && paths_match(r, req))
+				skipped = r;
 			continue;
+		}
+		if (!r->allow && skipped != NULL)
+			snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
 		if (cfg->path == NULL)
-			snprintf(reason, len, "%s by rule \"%s\" (built-in)",
-				 r->allow ? "allowed" : "denied", r->name);
+			snprintf(reason, len, "%s by rule \"%s\" (built-in)%s",
+				 r->allow ? "allowed" : "denied", r->name, more);
 		else
-			snprintf(reason, len, "%s by rule \"%s\" (%s:%d)",
-				 r->allow ? "allowed" : "denied", r->name, cfg->path, r->line);
+			snprintf(reason, len, "%s by rule \"%s\" (%s:%d)%s",
+				 r->allow ? "allowed" : "denied", r->name, cfg->path, r->line,
+				 more);
 		return r->allow != 0;
 	}
-	snprintf(reason, len, "no rule matched");
+	if (skipped != NULL)
+		snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
+	snprintf(reason, len, "no rule matched%s", more);
 	return 0;
 }
 

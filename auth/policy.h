@@ -15,6 +15,9 @@
  *    glob; a chain that becomes no one matches;                absent: no narrowing
  *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
  *    itself and everything below, never "/srvx");                 absent: no narrowing
+ *  - setid (put only, allow rules only): a put asking for the setuid, setgid or
+ *    sticky bit (mode & 07000) is granted only by an allow rule with setid = true;
+ *    other allow rules do not match it (deny rules match it as any put).  default: no
  * commands and paths narrow: a rule whose identity, target and action match but
  * whose commands or paths do not is NOT a match, and the next rule is tried.
  * The path judged is the absolute one (x-jumpgate-root joined to the request's
@@ -36,6 +39,7 @@ struct jg_policy_req {
 	const char *const *become; /* accounts the chain becomes (nbecome of them) */
 	size_t nbecome;
 	const char *path;     /* put, get (normalised, absolute) */
+	unsigned setid;	      /* put: the mode's setuid/setgid/sticky bits asked for (07000) */
 	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
 };
 

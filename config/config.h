@@ -58,6 +58,7 @@ struct jg_policy_rule {
 	char **paths;      /* absolute path prefixes (put/get only) */
 	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths;
 	int allow;
+	int setid; /* an allow rule may grant puts with setuid/setgid/sticky bits */
 };
 
 enum jg_tunnel_policy {

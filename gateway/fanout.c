@@ -396,8 +396,8 @@ static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 		t = &x->t[x->n];
 		t->x = x;
 		if (jg_files_path_allowed(x->gw, x->stream, sp->elems[i], "put", x->req.spec.root,
-					  x->path, NULL, &audit[nallowed], t->denied_why,
-					  sizeof(t->denied_why))) {
+					  x->path, jg_put_req_setid(&x->req), NULL,
+					  &audit[nallowed], t->denied_why, sizeof(t->denied_why))) {
 			allowed[nallowed++] = sp->elems[i];
 			continue;
 		}
@@ -449,8 +449,9 @@ static int fanout_begin(struct jg_fanout *x)
 		struct jg_file_spec spec = x->req.spec; /* with this target's path rules */
 
 		spec.rules = NULL;
-		if (!jg_files_path_allowed(x->gw, s, t->name, "put", spec.root, x->path, &spec,
-					   &t->audit, t->denied_why, sizeof(t->denied_why))) {
+		if (!jg_files_path_allowed(x->gw, s, t->name, "put", spec.root, x->path,
+					   jg_put_req_setid(&x->req), &spec, &t->audit,
+					   t->denied_why, sizeof(t->denied_why))) {
 			t->denied = 1;
 			continue;
 		}

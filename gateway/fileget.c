@@ -306,7 +306,7 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		goto out;
 	}
 	g->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "get", NULL, g->path, &spec, &g->audit, why,
+	if (!jg_files_path_allowed(gw, s, target, "get", NULL, g->path, 0, &spec, &g->audit, why,
 				   sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto out;

@@ -139,7 +139,7 @@ out:
  * (rules may name "ssh:*@db*"); a target that does not resolve is matched by name and
  * refused later as a bad target. */
 int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *root, const char *path,
+			  const char *action, const char *root, const char *path, unsigned mode,
 			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
 			  size_t len)
 {
@@ -154,8 +154,8 @@ int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char
 	}
 	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
 		chain = NULL;
-	ok = jg_gate_check(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
-			   full != NULL ? full : path, 0, op, why, len);
+	ok = jg_gate_check_put(gw, s, action, target, chain != NULL ? chain->key : NULL,
+			       full != NULL ? full : path, mode & 07000, op, why, len);
 	if (ok && rules_to != NULL && files_rules(gw, s, target, chain, action, rules_to) != 0) {
 		jg_gate_end(gw, *op, "failed", "out of memory");
 		*op = NULL;
@@ -308,6 +308,11 @@ static int parse_bool(const char *v, int *out)
 	else
 		return -1;
 	return 0;
+}
+
+unsigned jg_put_req_setid(const struct jg_put_req *req)
+{
+	return req->spec.flags & JG_FILE_HAS_MODE ? req->spec.mode & 07000 : 0;
 }
 
 void jg_put_req_clear(struct jg_put_req *req)
@@ -614,8 +619,9 @@ static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, const
 		goto fail;
 	}
 	x->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "put", x->req.spec.root, x->path, &x->req.spec,
-				   &x->audit, why, sizeof(why))) {
+	if (!jg_files_path_allowed(gw, s, target, "put", x->req.spec.root, x->path,
+				   jg_put_req_setid(&x->req), &x->req.spec, &x->audit, why,
+				   sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}

@@ -35,15 +35,18 @@ int jg_files_normalise(const char *path, int root_rel, char **out, char *why, si
  * (for a 400) in WHY; jg_put_req_clear() in both cases. */
 int jg_put_req_parse(struct jg_stream *s, struct jg_put_req *req, char *why, size_t len);
 void jg_put_req_clear(struct jg_put_req *req);
+/* The setuid/setgid/sticky bits REQ's x-jumpgate-mode asks for (policy `setid`), or 0. */
+unsigned jg_put_req_setid(const struct jg_put_req *req);
 /* Per-path policy hook: may the client on S do ACTION ("put", "get") on PATH of TARGET
- * (PATH relative beneath ROOT when ROOT is not NULL; the two joined are judged)?
+ * (PATH relative beneath ROOT when ROOT is not NULL; the two joined are judged), with
+ * MODE's setuid/setgid/sticky bits (a put's x-jumpgate-mode; 0 for none)?
  * 1 yes, and *OP is the started audit record (end it with jg_gate_end), and when
  * RULES_TO is not NULL its rules/rules_len are set to the path rules the agent must
  * judge what it really opens by (left NULL for an identity without path limits);
  * 0 no with the reason in WHY (answered 403; the denial is audited).  See jg_gate_check. */
 struct jg_audit_op;
 int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *root, const char *path,
+			  const char *action, const char *root, const char *path, unsigned mode,
 			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
 			  size_t len);
 /* Does CHAIN lead to an agent (not `raw = true`, not a tunnel target)?  1 yes; 0 with the

@@ -186,6 +186,10 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 		  const char *target, const char *key, char *const *argv, size_t argc,
 		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
 		  size_t len);
+/* jg_gate_check with a put's set-id bits (MODE & 07000, auth/policy.h `setid`) too. */
+int jg_gate_check_put(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		      const char *target, const char *key, const char *path, unsigned setid,
+		      struct jg_audit_op **op, char *reason, size_t len);
 /* End OP's audit record (NULL is fine) with OUTCOME ("ok", "failed") and REASON; frees OP. */
 void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
 		 const char *reason);

@@ -32,7 +32,7 @@ policy = (
     paths = [ \"$S/x/private\" ]; allow = false; },
   { name = \"jail\"; identities = [ \"jail\" ]; targets = [ \"local\" ];
     actions = [ \"put\", \"get\" ]; paths = [ \"$S/x/\" ]; allow = true; },
-  { name = \"tester\"; identities = [ \"jumpgate test client*\" ]; allow = true; }
+  { name = \"tester\"; identities = [ \"jumpgate test client*\" ]; setid = true; allow = true; }
 );"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 
@@ -144,6 +144,26 @@ if ! jail jg_cli cp -r "$T/tree" "local:$S/elsewhere" </dev/null >"$T/cp2.out" 2
 else
 	jg_notok "cp -r outside the prefix: refused, nothing created ($(head -c 300 "$T/cp2.out"); $(ls "$S"))"
 fi
+
+# 10. L5: setuid/setgid/sticky bits need a rule with setid = true.
+for m in 4755 2755 1777; do
+	c=$(jail code "$T/b14" -T "$T/up.txt" -H "x-jumpgate-mode: $m" "$F$S/x/suid$m")
+	if [ "$c" = 403 ] && [ ! -e "$S/x/suid$m" ] && grep -q 'setid = true' "$T/b14"; then
+		jg_ok "put with mode $m by a rule without setid: 403, nothing written"
+	else
+		jg_notok "put with mode $m without setid: 403 (got $c: $(head -c 300 "$T/b14"))"
+	fi
+done
+c=$(jail code "$T/b15" -X PUT -H 'x-jumpgate-kind: dir' -H 'x-jumpgate-mode: 1777' \
+	--data-binary '' "$F$S/x/sticky")
+[ "$c" = 403 ] && [ ! -e "$S/x/sticky" ] && jg_ok "sticky directory without setid: 403" ||
+	jg_notok "sticky directory without setid: 403 (got $c: $(head -c 300 "$T/b15"))"
+c=$(jail code "$T/b16" -T "$T/up.txt" -H 'x-jumpgate-mode: 0755' "$F$S/x/plain755")
+[ "$c" = 200 ] && jg_ok "put with mode 0755 (no set-id bits): 200" || jg_notok "mode 0755: 200 (got $c)"
+c=$(code "$T/b17" -T "$T/up.txt" -H 'x-jumpgate-mode: 4755' "$F$S/x/suid-ok")
+[ "$c" = 200 ] && [ "$(stat -c %a "$S/x/suid-ok" 2>/dev/null)" = 4755 ] &&
+	jg_ok "put with mode 4755 by a rule with setid = true: 200, mode kept" ||
+	jg_notok "mode 4755 with setid = true: 200 (got $c: $(head -c 300 "$T/b17"); $(stat -c %a "$S/x/suid-ok" 2>&1))"
 
 # 8. The audit shows what was really opened.
 sleep 0.3

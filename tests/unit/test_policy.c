@@ -227,6 +227,9 @@ static void test_bad_rules(void)
 	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; users = [\"x\"]; "
 		   "allow = true; } );\n",
 		   "unknown policy key");
+	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; setid = \"yes\"; "
+		   "allow = true; } );\n",
+		   "setid");
 	expect_bad("state_dir=\"/tmp/x\";\nidentity = \"email\";\n", "is not one of cn, san-uri");
 }
 
@@ -299,6 +302,53 @@ static void test_path_rules(void)
 	jg_config_free(c);
 }
 
+/* L5: setuid/setgid/sticky bits in a put need an allow rule with setid = true; deny
+ * rules match such puts as any other. */
+static void test_setid(void)
+{
+	struct jg_config *c =
+	    load("policy = (\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; allow = false; },\n"
+		 " { name = \"ci\"; identities = [ \"ci\" ]; allow = true; },\n"
+		 " { name = \"root\"; identities = [ \"root\" ]; setid = true; "
+		 "allow = true; },\n"
+		 " { name = \"all\"; setid = true; allow = true; }\n"
+		 ");\n");
+	struct jg_policy_req req = {
+	    .identity = "ci", .action = "put", .target = "web1", .path = "/srv/a", .setid = 04000};
+	char why[400];
+
+	/* ci's rule lacks setid: it does not match; "all" does (setid = true) */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "rule \"all\""));
+	jg_config_free(c);
+
+	c = load("policy = (\n"
+		 " { name = \"ci\"; identities = [ \"ci\" ]; allow = true; },\n"
+		 " { name = \"root\"; identities = [ \"root\" ]; setid = true; allow = true; },\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; allow = false; },\n"
+		 " { name = \"eve\"; identities = [ \"eve\" ]; setid = true; allow = true; }\n"
+		 ");\n");
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no rule matched"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "rule \"ci\" does not grant (it needs setid = true)"));
+	req.setid = 01000; /* sticky */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	req.setid = 0;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.setid = 02000;
+	req.action = "get"; /* only puts carry a mode */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.action = "put";
+	req.identity = "root";
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	/* a deny rule matches a set-id put as any other put */
+	req.identity = "eve";
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -311,7 +361,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "built-in default: own identity only", test_builtin_default) == NULL ||
 	    CU_add_test(s, "bad rules named with file:line", test_bad_rules) == NULL ||
 	    CU_add_test(s, "path rules judge real paths (relay/pathrule)", test_pathrule) == NULL ||
-	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL)
+	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL ||
+	    CU_add_test(s, "set-id bits need setid = true", test_setid) == NULL)
 		return -1;
 	return 0;
 }
