@@ -159,6 +159,7 @@ int jg_stream_start_headers(struct jg_stream *s, int status, const char *const h
 		return -1;
 	}
 	s->resp_started = 1;
+	s->status = status;
 	jg_h2_schedule_flush(s->conn);
 	return 0;
 }
