@@ -5,9 +5,11 @@
  * its headers go out then, the bytes after.  Agent credit flows back only as
  * nghttp2 takes those bytes (on_sent), so the gateway holds at most one
  * channel window (256 KiB) per download, however slow the controller.
- * A failure after the 200 cannot change the status: the stream is reset
- * (RST_STREAM INTERNAL_ERROR), so the client sees an error, never a short
- * file passed off as whole, and the reason goes to the log.
+ * A failure after the 200 cannot change the status: the stream ends short of
+ * its content-length with trailers x-jumpgate-error and x-jumpgate-reason (the
+ * client sees an error and why, never a short file passed off as whole), or
+ * when the length was reached is reset (RST_STREAM INTERNAL_ERROR); the reason
+ * goes to the log too.
  *
  * Lifetime: the op lives until its stream closes (on_close); `al` is NULL once
  * the channel is gone (EXIT, OPEN_FAIL, CLOSE, DEAD). */
@@ -47,6 +49,7 @@ struct jg_get {
 	struct evbuffer *scratch;
 	uint64_t credit_owed; /* bytes queued on the stream, not yet credited to the agent */
 	uint64_t bytes;
+	uint64_t size; /* the content-length announced; UINT64_MAX when none */
 	char target[256];
 	char *path;
 	struct jg_audit_op *audit; /* ended when the download ends */
@@ -96,7 +99,10 @@ static void get_failed(struct jg_get *g, int status, const char *error, const ch
 	if (was == GET_STREAMING) {
 		jg_log_warn("get %s on %s by %s failed after %llu bytes: %s", g->path, g->target,
 			    jg_stream_identity(g->stream), (unsigned long long)g->bytes, reason);
-		jg_stream_reset(g->stream, NGHTTP2_INTERNAL_ERROR);
+		/* Short of the content-length, trailers end it with the reason (the client
+		 * sees it broken and why); at the length, only a reset says it failed. */
+		if (g->bytes >= g->size || jg_stream_finish_failed(g->stream, error, reason) != 0)
+			jg_stream_reset(g->stream, NGHTTP2_INTERNAL_ERROR);
 		return;
 	}
 	jg_log_info("get %s on %s by %s failed: %s", g->path, g->target,
@@ -131,7 +137,9 @@ static void get_opened(struct jg_get *g, const struct jg_frame *f)
 		jg_audit_set_opened(g->audit, spec.path); /* no memory: the record goes without */
 	hdrs[n][0] = "content-type";
 	hdrs[n++][1] = "application/octet-stream";
+	g->size = UINT64_MAX;
 	if (spec.flags & JG_FILE_HAS_SIZE) {
+		g->size = spec.size;
 		snprintf(size, sizeof(size), "%llu", (unsigned long long)spec.size);
 		hdrs[n][0] = "content-length";
 		hdrs[n++][1] = size;

@@ -127,6 +127,12 @@ const char *jg_stream_header(const struct jg_stream *s, const char *name);
 void jg_stream_append(struct jg_stream *s, struct evbuffer *buf);
 /* No more body bytes: END_STREAM goes out after what is queued. */
 void jg_stream_finish(struct jg_stream *s);
+/* A started response whose body stops short of its content-length: after what is
+ * queued, trailers x-jumpgate-error: ERROR and x-jumpgate-reason: REASON (control bytes
+ * blanked, clipped) end the stream.  The client's HTTP/2 layer sees the length unmet (a
+ * broken response, never a short file passed off as whole) and can say why.  -1 when
+ * out of memory (nothing changed: reset instead). */
+int jg_stream_finish_failed(struct jg_stream *s, const char *error, const char *reason);
 /* Bytes queued in the response and not yet taken by nghttp2. */
 size_t jg_stream_queued(const struct jg_stream *s);
 /* Give back N request-body bytes of HTTP/2 flow-control credit (WINDOW_UPDATE). */

@@ -200,6 +200,8 @@ static void stream_free(struct jg_stream *s)
 
 	if (s->linger != NULL)
 		event_free(s->linger);
+	free(s->trailers[0]);
+	free(s->trailers[1]);
 	if (s->prev)
 		s->prev->next = s->next;
 	else

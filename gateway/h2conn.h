@@ -29,6 +29,7 @@ struct jg_stream {
 	int resp_started;         /* response headers submitted */
 	int status;		  /* the response's status, once started */
 	int resp_ended;		  /* our END_STREAM went out */
+	char *trailers[2];	  /* x-jumpgate-error, x-jumpgate-reason to end with, or NULL */
 	struct event *linger;	  /* error answered, request still open: reset when it fires */
 	int resp_finished;        /* no more body will be appended */
 	int deferred;             /* the data provider returned DEFERRED */
