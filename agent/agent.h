@@ -67,6 +67,10 @@ struct jg_agent {
 	struct jg_file_chan_list files; /* live PUT and GET channels (files.c) */
 	struct jg_agent_swept swept[JG_AGENT_SWEPT_MAX];
 	unsigned nswept;
+	int journal_tried; /* the put journal (files_journal.c) was looked for */
+	int journal_fd;	   /* its descriptor, locked; -1 none */
+	char *journal_name;
+	unsigned journal_live; /* temporary files it names that may still exist */
 	int throttled; /* some channel stopped reading because output was above JG_AGENT_OUT_HIGH */
 	int out_dead;  /* stdout failed: queued output is dropped */
 	int shutting_down; /* stdin is no longer read; exit once every child is reaped */
@@ -105,5 +109,7 @@ void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 void jg_agent_file_resume_all(struct jg_agent *a);
 /* Shutdown or exit: abandon every transfer (temporary files removed) and free it. */
 void jg_agent_file_free_all(struct jg_agent *a);
+/* At start: remove temporary files of agents that were killed mid-PUT (files_journal.c). */
+void jg_agent_file_sweep_dead(void);
 
 #endif

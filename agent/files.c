@@ -736,4 +736,10 @@ void jg_agent_file_free_all(struct jg_agent *a)
 		jg_link_set_channel_ud(a->link, c->ch, NULL);
 		c->chan.ops->dead(a, &c->chan, "the agent is shutting down");
 	}
+	jg_files_journal_close(a); /* every temporary file is gone */
+}
+
+void jg_agent_file_sweep_dead(void)
+{
+	jg_files_journal_sweep();
 }

@@ -73,6 +73,20 @@ int jg_files_describe(const struct stat *st, const char *link, const struct jg_f
 int jg_fpath_link_allowed(const struct jg_file_spec *spec, const struct jg_fpath *p,
 			  const char *link, char *err, size_t errlen);
 
+/* files_put.c: is N a temporary file's name (".NAME.jg-<16 hex>.tmp")? */
+int jg_files_is_temp(const char *n);
+/* files_journal.c: note the temporary file DIR/NAME (DIR absolute) in this agent's
+ * journal (opened, locked and made on first use).  1 journaled; 0 when no journal can
+ * be kept. */
+int jg_files_journal_add(struct jg_agent *a, const char *dir, const char *name);
+/* A journaled temporary file is gone (renamed or removed): the last one removes the
+ * journal.  Call once per jg_files_journal_add that returned 1. */
+void jg_files_journal_done(struct jg_agent *a);
+/* Remove this agent's journal (a normal end: it leaves no temporary file). */
+void jg_files_journal_close(struct jg_agent *a);
+/* At start: the temporary files that agents now gone journaled, and their journals. */
+void jg_files_journal_sweep(void);
+
 /* files_put.c: OPEN(PUT).  Accepts or refuses before returning (relay/opspec.h). */
 void jg_agent_put_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *spec);
 /* files_get.c: OPEN(GET). */

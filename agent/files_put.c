@@ -9,7 +9,8 @@
  * temporary file: nothing is replaced.  CLOSE, DEAD, link loss and shutdown
  * unlink it too.
  *
- * An agent killed mid-transfer cannot clean up.  So the first PUT into a
+ * An agent killed mid-transfer cannot clean up.  The next agent to start
+ * removes what it left (files_journal.c), and the first PUT into a
  * directory by each agent process (each new connection) sweeps that
  * directory for ".*.jg-*.tmp" files older than 60 s whose owner is gone: a
  * live transfer holds flock(LOCK_EX) on its temporary file for its whole
@@ -55,6 +56,7 @@ struct put {
 	struct jg_file_chan fc; /* first */
 	struct jg_fpath path;
 	char *tmp; /* temp file name in path.dirfd; NULL once renamed or removed */
+	int journaled; /* tmp is in the agent's put journal (files_journal.c) */
 	int fd;
 	struct jg_sha256 sha;
 	uint64_t size;
@@ -142,7 +144,7 @@ static int put_ids(const struct jg_file_spec *s, uid_t *uid, gid_t *gid, char *e
 
 /* ---- temporary files ---- */
 
-static int put_is_temp(const char *n)
+int jg_files_is_temp(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -181,7 +183,7 @@ static void put_sweep(struct jg_agent *a, int dirfd, const char *dirshown)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		if (!put_is_temp(e->d_name) ||
+		if (!jg_files_is_temp(e->d_name) ||
 		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    now - st.st_mtime < PUT_STALE_AFTER)
 			continue;
@@ -246,6 +248,8 @@ static void put_free(struct put *x)
 	if (x->tmp != NULL && unlinkat(x->path.dirfd, x->tmp, 0) != 0 && errno != ENOENT)
 		jg_log_warn("removing %s/%s: %s", x->path.dirshown, x->tmp, strerror(errno));
 	free(x->tmp);
+	if (x->journaled)
+		jg_files_journal_done(x->fc.a);
 	jg_fpath_clear(&x->path);
 	if (x->result != NULL)
 		evbuffer_free(x->result);
@@ -615,6 +619,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	if (flock(x->fd, LOCK_EX | LOCK_NB) != 0)
 		jg_log_warn("channel %u: cannot lock %s/%s: %s", ch, x->path.dirshown, x->tmp,
 			    strerror(errno));
+	x->journaled = jg_files_journal_add(a, x->path.dirshown, x->tmp);
 	if ((r = jg_link_accept(a->link, ch, x)) != 0) {
 		put_free(x);
 		return say(err, errlen, "cannot accept: %s", jg_strerror(r));

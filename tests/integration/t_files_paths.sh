@@ -34,6 +34,9 @@ policy = (
     actions = [ \"put\", \"get\" ]; paths = [ \"$S/x/\" ]; allow = true; },
   { name = \"tester\"; identities = [ \"jumpgate test client*\" ]; setid = true; allow = true; }
 );"
+# Agents of `local` keep their put journal here (agent/files_journal.c), not in HOME.
+mkdir -m 700 "$T/run"
+export XDG_RUNTIME_DIR=$T/run
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 
 jail() { JG_CERT=$P/jail.pem JG_KEY=$P/jail.key "$@"; }
@@ -181,6 +184,45 @@ for i in $(seq 12); do
 done
 [ $hung = 0 ] && jg_ok "12 denied streaming PUTs: each answered 403 and ended at once" ||
 	jg_notok "denied streaming PUTs end ($hung of 12 did not end within 5 s or lost the 403)"
+
+# 12. L1: an agent killed mid-PUT leaves its temporary file only until the next agent
+# starts (no later PUT into that directory needed, no 60 s wait).
+head -c 32M /dev/zero >"$T/big"
+(
+	set +e
+	JG_CURL_TIMEOUT=60 jg_curl "$F$S/slow.bin" -T "$T/big" --limit-rate 2M -o /dev/null 2>/dev/null
+) &
+jg_track slowput $!
+slowput=$!
+tmpf=
+for _ in $(seq 100); do
+	tmpf=$(find "$S" -maxdepth 1 -name '.slow.bin.jg-*.tmp' | head -n1)
+	[ -z "$tmpf" ] || break
+	sleep 0.1
+done
+agent=
+for p in $(jg_descendants "$JG_GW_PID"); do
+	[ "$(jg_comm "$p")" = jumpgate-agent ] && agent=$p
+done
+[ -z "$agent" ] || kill -KILL "$agent"
+jg_wait_gone "$slowput" 30 || true
+wait "$slowput" 2>/dev/null || true
+jg_untrack slowput
+if [ -n "$tmpf" ] && [ -n "$agent" ] && [ -e "$tmpf" ]; then
+	jg_ok "an agent killed mid-PUT leaves its temporary file (${tmpf##*/})"
+else
+	jg_notok "an agent killed mid-PUT leaves its temporary file (temp '$tmpf', agent '$agent')"
+fi
+jg_exec true </dev/null >/dev/null 2>&1 || true # a new agent starts
+for _ in $(seq 50); do
+	[ -e "$tmpf" ] || break
+	sleep 0.1
+done
+[ -n "$tmpf" ] && [ ! -e "$tmpf" ] &&
+	jg_ok "the next agent's start removed it (no PUT into that directory)" ||
+	jg_notok "the next agent's start removed the killed agent's temporary file ($(ls -a "$S"))"
+grep -q "removed .*slow.bin.jg-.*left by an interrupted transfer" "$JG_GW_LOG" &&
+	jg_ok "... and logged it" || jg_notok "... and logged the removal"
 
 # 8. The audit shows what was really opened.
 sleep 0.3
