@@ -243,4 +243,10 @@ else
 fi
 
 jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
+if grep -qE 'Sanitizer|runtime error' "$JG_GW_LOG"; then
+	jg_notok "no sanitizer report in the gateway log"
+	grep -E -A12 'Sanitizer|runtime error' "$JG_GW_LOG" | head -40 | sed 's/^/#   /'
+else
+	jg_ok "no sanitizer report in the gateway log"
+fi
 jg_done
