@@ -224,7 +224,7 @@ done
 grep -q "removed .*slow.bin.jg-.*left by an interrupted transfer" "$JG_GW_LOG" &&
 	jg_ok "... and logged it" || jg_notok "... and logged the removal"
 
-# 8. The audit shows what was really opened.
+# 13. The audit shows what was really opened.
 sleep 0.3
 if python3 - "$T/audit.log" "$S" <<'EOP'; then
 import json, sys
