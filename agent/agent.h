@@ -74,6 +74,10 @@ struct jg_agent {
 	 * JG_AGENT_OUT_HIGH; pumps.dead once stdout failed (queued output is dropped). */
 	struct jg_apump_host pumps;
 	int out_grown; /* growing the stdout pipe was tried */
+	int journal_tried; /* the put journal (files_journal.c) was looked for */
+	int journal_fd;	   /* its descriptor, locked; -1 none */
+	char *journal_name;
+	unsigned journal_live; /* temporary files it names that may still exist */
 	int shutting_down; /* stdin is no longer read; exit once every child is reaped */
 	int exit_code;
 };
@@ -102,5 +106,7 @@ void jg_agent_tunnel_free_all(struct jg_agent *a);
 void jg_agent_file_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f);
 /* Shutdown or exit: abandon every transfer (temporary files removed) and free it. */
 void jg_agent_file_free_all(struct jg_agent *a);
+/* At start: remove temporary files of agents that were killed mid-PUT (files_journal.c). */
+void jg_agent_file_sweep_dead(void);
 
 #endif

@@ -29,6 +29,7 @@
 #include "relay/link.h"
 #include "relay/log.h"
 #include "relay/opspec.h"
+#include "relay/pathrule.h"
 #include "relay/wire.h"
 
 
@@ -165,11 +166,326 @@ out:
 	return r;
 }
 
+/* ---- following links under path rules ---- */
+
+#define FPATH_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+
+/* The directory REAL (absolute, symlink-free) opened from "/" one component at a time,
+ * never following a link: -1 with errno when it is not (or no longer) what it was. */
+static int fpath_open_real(const char *real)
+{
+	char comp[NAME_MAX + 1];
+	const char *s = real, *e;
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), nfd;
+
+	while (fd >= 0 && *(s += strspn(s, "/")) != '\0') {
+		e = strchrnul(s, '/');
+		if ((size_t)(e - s) > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, s, (size_t)(e - s));
+		comp[e - s] = '\0';
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+		s = e;
+	}
+	return fd;
+}
+
+/* Where a followed walk ended. */
+struct fpath_end {
+	int dirfd;		 /* the real parent, held */
+	char real[PATH_MAX];	 /* its path, "" for "/" */
+	char name[NAME_MAX + 1]; /* the last component, "." when the path names the directory */
+	char missing[PATH_MAX];	 /* MKDIRS: directories still to create beneath REAL, "a/b" */
+};
+
+/* Walk ABS (absolute) from "/" with O_NOFOLLOW, expanding each symlink met (in the
+ * parent always, the last component only with FOLLOW_LAST) by splicing its target
+ * into what is left; ".." of a target climbs the real path.  What is missing is an
+ * error but for MKDIRS (kept in END->missing: nothing is created here) and the last
+ * component (left to the caller).  SHOWN names the request in messages. */
+static int fpath_follow(const char *abs, int follow_last, enum jg_fpath_mode mode,
+			const char *shown, struct fpath_end *end, char *err, size_t errlen)
+{
+	char todo[2 * PATH_MAX + 2], link[PATH_MAX], comp[NAME_MAX + 1];
+	size_t rlen = 0, n, rest;
+	const char *t;
+	struct stat st;
+	int links = 0, fd, r = 0;
+	ssize_t ln;
+
+	end->real[0] = end->missing[0] = '\0';
+	if (strlen(abs) >= sizeof(todo))
+		return say(err, errlen, "%s: the path is too long", shown);
+	strcpy(todo, abs);
+	if ((end->dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return say(err, errlen, "opening /: %s", strerror(errno));
+	for (t = todo;;) {
+		t += strspn(t, "/");
+		if (*t == '\0') {
+			strcpy(end->name, "."); /* the path names the directory we hold */
+			break;
+		}
+		n = strcspn(t, "/");
+		if (n > NAME_MAX) {
+			r = say(err, errlen, "%s: a component is longer than %d bytes", shown,
+				NAME_MAX);
+			goto fail;
+		}
+		memcpy(comp, t, n);
+		comp[n] = '\0';
+		t += n;
+		rest = strspn(t, "/");
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* Only a link's target brings one (requests are refused with it). */
+			while (rlen > 0 && end->real[rlen - 1] != '/')
+				rlen--;
+			end->real[rlen > 0 ? --rlen : 0] = '\0';
+			close(end->dirfd);
+			if ((end->dirfd = fpath_open_real(end->real)) < 0) {
+				r = say(err, errlen, "%s: reopening %s: %s", shown,
+					rlen ? end->real : "/", strerror(errno));
+				goto fail;
+			}
+			continue;
+		}
+		if (t[rest] == '\0' && !follow_last) {
+			strcpy(end->name, comp);
+			break;
+		}
+		if (fstatat(end->dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				r = say(err, errlen, "%s/%s: %s", end->real, comp, strerror(errno));
+			else if (t[rest] == '\0') {
+				strcpy(end->name, comp); /* a new file, or "no such file" later */
+				break;
+			} else if (mode == JG_FPATH_MKDIRS) {
+				if (snprintf(end->missing, sizeof(end->missing), "%s%s", comp, t) >=
+				    (int)sizeof(end->missing))
+					r = say(err, errlen, "%s: the path is too long", shown);
+				break;
+			} else if (mode == JG_FPATH_READ)
+				r = say(err, errlen, "no such file: %s", shown);
+			else
+				r = say(err, errlen,
+					"parent directory %s/%s does not exist (use mkdirs)",
+					end->real, comp);
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > FPATH_MAX_LINKS) {
+				r = say(err, errlen, "%s: too many levels of symbolic links",
+					shown);
+				goto fail;
+			}
+			ln = readlinkat(end->dirfd, comp, link, sizeof(link));
+			if (ln <= 0 || (size_t)ln >= sizeof(link)) {
+				r = say(err, errlen, "%s: reading the link %s/%s: %s", shown,
+					end->real, comp,
+					ln < 0 ? strerror(errno) : "empty or too long");
+				goto fail;
+			}
+			if (link[0] == '/') {
+				close(end->dirfd);
+				rlen = 0;
+				end->real[0] = '\0';
+				if ((end->dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+				    0) {
+					r = say(err, errlen, "opening /: %s", strerror(errno));
+					goto fail;
+				}
+			}
+			/* TARGET "/" REST replaces what is left (T points into TODO: move it). */
+			n = strlen(t);
+			if ((size_t)ln + 1 + n >= sizeof(todo)) {
+				r = say(err, errlen,
+					"%s: the path is too long once its links are "
+					"followed",
+					shown);
+				goto fail;
+			}
+			memmove(todo + ln + 1, t, n + 1);
+			memcpy(todo, link, (size_t)ln);
+			todo[ln] = '/';
+			t = todo;
+			continue;
+		}
+		if (t[rest] == '\0' && !S_ISDIR(st.st_mode)) {
+			strcpy(end->name, comp); /* the final object, not a link */
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			r = say(err, errlen, "%s: %s/%s is not a directory", shown, end->real,
+				comp);
+			goto fail;
+		}
+		if (rlen + 1 + n >= sizeof(end->real)) {
+			r = say(err, errlen, "%s: the path is too long", shown);
+			goto fail;
+		}
+		if ((fd = openat(end->dirfd, comp,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			r = say(err, errlen, "%s/%s: %s", end->real, comp, strerror(errno));
+			goto fail;
+		}
+		close(end->dirfd);
+		end->dirfd = fd;
+		end->real[rlen++] = '/';
+		memcpy(end->real + rlen, comp, n + 1);
+		rlen += n;
+	}
+	if (r == 0)
+		return 0;
+fail:
+	close(end->dirfd);
+	end->dirfd = -1;
+	return r;
+}
+
+/* Do SPEC's rules allow P->shown (its real path)?  REQUESTED names the request. */
+static int fpath_judge(const struct jg_file_spec *spec, const char *requested,
+		       const struct jg_fpath *p, char *err, size_t errlen)
+{
+	if (jg_pathrule_allows(spec->rules, spec->rules_len, p->shown))
+		return 0;
+	if (strcmp(requested, p->shown) == 0)
+		return say(err, errlen, "refusing %s: the policy does not allow this path",
+			   requested);
+	return say(err, errlen,
+		   "refusing %s: it resolves to %s (through a symbolic link), which the "
+		   "policy does not allow",
+		   requested, p->shown);
+}
+
+/* "REAL/NAME" (REAL "" for "/"; NAME "." for REAL itself) into a new string. */
+static char *fpath_join(const char *real, const char *name)
+{
+	char *s;
+
+	if (strcmp(name, ".") == 0)
+		return strdup(real[0] != '\0' ? real : "/");
+	return asprintf(&s, "%s/%s", real, name) < 0 ? NULL : s;
+}
+
+/* ROOT with its links followed: its real path into *REAL, held open in *FD. */
+static int fpath_root_followed(const char *root, char **real, int *fd, char *err, size_t errlen)
+{
+	struct fpath_end e;
+	int r;
+
+	*fd = -1;
+	if ((r = fpath_follow(root, 1, JG_FPATH_READ, root, &e, err, errlen)) != 0)
+		return r;
+	if ((*real = fpath_join(e.real, e.name)) == NULL) {
+		close(e.dirfd);
+		return JG_ERR_NOMEM;
+	}
+	if (strcmp(e.name, ".") == 0) {
+		*fd = e.dirfd;
+		return 0;
+	}
+	*fd = openat(e.dirfd, e.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(e.dirfd);
+	if (*fd >= 0)
+		return 0;
+	r = say(err, errlen, "root directory %s: %s", *real, strerror(errno));
+	free(*real);
+	*real = NULL;
+	return r;
+}
+
+/* An absolute PATH ("/" REL) under path rules: followed, judged, then created (MKDIRS). */
+static int fpath_open_followed(const struct jg_file_spec *spec, const char *rel,
+			       enum jg_fpath_mode mode, struct jg_fpath *p, char *err,
+			       size_t errlen)
+{
+	char abs[PATH_MAX + 2], *miss = NULL, *slash, *mdir = "";
+	struct fpath_end e;
+	int r;
+
+	if (snprintf(abs, sizeof(abs), "/%s", rel) >= (int)sizeof(abs))
+		return say(err, errlen, "%s: the path is too long", spec->path);
+	p->beneath = p->real = 1;
+	if ((r = fpath_follow(abs, mode == JG_FPATH_READ, mode, abs, &e, err, errlen)) != 0)
+		return r;
+	r = JG_ERR_NOMEM;
+	if (e.missing[0] != '\0') {
+		/* Directories to create: "a/b/name" -> MDIR "a/b", NAME "name". */
+		for (const char *c = e.missing; *c != '\0'; c += strcspn(c, "/")) {
+			c += strspn(c, "/");
+			if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0')) {
+				r = say(err, errlen,
+					"%s: a symbolic link leads through a missing directory to "
+					"\"..\"",
+					abs);
+				goto out;
+			}
+		}
+		if ((miss = jg_path_lexical("/", e.missing)) == NULL)
+			goto out;
+		slash = strrchr(miss, '/');
+		*slash = '\0';
+		mdir = miss[0] != '\0' ? miss + 1 : "";
+		if ((p->name = strdup(slash + 1)) == NULL)
+			goto out;
+		p->dirshown = mdir[0] != '\0' ? fpath_join(e.real, mdir) : fpath_join(e.real, ".");
+	} else {
+		p->name = strdup(e.name);
+		p->dirshown = fpath_join(e.real, ".");
+	}
+	if (p->name == NULL || p->dirshown == NULL ||
+	    (p->shown = fpath_join(strcmp(p->dirshown, "/") == 0 ? "" : p->dirshown, p->name)) ==
+		NULL)
+		goto out;
+	if ((r = fpath_judge(spec, abs, p, err, errlen)) != 0)
+		goto out;
+	if (mdir[0] == '\0') {
+		p->dirfd = e.dirfd;
+		e.dirfd = -1;
+		r = 0;
+	} else {
+		r = fpath_walk(p, e.dirfd, mdir, JG_FPATH_MKDIRS, err, errlen);
+		e.dirfd = -1; /* taken by the walk */
+	}
+out:
+	if (e.dirfd >= 0)
+		close(e.dirfd);
+	free(miss);
+	if (r == JG_ERR_NOMEM)
+		say(err, errlen, "out of memory resolving %s", abs);
+	return r;
+}
+
+int jg_fpath_link_allowed(const struct jg_file_spec *spec, const struct jg_fpath *p,
+			  const char *link, char *err, size_t errlen)
+{
+	char *to;
+	int ok;
+
+	if (spec->rules == NULL)
+		return 0;
+	if ((to = jg_path_lexical(p->dirshown, link)) == NULL)
+		return say(err, errlen, "symlink %s: out of memory", p->shown);
+	ok = jg_pathrule_allows(spec->rules, spec->rules_len, to);
+	if (!ok)
+		say(err, errlen,
+		    "refusing symlink %s -> %s: it points to %s, which the policy does not allow",
+		    p->shown, link, to);
+	free(to);
+	return ok ? 0 : JG_ERR_INVAL;
+}
+
 int jg_fpath_open(const struct jg_file_spec *spec, enum jg_fpath_mode mode, struct jg_fpath *p,
 		  char *err, size_t errlen)
 {
 	const char *base = spec->root != NULL ? spec->root : "/", *slash;
-	char *rel = NULL, *prel = NULL;
+	char *rel = NULL, *prel = NULL, *realroot = NULL, *requested = NULL;
 	size_t blen;
 	int fd = -1, r;
 
@@ -188,6 +504,22 @@ int jg_fpath_open(const struct jg_file_spec *spec, enum jg_fpath_mode mode, stru
 			   spec->path);
 	if ((r = fpath_normalise(spec->path, &rel, err, errlen)) != 0)
 		return r;
+	if (spec->rules != NULL && spec->root == NULL) {
+		r = fpath_open_followed(spec, rel, mode, p, err, errlen);
+		goto out;
+	}
+	if (spec->rules != NULL) {
+		/* ROOT's own links are followed and judged with the path beneath it. */
+		if ((r = fpath_root_followed(spec->root, &realroot, &fd, err, errlen)) != 0)
+			goto out;
+		if (asprintf(&requested, "%s/%s", spec->root, rel) < 0) {
+			requested = NULL;
+			r = JG_ERR_NOMEM;
+			goto out;
+		}
+		base = realroot;
+		p->real = 1;
+	}
 	/* Shown as BASE/REL without doubled slashes; the root itself as BASE. */
 	blen = strlen(base);
 	while (blen > 1 && base[blen - 1] == '/')
@@ -211,8 +543,10 @@ int jg_fpath_open(const struct jg_file_spec *spec, enum jg_fpath_mode mode, stru
 		p->dirshown = strndup(p->shown, strlen(p->shown) - strlen(p->name) - 1);
 	if (p->dirshown == NULL)
 		goto out;
+	if (p->real && (r = fpath_judge(spec, requested, p, err, errlen)) != 0)
+		goto out;
 
-	if ((fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if (fd < 0 && (fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = say(err, errlen, "%s %s: %s", spec->root != NULL ? "root directory" : "opening",
 			base, strerror(errno));
 		goto out;
@@ -236,6 +570,8 @@ out:
 		close(fd);
 	free(prel);
 	free(rel);
+	free(realroot);
+	free(requested);
 	if (r != 0)
 		jg_fpath_clear(p);
 	if (r == JG_ERR_NOMEM)
@@ -278,11 +614,14 @@ int jg_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *
 				   plen);
 }
 
-int jg_files_describe(const struct stat *st, const char *link, struct evbuffer *out)
+int jg_files_describe(const struct stat *st, const char *link, const struct jg_fpath *p,
+		      struct evbuffer *out)
 {
 	struct jg_file_spec s;
 
 	memset(&s, 0, sizeof(s));
+	if (p != NULL && p->real)
+		s.path = p->shown; /* only read by the encoder */
 	s.flags = JG_FILE_HAS_SIZE | JG_FILE_HAS_MODE | JG_FILE_HAS_MTIME;
 	if (S_ISDIR(st->st_mode))
 		s.flags |= JG_FILE_DIR;
@@ -321,7 +660,7 @@ static void file_stat(struct jg_agent *a, uint32_t ch, const struct jg_file_spec
 	if (S_ISLNK(st.st_mode) && (n = readlinkat(p.dirfd, p.name, link, sizeof(link) - 1)) >= 0)
 		link[n] = '\0';
 	if ((payload = evbuffer_new()) == NULL ||
-	    (r = jg_files_describe(&st, link, payload)) != 0) {
+	    (r = jg_files_describe(&st, link, &p, payload)) != 0) {
 		r = say(reason, rlen, "%s: out of memory", p.shown);
 		goto out;
 	}
@@ -386,4 +725,10 @@ void jg_agent_file_free_all(struct jg_agent *a)
 		jg_link_set_channel_ud(a->link, c->ch, NULL);
 		c->chan.ops->dead(a, &c->chan, "the agent is shutting down");
 	}
+	jg_files_journal_close(a); /* every temporary file is gone */
+}
+
+void jg_agent_file_sweep_dead(void)
+{
+	jg_files_journal_sweep();
 }

@@ -164,7 +164,7 @@ void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spe
 		goto reject;
 	if ((r = get_open_file(&p, &fd, &st, reason, sizeof(reason))) != 0)
 		goto reject;
-	if ((payload = evbuffer_new()) == NULL || jg_files_describe(&st, NULL, payload) != 0 ||
+	if ((payload = evbuffer_new()) == NULL || jg_files_describe(&st, NULL, &p, payload) != 0 ||
 	    (x = calloc(1, sizeof(*x))) == NULL || (x->shown = strdup(p.shown)) == NULL) {
 		snprintf(reason, sizeof(reason), "GET %s: out of memory", p.shown);
 		goto reject;

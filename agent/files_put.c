@@ -9,7 +9,8 @@
  * temporary file: nothing is replaced.  CLOSE, DEAD, link loss and shutdown
  * unlink it too.
  *
- * An agent killed mid-transfer cannot clean up.  So the first PUT into a
+ * An agent killed mid-transfer cannot clean up.  The next agent to start
+ * removes what it left (files_journal.c), and the first PUT into a
  * directory by each agent process (each new connection) sweeps that
  * directory for ".*.jg-*.tmp" files older than 60 s whose owner is gone: a
  * live transfer holds flock(LOCK_EX) on its temporary file for its whole
@@ -55,6 +56,7 @@ struct put {
 	struct jg_file_chan fc; /* first */
 	struct jg_fpath path;
 	char *tmp; /* temp file name in path.dirfd; NULL once renamed or removed */
+	int journaled; /* tmp is in the agent's put journal (files_journal.c) */
 	int fd;
 	struct jg_apump *pump; /* writes the gateway's DATA to FD (borrowed), hashed on the way */
 	struct jg_sha256 sha;
@@ -143,7 +145,7 @@ static int put_ids(const struct jg_file_spec *s, uid_t *uid, gid_t *gid, char *e
 
 /* ---- temporary files ---- */
 
-static int put_is_temp(const char *n)
+int jg_files_is_temp(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -182,7 +184,7 @@ static void put_sweep(struct jg_agent *a, int dirfd, const char *dirshown)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		if (!put_is_temp(e->d_name) ||
+		if (!jg_files_is_temp(e->d_name) ||
 		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    now - st.st_mtime < PUT_STALE_AFTER)
 			continue;
@@ -248,6 +250,8 @@ static void put_free(struct put *x)
 	if (x->tmp != NULL && unlinkat(x->path.dirfd, x->tmp, 0) != 0 && errno != ENOENT)
 		jg_log_warn("removing %s/%s: %s", x->path.dirshown, x->tmp, strerror(errno));
 	free(x->tmp);
+	if (x->journaled)
+		jg_files_journal_done(x->fc.a);
 	jg_fpath_clear(&x->path);
 	if (x->result != NULL)
 		evbuffer_free(x->result);
@@ -374,6 +378,8 @@ static void put_finish(struct put *x)
 	memcpy(res.sha256, sum, sizeof(sum));
 	res.size = x->size;
 	res.mode = x->mode;
+	if (x->path.real)
+		res.path = x->path.shown; /* what was really written, for the audit */
 	if ((x->result = evbuffer_new()) == NULL || jg_file_spec_encode(&res, x->result) != 0) {
 		put_fail(x, "%s was written, but out of memory for the result", shown);
 		return;
@@ -469,7 +475,7 @@ static void put_done_at_once(struct jg_agent *a, uint32_t ch, const struct jg_fp
 		memset(&st, 0, sizeof(st));
 	if (S_ISLNK(st.st_mode) && (n = readlinkat(p->dirfd, p->name, link, sizeof(link) - 1)) >= 0)
 		link[n] = '\0';
-	if ((b = evbuffer_new()) == NULL || (r = jg_files_describe(&st, link, b)) != 0 ||
+	if ((b = evbuffer_new()) == NULL || (r = jg_files_describe(&st, link, p, b)) != 0 ||
 	    (r = jg_link_accept(a->link, ch, NULL)) != 0)
 		goto out;
 	if (jg_link_send_data(a->link, ch, 0, evbuffer_pullup(b, -1), evbuffer_get_length(b)) !=
@@ -519,6 +525,8 @@ static int put_symlink(const struct jg_file_spec *s, const struct jg_fpath *p, u
 
 	if (s->link[0] == '\0')
 		return say(err, errlen, "symlink %s: empty LINK", p->shown);
+	if ((r = jg_fpath_link_allowed(s, p, s->link, err, errlen)) != 0)
+		return r;
 	for (int tries = 0; tmp == NULL && tries < 4; tries++) {
 		if ((tmp = put_temp_name(p->name)) == NULL)
 			return say(err, errlen, "symlink %s: out of memory", p->shown);
@@ -614,6 +622,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	if (flock(x->fd, LOCK_EX | LOCK_NB) != 0)
 		jg_log_warn("channel %u: cannot lock %s/%s: %s", ch, x->path.dirshown, x->tmp,
 			    strerror(errno));
+	x->journaled = jg_files_journal_add(a, x->path.dirshown, x->tmp);
 	if ((r = jg_link_accept(a->link, ch, x)) != 0) {
 		put_free(x);
 		return say(err, errlen, "cannot accept: %s", jg_strerror(r));

@@ -427,10 +427,12 @@ int main(int argc, char **argv)
 			    "and is started by jumpgated (see --help)");
 
 	memset(&a, 0, sizeof(a));
+	a.journal_fd = -1;
 	if ((r = agent_setup(&a)) != 0) {
 		a.exit_code = 1;
 		goto out;
 	}
+	jg_agent_file_sweep_dead();
 	if (event_base_dispatch(a.base) < 0) {
 		jg_log_error("event loop failed");
 		a.exit_code = 1;

@@ -117,6 +117,7 @@ void jg_audit_op_free(struct jg_audit_op *op)
 		free(op->argv[i]);
 	free(op->argv);
 	free(op->path);
+	free(op->opened);
 	free(op);
 }
 
@@ -151,6 +152,13 @@ int jg_audit_set_path(struct jg_audit_op *op, const char *path)
 	free(op->path);
 	op->path = strdup(path);
 	return op->path == NULL ? -1 : 0;
+}
+
+int jg_audit_set_opened(struct jg_audit_op *op, const char *path)
+{
+	free(op->opened);
+	op->opened = strdup(path);
+	return op->opened == NULL ? -1 : 0;
 }
 
 /* A JSON string for bytes that may not be UTF-8 (a path, an argv element may hold any):
@@ -204,6 +212,8 @@ char *jg_audit_format(const struct jg_audit_op *op, const char *event, const cha
 	}
 	if (op->path != NULL)
 		PUT_STR("path", op->path);
+	if (op->opened != NULL && strcmp(event, "end") == 0)
+		PUT_STR("opened", op->opened);
 	if (op->port != 0)
 		json_object_set_new(o, "port", json_integer(op->port));
 	if (strcmp(event, "end") == 0) {

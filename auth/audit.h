@@ -4,7 +4,9 @@
  *   {"time":"2024-05-01T12:00:00.123Z","event":"start"|"end","op":17,
  *    "identity":"ops-ann","peer":"127.0.0.1:50312","target":"ssh:deploy@db1:22",
  *    "action":"exec","argv":["ls","-l"] | "path":"/srv/x" | "port":22,
- *    end only: "bytes_in":N,"bytes_out":N,"exit":N | "signal":N (when known),
+ *    end only: "opened":"/real/path" (a path-restricted file operation: what the
+ *    agent really opened, symlinks resolved), "bytes_in":N,"bytes_out":N,
+ *    "exit":N | "signal":N (when known),
  *    "duration_ms":N,"outcome":"ok"|"failed"|"denied","reason":"..."}
  * "op" is unique per gateway process; start and end carry the same one.  A denial
  * is a start and an end with outcome "denied" and the policy's reason.
@@ -31,6 +33,7 @@ struct jg_audit_op {
 	char action[8];
 	char **argv;   /* owned copy, NULL-terminated; or NULL */
 	char *path;    /* owned copy, or NULL */
+	char *opened;  /* owned copy, or NULL: the real path the agent opened */
 	unsigned port; /* 0: none */
 	uint64_t bytes_in, bytes_out;
 	int have_exit, exit_code, signo; /* signo > 0: killed by it */
@@ -58,6 +61,8 @@ struct jg_audit_op *jg_audit_begin(struct jg_audit *a, const char *identity, con
 /* Copy ARGV (ARGC strings) or PATH into OP.  0 or -1 when out of memory. */
 int jg_audit_set_argv(struct jg_audit_op *op, char *const *argv, size_t argc);
 int jg_audit_set_path(struct jg_audit_op *op, const char *path);
+/* The real path a file operation opened (the agent's answer), for the end line. */
+int jg_audit_set_opened(struct jg_audit_op *op, const char *path);
 /* Write OP's start line. */
 void jg_audit_start(struct jg_audit *a, const struct jg_audit_op *op);
 /* Write OP's end line with OUTCOME ("ok", "failed", "denied") and REASON (may be NULL),

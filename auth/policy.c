@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "relay/pathrule.h"
 
 static int any_glob(char *const *globs, size_t n, const char *s)
 {
@@ -208,17 +211,9 @@ static int action_matches(const struct jg_policy_rule *r, const char *action)
 	return 0;
 }
 
-/* PATH under PREFIX on a component boundary: "/srv/" and "/srv" both cover "/srv" and
- * "/srv/a", neither covers "/srvx".  Paths are normalised (no "..") before they get here. */
-static int under_prefix(const char *prefix, const char *path)
+static int is_file_action(const char *action)
 {
-	size_t n = strlen(prefix);
-
-	while (n > 1 && prefix[n - 1] == '/')
-		n--;
-	if (strncmp(prefix, path, n) != 0)
-		return 0;
-	return n == 1 || path[n] == '\0' || path[n] == '/';
+	return strcmp(action, "put") == 0 || strcmp(action, "get") == 0;
 }
 
 /* Is argv[0] A spelt the one way `commands` can judge: not empty, no "." or ".."
@@ -251,47 +246,77 @@ static int commands_match(const struct jg_policy_rule *r, const char *argv0)
 	return 0;
 }
 
+/* commands, become and setid (paths apart: see paths_match). */
 static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_policy_req *req)
 {
-	int ok = 0;
-
+	if (r->allow && !r->setid && (req->setid & 07000) != 0 && strcmp(req->action, "put") == 0)
+		return 0;
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
 	    !commands_match(r, req->argv0))
 		return 0;
 	for (size_t i = 0; r->nbecome > 0 && i < req->nbecome; i++)
 		if (!any_glob(r->become, r->nbecome, req->become[i]))
 			return 0;
-	if (r->npaths > 0 && (strcmp(req->action, "put") == 0 || strcmp(req->action, "get") == 0)) {
-		for (size_t i = 0; req->path != NULL && i < r->npaths && !ok; i++)
-			ok = under_prefix(r->paths[i], req->path);
-		return ok;
-	}
 	return 1;
 }
+
+static int paths_match(const struct jg_policy_rule *r, const struct jg_policy_req *req)
+{
+	int ok = 0;
+
+	if (r->npaths == 0 || !is_file_action(req->action))
+		return 1;
+	for (size_t i = 0; req->path != NULL && i < r->npaths && !ok; i++)
+		ok = jg_path_under(r->paths[i], req->path);
+	return ok;
+}
+
+/* Every dimension but paths. */
+static int rule_applies(const struct jg_config *cfg, const struct jg_policy_rule *r,
+			const struct jg_policy_req *req)
+{
+	const char *identity = req->identity != NULL ? req->identity : "";
+
+	return (r->nidentities == 0 || any_glob(r->identities, r->nidentities, identity)) &&
+	       via_matches(r, req) && action_matches(r, req->action) &&
+	       target_matches(cfg, r, req) && narrowing_matches(r, req);
+}
+
+/* Why a put with set-id bits fell through an allow rule that would have granted it. */
+static const char setid_hint[] = "; the mode asks for setuid/setgid/sticky bits (0%o), which rule "
+				 "\"%s\" does not grant (it needs setid = true)";
 
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len)
 {
-	const char *identity = req->identity != NULL ? req->identity : "";
+	const struct jg_policy_rule *skipped = NULL; /* an allow rule but for setid */
+	struct jg_policy_req plain = *req;
+	char more[300] = "";
 
+	plain.setid = 0;
 	for (size_t i = 0; i < cfg->npolicy; i++) {
 		const struct jg_policy_rule *r = &cfg->policy[i];
 
-		if ((r->nidentities > 0 && !any_glob(r->identities, r->nidentities, identity)) ||
-		    !via_matches(r, req))
+		if (!rule_applies(cfg, r, req) || !paths_match(r, req)) {
+			if (skipped == NULL && req->setid != 0 && r->allow &&
+			    rule_applies(cfg, r, &plain) && paths_match(r, req))
+				skipped = r;
 			continue;
-		if (!action_matches(r, req->action) || !target_matches(cfg, r, req) ||
-		    !narrowing_matches(r, req))
-			continue;
+		}
+		if (!r->allow && skipped != NULL)
+			snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
 		if (cfg->path == NULL)
-			snprintf(reason, len, "%s by rule \"%s\" (built-in)",
-				 r->allow ? "allowed" : "denied", r->name);
+			snprintf(reason, len, "%s by rule \"%s\" (built-in)%s",
+				 r->allow ? "allowed" : "denied", r->name, more);
 		else
-			snprintf(reason, len, "%s by rule \"%s\" (%s:%d)",
-				 r->allow ? "allowed" : "denied", r->name, cfg->path, r->line);
+			snprintf(reason, len, "%s by rule \"%s\" (%s:%d)%s",
+				 r->allow ? "allowed" : "denied", r->name, cfg->path, r->line,
+				 more);
 		return r->allow != 0;
 	}
-	snprintf(reason, len, "no rule matched");
+	if (skipped != NULL)
+		snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
+	snprintf(reason, len, "no rule matched%s", more);
 	return 0;
 }
 
@@ -344,4 +369,40 @@ void jg_policy_lint(const struct jg_config *cfg, const char *own,
 				 "; grant local to the operator's identity only (\"%s\")", own);
 		warn(ud, msg);
 	}
+}
+
+int jg_policy_path_rules(const struct jg_config *cfg, const struct jg_policy_req *req,
+			 struct evbuffer *out)
+{
+	size_t start = evbuffer_get_length(out);
+	int r = 0;
+
+	if (!is_file_action(req->action))
+		return 0;
+	for (size_t i = 0; r == 0 && i < cfg->npolicy; i++) {
+		const struct jg_policy_rule *ru = &cfg->policy[i];
+		const char *sign = ru->allow ? "+" : "-";
+
+		if (!rule_applies(cfg, ru, req))
+			continue;
+		if (ru->npaths == 0) {
+			/* Every path is decided here: nothing after this rule counts. */
+			if (evbuffer_get_length(out) == start && ru->allow)
+				return 0; /* unrestricted */
+			r = evbuffer_add_printf(out, "%s/", sign) < 0 ||
+			    evbuffer_add(out, "", 1) != 0;
+			break;
+		}
+		for (size_t j = 0; r == 0 && j < ru->npaths; j++)
+			r = evbuffer_add_printf(out, "%s%s", sign, ru->paths[j]) < 0 ||
+			    evbuffer_add(out, "", 1) != 0;
+	}
+	/* No rule at all (the caller asks only for allowed requests): deny every path. */
+	if (r == 0 && evbuffer_get_length(out) == start)
+		r = evbuffer_add(out, "-/", 3) != 0;
+	if (r != 0) {
+		evbuffer_drain(out, evbuffer_get_length(out) - start);
+		return -1;
+	}
+	return 1;
 }

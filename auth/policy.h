@@ -37,8 +37,13 @@
  *    matches;                                                  absent: no narrowing
  *  - paths (put/get only): the path is under a prefix ("/srv/" or "/srv": "/srv"
  *    itself and everything below, never "/srvx");                 absent: no narrowing
+ *  - setid (put only, allow rules only): a put asking for the setuid, setgid or
+ *    sticky bit (mode & 07000) is granted only by an allow rule with setid = true;
+ *    other allow rules do not match it (deny rules match it as any put).  default: no
  * commands and paths narrow: a rule whose identity, target and action match but
- * whose commands or paths do not is NOT a match, and the next rule is tried. */
+ * whose commands or paths do not is NOT a match, and the next rule is tried.
+ * The path judged is the absolute one (x-jumpgate-root joined to the request's
+ * path); the agent judges the path it really opens again (jg_policy_path_rules). */
 #ifndef JG_AUTH_POLICY_H
 #define JG_AUTH_POLICY_H
 
@@ -58,6 +63,7 @@ struct jg_policy_req {
 	const char *const *become; /* accounts the chain becomes (nbecome of them) */
 	size_t nbecome;
 	const char *path;     /* put, get (normalised, absolute) */
+	unsigned setid;	      /* put: the mode's setuid/setgid/sticky bits asked for (07000) */
 	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
 };
 
@@ -73,5 +79,15 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
  * "unix:OWN").  Nothing for the built-in default. */
 void jg_policy_lint(const struct jg_config *cfg, const char *own,
 		    void (*warn)(void *ud, const char *msg), void *ud);
+/* The `paths` dimension of REQ (put or get) as path rules for the agent
+ * (relay/pathrule.h): every rule matching REQ in all other dimensions, in order,
+ * "+PREFIX"/"-PREFIX" per prefix, and a rule without `paths` as "+/" or "-/" ending
+ * the list.  Appended to OUT.  1 rules were added; 0 the request is not
+ * path-restricted (the first such rule allows every path) or not a file action;
+ * -1 out of memory (nothing added).  The agent then judges the path it really
+ * opens, after symlinks, by the same first-match order. */
+struct evbuffer;
+int jg_policy_path_rules(const struct jg_config *cfg, const struct jg_policy_req *req,
+			 struct evbuffer *out);
 
 #endif

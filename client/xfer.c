@@ -121,6 +121,10 @@ static int x_header(void *arg, const char *name, const char *value)
 	} else if (strcmp(name, "x-jumpgate-mtime") == 0) {
 		x->rmtime = strtoll(value, &end, 10);
 		x->have_mtime = *end == '\0' && end != value;
+	} else if (strcmp(name, "x-jumpgate-reason") == 0) {
+		/* A trailer: the download broke after the 200 (docs/api.md); the stream then
+		 * closes short of its length, and this is why. */
+		snprintf(x->why, sizeof(x->why), "the download broke: %s", value);
 	}
 	return 0;
 }

@@ -191,10 +191,12 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 		} else if (strcmp(k, "allow") == 0) {
 			r = jg_parse_bool(p, s, k, &rule->allow);
 			have_allow = 1;
-		} else
+		} else if (strcmp(k, "setid") == 0)
+			r = jg_parse_bool(p, s, k, &rule->setid);
+		else
 			r = jg_parse_fail(p, s, k,
 					  "unknown policy key (name, identities, targets, actions, "
-					  "commands, become, paths, via, allow)");
+					  "commands, become, paths, setid, via, allow)");
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");
@@ -267,6 +269,7 @@ int jg_config_builtin_policy(struct jg_config *c)
 		return JG_ERR_NOMEM;
 	c->npolicy = 1;
 	c->policy[0].allow = 1;
+	c->policy[0].setid = 1; /* the gateway's own account: everything it could do itself */
 	if ((c->policy[0].name = strdup("built-in")) == NULL ||
 	    (c->policy[0].identities = calloc(2, sizeof(char *))) == NULL ||
 	    (c->policy[0].identities[0] = strdup(u)) == NULL)

@@ -59,6 +59,7 @@ struct jg_policy_rule {
 	char **via;        /* globs over the site that asserted the identity; "-": none */
 	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths, nvia;
 	int allow;
+	int setid; /* an allow rule may grant puts with setuid/setgid/sticky bits */
 };
 
 enum jg_tunnel_policy {

@@ -112,20 +112,21 @@ static int names_site(struct jg_gateway *gw, const char *target)
 	return jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
 }
 
-int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		  const char *target, const char *key, char *const *argv, size_t argc,
-		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
-		  size_t len)
+static int gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		      const char *target, const char *key, char *const *argv, size_t argc,
+		      const char *path, unsigned port, unsigned setid, struct jg_audit_op **op,
+		      char *reason, size_t len)
 {
 	struct jg_policy_req req = {
-		.identity = jg_stream_identity(s),
-		.via = jg_stream_via(s),
-		.action = action,
-		.target = target,
-		.key = key,
-		.argv0 = argv != NULL && argc > 0 ? argv[0] : NULL,
-		.path = path,
-		.port = port,
+	    .identity = jg_stream_identity(s),
+	    .via = jg_stream_via(s),
+	    .action = action,
+	    .target = target,
+	    .key = key,
+	    .argv0 = argv != NULL && argc > 0 ? argv[0] : NULL,
+	    .path = path,
+	    .setid = setid,
+	    .port = port,
 	};
 	struct jg_audit *a = jg_gate_audit(gw);
 	struct jg_audit_op *o;
@@ -166,6 +167,21 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 	}
 	*op = o;
 	return allowed;
+}
+
+int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		  const char *target, const char *key, char *const *argv, size_t argc,
+		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
+		  size_t len)
+{
+	return gate_check(gw, s, action, target, key, argv, argc, path, port, 0, op, reason, len);
+}
+
+int jg_gate_check_put(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		      const char *target, const char *key, const char *path, unsigned setid,
+		      struct jg_audit_op **op, char *reason, size_t len)
+{
+	return gate_check(gw, s, action, target, key, NULL, 0, path, 0, setid, op, reason, len);
 }
 
 void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,

@@ -122,6 +122,8 @@ static void target_audit_end(struct jg_fanout *x, struct fan_target *t)
 	} else {
 		r = jg_fput_result(t->fput);
 		t->audit->bytes_in = r->size;
+		if (r->opened[0] != '\0')
+			jg_audit_set_opened(t->audit, r->opened);
 		jg_gate_end(x->gw, t->audit, r->ok ? "ok" : "failed", r->ok ? "" : r->reason);
 	}
 	t->audit = NULL;
@@ -394,7 +396,8 @@ static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 	for (size_t i = 0; i < sp->n; i++) {
 		t = &x->t[x->n];
 		t->x = x;
-		if (jg_files_path_allowed(x->gw, x->stream, sp->elems[i], "put", x->path,
+		if (jg_files_path_allowed(x->gw, x->stream, sp->elems[i], "put", x->req.spec.root,
+					  x->path, jg_put_req_setid(&x->req), NULL,
 					  &audit[nallowed], t->denied_why, sizeof(t->denied_why))) {
 			allowed[nallowed++] = sp->elems[i];
 			continue;
@@ -444,13 +447,17 @@ static int fanout_begin(struct jg_fanout *x)
 		t->name = x->names[i];
 		x->names[i] = NULL;
 		x->n++;
-		if (!jg_files_path_allowed(x->gw, s, t->name, "put", x->path, &t->audit,
+		struct jg_file_spec spec = x->req.spec; /* with this target's path rules */
+
+		spec.rules = NULL;
+		if (!jg_files_path_allowed(x->gw, s, t->name, "put", spec.root, x->path,
+					   jg_put_req_setid(&x->req), &spec, &t->audit,
 					   t->denied_why, sizeof(t->denied_why))) {
 			t->denied = 1;
 			continue;
 		}
-		t->fput =
-		    jg_fput_start(x->gw, t->name, x->path, &x->req.spec, &fanout_fput_hooks, t);
+		t->fput = jg_fput_start(x->gw, t->name, x->path, &spec, &fanout_fput_hooks, t);
+		free(spec.rules);
 		if (t->fput == NULL)
 			return JG_ERR_NOMEM;
 		if (jg_fput_done(t->fput))

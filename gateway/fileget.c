@@ -6,9 +6,11 @@
  * (gateway/pump.h) in raw mode: agent credit flows back only as nghttp2 takes
  * those bytes (on_sent), so the gateway holds at most one channel window
  * (1 MiB) per download, however slow the controller.
- * A failure after the 200 cannot change the status: the stream is reset
- * (RST_STREAM INTERNAL_ERROR), so the client sees an error, never a short
- * file passed off as whole, and the reason goes to the log.
+ * A failure after the 200 cannot change the status: the stream ends short of
+ * its content-length with trailers x-jumpgate-error and x-jumpgate-reason (the
+ * client sees an error and why, never a short file passed off as whole), or
+ * when the length was reached is reset (RST_STREAM INTERNAL_ERROR); the reason
+ * goes to the log too.
  *
  * Lifetime: the op lives until its stream closes (on_close); the pump knows
  * when the channel is gone (EXIT, OPEN_FAIL, CLOSE, DEAD). */
@@ -44,6 +46,7 @@ struct jg_get {
 	struct jg_stream *stream; /* NULL after on_close */
 	enum get_state state;
 	struct jg_chain *chain;
+	uint64_t size; /* the content-length announced; UINT64_MAX when none */
 	char target[256];
 	char *path;
 	struct jg_audit_op *audit; /* ended when the download ends */
@@ -87,8 +90,13 @@ static void get_failed(struct jg_get *g, int status, const char *error, const ch
 		return;
 	if (was == GET_STREAMING) {
 		jg_log_warn("get %s on %s by %s failed after %llu bytes: %s", g->path, g->target,
-			    jg_stream_identity(g->stream), (unsigned long long)g->pump.down_bytes, reason);
-		jg_stream_reset(g->stream, NGHTTP2_INTERNAL_ERROR);
+			    jg_stream_identity(g->stream), (unsigned long long)g->pump.down_bytes,
+			    reason);
+		/* Short of the content-length, trailers end it with the reason (the client
+		 * sees it broken and why); at the length, only a reset says it failed. */
+		if (g->pump.down_bytes >= g->size ||
+		    jg_stream_finish_failed(g->stream, error, reason) != 0)
+			jg_stream_reset(g->stream, NGHTTP2_INTERNAL_ERROR);
 		return;
 	}
 	jg_log_info("get %s on %s by %s failed: %s", g->path, g->target,
@@ -119,9 +127,13 @@ static void get_opened(struct jg_get *g, const struct jg_frame *f)
 		jg_file_spec_clear(&spec);
 		return;
 	}
+	if (spec.path != NULL && g->audit != NULL)
+		jg_audit_set_opened(g->audit, spec.path); /* no memory: the record goes without */
 	hdrs[n][0] = "content-type";
 	hdrs[n++][1] = "application/octet-stream";
+	g->size = UINT64_MAX;
 	if (spec.flags & JG_FILE_HAS_SIZE) {
+		g->size = spec.size;
 		snprintf(size, sizeof(size), "%llu", (unsigned long long)spec.size);
 		hdrs[n][0] = "content-length";
 		hdrs[n++][1] = size;
@@ -265,7 +277,8 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		goto out;
 	}
 	g->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "get", g->path, &g->audit, why, sizeof(why))) {
+	if (!jg_files_path_allowed(gw, s, target, "get", NULL, g->path, 0, &spec, &g->audit, why,
+				   sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto out;
 	}
@@ -305,6 +318,7 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 nomem:
 	jg_stream_reply_error(s, 500, "internal error", "out of memory");
 out:
+	free(spec.rules);
 	if (payload != NULL)
 		evbuffer_free(payload);
 	if (g != NULL)

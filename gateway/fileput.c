@@ -91,6 +91,8 @@ static int fput_down(void *ud, const struct jg_frame *f)
 			snprintf(p->res.sha256 + 2 * i, 3, "%02x", spec.sha256[i]);
 	if (spec.flags & JG_FILE_HAS_SIZE)
 		p->res.size = spec.size;
+	if (spec.path != NULL)
+		snprintf(p->res.opened, sizeof(p->res.opened), "%s", spec.path);
 	jg_file_spec_clear(&spec);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "auth/audit.h"
+#include "auth/policy.h"
 #include "config/target.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
@@ -83,22 +84,86 @@ int jg_files_normalise(const char *path, int root_rel, char **out, char *why, si
 	return 0;
 }
 
+/* ROOT (normalised, absolute) joined to PATH (normalised, relative: "." is ROOT itself). */
+static char *files_join(const char *root, const char *path)
+{
+	char *out;
+
+	if (strcmp(path, ".") == 0)
+		return strdup(root);
+	if (asprintf(&out, "%s%s%s", root, strcmp(root, "/") == 0 ? "" : "/", path) < 0)
+		return NULL;
+	return out;
+}
+
+/* The path rules the agent must judge what it opens by (auth/policy.h), into SPEC. */
+static int files_rules(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+		       const struct jg_chain *chain, const char *action, struct jg_file_spec *spec)
+{
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_policy_req req = {
+	    .identity = jg_stream_identity(s),
+	    .action = action,
+	    .target = target,
+	    .key = chain != NULL ? chain->key : NULL,
+	    .become = become,
+	    .nbecome = chain != NULL ? jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS) : 0,
+	};
+	struct evbuffer *b = evbuffer_new();
+	size_t n;
+	int r;
+
+	if (b == NULL || (r = jg_policy_path_rules(gw->cfg, &req, b)) < 0) {
+		r = -1;
+		goto out;
+	}
+	if (r == 1) {
+		n = evbuffer_get_length(b);
+		if ((spec->rules = malloc(n)) == NULL) {
+			r = -1;
+			goto out;
+		}
+		evbuffer_remove(b, spec->rules, n);
+		spec->rules_len = n;
+	}
+	r = 0;
+out:
+	if (b != NULL)
+		evbuffer_free(b);
+	return r;
+}
+
 /* Policy hook for paths: every file operation passes through here after the path is
- * normalised and before anything reaches a target.  The target is resolved only for its
- * key (rules may name "ssh:*@db*"); a target that does not resolve is matched by name
- * and refused later as a bad target. */
+ * normalised and before anything reaches a target.  The path judged (and audited) is
+ * the absolute one: ROOT joined to PATH.  The target is resolved only for its key
+ * (rules may name "ssh:*@db*"); a target that does not resolve is matched by name and
+ * refused later as a bad target. */
 int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *path, struct jg_audit_op **op, char *why,
+			  const char *action, const char *root, const char *path, unsigned mode,
+			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
 			  size_t len)
 {
 	struct jg_chain *chain = NULL;
+	char *full = root != NULL ? files_join(root, path) : NULL;
 	int ok;
 
+	*op = NULL;
+	if (root != NULL && full == NULL) {
+		snprintf(why, len, "out of memory");
+		return 0;
+	}
 	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
 		chain = NULL;
-	ok = jg_gate_check(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
-			   path, 0, op, why, len);
+	ok = jg_gate_check_put(gw, s, action, target, chain != NULL ? chain->key : NULL,
+			       full != NULL ? full : path, mode & 07000, op, why, len);
+	if (ok && rules_to != NULL && files_rules(gw, s, target, chain, action, rules_to) != 0) {
+		jg_gate_end(gw, *op, "failed", "out of memory");
+		*op = NULL;
+		snprintf(why, len, "out of memory");
+		ok = 0;
+	}
 	jg_chain_free(chain);
+	free(full);
 	return ok;
 }
 
@@ -245,6 +310,11 @@ static int parse_bool(const char *v, int *out)
 	return 0;
 }
 
+unsigned jg_put_req_setid(const struct jg_put_req *req)
+{
+	return req->spec.flags & JG_FILE_HAS_MODE ? req->spec.mode & 07000 : 0;
+}
+
 void jg_put_req_clear(struct jg_put_req *req)
 {
 	jg_file_spec_clear(&req->spec);
@@ -386,6 +456,8 @@ static void put_answer(struct jg_put *x, const struct jg_fput_result *res)
 	x->answered = 1;
 	if (x->audit != NULL)
 		x->audit->bytes_in = res->size;
+	if (x->audit != NULL && res->opened[0] != '\0')
+		jg_audit_set_opened(x->audit, res->opened); /* no memory: the record goes without */
 	jg_gate_end(x->gw, x->audit, res->ok ? "ok" : "failed", res->ok ? "" : res->reason);
 	x->audit = NULL;
 	if (!res->ok) {
@@ -547,7 +619,9 @@ static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, const
 		goto fail;
 	}
 	x->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "put", x->path, &x->audit, why, sizeof(why))) {
+	if (!jg_files_path_allowed(gw, s, target, "put", x->req.spec.root, x->path,
+				   jg_put_req_setid(&x->req), &x->req.spec, &x->audit, why,
+				   sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}

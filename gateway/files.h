@@ -36,12 +36,19 @@ int jg_files_normalise(const char *path, int root_rel, char **out, char *why, si
  * (for a 400) in WHY; jg_put_req_clear() in both cases. */
 int jg_put_req_parse(struct jg_stream *s, struct jg_put_req *req, char *why, size_t len);
 void jg_put_req_clear(struct jg_put_req *req);
-/* Per-path policy hook: may the client on S do ACTION ("put", "get") on PATH of TARGET?
- * 1 yes, and *OP is the started audit record (end it with jg_gate_end); 0 no with the
- * reason in WHY (answered 403; the denial is audited).  See jg_gate_check. */
+/* The setuid/setgid/sticky bits REQ's x-jumpgate-mode asks for (policy `setid`), or 0. */
+unsigned jg_put_req_setid(const struct jg_put_req *req);
+/* Per-path policy hook: may the client on S do ACTION ("put", "get") on PATH of TARGET
+ * (PATH relative beneath ROOT when ROOT is not NULL; the two joined are judged), with
+ * MODE's setuid/setgid/sticky bits (a put's x-jumpgate-mode; 0 for none)?
+ * 1 yes, and *OP is the started audit record (end it with jg_gate_end), and when
+ * RULES_TO is not NULL its rules/rules_len are set to the path rules the agent must
+ * judge what it really opens by (left NULL for an identity without path limits);
+ * 0 no with the reason in WHY (answered 403; the denial is audited).  See jg_gate_check. */
 struct jg_audit_op;
 int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *path, struct jg_audit_op **op, char *why,
+			  const char *action, const char *root, const char *path, unsigned mode,
+			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
 			  size_t len);
 /* Does CHAIN lead to an agent (not `raw = true`, not a tunnel target)?  1 yes; 0 with the
  * reason in WHY (answered 501). */
@@ -68,6 +75,7 @@ struct jg_fput_result {
 	char reason[512];  /* what went wrong, for people */
 	char sha256[65];   /* hex of what the agent wrote, "" when unknown */
 	uint64_t size;	   /* bytes the agent wrote */
+	char opened[4096]; /* the real path written (path-restricted identities), or "" */
 };
 
 /* Start a PUT of PATH on TARGET as named by the client, with SPEC's other fields (ROOT

@@ -147,6 +147,12 @@ const char *jg_stream_header(const struct jg_stream *s, const char *name);
 void jg_stream_append(struct jg_stream *s, struct evbuffer *buf);
 /* No more body bytes: END_STREAM goes out after what is queued. */
 void jg_stream_finish(struct jg_stream *s);
+/* A started response whose body stops short of its content-length: after what is
+ * queued, trailers x-jumpgate-error: ERROR and x-jumpgate-reason: REASON (control bytes
+ * blanked, clipped) end the stream.  The client's HTTP/2 layer sees the length unmet (a
+ * broken response, never a short file passed off as whole) and can say why.  -1 when
+ * out of memory (nothing changed: reset instead). */
+int jg_stream_finish_failed(struct jg_stream *s, const char *error, const char *reason);
 /* Bytes queued in the response and not yet taken by nghttp2. */
 size_t jg_stream_queued(const struct jg_stream *s);
 /* Give back N request-body bytes of HTTP/2 flow-control credit (WINDOW_UPDATE). */
@@ -209,6 +215,10 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 		  const char *target, const char *key, char *const *argv, size_t argc,
 		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
 		  size_t len);
+/* jg_gate_check with a put's set-id bits (MODE & 07000, auth/policy.h `setid`) too. */
+int jg_gate_check_put(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		      const char *target, const char *key, const char *path, unsigned setid,
+		      struct jg_audit_op **op, char *reason, size_t len);
 /* End OP's audit record (NULL is fine) with OUTCOME ("ok", "failed") and REASON; frees OP. */
 void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
 		 const char *reason);

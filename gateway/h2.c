@@ -12,9 +12,19 @@
  *    defers the stream until jg_stream_append() resumes it.
  *  - on_stream_close tells the operation, then frees the stream.
  *  - When our response ends before the request body does, the client may keep
- *    sending: the bytes are credited and dropped.  We do not answer with
- *    RST_STREAM(NO_ERROR) although RFC 9113 allows it, because common clients
- *    (curl 7.88) report it as a framing error and lose the response.
+ *    sending: the bytes are credited and dropped.  After an error answer
+ *    (status >= 400: a refused PUT...) the stream lingers H2_LINGER_MS for the
+ *    body's end, then is reset with RST_STREAM(NO_ERROR), as RFC 9113 8.1
+ *    allows: curl 7.88 stops sending when an error arrives before its body
+ *    ended and then waits for the stream to close, which it otherwise did
+ *    only at idle_timeout.  Not at once: a reset that reaches curl 7.88
+ *    before it has stopped sending is "a framing error" (exit 92), and one
+ *    submitted with the answer goes out first (nghttp2 sends other frames
+ *    before DATA) and loses it.  Successful answers and tunnels keep the
+ *    half-open stream.  When the client does end the request after such an
+ *    answer (curl "stops sending" with an empty END_STREAM), a PING follows:
+ *    curl 7.88 sees that close only while reading, and nothing else would
+ *    come, so it waited for the connection's idle_timeout.
  * nghttp2_session_send() is never called from inside a callback: writers
  * schedule a flush event instead. */
 #include <errno.h>
@@ -324,6 +334,10 @@ static void stream_free(struct jg_stream *s)
 {
 	struct jg_conn *c = s->conn;
 
+	if (s->linger != NULL)
+		event_free(s->linger);
+	free(s->trailers[0]);
+	free(s->trailers[1]);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -511,6 +525,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
 	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
 		s->req_ended = 1;
+		/* See the top: the stream closes now, inside curl's send path; a PING gives
+		 * it bytes to read, so it sees the close (nothing else may come). */
+		if (s->resp_ended && s->status >= 400)
+			nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, NULL);
 		if (s->op != NULL && s->op->hooks->on_body_end != NULL) {
 			jg_setupq_acting(c->gw, jg_stream_identity(s));
 			s->op->hooks->on_body_end(s->op);
@@ -549,6 +567,46 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 						       : nghttp2_http2_strerror(error_code));
 	return 0;
 }
+#define H2_LINGER_MS 1000 /* an error answer waits this long for the request's end */
+
+/* The lingering stream's request never ended: reset it (see the top). */
+static void on_stream_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->req_ended)
+		return;
+	jg_log_debug("%s stream %d: the request body did not end after the %d answer: reset "
+		     "(NO_ERROR)",
+		     s->conn->peer, s->id, s->status);
+	nghttp2_submit_rst_stream(s->conn->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+	jg_h2_schedule_flush(s->conn);
+}
+
+/* Contract: a frame went out.  See the top: an error answer complete while the request
+ * is still open lingers, then is reset with NO_ERROR so the client stops and ends. */
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+	struct timeval tv = {H2_LINGER_MS / 1000, (H2_LINGER_MS % 1000) * 1000};
+	struct jg_conn *c = ud;
+	struct jg_stream *s;
+
+	if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) ||
+	    !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
+	s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	if (s != NULL)
+		s->resp_ended = 1;
+	if (s == NULL || s->req_ended || s->status < 400 || s->linger != NULL)
+		return 0;
+	/* Out of memory: the stream ends at idle_timeout, as it did. */
+	if ((s->linger = evtimer_new(c->gw->base, on_stream_linger, s)) != NULL)
+		evtimer_add(s->linger, &tv);
+	return 0;
+}
+
 /* A frame nghttp2 rejected; the one worth a line is a stream past max_streams
  * (nghttp2 resets it itself), logged once per connection. */
 static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame,
@@ -626,6 +684,7 @@ static int session_start(struct jg_conn *c)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
 	jg_h2bulk_tune_callbacks(cbs);
 	if (nghttp2_option_new(&opt) != 0) {

@@ -28,6 +28,10 @@ struct jg_stream {
 	int hdr_too_big;          /* over max_header_list_size: answered 431, headers dropped */
 	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
 	int resp_started;         /* response headers submitted */
+	int status;		  /* the response's status, once started */
+	int resp_ended;		  /* our END_STREAM went out */
+	char *trailers[2];	  /* x-jumpgate-error, x-jumpgate-reason to end with, or NULL */
+	struct event *linger;	  /* error answered, request still open: reset when it fires */
 	int resp_finished;        /* no more body will be appended */
 	int deferred;             /* the data provider returned DEFERRED */
 	int req_ended;            /* END_STREAM received from the client */

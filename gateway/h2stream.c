@@ -89,6 +89,23 @@ void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
 	}
 }
 
+/* Submit S's trailers (they carry END_STREAM); 0, or -1 (the DATA ends the stream). */
+static int stream_trailers(struct jg_stream *s)
+{
+	nghttp2_nv nv[2] = {
+	    {(uint8_t *)"x-jumpgate-error", (uint8_t *)s->trailers[0], 16, strlen(s->trailers[0]),
+	     NGHTTP2_NV_FLAG_NONE},
+	    {(uint8_t *)"x-jumpgate-reason", (uint8_t *)s->trailers[1], 17, strlen(s->trailers[1]),
+	     NGHTTP2_NV_FLAG_NONE},
+	};
+	int r = nghttp2_submit_trailer(s->conn->session, s->id, nv, 2);
+
+	if (r != 0)
+		jg_log_warn("stream %d: cannot submit trailers: %s", s->id, nghttp2_strerror(r));
+	return r != 0 ? -1 : 0;
+}
+
+
 /* The body is not copied into nghttp2's frame buffer (NGHTTP2_DATA_FLAG_NO_COPY): the
  * DATA frame's bytes stay in s->resp until jg_h2_resp_send moves them, chains and all,
  * behind the frame header in the connection's output. */
@@ -103,8 +120,11 @@ ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *bu
 		s->deferred = 1;
 		return NGHTTP2_ERR_DEFERRED;
 	}
-	if (s->resp_finished && n == have)
+	if (s->resp_finished && n == have) {
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (s->trailers[0] != NULL && stream_trailers(s) == 0)
+			*data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	}
 	if (n > 0)
 		*data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
 	return (ssize_t)n;
@@ -174,6 +194,7 @@ int jg_stream_start_headers(struct jg_stream *s, int status, const char *const h
 		return -1;
 	}
 	s->resp_started = 1;
+	s->status = status;
 	jg_h2_schedule_flush(s->conn);
 	return 0;
 }
@@ -198,6 +219,35 @@ void jg_stream_finish(struct jg_stream *s)
 {
 	s->resp_finished = 1;
 	stream_resume(s);
+}
+
+/* A header value from any bytes: control characters blanked, at most 400 bytes. */
+static char *trailer_value(const char *v)
+{
+	size_t n = strnlen(v, 400);
+	char *o = malloc(n + 1);
+
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		o[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? ' ' : v[i];
+	o[n] = '\0';
+	return o;
+}
+
+int jg_stream_finish_failed(struct jg_stream *s, const char *error, const char *reason)
+{
+	char *e = trailer_value(error), *r = trailer_value(reason);
+
+	if (e == NULL || r == NULL || s->trailers[0] != NULL) {
+		free(e);
+		free(r);
+		return -1;
+	}
+	s->trailers[0] = e;
+	s->trailers[1] = r;
+	jg_stream_finish(s);
+	return 0;
 }
 
 size_t jg_stream_queued(const struct jg_stream *s)

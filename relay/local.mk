@@ -9,6 +9,7 @@ librelay_a_SOURCES = \
 	relay/frame.c relay/frame.h \
 	relay/spec.c relay/spec.h \
 	relay/opspec.c relay/opspec.h \
+	relay/pathrule.c relay/pathrule.h \
 	relay/sha256.c relay/sha256.h \
 	relay/flow.c relay/flow.h \
 	relay/link.c relay/link.h \

@@ -9,6 +9,7 @@
 
 #include "relay/err.h"
 #include "relay/opspec.h"
+#include "relay/pathrule.h"
 #include "relay/spec.h"
 #include "relay/wire.h"
 
@@ -155,6 +156,9 @@ int jg_file_spec_encode(const struct jg_file_spec *s, struct evbuffer *out)
 		return r;
 	if ((flags & JG_FILE_HAS_SIZE) && (r = put_u64(out, JG_SPEC_SIZE, s->size)) != 0)
 		return r;
+	if (s->rules != NULL &&
+	    (r = jg_spec_put_field(out, JG_SPEC_RULES, s->rules, s->rules_len)) != 0)
+		return r;
 	return 0;
 }
 
@@ -211,6 +215,14 @@ static int file_field(uint8_t tag, const uint8_t *v, size_t len, void *ctx, char
 		s->size = get_u64(v);
 		s->flags |= JG_FILE_HAS_SIZE;
 		return 0;
+	case JG_SPEC_RULES:
+		if ((r = jg_pathrule_valid((const char *)v, len, err, errlen)) != 0)
+			return r;
+		if ((s->rules = malloc(len)) == NULL)
+			return JG_ERR_NOMEM;
+		memcpy(s->rules, v, len);
+		s->rules_len = len;
+		return 0;
 	}
 	return why(err, errlen, "%s field: not valid in a file spec", jg_spec_tag_name(tag));
 }
@@ -238,5 +250,6 @@ void jg_file_spec_clear(struct jg_file_spec *s)
 	free(s->owner);
 	free(s->group);
 	free(s->link);
+	free(s->rules);
 	memset(s, 0, sizeof(*s));
 }

@@ -18,7 +18,12 @@
  * JG_FILE_DIR for a directory, which is refused for now); then the bytes as
  * DATA, EOF, EXIT 0; DEAD with the reason on a read error.
  *
- * STAT: PATH; OPEN_OK carries the file spec, then EXIT 0. */
+ * STAT: PATH; OPEN_OK carries the file spec, then EXIT 0.
+ *
+ * PUT, GET and STAT may carry RULES (relay/pathrule.h): the agent then follows
+ * every symlink itself and refuses what resolves to a path the rules deny, and
+ * a symlink PUT whose LINK points there.  Its answers (GET's OPEN_OK, PUT's
+ * result) then carry PATH: what was really opened. */
 #ifndef JG_OPSPEC_H
 #define JG_OPSPEC_H
 
@@ -53,6 +58,9 @@ struct jg_file_spec {
 	uint8_t sha256[32];
 	uint64_t size;
 	char *link;  /* owned or NULL */
+	char *rules; /* owned or NULL: the path rules the agent judges what it opens by
+		      * (relay/pathrule.h); NULL: no path restriction */
+	size_t rules_len;
 };
 
 /* Append the encoding of SPEC to OUT. JG_ERR_INVAL (empty host, port 0), JG_ERR_NOMEM. */

@@ -19,9 +19,9 @@
 #define PTY_LEN 4u
 #define TAG_MAX JG_SPEC_TERM
 
-static const char *const tag_names[] = {"?",	  "ARGV",  "ENV",  "CWD",    "PTY",   "TERM",
-					"HOST",	  "PORT",  "PATH", "MODE",   "OWNER", "GROUP",
-					"MTIME", "SHA256", "FLAGS", "LINK", "SIZE",  "ROOT"};
+static const char *const tag_names[] = {
+    "?",     "ARGV",  "ENV",   "CWD",	 "PTY",	  "TERM", "HOST", "PORT", "PATH", "MODE",
+    "OWNER", "GROUP", "MTIME", "SHA256", "FLAGS", "LINK", "SIZE", "ROOT", "RULES"};
 
 const char *jg_spec_tag_name(unsigned tag)
 {

@@ -22,20 +22,21 @@ enum jg_spec_tag {
 	JG_SPEC_PTY = 4,
 	JG_SPEC_TERM = 5,
 	/* tunnel and file specs (relay/opspec.h) */
-	JG_SPEC_HOST = 6,   /* bytes, no NUL */
-	JG_SPEC_PORT = 7,   /* u16 */
-	JG_SPEC_PATH = 8,   /* bytes, no NUL */
-	JG_SPEC_MODE = 9,   /* u32 (permission bits, 07777) */
-	JG_SPEC_OWNER = 10, /* bytes: a user name or a numeric uid */
-	JG_SPEC_GROUP = 11, /* bytes: a group name or a numeric gid */
-	JG_SPEC_MTIME = 12, /* u64: seconds since the epoch (two's complement) */
-	JG_SPEC_SHA256 = 13,/* 32 bytes */
-	JG_SPEC_FLAGS = 14, /* u32: JG_FILE_* */
-	JG_SPEC_LINK = 15,  /* bytes: a symlink's target */
-	JG_SPEC_SIZE = 16,  /* u64 */
-	JG_SPEC_ROOT = 17,  /* bytes: PATH is relative and must resolve beneath ROOT */
+	JG_SPEC_HOST = 6,    /* bytes, no NUL */
+	JG_SPEC_PORT = 7,    /* u16 */
+	JG_SPEC_PATH = 8,    /* bytes, no NUL */
+	JG_SPEC_MODE = 9,    /* u32 (permission bits, 07777) */
+	JG_SPEC_OWNER = 10,  /* bytes: a user name or a numeric uid */
+	JG_SPEC_GROUP = 11,  /* bytes: a group name or a numeric gid */
+	JG_SPEC_MTIME = 12,  /* u64: seconds since the epoch (two's complement) */
+	JG_SPEC_SHA256 = 13, /* 32 bytes */
+	JG_SPEC_FLAGS = 14,  /* u32: JG_FILE_* */
+	JG_SPEC_LINK = 15,   /* bytes: a symlink's target */
+	JG_SPEC_SIZE = 16,   /* u64 */
+	JG_SPEC_ROOT = 17,   /* bytes: PATH is relative and must resolve beneath ROOT */
+	JG_SPEC_RULES = 18, /* "+/prefix" / "-/prefix" strings, NUL-terminated (relay/pathrule.h) */
 };
-#define JG_SPEC_TAG_MAX JG_SPEC_ROOT
+#define JG_SPEC_TAG_MAX JG_SPEC_RULES
 
 /* A decoded exec spec. Every pointer is owned by the struct (jg_exec_spec_clear frees). */
 struct jg_exec_spec {

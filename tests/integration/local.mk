@@ -26,6 +26,9 @@ INTEGRATION_TESTS = \
 # jumpgate cp and run (client/cp.c, client/run.c).
 INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh
 
+# Path-restricted identities against symlinks, cp -r beneath a root (issue 13).
+INTEGRATION_TESTS += tests/integration/t_files_paths.sh
+
 # Limits, reload on SIGHUP, the Unix-socket listener (issue 7); h2raw.py is
 # the hostile HTTP/2 peer t_limits.sh uses.
 INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \

@@ -360,12 +360,13 @@ jg_check "... a new agent (pid $(jg_json_val "$(jg_link l4)" pid), was $l4pid)" 
 jg_check "... which removed the temporary file" test -z "$(find "$D" -maxdepth 1 -name '.killed.jg-*.tmp')"
 jg_check "... and logged it" grep -q 'removed .*/\.killed\.jg-[0-9a-f]*\.tmp, left by an interrupted transfer' "$JG_GW_LOG"
 
-# ... and mid-download: the status is gone, so the stream is reset (curl fails).
+# ... and mid-download: the status is gone; the stream ends short of its length
+# with trailers saying why (issue 13 L3), so curl fails and shows the reason.
 l5pid=$(jg_json_val "$(jg_link l5)" pid)
 (
 	set +e
 	JG_CURL_TIMEOUT=60 jg_curl "/v1/targets/l5/files$D/l1/big" --limit-rate 8M \
-		-o "$JG_T/killget.out" 2>"$JG_T/killget.err"
+		-D "$JG_T/killget.hdr" -o "$JG_T/killget.out" 2>"$JG_T/killget.err"
 	echo $? >"$JG_T/killget.rc"
 ) &
 jg_track killget $!
@@ -379,6 +380,43 @@ rc=$(cat "$JG_T/killget.rc" 2>/dev/null || echo none)
 jg_check "the agent killed mid-download: curl fails (exit $rc: $(head -c 120 "$JG_T/killget.err"))" \
 	test "$rc" != 0 -a "$rc" != none
 jg_check "... and the gateway logged why" grep -q "failed after" "$JG_GW_LOG"
+jg_log "trailers: $(grep -i '^x-jumpgate-' "$JG_T/killget.hdr" | tr -d '\r' | tr '\n' ' ')"
+
+# The same through `jumpgate cp` (issue 13 L3): it says why, not only "the gateway
+# reset the stream".  The client is stopped mid-download (flow control holds the
+# agent), the agent killed, the client continued.
+truncate -s 1G "$D/sparse"
+mkdir -p "$JG_T/cpkill"
+(
+	set +e
+	jg_cli cp "l5:$D/sparse" "$JG_T/cpkill/out" </dev/null >/dev/null 2>"$JG_T/cpkill.err"
+	echo $? >"$JG_T/cpkill.rc"
+) &
+jg_track cpkill $!
+cpkill_pid=$!
+for _ in $(seq 200); do
+	[ -z "$(find "$JG_T/cpkill" -type f -size +1M 2>/dev/null)" ] || break
+	sleep 0.05
+done
+cli_pid=$(pgrep -P "$cpkill_pid" -f "l5:$D/sparse" | head -n1)
+[ -z "$cli_pid" ] || kill -STOP "$cli_pid"
+l5pid=$(jg_json_val "$(jg_link l5)" pid)
+[ -z "$l5pid" ] || kill -KILL "$l5pid"
+sleep 0.5
+[ -z "$cli_pid" ] || kill -CONT "$cli_pid"
+jg_wait_gone "$cpkill_pid" 30 || true
+wait "$cpkill_pid" 2>/dev/null || true
+jg_untrack cpkill
+rm -f "$D/sparse"
+rc=$(cat "$JG_T/cpkill.rc" 2>/dev/null || echo none)
+jg_log "cp with the agent killed mid-download: exit $rc: $(head -c 300 "$JG_T/cpkill.err")"
+if [ "$rc" != 0 ] && [ "$rc" != none ] && [ -n "$cli_pid" ] && [ -n "$l5pid" ] &&
+	grep -q 'the download broke: .*killed by signal 9' "$JG_T/cpkill.err" &&
+	! grep -q 'reset the stream' "$JG_T/cpkill.err"; then
+	jg_ok "jumpgate cp with the agent killed mid-download fails with the reason, not only a reset"
+else
+	jg_notok "jumpgate cp with the agent killed mid-download says why (exit $rc, client $cli_pid, agent $l5pid)"
+fi
 
 # ---- target listing ------------------------------------------------------
 

@@ -575,7 +575,9 @@ static void test_files_close_mid_upload_removes_the_temp_file(void)
 	CU_ASSERT_EQUAL_FATAL(tu_drv_open_file(&d, 0, JG_OPEN_PUT, &spec), 0);
 	up_begin(data, 100000, 0);
 	CU_ASSERT_EQUAL(tu_drv_pump(&d, drv_temp_full, up_step, 5000), 0);
-	CU_ASSERT_EQUAL(tu_count_fds(d.agent.pid), fds_idle + 2); /* the directory, the temp file */
+	/* the directory, the temp file, and the put journal when one can be kept (HOME) */
+	CU_ASSERT(tu_count_fds(d.agent.pid) == fds_idle + 2 ||
+		  tu_count_fds(d.agent.pid) == fds_idle + 3);
 	CU_ASSERT_EQUAL(jg_link_close(d.link, (uint32_t)d.id[0]), 0);
 	CU_ASSERT_EQUAL(tu_drv_pump(&d, drv_temp_gone, NULL, 5000), 0);
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);

@@ -174,7 +174,9 @@ static void test_opspec_full_file_spec_round_trips(void)
 				  .group = "1001",
 				  .mtime = -86400, /* before the epoch: two's complement */
 				  .size = 0x123456789abcULL,
-				  .link = "../target"};
+				  .link = "../target",
+				  .rules = "+/srv/root\0-/\0",
+				  .rules_len = 14};
 	struct jg_file_spec out;
 
 	for (int i = 0; i < 32; i++)
@@ -190,6 +192,8 @@ static void test_opspec_full_file_spec_round_trips(void)
 	CU_ASSERT_EQUAL(memcmp(out.sha256, in.sha256, 32), 0);
 	CU_ASSERT_EQUAL(out.size, 0x123456789abcULL);
 	CU_ASSERT_STRING_EQUAL(out.link, "../target");
+	CU_ASSERT_EQUAL(out.rules_len, 14);
+	CU_ASSERT(out.rules != NULL && memcmp(out.rules, in.rules, 14) == 0);
 	jg_file_spec_clear(&out);
 	CU_ASSERT_PTR_NULL(out.path);
 }
@@ -308,7 +312,15 @@ static void test_opspec_file_decode_errors_name_the_field(void)
 	memset(&r, 0, sizeof(r));
 	raw_field(&r, JG_SPEC_PATH, "/x", 2);
 	raw_field(&r, JG_SPEC_TAG_MAX + 1, "", 0);
-	file_refused(&r, "unknown field tag 18 at offset 7");
+	file_refused(&r, "unknown field tag 19 at offset 7");
+
+	memset(&r, 0, sizeof(r));
+	raw_field(&r, JG_SPEC_RULES, "/srv", 5); /* no sign */
+	file_refused(&r, "RULES field: entry at offset 0");
+
+	memset(&r, 0, sizeof(r));
+	raw_field(&r, JG_SPEC_RULES, "+/srv", 5); /* no NUL */
+	file_refused(&r, "RULES field: not NUL-terminated");
 
 	memset(&r, 0, sizeof(r));
 	raw_field(&r, JG_SPEC_PATH, "/x", 2);

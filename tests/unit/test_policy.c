@@ -8,9 +8,12 @@
 
 #include <CUnit/CUnit.h>
 
+#include <event2/buffer.h>
+
 #include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "relay/pathrule.h"
 #include "suites.h"
 
 static char conf_path[32];
@@ -225,6 +228,9 @@ static void test_bad_rules(void)
 	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; users = [\"x\"]; "
 		   "allow = true; } );\n",
 		   "unknown policy key");
+	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; setid = \"yes\"; "
+		   "allow = true; } );\n",
+		   "setid");
 	expect_bad("state_dir=\"/tmp/x\";\nidentity = \"email\";\n", "is not one of cn, san-uri");
 }
 
@@ -505,6 +511,122 @@ static void test_via(void)
 	jg_config_free(c);
 }
 
+/* The rules an agent judges real paths by: first match over "+"/"-" prefixes. */
+static void test_pathrule(void)
+{
+	static const char r[] = "-/srv/x/private\0+/srv/x/\0+/etc/app\0";
+	char why[200];
+
+	CU_ASSERT_EQUAL(jg_pathrule_valid(r, sizeof(r) - 1, why, sizeof(why)), 0);
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("+/a", 3, why, sizeof(why)), 0); /* no NUL */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("/a", 3, why, sizeof(why)), 0);  /* no sign */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("+a", 3, why, sizeof(why)), 0);  /* relative */
+	CU_ASSERT_NOT_EQUAL(jg_pathrule_valid("", 0, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/a/b"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/private"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/private/s"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/x/privatex"), 1);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/srv/xy"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/etc/shadow"), 0);
+	CU_ASSERT_EQUAL(jg_pathrule_allows(r, sizeof(r) - 1, "/etc/app/c"), 1);
+
+	static const struct {
+		const char *dir, *target, *want;
+	} lex[] = {
+	    {"/srv/x", "a", "/srv/x/a"},
+	    {"/srv/x", "../../etc", "/etc"},
+	    {"/srv/x", "/etc/shadow", "/etc/shadow"},
+	    {"/srv/x", "./a//b/", "/srv/x/a/b"},
+	    {"/", "../../..", "/"},
+	    {"/srv/x", "..", "/srv"},
+	    {"/srv/x", "/srv/x/../../secret", "/secret"},
+	};
+	for (size_t i = 0; i < sizeof(lex) / sizeof(lex[0]); i++) {
+		char *got = jg_path_lexical(lex[i].dir, lex[i].target);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		if (strcmp(got, lex[i].want) != 0)
+			fprintf(stderr, "\n  %s + %s: got %s, want %s\n", lex[i].dir, lex[i].target,
+				got, lex[i].want);
+		CU_ASSERT_STRING_EQUAL(got, lex[i].want);
+		free(got);
+	}
+}
+
+/* What the gateway hands an agent for a path-restricted identity (and nothing for one
+ * without `paths`). */
+static void test_path_rules(void)
+{
+	struct jg_config *c = load(RULES);
+	struct jg_policy_req req = {
+	    .identity = "ops-ann", .action = "get", .target = "web1", .key = "web1"};
+	struct evbuffer *b = evbuffer_new();
+	static const char want_ops[] = "+/srv/\0+/etc/app\0-/\0";
+
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), sizeof(want_ops) - 1);
+	CU_ASSERT(memcmp(evbuffer_pullup(b, -1), want_ops, sizeof(want_ops) - 1) == 0);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	/* root's rule has no paths and allows: unrestricted, nothing added */
+	req.identity = "root";
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 0);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), 0);
+	/* not a file action */
+	req.identity = "ops-ann";
+	req.action = "exec";
+	CU_ASSERT_EQUAL(jg_policy_path_rules(c, &req, b), 0);
+	evbuffer_free(b);
+	jg_config_free(c);
+}
+
+/* L5: setuid/setgid/sticky bits in a put need an allow rule with setid = true; deny
+ * rules match such puts as any other. */
+static void test_setid(void)
+{
+	struct jg_config *c =
+	    load("policy = (\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; allow = false; },\n"
+		 " { name = \"ci\"; identities = [ \"ci\" ]; allow = true; },\n"
+		 " { name = \"root\"; identities = [ \"root\" ]; setid = true; "
+		 "allow = true; },\n"
+		 " { name = \"all\"; setid = true; allow = true; }\n"
+		 ");\n");
+	struct jg_policy_req req = {
+	    .identity = "ci", .action = "put", .target = "web1", .path = "/srv/a", .setid = 04000};
+	char why[400];
+
+	/* ci's rule lacks setid: it does not match; "all" does (setid = true) */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "rule \"all\""));
+	jg_config_free(c);
+
+	c = load("policy = (\n"
+		 " { name = \"ci\"; identities = [ \"ci\" ]; allow = true; },\n"
+		 " { name = \"root\"; identities = [ \"root\" ]; setid = true; allow = true; },\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; allow = false; },\n"
+		 " { name = \"eve\"; identities = [ \"eve\" ]; setid = true; allow = true; }\n"
+		 ");\n");
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no rule matched"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "rule \"ci\" does not grant (it needs setid = true)"));
+	req.setid = 01000; /* sticky */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	req.setid = 0;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.setid = 02000;
+	req.action = "get"; /* only puts carry a mode */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.action = "put";
+	req.identity = "root";
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	/* a deny rule matches a set-id put as any other put */
+	req.identity = "eve";
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
+	jg_config_free(c);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -522,7 +644,10 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
 	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL ||
 	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL ||
-	    CU_add_test(s, "via: asserted identities told by their site", test_via) == NULL)
+	    CU_add_test(s, "via: asserted identities told by their site", test_via) == NULL ||
+	    CU_add_test(s, "path rules judge real paths (relay/pathrule)", test_pathrule) == NULL ||
+	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL ||
+	    CU_add_test(s, "set-id bits need setid = true", test_setid) == NULL)
 		return -1;
 	return 0;
 }
