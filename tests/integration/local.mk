@@ -60,6 +60,7 @@ AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tu
 # Policy and audit log (auth/, issue 7).
 INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh
 INTEGRATION_TESTS += tests/integration/t_sites.sh
+INTEGRATION_TESTS += tests/integration/t_sites_trust.sh
 INTEGRATION_TESTS += tests/integration/t_become.sh
 EXTRA_DIST += tests/integration/users.sh
 INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_double.sh
