@@ -197,7 +197,9 @@ fail:
  * a = arch, h = sha256, s = size, u = uid, d = cache dir, f = cached agent,
  * t = temp file (with $$: two gateways may bootstrap the same target at once),
  * P = a per-run directory to remove at the end, n = bytes received, c =
- * checksum line; m and o = mode and owner that L read, r q k = S's walk.
+ * checksum line; m and o = mode and owner that L read, r q k = S's walk; z = the
+ * PATH to give the agent (the stub's own tools come from /usr/bin and /bin first:
+ * behind su, PATH may still be the lower account's).
  * Reading uses `head -c`, which GNU coreutils, busybox and the BSDs have; the
  * gateway sends nothing after the binary until the agent's HELLO, so a head
  * that reads ahead cannot eat frames.  The exec'd agent inherits the stub's
@@ -221,7 +223,8 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	if (s != NULL)
 		s[0] = '\0';
 	str_addf(&s, &len, &cap,
-		 "umask 077;set -f;t=;P=;echo jumpgate-stub: hello;"
+		 "umask 077;set -f;t=;P=;z=${PATH-/usr/bin:/bin};PATH=/usr/bin:/bin:$z;"
+		 "echo jumpgate-stub: hello;"
 		 "fail(){ printf \"%%s\\n\" \"jumpgate-stub: error $1 $2\";"
 		 "[ -z \"$t\" ]||rm -f \"$t\";[ -z \"$P\" ]||rm -rf \"$P\";exit 1;};"
 		 "a=$(uname -m);case \"$a\" in ");
@@ -262,7 +265,7 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		 "d=$P;fi;"
 		 /* cached (checked every time): no round trip */
 		 "f=\"$d/agent-$h\";L \"$f\";case \"$m\" in -rwx------|-rwx------.)"
-		 "if [ \"$o\" = \"$u\" ];then echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;;esac;"
+		 "if [ \"$o\" = \"$u\" ];then echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fi;;esac;"
 		 "t=\"$d/.agent-$h.$$\";rm -f \"$t\";"
 		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
 		 /* set -C: created, never opened through anything already there;
@@ -278,9 +281,10 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		 "\"$t\" --version </dev/null >/dev/null 2>&1||fail noexec \"$d\";"
 		 "mv -f \"$t\" \"$f\"||fail write \"$f\";t=;"
 		 /* a per-run directory: the stub waits for the agent to remove it */
-		 "if [ -n \"$P\" ];then echo jumpgate-stub: exec;\"$f\" \"$@\";n=$?;rm -rf \"$P\";"
+		 "if [ -n \"$P\" ];then echo jumpgate-stub: exec;PATH=$z \"$f\" \"$@\";n=$?;"
+		 "rm -rf \"$P\";"
 		 "exit $n;fi;"
-		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fail exec \"$f\"");
+		 "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fail exec \"$f\"");
 	return s;
 }
 

@@ -400,7 +400,7 @@ static void t_stub_is_one_safe_line(void)
  * passes its own arguments on: still one line without a quote. */
 static void t_stub_announces_exec_and_passes_args(void)
 {
-	static const char exec_line[] = "echo jumpgate-stub: exec;exec \"$f\" \"$@\"";
+	static const char exec_line[] = "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\"";
 	struct jg_agent_build b = {.arch = "x86_64", .sha256 = SHA_A, .size = 5, .path = "/x"};
 	char *s = jg_bootstrap_stub(&b, 1);
 	const char *p;
