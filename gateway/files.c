@@ -91,13 +91,15 @@ int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char
 			  const char *action, const char *path, struct jg_audit_op **op, char *why,
 			  size_t len)
 {
+	/* Beneath x-jumpgate-root, PATH is relative: the record keeps the root too. */
+	struct jg_gate_detail detail = {.root = jg_stream_header(s, "x-jumpgate-root")};
 	struct jg_chain *chain = NULL;
 	int ok;
 
 	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
 		chain = NULL;
-	ok = jg_gate_check(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
-			   path, 0, op, why, len);
+	ok = jg_gate_check_detail(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
+				  path, 0, &detail, op, why, len);
 	jg_chain_free(chain);
 	return ok;
 }

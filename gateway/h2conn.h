@@ -31,6 +31,9 @@ struct jg_stream {
 	int deferred;             /* the data provider returned DEFERRED */
 	int req_ended;            /* END_STREAM received from the client */
 	char *asserted;           /* the identity a trusted peer gateway asserted, or NULL */
+	int status;               /* the response's :status, 0 until one is submitted */
+	int audited;              /* jg_gate_check opened a record for it */
+	char *error_reason;       /* the reason of its error answer, or NULL */
 	struct jg_op *op;         /* owned by itself; released through on_close */
 	struct jg_stream *next, *prev;
 };

@@ -158,6 +158,7 @@ int jg_stream_start_headers(struct jg_stream *s, int status, const char *const h
 		jg_log_error("stream %d: cannot submit response: %s", s->id, nghttp2_strerror(r));
 		return -1;
 	}
+	s->status = status; /* for the audit record of a refusal (jg_gate_refused) */
 	s->resp_started = 1;
 	jg_h2_schedule_flush(s->conn);
 	return 0;
@@ -208,6 +209,8 @@ void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, c
 	size_t len;
 	char *body;
 
+	free(s->error_reason);
+	s->error_reason = strdup(reason); /* for the audit (NULL: the record says less) */
 	if (b == NULL) {
 		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
 		return;
@@ -287,4 +290,14 @@ const char *jg_stream_peer(const struct jg_stream *s)
 int32_t jg_stream_id(const struct jg_stream *s)
 {
 	return s->id;
+}
+
+void jg_stream_set_audited(struct jg_stream *s)
+{
+	s->audited = 1;
+}
+
+const char *jg_stream_error_reason(const struct jg_stream *s)
+{
+	return s->error_reason;
 }

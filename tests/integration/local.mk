@@ -59,6 +59,7 @@ AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tu
 	export JG_TUNNEL_MANY;
 # Policy and audit log (auth/, issue 7).
 INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh
+INTEGRATION_TESTS += tests/integration/t_audit_complete.sh
 INTEGRATION_TESTS += tests/integration/t_sites.sh
 INTEGRATION_TESTS += tests/integration/t_sites_trust.sh
 INTEGRATION_TESTS += tests/integration/t_become.sh

@@ -83,6 +83,15 @@ site_start() {
 	return 1
 }
 
+# site_no_sanitizer_report: nothing crashed (sanitizer builds report into the logs).
+site_no_sanitizer_report() {
+	if grep -l 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' "$JG_T"/*/log 2>/dev/null; then
+		jg_notok "no sanitizer report in the gateways' logs"
+	else
+		jg_ok "no sanitizer report in the gateways' logs"
+	fi
+}
+
 site_pid() { local v="PID_${1//-/_}"; printf '%s\n' "${!v}"; }
 
 # site_kill NAME [SIGNAL]: signal the gateway this test started (by PID), wait for it.

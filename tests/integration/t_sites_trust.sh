@@ -8,6 +8,8 @@
 #    /v1/stats (routes_refused of the link to site-b); far-x, two hops away, is learned.
 #  - A2: far-x and dep are refused (not configured sites); site-b itself is learned.
 #  - a learn entry that is not a name or glob is refused at load with file:line.
+#  - A's audit record of an exec forwarded to far-x names the next hop and the
+#    destination, counts the bytes that came back and says how it ended.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites.sh"
 jg_setup
@@ -15,7 +17,8 @@ jg_require python3
 
 site_init site-a site-a2 site-b dep far-x
 site_config site-a "$(site_link_entry site-a site-b)" \
-	'targets = ( { name = "dep"; method = "local"; } );'
+	"targets = ( { name = \"dep\"; method = \"local\"; } );
+audit = \"$JG_T/site-a/audit.log\";"
 site_config site-a2 "$(SITE_LEARN=- site_link_entry site-a2 site-b)"
 site_config site-b "$(site_link_entry site-b dep), $(site_link_entry site-b far-x), $(site_trust_entry site-a), $(site_trust_entry site-a2)"
 site_config dep "$(site_trust_entry site-b)"
@@ -55,6 +58,23 @@ else
 	jg_notok "A logs and counts the refused advertisement (routes_refused '$n'; $(grep -c refused "$JG_T/site-a/log") log lines)"
 fi
 
+# --- the audit of a forwarded operation ----------------------------------------
+got=$(site_cli site-a exec far-x/local -- echo forwarded </dev/null 2>"$JG_T/fwd.err") || true
+if [ "$got" = forwarded ] && python3 - "$JG_T/site-a/audit.log" <<'EOP'
+import json, sys
+ends = [json.loads(l) for l in open(sys.argv[1]) if '"end"' in l]
+r = [e for e in ends if e["target_typed"] == "far-x/local" and e["action"] == "exec"][-1]
+assert r["next_hop"] == "site-b", r
+assert r["destination"] == "site far-x via site-b", r
+assert r["bytes_out"] > 0 and r["bytes_in"] > 0, r
+assert r["outcome"] == "ok" and r["reason"] == "site-b answered 200", r
+EOP
+then
+	jg_ok "A audits the forwarded exec with its next hop, destination, bytes and reason"
+else
+	jg_notok "A audits the forwarded exec (got '$got': $(tail -n 2 "$JG_T/site-a/audit.log" | head -c 600))"
+fi
+
 # --- A2: the default learns configured sites only ---------------------------------
 if site_wait_route site-a2 site-b 'up site-b site-b' 15; then
 	sleep 1 # B's whole table has reached A2 by now
@@ -80,10 +100,6 @@ else
 fi
 
 for n in site-a2 site-a site-b far-x dep; do site_kill "$n" TERM; done
-if grep -l 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' "$JG_T"/*/log 2>/dev/null; then
-	jg_notok "no sanitizer report in the gateways' logs"
-else
-	jg_ok "no sanitizer report in the gateways' logs"
-fi
+site_no_sanitizer_report
 JG_GW_LOG=$JG_T/site-a/log
 jg_done
