@@ -248,7 +248,7 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		 "r=${r#/};k=${r%%%%/*};r=${r#\"$k\"};case \"$k\" in .|..)return 1;;\"\")continue;;esac;"
 		 "q=$q/$k;L \"$q\";case \"$o\" in 0|\"$u\");;*)return 1;;esac;case \"$m\" in "
 		 "*+|d????w????*|d???????w?*)case \"$m\" in d????????[tT]|d????????[tT].);;"
-		 "*)return 1;;esac;;d*);;*)return 1;;esac;done;[ -n \"$q\" ];};"
+		 "*)return 1;;esac;;d*);;*)return 1;;esac;done;};"
 		 /* D: S, and the directory is ours with mode 0700 (made so if ours) */
 		 "D(){ S \"$1\"||return 1;L \"$1\";[ \"$o\" = \"$u\" ]||return 1;case \"$m\" in "
 		 "drwx------|drwx------.);;*)chmod 700 \"$1\"||return 1;L \"$1\";case \"$m\" in "
