@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "agent/trampoline.h"
+#include "relay/hop.h"
 #include "relay/err.h"
 
 #define PW_MAX 1024	   /* bytes of password, newline not counted */
@@ -320,6 +321,10 @@ int jg_askpass_run(const struct jg_tramp *t)
 	if (t->argv != NULL)
 		a->tool =
 		    strrchr(t->argv[0], '/') != NULL ? strrchr(t->argv[0], '/') + 1 : t->argv[0];
+	/* /bin/sh -c JG_HOP_TOOL_SEARCH doas ...: the tool is doas */
+	if (t->argv != NULL && t->argv[1] != NULL && t->argv[2] != NULL && t->argv[3] != NULL &&
+	    strcmp(t->argv[2], JG_HOP_TOOL_SEARCH) == 0)
+		a->tool = t->argv[3];
 	if (read_password(a) != 0 || pty_open(a) != 0)
 		goto out;
 	if (jg_tramp_block_signals(&set, &old) != 0 ||

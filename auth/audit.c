@@ -118,6 +118,8 @@ void jg_audit_op_free(struct jg_audit_op *op)
 	free(op->argv);
 	free(op->path);
 	free(op->opened);
+	free(op->root);
+	free(op->request);
 	free(op);
 }
 
@@ -134,6 +136,7 @@ struct jg_audit_op *jg_audit_begin(struct jg_audit *a, const char *identity, con
 	snprintf(op->peer, sizeof(op->peer), "%s", peer ? peer : "");
 	snprintf(op->action, sizeof(op->action), "%s", action ? action : "");
 	snprintf(op->target, sizeof(op->target), "%s", target ? target : "");
+	snprintf(op->typed, sizeof(op->typed), "%s", target ? target : "");
 	return op;
 }
 
@@ -203,6 +206,11 @@ char *jg_audit_format(const struct jg_audit_op *op, const char *event, const cha
 	PUT_STR("identity", op->identity);
 	PUT_STR("peer", op->peer);
 	PUT_STR("target", op->target);
+	PUT_STR("target_typed", op->typed);
+	if (op->dest[0] != '\0')
+		PUT_STR("destination", op->dest);
+	if (op->next_hop[0] != '\0')
+		PUT_STR("next_hop", op->next_hop);
 	json_object_set_new(o, "action", json_string(op->action));
 	if (op->argv != NULL && (argv = json_array()) != NULL) {
 		for (size_t i = 0; op->argv[i] != NULL; i++) {
@@ -214,8 +222,16 @@ char *jg_audit_format(const struct jg_audit_op *op, const char *event, const cha
 		PUT_STR("path", op->path);
 	if (op->opened != NULL && strcmp(event, "end") == 0)
 		PUT_STR("opened", op->opened);
+	if (op->root != NULL)
+		PUT_STR("root", op->root);
 	if (op->port != 0)
 		json_object_set_new(o, "port", json_integer(op->port));
+	if (op->host[0] != '\0')
+		PUT_STR("host", op->host);
+	if (op->request != NULL) {
+		PUT_STR("request", op->request);
+		json_object_set_new(o, "status", json_integer(op->status));
+	}
 	if (strcmp(event, "end") == 0) {
 		json_object_set_new(o, "bytes_in", json_integer((json_int_t)op->bytes_in));
 		json_object_set_new(o, "bytes_out", json_integer((json_int_t)op->bytes_out));

@@ -3,13 +3,18 @@
  * Line (keys always present except where noted):
  *   {"time":"2024-05-01T12:00:00.123Z","event":"start"|"end","op":17,
  *    "identity":"ops-ann","peer":"127.0.0.1:50312","target":"ssh:deploy@db1:22",
- *    "action":"exec","argv":["ls","-l"] | "path":"/srv/x" | "port":22,
+ *    "target_typed":"db1","action":"exec","argv":["ls","-l"] | "path":"/srv/x" | "port":22,
+ *    when known: "destination":"db1 (ssh 10.0.0.5:22)", "next_hop":"site-b",
+ *    "host":"127.0.0.1" (tunnels), "root":"/srv" (x-jumpgate-root),
+ *    "request":"POST /v1/..." and "status":400 (a request refused before policy),
  *    end only: "opened":"/real/path" (a path-restricted file operation: what the
  *    agent really opened, symlinks resolved), "bytes_in":N,"bytes_out":N,
  *    "exit":N | "signal":N (when known),
- *    "duration_ms":N,"outcome":"ok"|"failed"|"denied","reason":"..."}
+ *    "duration_ms":N,"outcome":"ok"|"failed"|"denied"|"refused","reason":"..."}
  * "op" is unique per gateway process; start and end carry the same one.  A denial
- * is a start and an end with outcome "denied" and the policy's reason.
+ * is a start and an end with outcome "denied" and the policy's reason; a request
+ * answered with an error before any policy question (a bad target, path or body) a
+ * start and an end with outcome "refused", its request line, status and reason.
  *
  * Each line goes out in one write(2) on an O_APPEND descriptor, so lines from
  * concurrent writers never interleave and a crash never leaves half a line that a
@@ -30,6 +35,13 @@ struct jg_audit_op {
 	char identity[256];
 	char peer[80];
 	char target[256]; /* the resolved chain key (or the name given, before resolution) */
+	char typed[256];  /* the target as the client named it */
+	char dest[256];	  /* where it goes: the chain's display, or "" */
+	char next_hop[64]; /* forwarded: the peer gateway it went to, or "" */
+	char host[256];	   /* a tunnel's destination host, or "" */
+	char *root;	   /* x-jumpgate-root (path is beneath it), or NULL */
+	char *request;	   /* "METHOD :path" of a request refused before policy, or NULL */
+	int status;	   /* with request: the HTTP status it was answered */
 	char action[8];
 	char **argv;   /* owned copy, NULL-terminated; or NULL */
 	char *path;    /* owned copy, or NULL */

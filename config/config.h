@@ -81,6 +81,8 @@ struct jg_site {
 	char *identity;    /* its identity when it connects to us, or NULL */
 	int trust_asserted_identity; /* honour its x-jumpgate-on-behalf-of */
 	uint32_t keepalive_interval_ms; /* PING period, and the deadline of each PING */
+	char **learn; /* `learn`: site-name globs its routes may name; NULL: unset */
+	size_t nlearn;
 };
 
 struct jg_config {
@@ -156,6 +158,12 @@ const char *jg_config_own_identity(char *buf, size_t len);
 const struct jg_group *jg_config_find_group(const struct jg_config *c, const char *name);
 /* `sites` entry by name; NULL when absent. */
 const struct jg_site *jg_config_find_site(const struct jg_config *c, const char *name);
+/* May a route to SITE be learned from the peer PEER (a `sites` name)?  1, or 0 with
+ * why not in WHY: SITE is an inventory target or group, or this gateway's own name
+ * (never, whatever `learn` says), or not allowed by PEER's `learn` (default: the
+ * names of the `sites` entries). */
+int jg_config_site_may_learn(const struct jg_config *c, const char *peer, const char *site,
+			     char *why, size_t whylen);
 /* 1 when V is a valid site name (1-63 of [A-Za-z0-9._-], first alphanumeric). */
 int jg_config_site_name_ok(const char *v);
 

@@ -15,8 +15,12 @@
  * setting) when IT connects to US; `trust_asserted_identity` lets such a
  * connection assert the controller it acts for.  Names share the alphabet of
  * inventory names and may not collide with them: `site-b/web3` must mean one
- * thing. */
+ * thing.  `learn = [ "site-c", "dc2-*" ]` names the sites whose routes may be
+ * learned through the peer (globs; "*" any); unset, only the names of `sites`
+ * entries.  A learned name that is an inventory target or group is refused
+ * whatever `learn` says (jg_config_site_may_learn). */
 #include <arpa/inet.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +127,40 @@ syntax:
 	    p, s, key, "\"%s\" is not host:port (as in \"10.1.0.5:4443\" or \"[::1]:4443\")", v);
 }
 
+/* learn = [ "site-c", "dc2-*", ... ]: site names, or globs of their characters. */
+static int parse_learn(struct jg_parser *p, const config_setting_t *s, const char *key,
+		       struct jg_site *site)
+{
+	int len = config_setting_length(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    config_setting_type(s) != CONFIG_TYPE_ARRAY)
+		return jg_parse_fail(p, s, key,
+				     "must be a list of site names or globs [ \"site-c\", ... ], "
+				     "not %s",
+				     jg_parse_type_name(config_setting_type(s)));
+	if (len > MAX_SITES)
+		return jg_parse_fail(p, s, key, "%d entries, at most %d", len, MAX_SITES);
+	if (site->learn != NULL || (site->learn = calloc((size_t)len + 1, sizeof(char *))) == NULL)
+		return JG_ERR_NOMEM;
+	for (int i = 0; i < len; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+
+		if (v == NULL || v[0] == '\0' || strlen(v) > 63 ||
+		    strspn(v,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-*?") !=
+			strlen(v))
+			return jg_parse_fail(p, s, key,
+					     "element %d is not a site name or a glob of one (1-63 "
+					     "of A-Z a-z 0-9 . _ - * ?)",
+					     i + 1);
+		if ((site->learn[i] = strdup(v)) == NULL)
+			return JG_ERR_NOMEM;
+		site->nlearn++;
+	}
+	return 0;
+}
+
 static int parse_site(struct jg_parser *p, const config_setting_t *s, int idx, struct jg_site *site)
 {
 	char key[96];
@@ -165,10 +203,13 @@ static int parse_site(struct jg_parser *p, const config_setting_t *s, int idx, s
 			r = jg_parse_bool(p, e, key, &site->trust_asserted_identity);
 		} else if (strcmp(name, "keepalive_interval") == 0)
 			r = jg_parse_seconds(p, e, key, &site->keepalive_interval_ms);
+		else if (strcmp(name, "learn") == 0)
+			r = parse_learn(p, e, key, site);
 		else
 			r = jg_parse_fail(p, e, key,
 					  "unknown key (a site takes name, address, ca, cert, key, "
-					  "identity, trust_asserted_identity, keepalive_interval)");
+					  "identity, trust_asserted_identity, keepalive_interval, "
+					  "learn)");
 	}
 	if (r != 0)
 		return r;
@@ -291,6 +332,9 @@ void jg_config_free_sites(struct jg_config *c)
 		free(s->cert_file);
 		free(s->key_file);
 		free(s->identity);
+		for (size_t j = 0; j < s->nlearn; j++)
+			free(s->learn[j]);
+		free(s->learn);
 	}
 	free(c->sites);
 	free(c->gateway_name);
@@ -302,4 +346,43 @@ const struct jg_site *jg_config_find_site(const struct jg_config *c, const char 
 		if (strcmp(c->sites[i].name, name) == 0)
 			return &c->sites[i];
 	return NULL;
+}
+
+int jg_config_site_may_learn(const struct jg_config *c, const char *peer, const char *site,
+			     char *why, size_t whylen)
+{
+	const struct jg_site *p = jg_config_find_site(c, peer);
+
+	if (strcmp(site, c->gateway_name) == 0) {
+		snprintf(why, whylen, "\"%s\" is this gateway's own name", site);
+		return 0;
+	}
+	/* "local" included: the inventory always holds it. */
+	if (jg_config_find_target(c, site) != NULL || jg_config_find_group(c, site) != NULL) {
+		snprintf(why, whylen,
+			 "\"%s\" is an inventory %s here: a peer cannot take that name", site,
+			 jg_config_find_target(c, site) != NULL ? "target" : "group");
+		return 0;
+	}
+	if (p == NULL) {
+		snprintf(why, whylen, "%s is not a configured site", peer);
+		return 0;
+	}
+	if (p->learn == NULL) {
+		if (jg_config_find_site(c, site) != NULL)
+			return 1;
+		snprintf(why, whylen,
+			 "\"%s\" is not a configured site (sites entry %s: learn = [ \"%s\" ] or "
+			 "[ \"*\" ] allows it)",
+			 site, peer, site);
+		return 0;
+	}
+	/* The peer's own name always: it is what the entry configures. */
+	if (strcmp(site, peer) == 0)
+		return 1;
+	for (size_t i = 0; i < p->nlearn; i++)
+		if (fnmatch(p->learn[i], site, 0) == 0)
+			return 1;
+	snprintf(why, whylen, "\"%s\" is not in the learn list of sites entry %s", site, peer);
+	return 0;
 }

@@ -112,10 +112,10 @@ static int names_site(struct jg_gateway *gw, const char *target)
 	return jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
 }
 
-static int gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		      const char *target, const char *key, char *const *argv, size_t argc,
-		      const char *path, unsigned port, unsigned setid, struct jg_audit_op **op,
-		      char *reason, size_t len)
+int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+			 const char *target, const char *key, char *const *argv, size_t argc,
+			 const char *path, unsigned port, const struct jg_gate_detail *detail,
+			 struct jg_audit_op **op, char *reason, size_t len)
 {
 	struct jg_policy_req req = {
 	    .identity = jg_stream_identity(s),
@@ -125,7 +125,7 @@ static int gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *ac
 	    .key = key,
 	    .argv0 = argv != NULL && argc > 0 ? argv[0] : NULL,
 	    .path = path,
-	    .setid = setid,
+	    .setid = detail != NULL ? detail->setid : 0,
 	    .port = port,
 	};
 	struct jg_audit *a = jg_gate_audit(gw);
@@ -145,18 +145,27 @@ static int gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *ac
 		req.canon = chain->canon;
 	req.become = become;
 	allowed = jg_policy_check(gw->cfg, &req, reason, len);
-	jg_chain_free(chain);
 
 	/* Out of memory for the record: the operation is refused rather than unaudited. */
+	jg_stream_set_audited(s);
 	o = jg_audit_begin(a, req.identity, jg_stream_peer(s), action,
 			   key != NULL ? key : target != NULL ? target : "");
 	if (o == NULL || (argv != NULL && jg_audit_set_argv(o, argv, argc) != 0) ||
-	    (path != NULL && jg_audit_set_path(o, path) != 0)) {
+	    (path != NULL && jg_audit_set_path(o, path) != 0) ||
+	    (detail != NULL && detail->root != NULL && (o->root = strdup(detail->root)) == NULL)) {
 		jg_audit_op_free(o);
+		jg_chain_free(chain);
 		snprintf(reason, len, "out of memory for the audit record");
 		*op = NULL;
 		return 0;
 	}
+	/* As typed, as resolved, and where that really goes. */
+	snprintf(o->typed, sizeof(o->typed), "%s", target != NULL ? target : "");
+	if (chain != NULL)
+		snprintf(o->dest, sizeof(o->dest), "%s", chain->display);
+	if (detail != NULL && detail->host != NULL)
+		snprintf(o->host, sizeof(o->host), "%s", detail->host);
+	jg_chain_free(chain);
 	o->port = port;
 	jg_audit_start(a, o);
 	if (!allowed) {
@@ -174,14 +183,67 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
 		  size_t len)
 {
-	return gate_check(gw, s, action, target, key, argv, argc, path, port, 0, op, reason, len);
+	return jg_gate_check_detail(gw, s, action, target, key, argv, argc, path, port, NULL, op,
+				    reason, len);
 }
 
-int jg_gate_check_put(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		      const char *target, const char *key, const char *path, unsigned setid,
-		      struct jg_audit_op **op, char *reason, size_t len)
+/* The action and the target (percent-decoded, as typed) a request PATH asks for, as far
+ * as it can be told; "" for what names neither. */
+static const char *refused_action(const char *method, const char *path, char *target, size_t tlen)
 {
-	return gate_check(gw, s, action, target, key, NULL, 0, path, 0, setid, op, reason, len);
+	size_t plen = strcspn(path, "?"), pl = strlen(TARGETS_PREFIX);
+
+	target[0] = '\0';
+	if (plen > pl && strncmp(path, TARGETS_PREFIX, pl) == 0) {
+		const char *enc = path + pl, *act = memchr(enc, '/', plen - pl);
+		size_t elen = act != NULL ? (size_t)(act - enc) : plen - pl;
+
+		if (elen >= tlen || percent_decode(enc, elen, target) != 0)
+			snprintf(target, tlen, "%.*s", (int)(elen < tlen ? elen : tlen - 1), enc);
+		if (act == NULL)
+			return "";
+		act++;
+		if (strncmp(act, "files", 5) == 0)
+			return strcmp(method, "GET") == 0 ? "get" : "put";
+		if (strncmp(act, "exec", 4) == 0)
+			return "exec";
+		if (strncmp(act, "tunnel", 6) == 0)
+			return "tunnel";
+		if (strncmp(act, "reset", 5) == 0)
+			return "reset";
+		return "";
+	}
+	if (strncmp(path, "/v1/files/", 10) == 0)
+		return "put";
+	if (strncmp(path, "/v1/", 4) == 0)
+		return "admin";
+	return "";
+}
+
+void jg_gate_refused(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+		     const char *path, int status, const char *reason)
+{
+	struct jg_audit *a = jg_gate_audit(gw);
+	char target[256], why[64];
+	const char *action;
+	struct jg_audit_op *o;
+
+	if (strncmp(path, "/healthz", 8) == 0) /* liveness, not an operation */
+		return;
+	action = refused_action(method, path, target, sizeof(target));
+	if ((o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), action, target)) ==
+		NULL ||
+	    (o->request = malloc(strlen(method) + strlen(path) + 2)) == NULL) {
+		jg_log_error("audit: the refusal of %s %s by %s: out of memory", method, path,
+			     jg_stream_identity(s));
+		jg_audit_op_free(o);
+		return;
+	}
+	sprintf(o->request, "%s %s", method, path);
+	o->status = status;
+	snprintf(why, sizeof(why), "answered %d", status);
+	jg_audit_start(a, o);
+	jg_audit_end(a, o, "refused", reason != NULL ? reason : why);
 }
 
 void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,

@@ -143,6 +143,8 @@ int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char
 			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
 			  size_t len)
 {
+	/* The record keeps x-jumpgate-root too (the path it holds is ROOT joined to PATH). */
+	struct jg_gate_detail detail = {.root = jg_stream_header(s, "x-jumpgate-root")};
 	struct jg_chain *chain = NULL;
 	char *full = root != NULL ? files_join(root, path) : NULL;
 	int ok;
@@ -154,8 +156,9 @@ int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char
 	}
 	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
 		chain = NULL;
-	ok = jg_gate_check_put(gw, s, action, target, chain != NULL ? chain->key : NULL,
-			       full != NULL ? full : path, mode & 07000, op, why, len);
+	detail.setid = mode & 07000;
+	ok = jg_gate_check_detail(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
+				  full != NULL ? full : path, 0, &detail, op, why, len);
 	if (ok && rules_to != NULL && files_rules(gw, s, target, chain, action, rules_to) != 0) {
 		jg_gate_end(gw, *op, "failed", "out of memory");
 		*op = NULL;

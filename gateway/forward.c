@@ -205,6 +205,8 @@ static void up_data(void *ud, const uint8_t *data, size_t len)
 		return;
 	}
 	f->owed += len;
+	if (f->naudit > 0 && f->audit[0] != NULL)
+		f->audit[0]->bytes_out += len;
 	if (f->frames) {
 		evbuffer_add(f->partial, data, len);
 		pass_frames(f);
@@ -271,7 +273,12 @@ static void up_end(void *ud)
 			jg_stream_append(f->s, f->partial);
 		jg_stream_finish(f->s);
 	}
-	audit_end(f, f->status < 400 ? "ok" : "failed", "");
+	{
+		char why[120];
+
+		snprintf(why, sizeof(why), "%s answered %d", f->next, f->status);
+		audit_end(f, f->status < 400 ? "ok" : "failed", why);
+	}
 }
 
 static ssize_t up_body(void *ud, uint8_t *buf, size_t len, int *eof)
@@ -335,6 +342,8 @@ static void fwd_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 		return;
 	}
 	evbuffer_add(f->req, data, len);
+	if (f->naudit > 0 && f->audit[0] != NULL)
+		f->audit[0]->bytes_in += len;
 	jg_sitelink_stream_resume(f->up);
 }
 
@@ -530,6 +539,11 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 		fwd_free(f);
 		return NULL;
 	}
+	/* Where it really goes: the site, through the next hop. */
+	snprintf(f->audit[0]->next_hop, sizeof(f->audit[0]->next_hop), "%s",
+		 jg_sitelink_name(link));
+	snprintf(f->audit[0]->dest, sizeof(f->audit[0]->dest), "site %s via %s", site,
+		 jg_sitelink_name(link));
 	if ((path = evbuffer_new()) == NULL) {
 		fwd_fail(f, 500, "internal error", "out of memory");
 		fwd_free(f);

@@ -177,6 +177,10 @@ const char *jg_stream_content_type(const struct jg_stream *s);
 int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max,
 		      const char *skip);
 int32_t jg_stream_id(const struct jg_stream *s);
+/* An audit record was opened for S (jg_gate_check): no refusal record at its close. */
+void jg_stream_set_audited(struct jg_stream *s);
+/* The reason of the error S was answered with (jg_stream_reply_error), or NULL. */
+const char *jg_stream_error_reason(const struct jg_stream *s);
 
 /* --- api.c: request routing and small handlers -------------------------- */
 
@@ -215,10 +219,23 @@ int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action
 		  const char *target, const char *key, char *const *argv, size_t argc,
 		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
 		  size_t len);
-/* jg_gate_check with a put's set-id bits (MODE & 07000, auth/policy.h `setid`) too. */
-int jg_gate_check_put(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		      const char *target, const char *key, const char *path, unsigned setid,
-		      struct jg_audit_op **op, char *reason, size_t len);
+/* What a record says beyond the policy's question (NULL members: none). */
+struct jg_gate_detail {
+	const char *host; /* a tunnel's destination host */
+	const char *root; /* x-jumpgate-root: PATH is beneath it */
+	unsigned setid;   /* a put's set-id bits (MODE & 07000, auth/policy.h `setid`) */
+};
+/* jg_gate_check, with DETAIL (may be NULL) in the record. */
+int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+			 const char *target, const char *key, char *const *argv, size_t argc,
+			 const char *path, unsigned port, const struct jg_gate_detail *detail,
+			 struct jg_audit_op **op, char *reason, size_t len);
+/* A request on S that was answered STATUS (>= 400) with REASON (NULL: none given) and
+ * never reached jg_gate_check (a bad target, path or body; an unknown endpoint): its
+ * audit record, start and end with outcome "refused" (h2.c, when the stream closes).
+ * Every request thus has exactly one record, refusals included. */
+void jg_gate_refused(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+		     const char *path, int status, const char *reason);
 /* End OP's audit record (NULL is fine) with OUTCOME ("ok", "failed") and REASON; frees OP. */
 void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
 		 const char *reason);

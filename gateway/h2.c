@@ -351,6 +351,7 @@ static void stream_free(struct jg_stream *s)
 	evbuffer_free(s->hdrs);
 	free(s->path);
 	free(s->asserted);
+	free(s->error_reason);
 	free(s);
 	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
 		arm_timer(c, c->gw->cfg->idle_timeout_ms);
@@ -364,6 +365,10 @@ static void stream_close(struct jg_stream *s, const char *why)
 	s->op = NULL;
 	if (op != NULL)
 		op->hooks->on_close(op, why);
+	/* Answered with an error before any policy question: audited now, once. */
+	if (!s->audited && s->status >= 400)
+		jg_gate_refused(s->conn->gw, s, s->method, s->path != NULL ? s->path : "",
+				s->status, s->error_reason);
 	stream_free(s);
 }
 

@@ -28,7 +28,6 @@ struct jg_stream {
 	int hdr_too_big;          /* over max_header_list_size: answered 431, headers dropped */
 	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
 	int resp_started;         /* response headers submitted */
-	int status;		  /* the response's status, once started */
 	int resp_ended;		  /* our END_STREAM went out */
 	char *trailers[2];	  /* x-jumpgate-error, x-jumpgate-reason to end with, or NULL */
 	struct event *linger;	  /* error answered, request still open: reset when it fires */
@@ -36,6 +35,10 @@ struct jg_stream {
 	int deferred;             /* the data provider returned DEFERRED */
 	int req_ended;            /* END_STREAM received from the client */
 	char *asserted;           /* the identity a trusted peer gateway asserted, or NULL */
+	int status;               /* the response's :status, 0 until one is submitted (the
+				   * audit record of a refusal; a PING for errors, h2.c) */
+	int audited;              /* jg_gate_check opened a record for it */
+	char *error_reason;       /* the reason of its error answer, or NULL */
 	struct jg_op *op;         /* owned by itself; released through on_close */
 	struct jg_stream *next, *prev;
 };

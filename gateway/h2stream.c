@@ -273,6 +273,8 @@ void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, c
 	size_t len;
 	char *body;
 
+	free(s->error_reason);
+	s->error_reason = strdup(reason); /* for the audit (NULL: the record says less) */
 	if (b == NULL) {
 		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
 		return;
@@ -380,3 +382,13 @@ const struct jg_pump_stream_ops jg_stream_pump_ops = {
 	.consume = pump_consume,
 	.append = pump_append,
 };
+
+void jg_stream_set_audited(struct jg_stream *s)
+{
+	s->audited = 1;
+}
+
+const char *jg_stream_error_reason(const struct jg_stream *s)
+{
+	return s->error_reason;
+}

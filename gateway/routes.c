@@ -81,6 +81,18 @@ static void on_change(void *ud, enum jg_rtable_change what, const struct jg_rout
 
 /* ---------------------------------------------------------------- the table */
 
+/* Contract (jg_rtable_filter_fn): the configuration of the moment decides; a refusal is
+ * logged here, once per advertisement (the table counts it). */
+static int may_learn(void *ud, const char *peer, const char *site, char *why, size_t whylen)
+{
+	struct jg_gateway *gw = ud;
+
+	if (jg_config_site_may_learn(gw->cfg, peer, site, why, whylen))
+		return 1;
+	jg_log_warn("site %s: its route to %s refused: %s", peer, site, why);
+	return 0;
+}
+
 int jg_routes_init(struct jg_gateway *gw)
 {
 	struct jg_routes *rt = calloc(1, sizeof(*rt));
@@ -90,8 +102,20 @@ int jg_routes_init(struct jg_gateway *gw)
 		free(rt);
 		return JG_ERR_NOMEM;
 	}
+	jg_rtable_set_filter(rt->table, may_learn, gw);
 	gw->routes = rt;
 	return 0;
+}
+
+void jg_routes_reconfigure(struct jg_gateway *gw)
+{
+	if (gw->routes != NULL)
+		jg_rtable_set_filter(gw->routes->table, may_learn, gw);
+}
+
+uint64_t jg_routes_refused(const struct jg_gateway *gw, const char *site)
+{
+	return gw->routes != NULL ? jg_rtable_refused(gw->routes->table, site) : 0;
 }
 
 int jg_routes_peer(struct jg_gateway *gw, const char *site, size_t rank)

@@ -27,12 +27,14 @@ struct path {
 struct peer {
 	char *name;
 	size_t rank;
+	uint64_t refused; /* advertisements the filter refused */
 	struct peer *next;
 };
 
 struct learned {
 	struct peer *peer;
 	char *site;
+	int refused;	  /* the filter refuses it: kept (a reload may allow it), never used */
 	struct path path; /* path.v[0] is the peer's name */
 	struct learned *next;
 };
@@ -50,6 +52,8 @@ struct jg_rtable {
 	char *self;
 	jg_rtable_change_fn on_change;
 	void *ud;
+	jg_rtable_filter_fn filter;
+	void *filter_ud;
 	struct peer *peers;
 	struct learned *learned;
 	size_t nlearned;
@@ -210,7 +214,8 @@ static const struct learned *choose(const struct jg_rtable *t, const struct best
 	const struct learned *win = NULL;
 
 	for (const struct learned *e = t->learned; e != NULL; e = e->next)
-		if (strcmp(e->site, b->site) == 0 && (win == NULL || better(e, win, b->via)))
+		if (!e->refused && strcmp(e->site, b->site) == 0 &&
+		    (win == NULL || better(e, win, b->via)))
 			win = e;
 	return win;
 }
@@ -222,7 +227,7 @@ static void recompute(struct jg_rtable *t, const char *reason)
 	struct best *b;
 
 	for (const struct learned *e = t->learned; e != NULL; e = e->next)
-		if (best_find(t, e->site) == NULL)
+		if (!e->refused && best_find(t, e->site) == NULL)
 			best_add(t, e->site, ""); /* out of memory: the site stays unknown */
 	for (b = t->best; b != NULL; b = b->next) {
 		const struct learned *w = choose(t, b);
@@ -310,15 +315,40 @@ static int still_known(const struct jg_rtable *t, const char *site)
 	if (peer_find(t, site) != NULL)
 		return 1;
 	for (const struct learned *e = t->learned; e != NULL; e = e->next)
-		if (strcmp(e->site, site) == 0)
+		if (!e->refused && strcmp(e->site, site) == 0)
 			return 1;
 	return 0;
+}
+
+/* Is SITE named only by refused advertisements? */
+static int only_refused(const struct jg_rtable *t, const char *site)
+{
+	for (const struct learned *e = t->learned; e != NULL; e = e->next)
+		if (e->refused && strcmp(e->site, site) == 0)
+			return !still_known(t, site);
+	return 0;
+}
+
+/* Lost entries that nobody knows any more leave the table (ALL), or only those that
+ * refused advertisements alone still name. */
+static void prune(struct jg_rtable *t, int all)
+{
+	struct best **bp = &t->best, *b;
+
+	while ((b = *bp) != NULL) {
+		if (b->via == NULL && (all ? !still_known(t, b->site) : only_refused(t, b->site))) {
+			*bp = b->next;
+			notify(t, JG_RTABLE_GONE, b);
+			best_free(b);
+		} else {
+			bp = &b->next;
+		}
+	}
 }
 
 void jg_rtable_peer_remove(struct jg_rtable *t, const char *name, const char *reason)
 {
 	struct peer **pp = &t->peers, *p;
-	struct best **bp = &t->best, *b;
 
 	while ((p = *pp) != NULL && strcmp(p->name, name) != 0)
 		pp = &p->next;
@@ -329,15 +359,7 @@ void jg_rtable_peer_remove(struct jg_rtable *t, const char *name, const char *re
 	recompute(t, reason);
 	free(p->name);
 	free(p);
-	while ((b = *bp) != NULL) {
-		if (b->via == NULL && !still_known(t, b->site)) {
-			*bp = b->next;
-			notify(t, JG_RTABLE_GONE, b);
-			best_free(b);
-		} else {
-			bp = &b->next;
-		}
-	}
+	prune(t, 1);
 }
 
 /* ---------------------------------------------------------------- learning */
@@ -452,11 +474,41 @@ int jg_rtable_learn(struct jg_rtable *t, const char *name, const char *line, siz
 	e->next = t->learned;
 	t->learned = e;
 	t->nlearned++;
-	recompute(t, "withdrawn");
+	snprintf(why, sizeof(why), "withdrawn");
+	/* Not a route this peer may carry: what it said before is gone all the same. */
+	if (t->filter != NULL && !t->filter(t->filter_ud, name, site, why, sizeof(why))) {
+		e->refused = 1;
+		p->refused++;
+	}
+	recompute(t, why);
 out:
 	path_clear(&path);
 	json_decref(o);
 	return r;
+}
+
+void jg_rtable_set_filter(struct jg_rtable *t, jg_rtable_filter_fn fn, void *ud)
+{
+	char why[300] = "refused by the configuration";
+
+	t->filter = fn;
+	t->filter_ud = ud;
+	for (struct learned *e = t->learned; e != NULL; e = e->next) {
+		int was = e->refused;
+
+		e->refused = fn != NULL && !fn(ud, e->peer->name, e->site, why, sizeof(why));
+		e->peer->refused += e->refused && !was;
+	}
+	/* A site now refused goes (it may be an inventory name now); one now allowed comes. */
+	recompute(t, why);
+	prune(t, 0);
+}
+
+uint64_t jg_rtable_refused(const struct jg_rtable *t, const char *peer)
+{
+	const struct peer *p = peer_find(t, peer);
+
+	return p != NULL ? p->refused : 0;
 }
 
 /* ---------------------------------------------------------------- using */

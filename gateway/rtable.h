@@ -16,11 +16,17 @@
  * path holding our own name is refused (no loops) and removes what that peer
  * advertised for the site before.  A site whose last route goes stays in the
  * table as lost, with the reason, so that operations on it are answered 503
- * rather than taken for host names. */
+ * rather than taken for host names.
+ *
+ * A filter (jg_rtable_set_filter) judges every advertisement before it is
+ * learned: a peer may name only the sites it is trusted to carry, never a
+ * name of ours.  A refused advertisement is counted per peer and removes what
+ * that peer advertised for the site before; the link stays. */
 #ifndef JG_GATEWAY_RTABLE_H
 #define JG_GATEWAY_RTABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct jg_rtable;
@@ -64,6 +70,16 @@ void jg_rtable_peer_remove(struct jg_rtable *t, const char *peer, const char *re
  * not an error: it is refused, and 0 returned. */
 int jg_rtable_learn(struct jg_rtable *t, const char *peer, const char *line, size_t len, char *err,
 		    size_t errlen);
+
+/* May PEER teach us a route to SITE?  1 yes; 0 no, with why not in WHY (the filter
+ * is where a refusal is logged). */
+typedef int (*jg_rtable_filter_fn)(void *ud, const char *peer, const char *site, char *why,
+				   size_t whylen);
+/* Judge advertisements with FN from now on (NULL: accept all); what was learned
+ * before and FN now refuses is withdrawn at once (a reload narrowing the rules). */
+void jg_rtable_set_filter(struct jg_rtable *t, jg_rtable_filter_fn fn, void *ud);
+/* How many of PEER's advertisements the filter refused; 0 for an unknown peer. */
+uint64_t jg_rtable_refused(const struct jg_rtable *t, const char *peer);
 
 /* SITE's entry in *R: 1 when it is up, 0 when lost, -1 (R untouched) when unknown. */
 int jg_rtable_lookup(const struct jg_rtable *t, const char *site, const struct jg_route **r);

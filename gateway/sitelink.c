@@ -534,13 +534,14 @@ void jg_sitelink_drain(struct jg_sitelink *l)
 
 void jg_sitelink_stats(const struct jg_sitelink *l, void *json_array)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "site",
-			      l->site->name, "address", l->site->address, "state",
-			      jg_sitelink_state_name(l->state), "since", (json_int_t)l->since,
-			      "error", l->error, "connects", (json_int_t)l->connects, "failures",
-			      (json_int_t)l->failures, "streams", (json_int_t)l->nstreams,
-			      "streams_total", (json_int_t)l->streams_total, "bytes_in",
-			      (json_int_t)l->bytes_in, "bytes_out", (json_int_t)l->bytes_out);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "site", l->site->name,
+	    "address", l->site->address, "state", jg_sitelink_state_name(l->state), "since",
+	    (json_int_t)l->since, "error", l->error, "connects", (json_int_t)l->connects,
+	    "failures", (json_int_t)l->failures, "streams", (json_int_t)l->nstreams,
+	    "streams_total", (json_int_t)l->streams_total, "bytes_in", (json_int_t)l->bytes_in,
+	    "bytes_out", (json_int_t)l->bytes_out, "routes_refused",
+	    (json_int_t)jg_routes_refused(l->gw, l->site->name));
 
 	if (o == NULL)
 		return;

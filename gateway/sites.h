@@ -107,6 +107,11 @@ void jg_sites_stats(const struct jg_gateway *gw, void *json_array);
 
 /* Make the (empty) table; 0 or JG_ERR_NOMEM. */
 int jg_routes_init(struct jg_gateway *gw);
+/* A new configuration: learned routes are judged again (`learn`, the inventory). */
+void jg_routes_reconfigure(struct jg_gateway *gw);
+/* How many route advertisements from the peer SITE were refused (`learn`, inventory
+ * names), for /v1/stats. */
+uint64_t jg_routes_refused(const struct jg_gateway *gw, const char *site);
 /* Know the peer SITE we link to, ranked RANK (its place in `sites`). */
 int jg_routes_peer(struct jg_gateway *gw, const char *site, size_t rank);
 /* The peer SITE is configured away: its routes and entry leave the table. */

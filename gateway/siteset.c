@@ -91,6 +91,7 @@ void jg_sites_reload(struct jg_gateway *gw)
 
 	if (ss == NULL || gw->draining)
 		return;
+	jg_routes_reconfigure(gw);
 	/* Links the new configuration no longer has go; the others follow their entry. */
 	pp = &ss->links;
 	while ((l = *pp) != NULL) {

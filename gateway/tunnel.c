@@ -95,12 +95,18 @@ struct jg_tunnel {
 	struct event *linger; /* pending while lingering after the stream closed */
 	struct jg_audit_op *audit; /* from the policy's yes to tun_free */
 	int opened;                /* the 200 went out (the audit's outcome) */
+	char cause[300];           /* why it did not open, for the audit */
 };
 
 static void tun_free(struct jg_tunnel *x)
 {
-	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed",
-		    x->opened ? "" : "the tunnel did not open");
+	/* A failure answered straight to the stream says why there. */
+	if (!x->opened && x->cause[0] == '\0' && x->stream != NULL &&
+	    jg_stream_error_reason(x->stream) != NULL)
+		snprintf(x->cause, sizeof(x->cause), "%s", jg_stream_error_reason(x->stream));
+	if (!x->opened && x->cause[0] == '\0')
+		snprintf(x->cause, sizeof(x->cause), "the tunnel did not open");
+	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed", x->cause);
 	if (x->bev != NULL)
 		bufferevent_free(x->bev);
 	if (x->dns != NULL)
@@ -133,6 +139,7 @@ static void tun_abandon(struct jg_tunnel *x)
 static void tun_failed(struct jg_tunnel *x, int status, const char *error, const char *reason)
 {
 	jg_log_info("tunnel to %s failed: %s", x->desc, reason);
+	snprintf(x->cause, sizeof(x->cause), "%s", reason);
 	tun_abandon(x);
 	if (x->stream == NULL) {
 		/* Lingering: nobody to tell; the op is done. */
@@ -575,6 +582,7 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 			      const char *protocol, const char *query)
 {
 	struct jg_tunnel *x = NULL;
+	struct jg_gate_detail detail = {0};
 	char why[400], host[256];
 	uint16_t port = 0;
 	const struct jg_hop *hop;
@@ -627,8 +635,9 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
-	if (!jg_gate_check(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port, &x->audit,
-			   why, sizeof(why))) {
+	detail.host = hop->method == JG_METHOD_TUNNEL ? NULL : host[0] != '\0' ? host : "localhost";
+	if (!jg_gate_check_detail(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port,
+				  &detail, &x->audit, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}

@@ -194,12 +194,27 @@ fail:
 /* The stub is ONE line with no single quote, '!' or newline: the user's login
  * shell (sh, bash, csh, fish) parses `sh -c '<stub>'` before sh sees it, and
  * csh rejects newlines inside quotes and may expand '!' even there.  Variables:
- * a = arch, h = sha256, s = size, d = cache dir, f = cached agent, t = temp
- * file (with $$: two gateways may bootstrap the same target at once), n = bytes
- * received, c = checksum line.  Reading uses `head -c`, which GNU coreutils,
- * busybox and the BSDs have; the gateway sends nothing after the binary until
- * the agent's HELLO, so a head that reads ahead cannot eat frames.  The exec'd
- * agent inherits the stub's stdin and stdout: they are the link. */
+ * a = arch, h = sha256, s = size, u = uid, d = cache dir, f = cached agent,
+ * t = temp file (with $$: two gateways may bootstrap the same target at once),
+ * P = a per-run directory to remove at the end, n = bytes received, c =
+ * checksum line; m and o = mode and owner that L read, r q k = S's walk; z = the
+ * PATH to give the agent (the stub's own tools come from /usr/bin and /bin first:
+ * behind su, PATH may still be the lower account's).
+ * Reading uses `head -c`, which GNU coreutils, busybox and the BSDs have; the
+ * gateway sends nothing after the binary until the agent's HELLO, so a head
+ * that reads ahead cannot eat frames.  The exec'd agent inherits the stub's
+ * stdin and stdout: they are the link.
+ *
+ * Other users of the target (a shared /tmp; an invoker's HOME after su) must
+ * not be able to choose what runs.  So nothing is done through a path unless
+ * every component of it is a real directory (ls -ldn: never through a
+ * symlink) owned by root or by the account, that no one else may change (not
+ * group/other-writable, or sticky: then they cannot rename our entries), and
+ * the cache directory itself is the account's own with mode 0700.  Such a
+ * path cannot change under us, so what was hashed is what runs.  The checks
+ * run every time, for a cached agent too.  When the predictable TMPDIR name
+ * is taken by someone else, a per-run mktemp -d directory is used and removed
+ * when the agent exits. */
 char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 {
 	size_t len = 0, cap = 1024;
@@ -208,9 +223,10 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	if (s != NULL)
 		s[0] = '\0';
 	str_addf(&s, &len, &cap,
-		 "umask 077;t=;echo jumpgate-stub: hello;"
+		 "umask 077;set -f;t=;P=;z=${PATH-/usr/bin:/bin};PATH=/usr/bin:/bin:$z;"
+		 "echo jumpgate-stub: hello;"
 		 "fail(){ printf \"%%s\\n\" \"jumpgate-stub: error $1 $2\";"
-		 "[ -z \"$t\" ]||rm -f \"$t\";exit 1;};"
+		 "[ -z \"$t\" ]||rm -f \"$t\";[ -z \"$P\" ]||rm -rf \"$P\";exit 1;};"
 		 "a=$(uname -m);case \"$a\" in ");
 	for (size_t i = 0; i < n; i++) {
 		const struct jg_agent_build *b = &builds[i];
@@ -223,33 +239,52 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 			 alias ? alias : "", b->arch, b->sha256, (unsigned long long)b->size);
 	}
 	str_addf(&s, &len, &cap,
-		 "*)fail unknown-arch \"$a\";;esac;"
-		 /* the cache: in HOME, else (no HOME, or one that cannot hold it) a
-		  * directory of our own in TMPDIR; -O everywhere: a directory or file
-		  * someone else made is never used (a shared /tmp, an invoker's HOME) */
-		 "g=\"${TMPDIR:-/tmp}/.jumpgate-$(id -u)\";"
-		 "e=\"${HOME:+$HOME/.cache/jumpgate}\";e=\"${e:-$g}\";"
-		 /* cached: no round trip */
-		 "f=\"$e/agent-$h\";if [ -x \"$f\" ]&&[ -O \"$f\" ]&&[ -O \"$e\" ];then "
-		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;"
-		 "d=$e;if { mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ];} 2>/dev/null;then :;"
-		 "else d=$g;mkdir -p \"$d\"&&chmod 700 \"$d\"&&[ -O \"$d\" ]||fail mkdir \"$d\";"
-		 "f=\"$d/agent-$h\";if [ -x \"$f\" ]&&[ -O \"$f\" ];then "
-		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fi;fi;"
-		 "f=\"$d/agent-$h\";"
-		 "t=\"$d/.agent-$h.$$\";"
+		 "*)fail unknown-arch \"$a\";;esac;u=$(id -u);"
+		 /* L: mode and owner of the path itself (a symlink shows as l...) */
+		 "L(){ m=;o=;set -- $(ls -ldn -- \"$1\" 2>/dev/null);m=$1;o=$3;};"
+		 /* S: every component of an absolute path is a real directory of root or
+		  * ours that no one else can change (ACLs refused) */
+		 "S(){ r=$1;q=;case \"$r\" in /*);;*)return 1;;esac;while [ -n \"$r\" ];do "
+		 "r=${r#/};k=${r%%%%/*};r=${r#\"$k\"};case \"$k\" in .|..)return 1;;\"\")continue;;esac;"
+		 "q=$q/$k;L \"$q\";case \"$o\" in 0|\"$u\");;*)return 1;;esac;case \"$m\" in "
+		 "*+|d????w????*|d???????w?*)case \"$m\" in d????????[tT]|d????????[tT].);;"
+		 "*)return 1;;esac;;d*);;*)return 1;;esac;done;};"
+		 /* D: S, and the directory is ours with mode 0700 (made so if ours) */
+		 "D(){ S \"$1\"||return 1;L \"$1\";[ \"$o\" = \"$u\" ]||return 1;case \"$m\" in "
+		 "drwx------|drwx------.);;*)chmod 700 \"$1\"||return 1;L \"$1\";case \"$m\" in "
+		 "drwx------|drwx------.);;*)return 1;;esac;;esac;};"
+		 /* M: make the directory if missing (mkdir never follows a symlink), then D */
+		 "M(){ S \"${1%%/*}\"||return 1;[ -d \"$1\" ]||mkdir \"$1\" 2>/dev/null;D \"$1\";};"
+		 /* the cache: in HOME, else a directory of our own in TMPDIR, else one
+		  * made for this run only */
+		 "T=${TMPDIR:-/tmp};d=$T/.jumpgate-$u;"
+		 "if [ -n \"$HOME\" ]&&S \"$HOME\"&&{ [ -d \"$HOME/.cache\" ]||"
+		 "mkdir \"$HOME/.cache\" 2>/dev/null;}&&M \"$HOME/.cache/jumpgate\";then "
+		 "d=$HOME/.cache/jumpgate;elif M \"$d\";then :;else "
+		 "S \"$T\"&&P=$(mktemp -d \"$d.XXXXXXXXXX\" 2>/dev/null)&&D \"$P\"||fail mkdir \"$d\";"
+		 "d=$P;fi;"
+		 /* cached (checked every time): no round trip */
+		 "f=\"$d/agent-$h\";L \"$f\";case \"$m\" in -rwx------|-rwx------.)"
+		 "if [ \"$o\" = \"$u\" ];then echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fi;;esac;"
+		 "t=\"$d/.agent-$h.$$\";rm -f \"$t\";"
 		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
-		 /* head fails on a write error; a short read shows in the count */
-		 "head -c \"$s\" >\"$t\"||fail write \"$t\";"
+		 /* set -C: created, never opened through anything already there;
+		  * head fails on a write error; a short read shows in the count */
+		 "set -C;head -c \"$s\" >\"$t\"||fail write \"$t\";set +C;"
 		 "n=$(wc -c <\"$t\");[ $n -eq $s ] 2>/dev/null||fail short-read \"$n/$s\";"
+		 "chmod 700 \"$t\"||fail write \"$t\";"
+		 /* hashed after the last write, in a directory only we can change */
 		 "if command -v sha256sum >/dev/null 2>&1;then c=$(sha256sum <\"$t\");"
 		 "elif command -v shasum >/dev/null 2>&1;then c=$(shasum -a 256 <\"$t\");"
 		 "else c=$h;fi;[ \"${c%%%% *}\" = \"$h\" ]||fail checksum \"${c%%%% *}\";"
-		 "chmod 700 \"$t\"||fail write \"$t\";"
 		 /* prove exec works before caching: a noexec home caches nothing */
 		 "\"$t\" --version </dev/null >/dev/null 2>&1||fail noexec \"$d\";"
 		 "mv -f \"$t\" \"$f\"||fail write \"$f\";t=;"
-		 "echo jumpgate-stub: exec;exec \"$f\" \"$@\";fail exec \"$f\"");
+		 /* a per-run directory: the stub waits for the agent to remove it */
+		 "if [ -n \"$P\" ];then echo jumpgate-stub: exec;PATH=$z \"$f\" \"$@\";n=$?;"
+		 "rm -rf \"$P\";"
+		 "exit $n;fi;"
+		 "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fail exec \"$f\"");
 	return s;
 }
 

@@ -9,13 +9,16 @@
  *      aarch64); an unknown arch prints
  *      "jumpgate-stub: error unknown-arch <arch>\n" and exits 1;
  *   3. if ~/.cache/jumpgate/agent-<sha256> (or, for an account whose home
- *      cannot hold it, $TMPDIR/.jumpgate-<uid>/agent-<sha256>; a directory or
- *      file the account does not own is never used) is executable, prints
+ *      cannot hold it, $TMPDIR/.jumpgate-<uid>/agent-<sha256>, or when that is
+ *      someone else's, a per-run mktemp -d directory removed after the agent
+ *      exits; every path component a real directory of root or the account
+ *      that nobody else can change, the cache dir and file the account's own,
+ *      0700: checked every time) is executable, prints
  *      "jumpgate-stub: exec\n" and execs it at once with the stub's own
  *      arguments (a cached agent costs no round trip);
  *   4. otherwise prints "jumpgate-stub: need <arch> <sha256> <size>\n", reads
- *      exactly <size> bytes from stdin into a temporary file in the cache
- *      directory, checks it (size; sha256sum or shasum when present), chmod
+ *      exactly <size> bytes from stdin into a new temporary file (set -C) in
+ *      the cache directory, checks it (size; sha256sum or shasum when present), chmod
  *      700, runs it once with --version to prove the directory allows exec
  *      (else "jumpgate-stub: error noexec <dir>"), renames it into place (so
  *      a file that cannot run is never cached), then prints the exec line and

@@ -201,14 +201,16 @@ static void wrap(struct build *b, struct jg_argv *prefix)
 	memset(prefix, 0, sizeof(*prefix));
 }
 
-/* The agent with its arguments, started by the stub (it must be fetched where it runs). */
-static void place_agent_remote(struct build *b)
+/* The agent with its arguments, started by the stub (it must be fetched where it runs).
+ * SH_ABS: /bin/sh, not PATH's sh -- behind sudo, su and doas, where PATH may still be
+ * the lower account's. */
+static void place_agent_remote_sh(struct build *b, int sh_abs)
 {
 	struct jg_argv p = {0};
 
 	if (!b->agent)
 		return;
-	jg_argv_push(&p, "sh");
+	jg_argv_push(&p, sh_abs ? "/bin/sh" : "sh");
 	jg_argv_push(&p, "-c");
 	jg_argv_push(&p, b->stub);
 	jg_argv_push(&p, "jumpgate-stub");
@@ -216,6 +218,11 @@ static void place_agent_remote(struct build *b)
 	b->stub_askpass[b->nstubs++] = b->askpass;
 	b->agent = 0;
 	b->askpass = -1;
+}
+
+static void place_agent_remote(struct build *b)
+{
+	place_agent_remote_sh(b, 0);
 }
 
 /* CUR as one shell command line (for ssh and su). NULL on ENOMEM. */
@@ -229,6 +236,20 @@ static const char *tool(const struct jg_hop *h, const char *dflt)
 	return h->o.tool_path != NULL ? h->o.tool_path : dflt;
 }
 
+/* sudo, su and doas: the hop's *_path, else NAME from /usr/bin or /bin only, never
+ * through PATH (the lower account's, which would see the password a hop sends). */
+static void push_priv_tool(struct jg_argv *p, const struct jg_hop *h, const char *name)
+{
+	if (h->o.tool_path != NULL) {
+		jg_argv_push(p, h->o.tool_path);
+		return;
+	}
+	jg_argv_push(p, "/bin/sh");
+	jg_argv_push(p, "-c");
+	jg_argv_push(p, JG_HOP_TOOL_SEARCH);
+	jg_argv_push(p, name);
+}
+
 static const char *user_or_root(const struct jg_hop *h)
 {
 	return h->o.user != NULL ? h->o.user : "root";
@@ -239,8 +260,8 @@ static int wrap_sudo(struct build *b, const struct jg_hop *h, size_t i)
 	struct jg_argv p = {0};
 	char prompt[64];
 
-	place_agent_remote(b);
-	jg_argv_push(&p, tool(h, "sudo"));
+	place_agent_remote_sh(b, 1);
+	push_priv_tool(&p, h, "sudo");
 	if (h->o.password != NULL) {
 		jg_sudo_prompt(i, prompt, sizeof(prompt));
 		jg_argv_push(&p, "-S");
@@ -287,7 +308,7 @@ static int wrap_string(struct build *b, const struct jg_hop *h, size_t i, char *
 	char *cmd, **argv = NULL;
 	int r;
 
-	place_agent_remote(b);
+	place_agent_remote_sh(b, h->method == JG_METHOD_SU);
 	if ((cmd = cur_joined(b)) == NULL)
 		return JG_ERR_NOMEM;
 	if (h->method == JG_METHOD_SSH) {
@@ -298,7 +319,7 @@ static int wrap_string(struct build *b, const struct jg_hop *h, size_t i, char *
 		jg_argv_push_all(&p, argv);
 		jg_argv_free(argv);
 	} else { /* su */
-		jg_argv_push(&p, tool(h, "su"));
+		push_priv_tool(&p, h, "su");
 		if (h->o.login)
 			jg_argv_push(&p, "-l");
 		jg_argv_push(&p, user_or_root(h));
@@ -316,8 +337,8 @@ static void wrap_doas(struct build *b, const struct jg_hop *h, size_t i)
 {
 	struct jg_argv p = {0};
 
-	place_agent_remote(b);
-	jg_argv_push(&p, tool(h, "doas"));
+	place_agent_remote_sh(b, 1);
+	push_priv_tool(&p, h, "doas");
 	if (h->o.password == NULL)
 		jg_argv_push(&p, "-n");
 	jg_argv_push(&p, "-u");

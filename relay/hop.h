@@ -17,6 +17,13 @@
 
 #define JG_CHAIN_MAX_HOPS 8
 
+/* sudo, su and doas with no *_path run as `/bin/sh -c JG_HOP_TOOL_SEARCH NAME ARGS...`:
+ * NAME from /usr/bin or /bin only, never through the PATH of the account below the
+ * hop (which could put its own "sudo" first and read the hop's password). */
+#define JG_HOP_TOOL_SEARCH                                                                         \
+	"for d in /usr/bin /bin;do [ -x \"$d/$0\" ]&&exec \"$d/$0\" \"$@\";done;"                 \
+	"echo \"$0: not in /usr/bin or /bin (set ${0}_path)\" >&2;exit 127"
+
 enum jg_method {
 	JG_METHOD_LOCAL = 1, /* the agent runs on the bastion itself (first hop only) */
 	JG_METHOD_SSH = 2,   /* OpenSSH client to a host */

@@ -65,7 +65,9 @@ AM_TESTS_ENVIRONMENT += JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tu
 INTEGRATION_TESTS += tests/integration/t_policy.sh tests/integration/t_audit.sh
 # What a rule really grants: aliases, local, admin scope, commands, become (issues 13, 19).
 INTEGRATION_TESTS += tests/integration/t_policy_alias.sh
+INTEGRATION_TESTS += tests/integration/t_audit_complete.sh
 INTEGRATION_TESTS += tests/integration/t_sites.sh
+INTEGRATION_TESTS += tests/integration/t_sites_trust.sh
 INTEGRATION_TESTS += tests/integration/t_become.sh
 EXTRA_DIST += tests/integration/users.sh
 INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_double.sh

@@ -27,15 +27,18 @@ site_port() { local v="PORT_${1//-/_}"; printf '%s\n' "${!v}"; }
 
 # site_link_entry FROM TO [KEEPALIVE]: the sites entry with which FROM links to TO
 # (minting FROM's client certificate at TO).  SITE_ADDR_<TO> overrides the address
-# (a TCP relay in between).
+# (a TCP relay in between).  It may teach FROM any site (learn = [ "*" ]: chains
+# of sites the test does not list); SITE_LEARN='"a", "b*"' narrows that, and
+# SITE_LEARN=- leaves learn out (the default: configured sites only).
 site_link_entry() {
-	local from=$1 to=$2 ka=${3:-1} v addr
+	local from=$1 to=$2 ka=${3:-1} v addr learn=${SITE_LEARN-'"*"'}
 	[ -e "$JG_T/$to/peer-$from.pem" ] ||
 		jg_mkcert "$JG_T/$to" "peer-$from" "gw-$from" "extendedKeyUsage=clientAuth"
 	v="SITE_ADDR_${from//-/_}_${to//-/_}"
 	addr=${!v:-127.0.0.1:$(site_port "$to")}
-	printf '{ name = "%s"; address = "%s"; ca = "%s"; cert = "%s"; key = "%s"; keepalive_interval = %s; }' \
-		"$to" "$addr" "$JG_T/$to/ca.pem" "$JG_T/$to/peer-$from.pem" "$JG_T/$to/peer-$from.key" "$ka"
+	[ "$learn" = - ] && learn= || learn="learn = [ $learn ]; "
+	printf '{ name = "%s"; address = "%s"; ca = "%s"; cert = "%s"; key = "%s"; keepalive_interval = %s; %s}' \
+		"$to" "$addr" "$JG_T/$to/ca.pem" "$JG_T/$to/peer-$from.pem" "$JG_T/$to/peer-$from.key" "$ka" "$learn"
 }
 
 # site_trust_entry NAME: a sites entry knowing gateway NAME by its certificate and
@@ -78,6 +81,15 @@ site_start() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# site_no_sanitizer_report: nothing crashed (sanitizer builds report into the logs).
+site_no_sanitizer_report() {
+	if grep -l 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' "$JG_T"/*/log 2>/dev/null; then
+		jg_notok "no sanitizer report in the gateways' logs"
+	else
+		jg_ok "no sanitizer report in the gateways' logs"
+	fi
 }
 
 site_pid() { local v="PID_${1//-/_}"; printf '%s\n' "${!v}"; }

@@ -63,10 +63,21 @@ for u in jgx1 jgx2 root; do
 done
 install -d -m 700 "$PUB/d-ns"
 
+# jgx1's own PATH starts with tools of its own named sudo, su and doas (a
+# compromised lower account would do this to read the next hop's password):
+# they log their call and run the real one.  The hops must never use them.
+mkdir -m 755 "$PUB/evil"
+: >"$PUB/evil.log"
+chmod 666 "$PUB/evil.log"
+for t in sudo su doas; do
+	printf '#!/bin/sh\necho "%s $*" >>%s\nexec /usr/bin/%s "$@"\n' "$t" "$PUB/evil.log" "$t" >"$PUB/evil/$t"
+	chmod 755 "$PUB/evil/$t"
+done
+
 jg_users_authorize jgx1 "$JG_SSH_KEY.pub" || { jg_notok "this run's key in ~jgx1/.ssh/authorized_keys"; jg_done; }
 # jgx1 logs in with ~jgx1/.ssh/authorized_keys (sshd.sh's own file is under
 # $JG_T); the sessions keep the users' real HOME (they cannot write in $JG_T).
-JG_SSHD_SETHOME=0 JG_SSHD_EXTRA=$'Match User jgx1\n\tAuthorizedKeysFile .ssh/authorized_keys' \
+JG_SSHD_SETHOME=0 JG_SSHD_EXTRA=$'Match User jgx1\n\tAuthorizedKeysFile .ssh/authorized_keys\n\tSetEnv PATH='"$PUB/evil"$':/usr/local/bin:/usr/bin:/bin' \
 	jg_sshd_start s "$H" || { jg_notok "sshd starts on $H"; jg_done; }
 P=${JG_SSHD_PORT[s]}
 jg_ok "sshd on $H:$P (jgx1 by ~jgx1/.ssh/authorized_keys, root by this run's key)"
@@ -162,6 +173,8 @@ want_out "local/sudo:jgx2/sudo:jgx1: sudo after sudo (NOPASSWD rule)" l5 jgx1
 
 bx s0 "$SSHX" -- id -un
 want_out "$SSHX: key login as jgx1 (the fixture's authorized_keys)" s0 jgx1
+bx s00 "$SSHX" -- sh -c 'command -v sudo'
+want_out "$SSHX: jgx1's PATH finds its own sudo first" s00 "$PUB/evil/sudo"
 
 bx s1 "$SSHX/sudoroot" -- sh -c 'id -un; echo "$HOME"'
 want_out "$SSHX/sudoroot: sudo to root with jgx1's password (inventory entry sudoroot)" s1 $'root\n/root'
@@ -224,6 +237,14 @@ want_fail "$SSHX/doasjgx2bad: a wrong doas password" d3 \
 JG_TIMEOUT=60 bx d4 "$SSHX/doas:jgx2" -- echo should-not-run
 want_fail "$SSHX/doas:jgx2 without a password: fails fast, the reason names the doas hop" d4 \
 	'doas to jgx2' 30000
+
+# The password hops above (sudo and doas with jgx1's password, su) took their tool
+# from /usr/bin or /bin, never from jgx1's PATH.
+if [ -s "$PUB/evil.log" ]; then
+	jg_notok "sudo, su and doas come from /usr/bin or /bin, not the lower account's PATH (called: $(sort -u "$PUB/evil.log" | cut -c1-60 | tr '\n' ';'))"
+else
+	jg_ok "sudo, su and doas come from /usr/bin or /bin, not the lower account's PATH (its own sudo, su, doas never ran)"
+fi
 
 # ---------------------------------------------------------------- stdin, cp, rsync
 

@@ -629,10 +629,6 @@ fi
 for n in ring-a ring-b ring-c; do site_kill "$n" TERM; done
 
 # Nothing crashed on the way (sanitizer builds report into the logs).
-if grep -l 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' "$JG_T"/*/log 2>/dev/null; then
-	jg_notok "no sanitizer report in the gateways' logs"
-else
-	jg_ok "no sanitizer report in the gateways' logs"
-fi
+site_no_sanitizer_report
 JG_GW_LOG=$JG_T/site-a/log
 jg_done

@@ -102,6 +102,51 @@ static void test_format_path_port_and_bad_bytes(void)
 	jg_audit_op_free(op);
 }
 
+/* Where it went and why it was refused: typed and resolved target, destination, next
+ * hop, tunnel host, x-jumpgate-root, and a refusal's request line and status. */
+static void test_format_destination_and_refusal(void)
+{
+	struct timespec now = {.tv_sec = 0, .tv_nsec = 0};
+	struct jg_audit_op *op = jg_audit_begin(NULL, "x", "", "tunnel", "ssh:root@db1:22");
+	json_t *j;
+	char *line;
+
+	snprintf(op->typed, sizeof(op->typed), "db1");
+	snprintf(op->dest, sizeof(op->dest), "db1 (ssh 10.0.0.5:22)");
+	snprintf(op->next_hop, sizeof(op->next_hop), "site-b");
+	snprintf(op->host, sizeof(op->host), "127.0.0.1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(op->root = strdup("/srv"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(op->request = strdup("CONNECT /v1/targets/db1/tunnel?port=9"));
+	op->status = 403;
+	line = jg_audit_format(op, "end", "refused", "not allowed", &now, 0);
+	j = parse_line(line);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "target")), "ssh:root@db1:22");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "target_typed")), "db1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "destination")),
+			       "db1 (ssh 10.0.0.5:22)");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "next_hop")), "site-b");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "host")), "127.0.0.1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "root")), "/srv");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "request")),
+			       "CONNECT /v1/targets/db1/tunnel?port=9");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "status")), 403);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "outcome")), "refused");
+	json_decref(j);
+	free(line);
+	jg_audit_op_free(op);
+	/* none of them when unknown (target_typed always) */
+	op = jg_audit_begin(NULL, "x", "", "exec", "web1");
+	line = jg_audit_format(op, "start", NULL, NULL, &now, 0);
+	j = parse_line(line);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "target_typed")), "web1");
+	CU_ASSERT_PTR_NULL(json_object_get(j, "destination"));
+	CU_ASSERT_PTR_NULL(json_object_get(j, "next_hop"));
+	CU_ASSERT_PTR_NULL(json_object_get(j, "request"));
+	json_decref(j);
+	free(line);
+	jg_audit_op_free(op);
+}
+
 /* Through a file: ids count up, start and end pair, every line whole. */
 static void test_file_lines(void)
 {
@@ -199,6 +244,8 @@ int jg_test_register_audit(void)
 	if (s == NULL || CU_add_test(s, "exec lines parse back", test_format_exec) == NULL ||
 	    CU_add_test(s, "path, port, non-UTF-8 bytes", test_format_path_port_and_bad_bytes) ==
 		NULL ||
+	    CU_add_test(s, "destination, next hop, host, root; a refusal's request and status",
+			test_format_destination_and_refusal) == NULL ||
 	    CU_add_test(s, "file: ids, whole lines, reopen", test_file_lines) == NULL ||
 	    CU_add_test(s, "reopen at a changed path; a bad one keeps the old",
 			test_reopen_at_a_changed_path) == NULL)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -384,7 +385,8 @@ static void t_stub_is_one_safe_line(void)
 	CU_ASSERT_FATAL((s = jg_bootstrap_stub(bs, 8)) != NULL);
 	/* One line free of ' ! and newline survives sh, csh and fish as the login shell. */
 	CU_ASSERT_PTR_NULL(strpbrk(s, "'!\n"));
-	CU_ASSERT(strlen(s) < 2048);
+	/* Short enough for any command line (MAX_ARG_STRLEN is 128 KiB), nested hops too. */
+	CU_ASSERT(strlen(s) < 3072);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "x86_64|amd64)a=x86_64 h=" SHA_A " s=1234567;;"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "aarch64|arm64)a=aarch64 "));
 	CU_ASSERT_PTR_NULL(strstr(s, "a;b")); /* not a name: left out */
@@ -398,7 +400,7 @@ static void t_stub_is_one_safe_line(void)
  * passes its own arguments on: still one line without a quote. */
 static void t_stub_announces_exec_and_passes_args(void)
 {
-	static const char exec_line[] = "echo jumpgate-stub: exec;exec \"$f\" \"$@\"";
+	static const char exec_line[] = "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\"";
 	struct jg_agent_build b = {.arch = "x86_64", .sha256 = SHA_A, .size = 5, .path = "/x"};
 	char *s = jg_bootstrap_stub(&b, 1);
 	const char *p;
@@ -407,8 +409,8 @@ static void t_stub_announces_exec_and_passes_args(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	for (p = s; (p = strstr(p, exec_line)) != NULL; p++)
 		n++;
-	/* cached in HOME, cached in TMPDIR, just fetched */
-	CU_ASSERT_EQUAL(n, 3);
+	/* cached, just fetched (a per-run directory's agent runs as a child, to be removed) */
+	CU_ASSERT_EQUAL(n, 2);
 	/* The fetched agent is exec'd only after it was moved into the cache. */
 	CU_ASSERT(strstr(s, "mv -f") != NULL && strstr(strstr(s, "mv -f"), exec_line) != NULL);
 	CU_ASSERT_PTR_NULL(strpbrk(s, "'!\n"));
@@ -461,6 +463,7 @@ static void t_build_load_refuses_non_elf(void)
 
 struct run {
 	const char *prefix; /* shell text run before the command (a chatty login) */
+	const char *tmpdir; /* TMPDIR, if not the same as HOME */
 	size_t send_limit;  /* send at most this much of the agent, then close stdin */
 	struct jg_child c;
 	struct jg_boot *boot;
@@ -488,7 +491,7 @@ static int run_start(struct run *r, const char *home, const struct jg_agent_buil
 	r->ev = JG_BOOT_MORE;
 	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
 	/* The fallback cache ($TMPDIR/.jumpgate-UID) in the same place: never the real /tmp */
-	snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", home);
+	snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", r->tmpdir != NULL ? r->tmpdir : home);
 	if (cmd == NULL || r->boot == NULL ||
 	    asprintf(&line, "%s%s", r->prefix != NULL ? r->prefix : "", cmd) < 0)
 		goto out;
@@ -809,13 +812,14 @@ static void t_stub_reports_unusable_home(void)
 		       "cannot create the agent cache directory /dev/null/.jumpgate-");
 }
 
-/* A HOME that cannot hold the cache: the agent goes to $TMPDIR/.jumpgate-UID, and a
- * directory there that someone else owns is refused. */
+/* A HOME that cannot hold the cache: the agent goes to $TMPDIR/.jumpgate-UID; a
+ * directory there that someone else owns is never used, nor does it stop the hop: the
+ * agent runs from a per-run directory, removed when it exits. */
 static void t_stub_falls_back_to_tmpdir(void)
 {
-	char home[] = "/tmp/jg-home-XXXXXX", dir[600], want[700];
+	char home[] = "/tmp/jg-home-XXXXXX", dir[600], pfx[64];
 	struct jg_agent_build b;
-	struct run r = {0};
+	struct run r = {0}, r2 = {0};
 
 	if (load_agent(&b) != 0 || mkdtemp(home) == NULL)
 		return;
@@ -828,12 +832,167 @@ static void t_stub_falls_back_to_tmpdir(void)
 	snprintf(dir, sizeof(dir), "%s/.jumpgate-%u", home, (unsigned)getuid());
 	CU_ASSERT_EQUAL(count_entries(dir, "agent-"), 1);
 	run_free(&r);
-	/* the same directory, now owned by someone else: never used */
+	/* the same directory, now owned by someone else: never used, never touched */
 	if (getuid() == 0 && chown(dir, 65534, 65534) == 0) {
-		snprintf(want, sizeof(want), "cannot create the agent cache directory %s", dir);
-		expect_failure(home, &b, 0, 0, want);
+		run_stubs(&r2, 1, home, &b, 1);
+		check_agent_ran(&r2);
+		CU_ASSERT_EQUAL(r2.needs, 1);
+		CU_ASSERT_EQUAL(count_entries(dir, ".agent-"), 0);
+		/* the per-run directory is gone once the agent has exited */
+		snprintf(pfx, sizeof(pfx), ".jumpgate-%u.", (unsigned)getuid());
+		CU_ASSERT_EQUAL(count_entries(home, pfx), 0);
+		run_free(&r2);
 	}
 	rm_home(home);
+}
+
+/* ---- another local user racing the stub (fs.protected_symlinks=0) ---- */
+
+#define RACE_UID 65534 /* nobody: a real second account on every system */
+#define RACE_PIDS 300  /* stub pids ($$) planted ahead */
+#define RACE_PAYLOAD "#!/bin/sh\ntouch \"$0.pwned\"\nexit 0\n"
+
+/* The next pids the kernel will hand out (a guess, good enough to plant ahead). */
+static long race_next_pid(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "r");
+	long p = 0;
+
+	if (f != NULL && fgets(buf, sizeof(buf), f) != NULL)
+		p = atol(buf);
+	if (f != NULL)
+		fclose(f);
+	return p + 1;
+}
+
+static int race_sysctl(const char *val, char *old, size_t oldlen)
+{
+	FILE *f = fopen("/proc/sys/fs/protected_symlinks", "r+");
+	int ok = f != NULL;
+
+	if (ok && old != NULL)
+		ok = fgets(old, (int)oldlen, f) != NULL;
+	if (ok) {
+		rewind(f);
+		ok = fputs(val, f) >= 0;
+	}
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* The attacker, as RACE_UID: .jumpgate-0 in the shared TMP is a symlink to PLANT (a
+ * root-owned sticky directory like /tmp), where every temp name the stub may pick is
+ * either a symlink to VICTIM (SWAP 0) or a file of ours held open, rewritten with a
+ * payload once the stub has hashed it and made it 0700 (SWAP 1).  Exits within 10 s. */
+static void race_attacker(const char *tmp, const char *plant, const char *victim,
+			  const char *sha, int swap, int ready_fd)
+{
+	static int fds[RACE_PIDS];
+	char link[700], name[800];
+	long first = race_next_pid();
+	struct stat st;
+	int left = 0;
+
+	if (setgroups(0, NULL) != 0 || setgid(RACE_UID) != 0 || setuid(RACE_UID) != 0)
+		_exit(2);
+	snprintf(link, sizeof(link), "%s/.jumpgate-0", tmp);
+	if (symlink(plant, link) != 0)
+		_exit(3);
+	for (int i = 0; i < RACE_PIDS; i++) {
+		snprintf(name, sizeof(name), "%s/.agent-%s.%ld", plant, sha, first + i);
+		fds[i] = -1;
+		if (!swap)
+			left += symlink(victim, name) == 0;
+		else if ((fds[i] = open(name, O_RDWR | O_CREAT | O_EXCL, 0666)) >= 0)
+			left++;
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(4);
+	close(ready_fd);
+	for (long end = tu_now_ms() + 10000; swap && tu_now_ms() < end;) {
+		for (int i = 0; i < RACE_PIDS; i++)
+			if (fds[i] >= 0 && fstat(fds[i], &st) == 0 && (st.st_mode & 0777) == 0700) {
+				/* hashed, about to be run: ours now */
+				if (ftruncate(fds[i], 0) != 0 ||
+				    pwrite(fds[i], RACE_PAYLOAD, strlen(RACE_PAYLOAD), 0) < 0)
+					_exit(5);
+				close(fds[i]); /* no ETXTBSY for the exec */
+				_exit(0);
+			}
+		usleep(200);
+	}
+	_exit(left > 0 ? 0 : 6);
+}
+
+static void race_one(int swap)
+{
+	char base[] = "/tmp/jg-race-XXXXXX", tmp[64], plant[64], victim[64];
+	char buf[4] = "", pfx[32];
+	struct jg_agent_build b;
+	struct run r = {0};
+	struct stat st;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (load_agent(&b) != 0 || mkdtemp(base) == NULL)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/tmp", base);
+	snprintf(plant, sizeof(plant), "%s/plant", base);
+	snprintf(victim, sizeof(victim), "%s/victim", base);
+	CU_ASSERT_FATAL(chmod(base, 0755) == 0 && mkdir(tmp, 0700) == 0 && chmod(tmp, 01777) == 0 &&
+			mkdir(plant, 0700) == 0 && chmod(plant, 01777) == 0);
+	tu_write_file(victim, "precious\n");
+	CU_ASSERT_FATAL(pipe(pfd) == 0);
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		race_attacker(tmp, plant, victim, b.sha256, swap, pfd[1]);
+	}
+	close(pfd[1]);
+	CU_ASSERT_FATAL(pid > 0 && read(pfd[0], buf, 1) == 1);
+	close(pfd[0]);
+	/* root with no HOME (lxc-attach --clear-env), TMPDIR the shared directory */
+	r.tmpdir = tmp;
+	run_stubs(&r, 1, "", &b, 1);
+	/* the hop still works, from a directory of its own */
+	check_agent_ran(&r);
+	CU_ASSERT_EQUAL(r.needs, 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* nothing of root's was changed or run through the attacker's names */
+	CU_ASSERT(stat(plant, &st) == 0 && (st.st_mode & 07777) == 01777);
+	CU_ASSERT(tu_file_is(victim, "precious\n"));
+	CU_ASSERT_EQUAL(count_entries(plant, "agent-"), 0);
+	for (DIR *d = opendir(plant); d != NULL; d = NULL) {
+		struct dirent *e;
+
+		while ((e = readdir(d)) != NULL)
+			if (strstr(e->d_name, ".pwned") != NULL) {
+				CU_FAIL("the attacker's payload ran as root");
+				fprintf(stderr, "\n%s ran as root\n", e->d_name);
+			}
+		closedir(d);
+	}
+	/* the per-run directory went with the agent */
+	snprintf(pfx, sizeof(pfx), ".jumpgate-0.");
+	CU_ASSERT_EQUAL(count_entries(tmp, pfx), 0);
+	run_free(&r);
+	rm_home(base);
+}
+
+static void t_stub_another_user_cannot_plant_or_swap(void)
+{
+	char old[16] = "";
+
+	if (getuid() != 0 || race_sysctl("0", old, sizeof(old)) != 0) {
+		/* Needs root (setuid to the second user, the sysctl). */
+		fprintf(stderr, "\n  [skipped: needs root and a writable fs.protected_symlinks] ");
+		return;
+	}
+	race_one(0); /* symlink plants: the directory and the temp file */
+	race_one(1); /* the temp file rewritten after it was hashed */
+	CU_ASSERT(race_sysctl(old, NULL, 0) == 0);
 }
 
 static void t_stub_reports_noexec_home(void)
@@ -890,6 +1049,8 @@ int jg_test_register_bootstrap(void)
 	    {"stub (sh): falls back to TMPDIR, never to a directory of another owner",
 	     t_stub_falls_back_to_tmpdir},
 	    {"stub (sh): noexec home (tmpfs)", t_stub_reports_noexec_home},
+	    {"stub (sh): another local user cannot plant or swap the TMPDIR agent",
+	     t_stub_another_user_cannot_plant_or_swap},
 	};
 	CU_pSuite s = CU_add_suite("bootstrap", NULL, NULL);
 

@@ -23,6 +23,9 @@
 #include "tests/unit/suites.h"
 #include "tests/unit/testutil.h"
 
+/* sudo, su and doas with no *_path: from /usr/bin or /bin, never by PATH (relay/hop.h) */
+#define TOOL(name) "/bin/sh", "-c", JG_HOP_TOOL_SEARCH, name
+#define TOOL_SH(name) "/bin/sh -c '" JG_HOP_TOOL_SEARCH "' " name
 #define AGENT "/opt/jg/jumpgate-agent"
 /* Shaped like the real stub: one line, no single quote, ends by exec'ing with "$@". */
 #define STUB "echo jumpgate-stub: hello;exec \"$f\" \"$@\""
@@ -206,13 +209,13 @@ static void t_sudo_argv(void)
 	struct jg_hop h;
 
 	mk(&h, JG_METHOD_SUDO, "jgx1", NULL);
-	last_after_local(&h, (const char *const[]){"sudo", "-n", "-H", "-u", "jgx1", "--", "sh", "-c",
+	last_after_local(&h, (const char *const[]){TOOL("sudo"), "-n", "-H", "-u", "jgx1", "--", "/bin/sh", "-c",
 						    STUB, "jumpgate-stub", NULL});
 	/* A password: sudo reads it from stdin after a prompt naming the hop (index 1). */
 	mk(&h, JG_METHOD_SUDO, "jgx1", NULL);
 	h.o.password = xdup("pw");
-	last_after_local(&h, (const char *const[]){"sudo", "-S", "-p", "jumpgate-sudo-password-1: ",
-						    "-H", "-u", "jgx1", "--", "sh", "-c", STUB,
+	last_after_local(&h, (const char *const[]){TOOL("sudo"), "-S", "-p", "jumpgate-sudo-password-1: ",
+						    "-H", "-u", "jgx1", "--", "/bin/sh", "-c", STUB,
 						    "jumpgate-stub", NULL});
 	/* login, preserve_env, SELinux, sudo_path; no user means root. */
 	mk(&h, JG_METHOD_SUDO, NULL, NULL);
@@ -223,7 +226,7 @@ static void t_sudo_argv(void)
 	h.o.tool_path = xdup("/usr/local/bin/sudo");
 	last_after_local(&h, (const char *const[]){"/usr/local/bin/sudo", "-n", "-i", "-u", "root",
 						    "-E", "-r", "webadm_r", "-t", "webadm_t", "--",
-						    "sh", "-c", STUB, "jumpgate-stub", NULL});
+						    "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
 }
 
 static void t_sudo_prompt_names_the_hop_index(void)
@@ -264,16 +267,16 @@ static void t_su_argv_runs_the_stub(void)
 	mk(&hops[0], JG_METHOD_LOCAL, NULL, NULL);
 	mk(&hops[1], JG_METHOD_SU, "jgx2", NULL);
 	build(hops, 2, STUB, &cmd);
-	snprintf(want, sizeof(want), "sh -c '%s' jumpgate-stub", STUB);
-	assert_argv(cmd.argv, (const char *const[]){"su", "jgx2", "-c", want, NULL});
+	snprintf(want, sizeof(want), "/bin/sh -c '%s' jumpgate-stub", STUB);
+	assert_argv(cmd.argv, (const char *const[]){TOOL("su"), "jgx2", "-c", want, NULL});
 	CU_ASSERT_EQUAL(cmd.nstubs, 1);
 	CU_ASSERT_EQUAL(cmd.direct_agent, 0);
 	jg_argv_free(cmd.argv);
 
 	/* What su gives to sh: run it, the stub's $0 is jumpgate-stub and it has no args. */
 	build(hops, 2, RSTUB, &cmd);
-	CU_ASSERT_EQUAL_FATAL(argc_of(cmd.argv), 4);
-	CU_ASSERT_EQUAL(run_sh(cmd.argv[3], NULL, out, sizeof(out)), 15);
+	CU_ASSERT_EQUAL_FATAL(argc_of(cmd.argv), 7);
+	CU_ASSERT_EQUAL(run_sh(cmd.argv[6], NULL, out, sizeof(out)), 15);
 	CU_ASSERT_STRING_EQUAL(out, "[jumpgate-stub]");
 	jg_argv_free(cmd.argv);
 	clear_hops(hops, 2);
@@ -295,7 +298,7 @@ static void t_doas_argv(void)
 	struct jg_chain_cmd cmd;
 
 	mk(&hops[0], JG_METHOD_DOAS, "x", NULL);
-	last_after_local(&hops[0], (const char *const[]){"doas", "-n", "-u", "x", "--", "sh", "-c",
+	last_after_local(&hops[0], (const char *const[]){TOOL("doas"), "-n", "-u", "x", "--", "/bin/sh", "-c",
 							  STUB, "jumpgate-stub", NULL});
 	/* With a password: the gateway's own agent gives doas a terminal and reads the
 	 * password (stage 0, hop 1) as its first stdin line. */
@@ -303,8 +306,9 @@ static void t_doas_argv(void)
 	mk(&hops[1], JG_METHOD_DOAS, "x", NULL);
 	hops[1].o.password = xdup("pw");
 	build(hops, 2, STUB, &cmd);
-	assert_argv(cmd.argv, (const char *const[]){AGENT, "--askpass-tty", "--", "doas", "-u", "x",
-						     "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
+	assert_argv(cmd.argv, (const char *const[]){AGENT, "--askpass-tty", "--", TOOL("doas"), "-u",
+						     "x", "--", "/bin/sh", "-c", STUB, "jumpgate-stub",
+						     NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.askpass[0], 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 1);
@@ -478,8 +482,8 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	mk_setns_pid(&hops[1], 42);
 	mk(&hops[2], JG_METHOD_SUDO, "root", NULL);
 	build(hops, 3, STUB, &cmd);
-	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", "sudo", "-n", "-H",
-						     "-u", "root", "--", "sh", "-c", STUB,
+	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", TOOL("sudo"), "-n",
+						     "-H", "-u", "root", "--", "/bin/sh", "-c", STUB,
 						     "jumpgate-stub", NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 1);
@@ -492,8 +496,8 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	mk_ssh(&hops[0], "h1");
 	build(hops, 3, STUB, &cmd);
 	snprintf(want, sizeof(want),
-		 "sh -c '%s' jumpgate-stub --setns=pid:42 -- sudo -n -H -u root -- sh -c '%s' "
-		 "jumpgate-stub",
+		 "sh -c '%s' jumpgate-stub --setns=pid:42 -- " TOOL_SH("sudo") " -n -H -u root -- "
+		 "/bin/sh -c '%s' jumpgate-stub",
 		 STUB, STUB);
 	CU_ASSERT_STRING_EQUAL(cmd.argv[argc_of(cmd.argv) - 1], want);
 	CU_ASSERT_EQUAL(cmd.direct_agent, 0);
@@ -507,8 +511,8 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	build(hops, 3, RSTUB, &cmd);
 	CU_ASSERT(run_sh(cmd.argv[argc_of(cmd.argv) - 1], NULL, out, sizeof(out)) > 0);
 	snprintf(want, sizeof(want),
-		 "[jumpgate-stub][--setns=pid:42][--][sudo][-n][-H][-u][root][--][sh][-c][%s]"
-		 "[jumpgate-stub]",
+		 "[jumpgate-stub][--setns=pid:42][--][/bin/sh][-c][" JG_HOP_TOOL_SEARCH "][sudo][-n]"
+		 "[-H][-u][root][--][/bin/sh][-c][%s][jumpgate-stub]",
 		 RSTUB);
 	CU_ASSERT_STRING_EQUAL(out, want);
 	jg_argv_free(cmd.argv);
@@ -523,8 +527,8 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	hops[2].o.password = xdup("pw");
 	build(hops, 3, STUB, &cmd);
 	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", "sh", "-c", STUB,
-						     "jumpgate-stub", "--askpass-tty", "--", "doas",
-						     "-u", "x", "--", "sh", "-c", STUB,
+						     "jumpgate-stub", "--askpass-tty", "--",
+						     TOOL("doas"), "-u", "x", "--", "/bin/sh", "-c", STUB,
 						     "jumpgate-stub", NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 2);
@@ -549,9 +553,10 @@ static void t_two_doas_passwords_in_stage_order(void)
 	hops[2].o.password = xdup("pb");
 	build(hops, 3, STUB, &cmd);
 	assert_argv(cmd.argv,
-		    (const char *const[]){AGENT, "--askpass-tty", "--", "doas", "-u", "a", "--", "sh",
-					  "-c", STUB, "jumpgate-stub", "--askpass-tty", "--", "doas",
-					  "-u", "b", "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
+		    (const char *const[]){AGENT, "--askpass-tty", "--", TOOL("doas"), "-u", "a", "--",
+					  "/bin/sh", "-c", STUB, "jumpgate-stub", "--askpass-tty",
+					  "--", TOOL("doas"), "-u", "b", "--", "/bin/sh", "-c", STUB,
+					  "jumpgate-stub", NULL});
 	/* Stage 0 (the gateway's agent) answers doas to a; stage 1 (the outer stub's agent)
 	 * answers doas to b; stage 2 is the final agent. */
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
@@ -597,8 +602,11 @@ static void t_ssh_su_su_runs_through_a_fake_su(void)
 	snprintf(path, sizeof(path), "PATH=%s:/usr/bin:/bin", dir);
 
 	mk_ssh(&hops[0], "h1");
+	/* su_path: PATH is never searched for su */
 	mk(&hops[1], JG_METHOD_SU, "a", NULL);
+	hops[1].o.tool_path = xdup(su);
 	mk(&hops[2], JG_METHOD_SU, "b", NULL);
+	hops[2].o.tool_path = xdup(su);
 	hops[2].o.login = 1;
 	mk(&hops[3], JG_METHOD_LXC, NULL, "pg");
 	build(hops, 4, RSTUB, &cmd);

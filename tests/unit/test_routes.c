@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
+#include "config/config.h"
 #include "gateway/rtable.h"
 #include "relay/err.h"
 #include "tests/unit/suites.h"
+#include "tests/unit/testutil.h"
 
 /* What a table reported, and where its adverts go (another table, as a link would
  * carry them: the subscriber's peer name for us is our own name). */
@@ -404,6 +407,75 @@ static void t_a_full_table_drops_routes(void)
 	jg_rtable_free(a.t);
 }
 
+/* The filter routes.c installs, over a configuration of the test's. */
+static int may_learn(void *ud, const char *peer, const char *site, char *why, size_t whylen)
+{
+	return jg_config_site_may_learn(ud, peer, site, why, whylen);
+}
+
+/* A peer names itself (or advertises) an inventory target, group or "local" of ours:
+ * refused whatever `learn` says, so "dep/sudo:root" stays the inventory's dep.  A name
+ * outside an entry's `learn` (default: the configured sites) is refused too, counted,
+ * and the link stays. */
+static void t_peer_routes_cannot_shadow_the_inventory(void)
+{
+	char path[64], err[300];
+	struct jg_config *c;
+	struct recorder a;
+
+	c = tu_load_ok("gateway_name = \"site-a\";\n"
+		       "targets = ( { name = \"dep\"; method = \"local\"; } );\n"
+		       "groups = { web = [ \"dep\" ]; };\n"
+		       "sites = ( { name = \"site-b\"; identity = \"gw-b\"; },\n"
+		       "  { name = \"site-c\"; identity = \"gw-c\"; },\n"
+		       "  { name = \"site-d\"; identity = \"gw-d\"; learn = [ \"far-*\" ]; },\n"
+		       "  { name = \"site-e\"; identity = \"gw-e\"; learn = [ \"*\" ]; } );\n",
+		       path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	rec_init(&a, "site-a");
+	jg_rtable_set_filter(a.t, may_learn, c);
+	for (size_t i = 0; i < 4; i++)
+		jg_rtable_peer(a.t, (const char *[]){"site-b", "site-c", "site-d", "site-e"}[i], i);
+	/* inventory names: never, through any peer, "*" included */
+	feed_ok(&a, "site-e", "{\"site\":\"dep\",\"path\":[\"site-e\",\"dep\"]}");
+	feed_ok(&a, "site-e", "{\"site\":\"web\",\"path\":[\"site-e\",\"web\"]}");
+	feed_ok(&a, "site-b", "{\"site\":\"local\",\"path\":[\"site-b\",\"local\"]}");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "dep"), "unknown");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "web"), "unknown");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "local"), "unknown");
+	CU_ASSERT_EQUAL(jg_rtable_refused(a.t, "site-e"), 2);
+	CU_ASSERT_EQUAL(jg_rtable_refused(a.t, "site-b"), 1);
+	CU_ASSERT(!jg_config_site_may_learn(c, "site-e", "dep", err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "\"dep\" is an inventory target here"));
+	/* default: the configured sites only; site-b may not carry an unlisted name */
+	feed_ok(&a, "site-b", "{\"site\":\"site-c\",\"path\":[\"site-b\",\"site-c\"]}");
+	feed_ok(&a, "site-b", "{\"site\":\"far-1\",\"path\":[\"site-b\",\"far-1\"]}");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "site-c"), "up site-b site-b,site-c");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "far-1"), "unknown");
+	CU_ASSERT(!jg_config_site_may_learn(c, "site-b", "far-1", err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "learn = [ \"far-1\" ]"));
+	/* a learn list: its globs, the peer itself, nothing else */
+	feed_ok(&a, "site-d", "{\"site\":\"site-d\",\"path\":[\"site-d\"]}");
+	feed_ok(&a, "site-d", "{\"site\":\"far-1\",\"path\":[\"site-d\",\"far-1\"]}");
+	feed_ok(&a, "site-d", "{\"site\":\"site-c\",\"path\":[\"site-d\",\"site-c\"]}");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "site-d"), "up site-d site-d");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "far-1"), "up site-d site-d,far-1");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "site-c"), "up site-b site-b,site-c");
+	CU_ASSERT_EQUAL(jg_rtable_refused(a.t, "site-d"), 1);
+	/* our own name is a loop, refused before the filter */
+	feed_ok(&a, "site-e", "{\"site\":\"site-a\",\"path\":[\"site-e\",\"site-a\"]}");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "site-a"), "unknown");
+	/* with no filter (a table's default) the refused ones come back; with it, they go */
+	jg_rtable_set_filter(a.t, NULL, NULL);
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "dep"), "up site-e site-e,dep");
+	jg_rtable_set_filter(a.t, may_learn, c);
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "dep"), "unknown");
+	CU_ASSERT_STRING_EQUAL(route_of(&a, "far-1"), "up site-d site-d,far-1");
+	jg_rtable_free(a.t);
+	jg_config_free(c);
+	unlink(path);
+}
+
 int jg_test_register_routes(void)
 {
 	static const struct {
@@ -425,6 +497,8 @@ int jg_test_register_routes(void)
 	    {"adverts put our name in front; withdrawals carry the reason",
 	     t_adverts_prefix_our_name},
 	    {"a full table drops the next route, not the link", t_a_full_table_drops_routes},
+	    {"peers cannot shadow inventory names; learn lists what each may carry",
+	     t_peer_routes_cannot_shadow_the_inventory},
 	};
 	CU_pSuite s = CU_add_suite("routes", NULL, NULL);
 
