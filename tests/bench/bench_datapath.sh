@@ -396,16 +396,20 @@ fi
 if want memory "memory: $NFAN concurrent jumpgate cp of $MIB MiB to the local target mem; the gateway's RSS (issue 12: under 64 MiB)"; then
 	rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$JG_GW_PID/status"; }
 	r0=$(rss)
+	pids=()
 	for i in $(seq 1 $NFAN); do
 		timeout $TMO "${JG[@]}" cp -q "$F" "mem:$D/dst/mem.$i" </dev/null >/dev/null 2>"$D/mem.$i.err" &
+		pids+=($!)
 	done
 	peak=$r0
-	while [ -n "$(jobs -rp)" ]; do
+	# Only the uploads' own PIDs (the script's sshds are background jobs too); kill -0
+	# succeeds while at least one of them lives.
+	while kill -0 "${pids[@]}" 2>/dev/null; do
 		r=$(rss)
 		[ "${r:-0}" -le "$peak" ] || peak=$r
 		sleep 0.1
 	done
-	wait
+	wait "${pids[@]}"
 	for i in $(seq 1 $NFAN); do
 		cmp -s "$F" "$D/dst/mem.$i" || bad "upload $i to mem differs or failed: $(head -c 200 "$D/mem.$i.err")"
 	done

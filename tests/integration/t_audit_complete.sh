@@ -85,7 +85,7 @@ r = one("404", lambda r: r.get("request") == "GET /v1/nope")
 check("404 refused", r.get("status") == 404)
 r = one("put beneath a root", lambda r: r["action"] == "put")
 check("put: root %r kept with path %r" % (r.get("root"), r.get("path")),
-      r.get("root", "").endswith("/root") and r.get("path") == "okroot")
+      r.get("root", "").endswith("/root") and r.get("path") == r.get("root", "") + "/okroot")
 check("healthz not audited", not any("/healthz" in r.get("request", "") for r in recs))
 check("%d records, want 10" % len(recs), len(recs) == 10)
 if fails:
