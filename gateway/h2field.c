@@ -89,6 +89,12 @@ static int64_t hpack_int(const uint8_t **p, const uint8_t *end, unsigned n)
 	}
 }
 
+/* Append to OUT, or nothing when OUT is NULL (a scan that only looks). */
+static int put(struct evbuffer *out, const void *p, size_t n)
+{
+	return out == NULL ? 0 : evbuffer_add(out, p, n);
+}
+
 /* One string at *P: copied to OUT, or a filler when longer than JG_H2FIELD_MAX
  * (*REPLACED set).  -1 when truncated. */
 static int hpack_string(const uint8_t **p, const uint8_t *end, struct evbuffer *out,
@@ -108,14 +114,15 @@ static int hpack_string(const uint8_t **p, const uint8_t *end, struct evbuffer *
 		memset(filler + 3, 'x', FILLER_LEN);
 		*replaced = 1;
 		*p += n;
-		return evbuffer_add(out, filler, sizeof(filler));
+		return put(out, filler, sizeof(filler));
 	}
 	*p += n;
-	return evbuffer_add(out, start, (size_t)(*p - start));
+	return put(out, start, (size_t)(*p - start));
 }
 
-/* Rewrite the block fragment IN (LEN bytes) into OUT, replacing oversized strings.
- * 1 when something was replaced, 0 when not, -1 when malformed or out of memory. */
+/* Rewrite the block fragment IN (LEN bytes) into OUT, replacing oversized strings; with
+ * OUT NULL, only look.  1 when something was (or would be) replaced, 0 when not, -1 when
+ * malformed or out of memory. */
 static int rewrite(const uint8_t *in, size_t len, struct evbuffer *out)
 {
 	const uint8_t *p = in, *end, *start;
@@ -130,19 +137,18 @@ static int rewrite(const uint8_t *in, size_t len, struct evbuffer *out)
 		if (*p & 0x80) { /* indexed */
 			if (hpack_int(&p, end, 7) < 0)
 				return -1;
-			if (evbuffer_add(out, start, (size_t)(p - start)) != 0)
+			if (put(out, start, (size_t)(p - start)) != 0)
 				return -1;
 			continue;
 		}
 		if ((*p & 0xe0) == 0x20) { /* dynamic table size update */
-			if (hpack_int(&p, end, 5) < 0 ||
-			    evbuffer_add(out, start, (size_t)(p - start)) != 0)
+			if (hpack_int(&p, end, 5) < 0 || put(out, start, (size_t)(p - start)) != 0)
 				return -1;
 			continue;
 		}
 		/* Literals: with incremental indexing (01), without (0000), never (0001). */
 		idx = hpack_int(&p, end, (*p & 0x40) ? 6 : 4);
-		if (idx < 0 || evbuffer_add(out, start, (size_t)(p - start)) != 0)
+		if (idx < 0 || put(out, start, (size_t)(p - start)) != 0)
 			return -1;
 		if (idx == 0 && hpack_string(&p, end, out, &replaced) != 0)
 			return -1;
@@ -202,13 +208,19 @@ static int block_done(struct jg_h2field *f, struct evbuffer *out)
 			if (skip + pad > len)
 				goto pass;
 		}
+		/* The usual block is one frame: look at it where it is, copy nothing (an
+		 * HPACK bomb is a big block of small fields that needs no rewrite). */
+		if (off == 0 && 9 + len == total && rewrite(pl + skip, len - skip - pad, NULL) <= 0)
+			goto pass;
 		if (evbuffer_add(frag, pl + skip, len - skip - pad) != 0)
 			goto out;
 		off += 9 + len;
 	}
+	if (rewrite(evbuffer_pullup(frag, -1), evbuffer_get_length(frag), NULL) <= 0)
+		goto pass; /* nothing to replace, or malformed: nghttp2 judges the original */
 	rw = rewrite(evbuffer_pullup(frag, -1), evbuffer_get_length(frag), re);
 	if (rw <= 0)
-		goto pass; /* nothing to replace, or malformed: nghttp2 judges the original */
+		goto pass;
 	/* Re-frame: HEADERS (END_STREAM as sent), then CONTINUATIONs, END_HEADERS last. */
 	{
 		size_t n = evbuffer_get_length(re), at = 0;
