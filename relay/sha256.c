@@ -1,5 +1,18 @@
-/* SHA-256 as specified by FIPS 180-4, section 6.2 (see sha256.h). */
+/* SHA-256 as specified by FIPS 180-4, section 6.2 (see sha256.h).
+ *
+ * Two block functions: the portable one, and on x86-64 CPUs with the SHA
+ * extensions (cpuid 7.EBX bit 29, with SSSE3 and SSE4.1) one built on
+ * sha256rnds2/msg1/msg2.  The agent hashes every file it receives; the
+ * portable code ran at about 200 MB/s and was 60% of the agent's CPU time in
+ * a profile of a 128 MiB upload, the instructions run several times faster.
+ * The choice is made once, at the first digest. */
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define JG_SHA256_HAVE_NI 1
+#endif
 
 #include "relay/sha256.h"
 #include "relay/wire.h"
@@ -21,7 +34,7 @@ static inline uint32_t ror(uint32_t x, unsigned n)
 }
 
 /* One 64-byte block into the state (FIPS 180-4 6.2.2). */
-static void sha256_block(uint32_t h[8], const uint8_t *p)
+static void block_portable(uint32_t h[8], const uint8_t *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
 	int i;
@@ -50,11 +63,99 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	for (; n > 0; n--, p += 64)
+		block_portable(h, p);
+}
+
+#ifdef JG_SHA256_HAVE_NI
+/* N blocks with the SHA extensions.  The instructions keep the state as two
+ * registers ABEF and CDGH, and take four message words plus constants per
+ * pair of rounds; the message schedule for words 16..63 is built four at a
+ * time: W[t..t+3] = msg2(msg1(W[t-16..], W[t-12..]) + W[t-7..t-4], W[t-4..]). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
+								   const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i abef, cdgh, t, m[4];
+
+	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);	/* CDAB */
+	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b); /* EFGH */
+	abef = _mm_alignr_epi8(t, cdgh, 8);
+	cdgh = _mm_blend_epi16(cdgh, t, 0xf0);
+	for (; n > 0; n--, p += 64) {
+		__m128i abef0 = abef, cdgh0 = cdgh;
+
+#pragma GCC unroll 16
+		for (int j = 0; j < 16; j++) {
+			__m128i w;
+
+			if (j < 4)
+				m[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)),
+							bswap);
+			else
+				m[j & 3] = _mm_sha256msg2_epu32(
+				    _mm_add_epi32(_mm_sha256msg1_epu32(m[j & 3], m[(j + 1) & 3]),
+						  _mm_alignr_epi8(m[(j + 3) & 3], m[(j + 2) & 3], 4)),
+				    m[(j + 3) & 3]);
+			w = _mm_add_epi32(m[j & 3], _mm_loadu_si128((const __m128i *)&K[4 * j]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, w);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(w, 0x0e));
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	t = _mm_shuffle_epi32(abef, 0x1b);    /* FEBA */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1); /* DCHG */
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, cdgh, 0xf0)); /* DCBA */
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, t, 8));    /* HGFE */
+}
+
+static int cpu_has_ni(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & (1u << 29)) != 0; /* SHA */
+}
+#endif
+
+typedef void (*blocks_fn)(uint32_t h[8], const uint8_t *p, size_t n);
+static blocks_fn blocks; /* chosen by jg_sha256_select, or at the first init */
+
+int jg_sha256_select(enum jg_sha256_impl impl)
+{
+	switch (impl) {
+	case JG_SHA256_PORTABLE:
+		blocks = blocks_portable;
+		return 0;
+	case JG_SHA256_NI:
+#ifdef JG_SHA256_HAVE_NI
+		if (cpu_has_ni()) {
+			blocks = blocks_ni;
+			return 0;
+		}
+#endif
+		return -1;
+	case JG_SHA256_BEST:
+	default:
+		if (jg_sha256_select(JG_SHA256_NI) != 0)
+			blocks = blocks_portable;
+		return 0;
+	}
+}
+
 void jg_sha256_init(struct jg_sha256 *s)
 {
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
+	if (blocks == NULL)
+		jg_sha256_select(JG_SHA256_BEST);
 	memcpy(s->h, iv, sizeof(iv));
 	s->bytes = 0;
 	s->used = 0;
@@ -74,12 +175,15 @@ void jg_sha256_update(struct jg_sha256 *s, const void *data, size_t len)
 		len -= n;
 		if (s->used < 64)
 			return;
-		sha256_block(s->h, s->block);
+		blocks(s->h, s->block, 1);
 		s->used = 0;
 	}
 	/* Whole blocks straight from the caller's buffer: no copy on the hot path. */
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s->h, p);
+	if (len >= 64) {
+		blocks(s->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
 	if (len > 0) {
 		memcpy(s->block, p, len);
 		s->used = len;
@@ -94,13 +198,13 @@ void jg_sha256_final(struct jg_sha256 *s, uint8_t out[JG_SHA256_LEN])
 	s->block[s->used++] = 0x80;
 	if (s->used > 56) {
 		memset(s->block + s->used, 0, 64 - s->used);
-		sha256_block(s->h, s->block);
+		blocks(s->h, s->block, 1);
 		s->used = 0;
 	}
 	memset(s->block + s->used, 0, 56 - s->used);
 	jg_put_u32(s->block + 56, (uint32_t)(bits >> 32));
 	jg_put_u32(s->block + 60, (uint32_t)bits);
-	sha256_block(s->h, s->block);
+	blocks(s->h, s->block, 1);
 	for (int i = 0; i < 8; i++)
 		jg_put_u32(out + 4 * i, s->h[i]);
 	memset(s, 0, sizeof(*s));

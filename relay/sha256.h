@@ -20,6 +20,13 @@ struct jg_sha256 {
 	size_t used;	   /* bytes in block, < 64 */
 };
 
+/* Which block function hashes: the fastest this CPU has (the default, taken
+ * at the first jg_sha256_init), the portable C one, or the x86-64 SHA
+ * extensions.  0, or -1 when the CPU (or the build) lacks the one asked for.
+ * For tests and benchmarks; not thread-safe with digests in progress. */
+enum jg_sha256_impl { JG_SHA256_BEST, JG_SHA256_PORTABLE, JG_SHA256_NI };
+int jg_sha256_select(enum jg_sha256_impl impl);
+
 /* Start a new digest. */
 void jg_sha256_init(struct jg_sha256 *s);
 /* Hash LEN more bytes of the message (LEN may be 0). */
