@@ -331,7 +331,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	struct jg_conn *conn = arg;
 
 	if (conn->state == CONN_CLOSING && !nghttp2_session_want_write(conn->session) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	    jg_h2bulk_unsent(bev) == 0) {
 		conn_closed(conn);
 		return;
 	}
@@ -430,8 +430,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	/* TLS 1.3 ends the handshake before the gateway has judged our certificate: its alert
 	 * may be sitting unread behind a reset that our first write ran into.  Read it. */
 	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING) &&
-	    bufferevent_openssl_get_ssl(bev) != NULL)
+	    bufferevent_openssl_get_ssl(bev) != NULL) {
+		jg_h2bulk_read_pending(bev);
 		best = jg_tls_pending_alert(bufferevent_openssl_get_ssl(bev));
+	}
 	jg_log_debug("%s %s: events 0x%x, errno %d, OpenSSL error 0x%lx",
 		     handshake ? "handshake with" : "connection to", conn->c->gateway,
 		     (unsigned)what, sys_err, best);
@@ -456,9 +458,7 @@ static void conn_start_tls(struct jg_conn *conn)
 		conn_fail(conn, "cannot set up TLS for %s", conn->c->gateway);
 		return;
 	}
-	conn->bev =
-	    bufferevent_openssl_socket_new(conn->c->base, conn->fd, ssl, BUFFEREVENT_SSL_CONNECTING,
-					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	conn->bev = jg_h2bulk_tls_new(conn->c->base, conn->fd, ssl, BUFFEREVENT_SSL_CONNECTING);
 	if (conn->bev == NULL) {
 		SSL_free(ssl);
 		conn_fail(conn, "cannot set up TLS for %s: out of memory", conn->c->gateway);
@@ -797,7 +797,7 @@ void jg_conn_free(struct jg_conn *conn)
 	while (conn->streams != NULL)
 		stream_unlink(conn, conn->streams);
 	if (conn->bev != NULL)
-		bufferevent_free(conn->bev);
+		jg_h2bulk_free(conn->bev);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	if (conn->connect_ev != NULL)

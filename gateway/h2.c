@@ -237,7 +237,6 @@ static void arm_timer(struct jg_conn *c, uint32_t ms)
  * Returns -1 when the connection was freed. */
 static int conn_send(struct jg_conn *c)
 {
-	struct evbuffer *out;
 	int r;
 
 	if (c->session == NULL)
@@ -247,9 +246,8 @@ static int conn_send(struct jg_conn *c)
 		conn_free(c, nghttp2_strerror(r));
 		return -1;
 	}
-	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) > 0)
-		return 0;
+	if (jg_h2bulk_unsent(c->bev) > 0)
+		return 0; /* on_write runs again when the socket has taken it all */
 	if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session)) {
 		conn_free(c, "session finished");
 		return -1;
@@ -847,7 +845,7 @@ static struct jg_conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, 
 	struct jg_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
-		bufferevent_free(bev);
+		jg_h2bulk_free(bev);
 		return NULL;
 	}
 	c->gw = gw;
@@ -861,7 +859,7 @@ static struct jg_conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, 
 			event_free(c->timer);
 		if (c->flush_ev)
 			event_free(c->flush_ev);
-		bufferevent_free(bev);
+		jg_h2bulk_free(bev);
 		free(c);
 		return NULL;
 	}
@@ -930,10 +928,12 @@ static void conn_free(struct jg_conn *c, const char *why)
 	 * so no close_notify write is attempted on a dead socket. */
 	if (!c->plain)
 		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_RECEIVED_SHUTDOWN);
+	/* The last records (a TLS alert, a GOAWAY) to the socket before it is shut. */
+	jg_h2bulk_send_now(c->bev);
 	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
 	if ((!c->handshaken || c->refused) && !c->no_linger)
 		linger_close(gw->base, bufferevent_getfd(c->bev));
-	bufferevent_free(c->bev);
+	jg_h2bulk_free(c->bev);
 	free(c);
 	if (gw->draining && gw->conns == NULL)
 		event_base_loopexit(gw->base, NULL);

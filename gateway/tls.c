@@ -22,6 +22,7 @@
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "gateway/sdnotify.h"
+#include "h2/bulk.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -182,8 +183,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 		evutil_closesocket(fd);
 		return;
 	}
-	bev = bufferevent_openssl_socket_new(gw->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	bev = jg_h2bulk_tls_new(gw->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING);
 	if (bev == NULL) {
 		jg_log_error("connection from %s dropped: cannot create TLS bufferevent", peer);
 		SSL_free(ssl);
