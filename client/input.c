@@ -23,11 +23,16 @@ static void input_eof(struct jg_input *in)
 		jg_client_fail("out of memory queueing end of stdin");
 }
 
-/* One read(2) into one DATA frame.  1 when bytes were queued, 0 at EOF or on error (EOF
+/* Most bytes one read(2) takes: a few frames' worth, so that a file or a fast
+ * pipe on stdin costs one system call per 256 KiB, not per 32 KiB frame.  Q
+ * may exceed its limit by this much. */
+#define INPUT_READ_MAX (8u * JG_FRAME_MAX_PAYLOAD)
+
+/* One read(2) into DATA frames.  1 when bytes were queued, 0 at EOF or on error (EOF
  * queued), -1 when the read would block. */
 static int input_read_once(struct jg_input *in)
 {
-	char buf[JG_FRAME_MAX_PAYLOAD];
+	static char buf[INPUT_READ_MAX]; /* used within this call only */
 	ssize_t n;
 
 	do
@@ -42,10 +47,14 @@ static int input_read_once(struct jg_input *in)
 		input_eof(in);
 		return 0;
 	}
-	if (jg_frame_put(in->q, JG_FRAME_DATA, 0, 0, 0, buf, (uint32_t)n) != 0) {
-		jg_client_fail("out of memory queueing stdin");
-		input_eof(in);
-		return 0;
+	for (ssize_t off = 0; off < n; off += JG_FRAME_MAX_PAYLOAD) {
+		uint32_t len = (uint32_t)(n - off < JG_FRAME_MAX_PAYLOAD ? n - off : JG_FRAME_MAX_PAYLOAD);
+
+		if (jg_frame_put(in->q, JG_FRAME_DATA, 0, 0, 0, buf + off, len) != 0) {
+			jg_client_fail("out of memory queueing stdin");
+			input_eof(in);
+			return 0;
+		}
 	}
 	return 1;
 }
