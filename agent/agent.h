@@ -61,6 +61,7 @@ struct jg_agent {
 	struct jg_link *link;
 	struct jg_reaper *reaper;
 	struct event *ev_in;	   /* fd 0 readable: frames from the gateway */
+	struct evbuffer *in;	   /* what was read from fd 0, moved to the link (no copy) */
 	struct event *ev_out;	   /* fd 1 writable; pending only while output is queued */
 	struct event *ev_kill;	   /* shutdown: SIGKILL what SIGHUP did not stop */
 	struct event *ev_deadline; /* shutdown: exit even if children linger */

@@ -129,10 +129,9 @@ static void agent_link_failed(struct jg_agent *a)
 static void agent_on_stdin(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agent *a = arg;
-	char buf[AGENT_READ_SIZE];
 	ssize_t n;
 
-	n = read(fd, buf, sizeof(buf));
+	n = jg_fd_read_evbuffer(fd, a->in, AGENT_READ_SIZE);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -147,7 +146,7 @@ static void agent_on_stdin(evutil_socket_t fd, short what, void *arg)
 		agent_shutdown(a, 0, SIGHUP);
 		return;
 	}
-	if (jg_link_feed(a->link, buf, (size_t)n) != 0 || jg_link_error(a->link) != NULL)
+	if (jg_link_feed_evbuffer(a->link, a->in) != 0 || jg_link_error(a->link) != NULL)
 		agent_link_failed(a);
 }
 
@@ -361,7 +360,8 @@ static int agent_setup(struct jg_agent *a)
 		return JG_ERR_IO;
 	}
 	if ((a->base = event_base_new()) == NULL || (a->reaper = jg_reaper_new(a->base)) == NULL ||
-	    (a->link = jg_link_new(JG_LINK_ACCEPTOR, &cb, a)) == NULL)
+	    (a->link = jg_link_new(JG_LINK_ACCEPTOR, &cb, a)) == NULL ||
+	    (a->in = evbuffer_new()) == NULL)
 		goto nomem;
 	jg_apump_host_init(&a->pumps, a->base, a->link, JG_AGENT_OUT_HIGH);
 	a->ev_in = event_new(a->base, STDIN_FILENO, EV_READ | EV_PERSIST, agent_on_stdin, a);
@@ -402,6 +402,8 @@ static void agent_cleanup(struct jg_agent *a)
 			event_free(evs[i]);
 	if (a->link != NULL)
 		jg_link_free(a->link);
+	if (a->in != NULL)
+		evbuffer_free(a->in);
 	jg_reaper_free(a->reaper);
 	if (a->base != NULL)
 		event_base_free(a->base);

@@ -123,6 +123,8 @@ static void al_free(struct jg_agentlink *al)
 	close_fd(&al->tty_fd);
 	if (al->link)
 		jg_link_free(al->link);
+	if (al->rbuf)
+		evbuffer_free(al->rbuf);
 	jg_onward_clear(al);
 	jg_chain_free(al->chain);
 	free(al);
@@ -254,9 +256,10 @@ static void on_exit_status(pid_t pid, int wstatus, void *ud)
 	jg_agentlink_lost(al, "it exited");
 }
 
-static void al_feed_link(struct jg_agentlink *al, const void *data, size_t len)
+/* The bytes of SRC (left empty) to the link. */
+static void al_feed_link(struct jg_agentlink *al, struct evbuffer *src)
 {
-	int r = jg_link_feed(al->link, data, len);
+	int r = jg_link_feed_evbuffer(al->link, src);
 
 	if (r < 0) {
 		char reason[512];
@@ -273,7 +276,7 @@ static void al_feed_link(struct jg_agentlink *al, const void *data, size_t len)
 static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agentlink *al = arg;
-	uint8_t buf[JG_FRAME_LINK_PAYLOAD + JG_FRAME_HEADER_LEN];
+	const size_t most = JG_FRAME_LINK_PAYLOAD + JG_FRAME_HEADER_LEN;
 	ssize_t n;
 
 	/* Over the gateway-wide buffer budget (h2stream.c): stop reading until clients
@@ -283,23 +286,26 @@ static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 		event_del(al->rev);
 		return;
 	}
-	n = read(fd, buf, sizeof(buf));
+	/* Straight into memory the link's decoder then takes over (no bounce buffer). */
+	n = jg_fd_read_evbuffer(fd, al->rbuf, most);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		jg_agentlink_lost(al, n == 0 ? "end of output" : strerror(errno));
 		return;
 	}
-	if ((size_t)n == sizeof(buf))
+	if ((size_t)n == most)
 		(void)jg_pipe_grow(fd); /* the target writes faster than one read takes */
 	al->bytes_in += (uint64_t)n;
 	al->last_rx_ms = now_ms();
 	al->ping_sent = 0;
 	if (al->boot != NULL && !al->booted) {
-		jg_onward_boot_input(al, buf, (size_t)n);
+		/* Small and rare (the stub's lines): al outlives the call (freed from free_ev). */
+		jg_onward_boot_input(al, evbuffer_pullup(al->rbuf, -1), (size_t)n);
+		evbuffer_drain(al->rbuf, (size_t)n);
 		return;
 	}
-	al_feed_link(al, buf, (size_t)n);
+	al_feed_link(al, al->rbuf);
 }
 
 void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
@@ -308,7 +314,7 @@ void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
 
 	al->booted = 1;
 	if (len > 0)
-		al_feed_link(al, evbuffer_pullup(rest, (ssize_t)len), len);
+		al_feed_link(al, rest);
 	if (al->state != AL_DEAD)
 		jg_agentlink_write(al);
 }
@@ -478,11 +484,12 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	if (jg_chain_copy(&al->chain, chain) != 0)
 		goto nomem;
 	al->link = jg_link_new(JG_LINK_OPENER, &link_cbs, al);
+	al->rbuf = evbuffer_new();
 	al->flush_ev = event_new(gw->base, -1, 0, on_flush_ev, al);
 	al->free_ev = event_new(gw->base, -1, 0, on_free_ev, al);
 	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
 	al->deadline = evtimer_new(gw->base, on_deadline, al);
-	if (al->link == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
+	if (al->link == NULL || al->rbuf == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
 	    al->deadline == NULL ||
 	    evbuffer_add_cb(jg_link_output(al->link), on_link_output, al) == NULL)
 		goto nomem;

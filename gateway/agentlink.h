@@ -35,6 +35,7 @@ struct jg_agentlink {
 	int to_fd, from_fd, err_fd, tty_fd;
 	struct event *rev, *wev, *errev, *flush_ev, *free_ev, *tick, *tty_poll, *deadline;
 	struct jg_link *link;
+	struct evbuffer *rbuf; /* bytes read from the agent, moved to the link (no copy) */
 	enum al_state state;
 	/* Bootstrap (methods that run the stub): bytes for the stub go through boot_out
 	 * until the agent runs; the link's own output is held until then. */

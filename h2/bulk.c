@@ -1,8 +1,6 @@
 /* Bulk transfer settings for HTTP/2 endpoints (h2/bulk.h). */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
-#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -10,6 +8,7 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "h2/bulk.h"
+#include "relay/spawn.h"
 
 void jg_h2bulk_tune_bev(struct bufferevent *bev)
 {
@@ -38,42 +37,20 @@ static int sock_ex_index = -1; /* SSL ex_data slot of the struct bulk_sock */
  * longer reads); reading resumes below it. */
 #define SOCK_INPUT_MAX (4u * JG_H2_MAX_IO)
 
-/* One read(2) of what the kernel holds (at most JG_H2_MAX_IO) into the
- * socket bufferevent's input.  >0 bytes, 0 at EOF, -1 with errno. */
+/* One read(2) of what the kernel holds into the socket bufferevent's input. */
 static ssize_t sock_read(struct bulk_sock *b)
 {
 	struct evbuffer *in = bufferevent_get_input(b->sock);
-	evutil_socket_t fd = event_get_fd(b->rd);
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	int avail = 0, n, i, e;
-	ssize_t r, got;
+	ssize_t r;
+	int e;
 
-	if (ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
-		avail = 4096; /* EOF or an error: the read says which */
-	if ((unsigned)avail > JG_H2_MAX_IO)
-		avail = (int)JG_H2_MAX_IO;
 	/* A socket bufferevent freezes its input's end; it thaws it to read, as we do. */
 	evbuffer_unfreeze(in, 0);
-	if ((n = evbuffer_reserve_space(in, avail, v, 2)) < 0) {
-		evbuffer_freeze(in, 0);
-		errno = ENOMEM;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len;
-	}
-	got = r = readv(fd, iov, n);
+	r = jg_fd_read_evbuffer(event_get_fd(b->rd), in, JG_H2_MAX_IO);
 	e = errno;
-	for (i = 0; i < n && r > 0; i++) {
-		v[i].iov_len = (size_t)r < v[i].iov_len ? (size_t)r : v[i].iov_len;
-		r -= (ssize_t)v[i].iov_len;
-	}
-	evbuffer_commit_space(in, v, got > 0 ? i : 0);
 	evbuffer_freeze(in, 0);
 	errno = e;
-	return got;
+	return r;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

@@ -505,15 +505,12 @@ static int dispatch(struct jg_link *l, const struct jg_frame *f)
 	return on_channel_frame(l, f);
 }
 
-int jg_link_feed(struct jg_link *l, const void *data, size_t len)
+/* Dispatch every whole frame the decoder holds. */
+static int link_process(struct jg_link *l)
 {
 	struct jg_frame f;
 	int r;
 
-	if (l->err != 0)
-		return JG_ERR_CLOSED;
-	if ((r = jg_frame_decoder_feed(l->dec, data, len)) != 0)
-		return r;
 	/* Fed from a callback: the loop below is already running and will get to it. */
 	if (l->in_feed)
 		return 0;
@@ -530,6 +527,30 @@ int jg_link_feed(struct jg_link *l, const void *data, size_t len)
 		link_die(l, r, jg_frame_decoder_error(l->dec), 1);
 	l->in_feed = 0;
 	return r < 0 ? r : 0;
+}
+
+int jg_link_feed(struct jg_link *l, const void *data, size_t len)
+{
+	int r;
+
+	if (l->err != 0)
+		return JG_ERR_CLOSED;
+	if ((r = jg_frame_decoder_feed(l->dec, data, len)) != 0)
+		return r;
+	return link_process(l);
+}
+
+int jg_link_feed_evbuffer(struct jg_link *l, struct evbuffer *src)
+{
+	int r;
+
+	if (l->err != 0) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		return JG_ERR_CLOSED;
+	}
+	if ((r = jg_frame_decoder_feed_evbuffer(l->dec, src)) != 0)
+		return r;
+	return link_process(l);
 }
 
 /* ---- sending ---- */

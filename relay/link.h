@@ -65,6 +65,9 @@ void jg_link_free(struct jg_link *l);
 int jg_link_send_hello(struct jg_link *l, const char *arch);
 /* Decode and dispatch BYTES. 0, or a negative JG_ERR_* when the link failed (see jg_link_error). */
 int jg_link_feed(struct jg_link *l, const void *data, size_t len);
+/* As jg_link_feed, with the bytes of SRC, which is left empty: its memory
+ * moves to the decoder without a copy. */
+int jg_link_feed_evbuffer(struct jg_link *l, struct evbuffer *src);
 /* The peer closed the transport: every live channel gets on_dead(REASON); later feeds fail. */
 void jg_link_fail(struct jg_link *l, const char *reason);
 /* Why the link failed, or NULL while it is healthy. */

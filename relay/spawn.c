@@ -13,9 +13,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <event2/buffer.h>
 
 #include "relay/err.h"
 #include "relay/spawn.h"
@@ -68,6 +71,40 @@ int jg_fd_prepare(int fd)
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return JG_ERR_IO;
 	return 0;
+}
+
+ssize_t jg_fd_read_evbuffer(int fd, struct evbuffer *dst, size_t max)
+{
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	int avail = 0, n, i, e;
+	ssize_t r, got;
+
+	if (ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
+		avail = 4096; /* EOF, an error, or a kind of file without FIONREAD */
+	if ((size_t)avail > max)
+		avail = (int)max;
+	if ((n = evbuffer_reserve_space(dst, avail, v, 2)) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* The space reserved may be larger than asked: read no more than AVAIL. */
+	for (i = 0, r = avail; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len < (size_t)r ? v[i].iov_len : (size_t)r;
+		r -= (ssize_t)iov[i].iov_len;
+	}
+	do
+		got = r = readv(fd, iov, n);
+	while (r < 0 && errno == EINTR);
+	e = errno;
+	for (i = 0; i < n && r > 0; i++) {
+		v[i].iov_len = (size_t)r < v[i].iov_len ? (size_t)r : v[i].iov_len;
+		r -= (ssize_t)v[i].iov_len;
+	}
+	evbuffer_commit_space(dst, v, got > 0 ? i : 0);
+	errno = e;
+	return got;
 }
 
 int jg_pipe_grow(int fd)

@@ -53,6 +53,13 @@ int jg_fd_prepare(int fd);
  * Not larger: past /proc/sys/fs/pipe-user-pages-soft (64 MiB) of pipes, Linux gives
  * an unprivileged user's NEW pipes one page, so 256 grown pipes is where it stops. */
 int jg_pipe_grow(int fd);
+
+struct evbuffer;
+/* One read(2) from FD straight into DST's own memory (no bounce buffer): as many
+ * bytes as the kernel holds (FIONREAD), at least 4 KiB, at most MAX.  Bytes
+ * read, 0 at end of file, -1 with errno (EAGAIN included).  DST must not be
+ * frozen at its end (a bufferevent's input is: thaw it around the call). */
+ssize_t jg_fd_read_evbuffer(int fd, struct evbuffer *dst, size_t max);
 #define JG_PIPE_BULK (256 * 1024)
 
 #endif

@@ -449,6 +449,33 @@ static void test_pipe_grow_once_to_the_bulk_size_and_never_a_socket(void)
 	close(sp[0]);
 	close(sp[1]);
 }
+/* What the kernel holds, up to MAX, lands in the evbuffer; then EAGAIN; then EOF. */
+static void test_fd_read_evbuffer_takes_what_is_there_up_to_max_then_eof(void)
+{
+	static uint8_t in[200000];
+	struct evbuffer *b = evbuffer_new();
+	int p[2];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(pipe2(p, O_NONBLOCK), 0);
+	CU_ASSERT_EQUAL(jg_pipe_grow(p[1]), JG_PIPE_BULK);
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7 + i / 251);
+	CU_ASSERT_EQUAL_FATAL(write(p[1], in, sizeof(in)), (ssize_t)sizeof(in));
+	CU_ASSERT_EQUAL(jg_fd_read_evbuffer(p[0], b, 65536), 65536);
+	CU_ASSERT_EQUAL(jg_fd_read_evbuffer(p[0], b, 1 << 20), (ssize_t)sizeof(in) - 65536);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), sizeof(in));
+	CU_ASSERT_EQUAL(memcmp(evbuffer_pullup(b, -1), in, sizeof(in)), 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(jg_fd_read_evbuffer(p[0], b, 1 << 20), -1);
+	CU_ASSERT_EQUAL(errno, EAGAIN);
+	close(p[1]);
+	CU_ASSERT_EQUAL(jg_fd_read_evbuffer(p[0], b, 1 << 20), 0);
+	CU_ASSERT_EQUAL(evbuffer_get_length(b), sizeof(in)); /* nothing committed at EOF */
+	close(p[0]);
+	evbuffer_free(b);
+}
+
 int jg_test_register_spawn(void)
 {
 	CU_pSuite s;
@@ -468,7 +495,8 @@ int jg_test_register_spawn(void)
 	    !CU_ADD_TEST(s, test_spawn_closing_the_ctty_master_hangs_up_the_child) ||
 	    !CU_ADD_TEST(s, test_spawn_without_ctty_has_no_terminal) ||
 	    !CU_ADD_TEST(s, test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours) ||
-	    !CU_ADD_TEST(s, test_pipe_grow_once_to_the_bulk_size_and_never_a_socket))
+	    !CU_ADD_TEST(s, test_pipe_grow_once_to_the_bulk_size_and_never_a_socket) ||
+	    !CU_ADD_TEST(s, test_fd_read_evbuffer_takes_what_is_there_up_to_max_then_eof))
 		return -1;
 	if ((s = CU_add_suite("reaper", NULL, NULL)) == NULL ||
 	    !CU_ADD_TEST(s, test_reaper_calls_back_with_the_exit_status) ||
