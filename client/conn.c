@@ -280,8 +280,9 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 		    (frame->hd.type == NGHTTP2_HEADERS || es))
 			st->cbs->frame_end(st->arg, frame->hd.type == NGHTTP2_HEADERS, es);
 	}
+	/* (A relay ends its side itself, without a reset: see client/master.c.) */
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !conn->manual_window &&
 	    nghttp2_session_get_stream_user_data(session, id) != NULL &&
 	    nghttp2_session_get_stream_local_close(session, id) == 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);

@@ -72,6 +72,7 @@ struct mstream {
 	struct fields req, resp;
 	int resp_sent, trailers; /* response HEADERS submitted; resp holds trailers to send */
 	int up_eof, down_eof;	 /* the request's end / the response's end arrived */
+	int up_cut;		 /* the response ended first: the rest of the request is dropped */
 	uint32_t rst_pending;	 /* the gateway reset the stream: reset after the buffer */
 	struct evbuffer *up, *down;
 };
@@ -140,6 +141,7 @@ static size_t fields_nv(const struct fields *f, nghttp2_nv *nva)
 }
 
 static void master_check_exit(struct master *m);
+static void stream_cut_request(struct mstream *ms);
 
 static void stream_maybe_free(struct mstream *ms)
 {
@@ -176,8 +178,12 @@ static void stream_detach(struct master *m, struct mstream *ms)
 			break;
 		}
 	ms->mc = NULL;
-	if (ms->up_open)
+	/* Gone before its answer (interrupted): the gateway's stream has no reader left.  After
+	 * it, the request's end is all the gateway still waits for. */
+	if (ms->up_open && !ms->down_eof)
 		jg_conn_cancel(m->up, ms->up_id);
+	else if (ms->up_open)
+		stream_cut_request(ms);
 	stream_maybe_free(ms);
 }
 
@@ -210,6 +216,27 @@ static int up_data(void *arg, const uint8_t *data, size_t len)
 static ssize_t down_read(nghttp2_session *session, int32_t id, uint8_t *buf, size_t len,
 			 uint32_t *flags, nghttp2_data_source *src, void *ud);
 
+/* The gateway's answer is complete while the request is not (a program that exits before
+ * reading all its stdin): end the request with an empty END_STREAM, not with a reset as
+ * a lone client does.  The gateway counts resets per connection (rapid-reset defence),
+ * and all of ours share one. */
+static void stream_cut_request(struct mstream *ms)
+{
+	size_t left = evbuffer_get_length(ms->up);
+
+	if (ms->up_cut)
+		return;
+	ms->up_cut = 1;
+	ms->up_eof = 1;
+	evbuffer_drain(ms->up, left);
+	if (ms->mc != NULL) {
+		nghttp2_session_consume(ms->mc->session, ms->down_id, left);
+		client_kick(ms->mc);
+	}
+	if (ms->up_open)
+		jg_conn_resume(ms->m->up, ms->up_id);
+}
+
 static void up_frame_end(void *arg, int headers, int end_stream)
 {
 	struct mstream *ms = arg;
@@ -217,6 +244,8 @@ static void up_frame_end(void *arg, int headers, int end_stream)
 	nghttp2_nv nva[MASTER_MAX_FIELDS];
 	struct mclient *mc = ms->mc;
 
+	if (end_stream)
+		stream_cut_request(ms);
 	if (mc == NULL)
 		return;
 	if (end_stream)
@@ -432,7 +461,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, co
 	struct mstream *ms = nghttp2_session_get_stream_user_data(session, id);
 	struct mclient *mc = ud;
 
-	if (ms == NULL || !ms->up_open) {
+	if (ms == NULL || !ms->up_open || ms->up_cut) {
 		nghttp2_session_consume(session, id, len);
 		return 0;
 	}
@@ -705,16 +734,26 @@ fail:
 /* Tell the invocation that started us how it went, then stop writing to it. */
 static void master_report(const char *line)
 {
-	int null = open("/dev/null", O_RDWR);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	const char *logf = getenv("JUMPGATE_MASTER_LOG");
+	int out = null;
 
 	dprintf(STDOUT_FILENO, "%s\n", line);
+	/* Its log, for a person chasing a problem: debug lines into that file. */
+	if (logf != NULL && logf[0] != '\0' &&
+	    (out = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0)
+		jg_log_set_level(JG_LOG_DEBUG);
+	else
+		out = null;
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
 	}
+	if (out > STDERR_FILENO && out != null)
+		close(out);
+	if (null > STDERR_FILENO)
+		close(null);
 }
 
 static void up_settings(void *arg)
