@@ -76,3 +76,4 @@ EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/dock
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
 # The persistent client (client/mux.c, client/master.c; issue 14).
 INTEGRATION_TESTS += tests/integration/t_persist.sh
+INTEGRATION_TESTS += tests/integration/t_persist_many.sh
