@@ -647,8 +647,12 @@ static void start_cb(evutil_socket_t fd, short what, void *arg)
 		connect_unix(conn);
 		return;
 	}
+	if (conn->via_master) {
+		conn_start_plain(conn);
+		return;
+	}
 	/* The persistent client (client/mux.h) holds the TLS connection for us, if it may. */
-	r = jg_mux_attach(conn->c, &conn->fd, msg, sizeof(msg));
+	r = jg_mux_attach(conn->c, 1, &conn->fd, msg, sizeof(msg));
 	if (r > 0) {
 		conn->via_master = 1;
 		conn_start_plain(conn);
@@ -820,7 +824,12 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	conn->arg = arg;
 	conn->fd = -1;
 	conn->last_errno = ECONNREFUSED;
-	if (c->unix_path[0] == '\0' && (conn->ctx = jg_tls_client_ctx(c)) == NULL)
+	/* A running persistent client needs no TLS context of ours (loading one costs more
+	 * than the rest of a warm invocation); without one, the context is built first, so a
+	 * bad certificate file is reported here as always, before any master is started. */
+	if (c->unix_path[0] == '\0' && jg_mux_attach(c, 0, &conn->fd, NULL, 0) > 0)
+		conn->via_master = 1;
+	else if (c->unix_path[0] == '\0' && (conn->ctx = jg_tls_client_ctx(c)) == NULL)
 		goto fail;
 	conn->timer = evtimer_new(c->base, timer_cb, conn);
 	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
@@ -834,7 +843,7 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	/* getaddrinfo blocks, but only before anything else is happening. */
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (c->unix_path[0] == '\0' &&
+	if (c->unix_path[0] == '\0' && !conn->via_master &&
 	    (rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
 		jg_client_fail("cannot resolve gateway host %s: %s", c->host, gai_strerror(rv));
 		goto fail;

@@ -57,17 +57,21 @@ static int mux_dir(char *buf, size_t len)
 	return 0;
 }
 
-/* "m-<first 16 hex digits of sha256(gateway, cert, key, ca)>" + SUFFIX. */
-static int mux_path(const struct jg_client *c, const char *suffix, char *buf, size_t len)
+/* "DIR/m-<first 16 hex digits of sha256(gateway, cert, key, ca)>" + SUFFIX; DIR NULL:
+ * the private directory. */
+static int mux_path(const struct jg_client *c, const char *dir, const char *suffix, char *buf,
+		    size_t len)
 {
 	const char *parts[4] = {c->gateway, c->cert, c->key, c->ca};
-	char dir[PATH_MAX], real[PATH_MAX], hex[JG_SHA256_HEX_LEN];
+	char mdir[PATH_MAX], real[PATH_MAX], hex[JG_SHA256_HEX_LEN];
 	uint8_t digest[JG_SHA256_LEN];
 	struct jg_sha256 h;
 	int n;
 
-	if (mux_dir(dir, sizeof(dir)) != 0)
+	if (dir == NULL && mux_dir(mdir, sizeof(mdir)) != 0)
 		return -1;
+	if (dir == NULL)
+		dir = mdir;
 	jg_sha256_init(&h);
 	for (int i = 0; i < 4; i++) {
 		/* The same file named two ways is the same certificate. */
@@ -85,7 +89,7 @@ int jg_mux_socket_path(const struct jg_client *c, char *buf, size_t len)
 {
 	if (len > sizeof(((struct sockaddr_un *)0)->sun_path))
 		len = sizeof(((struct sockaddr_un *)0)->sun_path);
-	return mux_path(c, ".sock", buf, len);
+	return mux_path(c, NULL, ".sock", buf, len);
 }
 
 /* Connect to the master at PATH and make sure it runs as our uid.  The socket, or -1
@@ -194,7 +198,7 @@ static int mux_start(const struct jg_client *c, const char *sock, uint64_t deadl
 	return 0;
 }
 
-int jg_mux_attach(struct jg_client *c, int *fd, char *msg, size_t len)
+int jg_mux_attach(struct jg_client *c, int start, int *fd, char *msg, size_t len)
 {
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], lock[PATH_MAX];
 	uint64_t deadline = jg_clock_ms() + (uint64_t)c->connect_timeout * 1000 +
@@ -203,15 +207,18 @@ int jg_mux_attach(struct jg_client *c, int *fd, char *msg, size_t len)
 
 	if (c->persist <= 0 || c->unix_path[0] != '\0')
 		return 0;
-	if (jg_mux_socket_path(c, sock, sizeof(sock)) != 0 ||
-	    mux_path(c, ".lock", lock, sizeof(lock)) != 0)
+	if (jg_mux_socket_path(c, sock, sizeof(sock)) != 0)
 		return 0;
 	if ((*fd = mux_connect(c, sock)) >= 0)
 		return 1;
+	if (!start)
+		return 0;
 	if (errno != ENOENT && errno != ECONNREFUSED) {
 		jg_log_warn("cannot use the persistent client %s: %s", sock, strerror(errno));
 		return 0;
 	}
+	/* The lock file is the socket's name with another ending. */
+	snprintf(lock, sizeof(lock), "%.*s.lock", (int)(strlen(sock) - strlen(".sock")), sock);
 	/* Whoever holds the lock is starting the master: wait for it, then try again. */
 	if ((lfd = mux_lock(lock, deadline)) < 0) {
 		jg_log_warn("%s: cannot take the lock: connecting directly", lock);

@@ -25,12 +25,12 @@ struct jg_client;
 /* The hidden command that runs the master: jumpgate [global options] __master SOCKET. */
 #define JG_MUX_MASTER_CMD "__master"
 
-/* Connect to the master for C's (gateway, certificate) pair, starting it when none
+/* Connect to the master for C's (gateway, certificate) pair; with START, start it when none
  * answers (replacing a stale socket).  1 with *FD a connected non-blocking socket; 0 when
- * no master is to be used (c->persist 0, no private directory, the master could not
- * start): connect directly; -1 when the master could not reach the gateway, with the
- * reason in MSG as a direct connection would have given it. */
-int jg_mux_attach(struct jg_client *c, int *fd, char *msg, size_t len);
+ * no master is to be used (c->persist 0, no private directory, none running and not START,
+ * the master could not start): connect directly; -1 when the master could not reach the
+ * gateway, with the reason in MSG as a direct connection would have given it. */
+int jg_mux_attach(struct jg_client *c, int start, int *fd, char *msg, size_t len);
 
 /* The socket path for C's pair into BUF (creating the private directory).  0 or -1. */
 int jg_mux_socket_path(const struct jg_client *c, char *buf, size_t len);
