@@ -7,7 +7,30 @@
 . "$(dirname "$0")/lib.sh"
 jg_setup
 jg_init_pki
+jg_require python3
+JG_CONF_EXTRA='tunnels = { allow = [ "local:*" ]; };'
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
+# The masters' own logs: where a sanitizer would report (their stderr is /dev/null).
+export JUMPGATE_MASTER_LOG=$JG_T/master.log
+
+# A TCP sink for tunnels: reads to EOF, answers with the byte count and sha256.
+cat >"$JG_T/sink.py" <<'EOF'
+import hashlib, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1])
+while True:
+    c, _ = s.accept(); h = hashlib.sha256(); n = 0
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        h.update(d); n += len(d)
+    c.sendall(("%d %s\n" % (n, h.hexdigest())).encode()); c.close()
+EOF
+python3 "$JG_T/sink.py" "$JG_T/sink.port" &
+jg_track sink $!
+for i in $(seq 50); do [ -s "$JG_T/sink.port" ] && break; sleep 0.1; done
+SINK=$(cat "$JG_T/sink.port")
+CLOSED=$(jg_free_port)
 
 export XDG_RUNTIME_DIR=$JG_T/run
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
@@ -57,6 +80,8 @@ cases() {
 	run "$p.cp" cp "$JG_T/file" "local:$JG_T/copied.$p"
 	run "$p.get" cp "local:$JG_T/file" "$JG_T/got.$p"
 	run "$p.run" run local -- echo hi
+	run "$p.tunnel" connect local "$SINK"
+	run "$p.closed" connect local "$CLOSED"
 }
 JUMPGATE_PERSIST=0 cases direct
 [ -z "$(sock)" ] && jg_ok "JUMPGATE_PERSIST=0: no master, no socket" ||
@@ -79,7 +104,7 @@ dperm=$(stat -c '%a %U' "$DIR" 2>/dev/null)
 	jg_notok "socket mode 0600, directory 0700, both ours (socket '$perm', dir '$dperm')"
 
 cases master
-for c in exit cat signal noprog badtarget refused cp get run; do
+for c in exit cat signal noprog badtarget refused cp get run tunnel closed; do
 	if cmp -s "$JG_T/direct.$c.out" "$JG_T/master.$c.out" &&
 		cmp -s "$JG_T/direct.$c.err" "$JG_T/master.$c.err" &&
 		cmp -s "$JG_T/direct.$c.rc" "$JG_T/master.$c.rc"; then
@@ -90,8 +115,9 @@ for c in exit cat signal noprog badtarget refused cp get run; do
 done
 cmp -s "$JG_T/in" "$JG_T/master.cat.out" && cmp -s "$JG_T/file" "$JG_T/copied.master" &&
 	cmp -s "$JG_T/file" "$JG_T/got.master" &&
-	jg_ok "300 kB of stdin, an upload and a download pass through the master intact" ||
-	jg_notok "300 kB of stdin, an upload and a download pass through the master intact"
+	[ "$(cat "$JG_T/master.tunnel.out")" = "300000 $(sha256sum <"$JG_T/in" | cut -d' ' -f1)" ] &&
+	jg_ok "300 kB of stdin, an upload, a download and a tunnel (extended CONNECT, half-close) pass through the master intact" ||
+	jg_notok "300 kB of stdin, an upload, a download and a tunnel pass through the master intact (tunnel: '$(cat "$JG_T/master.tunnel.out")')"
 
 n=$(peers_since "$line0")
 [ "$n" = 1 ] && jg_ok "every invocation through the master reached the gateway on one connection (audit: one peer)" ||
@@ -225,4 +251,10 @@ track_masters
 [ "$(cat "$JG_T/back.out")" = back ] && jg_ok "a restarted gateway is used at once" ||
 	jg_notok "a restarted gateway is used at once ($(cat "$JG_T/back.err"))"
 
+if grep -q 'Sanitizer\|runtime error' "$JUMPGATE_MASTER_LOG" 2>/dev/null; then
+	jg_notok "the masters' logs hold no sanitizer report"
+	jg_show "$JUMPGATE_MASTER_LOG" 40
+else
+	jg_ok "the masters' logs hold no sanitizer report"
+fi
 jg_done
