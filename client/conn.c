@@ -265,6 +265,8 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 
 	/* The persistent client passes on why the gateway is gone: say it as if we had seen it
 	 * ourselves (client/master.c sends the message as GOAWAY debug data). */
+	if (frame->hd.type == NGHTTP2_GOAWAY && conn->cbs->goaway != NULL)
+		conn->cbs->goaway(conn->arg);
 	if (frame->hd.type == NGHTTP2_GOAWAY && conn->via_master &&
 	    frame->goaway.error_code != NGHTTP2_NO_ERROR) {
 		conn_fail(conn, "%.*s", (int)frame->goaway.opaque_data_len,

@@ -29,6 +29,8 @@ struct jg_conn_cbs {
 	void (*closed)(void *arg);
 	/* Optional: the gateway's first SETTINGS arrived, so jg_conn_can_connect() knows. */
 	void (*settings)(void *arg);
+	/* Optional: the gateway sent GOAWAY (it is closing, or cutting us): no new requests. */
+	void (*goaway)(void *arg);
 };
 
 struct jg_conn_stream_cbs {

@@ -812,6 +812,16 @@ static void up_failed(void *arg, const char *msg)
 	master_check_exit(m);
 }
 
+/* The gateway takes no new streams on this connection: let the next invocation start a new
+ * master at once (ours serves what it has, then leaves). */
+static void up_goaway(void *arg)
+{
+	struct master *m = arg;
+
+	if (m->up_ok)
+		master_unlisten(m);
+}
+
 static void up_closed(void *arg)
 {
 	event_base_loopbreak(((struct master *)arg)->c->base);
@@ -822,6 +832,7 @@ static const struct jg_conn_cbs up_cbs = {
     .failed = up_failed,
     .closed = up_closed,
     .settings = up_settings,
+    .goaway = up_goaway,
 };
 
 int jg_cmd_master(struct jg_client *c, int argc, char **argv)
@@ -851,6 +862,9 @@ int jg_cmd_master(struct jg_client *c, int argc, char **argv)
 		return JG_EXIT_FAILURE;
 	}
 	jg_conn_set_manual_window(m.up);
+	/* The certificate files are read: hold no directory of the caller's. */
+	if (chdir("/") != 0)
+		jg_log_debug("chdir /: %s", strerror(errno));
 	event_base_dispatch(c->base);
 	if (m.lfd >= 0) {
 		m.leaving = 1;

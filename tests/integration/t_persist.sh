@@ -37,13 +37,11 @@ mkdir -m 0700 "$XDG_RUNTIME_DIR"
 DIR=$XDG_RUNTIME_DIR/jumpgate
 M=0
 
-# PIDs of this test's masters (their command line names a socket under our $DIR).
+# PIDs of this test's masters (only their command line names a socket under our $DIR).
 masters() {
-	local p cmd
-	for p in /proc/[0-9]*; do
-		cmd=$( (tr '\0' ' ' <"$p/cmdline") 2>/dev/null) || continue
-		case $cmd in *" __master $DIR/"*) printf '%s\n' "${p#/proc/}" ;; esac
-	done
+	# (The first grep names $DIR itself, but not __master.)
+	grep -lsaF -e "$DIR/m-" /proc/[0-9]*/cmdline 2>/dev/null |
+		xargs -r grep -lsaF -e __master 2>/dev/null | cut -d/ -f3 || true
 }
 # Track every master now running, so the EXIT trap stops them.
 track_masters() {
@@ -203,17 +201,17 @@ nm=$(masters | wc -l)
 	jg_ok "twelve racing first invocations all succeed and start one master" ||
 	jg_notok "twelve racing first invocations: $bad failed, $nm masters ($(cat "$JG_T"/race.* | grep -v race | head -3))"
 
-# Idle exit: with --persist 2 the master leaves 2 s after its last client, socket and all.
+# Idle exit: with --persist 3 the master leaves 3 s after its last client, socket and all.
 mp=$(masters | head -n1)
 kill -TERM "$mp"
 jg_wait_gone "$mp" 5 || true
-jg_cli --persist 2 exec local -- true </dev/null >/dev/null 2>&1
+jg_cli --persist 3 exec local -- true </dev/null >/dev/null 2>&1
 track_masters
 mp=$(masters | head -n1)
 if [ -n "$mp" ] && jg_wait_gone "$mp" 8 && [ -z "$(sock)" ]; then
-	jg_ok "--persist 2: the master leaves when idle, and removes its socket"
+	jg_ok "--persist 3: the master leaves when idle, and removes its socket"
 else
-	jg_notok "--persist 2: the master leaves when idle (master '$mp' alive: $(jg_alive "$mp" && echo yes || echo no), socket '$(sock)')"
+	jg_notok "--persist 3: the master leaves when idle (master '$mp' alive: $(jg_alive "$mp" && echo yes || echo no), socket '$(sock)')"
 fi
 
 # The gateway dies: a running invocation and the next one say so as a direct one would;
@@ -250,6 +248,15 @@ run back exec local -- echo back
 track_masters
 [ "$(cat "$JG_T/back.out")" = back ] && jg_ok "a restarted gateway is used at once" ||
 	jg_notok "a restarted gateway is used at once ($(cat "$JG_T/back.err"))"
+
+# A gateway that stops cleanly (GOAWAY) takes its master with it, socket and all.
+mp=$(masters | head -n1)
+jg_gateway_stop 10 || true
+if [ -n "$mp" ] && jg_wait_gone "$mp" 5 && [ -z "$(sock)" ]; then
+	jg_ok "a gateway stopping (GOAWAY) ends its master, socket removed"
+else
+	jg_notok "a gateway stopping (GOAWAY) ends its master (master '$mp', socket '$(sock)')"
+fi
 
 if grep -q 'Sanitizer\|runtime error' "$JUMPGATE_MASTER_LOG" 2>/dev/null; then
 	jg_notok "the masters' logs hold no sanitizer report"
