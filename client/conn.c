@@ -418,7 +418,9 @@ static void conn_open(struct jg_conn *conn)
 		evtimer_add(conn->tick, &tv);
 	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
-		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
+		    ssl != NULL	      ? SSL_get_version(ssl)
+		    : conn->via_master ? "through the persistent client"
+				       : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
 	conn_send(conn);
 out:
