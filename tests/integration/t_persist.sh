@@ -78,6 +78,7 @@ cases() {
 	run "$p.cp" cp "$JG_T/file" "local:$JG_T/copied.$p"
 	run "$p.get" cp "local:$JG_T/file" "$JG_T/got.$p"
 	run "$p.run" run local -- echo hi
+	run "$p.rsh" rsh local 'echo rsh; echo rsh-err >&2; exit 4'
 	run "$p.tunnel" connect local "$SINK"
 	run "$p.closed" connect local "$CLOSED"
 }
@@ -102,7 +103,7 @@ dperm=$(stat -c '%a %U' "$DIR" 2>/dev/null)
 	jg_notok "socket mode 0600, directory 0700, both ours (socket '$perm', dir '$dperm')"
 
 cases master
-for c in exit cat signal noprog badtarget refused cp get run tunnel closed; do
+for c in exit cat signal noprog badtarget refused cp get run rsh tunnel closed; do
 	if cmp -s "$JG_T/direct.$c.out" "$JG_T/master.$c.out" &&
 		cmp -s "$JG_T/direct.$c.err" "$JG_T/master.$c.err" &&
 		cmp -s "$JG_T/direct.$c.rc" "$JG_T/master.$c.rc"; then
