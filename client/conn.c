@@ -270,8 +270,9 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 	if (frame->hd.type == NGHTTP2_GOAWAY && conn->via_master &&
 	    frame->goaway.error_code != NGHTTP2_NO_ERROR) {
 		conn_fail(conn, "%.*s", (int)frame->goaway.opaque_data_len,
-			  frame->goaway.opaque_data_len > 0 ? (const char *)frame->goaway.opaque_data
-							    : "the persistent client failed");
+			  frame->goaway.opaque_data_len > 0
+			      ? (const char *)frame->goaway.opaque_data
+			      : "the persistent client failed");
 		return 0;
 	}
 	if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
@@ -418,7 +419,7 @@ static void conn_open(struct jg_conn *conn)
 		evtimer_add(conn->tick, &tv);
 	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
-		    ssl != NULL	      ? SSL_get_version(ssl)
+		    ssl != NULL	       ? SSL_get_version(ssl)
 		    : conn->via_master ? "through the persistent client"
 				       : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
@@ -514,9 +515,9 @@ static void conn_start_plain(struct jg_conn *conn)
 	/* To the persistent client, callbacks run at once: the master answers so fast that a
 	 * deferred one was often still queued when we left, and its reference on the
 	 * bufferevent kept it from ever being freed (an exit with a leak under ASan). */
-	conn->bev = bufferevent_socket_new(
-	    conn->c->base, conn->fd,
-	    BEV_OPT_CLOSE_ON_FREE | (conn->via_master ? 0 : BEV_OPT_DEFER_CALLBACKS));
+	conn->bev = bufferevent_socket_new(conn->c->base, conn->fd,
+					   BEV_OPT_CLOSE_ON_FREE |
+					       (conn->via_master ? 0 : BEV_OPT_DEFER_CALLBACKS));
 	if (conn->bev == NULL) {
 		conn_fail(conn, "cannot set up the connection to %s: out of memory",
 			  conn->c->gateway);

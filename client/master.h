@@ -47,11 +47,11 @@ struct fields {
 
 struct mstream {
 	struct master *m;
-	struct mclient *mc; /* NULL once the client's side is gone */
-	struct mstream *next;	   /* in mc->streams */
+	struct mclient *mc;	  /* NULL once the client's side is gone */
+	struct mstream *next;	  /* in mc->streams */
 	struct mstream *all_next; /* in m->all, until freed */
-	int32_t down_id, up_id; /* the client's stream id, the gateway stream's (0: none yet) */
-	int up_open;		/* the gateway stream exists and has not closed */
+	int32_t down_id, up_id;	  /* the client's stream id, the gateway stream's (0: none yet) */
+	int up_open;		  /* the gateway stream exists and has not closed */
 	struct fields req, resp;
 	int resp_sent, trailers; /* response HEADERS submitted; resp holds trailers to send */
 	int up_eof, down_eof;	 /* the request's end / the response's end arrived */

@@ -50,9 +50,9 @@ static void fields_add(struct fields *f, const char *name, const char *value)
 static size_t fields_nv(const struct fields *f, nghttp2_nv *nva)
 {
 	for (size_t i = 0; i < f->n; i++)
-		nva[i] = (nghttp2_nv){(uint8_t *)f->nv[i][0], (uint8_t *)f->nv[i][1],
-				      strlen(f->nv[i][0]), strlen(f->nv[i][1]),
-				      NGHTTP2_NV_FLAG_NONE};
+		nva[i] =
+		    (nghttp2_nv){(uint8_t *)f->nv[i][0], (uint8_t *)f->nv[i][1],
+				 strlen(f->nv[i][0]), strlen(f->nv[i][1]), NGHTTP2_NV_FLAG_NONE};
 	return f->n;
 }
 
@@ -169,9 +169,8 @@ static void up_frame_end(void *arg, int headers, int end_stream)
 		size_t n = fields_nv(&ms->resp, nva);
 
 		ms->resp_sent = 1;
-		if (ms->resp.overflow ||
-		    nghttp2_submit_response(mc->session, ms->down_id, nva, n,
-					    end_stream ? NULL : &prd) != 0)
+		if (ms->resp.overflow || nghttp2_submit_response(mc->session, ms->down_id, nva, n,
+								 end_stream ? NULL : &prd) != 0)
 			nghttp2_submit_rst_stream(mc->session, NGHTTP2_FLAG_NONE, ms->down_id,
 						  NGHTTP2_INTERNAL_ERROR);
 		fields_clear(&ms->resp);
@@ -299,8 +298,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
-		     void *ud)
+		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
 {
 	struct mstream *ms = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
 
@@ -401,8 +399,8 @@ static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_
 	return 0;
 }
 
-static ssize_t client_send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
-			      int flags, void *ud)
+static ssize_t client_send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
+			      void *ud)
 {
 	struct mclient *mc = ud;
 
@@ -494,8 +492,7 @@ int jg_master_client_new(struct master *m, int fd)
 	mc->send_ev = event_new(m->c->base, -1, 0, client_send, mc);
 	if (mc->bev == NULL || mc->send_ev == NULL)
 		goto out;
-	if ((rv = nghttp2_session_callbacks_new(&cbs)) != 0 ||
-	    (rv = nghttp2_option_new(&opt)) != 0)
+	if ((rv = nghttp2_session_callbacks_new(&cbs)) != 0 || (rv = nghttp2_option_new(&opt)) != 0)
 		goto out;
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_session_callbacks_set_send_callback(cbs, client_send_cb);

@@ -148,13 +148,25 @@ static int mux_lock(const char *path, uint64_t deadline_ms)
 
 /* Start the master for SOCK and wait (until DEADLINE_MS) for its first line: "ok", or
  * "fail: <why the gateway could not be reached>".  1, -1 (MSG filled), or 0. */
-static int mux_start(const struct jg_client *c, const char *sock, uint64_t deadline_ms,
-		     char *msg, size_t len)
+static int mux_start(const struct jg_client *c, const char *sock, uint64_t deadline_ms, char *msg,
+		     size_t len)
 {
 	char exe[PATH_MAX], tbuf[16], pbuf[16], line[1200], err[256];
-	char *argv[] = {exe,	       "-g",	    (char *)c->gateway, "--cert", (char *)c->cert,
-			"--key",       (char *)c->key, "--ca",	      (char *)c->ca,  "--timeout",
-			tbuf,	       "--persist", pbuf,	      JG_MUX_MASTER_CMD, (char *)sock,
+	char *argv[] = {exe,
+			"-g",
+			(char *)c->gateway,
+			"--cert",
+			(char *)c->cert,
+			"--key",
+			(char *)c->key,
+			"--ca",
+			(char *)c->ca,
+			"--timeout",
+			tbuf,
+			"--persist",
+			pbuf,
+			JG_MUX_MASTER_CMD,
+			(char *)sock,
 			NULL};
 	struct jg_spawn_opts opts = {.argv = argv};
 	struct jg_child child;
@@ -201,8 +213,8 @@ static int mux_start(const struct jg_client *c, const char *sock, uint64_t deadl
 int jg_mux_attach(struct jg_client *c, int start, int *fd, char *msg, size_t len)
 {
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], lock[PATH_MAX];
-	uint64_t deadline = jg_clock_ms() + (uint64_t)c->connect_timeout * 1000 +
-			    MUX_START_SLACK_MS;
+	uint64_t deadline =
+	    jg_clock_ms() + (uint64_t)c->connect_timeout * 1000 + MUX_START_SLACK_MS;
 	int lfd, r;
 
 	if (c->persist <= 0 || c->unix_path[0] != '\0')
