@@ -21,6 +21,8 @@ struct event_base;
 #define JG_DEFAULT_PORT "4443"
 #define JG_DEFAULT_CONNECT_TIMEOUT 10
 #define JG_DEFAULT_TIMEOUT 30
+/* Seconds the persistent client stays after its last use (--persist, JUMPGATE_PERSIST). */
+#define JG_DEFAULT_PERSIST 60
 /* -g unix:PATH */
 #define JG_GATEWAY_UNIX_PREFIX "unix:"
 
@@ -47,6 +49,9 @@ struct jg_client {
 	int connect_timeout;	  /* seconds: TCP connect plus TLS handshake */
 	int timeout;		  /* seconds of silence from the gateway (PINGs unanswered); 0: none */
 	const char *opt_timeout;  /* --timeout, borrowed from argv, NULL when not given */
+	/* The persistent client (client/mux.h): its idle time in seconds, 0 when off. */
+	int persist;
+	const char *opt_persist; /* --persist, borrowed from argv, NULL when not given */
 	int verbose;
 	/* What the errors of an operation start with: "jumpgate rsh"; NULL: "jumpgate". */
 	const char *prog;
@@ -109,6 +114,8 @@ int jg_cmd_cp(struct jg_client *c, int argc, char **argv);
 int jg_cmd_run(struct jg_client *c, int argc, char **argv);
 /* `jumpgate rsh`: an ssh-compatible command for rsync -e, git, Ansible (client/rsh.c). */
 int jg_cmd_rsh(struct jg_client *c, int argc, char **argv);
+/* The persistent client's own process, started by client/mux.c (client/master.c). */
+int jg_cmd_master(struct jg_client *c, int argc, char **argv);
 /* `jumpgate connect HOST PORT`: a byte tunnel on stdin/stdout, for ProxyCommand. */
 int jg_cmd_connect(struct jg_client *c, int argc, char **argv);
 struct evbuffer;

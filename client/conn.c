@@ -31,6 +31,7 @@
 #include "client/client.h"
 #include "h2/bulk.h"
 #include "client/conn.h"
+#include "client/mux.h"
 #include "client/tls.h"
 #include "relay/err.h"
 #include "relay/clock.h"
@@ -41,6 +42,8 @@
 /* Our receive windows: responses are written out synchronously, so these only set speed. */
 #define CONN_STREAM_WINDOW (1024 * 1024)
 #define CONN_SESSION_WINDOW (8 * 1024 * 1024)
+/* For a relay: 256 streams' windows (the gateway's default max_streams). */
+#define CONN_RELAY_SESSION_WINDOW (256 * CONN_STREAM_WINDOW)
 /* How long a goodbye may take before we stop waiting for the bytes to leave. */
 #define CONN_CLOSE_TIMEOUT 2
 
@@ -71,6 +74,8 @@ struct jg_conn {
 	uint64_t ping_ms;	     /* of our last PING, 0: none since the gateway was heard */
 	uint64_t probe_ms;	     /* jg_conn_probe(): an answer due by then, 0: none */
 	char probe_why[128];	     /* what the probe was for, in the failure message */
+	int manual_window;	     /* jg_conn_set_manual_window() */
+	int via_master;		     /* connected to the persistent client's socket */
 };
 
 /* The per-stream glue, nghttp2's stream_user_data. */
@@ -258,8 +263,29 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 		return 0;
 	}
 
+	/* The persistent client passes on why the gateway is gone: say it as if we had seen it
+	 * ourselves (client/master.c sends the message as GOAWAY debug data). */
+	if (frame->hd.type == NGHTTP2_GOAWAY && conn->cbs->goaway != NULL)
+		conn->cbs->goaway(conn->arg);
+	if (frame->hd.type == NGHTTP2_GOAWAY && conn->via_master &&
+	    frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+		conn_fail(conn, "%.*s", (int)frame->goaway.opaque_data_len,
+			  frame->goaway.opaque_data_len > 0
+			      ? (const char *)frame->goaway.opaque_data
+			      : "the persistent client failed");
+		return 0;
+	}
+	if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
+		struct conn_stream *st = nghttp2_session_get_stream_user_data(session, id);
+		int es = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+
+		if (st != NULL && st->cbs->frame_end != NULL &&
+		    (frame->hd.type == NGHTTP2_HEADERS || es))
+			st->cbs->frame_end(st->arg, frame->hd.type == NGHTTP2_HEADERS, es);
+	}
+	/* (A relay ends its side itself, without a reset: see client/master.c.) */
 	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !conn->manual_window &&
 	    nghttp2_session_get_stream_user_data(session, id) != NULL &&
 	    nghttp2_session_get_stream_local_close(session, id) == 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
@@ -343,6 +369,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 static void conn_open(struct jg_conn *conn)
 {
 	nghttp2_session_callbacks *cbs = NULL;
+	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry iv[] = {
 	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
@@ -369,13 +396,19 @@ static void conn_open(struct jg_conn *conn)
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
 	jg_h2bulk_tune_callbacks(cbs);
-	if ((rv = nghttp2_session_client_new(&conn->session, cbs, conn)) != 0)
+	if ((rv = nghttp2_option_new(&opt)) != 0)
+		goto out;
+	nghttp2_option_set_no_auto_window_update(opt, conn->manual_window);
+	if ((rv = nghttp2_session_client_new2(&conn->session, cbs, conn, opt)) != 0)
 		goto out;
 	if ((rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv,
 					  sizeof(iv) / sizeof(iv[0]))) != 0)
 		goto out;
-	if ((rv = nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0,
-							CONN_SESSION_WINDOW)) != 0)
+	/* A relay's streams each hold at most their window; the session's must not make one
+	 * stalled reader stall the others (as the gateway sizes its own). */
+	if ((rv = nghttp2_session_set_local_window_size(
+		 conn->session, NGHTTP2_FLAG_NONE, 0,
+		 conn->manual_window ? CONN_RELAY_SESSION_WINDOW : CONN_SESSION_WINDOW)) != 0)
 		goto out;
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
@@ -386,11 +419,14 @@ static void conn_open(struct jg_conn *conn)
 		evtimer_add(conn->tick, &tv);
 	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
-		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
+		    ssl != NULL	       ? SSL_get_version(ssl)
+		    : conn->via_master ? "through the persistent client"
+				       : "h2c, no TLS");
 	conn->cbs->ready(conn->arg);
 	conn_send(conn);
 out:
 	nghttp2_session_callbacks_del(cbs);
+	nghttp2_option_del(opt);
 	if (rv != 0)
 		conn_fail(conn, "cannot start HTTP/2: %s", nghttp2_strerror(rv));
 }
@@ -476,8 +512,12 @@ static void conn_start_tls(struct jg_conn *conn)
 /* The Unix socket is connected: HTTP/2 starts at once, no handshake (prior knowledge). */
 static void conn_start_plain(struct jg_conn *conn)
 {
+	/* To the persistent client, callbacks run at once: the master answers so fast that a
+	 * deferred one was often still queued when we left, and its reference on the
+	 * bufferevent kept it from ever being freed (an exit with a leak under ASan). */
 	conn->bev = bufferevent_socket_new(conn->c->base, conn->fd,
-					   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+					   BEV_OPT_CLOSE_ON_FREE |
+					       (conn->via_master ? 0 : BEV_OPT_DEFER_CALLBACKS));
 	if (conn->bev == NULL) {
 		conn_fail(conn, "cannot set up the connection to %s: out of memory",
 			  conn->c->gateway);
@@ -609,11 +649,27 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 static void start_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_conn *conn = arg;
+	char msg[1024];
+	int r;
 
-	if (conn->c->unix_path[0] != '\0')
+	if (conn->c->unix_path[0] != '\0') {
 		connect_unix(conn);
-	else
+		return;
+	}
+	if (conn->via_master) {
+		conn_start_plain(conn);
+		return;
+	}
+	/* The persistent client (client/mux.h) holds the TLS connection for us, if it may. */
+	r = jg_mux_attach(conn->c, 1, &conn->fd, msg, sizeof(msg));
+	if (r > 0) {
+		conn->via_master = 1;
+		conn_start_plain(conn);
+	} else if (r < 0) {
+		conn_fail(conn, "%s", msg);
+	} else {
 		connect_next(conn);
+	}
 }
 
 /* GOAWAY, then wait (bounded) for the output to drain; see write_cb. */
@@ -736,6 +792,25 @@ void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id)
 		conn_send(conn);
 }
 
+void jg_conn_set_manual_window(struct jg_conn *conn)
+{
+	conn->manual_window = 1;
+}
+
+void jg_conn_consume(struct jg_conn *conn, int32_t stream_id, size_t len)
+{
+	if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || len == 0)
+		return;
+	nghttp2_session_consume(conn->session, stream_id, len);
+	if (!conn->in_recv)
+		conn_send(conn);
+}
+
+int jg_conn_via_master(const struct jg_conn *conn)
+{
+	return conn->via_master;
+}
+
 void jg_conn_shutdown(struct jg_conn *conn)
 {
 	/* Deferred to the loop: the caller may be inside an nghttp2 callback. */
@@ -758,7 +833,12 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	conn->arg = arg;
 	conn->fd = -1;
 	conn->last_errno = ECONNREFUSED;
-	if (c->unix_path[0] == '\0' && (conn->ctx = jg_tls_client_ctx(c)) == NULL)
+	/* A running persistent client needs no TLS context of ours (loading one costs more
+	 * than the rest of a warm invocation); without one, the context is built first, so a
+	 * bad certificate file is reported here as always, before any master is started. */
+	if (c->unix_path[0] == '\0' && jg_mux_attach(c, 0, &conn->fd, NULL, 0) > 0)
+		conn->via_master = 1;
+	else if (c->unix_path[0] == '\0' && (conn->ctx = jg_tls_client_ctx(c)) == NULL)
 		goto fail;
 	conn->timer = evtimer_new(c->base, timer_cb, conn);
 	conn->start_ev = event_new(c->base, -1, 0, start_cb, conn);
@@ -772,7 +852,7 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 	/* getaddrinfo blocks, but only before anything else is happening. */
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (c->unix_path[0] == '\0' &&
+	if (c->unix_path[0] == '\0' && !conn->via_master &&
 	    (rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
 		jg_client_fail("cannot resolve gateway host %s: %s", c->host, gai_strerror(rv));
 		goto fail;

@@ -29,6 +29,8 @@ struct jg_conn_cbs {
 	void (*closed)(void *arg);
 	/* Optional: the gateway's first SETTINGS arrived, so jg_conn_can_connect() knows. */
 	void (*settings)(void *arg);
+	/* Optional: the gateway sent GOAWAY (it is closing, or cutting us): no new requests. */
+	void (*goaway)(void *arg);
 };
 
 struct jg_conn_stream_cbs {
@@ -42,6 +44,10 @@ struct jg_conn_stream_cbs {
 	ssize_t (*body)(void *arg, uint8_t *buf, size_t len, int *eof);
 	/* The stream is closed; H2_ERROR is its HTTP/2 error code (0: a clean end). */
 	void (*close)(void *arg, uint32_t h2_error);
+	/* Optional, for a relay that must keep the frames' shape (client/master.c): a header
+	 * block ended (HEADERS 1), or DATA ended the response (HEADERS 0); END_STREAM says
+	 * whether the gateway's side of the stream is done. */
+	void (*frame_end)(void *arg, int headers, int end_stream);
 };
 
 /* Start connecting to c->gateway (bounded by c->connect_timeout; once open, the
@@ -73,6 +79,14 @@ void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id);
  * naming WHY ("a signal could not be delivered").  Once at a time; any bytes from the
  * gateway settle it. */
 void jg_conn_probe(struct jg_conn *conn, int secs, const char *why);
+/* For a relay (client/master.c), before the connection is ready: response bytes are no
+ * longer acknowledged as they arrive but only when jg_conn_consume() says they were passed
+ * on, so a slow reader holds back the gateway instead of growing a buffer. */
+void jg_conn_set_manual_window(struct jg_conn *conn);
+/* LEN bytes of STREAM_ID's response were passed on: the gateway may send that much more. */
+void jg_conn_consume(struct jg_conn *conn, int32_t stream_id, size_t len);
+/* 1 when this connection goes through the persistent client (client/mux.h). */
+int jg_conn_via_master(const struct jg_conn *conn);
 /* Say goodbye (GOAWAY, TLS close_notify) and call cbs->closed once the bytes are out, or
  * after a short bound. */
 void jg_conn_shutdown(struct jg_conn *conn);

@@ -21,6 +21,7 @@ jumpgate_SOURCES = \
 	client/progress.c client/progress.h \
 	client/cp.h client/xfer.c client/cpout.c \
 	client/run.h client/runout.c \
-	client/rshargs.c client/rshargs.h
+	client/rshargs.c client/rshargs.h \
+	client/mux.c client/mux.h client/master.c client/master.h client/masterrelay.c
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -18,6 +18,7 @@
 
 #include "client/client.h"
 #include "client/help.h"
+#include "client/mux.h"
 #include "config/paths.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -183,9 +184,19 @@ int jg_client_setup(struct jg_client *c)
 		return jg_client_usage("timeout '%s' (--timeout, JUMPGATE_TIMEOUT) is not a number "
 				       "of seconds between 0 (none) and 3600",
 				       c->opt_timeout);
+	if (c->opt_persist == NULL)
+		c->opt_persist = getenv("JUMPGATE_PERSIST");
+	if (c->opt_persist != NULL && strcmp(c->opt_persist, "no") == 0)
+		c->persist = 0;
+	else if (parse_seconds(c->opt_persist, 0, JG_DEFAULT_PERSIST, &c->persist) != 0)
+		return jg_client_usage("persist time '%s' (--persist, JUMPGATE_PERSIST) is not a "
+				       "number of seconds between 0 (off) and 3600, or 'no'",
+				       c->opt_persist);
 	/* The Unix socket has no TLS: the kernel tells the gateway who we are. */
-	if (c->unix_path[0] != '\0')
+	if (c->unix_path[0] != '\0') {
+		c->persist = 0; /* and it is local already: nothing to keep open */
 		return 0;
+	}
 	if (jg_paths_state_dir(c->state_dir, sizeof(c->state_dir)) != 0)
 		c->state_dir[0] = '\0';
 	if (pick_file(c, c->cert, sizeof(c->cert), c->opt_cert, "JUMPGATE_CERT", JG_CLIENT_CERT,
@@ -210,7 +221,7 @@ static void guard_std_fds(void)
 	}
 }
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION, OPT_TIMEOUT };
+enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION, OPT_TIMEOUT, OPT_PERSIST };
 
 /* `jumpgate help [COMMAND]`: the command's page, or the main page. */
 static void show_help(const char *cmd)
@@ -243,6 +254,7 @@ static jg_command_fn find_command(const char *name)
 		{"exec", jg_cmd_exec}, {"reset", jg_cmd_reset}, {"stats", jg_cmd_stats},
 		{"cp", jg_cmd_cp},     {"run", jg_cmd_run},	{"rsh", jg_cmd_rsh},
 		{"connect", jg_cmd_connect}, {"routes", jg_cmd_routes},
+		{JG_MUX_MASTER_CMD, jg_cmd_master},
 	};
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -259,6 +271,7 @@ int main(int argc, char **argv)
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"ca", required_argument, NULL, OPT_CA},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"persist", required_argument, NULL, OPT_PERSIST},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -289,6 +302,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			c.opt_timeout = optarg;
+			break;
+		case OPT_PERSIST:
+			c.opt_persist = optarg;
 			break;
 		case 'v':
 			c.verbose++;

@@ -94,6 +94,10 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/jumpgate-demo.XXXXXX")
 chmod 755 "$D"
 JUMPGATE_HOME=$D/state
 export JUMPGATE_HOME
+# The persistent client's socket too (it leaves when the gateway stops).
+XDG_RUNTIME_DIR=$D/run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+export XDG_RUNTIME_DIR
 unset JUMPGATE_GATEWAY JUMPGATE_CERT JUMPGATE_KEY JUMPGATE_CA || true
 export PATH="$b:$PATH"
 gw_pid=

@@ -8,6 +8,8 @@ EXTRA_DIST += tests/bench/bench_run.sh
 EXTRA_DIST += tests/bench/bench_sites.sh
 EXTRA_DIST += tests/bench/bench_methods.sh tests/bench/benchlib.sh
 EXTRA_DIST += tests/bench/bench_datapath.sh
+# The persistent client (issue 14).
+EXTRA_DIST += tests/bench/bench_persist.sh
 # Soak under attack (issue 13): by hand, JG_SOAK_SECONDS=60 bash tests/bench/soak.sh.
 EXTRA_DIST += tests/bench/soak.sh
 
@@ -57,6 +59,11 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_datapath.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_persist.sh'
 
 # The data path against OpenSSH alone (issue 12); JG_BENCH_MIB, JG_BENCH_REPEAT,
 # JG_BENCH_SKIP="fanout rsync ..." as the script's header says.

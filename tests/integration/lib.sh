@@ -27,6 +27,9 @@ export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT
 
 # The environment must not steer the client to some other gateway.
 unset JUMPGATE_GATEWAY JUMPGATE_HOME JUMPGATE_CERT JUMPGATE_KEY JUMPGATE_CA || true
+# Each invocation its own connection, as the tests count them; t_persist.sh turns the
+# persistent client on (and keeps its sockets under its own $XDG_RUNTIME_DIR).
+export JUMPGATE_PERSIST=0
 
 JG_NAME=$(basename "$0" .sh)
 JG_FAILED=0
