@@ -424,7 +424,7 @@ void jg_master_client_free(struct mclient *mc)
 	while (mc->streams != NULL)
 		stream_detach(m, mc->streams);
 	nghttp2_session_del(mc->session);
-	bufferevent_free(mc->bev);
+	jg_h2bulk_free(mc->bev);
 	event_free(mc->send_ev);
 	free(mc);
 	jg_master_check_exit(m);
@@ -439,7 +439,7 @@ static void client_send(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (mc->closing && !nghttp2_session_want_write(mc->session) &&
-	    evbuffer_get_length(bufferevent_get_output(mc->bev)) == 0)
+	    jg_h2bulk_unsent(mc->bev) == 0)
 		jg_master_client_free(mc);
 }
 
@@ -488,7 +488,7 @@ int jg_master_client_new(struct master *m, int fd)
 		return -1;
 	}
 	mc->m = m;
-	mc->bev = bufferevent_socket_new(m->c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	mc->bev = jg_h2bulk_plain_new(m->c->base, fd, 0);
 	mc->send_ev = event_new(m->c->base, -1, 0, client_send, mc);
 	if (mc->bev == NULL || mc->send_ev == NULL)
 		goto out;
@@ -525,7 +525,7 @@ out:
 	if (mc->send_ev != NULL)
 		event_free(mc->send_ev);
 	if (mc->bev != NULL)
-		bufferevent_free(mc->bev);
+		jg_h2bulk_free(mc->bev);
 	else
 		close(fd);
 	free(mc);

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
+#include "h2/bulk.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -57,7 +58,7 @@ static void on_unix_accept(struct evconnlistener *lst, evutil_socket_t fd, struc
 	}
 	snprintf(peer, sizeof(peer), "unix pid %ld", (long)cred.pid);
 	uid_identity(cred.uid, identity, sizeof(identity));
-	bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	bev = jg_h2bulk_plain_new(gw->base, fd, BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
 		jg_log_error("connection from %s dropped: cannot create a bufferevent", peer);
 		evutil_closesocket(fd);

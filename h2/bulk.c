@@ -1,6 +1,7 @@
 /* Bulk transfer settings for HTTP/2 endpoints (h2/bulk.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -25,12 +26,43 @@ void jg_h2bulk_tune_bev(struct bufferevent *bev)
  * and runs the filter's callbacks as the bufferevent would have. */
 struct bulk_sock {
 	struct bufferevent *sock; /* under the filter (which owns it) */
-	struct bufferevent *tls;  /* the filter */
+	struct bufferevent *top;  /* the filter: TLS, or a pass-through for plain sockets */
 	struct event *rd;	  /* the socket readable */
 	int done;		  /* EOF or an error was passed on: read no more */
 };
 
-static int sock_ex_index = -1; /* SSL ex_data slot of the struct bulk_sock */
+/* Every live bulk_sock by its descriptor (a process holds a few thousand at
+ * most): how jg_h2bulk_free and friends find the reader of a bufferevent. */
+static struct bulk_sock **by_fd;
+static size_t n_by_fd;
+
+static int registry_put(evutil_socket_t fd, struct bulk_sock *b)
+{
+	if (fd < 0)
+		return -1;
+	if ((size_t)fd >= n_by_fd) {
+		size_t n = n_by_fd ? n_by_fd : 64;
+		struct bulk_sock **p;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((p = realloc(by_fd, n * sizeof(*p))) == NULL)
+			return -1;
+		memset(p + n_by_fd, 0, (n - n_by_fd) * sizeof(*p));
+		by_fd = p;
+		n_by_fd = n;
+	}
+	by_fd[fd] = b;
+	return 0;
+}
+
+static struct bulk_sock *bulk_sock_of(struct bufferevent *bev)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct bulk_sock *b = fd >= 0 && (size_t)fd < n_by_fd ? by_fd[fd] : NULL;
+
+	return b != NULL && b->top == bev ? b : NULL;
+}
 
 /* Most bytes left unread by the filter before reading stops (the filter
  * suspends reading itself only through the socket bufferevent, which no
@@ -92,28 +124,28 @@ static void on_output_sent(struct evbuffer *buf, const struct evbuffer_cb_info *
 	struct bulk_sock *b = arg;
 
 	if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0)
-		bufferevent_trigger(b->tls, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(b->top, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void bulk_sock_free(struct bulk_sock *b)
 {
-	if (b == NULL)
-		return;
+	evutil_socket_t fd = event_get_fd(b->rd);
+
+	if (fd >= 0 && (size_t)fd < n_by_fd && by_fd[fd] == b)
+		by_fd[fd] = NULL;
 	evbuffer_remove_cb(bufferevent_get_input(b->sock), on_input_taken, b);
 	evbuffer_remove_cb(bufferevent_get_output(b->sock), on_output_sent, b);
 	event_free(b->rd);
 	free(b);
 }
 
-struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
-				      enum bufferevent_ssl_state state)
+/* The socket bufferevent for FD, to go under a filter, with its reader; NULL
+ * when out of memory (FD untouched). */
+static struct bulk_sock *bulk_sock_new(struct event_base *base, evutil_socket_t fd)
 {
-	struct bulk_sock *b;
+	struct bulk_sock *b = calloc(1, sizeof(*b));
 
-	if (sock_ex_index < 0 &&
-	    (sock_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL)) < 0)
-		return NULL;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if (b == NULL)
 		return NULL;
 	if ((b->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, b)) == NULL ||
 	    (b->sock = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
@@ -123,40 +155,87 @@ struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t f
 		return NULL;
 	}
 	jg_h2bulk_tune_bev(b->sock);
-	/* The filter stops encrypting at JG_H2_MAX_IO unsent and resumes below a
-	 * quarter of it, so the socket always has a large write ready. */
+	/* The filter stops at JG_H2_MAX_IO unsent and resumes below a quarter of
+	 * it, so the socket always has a large write ready. */
 	bufferevent_setwatermark(b->sock, EV_WRITE, JG_H2_MAX_IO / 4, JG_H2_MAX_IO);
-	/* No deferred callbacks: the filter defers its own. */
-	b->tls = bufferevent_openssl_filter_new(base, b->sock, ssl, state,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (b->tls == NULL) {
-		bufferevent_setfd(b->sock, -1); /* the caller keeps FD (and SSL) */
-		bufferevent_free(b->sock);
-		event_free(b->rd);
-		free(b);
-		return NULL;
-	}
+	return b;
+}
+
+/* The filter B->top was made over B->sock: start reading.  0, or -1 when out of
+ * memory (then the caller frees B->top, having taken back what it lends). */
+static int bulk_sock_start(struct bulk_sock *b)
+{
 	bufferevent_disable(b->sock, EV_READ); /* on_readable reads instead */
 	if (evbuffer_add_cb(bufferevent_get_input(b->sock), on_input_taken, b) == NULL ||
 	    evbuffer_add_cb(bufferevent_get_output(b->sock), on_output_sent, b) == NULL ||
-	    event_add(b->rd, NULL) != 0 || !SSL_set_ex_data(ssl, sock_ex_index, b)) {
-		/* The filter owns SSL and the socket now: give them back as they came. */
-		bulk_sock_free(b);
-		SSL_up_ref(ssl);
-		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-		bufferevent_setfd(bufferevent_get_underlying(b->tls), -1);
-		bufferevent_free(b->tls);
-		return NULL;
-	}
-	jg_h2bulk_tune_bev(b->tls);
-	return b->tls;
+	    event_add(b->rd, NULL) != 0 || registry_put(event_get_fd(b->rd), b) != 0)
+		return -1;
+	jg_h2bulk_tune_bev(b->top);
+	return 0;
 }
 
-static struct bulk_sock *bulk_sock_of(struct bufferevent *bev)
+/* The filter could not be made: FD goes back to the caller. */
+static void bulk_sock_abandon(struct bulk_sock *b)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev); /* NULL unless TLS */
+	bufferevent_setfd(b->sock, -1);
+	bufferevent_free(b->sock);
+	event_free(b->rd);
+	free(b);
+}
 
-	return ssl != NULL && sock_ex_index >= 0 ? SSL_get_ex_data(ssl, sock_ex_index) : NULL;
+/* bulk_sock_start failed: free the filter without closing FD. */
+static void bulk_sock_unwind(struct bulk_sock *b)
+{
+	struct bufferevent *top = b->top;
+
+	bulk_sock_free(b);
+	bufferevent_setfd(bufferevent_get_underlying(top), -1);
+	bufferevent_free(top);
+}
+
+struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
+				      enum bufferevent_ssl_state state)
+{
+	struct bulk_sock *b = bulk_sock_new(base, fd);
+
+	if (b == NULL)
+		return NULL;
+	/* No deferred callbacks below: the filter defers its own. */
+	b->top = bufferevent_openssl_filter_new(base, b->sock, ssl, state,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (b->top == NULL) {
+		bulk_sock_abandon(b); /* the caller keeps FD and SSL */
+		return NULL;
+	}
+	if (bulk_sock_start(b) != 0) {
+		/* The filter owns SSL now: keep it alive and quiet for the caller. */
+		SSL_up_ref(ssl);
+		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+		bulk_sock_unwind(b);
+		return NULL;
+	}
+	return b->top;
+}
+
+struct bufferevent *jg_h2bulk_plain_new(struct event_base *base, evutil_socket_t fd, int options)
+{
+	struct bulk_sock *b = bulk_sock_new(base, fd);
+
+	if (b == NULL)
+		return NULL;
+	/* A filter with no filter functions moves the socket's chains up and down
+	 * (evbuffer_remove_buffer): no copy, and the same reader as TLS. */
+	b->top = bufferevent_filter_new(b->sock, NULL, NULL, BEV_OPT_CLOSE_ON_FREE | options, NULL,
+					NULL);
+	if (b->top == NULL) {
+		bulk_sock_abandon(b);
+		return NULL;
+	}
+	if (bulk_sock_start(b) != 0) {
+		bulk_sock_unwind(b);
+		return NULL;
+	}
+	return b->top;
 }
 
 void jg_h2bulk_read_pending(struct bufferevent *bev)
@@ -201,7 +280,6 @@ void jg_h2bulk_free(struct bufferevent *bev)
 
 	if (b != NULL) {
 		jg_h2bulk_send_now(bev);
-		SSL_set_ex_data(bufferevent_openssl_get_ssl(bev), sock_ex_index, NULL);
 		bulk_sock_free(b);
 	}
 	bufferevent_free(bev);

@@ -52,6 +52,11 @@ struct event_base;
  * and then the caller still owns FD and SSL. */
 struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 				      enum bufferevent_ssl_state state);
+/* The same for a plain socket (a Unix socket: h2c): a pass-through filter over
+ * a socket bufferevent, read in large pieces like the TLS one (libevent 2.1's
+ * own socket reads are 4 KiB each).  BEV_OPT_CLOSE_ON_FREE plus OPTIONS
+ * (BEV_OPT_DEFER_CALLBACKS or 0); NULL when out of memory (FD still the caller's). */
+struct bufferevent *jg_h2bulk_plain_new(struct event_base *base, evutil_socket_t fd, int options);
 /* Bytes written to BEV and not yet handed to the kernel: its output, plus the
  * output of the socket under a TLS filter.  0 means flushed.  When the socket
  * under a filter drains, BEV's write callback runs (as it does when its own
@@ -67,7 +72,7 @@ void jg_h2bulk_read_pending(struct bufferevent *bev);
  * written by OpenSSL into memory, not to the socket.  Best effort; nothing
  * for other bufferevents. */
 void jg_h2bulk_send_now(struct bufferevent *bev);
-/* Free BEV (from jg_h2bulk_tls_new, or any other bufferevent), after
+/* Free BEV (from jg_h2bulk_tls_new or _plain_new, or any other bufferevent), after
  * jg_h2bulk_send_now. */
 void jg_h2bulk_free(struct bufferevent *bev);
 
