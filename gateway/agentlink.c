@@ -572,8 +572,10 @@ struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_cha
 				      char *err, size_t errlen)
 {
 	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next)
-		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0)
-			return al;
+		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0 &&
+		    al->chain->agent == chain->agent &&
+		    strcmp(al->chain->agent_owner, chain->agent_owner) == 0)
+			return al; /* with a controller's agent: that identity's alone */
 	return al_start(gw, chain, err, errlen);
 }
 

@@ -74,3 +74,6 @@ INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_doub
 EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach \
 	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
+
+# ssh-agent forwarding through the gateway: exec/cp/rsync -A with a real ssh-agent (issue 15).
+INTEGRATION_TESTS += tests/integration/t_agentfwd.sh

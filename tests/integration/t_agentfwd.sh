@@ -1,0 +1,173 @@
+#!/bin/bash
+# ssh-agent forwarding through the gateway (-A), for real: a real ssh-agent
+# holds the only key the target's authorized_keys knows; the gateway's own
+# account has no key that works (its identity_file is another key).  exec, cp
+# and rsync -e 'jumpgate rsh -A' through the gateway succeed with -A; without
+# -A ssh's own reason comes back; another identity does not get the
+# connection the first one's agent opened; policy refuses -A without
+# forward_agent; no agent, or an agent without keys: one clear line naming
+# the target; the agent socket answers only the onward ssh (not another
+# process of the gateway's account) and lives in a 0700 directory that goes
+# with the connection.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd.sh"
+jg_ssh_setup
+jg_require ssh-agent ssh-add rsync
+# Nothing of the test runner's own agent: only the agents started here.
+unset SSH_AUTH_SOCK SSH_AGENT_PID
+export TMPDIR=$JG_T # the gateway's agent sockets are made under it
+
+# The controller's key: in its agent only, and the only one sshd accepts.
+ssh-keygen -q -t ed25519 -N '' -C "jumpgate-test-controller" -f "$JG_T/ctl_key" </dev/null >/dev/null
+cat "$JG_T/ctl_key.pub" >"$JG_SSH_AUTHKEYS"
+# Another identity's agent, with a key sshd does not know.
+ssh-keygen -q -t ed25519 -N '' -f "$JG_T/bob_key" </dev/null >/dev/null
+
+# start_agent NAME: ssh-agent on $JG_T/NAME.sock (foreground, tracked by PID).
+start_agent() {
+	local sock=$JG_T/$1.sock pid i
+	ssh-agent -D -a "$sock" >/dev/null 2>&1 </dev/null &
+	pid=$!
+	jg_track "agent-$1" "$pid"
+	for i in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+start_agent ctl || { jg_notok "ssh-agent starts"; jg_done; }
+start_agent bob || { jg_notok "bob's ssh-agent starts"; jg_done; }
+start_agent empty || { jg_notok "an empty ssh-agent starts"; jg_done; }
+SSH_AUTH_SOCK=$JG_T/ctl.sock ssh-add -q "$JG_T/ctl_key" 2>/dev/null || { jg_notok "ssh-add"; jg_done; }
+SSH_AUTH_SOCK=$JG_T/bob.sock ssh-add -q "$JG_T/bob_key" 2>/dev/null || { jg_notok "ssh-add (bob)"; jg_done; }
+jg_ok "three ssh-agents: the controller's (the authorized key), bob's (another key), an empty one"
+
+jg_sshd_start a 127.0.0.2 || { jg_notok "sshd a starts on 127.0.0.2"; jg_done; }
+PA=${JG_SSHD_PORT[a]}
+
+P=$JG_PKI
+user=$(id -un)
+for n in bob carol; do
+	jg_mkcert "$P" "$n" "$n" "subjectAltName=URI:jumpgate:user:$n" "extendedKeyUsage=clientAuth"
+done
+# The gateway logs in with $JG_SSH_KEY, which is no longer authorized.
+JG_CONF_EXTRA="$(jg_ssh_conf_defaults accept)
+identity = \"san-uri\";
+audit = \"$JG_T/audit.log\";
+targets = ( $(jg_ssh_target web1 127.0.0.2 "$PA") );
+policy = (
+  { name = \"ctl\"; identities = [ \"jumpgate:user:$user\" ]; forward_agent = true; allow = true; },
+  { name = \"bob\"; identities = [ \"jumpgate:user:bob\" ]; forward_agent = true; allow = true; },
+  { name = \"carol\"; identities = [ \"jumpgate:user:carol\" ]; allow = true; }
+);"
+jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
+jg_ok "gateway on 127.0.0.1:$JG_PORT, sshd on 127.0.0.2:$PA"
+
+as() { # as NAME CMD...: with NAME's certificate
+	local name=$1
+	shift
+	JG_CERT=$P/$name.pem JG_KEY=$P/$name.key "$@"
+}
+ctl() { SSH_AUTH_SOCK=$JG_T/ctl.sock "$@"; }
+
+# ---------------------------------------------------------------- without -A
+
+jg_cli_timed "$JG_T/n.out" "$JG_T/n.err" exec web1 -- id -un
+if [ "$RC" != 0 ] && grep -q "Permission denied" "$JG_T/n.err"; then
+	jg_ok "without -A: ssh's reason ($(head -c 160 "$JG_T/n.err"))"
+else
+	jg_notok "without -A fails with ssh's reason (exit $RC: $(head -c 300 "$JG_T/n.err"))"
+fi
+
+# ---------------------------------------------------------------- exec -A
+
+ctl jg_cli_timed "$JG_T/a.out" "$JG_T/a.err" exec -A web1 -- id -un
+if [ "$RC" = 0 ] && [ "$(cat "$JG_T/a.out")" = "$JG_SSH_USER" ]; then
+	jg_ok "exec -A: the onward ssh logs in with the controller's key (${MS} ms)"
+else
+	jg_notok "exec -A web1 -- id -un (exit $RC, out '$(head -c 200 "$JG_T/a.out")')"
+	jg_show "$JG_T/a.err" 5
+	jg_show "$JG_GW_LOG" 20
+fi
+if grep '"action":"exec"' "$JG_T/audit.log" | grep '"event":"start"' |
+	grep -q '"forward_agent":"gateway"'; then
+	jg_ok "audit: the exec's record says forward_agent \"gateway\""
+else
+	jg_notok "audit: forward_agent in the record ($(tail -n 2 "$JG_T/audit.log"))"
+fi
+
+# The socket: in a 0700 directory under TMPDIR, answering only the onward ssh.
+sock=$(find "$JG_T" -maxdepth 2 -path "$JG_T/jumpgate-agent-*/agent" -type s | head -n1)
+if [ -n "$sock" ] && [ "$(stat -c %a "$(dirname "$sock")")" = 700 ]; then
+	jg_ok "the agent socket lives in a 0700 directory ($(basename "$(dirname "$sock")"))"
+else
+	jg_notok "an agent socket in a 0700 directory under $JG_T (found '${sock:-none}')"
+fi
+if [ -n "$sock" ]; then
+	rc=0
+	SSH_AUTH_SOCK=$sock timeout 10 ssh-add -l >"$JG_T/l.out" 2>&1 || rc=$?
+	if [ "$rc" != 0 ] && [ "$rc" != 124 ] && ! grep -q ED25519 "$JG_T/l.out" &&
+		grep -q "refused a connection from pid" "$JG_GW_LOG"; then
+		jg_ok "another process of the gateway's account is refused by the socket (ssh-add -l: exit $rc)"
+	else
+		jg_notok "ssh-add -l on the gateway's agent socket refused (exit $rc: $(head -c 200 "$JG_T/l.out"))"
+	fi
+fi
+
+# The connection is the controller's: the same identity reuses it with -A.
+ctl jg_cli_timed "$JG_T/a2.out" "$JG_T/a2.err" exec -A web1 -- echo again
+if [ "$RC" = 0 ] && [ "$(cat "$JG_T/a2.out")" = again ]; then
+	jg_ok "a second exec -A of the same identity"
+else
+	jg_notok "a second exec -A (exit $RC)"
+	jg_show "$JG_T/a2.err" 5
+fi
+
+# ---------------------------------------------------------------- another identity
+
+# bob, with -A and his own agent (a key sshd refuses), and without -A: neither
+# gets the connection the controller's agent opened.
+SSH_AUTH_SOCK=$JG_T/bob.sock as bob jg_cli_timed "$JG_T/b.out" "$JG_T/b.err" exec -A web1 -- id -un
+rc1=$RC
+as bob jg_cli_timed "$JG_T/b2.out" "$JG_T/b2.err" exec web1 -- id -un
+if [ "$rc1" != 0 ] && grep -q "Permission denied" "$JG_T/b.err" && [ "$RC" != 0 ] &&
+	grep -q "Permission denied" "$JG_T/b2.err"; then
+	jg_ok "another identity does not get the controller's connection (-A: own key refused; without -A: refused)"
+else
+	jg_notok "bob reuses the controller's connection? (-A exit $rc1: $(head -c 200 "$JG_T/b.err"); without: exit $RC: $(head -c 200 "$JG_T/b2.err"))"
+fi
+
+# ---------------------------------------------------------------- policy
+
+ctl as carol jg_cli_timed "$JG_T/c.out" "$JG_T/c.err" exec -A web1 -- id -un
+if [ "$RC" != 0 ] && grep -q "forward_agent = true" "$JG_T/c.err" && [ ! -s "$JG_T/c.out" ]; then
+	jg_ok "policy: -A refused without forward_agent ($(head -c 200 "$JG_T/c.err"))"
+else
+	jg_notok "policy refuses carol's -A (exit $RC: $(head -c 300 "$JG_T/c.err"))"
+fi
+if grep '"identity":"jumpgate:user:carol"' "$JG_T/audit.log" | grep -q '"outcome":"denied"'; then
+	jg_ok "audit: carol's -A recorded as denied"
+else
+	jg_notok "audit: carol's -A recorded as denied"
+fi
+
+# ---------------------------------------------------------------- no agent, empty agent
+
+jg_cli_timed "$JG_T/e.out" "$JG_T/e.err" exec -A web1 -- true
+if [ "$RC" = 255 ] && [ "$(wc -l <"$JG_T/e.err")" = 1 ] &&
+	grep -q "^jumpgate: web1: -A: no ssh-agent to forward: SSH_AUTH_SOCK is not set" "$JG_T/e.err"; then
+	jg_ok "no agent: $(cat "$JG_T/e.err")"
+else
+	jg_notok "no agent: one clear line (exit $RC: $(head -c 300 "$JG_T/e.err"))"
+fi
+SSH_AUTH_SOCK=$JG_T/empty.sock jg_cli_timed "$JG_T/e.out" "$JG_T/e.err" exec -A web1 -- true
+if [ "$RC" = 255 ] && [ "$(wc -l <"$JG_T/e.err")" = 1 ] && grep -q "web1: -A: .*holds no keys" "$JG_T/e.err"; then
+	jg_ok "an agent without keys: $(cat "$JG_T/e.err")"
+else
+	jg_notok "an agent without keys: one clear line (exit $RC: $(head -c 300 "$JG_T/e.err"))"
+fi
+SSH_AUTH_SOCK=$JG_T/nothing-here.sock jg_cli_timed "$JG_T/e.out" "$JG_T/e.err" exec -A web1 -- true
+if [ "$RC" = 255 ] && [ "$(wc -l <"$JG_T/e.err")" = 1 ] && grep -q "web1: -A: cannot reach the ssh-agent" "$JG_T/e.err"; then
+	jg_ok "an agent socket that is not there: $(cat "$JG_T/e.err")"
+else
+	jg_notok "an agent socket that is not there: one clear line (exit $RC: $(head -c 300 "$JG_T/e.err"))"
+fi
+
+jg_done
