@@ -134,6 +134,64 @@ else
 	jg_notok "bob reuses the controller's connection? (-A exit $rc1: $(head -c 200 "$JG_T/b.err"); without: exit $RC: $(head -c 200 "$JG_T/b2.err"))"
 fi
 
+# ---------------------------------------------------------------- cp -A, rsync -e 'jumpgate rsh -A'
+
+# A fresh gateway connection to web1 each time: reset closes the pooled one.
+reset_web1() { jg_cli reset web1 >/dev/null 2>&1 || true; }
+head -c 300000 /dev/urandom >"$JG_T/up.bin"
+reset_web1
+ctl jg_cli_timed "$JG_T/cp.out" "$JG_T/cp.err" cp -A "$JG_T/up.bin" "web1:$JG_T/remote.bin"
+rc1=$RC
+ctl jg_cli_timed "$JG_T/cp2.out" "$JG_T/cp2.err" cp -A "web1:$JG_T/remote.bin" "$JG_T/down.bin"
+if [ "$rc1" = 0 ] && [ "$RC" = 0 ] && cmp -s "$JG_T/up.bin" "$JG_T/down.bin"; then
+	jg_ok "cp -A up and down (300 kB, same bytes)"
+else
+	jg_notok "cp -A up (exit $rc1) and down (exit $RC)"
+	jg_show "$JG_T/cp.err" 5
+	jg_show "$JG_T/cp2.err" 5
+fi
+reset_web1
+jg_cli_timed "$JG_T/cp3.out" "$JG_T/cp3.err" cp "$JG_T/up.bin" "web1:$JG_T/remote2.bin"
+if [ "$RC" != 0 ] && grep -q "Permission denied" "$JG_T/cp3.err" && [ ! -e "$JG_T/remote2.bin" ]; then
+	jg_ok "cp without -A: ssh's reason"
+else
+	jg_notok "cp without -A fails with ssh's reason (exit $RC: $(head -c 300 "$JG_T/cp3.err"))"
+fi
+
+mkdir -p "$JG_T/tree/sub"
+for i in 1 2 3 4 5; do head -c $((i * 10000)) /dev/urandom >"$JG_T/tree/sub/f$i"; done
+export JUMPGATE_GATEWAY=127.0.0.1:$JG_PORT JUMPGATE_CERT=$JG_CERT JUMPGATE_KEY=$JG_KEY JUMPGATE_CA=$JG_CA
+reset_web1
+rc=0
+ctl timeout 120 rsync -a -e "$JUMPGATE rsh -A" "$JG_T/tree/" "web1:$JG_T/tree-copy/" \
+	>"$JG_T/rs.out" 2>"$JG_T/rs.err" || rc=$?
+if [ "$rc" = 0 ] && diff -r "$JG_T/tree" "$JG_T/tree-copy" >/dev/null; then
+	jg_ok "rsync -a -e 'jumpgate rsh -A' through the gateway"
+else
+	jg_notok "rsync -e 'jumpgate rsh -A' (exit $rc)"
+	jg_show "$JG_T/rs.err" 5
+fi
+reset_web1
+rc=0
+ctl timeout 120 rsync -a -e "$JUMPGATE rsh -o ForwardAgent=yes" "web1:$JG_T/tree/" "$JG_T/tree-back/" \
+	>"$JG_T/rs2.out" 2>"$JG_T/rs2.err" || rc=$?
+if [ "$rc" = 0 ] && diff -r "$JG_T/tree" "$JG_T/tree-back" >/dev/null; then
+	jg_ok "rsync -e 'jumpgate rsh -o ForwardAgent=yes' from the target"
+else
+	jg_notok "rsync -e 'jumpgate rsh -o ForwardAgent=yes' (exit $rc)"
+	jg_show "$JG_T/rs2.err" 5
+fi
+reset_web1
+rc=0
+ctl timeout 60 rsync -a -e "$JUMPGATE rsh" "$JG_T/tree/" "web1:$JG_T/tree-no/" \
+	>"$JG_T/rs3.out" 2>"$JG_T/rs3.err" || rc=$?
+if [ "$rc" != 0 ] && grep -q "Permission denied" "$JG_T/rs3.err"; then
+	jg_ok "rsync -e 'jumpgate rsh' without -A: ssh's reason"
+else
+	jg_notok "rsync without -A fails with ssh's reason (exit $rc: $(head -c 300 "$JG_T/rs3.err"))"
+fi
+unset JUMPGATE_GATEWAY JUMPGATE_CERT JUMPGATE_KEY JUMPGATE_CA
+
 # ---------------------------------------------------------------- policy
 
 ctl as carol jg_cli_timed "$JG_T/c.out" "$JG_T/c.err" exec -A web1 -- id -un
