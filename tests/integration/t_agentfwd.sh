@@ -44,7 +44,7 @@ PA=${JG_SSHD_PORT[a]}
 
 P=$JG_PKI
 user=$(id -un)
-for n in bob carol; do
+for n in bob carol dave; do
 	jg_mkcert "$P" "$n" "$n" "subjectAltName=URI:jumpgate:user:$n" "extendedKeyUsage=clientAuth"
 done
 # The gateway logs in with $JG_SSH_KEY, which is no longer authorized.
@@ -55,7 +55,8 @@ targets = ( $(jg_ssh_target web1 127.0.0.2 "$PA") );
 policy = (
   { name = \"ctl\"; identities = [ \"jumpgate:user:$user\" ]; forward_agent = true; allow = true; },
   { name = \"bob\"; identities = [ \"jumpgate:user:bob\" ]; forward_agent = true; allow = true; },
-  { name = \"carol\"; identities = [ \"jumpgate:user:carol\" ]; allow = true; }
+  { name = \"carol\"; identities = [ \"jumpgate:user:carol\" ]; allow = true; },
+  { name = \"dave\"; identities = [ \"jumpgate:user:dave\" ]; forward_agent_to_target = true; allow = true; }
 );"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway on 127.0.0.1:$JG_PORT, sshd on 127.0.0.2:$PA"
@@ -204,6 +205,40 @@ if grep '"identity":"jumpgate:user:carol"' "$JG_T/audit.log" | grep -q '"outcome
 	jg_ok "audit: carol's -A recorded as denied"
 else
 	jg_notok "audit: carol's -A recorded as denied"
+fi
+
+# -AA: on to the target as ssh -A would, only with forward_agent_to_target.
+ctl jg_cli_timed "$JG_T/t.out" "$JG_T/t.err" exec -AA web1 -- true
+if [ "$RC" != 0 ] && grep -q "forward_agent_to_target = true" "$JG_T/t.err"; then
+	jg_ok "policy: -AA refused with forward_agent alone ($(head -c 200 "$JG_T/t.err"))"
+else
+	jg_notok "policy refuses -AA without forward_agent_to_target (exit $RC: $(head -c 300 "$JG_T/t.err"))"
+fi
+ctl as dave jg_cli_timed "$JG_T/t.out" "$JG_T/t.err" exec -AA web1 -- sh -c 'ssh-add -l'
+if [ "$RC" = 0 ] && grep -q "jumpgate-test-controller" "$JG_T/t.out"; then
+	jg_ok "-AA: the program on the target sees the controller's agent (ssh-add -l: $(head -c 120 "$JG_T/t.out"))"
+else
+	jg_notok "-AA: ssh-add -l on the target lists the controller's key (exit $RC: $(head -c 200 "$JG_T/t.out") $(head -c 200 "$JG_T/t.err"))"
+fi
+ctl as dave jg_cli_timed "$JG_T/t2.out" "$JG_T/t2.err" exec -A web1 -- sh -c 'ssh-add -l'
+if [ "$RC" != 0 ] && ! grep -q "jumpgate-test-controller" "$JG_T/t2.out"; then
+	jg_ok "-A alone: the target sees no agent (ssh-add -l exit $RC)"
+else
+	jg_notok "-A alone: no agent on the target (exit $RC: $(head -c 200 "$JG_T/t2.out"))"
+fi
+if grep '"identity":"jumpgate:user:dave"' "$JG_T/audit.log" | grep -q '"forward_agent":"target"'; then
+	jg_ok "audit: -AA recorded as forward_agent \"target\""
+else
+	jg_notok "audit: -AA recorded as forward_agent \"target\""
+fi
+
+# run -A: the same over the batch of `jumpgate run`.
+reset_web1
+ctl jg_cli_timed "$JG_T/r.out" "$JG_T/r.err" run -A web1 -- id -un
+if [ "$RC" = 0 ] && grep -q "$JG_SSH_USER" "$JG_T/r.out"; then
+	jg_ok "run -A web1 -- id -un"
+else
+	jg_notok "run -A web1 -- id -un (exit $RC: $(head -c 200 "$JG_T/r.out") $(head -c 300 "$JG_T/r.err"))"
 fi
 
 # ---------------------------------------------------------------- no agent, empty agent
