@@ -121,8 +121,10 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 	if (c->agent != 0 && (r = agent_prepare(al, &opts, err, errlen)) != 0)
 		return r;
 	if ((r = jg_chain_argv(c->hops, c->nhops, gw->agent_path,
-			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0)
+			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0) {
+		jg_argv_free((char **)opts.envp);
 		return r;
+	}
 	al->plain_local = cmd.direct_agent && cmd.argv[1] == NULL;
 	al->direct_agent = cmd.direct_agent;
 	memcpy(al->askpass, cmd.askpass, sizeof(al->askpass));
@@ -138,6 +140,7 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 		if (al->boot == NULL || al->boot_out == NULL) {
 			snprintf(err, errlen, "out of memory");
 			jg_argv_free(cmd.argv);
+			jg_argv_free((char **)opts.envp);
 			return JG_ERR_NOMEM;
 		}
 		jg_boot_set_stages(al->boot, cmd.nstubs);
