@@ -581,13 +581,18 @@ struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_cha
 
 int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason)
 {
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+	struct jg_agentlink *next;
+	int found = 0;
+
+	/* Every connection with the key: identities forwarding their agents have their own. */
+	for (struct jg_agentlink *al = gw->links; al != NULL; al = next) {
+		next = al->next; /* dying unlinks it */
 		if (al->state != AL_DEAD && strcmp(al->chain->key, key) == 0) {
 			jg_agentlink_die(al, JG_LOG_INFO, reason);
-			return 1;
+			found = 1;
 		}
 	}
-	return 0;
+	return found;
 }
 
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,

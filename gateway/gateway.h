@@ -314,8 +314,8 @@ struct jg_chain;
  * bounded by the connect timeout. CHAIN is copied. NULL with ERR filled. */
 struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
 				      char *err, size_t errlen);
-/* Close the onward connection with KEY now (its channels die with REASON).
- * 1 when there was one, 0 when not. */
+/* Close the onward connections with KEY now (its channels die with REASON): the shared
+ * one and those opened with controllers' agents.  1 when there was one, 0 when not. */
 int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason);
 /* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,

@@ -241,6 +241,20 @@ else
 	jg_notok "run -A web1 -- id -un (exit $RC: $(head -c 200 "$JG_T/r.out") $(head -c 300 "$JG_T/r.err"))"
 fi
 
+# reset closes every connection to web1, those made with agents too, and
+# their agent sockets go with them.
+ndirs() { find "$JG_T" -maxdepth 1 -name 'jumpgate-agent-*' | wc -l; }
+ctl as dave jg_cli_timed "$JG_T/d.out" "$JG_T/d.err" exec -A web1 -- true # a second identity's
+before=$(ndirs)
+reset_web1
+deadline=$((SECONDS + 10))
+while [ "$(ndirs)" != 0 ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+if [ "$before" -ge 2 ] && [ "$(ndirs)" = 0 ]; then
+	jg_ok "reset web1 closes all $before connections made with agents; their socket directories are removed"
+else
+	jg_notok "reset web1: agent socket directories $before before, $(ndirs) after"
+fi
+
 # ---------------------------------------------------------------- no agent, empty agent
 
 jg_cli_timed "$JG_T/e.out" "$JG_T/e.err" exec -A web1 -- true
@@ -261,6 +275,15 @@ if [ "$RC" = 255 ] && [ "$(wc -l <"$JG_T/e.err")" = 1 ] && grep -q "web1: -A: ca
 	jg_ok "an agent socket that is not there: $(cat "$JG_T/e.err")"
 else
 	jg_notok "an agent socket that is not there: one clear line (exit $RC: $(head -c 300 "$JG_T/e.err"))"
+fi
+
+# The gateway stops cleanly, and said nothing of the sanitizers.
+jg_gateway_stop 10 || true
+if [ "$JG_GW_STATUS" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$JG_GW_LOG"; then
+	jg_ok "gateway exits 0 on SIGTERM, no sanitizer report"
+else
+	jg_notok "gateway exit $JG_GW_STATUS, sanitizer reports: $(grep -c "Sanitizer\|runtime error" "$JG_GW_LOG")"
+	grep -A20 "Sanitizer\|runtime error" "$JG_GW_LOG" | head -40
 fi
 
 jg_done
