@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "client/agentrelay.h"
 #include "client/client.h"
 #include "client/conn.h"
+#include "relay/agentmux.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/log.h"
@@ -30,17 +30,8 @@
 #define SSH_AGENTC_REQUEST_IDENTITIES 11
 #define SSH_AGENT_IDENTITIES_ANSWER 12
 #define SSH_AGENT_FAILURE 5
-#define CHUNK 16384
 
 struct ar_stream;
-
-struct ar_chan {
-	struct ar_stream *st;
-	uint32_t id;
-	struct bufferevent *bev;
-	int closing; /* the gateway closed it: free once our bytes are out */
-	struct ar_chan *next, *prev;
-};
 
 struct ar_stream {
 	struct jg_agentrelay *r;
@@ -48,8 +39,8 @@ struct ar_stream {
 	int32_t id;
 	struct jg_frame_decoder *dec;
 	struct evbuffer *outq;
-	int status; /* the gateway's :status */
-	struct ar_chan *chans;
+	int status;		 /* the gateway's :status */
+	struct jg_agentmux *mux; /* its channels: our connections to the agent */
 	struct ar_stream *next, *prev;
 };
 
@@ -203,27 +194,11 @@ struct jg_agentrelay *jg_agentrelay_new(struct jg_client *c, const char *target,
 	return r;
 }
 
-static void chan_free(struct ar_chan *ch)
-{
-	struct ar_stream *st = ch->st;
-
-	if (ch->prev)
-		ch->prev->next = ch->next;
-	else
-		st->chans = ch->next;
-	if (ch->next)
-		ch->next->prev = ch->prev;
-	if (ch->bev != NULL)
-		bufferevent_free(ch->bev);
-	free(ch);
-}
-
 static void stream_free(struct ar_stream *st)
 {
 	struct jg_agentrelay *r = st->r;
 
-	while (st->chans != NULL)
-		chan_free(st->chans);
+	jg_agentmux_free(st->mux);
 	if (st->prev)
 		st->prev->next = st->next;
 	else
@@ -235,86 +210,36 @@ static void stream_free(struct ar_stream *st)
 	free(st);
 }
 
-static void queue(struct ar_stream *st, uint8_t type, uint32_t ch, const void *p, uint32_t len)
+/* A frame up to the gateway (the mux's sender). */
+static void queue(void *arg, uint8_t type, uint32_t ch, const void *p, uint32_t len)
 {
+	struct ar_stream *st = arg;
+
 	if (jg_frame_put(st->outq, type, 0, ch, 0, p, len) == 0 && st->id > 0)
 		jg_conn_resume(st->conn, st->id);
-}
-
-static void chan_read(struct bufferevent *bev, void *arg)
-{
-	struct ar_chan *ch = arg;
-	uint8_t buf[CHUNK];
-	int n;
-
-	while ((n = evbuffer_remove(bufferevent_get_input(bev), buf, sizeof(buf))) > 0)
-		queue(ch->st, JG_FRAME_DATA, ch->id, buf, (uint32_t)n);
-}
-
-static void chan_written(struct bufferevent *bev, void *arg)
-{
-	struct ar_chan *ch = arg;
-
-	(void)bev;
-	if (ch->closing)
-		chan_free(ch);
-}
-
-static void chan_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct ar_chan *ch = arg;
-
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		queue(ch->st, JG_FRAME_CLOSE, ch->id, NULL, 0);
-		chan_free(ch);
-	}
 }
 
 /* The gateway's onward ssh connected to its agent socket: connect to ours. */
 static void chan_open(struct ar_stream *st, uint32_t id)
 {
 	struct jg_agentrelay *r = st->r;
-	struct ar_chan *ch = calloc(1, sizeof(*ch));
 	char why[300];
 	int fd = agent_connect(r->sock);
 
-	if (ch == NULL || fd < 0) {
+	if (fd < 0) {
 		snprintf(why, sizeof(why), "cannot reach the ssh-agent at %s: %s", r->sock,
-			 ch == NULL ? "out of memory" : strerror(errno));
+			 strerror(errno));
 		if (!r->warned++)
 			relay_fail(r, "%s", why);
-		if (fd >= 0)
-			close(fd);
-		free(ch);
 		queue(st, JG_FRAME_OPEN_FAIL, id, why, (uint32_t)strlen(why));
 		return;
 	}
-	ch->st = st;
-	ch->id = id;
-	ch->bev = bufferevent_socket_new(r->c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (ch->bev == NULL) {
-		close(fd);
-		free(ch);
+	if (jg_agentmux_add(st->mux, id, fd) != 0) {
 		queue(st, JG_FRAME_OPEN_FAIL, id, "out of memory", 13);
 		return;
 	}
-	bufferevent_setcb(ch->bev, chan_read, chan_written, chan_event, ch);
-	bufferevent_enable(ch->bev, EV_READ);
-	ch->next = st->chans;
-	if (st->chans)
-		st->chans->prev = ch;
-	st->chans = ch;
 	jg_log_debug("agent stream %d: channel %u to %s", st->id, id, r->sock);
 	queue(st, JG_FRAME_OPEN_OK, id, NULL, 0);
-}
-
-static struct ar_chan *chan_find(struct ar_stream *st, uint32_t id)
-{
-	for (struct ar_chan *ch = st->chans; ch != NULL; ch = ch->next)
-		if (ch->id == id)
-			return ch;
-	return NULL;
 }
 
 static int on_header(void *arg, const char *name, const char *value)
@@ -329,7 +254,6 @@ static int on_header(void *arg, const char *name, const char *value)
 static int on_data(void *arg, const uint8_t *data, size_t len)
 {
 	struct ar_stream *st = arg;
-	struct ar_chan *ch;
 	struct jg_frame f;
 	int r;
 
@@ -338,32 +262,13 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	if (jg_frame_decoder_feed(st->dec, data, len) != 0)
 		return -1;
 	while ((r = jg_frame_decoder_next(st->dec, &f)) == 1) {
-		ch = chan_find(st, f.channel);
-		switch (f.type) {
-		case JG_FRAME_OPEN:
-			if (ch == NULL)
-				chan_open(st, f.channel);
-			break;
-		case JG_FRAME_DATA:
-			if (ch != NULL && !ch->closing)
-				bufferevent_write(ch->bev, f.payload, f.length);
-			break;
-		case JG_FRAME_EOF:
-		case JG_FRAME_CLOSE:
-			if (ch == NULL)
-				break;
-			if (evbuffer_get_length(bufferevent_get_output(ch->bev)) == 0) {
-				chan_free(ch);
-			} else {
-				ch->closing = 1;
-				bufferevent_disable(ch->bev, EV_READ);
-			}
-			break;
-		default:
+		if (jg_agentmux_frame(st->mux, &f))
+			continue;
+		if (f.type == JG_FRAME_OPEN && !jg_agentmux_has(st->mux, f.channel))
+			chan_open(st, f.channel);
+		else
 			jg_log_debug("agent stream %d: ignoring %s", st->id,
 				     jg_frame_type_name(f.type));
-			break;
-		}
 	}
 	return r < 0 ? -1 : 0;
 }
@@ -403,9 +308,13 @@ int jg_agentrelay_open(struct jg_agentrelay *r, struct jg_conn *conn, char *hdr,
 	int32_t id;
 
 	if (st == NULL || (st->dec = jg_frame_decoder_new(0)) == NULL ||
-	    (st->outq = evbuffer_new()) == NULL) {
-		if (st != NULL)
+	    (st->outq = evbuffer_new()) == NULL ||
+	    (st->mux = jg_agentmux_new(r->c->base, queue, st)) == NULL) {
+		if (st != NULL) {
 			jg_frame_decoder_free(st->dec);
+			if (st->outq != NULL)
+				evbuffer_free(st->outq);
+		}
 		free(st);
 		return JG_ERR_NOMEM;
 	}

@@ -7,17 +7,17 @@
  * here.  When the request ends (jg_agentfwd_release) the stream ends and its channels
  * close: the agent is reachable for that request only.
  *
- * Bounds: the agent protocol is small request/answer messages.  Down (to the
- * controller), a channel stops reading its socket while the stream holds more than
- * QUEUE_MAX unsent bytes; up, a channel whose socket does not take its bytes (more than
- * QUEUE_MAX queued) is closed.  Credit up is given back as bytes are handled. */
+ * The channels themselves (sockets <-> DATA, EOF, CLOSE) are relay/agentmux.c, as on
+ * the controller's side.  Bounds: the agent protocol is small request/answer messages.
+ * Down (to the controller), ssh's connections are not read while the stream holds more
+ * than QUEUE_MAX unsent bytes; up, the mux closes a connection that does not take its
+ * bytes.  Credit up is given back as bytes are handled. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
@@ -25,21 +25,13 @@
 #include "config/target.h"
 #include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
+#include "relay/agentmux.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/log.h"
 #include "relay/ssh.h"
 
 #define QUEUE_MAX (256 * 1024)
-#define CHUNK 16384
-
-struct afconn {
-	struct jg_agentfwd *af;
-	uint32_t id;
-	struct bufferevent *bev;
-	int closing; /* the controller closed it: free once its bytes are out */
-	struct afconn *next, *prev;
-};
 
 struct jg_agentfwd {
 	struct jg_op op;
@@ -53,8 +45,7 @@ struct jg_agentfwd {
 	char owner[256];
 	int how, admitted, ended;
 	uint32_t next_ch;
-	int paused;
-	struct afconn *conns;
+	struct jg_agentmux *mux;	 /* its channels: the onward ssh's agent connections */
 	struct jg_agentfwd *next, *prev; /* gw->agentfwds */
 };
 
@@ -65,32 +56,12 @@ static struct jg_agentfwd *op_af(struct jg_op *op)
 	return (struct jg_agentfwd *)((char *)op - offsetof(struct jg_agentfwd, op));
 }
 
-static void conn_free(struct afconn *c)
+/* A frame down to the controller (the mux's sender).  Reading ssh's connections
+ * pauses while the stream holds more than QUEUE_MAX unsent bytes (af_on_sent resumes). */
+static void send_frame(void *arg, uint8_t type, uint32_t ch, const void *p, uint32_t len)
 {
-	struct jg_agentfwd *af = c->af;
+	struct jg_agentfwd *af = arg;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		af->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	bufferevent_free(c->bev);
-	free(c);
-}
-
-static struct afconn *conn_find(struct jg_agentfwd *af, uint32_t id)
-{
-	for (struct afconn *c = af->conns; c != NULL; c = c->next)
-		if (c->id == id)
-			return c;
-	return NULL;
-}
-
-/* A frame down to the controller. */
-static void send_frame(struct jg_agentfwd *af, uint8_t type, uint32_t ch, const void *p,
-		       uint32_t len)
-{
 	if (af->stream == NULL || af->ended)
 		return;
 	if (jg_frame_put(af->scratch, type, 0, ch, 0, p, len) != 0) {
@@ -99,13 +70,14 @@ static void send_frame(struct jg_agentfwd *af, uint8_t type, uint32_t ch, const 
 	}
 	jg_stream_append(af->stream, af->scratch);
 	jg_stream_flush(af->stream);
+	if (jg_stream_queued(af->stream) > QUEUE_MAX)
+		jg_agentmux_reading(af->mux, 0);
 }
 
 /* The stream ends (the request that borrowed it ended, or the controller did). */
 static void af_end(struct jg_agentfwd *af)
 {
-	while (af->conns != NULL)
-		conn_free(af->conns);
+	jg_agentmux_drop_all(af->mux);
 	if (af->stream != NULL && !af->ended) {
 		af->ended = 1;
 		jg_stream_finish(af->stream);
@@ -115,89 +87,31 @@ static void af_end(struct jg_agentfwd *af)
 	af->admitted = 0;
 }
 
-static void set_reading(struct jg_agentfwd *af, int on)
-{
-	af->paused = !on;
-	for (struct afconn *c = af->conns; c != NULL; c = c->next)
-		if (!c->closing) {
-			if (on)
-				bufferevent_enable(c->bev, EV_READ);
-			else
-				bufferevent_disable(c->bev, EV_READ);
-		}
-}
-
-static void conn_read(struct bufferevent *bev, void *arg)
-{
-	struct afconn *c = arg;
-	struct jg_agentfwd *af = c->af;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t buf[CHUNK];
-	int n;
-
-	while ((n = evbuffer_remove(in, buf, sizeof(buf))) > 0)
-		send_frame(af, JG_FRAME_DATA, c->id, buf, (uint32_t)n);
-	if (af->stream != NULL && jg_stream_queued(af->stream) > QUEUE_MAX)
-		set_reading(af, 0);
-}
-
-static void conn_written(struct bufferevent *bev, void *arg)
-{
-	struct afconn *c = arg;
-
-	if (c->closing)
-		conn_free(c);
-}
-
-static void conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct afconn *c = arg;
-
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		/* ssh is done with the agent (or gone): the controller closes its side. */
-		send_frame(c->af, JG_FRAME_CLOSE, c->id, NULL, 0);
-		conn_free(c);
-	}
-}
-
 int jg_agentfwd_lend(struct jg_gateway *gw, const char *key, const char *owner, int how, int fd)
 {
 	struct jg_agentfwd *af;
-	struct afconn *c;
 
 	for (af = gw->agentfwds; af != NULL; af = af->next)
 		if (af->admitted && !af->ended && af->stream != NULL && af->how == how &&
 		    strcmp(af->key, key) == 0 && strcmp(af->owner, owner) == 0)
 			break;
-	if (af == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (af == NULL) {
 		close(fd);
 		return -1;
 	}
-	c->af = af;
-	c->id = ++af->next_ch;
-	c->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
+	if (jg_agentmux_add(af->mux, ++af->next_ch, fd) != 0)
 		return -1;
-	}
-	bufferevent_setcb(c->bev, conn_read, conn_written, conn_event, c);
-	if (!af->paused)
-		bufferevent_enable(c->bev, EV_READ);
-	c->next = af->conns;
-	if (af->conns)
-		af->conns->prev = c;
-	af->conns = c;
-	jg_log_debug("agent stream %d: channel %u for the onward ssh to %s", af->id, c->id, key);
-	send_frame(af, JG_FRAME_OPEN, c->id, NULL, 0);
+	jg_log_debug("agent stream %d: channel %u for the onward ssh to %s", af->id, af->next_ch,
+		     key);
+	send_frame(af, JG_FRAME_OPEN, af->next_ch, NULL, 0);
 	return 0;
 }
 
 /* One frame from the controller. -1: the stream is unusable (ended). */
 static int up_frame(struct jg_agentfwd *af, const struct jg_frame *f)
 {
-	struct afconn *c = conn_find(af, f->channel);
-
+	if (jg_agentmux_frame(af->mux, f))
+		return 0;
 	switch (f->type) {
 	case JG_FRAME_OPEN_OK:
 		return 0;
@@ -206,32 +120,7 @@ static int up_frame(struct jg_agentfwd *af, const struct jg_frame *f)
 			    "%.*s",
 			    af->id, af->owner, (int)(f->length > 300 ? 300 : f->length),
 			    (const char *)f->payload);
-		if (c != NULL)
-			conn_free(c);
-		return 0;
-	case JG_FRAME_DATA:
-		if (c == NULL || c->closing)
-			return 0; /* closed here meanwhile: the bytes have no reader */
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > QUEUE_MAX) {
-			jg_log_warn("agent stream %d: the onward ssh does not read its agent's "
-				    "answers; channel %u closed",
-				    af->id, c->id);
-			send_frame(af, JG_FRAME_CLOSE, c->id, NULL, 0);
-			conn_free(c);
-			return 0;
-		}
-		bufferevent_write(c->bev, f->payload, f->length);
-		return 0;
-	case JG_FRAME_EOF:
-	case JG_FRAME_CLOSE:
-		if (c == NULL)
-			return 0;
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-			conn_free(c);
-		} else {
-			c->closing = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
+		jg_agentmux_drop(af->mux, f->channel);
 		return 0;
 	default:
 		jg_log_warn("agent stream %d of %s: unexpected %s frame from the controller",
@@ -273,8 +162,8 @@ static void af_on_sent(struct jg_op *op, size_t n)
 	struct jg_agentfwd *af = op_af(op);
 
 	(void)n;
-	if (af->paused && af->stream != NULL && jg_stream_queued(af->stream) <= QUEUE_MAX / 2)
-		set_reading(af, 1);
+	if (af->stream != NULL && jg_stream_queued(af->stream) <= QUEUE_MAX / 2)
+		jg_agentmux_reading(af->mux, 1);
 }
 
 static void af_on_close(struct jg_op *op, const char *why)
@@ -291,6 +180,7 @@ static void af_on_close(struct jg_op *op, const char *why)
 		gw->agentfwds = af->next;
 	if (af->next)
 		af->next->prev = af->prev;
+	jg_agentmux_free(af->mux);
 	jg_frame_decoder_free(af->dec);
 	evbuffer_free(af->scratch);
 	free(af->key);
@@ -309,9 +199,13 @@ struct jg_op *jg_agentfwd_start(struct jg_gateway *gw, struct jg_stream *s)
 	struct jg_agentfwd *af = calloc(1, sizeof(*af));
 
 	if (af == NULL || (af->dec = jg_frame_decoder_new(0)) == NULL ||
-	    (af->scratch = evbuffer_new()) == NULL) {
-		if (af != NULL)
+	    (af->scratch = evbuffer_new()) == NULL ||
+	    (af->mux = jg_agentmux_new(gw->base, send_frame, af)) == NULL) {
+		if (af != NULL) {
 			jg_frame_decoder_free(af->dec);
+			if (af->scratch != NULL)
+				evbuffer_free(af->scratch);
+		}
 		free(af);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
@@ -321,6 +215,7 @@ struct jg_op *jg_agentfwd_start(struct jg_gateway *gw, struct jg_stream *s)
 	af->stream = s;
 	af->id = jg_stream_id(s);
 	if (jg_stream_start(s, 200, "application/x-jumpgate-frames") != 0) {
+		jg_agentmux_free(af->mux);
 		jg_frame_decoder_free(af->dec);
 		evbuffer_free(af->scratch);
 		free(af);

@@ -162,26 +162,21 @@ fi
 mkdir -p "$JG_T/tree/sub"
 for i in 1 2 3 4 5; do head -c $((i * 10000)) /dev/urandom >"$JG_T/tree/sub/f$i"; done
 export JUMPGATE_GATEWAY=127.0.0.1:$JG_PORT JUMPGATE_CERT=$JG_CERT JUMPGATE_KEY=$JG_KEY JUMPGATE_CA=$JG_CA
-reset_web1
-rc=0
-ctl timeout 120 rsync -a -e "$JUMPGATE rsh -A" "$JG_T/tree/" "web1:$JG_T/tree-copy/" \
-	>"$JG_T/rs.out" 2>"$JG_T/rs.err" || rc=$?
-if [ "$rc" = 0 ] && diff -r "$JG_T/tree" "$JG_T/tree-copy" >/dev/null; then
-	jg_ok "rsync -a -e 'jumpgate rsh -A' through the gateway"
-else
-	jg_notok "rsync -e 'jumpgate rsh -A' (exit $rc)"
-	jg_show "$JG_T/rs.err" 5
-fi
-reset_web1
-rc=0
-ctl timeout 120 rsync -a -e "$JUMPGATE rsh -o ForwardAgent=yes" "web1:$JG_T/tree/" "$JG_T/tree-back/" \
-	>"$JG_T/rs2.out" 2>"$JG_T/rs2.err" || rc=$?
-if [ "$rc" = 0 ] && diff -r "$JG_T/tree" "$JG_T/tree-back" >/dev/null; then
-	jg_ok "rsync -e 'jumpgate rsh -o ForwardAgent=yes' from the target"
-else
-	jg_notok "rsync -e 'jumpgate rsh -o ForwardAgent=yes' (exit $rc)"
-	jg_show "$JG_T/rs2.err" 5
-fi
+# rsync_through RSH SRC DST: rsync -a -e RSH on a fresh connection, with the
+# controller's agent; then the copy must equal the tree.
+rsync_through() {
+	local rsh=$1 src=$2 dst=$3 rc=0
+	reset_web1
+	ctl timeout 120 rsync -a -e "$JUMPGATE $rsh" "$src" "$dst" >"$JG_T/rs.out" 2>"$JG_T/rs.err" || rc=$?
+	if [ "$rc" = 0 ] && diff -r "$JG_T/tree" "${dst#web1:}" >/dev/null; then
+		jg_ok "rsync -a -e 'jumpgate $rsh' $src -> $dst"
+	else
+		jg_notok "rsync -e 'jumpgate $rsh' $src -> $dst (exit $rc)"
+		jg_show "$JG_T/rs.err" 5
+	fi
+}
+rsync_through "rsh -A" "$JG_T/tree/" "web1:$JG_T/tree-copy/"
+rsync_through "rsh -o ForwardAgent=yes" "web1:$JG_T/tree/" "$JG_T/tree-back/"
 reset_web1
 rc=0
 ctl timeout 60 rsync -a -e "$JUMPGATE rsh" "$JG_T/tree/" "web1:$JG_T/tree-no/" \
