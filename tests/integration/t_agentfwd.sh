@@ -35,9 +35,14 @@ start_agent() {
 start_agent ctl || { jg_notok "ssh-agent starts"; jg_done; }
 start_agent bob || { jg_notok "bob's ssh-agent starts"; jg_done; }
 start_agent empty || { jg_notok "an empty ssh-agent starts"; jg_done; }
+# An agent that refuses to sign: the key needs confirming (ssh-add -c) and the
+# agent's askpass says no.
+SSH_ASKPASS=/bin/false SSH_ASKPASS_REQUIRE=force DISPLAY=:0 start_agent refusing ||
+	{ jg_notok "a refusing ssh-agent starts"; jg_done; }
 SSH_AUTH_SOCK=$JG_T/ctl.sock ssh-add -q "$JG_T/ctl_key" 2>/dev/null || { jg_notok "ssh-add"; jg_done; }
 SSH_AUTH_SOCK=$JG_T/bob.sock ssh-add -q "$JG_T/bob_key" 2>/dev/null || { jg_notok "ssh-add (bob)"; jg_done; }
-jg_ok "three ssh-agents: the controller's (the authorized key), bob's (another key), an empty one"
+SSH_AUTH_SOCK=$JG_T/refusing.sock ssh-add -q -c "$JG_T/ctl_key" 2>/dev/null || { jg_notok "ssh-add -c"; jg_done; }
+jg_ok "ssh-agents: the controller's (the authorized key), bob's (another key), an empty one, one refusing to sign"
 
 jg_sshd_start a 127.0.0.2 || { jg_notok "sshd a starts on 127.0.0.2"; jg_done; }
 PA=${JG_SSHD_PORT[a]}
@@ -248,6 +253,16 @@ if [ "$before" -ge 2 ] && [ "$(ndirs)" = 0 ]; then
 	jg_ok "reset web1 closes all $before connections made with agents; their socket directories are removed"
 else
 	jg_notok "reset web1: agent socket directories $before before, $(ndirs) after"
+fi
+
+# An agent that refuses to sign: ssh's reason, one line naming the target, no hang.
+reset_web1
+SSH_AUTH_SOCK=$JG_T/refusing.sock jg_cli_timed "$JG_T/rf.out" "$JG_T/rf.err" exec -A web1 -- true
+if [ "$RC" = 255 ] && [ "$(wc -l <"$JG_T/rf.err")" = 1 ] &&
+	grep -q "^jumpgate: web1: .*Permission denied" "$JG_T/rf.err" && [ "$MS" -lt 30000 ]; then
+	jg_ok "an agent refusing to sign: one line, ${MS} ms ($(cat "$JG_T/rf.err"))"
+else
+	jg_notok "an agent refusing to sign: one line naming web1 (exit $RC, ${MS} ms: $(head -c 300 "$JG_T/rf.err"))"
 fi
 
 # ---------------------------------------------------------------- no agent, empty agent
