@@ -226,6 +226,20 @@ if [ "$RC" != 0 ] && ! grep -q "jumpgate-test-controller" "$JG_T/t2.out"; then
 else
 	jg_notok "-A alone: no agent on the target (exit $RC: $(head -c 200 "$JG_T/t2.out"))"
 fi
+# After the request: a process it left on the target asks the forwarded agent
+# (through the pooled connection's ssh) and gets nothing.
+rm -f "$JG_T/late.rc"
+ctl as dave jg_cli_timed "$JG_T/l.out" "$JG_T/l.err" exec -AA web1 -- sh -c \
+	"setsid sh -c 'sleep 2; ssh-add -l >$JG_T/late.out 2>&1; echo \$? >$JG_T/late.rc' </dev/null >/dev/null 2>&1 &"
+deadline=$((SECONDS + 15))
+while [ ! -s "$JG_T/late.rc" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+if [ "$RC" = 0 ] && [ -s "$JG_T/late.rc" ] && [ "$(cat "$JG_T/late.rc")" != 0 ] &&
+	! grep -q "jumpgate-test-controller" "$JG_T/late.out" &&
+	grep -q "no request of jumpgate:user:dave lends its ssh-agent now" "$JG_GW_LOG"; then
+	jg_ok "after the request ends, the agent forwarded to the target answers nothing ($(head -c 100 "$JG_T/late.out"))"
+else
+	jg_notok "after the request, the forwarded agent is closed (exit $RC, late rc $(cat "$JG_T/late.rc" 2>/dev/null): $(head -c 200 "$JG_T/late.out" 2>/dev/null))"
+fi
 if grep '"identity":"jumpgate:user:dave"' "$JG_T/audit.log" | grep -q '"forward_agent":"target"'; then
 	jg_ok "audit: -AA recorded as forward_agent \"target\""
 else
