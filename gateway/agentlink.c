@@ -640,6 +640,9 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 			(json_int_t)al->bytes_in, "bytes_out", (json_int_t)al->bytes_out, "since",
 			(json_int_t)al->since);
 
+		/* Logged in with a controller's agent: whose (the connection is theirs alone). */
+		if (o != NULL && al->chain->agent != 0)
+			json_object_set_new(o, "agent_of", json_string(al->chain->agent_owner));
 		if (o != NULL)
 			json_array_append_new(json_array, o);
 	}

@@ -117,6 +117,12 @@ if [ -n "$sock" ]; then
 	fi
 fi
 
+if jg_cli stats 2>/dev/null | grep -q "\"agent_of\": \"jumpgate:user:$user\""; then
+	jg_ok "stats: the connection says whose agent logged it in (agent_of)"
+else
+	jg_notok "stats: agent_of names the controller ($(jg_cli stats 2>&1 | grep -c agent_of) agent_of)"
+fi
+
 # The connection is the controller's: the same identity reuses it with -A.
 ctl jg_cli_timed "$JG_T/a2.out" "$JG_T/a2.err" exec -A web1 -- echo again
 if [ "$RC" = 0 ] && [ "$(cat "$JG_T/a2.out")" = again ]; then
