@@ -246,8 +246,14 @@ static int on_header(void *arg, const char *name, const char *value)
 {
 	struct ar_stream *st = arg;
 
-	if (strcmp(name, ":status") == 0)
-		st->status = atoi(value);
+	if (strcmp(name, ":status") != 0)
+		return 0;
+	st->status = atoi(value);
+	/* An older gateway (404) or a refusal: the request goes on without the agent. */
+	if (st->status != 200 && !st->r->warned++)
+		relay_fail(st->r, "the gateway refused the agent stream (HTTP %d): the onward ssh "
+				  "has no agent",
+			   st->status);
 	return 0;
 }
 
