@@ -251,8 +251,9 @@ static int on_header(void *arg, const char *name, const char *value)
 	st->status = atoi(value);
 	/* An older gateway (404) or a refusal: the request goes on without the agent. */
 	if (st->status != 200 && !st->r->warned++)
-		relay_fail(st->r, "the gateway refused the agent stream (HTTP %d): the onward ssh "
-				  "has no agent",
+		relay_fail(st->r,
+			   "the gateway refused the agent stream (HTTP %d): the onward ssh "
+			   "has no agent",
 			   st->status);
 	return 0;
 }
