@@ -228,6 +228,8 @@ char *jg_audit_format(const struct jg_audit_op *op, const char *event, const cha
 		json_object_set_new(o, "port", json_integer(op->port));
 	if (op->host[0] != '\0')
 		PUT_STR("host", op->host);
+	if (op->agent != NULL)
+		PUT_STR("forward_agent", op->agent);
 	if (op->request != NULL) {
 		PUT_STR("request", op->request);
 		json_object_set_new(o, "status", json_integer(op->status));

@@ -47,6 +47,7 @@ struct jg_audit_op {
 	char *path;    /* owned copy, or NULL */
 	char *opened;  /* owned copy, or NULL: the real path the agent opened */
 	unsigned port; /* 0: none */
+	const char *agent; /* "gateway", "target": the controller's ssh-agent forwarded; NULL */
 	uint64_t bytes_in, bytes_out;
 	int have_exit, exit_code, signo; /* signo > 0: killed by it */
 };

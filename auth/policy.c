@@ -251,6 +251,11 @@ static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_pol
 {
 	if (r->allow && !r->setid && (req->setid & 07000) != 0 && strcmp(req->action, "put") == 0)
 		return 0;
+	if (r->allow && req->agent == JG_POLICY_AGENT_GATEWAY && !r->forward_agent &&
+	    !r->forward_agent_to_target)
+		return 0;
+	if (r->allow && req->agent == JG_POLICY_AGENT_TARGET && !r->forward_agent_to_target)
+		return 0;
 	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
 	    !commands_match(r, req->argv0))
 		return 0;
@@ -282,29 +287,48 @@ static int rule_applies(const struct jg_config *cfg, const struct jg_policy_rule
 	       target_matches(cfg, r, req) && narrowing_matches(r, req);
 }
 
-/* Why a put with set-id bits fell through an allow rule that would have granted it. */
-static const char setid_hint[] = "; the mode asks for setuid/setgid/sticky bits (0%o), which rule "
-				 "\"%s\" does not grant (it needs setid = true)";
+/* Why a put with set-id bits, or a request forwarding the controller's ssh-agent, fell
+ * through an allow rule that would have granted it otherwise: into MORE. */
+static void skipped_hint(const struct jg_policy_req *req, const struct jg_policy_rule *r,
+			 char *more, size_t len)
+{
+	if (req->agent != JG_POLICY_AGENT_NONE &&
+	    !(req->agent == JG_POLICY_AGENT_GATEWAY ? r->forward_agent || r->forward_agent_to_target
+						    : r->forward_agent_to_target))
+		snprintf(more, len,
+			 "; the request forwards the controller's ssh-agent%s, which rule \"%s\" "
+			 "does not grant (it needs %s = true)",
+			 req->agent == JG_POLICY_AGENT_TARGET ? " on to the target" : "", r->name,
+			 req->agent == JG_POLICY_AGENT_TARGET ? "forward_agent_to_target"
+							      : "forward_agent");
+	else
+		snprintf(more, len,
+			 "; the mode asks for setuid/setgid/sticky bits (0%o), which rule \"%s\" "
+			 "does not grant (it needs setid = true)",
+			 req->setid & 07000, r->name);
+}
 
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len)
 {
-	const struct jg_policy_rule *skipped = NULL; /* an allow rule but for setid */
+	/* An allow rule but for setid or forward_agent. */
+	const struct jg_policy_rule *skipped = NULL;
 	struct jg_policy_req plain = *req;
 	char more[300] = "";
 
 	plain.setid = 0;
+	plain.agent = JG_POLICY_AGENT_NONE;
 	for (size_t i = 0; i < cfg->npolicy; i++) {
 		const struct jg_policy_rule *r = &cfg->policy[i];
 
 		if (!rule_applies(cfg, r, req) || !paths_match(r, req)) {
-			if (skipped == NULL && req->setid != 0 && r->allow &&
+			if (skipped == NULL && (req->setid != 0 || req->agent != 0) && r->allow &&
 			    rule_applies(cfg, r, &plain) && paths_match(r, req))
 				skipped = r;
 			continue;
 		}
 		if (!r->allow && skipped != NULL)
-			snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
+			skipped_hint(req, skipped, more, sizeof(more));
 		if (cfg->path == NULL)
 			snprintf(reason, len, "%s by rule \"%s\" (built-in)%s",
 				 r->allow ? "allowed" : "denied", r->name, more);
@@ -315,7 +339,7 @@ int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req
 		return r->allow != 0;
 	}
 	if (skipped != NULL)
-		snprintf(more, sizeof(more), setid_hint, req->setid & 07000, skipped->name);
+		skipped_hint(req, skipped, more, sizeof(more));
 	snprintf(reason, len, "no rule matched%s", more);
 	return 0;
 }

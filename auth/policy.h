@@ -40,6 +40,11 @@
  *  - setid (put only, allow rules only): a put asking for the setuid, setgid or
  *    sticky bit (mode & 07000) is granted only by an allow rule with setid = true;
  *    other allow rules do not match it (deny rules match it as any put).  default: no
+ *  - forward_agent, forward_agent_to_target (allow rules only): a request forwarding
+ *    the controller's ssh-agent (agent = JG_POLICY_AGENT_GATEWAY) is granted only by
+ *    an allow rule with forward_agent = true, one forwarding it on to the target
+ *    (JG_POLICY_AGENT_TARGET) only by one with forward_agent_to_target = true; other
+ *    allow rules do not match it (deny rules match it as any request).   default: no
  * commands and paths narrow: a rule whose identity, target and action match but
  * whose commands or paths do not is NOT a match, and the next rule is tried.
  * The path judged is the absolute one (x-jumpgate-root joined to the request's
@@ -65,7 +70,13 @@ struct jg_policy_req {
 	const char *path;     /* put, get (normalised, absolute) */
 	unsigned setid;	      /* put: the mode's setuid/setgid/sticky bits asked for (07000) */
 	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
+	int agent;	      /* the controller's ssh-agent is forwarded: JG_POLICY_AGENT_* */
 };
+/* jg_policy_req.agent: not forwarded; to the gateway's onward ssh (only allow rules with
+ * forward_agent = true match); and on to the target (forward_agent_to_target = true). */
+#define JG_POLICY_AGENT_NONE 0
+#define JG_POLICY_AGENT_GATEWAY 1
+#define JG_POLICY_AGENT_TARGET 2
 
 /* Decide REQ under CFG's rules: 1 allow, 0 deny.  REASON gets "allowed by rule "x"
  * (FILE:LINE)", "denied by rule "x" (FILE:LINE)" or "no rule matched" ("built-in"

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
+#include "client/agentrelay.h"
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/conn.h"
@@ -38,6 +39,7 @@ struct jg_batch {
 	int lost;      /* the connection failed (not aborted by us) */
 	int aborting;  /* jg_batch_abort() was called; kick_cb has yet to cancel */
 	char error[512];
+	struct jg_agentrelay *agent; /* borrowed, or NULL */
 };
 
 static void batch_unfly(struct jg_batch *b, struct jg_batch_req *req)
@@ -171,6 +173,16 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	while (b->inflight < b->limit && (req = batch_pop(b)) != NULL) {
+		/* Its agent stream first: the gateway knows it when the request names it. */
+		if (req->agent && b->agent != NULL &&
+		    ((id = jg_agentrelay_open(b->agent, b->conn, req->agent_hdr,
+					      sizeof(req->agent_hdr))) != 0 ||
+		     (id = jg_batch_header(req, "x-jumpgate-agent", req->agent_hdr)) != 0)) {
+			jg_log_debug("cannot open an agent stream for %s %s: %s", req->method,
+				     req->path, jg_strerror(id));
+			req->cbs->close(req->arg, NGHTTP2_INTERNAL_ERROR);
+			continue;
+		}
 		id = jg_conn_request(b->conn, req->method, req->path, req->hdr, req->nhdr,
 				     &batch_stream_cbs, req);
 		if (id < 0) {
@@ -272,6 +284,11 @@ int jg_batch_run(struct jg_batch *b)
 {
 	event_base_dispatch(b->c->base);
 	return b->lost ? JG_EXIT_FAILURE : 0;
+}
+
+void jg_batch_set_agent(struct jg_batch *b, struct jg_agentrelay *r)
+{
+	b->agent = r;
 }
 
 int jg_batch_header(struct jg_batch_req *req, const char *name, const char *value)

@@ -45,6 +45,10 @@ struct jg_batch_req {
 	size_t nhdr;
 	const struct jg_conn_stream_cbs *cbs;
 	void *arg;
+	/* Forward the controller's agent for this request (jg_batch_set_agent): an agent
+	 * stream is opened just before it, and named in its x-jumpgate-agent header. */
+	int agent;
+	char agent_hdr[32];
 	/* Owned by the batch. */
 	struct jg_batch *b;
 	int32_t stream_id; /* > 0 while in flight */
@@ -60,6 +64,11 @@ void jg_batch_free(struct jg_batch *b);
 /* Run the event loop until the batch ends.  0, or JG_EXIT_FAILURE when the connection failed
  * (the reason was printed). */
 int jg_batch_run(struct jg_batch *b);
+/* Requests with AGENT set forward R's agent (client/agentrelay.h; borrowed, freed by the
+ * caller after jg_batch_free).  Each holds an agent stream besides its own, so a batch
+ * forwarding the agent should run half as many requests at once. */
+struct jg_agentrelay;
+void jg_batch_set_agent(struct jg_batch *b, struct jg_agentrelay *r);
 /* Append a header to REQ (name and value borrowed).  -1 when full. */
 int jg_batch_header(struct jg_batch_req *req, const char *name, const char *value);
 /* Queue REQ; it is sent when a slot is free. */

@@ -92,6 +92,10 @@ void jg_help_rsh(void);
  * the remote program SIGPIPE and wait (bounded) for its own exit, as it would under ssh,
  * instead of killing it at once: rsync's receiver saves its --partial file on the way. */
 #define JG_CLIENT_EXEC_SOFT_EPIPE 4
+/* -A: relay our ssh-agent for the gateway's onward ssh (client/agentrelay.h); with
+ * AGENT_TARGET (-AA) the onward ssh forwards it on to the target, as ssh -A does. */
+#define JG_CLIENT_EXEC_AGENT 8
+#define JG_CLIENT_EXEC_AGENT_TARGET 16
 
 /* Run ARGV (NULL-terminated, borrowed) on TARGET through the gateway: stdin streamed to it
  * (end of stdin closes its stdin while its output keeps flowing), its stdout and stderr
@@ -99,6 +103,8 @@ void jg_help_rsh(void);
  * its environment, or NULL to inherit the agent's; CWD: NULL for the home directory;
  * FLAGS: JG_CLIENT_TTY_* | JG_CLIENT_EXEC_*.  Call jg_client_setup() first.  Returns the
  * exit status (see above); errors are one line on stderr, "<c->prog>: TARGET: reason". */
+/* The JG_CLIENT_EXEC_AGENT* flags for -A given N times (0: none). */
+int jg_client_agent_flags(int n);
 int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, char **env,
 		       const char *cwd, int flags);
 /* `jumpgate exec`: ARGV starts at the word "exec". Returns the process exit status. */

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "client/agentrelay.h"
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/cp.h"
@@ -438,6 +439,7 @@ static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 	    {"checksum", no_argument, NULL, OPT_CHECKSUM},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"streams", required_argument, NULL, 'j'},
+	    {"forward-agent", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -447,8 +449,11 @@ static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":rpqj:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":rpqj:Ah", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			cp->agent++;
+			break;
 		case 'r':
 			cp->recursive = 1;
 			break;
@@ -549,6 +554,7 @@ int jg_cmd_cp(struct jg_client *c, int argc, char **argv)
 	struct jg_cp cp;
 	struct event *sig[2] = {NULL, NULL};
 	const int signos[2] = {SIGINT, SIGTERM};
+	struct jg_agentrelay *agent = NULL;
 	int r;
 
 	memset(&cp, 0, sizeof(cp));
@@ -580,8 +586,21 @@ int jg_cmd_cp(struct jg_client *c, int argc, char **argv)
 		r = cp.nfailed > 0 ? 1 : 0;
 		goto out;
 	}
+	if (cp.agent > 0) {
+		if (cp.fanout_query != NULL) {
+			r = jg_client_usage("cp: -A copies to one target at a time (a fan-out "
+					    "upload does not forward the agent)");
+			goto out;
+		}
+		if ((agent = jg_agentrelay_new(c, cp.items[0].target, cp.agent > 1 ? 2 : 1)) ==
+		    NULL)
+			goto out;
+		/* Each request holds an agent stream too (client/batch.h). */
+		cp.streams = cp.streams > 1 ? cp.streams / 2 : 1;
+	}
 	if ((cp.batch = jg_batch_new(c, cp.streams, &cp_batch_cbs, &cp)) == NULL)
 		goto out;
+	jg_batch_set_agent(cp.batch, agent);
 	r = jg_batch_run(cp.batch);
 	jg_cp_summary(&cp);
 	if (cp.interrupted)
@@ -597,6 +616,7 @@ out:
 		if (sig[i] != NULL)
 			event_free(sig[i]);
 	jg_batch_free(cp.batch);
+	jg_agentrelay_free(agent);
 	for (size_t i = 0; i < cp.nitems; i++) {
 		free(cp.items[i].local);
 		free(cp.items[i].remote);

@@ -63,6 +63,7 @@ struct jg_cp {
 	struct jg_progress progress;
 	/* Options. */
 	int recursive, preserve, mkdirs, quiet, checksum;
+	int agent; /* -A given this many times (client/agentrelay.h) */
 	unsigned streams;
 	mode_t umask;
 	/* Fan-out: the encoded ?targets= value, and what each target did. */

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
+#include "client/agentrelay.h"
 #include "client/client.h"
 #include "client/conn.h"
 #include "client/input.h"
@@ -68,6 +69,7 @@ struct jg_exec {
 	int flags;		 /* JG_CLIENT_EXEC_* */
 	int stdout_gone;	 /* SOFT_EPIPE: our reader left; its output is dropped */
 	struct event *epipe_ev;	 /* SOFT_EPIPE: the grace period after SIGPIPE */
+	struct jg_agentrelay *agent; /* -A, or NULL */
 };
 
 /* One error line on stderr, "jumpgate: ..." or "jumpgate rsh: ..." (c->prog). */
@@ -333,13 +335,23 @@ static const struct jg_conn_stream_cbs exec_stream_cbs = {
 static void on_ready(void *arg)
 {
 	struct jg_exec *op = arg;
+	char agent[32];
 	const char *headers[][2] = {
 	    {"content-type", "application/x-jumpgate-frames"},
 	    {"user-agent", "jumpgate/" PACKAGE_VERSION},
+	    {"x-jumpgate-agent", agent},
 	};
 	int32_t id;
 
-	id = jg_conn_request(op->conn, "POST", op->path, headers, 2, &exec_stream_cbs, op);
+	/* The agent stream first: the gateway knows it when the request names it. */
+	if (op->agent != NULL &&
+	    (id = jg_agentrelay_open(op->agent, op->conn, agent, sizeof(agent))) < 0) {
+		exec_report(op, "cannot open the agent stream: %s", jg_strerror(id));
+		exec_finish(op, JG_EXIT_FAILURE);
+		return;
+	}
+	id = jg_conn_request(op->conn, "POST", op->path, headers, op->agent != NULL ? 3 : 2,
+			     &exec_stream_cbs, op);
 	if (id < 0) {
 		exec_report(op, "cannot send the request: %s", jg_strerror(id));
 		exec_finish(op, JG_EXIT_FAILURE);
@@ -449,6 +461,7 @@ struct exec_args {
 	size_t envc;
 	const char *cwd;
 	int want_tty;
+	int agent; /* -A given this many times */
 };
 
 /* Parse `exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET [--] ARGV...`.  0, -1 when the help
@@ -459,6 +472,7 @@ static int exec_parse(struct exec_args *op, int argc, char **argv)
 	    {"tty", no_argument, NULL, 't'},
 	    {"env", required_argument, NULL, 'e'},
 	    {"cwd", required_argument, NULL, 'C'},
+	    {"forward-agent", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -470,8 +484,11 @@ static int exec_parse(struct exec_args *op, int argc, char **argv)
 	}
 	optind = 0; /* GNU: start afresh on this argv */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:te:C:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:te:C:Ah", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			op->agent++;
+			break;
 		case 't':
 			op->want_tty = JG_CLIENT_TTY_IF_TERMINAL;
 			break;
@@ -595,6 +612,10 @@ int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, cha
 		exec_fail(&op, "cannot watch signals: %s", strerror(errno));
 		goto out;
 	}
+	if ((flags & (JG_CLIENT_EXEC_AGENT | JG_CLIENT_EXEC_AGENT_TARGET)) &&
+	    (op.agent =
+		 jg_agentrelay_new(c, target, flags & JG_CLIENT_EXEC_AGENT_TARGET ? 2 : 1)) == NULL)
+		goto out;
 	if ((op.conn = jg_conn_new(c, &exec_conn_cbs, &op)) == NULL)
 		goto out;
 	event_base_dispatch(c->base);
@@ -606,6 +627,7 @@ out:
 	if (op.epipe_ev != NULL)
 		event_free(op.epipe_ev);
 	jg_conn_free(op.conn);
+	jg_agentrelay_free(op.agent);
 	jg_input_clear(&op.in);
 	if (op.dec != NULL)
 		jg_frame_decoder_free(op.dec);
@@ -634,8 +656,14 @@ int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
 	}
 	if ((r = jg_client_setup(c)) != 0)
 		goto out;
-	r = jg_client_run_exec(c, a.target, a.argv, a.env, a.cwd, a.want_tty);
+	r = jg_client_run_exec(c, a.target, a.argv, a.env, a.cwd,
+			       a.want_tty | jg_client_agent_flags(a.agent));
 out:
 	free(a.env);
 	return r;
+}
+
+int jg_client_agent_flags(int n)
+{
+	return n <= 0 ? 0 : n == 1 ? JG_CLIENT_EXEC_AGENT : JG_CLIENT_EXEC_AGENT_TARGET;
 }

@@ -8,6 +8,7 @@ jumpgate_SOURCES = \
 	client/help.c \
 	client/tls.c client/tls.h \
 	client/conn.c client/conn.h \
+	client/agentrelay.c client/agentrelay.h \
 	client/tty.c client/tty.h \
 	client/input.c client/input.h \
 	client/opconn.c client/opconn.h \

@@ -128,7 +128,9 @@ static int rsh_run(struct jg_client *c, const struct jg_rshargs *a)
 		break;
 	}
 	jg_log_debug("target %s, command: %s", a->target, a->argv[2]);
-	status = jg_client_run_exec(c, a->target, run, NULL, NULL, tty | JG_CLIENT_EXEC_SOFT_EPIPE);
+	status = jg_client_run_exec(c, a->target, run, NULL, NULL,
+				    tty | JG_CLIENT_EXEC_SOFT_EPIPE |
+					jg_client_agent_flags(a->forward_agent));
 	free(run);
 	return status;
 }

@@ -41,6 +41,7 @@ struct rsh_state {
 	int config;	       /* -G */
 	int subsystem;	       /* -s or SessionType=subsystem */
 	int have_user;	       /* the first user given wins, as in ssh */
+	int agent_set;	       /* -A, -a or ForwardAgent seen: later ForwardAgent is ignored */
 	char hostname[300];    /* -o HostName, "" when none */
 	char remote_cmd[4096]; /* -o RemoteCommand, "" when none or "none" */
 	char ctl[16];	       /* -O command, "" when none */
@@ -263,7 +264,8 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 	/* Any other ssh option is accepted and ignored, whatever its value. */
 	if (strcasecmp(key, "User") != 0 && strcasecmp(key, "Port") != 0 &&
 	    strcasecmp(key, "HostName") != 0 && strcasecmp(key, "RequestTTY") != 0 &&
-	    strcasecmp(key, "StdinNull") != 0 && strcasecmp(key, "SessionType") != 0)
+	    strcasecmp(key, "StdinNull") != 0 && strcasecmp(key, "SessionType") != 0 &&
+	    strcasecmp(key, "ForwardAgent") != 0)
 		return 0;
 	if ((r = rsh_word(s, key, v, value, sizeof(value), &rest)) != 0)
 		return r;
@@ -290,6 +292,14 @@ static int rsh_option(struct rsh_state *s, const char *arg)
 	} else if (strcasecmp(key, "StdinNull") == 0) {
 		if ((r = rsh_choice(s, key, value, yesno, 2)) > 0)
 			s->a->stdin_null = 1;
+		r = r < 0 ? r : 0;
+	} else if (strcasecmp(key, "ForwardAgent") == 0) {
+		/* yes: the gateway's onward ssh uses our agent (client/agentrelay.h); a socket
+		 * path or $VARIABLE would name another agent, which we do not relay. */
+		if ((r = rsh_choice(s, key, value, yesno, 2)) >= 0 && !s->agent_set) {
+			s->a->forward_agent = r;
+			s->agent_set = 1;
+		}
 		r = r < 0 ? r : 0;
 	} else { /* SessionType */
 		if ((r = rsh_choice(s, key, value, session, 3)) == 2)
@@ -333,6 +343,11 @@ static int rsh_letter(struct rsh_state *s, char opt, const char *v)
 		return 0;
 	case 'q':
 		s->a->quiet = 1;
+		return 0;
+	case 'A': /* the last of -A and -a wins, as in ssh; either beats -o ForwardAgent */
+	case 'a':
+		s->a->forward_agent = opt == 'A';
+		s->agent_set = 1;
 		return 0;
 	case 'O':
 		if (strcmp(v, "check") != 0 && strcmp(v, "exit") != 0 && strcmp(v, "stop") != 0)

@@ -64,6 +64,7 @@ struct jg_rshargs {
 	int stdin_null;			      /* -n, -f, StdinNull: the remote stdin is /dev/null */
 	int verbose;			      /* the number of -v */
 	int quiet;			      /* -q */
+	int forward_agent; /* -A or -o ForwardAgent=yes: 1 (relay our ssh-agent); -a, =no: 0 */
 	char *setenv[JG_RSHARGS_ENV_MAX + 1]; /* "NAME=VALUE" of -o SetEnv (owned) */
 	size_t nsetenv;
 	char *sendenv[JG_RSHARGS_ENV_MAX + 1]; /* patterns of -o SendEnv (owned) */

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <nghttp2/nghttp2.h>
 
+#include "client/agentrelay.h"
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/help.h"
@@ -223,6 +224,7 @@ static int target_queue(struct jg_run *run, struct jg_run_target *t, struct evbu
 	t->req.arg = t;
 	jg_batch_header(&t->req, "content-type", "application/x-jumpgate-frames");
 	jg_batch_header(&t->req, "user-agent", "jumpgate/" PACKAGE_VERSION);
+	t->req.agent = run->agent > 0;
 	jg_batch_add(run->batch, &t->req);
 	return 0;
 fail:
@@ -416,6 +418,7 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 	    {"fanout", required_argument, NULL, 'f'},
 	    {"gather", no_argument, NULL, 'b'},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"forward-agent", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -425,8 +428,11 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:f:bh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:f:bAh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			run->agent++;
+			break;
 		case 'f':
 			n = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || n < 1 || n > 1024)
@@ -448,7 +454,7 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 	}
 	if (optind >= argc || argv[optind][0] == '\0')
 		return jg_client_usage("run: no TARGETS given");
-	dup = argv[optind++];
+	run->operand = dup = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	if (optind >= argc)
@@ -510,6 +516,7 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 	struct jg_run run;
 	struct event *sig[3] = {NULL, NULL, NULL};
 	const int signos[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct jg_agentrelay *agent = NULL;
 	int r;
 
 	memset(&run, 0, sizeof(run));
@@ -528,8 +535,16 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (run.agent > 0) {
+		/* One check of the agent, named after the TARGETS operand. */
+		if ((agent = jg_agentrelay_new(c, run.operand, run.agent > 1 ? 2 : 1)) == NULL)
+			goto out;
+		/* Each request holds an agent stream too (client/batch.h). */
+		run.fanout = run.fanout > 1 ? run.fanout / 2 : 1;
+	}
 	if ((run.batch = jg_batch_new(c, run.fanout, &run_batch_cbs, &run)) == NULL)
 		goto out;
+	jg_batch_set_agent(run.batch, agent);
 	r = jg_batch_run(run.batch);
 	if (run.expand_failed || (r != 0 && run.nt == 0)) {
 		r = run.expand_failed ? 1 : r;
@@ -553,6 +568,7 @@ out:
 		if (sig[i] != NULL)
 			event_free(sig[i]);
 	jg_batch_free(run.batch);
+	jg_agentrelay_free(agent);
 	run_free(&run);
 	return r;
 }

@@ -59,6 +59,8 @@ struct jg_run {
 	size_t nok, nfailed, nunreachable, ndenied;
 	int out_broken; /* stdout went away (EPIPE) */
 	int interrupted;
+	int agent;	     /* -A given this many times (client/agentrelay.h) */
+	const char *operand; /* TARGETS as given (borrowed from argv) */
 };
 
 /* Output bytes of target T (STDERR or stdout) as they arrive. */

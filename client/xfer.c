@@ -494,6 +494,7 @@ static int xfer_headers(struct xfer *x, char *why, size_t len)
 	static const char *const kinds[] = {"file", "dir", "symlink"};
 
 	rq->method = it->kind == JG_CP_GET ? "GET" : "PUT";
+	rq->agent = x->cp->agent > 0;
 	jg_batch_header(rq, "user-agent", "jumpgate/" PACKAGE_VERSION);
 	if (it->kind == JG_CP_GET)
 		return 0;

@@ -193,10 +193,15 @@ static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 			have_allow = 1;
 		} else if (strcmp(k, "setid") == 0)
 			r = jg_parse_bool(p, s, k, &rule->setid);
+		else if (strcmp(k, "forward_agent") == 0)
+			r = jg_parse_bool(p, s, k, &rule->forward_agent);
+		else if (strcmp(k, "forward_agent_to_target") == 0)
+			r = jg_parse_bool(p, s, k, &rule->forward_agent_to_target);
 		else
 			r = jg_parse_fail(p, s, k,
 					  "unknown policy key (name, identities, targets, actions, "
-					  "commands, become, paths, setid, via, allow)");
+					  "commands, become, paths, setid, forward_agent, "
+					  "forward_agent_to_target, via, allow)");
 	}
 	if (r == 0 && rule->name == NULL)
 		r = jg_parse_fail(p, e, "policy", "a rule needs a name");
@@ -270,6 +275,7 @@ int jg_config_builtin_policy(struct jg_config *c)
 	c->npolicy = 1;
 	c->policy[0].allow = 1;
 	c->policy[0].setid = 1; /* the gateway's own account: everything it could do itself */
+	c->policy[0].forward_agent = c->policy[0].forward_agent_to_target = 1;
 	if ((c->policy[0].name = strdup("built-in")) == NULL ||
 	    (c->policy[0].identities = calloc(2, sizeof(char *))) == NULL ||
 	    (c->policy[0].identities[0] = strdup(u)) == NULL)

@@ -60,6 +60,10 @@ struct jg_policy_rule {
 	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths, nvia;
 	int allow;
 	int setid; /* an allow rule may grant puts with setuid/setgid/sticky bits */
+	/* An allow rule may grant requests that forward the controller's ssh-agent to the
+	 * gateway's onward ssh (forward_agent), and on to the target as ssh -A does
+	 * (forward_agent_to_target, which implies forward_agent). */
+	int forward_agent, forward_agent_to_target;
 };
 
 enum jg_tunnel_policy {

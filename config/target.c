@@ -824,6 +824,8 @@ int jg_chain_copy(struct jg_chain **dst, const struct jg_chain *src)
 	c->display = strdup(src->display);
 	c->canon = src->canon != NULL ? strdup(src->canon) : NULL;
 	c->hops = calloc(src->nhops, sizeof(*c->hops));
+	c->agent = src->agent;
+	memcpy(c->agent_owner, src->agent_owner, sizeof(c->agent_owner));
 	if (c->key == NULL || c->display == NULL || c->hops == NULL ||
 	    (src->canon != NULL && c->canon == NULL))
 		goto nomem;

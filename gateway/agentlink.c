@@ -579,20 +579,27 @@ struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_cha
 				      char *err, size_t errlen)
 {
 	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next)
-		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0)
-			return al;
+		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0 &&
+		    al->chain->agent == chain->agent &&
+		    strcmp(al->chain->agent_owner, chain->agent_owner) == 0)
+			return al; /* with a controller's agent: that identity's alone */
 	return al_start(gw, chain, err, errlen);
 }
 
 int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason)
 {
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+	struct jg_agentlink *next;
+	int found = 0;
+
+	/* Every connection with the key: identities forwarding their agents have their own. */
+	for (struct jg_agentlink *al = gw->links; al != NULL; al = next) {
+		next = al->next; /* dying unlinks it */
 		if (al->state != AL_DEAD && strcmp(al->chain->key, key) == 0) {
 			jg_agentlink_die(al, JG_LOG_INFO, reason);
-			return 1;
+			found = 1;
 		}
 	}
-	return 0;
+	return found;
 }
 
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
@@ -640,6 +647,9 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 			(json_int_t)al->bytes_in, "bytes_out", (json_int_t)al->bytes_out, "since",
 			(json_int_t)al->since);
 
+		/* Logged in with a controller's agent: whose (the connection is theirs alone). */
+		if (o != NULL && al->chain->agent != 0)
+			json_object_set_new(o, "agent_of", json_string(al->chain->agent_owner));
 		if (o != NULL)
 			json_array_append_new(json_array, o);
 	}

@@ -56,6 +56,7 @@ struct jg_agentlink {
 	time_t since;
 	uint64_t bytes_in, bytes_out;
 	struct jg_setupq_entry sq; /* its place in the onward setup queue (setupq.h) */
+	struct jg_agentsock *agentsock; /* chain->agent: the onward ssh's SSH_AUTH_SOCK */
 	struct jg_agentlink *next, *prev;
 };
 

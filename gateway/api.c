@@ -11,6 +11,7 @@
 #include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
@@ -127,6 +128,7 @@ int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char 
 	    .path = path,
 	    .setid = detail != NULL ? detail->setid : 0,
 	    .port = port,
+	    .agent = jg_stream_agent(s, NULL),
 	};
 	struct jg_audit *a = jg_gate_audit(gw);
 	struct jg_audit_op *o;
@@ -167,12 +169,17 @@ int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char 
 		snprintf(o->host, sizeof(o->host), "%s", detail->host);
 	jg_chain_free(chain);
 	o->port = port;
+	o->agent = req.agent == JG_POLICY_AGENT_TARGET	  ? "target"
+		   : req.agent == JG_POLICY_AGENT_GATEWAY ? "gateway"
+							  : NULL;
 	jg_audit_start(a, o);
 	if (!allowed) {
 		jg_log_info("%s on %s by %s refused: %s", action, target != NULL ? target : "gateway",
 			    req.identity, reason);
 		jg_audit_end(a, o, "denied", reason);
 		o = NULL;
+	} else if (req.agent != JG_POLICY_AGENT_NONE) {
+		jg_agentfwd_admit(s);
 	}
 	*op = o;
 	return allowed;
@@ -451,6 +458,15 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		reply_text(s, 200, "application/json", text);
 		free(text);
 		return NULL;
+	}
+	if (plen == 9 && strncmp(path, "/v1/agent", 9) == 0) {
+		/* A controller's ssh-agent, for the request that names it (agentfwd.h). */
+		if (strcmp(method, "POST") != 0) {
+			jg_stream_reply_error(s, 405, "method not allowed",
+					      "agent streams take POST");
+			return NULL;
+		}
+		return jg_agentfwd_start(gw, s);
 	}
 	if (plen == 10 && strncmp(path, "/v1/routes", 10) == 0) {
 		char *text;

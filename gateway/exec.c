@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/execstream.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -252,6 +253,11 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		x->chain = NULL;
 		exec_free(x);
 		return jg_raw_start(gw, s, chain);
+	}
+	if ((r = jg_agentfwd_apply(gw, s, x->chain, why, sizeof(why))) != 0) {
+		jg_stream_reply_error(s, r, "bad request", why);
+		exec_free(x);
+		return NULL;
 	}
 	snprintf(x->target, sizeof(x->target), "%s", target);
 	/* The exec stream last: it counts the exec in the stats. */

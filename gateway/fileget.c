@@ -24,6 +24,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -288,6 +289,10 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 	}
 	if (!jg_files_chain_usable(g->chain, reason, sizeof(reason))) {
 		jg_stream_reply_error(s, 501, "not supported", reason);
+		goto out;
+	}
+	if ((r = jg_agentfwd_apply(gw, s, g->chain, why, sizeof(why))) != 0) {
+		jg_stream_reply_error(s, r, "bad request", why);
 		goto out;
 	}
 	spec.path = g->path;

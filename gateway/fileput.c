@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -41,6 +42,7 @@ struct jg_fput {
 	void *owner;
 	char *target;		 /* as the client named it */
 	struct jg_chain *chain;	 /* what it resolved to */
+	struct jg_stream *stream; /* whose x-jumpgate-agent applies (agentfwd.h), or NULL */
 	int eof_wanted;
 	int got_result; /* the result DATA arrived */
 	int done;
@@ -178,6 +180,11 @@ static void fput_open(struct jg_fput *p, const char *path, const struct jg_file_
 		fput_finish(p, 501, "not supported", reason, 1);
 		return;
 	}
+	if (p->stream != NULL &&
+	    (r = jg_agentfwd_apply(p->gw, p->stream, p->chain, why, sizeof(why))) != 0) {
+		fput_finish(p, r, "bad request", why, 1);
+		return;
+	}
 	spec.path = (char *)path;
 	if ((payload = evbuffer_new()) == NULL || jg_file_spec_encode(&spec, payload) != 0) {
 		fput_finish(p, 500, "internal error", "out of memory", 1);
@@ -215,6 +222,13 @@ struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const c
 			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
 			      void *owner)
 {
+	return jg_fput_start_for(gw, NULL, target, path, spec, hooks, owner);
+}
+
+struct jg_fput *jg_fput_start_for(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+				  const char *path, const struct jg_file_spec *spec,
+				  const struct jg_fput_hooks *hooks, void *owner)
+{
 	struct jg_fput *p = calloc(1, sizeof(*p));
 
 	if (p == NULL || (p->target = strdup(target)) == NULL ||
@@ -227,7 +241,9 @@ struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const c
 	p->gw = gw;
 	p->hooks = hooks;
 	p->owner = owner;
+	p->stream = s;
 	fput_open(p, path, spec);
+	p->stream = NULL; /* only the chain needed it */
 	return p;
 }
 

@@ -21,6 +21,7 @@
 #include "auth/audit.h"
 #include "auth/policy.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "relay/log.h"
@@ -156,6 +157,12 @@ int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char
 	}
 	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
 		chain = NULL;
+	/* Policy judges agent forwarding with the rest (x-jumpgate-agent, agentfwd.h). */
+	if (chain != NULL && jg_agentfwd_apply(gw, s, chain, why, len) != 0) {
+		jg_chain_free(chain);
+		free(full);
+		return 0;
+	}
 	detail.setid = mode & 07000;
 	ok = jg_gate_check_detail(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
 				  full != NULL ? full : path, 0, &detail, op, why, len);
@@ -523,7 +530,8 @@ static const struct jg_fput_hooks put_fput_hooks;
 /* Open the channel.  A failure found at once (bad target, no connection) is answered. */
 static void put_open(struct jg_put *x)
 {
-	x->fput = jg_fput_start(x->gw, x->target, x->path, &x->req.spec, &put_fput_hooks, x);
+	x->fput = jg_fput_start_for(x->gw, x->stream, x->target, x->path, &x->req.spec,
+				    &put_fput_hooks, x);
 	if (x->fput == NULL)
 		put_answer_error(x, 500, "internal error", "out of memory");
 	else if (jg_fput_done(x->fput))

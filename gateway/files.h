@@ -85,6 +85,10 @@ struct jg_fput_result {
 struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const char *path,
 			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
 			      void *owner);
+/* The same for the request on S: its x-jumpgate-agent (gateway/agentfwd.h) applies. */
+struct jg_fput *jg_fput_start_for(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+				  const char *path, const struct jg_file_spec *spec,
+				  const struct jg_fput_hooks *hooks, void *owner);
 /* Bytes the channel takes now (0 before the link is up or after it finished). */
 size_t jg_fput_window(const struct jg_fput *p);
 /* Send up to LEN bytes; returns how many the channel took (maybe 0). */

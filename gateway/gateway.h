@@ -34,6 +34,7 @@ struct jg_audit;
 struct jg_audit_op;
 struct jg_sites;
 struct jg_routes;
+struct jg_agentfwd;
 
 struct jg_stats {
 	uint64_t conns_current, conns_total;
@@ -89,6 +90,8 @@ struct jg_gateway {
 	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
 	struct jg_routes *routes;
+	/* Controllers' agent streams, lent to onward ssh (gateway/agentfwd.h). */
+	struct jg_agentfwd *agentfwds;
 };
 
 /* --- tls.c: transport ----------------------------------------------------- */
@@ -177,6 +180,15 @@ const char *jg_stream_content_type(const struct jg_stream *s);
 int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max,
 		      const char *skip);
 int32_t jg_stream_id(const struct jg_stream *s);
+/* Another live stream of S's connection, by its ID, or NULL. */
+struct jg_stream *jg_stream_sibling(const struct jg_stream *s, int32_t id);
+/* The operation serving S (jg_api_route's answer), or NULL. */
+struct jg_op *jg_stream_op(const struct jg_stream *s);
+/* S borrows the agent stream AGENT_STREAM of its connection, forwarding HOW far
+ * (JG_POLICY_AGENT_*, auth/policy.h); gateway/agentfwd.h. */
+void jg_stream_set_agent(struct jg_stream *s, int32_t agent_stream, int how);
+/* How far S forwards the controller's ssh-agent (0: not), and the agent stream's id. */
+int jg_stream_agent(const struct jg_stream *s, int32_t *agent_stream);
 /* An audit record was opened for S (jg_gate_check): no refusal record at its close. */
 void jg_stream_set_audited(struct jg_stream *s);
 /* The reason of the error S was answered with (jg_stream_reply_error), or NULL. */
@@ -302,8 +314,8 @@ struct jg_chain;
  * bounded by the connect timeout. CHAIN is copied. NULL with ERR filled. */
 struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
 				      char *err, size_t errlen);
-/* Close the onward connection with KEY now (its channels die with REASON).
- * 1 when there was one, 0 when not. */
+/* Close the onward connections with KEY now (its channels die with REASON): the shared
+ * one and those opened with controllers' agents.  1 when there was one, 0 when not. */
 int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason);
 /* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,

@@ -44,6 +44,7 @@
 #include <openssl/err.h>
 
 #include "config/config.h"
+#include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
 #include "h2/bulk.h"
 #include "gateway/h2conn.h"
@@ -363,6 +364,9 @@ static void stream_close(struct jg_stream *s, const char *why)
 	s->op = NULL;
 	if (op != NULL)
 		op->hooks->on_close(op, why);
+	/* The controller's agent was reachable for this request only. */
+	if (s->agent_stream > 0)
+		jg_agentfwd_release(s);
 	/* Answered with an error before any policy question: audited now, once. */
 	if (!s->audited && s->status >= 400)
 		jg_gate_refused(s->conn->gw, s, s->method, s->path != NULL ? s->path : "",

@@ -40,6 +40,10 @@ struct jg_stream {
 	int audited;              /* jg_gate_check opened a record for it */
 	char *error_reason;       /* the reason of its error answer, or NULL */
 	struct jg_op *op;         /* owned by itself; released through on_close */
+	/* x-jumpgate-agent: the agent stream (gateway/agentfwd.h) this request borrows, and
+	 * how far (JG_POLICY_AGENT_*); 0, 0: none. */
+	int32_t agent_stream;
+	int agent;
 	struct jg_stream *next, *prev;
 };
 

@@ -392,3 +392,30 @@ const char *jg_stream_error_reason(const struct jg_stream *s)
 {
 	return s->error_reason;
 }
+
+struct jg_stream *jg_stream_sibling(const struct jg_stream *s, int32_t id)
+{
+	/* The connection's own list: it holds exactly the streams not yet freed. */
+	for (struct jg_stream *o = s->conn->streams; o != NULL; o = o->next)
+		if (o->id == id)
+			return o;
+	return NULL;
+}
+
+struct jg_op *jg_stream_op(const struct jg_stream *s)
+{
+	return s->op;
+}
+
+void jg_stream_set_agent(struct jg_stream *s, int32_t agent_stream, int how)
+{
+	s->agent_stream = agent_stream;
+	s->agent = how;
+}
+
+int jg_stream_agent(const struct jg_stream *s, int32_t *agent_stream)
+{
+	if (agent_stream != NULL)
+		*agent_stream = s->agent_stream;
+	return s->agent;
+}

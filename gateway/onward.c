@@ -8,6 +8,8 @@
  *         its own (its stdio stay pipes, so frames never cross a line
  *         discipline); the terminal is polled while connecting because a
  *         master with no slave open reports POLLHUP forever. */
+#include "config.h" /* _GNU_SOURCE: asprintf */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/agentfwd.h"
 #include "gateway/agentlink.h"
 #include "gateway/gateway.h"
 #include "relay/bootstrap.h"
@@ -53,6 +56,50 @@ static void send_password(struct jg_agentlink *al, int hop)
 	jg_agentlink_write(al);
 }
 
+extern char **environ;
+
+/* A chain forwarding a controller's agent (gateway/agentfwd.h): its private socket, the
+ * environment naming it, and ssh told to use it.  The first ssh hop is changed in the
+ * link's own copy of the chain. */
+static int agent_prepare(struct jg_agentlink *al, struct jg_spawn_opts *opts, char *err,
+			 size_t errlen)
+{
+	struct jg_chain *c = al->chain;
+	struct jg_hop *hop = (struct jg_hop *)first_hop(al);
+	size_t n = 0, k = 0;
+	char **env;
+
+	if (hop->method != JG_METHOD_SSH) {
+		snprintf(err, errlen, "only ssh uses a forwarded agent");
+		return JG_ERR_INVAL;
+	}
+	if (al->agentsock == NULL &&
+	    (al->agentsock =
+		 jg_agentsock_new(al->gw, c->key, c->agent_owner, c->agent, err, errlen)) == NULL)
+		return JG_ERR_IO;
+	if (jg_agentfwd_ssh_opts(&hop->ssh, c->agent) != 0)
+		goto nomem;
+	for (; environ[n] != NULL; n++)
+		;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "SSH_AUTH_SOCK=", 14) != 0 &&
+		    (env[k++] = strdup(environ[i])) == NULL)
+			goto nomem_env;
+	if (asprintf(&env[k], "SSH_AUTH_SOCK=%s", jg_agentsock_path(al->agentsock)) < 0) {
+		env[k] = NULL;
+		goto nomem_env;
+	}
+	opts->envp = env;
+	return 0;
+nomem_env:
+	jg_argv_free(env);
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return JG_ERR_NOMEM;
+}
+
 int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen)
 {
 	const struct jg_gateway *gw = al->gw;
@@ -71,9 +118,13 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 		snprintf(err, errlen, "the gateway has no agent binary to send (see agent_path)");
 		return JG_ERR_NOTFOUND;
 	}
-	if ((r = jg_chain_argv(c->hops, c->nhops, gw->agent_path,
-			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0)
+	if (c->agent != 0 && (r = agent_prepare(al, &opts, err, errlen)) != 0)
 		return r;
+	if ((r = jg_chain_argv(c->hops, c->nhops, gw->agent_path,
+			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0) {
+		jg_argv_free((char **)opts.envp);
+		return r;
+	}
 	al->plain_local = cmd.direct_agent && cmd.argv[1] == NULL;
 	al->direct_agent = cmd.direct_agent;
 	memcpy(al->askpass, cmd.askpass, sizeof(al->askpass));
@@ -89,12 +140,16 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 		if (al->boot == NULL || al->boot_out == NULL) {
 			snprintf(err, errlen, "out of memory");
 			jg_argv_free(cmd.argv);
+			jg_argv_free((char **)opts.envp);
 			return JG_ERR_NOMEM;
 		}
 		jg_boot_set_stages(al->boot, cmd.nstubs);
 	}
 	r = jg_spawn(&opts, child, err, errlen);
 	jg_argv_free(cmd.argv);
+	jg_argv_free((char **)opts.envp);
+	if (r == 0 && al->agentsock != NULL)
+		jg_agentsock_set_pid(al->agentsock, child->pid);
 	if (r == 0 && cmd.direct_agent && al->askpass[0] >= 0)
 		send_password(al, al->askpass[0]);
 	return r;
@@ -335,6 +390,8 @@ void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len)
 
 void jg_onward_clear(struct jg_agentlink *al)
 {
+	jg_agentsock_free(al->agentsock);
+	al->agentsock = NULL;
 	if (al->tty_poll != NULL) {
 		event_free(al->tty_poll);
 		al->tty_poll = NULL;

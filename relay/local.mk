@@ -13,6 +13,7 @@ librelay_a_SOURCES = \
 	relay/sha256.c relay/sha256.h \
 	relay/flow.c relay/flow.h \
 	relay/link.c relay/link.h \
+	relay/agentmux.c relay/agentmux.h \
 	relay/spawn.c relay/spawn.h \
 	relay/reaper.c relay/reaper.h \
 	relay/argv.c relay/argv.h \

@@ -77,3 +77,6 @@ INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agen
 # The persistent client (client/mux.c, client/master.c; issue 14).
 INTEGRATION_TESTS += tests/integration/t_persist.sh
 INTEGRATION_TESTS += tests/integration/t_persist_many.sh
+
+# ssh-agent forwarding through the gateway: exec/cp/rsync -A with a real ssh-agent (issue 15).
+INTEGRATION_TESTS += tests/integration/t_agentfwd.sh

@@ -627,6 +627,55 @@ static void test_setid(void)
 	jg_config_free(c);
 }
 
+/* Agent forwarding: a request forwarding the controller's ssh-agent needs an allow rule
+ * with forward_agent = true (to the target: forward_agent_to_target = true); deny rules
+ * match it as any other; the refusal names the rule that lacked the key. */
+static void test_forward_agent(void)
+{
+	struct jg_config *c =
+	    load("policy = (\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; allow = false; },\n"
+		 " { name = \"ci\"; identities = [ \"ci\" ]; allow = true; },\n"
+		 " { name = \"ops\"; identities = [ \"ops\" ]; forward_agent = true; "
+		 "allow = true; },\n"
+		 " { name = \"root\"; identities = [ \"root\" ]; "
+		 "forward_agent_to_target = true; allow = true; },\n"
+		 " { name = \"eve\"; identities = [ \"eve\" ]; forward_agent = true; "
+		 "allow = true; }\n"
+		 ");\n");
+	struct jg_policy_req req = {.identity = "ci",
+				    .action = "exec",
+				    .target = "web1",
+				    .argv0 = "true",
+				    .agent = JG_POLICY_AGENT_GATEWAY};
+	char why[400];
+
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no rule matched"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(why, "rule \"ci\" does not grant (it needs forward_agent = true)"));
+	req.agent = JG_POLICY_AGENT_NONE;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.identity = "ops";
+	req.agent = JG_POLICY_AGENT_GATEWAY;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.agent = JG_POLICY_AGENT_TARGET; /* forward_agent alone does not go further */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "(it needs forward_agent_to_target = true)"));
+	req.identity = "root"; /* forward_agent_to_target implies forward_agent */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.agent = JG_POLICY_AGENT_GATEWAY;
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 1);
+	req.identity = "eve"; /* a deny rule matches a forwarding request as any other */
+	CU_ASSERT_EQUAL(jg_policy_check(c, &req, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
+	jg_config_free(c);
+	/* a key that is not a boolean: named */
+	expect_bad("state_dir=\"/tmp/x\";\npolicy = ( { name = \"a\"; forward_agent = \"yes\"; "
+		   "allow = true; } );\n",
+		   "forward_agent");
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -643,11 +692,13 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "start-up warnings", test_lint) == NULL ||
 	    CU_add_test(s, "admin only from rules without targets", test_admin_scope) == NULL ||
 	    CU_add_test(s, "commands judge a normal argv[0]", test_commands_normal) == NULL ||
-	    CU_add_test(s, "become counts container hops as root", test_become_containers) == NULL ||
+	    CU_add_test(s, "become counts container hops as root", test_become_containers) ==
+		NULL ||
 	    CU_add_test(s, "via: asserted identities told by their site", test_via) == NULL ||
 	    CU_add_test(s, "path rules judge real paths (relay/pathrule)", test_pathrule) == NULL ||
 	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL ||
-	    CU_add_test(s, "set-id bits need setid = true", test_setid) == NULL)
+	    CU_add_test(s, "set-id bits need setid = true", test_setid) == NULL ||
+	    CU_add_test(s, "agent forwarding needs forward_agent", test_forward_agent) == NULL)
 		return -1;
 	return 0;
 }

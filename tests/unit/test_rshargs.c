@@ -265,6 +265,41 @@ static void test_bundled_flags_and_attached_values(void)
 	jg_rshargs_clear(&a);
 }
 
+/* -A, -a and -o ForwardAgent: whether our ssh-agent is relayed for the onward ssh. */
+static void test_forward_agent(void)
+{
+	char *none[] = {"h", "true"};
+	char *A[] = {"-A", "h", "true"};
+	char *Aa[] = {"-A", "-a", "h", "true"};
+	char *o_yes[] = {"-o", "ForwardAgent=yes", "h", "true"};
+	char *o_first[] = {"-o", "ForwardAgent=no", "-o", "forwardagent yes", "h", "true"};
+	char *flag_wins[] = {"-A", "-o", "ForwardAgent=no", "h", "true"};
+	char *o_path[] = {"-o", "ForwardAgent=/tmp/other.sock", "h", "true"};
+	struct jg_rshargs a;
+
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(none), none), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 0);
+	jg_rshargs_clear(&a);
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(A), A), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 1);
+	jg_rshargs_clear(&a);
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(Aa), Aa), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 0);
+	jg_rshargs_clear(&a);
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(o_yes), o_yes), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 1);
+	jg_rshargs_clear(&a);
+	/* the first ForwardAgent wins, as in ssh; -A beats it */
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(o_first), o_first), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 0);
+	jg_rshargs_clear(&a);
+	CU_ASSERT_EQUAL_FATAL(parse(&a, NARGS(flag_wins), flag_wins), 0);
+	CU_ASSERT_EQUAL(a.forward_agent, 1);
+	jg_rshargs_clear(&a);
+	/* another agent's socket: said, not silently ignored */
+	refused(NARGS(o_path), o_path, "-o ForwardAgent: unsupported value");
+}
+
 static void test_o_spellings_case_and_quotes(void)
 {
 	char *forms[][2] = {
@@ -677,6 +712,7 @@ int jg_test_register_rshargs(void)
 	    !CU_add_test(s, "a spec-shaped host starting with '-' is refused",
 			 test_spec_host_starting_with_dash_is_refused) ||
 	    !CU_add_test(s, "jg_rshargs_quote", test_quote_helper) ||
+	    !CU_add_test(s, "-A, -a and ForwardAgent", test_forward_agent) ||
 	    !CU_add_test(s, "unknown -o keys are ignored",
 			 test_unknown_o_keys_are_ignored_whatever_their_value))
 		return -1;
