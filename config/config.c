@@ -344,6 +344,8 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_seconds(p, s, name, seconds_dst[k]);
 		else if (strcmp(name, "listen") == 0)
 			r = parse_listen(p, s, c);
+		else if (strcmp(name, "metrics_listen") == 0)
+			r = parse_hostport(p, s, name, &c->metrics_host, &c->metrics_port);
 		else if (strcmp(name, "state_dir") == 0)
 			r = jg_parse_path(p, s, name, &c->state_dir);
 		else if (strcmp(name, "tls") == 0)
@@ -643,6 +645,7 @@ void jg_config_free(struct jg_config *c)
 	free(c->policy);
 	free(c->crl_file);
 	free(c->audit_path);
+	free(c->metrics_host);
 	jg_config_free_sites(c);
 	free(c);
 }

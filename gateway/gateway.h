@@ -34,6 +34,8 @@ struct jg_audit;
 struct jg_audit_op;
 struct jg_sites;
 struct jg_routes;
+struct jg_metrics;
+struct evhttp;
 
 struct jg_stats {
 	uint64_t conns_current, conns_total;
@@ -89,6 +91,10 @@ struct jg_gateway {
 	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
 	struct jg_routes *routes;
+	/* Prometheus counters (gateway/metrics.h) and the plain-HTTP listener serving them
+	 * (metrics_listen), or NULL. */
+	struct jg_metrics *metrics;
+	struct evhttp *metrics_http;
 };
 
 /* --- tls.c: transport ----------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "auth/policy.h"
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/sdnotify.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
@@ -51,6 +52,9 @@ static const char usage_text[] =
 	"    ~/.local/state/jumpgate), where a CA, a server certificate and a client\n"
 	"    certificate for the local user are generated on first start, and serve\n"
 	"    the `local` target (the bastion itself).\n"
+	"\n"
+	"    With metrics_listen set it also serves GET /metrics (Prometheus) and\n"
+	"    GET /healthz over plain HTTP there, with no authentication.\n"
 	"\n"
 	"OPTIONS\n"
 	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf.example)\n"
@@ -538,6 +542,11 @@ int main(int argc, char **argv)
 	policy_lint(cfg);
 	if (prepare_certs(cfg) != 0 || open_audit(&gw) != 0)
 		goto out;
+	if ((gw.metrics = jg_metrics_new()) == NULL) {
+		jg_log_error("out of memory");
+		goto out;
+	}
+	jg_audit_set_observer(gw.audit, jg_metrics_audit_end, gw.metrics);
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
 			    gw.agent_path, strerror(errno));
@@ -551,7 +560,8 @@ int main(int argc, char **argv)
 		jg_log_error("cannot create the event loop");
 		goto out;
 	}
-	if (listen_tls(&gw, err, sizeof(err)) != 0 || jg_unix_listen(&gw, err, sizeof(err)) != 0) {
+	if (listen_tls(&gw, err, sizeof(err)) != 0 || jg_unix_listen(&gw, err, sizeof(err)) != 0 ||
+	    jg_metrics_listen(&gw, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
 	}
@@ -615,6 +625,7 @@ out:
 	jg_sites_free(&gw); /* a failed start: the loop never ran */
 	jg_setupq_free(&gw);
 	jg_unix_close(&gw);
+	jg_metrics_close(&gw);
 	jg_sd_watchdog_stop();
 	if (gw.reaper)
 		jg_reaper_free(gw.reaper);
@@ -622,6 +633,7 @@ out:
 		event_base_free(gw.base);
 	SSL_CTX_free(gw.ssl_ctx);
 	jg_audit_free(gw.audit); /* opened by open_audit before serving */
+	jg_metrics_free(gw.metrics);
 	free(gw.builds);
 	free(gw.boot_stub);
 	/* Every configuration read, the current one last (see struct reload). */
