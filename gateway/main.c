@@ -281,6 +281,10 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 		     strcmp(old->unix_socket, new->unix_socket) == 0);
 	if (!same_unix)
 		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
+	if ((old->metrics_host == NULL) != (new->metrics_host == NULL) ||
+	    (old->metrics_host != NULL && (strcmp(old->metrics_host, new->metrics_host) != 0 ||
+					   old->metrics_port != new->metrics_port)))
+		jg_log_warn("reload: metrics_listen changed; it applies at the next start only");
 }
 
 /* SIGHUP: read the file again and swap it in whole, or keep the running one.

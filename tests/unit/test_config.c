@@ -851,6 +851,17 @@ static void test_state_dir(void)
 	restore_env("JUMPGATE_HOME", home);
 }
 
+/* The audit path TEXT loads to ("(stderr)" for none), for the asserts below. */
+static void audit_of(const char *text, char *buf, size_t len)
+{
+	char path[64];
+	struct jg_config *c = tu_load_ok(text, path);
+
+	snprintf(buf, len, "%s", c->audit_path != NULL ? c->audit_path : "(stderr)");
+	jg_config_free(c);
+	unlink(path);
+}
+
 /* No `audit` key: a file, never stderr; "stderr" and "-" keep stderr.  metrics_listen
  * reads as listen does, with its own name in the errors. */
 static void test_audit_default_and_metrics_listen(void)
@@ -859,31 +870,21 @@ static void test_audit_default_and_metrics_listen(void)
 	char path[64], buf[256];
 	struct jg_config *c;
 
-	c = tu_load_ok("state_dir = \"/srv/st\";\n", path);
-	CU_ASSERT_STRING_EQUAL(c->audit_path, "/srv/st/audit.log");
-	CU_ASSERT_PTR_NULL(c->metrics_host);
-	jg_config_free(c);
-	unlink(path);
-	c = tu_load_ok("state_dir = \"/var/lib/jumpgate\";\n", path);
-	CU_ASSERT_STRING_EQUAL(c->audit_path, "/var/log/jumpgate/audit.log");
-	jg_config_free(c);
-	unlink(path);
+	audit_of("state_dir = \"/srv/st\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/srv/st/audit.log");
+	audit_of("state_dir = \"/var/lib/jumpgate\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jumpgate/audit.log");
 	setenv("LOGS_DIRECTORY", "/var/log/jg-unit:/var/log/other", 1);
-	c = tu_load_ok("state_dir = \"/srv/st\";\n", path);
-	CU_ASSERT_STRING_EQUAL(c->audit_path, "/var/log/jg-unit/audit.log");
-	jg_config_free(c);
-	unlink(path);
+	audit_of("state_dir = \"/srv/st\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jg-unit/audit.log");
 	CU_ASSERT_EQUAL(jg_paths_audit_default("/srv/st", buf, sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jg-unit/audit.log");
 	unsetenv("LOGS_DIRECTORY");
-	c = tu_load_ok("state_dir = \"/srv/st\";\naudit = \"stderr\";\n", path);
-	CU_ASSERT_PTR_NULL(c->audit_path);
-	jg_config_free(c);
-	unlink(path);
-	c = tu_load_ok("state_dir = \"/srv/st\";\naudit = \"-\";\n"
-		       "metrics_listen = \"[::1]:9105\";\n",
-		       path);
-	CU_ASSERT_PTR_NULL(c->audit_path);
+	audit_of("state_dir = \"/srv/st\";\naudit = \"stderr\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "(stderr)");
+	audit_of("state_dir = \"/srv/st\";\naudit = \"-\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "(stderr)");
+	c = tu_load_ok("state_dir = \"/srv/st\";\nmetrics_listen = \"[::1]:9105\";\n", path);
 	CU_ASSERT_STRING_EQUAL(c->metrics_host, "::1");
 	CU_ASSERT_EQUAL(c->metrics_port, 9105);
 	jg_config_free(c);
