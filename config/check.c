@@ -40,7 +40,7 @@ static void where(struct check *k, const char *key, int line, char *buf, size_t 
 }
 
 static void problem(struct check *k, const char *key, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void problem(struct check *k, const char *key, int line, const char *fmt, ...)
 {
 	char pre[1200], msg[1500], text[3000];
@@ -195,9 +195,10 @@ int jg_config_check_files(const struct jg_config *c, const char *agent, jg_confi
 			strerror(errno));
 	for (size_t i = 0; i < c->nagent_paths; i++)
 		if (access(c->agent_paths[i], X_OK) != 0)
-			problem(&k, "agents", 0, "agents: %s: not executable: %s", c->agent_paths[i],
-				strerror(errno));
-	if (!audit_in_new_state_dir(c) && jg_config_check_audit(c->audit_path, why, sizeof(why)) != 0)
+			problem(&k, "agents", 0, "agents: %s: not executable: %s",
+				c->agent_paths[i], strerror(errno));
+	if (!audit_in_new_state_dir(c) &&
+	    jg_config_check_audit(c->audit_path, why, sizeof(why)) != 0)
 		problem(&k, "audit", 0, "audit: %s", why);
 	config_destroy(&k.lc);
 	return k.problems;

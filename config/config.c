@@ -98,12 +98,11 @@ static int parse_hostport(struct jg_parser *p, const config_setting_t *s, const 
 	*portp = (uint16_t)n;
 	return 0;
 syntax:
-	return jg_parse_fail(p, s, key,
-			     "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")",
-			     v);
+	return jg_parse_fail(
+	    p, s, key, "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")", v);
 badhost:
-	return jg_parse_fail(p, s, key, "host \"%.*s\" must be a numeric %s address%s",
-			     (int)hlen, host, family == AF_INET6 ? "IPv6" : "IPv4",
+	return jg_parse_fail(p, s, key, "host \"%.*s\" must be a numeric %s address%s", (int)hlen,
+			     host, family == AF_INET6 ? "IPv6" : "IPv4",
 			     family == AF_INET ? " or localhost" : "");
 }
 
@@ -401,10 +400,10 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 		else if (strcmp(name, "sites") == 0)
 			r = jg_parse_sites(p, s, c);
 		else if (strcmp(name, "audit") == 0) {
-			/* "stderr" (or "-") keeps the audit on stderr, the journal under systemd. */
+			/* "stderr" (or "-"): stderr, the journal under systemd. */
 			p->audit_given = 1;
-			if ((r = jg_parse_string(p, s, name, &v)) == 0 && strcmp(v, "stderr") != 0 &&
-			    strcmp(v, "-") != 0)
+			if ((r = jg_parse_string(p, s, name, &v)) == 0 &&
+			    strcmp(v, "stderr") != 0 && strcmp(v, "-") != 0)
 				r = jg_parse_path(p, s, name, &c->audit_path);
 		} else
 			r = jg_parse_fail(p, s, name,

@@ -464,7 +464,8 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 			return NULL;
 		if ((b = evbuffer_new()) == NULL || jg_metrics_render(gw, b) != 0 ||
 		    (n = evbuffer_get_length(b)) == 0) {
-			jg_stream_reply_error(s, 500, "internal error", "cannot render the metrics");
+			jg_stream_reply_error(s, 500, "internal error",
+					      "cannot render the metrics");
 		} else {
 			jg_stream_reply(s, 200, JG_METRICS_CONTENT_TYPE,
 					(const char *)evbuffer_pullup(b, -1), n);

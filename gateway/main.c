@@ -453,8 +453,9 @@ static int open_audit(struct jg_gateway *gw)
 	size_t sl = cfg->state_dir != NULL ? strlen(cfg->state_dir) : 0;
 	char err[300];
 
-	if (cfg->audit_path != NULL && sl > 0 && strncmp(cfg->audit_path, cfg->state_dir, sl) == 0 &&
-	    cfg->audit_path[sl] == '/' && strchr(cfg->audit_path + sl + 1, '/') == NULL)
+	if (cfg->audit_path != NULL && sl > 0 &&
+	    strncmp(cfg->audit_path, cfg->state_dir, sl) == 0 && cfg->audit_path[sl] == '/' &&
+	    strchr(cfg->audit_path + sl + 1, '/') == NULL)
 		(void)jg_paths_mkdir_p(cfg->state_dir, 0700);
 	gw->audit = jg_audit_new(cfg->audit_path, err, sizeof(err));
 	if (gw->audit == NULL) {

@@ -18,11 +18,12 @@
 
 /* From a fast command to a long upload; onward setups use the same scale. */
 static const double bucket_le[JG_METRICS_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-						      1,     2.5,  5,     10,   30,  60,   300};
+						      1,     2.5,  5,	  10,	30,  60,   300};
 static const char *const bucket_text[JG_METRICS_NBUCKETS] = {
-    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "300"};
+    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+    "1",     "2.5",  "5",     "10",   "30",  "60",   "300"};
 
-static const char *const action_names[JG_MA_COUNT] = {"exec",  "put",   "get",  "tunnel",
+static const char *const action_names[JG_MA_COUNT] = {"exec",  "put",	"get",	"tunnel",
 						      "reset", "admin", "other"};
 static const char *const outcome_names[JG_MO_COUNT] = {"ok", "failed", "denied", "refused"};
 
@@ -295,7 +296,8 @@ int jg_metrics_render(const struct jg_gateway *gw, struct evbuffer *b)
 	    (unsigned long long)st->bytes_to_clients);
 	head(&o, "jumpgate_tls_handshake_failures_total", "counter",
 	     "TLS handshakes that failed (no, unknown, revoked or expired certificate...).");
-	put(&o, "jumpgate_tls_handshake_failures_total %llu\n", (unsigned long long)st->tls_failures);
+	put(&o, "jumpgate_tls_handshake_failures_total %llu\n",
+	    (unsigned long long)st->tls_failures);
 	render_ops(&o, gw->metrics);
 	render_onward(&o, gw);
 	render_sites(&o, gw);

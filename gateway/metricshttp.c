@@ -83,8 +83,8 @@ int jg_metrics_listen(struct jg_gateway *gw, char *err, size_t errlen)
 	evhttp_set_gencb(http, on_other, gw);
 	errno = 0;
 	if (evhttp_bind_socket(http, cfg->metrics_host, cfg->metrics_port) != 0) {
-		snprintf(err, errlen, "metrics_listen: cannot listen on %s:%u: %s", cfg->metrics_host,
-			 (unsigned)cfg->metrics_port,
+		snprintf(err, errlen, "metrics_listen: cannot listen on %s:%u: %s",
+			 cfg->metrics_host, (unsigned)cfg->metrics_port,
 			 errno != 0 ? strerror(errno) : "address not usable");
 		evhttp_free(http);
 		return JG_ERR_IO;

@@ -101,8 +101,8 @@ void jg_log(enum jg_log_level level, const char *fmt, ...)
 		return;
 	/* journald reads the "<N>" prefix as the line's priority (journalctl -p warning). */
 	if (log_journal)
-		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: ", level_prio[level], log_progname,
-			     (long)getpid(), level_names[level]);
+		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: ", level_prio[level],
+			     log_progname, (long)getpid(), level_names[level]);
 	else
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", log_progname, (long)getpid(),
 			     level_names[level]);

@@ -948,8 +948,8 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "ssh ciphers key", test_ssh_ciphers_key) == NULL ||
 	    CU_add_test(s, "every key set", test_full) == NULL ||
 	    CU_add_test(s, "listen errors", test_listen_errors) == NULL ||
-	    CU_add_test(s, "audit default, metrics_listen", test_audit_default_and_metrics_listen) ==
-		NULL ||
+	    CU_add_test(s, "audit default, metrics_listen",
+			test_audit_default_and_metrics_listen) == NULL ||
 	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||
 	    CU_add_test(s, "tls paths", test_tls) == NULL ||
 	    CU_add_test(s, "target errors", test_target_errors) == NULL ||

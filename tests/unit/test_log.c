@@ -95,8 +95,10 @@ static void test_log_journal_priority_prefix(void)
 	static const struct {
 		enum jg_log_level level;
 		const char *prefix;
-	} want[] = {{JG_LOG_ERROR, "<3>jgtest["}, {JG_LOG_WARN, "<4>jgtest["},
-		    {JG_LOG_INFO, "<6>jgtest["}, {JG_LOG_DEBUG, "<7>jgtest["}};
+	} want[] = {{JG_LOG_ERROR, "<3>jgtest["},
+		    {JG_LOG_WARN, "<4>jgtest["},
+		    {JG_LOG_INFO, "<6>jgtest["},
+		    {JG_LOG_DEBUG, "<7>jgtest["}};
 	char buf[256];
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
