@@ -160,6 +160,28 @@ static void check_state(struct check *k)
 			k->c->state_dir, (long)geteuid());
 }
 
+/* ssh keys: ssh_defaults' once, and each target's own (one it inherits is that one). */
+static void check_ssh_keys(struct check *k)
+{
+	const struct jg_config *c = k->c;
+	char key[64], label[300];
+
+	if (c->ssh_defaults.ssh.identity_file != NULL)
+		want_readable(k, "ssh_defaults.identity_file", 0, "ssh_defaults.identity_file",
+			      c->ssh_defaults.ssh.identity_file);
+	for (size_t i = 0; i < c->ntargets && k->have_lc; i++) {
+		const struct jg_hop *h = &c->targets[i].hop;
+
+		if (h->method != JG_METHOD_SSH || h->ssh.identity_file == NULL)
+			continue;
+		snprintf(key, sizeof(key), "targets.[%zu].identity_file", i);
+		if (config_lookup(&k->lc, key) == NULL)
+			continue;
+		snprintf(label, sizeof(label), "target %s: identity_file", c->targets[i].name);
+		want_readable(k, key, 0, label, h->ssh.identity_file);
+	}
+}
+
 int jg_config_check_files(const struct jg_config *c, const char *agent, jg_config_report_fn report,
 			  void *ud)
 {
@@ -175,6 +197,7 @@ int jg_config_check_files(const struct jg_config *c, const char *agent, jg_confi
 		want_readable(&k, "tls.key", 0, "tls.key", c->key_file);
 	}
 	check_state(&k);
+	check_ssh_keys(&k);
 	if (c->crl_file != NULL)
 		want_readable(&k, "crl", 0, "crl", c->crl_file);
 	for (size_t i = 0; i < c->nsites; i++) {

@@ -2,8 +2,8 @@
  * gateway will use them, each problem as "FILE:LINE: key: what" (nginx -t, sshd -t).
  *
  * Parsing already names file:line for what the file says; this is what it points at:
- * the TLS files, the CRL, every site's files, the agents, the state directory and
- * the audit log.  Nothing is created or changed (an audit file that is missing is
+ * the TLS files, the CRL, every site's files, ssh keys (identity_file), the agents,
+ * the state directory and the audit log.  Nothing is created or changed (an audit file that is missing is
  * judged by its directory). */
 #ifndef JG_CONFIG_CHECK_H
 #define JG_CONFIG_CHECK_H

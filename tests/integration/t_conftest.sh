@@ -85,6 +85,13 @@ conf diraudit "audit = \"$JG_T/auditdir\";"
 t diraudit
 expect_bad diraudit "an audit path that is a directory" "diraudit.conf:$(line diraudit audit): audit: .*is a directory"
 
+conf nokey "audit = \"$JG_T/audit.log\";
+targets = ( { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\";
+  identity_file = \"$JG_T/no_such_key\"; } );"
+t nokey
+expect_bad nokey "a missing ssh key" \
+	"nokey.conf:$(line nokey identity_file): target web1: identity_file: .*no_such_key: No such file"
+
 # Several at once: each reported, and counted.
 conf many "audit = \"$JG_T/no/audit.log\";
 crl = \"$JG_T/ca.crl\";"
