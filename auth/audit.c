@@ -16,7 +16,25 @@ struct jg_audit {
 	char *path; /* NULL: stderr */
 	int fd;
 	uint64_t next_id;
+	jg_audit_observer_fn observer;
+	void *observer_ud;
 };
+
+void jg_audit_set_observer(struct jg_audit *a, jg_audit_observer_fn fn, void *ud)
+{
+	a->observer = fn;
+	a->observer_ud = ud;
+}
+
+/* Milliseconds since OP began (CLOCK_MONOTONIC). */
+static uint64_t elapsed_ms(const struct jg_audit_op *op)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (uint64_t)(mono.tv_sec - op->t0.tv_sec) * 1000 +
+	       (uint64_t)((mono.tv_nsec - op->t0.tv_nsec) / 1000000);
+}
 
 static int open_log(const char *path, char *err, size_t errlen)
 {
@@ -265,7 +283,7 @@ char *jg_audit_format(const struct jg_audit_op *op, const char *event, const cha
 static void emit(struct jg_audit *a, const struct jg_audit_op *op, const char *event,
 		 const char *outcome, const char *reason)
 {
-	struct timespec now, mono;
+	struct timespec now;
 	uint64_t ms;
 	char *line;
 	ssize_t w;
@@ -273,9 +291,7 @@ static void emit(struct jg_audit *a, const struct jg_audit_op *op, const char *e
 	if (a == NULL)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	ms = (uint64_t)(mono.tv_sec - op->t0.tv_sec) * 1000 +
-	     (uint64_t)((mono.tv_nsec - op->t0.tv_nsec) / 1000000);
+	ms = elapsed_ms(op);
 	if ((line = jg_audit_format(op, event, outcome, reason, &now, ms)) == NULL) {
 		jg_log_error("audit: op %llu %s: out of memory", (unsigned long long)op->id, event);
 		return;
@@ -301,5 +317,7 @@ void jg_audit_end(struct jg_audit *a, struct jg_audit_op *op, const char *outcom
 	if (op == NULL)
 		return;
 	emit(a, op, "end", outcome, reason);
+	if (a != NULL && a->observer != NULL)
+		a->observer(a->observer_ud, op, outcome, elapsed_ms(op));
 	jg_audit_op_free(op);
 }

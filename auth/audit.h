@@ -64,6 +64,12 @@ void jg_audit_reopen(struct jg_audit *a);
  * on failure A keeps writing where it did, and the reason is logged (with "keeping"
  * and the path still in use).  0, or JG_ERR_IO / JG_ERR_NOMEM. */
 int jg_audit_reopen_at(struct jg_audit *a, const char *path);
+/* Called at each jg_audit_end with the record, its outcome and duration: the one
+ * place every operation ends, so counters fed here (gateway/metrics.h) agree with
+ * the log.  FN NULL: none. */
+typedef void (*jg_audit_observer_fn)(void *ud, const struct jg_audit_op *op, const char *outcome,
+				     uint64_t duration_ms);
+void jg_audit_set_observer(struct jg_audit *a, jg_audit_observer_fn fn, void *ud);
 /* The file A writes to, or NULL for stderr. */
 const char *jg_audit_path(const struct jg_audit *a);
 

@@ -41,9 +41,10 @@
 #define DEFAULT_CHILD_NOFILE 1024
 #define LOCAL_TARGET "local"
 
-/* "host:port", or "[v6]:port".  The host must be numeric (or localhost):
- * the listener must not depend on DNS at start. */
-static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+/* "host:port", or "[v6]:port", at KEY into *HOSTP (replaced) and *PORTP.  The host
+ * must be numeric (or localhost): a listener must not depend on DNS at start. */
+static int parse_hostport(struct jg_parser *p, const config_setting_t *s, const char *key,
+			  char **hostp, uint16_t *portp)
 {
 	const char *v = NULL, *host, *port, *end;
 	unsigned char addr[16];
@@ -52,7 +53,7 @@ static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct j
 	unsigned long n = 0;
 	int r, family;
 
-	if ((r = jg_parse_string(p, s, "listen", &v)) != 0)
+	if ((r = jg_parse_string(p, s, key, &v)) != 0)
 		return r;
 	if (v[0] == '[') {
 		host = v + 1;
@@ -65,7 +66,7 @@ static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct j
 			goto syntax;
 		if (strchr(end + 1, ':') != NULL)
 			return jg_parse_fail(
-			    p, s, "listen",
+			    p, s, key,
 			    "\"%s\": an IPv6 address goes in brackets, as in \"[::1]:4443\"", v);
 		host = v;
 		port = end + 1;
@@ -75,15 +76,15 @@ static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct j
 	if (hlen == 0)
 		goto syntax;
 	if (port[0] == '\0')
-		return jg_parse_fail(p, s, "listen", "\"%s\": port missing after ':'", v);
+		return jg_parse_fail(p, s, key, "\"%s\": port missing after ':'", v);
 	for (const char *d = port; *d != '\0'; d++) {
 		if (*d < '0' || *d > '9')
-			return jg_parse_fail(p, s, "listen", "port \"%s\" is not a number", port);
+			return jg_parse_fail(p, s, key, "port \"%s\" is not a number", port);
 		if (n <= 65535)
 			n = n * 10 + (unsigned long)(*d - '0');
 	}
 	if (n < 1 || n > 65535)
-		return jg_parse_fail(p, s, "listen", "port %s out of range 1-65535", port);
+		return jg_parse_fail(p, s, key, "port %s out of range 1-65535", port);
 	if (hlen >= sizeof(hbuf))
 		goto badhost;
 	memcpy(hbuf, host, hlen);
@@ -91,19 +92,23 @@ static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct j
 	if (inet_pton(family, hbuf, addr) != 1 &&
 	    (family != AF_INET || strcmp(hbuf, "localhost") != 0))
 		goto badhost;
-	free(c->listen_host);
-	if ((c->listen_host = strdup(hbuf)) == NULL)
+	free(*hostp);
+	if ((*hostp = strdup(hbuf)) == NULL)
 		return JG_ERR_NOMEM;
-	c->listen_port = (uint16_t)n;
+	*portp = (uint16_t)n;
 	return 0;
 syntax:
-	return jg_parse_fail(p, s, "listen",
-			     "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")",
-			     v);
+	return jg_parse_fail(
+	    p, s, key, "\"%s\" is not host:port (as in \"127.0.0.1:4443\" or \"[::1]:4443\")", v);
 badhost:
-	return jg_parse_fail(p, s, "listen", "host \"%.*s\" must be a numeric %s address%s",
-			     (int)hlen, host, family == AF_INET6 ? "IPv6" : "IPv4",
+	return jg_parse_fail(p, s, key, "host \"%.*s\" must be a numeric %s address%s", (int)hlen,
+			     host, family == AF_INET6 ? "IPv6" : "IPv4",
 			     family == AF_INET ? " or localhost" : "");
+}
+
+static int parse_listen(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
+{
+	return parse_hostport(p, s, "listen", &c->listen_host, &c->listen_port);
 }
 
 /* tls = { ca = ...; cert = ...; key = ...; }: all three or none. */
@@ -203,6 +208,16 @@ static int default_state_dir(struct jg_config *c, const char **why)
 		return JG_ERR_NOMEM;
 	}
 	return 0;
+}
+
+/* No `audit` key: a file (jg_paths_audit_default), never stderr by accident. */
+static int default_audit(struct jg_config *c)
+{
+	char buf[4096];
+
+	if (jg_paths_audit_default(c->state_dir, buf, sizeof(buf)) != 0)
+		return JG_ERR_TOOBIG;
+	return (c->audit_path = strdup(buf)) == NULL ? JG_ERR_NOMEM : 0;
 }
 
 /* ssh_defaults = { ... }: the ssh options of every spec that is not in the
@@ -328,6 +343,8 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_seconds(p, s, name, seconds_dst[k]);
 		else if (strcmp(name, "listen") == 0)
 			r = parse_listen(p, s, c);
+		else if (strcmp(name, "metrics_listen") == 0)
+			r = parse_hostport(p, s, name, &c->metrics_host, &c->metrics_port);
 		else if (strcmp(name, "state_dir") == 0)
 			r = jg_parse_path(p, s, name, &c->state_dir);
 		else if (strcmp(name, "tls") == 0)
@@ -383,8 +400,10 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 		else if (strcmp(name, "sites") == 0)
 			r = jg_parse_sites(p, s, c);
 		else if (strcmp(name, "audit") == 0) {
-			/* "stderr" is the default, spelled out. */
-			if ((r = jg_parse_string(p, s, name, &v)) == 0 && strcmp(v, "stderr") != 0)
+			/* "stderr" (or "-"): stderr, the journal under systemd. */
+			p->audit_given = 1;
+			if ((r = jg_parse_string(p, s, name, &v)) == 0 &&
+			    strcmp(v, "stderr") != 0 && strcmp(v, "-") != 0)
 				r = jg_parse_path(p, s, name, &c->audit_path);
 		} else
 			r = jg_parse_fail(p, s, name,
@@ -406,6 +425,8 @@ static int finish(struct jg_parser *p, struct jg_config *c)
 				 p->path, why);
 		return JG_ERR_CONFIG;
 	}
+	if (!p->audit_given && (r = default_audit(c)) != 0)
+		return r;
 	if (p->tls_ca == NULL && p->tls_cert == NULL && p->tls_key == NULL) {
 		if ((r = set_state_files(c)) != 0)
 			return r;
@@ -548,6 +569,8 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 	}
 	if ((r = set_state_files(c)) != 0)
 		goto out;
+	if ((r = default_audit(c)) != 0)
+		goto out;
 	if ((r = add_local_target(c)) != 0)
 		goto out;
 	/* DESIGN.md: with no file, our own identity may do anything, tunnels included. */
@@ -621,6 +644,7 @@ void jg_config_free(struct jg_config *c)
 	free(c->policy);
 	free(c->crl_file);
 	free(c->audit_path);
+	free(c->metrics_host);
 	jg_config_free_sites(c);
 	free(c);
 }

@@ -135,6 +135,8 @@ struct jg_config {
 	enum jg_identity_source identity; /* `identity`: where a controller's name comes from */
 	char *crl_file;                /* `crl`: checked on every client certificate; NULL: none */
 	char *audit_path;              /* `audit`: a file, or NULL for stderr */
+	char *metrics_host;	       /* `metrics_listen`: plain /metrics, /healthz, or NULL */
+	uint16_t metrics_port;
 	/* `policy`: first match wins, default deny.  No `policy` key in a file: no rule, so
 	 * everything is denied.  The built-in default: one rule allowing everything to the
 	 * generated client identity (the local account name). */

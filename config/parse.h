@@ -26,6 +26,7 @@ struct jg_parser {
 	/* tls is resolved after state_dir is known, so it is kept here meanwhile */
 	const config_setting_t *tls;
 	char *tls_ca, *tls_cert, *tls_key;
+	int audit_given; /* `audit` present (else the default file, jg_paths_audit_default) */
 };
 
 void jg_parse_set_err(char *err, size_t errlen, const char *fmt, ...)

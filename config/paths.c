@@ -34,6 +34,23 @@ int jg_paths_state_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* As fixed as /var/lib/jumpgate above and the unit's LogsDirectory=. */
+#define JG_LOGDIR "/var/log/jumpgate"
+
+int jg_paths_audit_default(const char *state_dir, char *buf, size_t len)
+{
+	const char *logs = getenv("LOGS_DIRECTORY");
+	char dir[4096];
+
+	if (logs != NULL && logs[0] == '/')
+		snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(logs, ":"), logs);
+	else if (state_dir == NULL || strcmp(state_dir, "/var/lib/jumpgate") == 0)
+		snprintf(dir, sizeof(dir), "%s", JG_LOGDIR);
+	else
+		snprintf(dir, sizeof(dir), "%s", state_dir);
+	return jg_paths_join(buf, len, dir, "audit.log");
+}
+
 int jg_paths_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	size_t dl = strlen(dir);

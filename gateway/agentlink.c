@@ -32,6 +32,7 @@
 #include "config/target.h"
 #include "gateway/agentlink.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "relay/err.h"
 #include "relay/link.h"
 #include "relay/log.h"
@@ -139,6 +140,8 @@ void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const ch
 {
 	if (al->state == AL_DEAD)
 		return;
+	if (al->state == AL_CONNECTING)
+		jg_metrics_onward_failed(al->gw->metrics);
 	al->state = AL_DEAD;
 	jg_setupq_leave(al->gw, &al->sq);
 	jg_log(level, "onward connection to %s (pid %ld) closed: %s", al->chain->display,
@@ -424,6 +427,7 @@ static void link_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
 
 	al->state = AL_UP;
 	jg_setupq_leave(al->gw, &al->sq);
+	jg_metrics_onward_up(al->gw->metrics, now_ms() - al->started_ms);
 	al->idle_since_ms = now_ms();
 	jg_log_info("onward connection to %s up in %llu ms: agent arch %s (pid %ld)",
 		    al->chain->display, (unsigned long long)(now_ms() - al->started_ms), h->arch,

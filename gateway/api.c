@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <jansson.h>
 
 #include "auth/audit.h"
@@ -13,6 +14,7 @@
 #include "config/target.h"
 #include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
 
@@ -467,6 +469,26 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 			return NULL;
 		}
 		return jg_agentfwd_start(gw, s);
+	}
+	if (plen == 8 && strncmp(path, "/metrics", 8) == 0) {
+		/* The same text as the plain listener (metrics_listen), here behind mutual TLS
+		 * and the policy's admin action, as /v1/stats is. */
+		struct evbuffer *b;
+		size_t n;
+
+		if (!admin_allowed(gw, s, "/metrics"))
+			return NULL;
+		if ((b = evbuffer_new()) == NULL || jg_metrics_render(gw, b) != 0 ||
+		    (n = evbuffer_get_length(b)) == 0) {
+			jg_stream_reply_error(s, 500, "internal error",
+					      "cannot render the metrics");
+		} else {
+			jg_stream_reply(s, 200, JG_METRICS_CONTENT_TYPE,
+					(const char *)evbuffer_pullup(b, -1), n);
+		}
+		if (b != NULL)
+			evbuffer_free(b);
+		return NULL;
 	}
 	if (plen == 10 && strncmp(path, "/v1/routes", 10) == 0) {
 		char *text;

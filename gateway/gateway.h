@@ -35,6 +35,8 @@ struct jg_audit_op;
 struct jg_sites;
 struct jg_routes;
 struct jg_agentfwd;
+struct jg_metrics;
+struct evhttp;
 
 struct jg_stats {
 	uint64_t conns_current, conns_total;
@@ -84,14 +86,19 @@ struct jg_gateway {
 	uint64_t hs_fail_ms, hs_fail_lines, hs_fail_quiet;
 	uint64_t nofile;           /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
 	struct jg_setupq *setupq;  /* onward setups running and waiting (setupq.h), or NULL */
-	/* The audit log (auth/audit.h), opened on first use from cfg->audit_path
-	 * (jg_gate_audit); SIGHUP calls jg_audit_reopen_at(gw->audit, cfg->audit_path). */
+	/* The audit log (auth/audit.h), opened from cfg->audit_path before serving (main.c:
+	 * a path it cannot write refuses the start); SIGHUP calls
+	 * jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;
 	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
 	struct jg_routes *routes;
 	/* Controllers' agent streams, lent to onward ssh (gateway/agentfwd.h). */
 	struct jg_agentfwd *agentfwds;
+	/* Prometheus counters (gateway/metrics.h) and the plain-HTTP listener serving them
+	 * (metrics_listen), or NULL. */
+	struct jg_metrics *metrics;
+	struct evhttp *metrics_http;
 };
 
 /* --- tls.c: transport ----------------------------------------------------- */

@@ -10,6 +10,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \
 	gateway/siteset.c \
 	gateway/rtable.h gateway/rtable.c gateway/routes.c gateway/forward.c gateway/fwput.c \
-	gateway/agentfwd.h gateway/agentfwd.c gateway/agentsock.c
-jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
-jumpgated_LDADD = libjgh2.a libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+	gateway/agentfwd.h gateway/agentfwd.c gateway/agentsock.c \
+	gateway/metrics.c gateway/metrics.h gateway/metricshttp.c
+jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBEVENT_EXTRA_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+jumpgated_LDADD = libjgh2.a libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_EXTRA_LIBS) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)

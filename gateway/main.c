@@ -19,11 +19,14 @@
 
 #include "config.h"
 #include "config/certs.h"
+#include "config/check.h"
 #include "config/config.h"
+#include "config/paths.h"
 #include "auth/audit.h"
 #include "auth/policy.h"
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/sdnotify.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
@@ -37,6 +40,7 @@ static const char usage_text[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    jumpgated [-c FILE] [-f] [-v] [-h] [--version]\n"
+	"    jumpgated -t [-c FILE]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    jumpgated runs on a bastion host.  Controllers (jumpgate, Ansible, CI jobs,\n"
@@ -49,33 +53,53 @@ static const char usage_text[] =
 	"    certificate for the local user are generated on first start, and serve\n"
 	"    the `local` target (the bastion itself).\n"
 	"\n"
+	"    With metrics_listen set it also serves GET /metrics (Prometheus) and\n"
+	"    GET /healthz over plain HTTP there, with no authentication.\n"
+	"\n"
 	"OPTIONS\n"
 	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf.example)\n"
 	"    -f, --foreground    stay in the foreground (default: detach once listening)\n"
 	"    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
+	"    -t, --test          check the configuration and every file it names\n"
+	"                        (certificates, keys, CRL, agents, audit log), print\n"
+	"                        each problem as FILE:LINE: what, and exit: 0 when\n"
+	"                        all is well, 1 otherwise; nothing is started\n"
 	"    -h, --help          show this text\n"
 	"        --version       show the version\n"
 	"\n"
 	"SIGNALS\n"
 	"    SIGTERM, SIGINT     stop accepting, send GOAWAY, let streams finish for\n"
 	"                        drain_timeout seconds (default 10), then exit\n"
+	"    SIGHUP              read the -c file again and swap it in, or keep the\n"
+	"                        running one when it is bad; reopen the audit log\n"
 	"\n"
 	"ENVIRONMENT\n"
 	"    JUMPGATE_HOME       state directory (certificates)\n"
+	"    JOURNAL_STREAM      set by systemd: when stderr is the journal, each log\n"
+	"                        line starts with its syslog priority (<3> error,\n"
+	"                        <4> warn, <6> info, <7> debug)\n"
+	"    LOGS_DIRECTORY      set by systemd (LogsDirectory=): the default audit\n"
+	"                        log is its audit.log\n"
 	"    JUMPGATE_AGENT      path of jumpgate-agent (else agent_path, else next to\n"
 	"                        jumpgated, else " JG_LIBEXECDIR "/jumpgate-agent)\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0 after a clean shutdown; 1 when the configuration, the certificates or\n"
-	"    the listening socket are unusable (the reason is logged); 2 on bad usage.\n"
+	"    0 after a clean shutdown; 1 when the configuration, the certificates, the\n"
+	"    audit log or the listening socket are unusable (the reason is logged); 2 on\n"
+	"    bad usage.  With -t: 0 when the configuration is usable, else 1.\n"
 	"\n"
 	"FILES\n"
-	"    STATE/ca.pem, ca.key, server.pem, server.key, client.pem, client.key\n";
+	"    STATE/ca.pem, ca.key, server.pem, server.key, client.pem, client.key\n"
+	"    /var/log/jumpgate/audit.log\n"
+	"                        the audit log when `audit` is not set: under the\n"
+	"                        unit ($LOGS_DIRECTORY) or with the state directory\n"
+	"                        /var/lib/jumpgate; else STATE/audit.log\n";
 
 struct options {
 	const char *config;
 	int foreground;
 	int verbose;
+	int test; /* -t: check the configuration and exit */
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -83,12 +107,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
 		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},	  {"test", no_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fvht", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -98,6 +123,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->verbose = 1;
+			break;
+		case 't':
+			o->test = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -253,6 +281,10 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 		     strcmp(old->unix_socket, new->unix_socket) == 0);
 	if (!same_unix)
 		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
+	if ((old->metrics_host == NULL) != (new->metrics_host == NULL) ||
+	    (old->metrics_host != NULL && (strcmp(old->metrics_host, new->metrics_host) != 0 ||
+					   old->metrics_port != new->metrics_port)))
+		jg_log_warn("reload: metrics_listen changed; it applies at the next start only");
 }
 
 /* SIGHUP: read the file again and swap it in whole, or keep the running one.
@@ -377,6 +409,64 @@ static int prepare_certs(const struct jg_config *cfg)
 	return 0;
 }
 
+static void print_problem(void *ud, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "jumpgated: %s\n", msg);
+}
+
+/* -t: the file parsed already (its errors name file:line); now what it points at, and
+ * the TLS files read the way a start reads them (a key that does not match its
+ * certificate, a CRL that does not parse).  0 when the gateway would start with it. */
+static int test_config(const struct options *o, const struct jg_config *cfg)
+{
+	const char *name = o->config != NULL ? o->config : "the built-in configuration";
+	char agent[PATH_MAX], err[1024];
+	SSL_CTX *ctx = NULL;
+	int n;
+
+	find_agent(cfg, agent, sizeof(agent));
+	n = jg_config_check_files(cfg, agent, print_problem, NULL);
+	/* Generated certificates may not exist yet; given ones must load. */
+	if (n == 0 && !cfg->generate_certs && jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
+		fprintf(stderr, "jumpgated: %s%s%s\n", o->config != NULL ? o->config : "",
+			o->config != NULL ? ": tls: " : "", err);
+		n++;
+	}
+	SSL_CTX_free(ctx);
+	if (n > 0) {
+		fprintf(stderr, "jumpgated: %s: %d problem(s); the gateway would not start with it\n",
+			name, n);
+		return 1;
+	}
+	printf("jumpgated: %s: configuration OK (%zu target(s), audit %s)\n", name, cfg->ntargets,
+	       cfg->audit_path != NULL ? cfg->audit_path : "stderr");
+	return 0;
+}
+
+/* The audit log, opened before serving: a path it cannot write refuses the start, as a
+ * bad configuration does, rather than the first operation finding out.  The default
+ * under the state directory (a user's own gateway) makes that directory first. */
+static int open_audit(struct jg_gateway *gw)
+{
+	const struct jg_config *cfg = gw->cfg;
+	size_t sl = cfg->state_dir != NULL ? strlen(cfg->state_dir) : 0;
+	char err[300];
+
+	if (cfg->audit_path != NULL && sl > 0 &&
+	    strncmp(cfg->audit_path, cfg->state_dir, sl) == 0 && cfg->audit_path[sl] == '/' &&
+	    strchr(cfg->audit_path + sl + 1, '/') == NULL)
+		(void)jg_paths_mkdir_p(cfg->state_dir, 0700);
+	gw->audit = jg_audit_new(cfg->audit_path, err, sizeof(err));
+	if (gw->audit == NULL) {
+		jg_log_error("%s: refusing to start (set `audit` to a file this user can write, or "
+			     "to \"stderr\")",
+			     err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The TLS listener: the socket systemd passed (jumpgated.socket), else bind `listen`. */
 /* Every controller connection, agent link and spawned onward connection costs
  * descriptors, and the soft limit is often 1024 while the hard one is far higher:
@@ -436,6 +526,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	jg_log_set_level(opt.verbose ? JG_LOG_DEBUG : (enum jg_log_level)cfg->log_level);
+	if (opt.test) {
+		policy_lint(cfg);
+		r = test_config(&opt, cfg);
+		jg_config_free(cfg);
+		return r;
+	}
 	gw.cfg = cfg;
 	gw.started = time(NULL);
 	gw.nofile = raise_nofile();
@@ -449,8 +545,13 @@ int main(int argc, char **argv)
 	}
 	rl.cfgs[rl.ncfgs++] = cfg;
 	policy_lint(cfg);
-	if (prepare_certs(cfg) != 0)
+	if (prepare_certs(cfg) != 0 || open_audit(&gw) != 0)
 		goto out;
+	if ((gw.metrics = jg_metrics_new()) == NULL) {
+		jg_log_error("out of memory");
+		goto out;
+	}
+	jg_audit_set_observer(gw.audit, jg_metrics_audit_end, gw.metrics);
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
 			    gw.agent_path, strerror(errno));
@@ -464,7 +565,8 @@ int main(int argc, char **argv)
 		jg_log_error("cannot create the event loop");
 		goto out;
 	}
-	if (listen_tls(&gw, err, sizeof(err)) != 0 || jg_unix_listen(&gw, err, sizeof(err)) != 0) {
+	if (listen_tls(&gw, err, sizeof(err)) != 0 || jg_unix_listen(&gw, err, sizeof(err)) != 0 ||
+	    jg_metrics_listen(&gw, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
 	}
@@ -528,13 +630,15 @@ out:
 	jg_sites_free(&gw); /* a failed start: the loop never ran */
 	jg_setupq_free(&gw);
 	jg_unix_close(&gw);
+	jg_metrics_close(&gw);
 	jg_sd_watchdog_stop();
 	if (gw.reaper)
 		jg_reaper_free(gw.reaper);
 	if (gw.base)
 		event_base_free(gw.base);
 	SSL_CTX_free(gw.ssl_ctx);
-	jg_audit_free(gw.audit); /* opened on first use by jg_gate_audit (api.c) */
+	jg_audit_free(gw.audit); /* opened by open_audit before serving */
+	jg_metrics_free(gw.metrics);
 	free(gw.builds);
 	free(gw.boot_stub);
 	/* Every configuration read, the current one last (see struct reload). */

@@ -224,6 +224,26 @@ char *jg_routes_json(struct jg_gateway *gw)
 	return text;
 }
 
+struct count_ctx {
+	size_t *up, *lost;
+};
+
+static void route_count(void *ud, const struct jg_route *r)
+{
+	struct count_ctx *c = ud;
+
+	(*(r->next_hop != NULL ? c->up : c->lost))++;
+}
+
+void jg_routes_count(const struct jg_gateway *gw, size_t *up, size_t *lost)
+{
+	struct count_ctx c = {up, lost};
+
+	*up = *lost = 0;
+	if (gw->routes != NULL)
+		jg_rtable_foreach(gw->routes->table, route_count, &c);
+}
+
 /* ---------------------------------------------------------------- serving */
 
 static struct subscriber *op_sub(struct jg_op *op)

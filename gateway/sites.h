@@ -133,6 +133,8 @@ int jg_routes_lookup(struct jg_gateway *gw, const char *site, struct jg_sitelink
 struct jg_op *jg_routes_serve(struct jg_gateway *gw, struct jg_stream *s);
 /* GET /v1/routes: JSON text (caller frees). */
 char *jg_routes_json(struct jg_gateway *gw);
+/* Routes in the table into *UP (with a next hop) and *LOST (metrics.c). */
+void jg_routes_count(const struct jg_gateway *gw, size_t *up, size_t *lost);
 /* End every route stream we serve (draining). */
 void jg_routes_drain(struct jg_gateway *gw);
 /* Free the table (at exit). */

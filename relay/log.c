@@ -1,7 +1,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "relay/log.h"
@@ -9,14 +11,34 @@
 /* The only mutable globals outside main(): logging is process-wide by nature. */
 static const char *log_progname = "jumpgate";
 static enum jg_log_level log_level = JG_LOG_INFO;
+static int log_journal; /* stderr is the journal: lines start with "<N>" */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+/* syslog(3) priorities of the levels: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+static const int level_prio[] = {3, 4, 6, 7};
+
+int jg_log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	/* systemd sets "DEV:INODE" of the stream it connected stderr to; a child whose
+	 * stderr was redirected elsewhere inherits the variable, hence the comparison. */
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void jg_log_init(const char *progname, enum jg_log_level level)
 {
 	if (progname != NULL)
 		log_progname = progname;
 	log_level = level;
+	log_journal = jg_log_stderr_is_journal();
 }
 
 void jg_log_set_level(enum jg_log_level level)
@@ -77,8 +99,13 @@ void jg_log(enum jg_log_level level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", log_progname, (long)getpid(),
-		     level_names[level]);
+	/* journald reads the "<N>" prefix as the line's priority (journalctl -p warning). */
+	if (log_journal)
+		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: ", level_prio[level],
+			     log_progname, (long)getpid(), level_names[level]);
+	else
+		n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", log_progname, (long)getpid(),
+			     level_names[level]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);

@@ -1,7 +1,10 @@
 /* Logging: one vocabulary for every program, to stderr, with levels.
  *
  * Lines look like "jumpgated[1234]: warn: message".  Debug lines carry the
- * function name.  The level and program name are set once from main(). */
+ * function name.  The level and program name are set once from main().  When
+ * stderr is the systemd journal (JOURNAL_STREAM names it), each line starts with
+ * its syslog priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug, which
+ * journald stores as PRIORITY (journalctl -p warning shows errors and warnings). */
 #ifndef JG_LOG_H
 #define JG_LOG_H
 
@@ -16,6 +19,9 @@ enum jg_log_level {
 
 /* Set the program name shown in each line (borrowed: must outlive logging) and the level. */
 void jg_log_init(const char *progname, enum jg_log_level level);
+/* 1 when stderr is the stream $JOURNAL_STREAM names (systemd's journal), else 0.
+ * jg_log_init decides the prefix with it once. */
+int jg_log_stderr_is_journal(void);
 /* Change the level only. */
 void jg_log_set_level(enum jg_log_level level);
 /* Current level. */

@@ -11,6 +11,9 @@ INTEGRATION_TESTS = \
 	tests/integration/t_tls_refusal.sh \
 	tests/integration/t_malformed.sh \
 	tests/integration/t_stats.sh \
+	tests/integration/t_metrics.sh \
+	tests/integration/t_conftest.sh \
+	tests/integration/t_logprio.sh \
 	tests/integration/t_sigterm.sh \
 	tests/integration/t_leaks.sh \
 	tests/integration/t_ssh_basic.sh \

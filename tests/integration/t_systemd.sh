@@ -23,9 +23,10 @@ else
 	jg_done
 fi
 
-# verify checks that ExecStart's program exists: point it at the one built.
+# verify checks that ExecStart's (and ExecReload's) program exists: point it at the one built.
 mkdir -p "$JG_T/units"
-sed "s|^ExecStart=[^ ]*/jumpgated |ExecStart=$JUMPGATED |" "$unit" >"$JG_T/units/jumpgated.service"
+sed -e "s|^ExecStart=[^ ]*/jumpgated |ExecStart=$JUMPGATED |" \
+	-e "s|^ExecReload=[^ ]*/jumpgated |ExecReload=$JUMPGATED |" "$unit" >"$JG_T/units/jumpgated.service"
 cp "$socket" "$JG_T/units/jumpgated.socket"
 set +e
 timeout 60 systemd-analyze verify "$JG_T/units/jumpgated.service" "$JG_T/units/jumpgated.socket" \

@@ -237,6 +237,55 @@ static void test_reopen_at_a_changed_path(void)
 	rmdir(dir);
 }
 
+struct seen {
+	int calls;
+	char action[8], outcome[16];
+	uint64_t bytes_in;
+};
+
+static void observe(void *ud, const struct jg_audit_op *op, const char *outcome,
+		    uint64_t duration_ms)
+{
+	struct seen *s = ud;
+
+	(void)duration_ms;
+	s->calls++;
+	snprintf(s->action, sizeof(s->action), "%s", op->action);
+	snprintf(s->outcome, sizeof(s->outcome), "%s", outcome);
+	s->bytes_in = op->bytes_in;
+}
+
+/* The observer (what /metrics counts) sees each end once, with its outcome and bytes;
+ * starts and a NULL op are not ends. */
+static void test_observer_sees_each_end_once(void)
+{
+	char err[256];
+	struct jg_audit *a = jg_audit_new(NULL, err, sizeof(err));
+	struct seen s = {0};
+	struct jg_audit_op *op;
+	int saved = dup(STDERR_FILENO), devnull = open("/dev/null", O_WRONLY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_FATAL(saved >= 0 && devnull >= 0);
+	dup2(devnull, STDERR_FILENO); /* the lines go to stderr: not into the test output */
+	jg_audit_set_observer(a, observe, &s);
+	op = jg_audit_begin(a, "ann", "p", "put", "web1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(op);
+	op->bytes_in = 1234;
+	jg_audit_start(a, op);
+	CU_ASSERT_EQUAL(s.calls, 0);
+	jg_audit_end(a, op, "denied", "no rule matched");
+	jg_audit_end(a, NULL, "ok", "");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(devnull);
+	CU_ASSERT_EQUAL(s.calls, 1);
+	CU_ASSERT_STRING_EQUAL(s.action, "put");
+	CU_ASSERT_STRING_EQUAL(s.outcome, "denied");
+	CU_ASSERT_EQUAL(s.bytes_in, 1234);
+	jg_audit_free(a);
+}
+
 int jg_test_register_audit(void)
 {
 	CU_pSuite s = CU_add_suite("audit", NULL, NULL);
@@ -248,7 +297,9 @@ int jg_test_register_audit(void)
 			test_format_destination_and_refusal) == NULL ||
 	    CU_add_test(s, "file: ids, whole lines, reopen", test_file_lines) == NULL ||
 	    CU_add_test(s, "reopen at a changed path; a bad one keeps the old",
-			test_reopen_at_a_changed_path) == NULL)
+			test_reopen_at_a_changed_path) == NULL ||
+	    CU_add_test(s, "the observer sees each end once", test_observer_sees_each_end_once) ==
+		NULL)
 		return -1;
 	return 0;
 }

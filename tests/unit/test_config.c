@@ -851,6 +851,51 @@ static void test_state_dir(void)
 	restore_env("JUMPGATE_HOME", home);
 }
 
+/* The audit path TEXT loads to ("(stderr)" for none), for the asserts below. */
+static void audit_of(const char *text, char *buf, size_t len)
+{
+	char path[64];
+	struct jg_config *c = tu_load_ok(text, path);
+
+	snprintf(buf, len, "%s", c->audit_path != NULL ? c->audit_path : "(stderr)");
+	jg_config_free(c);
+	unlink(path);
+}
+
+/* No `audit` key: a file, never stderr; "stderr" and "-" keep stderr.  metrics_listen
+ * reads as listen does, with its own name in the errors. */
+static void test_audit_default_and_metrics_listen(void)
+{
+	char *logs = swap_env("LOGS_DIRECTORY", NULL);
+	char path[64], buf[256];
+	struct jg_config *c;
+
+	audit_of("state_dir = \"/srv/st\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/srv/st/audit.log");
+	audit_of("state_dir = \"/var/lib/jumpgate\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jumpgate/audit.log");
+	setenv("LOGS_DIRECTORY", "/var/log/jg-unit:/var/log/other", 1);
+	audit_of("state_dir = \"/srv/st\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jg-unit/audit.log");
+	CU_ASSERT_EQUAL(jg_paths_audit_default("/srv/st", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/var/log/jg-unit/audit.log");
+	unsetenv("LOGS_DIRECTORY");
+	audit_of("state_dir = \"/srv/st\";\naudit = \"stderr\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "(stderr)");
+	audit_of("state_dir = \"/srv/st\";\naudit = \"-\";\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "(stderr)");
+	c = tu_load_ok("state_dir = \"/srv/st\";\nmetrics_listen = \"[::1]:9105\";\n", path);
+	CU_ASSERT_STRING_EQUAL(c->metrics_host, "::1");
+	CU_ASSERT_EQUAL(c->metrics_port, 9105);
+	jg_config_free(c);
+	unlink(path);
+	tu_expect_error("\nmetrics_listen = \"127.0.0.1\";\n", JG_ERR_CONFIG, 2,
+			"metrics_listen: \"127.0.0.1\" is not host:port");
+	tu_expect_error("metrics_listen = \"0.0.0.0:0\";\n", JG_ERR_CONFIG, 1,
+			"metrics_listen: port 0 out of range 1-65535");
+	restore_env("LOGS_DIRECTORY", logs);
+}
+
 static void test_paths(void)
 {
 	char buf[64], dir[] = "/tmp/jgpaths-XXXXXX", sub[128], file[128];
@@ -903,6 +948,8 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "ssh ciphers key", test_ssh_ciphers_key) == NULL ||
 	    CU_add_test(s, "every key set", test_full) == NULL ||
 	    CU_add_test(s, "listen errors", test_listen_errors) == NULL ||
+	    CU_add_test(s, "audit default, metrics_listen",
+			test_audit_default_and_metrics_listen) == NULL ||
 	    CU_add_test(s, "unknown keys, types, ranges", test_key_errors) == NULL ||
 	    CU_add_test(s, "tls paths", test_tls) == NULL ||
 	    CU_add_test(s, "target errors", test_target_errors) == NULL ||
