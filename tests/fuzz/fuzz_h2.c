@@ -139,6 +139,19 @@ int jg_pipe_grow(int fd)
 	return 0;
 }
 
+/* relay/spawn.c's reader, without FIONREAD sizing: the fuzzer's descriptors are its own. */
+ssize_t jg_fd_read_evbuffer(int fd, struct evbuffer *dst, size_t max)
+{
+	char buf[65536];
+	ssize_t n = read(fd, buf, max < sizeof(buf) ? max : sizeof(buf));
+
+	if (n > 0 && evbuffer_add(dst, buf, (size_t)n) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return n;
+}
+
 struct jg_reaper {
 	struct watch {
 		jg_reaper_cb cb;
