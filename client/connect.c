@@ -1,5 +1,7 @@
-/* `jumpgate connect TARGET PORT`: a raw byte tunnel on stdin/stdout, for ssh's
- * ProxyCommand (docs/api.md, "Tunnels").
+/* `jumpgate connect HOST PORT`: a raw byte tunnel on stdin/stdout, for ssh's
+ * ProxyCommand (docs/api.md, "Tunnels").  By default the gateway itself dials
+ * HOST:PORT, as `ssh -W` does (from=gateway); --via-target or -H asks for the
+ * tunnel from the target's own agent instead (from=target).
  *
  * One extended CONNECT stream (RFC 8441, :protocol jumpgate-tunnel).  It may
  * only be sent once the gateway's SETTINGS said ENABLE_CONNECT_PROTOCOL, so
@@ -320,28 +322,34 @@ static const struct jg_conn_cbs connect_conn_cbs = {
     .settings = on_settings,
 };
 
-/* Parse `connect [-H HOST] TARGET PORT`. 0, -1 after --help, or an exit status. */
+/* Parse `connect [--via-target] [-H HOST] TARGET PORT`. 0, -1 after --help, or an exit
+ * status. */
 static int connect_parse(struct jg_connect *op, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"host", required_argument, NULL, 'H'},
+	    {"via-target", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *host = NULL, *port;
 	char rest[400], *end;
 	unsigned long n;
-	int ch;
+	int ch, via_target = 0;
 
 	optind = 0; /* GNU: start afresh on this argv */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:H:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:H:Th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			if (optarg[0] == '\0' || strpbrk(optarg, "&=?#% ") != NULL)
 				return jg_client_usage("connect: -H wants a host, not '%s'",
 						       optarg);
 			host = optarg;
+			via_target = 1; /* HOST is as seen from the target */
+			break;
+		case 'T':
+			via_target = 1;
 			break;
 		case 'h':
 			jg_help_connect();
@@ -358,8 +366,8 @@ static int connect_parse(struct jg_connect *op, int argc, char **argv)
 	n = strtoul(port, &end, 10);
 	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > 65535)
 		return jg_client_usage("connect: port '%s' is not a number 1-65535", port);
-	snprintf(rest, sizeof(rest), "tunnel?port=%lu%s%s", n, host != NULL ? "&host=" : "",
-		 host != NULL ? host : "");
+	snprintf(rest, sizeof(rest), "tunnel?port=%lu%s%s%s", n, host != NULL ? "&host=" : "",
+		 host != NULL ? host : "", via_target ? "" : "&from=gateway");
 	if (jg_client_target_path(op->path, sizeof(op->path), op->target, rest) != 0)
 		return jg_client_usage("connect: TARGET is too long");
 	return 0;
