@@ -52,9 +52,6 @@ printf '  %-46s median %7s ms  p95 %7s ms  mean %7s ms\n' "ssh -o ProxyCommand='
 printf '  %-46s median %7s ms  p95 %7s ms  mean %7s ms\n' "ssh -J bastion (OpenSSH sshd)" "$jm" "$jp" "$ja"
 printf '  jumpgate / ssh -J (median): %s   (target <= 1.00)\n' "$(ratio "$pm" "$jm")"
 
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-mbps() { awk -v b="$2" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
 plain() {
 	python3 - "$SINK" "$BYTES" <<'PY'
 import socket, sys
@@ -69,35 +66,23 @@ sys.stdout.write(s.makefile().readline())
 PY
 }
 tunnel() { head -c "$BYTES" /dev/zero | "$JG_T/jgc" 127.0.0.1 "$SINK"; }
-# time_run WANT CMD...: median ns of REPEAT runs; each answer must be WANT.
-time_run() {
-	local want=$1 i t0 out
-	shift
-	for i in $(seq 1 "$REPEAT"); do
-		t0=$(now)
-		out=$("$@" 2>>"$JG_T/run.err")
-		echo $(($(now) - t0))
-		[ "$out" = "$want" ] || echo "WARNING: $* answered '$out', want '$want'" >&2
-	done | median
-}
-
 echo "== a raw byte stream: $MIB MiB into a sink on 127.0.0.1 (median of $REPEAT)"
-plain_ns=$(time_run "$BYTES" plain)
-tun_ns=$(time_run "$BYTES" tunnel)
-printf '  %-46s %9s MB/s  (%d ms)\n' "plain loopback TCP" "$(mbps "$plain_ns" "$BYTES")" $((plain_ns / 1000000))
-printf '  %-46s %9s MB/s  (%d ms)\n' "jumpgate connect 127.0.0.1 (gateway dials)" "$(mbps "$tun_ns" "$BYTES")" $((tun_ns / 1000000))
-printf '  tunnel / plain: %s   (target: tunnel >= 1000 MB/s)\n' "$(ratio "$(mbps "$tun_ns" "$BYTES")" "$(mbps "$plain_ns" "$BYTES")")"
+plain_ns=$(time_median "$BYTES" plain)
+tun_ns=$(time_median "$BYTES" tunnel)
+printf '  %-46s %9s MB/s  (%d ms)\n' "plain loopback TCP" "$(mb_per_s "$plain_ns" "$BYTES")" $((plain_ns / 1000000))
+printf '  %-46s %9s MB/s  (%d ms)\n' "jumpgate connect 127.0.0.1 (gateway dials)" "$(mb_per_s "$tun_ns" "$BYTES")" $((tun_ns / 1000000))
+printf '  tunnel / plain: %s   (target: tunnel >= 1000 MB/s)\n' "$(ratio "$(mb_per_s "$tun_ns" "$BYTES")" "$(mb_per_s "$plain_ns" "$BYTES")")"
 
 echo "== scp of $SCP_MIB MiB to the target sshd (median of $REPEAT)"
 head -c $((SCP_MIB * 1048576)) /dev/urandom >"$JG_T/scp.bin"
 mkdir -p "$JG_T/dst"
 scp_direct() { scp -q -F "$CFG" -P "$PT" "$JG_T/scp.bin" "127.0.1.6:$JG_T/dst/d.bin" && echo ok; }
 scp_tunnel() { scp -q -F "$CFG" -o "$PC" -P "$PT" "$JG_T/scp.bin" "127.0.1.6:$JG_T/dst/t.bin" && echo ok; }
-d_ns=$(time_run ok scp_direct)
-t_ns=$(time_run ok scp_tunnel)
+d_ns=$(time_median ok scp_direct)
+t_ns=$(time_median ok scp_tunnel)
 sb=$((SCP_MIB * 1048576))
-printf '  %-46s %9s MB/s  (%d ms)\n' "scp direct" "$(mbps "$d_ns" "$sb")" $((d_ns / 1000000))
-printf '  %-46s %9s MB/s  (%d ms)\n' "scp -o ProxyCommand='jumpgate connect %h %p'" "$(mbps "$t_ns" "$sb")" $((t_ns / 1000000))
+printf '  %-46s %9s MB/s  (%d ms)\n' "scp direct" "$(mb_per_s "$d_ns" "$sb")" $((d_ns / 1000000))
+printf '  %-46s %9s MB/s  (%d ms)\n' "scp -o ProxyCommand='jumpgate connect %h %p'" "$(mb_per_s "$t_ns" "$sb")" $((t_ns / 1000000))
 printf '  time through the tunnel / direct: %s   (target <= 1.10)\n' "$(ratio "$t_ns" "$d_ns")"
 [ ! -s "$JG_T/run.err" ] || jg_show "$JG_T/run.err" 5
 jg_gateway_stop 10 >/dev/null || true

@@ -249,10 +249,5 @@ else
 	grep '"tunnel"' "$JG_T/audit.log" | head -n 20 | sed 's/^/# /'
 fi
 # Under ASan/UBSan: a resolve cancelled or answered, a refused address, a closed port.
-if grep -hE 'Sanitizer|runtime error:' "$JG_T"/jumpgated-*.log >"$JG_T/san.txt"; then
-	jg_notok "sanitizer reports in the gateway logs"
-	jg_show "$JG_T/san.txt" 20
-else
-	jg_ok "no sanitizer report from the gateway"
-fi
+jg_no_sanitizer_reports
 jg_done
