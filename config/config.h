@@ -131,6 +131,8 @@ struct jg_config {
 	enum jg_identity_source identity; /* `identity`: where a controller's name comes from */
 	char *crl_file;                /* `crl`: checked on every client certificate; NULL: none */
 	char *audit_path;              /* `audit`: a file, or NULL for stderr */
+	char *resolv_conf;             /* `resolv_conf`: names of tunnels the gateway dials are
+					* resolved with it; NULL: /etc/resolv.conf */
 	/* `policy`: first match wins, default deny.  No `policy` key in a file: no rule, so
 	 * everything is denied.  The built-in default: one rule allowing everything to the
 	 * generated client identity (the local account name). */

@@ -103,7 +103,14 @@ static void dial_on_answer(int result, struct evutil_addrinfo *ai, void *arg)
 		d->addrs.n = 0;
 		for (struct evutil_addrinfo *p = ai; result == 0 && p != NULL; p = p->ai_next)
 			(void)addr_add(&d->addrs, p->ai_addr, (socklen_t)p->ai_addrlen);
-		if (result != 0)
+		if (result == EVUTIL_EAI_NONAME)
+			snprintf(d->error, sizeof(d->error), "cannot resolve %s: no such name",
+				 d->host);
+		else if (result == EVUTIL_EAI_FAIL || result == EVUTIL_EAI_AGAIN)
+			snprintf(d->error, sizeof(d->error),
+				 "cannot resolve %s: the nameservers did not answer (%s)", d->host,
+				 evutil_gai_strerror(result));
+		else if (result != 0)
 			snprintf(d->error, sizeof(d->error), "cannot resolve %s: %s", d->host,
 				 evutil_gai_strerror(result));
 		else if (d->addrs.n == 0)
@@ -153,23 +160,33 @@ static void dial_on_event(evutil_socket_t fd, short what, void *arg)
 }
 
 struct jg_dial *jg_dial_resolve(struct event_base *base, const char *host, uint16_t port,
-				unsigned timeout_ms, jg_dial_cb cb, void *arg, char *why,
-				size_t whylen)
+				unsigned timeout_ms, const char *resolv_conf, jg_dial_cb cb,
+				void *arg, char *why, size_t whylen)
 {
 	struct evutil_addrinfo hints;
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	struct jg_dial *d = calloc(1, sizeof(*d));
 	char service[8];
+	int r;
 
 	if (d == NULL || (d->ev = event_new(base, -1, 0, dial_on_event, d)) == NULL) {
 		snprintf(why, whylen, "cannot resolve %s: out of memory", host);
 		goto fail;
 	}
-	/* The resolver as the system is configured now: resolv.conf's nameservers and the
-	 * hosts file ("localhost" resolves without any nameserver). */
-	if ((d->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+	/* The resolver as configured now: resolv.conf's nameservers and the hosts file
+	 * ("localhost" resolves without any nameserver). */
+	d->dns = evdns_base_new(base, resolv_conf == NULL ? EVDNS_BASE_INITIALIZE_NAMESERVERS : 0);
+	if (d->dns == NULL) {
 		snprintf(why, whylen,
 			 "cannot resolve %s: no resolver (is /etc/resolv.conf readable?)", host);
+		goto fail;
+	}
+	/* 6 is "no nameserver listed": evdns then asks 127.0.0.1, as the C library would. */
+	if (resolv_conf != NULL &&
+	    (r = evdns_base_resolv_conf_parse(d->dns, DNS_OPTIONS_ALL, resolv_conf)) != 0 &&
+	    r != 6) {
+		snprintf(why, whylen, "cannot resolve %s: cannot read resolv_conf %s", host,
+			 resolv_conf);
 		goto fail;
 	}
 	snprintf(d->host, sizeof(d->host), "%s", host);

@@ -41,12 +41,13 @@ typedef void (*jg_dial_cb)(void *arg, const struct jg_dial_addrs *addrs, const c
 
 struct jg_dial;
 
-/* Start resolving HOST (a name) for PORT, at most TIMEOUT_MS.  The request, or NULL
- * with the reason in WHY (no resolver: out of memory, no /etc/resolv.conf usable).
- * The request frees itself after calling CB. */
+/* Start resolving HOST (a name) for PORT, at most TIMEOUT_MS, with the nameservers and
+ * options of RESOLV_CONF (NULL: /etc/resolv.conf) and the hosts file.  The request, or
+ * NULL with the reason in WHY (out of memory, RESOLV_CONF unreadable).  The request
+ * frees itself after calling CB. */
 struct jg_dial *jg_dial_resolve(struct event_base *base, const char *host, uint16_t port,
-				unsigned timeout_ms, jg_dial_cb cb, void *arg, char *why,
-				size_t whylen);
+				unsigned timeout_ms, const char *resolv_conf, jg_dial_cb cb,
+				void *arg, char *why, size_t whylen);
 
 /* Forget a pending request D (NULL is fine): CB will not be called. */
 void jg_dial_cancel(struct jg_dial *d);

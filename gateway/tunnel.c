@@ -527,7 +527,8 @@ static int direct_open(struct jg_tunnel *x, const char *host)
 		return direct_admit(x, &addrs);
 	/* A name: policy waits for its addresses; the loop does not. */
 	x->dial = jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
-				  direct_on_resolved, x, reason, sizeof(reason));
+				  x->gw->cfg->resolv_conf, direct_on_resolved, x, reason,
+				  sizeof(reason));
 	if (x->dial == NULL) {
 		jg_log_info("tunnel to %s: %s", x->desc, reason);
 		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);

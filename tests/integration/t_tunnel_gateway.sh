@@ -12,9 +12,13 @@
 #     another port of it is refused naming the address; a deny rule for
 #     "tunnel:127.0.0.1" refuses both the name and the number (403, the rule
 #     named); each refusal leaves an audit record naming the address;
+#   - names from a tiny DNS server of the test's own on 127.0.0.1 (the
+#     gateway's resolv_conf points there): db.test (127.0.0.1) is judged and
+#     dialled as 127.0.0.1, ssh reaches far.test (127.0.1.5) by name, and
+#     slow.test, never answered, fails in one line within connect_timeout; a
+#     client that leaves while its name resolves leaves nothing behind;
 #   - a port nobody listens on: one line naming the address, exit 255, within
-#     seconds; a name that is in no hosts file is not tried here (no traffic
-#     may leave 127.0.0.0/8).
+#     seconds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
@@ -57,7 +61,46 @@ ECHO=$(cat "$JG_T/echo.port" 2>/dev/null) || { jg_notok "echo server starts"; jg
 OTHER=$(jg_free_port)
 CLOSED=$(jg_free_port)
 
+# A tiny DNS server on 127.0.0.1 (UDP): A records for db.test and far.test, no
+# answer ever for slow.test, NXDOMAIN for the rest.  Every question is logged.
+cat >"$JG_T/dns.py" <<'EOP'
+import os, socket, struct, sys
+names = {'db.test': '127.0.0.1', 'far.test': '127.0.1.5'}
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+open(sys.argv[1] + '.tmp', 'w').write('%d\n' % s.getsockname()[1])
+os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+log = open(sys.argv[2], 'a', buffering=1)
+while True:
+    q, peer = s.recvfrom(512)
+    qid, flags = struct.unpack('>HH', q[:4])
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+        i += 1 + q[i]
+    qtype = struct.unpack('>H', q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    name = '.'.join(labels)
+    log.write('%s %d\n' % (name, qtype))
+    if name == 'slow.test':
+        continue
+    answers = b''
+    rcode = 0 if name in names else 3
+    if name in names and qtype == 1:
+        answers = b'\xc0\x0c' + struct.pack('>HHIH', 1, 1, 60, 4) + socket.inet_aton(names[name])
+    hdr = struct.pack('>HHHHHH', qid, 0x8180 | rcode, 1, 1 if answers else 0, 0, 0)
+    s.sendto(hdr + question + answers, peer)
+EOP
+python3 "$JG_T/dns.py" "$JG_T/dns.port" "$JG_T/dns.log" </dev/null >"$JG_T/dns.err" 2>&1 &
+jg_track dns $!
+for _ in $(seq 1 100); do [ -s "$JG_T/dns.port" ] && break; sleep 0.05; done
+DNSP=$(cat "$JG_T/dns.port" 2>/dev/null) || { jg_notok "the test DNS server starts"; jg_done; }
+# evdns alone would wait 3 x 5 s for slow.test: the gateway's own bound (connect_timeout) ends it.
+printf 'nameserver 127.0.0.1:%s\noptions timeout:5 attempts:3\n' "$DNSP" >"$JG_T/resolv.conf"
+
 JG_CONF_EXTRA="audit = \"$JG_T/audit.log\";
+resolv_conf = \"$JG_T/resolv.conf\";
+pool = { connect_timeout = 3.0; };
 ssh_defaults = {
   user = \"$JG_SSH_USER\";
   check_host_keys = \"accept\";
@@ -178,6 +221,45 @@ else
 	jg_notok "connect localhost $OTHER should be refused naming 127.0.0.1 (exit $rc)"
 	jg_show "$JG_T/lh2.err" 5
 fi
+# Names from the test's DNS server: judged and dialled by the address it answers.
+if out=$(printf 'dns' | JG_TIMEOUT=30 jg_cli connect db.test "$ECHO" 2>"$JG_T/db.err") && [ "$out" = dns ] &&
+	grep -q '^db.test 1$' "$JG_T/dns.log"; then
+	jg_ok "db.test resolved by the gateway's resolv_conf (127.0.0.1), allowed as local:127.0.0.1:$ECHO: echoed"
+else
+	jg_notok "connect db.test $ECHO (got '$out')"
+	jg_show "$JG_T/db.err" 5
+	jg_show "$JG_T/dns.log" 5
+fi
+if out=$("${SSH[@]}" far.test 'echo by dns' 2>"$JG_T/ssh3.err") && [ "$out" = "by dns" ]; then
+	jg_ok "ssh ... far.test: the name is resolved and dialled by the gateway (127.0.1.5)"
+else
+	jg_notok "ssh through the tunnel to far.test (got '$out')"
+	jg_show "$JG_T/ssh3.err" 5
+fi
+t0=$(date +%s%N)
+rc=0
+JG_TIMEOUT=30 jg_cli connect slow.test "$ECHO" </dev/null >/dev/null 2>"$JG_T/slow.err" || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc = 255 ] && [ "$(wc -l <"$JG_T/slow.err")" = 1 ] &&
+	grep -q "cannot resolve slow.test: no answer within 3000 ms" "$JG_T/slow.err" && [ $ms -lt 10000 ]; then
+	jg_ok "a name never answered: one line, exit 255, ${ms} ms (connect_timeout 3 s): $(cat "$JG_T/slow.err")"
+else
+	jg_notok "a name never answered: exit $rc, ${ms} ms"
+	jg_show "$JG_T/slow.err" 5
+fi
+# The client leaves while its name resolves: the gateway forgets the request.
+rc=0
+timeout 1 "$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA" \
+	connect slow.test "$ECHO" </dev/null >/dev/null 2>&1 || rc=$?
+sleep 3.5
+if out=$(printf 'after' | JG_TIMEOUT=30 jg_cli connect db.test "$ECHO" 2>"$JG_T/after.err") && [ "$out" = after ] &&
+	jg_alive "$JG_GW_PID"; then
+	jg_ok "a client gone while its name resolved (exit $rc): the gateway serves on"
+else
+	jg_notok "after a client left during a resolve (got '$out')"
+	jg_show "$JG_T/after.err" 5
+fi
+
 # ---------------------------------------------------------------- unreachable
 
 t0=$(date +%s%N)
@@ -196,13 +278,14 @@ jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops clea
 
 # A deny rule for the address: the name that resolves to it is denied with it.
 JG_CONF_EXTRA="audit = \"$JG_T/audit.log\";
+resolv_conf = \"$JG_T/resolv.conf\";
 tunnels = { allow = [ \"local:127.0.0.1:*\" ]; };
 policy = (
   { name = \"no-loopback\"; allow = false; actions = [ \"tunnel\" ]; targets = [ \"tunnel:127.0.0.1\" ]; },
   { name = \"all\"; allow = true; }
 );"
 jg_gateway_start || { jg_notok "gateway starts with a deny rule"; jg_done; }
-for h in localhost 127.0.0.1; do
+for h in localhost db.test 127.0.0.1; do
 	rc=0
 	printf 'ping' | JG_TIMEOUT=30 jg_cli connect "$h" "$ECHO" >"$JG_T/deny.out" 2>"$JG_T/deny.err" || rc=$?
 	if [ $rc != 0 ] && grep -q 'no-loopback' "$JG_T/deny.err" && [ ! -s "$JG_T/deny.out" ]; then
@@ -231,7 +314,7 @@ other, echo = int(sys.argv[2]), int(sys.argv[3])
 want("localhost:%d refused naming 127.0.0.1" % other,
      lambda r: r.get("outcome") in ("refused", "denied") and "127.0.0.1" in r.get("reason", "")
      and (r.get("port") == other or "port=%d" % other in r.get("request", "")))
-for typed in ("localhost", "127.0.0.1"):
+for typed in ("localhost", "db.test", "127.0.0.1"):
     want("%s:%d denied by the rule, host 127.0.0.1" % (typed, echo),
          lambda r: r.get("outcome") == "denied" and "no-loopback" in r.get("reason", "")
          and r.get("host") == "127.0.0.1" and r.get("target_typed") == typed)

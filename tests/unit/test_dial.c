@@ -77,7 +77,7 @@ static void test_dial_name_answers_from_the_loop(void)
 		return; /* no query may leave the machine: nothing to try */
 	base = event_base_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
-	d = jg_dial_resolve(base, "localhost", 80, 5000, on_answer, &r, why, sizeof(why));
+	d = jg_dial_resolve(base, "localhost", 80, 5000, NULL, on_answer, &r, why, sizeof(why));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(r.calls, 0); /* even when the hosts file answers at once */
 	for (int i = 0; i < 100 && r.calls == 0; i++)
@@ -101,7 +101,7 @@ static void test_dial_cancelled_calls_nobody(void)
 		return;
 	base = event_base_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
-	d = jg_dial_resolve(base, "localhost", 80, 5000, on_answer, &r, why, sizeof(why));
+	d = jg_dial_resolve(base, "localhost", 80, 5000, NULL, on_answer, &r, why, sizeof(why));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	jg_dial_cancel(d);
 	event_base_loop(base, EVLOOP_NONBLOCK);
