@@ -457,7 +457,7 @@ static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
 			pick = &addrs->a[i];
 	}
 	if (pick == NULL) {
-		/* WHY names the last address tried; say that there were others. */
+		/* The refusal names the first address, and says there were others. */
 		direct_where(x, addrs->a[0].text);
 		(void)direct_allowed(x, addrs->a[0].text, why, sizeof(why));
 		if (addrs->n > 1)
