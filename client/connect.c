@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
@@ -49,6 +50,7 @@ enum connect_state { CS_CONNECTING, CS_WAITING, CS_OPEN, CS_REFUSED, CS_FINISHIN
 struct jg_connect {
 	struct jg_client *c;
 	const char *target;
+	char v6target[64]; /* TARGET as "[ADDR]" when it was a bare IPv6 address */
 	char path[4096];
 	enum connect_state state;
 	int result;
@@ -333,6 +335,7 @@ static int connect_parse(struct jg_connect *op, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *host = NULL, *port;
+	struct in6_addr in6;
 	char rest[400], *end;
 	unsigned long n;
 	int ch, via_target = 0;
@@ -361,6 +364,11 @@ static int connect_parse(struct jg_connect *op, int argc, char **argv)
 	if (argc - optind != 2 || argv[optind][0] == '\0')
 		return jg_client_usage("connect: wants TARGET PORT (as in: connect web1 22)");
 	op->target = argv[optind];
+	/* ssh's %h spells an IPv6 address bare; targets write it in brackets. */
+	if (inet_pton(AF_INET6, op->target, &in6) == 1 &&
+	    snprintf(op->v6target, sizeof(op->v6target), "[%s]", op->target) <
+		(int)sizeof(op->v6target))
+		op->target = op->v6target;
 	port = argv[optind + 1];
 	errno = 0;
 	n = strtoul(port, &end, 10);

@@ -84,6 +84,44 @@ int jg_dial_numeric(const char *host, uint16_t port, struct jg_dial_addrs *out)
 	return -1;
 }
 
+int jg_dial_check_name(const char *name, char *why, size_t whylen)
+{
+	size_t n = strlen(name), label = 0;
+
+	if (n == 0 || n > 254 || (n == 254 && name[253] != '.')) {
+		snprintf(why, whylen, "\"%.64s\" is not a host name (1-253 characters)", name);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (c == '.') {
+			if (label == 0) {
+				snprintf(why, whylen,
+					 "\"%.64s\" is not a host name (an empty label)", name);
+				return -1;
+			}
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			if (++label > 63) {
+				snprintf(why, whylen,
+					 "\"%.64s...\" is not a host name (a label over 63 "
+					 "characters)",
+					 name);
+				return -1;
+			}
+		} else {
+			snprintf(why, whylen,
+				 "\"%.64s\" is not a host name (letters, digits, '-', '_' and dots "
+				 "only)",
+				 name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void dial_free(struct jg_dial *d)
 {
 	if (d->ev != NULL)

@@ -35,6 +35,11 @@ struct jg_dial_addrs {
  * numeric (then a name: jg_dial_resolve). */
 int jg_dial_numeric(const char *host, uint16_t port, struct jg_dial_addrs *out);
 
+/* Is NAME a host name a resolver can be asked for (dot-separated labels of 1-63 letters,
+ * digits, '-' or '_', 253 characters at most, one trailing dot allowed)?  0, or -1 with
+ * the reason in WHY ("db..x: an empty label"). */
+int jg_dial_check_name(const char *name, char *why, size_t whylen);
+
 /* The answer: ADDRS (n >= 1) on success, else ADDRS NULL and ERROR a line a person
  * can act on ("cannot resolve db7: name not known", "... timed out after 10000 ms"). */
 typedef void (*jg_dial_cb)(void *arg, const struct jg_dial_addrs *addrs, const char *error);

@@ -434,7 +434,10 @@ static int direct_allowed(struct jg_tunnel *x, const char *addr, char *why, size
 /* x->where for ADDR: "127.0.1.5 port 22", or "web1 (127.0.1.5) port 22" for a name. */
 static void direct_where(struct jg_tunnel *x, const char *addr)
 {
-	if (strcmp(x->typed, addr) == 0)
+	size_t n = strlen(addr);
+
+	if (strcmp(x->typed, addr) == 0 || (x->typed[0] == '[' && strncmp(x->typed + 1, addr, n) == 0 &&
+					     strcmp(x->typed + 1 + n, "]") == 0))
 		snprintf(x->where, sizeof(x->where), "%s port %u", addr, (unsigned)x->port);
 	else
 		snprintf(x->where, sizeof(x->where), "%s (%s) port %u", x->typed, addr,
@@ -525,6 +528,11 @@ static int direct_open(struct jg_tunnel *x, const char *host)
 	bufferevent_disable(x->bev, EV_READ);
 	if (jg_dial_numeric(host, x->port, &addrs) == 0)
 		return direct_admit(x, &addrs);
+	if (jg_dial_check_name(host, reason, sizeof(reason)) != 0) {
+		jg_log_info("tunnel to %s refused: %s", x->desc, reason);
+		jg_stream_reply_error(x->stream, 400, "bad target", reason);
+		return -1;
+	}
 	/* A name: policy waits for its addresses; the loop does not. */
 	x->dial = jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
 				  x->gw->cfg->resolv_conf, direct_on_resolved, x, reason,

@@ -221,6 +221,21 @@ else
 	jg_notok "connect localhost $OTHER should be refused naming 127.0.0.1 (exit $rc)"
 	jg_show "$JG_T/lh2.err" 5
 fi
+# ssh's %h spells IPv6 bare: judged as the address ::1 (refused here); a name that is
+# no host name is refused before any resolver is asked.
+rc=0
+JG_TIMEOUT=30 jg_cli connect ::1 "$OTHER" </dev/null >/dev/null 2>"$JG_T/v6.err" || rc=$?
+jg_check "connect ::1 $OTHER: judged as ::1 ($(head -n1 "$JG_T/v6.err"))" \
+	grep -q "local:\[::1\]:$OTHER" "$JG_T/v6.err"
+rc=0
+JG_TIMEOUT=30 jg_cli connect db..test "$ECHO" </dev/null >/dev/null 2>"$JG_T/bad.err" || rc=$?
+if [ $rc = 255 ] && grep -q "is not a host name" "$JG_T/bad.err" && ! grep -q '^db\.\.test' "$JG_T/dns.log"; then
+	jg_ok "db..test is no host name: refused without asking the resolver ($(head -n1 "$JG_T/bad.err"))"
+else
+	jg_notok "connect db..test: exit $rc"
+	jg_show "$JG_T/bad.err" 5
+fi
+
 # Names from the test's DNS server: judged and dialled by the address it answers.
 if out=$(printf 'dns' | JG_TIMEOUT=30 jg_cli connect db.test "$ECHO" 2>"$JG_T/db.err") && [ "$out" = dns ] &&
 	grep -q '^db.test 1$' "$JG_T/dns.log"; then

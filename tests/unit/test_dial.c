@@ -33,6 +33,26 @@ static void test_dial_numeric_hosts(void)
 	CU_ASSERT_EQUAL(jg_dial_numeric("", 22, &a), -1);
 }
 
+static void test_dial_host_names(void)
+{
+	char why[300], long_label[80];
+
+	CU_ASSERT_EQUAL(jg_dial_check_name("db7", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_dial_check_name("web-1.example.com.", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_dial_check_name("_srv.x", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(jg_dial_check_name("db..x", why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "empty label"));
+	CU_ASSERT_EQUAL(jg_dial_check_name(".x", why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(jg_dial_check_name("", why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(jg_dial_check_name("a b", why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(jg_dial_check_name("x%00", why, sizeof(why)), -1);
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	CU_ASSERT_EQUAL(jg_dial_check_name(long_label, why, sizeof(why)), -1);
+	long_label[63] = '\0';
+	CU_ASSERT_EQUAL(jg_dial_check_name(long_label, why, sizeof(why)), 0);
+}
+
 struct answer {
 	int calls;
 	struct jg_dial_addrs addrs;
@@ -115,7 +135,7 @@ int jg_test_register_dial(void)
 	CU_pSuite s;
 
 	if ((s = CU_add_suite("dial", NULL, NULL)) == NULL ||
-	    !CU_ADD_TEST(s, test_dial_numeric_hosts) ||
+	    !CU_ADD_TEST(s, test_dial_numeric_hosts) || !CU_ADD_TEST(s, test_dial_host_names) ||
 	    !CU_ADD_TEST(s, test_dial_name_answers_from_the_loop) ||
 	    !CU_ADD_TEST(s, test_dial_cancelled_calls_nobody))
 		return -1;
