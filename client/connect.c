@@ -1,5 +1,7 @@
-/* `jumpgate connect TARGET PORT`: a raw byte tunnel on stdin/stdout, for ssh's
- * ProxyCommand (docs/api.md, "Tunnels").
+/* `jumpgate connect HOST PORT`: a raw byte tunnel on stdin/stdout, for ssh's
+ * ProxyCommand (docs/api.md, "Tunnels").  By default the gateway itself dials
+ * HOST:PORT, as `ssh -W` does (from=gateway); --via-target or -H asks for the
+ * tunnel from the target's own agent instead (from=target).
  *
  * One extended CONNECT stream (RFC 8441, :protocol jumpgate-tunnel).  It may
  * only be sent once the gateway's SETTINGS said ENABLE_CONNECT_PROTOCOL, so
@@ -27,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
@@ -47,6 +50,7 @@ enum connect_state { CS_CONNECTING, CS_WAITING, CS_OPEN, CS_REFUSED, CS_FINISHIN
 struct jg_connect {
 	struct jg_client *c;
 	const char *target;
+	char v6target[64]; /* TARGET as "[ADDR]" when it was a bare IPv6 address */
 	char path[4096];
 	enum connect_state state;
 	int result;
@@ -320,28 +324,35 @@ static const struct jg_conn_cbs connect_conn_cbs = {
     .settings = on_settings,
 };
 
-/* Parse `connect [-H HOST] TARGET PORT`. 0, -1 after --help, or an exit status. */
+/* Parse `connect [--via-target] [-H HOST] TARGET PORT`. 0, -1 after --help, or an exit
+ * status. */
 static int connect_parse(struct jg_connect *op, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"host", required_argument, NULL, 'H'},
+	    {"via-target", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *host = NULL, *port;
+	struct in6_addr in6;
 	char rest[400], *end;
 	unsigned long n;
-	int ch;
+	int ch, via_target = 0;
 
 	optind = 0; /* GNU: start afresh on this argv */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:H:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:H:Th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			if (optarg[0] == '\0' || strpbrk(optarg, "&=?#% ") != NULL)
 				return jg_client_usage("connect: -H wants a host, not '%s'",
 						       optarg);
 			host = optarg;
+			via_target = 1; /* HOST is as seen from the target */
+			break;
+		case 'T':
+			via_target = 1;
 			break;
 		case 'h':
 			jg_help_connect();
@@ -353,13 +364,18 @@ static int connect_parse(struct jg_connect *op, int argc, char **argv)
 	if (argc - optind != 2 || argv[optind][0] == '\0')
 		return jg_client_usage("connect: wants TARGET PORT (as in: connect web1 22)");
 	op->target = argv[optind];
+	/* ssh's %h spells an IPv6 address bare; targets write it in brackets. */
+	if (inet_pton(AF_INET6, op->target, &in6) == 1 &&
+	    snprintf(op->v6target, sizeof(op->v6target), "[%s]", op->target) <
+		(int)sizeof(op->v6target))
+		op->target = op->v6target;
 	port = argv[optind + 1];
 	errno = 0;
 	n = strtoul(port, &end, 10);
 	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > 65535)
 		return jg_client_usage("connect: port '%s' is not a number 1-65535", port);
-	snprintf(rest, sizeof(rest), "tunnel?port=%lu%s%s", n, host != NULL ? "&host=" : "",
-		 host != NULL ? host : "");
+	snprintf(rest, sizeof(rest), "tunnel?port=%lu%s%s%s", n, host != NULL ? "&host=" : "",
+		 host != NULL ? host : "", via_target ? "" : "&from=gateway");
 	if (jg_client_target_path(op->path, sizeof(op->path), op->target, rest) != 0)
 		return jg_client_usage("connect: TARGET is too long");
 	return 0;

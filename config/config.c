@@ -393,6 +393,8 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_identity(p, s, c);
 		else if (strcmp(name, "crl") == 0)
 			r = jg_parse_path(p, s, name, &c->crl_file);
+		else if (strcmp(name, "resolv_conf") == 0)
+			r = jg_parse_path(p, s, name, &c->resolv_conf);
 		else if (strcmp(name, "policy") == 0)
 			r = jg_parse_policy(p, s, c);
 		else if (strcmp(name, "gateway_name") == 0)
@@ -645,6 +647,7 @@ void jg_config_free(struct jg_config *c)
 	free(c->crl_file);
 	free(c->audit_path);
 	free(c->metrics_host);
+	free(c->resolv_conf);
 	jg_config_free_sites(c);
 	free(c);
 }

@@ -137,6 +137,8 @@ struct jg_config {
 	char *audit_path;              /* `audit`: a file, or NULL for stderr */
 	char *metrics_host;	       /* `metrics_listen`: plain /metrics, /healthz, or NULL */
 	uint16_t metrics_port;
+	char *resolv_conf;             /* `resolv_conf`: names of tunnels the gateway dials are
+					* resolved with it; NULL: /etc/resolv.conf */
 	/* `policy`: first match wins, default deny.  No `policy` key in a file: no rule, so
 	 * everything is denied.  The built-in default: one rule allowing everything to the
 	 * generated client identity (the local account name). */

@@ -147,6 +147,8 @@ int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char 
 	 * gateway's inventory, which judges it by its own canonical form. */
 	if (chain != NULL && key != NULL && !names_site(gw, target))
 		req.canon = chain->canon;
+	if (detail != NULL && detail->canon != NULL)
+		req.canon = detail->canon;
 	req.become = become;
 	allowed = jg_policy_check(gw->cfg, &req, reason, len);
 

@@ -243,6 +243,9 @@ struct jg_gate_detail {
 	const char *host; /* a tunnel's destination host */
 	const char *root; /* x-jumpgate-root: PATH is beneath it */
 	unsigned setid;   /* a put's set-id bits (MODE & 07000, auth/policy.h `setid`) */
+	/* Where the request really goes, judged instead of TARGET's own canonical chain: a
+	 * tunnel the gateway dials judges "tunnel:ADDR", the address it resolved. */
+	const char *canon;
 };
 /* jg_gate_check, with DETAIL (may be NULL) in the record. */
 int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char *action,

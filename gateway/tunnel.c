@@ -1,11 +1,20 @@
 /* Byte tunnels: extended CONNECT (RFC 8441, :protocol jumpgate-tunnel) on
- * /v1/targets/{target}/tunnel?port=N[&host=H].
+ * /v1/targets/{target}/tunnel?port=N[&host=H][&from=gateway|target].
  *
  * The stream's DATA is raw bytes both ways (no frames).  Two back ends:
  *  - AGENT: a TUNNEL channel; the agent on the target connects to HOST:PORT
  *    (HOST defaults to its own localhost).
- *  - DIRECT: a target with `method = "tunnel"`; the gateway itself connects
- *    to the target's host:PORT (a bufferevent on a socket, no agent).
+ *  - DIRECT: the gateway itself connects to HOST:PORT, as `ssh -W` does (a
+ *    bufferevent on a socket, no agent, no credentials for HOST): a target with
+ *    `method = "tunnel"` (its configured host), and with from=gateway (what
+ *    `jumpgate connect` asks by default) a target that is one network address: a
+ *    host, an address, or an inventory target of method ssh (its host).  What has
+ *    no address of its own (a chain, lxc, kubectl, local...) is reached from the
+ *    target as before.  A name is resolved first, without blocking the loop
+ *    (gateway/dial.h), and policy judges the address that will be dialled:
+ *    tunnels.allow ("TARGET:PORT" for an inventory target, "local:ADDR:PORT" for
+ *    any address: the bastion itself dials it) and the rules' `tunnel` action,
+ *    with the canonical chain "tunnel:ADDR".
  *
  * AGENT is a pump (gateway/pump.h) in raw mode: credit both ways, EOF after the
  * queue, abandoning the channel.  DIRECT keeps its own socket pump below (a
@@ -47,7 +56,6 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <nghttp2/nghttp2.h>
@@ -55,6 +63,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/dial.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
 #include "relay/err.h"
@@ -85,7 +94,10 @@ struct jg_tunnel {
 	/* DIRECT */
 	struct evbuffer *scratch;
 	struct bufferevent *bev;
-	struct evdns_base *dns;
+	struct jg_dial *dial; /* resolving the host's name; NULL once answered */
+	char *typed;	      /* the target as the client named it */
+	char addr[64];	      /* the address dialled ("127.0.1.5", "::1") */
+	char where[400];      /* "web1 (127.0.1.5) port 22", for messages */
 	int sock_eof; /* the socket said EOF; its input may still hold bytes */
 	uint16_t port;
 	/* both */
@@ -109,14 +121,14 @@ static void tun_free(struct jg_tunnel *x)
 	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed", x->cause);
 	if (x->bev != NULL)
 		bufferevent_free(x->bev);
-	if (x->dns != NULL)
-		evdns_base_free(x->dns, 1);
+	jg_dial_cancel(x->dial);
 	jg_pump_clear(&x->pump);
 	if (x->scratch != NULL)
 		evbuffer_free(x->scratch);
 	if (x->linger != NULL)
 		event_free(x->linger);
 	jg_chain_free(x->chain);
+	free(x->typed);
 	free(x);
 }
 
@@ -129,6 +141,8 @@ static struct jg_tunnel *op_tunnel(struct jg_op *op)
 static void tun_abandon(struct jg_tunnel *x)
 {
 	jg_pump_abandon(&x->pump);
+	jg_dial_cancel(x->dial);
+	x->dial = NULL;
 	if (x->bev != NULL) {
 		bufferevent_free(x->bev);
 		x->bev = NULL;
@@ -362,11 +376,6 @@ static void direct_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		bufferevent_set_timeouts(bev, NULL, NULL);
-		if (x->dns != NULL) {
-			/* Resolved and connected: the resolver is not needed any more. */
-			evdns_base_free(x->dns, 0);
-			x->dns = NULL;
-		}
 		if (tun_started(x) == 0) {
 			direct_pump_down(x);
 			direct_maybe_shut(x);
@@ -379,49 +388,156 @@ static void direct_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		snprintf(reason, sizeof(reason), "connect to %s port %u: timed out after %u ms",
-			 x->chain->display, x->port, x->gw->cfg->connect_timeout_ms);
-	else if (x->state == TS_OPENING && bufferevent_socket_get_dns_error(bev) != 0)
-		snprintf(reason, sizeof(reason), "connect to %s port %u: cannot resolve: %s",
-			 x->chain->display, x->port,
-			 evutil_gai_strerror(bufferevent_socket_get_dns_error(bev)));
+		snprintf(reason, sizeof(reason), "connect to %s: timed out after %u ms", x->where,
+			 x->gw->cfg->connect_timeout_ms);
 	else
-		snprintf(reason, sizeof(reason), "%s %s port %u: %s",
-			 x->state == TS_OPENING ? "connect to" : "connection to", x->chain->display,
-			 x->port, evutil_socket_error_to_string(err));
+		snprintf(reason, sizeof(reason), "%s %s: %s",
+			 x->state == TS_OPENING ? "connect to" : "connection to", x->where,
+			 evutil_socket_error_to_string(err));
 	tun_failed(x, 502, "tunnel failed", reason);
 }
 
-static int direct_open(struct jg_tunnel *x, uint16_t port)
+/* May the gateway dial ADDR port x->port for this tunnel, by tunnels.allow?  An inventory
+ * target's own entry ("web1:22") covers the host it is configured with; any address is
+ * "local:ADDR:PORT": the bastion itself dials it.  0 with the reason in WHY. */
+static int direct_allowed(struct jg_tunnel *x, const char *addr, char *why, size_t whylen)
 {
-	const char *host = x->chain->hops[0].ssh.host;
+	const struct jg_config *cfg = x->gw->cfg;
+	int inventory = jg_config_find_target(cfg, x->typed) != NULL;
+	char ignored[400];
+
+	if (inventory &&
+	    jg_target_tunnel_allowed(cfg, x->typed, NULL, x->port, ignored, sizeof(ignored)))
+		return 1;
+	if (jg_target_tunnel_allowed(cfg, "local", addr, x->port, ignored, sizeof(ignored)))
+		return 1;
+	if (cfg->tunnel_policy == JG_TUNNELS_DEFAULT)
+		snprintf(why, whylen,
+			 "a tunnel to %s is not allowed: without `tunnels` in the configuration, the "
+			 "gateway dials port 22 of inventory targets only (see tunnels.allow)",
+			 x->where);
+	else if (inventory)
+		snprintf(why, whylen,
+			 "a tunnel to %s is not allowed (no tunnels.allow entry matches \"%s:%u\" "
+			 "or \"local:%s%s%s:%u\")",
+			 x->where, x->typed, (unsigned)x->port, strchr(addr, ':') ? "[" : "", addr,
+			 strchr(addr, ':') ? "]" : "", (unsigned)x->port);
+	else
+		snprintf(why, whylen,
+			 "a tunnel to %s is not allowed (no tunnels.allow entry matches "
+			 "\"local:%s%s%s:%u\")",
+			 x->where, strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
+			 (unsigned)x->port);
+	return 0;
+}
+
+/* x->where for ADDR: "127.0.1.5 port 22", or "web1 (127.0.1.5) port 22" for a name. */
+static void direct_where(struct jg_tunnel *x, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	if (strcmp(x->typed, addr) == 0 || (x->typed[0] == '[' && strncmp(x->typed + 1, addr, n) == 0 &&
+					     strcmp(x->typed + 1 + n, "]") == 0))
+		snprintf(x->where, sizeof(x->where), "%s port %u", addr, (unsigned)x->port);
+	else
+		snprintf(x->where, sizeof(x->where), "%s (%s) port %u", x->typed, addr,
+			 (unsigned)x->port);
+}
+
+/* The host's addresses are known: the first one policy allows is dialled.  Policy judges
+ * that address (tunnels.allow, then the rules with the canonical chain "tunnel:ADDR",
+ * audited); a name resolving only to refused addresses is refused.  0, or -1 after an
+ * error answer on the stream. */
+static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
+{
+	struct jg_gate_detail detail = {0};
+	const struct jg_dial_addr *pick = NULL;
+	char why[700], canon[96];
+
+	for (size_t i = 0; i < addrs->n && pick == NULL; i++) {
+		direct_where(x, addrs->a[i].text);
+		if (direct_allowed(x, addrs->a[i].text, why, sizeof(why)))
+			pick = &addrs->a[i];
+	}
+	if (pick == NULL) {
+		/* The refusal names the first address, and says there were others. */
+		direct_where(x, addrs->a[0].text);
+		(void)direct_allowed(x, addrs->a[0].text, why, sizeof(why));
+		if (addrs->n > 1)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; nor is any other of its %zu addresses", addrs->n);
+		jg_log_info("tunnel to %s refused: %s", x->desc, why);
+		jg_stream_reply_error(x->stream, 403, "forbidden", why);
+		return -1;
+	}
+	snprintf(x->addr, sizeof(x->addr), "%s", pick->text);
+	direct_where(x, x->addr);
+	snprintf(canon, sizeof(canon), "tunnel:%s%s%s", strchr(x->addr, ':') ? "[" : "", x->addr,
+		 strchr(x->addr, ':') ? "]" : "");
+	detail.host = x->addr;
+	detail.canon = canon;
+	if (!jg_gate_check_detail(x->gw, x->stream, "tunnel", x->typed, x->chain->key, NULL, 0,
+				  NULL, x->port, &detail, &x->audit, why, sizeof(why))) {
+		jg_stream_reply_error(x->stream, 403, "forbidden", why);
+		return -1;
+	}
+	jg_log_info("tunnel to %s: the gateway dials %s", x->desc, x->where);
+	if (bufferevent_socket_connect(x->bev, (struct sockaddr *)&pick->ss, (int)pick->len) != 0) {
+		snprintf(why, sizeof(why), "connect to %s: %s", x->where,
+			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		jg_log_info("tunnel to %s: %s", x->desc, why);
+		snprintf(x->cause, sizeof(x->cause), "%s", why);
+		jg_stream_reply_error(x->stream, 502, "tunnel failed", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void direct_on_resolved(void *arg, const struct jg_dial_addrs *addrs, const char *error)
+{
+	struct jg_tunnel *x = arg;
+
+	x->dial = NULL;
+	if (addrs == NULL) {
+		tun_failed(x, 502, "tunnel failed", error);
+		return;
+	}
+	if (direct_admit(x, addrs) != 0)
+		x->state = TS_DONE; /* answered; the stream's close frees X */
+}
+
+/* The gateway dials HOST (a name or an address) port x->port itself.  0 (connecting, or
+ * resolving first), or -1 after an error answer on the stream. */
+static int direct_open(struct jg_tunnel *x, const char *host)
+{
 	struct timeval tmo = {x->gw->cfg->connect_timeout_ms / 1000,
 			      (x->gw->cfg->connect_timeout_ms % 1000) * 1000};
-	unsigned char addr[16];
-	char reason[400];
+	struct jg_dial_addrs addrs;
+	char reason[600];
 
 	x->bev = bufferevent_socket_new(x->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (x->bev == NULL)
 		goto nomem;
-	/* Names need a resolver that does not block the loop; addresses need none. */
-	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1 &&
-	    (x->dns = evdns_base_new(x->gw->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
-		snprintf(reason, sizeof(reason), "cannot resolve %s: no resolver configured",
-			 x->chain->display);
-		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
-		return -1;
-	}
 	bufferevent_setcb(x->bev, direct_on_read, direct_on_write, direct_on_event, x);
 	/* One read adds at most TUN_READ_CHUNK to what waits for the stream. */
 	bufferevent_setwatermark(x->bev, EV_READ, 0, TUN_READ_CHUNK);
 	if (evbuffer_add_cb(bufferevent_get_output(x->bev), direct_on_drained, x) == NULL)
 		goto nomem;
-	/* Until connected, the write timeout bounds the connect. */
+	/* Until connected, the write timeout bounds the connect (the resolver has its own). */
 	bufferevent_set_timeouts(x->bev, NULL, &tmo);
 	bufferevent_disable(x->bev, EV_READ);
-	if (bufferevent_socket_connect_hostname(x->bev, x->dns, AF_UNSPEC, host, port) != 0) {
-		snprintf(reason, sizeof(reason), "connect to %s port %u: %s", x->chain->display,
-			 port, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (jg_dial_numeric(host, x->port, &addrs) == 0)
+		return direct_admit(x, &addrs);
+	if (jg_dial_check_name(host, reason, sizeof(reason)) != 0) {
+		jg_log_info("tunnel to %s refused: %s", x->desc, reason);
+		jg_stream_reply_error(x->stream, 400, "bad target", reason);
+		return -1;
+	}
+	/* A name: policy waits for its addresses; the loop does not. */
+	x->dial = jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
+				  x->gw->cfg->resolv_conf, direct_on_resolved, x, reason,
+				  sizeof(reason));
+	if (x->dial == NULL) {
 		jg_log_info("tunnel to %s: %s", x->desc, reason);
 		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
 		return -1;
@@ -517,8 +633,8 @@ static const struct jg_op_hooks tun_op_hooks = {
 };
 
 /* "port=N[&host=H]": 0, or -1 with the reason in WHY. */
-static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t hostlen, char *why,
-			   size_t whylen)
+static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t hostlen,
+			   int *from_gateway, char *why, size_t whylen)
 {
 	const char *p = query, *amp, *eq;
 	unsigned long n;
@@ -564,8 +680,21 @@ static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t
 			host[vlen] = '\0';
 			if (jg_target_check_host(host, why, whylen) != 0)
 				return -1;
+		} else if (klen == 4 && memcmp(p, "from", 4) == 0) {
+			/* Who dials: the gateway (as ssh -W), or the target (its agent). */
+			if (vlen == 7 && memcmp(eq + 1, "gateway", 7) == 0) {
+				*from_gateway = 1;
+			} else if (vlen == 6 && memcmp(eq + 1, "target", 6) == 0) {
+				*from_gateway = 0;
+			} else {
+				snprintf(why, whylen,
+					 "query: from \"%.*s\" is neither \"gateway\" nor \"target\"",
+					 (int)(vlen > 16 ? 16 : vlen), eq + 1);
+				return -1;
+			}
 		} else {
-			snprintf(why, whylen, "query: unknown key \"%.*s\" (known: port, host)",
+			snprintf(why, whylen,
+				 "query: unknown key \"%.*s\" (known: port, host, from)",
 				 (int)(klen > 32 ? 32 : klen), p);
 			return -1;
 		}
@@ -586,7 +715,7 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	char why[400], host[256];
 	uint16_t port = 0;
 	const struct jg_hop *hop;
-	int r;
+	int r, from_gateway = 0, direct;
 
 	if (gw->draining) {
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
@@ -598,7 +727,8 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 400, "bad request", why);
 		return NULL;
 	}
-	if (tun_parse_query(query, &port, host, sizeof(host), why, sizeof(why)) != 0) {
+	if (tun_parse_query(query, &port, host, sizeof(host), &from_gateway, why, sizeof(why)) !=
+	    0) {
 		jg_stream_reply_error(s, 400, "bad request", why);
 		return NULL;
 	}
@@ -615,6 +745,18 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	hop = &x->chain->hops[0];
 	snprintf(x->desc, sizeof(x->desc), "%s%s%s port %u (by %s)", x->chain->display,
 		 host[0] != '\0' ? " host " : "", host, (unsigned)port, jg_stream_identity(s));
+	/* The gateway dials what is one network address; what has none of its own is
+	 * reached from the target whatever was asked. */
+	direct = hop->method == JG_METHOD_TUNNEL ||
+		 (from_gateway && x->chain->nhops == 1 && hop->method == JG_METHOD_SSH);
+	if (direct && from_gateway && host[0] != '\0') {
+		snprintf(why, sizeof(why),
+			 "host=%s names a host as seen from the target, and the gateway dials "
+			 "this tunnel itself (from=gateway): leave one of them out",
+			 host);
+		jg_stream_reply_error(s, 400, "bad request", why);
+		goto fail;
+	}
 	if (hop->method == JG_METHOD_TUNNEL && host[0] != '\0') {
 		snprintf(why, sizeof(why),
 			 "%s is a tunnel target: its host is configured, the "
@@ -623,33 +765,35 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 400, "bad request", why);
 		goto fail;
 	}
-	if (hop->method == JG_METHOD_SSH && hop->ssh.raw) {
+	if (!direct && hop->method == JG_METHOD_SSH && hop->ssh.raw) {
 		snprintf(why, sizeof(why), "%s is a raw target (no agent): tunnels need the agent",
 			 x->chain->display);
 		jg_stream_reply_error(s, 400, "bad target", why);
 		goto fail;
 	}
-	if (!jg_target_tunnel_allowed(gw->cfg, target, host[0] != '\0' ? host : NULL, port, why,
-				      sizeof(why))) {
+	if (!direct && !jg_target_tunnel_allowed(gw->cfg, target, host[0] != '\0' ? host : NULL,
+						 port, why, sizeof(why))) {
 		jg_log_info("tunnel to %s refused: %s", x->desc, why);
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
-	detail.host = hop->method == JG_METHOD_TUNNEL ? NULL : host[0] != '\0' ? host : "localhost";
-	if (!jg_gate_check_detail(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port,
+	detail.host = host[0] != '\0' ? host : "localhost";
+	/* DIRECT: policy judges the address dialled, once it is known (direct_admit). */
+	if (!direct &&
+	    !jg_gate_check_detail(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port,
 				  &detail, &x->audit, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
 	if (jg_pump_init(&x->pump, &agent_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
-	    (x->scratch = evbuffer_new()) == NULL)
+	    (x->scratch = evbuffer_new()) == NULL || (x->typed = strdup(target)) == NULL)
 		goto nomem;
 	x->op.hooks = &tun_op_hooks;
 	x->state = TS_OPENING;
 	x->port = port;
 	jg_log_info("tunnel to %s", x->desc);
-	if (hop->method == JG_METHOD_TUNNEL)
-		r = direct_open(x, port);
+	if (direct)
+		r = direct_open(x, hop->ssh.host);
 	else
 		r = agent_open(x, host[0] != '\0' ? host : "localhost", port);
 	if (r != 0)

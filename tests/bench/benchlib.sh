@@ -113,3 +113,20 @@ PY
 	[ -s "$JG_T/$name.port" ] || { echo "WARNING: the sink $name did not start: $(head -c 300 "$JG_T/$name.err")" >&2; return 1; }
 	SINK_PORT=$(cat "$JG_T/$name.port")
 }
+
+# Throughput runs (names no script redefines): median_of (the median of the numbers on
+# stdin), mb_per_s NS BYTES (MB/s, 10^6), time_median WANT CMD...: the median ns of
+# $REPEAT runs of CMD, each of which must print WANT (a warning on stderr otherwise;
+# stderr of CMD to $JG_T/run.err).
+median_of() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+mb_per_s() { awk -v ns="$1" -v b="$2" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
+time_median() {
+	local want=$1 i t0 out
+	shift
+	for i in $(seq 1 "$REPEAT"); do
+		t0=$(date +%s%N)
+		out=$("$@" 2>>"$JG_T/run.err")
+		echo $(($(date +%s%N) - t0))
+		[ "$out" = "$want" ] || echo "WARNING: $* answered '$out', want '$want'" >&2
+	done | median_of
+}

@@ -10,6 +10,8 @@ EXTRA_DIST += tests/bench/bench_methods.sh tests/bench/benchlib.sh
 EXTRA_DIST += tests/bench/bench_datapath.sh
 # The persistent client (issue 14).
 EXTRA_DIST += tests/bench/bench_persist.sh
+# Gateway-dialled ProxyCommand tunnels against ssh -J (issue 15): make bench-proxycommand.
+EXTRA_DIST += tests/bench/bench_proxycommand.sh
 # Soak under attack (issue 13): by hand, JG_SOAK_SECONDS=60 bash tests/bench/soak.sh.
 EXTRA_DIST += tests/bench/soak.sh
 
@@ -64,6 +66,11 @@ bench: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_persist.sh'
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_proxycommand.sh'
 
 # The data path against OpenSSH alone (issue 12); JG_BENCH_MIB, JG_BENCH_REPEAT,
 # JG_BENCH_SKIP="fanout rsync ..." as the script's header says.
@@ -74,4 +81,13 @@ bench-datapath: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_datapath.sh'
 
-.PHONY: bench bench-datapath
+# ssh -o ProxyCommand='jumpgate connect %h %p' against ssh -J, raw tunnel and scp
+# throughput (issue 15); JG_BENCH_RUNS, JG_BENCH_MIB, JG_BENCH_SCP_MIB, JG_BENCH_REPEAT.
+bench-proxycommand: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_proxycommand.sh'
+
+.PHONY: bench bench-datapath bench-proxycommand

@@ -205,6 +205,16 @@ jg_descendants() {
 }
 
 jg_child_count() { jg_child_pids "$1" | wc -l; }
+# jg_no_sanitizer_reports: ok when no gateway log of this test ($JG_T/jumpgated-*.log,
+# where the agents log too) holds an ASan/UBSan report, else not ok with the first lines.
+jg_no_sanitizer_reports() {
+	if grep -hE 'Sanitizer|runtime error:' "$JG_T"/jumpgated-*.log >"$JG_T/san.txt" 2>/dev/null; then
+		jg_notok "sanitizer reports in the gateway or agent logs"
+		jg_show "$JG_T/san.txt" 20
+	else
+		jg_ok "no sanitizer report from the gateway or the agents"
+	fi
+}
 jg_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 jg_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 jg_comm() { cat "/proc/$1/comm" 2>/dev/null || echo '?'; }

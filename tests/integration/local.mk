@@ -24,7 +24,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_ssh_raw.sh \
 	tests/integration/t_files_api.sh \
 	tests/integration/t_rsh.sh \
-	tests/integration/t_tunnel.sh
+	tests/integration/t_tunnel.sh \
+	tests/integration/t_tunnel_gateway.sh
 
 # jumpgate cp and run (client/cp.c, client/run.c).
 INTEGRATION_TESTS += tests/integration/t_cp.sh tests/integration/t_run.sh

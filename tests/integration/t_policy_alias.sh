@@ -97,11 +97,14 @@ for pair in mallory:no-t3 mspec:no-spec mglob:no-glob; do
 	done
 	# Tunnels to the sshd's port: through another inventory name for the same
 	# host, and through a tunnel target for it (named by the rule through
-	# the inventory name or the address; "ssh:*@..." names ssh logins only).
+	# the inventory name or the address; "ssh:*@..." names ssh logins only:
+	# the gateway's own login to t3b, --via-target, as a tunnel the gateway
+	# dials is "tunnel:ADDR" to policy).
 	tuns="t3b box3"
-	[ "$who" != mspec ] || tuns=t3b
+	via=
+	[ "$who" != mspec ] || { tuns=t3b; via=--via-target; }
 	for a in $tuns; do
-		if as "$who" jg_cli connect "$a" "$P" </dev/null >"$JG_T/c.out" 2>"$JG_T/c.err"; then
+		if as "$who" jg_cli connect $via "$a" "$P" </dev/null >"$JG_T/c.out" 2>"$JG_T/c.err"; then
 			rc=0
 		else
 			rc=$?
