@@ -74,3 +74,6 @@ INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_doub
 EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach \
 	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
+# Several gateways: -g A,B failover, HAProxy in front of two (issue 18).
+INTEGRATION_TESTS += tests/integration/t_ha_failover.sh
+EXTRA_DIST += tests/integration/ha.sh

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Several gateways without a load balancer: `jumpgate -g A,B` (issue 18).
+#  1. A down (nothing listens): every op goes to B; a bad list is a usage error.
+#  2. kill -9 of A during loops of exec: each op succeeds or fails with a reason,
+#     none hangs, none runs twice (a marker counts the runs); every op started after
+#     the kill succeeds through B, the first within 2 s.  `cp --retry` in flight at
+#     the kill is copied again through B: all succeed.
+#  3. SIGTERM of A (drain) during loops of exec: zero failed ops.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ha.sh"
+jg_setup
+jg_init_pki
+
+ha_gateway a || { jg_notok "gateway a starts"; jg_done; }
+ha_gateway b || { jg_notok "gateway b starts"; jg_done; }
+jg_ok "two gateways, same CA and policy: a on $HA_PORT_a, b on $HA_PORT_b"
+A=127.0.0.1:$HA_PORT_a
+B=127.0.0.1:$HA_PORT_b
+dead=127.0.0.1:$(jg_free_port)
+
+# --- 1. the first is down: the second serves, with nothing said on stderr.
+rc=0
+ha_cli "$dead,$B" exec local -- echo via-b </dev/null >"$JG_T/1.out" 2>"$JG_T/1.err" || rc=$?
+if [ "$rc" = 0 ] && [ "$(cat "$JG_T/1.out")" = via-b ] && [ ! -s "$JG_T/1.err" ]; then jg_ok "-g DEAD,B: exec succeeds through B (rc $rc, '$(cat "$JG_T/1.out")')"; else jg_notok "-g DEAD,B: exec succeeds through B (rc $rc, '$(cat "$JG_T/1.out")')"; fi
+rc=0
+JUMPGATE_GATEWAY="$dead,$B" timeout 30 "$JUMPGATE" --cert "$JG_CERT" --key "$JG_KEY" \
+	--ca "$JG_CA" exec local -- echo env </dev/null >"$JG_T/1e.out" 2>"$JG_T/1e.err" || rc=$?
+if [ "$rc" = 0 ] && [ "$(cat "$JG_T/1e.out")" = env ]; then jg_ok "JUMPGATE_GATEWAY=DEAD,B: exec succeeds through B (rc $rc)"; else jg_notok "JUMPGATE_GATEWAY=DEAD,B: exec succeeds through B (rc $rc)"; fi
+rc=0
+ha_cli "$dead,$dead" exec local -- true </dev/null 2>"$JG_T/1d.err" || rc=$?
+if [ "$rc" = 255 ] && grep -q "cannot connect to gateway" "$JG_T/1d.err"; then jg_ok "-g DEAD,DEAD: 255 with a reason ($(head -n1 "$JG_T/1d.err"))"; else jg_notok "-g DEAD,DEAD: 255 with a reason ($(head -n1 "$JG_T/1d.err"))"; fi
+rc=0
+ha_cli "$A,unix:/nonexistent" exec local -- true </dev/null 2>"$JG_T/1u.err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "mixes unix" "$JG_T/1u.err"; then jg_ok "a list mixing TCP and unix: is a usage error ($(head -n1 "$JG_T/1u.err"))"; else jg_notok "a list mixing TCP and unix: is a usage error ($(head -n1 "$JG_T/1u.err"))"; fi
+rc=0
+ha_cli "$A,127.0.0.1:99999" exec local -- true </dev/null 2>"$JG_T/1b.err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "bad gateway address '127.0.0.1:99999'" "$JG_T/1b.err"; then jg_ok "a bad address in the list is a usage error ($(head -n1 "$JG_T/1b.err"))"; else jg_notok "a bad address in the list is a usage error ($(head -n1 "$JG_T/1b.err"))"; fi
+
+# --- 2. kill -9 of a during loops of exec and cp --retry.
+head -c 2000000 /dev/urandom >"$JG_T/src"
+mkdir -p "$JG_T/dst"
+: >"$JG_T/marker"
+for l in 1 2 3; do
+	ha_exec_loop k$l "$A,$B" $((l * 1000)) 14 &
+	jg_track loop-k$l $!
+done
+ha_cp_loop cp "$A,$B" 1 14 &
+jg_track loop-cp $!
+ha_wait_ops k1 4 60 || jg_notok "the exec loop runs"
+kill -KILL "$HA_PID_a"
+kill_ms=$(ha_ms)
+jg_wait_gone "$HA_PID_a" 5 || true
+wait "$HA_PID_a" 2>/dev/null || true
+jg_untrack a
+for l in k1 k2 k3 cp; do
+	pid=$(cat "$JG_T/pids/loop-$l.pid")
+	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
+	wait "$pid" 2>/dev/null || true
+	jg_untrack "loop-$l"
+done
+cat "$JG_T"/ops-k1 "$JG_T"/ops-k2 "$JG_T"/ops-k3 >"$JG_T/ops-kill"
+for l in k1 k2 k3; do
+	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-kill-}"; done
+done
+ha_judge_exec kill "$kill_ms" "kill -9 of a during exec loops"
+ha_judge_cp cp "kill -9 of a during a cp --retry loop"
+
+# --- 3. SIGTERM of a gateway during loops of exec: nothing fails.
+ha_gateway c || { jg_notok "gateway c starts"; jg_done; }
+C=127.0.0.1:$HA_PORT_c
+: >"$JG_T/marker"
+for l in 1 2 3; do
+	ha_exec_loop t$l "$C,$B" $((l * 1000)) 12 &
+	jg_track loop-t$l $!
+done
+ha_wait_ops t1 4 60 || jg_notok "the exec loop runs"
+kill -TERM "$HA_PID_c"
+term_ms=$(ha_ms)
+for l in t1 t2 t3; do
+	pid=$(cat "$JG_T/pids/loop-$l.pid")
+	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
+	wait "$pid" 2>/dev/null || true
+	jg_untrack "loop-$l"
+done
+cat "$JG_T"/ops-t1 "$JG_T"/ops-t2 "$JG_T"/ops-t3 >"$JG_T/ops-term"
+for l in t1 t2 t3; do
+	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-term-}"; done
+done
+HA_ZERO_FAILED=1 ha_judge_exec term "$term_ms" "SIGTERM of c during exec loops"
+st=0
+jg_wait_gone "$HA_PID_c" 10 || true
+wait "$HA_PID_c" 2>/dev/null || st=$?
+jg_untrack c
+jg_check "the drained gateway exited 0 (status $st)" [ "$st" = 0 ]
+
+jg_done
