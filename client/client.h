@@ -60,6 +60,9 @@ struct jg_client {
 	int ngateways, gateway_at, gateways_tried;
 	int retry;	  /* --retry, JUMPGATE_RETRY=1: the command may run again after a loss */
 	int gateway_lost; /* a connection failed once open: what it carried may have run */
+	int lost_unheard; /* one failed before the gateway's SETTINGS: it acted on nothing */
+	int heard;	  /* this run heard a gateway's SETTINGS: it may have acted */
+	int rerun_unheard; /* the command sends no stdin: it may run again after lost_unheard */
 	int reruns;	  /* how many times the command ran again (--retry) */
 };
 

@@ -115,6 +115,8 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 		return;
 	if (conn->state == CONN_OPEN && conn->settings_seen)
 		conn->c->gateway_lost = 1;
+	else if (conn->state == CONN_OPEN)
+		conn->c->lost_unheard = 1;
 	conn->state = CONN_DONE;
 	if (conn->timer != NULL)
 		evtimer_del(conn->timer);
@@ -262,6 +264,10 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 	if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) &&
 	    !conn->settings_seen) {
 		conn->settings_seen = 1;
+		/* Only now has the gateway accepted us (TLS 1.3 finishes our side of the
+		 * handshake before it judged our certificate): failed tries are forgotten. */
+		conn->c->heard = 1;
+		jg_failover_opened(conn->c);
 		if (conn->cbs->settings != NULL)
 			conn->cbs->settings(conn->arg);
 		return 0;
@@ -396,7 +402,6 @@ static void conn_open(struct jg_conn *conn)
 	}
 	jg_log_info("connected to %s (%s)", conn->c->gateway,
 		    ssl != NULL ? SSL_get_version(ssl) : "h2c, no TLS");
-	jg_failover_opened(conn->c);
 	conn->cbs->ready(conn->arg);
 	conn_send(conn);
 out:
@@ -782,16 +787,18 @@ static int conn_resolve(struct jg_conn *conn, char *msg, size_t len)
 }
 
 /* The connection could not be made (MSG): start again with the next gateway of the list,
- * from the loop.  0, or -1 when there is none left (only with several: one address is
- * not hammered). */
+ * from the loop.  0, or -1 when there is none left.  A single address is tried once more
+ * only when its TLS handshake broke off: behind HAProxy that is a gateway that died while
+ * HAProxy joined us to it, and the next connection goes to a live one. */
 static int conn_failover(struct jg_conn *conn, const char *msg)
 {
 	struct timeval tv = {conn->c->connect_timeout, 0};
+	int min_tries = conn->state == CONN_HANDSHAKE ? 2 : 1;
 	char why[1024];
 
 	snprintf(why, sizeof(why), "%s", msg);
 	for (;;) {
-		if (conn->c->ngateways < 2 || jg_failover_next(conn->c, why, 1) != 0)
+		if (jg_failover_next(conn->c, why, min_tries) != 0)
 			return -1;
 		if (conn_resolve(conn, why, sizeof(why)) == 0)
 			break;

@@ -89,18 +89,21 @@ int jg_failover_rerun(struct jg_client *c, int status)
 {
 	/* One more run per gateway in the list, and at least one (HAProxy: one address). */
 	int limit = c->ngateways > 1 ? c->ngateways - 1 : 1;
+	/* No gateway acted on anything of this run: as if it had never connected. */
+	int unheard = c->rerun_unheard && c->lost_unheard && !c->heard;
 	char was[sizeof(c->gateway)];
 
-	if (status != JG_EXIT_FAILURE || !c->retry || !c->gateway_lost || c->reruns >= limit ||
-	    c->ngateways == 0)
+	if (status != JG_EXIT_FAILURE || !(unheard || (c->retry && c->gateway_lost)) ||
+	    c->reruns >= limit || c->ngateways == 0)
 		return 0;
 	snprintf(was, sizeof(was), "%s", c->gateway);
 	c->reruns++;
-	c->gateway_lost = 0;
+	c->gateway_lost = c->lost_unheard = c->heard = 0;
 	select_gateway(c, (c->gateway_at + 1) % c->ngateways);
 	c->gateways_tried = 1;
-	jg_client_fail("the connection to gateway %s was lost: running the command again "
-		       "through %s (--retry)",
-		       was, c->gateway);
+	jg_client_fail("the connection to gateway %s was lost%s: running the command again "
+		       "through %s%s",
+		       was, unheard ? " before it served anything" : "", c->gateway,
+		       unheard ? "" : " (--retry)");
 	return 1;
 }

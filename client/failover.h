@@ -30,7 +30,7 @@ int jg_failover_setup(struct jg_client *c, const char *list);
  * many in all, so that a single address -- HAProxy -- may be tried twice). */
 int jg_failover_next(struct jg_client *c, const char *why, int min_tries);
 
-/* A connection opened: the failed tries are forgotten. */
+/* A gateway accepted us (its SETTINGS came): the failed tries are forgotten. */
 void jg_failover_opened(struct jg_client *c);
 
 /* A refusal that says the operation did not start (HTTP_STATUS with ERRBODY, the JSON
@@ -38,7 +38,9 @@ void jg_failover_opened(struct jg_client *c);
 int jg_failover_refused_before_start(int http_status, struct evbuffer *errbody);
 
 /* After a command returned STATUS: 1 when it should run again through the next gateway
- * (--retry, a lost connection made it fail, tries left; the message is printed), else 0. */
+ * (the message is printed), else 0: it failed (JG_EXIT_FAILURE), tries are left, and
+ * either --retry was given and a connection was lost, or the command sends no stdin
+ * (c->rerun_unheard) and no gateway had served anything of it. */
 int jg_failover_rerun(struct jg_client *c, int status);
 
 #endif

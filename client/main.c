@@ -328,6 +328,8 @@ int main(int argc, char **argv)
 	}
 	/* The command's own getopt moves optind: a run again (--retry) starts from here. */
 	cmd_at = optind;
+	/* Commands that read no stdin can be run again as they were (failover.h). */
+	c.rerun_unheard = run == jg_cmd_cp || run == jg_cmd_run;
 	status = run(&c, argc - cmd_at, argv + cmd_at);
 	while (jg_failover_rerun(&c, status))
 		status = run(&c, argc - cmd_at, argv + cmd_at);

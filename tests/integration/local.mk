@@ -75,5 +75,5 @@ EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/dock
 	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
 # Several gateways: -g A,B failover, HAProxy in front of two (issue 18).
-INTEGRATION_TESTS += tests/integration/t_ha_failover.sh
+INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_haproxy.sh
 EXTRA_DIST += tests/integration/ha.sh
