@@ -166,6 +166,19 @@ LAT_STREAMS=$LAT
 printf '                           exec %.2f ms (%sx idle, target <= 1.5x), gateway CPU %s ms per exec\n' \
 	"$LAT_STREAMS" "$(ratio "$LAT_STREAMS" "$LAT_IDLE")" "$CPU_MS"
 
+# CPU per GB moved: JG_SCALE_BULK_MIB (256) echoed through 4 tunnels (in and out of the
+# gateway: BULK up and BULK back, 2 x BULK crossing it), with the idle streams held.
+BULK=${JG_SCALE_BULK_MIB:-256}
+ticks0=$(gw_ticks)
+t0=${EPOCHREALTIME/./}
+"$TM" 127.0.0.1 "$JG_PORT" "$JG_CA" "$JG_CERT" "$JG_KEY" local "$EPORT" 4 $((BULK * 1048576 / 4)) 600 \
+	>"$JG_T/bulk.out" 2>&1 || echo "WARNING: bulk: $(tail -n 1 "$JG_T/bulk.out")" >&2
+t1=${EPOCHREALTIME/./}
+ticks1=$(gw_ticks)
+printf '  bulk through tunnels:     %d MiB each way in %d ms; gateway CPU %.2f s per GB crossing it\n' \
+	"$BULK" $(( (10#$t1 - 10#$t0) / 1000 )) \
+	"$(awk -v d=$((ticks1 - ticks0)) -v t="$TCK" -v m="$BULK" 'BEGIN { print d / t / (m * 2 / 1024) }')"
+
 # Release: every stream ends with its bytes intact; the descriptors come back.
 rm -f "$JG_T"/held-*
 bad=0

@@ -76,4 +76,6 @@ EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/dock
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
 # Several gateways: -g A,B failover, HAProxy in front of two (issue 18).
 INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_haproxy.sh
+# Many onward connections and streams at once on one gateway, correctness only.
+INTEGRATION_TESTS += tests/integration/t_scale.sh
 EXTRA_DIST += tests/integration/ha.sh
