@@ -58,12 +58,12 @@ struct jg_client {
 	char gateway_list[JG_CLIENT_GATEWAYS_MAX * 300];
 	const char *gateways[JG_CLIENT_GATEWAYS_MAX];
 	int ngateways, gateway_at, gateways_tried;
-	int retry;	  /* --retry, JUMPGATE_RETRY=1: the command may run again after a loss */
-	int gateway_lost; /* a connection failed once open: what it carried may have run */
-	int lost_unheard; /* one failed before the gateway's SETTINGS: it acted on nothing */
-	int heard;	  /* this run heard a gateway's SETTINGS: it may have acted */
+	int retry;	   /* --retry, JUMPGATE_RETRY=1: the command may run again after a loss */
+	int gateway_lost;  /* a connection failed once open: what it carried may have run */
+	int lost_unheard;  /* one failed before the gateway's SETTINGS: it acted on nothing */
+	int heard;	   /* this run heard a gateway's SETTINGS: it may have acted */
 	int rerun_unheard; /* the command sends no stdin: it may run again after lost_unheard */
-	int reruns;	  /* how many times the command ran again (--retry) */
+	int reruns;	   /* how many times the command ran again (--retry) */
 };
 
 /* Print "jumpgate: <message>" on stderr, one line.  The single place where the client

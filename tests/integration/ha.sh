@@ -25,6 +25,24 @@ ha_gateway() {
 	JG_GW_PID=
 }
 
+# ha_signal NAME SIGNAL: signal gateway NAME; HA_EVENT_MS is when.
+ha_signal() {
+	local pid
+	pid=$(cat "$JG_T/pids/$1.pid")
+	kill "-$2" "$pid"
+	HA_EVENT_MS=$(ha_ms)
+}
+
+# ha_reap NAME: wait (10 s at most) for gateway NAME to exit; HA_ST is its status.
+ha_reap() {
+	local pid
+	pid=$(cat "$JG_T/pids/$1.pid")
+	HA_ST=0
+	jg_wait_gone "$pid" 10 || true
+	wait "$pid" 2>/dev/null || HA_ST=$?
+	jg_untrack "$1"
+}
+
 # ha_cli GATEWAYS ARGS...: the CLI with -g GATEWAYS, each op bounded (a hang is rc 124).
 ha_cli() {
 	local gws=$1
@@ -50,6 +68,38 @@ ha_exec_loop() {
 	for ((i = first; i < first + count; i++)); do
 		ha_op "$label" "$i" "$gws" exec local -- \
 			sh -c "echo $i >>'$JG_T/marker'; sleep ${HA_OP_SLEEP:-0.3}; echo done-$i"
+	done
+}
+
+# ha_start_loops LABEL GATEWAYS N COUNT: N exec loops of COUNT ops at once, in the
+# background (LABEL1..LABELN, IDs 1000.., 2000..), on a fresh marker.
+ha_start_loops() {
+	local label=$1 gws=$2 n=$3 count=$4 l
+	: >"$JG_T/marker"
+	HA_LOOPS=$n
+	for ((l = 1; l <= n; l++)); do
+		ha_exec_loop "$label$l" "$gws" $((l * 1000)) "$count" &
+		jg_track "loop-$label$l" $!
+	done
+}
+
+# ha_wait_loops LABEL [OTHER...]: wait (bounded) until the loops of ha_start_loops LABEL
+# and the loops tracked as loop-OTHER have ended; LABEL's records are merged into one
+# set, LABEL (ops-LABEL, op-LABEL-ID.*).
+ha_wait_loops() {
+	local label=$1 l f pid names=()
+	shift
+	for ((l = 1; l <= HA_LOOPS; l++)); do names+=("$label$l"); done
+	for l in "${names[@]}" "$@"; do
+		pid=$(cat "$JG_T/pids/loop-$l.pid")
+		jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
+		wait "$pid" 2>/dev/null || true
+		jg_untrack "loop-$l"
+	done
+	: >"$JG_T/ops-$label"
+	for l in "${names[@]}"; do
+		cat "$JG_T/ops-$l" >>"$JG_T/ops-$label"
+		for f in "$JG_T"/op-"$l"-*; do mv "$f" "${f/op-$l-/op-$label-}"; done
 	done
 }
 
@@ -125,4 +175,21 @@ ha_judge_cp() {
 	n=$(wc -l <"$JG_T/ops-$label")
 	jg_check "$what: all $n cp --retry succeeded with whole copies ($bad did not)" \
 		[ "$bad" = 0 ]
+}
+
+# ha_kill_during_loops GATEWAYS NLOOPS WHAT: NLOOPS exec loops and a `cp --retry` loop
+# through GATEWAYS, gateway a killed (-9) once they run; then judged (WHAT names it).
+ha_kill_during_loops() {
+	local gws=$1 n=$2 what=$3
+	head -c 2000000 /dev/urandom >"$JG_T/src"
+	mkdir -p "$JG_T/dst"
+	ha_start_loops k "$gws" "$n" 14
+	ha_cp_loop cp "$gws" 1 14 &
+	jg_track loop-cp $!
+	ha_wait_ops k1 4 60 || jg_notok "the exec loop runs"
+	ha_signal a KILL
+	ha_reap a
+	ha_wait_loops k cp
+	ha_judge_exec k "$HA_EVENT_MS" "$what: kill -9 of a during exec loops"
+	ha_judge_cp cp "$what: kill -9 of a during a cp --retry loop"
 }

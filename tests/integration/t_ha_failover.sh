@@ -37,60 +37,18 @@ ha_cli "$A,127.0.0.1:99999" exec local -- true </dev/null 2>"$JG_T/1b.err" || rc
 if [ "$rc" = 2 ] && grep -q "bad gateway address '127.0.0.1:99999'" "$JG_T/1b.err"; then jg_ok "a bad address in the list is a usage error ($(head -n1 "$JG_T/1b.err"))"; else jg_notok "a bad address in the list is a usage error ($(head -n1 "$JG_T/1b.err"))"; fi
 
 # --- 2. kill -9 of a during loops of exec and cp --retry.
-head -c 2000000 /dev/urandom >"$JG_T/src"
-mkdir -p "$JG_T/dst"
-: >"$JG_T/marker"
-for l in 1 2 3; do
-	ha_exec_loop k$l "$A,$B" $((l * 1000)) 14 &
-	jg_track loop-k$l $!
-done
-ha_cp_loop cp "$A,$B" 1 14 &
-jg_track loop-cp $!
-ha_wait_ops k1 4 60 || jg_notok "the exec loop runs"
-kill -KILL "$HA_PID_a"
-kill_ms=$(ha_ms)
-jg_wait_gone "$HA_PID_a" 5 || true
-wait "$HA_PID_a" 2>/dev/null || true
-jg_untrack a
-for l in k1 k2 k3 cp; do
-	pid=$(cat "$JG_T/pids/loop-$l.pid")
-	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
-	wait "$pid" 2>/dev/null || true
-	jg_untrack "loop-$l"
-done
-cat "$JG_T"/ops-k1 "$JG_T"/ops-k2 "$JG_T"/ops-k3 >"$JG_T/ops-kill"
-for l in k1 k2 k3; do
-	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-kill-}"; done
-done
-ha_judge_exec kill "$kill_ms" "kill -9 of a during exec loops"
-ha_judge_cp cp "kill -9 of a during a cp --retry loop"
+ha_kill_during_loops "$A,$B" 3 "-g A,B"
 
 # --- 3. SIGTERM of a gateway during loops of exec: nothing fails.
 ha_gateway c || { jg_notok "gateway c starts"; jg_done; }
 C=127.0.0.1:$HA_PORT_c
-: >"$JG_T/marker"
-for l in 1 2 3; do
-	ha_exec_loop t$l "$C,$B" $((l * 1000)) 12 &
-	jg_track loop-t$l $!
-done
+ha_start_loops t "$C,$B" 3 12
 ha_wait_ops t1 4 60 || jg_notok "the exec loop runs"
-kill -TERM "$HA_PID_c"
-term_ms=$(ha_ms)
-for l in t1 t2 t3; do
-	pid=$(cat "$JG_T/pids/loop-$l.pid")
-	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
-	wait "$pid" 2>/dev/null || true
-	jg_untrack "loop-$l"
-done
-cat "$JG_T"/ops-t1 "$JG_T"/ops-t2 "$JG_T"/ops-t3 >"$JG_T/ops-term"
-for l in t1 t2 t3; do
-	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-term-}"; done
-done
-HA_ZERO_FAILED=1 ha_judge_exec term "$term_ms" "SIGTERM of c during exec loops"
-st=0
-jg_wait_gone "$HA_PID_c" 10 || true
-wait "$HA_PID_c" 2>/dev/null || st=$?
-jg_untrack c
-jg_check "the drained gateway exited 0 (status $st)" [ "$st" = 0 ]
+ha_signal c TERM
+term_ms=$HA_EVENT_MS
+ha_wait_loops t
+HA_ZERO_FAILED=1 ha_judge_exec t "$term_ms" "SIGTERM of c during exec loops"
+ha_reap c
+jg_check "the drained gateway exited 0 (status $HA_ST)" [ "$HA_ST" = 0 ]
 
 jg_done

@@ -72,33 +72,7 @@ else
 fi
 
 # --- 2. kill -9 of a during loops of exec and cp --retry.
-head -c 2000000 /dev/urandom >"$JG_T/src"
-mkdir -p "$JG_T/dst"
-: >"$JG_T/marker"
-for l in 1 2 3 4; do
-	ha_exec_loop k$l "$HA_LB" $((l * 1000)) 14 &
-	jg_track loop-k$l $!
-done
-ha_cp_loop cp "$HA_LB" 1 14 &
-jg_track loop-cp $!
-ha_wait_ops k1 4 60 || jg_notok "the exec loop runs"
-kill -KILL "$HA_PID_a"
-kill_ms=$(ha_ms)
-jg_wait_gone "$HA_PID_a" 5 || true
-wait "$HA_PID_a" 2>/dev/null || true
-jg_untrack a
-for l in k1 k2 k3 k4 cp; do
-	pid=$(cat "$JG_T/pids/loop-$l.pid")
-	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
-	wait "$pid" 2>/dev/null || true
-	jg_untrack "loop-$l"
-done
-cat "$JG_T"/ops-k[1-4] >"$JG_T/ops-kill"
-for l in k1 k2 k3 k4; do
-	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-kill-}"; done
-done
-ha_judge_exec kill "$kill_ms" "haproxy, kill -9 of a during exec loops"
-ha_judge_cp cp "haproxy, kill -9 of a during a cp --retry loop"
+ha_kill_during_loops "$HA_LB" 4 haproxy
 if ha_wait_log "gw1 is DOWN" 5; then
 	jg_ok "haproxy's check marked the killed gateway DOWN"
 else
@@ -111,35 +85,19 @@ ha_gateway c || { jg_notok "gateway c starts"; jg_done; }
 jg_term_wait "$HA_LB_PID" haproxy
 haproxy_start "$HA_PORT_c" "$HA_PORT_b" || { jg_notok "haproxy restarts"; jg_done; }
 sleep 3
-: >"$JG_T/marker"
-for l in 1 2 3 4; do
-	ha_exec_loop t$l "$HA_LB" $((l * 1000)) 12 &
-	jg_track loop-t$l $!
-done
+ha_start_loops t "$HA_LB" 4 12
 ha_wait_ops t1 4 60 || jg_notok "the exec loop runs"
-kill -TERM "$HA_PID_b"
-term_ms=$(ha_ms)
-for l in t1 t2 t3 t4; do
-	pid=$(cat "$JG_T/pids/loop-$l.pid")
-	jg_wait_gone "$pid" 120 || jg_notok "loop $l ends"
-	wait "$pid" 2>/dev/null || true
-	jg_untrack "loop-$l"
-done
-cat "$JG_T"/ops-t[1-4] >"$JG_T/ops-term"
-for l in t1 t2 t3 t4; do
-	for f in "$JG_T"/op-$l-*; do mv "$f" "${f/op-$l-/op-term-}"; done
-done
-HA_ZERO_FAILED=1 ha_judge_exec term "$term_ms" "haproxy, SIGTERM of b during exec loops"
+ha_signal b TERM
+term_ms=$HA_EVENT_MS
+ha_wait_loops t
+HA_ZERO_FAILED=1 ha_judge_exec t "$term_ms" "haproxy, SIGTERM of b during exec loops"
 if ha_wait_log "gw2 is DOWN" 5; then
 	jg_ok "haproxy's check marked the draining gateway DOWN"
 else
 	jg_notok "haproxy's check marked the draining gateway DOWN"
 	jg_show "$HA_LB_LOG" 10
 fi
-st=0
-jg_wait_gone "$HA_PID_b" 10 || true
-wait "$HA_PID_b" 2>/dev/null || st=$?
-jg_untrack b
-jg_check "the drained gateway exited 0 (status $st)" [ "$st" = 0 ]
+ha_reap b
+jg_check "the drained gateway exited 0 (status $HA_ST)" [ "$HA_ST" = 0 ]
 
 jg_done

@@ -60,9 +60,9 @@ static struct {
 	int n, closed, settings, done, closing, rc;
 	size_t bytes;
 	const char *host, *target, *tport;
-	const char *hold;     /* TUNNEL_MANY_HOLD, or NULL */
-	int held, released;   /* streams whose bytes came back; FILE was removed */
-	struct event *poll;   /* hold: is FILE still there? */
+	const char *hold;   /* TUNNEL_MANY_HOLD, or NULL */
+	int held, released; /* streams whose bytes came back; FILE was removed */
+	struct event *poll; /* hold: is FILE still there? */
 	struct timespec t0;
 } g = {.rc = 2};
 
@@ -139,8 +139,7 @@ static int data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 	for (i = 0; i < len && t->bad_at < 0; i++)
 		if (t->got + i >= g.bytes || data[i] != pattern(t->k, t->got + i))
 			t->bad_at = (long)(t->got + i);
-	if (g.hold != NULL && t->got < g.bytes && t->got + len >= g.bytes &&
-	    ++g.held == g.n) {
+	if (g.hold != NULL && t->got < g.bytes && t->got + len >= g.bytes && ++g.held == g.n) {
 		FILE *f = fopen(g.hold, "w");
 		struct timeval tv = {0, 100000};
 
