@@ -73,6 +73,8 @@ static void al_unlink(struct jg_agentlink *al)
 	if (al->next)
 		al->next->prev = al->prev;
 	al->next = al->prev = NULL;
+	if (al->chain != NULL)
+		jg_keymap_del(&gw->link_map, al->chain->key, al);
 }
 
 static void free_event(struct event **ev)
@@ -491,6 +493,8 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 		goto nomem;
 	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
 	al->since = time(NULL);
+	if (jg_keymap_put(&gw->link_map, al->chain->key, al) != 0)
+		goto nomem;
 	al->next = gw->links;
 	if (gw->links)
 		gw->links->prev = al;
@@ -571,21 +575,22 @@ nomem:
 struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
 				      char *err, size_t errlen)
 {
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next)
-		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0)
-			return al;
+	struct jg_agentlink *al = jg_keymap_get(&gw->link_map, chain->key);
+
+	/* Dead links leave the map as they leave the list (al_unlink). */
+	if (al != NULL && al->state != AL_DEAD)
+		return al;
 	return al_start(gw, chain, err, errlen);
 }
 
 int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason)
 {
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
-		if (al->state != AL_DEAD && strcmp(al->chain->key, key) == 0) {
-			jg_agentlink_die(al, JG_LOG_INFO, reason);
-			return 1;
-		}
-	}
-	return 0;
+	struct jg_agentlink *al = jg_keymap_get(&gw->link_map, key);
+
+	if (al == NULL || al->state == AL_DEAD)
+		return 0;
+	jg_agentlink_die(al, JG_LOG_INFO, reason);
+	return 1;
 }
 
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,

@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 
+#include "gateway/keymap.h"
 #include "relay/bootstrap.h"
 #include "relay/frame.h"
 
@@ -52,6 +53,7 @@ struct jg_gateway {
 	struct jg_reaper *reaper;
 	struct jg_conn *conns;         /* every live controller connection */
 	struct jg_agentlink *links;    /* every live agent link, one per target */
+	struct jg_keymap link_map;     /* the same links by chain key (keymap.h) */
 	struct jg_stats stats;
 	char agent_path[PATH_MAX];
 	struct jg_agent_build *builds; /* agents the gateway can send to targets */

@@ -12,6 +12,7 @@
 #   (median of JG_SCALE_RUNS, 20) idle, with the onward connections up, and with the
 #   streams held: it must stay flat.  Targets: <= 64 KiB RSS per idle stream, <= 256
 #   KiB per idle onward connection, exec latency at 10,000 streams <= 1.5x idle.
+#   JG_SCALE_PERF=FILE: a perf profile of the gateway during the execs with the streams.
 # Everything is stopped by PID (tests/integration/lib.sh), under one temp dir.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sshd.sh"
@@ -161,8 +162,21 @@ printf '  %5d idle streams:       open in %d ms, gateway CPU %.3f ms per stream 
 	"$(awk -v d=$((ticks1 - ticks0)) -v t="$TCK" -v n=$((held * PER)) 'BEGIN { if (n) print d * 1000 / t / n; else print 0 }')"
 printf '                           RSS %6d KiB (+%s KiB per idle stream, target <= 64), %d fds (+%s per stream)\n' \
 	"$RSS3" "$(kib_per "$RSS2" "$RSS3" $((held * PER)))" "$FD3" "$(kib_per "$FD2" "$FD3" $((held * PER)))"
+# JG_SCALE_PERF=FILE: profile the gateway (perf record -e cpu-clock -g) during these execs.
+if [ -n "${JG_SCALE_PERF:-}" ]; then
+	perf record -q -e cpu-clock -g -p "$JG_GW_PID" -o "$JG_SCALE_PERF" >/dev/null 2>&1 &
+	PERF_PID=$!
+	jg_track perf "$PERF_PID"
+	sleep 0.5
+fi
 exec_lat streams
 LAT_STREAMS=$LAT
+if [ -n "${JG_SCALE_PERF:-}" ]; then
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	jg_wait_gone "$PERF_PID" 30 || true
+	jg_untrack perf
+	echo "  profile of those execs: perf report -i $JG_SCALE_PERF"
+fi
 printf '                           exec %.2f ms (%sx idle, target <= 1.5x), gateway CPU %s ms per exec\n' \
 	"$LAT_STREAMS" "$(ratio "$LAT_STREAMS" "$LAT_IDLE")" "$CPU_MS"
 
