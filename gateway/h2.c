@@ -48,6 +48,7 @@
 #include "h2/bulk.h"
 #include "gateway/h2conn.h"
 #include "gateway/h2field.h"
+#include "gateway/memtrim.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/clock.h"
@@ -355,6 +356,8 @@ static void stream_free(struct jg_stream *s)
 	free(s);
 	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
 		arm_timer(c, c->gw->cfg->idle_timeout_ms);
+	if (c->gw->stats.streams_current == 0)
+		jg_memtrim_idle(); /* a burst is over: its heap goes back (memtrim.h) */
 }
 
 /* The operation is told first, so it stops using the stream before it goes away. */

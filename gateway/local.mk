@@ -3,6 +3,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/h2conn.h gateway/h2stream.c gateway/h2field.c gateway/h2field.h gateway/unixsock.c \
 	gateway/api.c gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
 	gateway/setupq.c gateway/setupq.h gateway/keymap.c gateway/keymap.h \
+	gateway/memtrim.c gateway/memtrim.h \
 	gateway/tunnel.c gateway/files.c gateway/fanout.c \
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
