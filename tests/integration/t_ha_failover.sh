@@ -6,6 +6,7 @@
 #     the kill succeeds through B, the first within 2 s.  `cp --retry` in flight at
 #     the kill is copied again through B: all succeed.
 #  3. SIGTERM of A (drain) during loops of exec: zero failed ops.
+#  4. SIGTERM with a TLS handshake pending: the gateway exits 0 (nothing leaked).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ha.sh"
 jg_setup
@@ -50,5 +51,16 @@ ha_wait_loops t
 HA_ZERO_FAILED=1 ha_judge_exec t "$term_ms" "SIGTERM of c during exec loops"
 ha_reap c
 jg_check "the drained gateway exited 0 (status $HA_ST)" [ "$HA_ST" = 0 ]
+
+# --- 4. a drain with a TLS handshake pending (a health check, a controller connecting
+# as the gateway stops): the connection is closed and the gateway still exits 0 -- under
+# the sanitizers, with nothing left behind (its lingering close was leaked).
+ha_gateway d || { jg_notok "gateway d starts"; jg_done; }
+exec 7<>"/dev/tcp/127.0.0.1/$HA_PORT_d"
+sleep 0.3
+ha_signal d TERM
+ha_reap d
+exec 7<&-
+jg_check "a gateway drained with a handshake pending exits 0 (status $HA_ST)" [ "$HA_ST" = 0 ]
 
 jg_done
