@@ -64,6 +64,7 @@ struct jg_client {
 	int heard;	   /* this run heard a gateway's SETTINGS: it may have acted */
 	int rerun_unheard; /* the command sends no stdin: it may run again after lost_unheard */
 	int reruns;	   /* how many times the command ran again (--retry) */
+	int stdin_read;	   /* our stdin was read and sent: the command cannot run again */
 };
 
 /* Print "jumpgate: <message>" on stderr, one line.  The single place where the client

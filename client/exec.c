@@ -665,6 +665,9 @@ int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, cha
 		goto out;
 	event_base_dispatch(c->base);
 out:
+	/* Gone with the first run: a run again (--retry) would not get it (failover.h). */
+	if (op.in.nread > 0)
+		c->stdin_read = 1;
 	jg_tty_restore(&op.tty);
 	for (size_t i = 0; i < 5; i++)
 		if (op.sig[i] != NULL)

@@ -96,6 +96,12 @@ int jg_failover_rerun(struct jg_client *c, int status)
 	if (status != JG_EXIT_FAILURE || !(unheard || (c->retry && c->gateway_lost)) ||
 	    c->reruns >= limit || c->ngateways == 0)
 		return 0;
+	if (c->stdin_read) {
+		/* rsync through rsh: its protocol was half sent; rerun rsync itself instead. */
+		jg_client_fail("not running the command again (--retry): its stdin was already "
+			       "read and sent");
+		return 0;
+	}
 	snprintf(was, sizeof(was), "%s", c->gateway);
 	c->reruns++;
 	c->gateway_lost = c->lost_unheard = c->heard = 0;

@@ -38,9 +38,10 @@ void jg_failover_opened(struct jg_client *c);
 int jg_failover_refused_before_start(int http_status, struct evbuffer *errbody);
 
 /* After a command returned STATUS: 1 when it should run again through the next gateway
- * (the message is printed), else 0: it failed (JG_EXIT_FAILURE), tries are left, and
- * either --retry was given and a connection was lost, or the command sends no stdin
- * (c->rerun_unheard) and no gateway had served anything of it. */
+ * (the message is printed), else 0: it failed (JG_EXIT_FAILURE), tries are left, none of
+ * our stdin was read (c->stdin_read), and either --retry was given and a connection was
+ * lost, or the command sends no stdin (c->rerun_unheard) and no gateway had served
+ * anything of it. */
 int jg_failover_rerun(struct jg_client *c, int status);
 
 #endif

@@ -47,6 +47,7 @@ static int input_read_once(struct jg_input *in)
 		input_eof(in);
 		return 0;
 	}
+	in->nread += (size_t)n;
 	return 1;
 }
 

@@ -7,6 +7,7 @@
 #     the kill is copied again through B: all succeed.
 #  3. SIGTERM of A (drain) during loops of exec: zero failed ops.
 #  4. SIGTERM with a TLS handshake pending: the gateway exits 0 (nothing leaked).
+#  5. exec --retry runs again through B after its gateway died, unless its stdin was read.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ha.sh"
 jg_setup
@@ -62,5 +63,47 @@ ha_signal d TERM
 ha_reap d
 exec 7<&-
 jg_check "a gateway drained with a handshake pending exits 0 (status $HA_ST)" [ "$HA_ST" = 0 ]
+
+# --- 5. exec --retry: run again through B after its gateway was lost -- but not when
+# its stdin was already read and sent (that input is gone: rsync through rsh).
+# retry_case NAME STDIN: exec --retry through E,B, E killed (-9) while it runs; sets RC,
+# and RUNS (how many times the command ran).
+retry_case() {
+	local name=$1 input=$2 pid
+	ha_gateway "$name" || { jg_notok "gateway $name starts"; jg_done; }
+	: >"$JG_T/marker"
+	(
+		rc=0
+		printf '%s' "$input" | ha_cli "127.0.0.1:$(eval echo "\$HA_PORT_$name"),$B" exec --retry \
+			local -- sh -c "cat >/dev/null; echo ran >>'$JG_T/marker'; sleep 1; echo done" \
+			>"$JG_T/$name.out" 2>"$JG_T/$name.err" || rc=$?
+		echo $rc >"$JG_T/$name.rc"
+	) &
+	pid=$!
+	jg_track "op-$name" $pid
+	local deadline=$((SECONDS + 20))
+	until [ -s "$JG_T/marker" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+	ha_signal "$name" KILL
+	ha_reap "$name"
+	jg_wait_gone "$pid" 30 || true
+	wait "$pid" 2>/dev/null || true
+	jg_untrack "op-$name"
+	RC=$(cat "$JG_T/$name.rc" 2>/dev/null || echo none)
+	RUNS=$(grep -c ran "$JG_T/marker" || true)
+}
+retry_case e ""
+if [ "$RC" = 0 ] && [ "$RUNS" = 2 ] && grep -q "running the command again" "$JG_T/e.err"; then
+	jg_ok "exec --retry, no stdin: ran again through B after the kill (ran $RUNS times, rc 0)"
+else
+	jg_notok "exec --retry, no stdin: ran again through B (rc $RC, ran $RUNS times)"
+	jg_show "$JG_T/e.err" 5
+fi
+retry_case f "some input"
+if [ "$RC" = 255 ] && [ "$RUNS" = 1 ] && grep -q "its stdin was already read" "$JG_T/f.err"; then
+	jg_ok "exec --retry with stdin read: not run again, 255 with the reason (ran $RUNS time)"
+else
+	jg_notok "exec --retry with stdin read: not run again (rc $RC, ran $RUNS times)"
+	jg_show "$JG_T/f.err" 5
+fi
 
 jg_done
