@@ -78,4 +78,4 @@ INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agen
 INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_haproxy.sh
 # Many onward connections and streams at once on one gateway, correctness only.
 INTEGRATION_TESTS += tests/integration/t_scale.sh
-EXTRA_DIST += tests/integration/ha.sh
+EXTRA_DIST += tests/integration/ha.sh tests/integration/echo_many.py

@@ -46,24 +46,7 @@ fi
 
 # --- 500 idle tunnels over 5 connections, held at once.
 EPORT=$(jg_free_port)
-cat >"$JG_T/echo.py" <<'PY'
-import asyncio, resource, sys
-hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-async def echo(r, w):
-    while True:
-        d = await r.read(65536)
-        if not d:
-            break
-        w.write(d)
-        await w.drain()
-    w.close()
-async def main():
-    s = await asyncio.start_server(echo, '127.0.0.1', int(sys.argv[1]), backlog=4096)
-    await s.serve_forever()
-asyncio.run(main())
-PY
-python3 "$JG_T/echo.py" "$EPORT" 2>"$JG_T/echo.err" &
+python3 "$srcdir/tests/integration/echo_many.py" "$EPORT" 2>"$JG_T/echo.err" &
 jg_track echo $!
 for i in $(seq 1 50); do jg_port_in_use "$EPORT" && break; sleep 0.1; done
 RSS0=$(jg_rss_kb "$JG_GW_PID")
