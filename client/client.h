@@ -25,6 +25,8 @@ struct event_base;
 #define JG_DEFAULT_PERSIST 60
 /* -g unix:PATH */
 #define JG_GATEWAY_UNIX_PREFIX "unix:"
+/* -g a,b,...: at most this many gateways (client/failover.h) */
+#define JG_CLIENT_GATEWAYS_MAX 8
 
 #define JG_CLIENT_DEFAULT_CERT 0x1u
 #define JG_CLIENT_DEFAULT_KEY 0x2u
@@ -55,6 +57,19 @@ struct jg_client {
 	int verbose;
 	/* What the errors of an operation start with: "jumpgate rsh"; NULL: "jumpgate". */
 	const char *prog;
+	/* Several gateways, `-g a,b` (client/failover.c): the list split in place, which one
+	 * is current (copied into gateway/host/port above), how many were tried since a
+	 * connection last opened. */
+	char gateway_list[JG_CLIENT_GATEWAYS_MAX * 300];
+	const char *gateways[JG_CLIENT_GATEWAYS_MAX];
+	int ngateways, gateway_at, gateways_tried;
+	int retry;	   /* --retry, JUMPGATE_RETRY=1: the command may run again after a loss */
+	int gateway_lost;  /* a connection failed once open: what it carried may have run */
+	int lost_unheard;  /* one failed before the gateway's SETTINGS: it acted on nothing */
+	int heard;	   /* this run heard a gateway's SETTINGS: it may have acted */
+	int rerun_unheard; /* the command sends no stdin: it may run again after lost_unheard */
+	int reruns;	   /* how many times the command ran again (--retry) */
+	int stdin_read;	   /* our stdin was read and sent: the command cannot run again */
 };
 
 /* Print "jumpgate: <message>" on stderr, one line.  The single place where the client

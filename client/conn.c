@@ -32,6 +32,7 @@
 #include "h2/bulk.h"
 #include "client/conn.h"
 #include "client/mux.h"
+#include "client/failover.h"
 #include "client/tls.h"
 #include "relay/err.h"
 #include "relay/clock.h"
@@ -101,6 +102,8 @@ static void stream_unlink(struct jg_conn *conn, struct conn_stream *st)
 static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+static int conn_failover(struct jg_conn *conn, const char *msg);
+
 static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 {
 	char msg[1024];
@@ -111,6 +114,14 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Before it opened nothing was sent: the next gateway of -g a,b may take it. */
+	if ((conn->state == CONN_CONNECTING || conn->state == CONN_HANDSHAKE) &&
+	    conn_failover(conn, msg) == 0)
+		return;
+	if (conn->state == CONN_OPEN && conn->settings_seen)
+		conn->c->gateway_lost = 1;
+	else if (conn->state == CONN_OPEN)
+		conn->c->lost_unheard = 1;
 	conn->state = CONN_DONE;
 	if (conn->timer != NULL)
 		evtimer_del(conn->timer);
@@ -258,6 +269,10 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 	if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) &&
 	    !conn->settings_seen) {
 		conn->settings_seen = 1;
+		/* Only now has the gateway accepted us (TLS 1.3 finishes our side of the
+		 * handshake before it judged our certificate): failed tries are forgotten. */
+		conn->c->heard = 1;
+		jg_failover_opened(conn->c);
 		if (conn->cbs->settings != NULL)
 			conn->cbs->settings(conn->arg);
 		return 0;
@@ -764,6 +779,11 @@ int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *
 	return conn_submit(conn, "CONNECT", protocol, path, headers, nheaders, cbs, arg);
 }
 
+int jg_conn_heard_settings(const struct jg_conn *conn)
+{
+	return conn->settings_seen;
+}
+
 int jg_conn_can_connect(const struct jg_conn *conn)
 {
 	if (conn->session == NULL || !conn->settings_seen)
@@ -816,12 +836,68 @@ void jg_conn_shutdown(struct jg_conn *conn)
 	event_active(conn->shutdown_ev, 0, 0);
 }
 
-struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, void *arg)
+/* Resolve c->host into conn->ai_list (TCP only).  0, or -1 with MSG filled. */
+static int conn_resolve(struct jg_conn *conn, char *msg, size_t len)
 {
 	struct addrinfo hints = {0};
+	int rv;
+
+	if (conn->ai_list != NULL)
+		freeaddrinfo(conn->ai_list);
+	conn->ai_list = conn->ai = NULL;
+	if (conn->c->unix_path[0] != '\0')
+		return 0;
+	/* getaddrinfo blocks, but only while nothing else is happening on this connection. */
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rv = getaddrinfo(conn->c->host, conn->c->port, &hints, &conn->ai_list)) != 0) {
+		conn->ai_list = NULL;
+		snprintf(msg, len, "cannot resolve gateway host %s: %s", conn->c->host,
+			 gai_strerror(rv));
+		return -1;
+	}
+	conn->ai = conn->ai_list;
+	return 0;
+}
+
+/* The connection could not be made (MSG): start again with the next gateway of the list,
+ * from the loop.  0, or -1 when there is none left.  A single address is tried once more
+ * only when its TLS handshake broke off: behind HAProxy that is a gateway that died while
+ * HAProxy joined us to it, and the next connection goes to a live one. */
+static int conn_failover(struct jg_conn *conn, const char *msg)
+{
+	struct timeval tv = {conn->c->connect_timeout, 0};
+	int min_tries = conn->state == CONN_HANDSHAKE ? 2 : 1;
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", msg);
+	for (;;) {
+		if (jg_failover_next(conn->c, why, min_tries) != 0)
+			return -1;
+		if (conn_resolve(conn, why, sizeof(why)) == 0)
+			break;
+	}
+	if (conn->bev != NULL)
+		jg_h2bulk_free(conn->bev); /* safe from its own callback: libevent defers it */
+	conn->bev = NULL;
+	if (conn->connect_ev != NULL)
+		event_free(conn->connect_ev);
+	conn->connect_ev = NULL;
+	if (conn->fd >= 0)
+		close(conn->fd);
+	conn->fd = -1;
+	conn->last_errno = ECONNREFUSED;
+	conn->state = CONN_CONNECTING;
+	evtimer_add(conn->timer, &tv);
+	event_active(conn->start_ev, 0, 0);
+	return 0;
+}
+
+struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, void *arg)
+{
 	struct jg_conn *conn;
 	struct timeval tv = {c->connect_timeout, 0};
-	int rv;
+	char msg[1024];
 
 	if ((conn = calloc(1, sizeof(*conn))) == NULL) {
 		jg_client_fail("out of memory");
@@ -848,15 +924,14 @@ struct jg_conn *jg_conn_new(struct jg_client *c, const struct jg_conn_cbs *cbs, 
 		jg_client_fail("out of memory");
 		goto fail;
 	}
-	/* getaddrinfo blocks, but only before anything else is happening. */
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (c->unix_path[0] == '\0' && !conn->via_master &&
-	    (rv = getaddrinfo(c->host, c->port, &hints, &conn->ai_list)) != 0) {
-		jg_client_fail("cannot resolve gateway host %s: %s", c->host, gai_strerror(rv));
-		goto fail;
+	/* A name that does not resolve is tried no further than the others of -g a,b (a
+	 * persistent master resolved it already). */
+	while (!conn->via_master && conn_resolve(conn, msg, sizeof(msg)) != 0) {
+		if (c->ngateways < 2 || jg_failover_next(c, msg, 1) != 0) {
+			jg_client_fail("%s", msg);
+			goto fail;
+		}
 	}
-	conn->ai = conn->ai_list;
 	evtimer_add(conn->timer, &tv);
 	jg_log_debug("connecting to %s", c->gateway);
 	/* Report the outcome from the loop, never from inside the constructor. */

@@ -71,6 +71,12 @@ int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *
 /* 1 when the gateway's SETTINGS enable extended CONNECT, 0 when they do not, -1 while
  * they have not arrived (see cbs->settings). */
 int jg_conn_can_connect(const struct jg_conn *conn);
+/* 1 once the gateway's first SETTINGS arrived.  The gateway queues them as its session
+ * starts, before it reads a request: a connection lost before they came is taken as one
+ * the gateway acted on nothing of (client/failover.h).  Exact for a drain (the gateway
+ * closes only handshaking connections unanswered); a crash could only break it within
+ * the one loop turn between reading a request and flushing those bytes. */
+int jg_conn_heard_settings(const struct jg_conn *conn);
 /* The body of STREAM_ID has bytes (or its end) again. */
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id);
 /* Reset STREAM_ID (CANCEL). */

@@ -431,7 +431,7 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 
 static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 {
-	enum { OPT_MKDIRS = 256, OPT_CHECKSUM };
+	enum { OPT_MKDIRS = 256, OPT_CHECKSUM, OPT_RETRY };
 	static const struct option longopts[] = {
 	    {"recursive", no_argument, NULL, 'r'},
 	    {"preserve", no_argument, NULL, 'p'},
@@ -440,6 +440,7 @@ static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"streams", required_argument, NULL, 'j'},
 	    {"forward-agent", no_argument, NULL, 'A'},
+	    {"retry", no_argument, NULL, OPT_RETRY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -468,6 +469,9 @@ static int cp_parse(struct jg_cp *cp, int argc, char **argv)
 			break;
 		case OPT_CHECKSUM:
 			cp->checksum = 1;
+			break;
+		case OPT_RETRY: /* writes are atomic: copying again is safe (failover.h) */
+			cp->c->retry = 1;
 			break;
 		case 'j':
 			n = strtol(optarg, &end, 10);

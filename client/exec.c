@@ -28,6 +28,7 @@
 #include "client/agentrelay.h"
 #include "client/client.h"
 #include "client/conn.h"
+#include "client/failover.h"
 #include "client/input.h"
 #include "client/opconn.h"
 #include "client/tty.h"
@@ -44,6 +45,9 @@
 #define EXEC_SIGNAL_PROBE_S 5
 /* JG_CLIENT_EXEC_SOFT_EPIPE: how long the remote program has to exit after SIGPIPE. */
 #define EXEC_EPIPE_GRACE_S 10
+/* The request body sent before the answer is kept, up to this, so that a refusal before
+ * the start (client/failover.h) can send it again to the next gateway; beyond, it fails. */
+#define EXEC_REPLAY_MAX (1024 * 1024)
 
 enum exec_state { EXEC_CONNECTING, EXEC_WAITING, EXEC_RUNNING, EXEC_REFUSED, EXEC_FINISHING };
 
@@ -70,6 +74,9 @@ struct jg_exec {
 	int stdout_gone;	 /* SOFT_EPIPE: our reader left; its output is dropped */
 	struct event *epipe_ev;	 /* SOFT_EPIPE: the grace period after SIGPIPE */
 	struct jg_agentrelay *agent; /* -A, or NULL */
+	struct evbuffer *sent;	 /* body sent while WAITING, for a retry elsewhere */
+	int replay_lost;	 /* more than EXEC_REPLAY_MAX was sent: no retry */
+	struct event *retry_ev;	 /* a new connection, from the loop */
 };
 
 /* One error line on stderr, "jumpgate: ..." or "jumpgate rsh: ..." (c->prog). */
@@ -233,6 +240,8 @@ static int on_header(void *arg, const char *name, const char *value)
 		return 0;
 	}
 	op->state = EXEC_RUNNING;
+	/* It runs: it will never be sent again. */
+	evbuffer_drain(op->sent, evbuffer_get_length(op->sent));
 	/* Raw only now that the program runs: until then ^C is ours, to give up waiting.  A
 	 * pty forced on a pipe (rsh -tt) leaves our stdin as it is. */
 	if (op->spec.pty && isatty(0) && jg_tty_raw(&op->tty, 0) != 0)
@@ -275,6 +284,40 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static const struct jg_conn_cbs exec_conn_cbs;
+
+/* From the loop (not inside the old connection's callbacks): drop it, dial the next. */
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_exec *op = arg;
+
+	jg_conn_free(op->conn);
+	if ((op->conn = jg_conn_new(op->c, &exec_conn_cbs, op)) == NULL) {
+		op->state = EXEC_FINISHING;
+		op->result = JG_EXIT_FAILURE;
+		event_base_loopbreak(op->c->base);
+	}
+}
+
+/* The gateway refused the operation before it started (WHY): send it again, as it was,
+ * to the next gateway.  0, or -1 when it cannot be (none left, body not kept). */
+static int exec_retry(struct jg_exec *op, const char *why)
+{
+	if (op->replay_lost || op->passed_signo != 0 || jg_failover_next(op->c, why, 2) != 0)
+		return -1;
+	op->state = EXEC_CONNECTING;
+	op->stream_id = -1;
+	op->http_status = 0;
+	evbuffer_drain(op->errbody, evbuffer_get_length(op->errbody));
+	if (evbuffer_prepend_buffer(op->outq, op->sent) != 0)
+		return -1;
+	if (op->retry_ev == NULL &&
+	    (op->retry_ev = event_new(op->c->base, -1, 0, on_retry, op)) == NULL)
+		return -1;
+	event_active(op->retry_ev, 0, 0);
+	return 0;
+}
+
 static void on_close(void *arg, uint32_t h2_error)
 {
 	struct jg_exec *op = arg;
@@ -287,6 +330,9 @@ static void on_close(void *arg, uint32_t h2_error)
 		return;
 	case EXEC_REFUSED:
 		jg_op_refusal(op->errbody, op->http_status, msg, sizeof(msg));
+		if (jg_failover_refused_before_start(op->http_status, op->errbody) &&
+		    exec_retry(op, msg) == 0)
+			return;
 		exec_report(op, "%s", msg);
 		break;
 	case EXEC_RUNNING:
@@ -301,6 +347,9 @@ static void on_close(void *arg, uint32_t h2_error)
 	case EXEC_CONNECTING:
 	case EXEC_WAITING:
 		jg_op_early_close(h2_error, msg, sizeof(msg));
+		/* REFUSED_STREAM: the gateway's GOAWAY said it never looked at this stream. */
+		if (h2_error == NGHTTP2_REFUSED_STREAM && exec_retry(op, msg) == 0)
+			return;
 		exec_report(op, "%s", msg);
 		break;
 	}
@@ -322,6 +371,13 @@ static ssize_t on_body(void *arg, uint8_t *buf, size_t len, int *eof)
 	}
 	n = evbuffer_remove(op->outq, buf, len);
 	jg_input_pump(&op->in);
+	if (n > 0 && op->state == EXEC_WAITING && !op->replay_lost) {
+		if (evbuffer_get_length(op->sent) + (size_t)n > EXEC_REPLAY_MAX ||
+		    evbuffer_add(op->sent, buf, (size_t)n) != 0) {
+			op->replay_lost = 1;
+			evbuffer_drain(op->sent, evbuffer_get_length(op->sent));
+		}
+	}
 	return n < 0 ? JG_ERR_NOMEM : n;
 }
 
@@ -366,6 +422,10 @@ static void on_failed(void *arg, const char *msg)
 {
 	struct jg_exec *op = arg;
 
+	/* Lost before the gateway said a word: it never saw our request (conn.h). */
+	if (op->state == EXEC_WAITING && !jg_conn_heard_settings(op->conn) &&
+	    exec_retry(op, msg) == 0)
+		return;
 	jg_tty_restore(&op->tty);
 	if (op->state != EXEC_FINISHING) {
 		exec_fail(op, "%s", msg);
@@ -462,6 +522,7 @@ struct exec_args {
 	const char *cwd;
 	int want_tty;
 	int agent; /* -A given this many times */
+	int retry; /* --retry */
 };
 
 /* Parse `exec [-t] [-e KEY=VALUE]... [-C DIR] TARGET [--] ARGV...`.  0, -1 when the help
@@ -473,6 +534,7 @@ static int exec_parse(struct exec_args *op, int argc, char **argv)
 	    {"env", required_argument, NULL, 'e'},
 	    {"cwd", required_argument, NULL, 'C'},
 	    {"forward-agent", no_argument, NULL, 'A'},
+	    {"retry", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -502,6 +564,9 @@ static int exec_parse(struct exec_args *op, int argc, char **argv)
 			if (optarg[0] == '\0')
 				return jg_client_usage("exec: -C wants a directory");
 			op->cwd = optarg;
+			break;
+		case 'R': /* long only: may run twice through another gateway (failover.h) */
+			op->retry = 1;
 			break;
 		case 'h':
 			jg_help_exec();
@@ -599,8 +664,9 @@ int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, cha
 	}
 	op.outq = evbuffer_new();
 	op.errbody = evbuffer_new();
+	op.sent = evbuffer_new();
 	op.dec = jg_frame_decoder_new(0);
-	if (op.outq == NULL || op.errbody == NULL || op.dec == NULL ||
+	if (op.outq == NULL || op.errbody == NULL || op.sent == NULL || op.dec == NULL ||
 	    jg_input_init(&op.in, c->base, 0, op.outq, EXEC_STDIN_AHEAD, on_stdin, &op) != 0) {
 		exec_fail(&op, "out of memory");
 		goto out;
@@ -620,12 +686,17 @@ int jg_client_run_exec(struct jg_client *c, const char *target, char **argv, cha
 		goto out;
 	event_base_dispatch(c->base);
 out:
+	/* Gone with the first run: a run again (--retry) would not get it (failover.h). */
+	if (op.in.nread > 0)
+		c->stdin_read = 1;
 	jg_tty_restore(&op.tty);
 	for (size_t i = 0; i < 5; i++)
 		if (op.sig[i] != NULL)
 			event_free(op.sig[i]);
 	if (op.epipe_ev != NULL)
 		event_free(op.epipe_ev);
+	if (op.retry_ev != NULL)
+		event_free(op.retry_ev);
 	jg_conn_free(op.conn);
 	jg_agentrelay_free(op.agent);
 	jg_input_clear(&op.in);
@@ -635,6 +706,8 @@ out:
 		evbuffer_free(op.outq);
 	if (op.errbody != NULL)
 		evbuffer_free(op.errbody);
+	if (op.sent != NULL)
+		evbuffer_free(op.sent);
 	return op.result;
 }
 
@@ -656,6 +729,7 @@ int jg_cmd_exec(struct jg_client *c, int argc, char **argv)
 	}
 	if ((r = jg_client_setup(c)) != 0)
 		goto out;
+	c->retry |= a.retry;
 	r = jg_client_run_exec(c, a.target, a.argv, a.env, a.cwd,
 			       a.want_tty | jg_client_agent_flags(a.agent));
 out:

@@ -56,6 +56,7 @@ static int input_read_once(struct jg_input *in)
 			return 0;
 		}
 	}
+	in->nread += (size_t)n;
 	return 1;
 }
 

@@ -24,6 +24,7 @@ struct jg_input {
 	size_t limit;
 	void (*ready)(void *arg); /* Q gained bytes from the event loop (not from pump) */
 	void *arg;
+	size_t nread; /* bytes read from FD so far (a run again cannot send them twice) */
 };
 
 /* Set up reading FD into Q. 0 or JG_ERR_NOMEM. */

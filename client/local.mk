@@ -13,6 +13,7 @@ jumpgate_SOURCES = \
 	client/input.c client/input.h \
 	client/opconn.c client/opconn.h \
 	client/exec.c \
+	client/failover.c client/failover.h \
 	client/request.c \
 	client/admin.c \
 	client/cp.c client/run.c client/rsh.c client/connect.c \

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "client/client.h"
+#include "client/failover.h"
 #include "client/help.h"
 #include "client/mux.h"
 #include "config/paths.h"
@@ -58,8 +59,8 @@ int jg_client_usage(const char *fmt, ...)
 }
 
 /* unix:PATH, HOST:PORT, [V6]:PORT, [V6], HOST, or a bare IPv6 address (port 4443).
- * 0 or -1. */
-static int parse_gateway(struct jg_client *c, const char *spec)
+ * 0 or -1.  One entry of a -g list (client/failover.c). */
+int jg_client_parse_gateway(struct jg_client *c, const char *spec)
 {
 	const char *host = spec, *port = NULL, *colon;
 	size_t hlen, plen = strlen(JG_GATEWAY_UNIX_PREFIX);
@@ -169,10 +170,10 @@ int jg_client_setup(struct jg_client *c)
 		gw = getenv("JUMPGATE_GATEWAY");
 	if (gw == NULL || gw[0] == '\0')
 		gw = JG_DEFAULT_GATEWAY;
-	if (parse_gateway(c, gw) != 0)
-		return jg_client_usage("bad gateway address '%s' (expected HOST:PORT, [IPV6]:PORT "
-				       "or unix:PATH, PATH at most %zu bytes)",
-				       gw, sizeof(c->unix_path) - 1);
+	if (jg_failover_setup(c, gw) != 0)
+		return JG_EXIT_USAGE;
+	if (getenv("JUMPGATE_RETRY") != NULL && strcmp(getenv("JUMPGATE_RETRY"), "1") == 0)
+		c->retry = 1;
 	if (parse_seconds(getenv("JUMPGATE_CONNECT_TIMEOUT"), 1, JG_DEFAULT_CONNECT_TIMEOUT,
 			  &c->connect_timeout) != 0)
 		return jg_client_usage("JUMPGATE_CONNECT_TIMEOUT='%s' is not a number of seconds "
@@ -280,7 +281,7 @@ int main(int argc, char **argv)
 	struct jg_client c;
 	const char *cmd;
 	jg_command_fn run;
-	int ch, status;
+	int ch, status, cmd_at;
 
 	guard_std_fds();
 	memset(&c, 0, sizeof(c));
@@ -341,7 +342,13 @@ int main(int argc, char **argv)
 		jg_client_fail("cannot create the event loop: %s", strerror(errno));
 		return JG_EXIT_FAILURE;
 	}
-	status = run(&c, argc - optind, argv + optind);
+	/* The command's own getopt moves optind: a run again (--retry) starts from here. */
+	cmd_at = optind;
+	/* Commands that read no stdin can be run again as they were (failover.h). */
+	c.rerun_unheard = run == jg_cmd_cp || run == jg_cmd_run;
+	status = run(&c, argc - cmd_at, argv + cmd_at);
+	while (jg_failover_rerun(&c, status))
+		status = run(&c, argc - cmd_at, argv + cmd_at);
 	event_base_free(c.base);
 	return status;
 }

@@ -74,6 +74,8 @@ static void al_unlink(struct jg_agentlink *al)
 	if (al->next)
 		al->next->prev = al->prev;
 	al->next = al->prev = NULL;
+	if (al->chain != NULL)
+		jg_keymap_del(&gw->link_map, al->chain->key, al);
 }
 
 static void free_event(struct event **ev)
@@ -502,6 +504,9 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 		goto nomem;
 	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
 	al->since = time(NULL);
+	/* Links with a controller's agent are found by a walk (jg_agentlink_get). */
+	if (al->chain->agent == 0 && jg_keymap_put(&gw->link_map, al->chain->key, al) != 0)
+		goto nomem;
 	al->next = gw->links;
 	if (gw->links)
 		gw->links->prev = al;
@@ -582,11 +587,22 @@ nomem:
 struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
 				      char *err, size_t errlen)
 {
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next)
-		if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0 &&
-		    al->chain->agent == chain->agent &&
-		    strcmp(al->chain->agent_owner, chain->agent_owner) == 0)
-			return al; /* with a controller's agent: that identity's alone */
+	struct jg_agentlink *al;
+
+	if (chain->agent != 0) {
+		/* With a controller's agent: that identity's alone, and not in the map
+		 * (few, and several may share the chain key). */
+		for (al = gw->links; al != NULL; al = al->next)
+			if (al->state != AL_DEAD && strcmp(al->chain->key, chain->key) == 0 &&
+			    al->chain->agent == chain->agent &&
+			    strcmp(al->chain->agent_owner, chain->agent_owner) == 0)
+				return al;
+		return al_start(gw, chain, err, errlen);
+	}
+	/* Dead links leave the map as they leave the list (al_unlink). */
+	al = jg_keymap_get(&gw->link_map, chain->key);
+	if (al != NULL && al->state != AL_DEAD)
+		return al;
 	return al_start(gw, chain, err, errlen);
 }
 

@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 
+#include "gateway/keymap.h"
 #include "relay/bootstrap.h"
 #include "relay/frame.h"
 
@@ -55,6 +56,8 @@ struct jg_gateway {
 	struct jg_reaper *reaper;
 	struct jg_conn *conns;         /* every live controller connection */
 	struct jg_agentlink *links;    /* every live agent link, one per target */
+	struct jg_keymap link_map;     /* the same links by chain key (keymap.h) */
+	struct jg_linger *lingers;     /* closed connections draining their input (h2.c) */
 	struct jg_stats stats;
 	char agent_path[PATH_MAX];
 	struct jg_agent_build *builds; /* agents the gateway can send to targets */
@@ -135,7 +138,7 @@ void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const 
 size_t jg_conn_handshake_limit(const struct jg_gateway *gw);
 /* Send GOAWAY on every connection; each closes when its streams end. */
 void jg_conn_drain_all(struct jg_gateway *gw);
-/* Close every connection now (the drain time is up). */
+/* Close every connection now (the drain time is up), and those still lingering. */
 void jg_conn_close_all(struct jg_gateway *gw);
 
 /* Streams, as seen by operations.  A stream's response body is a queue of bytes

@@ -49,6 +49,7 @@
 #include "h2/bulk.h"
 #include "gateway/h2conn.h"
 #include "gateway/h2field.h"
+#include "gateway/memtrim.h"
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/clock.h"
@@ -179,7 +180,23 @@ static void hs_add(struct jg_conn *c)
 struct jg_linger {
 	evutil_socket_t fd;
 	struct event *ev;
+	/* In gw->lingers, so that those still lingering at exit are freed too. */
+	struct jg_gateway *gw;
+	struct jg_linger *prev, *next;
 };
+
+static void linger_free(struct jg_linger *lg)
+{
+	if (lg->prev != NULL)
+		lg->prev->next = lg->next;
+	else
+		lg->gw->lingers = lg->next;
+	if (lg->next != NULL)
+		lg->next->prev = lg->prev;
+	event_free(lg->ev);
+	evutil_closesocket(lg->fd);
+	free(lg);
+}
 
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
@@ -193,13 +210,12 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 	}
-	event_free(lg->ev);
-	evutil_closesocket(lg->fd);
-	free(lg);
+	linger_free(lg);
 }
 
-static void linger_close(struct event_base *base, evutil_socket_t fd)
+static void linger_close(struct jg_gateway *gw, evutil_socket_t fd)
 {
+	struct event_base *base = gw->base;
 	struct timeval tv = {.tv_sec = LINGER_MS / 1000, .tv_usec = (LINGER_MS % 1000) * 1000};
 	struct jg_linger *lg;
 	evutil_socket_t dupfd = fd < 0 ? -1 : dup(fd);
@@ -215,6 +231,11 @@ static void linger_close(struct event_base *base, evutil_socket_t fd)
 		return;
 	}
 	lg->fd = dupfd;
+	lg->gw = gw;
+	lg->next = gw->lingers;
+	if (gw->lingers != NULL)
+		gw->lingers->prev = lg;
+	gw->lingers = lg;
 	evutil_make_socket_nonblocking(dupfd);
 	evutil_make_socket_closeonexec(dupfd);
 	shutdown(dupfd, SHUT_WR);
@@ -354,6 +375,8 @@ static void stream_free(struct jg_stream *s)
 	free(s);
 	if (c->nstreams == 0 && c->handshaken && !c->gw->draining)
 		arm_timer(c, c->gw->cfg->idle_timeout_ms);
+	if (c->gw->stats.streams_current == 0)
+		jg_memtrim_idle(); /* a burst is over: its heap goes back (memtrim.h) */
 }
 
 /* The operation is told first, so it stops using the stream before it goes away. */
@@ -936,7 +959,7 @@ static void conn_free(struct jg_conn *c, const char *why)
 	jg_h2bulk_send_now(c->bev);
 	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
 	if ((!c->handshaken || c->refused) && !c->no_linger)
-		linger_close(gw->base, bufferevent_getfd(c->bev));
+		linger_close(gw, bufferevent_getfd(c->bev));
 	jg_h2bulk_free(c->bev);
 	free(c);
 	if (gw->draining && gw->conns == NULL)
@@ -968,4 +991,7 @@ void jg_conn_close_all(struct jg_gateway *gw)
 {
 	while (gw->conns != NULL)
 		conn_free(gw->conns, "shutdown: drain time is up");
+	/* The loop is over: closed connections still lingering are closed now. */
+	while (gw->lingers != NULL)
+		linger_free(gw->lingers);
 }

@@ -2,7 +2,8 @@ bin_PROGRAMS += jumpgated
 jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/accept.h gateway/tls.c gateway/h2.c \
 	gateway/h2conn.h gateway/h2stream.c gateway/h2field.c gateway/h2field.h gateway/unixsock.c \
 	gateway/api.c gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
-	gateway/setupq.c gateway/setupq.h \
+	gateway/setupq.c gateway/setupq.h gateway/keymap.c gateway/keymap.h \
+	gateway/memtrim.c gateway/memtrim.h \
 	gateway/tunnel.c gateway/dial.c gateway/dial.h gateway/files.c gateway/fanout.c \
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \

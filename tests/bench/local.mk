@@ -90,4 +90,16 @@ bench-proxycommand: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_proxycommand.sh'
 
-.PHONY: bench bench-datapath bench-proxycommand
+# One gateway at scale (issue 18): 1,000 onward connections, 10,000 idle streams over 50
+# connections; JG_SCALE_ONWARD, JG_SCALE_SSH, JG_SCALE_STREAMS, JG_SCALE_CONNS,
+# JG_SCALE_RUNS as the script's header says.  Needs tunnel_many (built by make check).
+EXTRA_DIST += tests/bench/bench_scale.sh
+bench-scale: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS) tests/integration/tunnel_many
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tunnel_many' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_scale.sh'
+
+.PHONY: bench bench-datapath bench-proxycommand bench-scale

@@ -84,3 +84,8 @@ INTEGRATION_TESTS += tests/integration/t_persist_many.sh
 
 # ssh-agent forwarding through the gateway: exec/cp/rsync -A with a real ssh-agent (issue 15).
 INTEGRATION_TESTS += tests/integration/t_agentfwd.sh
+# Several gateways: -g A,B failover, HAProxy in front of two (issue 18).
+INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_haproxy.sh
+# Many onward connections and streams at once on one gateway, correctness only.
+INTEGRATION_TESTS += tests/integration/t_scale.sh
+EXTRA_DIST += tests/integration/ha.sh tests/integration/echo_many.py

@@ -11,7 +11,11 @@
  * then END_STREAM, and expects exactly those bytes back (an echo server) and
  * then the response's end.  Exit 0 only if every stream got 200 and its exact
  * bytes; one line per failed stream and a summary on stdout; 1 on a failed
- * stream, 2 on a setup error or when SECONDS (default 60) pass. */
+ * stream, 2 on a setup error or when SECONDS (default 60) pass.
+ *
+ * TUNNEL_MANY_HOLD=FILE (tests/bench/bench_scale.sh): every stream stays open, idle,
+ * once its bytes came back; FILE is created when all have, and the streams end (as
+ * above) once someone removes it. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -56,8 +60,13 @@ static struct {
 	int n, closed, settings, done, closing, rc;
 	size_t bytes;
 	const char *host, *target, *tport;
+	const char *hold;   /* TUNNEL_MANY_HOLD, or NULL */
+	int held, released; /* streams whose bytes came back; FILE was removed */
+	struct event *poll; /* hold: is FILE still there? */
 	struct timespec t0;
 } g = {.rc = 2};
+
+static void pump(void);
 
 static unsigned char pattern(int k, size_t i)
 {
@@ -101,6 +110,8 @@ static ssize_t body_cb(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 	for (i = 0; i < n; i++)
 		buf[i] = pattern(t->k, t->sent + i);
 	t->sent += n;
+	if (t->sent == g.bytes && g.hold != NULL && !g.released)
+		return n == 0 ? NGHTTP2_ERR_DEFERRED : (ssize_t)n; /* idle until released */
 	if (t->sent == g.bytes)
 		*flags |= NGHTTP2_DATA_FLAG_EOF; /* END_STREAM: the echo server sees EOF */
 	return (ssize_t)n;
@@ -128,8 +139,31 @@ static int data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 	for (i = 0; i < len && t->bad_at < 0; i++)
 		if (t->got + i >= g.bytes || data[i] != pattern(t->k, t->got + i))
 			t->bad_at = (long)(t->got + i);
+	if (g.hold != NULL && t->got < g.bytes && t->got + len >= g.bytes && ++g.held == g.n) {
+		FILE *f = fopen(g.hold, "w");
+		struct timeval tv = {0, 100000};
+
+		if (f != NULL)
+			fclose(f);
+		evtimer_add(g.poll, &tv);
+	}
 	t->got += len;
 	return 0;
+}
+
+/* Hold: FILE gone, every stream sends its END_STREAM. */
+static void poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = {0, 100000};
+
+	if (access(g.hold, F_OK) == 0) {
+		evtimer_add(g.poll, &tv);
+		return;
+	}
+	g.released = 1;
+	for (int i = 0; i < g.n; i++)
+		nghttp2_session_resume_data(g.session, g.st[i].id);
+	pump();
 }
 
 static void submit_all(void)
@@ -401,7 +435,9 @@ int main(int argc, char **argv)
 	g.bev = bufferevent_openssl_socket_new(g.base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 					       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	g.timer = evtimer_new(g.base, timeout_cb, NULL);
-	if (g.bev == NULL || g.timer == NULL)
+	g.hold = getenv("TUNNEL_MANY_HOLD");
+	g.poll = evtimer_new(g.base, poll_cb, NULL);
+	if (g.bev == NULL || g.timer == NULL || g.poll == NULL)
 		return 2;
 	bufferevent_openssl_set_allow_dirty_shutdown(g.bev, 1);
 	bufferevent_setcb(g.bev, read_cb, write_cb, event_cb, NULL);
@@ -421,6 +457,7 @@ int main(int argc, char **argv)
 	nghttp2_session_del(g.session);
 	bufferevent_free(g.bev);
 	event_free(g.timer);
+	event_free(g.poll);
 	event_base_free(g.base);
 	free(g.st);
 	return g.rc;

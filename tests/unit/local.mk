@@ -26,3 +26,5 @@ tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtab
 tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump.c gateway/pump.h
 # Resolving the host of a tunnel the gateway dials (issue 15), compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/dial.c gateway/dial.h
+# The onward connections by chain key (issue 18): sans-I/O, compiled in from gateway/.
+tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keymap.h

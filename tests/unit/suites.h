@@ -40,5 +40,7 @@ int jg_test_register_h2field(void);
 int jg_test_register_pump(void);
 /* tests/unit/test_dial.c: resolving a tunnel's host without blocking (gateway/dial.c). */
 int jg_test_register_dial(void);
+/* tests/unit/test_keymap.c: the onward connections by chain key (gateway/keymap.c). */
+int jg_test_register_keymap(void);
 
 #endif
