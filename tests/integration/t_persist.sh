@@ -8,7 +8,8 @@
 jg_setup
 jg_init_pki
 jg_require python3
-JG_CONF_EXTRA='tunnels = { allow = [ "local:*" ]; };'
+# The audit records on the gateway's stderr (its log), where peers_since reads them.
+JG_CONF_EXTRA='tunnels = { allow = [ "local:*" ]; }; audit = "stderr";'
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 # The masters' own logs: where a sanitizer would report (their stderr is /dev/null).
 export JUMPGATE_MASTER_LOG=$JG_T/master.log

@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 jg_setup
 jg_init_pki
+# The audit records on the gateway's stderr (its log), where the peer count reads them.
+JG_CONF_EXTRA='audit = "stderr";'
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 
 export XDG_RUNTIME_DIR=$JG_T/run
