@@ -271,6 +271,9 @@ static int conn_send(struct jg_conn *c)
 	if (jg_h2bulk_unsent(c->bev) > 0)
 		return 0; /* on_write runs again when the socket has taken it all */
 	if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session)) {
+		/* Our GOAWAY (a protocol error, a limit) may be behind bytes the peer is still
+		 * sending: a close now would reset the connection and lose it. */
+		c->linger = 1;
 		conn_free(c, "session finished");
 		return -1;
 	}
@@ -958,7 +961,7 @@ static void conn_free(struct jg_conn *c, const char *why)
 	/* The last records (a TLS alert, a GOAWAY) to the socket before it is shut. */
 	jg_h2bulk_send_now(c->bev);
 	/* A refused connection lingers too, so its GOAWAY is read rather than reset. */
-	if ((!c->handshaken || c->refused) && !c->no_linger)
+	if ((!c->handshaken || c->refused || c->linger) && !c->no_linger)
 		linger_close(gw, bufferevent_getfd(c->bev));
 	jg_h2bulk_free(c->bev);
 	free(c);

@@ -65,6 +65,7 @@ struct jg_conn {
 	int calm;
 	int in_handshake;    /* on gw's handshake list (hs_prev, hs_next) */
 	int no_linger;       /* dropped unheard (no alert to deliver): close at once */
+	int linger;          /* ended by our GOAWAY while the peer may still send: linger */
 	struct jg_conn *hs_prev, *hs_next;
 	struct jg_h2field *field; /* the client's bytes pass it first (h2field.h) */
 	struct evbuffer *filtered; /* what it let through, for nghttp2 */

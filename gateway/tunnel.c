@@ -28,8 +28,9 @@
  *  - Down (far end -> client): AGENT: channel DATA is queued on the stream
  *    and credited to the agent only as nghttp2 takes it (on_sent), so at most
  *    one channel window (1 MiB) is queued.  DIRECT: the socket is read
- *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), plus
- *    one bufferevent read (TUN_READ_CHUNK).
+ *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), each
+ *    read at most up to it (direct_on_readable, not the bufferevent: libevent
+ *    2.1 reads sockets 4 KiB at a time).
  *  A reader that stops stalls its own stream and nothing else.  Many of them
  *  together are held by the gateway-wide buffer budget: over it the agent
  *  links stop reading (agentlink.c) and DIRECT sockets too (direct_pump_down),
@@ -66,6 +67,7 @@
 #include "gateway/dial.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
+#include "h2/bulk.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -74,7 +76,6 @@
 
 #define TUN_PROTOCOL "jumpgate-tunnel"
 #define TUN_QUEUE_HIGH (256u * 1024) /* DIRECT: stop reading the socket above this queue */
-#define TUN_READ_CHUNK (64u * 1024)  /* DIRECT: most one socket read adds */
 #define TUN_LINGER_SECS 30	     /* delivering queued up bytes after the stream closed */
 
 enum tun_state {
@@ -93,7 +94,8 @@ struct jg_tunnel {
 	struct jg_chain *chain;
 	/* DIRECT */
 	struct evbuffer *scratch;
-	struct bufferevent *bev;
+	struct bufferevent *bev;  /* connects and writes; never reads (rd does) */
+	struct event *rd;	  /* its socket readable, armed while the stream has room */
 	struct jg_dial *dial; /* resolving the host's name; NULL once answered */
 	char *typed;	      /* the target as the client named it */
 	char addr[64];	      /* the address dialled ("127.0.1.5", "::1") */
@@ -119,6 +121,8 @@ static void tun_free(struct jg_tunnel *x)
 	if (!x->opened && x->cause[0] == '\0')
 		snprintf(x->cause, sizeof(x->cause), "the tunnel did not open");
 	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed", x->cause);
+	if (x->rd != NULL)
+		event_free(x->rd);
 	if (x->bev != NULL)
 		bufferevent_free(x->bev);
 	jg_dial_cancel(x->dial);
@@ -143,6 +147,10 @@ static void tun_abandon(struct jg_tunnel *x)
 	jg_pump_abandon(&x->pump);
 	jg_dial_cancel(x->dial);
 	x->dial = NULL;
+	if (x->rd != NULL) {
+		event_free(x->rd);
+		x->rd = NULL;
+	}
 	if (x->bev != NULL) {
 		bufferevent_free(x->bev);
 		x->bev = NULL;
@@ -326,10 +334,43 @@ static void direct_pump_down(struct jg_tunnel *x)
 	/* Read on only while the stream can take it and the gateway-wide buffer budget is not
 	 * exceeded: the socket's window is our backpressure, the far end waits in TCP flow
 	 * control rather than in our memory (tun_on_budget calls us again). */
+	if (x->rd == NULL)
+		return;
 	if (!x->sock_eof && !x->gw->budget_paused && jg_stream_queued(x->stream) < TUN_QUEUE_HIGH)
-		bufferevent_enable(x->bev, EV_READ);
+		event_add(x->rd, NULL);
 	else
-		bufferevent_disable(x->bev, EV_READ);
+		event_del(x->rd);
+}
+
+/* The socket is readable: up to the stream's room at once (libevent 2.1 would read
+ * it 4 KiB at a time), then on to the stream. */
+static void direct_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct jg_tunnel *x = arg;
+	size_t queued = x->stream != NULL ? jg_stream_queued(x->stream) : TUN_QUEUE_HIGH;
+	ssize_t n;
+	char reason[600];
+
+	(void)fd;
+	(void)what;
+	if (queued >= TUN_QUEUE_HIGH) {
+		event_del(x->rd);
+		return;
+	}
+	n = jg_h2bulk_read_into(x->bev, TUN_QUEUE_HIGH - queued);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		snprintf(reason, sizeof(reason), "connection to %s: %s", x->where,
+			 evutil_socket_error_to_string(errno));
+		tun_failed(x, 502, "tunnel failed", reason);
+		return;
+	}
+	if (n == 0) {
+		x->sock_eof = 1;
+		event_del(x->rd);
+	}
+	direct_pump_down(x);
 }
 
 /* The socket took N client bytes: that much HTTP/2 credit goes back. */
@@ -358,11 +399,6 @@ static int direct_maybe_shut(struct jg_tunnel *x)
 	return 0;
 }
 
-static void direct_on_read(struct bufferevent *bev, void *arg)
-{
-	direct_pump_down(arg);
-}
-
 static void direct_on_write(struct bufferevent *bev, void *arg)
 {
 	direct_maybe_shut(arg);
@@ -376,6 +412,12 @@ static void direct_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		bufferevent_set_timeouts(bev, NULL, NULL);
+		x->rd = event_new(x->gw->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+				  direct_on_readable, x);
+		if (x->rd == NULL) {
+			tun_failed(x, 500, "internal error", "out of memory");
+			return;
+		}
 		if (tun_started(x) == 0) {
 			direct_pump_down(x);
 			direct_maybe_shut(x);
@@ -518,9 +560,7 @@ static int direct_open(struct jg_tunnel *x, const char *host)
 	x->bev = bufferevent_socket_new(x->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (x->bev == NULL)
 		goto nomem;
-	bufferevent_setcb(x->bev, direct_on_read, direct_on_write, direct_on_event, x);
-	/* One read adds at most TUN_READ_CHUNK to what waits for the stream. */
-	bufferevent_setwatermark(x->bev, EV_READ, 0, TUN_READ_CHUNK);
+	bufferevent_setcb(x->bev, NULL, direct_on_write, direct_on_event, x);
 	if (evbuffer_add_cb(bufferevent_get_output(x->bev), direct_on_drained, x) == NULL)
 		goto nomem;
 	/* Until connected, the write timeout bounds the connect (the resolver has its own). */

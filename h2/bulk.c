@@ -70,19 +70,24 @@ static struct bulk_sock *bulk_sock_of(struct bufferevent *bev)
 #define SOCK_INPUT_MAX (4u * JG_H2_MAX_IO)
 
 /* One read(2) of what the kernel holds into the socket bufferevent's input. */
-static ssize_t sock_read(struct bulk_sock *b)
+ssize_t jg_h2bulk_read_into(struct bufferevent *sock, size_t max)
 {
-	struct evbuffer *in = bufferevent_get_input(b->sock);
+	struct evbuffer *in = bufferevent_get_input(sock);
 	ssize_t r;
 	int e;
 
 	/* A socket bufferevent freezes its input's end; it thaws it to read, as we do. */
 	evbuffer_unfreeze(in, 0);
-	r = jg_fd_read_evbuffer(event_get_fd(b->rd), in, JG_H2_MAX_IO);
+	r = jg_fd_read_evbuffer(bufferevent_getfd(sock), in, max);
 	e = errno;
 	evbuffer_freeze(in, 0);
 	errno = e;
 	return r;
+}
+
+static ssize_t sock_read(struct bulk_sock *b)
+{
+	return jg_h2bulk_read_into(b->sock, JG_H2_MAX_IO);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

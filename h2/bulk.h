@@ -57,6 +57,11 @@ struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t f
  * own socket reads are 4 KiB each).  BEV_OPT_CLOSE_ON_FREE plus OPTIONS
  * (BEV_OPT_DEFER_CALLBACKS or 0); NULL when out of memory (FD still the caller's). */
 struct bufferevent *jg_h2bulk_plain_new(struct event_base *base, evutil_socket_t fd, int options);
+/* One read(2) of up to MAX bytes (what the kernel holds) from the socket of SOCK,
+ * a socket bufferevent whose own reading is disabled, into its input; for
+ * callers that read a socket bufferevent themselves in large pieces.  As
+ * read(2): bytes, 0 at EOF, -1 with errno. */
+ssize_t jg_h2bulk_read_into(struct bufferevent *sock, size_t max);
 /* Bytes written to BEV and not yet handed to the kernel: its output, plus the
  * output of the socket under a TLS filter.  0 means flushed.  When the socket
  * under a filter drains, BEV's write callback runs (as it does when its own
