@@ -74,3 +74,11 @@ INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_doub
 EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach \
 	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
+# The one-word stand-ins jumpgate-ssh, -scp, -sftp (issue 14).
+INTEGRATION_TESTS += tests/integration/t_standins.sh
+# Ansible and ansible-mitogen through the stand-ins (issue 14); the playbook is docs/ansible.md's.
+INTEGRATION_TESTS += tests/integration/t_ansible.sh
+EXTRA_DIST += tests/integration/ansible/ansible.cfg tests/integration/ansible/inventory.yml \
+	tests/integration/ansible/site.yml tests/integration/ansible/files/motd \
+	tests/integration/ansible/files/tree/a.txt tests/integration/ansible/files/tree/sub/b.txt \
+	tests/integration/ansible/templates/app.conf.j2

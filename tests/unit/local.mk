@@ -24,3 +24,5 @@ tests_unit_run_LDADD += $(JANSSON_LIBS)
 tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h
 # The channel <-> stream pump (issue 12): its core is sans-I/O, compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump.c gateway/pump.h
+# The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.
+tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
