@@ -16,6 +16,7 @@ rsync openssh-server
 sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd
 hyperfine
+ansible ansible-mitogen
 "
 
 missing=
