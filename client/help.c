@@ -341,6 +341,7 @@ static const char cp_page[] =
     "SYNOPSIS\n"
     "    jumpgate [GLOBAL OPTIONS] cp [-r] [-p] [--mkdirs] [--checksum] [-q] [-j N]\n"
     "                                SRC... DST\n"
+    "    jumpgate [GLOBAL OPTIONS] cp [--mkdirs] [-q] TARGET:/SRC TARGET:/DST...\n"
     "\n"
     "DESCRIPTION\n"
     "    Copies local files to a target (uploads) or files of targets here\n"
@@ -370,6 +371,17 @@ static const char cp_page[] =
     "    writes it on every target.  One target failing does not stop the others;\n"
     "    a table on stdout gives each target's files copied and failed, bytes,\n"
     "    and the first reason.\n"
+    "\n"
+    "    Between targets: when every operand is remote, the first is the source\n"
+    "    and the others are destinations (each may be a list, web2,web3:/PATH).\n"
+    "    The gateway reads the source and writes every destination: the bytes go\n"
+    "    target -> gateway -> targets and never cross the controller's link.  One\n"
+    "    file (no -r); the destinations get the source's mode; a DST ending in '/'\n"
+    "    gets the source's name.  The policy must allow 'get' of the source and\n"
+    "    'put' on each destination.  A source that cannot be read writes nothing\n"
+    "    anywhere; if reading it fails midway every destination keeps its old\n"
+    "    file.  One line per destination on stdout (-q: none), each failure on\n"
+    "    stderr.\n"
     "\n"
     "    Integrity: files up to 16 MiB are hashed (sha256) before they are sent\n"
     "    and the hash travels with them: a target that received other bytes keeps\n"
@@ -417,7 +429,8 @@ static const char cp_page[] =
     "    jumpgate cp web1:/etc/os-release ./\n"
     "    jumpgate cp -rp ./site/ 'web*':/srv/site/\n"
     "    jumpgate cp --mkdirs motd web1,web2,db1:/etc/motd.d/10-notice\n"
-    "    jumpgate cp a.conf b.conf 'ssh:deploy@10.0.0.5:2222':/etc/app/\n";
+    "    jumpgate cp a.conf b.conf 'ssh:deploy@10.0.0.5:2222':/etc/app/\n"
+    "    jumpgate cp web1:/etc/app.conf web2,web3:/etc/app.conf  (target to targets)\n";
 
 static const char run_page[] =
     "NAME\n"

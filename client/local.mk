@@ -19,7 +19,7 @@ jumpgate_SOURCES = \
 	client/batch.c client/batch.h \
 	client/walk.c client/walk.h \
 	client/progress.c client/progress.h \
-	client/cp.h client/xfer.c client/cpout.c \
+	client/cp.h client/xfer.c client/cpout.c client/cprelay.c \
 	client/run.h client/runout.c \
 	client/rshargs.c client/rshargs.h \
 	client/standin.c client/standin.h

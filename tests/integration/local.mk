@@ -82,3 +82,5 @@ EXTRA_DIST += tests/integration/ansible/ansible.cfg tests/integration/ansible/in
 	tests/integration/ansible/site.yml tests/integration/ansible/files/motd \
 	tests/integration/ansible/files/tree/a.txt tests/integration/ansible/files/tree/sub/b.txt \
 	tests/integration/ansible/templates/app.conf.j2
+# Relayed copies between targets, jumpgate cp web1:/p web2:/p (issue 14 part 3).
+INTEGRATION_TESTS += tests/integration/t_cp_relay.sh
