@@ -100,6 +100,7 @@ static void src_frame(void *ud, const struct jg_frame *f)
 	struct jg_copysrc *c = ud;
 	const char *error;
 	char reason[400];
+	int status;
 
 	switch (f->type) {
 	case JG_FRAME_OPEN_OK:
@@ -108,7 +109,9 @@ static void src_frame(void *ud, const struct jg_frame *f)
 	case JG_FRAME_OPEN_FAIL:
 		snprintf(reason, sizeof(reason), "%s:%s: %.*s", c->target, c->path, (int)f->length,
 			 (const char *)f->payload);
-		src_over(c, jg_files_status(reason, 0, &error), error, reason);
+		/* Not in one call: the order arguments are evaluated in is unspecified. */
+		status = jg_files_status(reason, 0, &error);
+		src_over(c, status, error, reason);
 		return;
 	case JG_FRAME_EOF:
 		return;
