@@ -144,5 +144,9 @@ struct evbuffer;
  * JG_EXIT_FAILURE after printing why. */
 int jg_client_request(struct jg_client *c, const char *method, const char *path, int *status,
 		      struct evbuffer *body);
+/* The same with request HEADERS (NHEADERS name/value pairs). */
+int jg_client_request_with(struct jg_client *c, const char *method, const char *path,
+			   const char *const headers[][2], size_t nheaders, int *status,
+			   struct evbuffer *body);
 
 #endif

@@ -533,12 +533,28 @@ static int cp_plan(struct jg_cp *cp, int argc, char **argv)
 		r = plan_upload(cp, ops, nsrc, &ops[nsrc]);
 	} else if (ops[nsrc].target == NULL && nremote == nsrc) {
 		r = plan_download(cp, ops, nsrc, &ops[nsrc]);
+	} else if (ops[nsrc].target != NULL && nremote == nsrc && nsrc >= 1) {
+		/* Every operand remote: the first is the source, the others destinations. */
+		char **dt = calloc(n - 1, sizeof(*dt));
+		const char **dp = calloc(n - 1, sizeof(*dp));
+
+		for (i = 1; dt != NULL && dp != NULL && i < n; i++) {
+			dt[i - 1] = ops[i].target;
+			dp[i - 1] = ops[i].path;
+		}
+		r = dt != NULL && dp != NULL
+			? jg_cp_relay(cp, ops[0].target, ops[0].path, n - 1, dt, dp)
+			: JG_EXIT_FAILURE;
+		free(dt);
+		free(dp);
+		/* Done: nothing left for the batch (0 leaves an empty plan: exit 0). */
 	} else if (ops[nsrc].target == NULL && nremote == 0) {
 		r = jg_client_usage(
 		    "cp: no remote operand (TARGET:/PATH); for local copies use cp");
 	} else {
-		r = jg_client_usage("cp: copies go from here to targets or from targets to here, "
-				    "not between targets or both ways at once");
+		r = jg_client_usage(
+		    "cp: copies go from here to targets, from targets to here, or "
+		    "between targets (every operand TARGET:/PATH), not both ways at once");
 	}
 out:
 	/* The items borrow the targets: they are freed with the plan. */

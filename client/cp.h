@@ -99,6 +99,11 @@ void jg_cp_target_result(struct jg_cp *cp, struct jg_cp_item *item, const char *
 void jg_cp_print(struct jg_cp *cp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The progress bar's last state, the fan-out table (stdout), what was not done (cpout.c). */
 void jg_cp_summary(struct jg_cp *cp);
+/* cprelay.c: copy SRC_PATH on SRC_TARGET to DST_PATHS[i] on DST_TARGETS[i] through the
+ * gateway, target to target.  The exit status (0, 1 when a destination failed, a usage
+ * or connection error's), every failure printed. */
+int jg_cp_relay(struct jg_cp *cp, const char *src_target, const char *src_path, size_t ndst,
+		char *const *dst_targets, const char *const *dst_paths);
 /* The next items may start (a stream ended). */
 void jg_cp_feed(struct jg_cp *cp);
 

@@ -21,9 +21,26 @@ jumpgate_SOURCES = \
 	client/batch.c client/batch.h \
 	client/walk.c client/walk.h \
 	client/progress.c client/progress.h \
-	client/cp.h client/xfer.c client/cpout.c \
+	client/cp.h client/xfer.c client/cpout.c client/cprelay.c \
 	client/run.h client/runout.c \
 	client/rshargs.c client/rshargs.h \
-	client/mux.c client/mux.h client/master.c client/master.h client/masterrelay.c
+	client/mux.c client/mux.h client/master.c client/master.h client/masterrelay.c \
+	client/standin.c client/standin.h
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+
+# The one-word stand-ins (client/standin.h): symlinks to jumpgate in bindir, which it
+# tells apart by argv[0].  Relative links, so a DESTDIR staging tree stays correct once
+# moved into place.  Prerequisites only, no recipe: other local.mk files may hook in too.
+JG_STANDINS = jumpgate-ssh jumpgate-scp jumpgate-sftp
+install-exec-hook: install-jumpgate-standins
+uninstall-hook: uninstall-jumpgate-standins
+install-jumpgate-standins:
+	@$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	@for s in $(JG_STANDINS); do \
+	  echo " ln -sf jumpgate '$(DESTDIR)$(bindir)/$$s'"; \
+	  ln -sf jumpgate '$(DESTDIR)$(bindir)/'"$$s" || exit 1; \
+	done
+uninstall-jumpgate-standins:
+	@for s in $(JG_STANDINS); do rm -f '$(DESTDIR)$(bindir)/'"$$s"; done
+.PHONY: install-jumpgate-standins uninstall-jumpgate-standins

@@ -20,6 +20,7 @@
 #include "client/failover.h"
 #include "client/help.h"
 #include "client/mux.h"
+#include "client/standin.h"
 #include "config/paths.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -264,6 +265,26 @@ static jg_command_fn find_command(const char *name)
 	return NULL;
 }
 
+/* RUN with the event loop it needs; its exit status. */
+static int run_command(struct jg_client *c, jg_command_fn run, int argc, char **argv)
+{
+	int status;
+
+	/* A gateway that goes away must not kill us with SIGPIPE: we report it instead. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((c->base = event_base_new()) == NULL) {
+		jg_client_fail("cannot create the event loop: %s", strerror(errno));
+		return JG_EXIT_FAILURE;
+	}
+	/* Commands that read no stdin can be run again as they were (failover.h). */
+	c->rerun_unheard = run == jg_cmd_cp || run == jg_cmd_run;
+	status = run(c, argc, argv);
+	while (jg_failover_rerun(c, status))
+		status = run(c, argc, argv);
+	event_base_free(c->base);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -281,11 +302,22 @@ int main(int argc, char **argv)
 	struct jg_client c;
 	const char *cmd;
 	jg_command_fn run;
-	int ch, status, cmd_at;
+	int ch;
 
 	guard_std_fds();
 	memset(&c, 0, sizeof(c));
 	jg_log_init("jumpgate", JG_LOG_WARN);
+	/* Called by a stand-in's name (a symlink to us): ssh's, scp's or sftp's argv, no
+	 * global options of ours; the environment names the gateway and the certificate. */
+	switch (jg_standin_kind(argv[0])) {
+	case JG_STANDIN_SSH:
+		return run_command(&c, jg_cmd_rsh, argc, argv);
+	case JG_STANDIN_SCP:
+	case JG_STANDIN_SFTP:
+		return jg_standin_exec(jg_standin_kind(argv[0]), argc, argv);
+	case JG_STANDIN_NONE:
+		break;
+	}
 	opterr = 0; /* we word the messages ourselves, on one line */
 	while ((ch = getopt_long(argc, argv, "+:g:vh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -335,20 +367,5 @@ int main(int argc, char **argv)
 		return jg_client_usage("unknown command '%s'", cmd);
 	if (c.verbose > 0)
 		jg_log_set_level(c.verbose > 1 ? JG_LOG_DEBUG : JG_LOG_INFO);
-
-	/* A gateway that goes away must not kill us with SIGPIPE: we report it instead. */
-	signal(SIGPIPE, SIG_IGN);
-	if ((c.base = event_base_new()) == NULL) {
-		jg_client_fail("cannot create the event loop: %s", strerror(errno));
-		return JG_EXIT_FAILURE;
-	}
-	/* The command's own getopt moves optind: a run again (--retry) starts from here. */
-	cmd_at = optind;
-	/* Commands that read no stdin can be run again as they were (failover.h). */
-	c.rerun_unheard = run == jg_cmd_cp || run == jg_cmd_run;
-	status = run(&c, argc - cmd_at, argv + cmd_at);
-	while (jg_failover_rerun(&c, status))
-		status = run(&c, argc - cmd_at, argv + cmd_at);
-	event_base_free(c.base);
-	return status;
+	return run_command(&c, run, argc - optind, argv + optind);
 }

@@ -18,6 +18,8 @@ struct request {
 	struct jg_client *c;
 	struct jg_conn *conn;
 	const char *method, *path;
+	const char *const (*headers)[2];
+	size_t nheaders;
 	int status;
 	struct evbuffer *body;
 	int done, failed;
@@ -69,7 +71,8 @@ static void req_ready(void *arg)
 {
 	struct request *rq = arg;
 
-	if (jg_conn_request(rq->conn, rq->method, rq->path, NULL, 0, &req_stream_cbs, rq) < 0) {
+	if (jg_conn_request(rq->conn, rq->method, rq->path, rq->headers, rq->nheaders,
+			    &req_stream_cbs, rq) < 0) {
 		jg_client_fail("cannot send the request to %s", rq->c->gateway);
 		jg_conn_shutdown(rq->conn);
 	}
@@ -100,7 +103,19 @@ static const struct jg_conn_cbs req_conn_cbs = {
 int jg_client_request(struct jg_client *c, const char *method, const char *path, int *status,
 		      struct evbuffer *body)
 {
-	struct request rq = {.c = c, .method = method, .path = path, .body = body};
+	return jg_client_request_with(c, method, path, NULL, 0, status, body);
+}
+
+int jg_client_request_with(struct jg_client *c, const char *method, const char *path,
+			   const char *const headers[][2], size_t nheaders, int *status,
+			   struct evbuffer *body)
+{
+	struct request rq = {.c = c,
+			     .method = method,
+			     .path = path,
+			     .headers = headers,
+			     .nheaders = nheaders,
+			     .body = body};
 
 	rq.conn = jg_conn_new(c, &req_conn_cbs, &rq);
 	if (rq.conn == NULL)

@@ -527,16 +527,22 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
 		return route_target(gw, s, method, path + strlen(TARGETS_PREFIX),
 				    plen - strlen(TARGETS_PREFIX), protocol, query);
-	if (plen > 10 && strncmp(path, "/v1/files/", 10) == 0) {
-		char *fpath = malloc(plen - 9 + 1);
+	/* /v1/copy/ (a relayed copy between targets) has a path of its own so that a gateway
+	 * without it answers 404 instead of writing the empty request body. */
+	if ((plen > 10 && strncmp(path, "/v1/files/", 10) == 0) ||
+	    (plen > 9 && strncmp(path, "/v1/copy/", 9) == 0)) {
+		size_t pre = path[4] == 'f' ? 9 : 8; /* keep the path's leading '/' */
+		char *fpath = malloc(plen - pre + 1);
 		struct jg_op *op = NULL;
 
 		if (strcmp(method, "PUT") != 0)
-			jg_stream_reply_error(s, 405, "method not allowed", "fan-out uploads take PUT");
-		else if (fpath == NULL || percent_decode(path + 9, plen - 9, fpath) != 0)
+			jg_stream_reply_error(s, 405, "method not allowed",
+					      pre == 9 ? "fan-out uploads take PUT"
+						       : "copies take PUT");
+		else if (fpath == NULL || percent_decode(path + pre, plen - pre, fpath) != 0)
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
 		else
-			op = jg_fanout_start(gw, s, fpath, query);
+			op = jg_fanout_start(gw, s, fpath, query, pre == 8);
 		free(fpath);
 		return op;
 	}

@@ -26,7 +26,15 @@
  * The answer waits until every target has finished: 200 and a JSON array, one
  * object per target -- first the targets here, in the order of the expanded
  * list, then each other site's, in the order its elements first appear and
- * as that site answered (docs/api.md). */
+ * as that site answered (docs/api.md).
+ *
+ * A relayed copy (PUT /v1/copy/{path}?targets=LIST&from=TARGET:/PATH, `jumpgate cp
+ * web1:/a web2:/a`; its own path, so that a gateway without it cannot take it for an
+ * upload of the empty body) takes its bytes
+ * from a GET on that target (gateway/copysrc.c) instead of the request body, which must
+ * be empty: the targets start once the source is open (a missing source writes nothing
+ * anywhere), take its mode unless x-jumpgate-mode says otherwise, get EOF only after the
+ * source's exit status 0, and are all abandoned (nothing replaced) if the source fails. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +44,7 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
+#include "gateway/copysrc.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/sites.h"
@@ -72,6 +81,7 @@ struct jg_fanout {
 	size_t nsites, nelems;	 /* nelems: elements of all sites */
 	char *path;		 /* normalised, for the targets here */
 	char *rawpath;		 /* as the client sent it, for other sites */
+	struct jg_copysrc *src;	 /* a relayed copy's source, else NULL (the body) */
 };
 
 /* The elements of the list naming targets at SITE, as written. */
@@ -148,6 +158,7 @@ static void fanout_free(struct jg_fanout *x)
 		free(x->sites[i].site);
 	}
 	free(x->sites);
+	jg_copysrc_free(x->src);
 	free(x->rawpath);
 	jg_put_req_clear(&x->req);
 	if (x->body != NULL)
@@ -226,7 +237,9 @@ static void fanout_trim(struct jg_fanout *x)
 		return;
 	evbuffer_drain(x->body, n);
 	x->base = low;
-	if (x->stream != NULL)
+	if (x->src != NULL)
+		jg_copysrc_consumed(x->src, n);
+	else if (x->stream != NULL)
 		jg_stream_consume(x->stream, n);
 }
 
@@ -283,6 +296,13 @@ static void fanout_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 
 	for (size_t i = 0; i < x->n; i++)
 		live += target_live(&x->t[i]);
+	if (x->src != NULL) {
+		jg_stream_consume(x->stream, len);
+		if (!x->answered)
+			fanout_abort(x, 400, "bad request",
+				     "a relayed copy (from=) takes no request body");
+		return;
+	}
 	if (live == 0 || x->answered || !x->req.kind_file) {
 		/* Nobody left to write to, or a dir/symlink (judged at END_STREAM): dropped. */
 		x->body_seen = 1;
@@ -303,6 +323,8 @@ static void fanout_on_body_end(struct jg_op *op)
 {
 	struct jg_fanout *x = op_fanout(op);
 
+	if (x->src != NULL)
+		return; /* the source's end is the body's (fanout_src_end) */
 	x->body_end = 1;
 	if (x->req.kind_file || x->answered) {
 		fanout_pump(x);
@@ -470,6 +492,90 @@ static int fanout_begin(struct jg_fanout *x)
 	return 0;
 }
 
+/* --- a relayed copy's source (copysrc.h hooks; OWNER is the fan-out) --- */
+
+/* Open: the targets start now, with the source's mode unless the client gave one. */
+static void fanout_src_open(void *owner, const struct jg_file_spec *spec)
+{
+	struct jg_fanout *x = owner;
+
+	if (x->answered)
+		return;
+	if (!(x->req.spec.flags & JG_FILE_HAS_MODE) && (spec->flags & JG_FILE_HAS_MODE)) {
+		x->req.spec.flags |= JG_FILE_HAS_MODE;
+		x->req.spec.mode = spec->mode & 0777; /* never setid bits the policy did not see */
+	}
+	if (fanout_begin(x) != 0)
+		fanout_abort(x, 500, "internal error", "out of memory");
+}
+
+static void fanout_src_data(void *owner, struct evbuffer *buf)
+{
+	struct jg_fanout *x = owner;
+	size_t len = evbuffer_get_length(buf), live = 0;
+
+	for (size_t i = 0; i < x->n; i++)
+		live += target_live(&x->t[i]);
+	if (live == 0 || x->answered) {
+		evbuffer_drain(buf, len);
+		jg_copysrc_consumed(x->src, len);
+		return;
+	}
+	if (evbuffer_add_buffer(x->body, buf) != 0) {
+		evbuffer_drain(buf, len);
+		jg_copysrc_consumed(x->src, len);
+		fanout_abort(x, 500, "internal error", "out of memory");
+		return;
+	}
+	fanout_pump(x);
+}
+
+static void fanout_src_end(void *owner)
+{
+	struct jg_fanout *x = owner;
+
+	x->body_end = 1;
+	fanout_pump(x); /* EOF to each once it has every byte */
+	fanout_maybe_answer(x);
+}
+
+/* The source failed: every unfinished PUT is abandoned, so nothing is replaced. */
+static void fanout_src_fail(void *owner, int status, const char *error, const char *reason)
+{
+	struct jg_fanout *x = owner;
+
+	if (!x->answered && x->stream != NULL)
+		fanout_abort(x, status, error, reason);
+}
+
+static const struct jg_copysrc_hooks fanout_src_hooks = {
+    .on_open = fanout_src_open,
+    .on_data = fanout_src_data,
+    .on_end = fanout_src_end,
+    .on_fail = fanout_src_fail,
+};
+
+/* ?from=TARGET:/PATH: open the source; the targets wait for it.  0, or -1 answered. */
+static int fanout_src_start(struct jg_fanout *x, const char *from)
+{
+	char *target = NULL, *path = NULL, why[600];
+	const char *error = "bad request";
+	int status = 400;
+
+	if (!x->req.kind_file) {
+		snprintf(why, sizeof(why), "a relayed copy (from=) writes files only");
+	} else if (jg_copysrc_split(from, &target, &path, why, sizeof(why)) == 0) {
+		x->src = jg_copysrc_start(x->gw, x->stream, target, path, &fanout_src_hooks, x,
+					  &status, &error, why, sizeof(why));
+	}
+	free(target);
+	free(path);
+	if (x->src != NULL)
+		return 0;
+	jg_stream_reply_error(x->stream, status, error, why);
+	return -1;
+}
+
 /* Put ELEM (LEN bytes) in the part of SITE, made at its first element. */
 static int site_add(struct jg_fanout *x, const char *site, const char *elem, size_t len)
 {
@@ -548,10 +654,10 @@ static int split_sites(struct jg_fanout *x, char *list, size_t *nlocal)
 }
 
 struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
-			      const char *query)
+			      const char *query, int copy)
 {
 	struct jg_fanout *x = NULL;
-	char *list = NULL, why[400];
+	char *list = NULL, *from = NULL, why[400];
 	struct jg_op *op = NULL;
 	size_t nlocal = 0;
 	int r;
@@ -589,9 +695,21 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 400, "bad path", why);
 		goto out;
 	}
-	/* A dir or symlink starts at END_STREAM (fanout_on_body_end). */
-	if (x->req.kind_file && fanout_begin(x) != 0)
+	if ((r = jg_query_param(query, "from", &from)) != 0 || copy) {
+		if (r <= 0 || !copy) {
+			jg_stream_reply_error(s, 400, "bad request",
+					      r < 0   ? "the from parameter is badly encoded"
+					      : !copy ? "from= goes with PUT /v1/copy/{path}"
+						      : "a copy needs from=TARGET:/PATH");
+			goto out;
+		}
+		/* A relayed copy: the targets start when the source is open (fanout_src_open). */
+		if (fanout_src_start(x, from) != 0)
+			goto out;
+	} else if (x->req.kind_file && fanout_begin(x) != 0) {
+		/* A dir or symlink starts at END_STREAM (fanout_on_body_end). */
 		goto nomem;
+	}
 	if (!x->answered) {
 		op = &x->op;
 		x = NULL; /* the stream owns it now */
@@ -603,5 +721,6 @@ out:
 	if (x != NULL)
 		fanout_free(x);
 	free(list);
+	free(from);
 	return op;
 }

@@ -284,9 +284,10 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 /* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute). */
 struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 			     const char *target, const char *path, const char *query);
-/* PUT /v1/files/{PATH}?targets=a,b,c: one upload to many targets. */
+/* PUT /v1/files/{PATH}?targets=a,b,c: one upload to many targets; with COPY, PUT
+ * /v1/copy/{PATH}?targets=...&from=TARGET:/SRC: the bytes read from SRC on TARGET. */
 struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
-			      const char *query);
+			      const char *query, int copy);
 /* GET /v1/targets?match=GLOB: inventory names and groups expanded (JSON array). */
 void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query);
 /* Expand PATTERN, a comma list of names/specs, groups and globs over inventory names, into

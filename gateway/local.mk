@@ -15,3 +15,5 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/metrics.c gateway/metrics.h gateway/metricshttp.c
 jumpgated_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBEVENT_EXTRA_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 jumpgated_LDADD = libjgh2.a libjgauth.a libjgconfig.a librelay.a $(LIBEVENT_EXTRA_LIBS) $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+# The source of a relayed copy between targets (issue 14): a GET feeding the fan-out.
+jumpgated_SOURCES += gateway/copysrc.c gateway/copysrc.h

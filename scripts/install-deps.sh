@@ -16,7 +16,7 @@ rsync openssh-server
 sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd
 hyperfine
-prometheus logrotate haproxy
+prometheus logrotate haproxy ansible ansible-mitogen
 "
 
 missing=

@@ -31,17 +31,10 @@ PJ=${JG_SSHD_PORT[jump]}
 sshd_range fan $FIRST "$N" || die "the sshds on 127.0.0.$FIRST-$((FIRST + N - 1)) do not start"
 FAN_GROUPS=$RANGE_GROUPS
 
-targets='' LIST=''
-for i in $(seq $FIRST $((FIRST + N - 1))); do
-	targets="$targets${targets:+,
-  }$(jg_ssh_target "t$i" "127.0.0.$i" "${port_of[$i]}")"
-	LIST="$LIST${LIST:+,}t$i"
-done
+LIST=''
+for i in $(seq $FIRST $((FIRST + N - 1))); do LIST="$LIST${LIST:+,}t$i"; done
 JG_SSH_KEEPALIVE=15
-JG_CONF_EXTRA="$(jg_ssh_conf_defaults ignore)
-targets = (
-  $targets
-);"
+JG_CONF_EXTRA=$(range_conf $FIRST $N)
 jg_gateway_start || die "gateway does not start"
 CFG=$(jg_ssh_client_config)
 # ConnectTimeout also bounds the banner exchange, which through a busy jump

@@ -65,6 +65,19 @@ sshd_range() {
 	RANGE_GROUPS=$g
 }
 
+# range_conf FIRST N: the gateway's configuration for the targets sshd_range
+# started: ssh_defaults (host keys ignored, keepalive 15 s) and inventory
+# entries tFIRST.. (127.0.0.FIRST..) with the ports of port_of.
+range_conf() {
+	local i targets=''
+	for i in $(seq "$1" $(($1 + $2 - 1))); do
+		targets="$targets${targets:+,
+  }$(jg_ssh_target "t$i" "127.0.0.$i" "${port_of[$i]}")"
+	done
+	JG_SSH_KEEPALIVE=15 jg_ssh_conf_defaults ignore
+	printf 'targets = (\n  %s\n);\n' "$targets"
+}
+
 # scp_legacy: "-O" where scp has it (the test sshd has no sftp subsystem:
 # the classic scp protocol), else nothing.
 scp_legacy() {

@@ -102,4 +102,13 @@ bench-scale: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS) tests/integration/tunnel_man
 	JG_TUNNEL_MANY='$(abs_top_builddir)/tests/integration/tunnel_many' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_scale.sh'
 
-.PHONY: bench bench-datapath bench-proxycommand bench-scale
+# Ansible on 15 targets, four ways (issue 14): the ssh plugin and mitogen_linear,
+# through an OpenSSH bastion and through jumpgate's stand-ins.
+EXTRA_DIST += tests/bench/bench_ansible.sh tests/bench/ansible/bench.yml
+bench-ansible: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
+	@builddir='$(abs_top_builddir)' srcdir='$(abs_top_srcdir)' \
+	JUMPGATED='$(abs_top_builddir)/jumpgated' \
+	JUMPGATE='$(abs_top_builddir)/jumpgate' \
+	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
+	bash '$(abs_top_srcdir)/tests/bench/bench_ansible.sh'
+.PHONY: bench bench-datapath bench-proxycommand bench-scale bench-ansible

@@ -89,3 +89,13 @@ INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_h
 # Many onward connections and streams at once on one gateway, correctness only.
 INTEGRATION_TESTS += tests/integration/t_scale.sh
 EXTRA_DIST += tests/integration/ha.sh tests/integration/echo_many.py
+# The one-word stand-ins jumpgate-ssh, -scp, -sftp (issue 14).
+INTEGRATION_TESTS += tests/integration/t_standins.sh
+# Ansible and ansible-mitogen through the stand-ins (issue 14); the playbook is docs/ansible.md's.
+INTEGRATION_TESTS += tests/integration/t_ansible.sh
+EXTRA_DIST += tests/integration/ansible/ansible.cfg tests/integration/ansible/inventory.yml \
+	tests/integration/ansible/site.yml tests/integration/ansible/files/motd \
+	tests/integration/ansible/files/tree/a.txt tests/integration/ansible/files/tree/sub/b.txt \
+	tests/integration/ansible/templates/app.conf.j2
+# Relayed copies between targets, jumpgate cp web1:/p web2:/p (issue 14 part 3).
+INTEGRATION_TESTS += tests/integration/t_cp_relay.sh

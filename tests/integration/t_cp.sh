@@ -275,7 +275,8 @@ usage() { # usage NAME WANT-EXIT ARGS...
 	fi
 }
 usage "relative remote path refused" 2 "$D/g.txt" local:tmp/x
-usage "two remotes refused" 2 local:/etc/hostname local:/tmp/x
+# (two remotes are a relayed copy now: t_cp_relay.sh); a local and a remote source are not.
+usage "a local and a remote source to a target refused" 2 "$D/g.txt" local:/etc/hostname local:/tmp/x
 usage "no remote refused" 2 "$D/g.txt" "$D/h.txt"
 usage "a directory without -r" 1 "$tree" "local:$D/up/nodir"
 usage "download -r is not supported" 2 -r "local:$tree" "$D/down/"

@@ -28,3 +28,5 @@ tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump.c gateway/pump.h
 tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/dial.c gateway/dial.h
 # The onward connections by chain key (issue 18): sans-I/O, compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keymap.h
+# The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.
+tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h

@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 		jg_test_register_hop, jg_test_register_hopwatch, jg_test_register_routes,
 		jg_test_register_log, jg_test_register_identity, jg_test_register_h2field,
 		jg_test_register_pump, jg_test_register_dial, jg_test_register_keymap,
+		jg_test_register_standin,
 	};
 	unsigned failed;
 

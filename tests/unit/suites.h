@@ -42,5 +42,7 @@ int jg_test_register_pump(void);
 int jg_test_register_dial(void);
 /* tests/unit/test_keymap.c: the onward connections by chain key (gateway/keymap.c). */
 int jg_test_register_keymap(void);
+/* tests/unit/test_standin.c: the one-word stand-ins (client/standin.c). */
+int jg_test_register_standin(void);
 
 #endif
