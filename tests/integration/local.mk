@@ -74,3 +74,6 @@ INTEGRATION_TESTS += tests/integration/t_lxc.sh tests/integration/t_methods_doub
 EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/docker tests/integration/doubles/kubectl tests/integration/doubles/lxc tests/integration/doubles/lxc-attach \
 	tests/integration/doubles/su-tty
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
+
+# CLI completeness (issue 17): exit 127/126, targets/whoami/help/--json, run -b, completion.
+INTEGRATION_TESTS += tests/integration/t_exec_status.sh
