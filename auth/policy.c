@@ -282,6 +282,33 @@ static int rule_applies(const struct jg_config *cfg, const struct jg_policy_rule
 	       target_matches(cfg, r, req) && narrowing_matches(r, req);
 }
 
+int jg_policy_may(const struct jg_config *cfg, const struct jg_policy_req *req)
+{
+	int some = 0;
+
+	for (size_t i = 0; i < cfg->npolicy; i++) {
+		const struct jg_policy_rule *r = &cfg->policy[i];
+		const char *identity = req->identity != NULL ? req->identity : "";
+		int narrowed = (r->ncommands > 0 && strcmp(req->action, "exec") == 0) ||
+			       (r->npaths > 0 && is_file_action(req->action));
+		int become_ok = 1;
+
+		for (size_t j = 0; r->nbecome > 0 && j < req->nbecome; j++)
+			if (!any_glob(r->become, r->nbecome, req->become[j]))
+				become_ok = 0;
+		if (!((r->nidentities == 0 || any_glob(r->identities, r->nidentities, identity)) &&
+		      via_matches(r, req) && action_matches(r, req->action) &&
+		      target_matches(cfg, r, req) && become_ok))
+			continue;
+		if (r->allow)
+			return narrowed || some ? JG_POLICY_MAY_SOME : JG_POLICY_MAY;
+		if (!narrowed)
+			return JG_POLICY_MAY_NOT;
+		some = 1; /* denies some commands or paths; what the rest may do comes next */
+	}
+	return JG_POLICY_MAY_NOT;
+}
+
 /* Why a put with set-id bits fell through an allow rule that would have granted it. */
 static const char setid_hint[] = "; the mode asks for setuid/setgid/sticky bits (0%o), which rule "
 				 "\"%s\" does not grant (it needs setid = true)";

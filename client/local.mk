@@ -13,7 +13,7 @@ jumpgate_SOURCES = \
 	client/opconn.c client/opconn.h \
 	client/exec.c \
 	client/request.c \
-	client/admin.c \
+	client/admin.c client/pages.c client/inventory.c \
 	client/cp.c client/run.c client/rsh.c client/connect.c \
 	client/help.h \
 	client/batch.c client/batch.h \

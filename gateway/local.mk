@@ -4,7 +4,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/api.c gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
 	gateway/setupq.c gateway/setupq.h \
 	gateway/tunnel.c gateway/files.c gateway/fanout.c \
-	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
+	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c gateway/whoami.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
 	gateway/sdnotify.c gateway/sdnotify.h \
 	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \
