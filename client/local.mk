@@ -20,7 +20,7 @@ jumpgate_SOURCES = \
 	client/walk.c client/walk.h \
 	client/progress.c client/progress.h \
 	client/cp.h client/xfer.c client/cpout.c \
-	client/run.h client/runout.c \
+	client/run.h client/runout.c client/runprogress.c client/nodeset.c client/nodeset.h \
 	client/rshargs.c client/rshargs.h
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

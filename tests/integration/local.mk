@@ -76,4 +76,5 @@ EXTRA_DIST += tests/integration/doubles/common.sh tests/integration/doubles/dock
 INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agent_askpass.sh
 
 # CLI completeness (issue 17): exit 127/126, targets/whoami/help/--json, run -b, completion.
-INTEGRATION_TESTS += tests/integration/t_exec_status.sh tests/integration/t_cli_info.sh
+INTEGRATION_TESTS += tests/integration/t_exec_status.sh tests/integration/t_cli_info.sh \
+	tests/integration/t_run_gather.sh

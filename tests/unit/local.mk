@@ -24,3 +24,5 @@ tests_unit_run_LDADD += $(JANSSON_LIBS)
 tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h
 # The channel <-> stream pump (issue 12): its core is sans-I/O, compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump.c gateway/pump.h
+# Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).
+tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/nodeset.h

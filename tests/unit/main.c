@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 		jg_test_register_sha256, jg_test_register_files, jg_test_register_opspec, jg_test_register_policy, jg_test_register_audit,
 		jg_test_register_hop, jg_test_register_hopwatch, jg_test_register_routes,
 		jg_test_register_log, jg_test_register_identity, jg_test_register_h2field,
-		jg_test_register_pump,
+		jg_test_register_pump, jg_test_register_nodeset,
 	};
 	unsigned failed;
 

@@ -38,5 +38,7 @@ int jg_test_register_identity(void);
 int jg_test_register_h2field(void);
 /* tests/unit/test_pump.c: the channel <-> stream pump (gateway/pump.c). */
 int jg_test_register_pump(void);
+/* tests/unit/test_nodeset.c: host lists folded as ClusterShell does (client/nodeset.c). */
+int jg_test_register_nodeset(void);
 
 #endif
