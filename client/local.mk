@@ -24,3 +24,7 @@ jumpgate_SOURCES = \
 	client/rshargs.c client/rshargs.h
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+
+# Bash completion (issue 17): where bash-completion loads it on demand.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = client/completion/jumpgate

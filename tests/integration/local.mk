@@ -77,4 +77,4 @@ INTEGRATION_TESTS += tests/integration/t_agent_setns.sh tests/integration/t_agen
 
 # CLI completeness (issue 17): exit 127/126, targets/whoami/help/--json, run -b, completion.
 INTEGRATION_TESTS += tests/integration/t_exec_status.sh tests/integration/t_cli_info.sh \
-	tests/integration/t_run_gather.sh
+	tests/integration/t_run_gather.sh tests/integration/t_completion.sh
