@@ -190,4 +190,26 @@ if [ $RC = 0 ] && grep -q '^    jumpgate - run commands on targets' "$JG_T/hm.ou
 else
 	jg_notok "help: the main page with targets and whoami (rc $RC)"
 fi
+# ---------------------------------------------------------------- the manual
+
+# docs/jumpgate.1 is the --help pages (scripts/man-from-help.py): the same text, and
+# groff renders it without a warning.
+if python3 "$srcdir/scripts/man-from-help.py" "$JUMPGATE" >"$JG_T/jumpgate.1" 2>"$JG_T/man.err" &&
+	diff -u "$srcdir/docs/jumpgate.1" "$JG_T/jumpgate.1" >"$JG_T/man.diff"; then
+	jg_ok "docs/jumpgate.1 is what the --help pages say (scripts/man-from-help.py)"
+else
+	jg_notok "docs/jumpgate.1 is stale: run scripts/man-from-help.py build/jumpgate > docs/jumpgate.1"
+	jg_show "$JG_T/man.diff" 20
+	jg_show "$JG_T/man.err" 5
+fi
+if command -v groff >/dev/null 2>&1; then
+	groff -ww -man -Tutf8 "$srcdir/docs/jumpgate.1" >"$JG_T/man.txt" 2>"$JG_T/groff.err" || true
+	if [ ! -s "$JG_T/groff.err" ] && grep -q 'jumpgate whoami - who the gateway takes us for' "$JG_T/man.txt" &&
+		! grep -q 'refused by this version' "$JG_T/man.txt"; then
+		jg_ok "groff -ww renders docs/jumpgate.1 without warnings, every command in it"
+	else
+		jg_notok "groff -ww renders docs/jumpgate.1 without warnings"
+		jg_show "$JG_T/groff.err" 10
+	fi
+fi
 jg_done
