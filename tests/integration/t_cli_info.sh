@@ -12,7 +12,9 @@ jg_require python3
 user=$(id -un)
 jg_mkcert "$JG_PKI" ops "ops ann" "subjectAltName=URI:jumpgate:user:ops-ann" "extendedKeyUsage=clientAuth"
 
+SOCK=$JG_T/gw.sock
 JG_CONF_EXTRA="identity = \"san-uri\";
+unix_socket = \"$SOCK\";
 targets = ( { name = \"l1\"; method = \"local\"; },
   { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; port = 1; },
   { name = \"web2\"; method = \"ssh\"; host = \"127.0.0.3\"; port = 1; },
@@ -127,6 +129,15 @@ if [ $RC = 0 ] && pyjson w2 'd["identity"] == "jumpgate:user:ops-ann" and d["adm
 else
 	jg_notok "whoami --json as ops-ann (rc $RC)"
 	jg_show "$JG_T/w2.out" 5
+fi
+if "$JUMPGATE" -g "unix:$SOCK" whoami </dev/null >"$JG_T/w4.out" 2>"$JG_T/w4.err" &&
+	grep -qx "identity: unix:$user" "$JG_T/w4.out" && grep -qx 'known by: unix socket peer credentials' "$JG_T/w4.out" &&
+	grep -q '^admin: *no' "$JG_T/w4.out"; then
+	jg_ok "whoami on the Unix socket: unix:$user, from the peer credentials, no admin (no rule names it)"
+else
+	jg_notok "whoami on the Unix socket"
+	jg_show "$JG_T/w4.out" 6
+	jg_show "$JG_T/w4.err" 4
 fi
 run w3 jg_cli whoami extra
 if [ $RC = 2 ] && grep -q "whoami takes no arguments" "$JG_T/w3.err"; then
