@@ -233,6 +233,7 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 	opts.pty = spec.pty;
 	opts.rows = spec.rows;
 	opts.cols = spec.cols;
+	opts.exec_status = 1; /* "not found" is the program's status 127, as under ssh */
 	if (spec.pty && spec.term != NULL && asprintf(&term, "TERM=%s", spec.term) < 0) {
 		term = NULL;
 		goto nomem;

@@ -308,6 +308,33 @@ static void skipped_hint(const struct jg_policy_req *req, const struct jg_policy
 			 req->setid & 07000, r->name);
 }
 
+int jg_policy_may(const struct jg_config *cfg, const struct jg_policy_req *req)
+{
+	int some = 0;
+
+	for (size_t i = 0; i < cfg->npolicy; i++) {
+		const struct jg_policy_rule *r = &cfg->policy[i];
+		const char *identity = req->identity != NULL ? req->identity : "";
+		int narrowed = (r->ncommands > 0 && strcmp(req->action, "exec") == 0) ||
+			       (r->npaths > 0 && is_file_action(req->action));
+		int become_ok = 1;
+
+		for (size_t j = 0; r->nbecome > 0 && j < req->nbecome; j++)
+			if (!any_glob(r->become, r->nbecome, req->become[j]))
+				become_ok = 0;
+		if (!((r->nidentities == 0 || any_glob(r->identities, r->nidentities, identity)) &&
+		      via_matches(r, req) && action_matches(r, req->action) &&
+		      target_matches(cfg, r, req) && become_ok))
+			continue;
+		if (r->allow)
+			return narrowed || some ? JG_POLICY_MAY_SOME : JG_POLICY_MAY;
+		if (!narrowed)
+			return JG_POLICY_MAY_NOT;
+		some = 1; /* denies some commands or paths; what the rest may do comes next */
+	}
+	return JG_POLICY_MAY_NOT;
+}
+
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len)
 {

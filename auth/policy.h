@@ -84,6 +84,15 @@ struct jg_policy_req {
 int jg_policy_check(const struct jg_config *cfg, const struct jg_policy_req *req, char *reason,
 		    size_t len);
 
+/* What REQ's identity may do with REQ's action on REQ's target, for listings (`jumpgate
+ * targets`), without a command or a path to judge: the first rule matching every other
+ * dimension decides, as jg_policy_check does, except that a deny rule narrowed by
+ * commands or paths denies only some and the next rules are looked at too.
+ * JG_POLICY_MAY_NOT, JG_POLICY_MAY (every command or path), JG_POLICY_MAY_SOME (some
+ * commands or paths: an allow rule narrowed by them, or one behind a narrowed deny). */
+enum { JG_POLICY_MAY_NOT = 0, JG_POLICY_MAY = 1, JG_POLICY_MAY_SOME = 2 };
+int jg_policy_may(const struct jg_config *cfg, const struct jg_policy_req *req);
+
 /* Warn (through WARN, once per finding) about a policy that does not do what it looks
  * like: a configuration file without `policy` (everything is refused), and allow rules
  * granting exec on local to identities other than OWN (the gateway's own identity, or

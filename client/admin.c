@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "client/client.h"
+#include "client/help.h"
 
 /* Print the JSON error body of a refused request as one line. */
 static void print_refusal(const char *what, int status, struct evbuffer *body)
@@ -29,7 +30,7 @@ int jg_cmd_reset(struct jg_client *c, int argc, char **argv)
 	int status = 0, r;
 
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		jg_help_main();
+		jg_help_reset();
 		return 0;
 	}
 	if (argc != 2)
@@ -64,8 +65,13 @@ int jg_cmd_stats(struct jg_client *c, int argc, char **argv)
 	struct evbuffer *body;
 	int status = 0, r;
 
-	if (argc != 1)
-		return jg_client_usage("stats takes no arguments");
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		jg_help_stats();
+		return 0;
+	}
+	/* --json: the output is JSON anyway; accepted as every listing command takes it. */
+	if (argc != 1 && !(argc == 2 && strcmp(argv[1], "--json") == 0))
+		return jg_client_usage("stats takes no arguments but --json");
 	if ((r = jg_client_setup(c)) != 0)
 		return r;
 	if ((body = evbuffer_new()) == NULL)
@@ -125,7 +131,7 @@ int jg_cmd_routes(struct jg_client *c, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
 		as_json = 1;
 	else if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		jg_help_main();
+		jg_help_routes();
 		return 0;
 	} else if (argc != 1)
 		return jg_client_usage("routes takes no arguments but --json");

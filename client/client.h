@@ -129,6 +129,9 @@ int jg_cmd_reset(struct jg_client *c, int argc, char **argv);
 /* `jumpgate stats`: print the gateway's /v1/stats JSON. */
 int jg_cmd_stats(struct jg_client *c, int argc, char **argv);
 int jg_cmd_routes(struct jg_client *c, int argc, char **argv);
+/* `jumpgate targets [PATTERN]` and `jumpgate whoami` (client/inventory.c). */
+int jg_cmd_targets(struct jg_client *c, int argc, char **argv);
+int jg_cmd_whoami(struct jg_client *c, int argc, char **argv);
 /* `jumpgate cp`: files to and from targets, fan-out (client/cp.c). */
 int jg_cmd_cp(struct jg_client *c, int argc, char **argv);
 /* `jumpgate run TARGETS -- ARGV`: one command on many targets (client/run.c). */

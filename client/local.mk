@@ -15,14 +15,14 @@ jumpgate_SOURCES = \
 	client/exec.c \
 	client/failover.c client/failover.h \
 	client/request.c \
-	client/admin.c \
+	client/admin.c client/pages.c client/inventory.c \
 	client/cp.c client/run.c client/rsh.c client/connect.c \
 	client/help.h \
 	client/batch.c client/batch.h \
 	client/walk.c client/walk.h \
 	client/progress.c client/progress.h \
 	client/cp.h client/xfer.c client/cpout.c client/cprelay.c \
-	client/run.h client/runout.c \
+	client/run.h client/runout.c client/runprogress.c client/nodeset.c client/nodeset.h \
 	client/rshargs.c client/rshargs.h \
 	client/mux.c client/mux.h client/master.c client/master.h client/masterrelay.c \
 	client/standin.c client/standin.h
@@ -44,3 +44,7 @@ install-jumpgate-standins:
 uninstall-jumpgate-standins:
 	@for s in $(JG_STANDINS); do rm -f '$(DESTDIR)$(bindir)/'"$$s"; done
 .PHONY: install-jumpgate-standins uninstall-jumpgate-standins
+
+# Bash completion (issue 17): where bash-completion loads it on demand.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = client/completion/jumpgate

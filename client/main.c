@@ -225,26 +225,6 @@ static void guard_std_fds(void)
 
 enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_VERSION, OPT_TIMEOUT, OPT_PERSIST };
 
-/* `jumpgate help [COMMAND]`: the command's page, or the main page. */
-static void show_help(const char *cmd)
-{
-	static const struct {
-		const char *name;
-		void (*show)(void);
-	} pages[] = {
-		{"exec", jg_help_exec}, {"cp", jg_help_cp},	      {"run", jg_help_run},
-		{"rsh", jg_help_rsh},	{"connect", jg_help_connect},
-	};
-
-	for (size_t i = 0; cmd != NULL && i < sizeof(pages) / sizeof(pages[0]); i++) {
-		if (strcmp(cmd, pages[i].name) == 0) {
-			pages[i].show();
-			return;
-		}
-	}
-	jg_help_main();
-}
-
 typedef int (*jg_command_fn)(struct jg_client *c, int argc, char **argv);
 
 static jg_command_fn find_command(const char *name)
@@ -257,6 +237,7 @@ static jg_command_fn find_command(const char *name)
 		{"cp", jg_cmd_cp},     {"run", jg_cmd_run},	{"rsh", jg_cmd_rsh},
 		{"connect", jg_cmd_connect}, {"routes", jg_cmd_routes},
 		{JG_MUX_MASTER_CMD, jg_cmd_master},
+		{"targets", jg_cmd_targets}, {"whoami", jg_cmd_whoami},
 	};
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -360,8 +341,9 @@ int main(int argc, char **argv)
 		return jg_client_usage("no command given");
 	cmd = argv[optind];
 	if (strcmp(cmd, "help") == 0) {
-		show_help(optind + 1 < argc ? argv[optind + 1] : NULL);
-		return 0;
+		if (optind + 2 < argc)
+			return jg_client_usage("help takes one COMMAND at most");
+		return jg_help_show(optind + 1 < argc ? argv[optind + 1] : NULL);
 	}
 	if ((run = find_command(cmd)) == NULL)
 		return jg_client_usage("unknown command '%s'", cmd);

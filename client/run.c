@@ -303,6 +303,8 @@ static void run_start(struct jg_run *run)
 		run->expand_failed = 1;
 		goto out;
 	}
+	if (jg_run_progress_start(run, run->base) != 0)
+		jg_client_fail("out of memory for the progress line (going on without)");
 	for (size_t i = 0; i < run->nt; i++)
 		target_queue(run, &run->t[i], open);
 out:
@@ -410,13 +412,15 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 
 /* ------------------------------------------------------------------ the command */
 
-/* Parse `run [--fanout N] [-b] [--json] TARGETS -- ARGV...`. 0, -1 (help), or an exit status. */
+/* Parse `run [--fanout N] [-b | -B | --json] TARGETS -- ARGV...`.
+ * 0, -1 (help), or an exit status. */
 static int run_parse(struct jg_run *run, int argc, char **argv)
 {
 	enum { OPT_JSON = 256 };
 	static const struct option longopts[] = {
 	    {"fanout", required_argument, NULL, 'f'},
 	    {"gather", no_argument, NULL, 'b'},
+	    {"gather-all", no_argument, NULL, 'B'},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"forward-agent", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
@@ -428,7 +432,7 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:f:bAh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:f:bBAh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			run->agent++;
@@ -440,7 +444,9 @@ static int run_parse(struct jg_run *run, int argc, char **argv)
 			run->fanout = (unsigned)n;
 			break;
 		case 'b':
+		case 'B': /* clush -B: stderr gathered with stdout */
 			run->mode = JG_RUN_GATHER;
+			run->merge_stderr = ch == 'B';
 			break;
 		case OPT_JSON:
 			run->mode = JG_RUN_JSON;
@@ -511,6 +517,22 @@ static void run_free(struct jg_run *run)
 	free(run->elems);
 }
 
+/* The exit status bits (run.h): which outcomes there were.  Targets still pending when the
+ * connection died count as unreachable (the summary names them "not run"). */
+static int run_status(const struct jg_run *run)
+{
+	int r = 0;
+
+	if (run->nfailed > 0)
+		r |= JG_RUN_EXIT_FAILED;
+	if (run->nunreachable > 0 ||
+	    run->nok + run->nfailed + run->nunreachable + run->ndenied < run->nt)
+		r |= JG_RUN_EXIT_UNREACHABLE;
+	if (run->ndenied > 0)
+		r |= JG_RUN_EXIT_DENIED;
+	return r;
+}
+
 int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 {
 	struct jg_run run;
@@ -521,6 +543,7 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 
 	memset(&run, 0, sizeof(run));
 	run.fanout = JG_RUN_DEFAULT_FANOUT;
+	run.base = c->base;
 	if ((r = run_parse(&run, argc, argv)) != 0) {
 		r = r < 0 ? 0 : r;
 		goto out;
@@ -546,6 +569,7 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 		goto out;
 	jg_batch_set_agent(run.batch, agent);
 	r = jg_batch_run(run.batch);
+	jg_run_progress_stop(&run);
 	if (run.expand_failed || (r != 0 && run.nt == 0)) {
 		r = run.expand_failed ? 1 : r;
 		goto out;
@@ -558,11 +582,8 @@ int jg_cmd_run(struct jg_client *c, int argc, char **argv)
 		r = 128 + SIGPIPE;
 	else if (run.interrupted)
 		r = 128 + run.interrupted;
-	else if (r == 0 && (run.nfailed > 0 || run.nunreachable > 0 || run.ndenied > 0 ||
-			    run.nok < run.nt))
-		r = 1;
-	else if (r != 0 && run.nt > 0)
-		r = 1; /* the connection died mid-run: the summary says which targets are lost */
+	else
+		r = run_status(&run);
 out:
 	for (int i = 0; i < 3; i++)
 		if (sig[i] != NULL)

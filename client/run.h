@@ -12,6 +12,8 @@
 #include "client/batch.h"
 
 struct evbuffer;
+struct event;
+struct event_base;
 struct jg_frame_decoder;
 
 /* Default number of exec streams in flight (--fanout). */
@@ -61,7 +63,28 @@ struct jg_run {
 	int interrupted;
 	int agent;	     /* -A given this many times (client/agentrelay.h) */
 	const char *operand; /* TARGETS as given (borrowed from argv) */
+	int merge_stderr; /* -B: stderr gathered with stdout (-b keeps it apart) */
+	/* The pending line on a terminal (runprogress.c); drawn: it is on screen. */
+	struct event_base *base;
+	struct event *tick;
+	int progress_drawn;
 };
+
+/* Exit status bits of `jumpgate run` (summed): some command failed, some target was
+ * unreachable, some was denied.  0: every target ran the command and it exited 0. */
+#define JG_RUN_EXIT_FAILED 1
+#define JG_RUN_EXIT_UNREACHABLE 4
+#define JG_RUN_EXIT_DENIED 8
+
+/* runprogress.c: while -b or --json hold the output back and stderr is a terminal, one
+ * line on stderr says how many targets are done and folds the names of those pending.
+ * Start it once the targets are known (0 or JG_ERR_NOMEM; nothing when not a terminal);
+ * clear it before anything else goes to stderr; stop it before the report. */
+int jg_run_progress_start(struct jg_run *run, struct event_base *base);
+void jg_run_progress_clear(struct jg_run *run);
+void jg_run_progress_stop(struct jg_run *run);
+/* The line for a terminal WIDTH columns wide into BUF (pure, for the timer). */
+void jg_run_progress_format(const struct jg_run *run, unsigned width, char *buf, size_t len);
 
 /* Output bytes of target T (STDERR or stdout) as they arrive. */
 void jg_run_output(struct jg_run *run, struct jg_run_target *t, int is_stderr, const uint8_t *p,

@@ -13,11 +13,14 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "client/nodeset.h"
 #include "client/run.h"
 
 /* Write to OUT; a stdout that went away (`| head`) ends the run. */
 static void out_write(struct jg_run *run, FILE *out, const void *p, size_t len)
 {
+	if (out == stderr)
+		jg_run_progress_clear(run); /* our lines start on a clean one */
 	if (len > 0 && fwrite(p, 1, len, out) != len && out == stdout && errno == EPIPE)
 		run->out_broken = 1;
 }
@@ -62,8 +65,13 @@ void jg_run_output(struct jg_run *run, struct jg_run_target *t, int is_stderr, c
 
 	switch (run->mode) {
 	case JG_RUN_GATHER:
-		keep(t, 0, p, len);
-		return;
+		/* -b keeps stderr apart, prefixed lines as they come, as clush -b does; -B
+		 * gathers it with stdout. */
+		if (!is_stderr || run->merge_stderr) {
+			keep(t, 0, p, len);
+			return;
+		}
+		break;
 	case JG_RUN_JSON:
 		keep(t, k, p, len);
 		return;
@@ -124,10 +132,14 @@ static void report_gathered(struct jg_run *run)
 {
 	/* group[i]: the first target with the same output as target i. */
 	size_t *group = calloc(run->nt, sizeof(*group));
+	const char **names = calloc(run->nt, sizeof(*names));
 	static const char rule[] = "---------------\n";
 
-	if (group == NULL)
+	if (group == NULL || names == NULL) {
+		free(group);
+		free(names);
 		return;
+	}
 	for (size_t i = 0; i < run->nt; i++) {
 		group[i] = i;
 		for (size_t j = 0; j < i; j++) {
@@ -141,18 +153,18 @@ static void report_gathered(struct jg_run *run)
 		struct jg_run_target *t = &run->t[i];
 		size_t len = t->keep[0] ? evbuffer_get_length(t->keep[0]) : 0, n = 0;
 		const uint8_t *s;
-		char count[32];
+		char count[32], *folded;
 
 		if (group[i] != i || len == 0)
 			continue; /* printed with its group; nothing printed: nothing to show */
 		out_write(run, stdout, rule, sizeof(rule) - 1);
-		for (size_t j = i; j < run->nt; j++) {
-			if (group[j] != i)
-				continue;
-			if (n++ > 0)
-				out_write(run, stdout, ",", 1);
-			out_write(run, stdout, run->t[j].name, strlen(run->t[j].name));
-		}
+		for (size_t j = i; j < run->nt; j++)
+			if (group[j] == i)
+				names[n++] = run->t[j].name;
+		/* web[1-15], as clush -b heads its blocks. */
+		if ((folded = jg_nodeset_fold(names, n)) != NULL)
+			out_write(run, stdout, folded, strlen(folded));
+		free(folded);
 		snprintf(count, sizeof(count), " (%zu)\n", n);
 		out_write(run, stdout, count, strlen(count));
 		out_write(run, stdout, rule, sizeof(rule) - 1);
@@ -165,6 +177,7 @@ static void report_gathered(struct jg_run *run)
 	}
 	out_flush(run, stdout);
 	free(group);
+	free(names);
 }
 
 /* ------------------------------------------------------------------ --json */

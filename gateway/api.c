@@ -280,6 +280,38 @@ static int admin_allowed(struct jg_gateway *gw, struct jg_stream *s, const char 
 	return 1;
 }
 
+/* Would the admin action be allowed?  Asked without an audit record: the caller decides
+ * what to serve (a listing of one's own targets instead of a 403). */
+static int admin_quiet(struct jg_gateway *gw, struct jg_stream *s)
+{
+	struct jg_policy_req req = {
+	    .identity = jg_stream_identity(s),
+	    .via = jg_stream_via(s),
+	    .action = "admin",
+	};
+	char why[300];
+
+	return jg_policy_check(gw->cfg, &req, why, sizeof(why));
+}
+
+/* The audit record of a non-admin listing (GET /v1/targets of one's own targets): action
+ * "list", always ok.  1, or 0 with a 500 answered (refused rather than unaudited). */
+static int listing_audited(struct jg_gateway *gw, struct jg_stream *s)
+{
+	struct jg_audit *a = jg_gate_audit(gw);
+	struct jg_audit_op *o;
+
+	jg_stream_set_audited(s);
+	if ((o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), "list", "")) == NULL) {
+		jg_stream_reply_error(s, 500, "internal error",
+				      "out of memory for the audit record");
+		return 0;
+	}
+	jg_audit_start(a, o);
+	jg_audit_end(a, o, "ok", "the targets this identity may act on");
+	return 1;
+}
+
 static void reply_text(struct jg_stream *s, int status, const char *type, const char *text)
 {
 	jg_stream_reply(s, status, type, text, strlen(text));
@@ -513,10 +545,20 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		}
 		return admin_allowed(gw, s, "/v1/routes/stream") ? jg_routes_serve(gw, s) : NULL;
 	}
+	if (plen == 10 && strncmp(path, "/v1/whoami", 10) == 0) {
+		jg_whoami_reply(gw, s);
+		return NULL;
+	}
 	if (plen == 11 && strncmp(path, "/v1/targets", 11) == 0 && strcmp(method, "GET") == 0) {
 		struct jg_op *op = NULL;
 		int handled = 0;
 
+		/* Without admin, the inventory is what the caller may act on (audited). */
+		if (query[0] == '\0' && !admin_quiet(gw, s)) {
+			if (listing_audited(gw, s))
+				jg_targets_list_mine(gw, s);
+			return NULL;
+		}
 		if (!admin_allowed(gw, s, "/v1/targets"))
 			return NULL;
 		/* "site-c/web*": listed by site-c (gateway/sites.h). */

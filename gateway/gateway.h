@@ -290,6 +290,11 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 			      const char *query, int copy);
 /* GET /v1/targets?match=GLOB: inventory names and groups expanded (JSON array). */
 void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query);
+/* GET /v1/targets for a caller without the admin action: the inventory entries it may
+ * act on (each with its "actions"), the others left out. */
+void jg_targets_list_mine(struct jg_gateway *gw, struct jg_stream *s);
+/* GET /v1/whoami: the identity the gateway acts for on S, and how it knows (whoami.c). */
+void jg_whoami_reply(struct jg_gateway *gw, struct jg_stream *s);
 /* Expand PATTERN, a comma list of names/specs, groups and globs over inventory names, into
  * *NAMES (N strings, first appearance order, no duplicates; the caller frees each and the
  * array).  0, or JG_ERR_INVAL / JG_ERR_NOTFOUND (a glob or the whole list matching nothing)

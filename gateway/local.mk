@@ -5,7 +5,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/setupq.c gateway/setupq.h gateway/keymap.c gateway/keymap.h \
 	gateway/memtrim.c gateway/memtrim.h \
 	gateway/tunnel.c gateway/dial.c gateway/dial.h gateway/files.c gateway/fanout.c \
-	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c \
+	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c gateway/whoami.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
 	gateway/sdnotify.c gateway/sdnotify.h \
 	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \

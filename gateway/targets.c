@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/files.h"
@@ -272,10 +273,45 @@ static void reply_json(struct jg_stream *s, json_t *v)
 	json_decref(v);
 }
 
-/* One inventory entry: name, method, display (from the resolver, as every log line shows
- * it) and the groups naming it. */
-static json_t *target_object(const struct jg_config *cfg, const struct jg_target *t)
+/* What the stream's identity may do on CHAIN (resolved from T): the actions policy grants,
+ * "exec" for all commands, "exec:some" when only some commands or paths are granted
+ * (auth/policy.h, jg_policy_may). */
+static json_t *actions_of(struct jg_gateway *gw, struct jg_stream *s, const struct jg_target *t,
+			  const struct jg_chain *chain)
 {
+	static const char *const actions[] = {"exec", "put", "get", "tunnel", "reset"};
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_policy_req req = {
+	    .identity = jg_stream_identity(s),
+	    .via = jg_stream_via(s),
+	    .target = t->name,
+	    .key = chain != NULL ? chain->key : t->name,
+	    .canon = chain != NULL ? chain->canon : NULL,
+	    .become = become,
+	};
+	json_t *a = json_array();
+
+	if (chain != NULL)
+		req.nbecome = jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS);
+	for (size_t i = 0; a != NULL && i < sizeof(actions) / sizeof(actions[0]); i++) {
+		char word[32];
+		int may;
+
+		req.action = actions[i];
+		if ((may = jg_policy_may(gw->cfg, &req)) == JG_POLICY_MAY_NOT)
+			continue;
+		snprintf(word, sizeof(word), "%s%s", actions[i],
+			 may == JG_POLICY_MAY_SOME ? ":some" : "");
+		json_array_append_new(a, json_string(word));
+	}
+	return a;
+}
+
+/* One inventory entry: name, method, display (from the resolver, as every log line shows
+ * it), the groups naming it, and what the caller may do there. */
+static json_t *target_object(struct jg_gateway *gw, struct jg_stream *s, const struct jg_target *t)
+{
+	const struct jg_config *cfg = gw->cfg;
 	struct jg_chain *chain = NULL;
 	char why[400];
 	json_t *o, *groups = json_array();
@@ -292,11 +328,26 @@ static json_t *target_object(const struct jg_config *cfg, const struct jg_target
 	}
 	if (jg_target_resolve(cfg, t->name, &chain, why, sizeof(why)) != 0)
 		chain = NULL;
-	o = json_pack("{s:s, s:s, s:s, s:o*}", "name", t->name, "method",
+	o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", t->name, "method",
 		      jg_method_name(t->hop.method), "display",
-		      chain != NULL ? chain->display : t->name, "groups", groups);
+		      chain != NULL ? chain->display : t->name, "groups", groups, "actions",
+		      actions_of(gw, s, t, chain));
 	jg_chain_free(chain);
 	return o;
+}
+
+void jg_targets_list_mine(struct jg_gateway *gw, struct jg_stream *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < gw->cfg->ntargets; i++) {
+		json_t *o = target_object(gw, s, &gw->cfg->targets[i]);
+
+		if (json_array_size(json_object_get(o, "actions")) > 0)
+			json_array_append(a, o);
+		json_decref(o);
+	}
+	reply_json(s, a);
 }
 
 void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query)
@@ -315,7 +366,7 @@ void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *que
 	}
 	if (r == 0) {
 		for (size_t i = 0; a != NULL && i < cfg->ntargets; i++)
-			json_array_append_new(a, target_object(cfg, &cfg->targets[i]));
+			json_array_append_new(a, target_object(gw, s, &cfg->targets[i]));
 		reply_json(s, a);
 		a = NULL;
 		goto out;

@@ -144,6 +144,22 @@ static void child_fail(int fd, int stage)
 	_exit(127);
 }
 
+/* exec_status: as a shell, 127 when there is no such program (ENOENT, ENOTDIR: also
+ * "not in PATH"), 126 when there is one that cannot run (EACCES, ENOEXEC...).  The report
+ * pipe closes with us, so the parent sees a started child that exits at once. */
+static void __attribute__((noreturn)) child_exec_status(const char *argv0)
+{
+	int e = errno;
+	const char *why = strerror(e);
+
+	(void)!write(2, "cannot run ", 11);
+	(void)!write(2, argv0, strlen(argv0));
+	(void)!write(2, ": ", 2);
+	(void)!write(2, why, strlen(why));
+	(void)!write(2, "\n", 1);
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
 /* Move FD to a number above 2 so that installing 0, 1, 2 cannot clobber it. */
 static int child_lift(int fd)
 {
@@ -237,6 +253,8 @@ child_run(struct spawn_fds *s, const struct jg_spawn_opts *opts)
 		execvpe(opts->argv[0], opts->argv, opts->envp);
 	else
 		execvp(opts->argv[0], opts->argv);
+	if (opts->exec_status)
+		child_exec_status(opts->argv[0]);
 	child_fail(rep, STAGE_EXEC);
 	_exit(127);
 }

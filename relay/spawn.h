@@ -28,6 +28,10 @@ struct jg_spawn_opts {
 			     * terminal (not its stdio) */
 	int nofile;         /* > 0: RLIMIT_NOFILE (soft and hard capped to the current hard) for the
 			     * child */
+	int exec_status;    /* non-zero: an exec failure is not reported to the caller; the child
+			     * says "cannot run ARGV0: REASON" on its stderr and exits 127 (no
+			     * such program) or 126 (found but not runnable), as shells and ssh
+			     * do, for programs a person asked for by name */
 };
 
 struct jg_child {

@@ -99,3 +99,7 @@ EXTRA_DIST += tests/integration/ansible/ansible.cfg tests/integration/ansible/in
 	tests/integration/ansible/templates/app.conf.j2
 # Relayed copies between targets, jumpgate cp web1:/p web2:/p (issue 14 part 3).
 INTEGRATION_TESTS += tests/integration/t_cp_relay.sh
+
+# CLI completeness (issue 17): exit 127/126, targets/whoami/help/--json, run -b, completion.
+INTEGRATION_TESTS += tests/integration/t_exec_status.sh tests/integration/t_cli_info.sh \
+	tests/integration/t_run_gather.sh tests/integration/t_completion.sh

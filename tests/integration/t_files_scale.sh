@@ -338,10 +338,10 @@ rm -rf "$S" && mkdir -p "$S"
 t0=$(now)
 if jg_cli run "$run20" -- sh -c "$claim" "$S" </dev/null >"$JG_T/run.out" 2>"$JG_T/run.err"; then rc=0; else rc=$?; fi
 ms=$(ms_since "$t0")
-if [ $rc = 1 ] && grep -q '^jumpgate: run: 20 targets: 15 ok, 2 failed, 3 unreachable$' "$JG_T/run.err" &&
+if [ $rc = 5 ] && grep -q '^jumpgate: run: 20 targets: 15 ok, 2 failed, 3 unreachable$' "$JG_T/run.err" &&
 	[ "$(grep -cE '^jumpgate: failed: [a-z0-9]+: exit status 1[67]$' "$JG_T/run.err")" = 2 ] &&
 	[ "$(grep -cE "^jumpgate: unreachable: ssh:nobody@127\\.0\\.0\\.1:[123]: .*$REFUSED" "$JG_T/run.err")" = 3 ]; then
-	jg_ok "run over 20 targets, 3 unreachable, 2 exit non-zero: summary right, exit 1 ($ms ms)"
+	jg_ok "run over 20 targets, 3 unreachable, 2 exit non-zero: summary right, exit 5 ($ms ms)"
 else
 	jg_notok "run over 20 targets, 3 unreachable, 2 exit non-zero (exit $rc)"
 	jg_show "$JG_T/run.err" 12
@@ -356,7 +356,7 @@ fi
 jg_log "run over 20 targets (3 unreachable, 2 failing): $ms ms; $(grep '^jumpgate: run:' "$JG_T/run.err")"
 rm -rf "$S" && mkdir -p "$S"
 if jg_cli run --json "$run20" -- sh -c "$claim" "$S" </dev/null >"$JG_T/run.json" 2>"$JG_T/runj.err"; then rc=0; else rc=$?; fi
-if [ $rc = 1 ] && python3 - "$JG_T/run.json" "$u1,$u2,$u3" <<'EOF'; then
+if [ $rc = 5 ] && python3 - "$JG_T/run.json" "$u1,$u2,$u3" <<'EOF'; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert len(d) == 20, len(d)

@@ -168,7 +168,9 @@ done
 
 # Admin is about the gateway itself: mzed's only rule ("reach") names targets,
 # and the deny rules (scoped to targets) do not speak about admin either.
-for p in /v1/stats /v1/targets /v1/routes; do
+# GET /v1/targets without admin lists only what the caller may act on (issue 17); its
+# ?match= stays admin.
+for p in /v1/stats '/v1/targets?match=*' /v1/routes; do
 	code=$(as mzed jg_curl "$p" -o "$JG_T/a.body" -w '%{http_code}' 2>/dev/null) || true
 	jg_check "mzed (a rule scoped to targets): GET $p is 403, no rule matched (got $code: $(head -c 100 "$JG_T/a.body"))" \
 		grep -q "no rule matched" "$JG_T/a.body"
@@ -178,6 +180,11 @@ for p in /v1/stats /v1/targets /v1/routes; do
 	code=$(jg_curl "$p" -o /dev/null -w '%{http_code}' 2>/dev/null) || true
 	jg_check "tester (an unscoped rule): GET $p is 200 (got $code)" [ "$code" = 200 ]
 done
+
+code=$(as mallory jg_curl /v1/targets -o "$JG_T/a.body" -w '%{http_code}' 2>/dev/null) || true
+jg_check "mallory: GET /v1/targets is 200 with only the targets it may act on (not t3 nor its alias t3b: no-t3; not bastion: * never grants local) ($code: $(head -c 160 "$JG_T/a.body"))" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=[t["name"] for t in d]
+assert not {"t3", "t3b", "bastion"} & set(n) and all(t["actions"] for t in d), n' "$JG_T/a.body"
 
 # "unix:" names local users of the Unix socket: no certificate may claim one.
 code=$(as unixroot jg_curl /healthz -o /dev/null -w '%{http_code}' 2>/dev/null) || true

@@ -1,9 +1,10 @@
 #!/bin/bash
 # jumpgate run: one command on 6 targets (l1..l5, method local, each its own
 # agent connection, and a dead ssh target) where 2 exit non-zero and 1 is
-# unreachable: the summary counts and names them and the exit status is 1;
+# unreachable: the summary counts and names them and the exit status is 5
+# (1 some failed + 4 some unreachable; 8 some denied);
 # lines are prefixed with their target (a partial last line too, stderr
-# apart); -b groups identical outputs under the list of targets; --json is
+# apart); -B groups identical outputs under the folded list of targets; --json is
 # one document that parses; globs and groups are expanded by the gateway, a
 # glob matching nothing runs nothing; --fanout bounds the streams in flight.
 # With OpenSSH's sshd (tests/integration/sshd.sh) an ssh target s1 joins.
@@ -62,12 +63,12 @@ claim='for i in 1 2 3 4 5; do if mkdir "$0/s$i" 2>/dev/null; then echo "slot $i"
 
 rm -rf "$S" && mkdir -p "$S"
 if jg_cli run "$six" -- sh -c "$claim" "$S" </dev/null >"$JG_T/sum.out" 2>"$JG_T/sum.err"; then rc=0; else rc=$?; fi
-if [ $rc = 1 ] && grep -q '^jumpgate: run: 6 targets: 3 ok, 2 failed, 1 unreachable$' "$JG_T/sum.err" &&
+if [ $rc = 5 ] && grep -q '^jumpgate: run: 6 targets: 3 ok, 2 failed, 1 unreachable$' "$JG_T/sum.err" &&
 	[ "$(grep -c '^jumpgate: failed: l[1-5]: exit status [45]$' "$JG_T/sum.err")" = 2 ] &&
 	grep -q "^jumpgate: unreachable: $dead: .*Connection refused" "$JG_T/sum.err"; then
-	jg_ok "6 targets, 2 exit non-zero, 1 unreachable: summary right, exit 1"
+	jg_ok "6 targets, 2 exit non-zero, 1 unreachable: summary right, exit 5 (1 failed + 4 unreachable)"
 else
-	jg_notok "6 targets, 2 exit non-zero, 1 unreachable: summary right, exit 1 (exit $rc)"
+	jg_notok "6 targets, 2 exit non-zero, 1 unreachable: summary right, exit 5 (exit $rc)"
 	jg_show "$JG_T/sum.err" 10
 fi
 if [ "$(grep -c '^l[1-5]: slot [1-5]$' "$JG_T/sum.out")" = 5 ] && [ "$(wc -l <"$JG_T/sum.out")" = 5 ]; then
@@ -99,16 +100,17 @@ fi
 
 rm -rf "$S" && mkdir -p "$S"
 gather='for i in 1 2 3 4 5; do if mkdir "$0/s$i" 2>/dev/null; then if [ $i -le 3 ]; then echo same; echo same-err >&2; else echo "other $i"; fi; exit 0; fi; done'
-if jg_cli run -b l1,l2,l3,l4,l5 -- sh -c "$gather" "$S" </dev/null >"$JG_T/b.out" 2>"$JG_T/b.err"; then rc=0; else rc=$?; fi
-# The block of three: its header line lists 3 targets, "(3)", then both lines.
-hdr3=$(grep -E '^l[1-5](,l[1-5]){2} \(3\)$' "$JG_T/b.out" || true)
+# -B gathers stderr with stdout (-b keeps it apart: t_run_gather.sh).
+if jg_cli run -B l1,l2,l3,l4,l5 -- sh -c "$gather" "$S" </dev/null >"$JG_T/b.out" 2>"$JG_T/b.err"; then rc=0; else rc=$?; fi
+# The block of three: its header line folds 3 targets (l[1-3], l[1-2,5]...), "(3)", then both lines.
+hdr3=$(grep -E '^l\[[1-5][-,][1-5](,[1-5])?\] \(3\)$' "$JG_T/b.out" || true)
 if [ $rc = 0 ] && [ -n "$hdr3" ] && [ "$(grep -cE '^l[1-5] \(1\)$' "$JG_T/b.out")" = 2 ] &&
 	[ "$(grep -c '^---------------$' "$JG_T/b.out")" = 6 ] &&
 	grep -A3 -xF "$hdr3" "$JG_T/b.out" | grep -qx 'same-err' &&
 	[ "$(grep -c '^other [45]$' "$JG_T/b.out")" = 2 ]; then
-	jg_ok "-b: identical outputs gathered under '$hdr3', the 2 others apart"
+	jg_ok "-B: identical outputs (stderr with them) gathered under '$hdr3', the 2 others apart"
 else
-	jg_notok "-b: identical outputs gathered (exit $rc)"
+	jg_notok "-B: identical outputs gathered (exit $rc)"
 	jg_show "$JG_T/b.out" 20
 fi
 
@@ -116,7 +118,7 @@ fi
 
 rm -rf "$S" && mkdir -p "$S"
 if jg_cli run --json "$six" -- sh -c "$claim" "$S" </dev/null >"$JG_T/j.out" 2>"$JG_T/j.err"; then rc=0; else rc=$?; fi
-if [ $rc = 1 ] && python3 -c 'import json,sys; json.load(sys.stdin)' <"$JG_T/j.out" &&
+if [ $rc = 5 ] && python3 -c 'import json,sys; json.load(sys.stdin)' <"$JG_T/j.out" &&
 	python3 - "$JG_T/j.out" "$dead" <<'EOF'; then
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -152,7 +154,7 @@ fi
 # ---------------------------------------------------------------- expansion
 
 if jg_cli run -b 'l?' -- echo hi </dev/null >"$JG_T/g.out" 2>"$JG_T/g.err" &&
-	grep -qx 'l1,l2,l3,l4,l5 (5)' "$JG_T/g.out"; then
+	grep -qx 'l\[1-5\] (5)' "$JG_T/g.out"; then
 	jg_ok "a glob ('l?') is expanded by the gateway to l1..l5"
 else
 	jg_notok "a glob ('l?') is expanded by the gateway"
@@ -160,8 +162,8 @@ else
 	jg_show "$JG_T/g.err" 5
 fi
 if jg_cli run -b odd,l1,l2 -- echo hi </dev/null >"$JG_T/o.out" 2>"$JG_T/o.err" &&
-	grep -qx 'l1,l3,l5,l2 (4)' "$JG_T/o.out"; then
-	jg_ok "a group is expanded; duplicates run once, in first-seen order"
+	grep -qx 'l\[1-3,5\] (4)' "$JG_T/o.out"; then
+	jg_ok "a group is expanded; duplicates run once"
 else
 	jg_notok "a group is expanded; duplicates run once"
 	jg_show "$JG_T/o.out" 5
@@ -176,16 +178,17 @@ else
 	jg_show "$JG_T/z.err" 5
 fi
 if jg_cli run l1,nosuchprogram-target -- true </dev/null >/dev/null 2>"$JG_T/u.err"; then rc=0; else rc=$?; fi
-if [ $rc = 1 ] && grep -q '^jumpgate: unreachable: nosuchprogram-target: ' "$JG_T/u.err"; then
-	jg_ok "an unknown host name is unreachable with the gateway's reason"
+if [ $rc = 4 ] && grep -q '^jumpgate: unreachable: nosuchprogram-target: ' "$JG_T/u.err"; then
+	jg_ok "an unknown host name is unreachable with the gateway's reason, exit 4"
 else
 	jg_notok "an unknown host name is unreachable (exit $rc)"
 	jg_show "$JG_T/u.err" 5
 fi
 if jg_cli run l1,l2 -- /nonexistent/program </dev/null >/dev/null 2>"$JG_T/n.err"; then rc=0; else rc=$?; fi
 if [ $rc = 1 ] && grep -q '0 ok, 2 failed, 0 unreachable' "$JG_T/n.err" &&
-	grep -q '^jumpgate: failed: l1: .*nonexistent' "$JG_T/n.err"; then
-	jg_ok "a program that cannot start: failed (not unreachable), with the reason"
+	grep -q '^jumpgate: failed: l1: exit status 127$' "$JG_T/n.err" &&
+	[ "$(grep -c '^l[12]: cannot run /nonexistent/program: No such file or directory$' "$JG_T/n.err")" = 2 ]; then
+	jg_ok "a program that is not there: failed (not unreachable), exit status 127, the reason on stderr"
 else
 	jg_notok "a program that cannot start: failed (exit $rc)"
 	jg_show "$JG_T/n.err" 5
@@ -232,11 +235,11 @@ fi
 # ---------------------------------------------------------------- a policy denial
 # is "denied", not "unreachable": the target was never dialled.
 if jg_cli run l1,deny1 -- true </dev/null >"$JG_T/deny.out" 2>"$JG_T/deny.err"; then rc=0; else rc=$?; fi
-if [ $rc = 1 ] && grep -q '^jumpgate: run: 2 targets: 1 ok, 0 failed, 0 unreachable, 1 denied$' "$JG_T/deny.err" &&
+if [ $rc = 8 ] && grep -q '^jumpgate: run: 2 targets: 1 ok, 0 failed, 0 unreachable, 1 denied$' "$JG_T/deny.err" &&
 	grep -q '^jumpgate: denied: deny1: .*no-deny1' "$JG_T/deny.err"; then
-	jg_ok "a target the policy denies: counted and named as denied, exit 1"
+	jg_ok "a target the policy denies: counted and named as denied, exit 8"
 else
-	jg_notok "a target the policy denies: counted and named as denied, exit 1 (exit $rc)"
+	jg_notok "a target the policy denies: counted and named as denied, exit 8 (exit $rc)"
 	jg_show "$JG_T/deny.err" 5
 fi
 out=$(jg_cli run --json deny1 -- true </dev/null 2>/dev/null) || true

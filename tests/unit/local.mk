@@ -30,3 +30,5 @@ tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/dial.c gateway/dial.h
 tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keymap.h
 # The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.
 tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
+# Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).
+tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/nodeset.h

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 		jg_test_register_log, jg_test_register_identity, jg_test_register_h2field,
 		jg_test_register_pump, jg_test_register_dial, jg_test_register_keymap,
 		jg_test_register_standin,
+		jg_test_register_nodeset,
 	};
 	unsigned failed;
 

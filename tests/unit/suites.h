@@ -44,5 +44,7 @@ int jg_test_register_dial(void);
 int jg_test_register_keymap(void);
 /* tests/unit/test_standin.c: the one-word stand-ins (client/standin.c). */
 int jg_test_register_standin(void);
+/* tests/unit/test_nodeset.c: host lists folded as ClusterShell does (client/nodeset.c). */
+int jg_test_register_nodeset(void);
 
 #endif

@@ -30,21 +30,27 @@
 
 /* ---- jumpgate-agent, driven over its stdio by an OPENER link (tests/unit/testutil.c) ---- */
 
-static int drv_open(struct tu_drv *d, int i, char **argv, int pty)
+static int drv_open_spec(struct tu_drv *d, int i, const struct jg_exec_spec *spec)
 {
-	struct jg_exec_spec spec = {.argv = argv, .pty = pty, .rows = 24, .cols = 80};
 	struct evbuffer *p = evbuffer_new();
-	size_t argc = 0;
 
-	while (argv[argc] != NULL)
-		argc++;
-	spec.argc = argc;
-	if (jg_exec_spec_encode(&spec, p) != 0)
+	if (jg_exec_spec_encode(spec, p) != 0)
 		return -1;
 	d->id[i] = jg_link_open(d->link, JG_OPEN_EXEC, evbuffer_pullup(p, -1),
 				evbuffer_get_length(p), &d->ch[i]);
 	evbuffer_free(p);
 	return d->id[i] > 0 ? 0 : -1;
+}
+
+static int drv_open(struct tu_drv *d, int i, char **argv, int pty)
+{
+	struct jg_exec_spec spec = {.argv = argv, .pty = pty, .rows = 24, .cols = 80};
+	size_t argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	spec.argc = argc;
+	return drv_open_spec(d, i, &spec);
 }
 
 static char *drv_text(struct evbuffer *b)
@@ -135,18 +141,39 @@ static void test_agent_reports_death_by_signal(void)
 	CU_ASSERT_EQUAL(tu_drv_stop(&d), 0);
 }
 
-static void test_agent_missing_program_gives_open_fail_with_reason(void)
+/* As a shell and ssh: 127 and the reason on stderr, not a refused channel (issue 17). */
+static void test_agent_missing_program_exits_127_with_reason(void)
 {
 	char *argv[] = {"jumpgate-no-such-program", NULL};
+	static const char want[] = "cannot run jumpgate-no-such-program: No such file or directory\n";
 	struct tu_drv d;
 
 	if (!drv_ready(&d))
 		return;
 	CU_ASSERT_EQUAL_FATAL(drv_open(&d, 0, argv, 0), 0);
 	CU_ASSERT_EQUAL(tu_drv_pump(&d, tu_drv_ch0_over, NULL, 5000), 0);
+	CU_ASSERT(d.ch[0].opened && !d.ch[0].failed);
+	CU_ASSERT(d.ch[0].exited && d.ch[0].exit_flags == 0 && d.ch[0].exit_code == 127);
+	CU_ASSERT_EQUAL(evbuffer_get_length(d.ch[0].err), sizeof(want) - 1);
+	CU_ASSERT(evbuffer_get_length(d.ch[0].err) == sizeof(want) - 1 &&
+		  memcmp(evbuffer_pullup(d.ch[0].err, -1), want, sizeof(want) - 1) == 0);
+	CU_ASSERT_EQUAL(tu_drv_stop(&d), 0);
+}
+
+/* A missing working directory is still the agent's refusal, with the reason. */
+static void test_agent_missing_cwd_gives_open_fail_with_reason(void)
+{
+	char *argv[] = {"true", NULL};
+	struct jg_exec_spec spec = {.argv = argv, .argc = 1, .cwd = "/nonexistent-jg-dir"};
+	struct tu_drv d;
+
+	if (!drv_ready(&d))
+		return;
+	CU_ASSERT_EQUAL_FATAL(drv_open_spec(&d, 0, &spec), 0);
+	CU_ASSERT_EQUAL(tu_drv_pump(&d, tu_drv_ch0_over, NULL, 5000), 0);
 	CU_ASSERT(d.ch[0].failed);
-	CU_ASSERT_STRING_EQUAL(d.ch[0].reason,
-			       "cannot run jumpgate-no-such-program: No such file or directory");
+	CU_ASSERT_STRING_EQUAL(d.ch[0].reason, "cannot run true: cannot change directory to "
+					       "/nonexistent-jg-dir: No such file or directory");
 	CU_ASSERT_EQUAL(tu_drv_stop(&d), 0);
 }
 
@@ -283,7 +310,8 @@ int jg_test_register_agent(void)
 	    !CU_ADD_TEST(s, test_agent_exec_relays_stdout_stderr_and_exit_code) ||
 	    !CU_ADD_TEST(s, test_agent_cat_echoes_1mib_under_flow_control) ||
 	    !CU_ADD_TEST(s, test_agent_reports_death_by_signal) ||
-	    !CU_ADD_TEST(s, test_agent_missing_program_gives_open_fail_with_reason) ||
+	    !CU_ADD_TEST(s, test_agent_missing_program_exits_127_with_reason) ||
+	    !CU_ADD_TEST(s, test_agent_missing_cwd_gives_open_fail_with_reason) ||
 	    !CU_ADD_TEST(s, test_agent_pty_exec_runs_on_a_terminal) ||
 	    !CU_ADD_TEST(s, test_agent_stdin_eof_kills_children_and_exits) ||
 	    !CU_ADD_TEST(s, test_agent_garbage_input_gets_dead_and_exit_1) ||

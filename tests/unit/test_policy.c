@@ -676,6 +676,40 @@ static void test_forward_agent(void)
 		   "forward_agent");
 }
 
+static int may(const struct jg_config *c, const char *id, const char *action, const char *target)
+{
+	struct jg_policy_req req = {
+	    .identity = id, .action = action, .target = target, .key = target};
+
+	return jg_policy_may(c, &req);
+}
+
+/* jg_policy_may: the first rule decides as in jg_policy_check, but commands and paths are
+ * not known: a narrowed allow is "some", a narrowed deny lets the next rules speak. */
+static void test_may(void)
+{
+	struct jg_config *c = load(RULES);
+	struct jg_config *d;
+
+	CU_ASSERT_EQUAL(may(c, "ops-ann", "exec", "web1"), JG_POLICY_MAY_SOME);	 /* commands */
+	CU_ASSERT_EQUAL(may(c, "ops-ann", "get", "web2"), JG_POLICY_MAY_SOME);	 /* paths */
+	CU_ASSERT_EQUAL(may(c, "ops-ann", "tunnel", "web1"), JG_POLICY_MAY_NOT); /* ops-deny */
+	CU_ASSERT_EQUAL(may(c, "ops-ann", "exec", "db1"), JG_POLICY_MAY_NOT);	 /* not in web */
+	CU_ASSERT_EQUAL(may(c, "root", "exec", "db1"), JG_POLICY_MAY);
+	CU_ASSERT_EQUAL(may(c, "root", "reset", "web1"), JG_POLICY_MAY);
+	CU_ASSERT_EQUAL(may(c, "mallory", "exec", "web1"), JG_POLICY_MAY_NOT);
+	CU_ASSERT_EQUAL(may(c, "stranger", "exec", "web1"), JG_POLICY_MAY_NOT); /* no rule */
+	jg_config_free(c);
+
+	d = load("targets = ( { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; } );\n"
+		 "policy = ( { name = \"no-rm\"; actions = [ \"exec\" ]; commands = [ \"rm\" ];\n"
+		 "    allow = false; },\n"
+		 "  { name = \"all\"; allow = true; } );\n");
+	CU_ASSERT_EQUAL(may(d, "ann", "exec", "web1"), JG_POLICY_MAY_SOME);
+	CU_ASSERT_EQUAL(may(d, "ann", "put", "web1"), JG_POLICY_MAY);
+	jg_config_free(d);
+}
+
 int jg_test_register_policy(void)
 {
 	CU_pSuite s = CU_add_suite("policy", NULL, NULL);
@@ -698,7 +732,8 @@ int jg_test_register_policy(void)
 	    CU_add_test(s, "path rules judge real paths (relay/pathrule)", test_pathrule) == NULL ||
 	    CU_add_test(s, "path rules handed to the agent", test_path_rules) == NULL ||
 	    CU_add_test(s, "set-id bits need setid = true", test_setid) == NULL ||
-	    CU_add_test(s, "agent forwarding needs forward_agent", test_forward_agent) == NULL)
+	    CU_add_test(s, "agent forwarding needs forward_agent", test_forward_agent) == NULL ||
+	    CU_add_test(s, "may: what a listing says an identity may do", test_may) == NULL)
 		return -1;
 	return 0;
 }

@@ -150,6 +150,29 @@ static void test_spawn_not_executable_and_bad_cwd_give_reasons(void)
 	CU_ASSERT_EQUAL(count_zombies(), 0);
 }
 
+/* exec_status (the agent's exec): the child says why on its stderr and exits 127 or 126,
+ * as a shell does; the spawn itself succeeds. */
+static void test_spawn_exec_status_exits_127_and_126(void)
+{
+	char *missing[] = {"jumpgate-no-such-program", NULL}, *noexec[] = {"/etc/passwd", NULL};
+	struct jg_spawn_opts o = {.argv = missing, .exec_status = 1};
+	struct jg_child c;
+	char err[256], out[256];
+
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, err, sizeof(err)), 0);
+	tu_read_all(c.err_fd, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "cannot run jumpgate-no-such-program: No such file or directory\n");
+	CU_ASSERT_EQUAL(WEXITSTATUS(tu_wait_child(c.pid)), 127);
+	tu_close_child(&c);
+	o.argv = noexec;
+	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, err, sizeof(err)), 0);
+	tu_read_all(c.err_fd, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "cannot run /etc/passwd: Permission denied\n");
+	CU_ASSERT_EQUAL(WEXITSTATUS(tu_wait_child(c.pid)), 126);
+	tu_close_child(&c);
+	CU_ASSERT_EQUAL(count_zombies(), 0);
+}
+
 static void test_spawn_pty_child_sees_a_terminal_of_the_given_size(void)
 {
 	char *argv[] = {"/bin/sh", "-c",
@@ -482,6 +505,7 @@ int jg_test_register_spawn(void)
 
 	if ((s = CU_add_suite("spawn", NULL, NULL)) == NULL ||
 	    !CU_ADD_TEST(s, test_spawn_echo_output_is_read) ||
+	    !CU_ADD_TEST(s, test_spawn_exec_status_exits_127_and_126) ||
 	    !CU_ADD_TEST(s, test_spawn_exit_status_and_stderr_are_separate) ||
 	    !CU_ADD_TEST(s, test_spawn_merge_stderr_uses_one_pipe) ||
 	    !CU_ADD_TEST(s, test_spawn_stdin_reaches_child_and_env_and_cwd_apply) ||
