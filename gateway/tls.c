@@ -81,12 +81,13 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 		 * certificate expired (the alert for both), and send its holder for a new one. */
 		if (e == X509_V_ERR_CRL_HAS_EXPIRED || e == X509_V_ERR_CRL_NOT_YET_VALID ||
 		    e == X509_V_ERR_UNABLE_TO_GET_CRL) {
-			jg_log_error("client certificate %s refused: the gateway's CRL %s: every "
-				     "client is refused until the CRL is renewed (`jumpgated cert "
-				     "crl` where the CA key is; the start-up log names the file)",
+			jg_log_error("client certificate %s refused: the gateway's CRL is unusable "
+				     "(%s): every client is refused until the CRL is renewed "
+				     "(`jumpgated cert crl` where the CA key is; the start-up log "
+				     "names the file)",
 				     subject,
 				     e == X509_V_ERR_UNABLE_TO_GET_CRL
-					 ? "has no list from the CA that issued it"
+					 ? "it has no list from the CA that issued this certificate"
 					 : X509_verify_cert_error_string(e));
 			X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED); /* alert internal_error */
 			return 0;

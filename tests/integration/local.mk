@@ -40,6 +40,9 @@ EXTRA_DIST += tests/integration/h2raw.py
 INTEGRATION_TESTS += tests/integration/t_systemd.sh
 INTEGRATION_TESTS += tests/integration/t_files_scale.sh
 
+# Certificate lifecycle: jumpgated cert issue/revoke/list/crl (issue 17).
+INTEGRATION_TESTS += tests/integration/t_cert.sh
+
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh \
 	tests/integration/sites.sh

@@ -1,0 +1,202 @@
+#!/bin/bash
+# Certificate lifecycle (issue 17, item 3): `jumpgated cert issue|revoke|list|crl`
+# against a real gateway.  An issued certificate verifies with openssl and
+# connects; a revoked one is refused by the running gateway within seconds (no
+# signal); `cert list` shows both states; the CRL is renewed by the commands and
+# by the gateway itself; an expired CRL is named as such on both sides instead
+# of telling the client its certificate expired; a loose CA key is refused.
+. "$(dirname "$0")/lib.sh"
+jg_setup
+
+# ---- the generated CA (no tls in the file), as a fresh install runs ----
+JG_CONF_MODE=minimal
+JG_CONF_EXTRA='log_level = "info";
+drain_timeout = 2.0;
+agent_path = "'"$JUMPGATE_AGENT"'";'
+jg_gateway_start || { jg_notok "gateway starts with generated certificates"; jg_done; }
+S=$JG_STATE
+cert() { timeout 60 "$JUMPGATED" -c "$JG_CONF" cert "$@"; }
+# as DIR NAME ARGS...: the CLI with DIR/NAME.pem
+as() {
+	local d=$1 n=$2
+	shift 2
+	timeout 60 "$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$d/$n.pem" --key "$d/$n.key" \
+		--ca "$d/ca.pem" "$@"
+}
+
+# Generated certificates no longer last 10 years: the CA 5, the server a year.
+if openssl x509 -in "$S/server.pem" -noout -checkend $((400 * 86400)) >/dev/null; then
+	jg_notok "the generated server certificate ends within 400 days"
+else
+	jg_ok "the generated server certificate ends within 400 days"
+fi
+if openssl x509 -in "$S/ca.pem" -noout -checkend $((6 * 365 * 86400)) >/dev/null; then
+	jg_notok "the generated CA ends within 6 years"
+else
+	jg_ok "the generated CA ends within 6 years"
+fi
+
+# ---- issue ----
+if cert issue alice --days 3 --out "$JG_T/alice" >"$JG_T/issue.out" 2>&1; then
+	jg_ok "cert issue alice"
+else
+	jg_notok "cert issue alice"
+	jg_show "$JG_T/issue.out"
+fi
+jg_check "issue names the identity and the files" grep -q 'identity "alice"' "$JG_T/issue.out"
+jg_check "openssl verify accepts the issued certificate" \
+	openssl verify -CAfile "$JG_T/alice/ca.pem" "$JG_T/alice/alice.pem"
+jg_check "the issued key is mode 0600" [ "$(stat -c %a "$JG_T/alice/alice.key")" = 600 ]
+jg_check "the CA key is mode 0600" [ "$(stat -c %a "$S/ca.key")" = 600 ]
+if openssl x509 -in "$JG_T/alice/alice.pem" -noout -checkend $((2 * 86400)) >/dev/null &&
+	! openssl x509 -in "$JG_T/alice/alice.pem" -noout -checkend $((4 * 86400)) >/dev/null; then
+	jg_ok "--days 3 gives a certificate ending in 3 days"
+else
+	jg_notok "--days 3 gives a certificate ending in 3 days"
+fi
+openssl x509 -in "$JG_T/alice/alice.pem" -noout -subject -ext subjectAltName >"$JG_T/alice.txt" 2>&1
+jg_check "the certificate names alice in CN and SAN URI" \
+	grep -q 'URI:jumpgate:user:alice' "$JG_T/alice.txt"
+out=$(as "$JG_T/alice" alice exec local -- echo hello-alice 2>&1) || true
+jg_check "alice's certificate connects and runs a command" [ "$out" = hello-alice ]
+jg_check "the audit/log names the identity alice" grep -q 'alice' "$JG_GW_LOG"
+cert issue bob --out "$JG_T/bob" >/dev/null 2>&1 || jg_notok "cert issue bob"
+if cert issue alice --out "$JG_T/alice" >"$JG_T/again.out" 2>&1; then
+	jg_notok "issuing over existing files is refused"
+else
+	jg_check "issuing over existing files is refused" grep -q 'exists already' "$JG_T/again.out"
+fi
+if cert issue 'bad/name' --out "$JG_T/x" >"$JG_T/bad.out" 2>&1; then
+	jg_notok "a name with '/' is refused"
+else
+	jg_check "a name with '/' is refused" grep -q 'not allowed' "$JG_T/bad.out"
+fi
+if cert issue carol --days 0 >"$JG_T/days.out" 2>&1; then
+	jg_notok "--days 0 is refused"
+else
+	jg_check "--days 0 is refused with the range" grep -q '1-3650' "$JG_T/days.out"
+fi
+
+# ---- list ----
+cert list >"$JG_T/list1" 2>&1 || jg_notok "cert list runs"
+jg_check "cert list shows alice valid" grep -Eq '^[0-9A-F]{20,} +alice +20[0-9-]+ [0-9:]+ UTC +valid$' "$JG_T/list1"
+jg_check "cert list shows bob valid" grep -Eq ' bob .* valid$' "$JG_T/list1"
+jg_check "cert list says there is no CRL yet" grep -q 'none yet' "$JG_T/list1"
+
+# ---- revoke by name: the running gateway refuses alice within seconds ----
+if cert revoke alice >"$JG_T/revoke.out" 2>&1; then
+	jg_ok "cert revoke alice"
+else
+	jg_notok "cert revoke alice"
+	jg_show "$JG_T/revoke.out"
+fi
+jg_check "openssl sees alice revoked in the CRL" bash -c \
+	"openssl verify -crl_check -CRLfile '$S/crl.pem' -CAfile '$S/ca.pem' '$JG_T/alice/alice.pem' 2>&1 | grep -q 'certificate revoked'"
+refused=0
+for _ in $(seq 1 50); do
+	if ! as "$JG_T/alice" alice exec local -- true >"$JG_T/alice.err" 2>&1; then
+		refused=1
+		break
+	fi
+	sleep 0.2
+done
+jg_check "the running gateway refuses alice after the revoke (no signal, within 10 s)" [ $refused = 1 ]
+jg_check "alice is told her certificate was revoked" grep -q 'revoked' "$JG_T/alice.err"
+jg_check "the gateway log says the CRL changed" grep -q 'crl.pem changed' "$JG_GW_LOG"
+jg_check "the gateway log names the revocation" grep -q 'certificate revoked' "$JG_GW_LOG"
+out=$(as "$JG_T/bob" bob exec local -- echo hello-bob 2>&1) || true
+jg_check "bob still connects" [ "$out" = hello-bob ]
+out=$(jg_cli exec local -- echo own 2>&1) || true
+jg_check "the gateway's own client certificate still connects" [ "$out" = own ]
+
+# ---- revoke by serial ----
+serial=$(awk '$2 == "bob" { print $1 }' "$JG_T/list1")
+cert revoke "$serial" >/dev/null 2>&1 || jg_notok "cert revoke SERIAL"
+cert list >"$JG_T/list2" 2>&1
+jg_check "cert list shows alice revoked" grep -Eq ' alice .* revoked$' "$JG_T/list2"
+jg_check "cert list shows bob (revoked by serial) revoked" grep -Eq "^$serial +bob .* revoked$" "$JG_T/list2"
+jg_check "cert list counts 2 revoked in the CRL" grep -q ': 2 revoked, next update' "$JG_T/list2"
+if cert revoke nobody >"$JG_T/nobody.out" 2>&1; then
+	jg_notok "revoking an unknown name fails"
+else
+	jg_check "revoking an unknown name fails and points at cert list" grep -q 'cert list' "$JG_T/nobody.out"
+fi
+
+# ---- a CRL near its end is renewed by the next issue, and by the gateway ----
+nextupdate() { openssl crl -in "$1" -noout -nextupdate | sed 's/^nextUpdate=//'; }
+mkcrl() { # mkcrl CADIR NEXTUPDATE OUT: a CRL of CADIR's CA with that nextUpdate (openssl ca)
+	local d=$1 db=$JG_T/cadb
+	rm -rf "$db" && mkdir -p "$db" && touch "$db/index.txt" && echo 1000 >"$db/crlnumber"
+	printf '[ca]\ndefault_ca=c\n[c]\ndatabase=%s/index.txt\ncrlnumber=%s/crlnumber\ndefault_md=sha256\n' \
+		"$db" "$db" >"$db/ca.cnf"
+	openssl ca -config "$db/ca.cnf" -keyfile "$d/ca.key" -cert "$d/ca.pem" -gencrl \
+		-crl_nextupdate "$2" -out "$3" >>"$db/openssl.log" 2>&1
+}
+soon=$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)
+mkcrl "$S" "$soon" "$JG_T/soon.crl" && cp "$JG_T/soon.crl" "$S/crl.pem"
+cert issue dave --out "$JG_T/dave" >/dev/null 2>&1 || jg_notok "cert issue dave"
+if [ "$(date -u -d "$(nextupdate "$S/crl.pem")" +%s)" -gt $(($(date +%s) + 20 * 86400)) ]; then
+	jg_ok "cert issue renews a CRL with 1 day left"
+else
+	jg_notok "cert issue renews a CRL with 1 day left"
+fi
+cp "$JG_T/soon.crl" "$S/crl.pem"
+kill -HUP "$JG_GW_PID"
+renewed=0
+for _ in $(seq 1 50); do
+	grep -q 'SIGHUP: renewed the CRL' "$JG_GW_LOG" && { renewed=1; break; }
+	sleep 0.1
+done
+jg_check "the gateway renews its own CA's CRL with 1 day left (SIGHUP)" [ $renewed = 1 ]
+
+# ---- a loose CA key is refused ----
+chmod 640 "$S/ca.key"
+if cert list >"$JG_T/loose.out" 2>&1; then
+	jg_notok "a CA key readable by the group is refused"
+else
+	jg_check "a CA key readable by the group is refused with chmod 600" grep -q 'chmod 600' "$JG_T/loose.out"
+fi
+chmod 600 "$S/ca.key"
+jg_gateway_stop || jg_notok "gateway stops cleanly"
+
+# ---- a configured CA whose CRL expired: named on both sides, then renewed ----
+unset JG_CONF_MODE JG_CONF_EXTRA JG_STATE
+jg_init_pki
+mkcrl "$JG_PKI" 20200102000000Z "$JG_PKI/ca.crl"
+JG_CONF_EXTRA="crl = \"$JG_PKI/ca.crl\";"
+# The gateway cannot answer /healthz to our certificate: start it and wait for its log.
+JG_PORT=$(jg_free_port)
+JG_CONF=$JG_T/expired.conf
+JG_GW_LOG=$JG_T/expired.log
+JG_STATE=$JG_T/state2
+jg_write_config "$JG_CONF"
+"$JUMPGATED" -f -c "$JG_CONF" >"$JG_GW_LOG" 2>&1 </dev/null &
+JG_GW_PID=$!
+jg_track gateway "$JG_GW_PID"
+for _ in $(seq 1 100); do
+	grep -q 'listening on' "$JG_GW_LOG" && break
+	sleep 0.1
+done
+jg_check "start: the log says the CRL expired and that every client is refused" \
+	grep -q "start: the CRL $JG_PKI/ca.crl expired at 2020-01-02.*EVERY client" "$JG_GW_LOG"
+jg_cli exec local -- true >"$JG_T/expired.err" 2>&1 || true
+jg_check "the client is not told its own certificate expired" bash -c "! grep -q 'has expired' '$JG_T/expired.err'"
+jg_check "the client is told the gateway could not check it (e.g. an expired CRL)" \
+	grep -q 'could not check our client certificate.*expired CRL' "$JG_T/expired.err"
+jg_check "the gateway log names the expired CRL at the handshake" \
+	grep -q "refused: the gateway's CRL is unusable (CRL has expired)" "$JG_GW_LOG"
+if timeout 60 "$JUMPGATED" -c "$JG_CONF" cert crl >"$JG_T/crl.out" 2>&1; then
+	jg_ok "cert crl renews the configured CA's CRL (key beside tls.ca)"
+else
+	jg_notok "cert crl renews the configured CA's CRL (key beside tls.ca)"
+	jg_show "$JG_T/crl.out"
+fi
+ok=0
+for _ in $(seq 1 50); do
+	out=$(jg_cli exec local -- echo back 2>/dev/null) || true
+	[ "$out" = back ] && { ok=1; break; }
+	sleep 0.2
+done
+jg_check "the running gateway takes the renewed CRL and lets the client in" [ $ok = 1 ]
+jg_gateway_stop || jg_notok "gateway stops cleanly"
+jg_done
