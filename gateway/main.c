@@ -53,7 +53,7 @@ static const char usage_text[] =
 	"    the `local` target (the bastion itself).\n"
 	"\n"
 	"OPTIONS\n"
-	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf.example)\n"
+	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf(5))\n"
 	"    -f, --foreground    stay in the foreground (default: detach once listening)\n"
 	"    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
 	"    -h, --help          show this text\n"

@@ -42,6 +42,8 @@ INTEGRATION_TESTS += tests/integration/t_files_scale.sh
 
 # Certificate lifecycle: jumpgated cert issue/revoke/list/crl (issue 17).
 INTEGRATION_TESTS += tests/integration/t_cert.sh
+# Man pages render cleanly and name every configuration key (issue 17).
+INTEGRATION_TESTS += tests/integration/t_manpages.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh \
