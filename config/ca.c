@@ -241,6 +241,24 @@ static int is_revoked(const struct jg_ca *ca, const ASN1_INTEGER *serial)
 	return ca->ours != NULL && X509_CRL_get0_by_serial(ca->ours, &rv, serial) == 1;
 }
 
+/* C is listed in the CRL of its issuer: ours, or another CA's in the same file (the
+ * old CA during a rotation). */
+static int cert_revoked(const struct jg_ca *ca, X509 *c)
+{
+	X509_REVOKED *rv;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(ca->cert)) == 0)
+		return is_revoked(ca, X509_get0_serialNumber(c));
+	for (int i = 0; i < sk_X509_CRL_num(ca->others); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(ca->others, i);
+
+		if (X509_NAME_cmp(X509_get_issuer_name(c), X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_get0_by_serial(crl, &rv, X509_get0_serialNumber(c)) == 1)
+			return 1;
+	}
+	return 0;
+}
+
 /* The next crlNumber: the current one + 1, else 1. */
 static ASN1_INTEGER *next_number(const X509_CRL *old)
 {
@@ -459,8 +477,8 @@ int jg_ca_revoke(struct jg_ca *ca, const char *what, int *n, char *err, size_t e
 	STACK_OF(X509) *all = read_issued(ca, err, errlen);
 	ASN1_INTEGER *serial = parse_serial(what), **add = NULL;
 	size_t nadd = 0;
-	char name[256];
-	int r = 0, found = 0;
+	char name[256], issuer[256];
+	int r = 0, found = 0, foreign = 0;
 
 	*n = 0;
 	if (all == NULL)
@@ -474,16 +492,30 @@ int jg_ca_revoke(struct jg_ca *ca, const char *what, int *n, char *err, size_t e
 		const ASN1_INTEGER *s = X509_get0_serialNumber(c);
 
 		cert_name(c, name, sizeof(name));
-		if (serial != NULL ? ASN1_INTEGER_cmp(s, serial) == 0
-				   : strcmp(name, what) == 0 && !jg_certs_expiring(c, 0)) {
-			found++;
-			if (!is_revoked(ca, s))
-				add[nadd++] = (ASN1_INTEGER *)s;
+		if (serial != NULL ? ASN1_INTEGER_cmp(s, serial) != 0
+				   : strcmp(name, what) != 0 || jg_certs_expiring(c, 0))
+			continue;
+		/* Our CRL lists our certificates only: one of another CA (the old one of a
+		 * rotation) is revoked in that CA's CRL, with its key. */
+		if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(ca->cert)) != 0) {
+			X509_NAME_oneline(X509_get_issuer_name(c), issuer, sizeof(issuer));
+			foreign++;
+			continue;
 		}
+		found++;
+		if (!is_revoked(ca, s))
+			add[nadd++] = (ASN1_INTEGER *)s;
 	}
 	/* A serial we have no copy of (issued elsewhere by this CA) is revoked all the same. */
-	if (serial != NULL && found == 0 && !is_revoked(ca, serial))
+	if (serial != NULL && found == 0 && foreign == 0 && !is_revoked(ca, serial))
 		add[nadd++] = serial, found = 1;
+	if (found == 0 && foreign > 0) {
+		r = fail(err, errlen, JG_ERR_STATE,
+			 "\"%s\" was issued by %s, not by the CA of the key %s: revoke it with "
+			 "--ca-key naming that CA's key",
+			 what, issuer, ca->p.key);
+		goto out;
+	}
 	if (found == 0) {
 		r = fail(err, errlen, JG_ERR_NOTFOUND,
 			 "no unexpired certificate named \"%s\" was issued here (%s): `jumpgated "
@@ -516,7 +548,7 @@ int jg_ca_list(struct jg_ca *ca, FILE *out, char *err, size_t errlen)
 		cert_name(c, name, sizeof(name));
 		fmt_time(X509_get0_notAfter(c), when, sizeof(when));
 		fprintf(out, "%-32s  %-20s  %-20s  %s\n", hex != NULL ? hex : "?", name, when,
-			is_revoked(ca, X509_get0_serialNumber(c))	? "revoked"
+			cert_revoked(ca, c)				? "revoked"
 			: X509_cmp_time(X509_get0_notAfter(c), &now) <= 0 ? "expired"
 									    : "valid");
 		OPENSSL_free(hex);
@@ -525,8 +557,10 @@ int jg_ca_list(struct jg_ca *ca, FILE *out, char *err, size_t errlen)
 		fprintf(out, "CRL %s: none yet (`jumpgated cert revoke` writes it)\n", ca->p.crl);
 	} else {
 		fmt_time(X509_CRL_get0_nextUpdate(ca->ours), when, sizeof(when));
-		fprintf(out, "CRL %s: %d revoked, next update %s\n", ca->p.crl,
-			sk_X509_REVOKED_num(X509_CRL_get_REVOKED(ca->ours)), when);
+		int nrev = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(ca->ours));
+
+		fprintf(out, "CRL %s: %d revoked, next update %s\n", ca->p.crl, nrev > 0 ? nrev : 0,
+			when);
 	}
 	sk_X509_pop_free(all, X509_free);
 	return 0;

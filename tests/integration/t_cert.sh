@@ -149,6 +149,54 @@ for _ in $(seq 1 50); do
 done
 jg_check "the gateway renews its own CA's CRL with 1 day left (SIGHUP)" [ $renewed = 1 ]
 
+# ---- CA rotation (docs/security.md): old and new CA accepted side by side ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=jumpgate test CA 2" -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign -keyout "$JG_T/ca2.key" -out "$JG_T/ca2.pem" \
+	2>>"$JG_T/openssl.log"
+chmod 600 "$JG_T/ca2.key"
+mv "$S/ca.key" "$S/ca-old.key"
+cat "$JG_T/ca2.pem" "$S/ca.pem" >"$S/ca.bundle" && mv "$S/ca.bundle" "$S/ca.pem"
+cp "$JG_T/ca2.key" "$S/ca.key"
+if cert crl >/dev/null 2>&1 && cert crl --ca-key "$S/ca-old.key" >/dev/null 2>&1; then
+	jg_ok "rotation: a CRL for the new CA and one for the old"
+else
+	jg_notok "rotation: a CRL for the new CA and one for the old"
+fi
+jg_check "rotation: the CRL file holds both CRLs" [ "$(grep -c 'BEGIN X509 CRL' "$S/crl.pem")" = 2 ]
+kill -HUP "$JG_GW_PID"
+cert issue erin --out "$JG_T/erin" >/dev/null 2>&1 || jg_notok "rotation: cert issue erin"
+jg_check "rotation: erin's certificate comes from the new CA" bash -c \
+	"openssl x509 -in '$JG_T/erin/erin.pem' -noout -issuer | grep -q 'test CA 2'"
+jg_check "rotation: erin gets the bundle of both CAs" [ "$(grep -c 'BEGIN CERT' "$JG_T/erin/ca.pem")" = 2 ]
+both=0
+for _ in $(seq 1 50); do
+	a=$(as "$JG_T/erin" erin exec local -- echo new 2>/dev/null) || true
+	b=$(as "$JG_T/dave" dave exec local -- echo old 2>/dev/null) || true
+	[ "$a" = new ] && [ "$b" = old ] && { both=1; break; }
+	sleep 0.2
+done
+jg_check "rotation: a certificate of the new CA and one of the old both connect" [ $both = 1 ]
+cert revoke dave >"$JG_T/foreign.out" 2>&1 && jg_notok "rotation: revoking an old-CA certificate with the new key is refused" ||
+	jg_check "rotation: revoking an old-CA certificate with the new key is refused" \
+		grep -q 'revoke it with --ca-key' "$JG_T/foreign.out"
+cert revoke dave --ca-key "$S/ca-old.key" >/dev/null 2>&1 || jg_notok "rotation: revoke dave with the old key"
+cert revoke erin >/dev/null 2>&1 || jg_notok "rotation: revoke erin"
+gone=0
+for _ in $(seq 1 50); do
+	if ! as "$JG_T/erin" erin exec local -- true >/dev/null 2>&1 &&
+		! as "$JG_T/dave" dave exec local -- true >/dev/null 2>&1; then
+		gone=1
+		break
+	fi
+	sleep 0.2
+done
+jg_check "rotation: revoked in either CA's CRL, both are refused" [ $gone = 1 ]
+cert list >"$JG_T/list3" 2>&1
+jg_check "rotation: cert list shows dave (old CA) revoked" grep -Eq ' dave .* revoked$' "$JG_T/list3"
+out=$(jg_cli exec local -- echo own 2>&1) || true
+jg_check "rotation: the gateway's own certificate (old CA) still connects" [ "$out" = own ]
+
 # ---- a loose CA key is refused ----
 chmod 640 "$S/ca.key"
 if cert list >"$JG_T/loose.out" 2>&1; then
@@ -174,7 +222,7 @@ jg_write_config "$JG_CONF"
 JG_GW_PID=$!
 jg_track gateway "$JG_GW_PID"
 for _ in $(seq 1 100); do
-	grep -q 'listening on' "$JG_GW_LOG" && break
+	grep -q 'listening on' "$JG_GW_LOG" 2>/dev/null && break
 	sleep 0.1
 done
 jg_check "start: the log says the CRL expired and that every client is refused" \
