@@ -101,7 +101,10 @@ const char *jg_ca_crl_file(const struct jg_config *cfg, char *buf, size_t len)
 {
 	if (cfg->crl_file != NULL)
 		return cfg->crl_file;
-	if (cfg->state_dir == NULL || jg_paths_join(buf, len, cfg->state_dir, "crl.pem") != 0)
+	/* Only beside the generated CA: a crl.pem left from it would refuse every
+	 * certificate of a configured CA (no CRL of theirs in it). */
+	if (!cfg->generate_certs || cfg->state_dir == NULL ||
+	    jg_paths_join(buf, len, cfg->state_dir, "crl.pem") != 0)
 		return NULL;
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }

@@ -8,8 +8,9 @@
  *             is the one whose key is the CA key
  *   CA key    beside it, ".pem" replaced by ".key" (state_dir/ca.key), or
  *             --ca-key; refused when group or others may read it
- *   CRL       `crl`, else state_dir/crl.pem (the gateway checks that file when
- *             it exists); one CRL per CA: ours is rewritten, others are kept
+ *   CRL       `crl`, else (generated CA only) state_dir/crl.pem, which the
+ *             gateway checks when it exists; one CRL per CA: ours is
+ *             rewritten, others are kept
  *   issued    state_dir/issued/SERIAL.pem, a copy of every certificate issued:
  *             what `cert list` shows and `cert revoke NAME` finds
  * Every write is atomic (temporary file, rename). */
@@ -39,8 +40,8 @@ struct jg_ca;
  * beside the CA).  0 or JG_ERR_TOOBIG with ERR. */
 int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths *out,
 		char *err, size_t errlen);
-/* The CRL file the gateway checks: `crl`, else state_dir/crl.pem when it exists; NULL
- * for none.  Into BUF. */
+/* The CRL file the gateway checks: `crl`, else with the generated CA state_dir/crl.pem
+ * when it exists; NULL for none.  Into BUF. */
 const char *jg_ca_crl_file(const struct jg_config *cfg, char *buf, size_t len);
 
 /* Open the CA of P for signing: the key (mode checked), the CA certificate matching

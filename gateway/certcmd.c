@@ -146,6 +146,15 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 		fprintf(stderr, "jumpgated cert %s: %s\n", verb, err);
 		goto out;
 	}
+	/* With a configured CA the gateway checks only the CRL `crl` names. */
+	if ((strcmp(verb, "revoke") == 0 || strcmp(verb, "crl") == 0) && !cfg->generate_certs &&
+	    cfg->crl_file == NULL) {
+		fprintf(stderr,
+			"jumpgated cert %s: %s sets tls but no crl: add crl = \"%s\"; (the file "
+			"need not exist yet) so that the gateway checks what this writes\n",
+			verb, cfg->path != NULL ? cfg->path : "the configuration", paths.crl);
+		goto out;
+	}
 	if (strcmp(verb, "issue") == 0) {
 		if (jg_ca_issue(ca, arg, (int)days, cfg->identity == JG_IDENTITY_SAN_DNS, out, serial,
 				sizeof(serial), err, sizeof(err)) != 0) {

@@ -211,6 +211,14 @@ jg_gateway_stop || jg_notok "gateway stops cleanly"
 unset JG_CONF_MODE JG_CONF_EXTRA JG_STATE
 jg_init_pki
 mkcrl "$JG_PKI" 20200102000000Z "$JG_PKI/ca.crl"
+JG_STATE=$JG_T/state2
+jg_write_config "$JG_T/nocrl.conf"
+if timeout 60 "$JUMPGATED" -c "$JG_T/nocrl.conf" cert revoke alice >"$JG_T/nocrl.out" 2>&1; then
+	jg_notok "with tls and no crl, revoke refuses (the gateway would not check it)"
+else
+	jg_check "with tls and no crl, revoke refuses and names the key to add" \
+		grep -q 'add crl = ' "$JG_T/nocrl.out"
+fi
 JG_CONF_EXTRA="crl = \"$JG_PKI/ca.crl\";"
 # The gateway cannot answer /healthz to our certificate: start it and wait for its log.
 JG_PORT=$(jg_free_port)
