@@ -164,13 +164,16 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 		printf("issued %s/%s.pem (key %s/%s.key, CA %s/ca.pem): serial %s, valid %ld "
 		       "day(s)\n"
 		       "identity \"%s\" (identity = \"%s\"); give the three files to its holder:\n"
-		       "  jumpgate -g %s:%u --cert %s.pem --key %s.key --ca ca.pem whoami\n",
+		       "  jumpgate -g %s:%u --cert %s.pem --key %s.key --ca ca.pem exec TARGET -- id\n",
 		       out, arg, out, arg, out, serial, days,
 		       identity_of(cfg, arg, id, sizeof(id)),
 		       cfg->identity == JG_IDENTITY_SAN_URI	? "san-uri"
 		       : cfg->identity == JG_IDENTITY_SAN_DNS ? "san-dns"
 							      : "cn",
-		       cfg->listen_host, (unsigned)cfg->listen_port, arg, arg);
+		       strcmp(cfg->listen_host, "0.0.0.0") == 0 || strcmp(cfg->listen_host, "::") == 0
+			   ? "THIS-HOST"
+			   : cfg->listen_host,
+		       (unsigned)cfg->listen_port, arg, arg);
 	} else if (strcmp(verb, "revoke") == 0) {
 		if (jg_ca_revoke(ca, arg, &n, err, sizeof(err)) != 0) {
 			fprintf(stderr, "jumpgated cert revoke %s: %s\n", arg, err);
