@@ -26,10 +26,10 @@
 
 struct jg_ca {
 	struct jg_ca_paths p;
-	X509 *cert;   /* the signing CA: the certificate in p.ca matching key */
+	X509 *cert; /* the signing CA: the certificate in p.ca matching key */
 	EVP_PKEY *key;
-	X509_CRL *ours;              /* the current CRL of our CA, or NULL */
-	STACK_OF(X509_CRL) *others;  /* other CAs' CRLs in the same file */
+	X509_CRL *ours;		     /* the current CRL of our CA, or NULL */
+	STACK_OF(X509_CRL) * others; /* other CAs' CRLs in the same file */
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -64,7 +64,8 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t len)
 {
 	struct tm tm;
 
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm) ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
 		snprintf(buf, len, "?");
 }
 
@@ -81,8 +82,8 @@ static int replace_ext(char *buf, size_t len, const char *path, const char *ext)
 	return 0;
 }
 
-int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths *out,
-		char *err, size_t errlen)
+int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths *out, char *err,
+		size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (snprintf(out->ca, sizeof(out->ca), "%s", cfg->ca_file) >= (int)sizeof(out->ca) ||
@@ -90,7 +91,8 @@ int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths
 			 : replace_ext(out->key, sizeof(out->key), cfg->ca_file, ".key") != 0) ||
 	    jg_paths_join(out->issued, sizeof(out->issued), cfg->state_dir, "issued") != 0 ||
 	    (cfg->crl_file != NULL
-		 ? snprintf(out->crl, sizeof(out->crl), "%s", cfg->crl_file) >= (int)sizeof(out->crl)
+		 ? snprintf(out->crl, sizeof(out->crl), "%s", cfg->crl_file) >=
+		       (int)sizeof(out->crl)
 		 : jg_paths_join(out->crl, sizeof(out->crl), cfg->state_dir, "crl.pem") != 0))
 		return fail(err, errlen, JG_ERR_TOOBIG, "%s: a CA path is too long", cfg->ca_file);
 	out->crl_configured = cfg->crl_file != NULL;
@@ -173,9 +175,9 @@ static int read_crls(struct jg_ca *ca, char *err, size_t errlen)
 	if ((ca->others = sk_X509_CRL_new_null()) == NULL)
 		return fail(err, errlen, JG_ERR_NOMEM, "out of memory");
 	if (f == NULL)
-		return errno == ENOENT ? 0
-				       : fail(err, errlen, JG_ERR_IO, "CRL %s: %s", ca->p.crl,
-					      strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : fail(err, errlen, JG_ERR_IO, "CRL %s: %s", ca->p.crl, strerror(errno));
 	while ((crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca->cert)) == 0 &&
 		    X509_CRL_verify(crl, ca->key) == 1) {
@@ -265,8 +267,8 @@ static int cert_revoked(const struct jg_ca *ca, X509 *c)
 /* The next crlNumber: the current one + 1, else 1. */
 static ASN1_INTEGER *next_number(const X509_CRL *old)
 {
-	ASN1_INTEGER *n = old != NULL ? X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL)
-				      : NULL;
+	ASN1_INTEGER *n =
+	    old != NULL ? X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL) : NULL;
 	BIGNUM *bn = n != NULL ? ASN1_INTEGER_to_BN(n, NULL) : BN_new();
 	ASN1_INTEGER *out = NULL;
 
@@ -279,8 +281,7 @@ static ASN1_INTEGER *next_number(const X509_CRL *old)
 
 /* Sign a new CRL: the current entries plus ADD (NADD serials, skipping those already
  * there), valid JG_CA_CRL_DAYS; write it with the other CAs' CRLs. */
-static int write_crl(struct jg_ca *ca, ASN1_INTEGER **add, size_t nadd, char *err,
-		     size_t errlen)
+static int write_crl(struct jg_ca *ca, ASN1_INTEGER **add, size_t nadd, char *err, size_t errlen)
 {
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *now = ASN1_TIME_new(), *next = ASN1_TIME_new();
@@ -406,7 +407,7 @@ static int by_not_before(const X509 *const *a, const X509 *const *b)
 }
 
 /* Every certificate in the issued directory, oldest first (none: an empty stack). */
-static STACK_OF(X509) *read_issued(const struct jg_ca *ca, char *err, size_t errlen)
+static STACK_OF(X509) * read_issued(const struct jg_ca *ca, char *err, size_t errlen)
 {
 	STACK_OF(X509) *all = sk_X509_new(by_not_before);
 	DIR *d = opendir(ca->p.issued);
@@ -551,9 +552,9 @@ int jg_ca_list(struct jg_ca *ca, FILE *out, char *err, size_t errlen)
 		cert_name(c, name, sizeof(name));
 		fmt_time(X509_get0_notAfter(c), when, sizeof(when));
 		fprintf(out, "%-32s  %-20s  %-20s  %s\n", hex != NULL ? hex : "?", name, when,
-			cert_revoked(ca, c)				? "revoked"
+			cert_revoked(ca, c)				  ? "revoked"
 			: X509_cmp_time(X509_get0_notAfter(c), &now) <= 0 ? "expired"
-									    : "valid");
+									  : "valid");
 		OPENSSL_free(hex);
 	}
 	if (ca->ours == NULL) {
@@ -615,7 +616,8 @@ int jg_ca_issue(struct jg_ca *ca, const char *name, int days, int dns, const cha
 
 	if ((r = jg_certs_check_name(name, err, errlen)) != 0)
 		return r;
-	if (snprintf(certpath, sizeof(certpath), "%s/%s.pem", outdir, name) >= (int)sizeof(certpath) ||
+	if (snprintf(certpath, sizeof(certpath), "%s/%s.pem", outdir, name) >=
+		(int)sizeof(certpath) ||
 	    snprintf(keypath, sizeof(keypath), "%s/%s.key", outdir, name) >= (int)sizeof(keypath) ||
 	    snprintf(capath, sizeof(capath), "%s/ca.pem", outdir) >= (int)sizeof(capath))
 		return fail(err, errlen, JG_ERR_TOOBIG, "%s: path too long", outdir);

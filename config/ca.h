@@ -38,8 +38,8 @@ struct jg_ca;
 
 /* Where CFG's CA, key, CRL and issued copies are; KEY overrides the CA key (NULL:
  * beside the CA).  0 or JG_ERR_TOOBIG with ERR. */
-int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths *out,
-		char *err, size_t errlen);
+int jg_ca_paths(const struct jg_config *cfg, const char *key, struct jg_ca_paths *out, char *err,
+		size_t errlen);
 /* The CRL file the gateway checks: `crl`, else with the generated CA state_dir/crl.pem
  * when it exists; NULL for none.  Into BUF. */
 const char *jg_ca_crl_file(const struct jg_config *cfg, char *buf, size_t len);

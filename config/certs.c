@@ -109,7 +109,7 @@ static int exists(struct ctx *x, const char *path)
 /* Write PATH atomically with MODE: a temporary file created exclusively
  * (never through a link someone planted), fsync'd, then renamed over. */
 static int write_pem(struct ctx *x, const char *path, mode_t mode, EVP_PKEY *key, X509 *cert,
-		     STACK_OF(X509_CRL) *crls)
+		     STACK_OF(X509_CRL) * crls)
 {
 	char tmp[4200], reason[256];
 	FILE *f = NULL;
@@ -369,8 +369,10 @@ static int make_cert(struct ctx *x, const char *file, const struct spec *s, X509
 				  s->issuer != NULL ? X509_get_subject_name(s->issuer) : name) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(cert), BACKDATE_SECONDS) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(cert),
-			      s->days > 0 ? s->days : s->kind == KIND_CA ? CA_DAYS : LEAF_DAYS, 0,
-			      NULL) ||
+			      s->days > 0	   ? s->days
+			      : s->kind == KIND_CA ? CA_DAYS
+						   : LEAF_DAYS,
+			      0, NULL) ||
 	    !X509_set_pubkey(cert, s->key) || !add_extensions(cert, s) ||
 	    !X509_sign(cert, s->issuer_key != NULL ? s->issuer_key : s->key, EVP_sha256()))
 		goto fail;
@@ -612,7 +614,7 @@ out:
 /* ---- for the CA commands (config/ca.c) ---------------------------------- */
 
 int jg_certs_write(const char *path, unsigned mode, EVP_PKEY *key, X509 *cert,
-		   STACK_OF(X509_CRL) *crls, char *err, size_t errlen)
+		   STACK_OF(X509_CRL) * crls, char *err, size_t errlen)
 {
 	struct ctx x = {.err = err, .errlen = errlen};
 
@@ -626,8 +628,8 @@ int jg_certs_check_name(const char *name, char *err, size_t errlen)
 	return check_user(&x, name);
 }
 
-int jg_certs_client(const char *name, int days, int dns, EVP_PKEY *key, X509 *ca,
-		    EVP_PKEY *ca_key, X509 **out, char *err, size_t errlen)
+int jg_certs_client(const char *name, int days, int dns, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
+		    X509 **out, char *err, size_t errlen)
 {
 	struct ctx x = {.err = err, .errlen = errlen};
 	struct spec s = {.kind = KIND_CLIENT,

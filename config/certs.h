@@ -34,13 +34,13 @@ int jg_certs_expiring(X509 *cert, int days);
 /* Write KEY, CERT or every CRL of CRLS (the first non-NULL) as PEM into PATH
  * atomically, mode MODE. */
 int jg_certs_write(const char *path, unsigned mode, EVP_PKEY *key, X509 *cert,
-		   STACK_OF(X509_CRL) *crls, char *err, size_t errlen);
+		   STACK_OF(X509_CRL) * crls, char *err, size_t errlen);
 /* NAME can be a client certificate's name (CN, "jumpgate:user:NAME"). */
 int jg_certs_check_name(const char *name, char *err, size_t errlen);
 /* A client certificate for NAME (CN, SAN URI jumpgate:user:NAME, with DNS also SAN DNS
  * NAME), DAYS long, for KEY, signed by CA/CA_KEY, into *OUT (caller frees). */
-int jg_certs_client(const char *name, int days, int dns, EVP_PKEY *key, X509 *ca,
-		    EVP_PKEY *ca_key, X509 **out, char *err, size_t errlen);
+int jg_certs_client(const char *name, int days, int dns, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
+		    X509 **out, char *err, size_t errlen);
 /* A new EC P-256 key into *OUT. */
 int jg_certs_new_key(EVP_PKEY **out, char *err, size_t errlen);
 

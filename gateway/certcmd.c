@@ -16,18 +16,18 @@
 #include "relay/err.h"
 
 static const char cert_usage[] =
-	"usage: jumpgated [-c FILE] cert issue NAME [--days N] [--out DIR] [--ca-key FILE]\n"
-	"       jumpgated [-c FILE] cert revoke NAME|SERIAL [--ca-key FILE]\n"
-	"       jumpgated [-c FILE] cert list [--ca-key FILE]\n"
-	"       jumpgated [-c FILE] cert crl [--ca-key FILE]\n"
-	"  issue   a client certificate for NAME from the gateway's CA, valid N days\n"
-	"          (default 30, at most 3650): DIR/NAME.pem, DIR/NAME.key, DIR/ca.pem\n"
-	"          (DIR: the current directory)\n"
-	"  revoke  every unexpired certificate issued to NAME, or the one with SERIAL,\n"
-	"          into the CRL; the gateway reloads it within 2 seconds\n"
-	"  list    the certificates issued, their expiry and state, and the CRL's\n"
-	"  crl     renew the CRL now (every run of issue and revoke renews it when\n"
-	"          10 days or fewer are left)\n";
+    "usage: jumpgated [-c FILE] cert issue NAME [--days N] [--out DIR] [--ca-key FILE]\n"
+    "       jumpgated [-c FILE] cert revoke NAME|SERIAL [--ca-key FILE]\n"
+    "       jumpgated [-c FILE] cert list [--ca-key FILE]\n"
+    "       jumpgated [-c FILE] cert crl [--ca-key FILE]\n"
+    "  issue   a client certificate for NAME from the gateway's CA, valid N days\n"
+    "          (default 30, at most 3650): DIR/NAME.pem, DIR/NAME.key, DIR/ca.pem\n"
+    "          (DIR: the current directory)\n"
+    "  revoke  every unexpired certificate issued to NAME, or the one with SERIAL,\n"
+    "          into the CRL; the gateway reloads it within 2 seconds\n"
+    "  list    the certificates issued, their expiry and state, and the CRL's\n"
+    "  crl     renew the CRL now (every run of issue and revoke renews it when\n"
+    "          10 days or fewer are left)\n";
 
 static int usage(const char *why)
 {
@@ -37,8 +37,7 @@ static int usage(const char *why)
 	return 2;
 }
 
-static const char *identity_of(const struct jg_config *cfg, const char *name, char *buf,
-			       size_t len)
+static const char *identity_of(const struct jg_config *cfg, const char *name, char *buf, size_t len)
 {
 	if (cfg->identity == JG_IDENTITY_SAN_URI)
 		snprintf(buf, len, "jumpgate:user:%s", name);
@@ -68,11 +67,11 @@ static int ensure_generated(const struct jg_config *cfg)
 int jg_certcmd_main(const char *config, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"days", required_argument, NULL, 'd'},
-		{"out", required_argument, NULL, 'o'},
-		{"ca-key", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"days", required_argument, NULL, 'd'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"ca-key", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct jg_config *cfg = NULL;
 	struct jg_ca_paths paths;
@@ -83,7 +82,8 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 	int ch, rc = 1, n;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return argc < 2 ? usage("which command? issue, revoke, list or crl") : (fputs(cert_usage, stdout), 0);
+		return argc < 2 ? usage("which command? issue, revoke, list or crl")
+				: (fputs(cert_usage, stdout), 0);
 	verb = argv[1];
 	if (strcmp(verb, "issue") != 0 && strcmp(verb, "revoke") != 0 &&
 	    strcmp(verb, "list") != 0 && strcmp(verb, "crl") != 0) {
@@ -101,8 +101,10 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 			errno = 0;
 			days = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || days < 1 || days > 3650) {
-				fprintf(stderr, "jumpgated cert: --days %s: a whole number of days, 1-3650\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "jumpgated cert: --days %s: a whole number of days, 1-3650\n",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -122,7 +124,8 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 	if (optind < argc)
 		arg = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "jumpgated cert %s: unexpected argument '%s'\n", verb, argv[optind]);
+		fprintf(stderr, "jumpgated cert %s: unexpected argument '%s'\n", verb,
+			argv[optind]);
 		return usage(NULL);
 	}
 	if ((strcmp(verb, "issue") == 0 || strcmp(verb, "revoke") == 0) && arg == NULL) {
@@ -156,21 +159,22 @@ int jg_certcmd_main(const char *config, int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(verb, "issue") == 0) {
-		if (jg_ca_issue(ca, arg, (int)days, cfg->identity == JG_IDENTITY_SAN_DNS, out, serial,
-				sizeof(serial), err, sizeof(err)) != 0) {
+		if (jg_ca_issue(ca, arg, (int)days, cfg->identity == JG_IDENTITY_SAN_DNS, out,
+				serial, sizeof(serial), err, sizeof(err)) != 0) {
 			fprintf(stderr, "jumpgated cert issue %s: %s\n", arg, err);
 			goto out;
 		}
 		printf("issued %s/%s.pem (key %s/%s.key, CA %s/ca.pem): serial %s, valid %ld "
 		       "day(s)\n"
 		       "identity \"%s\" (identity = \"%s\"); give the three files to its holder:\n"
-		       "  jumpgate -g %s:%u --cert %s.pem --key %s.key --ca ca.pem exec TARGET -- id\n",
-		       out, arg, out, arg, out, serial, days,
-		       identity_of(cfg, arg, id, sizeof(id)),
-		       cfg->identity == JG_IDENTITY_SAN_URI	? "san-uri"
+		       "  jumpgate -g %s:%u --cert %s.pem --key %s.key --ca ca.pem exec TARGET -- "
+		       "id\n",
+		       out, arg, out, arg, out, serial, days, identity_of(cfg, arg, id, sizeof(id)),
+		       cfg->identity == JG_IDENTITY_SAN_URI   ? "san-uri"
 		       : cfg->identity == JG_IDENTITY_SAN_DNS ? "san-dns"
 							      : "cn",
-		       strcmp(cfg->listen_host, "0.0.0.0") == 0 || strcmp(cfg->listen_host, "::") == 0
+		       strcmp(cfg->listen_host, "0.0.0.0") == 0 ||
+			       strcmp(cfg->listen_host, "::") == 0
 			   ? "THIS-HOST"
 			   : cfg->listen_host,
 		       (unsigned)cfg->listen_port, arg, arg);

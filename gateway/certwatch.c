@@ -99,10 +99,11 @@ int jg_certwatch_check(const struct jg_config *cfg, const char *when)
 			     "configuration",
 			     when, crl, at);
 	else if (next - now <= (time_t)WARN_DAYS * 86400)
-		jg_log_warn("%s: the CRL %s expires at %s (in %lld hour(s)): then every client "
-			    "certificate is refused; renew it before (`jumpgated -c CONFIG cert crl` "
-			    "where the CA key is)",
-			    when, crl, at, (long long)((next - now) / 3600));
+		jg_log_warn(
+		    "%s: the CRL %s expires at %s (in %lld hour(s)): then every client "
+		    "certificate is refused; renew it before (`jumpgated -c CONFIG cert crl` "
+		    "where the CA key is)",
+		    when, crl, at, (long long)((next - now) / 3600));
 	return rewritten;
 }
 

@@ -89,7 +89,8 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 				     e == X509_V_ERR_UNABLE_TO_GET_CRL
 					 ? "it has no list from the CA that issued this certificate"
 					 : X509_verify_cert_error_string(e));
-			X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED); /* alert internal_error */
+			X509_STORE_CTX_set_error(xs,
+						 X509_V_ERR_UNSPECIFIED); /* alert internal_error */
 			return 0;
 		}
 		jg_log_warn("client certificate %s (depth %d) rejected: %s", subject, depth,
