@@ -136,6 +136,14 @@ if [ "${JG_PACKAGE_INSTALL:-0}" = 1 ]; then
 		jg_notok "jumpgate is not installed already (refusing to replace it)"
 		jg_done
 	fi
+	# What the install creates and purge keeps (the account, tmpfiles.d's
+	# directories) is removed after, when it was not there before.
+	had_user=0
+	id jumpgate >/dev/null 2>&1 && had_user=1
+	had_dirs=
+	for d in /var/lib/jumpgate /var/log/jumpgate /etc/jumpgate; do
+		[ -e "$d" ] && had_dirs="$had_dirs $d"
+	done
 	if timeout 900 dpkg -i "$deb" >"$JG_T/dpkg.log" 2>&1; then
 		jg_ok "dpkg -i installs the package"
 	else
@@ -153,6 +161,10 @@ if [ "${JG_PACKAGE_INSTALL:-0}" = 1 ]; then
 	fi
 	jg_check "purge leaves no unit link" \
 		bash -c '! test -e /etc/systemd/system/multi-user.target.wants/jumpgated.service'
+	for d in /var/lib/jumpgate /var/log/jumpgate /etc/jumpgate; do
+		case " $had_dirs " in *" $d "*) ;; *) rm -rf "$d" ;; esac
+	done
+	[ $had_user = 1 ] || userdel jumpgate 2>/dev/null || true
 else
 	jg_ok "# SKIP real dpkg -i/--purge (JG_PACKAGE_INSTALL=1 to run it)"
 fi
