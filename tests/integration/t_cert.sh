@@ -212,6 +212,7 @@ unset JG_CONF_MODE JG_CONF_EXTRA JG_STATE
 jg_init_pki
 mkcrl "$JG_PKI" 20200102000000Z "$JG_PKI/ca.crl"
 JG_STATE=$JG_T/state2
+JG_PORT=$(jg_free_port)
 jg_write_config "$JG_T/nocrl.conf"
 if timeout 60 "$JUMPGATED" -c "$JG_T/nocrl.conf" cert revoke alice >"$JG_T/nocrl.out" 2>&1; then
 	jg_notok "with tls and no crl, revoke refuses (the gateway would not check it)"
