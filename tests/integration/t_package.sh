@@ -45,6 +45,7 @@ mkdir -p "$src"
 # A copy without the build directories: dpkg-buildpackage configures in the tree.
 tar -C "$srcdir" --exclude='./build*' --exclude=./.git --exclude=./autom4te.cache \
 	--exclude=./debian/jumpgate --exclude=./debian/.debhelper -cf - . | tar -C "$src" -xf -
+chmod -R u+w "$src" # make distcheck's source tree is read-only
 if [ ! -d "$src/debian" ]; then
 	jg_notok "the tree has a debian/ directory"
 	jg_done
