@@ -256,4 +256,16 @@ for _ in $(seq 1 50); do
 done
 jg_check "the running gateway takes the renewed CRL and lets the client in" [ $ok = 1 ]
 jg_gateway_stop || jg_notok "gateway stops cleanly"
+
+# ---- the identity in the form `identity` reads ----
+for form in san-dns san-uri; do
+	JG_CONF_MODE=minimal JG_STATE=$JG_T/state-$form JG_CONF_EXTRA="identity = \"$form\";" \
+		jg_write_config "$JG_T/$form.conf"
+	timeout 60 "$JUMPGATED" -c "$JG_T/$form.conf" cert issue carol --out "$JG_T/$form" \
+		>"$JG_T/$form.out" 2>&1 || jg_notok "cert issue with identity = $form"
+	openssl x509 -in "$JG_T/$form/carol.pem" -noout -ext subjectAltName >"$JG_T/$form.san" 2>&1 || true
+done
+jg_check "identity = san-dns: the certificate carries DNS:carol" grep -q 'DNS:carol' "$JG_T/san-dns.san"
+jg_check "identity = san-uri: issue names the identity jumpgate:user:carol" \
+	grep -q 'identity "jumpgate:user:carol"' "$JG_T/san-uri.out"
 jg_done
