@@ -200,6 +200,16 @@ void jg_tls_explain(const struct jg_client *c, SSL *ssl, unsigned long ssl_err, 
 			 c->gateway, c->cert);
 		return;
 	}
+	/* jumpgated sends internal_error when it could not judge our certificate (its CRL
+	 * expired): nothing on our side to fix, and the gateway's log names the file. */
+	if (alert == TLS1_AD_INTERNAL_ERROR) {
+		snprintf(buf, len,
+			 "the gateway %s could not check our client certificate (TLS alert "
+			 "'internal error'): the fault is on its side, e.g. an expired CRL; its "
+			 "log says which file to renew",
+			 c->gateway);
+		return;
+	}
 	if (alert >= 0 && cert_alert(alert)) {
 		snprintf(buf, len,
 			 "the gateway %s rejected our client certificate (%s): is %s signed by the "

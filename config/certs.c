@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -30,7 +31,12 @@
 #include "config/paths.h"
 #include "relay/err.h"
 
-#define VALIDITY_DAYS 3650
+/* Lifetimes of what jg_certs_ensure generates (issue 17: not ten years).  The
+ * CA outlives what it signs; the server and the local client certificate are
+ * renewed by jg_certs_ensure when JG_CERTS_RENEW_DAYS or fewer remain, which a
+ * gateway does at start, on SIGHUP and once an hour (gateway/certwatch.c). */
+#define CA_DAYS 1826
+#define LEAF_DAYS 365
 /* Clocks on a fleet disagree a little; a certificate made this second must
  * already be valid on a machine a few minutes behind. */
 #define BACKDATE_SECONDS (-3600L)
@@ -102,11 +108,12 @@ static int exists(struct ctx *x, const char *path)
 
 /* Write PATH atomically with MODE: a temporary file created exclusively
  * (never through a link someone planted), fsync'd, then renamed over. */
-static int write_pem(struct ctx *x, const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
+static int write_pem(struct ctx *x, const char *path, mode_t mode, EVP_PKEY *key, X509 *cert,
+		     STACK_OF(X509_CRL) * crls)
 {
 	char tmp[4200], reason[256];
 	FILE *f = NULL;
-	int fd = -1, r = JG_ERR_IO, ok;
+	int fd = -1, r = JG_ERR_IO, ok = 1;
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	/* A leftover from a crashed run of this pid number is ours to remove. */
@@ -130,6 +137,9 @@ static int write_pem(struct ctx *x, const char *path, mode_t mode, EVP_PKEY *key
 	fd = -1;
 	if (key != NULL)
 		ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	else if (crls != NULL)
+		for (int i = 0, n = sk_X509_CRL_num(crls); ok && i < n; i++)
+			ok = PEM_write_X509_CRL(f, sk_X509_CRL_value(crls, i));
 	else
 		ok = PEM_write_X509(f, cert);
 	if (!ok) {
@@ -291,6 +301,8 @@ struct spec {
 	const char *cn;
 	const char *host; /* KIND_SERVER: extra SAN, may be NULL */
 	const char *user; /* KIND_CLIENT: SAN URI */
+	int dns;	  /* KIND_CLIENT: also a SAN DNS of USER */
+	int days;	  /* validity; 0: CA_DAYS or LEAF_DAYS */
 	EVP_PKEY *key;	  /* the subject's key */
 	X509 *issuer;	  /* NULL: self-signed */
 	EVP_PKEY *issuer_key;
@@ -329,7 +341,8 @@ static int add_extensions(X509 *cert, const struct spec *s)
 			goto out;
 	} else {
 		snprintf(uri, sizeof(uri), "jumpgate:user:%s", s->user);
-		if (!add_san_string(names, GEN_URI, uri))
+		if (!add_san_string(names, GEN_URI, uri) ||
+		    (s->dns && !add_san_string(names, GEN_DNS, s->user)))
 			goto out;
 	}
 	ok = X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
@@ -355,7 +368,11 @@ static int make_cert(struct ctx *x, const char *file, const struct spec *s, X509
 	    !X509_set_issuer_name(cert,
 				  s->issuer != NULL ? X509_get_subject_name(s->issuer) : name) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(cert), BACKDATE_SECONDS) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(cert), VALIDITY_DAYS, 0, NULL) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(cert),
+			      s->days > 0	   ? s->days
+			      : s->kind == KIND_CA ? CA_DAYS
+						   : LEAF_DAYS,
+			      0, NULL) ||
 	    !X509_set_pubkey(cert, s->key) || !add_extensions(cert, s) ||
 	    !X509_sign(cert, s->issuer_key != NULL ? s->issuer_key : s->key, EVP_sha256()))
 		goto fail;
@@ -414,7 +431,7 @@ static int ensure_pair(struct ctx *x, struct pair *p, struct spec *s, EVP_PKEY *
 	if (p->have_key)
 		r = read_key(x, p->key, &key);
 	else if ((r = new_key(x, p->key, &key)) == 0)
-		r = write_pem(x, p->key, 0600, key, NULL);
+		r = write_pem(x, p->key, 0600, key, NULL, NULL);
 	if (r != 0)
 		goto out;
 	if (p->have_cert) {
@@ -425,11 +442,19 @@ static int ensure_pair(struct ctx *x, struct pair *p, struct spec *s, EVP_PKEY *
 				 p->key);
 			goto out;
 		}
-	} else {
+	}
+	/* A generated leaf close to its end is renewed with the same key, so a gateway
+	 * left running never locks its own users out. */
+	if (p->have_cert && s->issuer != NULL && jg_certs_expiring(cert, JG_CERTS_RENEW_DAYS)) {
+		X509_free(cert);
+		cert = NULL;
+		p->have_cert = 0;
+	}
+	if (!p->have_cert) {
 		s->key = key;
 		if ((r = make_cert(x, p->cert, s, &cert)) != 0)
 			goto out;
-		if ((r = write_pem(x, p->cert, 0644, NULL, cert)) != 0)
+		if ((r = write_pem(x, p->cert, 0644, NULL, cert, NULL)) != 0)
 			goto out;
 	}
 	if (key_out != NULL) {
@@ -488,6 +513,28 @@ static int check_user(struct ctx *x, const char *user)
 	return 0;
 }
 
+int jg_certs_expiring(X509 *cert, int days)
+{
+	time_t when = time(NULL) + (time_t)days * 86400;
+
+	return X509_cmp_time(X509_get0_notAfter(cert), &when) <= 0;
+}
+
+/* 1 when the certificate in PATH ends within JG_CERTS_RENEW_DAYS (or cannot be read:
+ * then ensure_pair reads it again and says why). */
+static int file_expiring(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int r = cert == NULL || jg_certs_expiring(cert, JG_CERTS_RENEW_DAYS);
+
+	if (f != NULL)
+		fclose(f);
+	X509_free(cert);
+	ERR_clear_error();
+	return r;
+}
+
 int jg_certs_ensure(const char *state_dir, const char *host, const char *client_user,
 		    int *generated, char *err, size_t errlen)
 {
@@ -514,8 +561,9 @@ int jg_certs_ensure(const char *state_dir, const char *host, const char *client_
 	    (r = init_pair(&x, &client, JG_CLIENT_CERT, JG_CLIENT_KEY)) != 0)
 		goto out;
 	if (ca.have_cert && server.have_cert && client.have_cert && ca.have_key &&
-	    server.have_key && client.have_key)
-		goto out; /* the common case: nothing to read, nothing to do */
+	    server.have_key && client.have_key && !file_expiring(server.cert) &&
+	    !file_expiring(client.cert))
+		goto out; /* the common case: nothing to renew, nothing to do */
 
 	/* A new CA would leave existing certificates signed by one that is gone. */
 	if (!ca.have_cert && !ca.have_key && (server.have_cert || client.have_cert)) {
@@ -561,4 +609,47 @@ out:
 	EVP_PKEY_free(ca_key);
 	X509_free(ca_cert);
 	return r;
+}
+
+/* ---- for the CA commands (config/ca.c) ---------------------------------- */
+
+int jg_certs_write(const char *path, unsigned mode, EVP_PKEY *key, X509 *cert,
+		   STACK_OF(X509_CRL) * crls, char *err, size_t errlen)
+{
+	struct ctx x = {.err = err, .errlen = errlen};
+
+	return write_pem(&x, path, (mode_t)mode, key, cert, crls);
+}
+
+int jg_certs_check_name(const char *name, char *err, size_t errlen)
+{
+	struct ctx x = {.err = err, .errlen = errlen};
+
+	return check_user(&x, name);
+}
+
+int jg_certs_client(const char *name, int days, int dns, EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key,
+		    X509 **out, char *err, size_t errlen)
+{
+	struct ctx x = {.err = err, .errlen = errlen};
+	struct spec s = {.kind = KIND_CLIENT,
+			 .cn = name,
+			 .user = name,
+			 .dns = dns,
+			 .days = days,
+			 .key = key,
+			 .issuer = ca,
+			 .issuer_key = ca_key};
+	int r;
+
+	if ((r = check_user(&x, name)) != 0)
+		return r;
+	return make_cert(&x, name, &s, out);
+}
+
+int jg_certs_new_key(EVP_PKEY **out, char *err, size_t errlen)
+{
+	struct ctx x = {.err = err, .errlen = errlen};
+
+	return new_key(&x, "new key", out);
 }

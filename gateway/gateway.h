@@ -51,6 +51,7 @@ struct jg_gateway {
 	struct event_base *base;
 	const struct jg_config *cfg;   /* borrowed from main(), immutable */
 	SSL_CTX *ssl_ctx;
+	struct jg_certwatch *certwatch; /* CRL changes and renewals (certwatch.c) */
 	struct evconnlistener *listener;
 	struct jg_accept_guard *tls_guard;  /* its back-off on EMFILE (accept.h) */
 	struct jg_reaper *reaper;

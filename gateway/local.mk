@@ -8,6 +8,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c gateway/whoami.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
 	gateway/sdnotify.c gateway/sdnotify.h \
+	gateway/certcmd.c gateway/certcmd.h gateway/certwatch.c \
 	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \
 	gateway/siteset.c \
 	gateway/rtable.h gateway/rtable.c gateway/routes.c gateway/forward.c gateway/fwput.c \

@@ -25,6 +25,7 @@
 #include "auth/audit.h"
 #include "auth/policy.h"
 #include "gateway/accept.h"
+#include "gateway/certcmd.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/sdnotify.h"
@@ -41,6 +42,8 @@ static const char usage_text[] =
 	"SYNOPSIS\n"
 	"    jumpgated [-c FILE] [-f] [-v] [-h] [--version]\n"
 	"    jumpgated -t [-c FILE]\n"
+	"    jumpgated [-c FILE] cert issue NAME [--days N] [--out DIR] [--ca-key FILE]\n"
+	"    jumpgated [-c FILE] cert revoke NAME|SERIAL | list | crl [--ca-key FILE]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    jumpgated runs on a bastion host.  Controllers (jumpgate, Ansible, CI jobs,\n"
@@ -57,7 +60,7 @@ static const char usage_text[] =
 	"    GET /healthz over plain HTTP there, with no authentication.\n"
 	"\n"
 	"OPTIONS\n"
-	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf.example)\n"
+	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf(5))\n"
 	"    -f, --foreground    stay in the foreground (default: detach once listening)\n"
 	"    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
 	"    -t, --test          check the configuration and every file it names\n"
@@ -67,11 +70,25 @@ static const char usage_text[] =
 	"    -h, --help          show this text\n"
 	"        --version       show the version\n"
 	"\n"
+	"CERTIFICATES\n"
+	"    cert issue NAME     a client certificate from the gateway's CA (tls.ca, its\n"
+	"                        key beside it as .key), valid --days N (default 30):\n"
+	"                        DIR/NAME.pem, NAME.key, ca.pem (--out DIR, default .)\n"
+	"    cert revoke WHAT    every unexpired certificate issued to NAME, or SERIAL,\n"
+	"                        into the CRL (crl, else STATE/crl.pem with the\n"
+	"                        generated CA), which the running gateway reloads\n"
+	"                        within 2 s\n"
+	"    cert list           issued certificates, expiry, state; the CRL's expiry\n"
+	"    cert crl            renew the CRL now (issue and revoke renew it when 10\n"
+	"                        days or fewer are left; the gateway renews its\n"
+	"                        generated CA's CRL itself, hourly)\n"
+	"\n"
 	"SIGNALS\n"
 	"    SIGTERM, SIGINT     stop accepting, send GOAWAY, let streams finish for\n"
 	"                        drain_timeout seconds (default 10), then exit\n"
 	"    SIGHUP              read the -c file again and swap it in, or keep the\n"
-	"                        running one when it is bad; reopen the audit log\n"
+	"                        running one when it is bad; reopen the audit log;\n"
+	"                        reload the certificates and the CRL\n"
 	"\n"
 	"ENVIRONMENT\n"
 	"    JUMPGATE_HOME       state directory (certificates)\n"
@@ -93,13 +110,16 @@ static const char usage_text[] =
 	"    /var/log/jumpgate/audit.log\n"
 	"                        the audit log when `audit` is not set: under the\n"
 	"                        unit ($LOGS_DIRECTORY) or with the state directory\n"
-	"                        /var/lib/jumpgate; else STATE/audit.log\n";
+	"                        /var/lib/jumpgate; else STATE/audit.log\n"
+	"    STATE/crl.pem, STATE/issued/SERIAL.pem (jumpgated cert)\n";
 
 struct options {
 	const char *config;
 	int foreground;
 	int verbose;
 	int test; /* -t: check the configuration and exit */
+	int cert_argc; /* `cert ...`: the CA commands instead of the daemon */
+	char **cert_argv;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -113,7 +133,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "c:fvht", longopts, NULL)) != -1) {
+	/* '+': stop at the first operand, so `cert issue NAME --days 7` keeps its options. */
+	while ((ch = getopt_long(argc, argv, "+c:fvht", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -137,6 +158,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			fprintf(stderr, "try 'jumpgated --help'\n");
 			return -1;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind], "cert") == 0) {
+		o->cert_argc = argc - optind;
+		o->cert_argv = argv + optind;
+		return 0;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "jumpgated: unexpected argument '%s'\ntry 'jumpgated --help'\n",
@@ -302,7 +328,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 	if (rl->path == NULL) {
 		jg_log_info("SIGHUP: running on the built-in default configuration (no -c): "
-			    "nothing to reload");
+			    "certificates and CRL re-read");
+		jg_certwatch_check(gw->cfg, "SIGHUP");
+		if (jg_tls_server_ctx(gw->cfg, &ctx, err, sizeof(err)) != 0) {
+			jg_log_error("SIGHUP: %s; keeping the running certificates", err);
+			goto reopen;
+		}
+		SSL_CTX_free(gw->ssl_ctx);
+		gw->ssl_ctx = ctx;
+		jg_certwatch_reset(gw);
 		goto reopen;
 	}
 	if (jg_config_load(rl->path, &cfg, err, sizeof(err)) != 0) {
@@ -318,6 +352,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 			     rl->path, gw->cfg->gateway_name, cfg->gateway_name);
 		goto fail;
 	}
+	jg_certwatch_check(cfg, "SIGHUP");
 	if (jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
 		jg_log_error("SIGHUP: %s: %s; keeping the running configuration", rl->path, err);
 		goto fail;
@@ -334,6 +369,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	gw->cfg = cfg;
 	SSL_CTX_free(gw->ssl_ctx);
 	gw->ssl_ctx = ctx;
+	jg_certwatch_reset(gw);
 	/* Links follow the new sites (added, removed, changed); trust and policy follow
 	 * gw->cfg by themselves. */
 	jg_sites_reload(gw);
@@ -516,6 +552,8 @@ int main(int argc, char **argv)
 	jg_sd_init(); /* systemd: NOTIFY_SOCKET, WATCHDOG_*, LISTEN_* out of the environment */
 	if (parse_args(argc, argv, &opt) != 0)
 		return 2;
+	if (opt.cert_argc > 0)
+		return jg_certcmd_main(opt.config, opt.cert_argc, opt.cert_argv);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&gw, 0, sizeof(gw));
 	memset(&rl, 0, sizeof(rl));
@@ -556,6 +594,7 @@ int main(int argc, char **argv)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
 			    gw.agent_path, strerror(errno));
 	load_agents(&gw);
+	jg_certwatch_check(cfg, "start");
 	if (jg_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
@@ -576,6 +615,10 @@ int main(int argc, char **argv)
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || evsignal_add(ev_term, NULL) ||
 	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL)) {
 		jg_log_error("cannot install signal handlers");
+		goto out;
+	}
+	if (jg_certwatch_start(&gw) != 0) {
+		jg_log_error("cannot watch the CRL: out of memory");
 		goto out;
 	}
 	if (jg_sites_start(&gw, err, sizeof(err)) != 0) {
@@ -632,6 +675,7 @@ out:
 	jg_unix_close(&gw);
 	jg_metrics_close(&gw);
 	jg_sd_watchdog_stop();
+	jg_certwatch_stop(&gw);
 	if (gw.reaper)
 		jg_reaper_free(gw.reaper);
 	if (gw.base)

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "auth/identity.h"
+#include "config/ca.h"
 #include "config/config.h"
 #include "gateway/accept.h"
 #include "gateway/gateway.h"
@@ -75,8 +76,26 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	if (cert != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
 	if (!ok) {
+		int e = X509_STORE_CTX_get_error(xs);
+
+		/* The CRL's fault, not the certificate's: OpenSSL would tell the client its
+		 * certificate expired (the alert for both), and send its holder for a new one. */
+		if (e == X509_V_ERR_CRL_HAS_EXPIRED || e == X509_V_ERR_CRL_NOT_YET_VALID ||
+		    e == X509_V_ERR_UNABLE_TO_GET_CRL) {
+			jg_log_error("client certificate %s refused: the gateway's CRL is unusable "
+				     "(%s): every client is refused until the CRL is renewed "
+				     "(`jumpgated cert crl` where the CA key is; the start-up log "
+				     "names the file)",
+				     subject,
+				     e == X509_V_ERR_UNABLE_TO_GET_CRL
+					 ? "it has no list from the CA that issued this certificate"
+					 : X509_verify_cert_error_string(e));
+			X509_STORE_CTX_set_error(xs,
+						 X509_V_ERR_UNSPECIFIED); /* alert internal_error */
+			return 0;
+		}
 		jg_log_warn("client certificate %s (depth %d) rejected: %s", subject, depth,
-			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+			    X509_verify_cert_error_string(e));
 		return 0;
 	}
 	if (depth == 0 && ssl != NULL &&
@@ -92,9 +111,10 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 
 int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen)
 {
-	char why[256];
+	char why[256], crlbuf[4096];
 	SSL_CTX *ctx;
 	STACK_OF(X509_NAME) *names;
+	const char *crl = jg_ca_crl_file(cfg, crlbuf, sizeof(crlbuf));
 
 	*out = NULL;
 	ctx = SSL_CTX_new(TLS_server_method());
@@ -124,7 +144,7 @@ int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, siz
 	names = SSL_load_client_CA_file(cfg->ca_file);
 	if (names != NULL)
 		SSL_CTX_set_client_CA_list(ctx, names);
-	if (cfg->crl_file != NULL && jg_identity_load_crl(ctx, cfg->crl_file, err, errlen) != 0)
+	if (crl != NULL && jg_identity_load_crl(ctx, crl, err, errlen) != 0)
 		goto fail;
 	SSL_CTX_set_app_data(ctx, (void *)((uintptr_t)cfg->identity + 1));
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);

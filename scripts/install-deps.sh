@@ -15,6 +15,7 @@ clang
 rsync openssh-server
 sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd
+debhelper lintian man-db groff-base
 hyperfine
 prometheus logrotate haproxy ansible ansible-mitogen
 "

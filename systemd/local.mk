@@ -2,9 +2,9 @@
 # (socket activation), the sysusers.d and tmpfiles.d entries; notes in
 # systemd/systemd.md.  Always generated (tests/integration/t_systemd.sh checks
 # them); installed when configure found libsystemd (a Type=notify unit needs
-# the READY=1 that only a build with it sends), into the directories systemd.pc
-# names unless --with-systemdsystemunitdir/--with-sysusersdir/--with-tmpfilesdir
-# say otherwise ("no": not installed).
+# the READY=1 that only a build with it sends), under $(prefix)/lib/ unless
+# --with-systemdsystemunitdir/--with-sysusersdir/--with-tmpfilesdir say
+# otherwise (a directory; "yes": the one systemd.pc names; "no": none).
 SYSTEMD_UNITS = systemd/jumpgated.service systemd/jumpgated.socket
 SYSTEMD_SYSUSERS = systemd/sysusers.d/jumpgate.conf
 SYSTEMD_TMPFILES = systemd/tmpfiles.d/jumpgate.conf
@@ -24,11 +24,6 @@ if INSTALL_TMPFILES
 tmpfiles_DATA = $(SYSTEMD_TMPFILES)
 endif
 
-# make distcheck installs under its own prefix, not into systemd.pc's /lib.
-AM_DISTCHECK_CONFIGURE_FLAGS = \
-	--with-systemdsystemunitdir='$$(prefix)/lib/systemd/system' \
-	--with-sysusersdir='$$(prefix)/lib/sysusers.d' \
-	--with-tmpfilesdir='$$(prefix)/lib/tmpfiles.d'
 
 # Installation paths are known only at make time, hence sed here rather than
 # AC_CONFIG_FILES (the automake manual's way for @bindir@ and friends).

@@ -44,6 +44,16 @@ EXTRA_DIST += tests/integration/h2raw.py
 INTEGRATION_TESTS += tests/integration/t_systemd.sh
 INTEGRATION_TESTS += tests/integration/t_files_scale.sh
 
+# Certificate lifecycle: jumpgated cert issue/revoke/list/crl (issue 17).
+INTEGRATION_TESTS += tests/integration/t_cert.sh
+# Man pages render cleanly and name every configuration key (issue 17).
+INTEGRATION_TESTS += tests/integration/t_manpages.sh
+# make install under DESTDIR/prefix; the Debian package built, linted, unpacked
+# and checked (dpkg -i for real only with JG_PACKAGE_INSTALL=1) (issue 17).
+INTEGRATION_TESTS += tests/integration/t_package.sh
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/jumpgate.lintian-overrides
+
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh \
 	tests/integration/sites.sh

@@ -358,6 +358,72 @@ static void test_lone_ca(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "error:"));
 }
 
+/* Days from now to CERT's notAfter (negative: past). */
+static int days_left(X509 *cert)
+{
+	int days = 0, secs = 0;
+
+	CU_ASSERT_FATAL(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)) == 1);
+	return days;
+}
+
+/* Not ten years (issue 17): the CA 5, the server and client certificates one. */
+static void test_lifetimes(void)
+{
+	char dir[128], err[512];
+	int gen = 0;
+	X509 *ca, *server, *client;
+
+	state_path(dir, sizeof(dir), "lifetimes");
+	CU_ASSERT_FATAL(ensure(dir, NULL, &gen, err, sizeof(err)) == 0);
+	ca = load_cert(dir, JG_CA_CERT);
+	server = load_cert(dir, JG_SERVER_CERT);
+	client = load_cert(dir, JG_CLIENT_CERT);
+	CU_ASSERT(days_left(ca) >= 1825 && days_left(ca) <= 1826);
+	CU_ASSERT(days_left(server) >= 364 && days_left(server) <= 365);
+	CU_ASSERT(days_left(client) >= 364 && days_left(client) <= 365);
+	X509_free(ca);
+	X509_free(server);
+	X509_free(client);
+}
+
+/* A generated leaf with JG_CERTS_RENEW_DAYS or fewer left is renewed with its own key,
+ * by the CA; one with more is left alone. */
+static void test_renew(void)
+{
+	char dir[128], err[512], path[256];
+	int gen = 0;
+	X509 *ca, *old = NULL, *now;
+	EVP_PKEY *ca_key, *key;
+
+	state_path(dir, sizeof(dir), "renew");
+	CU_ASSERT_FATAL(ensure(dir, NULL, &gen, err, sizeof(err)) == 0);
+	ca = load_cert(dir, JG_CA_CERT);
+	ca_key = load_key(dir, JG_CA_KEY);
+	key = load_key(dir, JG_CLIENT_KEY);
+	CU_ASSERT_FATAL(jg_certs_client("alice", 2, 0, key, ca, ca_key, &old, err, sizeof(err)) == 0);
+	file_in(path, sizeof(path), dir, JG_CLIENT_CERT);
+	CU_ASSERT_FATAL(jg_certs_write(path, 0644, NULL, old, NULL, err, sizeof(err)) == 0);
+	CU_ASSERT(jg_certs_expiring(old, JG_CERTS_RENEW_DAYS));
+
+	CU_ASSERT_FATAL(ensure(dir, NULL, &gen, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(gen, 1); /* client.pem only */
+	now = load_cert(dir, JG_CLIENT_CERT);
+	CU_ASSERT(days_left(now) >= 364);
+	CU_ASSERT(X509_check_private_key(now, key) == 1);
+	CU_ASSERT(verifies(ca, now, X509_PURPOSE_SSL_CLIENT));
+	CU_ASSERT(has_uri(now, "jumpgate:user:alice"));
+	CU_ASSERT_EQUAL(mode_of(dir, JG_CLIENT_CERT), S_IFREG | 0644);
+	/* Nothing more to do the next time. */
+	CU_ASSERT_FATAL(ensure(dir, NULL, &gen, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(gen, 0);
+	X509_free(now);
+	X509_free(old);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+}
+
 int jg_test_register_certs(void)
 {
 	CU_pSuite s = CU_add_suite("certs", certs_init, certs_clean);
@@ -365,7 +431,9 @@ int jg_test_register_certs(void)
 	if (s == NULL || CU_add_test(s, "generate all six", test_generate) == NULL ||
 	    CU_add_test(s, "host as address", test_host_address) == NULL ||
 	    CU_add_test(s, "partial state", test_partial) == NULL ||
-	    CU_add_test(s, "lone CA certificate", test_lone_ca) == NULL)
+	    CU_add_test(s, "lone CA certificate", test_lone_ca) == NULL ||
+	    CU_add_test(s, "lifetimes: CA 5 years, leaves 1", test_lifetimes) == NULL ||
+	    CU_add_test(s, "an expiring leaf is renewed", test_renew) == NULL)
 		return -1;
 	return 0;
 }
