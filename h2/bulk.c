@@ -212,6 +212,12 @@ struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t f
 		bulk_sock_abandon(b); /* the caller keeps FD and SSL */
 		return NULL;
 	}
+	/* With a read high-water mark the filter decrypts into one large reservation
+	 * (up to JG_H2_MAX_IO) instead of 4 KiB pieces: records land contiguous, and
+	 * nghttp2 hands out DATA in pieces as large as its frames, not one per 16 KiB
+	 * chain (which became one 16 KiB link frame, and one write(2) on the target,
+	 * each: 16,954 writes for a 256 MiB upload). */
+	bufferevent_setwatermark(b->top, EV_READ, 0, JG_H2_MAX_IO);
 	if (bulk_sock_start(b) != 0) {
 		/* The filter owns SSL now: keep it alive and quiet for the caller. */
 		SSL_up_ref(ssl);
