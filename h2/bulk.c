@@ -22,7 +22,7 @@ void jg_h2bulk_tune_bev(struct bufferevent *bev)
  * most 4 KiB per read(2) (EVBUFFER_MAX_READ), whatever its max_single_read:
  * a 128 MiB upload took 32,839 reads, each after its own epoll_wait and
  * FIONREAD.  So the socket bufferevent only writes; this reads, as much as
- * the kernel holds (up to JG_H2_MAX_IO), into the socket bufferevent's input,
+ * the kernel holds (up to JG_H2_READ_MAX), into the socket bufferevent's input,
  * and runs the filter's callbacks as the bufferevent would have. */
 struct bulk_sock {
 	struct bufferevent *sock; /* under the filter (which owns it) */
@@ -67,7 +67,7 @@ static struct bulk_sock *bulk_sock_of(struct bufferevent *bev)
 /* Most bytes left unread by the filter before reading stops (the filter
  * suspends reading itself only through the socket bufferevent, which no
  * longer reads); reading resumes below it. */
-#define SOCK_INPUT_MAX (4u * JG_H2_MAX_IO)
+#define SOCK_INPUT_MAX (4u * JG_H2_READ_MAX)
 
 /* One read(2) of what the kernel holds into the socket bufferevent's input. */
 ssize_t jg_h2bulk_read_into(struct bufferevent *sock, size_t max)
@@ -87,7 +87,7 @@ ssize_t jg_h2bulk_read_into(struct bufferevent *sock, size_t max)
 
 static ssize_t sock_read(struct bulk_sock *b)
 {
-	return jg_h2bulk_read_into(b->sock, JG_H2_MAX_IO);
+	return jg_h2bulk_read_into(b->sock, JG_H2_READ_MAX);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -213,11 +213,11 @@ struct bufferevent *jg_h2bulk_tls_new(struct event_base *base, evutil_socket_t f
 		return NULL;
 	}
 	/* With a read high-water mark the filter decrypts into one large reservation
-	 * (up to JG_H2_MAX_IO) instead of 4 KiB pieces: records land contiguous, and
+	 * (up to JG_H2_READ_MAX) instead of 4 KiB pieces: records land contiguous, and
 	 * nghttp2 hands out DATA in pieces as large as its frames, not one per 16 KiB
 	 * chain (which became one 16 KiB link frame, and one write(2) on the target,
 	 * each: 16,954 writes for a 256 MiB upload). */
-	bufferevent_setwatermark(b->top, EV_READ, 0, JG_H2_MAX_IO);
+	bufferevent_setwatermark(b->top, EV_READ, 0, JG_H2_READ_MAX);
 	if (bulk_sock_start(b) != 0) {
 		/* The filter owns SSL now: keep it alive and quiet for the caller. */
 		SSL_up_ref(ssl);
