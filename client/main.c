@@ -263,6 +263,10 @@ static int run_command(struct jg_client *c, jg_command_fn run, int argc, char **
 	status = run(c, argc, argv);
 	while (jg_failover_rerun(c, status))
 		status = run(c, argc, argv);
+	/* A bufferevent freed with a deferred callback still queued (the TLS filter
+	 * queues them as the socket drains) is destroyed only when that callback has
+	 * run: one last turn of the loop, which never blocks, lets them finish. */
+	event_base_loop(c->base, EVLOOP_NONBLOCK);
 	event_base_free(c->base);
 	return status;
 }

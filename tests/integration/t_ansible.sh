@@ -23,7 +23,9 @@ for h in web1 web2 db1; do
 	jg_sshd_start "$h" "${ADDR[$h]}" || { jg_notok "sshd $h starts on ${ADDR[$h]}"; jg_done; }
 done
 jg_ok "sshd web1, web2, db1 on ${ADDR[web1]}:${JG_SSHD_PORT[web1]}, ${ADDR[web2]}:${JG_SSHD_PORT[web2]}, ${ADDR[db1]}:${JG_SSHD_PORT[db1]}"
+# The audit records on the gateway's stderr (its log), where the checks read them.
 JG_CONF_EXTRA="$(jg_ssh_conf_defaults accept)
+audit = \"stderr\";
 targets = ( $(jg_ssh_target web1 "${ADDR[web1]}" "${JG_SSHD_PORT[web1]}"),
             $(jg_ssh_target web2 "${ADDR[web2]}" "${JG_SSHD_PORT[web2]}") );"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }

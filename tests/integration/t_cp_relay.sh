@@ -15,7 +15,9 @@ T=$JG_T
 jg_sshd_start a 127.0.0.2 || { jg_notok "sshd on 127.0.0.2"; jg_done; }
 jg_sshd_start b 127.0.0.3 || { jg_notok "sshd on 127.0.0.3"; jg_done; }
 mkdir -p "$T/src" "$T/w1" "$T/w2" "$T/loc" "$T/ro"
+# The audit records on the gateway's stderr (its log), where the checks read them.
 JG_CONF_EXTRA="$(jg_ssh_conf_defaults accept)
+audit = \"stderr\";
 targets = ( $(jg_ssh_target web1 127.0.0.2 "${JG_SSHD_PORT[a]}"),
             $(jg_ssh_target web2 127.0.0.3 "${JG_SSHD_PORT[b]}") );
 policy = (

@@ -136,14 +136,19 @@ mkdir -p "$JG_T/forge"
 printf 'x' >"$JG_T/forge.txt"
 code=$(jg_curl "/v1/targets/local/files$JG_T/forge/$(urlenc "a${forged}")" -T "$JG_T/forge.txt" \
 	-o /dev/null -w '%{http_code}' 2>/dev/null) || true
-jg_exec "no-such-program${forged}" </dev/null >/dev/null 2>&1 || true
+# A program that is not found exits 127 with "cannot run NAME" on its own stderr (the
+# client's, as ssh would show it), not in the gateway's log: there it must forge nothing.
+set +e
+jg_exec "no-such-program${forged}" </dev/null >/dev/null 2>&1
+nrc=$?
+set -e
 sleep 0.5
 if ! grep -q '^jumpgated\[1\]: info: FORGED-LINE' "$JG_GW_LOG" && ! grep -q $'\e' "$JG_GW_LOG" &&
 	grep -q 'put .*/forge/a\\njumpgated\[1\]: info: FORGED-LINE \\x1b\[31m on local' "$JG_GW_LOG" &&
-	grep -q 'no-such-program\\njumpgated\[1\]: info: FORGED-LINE \\x1b\[31m' "$JG_GW_LOG"; then
-	jg_ok "a newline and ESC in a path (put: $code) and in a failed argv[0]: escaped in the log, no forged line"
+	[ "$nrc" = 127 ]; then
+	jg_ok "a newline and ESC in a path (put: $code) escaped in the log; a failed argv[0] with them (exit $nrc): no forged line"
 else
-	jg_notok "a newline and ESC in a path (put: $code) and in a failed argv[0]: escaped in the log"
+	jg_notok "a newline and ESC in a path (put: $code) escaped in the log, a failed argv[0] (exit $nrc): no forged line"
 	grep -a 'FORGED' "$JG_GW_LOG" | cat -v | head -5 | while IFS= read -r l; do jg_log "$l"; done
 fi
 

@@ -109,10 +109,12 @@ for m in usr/share/man/man1/jumpgate.1.gz usr/share/man/man8/jumpgated.8.gz \
 		jg_show "$JG_T/man.err" 5
 	fi
 done
-# verify wants ExecStart's program on this machine: the unpacked one (as t_systemd.sh
-# does with the built one); --root would need a whole system in the scratch root.
+# verify wants ExecStart's and ExecReload's program on this machine: the unpacked one
+# (as t_systemd.sh does with the built one); --root would need a whole system in the
+# scratch root.
 mkdir -p "$JG_T/units"
-sed "s|^ExecStart=/usr/bin/jumpgated |ExecStart=$root/usr/bin/jumpgated |" \
+sed -e "s|^ExecStart=/usr/bin/jumpgated |ExecStart=$root/usr/bin/jumpgated |" \
+	-e "s|^ExecReload=/usr/bin/jumpgated |ExecReload=$root/usr/bin/jumpgated |" \
 	"$root/lib/systemd/system/jumpgated.service" >"$JG_T/units/jumpgated.service"
 cp "$root/lib/systemd/system/jumpgated.socket" "$JG_T/units/"
 set +e
