@@ -256,7 +256,10 @@ jg_port_in_use() {
 jg_free_port() {
 	local p i
 	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# Below Linux's ephemeral range (32768-60999): a port there can be taken
+		# at any moment by the outgoing connection of a test running in parallel
+		# (seen: "cannot listen on 127.0.0.1:39500: Address already in use").
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
 		if ! jg_port_in_use "$p"; then
 			printf '%s\n' "$p"
 			return 0
