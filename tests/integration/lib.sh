@@ -251,7 +251,7 @@ jg_port_in_use() {
 		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# A port nobody listens on, in 20000-59999.  Binding can still race with
+# A port nobody listens on, in 10000-31999.  Binding can still race with
 # another process: jg_gateway_start retries with a new port when it does.
 jg_free_port() {
 	local p i
