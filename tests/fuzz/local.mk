@@ -58,7 +58,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
 	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c \
 	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c \
-	$(srcdir)/gateway/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/copysrc.c
+	$(srcdir)/gateway/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/copysrc.c $(srcdir)/config/ca.c
 
 if HAVE_CLANG
 fuzz: $(FUZZ_HARNESSES)
