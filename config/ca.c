@@ -47,18 +47,6 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *ssl_reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_peek_last_error();
-
-	if (e == 0)
-		snprintf(buf, len, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
-}
-
 /* "2027-01-05 12:00 UTC" */
 static void fmt_time(const ASN1_TIME *t, char *buf, size_t len)
 {
@@ -138,7 +126,7 @@ static int read_ca_key(const char *path, EVP_PKEY **out, char *err, size_t errle
 	fclose(f);
 	if (*out == NULL)
 		return fail(err, errlen, JG_ERR_TLS, "CA key %s: %s", path,
-			    ssl_reason(why, sizeof(why)));
+			    jg_certs_ssl_reason(why, sizeof(why)));
 	return 0;
 }
 
@@ -329,7 +317,7 @@ static int write_crl(struct jg_ca *ca, ASN1_INTEGER **add, size_t nadd, char *er
 	goto out;
 ssl:
 	r = fail(err, errlen, JG_ERR_TLS, "CRL %s: cannot build: %s", ca->p.crl,
-		 ssl_reason(why, sizeof(why)));
+		 jg_certs_ssl_reason(why, sizeof(why)));
 out:
 	sk_X509_CRL_free(all); /* the CRLs themselves belong to ca (or crl) */
 	X509_CRL_free(crl);

@@ -72,8 +72,7 @@ static int fail(struct ctx *x, int code, const char *fmt, ...)
 	return code;
 }
 
-/* The reason OpenSSL gave for the last failure, for messages. */
-static const char *ssl_reason(char *buf, size_t len)
+const char *jg_certs_ssl_reason(char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
 
@@ -89,7 +88,7 @@ static int tls_fail(struct ctx *x, const char *file, const char *what)
 {
 	char reason[256];
 
-	return fail(x, JG_ERR_TLS, "%s: %s: %s", file, what, ssl_reason(reason, sizeof(reason)));
+	return fail(x, JG_ERR_TLS, "%s: %s: %s", file, what, jg_certs_ssl_reason(reason, sizeof(reason)));
 }
 
 /* 1 when PATH exists, 0 when it does not, negative (ERR set) when unknown. */
@@ -144,7 +143,7 @@ static int write_pem(struct ctx *x, const char *path, mode_t mode, EVP_PKEY *key
 		ok = PEM_write_X509(f, cert);
 	if (!ok) {
 		r = fail(x, JG_ERR_TLS, "%s: cannot write: %s", path,
-			 ssl_reason(reason, sizeof(reason)));
+			 jg_certs_ssl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {

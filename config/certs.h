@@ -28,6 +28,9 @@ int jg_certs_ensure(const char *state_dir, const char *host, const char *client_
 
 /* 1 when CERT's notAfter is within DAYS days from now (or past). */
 int jg_certs_expiring(X509 *cert, int days);
+/* The reason OpenSSL gave for its last failure, into BUF (the error queue is cleared);
+ * returns BUF.  For messages. */
+const char *jg_certs_ssl_reason(char *buf, size_t len);
 
 /* Helpers of config/ca.c (jumpgated cert).  Each returns 0 or a negative JG_ERR_* with
  * the reason in ERR. */
