@@ -273,6 +273,9 @@ static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, v
 		 * handshake before it judged our certificate): failed tries are forgotten. */
 		conn->c->heard = 1;
 		jg_failover_opened(conn->c);
+		/* Requests go out only now (conn_open): one lost before this frame came was
+		 * never sent, whatever a proxy between us dropped (conn.h). */
+		conn->cbs->ready(conn->arg);
 		if (conn->cbs->settings != NULL)
 			conn->cbs->settings(conn->arg);
 		return 0;
@@ -437,7 +440,7 @@ static void conn_open(struct jg_conn *conn)
 		    ssl != NULL	       ? SSL_get_version(ssl)
 		    : conn->via_master ? "through the persistent client"
 				       : "h2c, no TLS");
-	conn->cbs->ready(conn->arg);
+	/* cbs->ready waits for the gateway's SETTINGS (frame_recv_cb). */
 	conn_send(conn);
 out:
 	nghttp2_session_callbacks_del(cbs);
@@ -861,13 +864,17 @@ static int conn_resolve(struct jg_conn *conn, char *msg, size_t len)
 }
 
 /* The connection could not be made (MSG): start again with the next gateway of the list,
- * from the loop.  0, or -1 when there is none left.  A single address is tried once more
- * only when its TLS handshake broke off: behind HAProxy that is a gateway that died while
- * HAProxy joined us to it, and the next connection goes to a live one. */
+ * from the loop.  0, or -1 when there is none left.  A single address is tried again
+ * (twice more, after 200 then 400 ms) only when its TLS handshake broke off: behind
+ * HAProxy that is a gateway that died while HAProxy joined us to it.  A gateway killed
+ * with -9 takes a moment to close its listening socket (HAProxy's connection lands in
+ * its backlog meanwhile) and HAProxy's check a second or two to mark it down: the pause
+ * lets the next connection reach a live one. */
 static int conn_failover(struct jg_conn *conn, const char *msg)
 {
 	struct timeval tv = {conn->c->connect_timeout, 0};
-	int min_tries = conn->state == CONN_HANDSHAKE ? 2 : 1;
+	int min_tries = conn->state == CONN_HANDSHAKE ? 3 : 1;
+	struct timeval pause = {0, 0};
 	char why[1024];
 
 	snprintf(why, sizeof(why), "%s", msg);
@@ -888,8 +895,12 @@ static int conn_failover(struct jg_conn *conn, const char *msg)
 	conn->fd = -1;
 	conn->last_errno = ECONNREFUSED;
 	conn->state = CONN_CONNECTING;
+	/* Past the end of the list: the same gateways again, after a pause. */
+	if (conn->c->gateways_tried > conn->c->ngateways)
+		pause.tv_usec = 200000 * (conn->c->gateways_tried - conn->c->ngateways);
+	tv.tv_sec += pause.tv_usec / 1000000 + 1;
 	evtimer_add(conn->timer, &tv);
-	event_active(conn->start_ev, 0, 0);
+	event_add(conn->start_ev, &pause);
 	return 0;
 }
 

@@ -20,7 +20,11 @@ struct jg_client;
 struct jg_conn;
 
 struct jg_conn_cbs {
-	/* TLS is up and the gateway agreed to HTTP/2: requests may be submitted. */
+	/* TLS is up, the gateway agreed to HTTP/2 and its first SETTINGS came: requests may
+	 * be submitted.  Not before those SETTINGS, so that a connection lost before them
+	 * carried no request (jg_conn_heard_settings): one round trip on a new connection
+	 * buys an exact "nothing ran" for failover, even through HAProxy, which drops what a
+	 * killed gateway had sent.  The persistent client's socket answers at once. */
 	void (*ready)(void *arg);
 	/* The connection failed (connect, TLS, HTTP/2, or the gateway went away); MSG says why,
 	 * for a person, without the "jumpgate: " prefix.  Nothing more will be called. */
@@ -71,11 +75,10 @@ int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *
 /* 1 when the gateway's SETTINGS enable extended CONNECT, 0 when they do not, -1 while
  * they have not arrived (see cbs->settings). */
 int jg_conn_can_connect(const struct jg_conn *conn);
-/* 1 once the gateway's first SETTINGS arrived.  The gateway queues them as its session
- * starts, before it reads a request: a connection lost before they came is taken as one
- * the gateway acted on nothing of (client/failover.h).  Exact for a drain (the gateway
- * closes only handshaking connections unanswered); a crash could only break it within
- * the one loop turn between reading a request and flushing those bytes. */
+/* 1 once the gateway's first SETTINGS arrived.  No request is sent before (cbs->ready):
+ * a connection lost before they came carried none, so the gateway acted on nothing of it
+ * (client/failover.h).  Exact also when a proxy between us lost the gateway's last bytes
+ * (HAProxy in front of a gateway killed with -9). */
 int jg_conn_heard_settings(const struct jg_conn *conn);
 /* The body of STREAM_ID has bytes (or its end) again. */
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id);

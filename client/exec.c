@@ -422,8 +422,8 @@ static void on_failed(void *arg, const char *msg)
 {
 	struct jg_exec *op = arg;
 
-	/* Lost before the gateway said a word: it never saw our request (conn.h). */
-	if (op->state == EXEC_WAITING && !jg_conn_heard_settings(op->conn) &&
+	/* Lost before the gateway said a word: our request was never sent (conn.h). */
+	if (op->state == EXEC_CONNECTING && !jg_conn_heard_settings(op->conn) &&
 	    exec_retry(op, msg) == 0)
 		return;
 	jg_tty_restore(&op->tty);
