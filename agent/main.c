@@ -8,7 +8,6 @@
 #include "config.h" /* _GNU_SOURCE */
 
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "agent/agent.h"
 #include "agent/trampoline.h"
 #include "relay/err.h"
+#include "relay/heap.h"
 #include "relay/frame.h"
 #include "relay/link.h"
 #include "relay/log.h"
@@ -423,11 +423,9 @@ int main(int argc, char **argv)
 	 * the child that went on as the agent; only that child gets past here. */
 	if ((r = jg_tramp_run(&t)) != JG_TRAMP_CONTINUE)
 		return r;
-	/* Bulk channels allocate and free frame-sized buffers all the time; with glibc's
-	 * 128 KiB trim threshold the heap's top went back to the kernel and was faulted in
-	 * again (a 256 MiB upload: 1,286 brk calls).  Keep up to 8 MiB free instead. */
-	mallopt(M_TRIM_THRESHOLD, 8 << 20);
-	mallopt(M_TOP_PAD, 1 << 20);
+	/* Bulk channels allocate and free frame-sized buffers all the time (relay/heap.h; a
+	 * 256 MiB upload made 1,286 brk calls): keep up to 8 MiB free. */
+	jg_heap_tune(8 << 20, 1 << 20);
 	/* A gateway that goes away must show up as EPIPE on a write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

@@ -228,6 +228,34 @@ static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len
 	return (ssize_t)length;
 }
 
+/* A DATA frame of a body_queue stream: its header, then the bytes moved (chains, not
+ * copies) from the queue into the TLS stream's input. */
+static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+			size_t length, nghttp2_data_source *source, void *user_data)
+{
+	static const uint8_t zeros[256];
+	struct jg_conn *conn = user_data;
+	struct evbuffer *out = bufferevent_get_output(conn->bev), *q;
+	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	uint8_t pad = frame->data.padlen > 0 ? (uint8_t)(frame->data.padlen - 1) : 0;
+	int eof = 0;
+
+	(void)source;
+	if (st == NULL || st->cbs->body_queue == NULL)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	q = st->cbs->body_queue(st->arg, &eof);
+	if (evbuffer_add(out, framehd, 9) != 0 ||
+	    (frame->data.padlen > 0 && evbuffer_add(out, &pad, 1) != 0) ||
+	    evbuffer_remove_buffer(q, out, length) != (int)length ||
+	    (pad > 0 && evbuffer_add(out, zeros, pad) != 0))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	if (st->cbs->body_taken != NULL)
+		st->cbs->body_taken(st->arg);
+	return 0;
+}
+
 static int header_cb(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
 		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
 		     void *user_data)
@@ -332,6 +360,18 @@ static ssize_t body_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf
 
 	if (st == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (st->cbs->body_queue != NULL) {
+		size_t have = evbuffer_get_length(st->cbs->body_queue(st->arg, &eof));
+
+		n = (ssize_t)(have < length ? have : length);
+		if (n == 0 && !eof)
+			return NGHTTP2_ERR_DEFERRED;
+		if (eof && (size_t)n == have)
+			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (n > 0)
+			*data_flags |= NGHTTP2_DATA_FLAG_NO_COPY; /* send_data_cb moves them */
+		return n;
+	}
 	n = st->cbs->body(st->arg, buf, length, &eof);
 	if (n == JG_ERR_AGAIN)
 		return NGHTTP2_ERR_DEFERRED;
@@ -409,6 +449,7 @@ static void conn_open(struct jg_conn *conn)
 	if ((rv = nghttp2_session_callbacks_new(&cbs)) != 0)
 		goto out;
 	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
+	nghttp2_session_callbacks_set_send_data_callback(cbs, send_data_cb);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "client/standin.h"
 #include "config/paths.h"
 #include "relay/err.h"
+#include "relay/heap.h"
 #include "relay/log.h"
 
 /* The prefix of error lines: "jumpgate", or "jumpgate rsh" when run as an ssh stand-in.
@@ -292,12 +292,10 @@ int main(int argc, char **argv)
 
 	guard_std_fds();
 	memset(&c, 0, sizeof(c));
-	/* A bulk transfer allocates and frees megabyte buffers all the time: with glibc's
-	 * default 128 KiB trim threshold the heap's top went back to the kernel and was
-	 * faulted in again (a 256 MiB cp: 2,240 brk calls, most of the client's system
-	 * time).  A short-lived process keeps up to 32 MiB free instead. */
-	mallopt(M_TRIM_THRESHOLD, 32 << 20);
-	mallopt(M_TOP_PAD, 4 << 20);
+	/* A bulk transfer allocates and frees megabyte buffers all the time (relay/heap.h; a
+	 * 256 MiB cp made 2,240 brk calls, most of the client's system time): a short-lived
+	 * process keeps up to 32 MiB free. */
+	jg_heap_tune(32 << 20, 4 << 20);
 	jg_log_init("jumpgate", JG_LOG_WARN);
 	/* Called by a stand-in's name (a symlink to us): ssh's, scp's or sftp's argv, no
 	 * global options of ours; the environment names the gateway and the certificate. */

@@ -657,37 +657,63 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
 	return 0;
 }
 
+/* Hand nghttp2 LEN bytes at P.  0, or -1 when the connection was freed. */
+static int conn_recv(struct jg_conn *c, const uint8_t *p, size_t len)
+{
+	ssize_t r = nghttp2_session_mem_recv(c->session, p, len);
+
+	if (r < 0) {
+		jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer, c->identity,
+			    nghttp2_strerror((int)r));
+		conn_free(c, "protocol error");
+		return -1;
+	}
+	return 0;
+}
+
+/* What the oversized-field filter let through (h2field.h).  0, or -1: freed. */
+static int conn_recv_filtered(struct jg_conn *c)
+{
+	size_t flen;
+
+	while ((flen = evbuffer_get_contiguous_space(c->filtered)) > 0) {
+		if (conn_recv(c, evbuffer_pullup(c->filtered, (ssize_t)flen), flen) != 0)
+			return -1;
+		evbuffer_drain(c->filtered, flen);
+	}
+	return 0;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct jg_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
-	ssize_t r;
 
 	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
 		const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
-		size_t flen;
+		size_t off = 0, k;
 
 		c->gw->stats.bytes_from_clients += len;
-		/* An oversized header field is made answerable (431) before nghttp2 sees it. */
-		if (jg_h2field_feed(c->field, data, len, c->filtered) != 0) {
-			jg_log_error("connection from %s (%s): out of memory", c->peer,
-				     c->identity);
-			conn_free(c, "no memory");
-			return;
-		}
-		evbuffer_drain(in, len);
-		while ((flen = evbuffer_get_contiguous_space(c->filtered)) > 0) {
-			r = nghttp2_session_mem_recv(
-			    c->session, evbuffer_pullup(c->filtered, (ssize_t)flen), flen);
-			if (r < 0) {
-				jg_log_warn("connection from %s (%s): HTTP/2 error: %s", c->peer,
-					    c->identity, nghttp2_strerror((int)r));
-				conn_free(c, "protocol error");
+		while (off < len) {
+			/* Headers through the filter (an oversized field is made answerable,
+			 * 431, before nghttp2 sees it); DATA payloads straight from here. */
+			k = jg_h2field_feed_some(c->field, data + off, len - off, c->filtered);
+			if (k == JG_H2FIELD_NOMEM) {
+				jg_log_error("connection from %s (%s): out of memory", c->peer,
+					     c->identity);
+				conn_free(c, "no memory");
 				return;
 			}
-			evbuffer_drain(c->filtered, flen);
+			off += k;
+			if (conn_recv_filtered(c) != 0)
+				return;
+			k = jg_h2field_pass(c->field, len - off);
+			if (k > 0 && conn_recv(c, data + off, k) != 0)
+				return;
+			off += k;
 		}
+		evbuffer_drain(in, len);
 	}
 	conn_send(c);
 }

@@ -253,20 +253,35 @@ out:
 	return r;
 }
 
-int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct evbuffer *out)
+size_t jg_h2field_pass(struct jg_h2field *f, size_t len)
 {
-	while (len > 0) {
+	size_t k;
+
+	/* Inside a frame's payload (its header read), not held in a block: it goes on as is. */
+	if (f->preface_left > 0 || f->holding || f->payload_left == 0)
+		return 0;
+	k = len < f->payload_left ? len : f->payload_left;
+	f->payload_left -= k;
+	return k;
+}
+
+size_t jg_h2field_feed_some(struct jg_h2field *f, const uint8_t *in, size_t len,
+			    struct evbuffer *out)
+{
+	size_t used = 0;
+
+	while (len > 0 && !(f->preface_left == 0 && f->payload_left > 0 && !f->holding)) {
 		size_t k;
 
 		if (f->preface_left > 0) {
 			k = len < f->preface_left ? len : f->preface_left;
 			if (evbuffer_add(out, in, k) != 0)
-				return -1;
+				return JG_H2FIELD_NOMEM;
 			f->preface_left -= k;
 		} else if (f->payload_left > 0) {
 			k = len < f->payload_left ? len : f->payload_left;
 			if (evbuffer_add(f->holding ? f->block : out, in, k) != 0)
-				return -1;
+				return JG_H2FIELD_NOMEM;
 			f->payload_left -= k;
 		} else {
 			k = 9 - f->hdr_have < len ? 9 - f->hdr_have : len;
@@ -275,6 +290,7 @@ int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct 
 		}
 		in += k;
 		len -= k;
+		used += k;
 		if (f->preface_left == 0 && f->payload_left == 0 && f->hdr_have == 9) {
 			/* A frame header is complete: where does this frame go? */
 			uint8_t type = f->hdr[3], flags = f->hdr[4];
@@ -287,20 +303,20 @@ int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct 
 				/* Another frame inside a header block: a protocol error that
 				 * nghttp2 names; it gets the bytes as they came. */
 				if (evbuffer_add_buffer(out, f->block) != 0)
-					return -1;
+					return JG_H2FIELD_NOMEM;
 				f->holding = 0;
 			}
 			if (in_block && !f->passing_block &&
 			    evbuffer_get_length(f->block) + 9 + f->payload_left > BLOCK_MAX) {
 				/* Too big to hold: what is held goes on, the rest follows as is. */
 				if (evbuffer_add_buffer(out, f->block) != 0)
-					return -1;
+					return JG_H2FIELD_NOMEM;
 				f->holding = 0;
 				f->passing_block = 1;
 			}
 			f->holding = in_block && !f->passing_block;
 			if (evbuffer_add(f->holding ? f->block : out, f->hdr, 9) != 0)
-				return -1;
+				return JG_H2FIELD_NOMEM;
 			/* A block passed on unheld ends with this frame. */
 			if (in_block && (flags & FLAG_END_HEADERS) && !f->holding)
 				f->passing_block = 0;
@@ -309,8 +325,26 @@ int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct 
 		    (f->hdr[4] & FLAG_END_HEADERS)) {
 			f->holding = 0;
 			if (block_done(f, out) != 0)
-				return -1;
+				return JG_H2FIELD_NOMEM;
 		}
+	}
+	return used;
+}
+
+int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct evbuffer *out)
+{
+	while (len > 0) {
+		size_t k = jg_h2field_feed_some(f, in, len, out);
+
+		if (k == JG_H2FIELD_NOMEM)
+			return -1;
+		in += k;
+		len -= k;
+		k = jg_h2field_pass(f, len);
+		if (k > 0 && evbuffer_add(out, in, k) != 0)
+			return -1;
+		in += k;
+		len -= k;
 	}
 	return 0;
 }

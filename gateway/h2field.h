@@ -29,6 +29,15 @@ void jg_h2field_free(struct jg_h2field *f);
 /* Take LEN bytes from the client; append to OUT what nghttp2 is to read now.
  * 0, or -1 when out of memory. */
 int jg_h2field_feed(struct jg_h2field *f, const uint8_t *in, size_t len, struct evbuffer *out);
+/* jg_h2field_feed in two steps, so that frame payloads that pass unchanged (DATA above
+ * all) reach nghttp2 from where they are, not copied into OUT: feed_some takes bytes up
+ * to the start of such a payload (its count, or JG_H2FIELD_NOMEM), and pass says how
+ * many of the next LEN bytes are that payload, counting them as passed.  The caller
+ * hands nghttp2 what OUT holds first, then those bytes. */
+#define JG_H2FIELD_NOMEM ((size_t)-1)
+size_t jg_h2field_feed_some(struct jg_h2field *f, const uint8_t *in, size_t len,
+			    struct evbuffer *out);
+size_t jg_h2field_pass(struct jg_h2field *f, size_t len);
 /* 1 (once) when STREAM_ID's header block had an oversized field replaced. */
 int jg_h2field_take(struct jg_h2field *f, int32_t stream_id);
 

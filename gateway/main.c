@@ -32,6 +32,7 @@
 #include "gateway/setupq.h"
 #include "gateway/sites.h"
 #include "relay/err.h"
+#include "relay/heap.h"
 #include "relay/log.h"
 #include "relay/reaper.h"
 
@@ -555,6 +556,9 @@ int main(int argc, char **argv)
 	if (opt.cert_argc > 0)
 		return jg_certcmd_main(opt.config, opt.cert_argc, opt.cert_argv);
 	signal(SIGPIPE, SIG_IGN);
+	/* Bulk streams allocate and free megabyte buffers all the time (relay/heap.h): keep
+	 * up to 16 MiB of free heap while busy; gateway/memtrim.c returns it when idle. */
+	jg_heap_tune(16 << 20, 2 << 20);
 	memset(&gw, 0, sizeof(gw));
 	memset(&rl, 0, sizeof(rl));
 	r = opt.config ? jg_config_load(opt.config, &cfg, err, sizeof(err))

@@ -4,7 +4,7 @@ noinst_LIBRARIES += librelay.a
 librelay_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS)
 librelay_a_SOURCES = \
 	relay/err.c relay/err.h \
-	relay/log.c relay/log.h relay/clock.c relay/clock.h \
+	relay/log.c relay/log.h relay/clock.c relay/clock.h relay/heap.c relay/heap.h \
 	relay/wire.h \
 	relay/frame.c relay/frame.h \
 	relay/spec.c relay/spec.h \
