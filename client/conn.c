@@ -245,7 +245,8 @@ static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const ui
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
-	q = st->cbs->body_queue(st->arg, &eof);
+	if ((q = st->cbs->body_queue(st->arg, &eof)) == NULL)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	if (evbuffer_add(out, framehd, 9) != 0 ||
 	    (frame->data.padlen > 0 && evbuffer_add(out, &pad, 1) != 0) ||
 	    evbuffer_remove_buffer(q, out, length) != (int)length ||
@@ -355,13 +356,14 @@ static ssize_t body_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf
 		       uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
 {
 	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+	struct evbuffer *q;
 	int eof = 0;
 	ssize_t n;
 
 	if (st == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (st->cbs->body_queue != NULL) {
-		size_t have = evbuffer_get_length(st->cbs->body_queue(st->arg, &eof));
+	if (st->cbs->body_queue != NULL && (q = st->cbs->body_queue(st->arg, &eof)) != NULL) {
+		size_t have = evbuffer_get_length(q);
 
 		n = (ssize_t)(have < length ? have : length);
 		if (n == 0 && !eof)

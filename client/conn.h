@@ -46,11 +46,12 @@ struct jg_conn_stream_cbs {
 	 * *eof set to end the request; return JG_ERR_AGAIN when nothing is ready (then call
 	 * jg_conn_resume() when something is). */
 	ssize_t (*body)(void *arg, uint8_t *buf, size_t len, int *eof);
-	/* Optional, instead of body (which may then be NULL): the request body is what the
-	 * evbuffer this returns holds, taken out of it into the TLS stream without a copy into
-	 * nghttp2's frames; *EOF set once nothing more will be added.  Empty and not at EOF:
-	 * call jg_conn_resume() when it has bytes.  body_taken(ARG) follows each frame taken,
-	 * so the caller can refill it. */
+	/* Optional, before body: the request body is what the evbuffer this returns holds,
+	 * taken out of it into the TLS stream without a copy into nghttp2's frames; *EOF set
+	 * once nothing more will be added.  Empty and not at EOF: call jg_conn_resume() when
+	 * it has bytes.  body_taken(ARG) follows each frame taken, so the caller can refill
+	 * it.  NULL: this frame comes from body instead (a caller that keeps a copy of what
+	 * it sent for a while).  Once it returned a queue, it must go on doing so. */
 	struct evbuffer *(*body_queue)(void *arg, int *eof);
 	void (*body_taken)(void *arg);
 	/* The stream is closed; H2_ERROR is its HTTP/2 error code (0: a clean end). */

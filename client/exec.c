@@ -381,10 +381,33 @@ static ssize_t on_body(void *arg, uint8_t *buf, size_t len, int *eof)
 	return n < 0 ? JG_ERR_NOMEM : n;
 }
 
+/* Past the point where a retry could replay stdin (the gateway answered, or more than
+ * EXEC_REPLAY_MAX went), outq's chains go to the TLS stream without a copy. */
+static struct evbuffer *on_body_queue(void *arg, int *eof)
+{
+	struct jg_exec *op = arg;
+
+	if (op->state == EXEC_WAITING && !op->replay_lost)
+		return NULL; /* on_body: a copy kept in op->sent */
+	if (evbuffer_get_length(op->outq) == 0)
+		jg_input_pump(&op->in); /* a regular file is read right here */
+	*eof = op->end_request;
+	return op->outq;
+}
+
+static void on_body_taken(void *arg)
+{
+	struct jg_exec *op = arg;
+
+	jg_input_pump(&op->in);
+}
+
 static const struct jg_conn_stream_cbs exec_stream_cbs = {
     .header = on_header,
     .data = on_data,
     .body = on_body,
+    .body_queue = on_body_queue,
+    .body_taken = on_body_taken,
     .close = on_close,
 };
 
