@@ -77,6 +77,7 @@ struct jg_conn {
 	char probe_why[128];	     /* what the probe was for, in the failure message */
 	int manual_window;	     /* jg_conn_set_manual_window() */
 	int via_master;		     /* connected to the persistent client's socket */
+	int handshake_timed_out;     /* (not broken off): no second try of the same address */
 };
 
 /* The per-stream glue, nghttp2's stream_user_data. */
@@ -693,6 +694,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 			  conn->c->gateway, conn->c->connect_timeout);
 		break;
 	case CONN_HANDSHAKE:
+		/* A gateway that stopped answering: the same address is not tried again. */
+		conn->handshake_timed_out = 1;
 		conn_fail(conn,
 			  "TLS handshake with %s timed out after %d s (is it a jumpgate gateway?)",
 			  conn->c->gateway, conn->c->connect_timeout);
@@ -908,7 +911,8 @@ static int conn_resolve(struct jg_conn *conn, char *msg, size_t len)
 
 /* The connection could not be made (MSG): start again with the next gateway of the list,
  * from the loop.  0, or -1 when there is none left.  A single address is tried again
- * (twice more, after 200 then 400 ms) only when its TLS handshake broke off: behind
+ * (twice more, after 200 then 400 ms) only when its TLS handshake broke off (not when it
+ * timed out: a stopped gateway would hold us three times as long): behind
  * HAProxy that is a gateway that died while HAProxy joined us to it.  A gateway killed
  * with -9 takes a moment to close its listening socket (HAProxy's connection lands in
  * its backlog meanwhile) and HAProxy's check a second or two to mark it down: the pause
@@ -916,7 +920,7 @@ static int conn_resolve(struct jg_conn *conn, char *msg, size_t len)
 static int conn_failover(struct jg_conn *conn, const char *msg)
 {
 	struct timeval tv = {conn->c->connect_timeout, 0};
-	int min_tries = conn->state == CONN_HANDSHAKE ? 3 : 1;
+	int min_tries = conn->state == CONN_HANDSHAKE && !conn->handshake_timed_out ? 3 : 1;
 	struct timeval pause = {0, 0};
 	char why[1024];
 
@@ -938,6 +942,7 @@ static int conn_failover(struct jg_conn *conn, const char *msg)
 	conn->fd = -1;
 	conn->last_errno = ECONNREFUSED;
 	conn->state = CONN_CONNECTING;
+	conn->handshake_timed_out = 0;
 	/* Past the end of the list: the same gateways again, after a pause. */
 	if (conn->c->gateways_tried > conn->c->ngateways)
 		pause.tv_usec = 200000 * (conn->c->gateways_tried - conn->c->ngateways);
