@@ -12,6 +12,7 @@
 #include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/admit.h"
 #include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
@@ -88,16 +89,7 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 
 struct jg_audit *jg_gate_audit(struct jg_gateway *gw)
 {
-	char err[300];
-
-	if (gw->audit != NULL)
-		return gw->audit;
-	gw->audit = jg_audit_new(gw->cfg->audit_path, err, sizeof(err));
-	if (gw->audit == NULL) {
-		jg_log_error("%s: auditing to stderr instead", err);
-		gw->audit = jg_audit_new(NULL, err, sizeof(err));
-	}
-	return gw->audit;
+	return jg_admit_audit(gw);
 }
 
 /* Does TARGET's first element name another site ("site-c/web1")? */
@@ -458,8 +450,15 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 		jg_stream_reply_error(s, 405, "method not allowed", "exec and reset take POST");
 		return NULL;
 	}
-	if (alen == 4 && strncmp(action, "exec", 4) == 0)
-		return jg_exec_start(gw, s, target);
+	if (alen == 4 && strncmp(action, "exec", 4) == 0) {
+		struct jg_admit *adm = jg_admit_new(gw, s, "exec", target, 0);
+
+		if (adm == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		return jg_exec_start(gw, s, adm);
+	}
 	if (alen == 5 && strncmp(action, "reset", 5) == 0) {
 		reset_target(gw, s, target);
 		return NULL;

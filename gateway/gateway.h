@@ -272,7 +272,10 @@ char *jg_api_stats_json(const struct jg_gateway *gw);
 
 /* --- exec.c: the exec operation ------------------------------------------ */
 
-struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const char *target);
+/* Run the admitted request ADM (gateway/admit.h, taken: closed on every path); its policy
+ * decision is taken at OPEN, when argv is known.  NULL when it answered already. */
+struct jg_admit;
+struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
 
@@ -305,10 +308,10 @@ int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***
 
 /* --- raw.c: exec without an agent (targets with `raw = true`) ------------ */
 
-struct jg_chain;
 /* The exec contract over one `ssh host 'command'` per operation (no pty, signals kill
- * the local ssh). Takes CHAIN (freed on every path); NULL when it answered already. */
-struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain);
+ * the local ssh), for ADM (admitted, its chain resolved; taken: closed on every path).
+ * NULL when it answered already. */
+struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- agentlink.c: links to agents ---------------------------------------- */
 
