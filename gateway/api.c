@@ -393,6 +393,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 	const char *slash = memchr(rest, '/', len), *action, *tail;
 	size_t enclen, alen;
 	char target[256], *path;
+	struct jg_admit *adm;
 	struct jg_op *op;
 	int handled;
 
@@ -444,16 +445,18 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 					      "tunnels are extended CONNECT requests (RFC 8441)");
 			return NULL;
 		}
-		return jg_tunnel_start(gw, s, target, protocol, query);
+		if ((adm = jg_admit_new(gw, s, "tunnel", target, 0)) == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		return jg_tunnel_start(gw, s, adm, protocol, query);
 	}
 	if (strcmp(method, "POST") != 0) {
 		jg_stream_reply_error(s, 405, "method not allowed", "exec and reset take POST");
 		return NULL;
 	}
 	if (alen == 4 && strncmp(action, "exec", 4) == 0) {
-		struct jg_admit *adm = jg_admit_new(gw, s, "exec", target, 0);
-
-		if (adm == NULL) {
+		if ((adm = jg_admit_new(gw, s, "exec", target, 0)) == NULL) {
 			jg_stream_reply_error(s, 500, "internal error", "out of memory");
 			return NULL;
 		}

@@ -279,8 +279,9 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 
 /* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
 
-/* CONNECT :protocol QUERY ("port=22") on TARGET. */
-struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+/* CONNECT :protocol QUERY ("port=22") for ADM (gateway/admit.h, action tunnel; taken:
+ * closed on every path), decided here once the query says what is asked. */
+struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			      const char *protocol, const char *query);
 
 /* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
