@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "auth/audit.h"
 #include "auth/policy.h"
 #include "config/config.h"
@@ -13,6 +15,7 @@
 #include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/opspec.h"
 
 struct jg_audit *jg_admit_audit(struct jg_gateway *gw)
 {
@@ -41,6 +44,44 @@ static int names_site(struct jg_gateway *gw, const char *target)
 	memcpy(site, target, n);
 	site[n] = '\0';
 	return jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
+}
+
+/* The path rules the agent must judge what it opens by (auth/policy.h), into SPEC.
+ * 0, or -1 when out of memory. */
+static int path_rules(struct jg_admit *adm, struct jg_stream *s, struct jg_file_spec *spec)
+{
+	const struct jg_chain *chain = adm->chain;
+	const char *become[JG_CHAIN_MAX_HOPS];
+	struct jg_policy_req req = {
+	    .identity = jg_stream_identity(s),
+	    .action = adm->action,
+	    .target = adm->typed,
+	    .key = chain != NULL ? chain->key : NULL,
+	    .become = become,
+	    .nbecome = chain != NULL ? jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS) : 0,
+	};
+	struct evbuffer *b = evbuffer_new();
+	size_t n;
+	int r;
+
+	if (b == NULL || (r = jg_policy_path_rules(adm->gw->cfg, &req, b)) < 0) {
+		r = -1;
+		goto out;
+	}
+	if (r == 1) {
+		n = evbuffer_get_length(b);
+		if ((spec->rules = malloc(n)) == NULL) {
+			r = -1;
+			goto out;
+		}
+		evbuffer_remove(b, spec->rules, n);
+		spec->rules_len = n;
+	}
+	r = 0;
+out:
+	if (b != NULL)
+		evbuffer_free(b);
+	return r;
 }
 
 struct jg_admit *jg_admit_new(struct jg_gateway *gw, struct jg_stream *s, const char *action,
@@ -163,6 +204,11 @@ int jg_admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_a
 	/* Out of memory for the record: the operation is refused rather than unaudited. */
 	if ((adm->audit = record_open(adm, s, ask, req.agent)) == NULL) {
 		snprintf(adm->reason, sizeof(adm->reason), "out of memory for the audit record");
+		return 0;
+	}
+	if (ask->rules_to != NULL && path_rules(adm, s, ask->rules_to) != 0) {
+		jg_admit_end(adm, "failed", "out of memory");
+		snprintf(adm->reason, sizeof(adm->reason), "out of memory");
 		return 0;
 	}
 	if (req.agent != JG_POLICY_AGENT_NONE)

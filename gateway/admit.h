@@ -30,6 +30,7 @@ struct jg_stream;
 struct jg_chain;
 struct jg_audit;
 struct jg_audit_op;
+struct jg_file_spec;
 
 /* The part of the policy question beyond identity, action and target: what the
  * operation learnt from the request (NULL/0 members: none). */
@@ -46,7 +47,9 @@ struct jg_admit_ask {
 	const char *canon;
 	/* A tunnel through the target's agent: tunnels.allow judges TARGET, HOST ("localhost"
 	 * when NULL) and PORT first; its refusal is a denial like a rule's. */
-	int tunnels_allow;
+	int tunnels_allow;	/* put, get: when not NULL, its rules/rules_len get the path rules the agent must
+	 * judge what it really opens by (left NULL for an identity without path limits). */
+	struct jg_file_spec *rules_to;
 };
 
 /* jg_admit_new's FLAGS. */

@@ -431,7 +431,13 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
 			return NULL;
 		}
-		op = jg_files_start(gw, s, method, target, path, query);
+		adm = jg_admit_new(gw, s, strcmp(method, "GET") == 0 ? "get" : "put", target, 0);
+		if (adm == NULL) {
+			free(path);
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		op = jg_files_start(gw, s, method, adm, path, query);
 		free(path);
 		return op;
 	}

@@ -286,9 +286,11 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct
 
 /* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
 
-/* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute). */
+/* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute) for ADM
+ * (gateway/admit.h, action put or get; taken: closed on every path), decided once the
+ * path is normalised. */
 struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			     const char *target, const char *path, const char *query);
+			     struct jg_admit *adm, const char *path, const char *query);
 /* PUT /v1/files/{PATH}?targets=a,b,c: one upload to many targets; with COPY, PUT
  * /v1/copy/{PATH}?targets=...&from=TARGET:/SRC: the bytes read from SRC on TARGET. */
 struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
