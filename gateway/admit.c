@@ -234,10 +234,28 @@ void jg_admit_close(struct jg_admit *adm, const char *outcome, const char *reaso
 	free(adm);
 }
 
-struct jg_chain *jg_admit_take_chain(struct jg_admit *adm)
+int jg_admit_may(struct jg_gateway *gw, struct jg_stream *s, const char *action)
 {
-	struct jg_chain *c = adm->chain;
+	struct jg_policy_req req = {
+	    .identity = jg_stream_identity(s),
+	    .via = jg_stream_via(s),
+	    .action = action,
+	};
+	char why[300];
 
-	adm->chain = NULL;
-	return c;
+	return jg_policy_check(gw->cfg, &req, why, sizeof(why));
+}
+
+int jg_admit_note(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		  const char *outcome, const char *reason)
+{
+	struct jg_audit *a = jg_admit_audit(gw);
+	struct jg_audit_op *o;
+
+	jg_stream_set_audited(s);
+	if ((o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), action, "")) == NULL)
+		return JG_ERR_NOMEM;
+	jg_audit_start(a, o);
+	jg_audit_end(a, o, outcome, reason);
+	return 0;
 }

@@ -96,8 +96,16 @@ void jg_admit_end(struct jg_admit *adm, const char *outcome, const char *reason)
 /* End ADM's open record (if any) with OUTCOME ("ok", "failed") and REASON, and free ADM
  * and its chain.  NULL is fine. */
 void jg_admit_close(struct jg_admit *adm, const char *outcome, const char *reason);
-/* Take adm->chain (the caller frees it); adm keeps NULL. */
-struct jg_chain *jg_admit_take_chain(struct jg_admit *adm);
+
+/* Would ACTION on the gateway itself be allowed for the client on S?  Asked without an
+ * audit record: the caller decides what to serve (a listing of one's own targets
+ * instead of a 403).  1 or 0. */
+int jg_admit_may(struct jg_gateway *gw, struct jg_stream *s, const char *action);
+/* A request on S served without an operation (a listing): its record, ACTION on the
+ * gateway, started and ended at once with OUTCOME and REASON.  0, or JG_ERR_NOMEM (the
+ * caller refuses rather than serve unaudited). */
+int jg_admit_note(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+		  const char *outcome, const char *reason);
 
 /* The audit log, opened on first use (on failure: logged, and stderr instead). */
 struct jg_audit *jg_admit_audit(struct jg_gateway *gw);

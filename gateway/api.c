@@ -9,7 +9,6 @@
 #include <jansson.h>
 
 #include "auth/audit.h"
-#include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/admit.h"
@@ -167,35 +166,15 @@ static int admin_allowed(struct jg_gateway *gw, struct jg_stream *s, const char 
 	return 1;
 }
 
-/* Would the admin action be allowed?  Asked without an audit record: the caller decides
- * what to serve (a listing of one's own targets instead of a 403). */
-static int admin_quiet(struct jg_gateway *gw, struct jg_stream *s)
-{
-	struct jg_policy_req req = {
-	    .identity = jg_stream_identity(s),
-	    .via = jg_stream_via(s),
-	    .action = "admin",
-	};
-	char why[300];
-
-	return jg_policy_check(gw->cfg, &req, why, sizeof(why));
-}
-
 /* The audit record of a non-admin listing (GET /v1/targets of one's own targets): action
  * "list", always ok.  1, or 0 with a 500 answered (refused rather than unaudited). */
 static int listing_audited(struct jg_gateway *gw, struct jg_stream *s)
 {
-	struct jg_audit *a = jg_admit_audit(gw);
-	struct jg_audit_op *o;
-
-	jg_stream_set_audited(s);
-	if ((o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), "list", "")) == NULL) {
+	if (jg_admit_note(gw, s, "list", "ok", "the targets this identity may act on") != 0) {
 		jg_stream_reply_error(s, 500, "internal error",
 				      "out of memory for the audit record");
 		return 0;
 	}
-	jg_audit_start(a, o);
-	jg_audit_end(a, o, "ok", "the targets this identity may act on");
 	return 1;
 }
 
@@ -461,7 +440,7 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		int handled = 0;
 
 		/* Without admin, the inventory is what the caller may act on (audited). */
-		if (query[0] == '\0' && !admin_quiet(gw, s)) {
+		if (query[0] == '\0' && !jg_admit_may(gw, s, "admin")) {
 			if (listing_audited(gw, s))
 				jg_targets_list_mine(gw, s);
 			return NULL;
