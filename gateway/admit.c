@@ -103,6 +103,16 @@ struct jg_admit *jg_admit_new(struct jg_gateway *gw, struct jg_stream *s, const 
 	return adm;
 }
 
+int jg_admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const char *what)
+{
+	if (adm->chain != NULL)
+		return 0;
+	jg_log_info("%s by %s refused: %s", what, jg_stream_identity(s), adm->resolve_why);
+	jg_stream_reply_error(s, adm->resolve_err == JG_ERR_NOMEM ? 500 : 400, "bad target",
+			      adm->resolve_why);
+	return 1;
+}
+
 int jg_admit_agent(struct jg_admit *adm, struct jg_stream *s, char *why, size_t len)
 {
 	if (adm->chain == NULL)

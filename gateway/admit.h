@@ -87,6 +87,9 @@ int jg_admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_a
  * REASON, as jg_admit_decide's are. */
 void jg_admit_deny(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask,
 		   const char *reason);
+/* ADM's target did not resolve: answer S with 400 (500 when out of memory) "bad target"
+ * and the reason, logged as WHAT's refusal ("exec", "tunnel"), and 1.  0 when it did. */
+int jg_admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const char *what);
 /* Apply the controller's x-jumpgate-agent header of S to adm->chain (gateway/agentfwd.h):
  * 0, or the HTTP status to answer with the reason in WHY. */
 int jg_admit_agent(struct jg_admit *adm, struct jg_stream *s, char *why, size_t len);

@@ -243,11 +243,7 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 	x->chain = adm->chain;
 	/* Validation happened in admission, before anything is spawned: a bad name never
 	 * reaches an argv. */
-	if (adm->chain == NULL) {
-		r = adm->resolve_err;
-		jg_log_info("exec by %s refused: %s", jg_stream_identity(s), adm->resolve_why);
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target",
-				      adm->resolve_why);
+	if (jg_admit_unresolved(adm, s, "exec")) {
 		exec_free(x);
 		return NULL;
 	}

@@ -265,7 +265,6 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 	struct jg_op *op = NULL;
 	struct jg_get *g;
 	int64_t ch;
-	int r;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		jg_admit_close(adm, "failed", "");
@@ -286,12 +285,9 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 		goto out;
 	}
 	g->audit = adm->audit;
-	if ((g->chain = adm->chain) == NULL) {
-		r = adm->resolve_err;
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target",
-				      adm->resolve_why);
+	if (jg_admit_unresolved(adm, s, "get"))
 		goto out;
-	}
+	g->chain = adm->chain;
 	if (!jg_files_chain_usable(g->chain, reason, sizeof(reason))) {
 		jg_stream_reply_error(s, 501, "not supported", reason);
 		goto out;

@@ -787,13 +787,8 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct
 	x->chain = adm->chain;
 	x->typed = adm->typed;
 	/* Validation happened in admission, before anything is spawned or connected. */
-	if (x->chain == NULL) {
-		r = adm->resolve_err;
-		jg_log_info("tunnel by %s refused: %s", jg_stream_identity(s), adm->resolve_why);
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target",
-				      adm->resolve_why);
+	if (jg_admit_unresolved(adm, s, "tunnel"))
 		goto fail;
-	}
 	hop = &x->chain->hops[0];
 	snprintf(x->desc, sizeof(x->desc), "%s%s%s port %u (by %s)", x->chain->display,
 		 host[0] != '\0' ? " host " : "", host, (unsigned)port, jg_stream_identity(s));
