@@ -160,7 +160,8 @@ static int denied(struct jg_admit *adm, struct jg_stream *s, const struct jg_adm
 	struct jg_audit_op *o = record_open(adm, s, ask, agent);
 
 	jg_log_info("%s on %s by %s refused: %s", adm->action,
-		    adm->typed != NULL ? adm->typed : "gateway", jg_stream_identity(s), adm->reason);
+		    adm->typed != NULL ? adm->typed : "gateway", jg_stream_identity(s),
+		    adm->reason);
 	if (o != NULL)
 		jg_audit_end(jg_admit_audit(adm->gw), o, "denied", adm->reason);
 	return 0;

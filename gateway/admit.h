@@ -47,28 +47,29 @@ struct jg_admit_ask {
 	const char *canon;
 	/* A tunnel through the target's agent: tunnels.allow judges TARGET, HOST ("localhost"
 	 * when NULL) and PORT first; its refusal is a denial like a rule's. */
-	int tunnels_allow;	/* put, get: when not NULL, its rules/rules_len get the path rules the agent must
+	int tunnels_allow;
+	/* put, get: when not NULL, its rules/rules_len get the path rules the agent must
 	 * judge what it really opens by (left NULL for an identity without path limits). */
 	struct jg_file_spec *rules_to;
 };
 
-/* jg_admit_new's FLAGS. */
-#define JG_ADMIT_REMOTE 1 /* the target is at another site: its gateway judges where the
-			   * chain goes, so rules see the name only (not our canonical form) */
+/* jg_admit_new's FLAGS.  JG_ADMIT_REMOTE: the target is at another site; its gateway
+ * judges where the chain goes, so rules here see the name only (not our canonical form). */
+#define JG_ADMIT_REMOTE 1
 
 /* An admitted request (or one being admitted).  Read-only for the operation, except
  * the record's counters (audit->bytes_in and the like) while it is open. */
 struct jg_admit {
 	struct jg_gateway *gw;
-	char action[8];		  /* "exec", "put", "get", "tunnel", "reset", "admin" */
-	char *typed;		  /* the target as the client named it; NULL: the gateway */
-	struct jg_chain *chain;	  /* its canonical chain (owned); NULL: no target, or it did
-				   * not resolve (resolve_err, resolve_why say why) */
-	int resolve_err;	  /* 0, or the JG_ERR_* of resolving TYPED */
-	char resolve_why[400];	  /* ... and its reason */
-	int remote;		  /* JG_ADMIT_REMOTE was given */
+	char action[8];		   /* "exec", "put", "get", "tunnel", "reset", "admin" */
+	char *typed;		   /* the target as the client named it; NULL: the gateway */
+	struct jg_chain *chain;	   /* its canonical chain (owned); NULL: no target, or it did
+				    * not resolve (resolve_err, resolve_why say why) */
+	int resolve_err;	   /* 0, or the JG_ERR_* of resolving TYPED */
+	char resolve_why[400];	   /* ... and its reason */
+	int remote;		   /* JG_ADMIT_REMOTE was given */
 	struct jg_audit_op *audit; /* the open record, from an allow to jg_admit_close */
-	char reason[400];	  /* the decision's reason: "allowed by rule ..." / the denial */
+	char reason[400];	   /* the decision's reason: "allowed by rule ..." / the denial */
 };
 
 /* Admission of ACTION on TARGET (as named, percent-decoded; NULL for the gateway itself)

@@ -482,8 +482,8 @@ static int fanout_begin(struct jg_fanout *x)
 		spec.rules = NULL;
 		if ((t->adm = jg_admit_new(x->gw, s, "put", t->name, 0)) == NULL)
 			return JG_ERR_NOMEM;
-		if (!jg_files_admit(t->adm, s, spec.root, x->path, jg_put_req_setid(&x->req),
-				    &spec, t->denied_why, sizeof(t->denied_why))) {
+		if (!jg_files_admit(t->adm, s, spec.root, x->path, jg_put_req_setid(&x->req), &spec,
+				    t->denied_why, sizeof(t->denied_why))) {
 			t->denied = 1;
 			continue;
 		}

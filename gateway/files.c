@@ -482,8 +482,8 @@ static const struct jg_fput_hooks put_fput_hooks;
 /* Open the channel.  A failure found at once (bad target, no connection) is answered. */
 static void put_open(struct jg_put *x)
 {
-	x->fput = jg_fput_start(x->gw, x->stream, x->adm, x->path, &x->req.spec,
-				    &put_fput_hooks, x);
+	x->fput =
+	    jg_fput_start(x->gw, x->stream, x->adm, x->path, &x->req.spec, &put_fput_hooks, x);
 	if (x->fput == NULL)
 		put_answer_error(x, 500, "internal error", "out of memory");
 	else if (jg_fput_done(x->fput))

@@ -1,10 +1,12 @@
 /* jumpgated: the daemon's context and the interfaces between its layers.
  *
  * Layers (HAProxy's model): transport (TLS, in tls.c) -> multiplexer (HTTP/2
- * session, in h2.c) -> routing (api.h) -> admission (admit.h: resolve, decide,
- * audit) -> operation (exec, in exec.c; /healthz and /v1/stats in api.c) -> pump (pump.h: one agent channel <-> one stream, credit both ways,
- * half-close, abandon; every agent-channel op uses one) -> agent links
- * (agentlink.c), the other side of an operation.
+ * session, in h2.c) -> routing (api.h) -> admission (admit.h: the target
+ * resolved once, every policy decision, the audit record) -> operation (exec,
+ * in exec.c; /healthz and /v1/stats in api.c) -> pump (pump.h: one agent
+ * channel <-> one stream, credit both ways, half-close, abandon; every
+ * agent-channel op uses one) -> agent links (agentlink.c), the other side of
+ * an operation.
  * struct jg_gateway is the one context; it is passed explicitly, never global. */
 #ifndef JG_GATEWAY_H
 #define JG_GATEWAY_H
