@@ -38,7 +38,7 @@ struct jg_agentsock;
 struct jg_op *jg_agentfwd_start(struct jg_gateway *gw, struct jg_stream *s);
 /* A request on S resolved to CHAIN: with x-jumpgate-agent, CHAIN is marked for agent
  * forwarding by S's identity and S borrows the agent stream (policy decides later, in
- * jg_gate_check, which reads jg_stream_agent).  0 (also without the header), or an HTTP
+ * jg_admit_decide, which reads jg_stream_agent).  0 (also without the header), or an HTTP
  * status (400) with a reason a person can act on in WHY.  Called again for S with
  * another copy of the same chain, it marks that one too. */
 int jg_agentfwd_apply(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain, char *why,

@@ -9,10 +9,11 @@
 #include <jansson.h>
 
 #include "auth/audit.h"
-#include "auth/policy.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/admit.h"
 #include "gateway/agentfwd.h"
+#include "gateway/api.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/sites.h"
@@ -86,118 +87,6 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 	return text;
 }
 
-struct jg_audit *jg_gate_audit(struct jg_gateway *gw)
-{
-	char err[300];
-
-	if (gw->audit != NULL)
-		return gw->audit;
-	gw->audit = jg_audit_new(gw->cfg->audit_path, err, sizeof(err));
-	if (gw->audit == NULL) {
-		jg_log_error("%s: auditing to stderr instead", err);
-		gw->audit = jg_audit_new(NULL, err, sizeof(err));
-	}
-	return gw->audit;
-}
-
-/* Does TARGET's first element name another site ("site-c/web1")? */
-static int names_site(struct jg_gateway *gw, const char *target)
-{
-	struct jg_sitelink *link;
-	char site[256], why[200];
-	size_t n = strcspn(target, "/");
-	int direct;
-
-	if (target[n] != '/' || n >= sizeof(site))
-		return 0;
-	memcpy(site, target, n);
-	site[n] = '\0';
-	return jg_routes_lookup(gw, site, &link, &direct, why, sizeof(why)) >= 0;
-}
-
-int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-			 const char *target, const char *key, char *const *argv, size_t argc,
-			 const char *path, unsigned port, const struct jg_gate_detail *detail,
-			 struct jg_audit_op **op, char *reason, size_t len)
-{
-	struct jg_policy_req req = {
-	    .identity = jg_stream_identity(s),
-	    .via = jg_stream_via(s),
-	    .action = action,
-	    .target = target,
-	    .key = key,
-	    .argv0 = argv != NULL && argc > 0 ? argv[0] : NULL,
-	    .path = path,
-	    .setid = detail != NULL ? detail->setid : 0,
-	    .port = port,
-	    .agent = jg_stream_agent(s, NULL),
-	};
-	struct jg_audit *a = jg_gate_audit(gw);
-	struct jg_audit_op *o;
-	const char *become[JG_CHAIN_MAX_HOPS];
-	struct jg_chain *chain = NULL;
-	int allowed;
-
-	/* The accounts the chain becomes, for rules with `become`: the target was resolved
-	 * by the caller already, so this cannot fail for another reason than memory. */
-	if (target != NULL && jg_target_resolve(gw->cfg, target, &chain, reason, len) == 0)
-		req.nbecome = jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS);
-	/* Rules match where the chain really goes as well as its name.  Only for a chain the
-	 * caller resolved here (KEY given): a forwarded "site/target" means the far
-	 * gateway's inventory, which judges it by its own canonical form. */
-	if (chain != NULL && key != NULL && !names_site(gw, target))
-		req.canon = chain->canon;
-	if (detail != NULL && detail->canon != NULL)
-		req.canon = detail->canon;
-	req.become = become;
-	allowed = jg_policy_check(gw->cfg, &req, reason, len);
-
-	/* Out of memory for the record: the operation is refused rather than unaudited. */
-	jg_stream_set_audited(s);
-	o = jg_audit_begin(a, req.identity, jg_stream_peer(s), action,
-			   key != NULL ? key : target != NULL ? target : "");
-	if (o == NULL || (argv != NULL && jg_audit_set_argv(o, argv, argc) != 0) ||
-	    (path != NULL && jg_audit_set_path(o, path) != 0) ||
-	    (detail != NULL && detail->root != NULL && (o->root = strdup(detail->root)) == NULL)) {
-		jg_audit_op_free(o);
-		jg_chain_free(chain);
-		snprintf(reason, len, "out of memory for the audit record");
-		*op = NULL;
-		return 0;
-	}
-	/* As typed, as resolved, and where that really goes. */
-	snprintf(o->typed, sizeof(o->typed), "%s", target != NULL ? target : "");
-	if (chain != NULL)
-		snprintf(o->dest, sizeof(o->dest), "%s", chain->display);
-	if (detail != NULL && detail->host != NULL)
-		snprintf(o->host, sizeof(o->host), "%s", detail->host);
-	jg_chain_free(chain);
-	o->port = port;
-	o->agent = req.agent == JG_POLICY_AGENT_TARGET	  ? "target"
-		   : req.agent == JG_POLICY_AGENT_GATEWAY ? "gateway"
-							  : NULL;
-	jg_audit_start(a, o);
-	if (!allowed) {
-		jg_log_info("%s on %s by %s refused: %s", action, target != NULL ? target : "gateway",
-			    req.identity, reason);
-		jg_audit_end(a, o, "denied", reason);
-		o = NULL;
-	} else if (req.agent != JG_POLICY_AGENT_NONE) {
-		jg_agentfwd_admit(s);
-	}
-	*op = o;
-	return allowed;
-}
-
-int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		  const char *target, const char *key, char *const *argv, size_t argc,
-		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
-		  size_t len)
-{
-	return jg_gate_check_detail(gw, s, action, target, key, argv, argc, path, port, NULL, op,
-				    reason, len);
-}
-
 /* The action and the target (percent-decoded, as typed) a request PATH asks for, as far
  * as it can be told; "" for what names neither. */
 static const char *refused_action(const char *method, const char *path, char *target, size_t tlen)
@@ -231,10 +120,10 @@ static const char *refused_action(const char *method, const char *path, char *ta
 	return "";
 }
 
-void jg_gate_refused(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-		     const char *path, int status, const char *reason)
+void jg_api_refused(struct jg_gateway *gw, struct jg_stream *s, const char *method,
+		    const char *path, int status, const char *reason)
 {
-	struct jg_audit *a = jg_gate_audit(gw);
+	struct jg_audit *a = jg_admit_audit(gw);
 	char target[256], why[64];
 	const char *action;
 	struct jg_audit_op *o;
@@ -257,58 +146,35 @@ void jg_gate_refused(struct jg_gateway *gw, struct jg_stream *s, const char *met
 	jg_audit_end(a, o, "refused", reason != NULL ? reason : why);
 }
 
-void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
-		 const char *reason)
-{
-	if (op != NULL)
-		jg_audit_end(jg_gate_audit(gw), op, outcome, reason);
-}
-
 /* Admin endpoints (/v1/stats, GET /v1/targets) on the gateway itself: the policy's
  * "admin" action; audited like any operation.  1 when allowed (and ended as "ok"). */
 static int admin_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *what)
 {
-	struct jg_audit_op *op;
-	char reason[400];
+	struct jg_admit_ask ask = {.path = what};
+	struct jg_admit *adm = jg_admit_new(gw, s, "admin", NULL, 0);
 
-	if (!jg_gate_check(gw, s, "admin", NULL, NULL, NULL, 0, what, 0, &op, reason,
-			   sizeof(reason))) {
-		jg_stream_reply_error(s, 403, "forbidden", reason);
+	if (adm == NULL) {
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return 0;
 	}
-	jg_gate_end(gw, op, "ok", reason);
+	if (!jg_admit_decide(adm, s, &ask)) {
+		jg_stream_reply_error(s, 403, "forbidden", adm->reason);
+		jg_admit_close(adm, "failed", "");
+		return 0;
+	}
+	jg_admit_close(adm, "ok", adm->reason);
 	return 1;
-}
-
-/* Would the admin action be allowed?  Asked without an audit record: the caller decides
- * what to serve (a listing of one's own targets instead of a 403). */
-static int admin_quiet(struct jg_gateway *gw, struct jg_stream *s)
-{
-	struct jg_policy_req req = {
-	    .identity = jg_stream_identity(s),
-	    .via = jg_stream_via(s),
-	    .action = "admin",
-	};
-	char why[300];
-
-	return jg_policy_check(gw->cfg, &req, why, sizeof(why));
 }
 
 /* The audit record of a non-admin listing (GET /v1/targets of one's own targets): action
  * "list", always ok.  1, or 0 with a 500 answered (refused rather than unaudited). */
 static int listing_audited(struct jg_gateway *gw, struct jg_stream *s)
 {
-	struct jg_audit *a = jg_gate_audit(gw);
-	struct jg_audit_op *o;
-
-	jg_stream_set_audited(s);
-	if ((o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), "list", "")) == NULL) {
+	if (jg_admit_note(gw, s, "list", "ok", "the targets this identity may act on") != 0) {
 		jg_stream_reply_error(s, 500, "internal error",
 				      "out of memory for the audit record");
 		return 0;
 	}
-	jg_audit_start(a, o);
-	jg_audit_end(a, o, "ok", "the targets this identity may act on");
 	return 1;
 }
 
@@ -321,24 +187,28 @@ static void reply_text(struct jg_stream *s, int status, const char *type, const 
  * the reason, the next operation opens a fresh one. */
 static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char *target)
 {
-	struct jg_chain *chain = NULL;
-	struct jg_audit_op *op;
+	struct jg_admit *adm = jg_admit_new(gw, s, "reset", target, 0);
+	const struct jg_chain *chain;
 	char why[400];
 	json_t *o;
 	char *text;
 	int found;
 
-	if (jg_target_resolve(gw->cfg, target, &chain, why, sizeof(why)) != 0) {
-		jg_stream_reply_error(s, 400, "bad target", why);
+	if (adm == NULL) {
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return;
 	}
-	if (!jg_gate_check(gw, s, "reset", target, chain->key, NULL, 0, NULL, 0, &op, why,
-			   sizeof(why))) {
-		jg_stream_reply_error(s, 403, "forbidden", why);
-		jg_chain_free(chain);
+	if ((chain = adm->chain) == NULL) {
+		jg_stream_reply_error(s, 400, "bad target", adm->resolve_why);
+		jg_admit_close(adm, "failed", "");
 		return;
 	}
-	jg_gate_end(gw, op, "ok", "");
+	if (!jg_admit_decide(adm, s, NULL)) {
+		jg_stream_reply_error(s, 403, "forbidden", adm->reason);
+		jg_admit_close(adm, "failed", "");
+		return;
+	}
+	jg_admit_end(adm, "ok", "");
 	snprintf(why, sizeof(why), "reset by %s", jg_stream_identity(s));
 	found = jg_agentlink_reset(gw, chain->key, why);
 	o = json_pack("{s:s, s:b}", "target", chain->key, "reset", found);
@@ -349,7 +219,7 @@ static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char 
 		reply_text(s, 200, "application/json", text);
 	free(text);
 	json_decref(o);
-	jg_chain_free(chain);
+	jg_admit_close(adm, "ok", "");
 }
 
 /* A target at another site (gateway/sites.h): forwarded whole, ACTION (ALEN bytes, the
@@ -401,6 +271,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 	const char *slash = memchr(rest, '/', len), *action, *tail;
 	size_t enclen, alen;
 	char target[256], *path;
+	struct jg_admit *adm;
 	struct jg_op *op;
 	int handled;
 
@@ -438,7 +309,13 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
 			return NULL;
 		}
-		op = jg_files_start(gw, s, method, target, path, query);
+		adm = jg_admit_new(gw, s, strcmp(method, "GET") == 0 ? "get" : "put", target, 0);
+		if (adm == NULL) {
+			free(path);
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		op = jg_files_start(gw, s, method, adm, path, query);
 		free(path);
 		return op;
 	}
@@ -452,14 +329,23 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 					      "tunnels are extended CONNECT requests (RFC 8441)");
 			return NULL;
 		}
-		return jg_tunnel_start(gw, s, target, protocol, query);
+		if ((adm = jg_admit_new(gw, s, "tunnel", target, 0)) == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		return jg_tunnel_start(gw, s, adm, protocol, query);
 	}
 	if (strcmp(method, "POST") != 0) {
 		jg_stream_reply_error(s, 405, "method not allowed", "exec and reset take POST");
 		return NULL;
 	}
-	if (alen == 4 && strncmp(action, "exec", 4) == 0)
-		return jg_exec_start(gw, s, target);
+	if (alen == 4 && strncmp(action, "exec", 4) == 0) {
+		if ((adm = jg_admit_new(gw, s, "exec", target, 0)) == NULL) {
+			jg_stream_reply_error(s, 500, "internal error", "out of memory");
+			return NULL;
+		}
+		return jg_exec_start(gw, s, adm);
+	}
 	if (alen == 5 && strncmp(action, "reset", 5) == 0) {
 		reset_target(gw, s, target);
 		return NULL;
@@ -554,7 +440,7 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 		int handled = 0;
 
 		/* Without admin, the inventory is what the caller may act on (audited). */
-		if (query[0] == '\0' && !admin_quiet(gw, s)) {
+		if (query[0] == '\0' && !jg_admit_may(gw, s, "admin")) {
 			if (listing_audited(gw, s))
 				jg_targets_list_mine(gw, s);
 			return NULL;

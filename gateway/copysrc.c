@@ -9,6 +9,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/admit.h"
 #include "gateway/copysrc.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
@@ -23,8 +24,9 @@ struct jg_copysrc {
 	struct jg_gateway *gw;
 	const struct jg_copysrc_hooks *hooks;
 	void *owner;
-	struct jg_chain *chain;
-	struct jg_audit_op *audit; /* ended when the download ends */
+	struct jg_admit *adm;	      /* the get's admission (owned) */
+	const struct jg_chain *chain; /* adm's */
+	struct jg_audit_op *audit;    /* adm's record, ended when the download ends */
 	int over;		   /* on_end or on_fail was called */
 	char target[256];
 	char *path;
@@ -57,7 +59,7 @@ static void src_over(struct jg_copysrc *c, int status, const char *error, const 
 	c->over = 1;
 	if (c->audit != NULL) {
 		c->audit->bytes_out = c->pump.down_bytes;
-		jg_gate_end(c->gw, c->audit, status == 0 ? "ok" : "failed", reason);
+		jg_admit_end(c->adm, status == 0 ? "ok" : "failed", reason);
 		c->audit = NULL;
 	}
 	if (status == 0) {
@@ -192,20 +194,23 @@ struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, 
 	c->owner = owner;
 	snprintf(c->target, sizeof(c->target), "%s", target);
 	if (jg_pump_init(&c->pump, &src_pump_hooks, c, &src_stream_ops, c) != 0 ||
-	    (payload = evbuffer_new()) == NULL)
+	    (payload = evbuffer_new()) == NULL ||
+	    (c->adm = jg_admit_new(gw, s, "get", target, 0)) == NULL)
 		goto fail;
 	if (jg_files_normalise(path, 0, &c->path, why, len) != 0) {
 		*status = 400;
 		*error = "bad path";
 		goto fail;
 	}
-	if (!jg_files_path_allowed(gw, s, target, "get", NULL, c->path, 0, &spec, &c->audit, why,
-				   len)) {
+	if (!jg_files_admit(c->adm, s, NULL, c->path, 0, &spec, why, len)) {
 		*status = 403;
 		*error = "forbidden";
 		goto fail;
 	}
-	if ((r = jg_target_resolve(gw->cfg, target, &c->chain, why, len)) != 0) {
+	c->audit = c->adm->audit;
+	if ((c->chain = c->adm->chain) == NULL) {
+		r = c->adm->resolve_err;
+		snprintf(why, len, "%s", c->adm->resolve_why);
 		*status = r == JG_ERR_NOMEM ? 500 : 400;
 		*error = "bad target";
 		goto fail;
@@ -244,10 +249,8 @@ fail:
 	free(spec.rules);
 	if (payload != NULL)
 		evbuffer_free(payload);
-	if (c->audit != NULL) {
-		jg_gate_end(gw, c->audit, "failed", why);
-		c->audit = NULL;
-	}
+	jg_admit_end(c->adm, "failed", why);
+	c->audit = NULL;
 	c->over = 1;
 	jg_copysrc_free(c);
 	return NULL;
@@ -267,12 +270,10 @@ void jg_copysrc_free(struct jg_copysrc *c)
 {
 	if (c == NULL)
 		return;
-	if (c->audit != NULL) {
+	if (c->audit != NULL)
 		c->audit->bytes_out = c->pump.down_bytes;
-		jg_gate_end(c->gw, c->audit, "failed", "the relayed copy was abandoned");
-	}
 	jg_pump_clear(&c->pump);
-	jg_chain_free(c->chain);
+	jg_admit_close(c->adm, "failed", "the relayed copy was abandoned");
 	free(c->path);
 	free(c);
 }

@@ -21,7 +21,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/agentfwd.h"
+#include "gateway/admit.h"
 #include "gateway/execstream.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -38,15 +38,16 @@ struct jg_exec {
 	struct jg_stream *stream; /* NULL after on_close */
 	struct jg_execstream *es; /* the HTTP/2 side and the exec's state */
 	char target[256];	  /* as the client named it */
-	struct jg_chain *chain;	  /* what it resolved to (owned) */
+	struct jg_admit *adm;	  /* its admission (owned; decided at OPEN by es) */
+	const struct jg_chain *chain; /* what it resolved to (adm's) */
 	char argv0[64];
 };
 
 static void exec_free(struct jg_exec *x)
 {
 	jg_pump_clear(&x->pump);
-	jg_execstream_free(x->es);
-	jg_chain_free(x->chain);
+	jg_execstream_free(x->es); /* ends the record, if open */
+	jg_admit_close(x->adm, "failed", "the stream closed before the program ended");
 	free(x);
 }
 
@@ -221,7 +222,7 @@ static const struct jg_pump_hooks exec_pump_hooks = {
 	.on_dead = exec_dead,
 };
 
-struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const char *target)
+struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm)
 {
 	struct jg_exec *x;
 	char why[400];
@@ -229,37 +230,36 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 
 	if (gw->draining) {
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
+		jg_admit_close(adm, "failed", "");
 		return NULL;
 	}
 	x = calloc(1, sizeof(*x));
 	if (x == NULL) {
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
+		jg_admit_close(adm, "failed", "");
 		return NULL;
 	}
-	/* Validation happens here, before anything is spawned: a bad name never reaches
-	 * an argv. */
-	r = jg_target_resolve(gw->cfg, target, &x->chain, why, sizeof(why));
-	if (r != 0) {
-		jg_log_info("exec by %s refused: %s", jg_stream_identity(s), why);
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why);
+	x->adm = adm;
+	x->chain = adm->chain;
+	/* Validation happened in admission, before anything is spawned: a bad name never
+	 * reaches an argv. */
+	if (jg_admit_unresolved(adm, s, "exec")) {
 		exec_free(x);
 		return NULL;
 	}
 	if (x->chain->nhops > 0 && x->chain->hops[0].method == JG_METHOD_SSH &&
 	    x->chain->hops[0].ssh.raw) {
-		/* `raw = true`: no agent; the raw op takes the chain. */
-		struct jg_chain *chain = x->chain;
-
-		x->chain = NULL;
+		/* `raw = true`: no agent; the raw op takes the admission. */
+		x->adm = NULL;
 		exec_free(x);
-		return jg_raw_start(gw, s, chain);
+		return jg_raw_start(gw, s, adm);
 	}
-	if ((r = jg_agentfwd_apply(gw, s, x->chain, why, sizeof(why))) != 0) {
+	if ((r = jg_admit_agent(adm, s, why, sizeof(why))) != 0) {
 		jg_stream_reply_error(s, r, "bad request", why);
 		exec_free(x);
 		return NULL;
 	}
-	snprintf(x->target, sizeof(x->target), "%s", target);
+	snprintf(x->target, sizeof(x->target), "%s", adm->typed);
 	/* The exec stream last: it counts the exec in the stats. */
 	if (jg_pump_init(&x->pump, &exec_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
 	    (x->es = jg_execstream_new(gw, s, "exec", x->target, &exec_stream_hooks, x)) == NULL) {
@@ -267,7 +267,7 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	jg_execstream_gate(x->es, x->target, x->chain->key);
+	jg_execstream_admit(x->es, x->adm);
 	x->op.hooks = &exec_op_hooks;
 	x->gw = gw;
 	x->stream = s;

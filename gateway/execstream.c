@@ -7,6 +7,7 @@
 
 #include "gateway/execstream.h"
 #include "auth/audit.h"
+#include "gateway/admit.h"
 #include "gateway/gateway.h"
 #include "relay/frame.h"
 #include "relay/log.h"
@@ -24,20 +25,20 @@ struct jg_execstream {
 	struct jg_frame_decoder *dec;
 	struct evbuffer *scratch; /* frames being built for the response */
 	int stdin_eof;            /* the client ended stdin */
-	/* Policy and audit (jg_execstream_gate): checked at OPEN, when argv is known. */
-	const char *gate_target, *gate_key; /* borrowed; NULL: not gated */
-	struct jg_audit_op *audit;          /* from an allowed OPEN to the end */
+	/* The admission (jg_execstream_admit), decided at OPEN, when argv is known; borrowed,
+	 * NULL: not admitted here.  Its record is open from an allowed OPEN to the end. */
+	struct jg_admit *adm;
+	struct jg_audit_op *audit; /* adm's open record, or NULL */
 };
 
-void jg_execstream_gate(struct jg_execstream *es, const char *target, const char *key)
+void jg_execstream_admit(struct jg_execstream *es, struct jg_admit *adm)
 {
-	es->gate_target = target;
-	es->gate_key = key;
+	es->adm = adm;
 }
 
 static void audit_end(struct jg_execstream *es, const char *outcome, const char *reason)
 {
-	jg_gate_end(es->gw, es->audit, outcome, reason);
+	jg_admit_end(es->adm, outcome, reason);
 	es->audit = NULL;
 }
 
@@ -133,12 +134,15 @@ static void client_open(struct jg_execstream *es, const struct jg_frame *f)
 	}
 	/* The policy decides here, the first moment argv[0] is known, and before the op
 	 * spawns or connects anything. */
-	if (es->gate_target != NULL &&
-	    !jg_gate_check(es->gw, es->stream, "exec", es->gate_target, es->gate_key, spec.argv,
-			   spec.argc, NULL, 0, &es->audit, reason, sizeof(reason))) {
-		jg_exec_spec_clear(&spec);
-		jg_execstream_fail(es, 403, "forbidden", reason);
-		return;
+	if (es->adm != NULL) {
+		struct jg_admit_ask ask = {.argv = spec.argv, .argc = spec.argc};
+
+		if (!jg_admit_decide(es->adm, es->stream, &ask)) {
+			jg_exec_spec_clear(&spec);
+			jg_execstream_fail(es, 403, "forbidden", es->adm->reason);
+			return;
+		}
+		es->audit = es->adm->audit;
 	}
 	es->hooks->on_open(es->ud, &spec, f);
 	jg_exec_spec_clear(&spec);

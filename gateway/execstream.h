@@ -64,11 +64,12 @@ struct jg_execstream_hooks {
 struct jg_execstream *jg_execstream_new(struct jg_gateway *gw, struct jg_stream *s,
 					const char *what, const char *name,
 					const struct jg_execstream_hooks *hooks, void *ud);
-/* Check the policy (action exec, argv from the OPEN frame) at OPEN, before the op's
- * on_open, and audit the exec from there to its end.  TARGET (as the client named it)
- * and KEY (the resolved chain key) are borrowed and must outlive ES.  A denial fails the
- * stream with 403 forbidden; the op's on_open is never called. */
-void jg_execstream_gate(struct jg_execstream *es, const char *target, const char *key);
+/* Decide ADM (gateway/admit.h; action exec) with the argv of the OPEN frame, before the
+ * op's on_open, and keep its audit record from there to the exec's end.  ADM is
+ * borrowed and must outlive ES.  A denial fails the stream with 403 forbidden; the op's
+ * on_open is never called. */
+struct jg_admit;
+void jg_execstream_admit(struct jg_execstream *es, struct jg_admit *adm);
 /* Free ES (NULL is fine) and count its exec as no longer current. */
 void jg_execstream_free(struct jg_execstream *es);
 

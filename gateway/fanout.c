@@ -44,6 +44,7 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
+#include "gateway/admit.h"
 #include "gateway/copysrc.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
@@ -60,7 +61,7 @@ struct fan_target {
 	int denied;	      /* refused by the path policy: fput is NULL */
 	char denied_why[200];
 	char *name;
-	struct jg_audit_op *audit; /* one audit record per target, ended when its PUT ends */
+	struct jg_admit *adm; /* its admission and audit record, closed when its PUT ends */
 };
 
 struct jg_fanout {
@@ -125,18 +126,19 @@ static void target_audit_end(struct jg_fanout *x, struct fan_target *t)
 {
 	const struct jg_fput_result *r;
 
-	if (t->audit == NULL || t->fw != NULL)
+	(void)x;
+	if (t->adm == NULL || t->fw != NULL)
 		return; /* none, or the forwarded fan-out's own */
-	if (t->fput == NULL || !jg_fput_done(t->fput)) {
-		jg_gate_end(x->gw, t->audit, "failed", "the upload was abandoned");
+	if (t->fput == NULL || !jg_fput_done(t->fput) || t->adm->audit == NULL) {
+		jg_admit_close(t->adm, "failed", "the upload was abandoned");
 	} else {
 		r = jg_fput_result(t->fput);
-		t->audit->bytes_in = r->size;
+		t->adm->audit->bytes_in = r->size;
 		if (r->opened[0] != '\0')
-			jg_audit_set_opened(t->audit, r->opened);
-		jg_gate_end(x->gw, t->audit, r->ok ? "ok" : "failed", r->ok ? "" : r->reason);
+			jg_audit_set_opened(t->adm->audit, r->opened);
+		jg_admit_close(t->adm, r->ok ? "ok" : "failed", r->ok ? "" : r->reason);
 	}
-	t->audit = NULL;
+	t->adm = NULL;
 }
 
 static void fanout_free(struct jg_fanout *x)
@@ -407,23 +409,29 @@ static const struct jg_fwput_hooks fanout_fwput_hooks = {
  * such), and one for the forwarded fan-out of the others.  0 or JG_ERR_NOMEM. */
 static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 {
-	struct jg_audit_op **audit = calloc(sp->n, sizeof(*audit));
+	struct jg_admit **adm = calloc(sp->n, sizeof(*adm));
 	char **allowed = calloc(sp->n, sizeof(*allowed));
 	struct fan_target *t;
 	size_t nallowed = 0;
 	int r = JG_ERR_NOMEM;
 
-	if (audit == NULL || allowed == NULL)
+	if (adm == NULL || allowed == NULL)
 		goto out;
 	for (size_t i = 0; i < sp->n; i++) {
+		struct jg_admit *a = jg_admit_new(x->gw, x->stream, "put", sp->elems[i], 0);
+
 		t = &x->t[x->n];
 		t->x = x;
-		if (jg_files_path_allowed(x->gw, x->stream, sp->elems[i], "put", x->req.spec.root,
-					  x->path, jg_put_req_setid(&x->req), NULL,
-					  &audit[nallowed], t->denied_why, sizeof(t->denied_why))) {
+		if (a == NULL)
+			goto out;
+		if (jg_files_admit(a, x->stream, x->req.spec.root, x->path,
+				   jg_put_req_setid(&x->req), NULL, t->denied_why,
+				   sizeof(t->denied_why))) {
+			adm[nallowed] = a;
 			allowed[nallowed++] = sp->elems[i];
 			continue;
 		}
+		jg_admit_close(a, "failed", "");
 		if ((t->name = strdup(sp->elems[i])) == NULL)
 			goto out;
 		t->denied = 1;
@@ -439,15 +447,15 @@ static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 		goto out;
 	}
 	x->n++;
-	t->fw = jg_fwput_start(x->gw, x->stream, sp->site, allowed, audit, nallowed, x->rawpath,
+	t->fw = jg_fwput_start(x->gw, x->stream, sp->site, allowed, adm, nallowed, x->rawpath,
 			       &fanout_fwput_hooks, t);
-	nallowed = 0; /* the audit records are its own now */
+	nallowed = 0; /* the admissions are its own now */
 	if (t->fw == NULL)
 		r = JG_ERR_NOMEM;
 out:
-	for (size_t i = 0; audit != NULL && i < nallowed; i++)
-		jg_gate_end(x->gw, audit[i], "failed", "out of memory");
-	free(audit);
+	for (size_t i = 0; adm != NULL && i < nallowed; i++)
+		jg_admit_close(adm[i], "failed", "out of memory");
+	free(adm);
 	free(allowed);
 	return r;
 }
@@ -472,13 +480,15 @@ static int fanout_begin(struct jg_fanout *x)
 		struct jg_file_spec spec = x->req.spec; /* with this target's path rules */
 
 		spec.rules = NULL;
-		if (!jg_files_path_allowed(x->gw, s, t->name, "put", spec.root, x->path,
-					   jg_put_req_setid(&x->req), &spec, &t->audit,
-					   t->denied_why, sizeof(t->denied_why))) {
+		if ((t->adm = jg_admit_new(x->gw, s, "put", t->name, 0)) == NULL)
+			return JG_ERR_NOMEM;
+		if (!jg_files_admit(t->adm, s, spec.root, x->path, jg_put_req_setid(&x->req), &spec,
+				    t->denied_why, sizeof(t->denied_why))) {
 			t->denied = 1;
 			continue;
 		}
-		t->fput = jg_fput_start(x->gw, t->name, x->path, &spec, &fanout_fput_hooks, t);
+		/* The fan-out's PUTs do not use a forwarded agent (no stream for them). */
+		t->fput = jg_fput_start(x->gw, NULL, t->adm, x->path, &spec, &fanout_fput_hooks, t);
 		free(spec.rules);
 		if (t->fput == NULL)
 			return JG_ERR_NOMEM;

@@ -24,7 +24,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/agentfwd.h"
+#include "gateway/admit.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -46,11 +46,12 @@ struct jg_get {
 	struct jg_gateway *gw;
 	struct jg_stream *stream; /* NULL after on_close */
 	enum get_state state;
-	struct jg_chain *chain;
+	struct jg_admit *adm;	      /* its admission (owned) */
+	const struct jg_chain *chain; /* adm's */
 	uint64_t size; /* the content-length announced; UINT64_MAX when none */
 	char target[256];
 	char *path;
-	struct jg_audit_op *audit; /* ended when the download ends */
+	struct jg_audit_op *audit; /* adm's record, ended when the download ends */
 };
 
 static struct jg_get *op_get(struct jg_op *op)
@@ -60,12 +61,10 @@ static struct jg_get *op_get(struct jg_op *op)
 
 static void get_free(struct jg_get *g)
 {
-	if (g->audit != NULL) {
+	if (g->audit != NULL)
 		g->audit->bytes_out = g->pump.down_bytes;
-		jg_gate_end(g->gw, g->audit, "failed", "the download ended before it completed");
-	}
 	jg_pump_clear(&g->pump);
-	jg_chain_free(g->chain);
+	jg_admit_close(g->adm, "failed", "the download ended before it completed");
 	free(g->path);
 	free(g);
 }
@@ -82,7 +81,7 @@ static void get_failed(struct jg_get *g, int status, const char *error, const ch
 
 	if (g->audit != NULL) {
 		g->audit->bytes_out = g->pump.down_bytes;
-		jg_gate_end(g->gw, g->audit, "failed", reason);
+		jg_admit_end(g->adm, "failed", reason);
 		g->audit = NULL;
 	}
 
@@ -191,7 +190,7 @@ static void get_frame(void *ud, const struct jg_frame *f)
 		}
 		if (g->audit != NULL) {
 			g->audit->bytes_out = g->pump.down_bytes;
-			jg_gate_end(g->gw, g->audit, "ok", "");
+			jg_admit_end(g->adm, "ok", "");
 			g->audit = NULL;
 		}
 		if (g->state == GET_STREAMING) {
@@ -256,7 +255,7 @@ static const struct jg_op_hooks get_op_hooks = {
     .on_close = get_on_close,
 };
 
-struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			    const char *path)
 {
 	struct jg_file_spec spec = {0};
@@ -266,33 +265,31 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const ch
 	struct jg_op *op = NULL;
 	struct jg_get *g;
 	int64_t ch;
-	int r;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL ||
-	    jg_pump_init(&g->pump, &get_pump_hooks, g, &jg_stream_pump_ops, s) != 0 ||
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		jg_admit_close(adm, "failed", "");
+		goto nomem;
+	}
+	g->adm = adm;
+	if (jg_pump_init(&g->pump, &get_pump_hooks, g, &jg_stream_pump_ops, s) != 0 ||
 	    (payload = evbuffer_new()) == NULL)
 		goto nomem;
-	snprintf(g->target, sizeof(g->target), "%s", target);
+	snprintf(g->target, sizeof(g->target), "%s", adm->typed);
 	if (jg_files_normalise(path, 0, &g->path, why, sizeof(why)) != 0) {
 		jg_stream_reply_error(s, 400, "bad path", why);
 		goto out;
 	}
 	g->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "get", NULL, g->path, 0, &spec, &g->audit, why,
-				   sizeof(why))) {
+	if (!jg_files_admit(adm, s, NULL, g->path, 0, &spec, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto out;
 	}
-	if ((r = jg_target_resolve(gw->cfg, target, &g->chain, why, sizeof(why))) != 0) {
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why);
+	g->audit = adm->audit;
+	if (jg_admit_unresolved(adm, s, "get"))
 		goto out;
-	}
+	g->chain = adm->chain;
 	if (!jg_files_chain_usable(g->chain, reason, sizeof(reason))) {
 		jg_stream_reply_error(s, 501, "not supported", reason);
-		goto out;
-	}
-	if ((r = jg_agentfwd_apply(gw, s, g->chain, why, sizeof(why))) != 0) {
-		jg_stream_reply_error(s, r, "bad request", why);
 		goto out;
 	}
 	spec.path = g->path;

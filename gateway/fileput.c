@@ -25,7 +25,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/agentfwd.h"
+#include "gateway/admit.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -41,8 +41,7 @@ struct jg_fput {
 	const struct jg_fput_hooks *hooks;
 	void *owner;
 	char *target;		 /* as the client named it */
-	struct jg_chain *chain;	 /* what it resolved to */
-	struct jg_stream *stream; /* whose x-jumpgate-agent applies (agentfwd.h), or NULL */
+	struct jg_chain *chain;	 /* what it resolved to (a copy of the admission's) */
 	int eof_wanted;
 	int got_result; /* the result DATA arrived */
 	int done;
@@ -161,8 +160,10 @@ static const struct jg_pump_hooks fput_pump_hooks = {
     .on_writable = fput_writable,
 };
 
-/* Resolve, find the link, send OPEN.  Failures finish P quietly (see jg_fput_start). */
-static void fput_open(struct jg_fput *p, const char *path, const struct jg_file_spec *tmpl)
+/* Take the chain, find the link, send OPEN.  Failures finish P quietly (see
+ * jg_fput_start). */
+static void fput_open(struct jg_fput *p, const struct jg_admit *adm, int agent, const char *path,
+		      const struct jg_file_spec *tmpl)
 {
 	struct jg_file_spec spec = *tmpl;
 	struct evbuffer *payload = NULL;
@@ -171,18 +172,21 @@ static void fput_open(struct jg_fput *p, const char *path, const struct jg_file_
 	int64_t ch;
 	int r;
 
-	r = jg_target_resolve(p->gw->cfg, p->target, &p->chain, why, sizeof(why));
-	if (r != 0) {
-		fput_finish(p, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why, 1);
+	if (adm->chain == NULL) {
+		r = adm->resolve_err;
+		fput_finish(p, r == JG_ERR_NOMEM ? 500 : 400, "bad target", adm->resolve_why, 1);
 		return;
+	}
+	if (jg_chain_copy(&p->chain, adm->chain) != 0) {
+		fput_finish(p, 500, "internal error", "out of memory", 1);
+		return;
+	}
+	if (!agent) { /* admission applied x-jumpgate-agent; not for this PUT */
+		p->chain->agent = 0;
+		p->chain->agent_owner[0] = '\0';
 	}
 	if (!jg_files_chain_usable(p->chain, reason, sizeof(reason))) {
 		fput_finish(p, 501, "not supported", reason, 1);
-		return;
-	}
-	if (p->stream != NULL &&
-	    (r = jg_agentfwd_apply(p->gw, p->stream, p->chain, why, sizeof(why))) != 0) {
-		fput_finish(p, r, "bad request", why, 1);
 		return;
 	}
 	spec.path = (char *)path;
@@ -218,20 +222,14 @@ out:
 		evbuffer_free(payload);
 }
 
-struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const char *path,
+struct jg_fput *jg_fput_start(struct jg_gateway *gw, struct jg_stream *s,
+			      const struct jg_admit *adm, const char *path,
 			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
 			      void *owner)
 {
-	return jg_fput_start_for(gw, NULL, target, path, spec, hooks, owner);
-}
-
-struct jg_fput *jg_fput_start_for(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-				  const char *path, const struct jg_file_spec *spec,
-				  const struct jg_fput_hooks *hooks, void *owner)
-{
 	struct jg_fput *p = calloc(1, sizeof(*p));
 
-	if (p == NULL || (p->target = strdup(target)) == NULL ||
+	if (p == NULL || (p->target = strdup(adm->typed)) == NULL ||
 	    jg_pump_init(&p->pump, &fput_pump_hooks, p, NULL, NULL) != 0) {
 		if (p != NULL)
 			free(p->target);
@@ -241,9 +239,7 @@ struct jg_fput *jg_fput_start_for(struct jg_gateway *gw, struct jg_stream *s, co
 	p->gw = gw;
 	p->hooks = hooks;
 	p->owner = owner;
-	p->stream = s;
-	fput_open(p, path, spec);
-	p->stream = NULL; /* only the chain needed it */
+	fput_open(p, adm, s != NULL, path, spec);
 	return p;
 }
 

@@ -21,7 +21,7 @@
 #include "auth/audit.h"
 #include "auth/policy.h"
 #include "config/target.h"
-#include "gateway/agentfwd.h"
+#include "gateway/admit.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "relay/log.h"
@@ -97,82 +97,33 @@ static char *files_join(const char *root, const char *path)
 	return out;
 }
 
-/* The path rules the agent must judge what it opens by (auth/policy.h), into SPEC. */
-static int files_rules(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-		       const struct jg_chain *chain, const char *action, struct jg_file_spec *spec)
-{
-	const char *become[JG_CHAIN_MAX_HOPS];
-	struct jg_policy_req req = {
-	    .identity = jg_stream_identity(s),
-	    .action = action,
-	    .target = target,
-	    .key = chain != NULL ? chain->key : NULL,
-	    .become = become,
-	    .nbecome = chain != NULL ? jg_chain_become(chain, become, JG_CHAIN_MAX_HOPS) : 0,
-	};
-	struct evbuffer *b = evbuffer_new();
-	size_t n;
-	int r;
-
-	if (b == NULL || (r = jg_policy_path_rules(gw->cfg, &req, b)) < 0) {
-		r = -1;
-		goto out;
-	}
-	if (r == 1) {
-		n = evbuffer_get_length(b);
-		if ((spec->rules = malloc(n)) == NULL) {
-			r = -1;
-			goto out;
-		}
-		evbuffer_remove(b, spec->rules, n);
-		spec->rules_len = n;
-	}
-	r = 0;
-out:
-	if (b != NULL)
-		evbuffer_free(b);
-	return r;
-}
-
-/* Policy hook for paths: every file operation passes through here after the path is
+/* Policy for paths: every file operation passes through here after the path is
  * normalised and before anything reaches a target.  The path judged (and audited) is
- * the absolute one: ROOT joined to PATH.  The target is resolved only for its key
- * (rules may name "ssh:*@db*"); a target that does not resolve is matched by name and
- * refused later as a bad target. */
-int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *root, const char *path, unsigned mode,
-			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
-			  size_t len)
+ * the absolute one: ROOT joined to PATH.  A target that did not resolve is matched by
+ * name and refused later as a bad target. */
+int jg_files_admit(struct jg_admit *adm, struct jg_stream *s, const char *root, const char *path,
+		   unsigned mode, struct jg_file_spec *rules_to, char *why, size_t len)
 {
 	/* The record keeps x-jumpgate-root too (the path it holds is ROOT joined to PATH). */
-	struct jg_gate_detail detail = {.root = jg_stream_header(s, "x-jumpgate-root")};
-	struct jg_chain *chain = NULL;
+	struct jg_admit_ask ask = {.root = jg_stream_header(s, "x-jumpgate-root"),
+				   .setid = mode & 07000,
+				   .rules_to = rules_to};
 	char *full = root != NULL ? files_join(root, path) : NULL;
 	int ok;
 
-	*op = NULL;
 	if (root != NULL && full == NULL) {
 		snprintf(why, len, "out of memory");
 		return 0;
 	}
-	if (jg_target_resolve(gw->cfg, target, &chain, why, len) != 0)
-		chain = NULL;
 	/* Policy judges agent forwarding with the rest (x-jumpgate-agent, agentfwd.h). */
-	if (chain != NULL && jg_agentfwd_apply(gw, s, chain, why, len) != 0) {
-		jg_chain_free(chain);
+	if (jg_admit_agent(adm, s, why, len) != 0) {
 		free(full);
 		return 0;
 	}
-	detail.setid = mode & 07000;
-	ok = jg_gate_check_detail(gw, s, action, target, chain != NULL ? chain->key : NULL, NULL, 0,
-				  full != NULL ? full : path, 0, &detail, op, why, len);
-	if (ok && rules_to != NULL && files_rules(gw, s, target, chain, action, rules_to) != 0) {
-		jg_gate_end(gw, *op, "failed", "out of memory");
-		*op = NULL;
-		snprintf(why, len, "out of memory");
-		ok = 0;
-	}
-	jg_chain_free(chain);
+	ask.path = full != NULL ? full : path;
+	ok = jg_admit_decide(adm, s, &ask);
+	if (!ok)
+		snprintf(why, len, "%s", adm->reason);
 	free(full);
 	return ok;
 }
@@ -436,7 +387,8 @@ struct jg_put {
 	int answered;
 	char target[256];
 	char *path; /* normalised, as sent to the agent */
-	struct jg_audit_op *audit; /* ended with the answer */
+	struct jg_admit *adm;	   /* its admission (owned) */
+	struct jg_audit_op *audit; /* adm's record, ended with the answer */
 };
 
 static struct jg_put *op_put(struct jg_op *op)
@@ -446,8 +398,8 @@ static struct jg_put *op_put(struct jg_op *op)
 
 static void put_free(struct jg_put *x)
 {
-	jg_gate_end(x->gw, x->audit, "failed", "the upload ended without an answer");
 	jg_fput_free(x->fput);
+	jg_admit_close(x->adm, "failed", "the upload ended without an answer");
 	jg_put_req_clear(&x->req);
 	if (x->body != NULL)
 		evbuffer_free(x->body);
@@ -468,7 +420,7 @@ static void put_answer(struct jg_put *x, const struct jg_fput_result *res)
 		x->audit->bytes_in = res->size;
 	if (x->audit != NULL && res->opened[0] != '\0')
 		jg_audit_set_opened(x->audit, res->opened); /* no memory: the record goes without */
-	jg_gate_end(x->gw, x->audit, res->ok ? "ok" : "failed", res->ok ? "" : res->reason);
+	jg_admit_end(x->adm, res->ok ? "ok" : "failed", res->ok ? "" : res->reason);
 	x->audit = NULL;
 	if (!res->ok) {
 		jg_log_info("put %s on %s by %s failed: %s", x->path, x->target,
@@ -530,8 +482,8 @@ static const struct jg_fput_hooks put_fput_hooks;
 /* Open the channel.  A failure found at once (bad target, no connection) is answered. */
 static void put_open(struct jg_put *x)
 {
-	x->fput = jg_fput_start_for(x->gw, x->stream, x->target, x->path, &x->req.spec,
-				    &put_fput_hooks, x);
+	x->fput =
+	    jg_fput_start(x->gw, x->stream, x->adm, x->path, &x->req.spec, &put_fput_hooks, x);
 	if (x->fput == NULL)
 		put_answer_error(x, 500, "internal error", "out of memory");
 	else if (jg_fput_done(x->fput))
@@ -611,13 +563,19 @@ static const struct jg_fput_hooks put_fput_hooks = {
     .on_done = put_fput_done,
 };
 
-static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			       const char *path)
 {
 	struct jg_put *x;
 	char why[400];
 
-	if ((x = calloc(1, sizeof(*x))) == NULL || (x->body = evbuffer_new()) == NULL) {
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		jg_admit_close(adm, "failed", "");
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
+		return NULL;
+	}
+	x->adm = adm;
+	if ((x->body = evbuffer_new()) == NULL) {
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		goto fail;
 	}
@@ -630,15 +588,15 @@ static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, const
 		goto fail;
 	}
 	x->gw = gw;
-	if (!jg_files_path_allowed(gw, s, target, "put", x->req.spec.root, x->path,
-				   jg_put_req_setid(&x->req), &x->req.spec, &x->audit, why,
-				   sizeof(why))) {
+	if (!jg_files_admit(adm, s, x->req.spec.root, x->path, jg_put_req_setid(&x->req),
+			    &x->req.spec, why, sizeof(why))) {
 		jg_stream_reply_error(s, 403, "forbidden", why);
 		goto fail;
 	}
+	x->audit = adm->audit;
 	x->op.hooks = &put_op_hooks;
 	x->stream = s;
-	snprintf(x->target, sizeof(x->target), "%s", target);
+	snprintf(x->target, sizeof(x->target), "%s", adm->typed);
 	if (!x->req.kind_file)
 		return &x->op; /* opened at END_STREAM */
 	put_open(x);
@@ -652,17 +610,18 @@ fail:
 }
 
 struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			     const char *target, const char *path, const char *query)
+			     struct jg_admit *adm, const char *path, const char *query)
 {
 	(void)query;
 	if (gw->draining) {
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
-		return NULL;
+	} else if (strcmp(method, "PUT") == 0) {
+		return put_start(gw, s, adm, path);
+	} else if (strcmp(method, "GET") == 0) {
+		return jg_fget_start(gw, s, adm, path);
+	} else {
+		jg_stream_reply_error(s, 405, "method not allowed", "files take PUT or GET");
 	}
-	if (strcmp(method, "PUT") == 0)
-		return put_start(gw, s, target, path);
-	if (strcmp(method, "GET") == 0)
-		return jg_fget_start(gw, s, target, path);
-	jg_stream_reply_error(s, 405, "method not allowed", "files take PUT or GET");
+	jg_admit_close(adm, "failed", "");
 	return NULL;
 }

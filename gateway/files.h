@@ -38,18 +38,16 @@ int jg_put_req_parse(struct jg_stream *s, struct jg_put_req *req, char *why, siz
 void jg_put_req_clear(struct jg_put_req *req);
 /* The setuid/setgid/sticky bits REQ's x-jumpgate-mode asks for (policy `setid`), or 0. */
 unsigned jg_put_req_setid(const struct jg_put_req *req);
-/* Per-path policy hook: may the client on S do ACTION ("put", "get") on PATH of TARGET
- * (PATH relative beneath ROOT when ROOT is not NULL; the two joined are judged), with
- * MODE's setuid/setgid/sticky bits (a put's x-jumpgate-mode; 0 for none)?
- * 1 yes, and *OP is the started audit record (end it with jg_gate_end), and when
- * RULES_TO is not NULL its rules/rules_len are set to the path rules the agent must
- * judge what it really opens by (left NULL for an identity without path limits);
- * 0 no with the reason in WHY (answered 403; the denial is audited).  See jg_gate_check. */
-struct jg_audit_op;
-int jg_files_path_allowed(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-			  const char *action, const char *root, const char *path, unsigned mode,
-			  struct jg_file_spec *rules_to, struct jg_audit_op **op, char *why,
-			  size_t len);
+/* Decide the admission ADM (gateway/admit.h; "put" or "get" on its target) for the client
+ * on S with PATH (relative beneath ROOT when ROOT is not NULL; the two joined are judged)
+ * and MODE's setuid/setgid/sticky bits (a put's x-jumpgate-mode; 0 for none), after
+ * applying its x-jumpgate-agent.  1 yes: adm->audit is the open record, and when RULES_TO
+ * is not NULL its rules/rules_len are set to the path rules the agent must judge what it
+ * really opens by (left NULL for an identity without path limits); 0 no with the reason
+ * in WHY (answered 403; the denial is audited). */
+struct jg_admit;
+int jg_files_admit(struct jg_admit *adm, struct jg_stream *s, const char *root, const char *path,
+		   unsigned mode, struct jg_file_spec *rules_to, char *why, size_t len);
 /* Does CHAIN lead to an agent (not `raw = true`, not a tunnel target)?  1 yes; 0 with the
  * reason in WHY (answered 501). */
 int jg_files_chain_usable(const struct jg_chain *chain, char *why, size_t len);
@@ -78,17 +76,17 @@ struct jg_fput_result {
 	char opened[4096]; /* the real path written (path-restricted identities), or "" */
 };
 
-/* Start a PUT of PATH on TARGET as named by the client, with SPEC's other fields (ROOT
- * included), for OWNER; the hooks are only ever called from the event loop, never from
- * inside this call.  A failure found here (bad target, no connection) leaves P finished
- * at return, without on_done: the owner checks jg_fput_done().  NULL when out of memory. */
-struct jg_fput *jg_fput_start(struct jg_gateway *gw, const char *target, const char *path,
+/* Start a PUT of PATH on ADM's target (admitted: its chain is copied; ADM stays the
+ * caller's), with SPEC's other fields (ROOT included), for OWNER; the controller's
+ * forwarded agent (x-jumpgate-agent, applied by admission) is used only when S is the
+ * request's stream (NULL: not).  The hooks are only ever called from the event loop,
+ * never from inside this call.  A failure found here (bad target, no connection) leaves
+ * P finished at return, without on_done: the owner checks jg_fput_done().  NULL when out
+ * of memory. */
+struct jg_fput *jg_fput_start(struct jg_gateway *gw, struct jg_stream *s,
+			      const struct jg_admit *adm, const char *path,
 			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
 			      void *owner);
-/* The same for the request on S: its x-jumpgate-agent (gateway/agentfwd.h) applies. */
-struct jg_fput *jg_fput_start_for(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-				  const char *path, const struct jg_file_spec *spec,
-				  const struct jg_fput_hooks *hooks, void *owner);
 /* Bytes the channel takes now (0 before the link is up or after it finished). */
 size_t jg_fput_window(const struct jg_fput *p);
 /* Send up to LEN bytes; returns how many the channel took (maybe 0). */
@@ -108,8 +106,9 @@ void jg_fput_free(struct jg_fput *p);
 
 /* --- fileget.c ------------------------------------------------------------ */
 
-/* GET of PATH (absolute, not normalised yet) on TARGET: the file's bytes as the body. */
-struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+/* GET of PATH (absolute, not normalised yet) for ADM (action get; taken: closed on every
+ * path): the file's bytes as the body. */
+struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			    const char *path);
 
 /* --- targets.c ------------------------------------------------------------ */

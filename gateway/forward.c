@@ -35,6 +35,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "auth/audit.h"
+#include "gateway/admit.h"
 #include "config/config.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
@@ -66,8 +67,8 @@ struct jg_forward {
 	uint64_t owed;		    /* bytes queued downstream, credit not yet returned */
 	char prefix[80];	    /* collected: "site-c/" to put back in the answer */
 	struct evbuffer *collect;   /* a target listing's answer, collected */
-	struct jg_audit_op **audit; /* one per target */
-	size_t naudit;
+	struct jg_admit *adm;	    /* the target's admission (owned), or NULL (a listing) */
+	struct jg_audit_op *audit;  /* its open record, or NULL */
 };
 
 static struct jg_forward *op_fwd(struct jg_op *op)
@@ -77,15 +78,14 @@ static struct jg_forward *op_fwd(struct jg_op *op)
 
 static void audit_end(struct jg_forward *f, const char *outcome, const char *reason)
 {
-	for (size_t i = 0; i < f->naudit; i++)
-		jg_gate_end(f->gw, f->audit[i], outcome, reason);
-	f->naudit = 0;
+	jg_admit_close(f->adm, outcome, reason);
+	f->adm = NULL;
+	f->audit = NULL;
 }
 
 static void fwd_free(struct jg_forward *f)
 {
 	audit_end(f, "failed", "the stream closed before the operation ended");
-	free(f->audit);
 	if (f->req)
 		evbuffer_free(f->req);
 	if (f->hdrs)
@@ -205,8 +205,8 @@ static void up_data(void *ud, const uint8_t *data, size_t len)
 		return;
 	}
 	f->owed += len;
-	if (f->naudit > 0 && f->audit[0] != NULL)
-		f->audit[0]->bytes_out += len;
+	if (f->audit != NULL)
+		f->audit->bytes_out += len;
 	if (f->frames) {
 		evbuffer_add(f->partial, data, len);
 		pass_frames(f);
@@ -342,8 +342,8 @@ static void fwd_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 		return;
 	}
 	evbuffer_add(f->req, data, len);
-	if (f->naudit > 0 && f->audit[0] != NULL)
-		f->audit[0]->bytes_in += len;
+	if (f->audit != NULL)
+		f->audit->bytes_in += len;
 	jg_sitelink_stream_resume(f->up);
 }
 
@@ -451,13 +451,12 @@ static struct jg_op *fwd_start(struct jg_forward *f, struct jg_sitelink *link, c
 	return &f->op;
 }
 
-static struct jg_forward *fwd_new(struct jg_gateway *gw, struct jg_stream *s, size_t naudit)
+static struct jg_forward *fwd_new(struct jg_gateway *gw, struct jg_stream *s)
 {
 	struct jg_forward *f = calloc(1, sizeof(*f));
 
 	if (f == NULL || (f->req = evbuffer_new()) == NULL || (f->hdrs = evbuffer_new()) == NULL ||
-	    (f->partial = evbuffer_new()) == NULL || (f->scratch = evbuffer_new()) == NULL ||
-	    (naudit > 0 && (f->audit = calloc(naudit, sizeof(*f->audit))) == NULL)) {
+	    (f->partial = evbuffer_new()) == NULL || (f->scratch = evbuffer_new()) == NULL) {
 		if (f != NULL)
 			fwd_free(f);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
@@ -497,6 +496,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 				const char *rest, const char *fpath, int *handled)
 {
 	struct jg_sitelink *link = NULL;
+	struct jg_admit_ask ask = {0};
 	struct jg_forward *f;
 	struct evbuffer *path;
 	char site[80], why[400], route_why[400], *qport = NULL;
@@ -524,25 +524,31 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 	if (query != NULL && jg_query_param(query + 1, "port", &qport) > 0)
 		port = (unsigned)strtoul(qport, NULL, 10);
 	free(qport);
-	if ((f = fwd_new(gw, s, 1)) == NULL)
+	if ((f = fwd_new(gw, s)) == NULL)
 		return NULL;
 	snprintf(f->what, sizeof(f->what), "%s on %s", action, target);
-	if (!jg_gate_check(gw, s, action, target, NULL, NULL, 0, fpath, port, &f->audit[0], why,
-			   sizeof(why))) {
-		jg_stream_reply_error(s, 403, "forbidden", why);
+	/* The far gateway judges where TARGET goes there; here the rules see its name. */
+	if ((f->adm = jg_admit_new(gw, s, action, target, JG_ADMIT_REMOTE)) == NULL) {
+		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		fwd_free(f);
 		return NULL;
 	}
-	f->naudit = 1;
+	ask.path = fpath;
+	ask.port = port;
+	if (!jg_admit_decide(f->adm, s, &ask)) {
+		jg_stream_reply_error(s, 403, "forbidden", f->adm->reason);
+		fwd_free(f);
+		return NULL;
+	}
+	f->audit = f->adm->audit;
 	if (r == 0) {
 		fwd_fail(f, 503, "route lost", route_why);
 		fwd_free(f);
 		return NULL;
 	}
 	/* Where it really goes: the site, through the next hop. */
-	snprintf(f->audit[0]->next_hop, sizeof(f->audit[0]->next_hop), "%s",
-		 jg_sitelink_name(link));
-	snprintf(f->audit[0]->dest, sizeof(f->audit[0]->dest), "site %s via %s", site,
+	snprintf(f->audit->next_hop, sizeof(f->audit->next_hop), "%s", jg_sitelink_name(link));
+	snprintf(f->audit->dest, sizeof(f->audit->dest), "site %s via %s", site,
 		 jg_sitelink_name(link));
 	if ((path = evbuffer_new()) == NULL) {
 		fwd_fail(f, 500, "internal error", "out of memory");
@@ -610,7 +616,7 @@ struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const
 		goto out;
 	}
 	r = jg_routes_lookup(gw, first, &link, &direct, why, sizeof(why));
-	if ((f = fwd_new(gw, s, 0)) == NULL)
+	if ((f = fwd_new(gw, s)) == NULL)
 		goto out;
 	snprintf(f->what, sizeof(f->what), "target listing at %s", first);
 	if (r == 0) {

@@ -25,6 +25,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "auth/audit.h"
+#include "gateway/admit.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/sites.h"
@@ -42,7 +43,7 @@ struct jg_fwput {
 	char site[64];
 	char prefix[80]; /* "site-c/" to put back in the answer, or "" */
 	char **targets;	 /* as the client named them (site prefix included) */
-	struct jg_audit_op **audit;
+	struct jg_admit **adm; /* one per target, each with its open record */
 	size_t n;
 	struct evbuffer *buf; /* body waiting for the link stream's window */
 	size_t cap;
@@ -58,8 +59,8 @@ struct jg_fwput {
 static void end_audits(struct jg_fwput *p, const char *outcome, const char *reason)
 {
 	for (size_t i = 0; i < p->n; i++) {
-		jg_gate_end(p->gw, p->audit[i], outcome, reason);
-		p->audit[i] = NULL;
+		jg_admit_close(p->adm[i], outcome, reason);
+		p->adm[i] = NULL;
 	}
 }
 
@@ -204,7 +205,7 @@ static void on_done_ev(evutil_socket_t fd, short what, void *arg)
 /* ---------------------------------------------------------------- the owner's side */
 
 struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
-				char *const *targets, struct jg_audit_op **audit, size_t n,
+				char *const *targets, struct jg_admit **adm, size_t n,
 				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner)
 {
 	struct jg_fwput *p = calloc(1, sizeof(*p));
@@ -215,9 +216,9 @@ struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, cons
 	size_t plen = strlen(site) + 1;
 	int direct = 0, r, k;
 
-	if (p == NULL || (p->audit = calloc(n, sizeof(*p->audit))) == NULL) {
+	if (p == NULL || (p->adm = calloc(n, sizeof(*p->adm))) == NULL) {
 		for (size_t i = 0; i < n; i++) /* ours either way */
-			jg_gate_end(gw, audit[i], "failed", "out of memory");
+			jg_admit_close(adm[i], "failed", "out of memory");
 		free(p);
 		return NULL;
 	}
@@ -227,8 +228,8 @@ struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, cons
 	p->cap = gw->cfg->stream_window;
 	p->n = n;
 	for (size_t i = 0; i < n; i++) {
-		p->audit[i] = audit[i];
-		audit[i] = NULL;
+		p->adm[i] = adm[i];
+		adm[i] = NULL;
 	}
 	snprintf(p->site, sizeof(p->site), "%s", site);
 	if ((p->targets = calloc(n, sizeof(*p->targets))) == NULL ||
@@ -384,7 +385,7 @@ void jg_fwput_free(struct jg_fwput *p)
 	for (size_t i = 0; p->targets != NULL && i < p->n; i++)
 		free(p->targets[i]);
 	free(p->targets);
-	free(p->audit);
+	free(p->adm);
 	if (p->buf != NULL)
 		evbuffer_free(p->buf);
 	if (p->answer != NULL)

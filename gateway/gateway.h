@@ -1,10 +1,12 @@
 /* jumpgated: the daemon's context and the interfaces between its layers.
  *
  * Layers (HAProxy's model): transport (TLS, in tls.c) -> multiplexer (HTTP/2
- * session, in h2.c) -> operation (exec, in exec.c; /healthz and /v1/stats in
- * api.c) -> pump (pump.h: one agent channel <-> one stream, credit both ways,
- * half-close, abandon; every agent-channel op uses one) -> agent links
- * (agentlink.c), the other side of an operation.
+ * session, in h2.c) -> routing (api.h) -> admission (admit.h: the target
+ * resolved once, every policy decision, the audit record) -> operation (exec,
+ * in exec.c; /healthz and /v1/stats in api.c) -> pump (pump.h: one agent
+ * channel <-> one stream, credit both ways, half-close, abandon; every
+ * agent-channel op uses one) -> agent links (agentlink.c), the other side of
+ * an operation.
  * struct jg_gateway is the one context; it is passed explicitly, never global. */
 #ifndef JG_GATEWAY_H
 #define JG_GATEWAY_H
@@ -200,15 +202,15 @@ struct jg_op *jg_stream_op(const struct jg_stream *s);
 void jg_stream_set_agent(struct jg_stream *s, int32_t agent_stream, int how);
 /* How far S forwards the controller's ssh-agent (0: not), and the agent stream's id. */
 int jg_stream_agent(const struct jg_stream *s, int32_t *agent_stream);
-/* An audit record was opened for S (jg_gate_check): no refusal record at its close. */
+/* An audit record was opened for S (gateway/admit.h): no refusal record at its close. */
 void jg_stream_set_audited(struct jg_stream *s);
 /* The reason of the error S was answered with (jg_stream_reply_error), or NULL. */
 const char *jg_stream_error_reason(const struct jg_stream *s);
 
-/* --- api.c: request routing and small handlers -------------------------- */
+/* --- operations: what the router (api.h) hands a request to ------------- */
 
-/* Route a request whose headers are complete. Returns the operation's hooks (may be NULL
- * when the handler answered already). */
+/* An operation serving one stream: its hooks, called by the HTTP/2 layer.  The router
+ * (api.c) starts it with an admitted request (gateway/admit.h) or answers itself. */
 struct jg_op;
 struct jg_op_hooks {
 	/* Request body bytes arrived (borrowed). */
@@ -229,62 +231,27 @@ struct jg_op_hooks {
 struct jg_op {
 	const struct jg_op_hooks *hooks;
 };
-/* PROTOCOL is the :protocol of an extended CONNECT, or "". */
-struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			   const char *path, const char *content_type, const char *protocol);
-/* Policy and audit around every operation (auth/policy.h, auth/audit.h), called before
- * anything is spawned.  May the client on S do ACTION on TARGET (as named; NULL for admin
- * on the gateway) resolved to KEY (or NULL), with ARGV (ARGC strings, exec), PATH (put,
- * get) or PORT (tunnel)?  Allowed: 1, and *OP is the started audit record for
- * jg_gate_end.  Denied: 0, the denial audited (start and end, outcome "denied"), REASON
- * filled ("denied by rule ..." / "no rule matched"); the caller answers 403 forbidden. */
-int jg_gate_check(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-		  const char *target, const char *key, char *const *argv, size_t argc,
-		  const char *path, unsigned port, struct jg_audit_op **op, char *reason,
-		  size_t len);
-/* What a record says beyond the policy's question (NULL members: none). */
-struct jg_gate_detail {
-	const char *host; /* a tunnel's destination host */
-	const char *root; /* x-jumpgate-root: PATH is beneath it */
-	unsigned setid;   /* a put's set-id bits (MODE & 07000, auth/policy.h `setid`) */
-	/* Where the request really goes, judged instead of TARGET's own canonical chain: a
-	 * tunnel the gateway dials judges "tunnel:ADDR", the address it resolved. */
-	const char *canon;
-};
-/* jg_gate_check, with DETAIL (may be NULL) in the record. */
-int jg_gate_check_detail(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-			 const char *target, const char *key, char *const *argv, size_t argc,
-			 const char *path, unsigned port, const struct jg_gate_detail *detail,
-			 struct jg_audit_op **op, char *reason, size_t len);
-/* A request on S that was answered STATUS (>= 400) with REASON (NULL: none given) and
- * never reached jg_gate_check (a bad target, path or body; an unknown endpoint): its
- * audit record, start and end with outcome "refused" (h2.c, when the stream closes).
- * Every request thus has exactly one record, refusals included. */
-void jg_gate_refused(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-		     const char *path, int status, const char *reason);
-/* End OP's audit record (NULL is fine) with OUTCOME ("ok", "failed") and REASON; frees OP. */
-void jg_gate_end(struct jg_gateway *gw, struct jg_audit_op *op, const char *outcome,
-		 const char *reason);
-/* The audit log, opened on first use (on failure: logged, and stderr instead). */
-struct jg_audit *jg_gate_audit(struct jg_gateway *gw);
-/* JSON text of /v1/stats (caller frees). */
-char *jg_api_stats_json(const struct jg_gateway *gw);
-
 /* --- exec.c: the exec operation ------------------------------------------ */
 
-struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, const char *target);
+/* Run the admitted request ADM (gateway/admit.h, taken: closed on every path); its policy
+ * decision is taken at OPEN, when argv is known.  NULL when it answered already. */
+struct jg_admit;
+struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
 
-/* CONNECT :protocol QUERY ("port=22") on TARGET. */
-struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+/* CONNECT :protocol QUERY ("port=22") for ADM (gateway/admit.h, action tunnel; taken:
+ * closed on every path), decided here once the query says what is asked. */
+struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			      const char *protocol, const char *query);
 
 /* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
 
-/* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute). */
+/* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute) for ADM
+ * (gateway/admit.h, action put or get; taken: closed on every path), decided once the
+ * path is normalised. */
 struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
-			     const char *target, const char *path, const char *query);
+			     struct jg_admit *adm, const char *path, const char *query);
 /* PUT /v1/files/{PATH}?targets=a,b,c: one upload to many targets; with COPY, PUT
  * /v1/copy/{PATH}?targets=...&from=TARGET:/SRC: the bytes read from SRC on TARGET. */
 struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const char *path,
@@ -305,10 +272,10 @@ int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***
 
 /* --- raw.c: exec without an agent (targets with `raw = true`) ------------ */
 
-struct jg_chain;
 /* The exec contract over one `ssh host 'command'` per operation (no pty, signals kill
- * the local ssh). Takes CHAIN (freed on every path); NULL when it answered already. */
-struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain);
+ * the local ssh), for ADM (admitted, its chain resolved; taken: closed on every path).
+ * NULL when it answered already. */
+struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- agentlink.c: links to agents ---------------------------------------- */
 

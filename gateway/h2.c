@@ -44,6 +44,7 @@
 #include <openssl/err.h>
 
 #include "config/config.h"
+#include "gateway/api.h"
 #include "gateway/agentfwd.h"
 #include "gateway/gateway.h"
 #include "h2/bulk.h"
@@ -395,8 +396,8 @@ static void stream_close(struct jg_stream *s, const char *why)
 		jg_agentfwd_release(s);
 	/* Answered with an error before any policy question: audited now, once. */
 	if (!s->audited && s->status >= 400)
-		jg_gate_refused(s->conn->gw, s, s->method, s->path != NULL ? s->path : "",
-				s->status, s->error_reason);
+		jg_api_refused(s->conn->gw, s, s->method, s->path != NULL ? s->path : "", s->status,
+			       s->error_reason);
 	stream_free(s);
 }
 

@@ -37,7 +37,7 @@ struct jg_stream {
 	char *asserted;           /* the identity a trusted peer gateway asserted, or NULL */
 	int status;               /* the response's :status, 0 until one is submitted (the
 				   * audit record of a refusal; a PING for errors, h2.c) */
-	int audited;              /* jg_gate_check opened a record for it */
+	int audited;              /* admission opened a record for it (admit.h) */
 	char *error_reason;       /* the reason of its error answer, or NULL */
 	struct jg_op *op;         /* owned by itself; released through on_close */
 	/* x-jumpgate-agent: the agent stream (gateway/agentfwd.h) this request borrows, and

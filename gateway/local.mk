@@ -1,7 +1,7 @@
 bin_PROGRAMS += jumpgated
 jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/accept.h gateway/tls.c gateway/h2.c \
 	gateway/h2conn.h gateway/h2stream.c gateway/h2field.c gateway/h2field.h gateway/unixsock.c \
-	gateway/api.c gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
+	gateway/api.c gateway/api.h gateway/admit.c gateway/admit.h gateway/exec.c gateway/pump.c gateway/pump.h gateway/agentlink.c gateway/agentlink.h gateway/onward.c \
 	gateway/setupq.c gateway/setupq.h gateway/keymap.c gateway/keymap.h \
 	gateway/memtrim.c gateway/memtrim.h \
 	gateway/tunnel.c gateway/dial.c gateway/dial.h gateway/files.c gateway/fanout.c \

@@ -386,7 +386,7 @@ reopen:
 	/* The audit file: the running configuration's `audit`, reopened (logrotate moved it
 	 * away) or, when a reload changed it, the new path -- opened before the old one is
 	 * closed.  A new path that cannot be opened is logged and the current one reopened,
-	 * so logrotate still works.  Not opened yet: jg_gate_audit opens gw->cfg's on first
+	 * so logrotate still works.  Not opened yet: jg_admit_audit opens gw->cfg's on first
 	 * use. */
 	if (gw->audit != NULL && jg_audit_reopen_at(gw->audit, gw->cfg->audit_path) != 0)
 		jg_audit_reopen(gw->audit);

@@ -53,6 +53,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/admit.h"
 #include "gateway/execstream.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
@@ -73,7 +74,8 @@ struct jg_raw {
 	struct jg_op op;
 	struct jg_gateway *gw;
 	struct jg_stream *stream;
-	struct jg_chain *chain; /* owned */
+	struct jg_admit *adm;	      /* its admission (owned; decided at OPEN by es) */
+	const struct jg_chain *chain; /* adm's */
 	/* The HTTP/2 side and the state: WAIT_OPEN, then RUNNING once ssh is spawned and
 	 * 200 sent (never OPENING), DONE. */
 	struct jg_execstream *es;
@@ -132,7 +134,7 @@ static void raw_free(struct jg_raw *r)
 	jg_execstream_free(r->es);
 	if (r->stdin_buf)
 		evbuffer_free(r->stdin_buf);
-	jg_chain_free(r->chain);
+	jg_admit_close(r->adm, "failed", "the stream closed before the program ended");
 	free(r);
 }
 
@@ -650,15 +652,17 @@ static const struct jg_op_hooks raw_op_hooks = {
     .on_close = raw_on_close,
 };
 
-struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_chain *chain)
+struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm)
 {
 	struct jg_raw *r = calloc(1, sizeof(*r));
+	const struct jg_chain *chain = adm->chain;
 
 	if (r == NULL) {
-		jg_chain_free(chain);
+		jg_admit_close(adm, "failed", "");
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
+	r->adm = adm;
 	r->chain = chain;
 	r->in_fd = r->out_fd = r->err_fd = r->tty_fd = -1;
 	if (chain->nhops != 1) {
@@ -678,7 +682,7 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	jg_execstream_gate(r->es, r->chain->key, r->chain->key);
+	jg_execstream_admit(r->es, r->adm);
 	r->op.hooks = &raw_op_hooks;
 	r->gw = gw;
 	r->stream = s;

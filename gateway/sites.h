@@ -24,6 +24,7 @@
 
 struct evbuffer;
 struct jg_audit_op;
+struct jg_admit;
 struct jg_gateway;
 struct jg_stream;
 struct jg_op;
@@ -179,11 +180,11 @@ struct jg_fwput_hooks {
 };
 /* Start the upload of FPATH to the N TARGETS at SITE (each named as the client named it,
  * "SITE/..."), one forwarded fan-out on the link to SITE's next hop with S's headers.
- * Takes the N audit records AUDIT[] (the gate passed here; set to NULL) and ends them
- * with the outcome.  A failure at once (the route lost) leaves it done at return,
+ * Takes the N admissions ADM[] (each allowed, its record open; set to NULL) and closes
+ * them with the outcome.  A failure at once (the route lost) leaves it done at return,
  * without on_done: the owner checks jg_fwput_done().  NULL when out of memory. */
 struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
-				char *const *targets, struct jg_audit_op **audit, size_t n,
+				char *const *targets, struct jg_admit **adm, size_t n,
 				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner);
 /* Bytes it takes now (0: wait for on_writable). */
 size_t jg_fwput_window(const struct jg_fwput *p);

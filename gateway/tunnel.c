@@ -64,6 +64,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
+#include "gateway/admit.h"
 #include "gateway/dial.h"
 #include "gateway/gateway.h"
 #include "gateway/pump.h"
@@ -91,13 +92,14 @@ struct jg_tunnel {
 	struct jg_stream *stream; /* NULL after on_close */
 	enum tun_state state;
 	char desc[400]; /* "web1 port 22 (by <identity>)", for log lines */
-	struct jg_chain *chain;
+	struct jg_admit *adm;	      /* its admission (owned): target, chain, record */
+	const struct jg_chain *chain; /* adm's */
 	/* DIRECT */
 	struct evbuffer *scratch;
 	struct bufferevent *bev;  /* connects and writes; never reads (rd does) */
 	struct event *rd;	  /* its socket readable, armed while the stream has room */
 	struct jg_dial *dial; /* resolving the host's name; NULL once answered */
-	char *typed;	      /* the target as the client named it */
+	const char *typed;    /* the target as the client named it (adm's) */
 	char addr[64];	      /* the address dialled ("127.0.1.5", "::1") */
 	char where[400];      /* "web1 (127.0.1.5) port 22", for messages */
 	int sock_eof; /* the socket said EOF; its input may still hold bytes */
@@ -107,7 +109,7 @@ struct jg_tunnel {
 	int up_eof_sent;      /* ... and that reached the socket (SHUT_WR; AGENT: the pump's) */
 	int down_eof;	      /* the response is finished */
 	struct event *linger; /* pending while lingering after the stream closed */
-	struct jg_audit_op *audit; /* from the policy's yes to tun_free */
+	struct jg_audit_op *audit; /* adm's open record, from the policy's yes to tun_free */
 	int opened;                /* the 200 went out (the audit's outcome) */
 	char cause[300];           /* why it did not open, for the audit */
 };
@@ -120,7 +122,7 @@ static void tun_free(struct jg_tunnel *x)
 		snprintf(x->cause, sizeof(x->cause), "%s", jg_stream_error_reason(x->stream));
 	if (!x->opened && x->cause[0] == '\0')
 		snprintf(x->cause, sizeof(x->cause), "the tunnel did not open");
-	jg_gate_end(x->gw, x->audit, x->opened ? "ok" : "failed", x->cause);
+	jg_admit_close(x->adm, x->opened ? "ok" : "failed", x->cause);
 	if (x->rd != NULL)
 		event_free(x->rd);
 	if (x->bev != NULL)
@@ -131,8 +133,6 @@ static void tun_free(struct jg_tunnel *x)
 		evbuffer_free(x->scratch);
 	if (x->linger != NULL)
 		event_free(x->linger);
-	jg_chain_free(x->chain);
-	free(x->typed);
 	free(x);
 }
 
@@ -492,7 +492,7 @@ static void direct_where(struct jg_tunnel *x, const char *addr)
  * error answer on the stream. */
 static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
 {
-	struct jg_gate_detail detail = {0};
+	struct jg_admit_ask ask = {.port = x->port};
 	const struct jg_dial_addr *pick = NULL;
 	char why[700], canon[96];
 
@@ -508,7 +508,9 @@ static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
 		if (addrs->n > 1)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why),
 				 "; nor is any other of its %zu addresses", addrs->n);
-		jg_log_info("tunnel to %s refused: %s", x->desc, why);
+		/* Audited as a denial, as the rules' are. */
+		ask.host = addrs->a[0].text;
+		jg_admit_deny(x->adm, x->stream, &ask, why);
 		jg_stream_reply_error(x->stream, 403, "forbidden", why);
 		return -1;
 	}
@@ -516,13 +518,13 @@ static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
 	direct_where(x, x->addr);
 	snprintf(canon, sizeof(canon), "tunnel:%s%s%s", strchr(x->addr, ':') ? "[" : "", x->addr,
 		 strchr(x->addr, ':') ? "]" : "");
-	detail.host = x->addr;
-	detail.canon = canon;
-	if (!jg_gate_check_detail(x->gw, x->stream, "tunnel", x->typed, x->chain->key, NULL, 0,
-				  NULL, x->port, &detail, &x->audit, why, sizeof(why))) {
-		jg_stream_reply_error(x->stream, 403, "forbidden", why);
+	ask.host = x->addr;
+	ask.canon = canon;
+	if (!jg_admit_decide(x->adm, x->stream, &ask)) {
+		jg_stream_reply_error(x->stream, 403, "forbidden", x->adm->reason);
 		return -1;
 	}
+	x->audit = x->adm->audit;
 	jg_log_info("tunnel to %s: the gateway dials %s", x->desc, x->where);
 	if (bufferevent_socket_connect(x->bev, (struct sockaddr *)&pick->ss, (int)pick->len) != 0) {
 		snprintf(why, sizeof(why), "connect to %s: %s", x->where,
@@ -751,11 +753,11 @@ static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t
 	return 0;
 }
 
-struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
+struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			      const char *protocol, const char *query)
 {
 	struct jg_tunnel *x = NULL;
-	struct jg_gate_detail detail = {0};
+	struct jg_admit_ask ask = {.tunnels_allow = 1};
 	char why[400], host[256];
 	uint16_t port = 0;
 	const struct jg_hop *hop;
@@ -763,29 +765,34 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 
 	if (gw->draining) {
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
+		jg_admit_close(adm, "failed", "");
 		return NULL;
 	}
 	if (strcmp(protocol, TUN_PROTOCOL) != 0) {
 		snprintf(why, sizeof(why), "unknown :protocol \"%.32s\" (tunnels speak \"%s\")",
 			 protocol, TUN_PROTOCOL);
 		jg_stream_reply_error(s, 400, "bad request", why);
+		jg_admit_close(adm, "failed", "");
 		return NULL;
 	}
 	if (tun_parse_query(query, &port, host, sizeof(host), &from_gateway, why, sizeof(why)) !=
 	    0) {
 		jg_stream_reply_error(s, 400, "bad request", why);
+		jg_admit_close(adm, "failed", "");
 		return NULL;
 	}
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		jg_admit_close(adm, "failed", "");
 		goto nomem;
+	}
 	x->gw = gw;
 	x->stream = s;
-	/* Validation happens here, before anything is spawned or connected. */
-	if ((r = jg_target_resolve(gw->cfg, target, &x->chain, why, sizeof(why))) != 0) {
-		jg_log_info("tunnel by %s refused: %s", jg_stream_identity(s), why);
-		jg_stream_reply_error(s, r == JG_ERR_NOMEM ? 500 : 400, "bad target", why);
+	x->adm = adm;
+	x->chain = adm->chain;
+	x->typed = adm->typed;
+	/* Validation happened in admission, before anything is spawned or connected. */
+	if (jg_admit_unresolved(adm, s, "tunnel"))
 		goto fail;
-	}
 	hop = &x->chain->hops[0];
 	snprintf(x->desc, sizeof(x->desc), "%s%s%s port %u (by %s)", x->chain->display,
 		 host[0] != '\0' ? " host " : "", host, (unsigned)port, jg_stream_identity(s));
@@ -815,22 +822,17 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 400, "bad target", why);
 		goto fail;
 	}
-	if (!direct && !jg_target_tunnel_allowed(gw->cfg, target, host[0] != '\0' ? host : NULL,
-						 port, why, sizeof(why))) {
-		jg_log_info("tunnel to %s refused: %s", x->desc, why);
-		jg_stream_reply_error(s, 403, "forbidden", why);
+	/* Through the agent: tunnels.allow and the rules judge HOST and PORT now.  DIRECT:
+	 * they judge the address dialled, once it is known (direct_admit). */
+	ask.host = host[0] != '\0' ? host : "localhost";
+	ask.port = port;
+	if (!direct && !jg_admit_decide(adm, s, &ask)) {
+		jg_stream_reply_error(s, 403, "forbidden", adm->reason);
 		goto fail;
 	}
-	detail.host = host[0] != '\0' ? host : "localhost";
-	/* DIRECT: policy judges the address dialled, once it is known (direct_admit). */
-	if (!direct &&
-	    !jg_gate_check_detail(gw, s, "tunnel", target, x->chain->key, NULL, 0, NULL, port,
-				  &detail, &x->audit, why, sizeof(why))) {
-		jg_stream_reply_error(s, 403, "forbidden", why);
-		goto fail;
-	}
+	x->audit = adm->audit;
 	if (jg_pump_init(&x->pump, &agent_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
-	    (x->scratch = evbuffer_new()) == NULL || (x->typed = strdup(target)) == NULL)
+	    (x->scratch = evbuffer_new()) == NULL)
 		goto nomem;
 	x->op.hooks = &tun_op_hooks;
 	x->state = TS_OPENING;

@@ -51,7 +51,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
 	$(srcdir)/gateway/accept.c $(srcdir)/gateway/tls.c $(srcdir)/gateway/h2.c $(srcdir)/gateway/h2stream.c $(srcdir)/gateway/h2field.c \
-	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/exec.c $(srcdir)/gateway/pump.c \
+	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/admit.c $(srcdir)/gateway/exec.c $(srcdir)/gateway/pump.c \
 	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/setupq.c $(srcdir)/gateway/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/dial.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
 	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \

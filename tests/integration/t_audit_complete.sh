@@ -3,9 +3,10 @@
 # valid certificate leaves exactly one start and one end record, refusals
 # included, with the target as typed and as resolved:
 #   - an exec (target_typed, destination), one denied by policy;
-#   - a tunnel refused by tunnels.allow (outcome "refused", its reason, the
-#     request line with port and host), one that fails to open (the cause, not
-#     "the tunnel did not open"; host and port in the record);
+#   - a tunnel refused by tunnels.allow, through the target's agent and dialled
+#     by the gateway itself: a denial like the policy's (outcome "denied", its
+#     reason, target, port and host in the record); one that fails to open (the
+#     cause, not "the tunnel did not open"; host and port in the record);
 #   - 400s before any policy question: a badly encoded target, a path with
 #     "..", a bad target spec, an exec body that is no OPEN frame; a 404;
 #   - a PUT beneath x-jumpgate-root (the root kept beside the relative path).
@@ -28,7 +29,8 @@ jg_ok "gateway starts, auditing to a file"
 
 jg_exec echo hi </dev/null >/dev/null 2>&1 || true                          # ok
 jg_exec rm -f /nonexistent </dev/null >/dev/null 2>&1 || true               # denied
-JG_TIMEOUT=30 jg_cli connect local 9 </dev/null >/dev/null 2>&1 || true    # refused: tunnels.allow
+JG_TIMEOUT=30 jg_cli connect local 9 </dev/null >/dev/null 2>&1 || true    # denied: tunnels.allow
+JG_TIMEOUT=30 jg_cli connect 127.0.0.1 9 </dev/null >/dev/null 2>&1 || true # denied: tunnels.allow (dialled)
 JG_TIMEOUT=30 jg_cli connect local "$CLOSED" </dev/null >/dev/null 2>&1 || true # failed to open
 jg_curl "/v1/targets/%ZZ/exec" -X POST -o /dev/null 2>/dev/null || true      # 400 bad target encoding
 jg_curl "/v1/targets/local/files/a/%2E%2E/b" -o /dev/null 2>/dev/null || true # 400 path escapes
@@ -66,9 +68,13 @@ check("exec: destination", "local" in r.get("destination", ""))
 r = one("exec rm (denied)", lambda r: r["action"] == "exec" and r.get("argv", [""])[0] == "rm")
 check("denied: outcome and rule", r.get("outcome") == "denied" and "no-rm" in r.get("reason", ""))
 check("denied: destination", "local" in r.get("destination", ""))
-r = one("tunnel to port 9", lambda r: r["action"] == "tunnel" and "port=9" in r.get("request", "") + str(r.get("port")))
-check("tunnels.allow refusal: refused with its reason %r" % r.get("reason"),
-      r.get("outcome") == "refused" and "not allowed" in r.get("reason", "") and r.get("status") == 403)
+for typed, host in (("local", "localhost"), ("127.0.0.1", "127.0.0.1")):
+    r = one("tunnel to %s port 9" % typed, lambda r: r["action"] == "tunnel" and r.get("target_typed") == typed
+            and "port=9" in r.get("request", "") + "port=%s" % r.get("port"))
+    check("tunnels.allow refusal of %s: denied with its reason %r, outcome %r" % (typed, r.get("reason"), r.get("outcome")),
+          r.get("outcome") == "denied" and "not allowed" in r.get("reason", ""))
+    check("tunnels.allow refusal of %s: port 9 and host %r in the record" % (typed, r.get("host")),
+          r.get("port") == 9 and r.get("host") == host)
 r = one("tunnel to the closed port", lambda r: r["action"] == "tunnel" and r.get("port") == int(closed))
 check("failed tunnel: the cause %r" % r.get("reason"),
       r.get("outcome") == "failed" and "refused" in r.get("reason", "").lower())
@@ -87,7 +93,7 @@ r = one("put beneath a root", lambda r: r["action"] == "put")
 check("put: root %r kept with path %r" % (r.get("root"), r.get("path")),
       r.get("root", "").endswith("/root") and r.get("path") == r.get("root", "") + "/okroot")
 check("healthz not audited", not any("/healthz" in r.get("request", "") for r in recs))
-check("%d records, want 10" % len(recs), len(recs) == 10)
+check("%d records, want 11" % len(recs), len(recs) == 11)
 if fails:
     print("; ".join(fails))
     sys.exit(1)
