@@ -60,6 +60,7 @@
 #include "relay/log.h"
 #include "relay/reaper.h"
 #include "relay/spawn.h"
+#include "relay/sh.h"
 #include "relay/spec.h"
 #include "relay/ssh.h"
 

@@ -17,6 +17,7 @@ librelay_a_SOURCES = \
 	relay/spawn.c relay/spawn.h \
 	relay/reaper.c relay/reaper.h \
 	relay/argv.c relay/argv.h \
+	relay/sh.c relay/sh.h \
 	relay/ssh.c relay/ssh.h \
 	relay/hop.c relay/hop.h \
 	relay/hopwatch.c relay/hopwatch.h \

@@ -16,6 +16,8 @@ int jg_test_register_agent(void);
 /* tests/unit/test_apump.c: the agent's channel <-> fd pump (agent/pump.c). */
 int jg_test_register_apump(void);
 int jg_test_register_ssh(void);
+/* tests/unit/test_sh.c: quoting for a POSIX shell (relay/sh.c). */
+int jg_test_register_sh(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
