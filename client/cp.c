@@ -37,6 +37,7 @@
 #include "client/opconn.h"
 #include "client/walk.h"
 #include "relay/err.h"
+#include "relay/pct.h"
 
 struct operand {
 	const char *arg;
@@ -384,7 +385,7 @@ static void cp_resolved(void *arg, int status, struct evbuffer *body)
 	      strcmp(json_string_value(json_array_get(root, 0)) ?: "", name) != 0))) {
 		char enc[1024];
 
-		if (jg_batch_escape(enc, sizeof(enc), name, 0) == 0)
+		if (jg_pct_encode(enc, sizeof(enc), name, NULL) == 0)
 			cp->fanout_query = strdup(enc);
 	}
 	json_decref(root);
@@ -401,7 +402,7 @@ static void cp_ready(void *arg)
 	 * choosing one target or a fan-out. */
 	if (name != NULL && cp->fanout_query == NULL && strchr(name, ':') == NULL &&
 	    (strchr(name, '/') == NULL || strchr(strchr(name, '/') + 1, '/') == NULL) &&
-	    jg_batch_escape(enc, sizeof(enc), name, 0) == 0) {
+	    jg_pct_encode(enc, sizeof(enc), name, NULL) == 0) {
 		snprintf(path, sizeof(path), "/v1/targets?match=%s", enc);
 		if (jg_batch_get(cp->batch, path, cp_resolved, cp) == 0)
 			return;
@@ -520,7 +521,7 @@ static int cp_plan(struct jg_cp *cp, int argc, char **argv)
 			     e = strtok_r(NULL, ",", &save)) {
 				if (o != q)
 					*o++ = ',';
-				jg_batch_escape(o, strlen(e) * 3 + 1, e, 0);
+				jg_pct_encode(o, strlen(e) * 3 + 1, e, NULL);
 				o += strlen(o);
 			}
 			free(dup);

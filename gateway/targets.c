@@ -27,6 +27,7 @@
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 /* Bound on one expansion: a fan-out opens one channel per name. */
 #define EXPAND_MAX 4096
@@ -197,46 +198,6 @@ int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***
 	return 0;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [V, V+LEN) into a new string; NULL on a bad escape, a decoded NUL or no
- * memory.  '+' stays '+': nothing here has spaces to encode. */
-static char *pct_decode(const char *v, size_t len)
-{
-	char *d = malloc(len + 1);
-	size_t o = 0;
-
-	if (d == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (v[i] != '%') {
-			d[o++] = v[i];
-			continue;
-		}
-		hi = i + 2 < len ? hexval((unsigned char)v[i + 1]) : -1;
-		lo = i + 2 < len ? hexval((unsigned char)v[i + 2]) : -1;
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(d);
-			return NULL;
-		}
-		d[o++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	d[o] = '\0';
-	return d;
-}
-
 int jg_query_param(const char *query, const char *name, char **out)
 {
 	size_t nlen = strlen(name);
@@ -247,7 +208,7 @@ int jg_query_param(const char *query, const char *name, char **out)
 		size_t len = strcspn(p, "&");
 
 		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			*out = pct_decode(p + nlen + 1, len - nlen - 1);
+			*out = jg_pct_decode_dup(p + nlen + 1, len - nlen - 1);
 			return *out != NULL ? 1 : -1;
 		}
 		p += len;

@@ -18,6 +18,7 @@ librelay_a_SOURCES = \
 	relay/reaper.c relay/reaper.h \
 	relay/argv.c relay/argv.h \
 	relay/sh.c relay/sh.h \
+	relay/pct.c relay/pct.h \
 	relay/ssh.c relay/ssh.h \
 	relay/hop.c relay/hop.h \
 	relay/hopwatch.c relay/hopwatch.h \

@@ -34,3 +34,5 @@ tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/stan
 tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/nodeset.h
 # Quoting for a POSIX shell (issue 16: one implementation, relay/sh.c).
 tests_unit_run_SOURCES += tests/unit/test_sh.c
+# Percent-encoding of request paths and query values (issue 16: relay/pct.c).
+tests_unit_run_SOURCES += tests/unit/test_pct.c

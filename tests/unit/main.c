@@ -22,6 +22,7 @@ int main(int argc, char **argv)
 		jg_test_register_standin,
 		jg_test_register_nodeset,
 		jg_test_register_sh,
+		jg_test_register_pct,
 	};
 	unsigned failed;
 

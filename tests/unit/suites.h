@@ -18,6 +18,8 @@ int jg_test_register_apump(void);
 int jg_test_register_ssh(void);
 /* tests/unit/test_sh.c: quoting for a POSIX shell (relay/sh.c). */
 int jg_test_register_sh(void);
+/* tests/unit/test_pct.c: percent-encoding (relay/pct.c). */
+int jg_test_register_pct(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
