@@ -36,3 +36,5 @@ tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/node
 tests_unit_run_SOURCES += tests/unit/test_sh.c
 # Percent-encoding of request paths and query values (issue 16: relay/pct.c).
 tests_unit_run_SOURCES += tests/unit/test_pct.c
+# JSON text and error bodies built with jansson (issue 16: relay/json.c).
+tests_unit_run_SOURCES += tests/unit/test_json.c

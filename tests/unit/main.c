@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 		jg_test_register_nodeset,
 		jg_test_register_sh,
 		jg_test_register_pct,
+		jg_test_register_json,
 	};
 	unsigned failed;
 

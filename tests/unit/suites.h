@@ -20,6 +20,8 @@ int jg_test_register_ssh(void);
 int jg_test_register_sh(void);
 /* tests/unit/test_pct.c: percent-encoding (relay/pct.c). */
 int jg_test_register_pct(void);
+/* tests/unit/test_json.c: JSON text and error bodies (relay/json.c). */
+int jg_test_register_json(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
