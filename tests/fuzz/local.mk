@@ -54,7 +54,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/exec.c $(srcdir)/gateway/pump.c \
 	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/setupq.c $(srcdir)/gateway/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/dial.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
-	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \
+	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/sshtty.c $(srcdir)/gateway/execstream.c \
 	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
 	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c \
 	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c \

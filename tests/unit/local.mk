@@ -38,3 +38,5 @@ tests_unit_run_SOURCES += tests/unit/test_sh.c
 tests_unit_run_SOURCES += tests/unit/test_pct.c
 # JSON text and error bodies built with jansson (issue 16: relay/json.c).
 tests_unit_run_SOURCES += tests/unit/test_json.c
+# ssh's password prompt, answered for raw sessions and onward connections alike (issue 16).
+tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/sshtty.c gateway/sshtty.h

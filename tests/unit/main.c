@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		jg_test_register_sh,
 		jg_test_register_pct,
 		jg_test_register_json,
+		jg_test_register_sshtty,
 	};
 	unsigned failed;
 

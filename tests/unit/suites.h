@@ -22,6 +22,8 @@ int jg_test_register_sh(void);
 int jg_test_register_pct(void);
 /* tests/unit/test_json.c: JSON text and error bodies (relay/json.c). */
 int jg_test_register_json(void);
+/* tests/unit/test_sshtty.c: ssh's password prompt answered (gateway/sshtty.c). */
+int jg_test_register_sshtty(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
