@@ -47,17 +47,6 @@ struct operand {
 
 /* ------------------------------------------------------------------ operands */
 
-static int ptr_push(char ***v, size_t *n, char *p)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (nv == NULL)
-		return JG_EXIT_FAILURE;
-	nv[(*n)++] = p;
-	*v = nv;
-	return 0;
-}
-
 /* 0, or a usage error (printed) for an operand that looks remote without an absolute path. */
 static int split_operand(const char *arg, struct operand *op)
 {
@@ -562,9 +551,13 @@ out:
 	for (i = 0; i < n; i++) {
 		if (ops[i].target == NULL)
 			continue;
-		if (r == 0 && (r = ptr_push(&cp->targets, &cp->ntargets, ops[i].target)) == 0)
+		if (r != 0) {
+			free(ops[i].target);
 			continue;
-		free(ops[i].target);
+		}
+		jg_argv_push_take(&cp->targets, ops[i].target);
+		if (cp->targets.nomem)
+			r = JG_EXIT_FAILURE;
 	}
 	free(ops);
 	return r;
@@ -650,9 +643,7 @@ out:
 		free(cp.tstats[i].first_reason);
 	}
 	free(cp.tstats);
-	for (size_t i = 0; i < cp.ntargets; i++)
-		free(cp.targets[i]);
-	free(cp.targets);
+	jg_argv_clear(&cp.targets);
 	free(cp.fanout_query);
 	return r;
 }

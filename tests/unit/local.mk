@@ -40,3 +40,5 @@ tests_unit_run_SOURCES += tests/unit/test_pct.c
 tests_unit_run_SOURCES += tests/unit/test_json.c
 # ssh's password prompt, answered for raw sessions and onward connections alike (issue 16).
 tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/sshtty.c gateway/sshtty.h
+# The one growable string vector (issue 16: relay/argv.c).
+tests_unit_run_SOURCES += tests/unit/test_argv.c

@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 		jg_test_register_pct,
 		jg_test_register_json,
 		jg_test_register_sshtty,
+		jg_test_register_argv,
 	};
 	unsigned failed;
 

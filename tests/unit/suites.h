@@ -24,6 +24,8 @@ int jg_test_register_pct(void);
 int jg_test_register_json(void);
 /* tests/unit/test_sshtty.c: ssh's password prompt answered (gateway/sshtty.c). */
 int jg_test_register_sshtty(void);
+/* tests/unit/test_argv.c: the growable string vector (relay/argv.c). */
+int jg_test_register_argv(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
