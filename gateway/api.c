@@ -333,8 +333,8 @@ static struct jg_op *route_remote(struct jg_gateway *gw, struct jg_stream *s, co
 		size_t plen = strcspn(p, "?");
 
 		what = strcmp(method, "PUT") == 0 ? "put" : strcmp(method, "GET") == 0 ? "get" : NULL;
-		if (what != NULL && ((fpath = malloc(plen + 1)) == NULL ||
-				     jg_pct_decode(p, plen, fpath) != 0)) {
+		if (what != NULL &&
+		    ((fpath = malloc(plen + 1)) == NULL || jg_pct_decode(p, plen, fpath) != 0)) {
 			free(fpath);
 			*handled = 1;
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");

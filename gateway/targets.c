@@ -54,7 +54,8 @@ static int is_glob(const char *s, size_t len)
 }
 
 /* Every inventory name GLOB matches; *MATCHED counts them. */
-static int add_glob(const struct jg_config *cfg, const char *glob, struct jg_argv *l, size_t *matched)
+static int add_glob(const struct jg_config *cfg, const char *glob, struct jg_argv *l,
+		    size_t *matched)
 {
 	int r;
 
