@@ -33,6 +33,7 @@
 #include "agent/trampoline.h"
 #include "relay/hop.h"
 #include "relay/err.h"
+#include "relay/spawn.h"
 
 #define PW_MAX 1024	   /* bytes of password, newline not counted */
 #define PW_WAIT_MS 120000  /* for the password line on stdin */
@@ -253,10 +254,7 @@ static int stop_child(struct askpass *a)
 	close_fd(&a->master); /* hangs the terminal up as well */
 	while (waitpid(a->pid, NULL, WNOHANG) == 0) {
 		if (now_ms() >= deadline) {
-			kill(-a->pid, SIGKILL);
-			kill(a->pid, SIGKILL);
-			while (waitpid(a->pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			jg_spawn_kill(a->pid);
 			break;
 		}
 		nanosleep(&tick, NULL);
@@ -332,8 +330,7 @@ int jg_askpass_run(const struct jg_tramp *t)
 		jg_tramp_fail("password", "cannot watch signals: %s", strerror(errno));
 		goto out;
 	}
-	fflush(NULL); /* nothing buffered may be written twice */
-	if ((a->pid = fork()) < 0) {
+	if ((a->pid = jg_spawn_fork()) < 0) {
 		jg_tramp_fail("password", "cannot fork: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;

@@ -31,6 +31,7 @@
 #include "agent/trampoline.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/spawn.h"
 
 #define CAP_SYS_ADMIN_BIT 21 /* linux/capability.h, without its header */
 #define WAIT_TICK_S 1	     /* the parent re-checks its child at least this often */
@@ -202,24 +203,13 @@ static int setns_child(const struct jg_setns_user *u, char **argv, pid_t parent,
 /* In the parent: wait for CHILD, forwarding the signals in SET; its status. */
 static int setns_wait(pid_t child, const sigset_t *set)
 {
-	struct timespec tick = {WAIT_TICK_S, 0};
-	siginfo_t si;
-	int status, sig;
+	int status = jg_spawn_wait(child, set, WAIT_TICK_S * 1000);
 
-	for (;;) {
-		pid_t w = waitpid(child, &status, WNOHANG);
-
-		if (w == child)
-			return jg_tramp_exit_status(status);
-		if (w < 0 && errno != EINTR) {
-			jg_log_error("cannot wait for the child in the namespaces: %s",
-				     strerror(errno));
-			return JG_TRAMP_EXIT_FAIL;
-		}
-		/* SIGCHLD or the tick: look again; the others are the child's. */
-		if ((sig = sigtimedwait(set, &si, &tick)) > 0 && sig != SIGCHLD)
-			kill(child, sig);
+	if (status < 0) {
+		jg_log_error("cannot wait for the child in the namespaces: %s", strerror(errno));
+		return JG_TRAMP_EXIT_FAIL;
 	}
+	return jg_tramp_exit_status(status);
 }
 
 int jg_setns_run(const struct jg_tramp *t)
@@ -260,8 +250,7 @@ int jg_setns_run(const struct jg_tramp *t)
 		snprintf(s.why, sizeof(s.why), "cannot block signals: %s", strerror(errno));
 		goto fail;
 	}
-	fflush(NULL); /* nothing buffered may be written twice */
-	if ((child = fork()) < 0) {
+	if ((child = jg_spawn_fork()) < 0) {
 		/* A PID namespace whose init has died refuses new members. */
 		if (errno == ENOMEM && s.ns[NS_PID] >= 0)
 			snprintf(s.why, sizeof(s.why), "namespace of %ld gone", (long)s.pid);

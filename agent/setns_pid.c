@@ -158,10 +158,7 @@ static int tool_run(char *const *argv, struct tool_run *r, char *why, size_t why
 			nanosleep(&tick, NULL);
 	}
 	/* jg_spawn gave it its own process group: take anything it started too. */
-	kill(-c.pid, SIGKILL);
-	kill(c.pid, SIGKILL);
-	while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	jg_spawn_kill(c.pid);
 	snprintf(why, whylen, "no answer within %d s", TOOL_TIMEOUT_MS / 1000);
 	return JG_ERR_IO;
 }

@@ -10,10 +10,12 @@
  * exit status 1: the gateway reads that line the way it reads the bootstrap
  * stub's, and turns DETAIL into the reason it reports.
  *
- * These run before the agent exists, single-threaded, so they fork() directly:
- * relay/spawn.c cannot fork without exec (setns going on as the agent) nor
- * leave a child our own stdio (askpass).  Names of containers and tools still
- * go through jg_spawn. */
+ * These run before the agent exists, single-threaded.  Their child must do
+ * its job in this program before it execs (setns: enter the namespaces, or go
+ * on as the agent; askpass: a new session on the terminal, our own stdio), so
+ * they fork with jg_spawn_fork, not jg_spawn, and wait with jg_spawn_wait
+ * (setns) or by watching the terminal (askpass).  Names of containers and
+ * tools go through jg_spawn. */
 #ifndef JG_TRAMPOLINE_H
 #define JG_TRAMPOLINE_H
 

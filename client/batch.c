@@ -417,32 +417,6 @@ int jg_batch_get(struct jg_batch *b, const char *path, jg_batch_get_cb done, voi
 
 /* ------------------------------------------------------------------ helpers */
 
-int jg_batch_escape(char *dst, size_t len, const char *s, int keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (o + 4 > len)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL ||
-		    (keep_slash && ch == '/')) {
-			dst[o++] = (char)ch;
-		} else {
-			dst[o++] = '%';
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 15];
-		}
-	}
-	if (o >= len)
-		return -1;
-	dst[o] = '\0';
-	return 0;
-}
-
 void jg_batch_reason(struct evbuffer *body, int status, char *msg, size_t len)
 {
 	if (!jg_op_refusal(body, status, msg, len) && status == 0)

@@ -89,9 +89,6 @@ typedef void (*jg_batch_get_cb)(void *arg, int status, struct evbuffer *body);
 /* Queue GET PATH (copied).  0, or JG_ERR_NOMEM. */
 int jg_batch_get(struct jg_batch *b, const char *path, jg_batch_get_cb done, void *arg);
 
-/* Percent-encode S into DST for a query value or a path (KEEP_SLASH: '/' stays).  0, or -1
- * when DST is too small. */
-int jg_batch_escape(char *dst, size_t len, const char *s, int keep_slash);
 /* The "reason" (else "error") of a JSON error body, into MSG; else "HTTP STATUS". */
 void jg_batch_reason(struct evbuffer *body, int status, char *msg, size_t len);
 

@@ -37,6 +37,7 @@
 #include "client/opconn.h"
 #include "client/walk.h"
 #include "relay/err.h"
+#include "relay/pct.h"
 
 struct operand {
 	const char *arg;
@@ -45,17 +46,6 @@ struct operand {
 };
 
 /* ------------------------------------------------------------------ operands */
-
-static int ptr_push(char ***v, size_t *n, char *p)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (nv == NULL)
-		return JG_EXIT_FAILURE;
-	nv[(*n)++] = p;
-	*v = nv;
-	return 0;
-}
 
 /* 0, or a usage error (printed) for an operand that looks remote without an absolute path. */
 static int split_operand(const char *arg, struct operand *op)
@@ -384,7 +374,7 @@ static void cp_resolved(void *arg, int status, struct evbuffer *body)
 	      strcmp(json_string_value(json_array_get(root, 0)) ?: "", name) != 0))) {
 		char enc[1024];
 
-		if (jg_batch_escape(enc, sizeof(enc), name, 0) == 0)
+		if (jg_pct_encode(enc, sizeof(enc), name, NULL) == 0)
 			cp->fanout_query = strdup(enc);
 	}
 	json_decref(root);
@@ -401,7 +391,7 @@ static void cp_ready(void *arg)
 	 * choosing one target or a fan-out. */
 	if (name != NULL && cp->fanout_query == NULL && strchr(name, ':') == NULL &&
 	    (strchr(name, '/') == NULL || strchr(strchr(name, '/') + 1, '/') == NULL) &&
-	    jg_batch_escape(enc, sizeof(enc), name, 0) == 0) {
+	    jg_pct_encode(enc, sizeof(enc), name, NULL) == 0) {
 		snprintf(path, sizeof(path), "/v1/targets?match=%s", enc);
 		if (jg_batch_get(cp->batch, path, cp_resolved, cp) == 0)
 			return;
@@ -520,7 +510,7 @@ static int cp_plan(struct jg_cp *cp, int argc, char **argv)
 			     e = strtok_r(NULL, ",", &save)) {
 				if (o != q)
 					*o++ = ',';
-				jg_batch_escape(o, strlen(e) * 3 + 1, e, 0);
+				jg_pct_encode(o, strlen(e) * 3 + 1, e, NULL);
 				o += strlen(o);
 			}
 			free(dup);
@@ -561,9 +551,13 @@ out:
 	for (i = 0; i < n; i++) {
 		if (ops[i].target == NULL)
 			continue;
-		if (r == 0 && (r = ptr_push(&cp->targets, &cp->ntargets, ops[i].target)) == 0)
+		if (r != 0) {
+			free(ops[i].target);
 			continue;
-		free(ops[i].target);
+		}
+		jg_argv_push_take(&cp->targets, ops[i].target);
+		if (cp->targets.nomem)
+			r = JG_EXIT_FAILURE;
 	}
 	free(ops);
 	return r;
@@ -649,9 +643,7 @@ out:
 		free(cp.tstats[i].first_reason);
 	}
 	free(cp.tstats);
-	for (size_t i = 0; i < cp.ntargets; i++)
-		free(cp.targets[i]);
-	free(cp.targets);
+	jg_argv_clear(&cp.targets);
 	free(cp.fanout_query);
 	return r;
 }

@@ -16,6 +16,7 @@
 
 #include "client/batch.h"
 #include "client/progress.h"
+#include "relay/argv.h"
 
 struct jg_client;
 
@@ -78,8 +79,7 @@ struct jg_cp {
 	unsigned active; /* items started and not yet closed */
 	int feeding;	 /* inside jg_cp_feed: a close during a start must not recurse */
 	size_t printed;	 /* failure lines printed so far (bounded) */
-	char **targets;	 /* the targets named on the command line, owned */
-	size_t ntargets;
+	struct jg_argv targets; /* the targets named on the command line */
 	/* Outcome. */
 	size_t nok, nfailed, nlost, fanout_errors;
 	uint64_t bytes_sent;

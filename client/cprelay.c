@@ -13,6 +13,7 @@
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/cp.h"
+#include "relay/pct.h"
 
 /* DST, or DST + the source's last component when DST ends in '/', into a new string. */
 static char *dest_path(const char *dst, const char *src)
@@ -50,7 +51,7 @@ static int relay_one(struct jg_cp *cp, const char *src, const char *path, const 
 		goto nomem;
 	while (*path == '/')
 		path++;
-	if (jg_batch_escape(epath, plen, path, 1) != 0 || jg_batch_escape(esrc, slen, src, 0) != 0)
+	if (jg_pct_encode(epath, plen, path, "/") != 0 || jg_pct_encode(esrc, slen, src, NULL) != 0)
 		goto nomem;
 	ulen = strlen(epath) + strlen(esrc) + strlen(list) + 40;
 	if ((url = malloc(ulen)) == NULL)
@@ -145,7 +146,7 @@ int jg_cp_relay(struct jg_cp *cp, const char *src_target, const char *src_path, 
 				char *one = strndup(p, k);
 
 				if (one == NULL ||
-				    jg_batch_escape(list + len, cap - len, one, 0) != 0) {
+				    jg_pct_encode(list + len, cap - len, one, NULL) != 0) {
 					free(one);
 					goto nomem;
 				}

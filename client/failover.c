@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 
 #include "client/client.h"
 #include "client/failover.h"
@@ -77,12 +78,17 @@ int jg_failover_refused_before_start(int http_status, struct evbuffer *errbody)
 {
 	/* gateway/exec.c and its siblings answer this before anything is resolved or
 	 * spawned; other 503s ("route lost") may come after a forwarded request ran. */
-	static const char drain[] = "{\"error\":\"shutting down\"";
+	size_t len = errbody != NULL ? evbuffer_get_length(errbody) : 0;
+	json_t *root;
+	int drain;
 
-	if (http_status != 503 || errbody == NULL ||
-	    evbuffer_get_length(errbody) < sizeof(drain) - 1)
+	if (http_status != 503 || len == 0)
 		return 0;
-	return memcmp(evbuffer_pullup(errbody, sizeof(drain) - 1), drain, sizeof(drain) - 1) == 0;
+	root = json_loadb((const char *)evbuffer_pullup(errbody, -1), len, 0, NULL);
+	drain = json_is_string(json_object_get(root, "error")) &&
+		strcmp(json_string_value(json_object_get(root, "error")), "shutting down") == 0;
+	json_decref(root);
+	return drain;
 }
 
 int jg_failover_rerun(struct jg_client *c, int status)

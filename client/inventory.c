@@ -11,6 +11,7 @@
 #include "client/batch.h"
 #include "client/client.h"
 #include "client/help.h"
+#include "relay/pct.h"
 
 /* GET PATH as JSON into *OUT.  0; 1 when refused with 403 (*OUT NULL, nothing said:
  * the caller decides whether that matters); or an exit status after saying why. */
@@ -209,7 +210,7 @@ int jg_cmd_targets(struct jg_client *c, int argc, char **argv)
 	if ((r = parse("targets", argc, argv, jg_help_targets, &as_json, &pattern, 1)) != 0)
 		return r < 0 ? 0 : r;
 	if (pattern != NULL &&
-	    (pattern[0] == '\0' || jg_batch_escape(enc, sizeof(enc), pattern, 0) != 0))
+	    (pattern[0] == '\0' || jg_pct_encode(enc, sizeof(enc), pattern, NULL) != 0))
 		return jg_client_usage("targets: PATTERN is empty or too long");
 	if ((r = jg_client_setup(c)) != 0)
 		return r;

@@ -35,6 +35,7 @@
 #include "client/run.h"
 #include "relay/err.h"
 #include "relay/frame.h"
+#include "relay/pct.h"
 #include "relay/spec.h"
 
 /* Room for /v1/targets/<encoded target>/exec. */
@@ -368,7 +369,7 @@ static void run_ready(void *arg)
 
 		if (is_spec(run->elems[i]))
 			continue;
-		if (jg_batch_escape(enc, sizeof(enc), run->elems[i], 0) != 0 ||
+		if (jg_pct_encode(enc, sizeof(enc), run->elems[i], NULL) != 0 ||
 		    (lk = malloc(sizeof(*lk))) == NULL) {
 			jg_client_fail("run: cannot look up '%s'", run->elems[i]);
 			run->expand_failed = 1;

@@ -15,6 +15,7 @@
 
 #include "client/nodeset.h"
 #include "client/run.h"
+#include "relay/json.h"
 
 /* Write to OUT; a stdout that went away (`| head`) ends the run. */
 static void out_write(struct jg_run *run, FILE *out, const void *p, size_t len)
@@ -182,64 +183,12 @@ static void report_gathered(struct jg_run *run)
 
 /* ------------------------------------------------------------------ --json */
 
-/* Length of the valid UTF-8 sequence at P (at most N bytes), 0 when invalid. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-/* B's bytes as a JSON string; bytes that are not UTF-8 become U+FFFD (JSON wants text). */
+/* B's bytes as a JSON string (JSON wants text: relay/json.h). */
 static json_t *json_text(struct evbuffer *b)
 {
-	size_t n = b ? evbuffer_get_length(b) : 0, i = 0, o = 0;
-	const uint8_t *s = n ? evbuffer_pullup(b, -1) : NULL;
-	char *buf;
-	json_t *j;
+	size_t n = b ? evbuffer_get_length(b) : 0;
 
-	if (n == 0)
-		return json_string("");
-	if ((buf = malloc(n * 3 + 1)) == NULL)
-		return NULL;
-	while (i < n) {
-		size_t k = utf8_len(s + i, n - i);
-
-		if (k == 0) {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(buf + o, s + i, k);
-		o += k;
-		i += k;
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	return j;
+	return jg_json_text(n ? evbuffer_pullup(b, -1) : (const void *)"", n);
 }
 
 static const char *outcome_name(enum jg_run_outcome o)

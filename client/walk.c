@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "client/walk.h"
+#include "relay/argv.h"
 #include "relay/err.h"
 
 /* Deeper than this is a loop or an attack, not a source tree. */
@@ -58,9 +59,10 @@ static int walk_names(int dfd, char ***names, size_t *count)
 {
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0;
+	struct jg_argv v = {0};
+	char **list;
+	size_t n;
+	int r;
 
 	if (dfd < 0)
 		return JG_ERR_IO;
@@ -69,37 +71,21 @@ static int walk_names(int dfd, char ***names, size_t *count)
 		return JG_ERR_IO;
 	}
 	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
-
-			if (nv == NULL) {
-				r = JG_ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((v[n] = strdup(de->d_name)) == NULL) {
-			r = JG_ERR_NOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (errno != 0)
-		r = JG_ERR_IO;
-out:
+	while (!v.nomem && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			jg_argv_push(&v, de->d_name);
+	r = v.nomem ? JG_ERR_NOMEM : errno != 0 ? JG_ERR_IO : 0;
 	closedir(d);
+	n = v.n;
+	if ((list = jg_argv_take(&v)) == NULL && r == 0)
+		r = JG_ERR_NOMEM;
 	if (r != 0) {
-		while (n > 0)
-			free(v[--n]);
-		free(v);
+		jg_argv_free(list);
 		return r;
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
+		qsort(list, n, sizeof(*list), cmp_names);
+	*names = list;
 	*count = n;
 	return 0;
 }

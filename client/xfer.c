@@ -29,6 +29,7 @@
 #include "client/cp.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 /* A response body (JSON) above this is refused. */
 #define XFER_RESP_MAX (1u << 20)
@@ -454,7 +455,7 @@ static int xfer_path(struct xfer *x)
 	/* "files/" then the path without its leading '/': the gateway puts one back. */
 	while (*remote == '/')
 		remote++;
-	if (jg_batch_escape(enc, elen, remote, 1) != 0)
+	if (jg_pct_encode(enc, elen, remote, "/") != 0)
 		goto out;
 	if (cp->fanout_query != NULL) {
 		snprintf(path, len, "/v1/files/%s?targets=%s", enc, cp->fanout_query);

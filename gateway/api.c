@@ -18,45 +18,9 @@
 #include "gateway/metrics.h"
 #include "gateway/sites.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 #define TARGETS_PREFIX "/v1/targets/"
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [SRC, SRC+LEN) into DST (LEN+1 bytes). A decoded NUL or a bad escape is
- * refused: a target name never contains either. */
-static int percent_decode(const char *src, size_t len, char *dst)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (src[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len)
-				return -1;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			dst[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			dst[o++] = src[i];
-		}
-	}
-	dst[o] = '\0';
-	return 0;
-}
 
 char *jg_api_stats_json(const struct jg_gateway *gw)
 {
@@ -98,7 +62,7 @@ static const char *refused_action(const char *method, const char *path, char *ta
 		const char *enc = path + pl, *act = memchr(enc, '/', plen - pl);
 		size_t elen = act != NULL ? (size_t)(act - enc) : plen - pl;
 
-		if (elen >= tlen || percent_decode(enc, elen, target) != 0)
+		if (elen >= tlen || jg_pct_decode(enc, elen, target) != 0)
 			snprintf(target, tlen, "%.*s", (int)(elen < tlen ? elen : tlen - 1), enc);
 		if (act == NULL)
 			return "";
@@ -239,8 +203,8 @@ static struct jg_op *route_remote(struct jg_gateway *gw, struct jg_stream *s, co
 		size_t plen = strcspn(p, "?");
 
 		what = strcmp(method, "PUT") == 0 ? "put" : strcmp(method, "GET") == 0 ? "get" : NULL;
-		if (what != NULL && ((fpath = malloc(plen + 1)) == NULL ||
-				     percent_decode(p, plen, fpath) != 0)) {
+		if (what != NULL &&
+		    ((fpath = malloc(plen + 1)) == NULL || jg_pct_decode(p, plen, fpath) != 0)) {
 			free(fpath);
 			*handled = 1;
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
@@ -284,7 +248,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 	action = slash + 1;
 	tail = memchr(action, '/', len - enclen - 1);
 	alen = tail ? (size_t)(tail - action) : len - enclen - 1;
-	if (enclen == 0 || enclen >= sizeof(target) || percent_decode(rest, enclen, target) != 0) {
+	if (enclen == 0 || enclen >= sizeof(target) || jg_pct_decode(rest, enclen, target) != 0) {
 		jg_stream_reply_error(s, 400, "bad target",
 				      "the target in the path is empty, too long or badly encoded");
 		return NULL;
@@ -304,7 +268,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 		/* The path keeps its leading '/': /v1/targets/web1/files/etc/motd -> /etc/motd. */
 		size_t plen = len - (size_t)(tail - rest);
 
-		if ((path = malloc(plen + 1)) == NULL || percent_decode(tail, plen, path) != 0) {
+		if ((path = malloc(plen + 1)) == NULL || jg_pct_decode(tail, plen, path) != 0) {
 			free(path);
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
 			return NULL;
@@ -467,7 +431,7 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 			jg_stream_reply_error(s, 405, "method not allowed",
 					      pre == 9 ? "fan-out uploads take PUT"
 						       : "copies take PUT");
-		else if (fpath == NULL || percent_decode(path + pre, plen - pre, fpath) != 0)
+		else if (fpath == NULL || jg_pct_decode(path + pre, plen - pre, fpath) != 0)
 			jg_stream_reply_error(s, 400, "bad path", "the file path is badly encoded");
 		else
 			op = jg_fanout_start(gw, s, fpath, query, pre == 8);

@@ -49,6 +49,7 @@
 #include "gateway/files.h"
 #include "gateway/gateway.h"
 #include "gateway/sites.h"
+#include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -88,8 +89,7 @@ struct jg_fanout {
 /* The elements of the list naming targets at SITE, as written. */
 struct site_part {
 	char *site;
-	char **elems;
-	size_t n;
+	struct jg_argv elems;
 };
 
 static struct jg_fanout *op_fanout(struct jg_op *op)
@@ -154,9 +154,7 @@ static void fanout_free(struct jg_fanout *x)
 		free(x->names[i]);
 	free(x->names);
 	for (size_t i = 0; i < x->nsites; i++) {
-		for (size_t j = 0; j < x->sites[i].n; j++)
-			free(x->sites[i].elems[j]);
-		free(x->sites[i].elems);
+		jg_argv_clear(&x->sites[i].elems);
 		free(x->sites[i].site);
 	}
 	free(x->sites);
@@ -409,16 +407,16 @@ static const struct jg_fwput_hooks fanout_fwput_hooks = {
  * such), and one for the forwarded fan-out of the others.  0 or JG_ERR_NOMEM. */
 static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 {
-	struct jg_admit **adm = calloc(sp->n, sizeof(*adm));
-	char **allowed = calloc(sp->n, sizeof(*allowed));
+	struct jg_admit **adm = calloc(sp->elems.n, sizeof(*adm));
+	char **allowed = calloc(sp->elems.n, sizeof(*allowed));
 	struct fan_target *t;
 	size_t nallowed = 0;
 	int r = JG_ERR_NOMEM;
 
 	if (adm == NULL || allowed == NULL)
 		goto out;
-	for (size_t i = 0; i < sp->n; i++) {
-		struct jg_admit *a = jg_admit_new(x->gw, x->stream, "put", sp->elems[i], 0);
+	for (size_t i = 0; i < sp->elems.n; i++) {
+		struct jg_admit *a = jg_admit_new(x->gw, x->stream, "put", sp->elems.v[i], 0);
 
 		t = &x->t[x->n];
 		t->x = x;
@@ -428,11 +426,11 @@ static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 				   jg_put_req_setid(&x->req), NULL, t->denied_why,
 				   sizeof(t->denied_why))) {
 			adm[nallowed] = a;
-			allowed[nallowed++] = sp->elems[i];
+			allowed[nallowed++] = sp->elems.v[i];
 			continue;
 		}
 		jg_admit_close(a, "failed", "");
-		if ((t->name = strdup(sp->elems[i])) == NULL)
+		if ((t->name = strdup(sp->elems.v[i])) == NULL)
 			goto out;
 		t->denied = 1;
 		x->n++;
@@ -590,7 +588,6 @@ static int fanout_src_start(struct jg_fanout *x, const char *from)
 static int site_add(struct jg_fanout *x, const char *site, const char *elem, size_t len)
 {
 	struct site_part *sp = NULL, *grown;
-	char **ge;
 
 	for (size_t i = 0; i < x->nsites && sp == NULL; i++)
 		if (strcmp(x->sites[i].site, site) == 0)
@@ -605,12 +602,9 @@ static int site_add(struct jg_fanout *x, const char *site, const char *elem, siz
 			return JG_ERR_NOMEM;
 		x->nsites++;
 	}
-	if ((ge = realloc(sp->elems, (sp->n + 1) * sizeof(*ge))) == NULL)
+	jg_argv_pushn(&sp->elems, elem, len);
+	if (sp->elems.nomem)
 		return JG_ERR_NOMEM;
-	sp->elems = ge;
-	if ((sp->elems[sp->n] = strndup(elem, len)) == NULL)
-		return JG_ERR_NOMEM;
-	sp->n++;
 	x->nelems++;
 	return 0;
 }

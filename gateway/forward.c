@@ -43,6 +43,7 @@
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 #define FRAMES_TYPE "application/x-jumpgate-frames"
 #define MAX_HEADERS 16
@@ -387,18 +388,6 @@ static const struct jg_op_hooks fwd_hooks = {
 
 /* ---------------------------------------------------------------- starting */
 
-void jg_forward_pct_encode(struct evbuffer *b, const char *src, const char *keep)
-{
-	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL ||
-		    (*p != '\0' && strchr(keep, *p) != NULL))
-			evbuffer_add(b, p, 1);
-		else
-			evbuffer_add_printf(b, "%%%02X", *p);
-	}
-}
-
 int jg_forward_headers(struct jg_stream *s, const char *h[][2], size_t max)
 {
 	const char *ct = jg_stream_content_type(s);
@@ -556,7 +545,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 		return NULL;
 	}
 	evbuffer_add_printf(path, "/v1/targets/");
-	jg_forward_pct_encode(path, direct ? target + n + 1 : target, ":@");
+	(void)jg_pct_encode_evbuffer(path, direct ? target + n + 1 : target, ":@");
 	evbuffer_add_printf(path, "/%s", rest);
 	evbuffer_add(path, "", 1);
 	op = fwd_start(f, link, method, protocol[0] != '\0' ? protocol : NULL,
@@ -633,7 +622,8 @@ struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const
 	for (size_t i = 0; i < nelems; i++) {
 		if (i > 0)
 			evbuffer_add(path, ",", 1);
-		jg_forward_pct_encode(path, direct ? elems[i] + strlen(first) + 1 : elems[i], ":@");
+		(void)jg_pct_encode_evbuffer(path, direct ? elems[i] + strlen(first) + 1 : elems[i],
+					     ":@");
 	}
 	evbuffer_add(path, "", 1);
 	op = fwd_start(f, link, "GET", NULL, (const char *)evbuffer_pullup(path, -1));

@@ -31,6 +31,7 @@
 #include "gateway/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 #define MAX_ANSWER (8u << 20)
 #define MAX_HEADERS 16
@@ -249,12 +250,12 @@ struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, cons
 	if (direct)
 		snprintf(p->prefix, sizeof(p->prefix), "%s/", site);
 	evbuffer_add_printf(path, "/v1/files");
-	jg_forward_pct_encode(path, fpath, "/");
+	(void)jg_pct_encode_evbuffer(path, fpath, "/");
 	evbuffer_add_printf(path, "?targets=");
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			evbuffer_add(path, ",", 1);
-		jg_forward_pct_encode(path, direct ? targets[i] + plen : targets[i], ":@");
+		(void)jg_pct_encode_evbuffer(path, direct ? targets[i] + plen : targets[i], ":@");
 	}
 	evbuffer_add(path, "", 1);
 	if ((k = jg_forward_headers(s, h, MAX_HEADERS + 2)) < 0) {

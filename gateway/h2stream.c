@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "gateway/h2conn.h"
 #include "gateway/pump.h"
+#include "relay/json.h"
 #include "relay/log.h"
 
 /* Under load the budget is reached and left many times a second: one line per
@@ -267,34 +268,18 @@ void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, 
 
 void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
 {
-	/* The reason may hold any bytes (a peer's name, a path): escape it as JSON. */
-	struct evbuffer *b = evbuffer_new();
-	const char *texts[2] = {error, reason};
+	/* The reason may hold any bytes (a peer's name, a path): relay/json.h makes it text. */
 	size_t len;
-	char *body;
+	char *body = jg_json_error(error, reason, &len);
 
 	free(s->error_reason);
 	s->error_reason = strdup(reason); /* for the audit (NULL: the record says less) */
-	if (b == NULL) {
+	if (body == NULL) {
 		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
 		return;
 	}
-	for (int i = 0; i < 2; i++) {
-		evbuffer_add_printf(b, i == 0 ? "{\"error\":\"" : "\",\"reason\":\"");
-		for (const unsigned char *p = (const unsigned char *)texts[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				evbuffer_add_printf(b, "\\%c", *p);
-			else if (*p < 0x20 || *p == 0x7f)
-				evbuffer_add_printf(b, "\\u%04x", *p);
-			else
-				evbuffer_add(b, p, 1);
-		}
-	}
-	evbuffer_add_printf(b, "\"}\n");
-	len = evbuffer_get_length(b);
-	body = (char *)evbuffer_pullup(b, -1);
 	jg_stream_reply(s, status, "application/json", body, len);
-	evbuffer_free(b);
+	free(body);
 }
 
 void jg_stream_consume(struct jg_stream *s, size_t n)

@@ -7,6 +7,7 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/accept.c gateway/ac
 	gateway/tunnel.c gateway/dial.c gateway/dial.h gateway/files.c gateway/fanout.c \
 	gateway/files.h gateway/fileput.c gateway/fileget.c gateway/targets.c gateway/whoami.c \
 	gateway/raw.c gateway/execstream.c gateway/execstream.h \
+	gateway/sshtty.c gateway/sshtty.h \
 	gateway/sdnotify.c gateway/sdnotify.h \
 	gateway/certcmd.c gateway/certcmd.h gateway/certwatch.c \
 	gateway/sites.h gateway/sitelink.h gateway/sitelink.c gateway/linksession.c \

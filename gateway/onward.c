@@ -26,12 +26,11 @@
 #include "gateway/agentfwd.h"
 #include "gateway/agentlink.h"
 #include "gateway/gateway.h"
+#include "gateway/sshtty.h"
 #include "relay/bootstrap.h"
 #include "relay/err.h"
 #include "relay/log.h"
 #include "relay/ssh.h"
-
-#define TTY_POLL_MS 50
 
 /* The first hop that is not "local": what the connection starts with. */
 static const struct jg_hop *first_hop(const struct jg_agentlink *al)
@@ -202,66 +201,31 @@ void jg_onward_drain_stderr(struct jg_agentlink *al)
 		;
 }
 
-static void tty_answer(struct jg_agentlink *al, const char *text)
-{
-	size_t len = strlen(text);
-
-	/* The terminal is a PTY we own: a short answer always fits its buffer. */
-	if (write(al->tty_fd, text, len) != (ssize_t)len || write(al->tty_fd, "\n", 1) != 1)
-		jg_log_warn("%s: cannot answer ssh's prompt: %s", al->chain->display,
-			    strerror(errno));
-	jg_ssh_watch_answered(&al->watch);
-}
-
 static void on_tty_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_agentlink *al = arg;
-	char buf[1024];
-	ssize_t n;
+	char reason[512];
 
+	(void)fd;
+	(void)what;
 	if (al->state != AL_CONNECTING) {
 		event_del(al->tty_poll);
 		return;
 	}
-	while ((n = read(al->tty_fd, buf, sizeof(buf))) > 0) {
-		switch (jg_ssh_watch_tty(&al->watch, buf, (size_t)n)) {
-		case JG_SSH_PROMPT_NONE:
-			break;
-		case JG_SSH_PROMPT_PASSWORD:
-			if (al->password_sent) {
-				char reason[512];
-
-				snprintf(reason, sizeof(reason),
-					 "ssh to %s failed: authentication failed: the password "
-					 "was refused",
-					 al->chain->display);
-				jg_agentlink_die(al, JG_LOG_WARN, reason);
-				return;
-			}
-			al->password_sent = 1;
-			tty_answer(al, first_hop(al)->ssh.password);
-			break;
-		case JG_SSH_PROMPT_HOSTKEY:
-			/* Only reachable with check_host_keys = accept (ssh asks otherwise never):
-			 * OpenSSH wants the word, "y" is not an answer. */
-			tty_answer(al, "yes");
-			break;
-		}
-	}
+	if (jg_sshtty_answer(al->tty_fd, &al->watch, first_hop(al)->ssh.password,
+			     &al->password_sent, al->chain->display, reason, sizeof(reason)))
+		jg_agentlink_die(al, JG_LOG_WARN, reason);
 }
 
 int jg_onward_watch(struct jg_agentlink *al)
 {
-	struct timeval tv = {0, TTY_POLL_MS * 1000};
-
 	if (al->err_fd >= 0) {
 		al->errev = event_new(al->gw->base, al->err_fd, EV_READ | EV_PERSIST, on_stderr, al);
 		if (al->errev == NULL || event_add(al->errev, NULL) != 0)
 			return JG_ERR_NOMEM;
 	}
 	if (al->tty_fd >= 0) {
-		al->tty_poll = event_new(al->gw->base, -1, EV_PERSIST, on_tty_poll, al);
-		if (al->tty_poll == NULL || event_add(al->tty_poll, &tv) != 0)
+		if ((al->tty_poll = jg_sshtty_poll_new(al->gw->base, on_tty_poll, al)) == NULL)
 			return JG_ERR_NOMEM;
 	}
 	return 0;

@@ -56,16 +56,17 @@
 #include "gateway/admit.h"
 #include "gateway/execstream.h"
 #include "gateway/gateway.h"
+#include "gateway/sshtty.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/log.h"
 #include "relay/reaper.h"
 #include "relay/spawn.h"
+#include "relay/sh.h"
 #include "relay/spec.h"
 #include "relay/ssh.h"
 
 #define OUT_HIGH (256u * 1024u) /* read ssh's output only below this many queued bytes */
-#define TTY_POLL_MS 50
 /* ssh exited but something else (a ControlPersist master, say) still holds its
  * output pipes: stop waiting for their EOF after this long. */
 #define DRAIN_GRACE_S 2
@@ -262,49 +263,18 @@ static void raw_on_output(evutil_socket_t fd, short what, void *arg)
 	raw_update_reads(r);
 }
 
-/* ssh's controlling terminal (password logins): answer the prompts, as the pool does. */
-static void raw_tty_answer(struct jg_raw *r, const char *text)
-{
-	size_t len = strlen(text);
-
-	/* The terminal is a PTY we own: a short answer always fits its buffer. */
-	if (write(r->tty_fd, text, len) != (ssize_t)len || write(r->tty_fd, "\n", 1) != 1)
-		jg_log_warn("%s: cannot answer ssh's prompt: %s", r->chain->display,
-			    strerror(errno));
-	jg_ssh_watch_answered(&r->watch);
-}
-
+/* ssh's controlling terminal (password logins): gateway/sshtty.h answers the prompts. */
 static void raw_on_tty_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_raw *r = arg;
-	char buf[1024];
-	ssize_t n;
 
 	(void)fd;
 	(void)what;
-	/* While nobody has the terminal open reads fail with EIO: nothing to do yet. */
-	while (r->tty_fd >= 0 && (n = read(r->tty_fd, buf, sizeof(buf))) > 0) {
-		switch (jg_ssh_watch_tty(&r->watch, buf, (size_t)n)) {
-		case JG_SSH_PROMPT_NONE:
-			break;
-		case JG_SSH_PROMPT_PASSWORD:
-			if (r->password_sent) {
-				snprintf(r->dead_reason, sizeof(r->dead_reason),
-					 "ssh to %s failed: authentication failed: the password "
-					 "was refused",
-					 r->chain->display);
-				free_event(&r->tty_poll);
-				raw_kill(r, SIGTERM);
-				return;
-			}
-			r->password_sent = 1;
-			raw_tty_answer(r, raw_ssh(r)->password);
-			break;
-		case JG_SSH_PROMPT_HOSTKEY:
-			/* Only with check_host_keys = accept; OpenSSH wants the word. */
-			raw_tty_answer(r, "yes");
-			break;
-		}
+	if (r->tty_fd >= 0 &&
+	    jg_sshtty_answer(r->tty_fd, &r->watch, raw_ssh(r)->password, &r->password_sent,
+			     r->chain->display, r->dead_reason, sizeof(r->dead_reason))) {
+		free_event(&r->tty_poll);
+		raw_kill(r, SIGTERM);
 	}
 }
 
@@ -476,7 +446,6 @@ static int raw_spawn(struct jg_raw *r, const char *cmdline, char *why, size_t wh
 	const struct jg_ssh_opts *o = raw_ssh(r);
 	struct jg_spawn_opts opts = {.nofile = (int)r->gw->cfg->child_nofile};
 	struct event_base *base = r->gw->base;
-	struct timeval tv = {0, TTY_POLL_MS * 1000};
 	struct jg_child child;
 	char **argv = NULL, err[400];
 	int rc;
@@ -515,8 +484,7 @@ static int raw_spawn(struct jg_raw *r, const char *cmdline, char *why, size_t wh
 		r->err_eof = 1;
 	if (r->tty_fd >= 0) {
 		/* A master with no slave open reports POLLHUP forever: poll it instead. */
-		r->tty_poll = event_new(base, -1, EV_PERSIST, raw_on_tty_poll, r);
-		if (r->tty_poll == NULL || event_add(r->tty_poll, &tv) != 0)
+		if ((r->tty_poll = jg_sshtty_poll_new(base, raw_on_tty_poll, r)) == NULL)
 			return 500;
 	}
 	return 0;

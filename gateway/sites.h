@@ -161,9 +161,6 @@ struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const
 /* Is TARGET "SITE/..." with SITE another site we know (up or lost)?  1 with SITE (LEN
  * bytes) filled, else 0. */
 int jg_forward_site_of(struct jg_gateway *gw, const char *target, char *site, size_t len);
-/* Percent-encode SRC onto B; KEEP lists the characters left as they are besides the
- * unreserved ones. */
-void jg_forward_pct_encode(struct evbuffer *b, const char *src, const char *keep);
 /* The request headers a forwarded request carries: S's content-type and other headers,
  * and the identity S acts for as x-jumpgate-on-behalf-of (replacing any sent).  The count
  * put in H (at most MAX), or -1 when there are more. */

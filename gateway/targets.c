@@ -25,48 +25,24 @@
 #include "config/target.h"
 #include "gateway/files.h"
 #include "gateway/gateway.h"
+#include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/log.h"
+#include "relay/pct.h"
 
 /* Bound on one expansion: a fan-out opens one channel per name. */
 #define EXPAND_MAX 4096
 
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
-}
-
 /* Append a copy of NAME unless it is there already. */
-static int names_add(struct names *l, const char *name, size_t len)
+static int names_add(struct jg_argv *l, const char *name, size_t len)
 {
-	char **nv;
-
 	for (size_t i = 0; i < l->n; i++)
 		if (strlen(l->v[i]) == len && strncmp(l->v[i], name, len) == 0)
 			return 0;
 	if (l->n == EXPAND_MAX)
 		return JG_ERR_TOOBIG;
-	if (l->n + 1 >= l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL)
-			return JG_ERR_NOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	if ((l->v[l->n] = strndup(name, len)) == NULL)
-		return JG_ERR_NOMEM;
-	l->n++;
-	return 0;
+	jg_argv_pushn(l, name, len);
+	return l->nomem ? JG_ERR_NOMEM : 0;
 }
 
 static int is_glob(const char *s, size_t len)
@@ -78,7 +54,8 @@ static int is_glob(const char *s, size_t len)
 }
 
 /* Every inventory name GLOB matches; *MATCHED counts them. */
-static int add_glob(const struct jg_config *cfg, const char *glob, struct names *l, size_t *matched)
+static int add_glob(const struct jg_config *cfg, const char *glob, struct jg_argv *l,
+		    size_t *matched)
 {
 	int r;
 
@@ -96,7 +73,7 @@ static int add_glob(const struct jg_config *cfg, const char *glob, struct names 
 }
 
 static int add_element(const struct jg_config *cfg, const char *e, size_t len, int allow_empty,
-		       struct names *l, char *err, size_t errlen)
+		       struct jg_argv *l, char *err, size_t errlen)
 {
 	const struct jg_group *g;
 	char elem[256];
@@ -144,7 +121,7 @@ fail:
 /* The whole list; ALLOW_EMPTY: a glob matching nothing and an empty result are fine (a
  * listing), else errors (an operation must have somewhere to go). */
 static int expand(const struct jg_config *cfg, const char *pattern, int allow_empty,
-		  struct names *l, char *err, size_t errlen)
+		  struct jg_argv *l, char *err, size_t errlen)
 {
 	const char *p = pattern;
 	int r;
@@ -183,58 +160,18 @@ static int expand(const struct jg_config *cfg, const char *pattern, int allow_em
 int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***names, size_t *n,
 		      char *err, size_t errlen)
 {
-	struct names l = {0};
+	struct jg_argv l = {0};
 	int r;
 
 	*names = NULL;
 	*n = 0;
 	if ((r = expand(cfg, pattern, 0, &l, err, errlen)) != 0) {
-		names_free(&l);
+		jg_argv_clear(&l);
 		return r;
 	}
-	*names = l.v;
 	*n = l.n;
+	*names = jg_argv_take(&l);
 	return 0;
-}
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [V, V+LEN) into a new string; NULL on a bad escape, a decoded NUL or no
- * memory.  '+' stays '+': nothing here has spaces to encode. */
-static char *pct_decode(const char *v, size_t len)
-{
-	char *d = malloc(len + 1);
-	size_t o = 0;
-
-	if (d == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (v[i] != '%') {
-			d[o++] = v[i];
-			continue;
-		}
-		hi = i + 2 < len ? hexval((unsigned char)v[i + 1]) : -1;
-		lo = i + 2 < len ? hexval((unsigned char)v[i + 2]) : -1;
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(d);
-			return NULL;
-		}
-		d[o++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	d[o] = '\0';
-	return d;
 }
 
 int jg_query_param(const char *query, const char *name, char **out)
@@ -247,7 +184,7 @@ int jg_query_param(const char *query, const char *name, char **out)
 		size_t len = strcspn(p, "&");
 
 		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			*out = pct_decode(p + nlen + 1, len - nlen - 1);
+			*out = jg_pct_decode_dup(p + nlen + 1, len - nlen - 1);
 			return *out != NULL ? 1 : -1;
 		}
 		p += len;
@@ -353,7 +290,7 @@ void jg_targets_list_mine(struct jg_gateway *gw, struct jg_stream *s)
 void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *query)
 {
 	const struct jg_config *cfg = gw->cfg;
-	struct names l = {0};
+	struct jg_argv l = {0};
 	char *match = NULL, err[400];
 	json_t *a = json_array();
 	int r;
@@ -381,6 +318,6 @@ void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *que
 	a = NULL;
 out:
 	json_decref(a);
-	names_free(&l);
+	jg_argv_clear(&l);
 	free(match);
 }

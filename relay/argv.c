@@ -37,6 +37,11 @@ void jg_argv_push(struct jg_argv *b, const char *s)
 	jg_argv_push_take(b, strdup(s));
 }
 
+void jg_argv_pushn(struct jg_argv *b, const char *s, size_t len)
+{
+	jg_argv_push_take(b, strndup(s, len));
+}
+
 void jg_argv_pushf(struct jg_argv *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,4 +85,12 @@ void jg_argv_free(char **argv)
 	for (char **p = argv; *p != NULL; p++)
 		free(*p);
 	free(argv);
+}
+
+void jg_argv_clear(struct jg_argv *b)
+{
+	jg_argv_free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
+	b->nomem = 0;
 }

@@ -20,6 +20,7 @@
 
 #include "relay/bootstrap.h"
 #include "relay/err.h"
+#include "relay/sh.h"
 
 #define BOOT_LINE_MAX 512	    /* longest stub line after hello */
 #define BOOT_PREFIX_MAX (64 * 1024) /* bytes discarded before hello, at most */
@@ -288,35 +289,11 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 	return s;
 }
 
-/* Single-quote S for a POSIX shell: ' becomes '\''. */
-static char *boot_sh_quote(const char *s)
-{
-	size_t len = 3;
-	char *q, *p;
-
-	for (const char *c = s; *c != '\0'; c++)
-		len += *c == '\'' ? 4 : 1;
-	if ((q = p = malloc(len)) == NULL)
-		return NULL;
-	*p++ = '\'';
-	for (; *s != '\0'; s++) {
-		if (*s == '\'') {
-			memcpy(p, "'\\''", 4);
-			p += 4;
-		} else {
-			*p++ = *s;
-		}
-	}
-	*p++ = '\'';
-	*p = '\0';
-	return q;
-}
-
 char *jg_bootstrap_command(const struct jg_agent_build *builds, size_t n)
 {
 	char *stub = jg_bootstrap_stub(builds, n), *q = NULL, *cmd = NULL;
 
-	if (stub == NULL || (q = boot_sh_quote(stub)) == NULL)
+	if (stub == NULL || (q = jg_sh_quote(stub)) == NULL)
 		goto out;
 	if ((cmd = malloc(strlen(q) + sizeof("sh -c "))) != NULL)
 		sprintf(cmd, "sh -c %s", q);

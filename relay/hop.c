@@ -7,6 +7,7 @@
 #include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/hop.h"
+#include "relay/sh.h"
 
 static const char *const method_names[] = {
     [JG_METHOD_LOCAL] = "local", [JG_METHOD_SSH] = "ssh",       [JG_METHOD_TUNNEL] = "tunnel",
@@ -126,54 +127,6 @@ void jg_sudo_prompt(size_t i, char *buf, size_t len)
 }
 
 /* ---- quoting ---- */
-
-/* Characters no POSIX shell (nor csh) treats specially in a word. */
-static int word_is_plain(const char *s)
-{
-	/* zsh expands a word starting with '=' (=cmd is the path of cmd) */
-	if (*s == '\0' || *s == '=')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_-./=:@%+,", *s) != NULL))
-			return 0;
-	return 1;
-}
-
-char *jg_sh_join(char *const *argv)
-{
-	size_t len = 1, o = 0;
-	char *out;
-
-	for (char *const *a = argv; *a != NULL; a++) {
-		len += 3; /* quotes and the space */
-		for (const char *p = *a; *p != '\0'; p++)
-			len += *p == '\'' ? 4 : 1;
-	}
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	for (char *const *a = argv; *a != NULL; a++) {
-		if (a != argv)
-			out[o++] = ' ';
-		if (word_is_plain(*a)) {
-			memcpy(out + o, *a, strlen(*a));
-			o += strlen(*a);
-			continue;
-		}
-		out[o++] = '\'';
-		for (const char *p = *a; *p != '\0'; p++) {
-			if (*p == '\'') {
-				memcpy(out + o, "'\\''", 4); /* close, an escaped quote, reopen */
-				o += 4;
-			} else {
-				out[o++] = *p;
-			}
-		}
-		out[o++] = '\'';
-	}
-	out[o] = '\0';
-	return out;
-}
 
 /* ---- the chain's argv ---- */
 

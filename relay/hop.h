@@ -113,8 +113,4 @@ int jg_chain_check(const struct jg_hop *hops, size_t n, char *err, size_t errlen
 int jg_chain_argv(const struct jg_hop *hops, size_t n, const char *agent_path, const char *stub,
 		  struct jg_chain_cmd *out, char *err, size_t errlen);
 
-/* ARGV as one POSIX shell command line: each word quoted unless it is made only of
- * characters no shell treats specially.  NULL on ENOMEM. */
-char *jg_sh_join(char *const *argv);
-
 #endif

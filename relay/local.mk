@@ -2,6 +2,8 @@
 # spawn and reaper, logging, errors).  Kept free of TLS and HTTP/2.
 noinst_LIBRARIES += librelay.a
 librelay_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS)
+# relay/json.c: only the programs that use it (the gateway, the client) link jansson.
+librelay_a_CFLAGS += $(JANSSON_CFLAGS)
 librelay_a_SOURCES = \
 	relay/err.c relay/err.h \
 	relay/log.c relay/log.h relay/clock.c relay/clock.h relay/heap.c relay/heap.h \
@@ -17,6 +19,9 @@ librelay_a_SOURCES = \
 	relay/spawn.c relay/spawn.h \
 	relay/reaper.c relay/reaper.h \
 	relay/argv.c relay/argv.h \
+	relay/sh.c relay/sh.h \
+	relay/pct.c relay/pct.h \
+	relay/json.c relay/json.h \
 	relay/ssh.c relay/ssh.h \
 	relay/hop.c relay/hop.h \
 	relay/hopwatch.c relay/hopwatch.h \

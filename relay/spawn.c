@@ -1,6 +1,7 @@
 /* Spawning processes: fork/exec with pipes or a pseudo-terminal.
  *
- * This is the only place that calls fork().  Between fork() and exec() the
+ * This is the only place that calls fork() (jg_spawn_fork is the agent
+ * trampolines' fork without exec).  Between fork() and exec() the
  * child uses only async-signal-safe calls (plus execvp/execvpe, which glibc
  * implements with safe calls), so it is correct in a threaded parent too. */
 #include "config.h" /* _GNU_SOURCE: pipe2, execvpe, ptsname_r */
@@ -16,6 +17,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -385,10 +387,7 @@ killfail:
 	{
 		int saved = errno;
 
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		jg_spawn_kill(pid);
 		close_fd(&child->in_fd);
 		close_fd(&child->out_fd);
 		close_fd(&child->err_fd);
@@ -405,4 +404,37 @@ out:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	close_all(&s);
 	return r;
+}
+
+pid_t jg_spawn_fork(void)
+{
+	fflush(NULL); /* nothing buffered may be written twice */
+	return fork();
+}
+
+int jg_spawn_wait(pid_t child, const sigset_t *set, int tick_ms)
+{
+	struct timespec tick = {tick_ms / 1000, (long)(tick_ms % 1000) * 1000000};
+	siginfo_t si;
+	int status, sig;
+
+	for (;;) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+
+		if (w == child)
+			return status;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		/* SIGCHLD or the tick: look again; the others are the child's. */
+		if ((sig = sigtimedwait(set, &si, &tick)) > 0 && sig != SIGCHLD)
+			kill(child, sig);
+	}
+}
+
+void jg_spawn_kill(pid_t child)
+{
+	kill(-child, SIGKILL);
+	kill(child, SIGKILL);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
 }

@@ -1,4 +1,5 @@
-/* Spawning processes: the only module that calls fork().
+/* Spawning processes: the only module that calls fork() (jg_spawn; jg_spawn_fork for
+ * the agent's trampolines).
  *
  * The child gets pipes for stdin/stdout/stderr (or one pseudo-terminal for
  * all three), its own session (setsid) so that signals can reach its whole
@@ -12,6 +13,7 @@
 #ifndef JG_SPAWN_H
 #define JG_SPAWN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,6 +50,19 @@ struct jg_child {
 /* Start a child. 0 and *child filled, or a negative JG_ERR_* with a reason in ERR
  * ("cannot run nosuch: No such file or directory"). */
 int jg_spawn(const struct jg_spawn_opts *opts, struct jg_child *child, char *err, size_t errlen);
+/* Fork without exec, for the agent's trampolines (--setns, --askpass-tty), whose child
+ * must enter namespaces or a new session in this program before it execs or goes on as
+ * the agent.  Stdio is flushed first, so nothing buffered is written twice; the signal
+ * mask and dispositions are the caller's in both.  0 in the child, the child's pid in
+ * the parent, -1 with errno. */
+pid_t jg_spawn_fork(void);
+/* In the parent of jg_spawn_fork: wait for CHILD, forwarding every signal of SET but
+ * SIGCHLD to it (the caller blocked SET, so they are taken here synchronously) and
+ * looking at least every TICK_MS.  Its wait status, or -1 with errno (not EINTR). */
+int jg_spawn_wait(pid_t child, const sigset_t *set, int tick_ms);
+/* SIGKILL CHILD's process group and CHILD, then reap it: a child that cannot be handed
+ * over or outlived its time. */
+void jg_spawn_kill(pid_t child);
 /* Set FD close-on-exec and non-blocking. 0 or JG_ERR_IO. */
 int jg_fd_prepare(int fd);
 /* FD (either end of a pipe) was found full or drained a full read: grow the pipe to

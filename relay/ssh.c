@@ -296,31 +296,6 @@ out:
 	return r;
 }
 
-char *jg_sh_quote(const char *s)
-{
-	size_t n = 2;
-	char *out, *q;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '\'' ? 4 : 1;
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	q = out;
-	*q++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\'') {
-			/* Close the quote, an escaped quote, reopen. */
-			memcpy(q, "'\\''", 4);
-			q += 4;
-		} else {
-			*q++ = *p;
-		}
-	}
-	*q++ = '\'';
-	*q = '\0';
-	return out;
-}
-
 /* ---- watcher ---- */
 
 void jg_ssh_watch_init(struct jg_ssh_watch *w)

@@ -51,9 +51,6 @@ struct jg_ssh_opts {
  * argv in *ARGV (free with jg_argv_free), or JG_ERR_INVAL (JG_ERR_NOMEM) with ERR. */
 int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char ***argv, char *err,
 		size_t errlen);
-/* Quote S for a POSIX shell as one word ('...' with ' as '\''), appended to a malloc'd
- * string; returns NULL on ENOMEM. */
-char *jg_sh_quote(const char *s);
 
 /* What the watcher saw at the end of ssh's terminal output. */
 enum jg_ssh_prompt {

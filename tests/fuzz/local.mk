@@ -36,7 +36,7 @@ FUZZ_RELAY_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/f
 FUZZ_SPEC_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/frame.c \
 	$(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/pathrule.c
 FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/ssh.c \
-	$(srcdir)/relay/argv.c $(srcdir)/relay/hop.c $(srcdir)/relay/hopwatch.c \
+	$(srcdir)/relay/argv.c $(srcdir)/relay/hop.c $(srcdir)/relay/hopwatch.c $(srcdir)/relay/sh.c \
 	$(srcdir)/config/method_opts.c \
 	$(srcdir)/config/config.c $(srcdir)/config/parse.c $(srcdir)/config/ssh_opts.c \
 	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c \
@@ -48,13 +48,13 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/clock.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
-	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c \
+	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c $(srcdir)/relay/pct.c $(srcdir)/relay/json.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
 	$(srcdir)/gateway/accept.c $(srcdir)/gateway/tls.c $(srcdir)/gateway/h2.c $(srcdir)/gateway/h2stream.c $(srcdir)/gateway/h2field.c \
 	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/admit.c $(srcdir)/gateway/exec.c $(srcdir)/gateway/pump.c \
 	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/setupq.c $(srcdir)/gateway/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/dial.c $(srcdir)/gateway/files.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
-	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/execstream.c \
+	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/sshtty.c $(srcdir)/gateway/execstream.c \
 	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
 	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c \
 	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c \

@@ -152,6 +152,19 @@ else
 	grep -a 'FORGED' "$JG_GW_LOG" | cat -v | head -5 | while IFS= read -r l; do jg_log "$l"; done
 fi
 
+# --- an error reason holding bytes that are not UTF-8 is still JSON (relay/json.c) -------
+# The file's name is echoed in the reason; JSON strings are text, so the byte becomes U+FFFD.
+code=$(jg_curl "/v1/targets/local/files$JG_T/nonexist%FFname" -o "$JG_T/nonutf8.body" \
+	-w '%{http_code}' 2>/dev/null) || true
+if [ "$code" = 404 ] && python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read())
+sys.exit(0 if d["error"] and "nonexist\ufffdname" in d["reason"] else 1)' "$JG_T/nonutf8.body" 2>/dev/null; then
+	jg_ok "a reason with a byte that is not UTF-8 (404): valid JSON, the byte as U+FFFD"
+else
+	jg_notok "a reason with a byte that is not UTF-8: valid JSON (got $code: $(head -c 200 "$JG_T/nonutf8.body" | od -c | head -3))"
+fi
+
 if [ "$(jg_http_code GET /healthz)" = 200 ]; then jg_ok "gateway still serves /healthz"; else jg_notok "gateway still serves /healthz"; fi
 if out=$(jg_exec echo after </dev/null 2>/dev/null) && [ "$out" = after ]; then
 	jg_ok "gateway still runs execs"

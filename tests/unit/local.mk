@@ -32,3 +32,13 @@ tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keym
 tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
 # Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).
 tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/nodeset.h
+# Quoting for a POSIX shell (issue 16: one implementation, relay/sh.c).
+tests_unit_run_SOURCES += tests/unit/test_sh.c
+# Percent-encoding of request paths and query values (issue 16: relay/pct.c).
+tests_unit_run_SOURCES += tests/unit/test_pct.c
+# JSON text and error bodies built with jansson (issue 16: relay/json.c).
+tests_unit_run_SOURCES += tests/unit/test_json.c
+# ssh's password prompt, answered for raw sessions and onward connections alike (issue 16).
+tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/sshtty.c gateway/sshtty.h
+# The one growable string vector (issue 16: relay/argv.c).
+tests_unit_run_SOURCES += tests/unit/test_argv.c

@@ -21,6 +21,11 @@ int main(int argc, char **argv)
 		jg_test_register_pump, jg_test_register_dial, jg_test_register_keymap,
 		jg_test_register_standin,
 		jg_test_register_nodeset,
+		jg_test_register_sh,
+		jg_test_register_pct,
+		jg_test_register_json,
+		jg_test_register_sshtty,
+		jg_test_register_argv,
 	};
 	unsigned failed;
 

@@ -16,6 +16,16 @@ int jg_test_register_agent(void);
 /* tests/unit/test_apump.c: the agent's channel <-> fd pump (agent/pump.c). */
 int jg_test_register_apump(void);
 int jg_test_register_ssh(void);
+/* tests/unit/test_sh.c: quoting for a POSIX shell (relay/sh.c). */
+int jg_test_register_sh(void);
+/* tests/unit/test_pct.c: percent-encoding (relay/pct.c). */
+int jg_test_register_pct(void);
+/* tests/unit/test_json.c: JSON text and error bodies (relay/json.c). */
+int jg_test_register_json(void);
+/* tests/unit/test_sshtty.c: ssh's password prompt answered (gateway/sshtty.c). */
+int jg_test_register_sshtty(void);
+/* tests/unit/test_argv.c: the growable string vector (relay/argv.c). */
+int jg_test_register_argv(void);
 int jg_test_register_bootstrap(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);

@@ -19,6 +19,7 @@
 #include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/hop.h"
+#include "relay/sh.h"
 #include "relay/spawn.h"
 #include "tests/unit/suites.h"
 #include "tests/unit/testutil.h"

@@ -499,6 +499,70 @@ static void test_fd_read_evbuffer_takes_what_is_there_up_to_max_then_eof(void)
 	evbuffer_free(b);
 }
 
+/* jg_spawn_fork: the child goes on in this program (no exec); jg_spawn_wait gives its
+ * status and reaps it. */
+static void test_spawn_fork_child_goes_on_and_wait_gives_its_status(void)
+{
+	sigset_t set, old;
+	pid_t pid;
+	int st;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	CU_ASSERT_EQUAL_FATAL(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	pid = jg_spawn_fork();
+	if (pid == 0)
+		_exit(7);
+	CU_ASSERT_FATAL(pid > 0);
+	st = jg_spawn_wait(pid, &set, 100);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), -1); /* reaped */
+}
+
+/* A signal the waiting parent takes (SIGTERM here) is the child's: forwarded, it ends
+ * the child (which would otherwise sleep 10 s and exit 3). */
+static void test_spawn_wait_forwards_signals_to_the_child(void)
+{
+	sigset_t set, old;
+	pid_t pid;
+	int st;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	CU_ASSERT_EQUAL_FATAL(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	pid = jg_spawn_fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		sleep(10);
+		_exit(3);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	kill(getpid(), SIGTERM);
+	st = jg_spawn_wait(pid, &set, 100);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+
+/* jg_spawn_kill takes the child's whole process group and reaps the child. */
+static void test_spawn_kill_takes_the_group_and_reaps(void)
+{
+	pid_t pid = jg_spawn_fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		sleep(10);
+		_exit(3);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	setpgid(pid, pid); /* either side may win the race: both set the same group */
+	jg_spawn_kill(pid);
+	CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), -1);
+	CU_ASSERT_EQUAL(errno, ECHILD);
+}
+
 int jg_test_register_spawn(void)
 {
 	CU_pSuite s;
@@ -520,7 +584,10 @@ int jg_test_register_spawn(void)
 	    !CU_ADD_TEST(s, test_spawn_without_ctty_has_no_terminal) ||
 	    !CU_ADD_TEST(s, test_spawn_nofile_sets_soft_and_hard_limit_capped_to_ours) ||
 	    !CU_ADD_TEST(s, test_pipe_grow_once_to_the_bulk_size_and_never_a_socket) ||
-	    !CU_ADD_TEST(s, test_fd_read_evbuffer_takes_what_is_there_up_to_max_then_eof))
+	    !CU_ADD_TEST(s, test_fd_read_evbuffer_takes_what_is_there_up_to_max_then_eof) ||
+	    !CU_ADD_TEST(s, test_spawn_fork_child_goes_on_and_wait_gives_its_status) ||
+	    !CU_ADD_TEST(s, test_spawn_wait_forwards_signals_to_the_child) ||
+	    !CU_ADD_TEST(s, test_spawn_kill_takes_the_group_and_reaps))
 		return -1;
 	if ((s = CU_add_suite("reaper", NULL, NULL)) == NULL ||
 	    !CU_ADD_TEST(s, test_reaper_calls_back_with_the_exit_status) ||

@@ -336,60 +336,6 @@ static void test_ssh_argv_refuses_paths_ssh_would_expand_or_split(void)
 	CU_ASSERT(refused(&o, "true", "known_hosts refused: empty"));
 }
 
-/* ---- quoting ---- */
-
-static void test_sh_quote_uses_single_quotes(void)
-{
-	char *q;
-
-	CU_ASSERT_STRING_EQUAL((q = jg_sh_quote("it's")), "'it'\\''s'");
-	free(q);
-	CU_ASSERT_STRING_EQUAL((q = jg_sh_quote("")), "''");
-	free(q);
-	CU_ASSERT_STRING_EQUAL((q = jg_sh_quote("a b")), "'a b'");
-	free(q);
-}
-
-static void test_sh_quote_round_trips_nasty_strings_through_sh(void)
-{
-	static const char *const nasty[] = {
-	    "",
-	    "plain",
-	    "it's",
-	    "''",
-	    "a b  c",
-	    "\"double\"",
-	    "$HOME `id` $(id) ${x:-y}",
-	    "back\\slash\\",
-	    "new\nline\n",
-	    "\t\r\x01\x7f",
-	    "\xff\xfe not utf-8 \x80\xc3",
-	    "*?[a-z] ~ # & ; | < > ( ) { } !",
-	    "-n",
-	    "%s %d %%",
-	};
-
-	for (size_t i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++) {
-		char *q = jg_sh_quote(nasty[i]), *script, out[256];
-		char *argv[] = {"/bin/sh", "-c", NULL, NULL};
-		struct jg_spawn_opts o = {.argv = argv};
-		struct jg_child c;
-		size_t n;
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-		CU_ASSERT_FATAL(asprintf(&script, "printf %%s %s", q) > 0);
-		argv[2] = script;
-		CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, NULL, 0), 0);
-		n = tu_read_all(c.out_fd, out, sizeof(out));
-		CU_ASSERT_EQUAL(n, strlen(nasty[i]));
-		CU_ASSERT(memcmp(out, nasty[i], n) == 0);
-		CU_ASSERT_EQUAL(tu_wait_child(c.pid), 0);
-		tu_close_child(&c);
-		free(script);
-		free(q);
-	}
-}
-
 /* ---- watcher: prompts ---- */
 
 static enum jg_ssh_prompt tty_once(const char *s)
@@ -685,8 +631,6 @@ int jg_test_register_ssh(void)
 	    !CU_ADD_TEST(s, test_ssh_argv_refuses_unsafe_users_and_missing_command) ||
 	    !CU_ADD_TEST(s, test_ssh_argv_refuses_local_commands_and_stray_words_in_ssh_args) ||
 	    !CU_ADD_TEST(s, test_ssh_argv_refuses_paths_ssh_would_expand_or_split) ||
-	    !CU_ADD_TEST(s, test_sh_quote_uses_single_quotes) ||
-	    !CU_ADD_TEST(s, test_sh_quote_round_trips_nasty_strings_through_sh) ||
 	    !CU_ADD_TEST(s, test_watch_recognises_each_password_prompt_form) ||
 	    !CU_ADD_TEST(s, test_watch_banner_mentioning_password_is_not_a_prompt) ||
 	    !CU_ADD_TEST(s, test_watch_prompt_split_over_two_feeds_is_seen_once_complete) ||
