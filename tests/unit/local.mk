@@ -32,3 +32,5 @@ tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keym
 tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
 # Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).
 tests_unit_run_SOURCES += tests/unit/test_nodeset.c client/nodeset.c client/nodeset.h
+# The error codes: never a bare -1, each named by jg_strerror (issue 16).
+tests_unit_run_SOURCES += tests/unit/test_err.c

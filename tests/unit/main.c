@@ -21,6 +21,7 @@ int main(int argc, char **argv)
 		jg_test_register_pump, jg_test_register_dial, jg_test_register_keymap,
 		jg_test_register_standin,
 		jg_test_register_nodeset,
+		jg_test_register_err,
 	};
 	unsigned failed;
 
