@@ -3,7 +3,8 @@
 # linked site) leave the gateway's memory flat: a replaced configuration is
 # freed once nothing refers to it, instead of kept until exit.  An exec
 # started before the reloads stays alive across them and still finishes
-# correctly (its stdin sent only after the last reload); the target the last
+# correctly (its stdin sent only after the last reload); a site link whose
+# reload failed keeps the older configuration it uses; the target the last
 # file added works; no sanitizer report (the suite's ASan build runs this
 # too: a configuration freed while still in use would show up there).
 . "$(dirname "$0")/lib.sh"
@@ -103,6 +104,25 @@ else
 	jg_notok "an exec alive across the reloads finishes (got '$(cat "$JG_T/long.out")': $(head -c 300 "$JG_T/long.err"))"
 fi
 jg_untrack long
+
+# A link whose new settings are unusable (its client certificate an empty file) keeps
+# its entry of an older configuration: that one stays alive for it through more
+# reloads (ASan would see a use after free here), and is let go once the link follows a
+# usable file again.
+: >"$JG_T/empty.pem"
+cp "$JG_CONF" "$JG_T/usable.conf"
+sed -i "s|cert = \"$JG_PKI/client.pem\"|cert = \"$JG_T/empty.pem\"|" "$JG_CONF"
+kept=$(grep -c 'the link to peer keeps its running settings' "$JG_GW_LOG" || true)
+reload_n 5 || true
+stats=$(jg_curl /v1/stats 2>&1) || true
+if [ "$(grep -c 'the link to peer keeps its running settings' "$JG_GW_LOG" || true)" -eq $((kept + 5)) ] &&
+	printf '%s' "$stats" | grep -q "\"address\": *\"127.0.0.1:$site_port\""; then
+	jg_ok "a link whose reload failed 5 times keeps its older entry (/v1/stats names its address)"
+else
+	jg_notok "a link whose reload failed keeps its older entry ($(printf '%s' "$stats" | head -c 300))"
+fi
+cp "$JG_T/usable.conf" "$JG_CONF"
+reload || true
 
 # The last configuration serves: a new target, added to the file, works.
 sed -i 's/{ name = "local"; method = "local"; }/&, { name = "extra"; method = "local"; }/' "$JG_CONF"
