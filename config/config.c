@@ -535,6 +535,7 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 		goto out;
 	if ((r = jg_sites_finish(&p, config_root_setting(&cfg), c)) != 0)
 		goto out;
+	c->refs = 1;
 	*out = c;
 	c = NULL;
 out:
@@ -581,6 +582,7 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 		goto out;
 	if ((r = jg_sites_finish(NULL, NULL, c)) != 0)
 		goto out;
+	c->refs = 1;
 	*out = c;
 	c = NULL;
 out:
@@ -650,6 +652,27 @@ void jg_config_free(struct jg_config *c)
 	free(c->resolv_conf);
 	jg_config_free_sites(c);
 	free(c);
+}
+
+/* The count is the one member that changes after loading; the struct is heap memory
+ * (jg_config_load, jg_config_default), so writing it through a const pointer is sound. */
+const struct jg_config *jg_config_ref(const struct jg_config *c)
+{
+	((struct jg_config *)c)->refs++;
+	return c;
+}
+
+void jg_config_unref(const struct jg_config *c)
+{
+	struct jg_config *m = (struct jg_config *)c;
+
+	if (m == NULL)
+		return;
+	if (m->refs > 1) {
+		m->refs--;
+		return;
+	}
+	jg_config_free(m);
 }
 
 const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name)

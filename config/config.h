@@ -149,14 +149,24 @@ struct jg_config {
 	char *gateway_name;
 	struct jg_site *sites;
 	size_t nsites;
+	/* Holders of this configuration (jg_config_ref): the running gateway's current
+	 * one, a site link whose entry it is, ...  The last jg_config_unref frees it, so a
+	 * reload frees the configuration it replaced once nothing uses it any more. */
+	unsigned refs;
 };
 
-/* Parse PATH. 0 and *out (caller frees with jg_config_free), or JG_ERR_CONFIG with
+/* Parse PATH. 0 and *out with one reference (jg_config_unref;
+ * jg_config_free when the caller is its only holder), or JG_ERR_CONFIG with
  * "file:line: what" in ERR (JG_ERR_IO when the file cannot be read). */
 int jg_config_load(const char *path, struct jg_config **out, char *err, size_t errlen);
 /* The built-in default (no file); the state directory from jg_paths_state_dir(). */
 int jg_config_default(struct jg_config **out, char *err, size_t errlen);
+/* Free C at once: for its only holder (a -t check, a test).  Shared: jg_config_unref. */
 void jg_config_free(struct jg_config *c);
+/* One more holder of C (load and default return it with one).  Returns C. */
+const struct jg_config *jg_config_ref(const struct jg_config *c);
+/* One holder fewer; the last frees C.  NULL: nothing. */
+void jg_config_unref(const struct jg_config *c);
 /* Inventory lookup by exact name; NULL when absent. */
 const struct jg_target *jg_config_find_target(const struct jg_config *c, const char *name);
 /* The gateway's own identity: the local account's name, which the generated client

@@ -51,7 +51,7 @@ struct jg_stats {
 
 struct jg_gateway {
 	struct event_base *base;
-	const struct jg_config *cfg;   /* borrowed from main(), immutable */
+	const struct jg_config *cfg; /* immutable; our reference, swapped by SIGHUP (main.c) */
 	SSL_CTX *ssl_ctx;
 	struct jg_certwatch *certwatch; /* CRL changes and renewals (certwatch.c) */
 	struct evconnlistener *listener;

@@ -89,7 +89,9 @@ static const char usage_text[] =
 	"                        drain_timeout seconds (default 10), then exit\n"
 	"    SIGHUP              read the -c file again and swap it in, or keep the\n"
 	"                        running one when it is bad; reopen the audit log;\n"
-	"                        reload the certificates and the CRL\n"
+	"                        reload the certificates and the CRL.  The replaced\n"
+	"                        configuration is freed once no site link uses it, so\n"
+	"                        reloads do not add up in memory\n"
 	"\n"
 	"ENVIRONMENT\n"
 	"    JUMPGATE_HOME       state directory (certificates)\n"
@@ -269,16 +271,16 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(gw->base, NULL);
 }
 
-/* Configurations read so far.  Operations and links keep pointers into the one
- * current when they started (targets, hops, options), so a replaced one stays
- * alive until exit: one struct per SIGHUP that succeeded, a few KiB each, is a
- * small price for never freeing what something still uses.  The last is current. */
+/* What SIGHUP needs besides the gateway.  gw->cfg is the gateway's reference to the
+ * current configuration (config.h: jg_config_ref); whatever keeps a pointer into a
+ * configuration past one event -- a site link's entry (sitelink.h), the agent builds'
+ * paths (main) -- holds its own, so a replaced one is freed once the last goes.
+ * Operations copy what they keep (a resolved chain is deep-copied) and read the
+ * current gw->cfg when they look something up. */
 struct reload {
 	struct jg_gateway *gw;
 	const char *path;  /* -c, or NULL: the built-in default, nothing to reload */
 	int verbose;       /* -v wins over log_level */
-	struct jg_config **cfgs;
-	size_t ncfgs;
 };
 
 /* What a reload cannot change in a running gateway, said once so nobody expects it. */
@@ -315,7 +317,9 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 }
 
 /* SIGHUP: read the file again and swap it in whole, or keep the running one.
- * New operations use the new configuration; streams in flight keep theirs.  The
+ * New operations use the new configuration; streams in flight keep what they
+ * copied when admitted (their resolved chain); the old one is freed once its
+ * last holder lets go (struct reload).  The
  * TLS context is rebuilt from the new ca/cert/key files (renewed certificates
  * take effect for new connections; established ones keep their SSL_CTX, which
  * OpenSSL reference-counts). */
@@ -323,7 +327,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct reload *rl = arg;
 	struct jg_gateway *gw = rl->gw;
-	struct jg_config *cfg = NULL, **grown;
+	const struct jg_config *old;
+	struct jg_config *cfg = NULL;
 	SSL_CTX *ctx = NULL;
 	char err[1024];
 
@@ -358,22 +363,18 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		jg_log_error("SIGHUP: %s: %s; keeping the running configuration", rl->path, err);
 		goto fail;
 	}
-	grown = realloc(rl->cfgs, (rl->ncfgs + 1) * sizeof(*rl->cfgs));
-	if (grown == NULL) {
-		jg_log_error("SIGHUP: out of memory; keeping the running configuration");
-		goto fail;
-	}
-	rl->cfgs = grown;
-	rl->cfgs[rl->ncfgs++] = cfg;
 	reload_warn_fixed(gw->cfg, cfg);
 	policy_lint(cfg);
-	gw->cfg = cfg;
+	old = gw->cfg;
+	gw->cfg = cfg; /* the reference jg_config_load gave us */
 	SSL_CTX_free(gw->ssl_ctx);
 	gw->ssl_ctx = ctx;
 	jg_certwatch_reset(gw);
 	/* Links follow the new sites (added, removed, changed); trust and policy follow
 	 * gw->cfg by themselves. */
 	jg_sites_reload(gw);
+	/* Freed here unless a site link still holds it (its reconfiguration failed). */
+	jg_config_unref(old);
 	if (!rl->verbose)
 		jg_log_set_level((enum jg_log_level)cfg->log_level);
 	jg_log_info("SIGHUP: reloaded %s (%zu target(s)); new operations use it", rl->path,
@@ -543,6 +544,7 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct jg_config *cfg = NULL;
+	const struct jg_config *agents_cfg = NULL; /* gw.builds borrow its agent_paths */
 	struct jg_gateway gw;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	struct reload rl;
@@ -580,12 +582,6 @@ int main(int argc, char **argv)
 	rl.gw = &gw;
 	rl.path = opt.config;
 	rl.verbose = opt.verbose;
-	if ((rl.cfgs = malloc(sizeof(*rl.cfgs))) == NULL) {
-		jg_log_error("out of memory");
-		jg_config_free(cfg);
-		return 1;
-	}
-	rl.cfgs[rl.ncfgs++] = cfg;
 	policy_lint(cfg);
 	if (prepare_certs(cfg) != 0 || open_audit(&gw) != 0)
 		goto out;
@@ -597,6 +593,7 @@ int main(int argc, char **argv)
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",
 			    gw.agent_path, strerror(errno));
+	agents_cfg = jg_config_ref(cfg);
 	load_agents(&gw);
 	jg_certwatch_check(cfg, "start");
 	if (jg_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
@@ -689,9 +686,7 @@ out:
 	jg_metrics_free(gw.metrics);
 	free(gw.builds);
 	free(gw.boot_stub);
-	/* Every configuration read, the current one last (see struct reload). */
-	for (size_t i = 0; i < rl.ncfgs; i++)
-		jg_config_free(rl.cfgs[i]);
-	free(rl.cfgs);
+	jg_config_unref(agents_cfg);
+	jg_config_unref(gw.cfg); /* the current one; the site links released theirs */
 	return rc;
 }

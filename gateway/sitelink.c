@@ -442,6 +442,7 @@ void jg_sitelink_free(struct jg_sitelink *l)
 	if (l->route_buf)
 		evbuffer_free(l->route_buf);
 	SSL_CTX_free(l->ctx);
+	jg_config_unref(l->cfg);
 	free(l);
 }
 
@@ -456,13 +457,14 @@ struct jg_sitelink *jg_sitelink_new(struct jg_gateway *gw, const struct jg_site 
 	}
 	l->gw = gw;
 	l->site = site;
+	l->cfg = jg_config_ref(gw->cfg);
 	l->route_stream = -1;
 	l->rtt_ms = -1;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	l->since = time(NULL);
 	snprintf(l->error, sizeof(l->error), "not connected yet");
 	if ((l->ctx = link_ctx(site, err, errlen)) == NULL) {
-		free(l);
+		jg_sitelink_free(l);
 		return NULL;
 	}
 	l->timer = evtimer_new(gw->base, on_timer, l);
@@ -501,6 +503,8 @@ int jg_sitelink_reconfigure(struct jg_sitelink *l, const struct jg_site *site, c
 	       same_str(l->site->cert_file, site->cert_file) &&
 	       same_str(l->site->key_file, site->key_file);
 	l->site = site; /* keepalive_interval follows at the next tick */
+	jg_config_unref(l->cfg);
+	l->cfg = jg_config_ref(l->gw->cfg);
 	if (same)
 		return 0;
 	jg_log_info("site %s: reconfigured (%s): reconnecting", site->name, site->address);

@@ -25,12 +25,14 @@
 
 #include "gateway/sites.h"
 
+struct jg_config;
 struct jg_site;
 struct jg_sitelink_stream;
 
 struct jg_sitelink {
 	struct jg_gateway *gw;
-	const struct jg_site *site; /* an entry of a configuration kept alive until exit */
+	const struct jg_site *site;  /* an entry of CFG */
+	const struct jg_config *cfg; /* the link's reference to the configuration of SITE */
 	SSL_CTX *ctx;
 	enum jg_sitelink_state state;
 	struct bufferevent *bev;
@@ -63,16 +65,18 @@ struct jg_sitelink {
 
 /* --- sitelink.c, for siteset.c ------------------------------------------- */
 
-/* A link to SITE (an entry with an address; borrowed, it must outlive the link), its
- * first attempt armed.  NULL with the reason in ERR (a CA, certificate or key file). */
+/* A link to SITE (an entry with an address of gw->cfg, which the link holds a reference
+ * to while it uses SITE), its first attempt armed.  NULL with the reason in ERR (a CA,
+ * certificate or key file). */
 struct jg_sitelink *jg_sitelink_new(struct jg_gateway *gw, const struct jg_site *site, char *err,
 				    size_t errlen);
 /* Free a link (stopped first, or never connected). */
 void jg_sitelink_free(struct jg_sitelink *l);
-/* SIGHUP: follow SITE (the same name, a new configuration): the TLS context is rebuilt
- * from its files; when its address, ca, cert or key changed the link reconnects.  1 when
- * it reconnects, 0 when not, -1 with the reason in ERR (an unusable file: nothing
- * changed). */
+/* SIGHUP: follow SITE (the same name, an entry of the new gw->cfg, whose reference the
+ * link then holds instead of the old one's): the TLS context is rebuilt from its files;
+ * when its address, ca, cert or key changed the link reconnects.  1 when it reconnects,
+ * 0 when not, -1 with the reason in ERR (an unusable file: nothing changed, the link
+ * keeps the old entry and its configuration). */
 int jg_sitelink_reconfigure(struct jg_sitelink *l, const struct jg_site *site, char *err,
 			    size_t errlen);
 /* Close for good: streams end with "route to SITE lost: WHY", its routes are withdrawn. */

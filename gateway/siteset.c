@@ -4,8 +4,9 @@
  *
  * Links are allocated one by one and kept in a list: a SIGHUP adds and
  * removes some while the route table, forwarded streams and timers hold
- * pointers to the others.  A configuration a link points into stays alive
- * until exit (gateway/main.c keeps every one read). */
+ * pointers to the others.  A link holds a reference to the configuration
+ * its entry is in (sitelink.h), so that one stays alive while the link
+ * uses it and is freed after. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -38,6 +38,8 @@ INTEGRATION_TESTS += tests/integration/t_files_paths.sh
 INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \
 	tests/integration/t_flood.sh tests/integration/t_stall.sh tests/integration/t_setupq.sh \
 	tests/integration/t_unixsock.sh
+# A reload frees the configuration it replaced once nothing refers to it (issue 16).
+INTEGRATION_TESTS += tests/integration/t_reload_memory.sh
 EXTRA_DIST += tests/integration/h2raw.py
 
 # systemd units, sd_notify and socket activation (systemd/, gateway/sdnotify.c).

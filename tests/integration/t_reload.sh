@@ -88,7 +88,7 @@ else
 	jg_ok "a target removed by a reload is refused"
 fi
 
-# Many reloads in a row (old configurations are kept until exit): still serving.
+# Many reloads in a row: still serving (t_reload_memory.sh: memory stays flat).
 for i in $(seq 1 20); do kill -HUP "$JG_GW_PID"; sleep 0.02; done
 sleep 0.3
 if [ "$(jg_exec echo ok </dev/null 2>/dev/null)" = ok ] && jg_alive "$JG_GW_PID"; then

@@ -42,3 +42,5 @@ tests_unit_run_SOURCES += tests/unit/test_json.c
 tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/sshtty.c gateway/sshtty.h
 # The one growable string vector (issue 16: relay/argv.c).
 tests_unit_run_SOURCES += tests/unit/test_argv.c
+# The error codes: never a bare -1, each named by jg_strerror (issue 16).
+tests_unit_run_SOURCES += tests/unit/test_err.c

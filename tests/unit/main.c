@@ -26,6 +26,7 @@ int main(int argc, char **argv)
 		jg_test_register_json,
 		jg_test_register_sshtty,
 		jg_test_register_argv,
+		jg_test_register_err,
 	};
 	unsigned failed;
 

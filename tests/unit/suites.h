@@ -56,5 +56,7 @@ int jg_test_register_keymap(void);
 int jg_test_register_standin(void);
 /* tests/unit/test_nodeset.c: host lists folded as ClusterShell does (client/nodeset.c). */
 int jg_test_register_nodeset(void);
+/* tests/unit/test_err.c: the JG_ERR_* codes and their names (relay/err.c). */
+int jg_test_register_err(void);
 
 #endif

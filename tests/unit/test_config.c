@@ -112,6 +112,28 @@ static void test_ssh_ciphers_key(void)
 			"ssh_defaults.ciphers: \"aes128-ctr -oProxyCommand=x\" is not a cipher list");
 }
 
+/* A reload's old configuration is freed by its last holder, not before (gateway/main.c,
+ * sitelink.c); ASan (build-asan) says whether it was freed once and only once. */
+static void test_refs_last_unref_frees(void)
+{
+	char path[32];
+	struct jg_config *c = tu_load_ok("# nothing\n", path);
+	const struct jg_config *held;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->refs, 1);
+	held = jg_config_ref(c);
+	CU_ASSERT_PTR_EQUAL(held, c);
+	CU_ASSERT_EQUAL(jg_config_ref(c)->refs, 3);
+	jg_config_unref(c);
+	jg_config_unref(c);
+	CU_ASSERT_EQUAL(held->refs, 1); /* still there for its last holder */
+	CU_ASSERT_STRING_EQUAL(held->path, path);
+	jg_config_unref(held);
+	jg_config_unref(NULL);
+	unlink(path);
+}
+
 static void test_default(void)
 {
 	char *saved = swap_env("JUMPGATE_HOME", "/tmp/jg-test-home");
@@ -959,7 +981,8 @@ int jg_test_register_config(void)
 	    CU_add_test(s, "ssh option errors", test_ssh_errors) == NULL ||
 	    CU_add_test(s, "syntax and I/O errors", test_syntax_and_io) == NULL ||
 	    CU_add_test(s, "@include", test_include) == NULL ||
-	    CU_add_test(s, "example file", test_example) == NULL)
+	    CU_add_test(s, "example file", test_example) == NULL ||
+	    CU_add_test(s, "references: the last unref frees", test_refs_last_unref_frees) == NULL)
 		return -1;
 	s = CU_add_suite("paths", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "state directory", test_state_dir) == NULL ||
