@@ -123,3 +123,5 @@ INTEGRATION_TESTS += tests/integration/t_cp_relay.sh
 # CLI completeness (issue 17): exit 127/126, targets/whoami/help/--json, run -b, completion.
 INTEGRATION_TESTS += tests/integration/t_exec_status.sh tests/integration/t_cli_info.sh \
 	tests/integration/t_run_gather.sh tests/integration/t_completion.sh
+# What lets make -j check run the tests side by side: the ports registry, lock.sh.
+INTEGRATION_TESTS += tests/integration/t_parallel.sh
