@@ -7,13 +7,17 @@
 # make -jN check runs them side by side: each draws its ports from one
 # machine-wide registry (lib.sh jg_free_port) and keeps its files under its
 # own $TMPDIR/jg-NAME.XXXXXX.  Every test runs under tests/integration/lock.sh:
-# the tests in JG_ALONE take the suite lock exclusive (they run with no other
-# test of this build), the others shared.
+# the tests in INTEGRATION_ALONE take the suite lock exclusive (they run with
+# no other test of this build), the others shared.
 LOG_COMPILER = $(SHELL) $(abs_top_srcdir)/tests/integration/lock.sh
 EXTRA_DIST += tests/integration/lock.sh
 # Their checks bound a time (a failover within 2 s, a handshake given up after
-# 2 s, a flood answered within its budget): a busy neighbour fails them.
-JG_ALONE = t_stall.sh t_ha_failover.sh t_ha_haproxy.sh t_flood.sh t_setupq.sh t_scale.sh
+# 2 s, a flood answered within its budget): a busy neighbour fails them.  They
+# come last in TESTS, so make -j starts them when the others are (nearly) done
+# and they do not hold the other slots waiting for their turn.
+INTEGRATION_ALONE = tests/integration/t_stall.sh tests/integration/t_ha_failover.sh \
+	tests/integration/t_ha_haproxy.sh tests/integration/t_flood.sh tests/integration/t_setupq.sh \
+	tests/integration/t_scale.sh
 
 # The longest first (about 1.5 to 5 minutes each): make -j starts the tests in
 # this order, so none of these starts last and keeps the whole suite waiting.
@@ -47,10 +51,10 @@ INTEGRATION_TESTS += tests/integration/t_run.sh
 # Path-restricted identities against symlinks, cp -r beneath a root (issue 13).
 INTEGRATION_TESTS += tests/integration/t_files_paths.sh
 
-# Limits, reload on SIGHUP, the Unix-socket listener (issue 7); h2raw.py is
-# the hostile HTTP/2 peer t_limits.sh uses.
+# Limits, reload on SIGHUP, the Unix-socket listener (issue 7), with t_flood.sh,
+# t_stall.sh and t_setupq.sh in INTEGRATION_ALONE; h2raw.py is the hostile
+# HTTP/2 peer t_limits.sh uses.
 INTEGRATION_TESTS += tests/integration/t_limits.sh tests/integration/t_reload.sh \
-	tests/integration/t_flood.sh tests/integration/t_stall.sh tests/integration/t_setupq.sh \
 	tests/integration/t_unixsock.sh
 EXTRA_DIST += tests/integration/h2raw.py
 
@@ -66,8 +70,8 @@ INTEGRATION_TESTS += tests/integration/t_manpages.sh
 EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/jumpgate.lintian-overrides
 
-TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/sshd.sh \
+TESTS += $(INTEGRATION_TESTS) $(INTEGRATION_ALONE)
+EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_ALONE) tests/integration/lib.sh tests/integration/sshd.sh \
 	tests/integration/sites.sh
 
 # What every test sees: where the build and the sources are, the binaries
@@ -77,7 +81,7 @@ AM_TESTS_ENVIRONMENT = \
 	JUMPGATED='$(abs_top_builddir)/jumpgated'; \
 	JUMPGATE='$(abs_top_builddir)/jumpgate'; \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent'; \
-	JG_SANITIZERS='$(SAN_CFLAGS)'; JG_ALONE='$(JG_ALONE)'; \
+	JG_SANITIZERS='$(SAN_CFLAGS)'; JG_ALONE='$(INTEGRATION_ALONE)'; \
 	export builddir srcdir JUMPGATED JUMPGATE JUMPGATE_AGENT JG_SANITIZERS JG_ALONE;
 
 # tunnel_many: N extended CONNECT tunnels on one connection (t_tunnel.sh).
@@ -105,10 +109,9 @@ INTEGRATION_TESTS += tests/integration/t_persist_many.sh
 
 # ssh-agent forwarding through the gateway: exec/cp/rsync -A with a real ssh-agent (issue 15).
 INTEGRATION_TESTS += tests/integration/t_agentfwd.sh
-# Several gateways: -g A,B failover, HAProxy in front of two (issue 18).
-INTEGRATION_TESTS += tests/integration/t_ha_failover.sh tests/integration/t_ha_haproxy.sh
-# Many onward connections and streams at once on one gateway, correctness only.
-INTEGRATION_TESTS += tests/integration/t_scale.sh
+# Several gateways: -g A,B failover, HAProxy in front of two (issue 18), and many
+# onward connections and streams at once on one gateway, correctness only:
+# t_ha_failover.sh, t_ha_haproxy.sh, t_scale.sh (in INTEGRATION_ALONE above).
 EXTRA_DIST += tests/integration/ha.sh tests/integration/echo_many.py
 # The one-word stand-ins jumpgate-ssh, -scp, -sftp (issue 14).
 INTEGRATION_TESTS += tests/integration/t_standins.sh

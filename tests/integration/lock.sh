@@ -3,10 +3,11 @@
 # program, "$@", under the suite lock of this build tree, so that
 # `make -jN check` runs the tests that can share the machine side by side and
 # the others alone.
-#   - A test named in JG_ALONE (a space-separated list of base names, from
-#     local.mk: the tests whose checks bound a time, which a busy neighbour can
-#     push over) takes the lock exclusive: it runs with no other test of this
-#     tree.  Every other test takes it shared.
+#   - A test named in JG_ALONE (a space-separated list of paths, compared by
+#     base name; local.mk's INTEGRATION_ALONE: the tests whose checks bound a
+#     time, which a busy neighbour can push over) takes the lock exclusive:
+#     it runs with no other test of this tree.  Every other test takes it
+#     shared.
 #   - A turnstile lock, taken by every test on its way in and held by an
 #     exclusive one until it has its lock: a stream of shared holders cannot
 #     starve it (flock(2) prefers no one).
@@ -23,9 +24,9 @@ dir=${builddir:-.}/tests/integration
 mkdir -p "$dir"
 wait_s=${JG_LOCK_WAIT:-1800}
 mode=-s
-case " ${JG_ALONE:-} " in
-*" $name "*) mode=-x ;;
-esac
+for t in ${JG_ALONE:-}; do
+	[ "$(basename "$t")" != "$name" ] || mode=-x
+done
 
 exec {turn}>>"$dir/.lock-turnstile" {suite}>>"$dir/.lock-suite"
 if ! flock -x -w "$wait_s" "$turn"; then
@@ -38,8 +39,13 @@ if ! flock "$mode" -w "$wait_s" "$suite"; then
 	exit 99
 fi
 flock -u "$turn"
-[ "$mode" = -s ] || printf '# %s runs alone (JG_ALONE in tests/integration/local.mk)\n' "$name"
 
 # In the foreground: stdin stays the test's, and on make's SIGINT this shell
-# waits for the test to end before it exits (and lets the lock go).
-"$@" {turn}>&- {suite}>&-
+# waits for the test to end before it exits (and lets the lock go).  The time
+# it ran ends its log (scripts/test.sh lists the slowest).
+start=$SECONDS
+rc=0
+"$@" {turn}>&- {suite}>&- || rc=$?
+printf '# lock.sh: %s ran %d s (%s)\n' "$name" $((SECONDS - start)) \
+	"$([ "$mode" = -x ] && echo alone || echo shared)"
+exit $rc
