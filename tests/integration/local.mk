@@ -10,7 +10,7 @@
 # the tests in INTEGRATION_ALONE take the suite lock exclusive (they run with
 # no other test of this build), the others shared.
 LOG_COMPILER = $(SHELL) $(abs_top_srcdir)/tests/integration/lock.sh
-EXTRA_DIST += tests/integration/lock.sh
+EXTRA_DIST += tests/integration/lock.sh tests/integration/t_files_scale.sh
 # Their checks bound a time (a failover within 2 s, a handshake given up after
 # 2 s, a flood answered within its budget): a busy neighbour fails them.  They
 # come last in TESTS, so make -j starts them when the others are (nearly) done
@@ -21,7 +21,9 @@ INTEGRATION_ALONE = tests/integration/t_stall.sh tests/integration/t_ha_failover
 
 # The longest first (about 1.5 to 5 minutes each): make -j starts the tests in
 # this order, so none of these starts last and keeps the whole suite waiting.
-INTEGRATION_TESTS = tests/integration/t_files_scale.sh tests/integration/t_rsh.sh \
+# t_files_scale.sh, the longest, runs as two halves side by side.
+INTEGRATION_TESTS = tests/integration/t_files_scale_fan.sh tests/integration/t_files_scale_copy.sh \
+	tests/integration/t_rsh.sh \
 	tests/integration/t_package.sh tests/integration/t_leaks.sh tests/integration/t_sites.sh \
 	tests/integration/t_ansible.sh tests/integration/t_ssh_leaks.sh tests/integration/t_ssh_raw.sh \
 	tests/integration/t_cp.sh
