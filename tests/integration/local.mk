@@ -11,6 +11,7 @@
 # no other test of this build), the others shared.
 LOG_COMPILER = $(SHELL) $(abs_top_srcdir)/tests/integration/lock.sh
 EXTRA_DIST += tests/integration/lock.sh tests/integration/t_files_scale.sh
+CLEANFILES += tests/integration/.lock-suite tests/integration/.lock-turnstile
 # Their checks bound a time (a failover within 2 s, a handshake given up after
 # 2 s, a flood answered within its budget): a busy neighbour fails them.  They
 # come last in TESTS, so make -j starts them when the others are (nearly) done
