@@ -6,14 +6,19 @@
 #   4. ./build-asan: configure --enable-werror --enable-sanitizers, make, make check;
 #   5. make distcheck (from ./build; the tarball builds and passes the unit suite);
 #   6. make fuzz-smoke (from ./build, when configure found clang): each
-#      libFuzzer harness for 30 s from its seed corpus (tests/fuzz/local.mk);
-#   7. a summary: the CUnit run summary, the integration checks, and a last
-#      line "N passed, N failed" over every test program of both builds
-#      (and distcheck, and fuzz-smoke).
+#      libFuzzer harness for 30 s from its seed corpus (tests/fuzz/local.mk),
+#      JOBS of them side by side (one core each: the same 30 s each);
+#   7. a summary: the time of each step, the slowest tests, the CUnit run
+#      summary, the integration checks, and a last line "N passed, N failed"
+#      over every test program of both builds (and distcheck, and fuzz-smoke).
+# make check runs CHECK_JOBS tests at once (default JOBS + 1: the tests spend
+# much of their time waiting on their processes, not computing); each has its
+# own ports and directories, and the timing-bound ones run alone
+# (tests/integration/lock.sh, JG_ALONE in tests/integration/local.mk).
 # Exits non-zero when anything failed (a skipped test counts as a failure:
 # every tool is installed in step 1, so a skip means something is wrong; set
 # JG_ALLOW_SKIP=1 to accept them).  Nothing is skipped to save time.
-# Environment: JOBS (default: number of CPUs, at most 4); for local use
+# Environment: JOBS (default: number of CPUs, at most 4), CHECK_JOBS; for local use
 # only, JG_NO_DEPS=1, JG_NO_ASAN=1, JG_NO_DISTCHECK=1, JG_NO_FUZZ=1 leave out
 # steps 1, 4, 5, 6.  Without clang, step 6 is left out and says so.
 set -euo pipefail
@@ -22,11 +27,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 [ "$jobs" -le 4 ] || jobs=4
+check_jobs=${CHECK_JOBS:-$((jobs + 1))}
 export MAKEFLAGS="${MAKEFLAGS:-} -j$jobs"
 t_start=$SECONDS
 status=0
 
-step() { printf '\n=== %s (at %d s)\n' "$*" $((SECONDS - t_start)); }
+# step NAME: a step begins (and the one before ends: its time is kept for the
+# summary).
+step_name= step_at=0 step_times=
+step() {
+	local now=$((SECONDS - t_start))
+	[ -z "$step_name" ] || step_times+=$(printf '  %5d s  %s' $((now - step_at)) "$step_name")$'\n'
+	step_name=$* step_at=$now
+	printf '\n=== %s (at %d s)\n' "$*" "$now"
+}
 
 if [ "${JG_NO_DEPS:-0}" != 1 ]; then
 	step "dependencies"
@@ -43,10 +57,15 @@ build() {
 	step "$dir: configure $*"
 	mkdir -p "$dir"
 	(cd "$dir" && "$top/configure" -q "$@")
+	# configure leaves config.h older than stamp-h1, so every make runs
+	# config.h's (empty) rule; under make -j check that waits for a job slot,
+	# and the unit test, which depends on config.h, started only after every
+	# integration test had (and ran alone at the end, minutes).
+	touch -r "$dir/stamp-h1" "$dir/config.h"
 	step "$dir: make"
 	make -C "$dir" -s
-	step "$dir: make check"
-	if ! make -C "$dir" check; then
+	step "$dir: make check (-j$check_jobs)"
+	if ! make -C "$dir" -j"$check_jobs" check; then
 		status=1
 		printf '\n=== %s: make check FAILED; test-suite.log:\n' "$dir"
 		cat "$dir/test-suite.log" 2>/dev/null || true
@@ -83,7 +102,7 @@ fuzz=SKIP
 if [ "${JG_NO_FUZZ:-0}" != 1 ]; then
 	if grep -q '^CLANG = ..*' build/Makefile 2>/dev/null; then
 		step "build: make fuzz-smoke"
-		if make -C build -s fuzz-smoke; then
+		if make -C build -s fuzz-smoke FUZZ_JOBS="$jobs"; then
 			fuzz=PASS
 		else
 			fuzz=FAIL
@@ -95,6 +114,13 @@ if [ "${JG_NO_FUZZ:-0}" != 1 ]; then
 fi
 
 step "summary"
+printf 'time of each step:\n%s' "$step_times"
+for dir in build build-asan; do
+	[ -d "$dir/tests/integration" ] || continue
+	echo "slowest tests in $dir:"
+	sed -n 's/^# lock.sh: \(.*\) ran \([0-9]*\) s.*/\2 \1/p' "$dir"/tests/integration/*.log 2>/dev/null |
+		sort -rn | head -n 5 | awk '{ printf "  %5d s  %s\n", $1, $2 }'
+done
 pass=0 fail=0 skip=0
 for dir in build build-asan; do
 	[ -d "$dir" ] || continue

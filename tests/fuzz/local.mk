@@ -5,7 +5,8 @@
 #   make fuzz                    build every harness
 #   make fuzz-smoke              run each FUZZ_SMOKE_SECONDS (30) from its seed corpus
 #                                (tests/fuzz/corpus/NAME, copied aside first); fails on
-#                                any crash, leak, UB, timeout or OOM (CI, with clang)
+#                                any crash, leak, UB, timeout or OOM (CI, with clang);
+#                                FUZZ_JOBS=2 runs two at a time (one core each)
 #   make fuzz-run                run each FUZZ_SECONDS (60), growing a corpus kept in
 #                                the build tree (tests/fuzz/corpus-NAME), seeded from
 #                                the committed one; FUZZ_HARNESSES=tests/fuzz/fuzz_h2
@@ -27,6 +28,8 @@ EXTRA_DIST += $(FUZZ_SRC) tests/fuzz/smoke.sh $(FUZZ_CORPORA)
 CLEANFILES += $(FUZZ_HARNESSES)
 FUZZ_SECONDS = 60
 FUZZ_SMOKE_SECONDS = 30
+# Harnesses run side by side by fuzz-smoke (one core each; scripts/test.sh: one per CPU).
+FUZZ_JOBS = 1
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wno-unused-parameter \
 	-I$(top_srcdir) -I$(top_builddir) -DHAVE_CONFIG_H
@@ -97,7 +100,7 @@ tests/fuzz/fuzz_h2: $(srcdir)/tests/fuzz/fuzz_h2.c $(FUZZ_H2_FILES)
 		$(LIBCONFIG_LIBS) $(JANSSON_LIBS)
 
 fuzz-smoke: fuzz
-	$(SHELL) $(srcdir)/tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(srcdir)/tests/fuzz/corpus \
+	FUZZ_JOBS=$(FUZZ_JOBS) $(SHELL) $(srcdir)/tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(srcdir)/tests/fuzz/corpus \
 		$(FUZZ_HARNESSES)
 
 # The grown corpus lives in the build tree; `make fuzz-run FUZZ_SECONDS=600` runs longer.

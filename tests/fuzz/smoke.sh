@@ -1,6 +1,9 @@
 #!/bin/bash
 # Run each libFuzzer harness for a while from its committed seed corpus.
 #   smoke.sh SECONDS CORPUS_ROOT HARNESS...
+# FUZZ_JOBS (default 1) harnesses run at a time: each is one process on one
+# core, so on N cores N of them side by side get the same time each as one
+# alone, and the whole takes 1/N of the wall time.
 # HARNESS is the path of a built harness, tests/fuzz/fuzz_NAME; its seeds are
 # CORPUS_ROOT/NAME.  The seeds are copied to a temporary directory first, so a
 # run never writes into the source tree (which is read-only under distcheck).
@@ -18,7 +21,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/jg-fuzz-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failed=0
 
-for h in "$@"; do
+jobs=${FUZZ_JOBS:-1}
+
+# smoke HARNESS: one run; its summary (or failure) in $tmp/NAME.out, and
+# $tmp/NAME.failed when it failed.
+smoke() {
+	local h=$1 name short work log rc runs secs last cov ft n
 	name=$(basename "$h")
 	short=${name#fuzz_}
 	work="$tmp/$short"
@@ -39,9 +47,26 @@ for h in "$@"; do
 	if [ $rc -eq 0 ]; then
 		echo "$name: ok, ${runs:-?} runs in ${secs:-$seconds} s, cov ${cov:-?}, ft ${ft:-?}, corpus ${n:-?}"
 	else
-		failed=1
+		: >"$tmp/$name.failed"
 		echo "$name: FAILED (exit $rc) after ${runs:-?} runs; the end of its output:"
 		grep -v '^#[0-9]' "$log" | tail -n 60 | sed 's/^/    /'
+	fi >"$tmp/$name.out"
+}
+
+running=0
+for h in "$@"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
 	fi
+	smoke "$h" &
+	running=$((running + 1))
+done
+wait
+# The summaries in the order of the harnesses given.
+for h in "$@"; do
+	name=$(basename "$h")
+	cat "$tmp/$name.out" 2>/dev/null || { echo "$name: FAILED (no result)"; failed=1; }
+	[ ! -e "$tmp/$name.failed" ] || failed=1
 done
 exit $failed

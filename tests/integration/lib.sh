@@ -251,20 +251,43 @@ jg_port_in_use() {
 		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# A port nobody listens on, in 10000-31999.  Binding can still race with
-# another process: jg_gateway_start retries with a new port when it does.
+# A port nobody listens on, in 10000-31999, and no other test running now
+# holds: the ports handed out are kept in one registry for the machine,
+# $JG_PORTS ("PORT PID" lines, PID the test's shell), under a lock, and a
+# line is dropped once its test has ended.  So two tests started at once
+# (make -j check) never draw the same port, and a port one test keeps closed
+# (to be refused) is not another's to listen on.  Binding can still race with
+# some other process: jg_gateway_start retries with a new port when it does.
+: "${JG_PORTS:=${TMPDIR:-/tmp}/jumpgate-test-ports-$(id -u)}"
 jg_free_port() {
-	local p i
+	local p i fd port pid taken=" "
+	exec {fd}>>"$JG_PORTS.lock"
+	if ! flock -w 60 "$fd"; then
+		exec {fd}>&-
+		jg_log "no lock on $JG_PORTS.lock within 60 s"
+		return 1
+	fi
+	touch "$JG_PORTS"
+	while read -r port pid; do
+		[ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+		taken="$taken$port "
+		printf '%s %s\n' "$port" "$pid"
+	done <"$JG_PORTS" >"$JG_PORTS.new"
+	mv -f "$JG_PORTS.new" "$JG_PORTS"
 	for i in $(seq 1 200); do
 		# Below Linux's ephemeral range (32768-60999): a port there can be taken
 		# at any moment by the outgoing connection of a test running in parallel
 		# (seen: "cannot listen on 127.0.0.1:39500: Address already in use").
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
+		case $taken in *" $p "*) continue ;; esac
 		if ! jg_port_in_use "$p"; then
+			printf '%s %s\n' "$p" "$$" >>"$JG_PORTS"
+			exec {fd}>&-
 			printf '%s\n' "$p"
 			return 0
 		fi
 	done
+	exec {fd}>&-
 	return 1
 }
 

@@ -191,6 +191,16 @@ temps_bytes() { find "$1" -maxdepth 1 -name '.*.jg-*.tmp' -printf '%s\n' 2>/dev/
 D=$JG_T/data
 mkdir -p "$D/src" "$D/up" "$D/down"
 
+# ---------------------------------------------------------------- the parts
+#
+# JG_SCALE_PARTS picks: "copy" (1 and 2), "fan" (3 to 6), or "all" (the
+# default).  make check runs this file as two tests side by side,
+# t_files_scale_copy.sh and t_files_scale_fan.sh, each with its own gateway,
+# servers and directory: the whole took 5 to 7 minutes alone, the longest test
+# of the suite.  (The bodies of the two functions keep their indentation of
+# before the split.)
+scale_copy() {
+
 # ---------------------------------------------------------------- 1. 1 GiB up and down
 
 big=$D/src/big
@@ -246,6 +256,9 @@ else
 fi
 jg_log "cp -r $NFILES small files to one target ($TREET): $ms ms"
 rm -rf "$D/up/tree"
+}
+
+scale_fan() {
 
 # ---------------------------------------------------------------- 3. fan-out to 20 targets
 
@@ -453,6 +466,26 @@ jg_check "... the gateway's RSS grew by $growth KiB at most (limit $RSS_LIMIT_MI
 jg_check "... no temporary file left" test -z "$(temps "$SD")"
 jg_log "slow fan-out $SLOW_MIB MiB x 2 with $B stopped ${STOP_S} s: $(secs "$ms"); gateway RSS $rss0 KiB -> peak $peak KiB (+$growth KiB); $A advanced $((held / 1024)) KiB while $B was stopped"
 rm -rf "$SD" "$slow"
+}
+
+PARTS=${JG_SCALE_PARTS:-all}
+case $PARTS in
+copy) scale_copy ;;
+fan)
+	# part 3 and 4 cut their files from part 1's
+	big=$D/src/big
+	head -c $((FAN_MIB << 20)) /dev/urandom >"$big"
+	scale_fan
+	;;
+all)
+	scale_copy
+	scale_fan
+	;;
+*)
+	jg_notok "JG_SCALE_PARTS=$PARTS: copy, fan or all"
+	jg_done
+	;;
+esac
 
 # ---------------------------------------------------------------- the end
 
@@ -464,5 +497,5 @@ if grep -qE 'Sanitizer|runtime error' "$JG_GW_LOG"; then
 	jg_notok "no sanitizer report in the gateway log"
 	grep -E -A12 'Sanitizer|runtime error' "$JG_GW_LOG" | head -40 | sed 's/^/#   /'
 fi
-jg_log "t_files_scale ($SCALE sizes) took $((SECONDS - T_START)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+jg_log "t_files_scale ($SCALE sizes, parts $PARTS) took $((SECONDS - T_START)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 jg_done

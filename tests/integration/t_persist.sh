@@ -158,7 +158,7 @@ except OSError as e:
     print("error", e.errno); sys.exit(0)
 print(len(d))'
 if [ "$(id -u)" = 0 ] && command -v python3 >/dev/null && command -v runuser >/dev/null &&
-	jg_users_user jgx1 "$JG_USERS_PW_jgx1" >/dev/null 2>&1; then
+	jg_users_locked jg_users_user jgx1 "$JG_USERS_PW_jgx1" >/dev/null 2>&1; then
 	chmod 0711 "$JG_T" "$XDG_RUNTIME_DIR" "$DIR"
 	chmod 0666 "$s"
 	mine=$(python3 -c "$probe" "$s")

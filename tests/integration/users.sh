@@ -28,7 +28,8 @@
 #
 # Functions:
 #   jg_users_setup: all of the above but the key; 0, or 1 after saying why
-#     on stdout ("# ..." lines).
+#     on stdout ("# ..." lines).  Under a lock (jg_users_locked): tests
+#     running at once do not edit the accounts side by side.
 #   jg_users_authorize USER PUBKEY-FILE / jg_users_unauthorize USER PUBKEY-FILE
 #   jg_users_clear_caches: remove ~jgx1/.cache/jumpgate and ~jgx2/.cache/jumpgate.
 #   jg_users_selftest: the rules work from a plain shell (no gateway): su
@@ -121,7 +122,32 @@ jg_users_doas() {
 	}
 }
 
-jg_users_setup() {
+# jg_users_locked COMMAND...: COMMAND (one of these functions) under the lock
+# $TMPDIR/jumpgate-test-users.lock: the tests that run at once (make -j check,
+# or two build trees) never run useradd, chpasswd or the rewrites of sudoers
+# and doas.conf side by side (useradd fails on a locked /etc/passwd, and two
+# rewrites of one file race).  Bounded: 300 s.
+jg_users_locked() {
+	local fd rc=0
+	if [ -n "${JG_USERS_LOCKED:-}" ]; then
+		"$@"
+		return
+	fi
+	exec {fd}>>"${TMPDIR:-/tmp}/jumpgate-test-users.lock"
+	if ! flock -w 300 "$fd"; then
+		exec {fd}>&-
+		jg_log "no lock on ${TMPDIR:-/tmp}/jumpgate-test-users.lock within 300 s"
+		return 1
+	fi
+	JG_USERS_LOCKED=1
+	"$@" || rc=$?
+	JG_USERS_LOCKED=
+	exec {fd}>&-
+	return $rc
+}
+
+jg_users_setup() { jg_users_locked jg_users_setup_now; }
+jg_users_setup_now() {
 	if [ "$(id -u)" != 0 ]; then
 		jg_log "users.sh needs root"
 		return 1
