@@ -74,12 +74,12 @@ struct jg_agent {
 	/* Every channel's pump (agent/pump.h): reads stop while the link output is above
 	 * JG_AGENT_OUT_HIGH; pumps.dead once stdout failed (queued output is dropped). */
 	struct jg_apump_host pumps;
-	int out_grown; /* growing the stdout pipe was tried */
+	int out_grown;	   /* growing the stdout pipe was tried */
 	int journal_tried; /* the put journal (files_journal.c) was looked for */
 	int journal_fd;	   /* its descriptor, locked; -1 none */
 	char *journal_name;
 	unsigned journal_live; /* temporary files it names that may still exist */
-	int shutting_down; /* stdin is no longer read; exit once every child is reaped */
+	int shutting_down;     /* stdin is no longer read; exit once every child is reaped */
 	int exit_code;
 };
 

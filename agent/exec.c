@@ -207,9 +207,9 @@ static void exec_writable(struct jg_agent *a, struct jg_agent_chan *c);
 static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
 
 static const struct jg_agent_chan_ops exec_ops = {
-	.frame = exec_frame,
-	.writable = exec_writable,
-	.dead = exec_dead,
+    .frame = exec_frame,
+    .writable = exec_writable,
+    .dead = exec_dead,
 };
 
 void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *f)

@@ -32,7 +32,6 @@
 #include "relay/pathrule.h"
 #include "relay/wire.h"
 
-
 __attribute__((format(printf, 3, 4))) static int say(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

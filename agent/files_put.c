@@ -55,7 +55,7 @@
 struct put {
 	struct jg_file_chan fc; /* first */
 	struct jg_fpath path;
-	char *tmp; /* temp file name in path.dirfd; NULL once renamed or removed */
+	char *tmp;     /* temp file name in path.dirfd; NULL once renamed or removed */
 	int journaled; /* tmp is in the agent's put journal (files_journal.c) */
 	int fd;
 	struct jg_apump *pump; /* writes the gateway's DATA to FD (borrowed), hashed on the way */
@@ -69,7 +69,6 @@ struct put {
 	gid_t gid;
 	struct evbuffer *result; /* the result spec, not yet all sent; NULL before EOF */
 };
-
 
 __attribute__((format(printf, 3, 4))) static int say(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -231,7 +231,8 @@ int jg_setns_run(const struct jg_tramp *t)
 			      geteuid() != 0 ? "not running as root" : "missing CAP_SYS_ADMIN");
 		return JG_TRAMP_EXIT_FAIL;
 	}
-	if (jg_setns_pid(t->setns_target, t->setns_tool_path, t->setns_lxc_path, &s.pid, s.why, sizeof(s.why)) != 0 ||
+	if (jg_setns_pid(t->setns_target, t->setns_tool_path, t->setns_lxc_path, &s.pid, s.why,
+			 sizeof(s.why)) != 0 ||
 	    setns_open(&s) != 0)
 		goto fail;
 	/* From here this process is (partly) in the target's namespaces, its new

@@ -57,11 +57,11 @@ struct jg_agent_tunnel {
 	char where[80]; /* "127.0.0.1:22" of the address being tried, for messages */
 	char first[80]; /* the first address tried and why it failed: the one reported */
 	int first_err;
-	struct event *ev_wr;	/* connect done */
-	struct event *ev_tmo;	/* connect deadline */
-	struct jg_apump *pump;	/* once OPEN; it owns the socket then */
-	int up_done;		/* SHUT_WR done (or the far end stopped reading) */
-	int down_done;		/* socket EOF seen and our EOF frame sent */
+	struct event *ev_wr;   /* connect done */
+	struct event *ev_tmo;  /* connect deadline */
+	struct jg_apump *pump; /* once OPEN; it owns the socket then */
+	int up_done;	       /* SHUT_WR done (or the far end stopped reading) */
+	int down_done;	       /* socket EOF seen and our EOF frame sent */
 };
 
 /* The tunnels of this agent.  File-scoped because struct jg_agent (agent.h,

@@ -34,19 +34,19 @@ struct jg_audit_op {
 	struct timespec t0; /* CLOCK_MONOTONIC at begin, for duration_ms */
 	char identity[256];
 	char peer[80];
-	char target[256]; /* the resolved chain key (or the name given, before resolution) */
-	char typed[256];  /* the target as the client named it */
-	char dest[256];	  /* where it goes: the chain's display, or "" */
+	char target[256];  /* the resolved chain key (or the name given, before resolution) */
+	char typed[256];   /* the target as the client named it */
+	char dest[256];	   /* where it goes: the chain's display, or "" */
 	char next_hop[64]; /* forwarded: the peer gateway it went to, or "" */
 	char host[256];	   /* a tunnel's destination host, or "" */
 	char *root;	   /* x-jumpgate-root (path is beneath it), or NULL */
 	char *request;	   /* "METHOD :path" of a request refused before policy, or NULL */
 	int status;	   /* with request: the HTTP status it was answered */
 	char action[8];
-	char **argv;   /* owned copy, NULL-terminated; or NULL */
-	char *path;    /* owned copy, or NULL */
-	char *opened;  /* owned copy, or NULL: the real path the agent opened */
-	unsigned port; /* 0: none */
+	char **argv;	   /* owned copy, NULL-terminated; or NULL */
+	char *path;	   /* owned copy, or NULL */
+	char *opened;	   /* owned copy, or NULL: the real path the agent opened */
+	unsigned port;	   /* 0: none */
 	const char *agent; /* "gateway", "target": the controller's ssh-agent forwarded; NULL */
 	uint64_t bytes_in, bytes_out;
 	int have_exit, exit_code, signo; /* signo > 0: killed by it */

@@ -256,8 +256,7 @@ static int narrowing_matches(const struct jg_policy_rule *r, const struct jg_pol
 		return 0;
 	if (r->allow && req->agent == JG_POLICY_AGENT_TARGET && !r->forward_agent_to_target)
 		return 0;
-	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 &&
-	    !commands_match(r, req->argv0))
+	if (r->ncommands > 0 && strcmp(req->action, "exec") == 0 && !commands_match(r, req->argv0))
 		return 0;
 	for (size_t i = 0; r->nbecome > 0 && i < req->nbecome; i++)
 		if (!any_glob(r->become, r->nbecome, req->become[i]))
@@ -405,11 +404,12 @@ void jg_policy_lint(const struct jg_config *cfg, const char *own,
 				 strcmp(r->identities[j], unix_own) != 0;
 		if (!grants_local_exec(r) || !others)
 			continue;
-		o = (size_t)snprintf(msg, sizeof(msg),
-				     "%s:%d: policy rule \"%s\" grants exec on local -- the "
-				     "bastion as the gateway's own account, which can read the CA key "
-				     "and mint any identity -- to ",
-				     cfg->path, r->line, r->name);
+		o = (size_t)snprintf(
+		    msg, sizeof(msg),
+		    "%s:%d: policy rule \"%s\" grants exec on local -- the "
+		    "bastion as the gateway's own account, which can read the CA key "
+		    "and mint any identity -- to ",
+		    cfg->path, r->line, r->name);
 		if (r->nidentities == 0 && o < sizeof(msg))
 			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "EVERY identity");
 		for (size_t j = 0; j < r->nidentities && o < sizeof(msg); j++)

@@ -67,10 +67,10 @@ struct jg_policy_req {
 	const char *argv0;    /* exec */
 	const char *const *become; /* accounts the chain becomes (nbecome of them) */
 	size_t nbecome;
-	const char *path;     /* put, get (normalised, absolute) */
-	unsigned setid;	      /* put: the mode's setuid/setgid/sticky bits asked for (07000) */
-	unsigned port;	      /* tunnel (audited; tunnels.allow narrows ports) */
-	int agent;	      /* the controller's ssh-agent is forwarded: JG_POLICY_AGENT_* */
+	const char *path; /* put, get (normalised, absolute) */
+	unsigned setid;	  /* put: the mode's setuid/setgid/sticky bits asked for (07000) */
+	unsigned port;	  /* tunnel (audited; tunnels.allow narrows ports) */
+	int agent;	  /* the controller's ssh-agent is forwarded: JG_POLICY_AGENT_* */
 };
 /* jg_policy_req.agent: not forwarded; to the gateway's onward ssh (only allow rules with
  * forward_agent = true match); and on to the target (forward_agent_to_target = true). */

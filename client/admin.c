@@ -47,13 +47,13 @@ int jg_cmd_reset(struct jg_client *c, int argc, char **argv)
 		r = JG_EXIT_FAILURE;
 	} else if (r == 0) {
 		size_t len = evbuffer_get_length(body);
-		json_t *o = json_loadb((const char *)evbuffer_pullup(body, (ssize_t)len), len, 0,
-				       NULL);
+		json_t *o =
+		    json_loadb((const char *)evbuffer_pullup(body, (ssize_t)len), len, 0, NULL);
 
 		printf("%s: %s\n", argv[1],
 		       json_is_true(json_object_get(o, "reset"))
-			       ? "connection closed; the next operation opens a new one"
-			       : "no open connection");
+			   ? "connection closed; the next operation opens a new one"
+			   : "no open connection");
 		json_decref(o);
 	}
 	evbuffer_free(body);
@@ -95,7 +95,8 @@ static void print_routes(const json_t *root)
 
 	printf("%-20s %-5s %-20s %-30s %-20s %8s %s\n", "SITE", "STATE", "NEXT_HOP", "PATH",
 	       "SINCE", "RTT_MS", "REASON");
-	json_array_foreach(routes, i, r) {
+	json_array_foreach(routes, i, r)
+	{
 		const char *next = json_string_value(json_object_get(r, "next_hop"));
 		const char *reason = json_string_value(json_object_get(r, "reason"));
 		json_t *rtt = json_object_get(r, "rtt_ms");
@@ -104,7 +105,8 @@ static void print_routes(const json_t *root)
 		size_t off = 0;
 		struct tm tm;
 
-		json_array_foreach(json_object_get(r, "path"), j, hop) {
+		json_array_foreach(json_object_get(r, "path"), j, hop)
+		{
 			int n = snprintf(path + off, sizeof(path) - off, "%s%s", j ? "," : "",
 					 json_string_value(hop) ? json_string_value(hop) : "?");
 			if (n < 0 || (size_t)n >= sizeof(path) - off)

@@ -49,8 +49,8 @@ struct jg_client {
 	char state_dir[PATH_MAX]; /* "" when it could not be computed */
 	unsigned defaults;	  /* JG_CLIENT_DEFAULT_*: which files are the state-dir defaults */
 	int connect_timeout;	  /* seconds: TCP connect plus TLS handshake */
-	int timeout;		  /* seconds of silence from the gateway (PINGs unanswered); 0: none */
-	const char *opt_timeout;  /* --timeout, borrowed from argv, NULL when not given */
+	int timeout; /* seconds of silence from the gateway (PINGs unanswered); 0: none */
+	const char *opt_timeout; /* --timeout, borrowed from argv, NULL when not given */
 	/* The persistent client (client/mux.h): its idle time in seconds, 0 when off. */
 	int persist;
 	const char *opt_persist; /* --persist, borrowed from argv, NULL when not given */

@@ -578,7 +578,7 @@ static void conn_start_plain(struct jg_conn *conn)
 	 * deferred one was often still queued when we left, and its reference on the
 	 * bufferevent kept it from ever being freed (an exit with a leak under ASan). */
 	conn->bev = jg_h2bulk_plain_new(conn->c->base, conn->fd,
-					 conn->via_master ? 0 : BEV_OPT_DEFER_CALLBACKS);
+					conn->via_master ? 0 : BEV_OPT_DEFER_CALLBACKS);
 	if (conn->bev == NULL) {
 		conn_fail(conn, "cannot set up the connection to %s: out of memory",
 			  conn->c->gateway);

@@ -76,9 +76,9 @@ struct jg_cp {
 	struct jg_cp_item *items;
 	size_t nitems, cap, next;
 	unsigned phase;
-	unsigned active; /* items started and not yet closed */
-	int feeding;	 /* inside jg_cp_feed: a close during a start must not recurse */
-	size_t printed;	 /* failure lines printed so far (bounded) */
+	unsigned active;	/* items started and not yet closed */
+	int feeding;		/* inside jg_cp_feed: a close during a start must not recurse */
+	size_t printed;		/* failure lines printed so far (bounded) */
 	struct jg_argv targets; /* the targets named on the command line */
 	/* Outcome. */
 	size_t nok, nfailed, nlost, fanout_errors;

@@ -69,14 +69,14 @@ struct jg_exec {
 	struct jg_tty tty;
 	struct event *sig[5];
 	struct timespec last_int;
-	int passed_signo; /* the last SIGINT/SIGTERM/SIGHUP passed on, 0: none */
-	int flags;		 /* JG_CLIENT_EXEC_* */
-	int stdout_gone;	 /* SOFT_EPIPE: our reader left; its output is dropped */
-	struct event *epipe_ev;	 /* SOFT_EPIPE: the grace period after SIGPIPE */
+	int passed_signo;	     /* the last SIGINT/SIGTERM/SIGHUP passed on, 0: none */
+	int flags;		     /* JG_CLIENT_EXEC_* */
+	int stdout_gone;	     /* SOFT_EPIPE: our reader left; its output is dropped */
+	struct event *epipe_ev;	     /* SOFT_EPIPE: the grace period after SIGPIPE */
 	struct jg_agentrelay *agent; /* -A, or NULL */
-	struct evbuffer *sent;	 /* body sent while WAITING, for a retry elsewhere */
-	int replay_lost;	 /* more than EXEC_REPLAY_MAX was sent: no retry */
-	struct event *retry_ev;	 /* a new connection, from the loop */
+	struct evbuffer *sent;	     /* body sent while WAITING, for a retry elsewhere */
+	int replay_lost;	     /* more than EXEC_REPLAY_MAX was sent: no retry */
+	struct event *retry_ev;	     /* a new connection, from the loop */
 };
 
 /* One error line on stderr, "jumpgate: ..." or "jumpgate rsh: ..." (c->prog). */
@@ -637,8 +637,9 @@ static int exec_open_frame(struct jg_exec *op, int want_tty /* JG_CLIENT_TTY_* *
 			 (uint32_t)evbuffer_get_length(spec));
 out:
 	if (r == JG_ERR_TOOBIG)
-		exec_fail(op, "%s: the command, its environment and directory are too long "
-			      "(more than %u bytes)",
+		exec_fail(op,
+			  "%s: the command, its environment and directory are too long "
+			  "(more than %u bytes)",
 			  op->target, JG_FRAME_MAX_PAYLOAD);
 	else if (r != 0)
 		exec_fail(op, "%s: cannot encode the command: %s", op->target, jg_strerror(r));

@@ -48,7 +48,8 @@ static int input_read_once(struct jg_input *in)
 		return 0;
 	}
 	for (ssize_t off = 0; off < n; off += JG_FRAME_MAX_PAYLOAD) {
-		uint32_t len = (uint32_t)(n - off < JG_FRAME_MAX_PAYLOAD ? n - off : JG_FRAME_MAX_PAYLOAD);
+		uint32_t len =
+		    (uint32_t)(n - off < JG_FRAME_MAX_PAYLOAD ? n - off : JG_FRAME_MAX_PAYLOAD);
 
 		if (jg_frame_put(in->q, JG_FRAME_DATA, 0, 0, 0, buf + off, len) != 0) {
 			jg_client_fail("out of memory queueing stdin");

@@ -92,7 +92,8 @@ static int pattern_covers(const char *pattern, const json_t *t)
 			 p);
 		if (name != NULL && fnmatch(elem, name, 0) == 0)
 			return 1;
-		json_array_foreach(json_object_get(t, "groups"), i, g) {
+		json_array_foreach(json_object_get(t, "groups"), i, g)
+		{
 			if (json_is_string(g) && strcmp(json_string_value(g), elem) == 0)
 				return 1;
 		}
@@ -108,7 +109,8 @@ static const json_t *find_target(const json_t *all, const char *name)
 	const json_t *t;
 	size_t i;
 
-	json_array_foreach(all, i, t) {
+	json_array_foreach(all, i, t)
+	{
 		const char *n = json_string_value(json_object_get(t, "name"));
 
 		if (n != NULL && strcmp(n, name) == 0)
@@ -124,7 +126,8 @@ static json_t *select_targets(const json_t *all, const json_t *names)
 	json_t *sel = json_array(), *n;
 	size_t i;
 
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		const char *name = json_string_value(n);
 		const json_t *t = name != NULL ? find_target(all, name) : NULL;
 		const char *slash = name != NULL ? strchr(name, '/') : NULL;
@@ -151,7 +154,8 @@ static void join(char *buf, size_t len, const json_t *a)
 	size_t i, off = 0;
 
 	buf[0] = '\0';
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *s = json_string_value(v), *colon;
 		int n;
 
@@ -174,7 +178,8 @@ static void print_targets(const json_t *sel, const json_t *routes)
 	size_t i;
 
 	printf("%-20s %-8s %-16s %-30s %s\n", "NAME", "METHOD", "GROUPS", "MAY", "GOES TO");
-	json_array_foreach(sel, i, t) {
+	json_array_foreach(sel, i, t)
+	{
 		const char *method = json_string_value(json_object_get(t, "method"));
 		const json_t *actions = json_object_get(t, "actions");
 		char groups[256], may[128];
@@ -191,7 +196,8 @@ static void print_targets(const json_t *sel, const json_t *routes)
 	if (json_array_size(json_object_get(routes, "routes")) == 0)
 		return;
 	printf("\nsites (their targets are SITE/TARGET; jumpgate targets 'SITE/*'):\n");
-	json_array_foreach(json_object_get(routes, "routes"), i, r) {
+	json_array_foreach(json_object_get(routes, "routes"), i, r)
+	{
 		const char *reason = json_string_value(json_object_get(r, "reason"));
 
 		printf("  %-20s %s%s%s\n", json_string_value(json_object_get(r, "site")),
@@ -231,7 +237,8 @@ int jg_cmd_targets(struct jg_client *c, int argc, char **argv)
 			size_t i;
 
 			names = json_array();
-			json_array_foreach(all, i, t) {
+			json_array_foreach(all, i, t)
+			{
 				if (pattern_covers(pattern, t))
 					json_array_append(names, json_object_get(t, "name"));
 			}

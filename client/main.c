@@ -234,11 +234,17 @@ static jg_command_fn find_command(const char *name)
 		const char *name;
 		jg_command_fn run;
 	} commands[] = {
-		{"exec", jg_cmd_exec}, {"reset", jg_cmd_reset}, {"stats", jg_cmd_stats},
-		{"cp", jg_cmd_cp},     {"run", jg_cmd_run},	{"rsh", jg_cmd_rsh},
-		{"connect", jg_cmd_connect}, {"routes", jg_cmd_routes},
-		{JG_MUX_MASTER_CMD, jg_cmd_master},
-		{"targets", jg_cmd_targets}, {"whoami", jg_cmd_whoami},
+	    {"exec", jg_cmd_exec},
+	    {"reset", jg_cmd_reset},
+	    {"stats", jg_cmd_stats},
+	    {"cp", jg_cmd_cp},
+	    {"run", jg_cmd_run},
+	    {"rsh", jg_cmd_rsh},
+	    {"connect", jg_cmd_connect},
+	    {"routes", jg_cmd_routes},
+	    {JG_MUX_MASTER_CMD, jg_cmd_master},
+	    {"targets", jg_cmd_targets},
+	    {"whoami", jg_cmd_whoami},
 	};
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -61,10 +61,10 @@ static void req_close(void *arg, uint32_t h2_error)
 }
 
 static const struct jg_conn_stream_cbs req_stream_cbs = {
-	.header = req_header,
-	.data = req_data,
-	.body = req_body,
-	.close = req_close,
+    .header = req_header,
+    .data = req_data,
+    .body = req_body,
+    .close = req_close,
 };
 
 static void req_ready(void *arg)
@@ -95,9 +95,9 @@ static void req_closed(void *arg)
 }
 
 static const struct jg_conn_cbs req_conn_cbs = {
-	.ready = req_ready,
-	.failed = req_failed,
-	.closed = req_closed,
+    .ready = req_ready,
+    .failed = req_failed,
+    .closed = req_closed,
 };
 
 int jg_client_request(struct jg_client *c, const char *method, const char *path, int *status,

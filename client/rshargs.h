@@ -61,9 +61,9 @@ struct jg_rshargs {
 	char *command;	  /* the joined command words (owned), NULL for the actions */
 	char *argv[4];	  /* {"/bin/sh", "-c", command or the sftp starter, NULL} */
 	enum jg_rshargs_tty tty;
-	int stdin_null;			      /* -n, -f, StdinNull: the remote stdin is /dev/null */
-	int verbose;			      /* the number of -v */
-	int quiet;			      /* -q */
+	int stdin_null;	   /* -n, -f, StdinNull: the remote stdin is /dev/null */
+	int verbose;	   /* the number of -v */
+	int quiet;	   /* -q */
 	int forward_agent; /* -A or -o ForwardAgent=yes: 1 (relay our ssh-agent); -a, =no: 0 */
 	char *setenv[JG_RSHARGS_ENV_MAX + 1]; /* "NAME=VALUE" of -o SetEnv (owned) */
 	size_t nsetenv;

@@ -63,7 +63,7 @@ struct jg_run {
 	int interrupted;
 	int agent;	     /* -A given this many times (client/agentrelay.h) */
 	const char *operand; /* TARGETS as given (borrowed from argv) */
-	int merge_stderr; /* -B: stderr gathered with stdout (-b keeps it apart) */
+	int merge_stderr;    /* -B: stderr gathered with stdout (-b keeps it apart) */
 	/* The pending line on a terminal (runprogress.c); drawn: it is on screen. */
 	struct event_base *base;
 	struct event *tick;

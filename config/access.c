@@ -23,8 +23,10 @@ static int tunnel_glob(struct jg_parser *p, const config_setting_t *s, const cha
 				     what);
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
-			return jg_parse_fail(p, s, key, "\"%s\": %s has a space or control "
-					     "character", config_setting_get_string(s), what);
+			return jg_parse_fail(p, s, key,
+					     "\"%s\": %s has a space or control "
+					     "character",
+					     config_setting_get_string(s), what);
 	return (*out = strndup(v, len)) == NULL ? JG_ERR_NOMEM : 0;
 }
 
@@ -64,8 +66,8 @@ static int parse_tunnel_rule(struct jg_parser *p, const config_setting_t *s, con
 		n = strtoul(rule->port, &end, 10);
 		if (*end != '\0' || rule->port[0] < '0' || rule->port[0] > '9' || n < 1 ||
 		    n > 65535)
-			return jg_parse_fail(p, s, key, "\"%s\": port \"%s\" is not 1-65535",
-					     v, rule->port);
+			return jg_parse_fail(p, s, key, "\"%s\": port \"%s\" is not 1-65535", v,
+					     rule->port);
 	}
 	if (hc != NULL)
 		r = tunnel_glob(p, s, key, "host", hc + 1, (size_t)(pc - hc - 1), &rule->host);
@@ -99,7 +101,8 @@ int jg_parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct jg_c
 	c->tunnel_policy = JG_TUNNELS_LIST;
 	if ((a = config_setting_get_member(s, "allow")) == NULL)
 		return 0;
-	if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST)
+	if (config_setting_type(a) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(a) != CONFIG_TYPE_LIST)
 		return jg_parse_fail(p, a, "tunnels.allow",
 				     "must be a list of strings [ \"web1:22\", ... ], not %s",
 				     jg_parse_type_name(config_setting_type(a)));
@@ -133,7 +136,8 @@ static int parse_strings(struct jg_parser *p, const config_setting_t *s, const c
 		const char *v = config_setting_get_string_elem(s, i);
 
 		if (v == NULL || v[0] == '\0')
-			return jg_parse_fail(p, s, key, "element %d is not a non-empty string", i + 1);
+			return jg_parse_fail(p, s, key, "element %d is not a non-empty string",
+					     i + 1);
 		if (((*out)[i] = strdup(v)) == NULL)
 			return JG_ERR_NOMEM;
 		(*n)++;
@@ -144,7 +148,8 @@ static int parse_strings(struct jg_parser *p, const config_setting_t *s, const c
 static int parse_policy_rule(struct jg_parser *p, const config_setting_t *e,
 			     struct jg_policy_rule *rule)
 {
-	static const char *const actions[] = {"exec", "put", "get", "tunnel", "reset", "admin", "*"};
+	static const char *const actions[] = {"exec",  "put",	"get", "tunnel",
+					      "reset", "admin", "*"};
 	const char *v;
 	int r = 0, have_allow = 0;
 

@@ -88,7 +88,8 @@ static int tls_fail(struct ctx *x, const char *file, const char *what)
 {
 	char reason[256];
 
-	return fail(x, JG_ERR_TLS, "%s: %s: %s", file, what, jg_certs_ssl_reason(reason, sizeof(reason)));
+	return fail(x, JG_ERR_TLS, "%s: %s: %s", file, what,
+		    jg_certs_ssl_reason(reason, sizeof(reason)));
 }
 
 /* 1 when PATH exists, 0 when it does not, negative (ERR set) when unknown. */

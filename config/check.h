@@ -3,8 +3,8 @@
  *
  * Parsing already names file:line for what the file says; this is what it points at:
  * the TLS files, the CRL, every site's files, ssh keys (identity_file), the agents,
- * the state directory and the audit log.  Nothing is created or changed (an audit file that is missing is
- * judged by its directory). */
+ * the state directory and the audit log.  Nothing is created or changed (an audit file that is
+ * missing is judged by its directory). */
 #ifndef JG_CONFIG_CHECK_H
 #define JG_CONFIG_CHECK_H
 

@@ -284,12 +284,12 @@ static int parse_pool(struct jg_parser *p, const config_setting_t *s, struct jg_
 }
 
 /* Bytes, 1 MiB to 64 GiB (a 64-bit integer: "274877906944L" in libconfig). */
-static int parse_buffer_budget(struct jg_parser *p, const config_setting_t *s,
-			       struct jg_config *c)
+static int parse_buffer_budget(struct jg_parser *p, const config_setting_t *s, struct jg_config *c)
 {
 	long long v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
 		return jg_parse_fail(p, s, "buffer_budget", "must be an integer (bytes), not %s",
 				     jg_parse_type_name(config_setting_type(s)));
 	v = config_setting_get_int64(s);

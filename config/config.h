@@ -23,7 +23,7 @@ struct jg_target {
  * inventory names or globs over them (fnmatch(3)), kept as written: a glob is
  * expanded when used (gateway/targets.c), so it follows the inventory it is used with. */
 struct jg_group {
-	char *name;     /* the target-name alphabet; never the name of an inventory target */
+	char *name;	/* the target-name alphabet; never the name of an inventory target */
 	char **members; /* inventory names or globs ('*', '?', '[') */
 	size_t nmembers;
 };
@@ -48,15 +48,15 @@ enum jg_identity_source {
  * paths "not narrowed". */
 struct jg_policy_rule {
 	char *name;
-	int line;          /* in jg_config.path, for denied by rule "x" (file:12) */
+	int line;	   /* in jg_config.path, for denied by rule "x" (file:12) */
 	char **identities; /* globs */
-	char **targets;    /* globs over the name and the resolved key; "group:NAME" */
-	char **actions;    /* exec put get tunnel reset admin, or "*" */
+	char **targets;	   /* globs over the name and the resolved key; "group:NAME" */
+	char **actions;	   /* exec put get tunnel reset admin, or "*" */
 	char **commands;   /* argv[0] globs (exec only) */
-	char **become;     /* globs over the accounts a chain's sudo/su/doas/setns/docker hops
+	char **become;	   /* globs over the accounts a chain's sudo/su/doas/setns/docker hops
 			    * become (every one must match) */
-	char **paths;      /* absolute path prefixes (put/get only) */
-	char **via;        /* globs over the site that asserted the identity; "-": none */
+	char **paths;	   /* absolute path prefixes (put/get only) */
+	char **via;	   /* globs over the site that asserted the identity; "-": none */
 	size_t nidentities, ntargets, nactions, ncommands, nbecome, npaths, nvia;
 	int allow;
 	int setid; /* an allow rule may grant puts with setuid/setgid/sticky bits */
@@ -74,71 +74,71 @@ enum jg_tunnel_policy {
 
 /* One `sites` entry: a peer gateway (config/sites.c). */
 struct jg_site {
-	char *name;        /* its site name (its own gateway_name) */
-	int line;          /* where it is defined */
-	char *address;     /* "host:port" as written; NULL: we do not link to it */
-	char *host;        /* numeric host (or localhost) of address */
+	char *name;    /* its site name (its own gateway_name) */
+	int line;      /* where it is defined */
+	char *address; /* "host:port" as written; NULL: we do not link to it */
+	char *host;    /* numeric host (or localhost) of address */
 	char port[8];
-	char *ca_file;     /* the CA its server certificate chains to (with address) */
-	char *cert_file;   /* our client certificate for it (with address) */
+	char *ca_file;	 /* the CA its server certificate chains to (with address) */
+	char *cert_file; /* our client certificate for it (with address) */
 	char *key_file;
-	char *identity;    /* its identity when it connects to us, or NULL */
-	int trust_asserted_identity; /* honour its x-jumpgate-on-behalf-of */
+	char *identity;			/* its identity when it connects to us, or NULL */
+	int trust_asserted_identity;	/* honour its x-jumpgate-on-behalf-of */
 	uint32_t keepalive_interval_ms; /* PING period, and the deadline of each PING */
 	char **learn; /* `learn`: site-name globs its routes may name; NULL: unset */
 	size_t nlearn;
 };
 
 struct jg_config {
-	char *path;              /* the file it came from, NULL for the built-in default */
-	char *listen_host;       /* numeric address or "localhost" */
+	char *path;	   /* the file it came from, NULL for the built-in default */
+	char *listen_host; /* numeric address or "localhost" */
 	uint16_t listen_port;
-	char *state_dir;         /* holds generated certificates */
-	char *ca_file;           /* CA that client certificates must chain to */
-	char *cert_file;         /* server certificate */
-	char *key_file;          /* server key */
-	int generate_certs;      /* non-zero: create the files above in state_dir when absent */
-	int log_level;           /* enum jg_log_level */
-	uint32_t drain_timeout_ms;     /* SIGTERM: how long streams may finish after GOAWAY */
+	char *state_dir;	   /* holds generated certificates */
+	char *ca_file;		   /* CA that client certificates must chain to */
+	char *cert_file;	   /* server certificate */
+	char *key_file;		   /* server key */
+	int generate_certs;	   /* non-zero: create the files above in state_dir when absent */
+	int log_level;		   /* enum jg_log_level */
+	uint32_t drain_timeout_ms; /* SIGTERM: how long streams may finish after GOAWAY */
 	uint32_t handshake_timeout_ms; /* TLS handshake must finish within this */
 	uint32_t idle_timeout_ms;      /* a connection with no stream is closed after this */
 	uint32_t preface_timeout_ms;   /* handshake done: the first request must come within this */
-	uint32_t max_streams;          /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
-	uint32_t stream_window;        /* HTTP/2 stream receive window and agent channel window */
+	uint32_t max_streams;	       /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
+	uint32_t stream_window;	       /* HTTP/2 stream receive window and agent channel window */
 	/* Limits (jumpgated.conf.example says what the client sees when one is hit). */
 	uint32_t max_connections_per_identity; /* concurrent connections of one identity; 0: any */
 	/* Connections still in their TLS handshake; past it the oldest is dropped.  0: a
 	 * quarter of the gateway's descriptor limit (gateway/main.c). */
 	uint32_t max_handshakes;
 	uint32_t max_header_list_size; /* request header list (RFC 9113 6.5.2 size): 431 past it */
-	uint64_t buffer_budget;        /* response bytes queued gateway-wide before links pause */
-	char *unix_socket;             /* h2c listener path (identity unix:<user>), NULL: none */
-	char *agent_path;        /* NULL: $JUMPGATE_AGENT, next to jumpgated, then pkglibexecdir */
+	uint64_t buffer_budget;	       /* response bytes queued gateway-wide before links pause */
+	char *unix_socket;	       /* h2c listener path (identity unix:<user>), NULL: none */
+	char *agent_path; /* NULL: $JUMPGATE_AGENT, next to jumpgated, then pkglibexecdir */
 	struct jg_target *targets; /* always contains "local" */
 	size_t ntargets;
 	/* Options for ssh specs that are not in the inventory (`ssh:host`, a bare host):
 	 * method JG_METHOD_SSH, host NULL. */
 	struct jg_hop ssh_defaults;
-	uint32_t pool_idle_timeout_ms; /* an onward connection with no channel closes after this */
-	uint32_t connect_timeout_ms;   /* spawn to agent HELLO (bootstrap included) */
-	uint32_t keepalive_interval_ms;/* PING on agent links; dead after two missed */
-	uint32_t child_nofile;         /* RLIMIT_NOFILE given to spawned children */
-	uint32_t max_onward_setups;    /* onward connections in setup at once; 0: any */
+	uint32_t pool_idle_timeout_ms;	/* an onward connection with no channel closes after this */
+	uint32_t connect_timeout_ms;	/* spawn to agent HELLO (bootstrap included) */
+	uint32_t keepalive_interval_ms; /* PING on agent links; dead after two missed */
+	uint32_t child_nofile;		/* RLIMIT_NOFILE given to spawned children */
+	uint32_t max_onward_setups;	/* onward connections in setup at once; 0: any */
 	uint32_t max_onward_setups_per_identity; /* the same for one identity; 0: any */
-	char **agent_paths;            /* agents for other architectures (the own one is agent_path) */
+	char **agent_paths; /* agents for other architectures (the own one is agent_path) */
 	size_t nagent_paths;
 	enum jg_tunnel_policy tunnel_policy; /* see jg_target_tunnel_allowed() */
 	struct jg_tunnel_rule *tunnel_rules;
 	size_t ntunnel_rules;
-	struct jg_group *groups;       /* inventory groups (groups = { web = [ ... ]; }) */
+	struct jg_group *groups; /* inventory groups (groups = { web = [ ... ]; }) */
 	size_t ngroups;
 	enum jg_identity_source identity; /* `identity`: where a controller's name comes from */
-	char *crl_file;                /* `crl`: checked on every client certificate; NULL: none */
-	char *audit_path;              /* `audit`: a file, or NULL for stderr */
-	char *metrics_host;	       /* `metrics_listen`: plain /metrics, /healthz, or NULL */
+	char *crl_file;	    /* `crl`: checked on every client certificate; NULL: none */
+	char *audit_path;   /* `audit`: a file, or NULL for stderr */
+	char *metrics_host; /* `metrics_listen`: plain /metrics, /healthz, or NULL */
 	uint16_t metrics_port;
-	char *resolv_conf;             /* `resolv_conf`: names of tunnels the gateway dials are
-					* resolved with it; NULL: /etc/resolv.conf */
+	char *resolv_conf; /* `resolv_conf`: names of tunnels the gateway dials are
+			    * resolved with it; NULL: /etc/resolv.conf */
 	/* `policy`: first match wins, default deny.  No `policy` key in a file: no rule, so
 	 * everything is denied.  The built-in default: one rule allowing everything to the
 	 * generated client identity (the local account name). */

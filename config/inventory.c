@@ -216,7 +216,8 @@ static int parse_group(struct jg_parser *p, const config_setting_t *e, struct jg
 				     "of its own)",
 				     name);
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
-		return jg_parse_fail(p, e, key, "must be an array [ \"name\", \"glob*\", ... ], not %s",
+		return jg_parse_fail(p, e, key,
+				     "must be an array [ \"name\", \"glob*\", ... ], not %s",
 				     jg_parse_type_name(type));
 	if ((g->name = strdup(name)) == NULL ||
 	    (g->members = calloc((size_t)n + 1, sizeof(*g->members))) == NULL)
@@ -259,9 +260,9 @@ int jg_parse_groups(struct jg_parser *p, const config_setting_t *s, struct jg_co
 	int n = config_setting_length(s), r;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return jg_parse_fail(p, s, "groups",
-				     "must be a group { web = [ \"web1\", \"web2\" ]; ... }, not %s",
-				     jg_parse_type_name(config_setting_type(s)));
+		return jg_parse_fail(
+		    p, s, "groups", "must be a group { web = [ \"web1\", \"web2\" ]; ... }, not %s",
+		    jg_parse_type_name(config_setting_type(s)));
 	if (n == 0)
 		return 0;
 	if ((c->groups = calloc((size_t)n, sizeof(*c->groups))) == NULL)

@@ -13,8 +13,17 @@
 #include "config/target.h"
 #include "relay/err.h"
 
-enum opt_kind { OPT_USER, OPT_NAME, OPT_PATH, OPT_BOOL, OPT_SECRET, OPT_LABEL, OPT_ARGS, OPT_PID,
-		OPT_KIND };
+enum opt_kind {
+	OPT_USER,
+	OPT_NAME,
+	OPT_PATH,
+	OPT_BOOL,
+	OPT_SECRET,
+	OPT_LABEL,
+	OPT_ARGS,
+	OPT_PID,
+	OPT_KIND
+};
 
 /* Which keys a method takes: a bit per method. */
 #define M(x) (1u << (x))
@@ -69,13 +78,13 @@ static const char *bad_kubectl_arg(const char *a)
 	if (strncmp(a, "--", 2) != 0 || a[2] < 'a' || a[2] > 'z')
 		return "must be a long option (\"--kubeconfig=/path\")";
 	for (const char *q = a; *q != '\0'; q++)
-		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f || strchr("'\"`$;&|<>\\", *q))
+		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f ||
+		    strchr("'\"`$;&|<>\\", *q))
 			return "must not contain whitespace, control or shell characters";
 	return NULL;
 }
 
-static int parse_args(struct jg_parser *p, const config_setting_t *e, const char *key,
-		      char ***out)
+static int parse_args(struct jg_parser *p, const config_setting_t *e, const char *key, char ***out)
 {
 	int n = config_setting_length(e), type = config_setting_type(e);
 	char **v;
@@ -142,8 +151,8 @@ static int parse_one(struct jg_parser *p, const config_setting_t *e, const char 
 		else if (strcmp(v, "machinectl") == 0)
 			o->setns_kind = JG_SETNS_MACHINECTL;
 		else
-			return jg_parse_fail(p, e, key,
-					     "\"%s\": must be docker, lxc or machinectl", v);
+			return jg_parse_fail(p, e, key, "\"%s\": must be docker, lxc or machinectl",
+					     v);
 		return 0;
 	default: /* OPT_SECRET: anything, but not empty */
 		if (v[0] == '\0')

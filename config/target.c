@@ -295,8 +295,9 @@ static int from_inventory(const struct jg_target *t, struct jg_chain **out)
 		snprintf(prefix, sizeof(prefix), "%s (ssh ", t->name);
 		display = describe(prefix, &t->hop.ssh, ")");
 	} else if (t->hop.method == JG_METHOD_TUNNEL) {
-		display = fmt_dup("%s (tunnel %s%s%s)", t->name, strchr(t->hop.ssh.host, ':') ? "[" : "",
-				  t->hop.ssh.host, strchr(t->hop.ssh.host, ':') ? "]" : "");
+		display =
+		    fmt_dup("%s (tunnel %s%s%s)", t->name, strchr(t->hop.ssh.host, ':') ? "[" : "",
+			    t->hop.ssh.host, strchr(t->hop.ssh.host, ':') ? "]" : "");
 	} else if (strcmp(t->name, "local") == 0) {
 		display = strdup(t->name);
 	} else {
@@ -416,8 +417,7 @@ static int dup_n(char **dst, const char *s, size_t len)
 }
 
 /* "[user@]rest": the user (checked) into O->user, REST returned. NULL with ERR. */
-static const char *take_user(const char *v, struct jg_hop_opts *o, int *r, char *err,
-			     size_t errlen)
+static const char *take_user(const char *v, struct jg_hop_opts *o, int *r, char *err, size_t errlen)
 {
 	const char *at = strchr(v, '@');
 
@@ -667,7 +667,8 @@ int jg_hop_canon(const struct jg_hop *h, char *buf, size_t len)
 	case JG_METHOD_SSH:
 		canon_host(h->ssh.host, host, sizeof(host));
 		n = snprintf(buf, len, "ssh:%s@%s:%u",
-			     h->ssh.user != NULL ? h->ssh.user : default_ssh_user(user, sizeof(user)),
+			     h->ssh.user != NULL ? h->ssh.user
+						 : default_ssh_user(user, sizeof(user)),
 			     host, h->ssh.port != 0 ? (unsigned)h->ssh.port : 22u);
 		break;
 	case JG_METHOD_TUNNEL:
@@ -925,11 +926,14 @@ int jg_target_tunnel_allowed(const struct jg_config *cfg, const char *target, co
 			return 1;
 	}
 	if (strcmp(h, "localhost") == 0)
-		set_err(why, whylen, "a tunnel to %s port %u is not allowed (no tunnels.allow "
-			"entry matches \"%s:%u\")", target, (unsigned)port, target, (unsigned)port);
+		set_err(why, whylen,
+			"a tunnel to %s port %u is not allowed (no tunnels.allow "
+			"entry matches \"%s:%u\")",
+			target, (unsigned)port, target, (unsigned)port);
 	else
-		set_err(why, whylen, "a tunnel to %s host %s port %u is not allowed (no "
-			"tunnels.allow entry matches \"%s:%s:%u\")", target, host, (unsigned)port,
-			target, host, (unsigned)port);
+		set_err(why, whylen,
+			"a tunnel to %s host %s port %u is not allowed (no "
+			"tunnels.allow entry matches \"%s:%s:%u\")",
+			target, host, (unsigned)port, target, host, (unsigned)port);
 	return 0;
 }

@@ -355,8 +355,7 @@ static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason
 		return 0;
 
 	/* A link paused by the buffer budget reads nothing, PONGs included. */
-	if (al->state != AL_UP || ka == 0 || al->gw->budget_paused ||
-	    now - al->last_rx_ms < 2 * ka)
+	if (al->state != AL_UP || ka == 0 || al->gw->budget_paused || now - al->last_rx_ms < 2 * ka)
 		return 0;
 	snprintf(reason, len, "no answer from the agent on %s for %llu s (keepalive)",
 		 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
@@ -463,10 +462,10 @@ static void link_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const ch
 }
 
 static const struct jg_link_callbacks link_cbs = {
-	.on_hello = link_on_hello,
-	.on_frame = link_on_frame,
-	.on_writable = link_on_writable,
-	.on_dead = link_on_dead,
+    .on_hello = link_on_hello,
+    .on_frame = link_on_frame,
+    .on_writable = link_on_writable,
+    .on_dead = link_on_dead,
 };
 
 static void al_setup_start(struct jg_setupq_entry *e);
@@ -474,8 +473,8 @@ static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen);
 
 /* A link for CHAIN, in gw->links at once; its process starts now or when the setup
  * queue (setupq.h) lets it. */
-static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chain *chain,
-				     char *err, size_t errlen)
+static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chain *chain, char *err,
+				     size_t errlen)
 {
 	struct jg_agentlink *al;
 
@@ -495,8 +494,8 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 	al->free_ev = event_new(gw->base, -1, 0, on_free_ev, al);
 	al->tick = event_new(gw->base, -1, EV_PERSIST, on_tick, al);
 	al->deadline = evtimer_new(gw->base, on_deadline, al);
-	if (al->link == NULL || al->rbuf == NULL || al->flush_ev == NULL || al->free_ev == NULL || al->tick == NULL ||
-	    al->deadline == NULL ||
+	if (al->link == NULL || al->rbuf == NULL || al->flush_ev == NULL || al->free_ev == NULL ||
+	    al->tick == NULL || al->deadline == NULL ||
 	    evbuffer_add_cb(jg_link_output(al->link), on_link_output, al) == NULL)
 		goto nomem;
 	/* HELLO is queued now; with a bootstrap it waits in the link until the agent runs. */
@@ -654,18 +653,17 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 
 	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
 		json_t *o = json_pack(
-			"{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "target",
-			al->chain->key, "display", al->chain->display, "method",
-			jg_method_name(al->chain->hops[al->chain->nhops > 1 &&
-							       al->chain->hops[0].method ==
-								   JG_METHOD_LOCAL]
-					   .method),
-			"pid",
-			(json_int_t)al->pid, "state", state_name(al->state), "age_s",
-			(json_int_t)((now - al->started_ms) / 1000), "channels",
-			(json_int_t)jg_link_channel_count(al->link), "bytes_in",
-			(json_int_t)al->bytes_in, "bytes_out", (json_int_t)al->bytes_out, "since",
-			(json_int_t)al->since);
+		    "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "target", al->chain->key,
+		    "display", al->chain->display, "method",
+		    jg_method_name(al->chain
+				       ->hops[al->chain->nhops > 1 &&
+					      al->chain->hops[0].method == JG_METHOD_LOCAL]
+				       .method),
+		    "pid", (json_int_t)al->pid, "state", state_name(al->state), "age_s",
+		    (json_int_t)((now - al->started_ms) / 1000), "channels",
+		    (json_int_t)jg_link_channel_count(al->link), "bytes_in",
+		    (json_int_t)al->bytes_in, "bytes_out", (json_int_t)al->bytes_out, "since",
+		    (json_int_t)al->since);
 
 		/* Logged in with a controller's agent: whose (the connection is theirs alone). */
 		if (o != NULL && al->chain->agent != 0)

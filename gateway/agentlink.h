@@ -23,7 +23,7 @@ struct jg_link;
 
 enum al_state {
 	AL_CONNECTING, /* spawned; bootstrap or the agent's HELLO still to come */
-	AL_UP,         /* the agent's HELLO arrived */
+	AL_UP,	       /* the agent's HELLO arrived */
 	AL_DEAD,       /* failed or closed; freed from its own event */
 };
 
@@ -42,12 +42,12 @@ struct jg_agentlink {
 	struct jg_boot *boot;
 	struct evbuffer *boot_out;
 	int booted;
-	struct jg_ssh_watch watch; /* ssh's stderr and terminal; last stderr line of any chain */
+	struct jg_ssh_watch watch;  /* ssh's stderr and terminal; last stderr line of any chain */
 	struct jg_hop_watch hwatch; /* the other hops' prompts and failures on stderr */
 	int plain_local;	    /* the chain is just "local": no stub, agent stderr is ours */
 	int direct_agent;	    /* the gateway runs the agent itself (maybe a trampoline) */
 	int askpass[JG_CHAIN_MAX_HOPS + 2]; /* per bootstrap stage, relay/hop.h */
-	size_t stages_seen;	    /* stub stages whose exec line was handled */
+	size_t stages_seen;		    /* stub stages whose exec line was handled */
 	uint64_t started_ms, last_rx_ms, idle_since_ms, lost_at_ms;
 	uint64_t tick_ms; /* the last on_tick: a late one means our own loop stalled */
 	int ping_sent;
@@ -55,7 +55,7 @@ struct jg_agentlink {
 	char lost_what[64];
 	time_t since;
 	uint64_t bytes_in, bytes_out;
-	struct jg_setupq_entry sq; /* its place in the onward setup queue (setupq.h) */
+	struct jg_setupq_entry sq;	/* its place in the onward setup queue (setupq.h) */
 	struct jg_agentsock *agentsock; /* chain->agent: the onward ssh's SSH_AUTH_SOCK */
 	struct jg_agentlink *next, *prev;
 };

@@ -33,17 +33,17 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 	sites = json_array();
 	jg_sites_stats(gw, sites);
 	root = json_pack(
-		"{s:I, s:s, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I},"
-		" s:I, s:o, s:s, s:o}",
-		"uptime_s", (json_int_t)(time(NULL) - gw->started), "state",
-		gw->draining ? "draining" : "serving", "connections", "current",
-		(json_int_t)st->conns_current, "total", (json_int_t)st->conns_total, "streams",
-		"current", (json_int_t)st->streams_current, "total", (json_int_t)st->streams_total,
-		"operations", "exec", "current", (json_int_t)st->exec_current, "total",
-		(json_int_t)st->exec_total, "failed", (json_int_t)st->exec_failed, "bytes",
-		"from_clients", (json_int_t)st->bytes_from_clients, "to_clients",
-		(json_int_t)st->bytes_to_clients, "tls_failures", (json_int_t)st->tls_failures,
-		"agent_links", links, "gateway_name", gw->cfg->gateway_name, "sites", sites);
+	    "{s:I, s:s, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I},"
+	    " s:I, s:o, s:s, s:o}",
+	    "uptime_s", (json_int_t)(time(NULL) - gw->started), "state",
+	    gw->draining ? "draining" : "serving", "connections", "current",
+	    (json_int_t)st->conns_current, "total", (json_int_t)st->conns_total, "streams",
+	    "current", (json_int_t)st->streams_current, "total", (json_int_t)st->streams_total,
+	    "operations", "exec", "current", (json_int_t)st->exec_current, "total",
+	    (json_int_t)st->exec_total, "failed", (json_int_t)st->exec_failed, "bytes",
+	    "from_clients", (json_int_t)st->bytes_from_clients, "to_clients",
+	    (json_int_t)st->bytes_to_clients, "tls_failures", (json_int_t)st->tls_failures,
+	    "agent_links", links, "gateway_name", gw->cfg->gateway_name, "sites", sites);
 	if (root == NULL)
 		return NULL;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -202,7 +202,9 @@ static struct jg_op *route_remote(struct jg_gateway *gw, struct jg_stream *s, co
 		const char *p = action + 5;
 		size_t plen = strcspn(p, "?");
 
-		what = strcmp(method, "PUT") == 0 ? "put" : strcmp(method, "GET") == 0 ? "get" : NULL;
+		what = strcmp(method, "PUT") == 0   ? "put"
+		       : strcmp(method, "GET") == 0 ? "get"
+						    : NULL;
 		if (what != NULL &&
 		    ((fpath = malloc(plen + 1)) == NULL || jg_pct_decode(p, plen, fpath) != 0)) {
 			free(fpath);
@@ -260,8 +262,8 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 		if (strncmp(target, gw->cfg->gateway_name, gl) == 0 && target[gl] == '/')
 			memmove(target, target + gl + 1, strlen(target + gl + 1) + 1);
 	}
-	if ((op = route_remote(gw, s, method, protocol, target, action, alen, tail != NULL, &handled)) !=
-		    NULL ||
+	if ((op = route_remote(gw, s, method, protocol, target, action, alen, tail != NULL,
+			       &handled)) != NULL ||
 	    handled)
 		return op;
 	if (alen == 5 && strncmp(action, "files", 5) == 0 && tail != NULL) {
@@ -390,7 +392,8 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 	if (plen == 17 && strncmp(path, "/v1/routes/stream", 17) == 0) {
 		/* A gateway linked to us subscribes to what we reach (docs/protocol.md). */
 		if (strcmp(method, "GET") != 0) {
-			jg_stream_reply_error(s, 405, "method not allowed", "the route stream takes GET");
+			jg_stream_reply_error(s, 405, "method not allowed",
+					      "the route stream takes GET");
 			return NULL;
 		}
 		return admin_allowed(gw, s, "/v1/routes/stream") ? jg_routes_serve(gw, s) : NULL;
@@ -416,7 +419,8 @@ struct jg_op *jg_api_route(struct jg_gateway *gw, struct jg_stream *s, const cha
 			jg_targets_list(gw, s, query);
 		return op;
 	}
-	if (plen > strlen(TARGETS_PREFIX) && strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
+	if (plen > strlen(TARGETS_PREFIX) &&
+	    strncmp(path, TARGETS_PREFIX, strlen(TARGETS_PREFIX)) == 0)
 		return route_target(gw, s, method, path + strlen(TARGETS_PREFIX),
 				    plen - strlen(TARGETS_PREFIX), protocol, query);
 	/* /v1/copy/ (a relayed copy between targets) has a path of its own so that a gateway

@@ -27,7 +27,7 @@ struct jg_copysrc {
 	struct jg_admit *adm;	      /* the get's admission (owned) */
 	const struct jg_chain *chain; /* adm's */
 	struct jg_audit_op *audit;    /* adm's record, ended when the download ends */
-	int over;		   /* on_end or on_fail was called */
+	int over;		      /* on_end or on_fail was called */
 	char target[256];
 	char *path;
 };

@@ -35,10 +35,10 @@ struct jg_exec {
 	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_op op;
 	struct jg_gateway *gw;
-	struct jg_stream *stream; /* NULL after on_close */
-	struct jg_execstream *es; /* the HTTP/2 side and the exec's state */
-	char target[256];	  /* as the client named it */
-	struct jg_admit *adm;	  /* its admission (owned; decided at OPEN by es) */
+	struct jg_stream *stream;     /* NULL after on_close */
+	struct jg_execstream *es;     /* the HTTP/2 side and the exec's state */
+	char target[256];	      /* as the client named it */
+	struct jg_admit *adm;	      /* its admission (owned; decided at OPEN by es) */
 	const struct jg_chain *chain; /* what it resolved to (adm's) */
 	char argv0[64];
 };
@@ -128,12 +128,12 @@ static void exec_abort(void *ud)
 }
 
 static const struct jg_execstream_hooks exec_stream_hooks = {
-	.on_open = exec_open,
-	.on_stdin = exec_stdin,
-	.on_stdin_eof = exec_stdin_eof,
-	.on_signal = exec_signal,
-	.on_resize = exec_resize,
-	.on_abort = exec_abort,
+    .on_open = exec_open,
+    .on_stdin = exec_stdin,
+    .on_stdin_eof = exec_stdin_eof,
+    .on_signal = exec_signal,
+    .on_resize = exec_resize,
+    .on_abort = exec_abort,
 };
 
 static void exec_on_body(struct jg_op *op, const uint8_t *data, size_t len)
@@ -162,10 +162,10 @@ static void exec_on_close(struct jg_op *op, const char *why)
 }
 
 static const struct jg_op_hooks exec_op_hooks = {
-	.on_body = exec_on_body,
-	.on_body_end = exec_on_body_end,
-	.on_sent = exec_on_sent,
-	.on_close = exec_on_close,
+    .on_body = exec_on_body,
+    .on_body_end = exec_on_body_end,
+    .on_sent = exec_on_sent,
+    .on_close = exec_on_close,
 };
 
 /* Agent -> client: stdout/stderr DATA and EOF, framed as exec frames. */
@@ -217,9 +217,9 @@ static void exec_dead(void *ud, const char *reason, int link_lost)
 }
 
 static const struct jg_pump_hooks exec_pump_hooks = {
-	.on_down = exec_down,
-	.on_frame = exec_frame,
-	.on_dead = exec_dead,
+    .on_down = exec_down,
+    .on_frame = exec_frame,
+    .on_dead = exec_dead,
 };
 
 struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm)

@@ -24,7 +24,7 @@ struct jg_execstream {
 	enum jg_execstream_state state;
 	struct jg_frame_decoder *dec;
 	struct evbuffer *scratch; /* frames being built for the response */
-	int stdin_eof;            /* the client ended stdin */
+	int stdin_eof;		  /* the client ended stdin */
 	/* The admission (jg_execstream_admit), decided at OPEN, when argv is known; borrowed,
 	 * NULL: not admitted here.  Its record is open from an allowed OPEN to the end. */
 	struct jg_admit *adm;
@@ -88,15 +88,14 @@ int jg_execstream_stdin_eof(const struct jg_execstream *es)
 	return es->stdin_eof;
 }
 
-void jg_execstream_fail(struct jg_execstream *es, int status, const char *error,
-			const char *reason)
+void jg_execstream_fail(struct jg_execstream *es, int status, const char *error, const char *reason)
 {
 	if (es->state == JG_EXECSTREAM_DONE)
 		return;
 	es->gw->stats.exec_failed++;
 	audit_end(es, "failed", reason);
-	jg_log_info("%s on %s by %s failed: %s", es->what, es->name,
-		    jg_stream_identity(es->stream), reason);
+	jg_log_info("%s on %s by %s failed: %s", es->what, es->name, jg_stream_identity(es->stream),
+		    reason);
 	if (es->state == JG_EXECSTREAM_RUNNING) {
 		/* Headers are gone already: the reason travels as the last frame. */
 		jg_frame_put(es->scratch, JG_FRAME_DEAD, 0, 0, 0, reason, (uint32_t)strlen(reason));
@@ -109,8 +108,7 @@ void jg_execstream_fail(struct jg_execstream *es, int status, const char *error,
 }
 
 /* The request body is unusable: stop the program, then fail. */
-static void body_failed(struct jg_execstream *es, int status, const char *error,
-			const char *reason)
+static void body_failed(struct jg_execstream *es, int status, const char *error, const char *reason)
 {
 	es->hooks->on_abort(es->ud);
 	jg_execstream_fail(es, status, error, reason);
@@ -246,7 +244,8 @@ void jg_execstream_body_end(struct jg_execstream *es)
 		return;
 	}
 	if (es->state == JG_EXECSTREAM_WAIT_OPEN) {
-		jg_execstream_fail(es, 400, "bad request", "request body ended before an OPEN frame");
+		jg_execstream_fail(es, 400, "bad request",
+				   "request body ended before an OPEN frame");
 		return;
 	}
 	/* END_STREAM without an EOF frame still means stdin is over. */

@@ -31,9 +31,10 @@ struct jg_execstream;
 
 enum jg_execstream_state {
 	JG_EXECSTREAM_WAIT_OPEN, /* no OPEN frame from the client yet */
-	JG_EXECSTREAM_OPENING,   /* OPEN taken, the program is starting; no response yet */
-	JG_EXECSTREAM_RUNNING,   /* 200 sent; frames flow both ways */
-	JG_EXECSTREAM_DONE,      /* the response is complete or failed; waiting for the stream to close */
+	JG_EXECSTREAM_OPENING,	 /* OPEN taken, the program is starting; no response yet */
+	JG_EXECSTREAM_RUNNING,	 /* 200 sent; frames flow both ways */
+	JG_EXECSTREAM_DONE, /* the response is complete or failed; waiting for the stream to close
+			     */
 };
 
 /* What the op does with the client's frames.  UD is the op, as given to

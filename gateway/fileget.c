@@ -48,7 +48,7 @@ struct jg_get {
 	enum get_state state;
 	struct jg_admit *adm;	      /* its admission (owned) */
 	const struct jg_chain *chain; /* adm's */
-	uint64_t size; /* the content-length announced; UINT64_MAX when none */
+	uint64_t size;		      /* the content-length announced; UINT64_MAX when none */
 	char target[256];
 	char *path;
 	struct jg_audit_op *audit; /* adm's record, ended when the download ends */

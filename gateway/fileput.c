@@ -40,8 +40,8 @@ struct jg_fput {
 	struct jg_gateway *gw;
 	const struct jg_fput_hooks *hooks;
 	void *owner;
-	char *target;		 /* as the client named it */
-	struct jg_chain *chain;	 /* what it resolved to (a copy of the admission's) */
+	char *target;		/* as the client named it */
+	struct jg_chain *chain; /* what it resolved to (a copy of the admission's) */
 	int eof_wanted;
 	int got_result; /* the result DATA arrived */
 	int done;

@@ -386,7 +386,7 @@ struct jg_put {
 	int body_seen;		  /* dir or symlink: a body came, which they do not take */
 	int answered;
 	char target[256];
-	char *path; /* normalised, as sent to the agent */
+	char *path;		   /* normalised, as sent to the agent */
 	struct jg_admit *adm;	   /* its admission (owned) */
 	struct jg_audit_op *audit; /* adm's record, ended with the answer */
 };

@@ -65,11 +65,11 @@ struct jg_forward {
 	int frames;		  /* the answer is a frame stream */
 	struct evbuffer *partial; /* an incomplete frame of it */
 	struct evbuffer *scratch;
-	uint64_t owed;		    /* bytes queued downstream, credit not yet returned */
-	char prefix[80];	    /* collected: "site-c/" to put back in the answer */
-	struct evbuffer *collect;   /* a target listing's answer, collected */
-	struct jg_admit *adm;	    /* the target's admission (owned), or NULL (a listing) */
-	struct jg_audit_op *audit;  /* its open record, or NULL */
+	uint64_t owed;		   /* bytes queued downstream, credit not yet returned */
+	char prefix[80];	   /* collected: "site-c/" to put back in the answer */
+	struct evbuffer *collect;  /* a target listing's answer, collected */
+	struct jg_admit *adm;	   /* the target's admission (owned), or NULL (a listing) */
+	struct jg_audit_op *audit; /* its open record, or NULL */
 };
 
 static struct jg_forward *op_fwd(struct jg_op *op)

@@ -42,8 +42,8 @@ struct jg_fwput {
 	void *owner;
 	struct jg_sitelink_stream *up; /* NULL once the link stream is gone */
 	char site[64];
-	char prefix[80]; /* "site-c/" to put back in the answer, or "" */
-	char **targets;	 /* as the client named them (site prefix included) */
+	char prefix[80];       /* "site-c/" to put back in the answer, or "" */
+	char **targets;	       /* as the client named them (site prefix included) */
 	struct jg_admit **adm; /* one per target, each with its open record */
 	size_t n;
 	struct evbuffer *buf; /* body waiting for the link stream's window */

@@ -55,24 +55,24 @@ struct jg_gateway {
 	SSL_CTX *ssl_ctx;
 	struct jg_certwatch *certwatch; /* CRL changes and renewals (certwatch.c) */
 	struct evconnlistener *listener;
-	struct jg_accept_guard *tls_guard;  /* its back-off on EMFILE (accept.h) */
+	struct jg_accept_guard *tls_guard; /* its back-off on EMFILE (accept.h) */
 	struct jg_reaper *reaper;
-	struct jg_conn *conns;         /* every live controller connection */
-	struct jg_agentlink *links;    /* every live agent link, one per target */
-	struct jg_keymap link_map;     /* the same links by chain key (keymap.h) */
-	struct jg_linger *lingers;     /* closed connections draining their input (h2.c) */
+	struct jg_conn *conns;	    /* every live controller connection */
+	struct jg_agentlink *links; /* every live agent link, one per target */
+	struct jg_keymap link_map;  /* the same links by chain key (keymap.h) */
+	struct jg_linger *lingers;  /* closed connections draining their input (h2.c) */
 	struct jg_stats stats;
 	char agent_path[PATH_MAX];
 	struct jg_agent_build *builds; /* agents the gateway can send to targets */
 	size_t nbuilds;
-	char *boot_stub;               /* the bootstrap stub script (relay/bootstrap.h) */
+	char *boot_stub; /* the bootstrap stub script (relay/bootstrap.h) */
 	time_t started;
-	int draining;                  /* SIGTERM seen: GOAWAY sent, no new streams */
+	int draining; /* SIGTERM seen: GOAWAY sent, no new streams */
 	struct event *drain_timer;
 	struct evconnlistener *unix_listener; /* h2c on cfg->unix_socket, or NULL */
 	struct jg_accept_guard *unix_guard;   /* its back-off on EMFILE (accept.h) */
-	char *unix_path;               /* the socket file we created (removed at exit) */
-	uint64_t buffered;             /* response bytes queued gateway-wide (h2stream.c) */
+	char *unix_path;		      /* the socket file we created (removed at exit) */
+	uint64_t buffered;		      /* response bytes queued gateway-wide (h2stream.c) */
 	/* buffered > cfg->buffer_budget: agent links, raw execs' pipes and tunnel sockets
 	 * do not read (h2stream.c resumes them below three quarters of it). */
 	int budget_paused;
@@ -85,13 +85,13 @@ struct jg_gateway {
 	 * jg_conn_handshake_limit(), past it the oldest is dropped. */
 	struct jg_conn *hs_oldest, *hs_newest;
 	size_t handshaking;
-	size_t hs_peak;            /* most handshaking at once since memory was last trimmed */
-	uint64_t hs_dropped;       /* dropped over the limit since the last log line */
-	uint64_t hs_log_ms;        /* CLOCK_MONOTONIC of that line, 0: never */
+	size_t hs_peak;	     /* most handshaking at once since memory was last trimmed */
+	uint64_t hs_dropped; /* dropped over the limit since the last log line */
+	uint64_t hs_log_ms;  /* CLOCK_MONOTONIC of that line, 0: never */
 	/* Failed handshakes logged in the window starting at hs_fail_ms, and not logged. */
 	uint64_t hs_fail_ms, hs_fail_lines, hs_fail_quiet;
-	uint64_t nofile;           /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
-	struct jg_setupq *setupq;  /* onward setups running and waiting (setupq.h), or NULL */
+	uint64_t nofile;	  /* the soft RLIMIT_NOFILE the gateway runs with (main.c) */
+	struct jg_setupq *setupq; /* onward setups running and waiting (setupq.h), or NULL */
 	/* The audit log (auth/audit.h), opened from cfg->audit_path before serving (main.c:
 	 * a path it cannot write refuses the start); SIGHUP calls
 	 * jg_audit_reopen_at(gw->audit, cfg->audit_path). */
@@ -280,8 +280,8 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 /* --- agentlink.c: links to agents ---------------------------------------- */
 
 /* An operation using an agent channel embeds a pump (gateway/pump.h), which embeds
- * this as its first member; the link's channel user data points at it.  The hooks are called from inside the
- * link's input processing; they may send on the channel or close it. */
+ * this as its first member; the link's channel user data points at it.  The hooks are called from
+ * inside the link's input processing; they may send on the channel or close it. */
 struct jg_chan_user;
 struct jg_chan_hooks {
 	/* OPEN_OK, OPEN_FAIL, DATA, EOF, EXIT, CLOSE for this channel. After OPEN_FAIL, EXIT

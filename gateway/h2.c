@@ -124,7 +124,8 @@ static void hs_fail_log(struct jg_gateway *gw, const char *peer, const char *why
 		if (gw->hs_fail_quiet > 0)
 			jg_log_warn("%llu more failed TLS handshakes in the last %u s were not "
 				    "logged",
-				    (unsigned long long)gw->hs_fail_quiet, HS_LOG_INTERVAL_MS / 1000);
+				    (unsigned long long)gw->hs_fail_quiet,
+				    HS_LOG_INTERVAL_MS / 1000);
 		gw->hs_fail_ms = now;
 		gw->hs_fail_lines = 0;
 		gw->hs_fail_quiet = 0;
@@ -224,9 +225,8 @@ static void linger_close(struct jg_gateway *gw, evutil_socket_t fd)
 	if (dupfd < 0)
 		return;
 	lg = calloc(1, sizeof(*lg));
-	if (lg == NULL ||
-	    (lg->ev = event_new(base, dupfd, EV_READ | EV_PERSIST | EV_TIMEOUT, on_linger, lg)) ==
-		    NULL) {
+	if (lg == NULL || (lg->ev = event_new(base, dupfd, EV_READ | EV_PERSIST | EV_TIMEOUT,
+					      on_linger, lg)) == NULL) {
 		free(lg);
 		evutil_closesocket(dupfd);
 		return;
@@ -317,8 +317,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		c->goaway_sent = 1;
 		conn_send(c);
 	} else if (c->nstreams == 0) {
-		jg_log_info("connection from %s (%s) idle for %u ms: closing", c->peer,
-			    c->identity, c->gw->cfg->idle_timeout_ms);
+		jg_log_info("connection from %s (%s) idle for %u ms: closing", c->peer, c->identity,
+			    c->gw->cfg->idle_timeout_ms);
 		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
 		c->goaway_sent = 1;
 		conn_send(c);
@@ -489,8 +489,10 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	} else if (namelen > 0 && name[0] != ':') {
 		/* nghttp2 bounds the whole list (SETTINGS_MAX_HEADER_LIST_SIZE), and names and
 		 * values never contain NUL, so NUL separators are unambiguous. */
-		if (evbuffer_add(s->hdrs, name, namelen) != 0 || evbuffer_add(s->hdrs, "", 1) != 0 ||
-		    evbuffer_add(s->hdrs, value, valuelen) != 0 || evbuffer_add(s->hdrs, "", 1) != 0)
+		if (evbuffer_add(s->hdrs, name, namelen) != 0 ||
+		    evbuffer_add(s->hdrs, "", 1) != 0 ||
+		    evbuffer_add(s->hdrs, value, valuelen) != 0 ||
+		    evbuffer_add(s->hdrs, "", 1) != 0)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return 0;
@@ -508,8 +510,8 @@ static void count_reset(struct jg_conn *c)
 		return;
 	c->calm = 1;
 	n = snprintf(why, sizeof(why),
-		     "rapid reset: %u of the %u streams opened were reset by the client",
-		     c->resets, c->opened);
+		     "rapid reset: %u of the %u streams opened were reset by the client", c->resets,
+		     c->opened);
 	jg_log_warn("connection from %s (%s): %s: GOAWAY ENHANCE_YOUR_CALM, no new streams",
 		    c->peer, c->identity, why);
 	nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
@@ -543,7 +545,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 			/* A peer gateway trusted to assert (sites.identity) acts for the
 			 * controller it names; anyone else for itself. */
 			const char *a = jg_sites_trusted_assertion(
-				c->gw, c->identity, jg_stream_header(s, JG_ON_BEHALF_OF));
+			    c->gw, c->identity, jg_stream_header(s, JG_ON_BEHALF_OF));
 
 			if (a != NULL && (s->asserted = strdup(a)) == NULL)
 				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -654,7 +656,8 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
 	c->limit_logged = 1;
 	jg_log_warn("connection from %s (%s): more than max_streams (%u) streams at once: "
 		    "refused (%s)",
-		    c->peer, c->identity, c->gw->cfg->max_streams, nghttp2_strerror(lib_error_code));
+		    c->peer, c->identity, c->gw->cfg->max_streams,
+		    nghttp2_strerror(lib_error_code));
 	return 0;
 }
 
@@ -780,8 +783,8 @@ static int session_start(struct jg_conn *c)
 	/* The connection window must not let one stalled stream starve the others:
 	 * it covers every stream's window. */
 	conn_window = (int32_t)((uint64_t)cfg->max_streams * cfg->stream_window > 0x7fffffff
-					? 0x7fffffff
-					: cfg->max_streams * cfg->stream_window);
+				    ? 0x7fffffff
+				    : cfg->max_streams * cfg->stream_window);
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, conn_window);
 	return 0;
 }

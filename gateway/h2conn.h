@@ -22,24 +22,24 @@ struct jg_stream {
 	char method[16];
 	char *path;
 	char content_type[128];
-	char protocol[32];        /* :protocol of an extended CONNECT (RFC 8441), or "" */
-	struct evbuffer *hdrs;    /* other request headers: "name\0value\0" pairs */
-	size_t hdr_bytes;         /* request header list size as RFC 9113 6.5.2 counts it */
-	int hdr_too_big;          /* over max_header_list_size: answered 431, headers dropped */
-	struct evbuffer *resp;    /* response body not yet taken by nghttp2 */
-	int resp_started;         /* response headers submitted */
-	int resp_ended;		  /* our END_STREAM went out */
-	char *trailers[2];	  /* x-jumpgate-error, x-jumpgate-reason to end with, or NULL */
-	struct event *linger;	  /* error answered, request still open: reset when it fires */
-	int resp_finished;        /* no more body will be appended */
-	int deferred;             /* the data provider returned DEFERRED */
-	int req_ended;            /* END_STREAM received from the client */
-	char *asserted;           /* the identity a trusted peer gateway asserted, or NULL */
-	int status;               /* the response's :status, 0 until one is submitted (the
-				   * audit record of a refusal; a PING for errors, h2.c) */
-	int audited;              /* admission opened a record for it (admit.h) */
-	char *error_reason;       /* the reason of its error answer, or NULL */
-	struct jg_op *op;         /* owned by itself; released through on_close */
+	char protocol[32];     /* :protocol of an extended CONNECT (RFC 8441), or "" */
+	struct evbuffer *hdrs; /* other request headers: "name\0value\0" pairs */
+	size_t hdr_bytes;      /* request header list size as RFC 9113 6.5.2 counts it */
+	int hdr_too_big;       /* over max_header_list_size: answered 431, headers dropped */
+	struct evbuffer *resp; /* response body not yet taken by nghttp2 */
+	int resp_started;      /* response headers submitted */
+	int resp_ended;	       /* our END_STREAM went out */
+	char *trailers[2];     /* x-jumpgate-error, x-jumpgate-reason to end with, or NULL */
+	struct event *linger;  /* error answered, request still open: reset when it fires */
+	int resp_finished;     /* no more body will be appended */
+	int deferred;	       /* the data provider returned DEFERRED */
+	int req_ended;	       /* END_STREAM received from the client */
+	char *asserted;	       /* the identity a trusted peer gateway asserted, or NULL */
+	int status;	       /* the response's :status, 0 until one is submitted (the
+				* audit record of a refusal; a PING for errors, h2.c) */
+	int audited;	       /* admission opened a record for it (admit.h) */
+	char *error_reason;    /* the reason of its error answer, or NULL */
+	struct jg_op *op;      /* owned by itself; released through on_close */
 	/* x-jumpgate-agent: the agent stream (gateway/agentfwd.h) this request borrows, and
 	 * how far (JG_POLICY_AGENT_*); 0, 0: none. */
 	int32_t agent_stream;
@@ -53,23 +53,23 @@ struct jg_conn {
 	nghttp2_session *session;
 	char peer[80];
 	char identity[256];
-	int plain;           /* h2c on the Unix socket: no TLS under the bufferevent */
-	int handshaken;      /* TLS done (or plain): the session exists */
+	int plain;	/* h2c on the Unix socket: no TLS under the bufferevent */
+	int handshaken; /* TLS done (or plain): the session exists */
 	int goaway_sent;
-	int refused;         /* over max_connections_per_identity: close once GOAWAY is out */
-	int limit_logged;    /* the stream limit was logged once for this connection */
+	int refused;	  /* over max_connections_per_identity: close once GOAWAY is out */
+	int limit_logged; /* the stream limit was logged once for this connection */
 	/* Rapid reset (CVE-2023-44487): streams the client opened and reset before their
 	 * end.  Once it resets most of what it opens, `calm` is set: GOAWAY
 	 * ENHANCE_YOUR_CALM, no new stream, closed when the last ends. */
 	uint32_t opened, resets;
 	int calm;
-	int in_handshake;    /* on gw's handshake list (hs_prev, hs_next) */
-	int no_linger;       /* dropped unheard (no alert to deliver): close at once */
-	int linger;          /* ended by our GOAWAY while the peer may still send: linger */
+	int in_handshake; /* on gw's handshake list (hs_prev, hs_next) */
+	int no_linger;	  /* dropped unheard (no alert to deliver): close at once */
+	int linger;	  /* ended by our GOAWAY while the peer may still send: linger */
 	struct jg_conn *hs_prev, *hs_next;
-	struct jg_h2field *field; /* the client's bytes pass it first (h2field.h) */
+	struct jg_h2field *field;  /* the client's bytes pass it first (h2field.h) */
 	struct evbuffer *filtered; /* what it let through, for nghttp2 */
-	struct event *timer; /* handshake timeout, then idle timeout */
+	struct event *timer;	   /* handshake timeout, then idle timeout */
 	struct event *flush_ev;
 	struct jg_stream *streams;
 	size_t nstreams;

@@ -97,8 +97,7 @@ static int put(struct evbuffer *out, const void *p, size_t n)
 
 /* One string at *P: copied to OUT, or a filler when longer than JG_H2FIELD_MAX
  * (*REPLACED set).  -1 when truncated. */
-static int hpack_string(const uint8_t **p, const uint8_t *end, struct evbuffer *out,
-			int *replaced)
+static int hpack_string(const uint8_t **p, const uint8_t *end, struct evbuffer *out, int *replaced)
 {
 	const uint8_t *start = *p;
 	int64_t n = hpack_int(p, end, 7);
@@ -294,10 +293,11 @@ size_t jg_h2field_feed_some(struct jg_h2field *f, const uint8_t *in, size_t len,
 		if (f->preface_left == 0 && f->payload_left == 0 && f->hdr_have == 9) {
 			/* A frame header is complete: where does this frame go? */
 			uint8_t type = f->hdr[3], flags = f->hdr[4];
-			int in_block = type == FRAME_HEADERS ||
-				       (type == FRAME_CONTINUATION && (f->holding || f->passing_block));
+			int in_block = type == FRAME_HEADERS || (type == FRAME_CONTINUATION &&
+								 (f->holding || f->passing_block));
 
-			f->payload_left = (size_t)f->hdr[0] << 16 | (size_t)f->hdr[1] << 8 | f->hdr[2];
+			f->payload_left =
+			    (size_t)f->hdr[0] << 16 | (size_t)f->hdr[1] << 8 | f->hdr[2];
 			f->hdr_have = 0;
 			if (f->holding && !in_block) {
 				/* Another frame inside a header block: a protocol error that

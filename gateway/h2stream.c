@@ -106,7 +106,6 @@ static int stream_trailers(struct jg_stream *s)
 	return r != 0 ? -1 : 0;
 }
 
-
 /* The body is not copied into nghttp2's frame buffer (NGHTTP2_DATA_FLAG_NO_COPY): the
  * DATA frame's bytes stay in s->resp until jg_h2_resp_send moves them, chains and all,
  * behind the frame header in the connection's output. */
@@ -322,8 +321,7 @@ const char *jg_stream_content_type(const struct jg_stream *s)
 	return s->content_type;
 }
 
-int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max,
-		      const char *skip)
+int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max, const char *skip)
 {
 	size_t len = evbuffer_get_length(s->hdrs), off = 0, n = 0;
 	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
@@ -364,8 +362,8 @@ static void pump_append(void *s, struct evbuffer *buf)
 }
 
 const struct jg_pump_stream_ops jg_stream_pump_ops = {
-	.consume = pump_consume,
-	.append = pump_append,
+    .consume = pump_consume,
+    .append = pump_append,
 };
 
 void jg_stream_set_audited(struct jg_stream *s)

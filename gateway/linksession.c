@@ -382,7 +382,8 @@ static int session_new(struct jg_sitelink *l)
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0)
 		return -1;
-	if (nghttp2_submit_settings(l->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) != 0)
+	if (nghttp2_submit_settings(l->session, NGHTTP2_FLAG_NONE, iv,
+				    sizeof(iv) / sizeof(iv[0])) != 0)
 		return -1;
 	nghttp2_session_set_local_window_size(
 	    l->session, NGHTTP2_FLAG_NONE, 0,

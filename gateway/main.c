@@ -37,90 +37,90 @@
 #include "relay/reaper.h"
 
 static const char usage_text[] =
-	"NAME\n"
-	"    jumpgated - the jumpgate connection-delegation gateway daemon\n"
-	"\n"
-	"SYNOPSIS\n"
-	"    jumpgated [-c FILE] [-f] [-v] [-h] [--version]\n"
-	"    jumpgated -t [-c FILE]\n"
-	"    jumpgated [-c FILE] cert issue NAME [--days N] [--out DIR] [--ca-key FILE]\n"
-	"    jumpgated [-c FILE] cert revoke NAME|SERIAL | list | crl [--ca-key FILE]\n"
-	"\n"
-	"DESCRIPTION\n"
-	"    jumpgated runs on a bastion host.  Controllers (jumpgate, Ansible, CI jobs,\n"
-	"    scripts) connect to it over TLS 1.3 with HTTP/2 and a client certificate;\n"
-	"    it runs their operations on targets through jumpgate-agent.\n"
-	"\n"
-	"    Without -c it uses the built-in default: listen on 127.0.0.1:4443, keep\n"
-	"    state in $JUMPGATE_HOME (else /var/lib/jumpgate for root, else\n"
-	"    ~/.local/state/jumpgate), where a CA, a server certificate and a client\n"
-	"    certificate for the local user are generated on first start, and serve\n"
-	"    the `local` target (the bastion itself).\n"
-	"\n"
-	"    With metrics_listen set it also serves GET /metrics (Prometheus) and\n"
-	"    GET /healthz over plain HTTP there, with no authentication.\n"
-	"\n"
-	"OPTIONS\n"
-	"    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf(5))\n"
-	"    -f, --foreground    stay in the foreground (default: detach once listening)\n"
-	"    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
-	"    -t, --test          check the configuration and every file it names\n"
-	"                        (certificates, keys, CRL, agents, audit log), print\n"
-	"                        each problem as FILE:LINE: what, and exit: 0 when\n"
-	"                        all is well, 1 otherwise; nothing is started\n"
-	"    -h, --help          show this text\n"
-	"        --version       show the version\n"
-	"\n"
-	"CERTIFICATES\n"
-	"    cert issue NAME     a client certificate from the gateway's CA (tls.ca, its\n"
-	"                        key beside it as .key), valid --days N (default 30):\n"
-	"                        DIR/NAME.pem, NAME.key, ca.pem (--out DIR, default .)\n"
-	"    cert revoke WHAT    every unexpired certificate issued to NAME, or SERIAL,\n"
-	"                        into the CRL (crl, else STATE/crl.pem with the\n"
-	"                        generated CA), which the running gateway reloads\n"
-	"                        within 2 s\n"
-	"    cert list           issued certificates, expiry, state; the CRL's expiry\n"
-	"    cert crl            renew the CRL now (issue and revoke renew it when 10\n"
-	"                        days or fewer are left; the gateway renews its\n"
-	"                        generated CA's CRL itself, hourly)\n"
-	"\n"
-	"SIGNALS\n"
-	"    SIGTERM, SIGINT     stop accepting, send GOAWAY, let streams finish for\n"
-	"                        drain_timeout seconds (default 10), then exit\n"
-	"    SIGHUP              read the -c file again and swap it in, or keep the\n"
-	"                        running one when it is bad; reopen the audit log;\n"
-	"                        reload the certificates and the CRL.  The replaced\n"
-	"                        configuration is freed once no site link uses it, so\n"
-	"                        reloads do not add up in memory\n"
-	"\n"
-	"ENVIRONMENT\n"
-	"    JUMPGATE_HOME       state directory (certificates)\n"
-	"    JOURNAL_STREAM      set by systemd: when stderr is the journal, each log\n"
-	"                        line starts with its syslog priority (<3> error,\n"
-	"                        <4> warn, <6> info, <7> debug)\n"
-	"    LOGS_DIRECTORY      set by systemd (LogsDirectory=): the default audit\n"
-	"                        log is its audit.log\n"
-	"    JUMPGATE_AGENT      path of jumpgate-agent (else agent_path, else next to\n"
-	"                        jumpgated, else " JG_LIBEXECDIR "/jumpgate-agent)\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 after a clean shutdown; 1 when the configuration, the certificates, the\n"
-	"    audit log or the listening socket are unusable (the reason is logged); 2 on\n"
-	"    bad usage.  With -t: 0 when the configuration is usable, else 1.\n"
-	"\n"
-	"FILES\n"
-	"    STATE/ca.pem, ca.key, server.pem, server.key, client.pem, client.key\n"
-	"    /var/log/jumpgate/audit.log\n"
-	"                        the audit log when `audit` is not set: under the\n"
-	"                        unit ($LOGS_DIRECTORY) or with the state directory\n"
-	"                        /var/lib/jumpgate; else STATE/audit.log\n"
-	"    STATE/crl.pem, STATE/issued/SERIAL.pem (jumpgated cert)\n";
+    "NAME\n"
+    "    jumpgated - the jumpgate connection-delegation gateway daemon\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    jumpgated [-c FILE] [-f] [-v] [-h] [--version]\n"
+    "    jumpgated -t [-c FILE]\n"
+    "    jumpgated [-c FILE] cert issue NAME [--days N] [--out DIR] [--ca-key FILE]\n"
+    "    jumpgated [-c FILE] cert revoke NAME|SERIAL | list | crl [--ca-key FILE]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    jumpgated runs on a bastion host.  Controllers (jumpgate, Ansible, CI jobs,\n"
+    "    scripts) connect to it over TLS 1.3 with HTTP/2 and a client certificate;\n"
+    "    it runs their operations on targets through jumpgate-agent.\n"
+    "\n"
+    "    Without -c it uses the built-in default: listen on 127.0.0.1:4443, keep\n"
+    "    state in $JUMPGATE_HOME (else /var/lib/jumpgate for root, else\n"
+    "    ~/.local/state/jumpgate), where a CA, a server certificate and a client\n"
+    "    certificate for the local user are generated on first start, and serve\n"
+    "    the `local` target (the bastion itself).\n"
+    "\n"
+    "    With metrics_listen set it also serves GET /metrics (Prometheus) and\n"
+    "    GET /healthz over plain HTTP there, with no authentication.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -c, --config FILE   read FILE (libconfig syntax; see jumpgated.conf(5))\n"
+    "    -f, --foreground    stay in the foreground (default: detach once listening)\n"
+    "    -v, --verbose       log debug lines (the configured log_level otherwise)\n"
+    "    -t, --test          check the configuration and every file it names\n"
+    "                        (certificates, keys, CRL, agents, audit log), print\n"
+    "                        each problem as FILE:LINE: what, and exit: 0 when\n"
+    "                        all is well, 1 otherwise; nothing is started\n"
+    "    -h, --help          show this text\n"
+    "        --version       show the version\n"
+    "\n"
+    "CERTIFICATES\n"
+    "    cert issue NAME     a client certificate from the gateway's CA (tls.ca, its\n"
+    "                        key beside it as .key), valid --days N (default 30):\n"
+    "                        DIR/NAME.pem, NAME.key, ca.pem (--out DIR, default .)\n"
+    "    cert revoke WHAT    every unexpired certificate issued to NAME, or SERIAL,\n"
+    "                        into the CRL (crl, else STATE/crl.pem with the\n"
+    "                        generated CA), which the running gateway reloads\n"
+    "                        within 2 s\n"
+    "    cert list           issued certificates, expiry, state; the CRL's expiry\n"
+    "    cert crl            renew the CRL now (issue and revoke renew it when 10\n"
+    "                        days or fewer are left; the gateway renews its\n"
+    "                        generated CA's CRL itself, hourly)\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT     stop accepting, send GOAWAY, let streams finish for\n"
+    "                        drain_timeout seconds (default 10), then exit\n"
+    "    SIGHUP              read the -c file again and swap it in, or keep the\n"
+    "                        running one when it is bad; reopen the audit log;\n"
+    "                        reload the certificates and the CRL.  The replaced\n"
+    "                        configuration is freed once no site link uses it, so\n"
+    "                        reloads do not add up in memory\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    JUMPGATE_HOME       state directory (certificates)\n"
+    "    JOURNAL_STREAM      set by systemd: when stderr is the journal, each log\n"
+    "                        line starts with its syslog priority (<3> error,\n"
+    "                        <4> warn, <6> info, <7> debug)\n"
+    "    LOGS_DIRECTORY      set by systemd (LogsDirectory=): the default audit\n"
+    "                        log is its audit.log\n"
+    "    JUMPGATE_AGENT      path of jumpgate-agent (else agent_path, else next to\n"
+    "                        jumpgated, else " JG_LIBEXECDIR "/jumpgate-agent)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 after a clean shutdown; 1 when the configuration, the certificates, the\n"
+    "    audit log or the listening socket are unusable (the reason is logged); 2 on\n"
+    "    bad usage.  With -t: 0 when the configuration is usable, else 1.\n"
+    "\n"
+    "FILES\n"
+    "    STATE/ca.pem, ca.key, server.pem, server.key, client.pem, client.key\n"
+    "    /var/log/jumpgate/audit.log\n"
+    "                        the audit log when `audit` is not set: under the\n"
+    "                        unit ($LOGS_DIRECTORY) or with the state directory\n"
+    "                        /var/lib/jumpgate; else STATE/audit.log\n"
+    "    STATE/crl.pem, STATE/issued/SERIAL.pem (jumpgated cert)\n";
 
 struct options {
 	const char *config;
 	int foreground;
 	int verbose;
-	int test; /* -t: check the configuration and exit */
+	int test;      /* -t: check the configuration and exit */
 	int cert_argc; /* `cert ...`: the CA commands instead of the daemon */
 	char **cert_argv;
 };
@@ -128,10 +128,13 @@ struct options {
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {"test", no_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"test", no_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -279,8 +282,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
  * current gw->cfg when they look something up. */
 struct reload {
 	struct jg_gateway *gw;
-	const char *path;  /* -c, or NULL: the built-in default, nothing to reload */
-	int verbose;       /* -v wins over log_level */
+	const char *path; /* -c, or NULL: the built-in default, nothing to reload */
+	int verbose;	  /* -v wins over log_level */
 };
 
 /* What a reload cannot change in a running gateway, said once so nobody expects it. */
@@ -306,8 +309,8 @@ static void reload_warn_fixed(const struct jg_config *old, const struct jg_confi
 		jg_log_warn("reload: listen changed to %s:%u; it applies at the next start only",
 			    new->listen_host, (unsigned)new->listen_port);
 	same_unix = (old->unix_socket == NULL && new->unix_socket == NULL) ||
-		    (old->unix_socket != NULL && new->unix_socket != NULL &&
-		     strcmp(old->unix_socket, new->unix_socket) == 0);
+		    (old->unix_socket != NULL &&
+		     new->unix_socket != NULL &&strcmp(old->unix_socket, new->unix_socket) == 0);
 	if (!same_unix)
 		jg_log_warn("reload: unix_socket changed; it applies at the next start only");
 	if ((old->metrics_host == NULL) != (new->metrics_host == NULL) ||
@@ -473,8 +476,9 @@ static int test_config(const struct options *o, const struct jg_config *cfg)
 	}
 	SSL_CTX_free(ctx);
 	if (n > 0) {
-		fprintf(stderr, "jumpgated: %s: %d problem(s); the gateway would not start with it\n",
-			name, n);
+		fprintf(stderr,
+			"jumpgated: %s: %d problem(s); the gateway would not start with it\n", name,
+			n);
 		return 1;
 	}
 	printf("jumpgated: %s: configuration OK (%zu target(s), audit %s)\n", name, cfg->ntargets,

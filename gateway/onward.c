@@ -120,7 +120,8 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 	if (c->agent != 0 && (r = agent_prepare(al, &opts, err, errlen)) != 0)
 		return r;
 	if ((r = jg_chain_argv(c->hops, c->nhops, gw->agent_path,
-			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) != 0) {
+			       gw->boot_stub != NULL ? gw->boot_stub : "", &cmd, err, errlen)) !=
+	    0) {
 		jg_argv_free((char **)opts.envp);
 		return r;
 	}
@@ -220,7 +221,8 @@ static void on_tty_poll(evutil_socket_t fd, short what, void *arg)
 int jg_onward_watch(struct jg_agentlink *al)
 {
 	if (al->err_fd >= 0) {
-		al->errev = event_new(al->gw->base, al->err_fd, EV_READ | EV_PERSIST, on_stderr, al);
+		al->errev =
+		    event_new(al->gw->base, al->err_fd, EV_READ | EV_PERSIST, on_stderr, al);
 		if (al->errev == NULL || event_add(al->errev, NULL) != 0)
 			return JG_ERR_NOMEM;
 	}
@@ -286,15 +288,15 @@ void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t l
 		return;
 	case JG_BOOT_AGENT:
 		if (jg_boot_discarded(al->boot) > 0)
-			jg_log_debug("%s: %zu bytes of login noise before the stub", al->chain->display,
-				     jg_boot_discarded(al->boot));
+			jg_log_debug("%s: %zu bytes of login noise before the stub",
+				     al->chain->display, jg_boot_discarded(al->boot));
 		jg_agentlink_booted(al, jg_boot_rest(al->boot));
 		return;
 	case JG_BOOT_FAILED:
 		/* With no stub the agent itself failed (a trampoline on the gateway). */
 		snprintf(reason, sizeof(reason), "%s on %s failed: %s",
-			 al->direct_agent ? "jumpgate-agent" : "agent bootstrap", al->chain->display,
-			 jg_boot_reason(al->boot));
+			 al->direct_agent ? "jumpgate-agent" : "agent bootstrap",
+			 al->chain->display, jg_boot_reason(al->boot));
 		jg_agentlink_die(al, JG_LOG_WARN, reason);
 		return;
 	}
@@ -326,9 +328,9 @@ void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 		jg_ssh_watch_reason(&al->watch, al->exited ? al->wstatus : -1, why, sizeof(why));
 		snprintf(buf, len, "ssh to %s %s: %s%s", al->chain->display, verb, why,
 			 al->state == AL_CONNECTING && al->exited && WIFEXITED(al->wstatus) &&
-					 WEXITSTATUS(al->wstatus) == 127
-				 ? " (is there a POSIX sh on the target?)"
-				 : "");
+				 WEXITSTATUS(al->wstatus) == 127
+			     ? " (is there a POSIX sh on the target?)"
+			     : "");
 		return;
 	}
 	if (al->exited)

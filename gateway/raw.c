@@ -509,8 +509,8 @@ static void raw_open(void *ud, const struct jg_exec_spec *spec, const struct jg_
 		status = raw_spawn(r, cmdline, why, sizeof(why));
 	free(cmdline);
 	if (status != 0) {
-		jg_execstream_fail(r->es, status, status == 400 ? "bad request" : "target unavailable",
-				   why);
+		jg_execstream_fail(r->es, status,
+				   status == 400 ? "bad request" : "target unavailable", why);
 		return;
 	}
 	if (jg_execstream_reply_ok(r->es) != 0) {

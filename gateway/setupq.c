@@ -24,8 +24,8 @@ struct jg_setupq {
 	struct jg_setupq_entry *wait_head, *wait_tail;
 	struct jg_setupq_entry *running; /* a list, at most max_onward_setups long */
 	size_t nwaiting, nrunning;
-	const char *acting;		 /* borrowed for the duration of a request callback */
-	struct event *kick;		 /* runs the queue from the loop */
+	const char *acting; /* borrowed for the duration of a request callback */
+	struct event *kick; /* runs the queue from the loop */
 	uint64_t logged_ms;
 };
 
@@ -116,8 +116,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	struct jg_setupq *q = gw->setupq;
 	struct jg_setupq_entry *e = q->wait_head, *next;
 
-	for (; e != NULL && (gw->cfg->max_onward_setups == 0 ||
-			     q->nrunning < gw->cfg->max_onward_setups);
+	for (; e != NULL &&
+	       (gw->cfg->max_onward_setups == 0 || q->nrunning < gw->cfg->max_onward_setups);
 	     e = next) {
 		next = e->next;
 		if (!may_start(gw, q, e->identity))

@@ -113,7 +113,7 @@ int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, siz
 {
 	char why[256], crlbuf[4096];
 	SSL_CTX *ctx;
-	STACK_OF(X509_NAME) *names;
+	STACK_OF(X509_NAME) * names;
 	const char *crl = jg_ca_crl_file(cfg, crlbuf, sizeof(crlbuf));
 
 	*out = NULL;
@@ -224,8 +224,7 @@ static void on_listen_error(struct evconnlistener *lst, void *arg)
 /* The listener is up: its guard, and its error callback. */
 static int guard_listener(struct jg_gateway *gw, char *err, size_t errlen)
 {
-	if ((gw->tls_guard = jg_accept_guard_new(gw->base, gw->listener, "TLS listener")) ==
-	    NULL) {
+	if ((gw->tls_guard = jg_accept_guard_new(gw->base, gw->listener, "TLS listener")) == NULL) {
 		evconnlistener_free(gw->listener);
 		gw->listener = NULL;
 		snprintf(err, errlen, "out of memory");
@@ -253,10 +252,10 @@ int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
 			 evutil_gai_strerror(r));
 		return JG_ERR_IO;
 	}
-	gw->listener = evconnlistener_new_bind(
-		gw->base, on_accept, gw,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128, ai->ai_addr,
-		(int)ai->ai_addrlen);
+	gw->listener = evconnlistener_new_bind(gw->base, on_accept, gw,
+					       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						   LEV_OPT_CLOSE_ON_EXEC,
+					       128, ai->ai_addr, (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
 	if (gw->listener == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s", cfg->listen_host,

@@ -91,18 +91,18 @@ struct jg_tunnel {
 	struct jg_gateway *gw;
 	struct jg_stream *stream; /* NULL after on_close */
 	enum tun_state state;
-	char desc[400]; /* "web1 port 22 (by <identity>)", for log lines */
+	char desc[400];		      /* "web1 port 22 (by <identity>)", for log lines */
 	struct jg_admit *adm;	      /* its admission (owned): target, chain, record */
 	const struct jg_chain *chain; /* adm's */
 	/* DIRECT */
 	struct evbuffer *scratch;
-	struct bufferevent *bev;  /* connects and writes; never reads (rd does) */
-	struct event *rd;	  /* its socket readable, armed while the stream has room */
-	struct jg_dial *dial; /* resolving the host's name; NULL once answered */
-	const char *typed;    /* the target as the client named it (adm's) */
-	char addr[64];	      /* the address dialled ("127.0.1.5", "::1") */
-	char where[400];      /* "web1 (127.0.1.5) port 22", for messages */
-	int sock_eof; /* the socket said EOF; its input may still hold bytes */
+	struct bufferevent *bev; /* connects and writes; never reads (rd does) */
+	struct event *rd;	 /* its socket readable, armed while the stream has room */
+	struct jg_dial *dial;	 /* resolving the host's name; NULL once answered */
+	const char *typed;	 /* the target as the client named it (adm's) */
+	char addr[64];		 /* the address dialled ("127.0.1.5", "::1") */
+	char where[400];	 /* "web1 (127.0.1.5) port 22", for messages */
+	int sock_eof;		 /* the socket said EOF; its input may still hold bytes */
 	uint16_t port;
 	/* both */
 	int up_eof;	      /* the client ended the request body */
@@ -110,8 +110,8 @@ struct jg_tunnel {
 	int down_eof;	      /* the response is finished */
 	struct event *linger; /* pending while lingering after the stream closed */
 	struct jg_audit_op *audit; /* adm's open record, from the policy's yes to tun_free */
-	int opened;                /* the 200 went out (the audit's outcome) */
-	char cause[300];           /* why it did not open, for the audit */
+	int opened;		   /* the 200 went out (the audit's outcome) */
+	char cause[300];	   /* why it did not open, for the audit */
 };
 
 static void tun_free(struct jg_tunnel *x)
@@ -454,10 +454,11 @@ static int direct_allowed(struct jg_tunnel *x, const char *addr, char *why, size
 	if (jg_target_tunnel_allowed(cfg, "local", addr, x->port, ignored, sizeof(ignored)))
 		return 1;
 	if (cfg->tunnel_policy == JG_TUNNELS_DEFAULT)
-		snprintf(why, whylen,
-			 "a tunnel to %s is not allowed: without `tunnels` in the configuration, the "
-			 "gateway dials port 22 of inventory targets only (see tunnels.allow)",
-			 x->where);
+		snprintf(
+		    why, whylen,
+		    "a tunnel to %s is not allowed: without `tunnels` in the configuration, the "
+		    "gateway dials port 22 of inventory targets only (see tunnels.allow)",
+		    x->where);
 	else if (inventory)
 		snprintf(why, whylen,
 			 "a tunnel to %s is not allowed (no tunnels.allow entry matches \"%s:%u\" "
@@ -478,8 +479,9 @@ static void direct_where(struct jg_tunnel *x, const char *addr)
 {
 	size_t n = strlen(addr);
 
-	if (strcmp(x->typed, addr) == 0 || (x->typed[0] == '[' && strncmp(x->typed + 1, addr, n) == 0 &&
-					     strcmp(x->typed + 1 + n, "]") == 0))
+	if (strcmp(x->typed, addr) == 0 ||
+	    (x->typed[0] == '[' && strncmp(x->typed + 1, addr, n) == 0 &&
+	     strcmp(x->typed + 1 + n, "]") == 0))
 		snprintf(x->where, sizeof(x->where), "%s port %u", addr, (unsigned)x->port);
 	else
 		snprintf(x->where, sizeof(x->where), "%s (%s) port %u", x->typed, addr,
@@ -580,9 +582,9 @@ static int direct_open(struct jg_tunnel *x, const char *host)
 		return -1;
 	}
 	/* A name: policy waits for its addresses; the loop does not. */
-	x->dial = jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
-				  x->gw->cfg->resolv_conf, direct_on_resolved, x, reason,
-				  sizeof(reason));
+	x->dial =
+	    jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
+			    x->gw->cfg->resolv_conf, direct_on_resolved, x, reason, sizeof(reason));
 	if (x->dial == NULL) {
 		jg_log_info("tunnel to %s: %s", x->desc, reason);
 		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
@@ -733,9 +735,10 @@ static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t
 			} else if (vlen == 6 && memcmp(eq + 1, "target", 6) == 0) {
 				*from_gateway = 0;
 			} else {
-				snprintf(why, whylen,
-					 "query: from \"%.*s\" is neither \"gateway\" nor \"target\"",
-					 (int)(vlen > 16 ? 16 : vlen), eq + 1);
+				snprintf(
+				    why, whylen,
+				    "query: from \"%.*s\" is neither \"gateway\" nor \"target\"",
+				    (int)(vlen > 16 ? 16 : vlen), eq + 1);
 				return -1;
 			}
 		} else {

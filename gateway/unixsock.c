@@ -121,8 +121,8 @@ int jg_unix_listen(struct jg_gateway *gw, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	gw->unix_listener = evconnlistener_new(gw->base, on_unix_accept, gw,
-					       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	gw->unix_listener = evconnlistener_new(
+	    gw->base, on_unix_accept, gw, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
 	if (gw->unix_listener == NULL) {
 		snprintf(err, errlen, "cannot listen on unix_socket %s: %s", path, strerror(errno));
 		goto out;

@@ -103,8 +103,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		b->done = 1;
 		event_del(b->rd);
 		/* As bufferevent_socket reports it: the filter turns it into its own event. */
-		bufferevent_trigger_event(b->sock,
-					  BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), 0);
+		bufferevent_trigger_event(
+		    b->sock, BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), 0);
 		return;
 	}
 	if (evbuffer_get_length(bufferevent_get_input(b->sock)) >= SOCK_INPUT_MAX)
@@ -296,7 +296,6 @@ void jg_h2bulk_free(struct bufferevent *bev)
 	bufferevent_free(bev);
 }
 
-
 /* nghttp2 asks how long the next DATA frame may be: as long as the window, the
  * peer's max frame size and our own cap allow. */
 static ssize_t data_length(nghttp2_session *session, uint8_t frame_type, int32_t stream_id,
@@ -304,8 +303,8 @@ static ssize_t data_length(nghttp2_session *session, uint8_t frame_type, int32_t
 			   uint32_t remote_max_frame_size, void *user_data)
 {
 	int32_t n = session_window < stream_window ? session_window : stream_window;
-	uint32_t cap = remote_max_frame_size < JG_H2_MAX_FRAME ? remote_max_frame_size
-							       : JG_H2_MAX_FRAME;
+	uint32_t cap =
+	    remote_max_frame_size < JG_H2_MAX_FRAME ? remote_max_frame_size : JG_H2_MAX_FRAME;
 
 	(void)session;
 	(void)frame_type;

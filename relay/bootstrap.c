@@ -239,53 +239,55 @@ char *jg_bootstrap_stub(const struct jg_agent_build *builds, size_t n)
 		str_addf(&s, &len, &cap, "%s%s%s)a=%s h=%s s=%llu;;", b->arch, alias ? "|" : "",
 			 alias ? alias : "", b->arch, b->sha256, (unsigned long long)b->size);
 	}
-	str_addf(&s, &len, &cap,
-		 "*)fail unknown-arch \"$a\";;esac;u=$(id -u);"
-		 /* L: mode and owner of the path itself (a symlink shows as l...) */
-		 "L(){ m=;o=;set -- $(ls -ldn -- \"$1\" 2>/dev/null);m=$1;o=$3;};"
-		 /* S: every component of an absolute path is a real directory of root or
-		  * ours that no one else can change (ACLs refused) */
-		 "S(){ r=$1;q=;case \"$r\" in /*);;*)return 1;;esac;while [ -n \"$r\" ];do "
-		 "r=${r#/};k=${r%%%%/*};r=${r#\"$k\"};case \"$k\" in .|..)return 1;;\"\")continue;;esac;"
-		 "q=$q/$k;L \"$q\";case \"$o\" in 0|\"$u\");;*)return 1;;esac;case \"$m\" in "
-		 "*+|d????w????*|d???????w?*)case \"$m\" in d????????[tT]|d????????[tT].);;"
-		 "*)return 1;;esac;;d*);;*)return 1;;esac;done;};"
-		 /* D: S, and the directory is ours with mode 0700 (made so if ours) */
-		 "D(){ S \"$1\"||return 1;L \"$1\";[ \"$o\" = \"$u\" ]||return 1;case \"$m\" in "
-		 "drwx------|drwx------.);;*)chmod 700 \"$1\"||return 1;L \"$1\";case \"$m\" in "
-		 "drwx------|drwx------.);;*)return 1;;esac;;esac;};"
-		 /* M: make the directory if missing (mkdir never follows a symlink), then D */
-		 "M(){ S \"${1%%/*}\"||return 1;[ -d \"$1\" ]||mkdir \"$1\" 2>/dev/null;D \"$1\";};"
-		 /* the cache: in HOME, else a directory of our own in TMPDIR, else one
-		  * made for this run only */
-		 "T=${TMPDIR:-/tmp};d=$T/.jumpgate-$u;"
-		 "if [ -n \"$HOME\" ]&&S \"$HOME\"&&{ [ -d \"$HOME/.cache\" ]||"
-		 "mkdir \"$HOME/.cache\" 2>/dev/null;}&&M \"$HOME/.cache/jumpgate\";then "
-		 "d=$HOME/.cache/jumpgate;elif M \"$d\";then :;else "
-		 "S \"$T\"&&P=$(mktemp -d \"$d.XXXXXXXXXX\" 2>/dev/null)&&D \"$P\"||fail mkdir \"$d\";"
-		 "d=$P;fi;"
-		 /* cached (checked every time): no round trip */
-		 "f=\"$d/agent-$h\";L \"$f\";case \"$m\" in -rwx------|-rwx------.)"
-		 "if [ \"$o\" = \"$u\" ];then echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fi;;esac;"
-		 "t=\"$d/.agent-$h.$$\";rm -f \"$t\";"
-		 "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
-		 /* set -C: created, never opened through anything already there;
-		  * head fails on a write error; a short read shows in the count */
-		 "set -C;head -c \"$s\" >\"$t\"||fail write \"$t\";set +C;"
-		 "n=$(wc -c <\"$t\");[ $n -eq $s ] 2>/dev/null||fail short-read \"$n/$s\";"
-		 "chmod 700 \"$t\"||fail write \"$t\";"
-		 /* hashed after the last write, in a directory only we can change */
-		 "if command -v sha256sum >/dev/null 2>&1;then c=$(sha256sum <\"$t\");"
-		 "elif command -v shasum >/dev/null 2>&1;then c=$(shasum -a 256 <\"$t\");"
-		 "else c=$h;fi;[ \"${c%%%% *}\" = \"$h\" ]||fail checksum \"${c%%%% *}\";"
-		 /* prove exec works before caching: a noexec home caches nothing */
-		 "\"$t\" --version </dev/null >/dev/null 2>&1||fail noexec \"$d\";"
-		 "mv -f \"$t\" \"$f\"||fail write \"$f\";t=;"
-		 /* a per-run directory: the stub waits for the agent to remove it */
-		 "if [ -n \"$P\" ];then echo jumpgate-stub: exec;PATH=$z \"$f\" \"$@\";n=$?;"
-		 "rm -rf \"$P\";"
-		 "exit $n;fi;"
-		 "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fail exec \"$f\"");
+	str_addf(
+	    &s, &len, &cap,
+	    "*)fail unknown-arch \"$a\";;esac;u=$(id -u);"
+	    /* L: mode and owner of the path itself (a symlink shows as l...) */
+	    "L(){ m=;o=;set -- $(ls -ldn -- \"$1\" 2>/dev/null);m=$1;o=$3;};"
+	    /* S: every component of an absolute path is a real directory of root or
+	     * ours that no one else can change (ACLs refused) */
+	    "S(){ r=$1;q=;case \"$r\" in /*);;*)return 1;;esac;while [ -n \"$r\" ];do "
+	    "r=${r#/};k=${r%%%%/*};r=${r#\"$k\"};case \"$k\" in .|..)return 1;;\"\")continue;;esac;"
+	    "q=$q/$k;L \"$q\";case \"$o\" in 0|\"$u\");;*)return 1;;esac;case \"$m\" in "
+	    "*+|d????w????*|d???????w?*)case \"$m\" in d????????[tT]|d????????[tT].);;"
+	    "*)return 1;;esac;;d*);;*)return 1;;esac;done;};"
+	    /* D: S, and the directory is ours with mode 0700 (made so if ours) */
+	    "D(){ S \"$1\"||return 1;L \"$1\";[ \"$o\" = \"$u\" ]||return 1;case \"$m\" in "
+	    "drwx------|drwx------.);;*)chmod 700 \"$1\"||return 1;L \"$1\";case \"$m\" in "
+	    "drwx------|drwx------.);;*)return 1;;esac;;esac;};"
+	    /* M: make the directory if missing (mkdir never follows a symlink), then D */
+	    "M(){ S \"${1%%/*}\"||return 1;[ -d \"$1\" ]||mkdir \"$1\" 2>/dev/null;D \"$1\";};"
+	    /* the cache: in HOME, else a directory of our own in TMPDIR, else one
+	     * made for this run only */
+	    "T=${TMPDIR:-/tmp};d=$T/.jumpgate-$u;"
+	    "if [ -n \"$HOME\" ]&&S \"$HOME\"&&{ [ -d \"$HOME/.cache\" ]||"
+	    "mkdir \"$HOME/.cache\" 2>/dev/null;}&&M \"$HOME/.cache/jumpgate\";then "
+	    "d=$HOME/.cache/jumpgate;elif M \"$d\";then :;else "
+	    "S \"$T\"&&P=$(mktemp -d \"$d.XXXXXXXXXX\" 2>/dev/null)&&D \"$P\"||fail mkdir \"$d\";"
+	    "d=$P;fi;"
+	    /* cached (checked every time): no round trip */
+	    "f=\"$d/agent-$h\";L \"$f\";case \"$m\" in -rwx------|-rwx------.)"
+	    "if [ \"$o\" = \"$u\" ];then echo jumpgate-stub: exec;PATH=$z;exec \"$f\" "
+	    "\"$@\";fi;;esac;"
+	    "t=\"$d/.agent-$h.$$\";rm -f \"$t\";"
+	    "printf \"%%s\\n\" \"jumpgate-stub: need $a $h $s\";"
+	    /* set -C: created, never opened through anything already there;
+	     * head fails on a write error; a short read shows in the count */
+	    "set -C;head -c \"$s\" >\"$t\"||fail write \"$t\";set +C;"
+	    "n=$(wc -c <\"$t\");[ $n -eq $s ] 2>/dev/null||fail short-read \"$n/$s\";"
+	    "chmod 700 \"$t\"||fail write \"$t\";"
+	    /* hashed after the last write, in a directory only we can change */
+	    "if command -v sha256sum >/dev/null 2>&1;then c=$(sha256sum <\"$t\");"
+	    "elif command -v shasum >/dev/null 2>&1;then c=$(shasum -a 256 <\"$t\");"
+	    "else c=$h;fi;[ \"${c%%%% *}\" = \"$h\" ]||fail checksum \"${c%%%% *}\";"
+	    /* prove exec works before caching: a noexec home caches nothing */
+	    "\"$t\" --version </dev/null >/dev/null 2>&1||fail noexec \"$d\";"
+	    "mv -f \"$t\" \"$f\"||fail write \"$f\";t=;"
+	    /* a per-run directory: the stub waits for the agent to remove it */
+	    "if [ -n \"$P\" ];then echo jumpgate-stub: exec;PATH=$z \"$f\" \"$@\";n=$?;"
+	    "rm -rf \"$P\";"
+	    "exit $n;fi;"
+	    "echo jumpgate-stub: exec;PATH=$z;exec \"$f\" \"$@\";fail exec \"$f\"");
 	return s;
 }
 
@@ -321,7 +323,7 @@ struct jg_boot {
 	size_t line_len;  /* bytes of the current line (may exceed what is kept) */
 	size_t kept;	  /* bytes of it in line[] */
 	char line[BOOT_LINE_MAX + 1];
-	char head[BOOT_LINE_MAX];  /* the start of a line before hello (an error line?) */
+	char head[BOOT_LINE_MAX]; /* the start of a line before hello (an error line?) */
 	size_t head_len;
 	char need_arch[32], need_sha256[65];
 	char reason[512];

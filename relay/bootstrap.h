@@ -40,10 +40,10 @@ struct evbuffer;
 
 /* One agent binary the gateway can send. */
 struct jg_agent_build {
-	char arch[32];     /* `uname -m` spelling: x86_64, aarch64, ... */
-	char sha256[65];   /* lowercase hex of the file */
-	uint64_t size;     /* bytes */
-	const char *path;  /* file on the gateway (borrowed) */
+	char arch[32];	  /* `uname -m` spelling: x86_64, aarch64, ... */
+	char sha256[65];  /* lowercase hex of the file */
+	uint64_t size;	  /* bytes */
+	const char *path; /* file on the gateway (borrowed) */
 };
 
 /* Describe the agent at PATH: size, sha256 and arch (from the ELF header's e_machine).

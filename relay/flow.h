@@ -24,7 +24,8 @@ void jg_flow_init(struct jg_flow *f, uint32_t send_initial, uint32_t recv_initia
 size_t jg_flow_sendable(const struct jg_flow *f, size_t want);
 /* Record N bytes sent; N must be <= jg_flow_sendable(). 0 or JG_ERR_FLOW. */
 int jg_flow_sent(struct jg_flow *f, size_t n);
-/* A WINDOW frame from the peer granted INC. 0, or JG_ERR_PROTO for INC 0 or a window above 2^31-1. */
+/* A WINDOW frame from the peer granted INC. 0, or JG_ERR_PROTO for INC 0 or a window above 2^31-1.
+ */
 int jg_flow_on_window(struct jg_flow *f, uint32_t inc);
 /* N DATA bytes arrived from the peer. 0, or JG_ERR_FLOW if they overrun our window. */
 int jg_flow_on_data(struct jg_flow *f, size_t n);

@@ -32,20 +32,21 @@ struct evbuffer;
 #define JG_PROTOCOL_VERSION 1u
 
 enum jg_frame_type {
-	JG_FRAME_HELLO = 1,     /* ch 0; aux = version; payload: struct jg_hello */
-	JG_FRAME_OPEN = 2,      /* aux = enum jg_open_kind; payload: spec fields (relay/spec.h) */
-	JG_FRAME_OPEN_OK = 3,   /* payload: empty, or kind-specific fields (GET: a file spec) */
+	JG_FRAME_HELLO = 1,	/* ch 0; aux = version; payload: struct jg_hello */
+	JG_FRAME_OPEN = 2,	/* aux = enum jg_open_kind; payload: spec fields (relay/spec.h) */
+	JG_FRAME_OPEN_OK = 3,	/* payload: empty, or kind-specific fields (GET: a file spec) */
 	JG_FRAME_OPEN_FAIL = 4, /* payload: reason text (UTF-8, no NUL) */
-	JG_FRAME_DATA = 5,      /* flags: JG_DATA_STDERR; payload: bytes, counts against the window */
-	JG_FRAME_EOF = 6,       /* half-close of one direction; flags: JG_DATA_STDERR selects stderr */
-	JG_FRAME_WINDOW = 7,    /* aux = credit increment (> 0); no payload */
-	JG_FRAME_EXIT = 8,      /* aux = exit code or signal; flags: JG_EXIT_*; last frame on a channel */
-	JG_FRAME_SIGNAL = 9,    /* aux = signal number to deliver */
-	JG_FRAME_RESIZE = 10,   /* aux = rows << 16 | cols */
-	JG_FRAME_CLOSE = 11,    /* abandon the channel; no payload */
-	JG_FRAME_PING = 12,     /* ch 0; aux = opaque, echoed */
-	JG_FRAME_PONG = 13,     /* ch 0; aux = the PING's aux */
-	JG_FRAME_DEAD = 14,     /* payload: reason; ch 0 = the whole link */
+	JG_FRAME_DATA = 5,   /* flags: JG_DATA_STDERR; payload: bytes, counts against the window */
+	JG_FRAME_EOF = 6,    /* half-close of one direction; flags: JG_DATA_STDERR selects stderr */
+	JG_FRAME_WINDOW = 7, /* aux = credit increment (> 0); no payload */
+	JG_FRAME_EXIT =
+	    8, /* aux = exit code or signal; flags: JG_EXIT_*; last frame on a channel */
+	JG_FRAME_SIGNAL = 9,  /* aux = signal number to deliver */
+	JG_FRAME_RESIZE = 10, /* aux = rows << 16 | cols */
+	JG_FRAME_CLOSE = 11,  /* abandon the channel; no payload */
+	JG_FRAME_PING = 12,   /* ch 0; aux = opaque, echoed */
+	JG_FRAME_PONG = 13,   /* ch 0; aux = the PING's aux */
+	JG_FRAME_DEAD = 14,   /* payload: reason; ch 0 = the whole link */
 };
 #define JG_FRAME_TYPE_MAX JG_FRAME_DEAD
 
@@ -75,7 +76,8 @@ struct jg_frame {
 	const uint8_t *payload;
 };
 
-/* HELLO payload: max_payload u32 | window u32 | capabilities u32 | arch (rest, <= 64 bytes, no NUL). */
+/* HELLO payload: max_payload u32 | window u32 | capabilities u32 | arch (rest, <= 64 bytes, no
+ * NUL). */
 struct jg_hello {
 	uint32_t version;
 	uint32_t max_payload;
@@ -89,7 +91,8 @@ struct jg_frame_decoder;
 /* A decoder accepting payloads up to max_payload (0 means JG_FRAME_MAX_PAYLOAD). NULL on ENOMEM. */
 struct jg_frame_decoder *jg_frame_decoder_new(uint32_t max_payload);
 void jg_frame_decoder_free(struct jg_frame_decoder *d);
-/* Append LEN input bytes (copied). 0, or JG_ERR_NOMEM. Feeding a failed decoder is allowed and ignored. */
+/* Append LEN input bytes (copied). 0, or JG_ERR_NOMEM. Feeding a failed decoder is allowed and
+ * ignored. */
 int jg_frame_decoder_feed(struct jg_frame_decoder *d, const void *data, size_t len);
 /* Move all of SRC's bytes into the decoder without copying. 0 or JG_ERR_NOMEM. */
 int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *src);
@@ -98,7 +101,8 @@ int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *
  * jg_frame_decoder_error() describes the offending bytes. The previous frame's payload
  * pointer becomes invalid. */
 int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out);
-/* Why the decoder failed ("bad magic 0x4142 at offset 0 (header bytes 41 42 ...), expected 0x4a47 ('JG')"); NULL when it has not. */
+/* Why the decoder failed ("bad magic 0x4142 at offset 0 (header bytes 41 42 ...), expected 0x4a47
+ * ('JG')"); NULL when it has not. */
 const char *jg_frame_decoder_error(const struct jg_frame_decoder *d);
 /* Bytes buffered but not yet returned as frames (a partial frame at EOF means truncation). */
 size_t jg_frame_decoder_pending(const struct jg_frame_decoder *d);

@@ -10,9 +10,9 @@
 #include "relay/sh.h"
 
 static const char *const method_names[] = {
-    [JG_METHOD_LOCAL] = "local", [JG_METHOD_SSH] = "ssh",       [JG_METHOD_TUNNEL] = "tunnel",
-    [JG_METHOD_SUDO] = "sudo",   [JG_METHOD_SU] = "su",         [JG_METHOD_DOAS] = "doas",
-    [JG_METHOD_LXC] = "lxc",     [JG_METHOD_LXD] = "lxd",       [JG_METHOD_DOCKER] = "docker",
+    [JG_METHOD_LOCAL] = "local",     [JG_METHOD_SSH] = "ssh",	  [JG_METHOD_TUNNEL] = "tunnel",
+    [JG_METHOD_SUDO] = "sudo",	     [JG_METHOD_SU] = "su",	  [JG_METHOD_DOAS] = "doas",
+    [JG_METHOD_LXC] = "lxc",	     [JG_METHOD_LXD] = "lxd",	  [JG_METHOD_DOCKER] = "docker",
     [JG_METHOD_KUBECTL] = "kubectl", [JG_METHOD_SETNS] = "setns",
 };
 #define NMETHODS (sizeof(method_names) / sizeof(method_names[0]))
@@ -135,7 +135,7 @@ void jg_sudo_prompt(size_t i, char *buf, size_t len)
 struct build {
 	struct jg_argv cur;
 	int agent;
-	int askpass;	/* with agent: the hop whose password that agent reads, or -1 */
+	int askpass; /* with agent: the hop whose password that agent reads, or -1 */
 	const char *stub, *agent_path;
 	int stub_askpass[JG_CHAIN_MAX_HOPS + 2]; /* per stub, innermost first */
 	size_t nstubs;
@@ -254,8 +254,7 @@ static void wrap_askpass(struct build *b, size_t i)
 	b->askpass = (int)i;
 }
 
-static int wrap_string(struct build *b, const struct jg_hop *h, size_t i, char *err,
-		       size_t errlen)
+static int wrap_string(struct build *b, const struct jg_hop *h, size_t i, char *err, size_t errlen)
 {
 	struct jg_argv p = {0};
 	char *cmd, **argv = NULL;
@@ -365,9 +364,10 @@ static void wrap_container(struct build *b, const struct jg_hop *h)
 
 static void wrap_setns(struct build *b, const struct jg_hop *h)
 {
-	static const char *const kinds[] = {
-	    [JG_SETNS_PID] = "pid", [JG_SETNS_DOCKER] = "docker", [JG_SETNS_LXC] = "lxc",
-	    [JG_SETNS_MACHINECTL] = "machinectl"};
+	static const char *const kinds[] = {[JG_SETNS_PID] = "pid",
+					    [JG_SETNS_DOCKER] = "docker",
+					    [JG_SETNS_LXC] = "lxc",
+					    [JG_SETNS_MACHINECTL] = "machinectl"};
 	struct jg_argv p = {0};
 	/* Last hop: the agent that entered the namespaces goes on as the agent. */
 	int last = b->agent && b->cur.n == 0;
@@ -407,19 +407,22 @@ int jg_chain_check(const struct jg_hop *hops, size_t n, char *err, size_t errlen
 			return JG_ERR_INVAL;
 		}
 		if (h->method == JG_METHOD_TUNNEL && n > 1) {
-			snprintf(err, errlen, "a tunnel target carries tunnels only: it cannot be "
-					      "a hop of a chain");
+			snprintf(err, errlen,
+				 "a tunnel target carries tunnels only: it cannot be "
+				 "a hop of a chain");
 			return JG_ERR_INVAL;
 		}
 		if (h->method == JG_METHOD_SSH && h->ssh.password != NULL && i != first) {
-			snprintf(err, errlen, "hop %zu (ssh to %s): ssh passwords work on the first "
-					      "hop only (ssh reads them from a terminal); use a key",
+			snprintf(err, errlen,
+				 "hop %zu (ssh to %s): ssh passwords work on the first "
+				 "hop only (ssh reads them from a terminal); use a key",
 				 i + 1, h->ssh.host);
 			return JG_ERR_INVAL;
 		}
 		if (h->method == JG_METHOD_SSH && h->ssh.raw && n > 1) {
-			snprintf(err, errlen, "hop %zu (ssh to %s): raw mode runs no agent, so it "
-					      "works for a target of one ssh hop only",
+			snprintf(err, errlen,
+				 "hop %zu (ssh to %s): raw mode runs no agent, so it "
+				 "works for a target of one ssh hop only",
 				 i + 1, h->ssh.host);
 			return JG_ERR_INVAL;
 		}

@@ -21,7 +21,7 @@
  * NAME from /usr/bin or /bin only, never through the PATH of the account below the
  * hop (which could put its own "sudo" first and read the hop's password). */
 #define JG_HOP_TOOL_SEARCH                                                                         \
-	"for d in /usr/bin /bin;do [ -x \"$d/$0\" ]&&exec \"$d/$0\" \"$@\";done;"                 \
+	"for d in /usr/bin /bin;do [ -x \"$d/$0\" ]&&exec \"$d/$0\" \"$@\";done;"                  \
 	"echo \"$0: not in /usr/bin or /bin (set ${0}_path)\" >&2;exit 127"
 
 enum jg_method {
@@ -33,11 +33,11 @@ enum jg_method {
 	JG_METHOD_SUDO = 4,
 	JG_METHOD_SU = 5,
 	JG_METHOD_DOAS = 6,
-	JG_METHOD_LXC = 7,     /* lxc-attach */
-	JG_METHOD_LXD = 8,     /* lxc exec */
-	JG_METHOD_DOCKER = 9,  /* docker exec -i */
-	JG_METHOD_KUBECTL = 10,/* kubectl exec -i */
-	JG_METHOD_SETNS = 11,  /* the agent's own setns(2) trampoline */
+	JG_METHOD_LXC = 7,	/* lxc-attach */
+	JG_METHOD_LXD = 8,	/* lxc exec */
+	JG_METHOD_DOCKER = 9,	/* docker exec -i */
+	JG_METHOD_KUBECTL = 10, /* kubectl exec -i */
+	JG_METHOD_SETNS = 11,	/* the agent's own setns(2) trampoline */
 };
 
 enum jg_setns_kind {
@@ -51,29 +51,29 @@ enum jg_setns_kind {
  * the hop; each was validated (config/target.c) before it got here.  Which fields a
  * method reads is in jg_hop_wrap's table in hop.c. */
 struct jg_hop_opts {
-	char *user;       /* sudo/su/doas/docker/setns: the account (NULL: root) */
-	char *name;       /* lxc/lxd/docker: container; kubectl: pod; setns: container name */
-	char *container;  /* kubectl: -c */
-	char *kube_ns;    /* kubectl: -n */
-	char *context;    /* kubectl: --context */
-	char *tool_path;  /* sudo_path, su_path, doas_path, lxc_attach_path, lxc_path (lxd's
-			   * client), docker_path, kubectl_path, setns: the inspect tool */
-	char *lxc_dir;    /* lxc: -P (lxc_path of the lxc method) */
-	char **args;      /* kubectl_args, NULL-terminated or NULL */
-	char *role, *type;/* sudo: SELinux -r / -t */
-	char *password;   /* sudo/su/doas: NULL for none */
-	int login;        /* sudo -i, su -l */
-	int preserve_env; /* sudo -E */
-	int password_tty; /* su: the password goes to a terminal (shadow's su), not stdin */
+	char *user;	   /* sudo/su/doas/docker/setns: the account (NULL: root) */
+	char *name;	   /* lxc/lxd/docker: container; kubectl: pod; setns: container name */
+	char *container;   /* kubectl: -c */
+	char *kube_ns;	   /* kubectl: -n */
+	char *context;	   /* kubectl: --context */
+	char *tool_path;   /* sudo_path, su_path, doas_path, lxc_attach_path, lxc_path (lxd's
+			    * client), docker_path, kubectl_path, setns: the inspect tool */
+	char *lxc_dir;	   /* lxc: -P (lxc_path of the lxc method) */
+	char **args;	   /* kubectl_args, NULL-terminated or NULL */
+	char *role, *type; /* sudo: SELinux -r / -t */
+	char *password;	   /* sudo/su/doas: NULL for none */
+	int login;	   /* sudo -i, su -l */
+	int preserve_env;  /* sudo -E */
+	int password_tty;  /* su: the password goes to a terminal (shadow's su), not stdin */
 	enum jg_setns_kind setns_kind;
-	long pid;         /* setns pid: */
+	long pid; /* setns pid: */
 };
 
 struct jg_hop {
 	enum jg_method method;
 	struct jg_ssh_opts ssh; /* method == JG_METHOD_SSH, and ssh.host alone for
 				 * JG_METHOD_TUNNEL */
-	struct jg_hop_opts o;   /* every other method */
+	struct jg_hop_opts o;	/* every other method */
 };
 
 /* The method's name as the grammar spells it ("sudo"). */

@@ -25,7 +25,8 @@ static const struct {
     {JG_METHOD_SUDO, "you must have a tty", "sudo wants a terminal (requiretty)", NULL},
     {JG_METHOD_SU, "authentication failure", "the password was refused", NULL},
     {JG_METHOD_SU, "does not exist", "no such user", NULL},
-    {JG_METHOD_SU, "must be run from a terminal", "this su reads passwords from a terminal only", NULL},
+    {JG_METHOD_SU, "must be run from a terminal", "this su reads passwords from a terminal only",
+     NULL},
     {JG_METHOD_SU, "su: permission denied", "su refused (PAM, or wheel group?)", NULL},
     {JG_METHOD_DOAS, "authentication failed", "the password was refused", NULL},
     {JG_METHOD_DOAS, "operation not permitted", "not permitted by doas.conf", NULL},
@@ -37,29 +38,29 @@ static const struct {
     {JG_METHOD_DOAS, "a password is required",
      "doas wants a password: set `password` in the inventory or use a nopass rule", NULL},
     {JG_METHOD_DOAS, "unknown user", "no such user", NULL},
-    {JG_METHOD_LXC, "failed to get init pid", "the container is not running (or does not exist)", NULL},
+    {JG_METHOD_LXC, "failed to get init pid", "the container is not running (or does not exist)",
+     NULL},
     /* docker says "is not running" too: lxc-attach's lines name it */
     {JG_METHOD_LXC, "is not running", "the container is not running", "lxc-attach"},
-    {JG_METHOD_LXC, "permission denied", "no permission (run as root, or check lxc_path)",
-     "lxc"},
+    {JG_METHOD_LXC, "permission denied", "no permission (run as root, or check lxc_path)", "lxc"},
     {JG_METHOD_LXC, "operation not permitted", "no permission (run as root, or check lxc_path)",
      "lxc"},
     {JG_METHOD_LXD, "instance not found", "no such container", NULL},
     {JG_METHOD_LXD, "not running", "the container is not running", "Error:"},
-    {JG_METHOD_LXD, "permission denied", "no permission (is the user in the lxd group?)",
-     "Error:"},
+    {JG_METHOD_LXD, "permission denied", "no permission (is the user in the lxd group?)", "Error:"},
     {JG_METHOD_LXD, "unix.socket", "cannot reach LXD (is the daemon running?)", NULL},
     {JG_METHOD_DOCKER, "no such container", "no such container", NULL},
     {JG_METHOD_DOCKER, "is not running", "the container is not running", NULL},
-    {JG_METHOD_DOCKER, "cannot connect to the docker daemon", "the Docker daemon is not running", NULL},
+    {JG_METHOD_DOCKER, "cannot connect to the docker daemon", "the Docker daemon is not running",
+     NULL},
     {JG_METHOD_DOCKER, "permission denied while trying to connect",
      "no permission to use Docker (docker group?)", NULL},
     {JG_METHOD_DOCKER, "unable to find user", "no such user in the container", NULL},
     {JG_METHOD_KUBECTL, "(notfound)", "no such pod", NULL},
     {JG_METHOD_KUBECTL, "container not found", "no such container in the pod", NULL},
     {JG_METHOD_KUBECTL, "(forbidden)", "not allowed by the cluster's RBAC", NULL},
-    {JG_METHOD_KUBECTL, "unable to connect to the server",
-     "cannot reach the Kubernetes API server", NULL},
+    {JG_METHOD_KUBECTL, "unable to connect to the server", "cannot reach the Kubernetes API server",
+     NULL},
     {JG_METHOD_KUBECTL, "connection to the server", "cannot reach the Kubernetes API server", NULL},
 };
 
@@ -119,7 +120,7 @@ void jg_hop_watch_init(struct jg_hop_watch *w, const struct jg_hop *hops, size_t
 	for (size_t i = 0; i < w->n; i++) {
 		w->method[i] = hops[i].method;
 		w->has_password[i] = hops[i].method == JG_METHOD_SSH ? hops[i].ssh.password != NULL
-								      : hops[i].o.password != NULL;
+								     : hops[i].o.password != NULL;
 		/* A su that reads its password from a terminal is answered by the agent there:
 		 * a prompt on stderr is never its. */
 		w->tty_prompt[i] = hops[i].method == JG_METHOD_SU && hops[i].o.password_tty;
@@ -166,8 +167,8 @@ static void watch_line(struct jg_hop_watch *w, const char *line)
 
 			snprintf(needle, sizeof(needle), "%s: ", t != NULL ? t : "");
 			if (t != NULL && strstr(line, needle) != NULL) {
-				fail(w, (int)i, "the tool is not installed (or its *_path is wrong)",
-				     line);
+				fail(w, (int)i,
+				     "the tool is not installed (or its *_path is wrong)", line);
 				return;
 			}
 		}
@@ -262,8 +263,7 @@ int jg_hop_watch_reason(const struct jg_hop_watch *w, char *buf, size_t len)
 		return 1;
 	}
 	if (w->fail_hop >= 0) {
-		snprintf(buf, len, "%s: %s: %s", w->label[w->fail_hop], w->fail_hint,
-			 w->fail_line);
+		snprintf(buf, len, "%s: %s: %s", w->label[w->fail_hop], w->fail_hint, w->fail_line);
 		return 1;
 	}
 	return 0;

@@ -41,7 +41,7 @@ struct chan {
 	uint8_t state;
 	uint8_t peer_eof; /* EOF_BIT()s the peer has sent */
 	uint8_t our_eof;  /* EOF_BIT()s we have sent */
-	uint8_t early;    /* OPENER: flow set up at OPEN, DATA may go before OPEN_OK */
+	uint8_t early;	  /* OPENER: flow set up at OPEN, DATA may go before OPEN_OK */
 	void *ud;
 	struct jg_flow flow;
 };
@@ -690,8 +690,8 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 	return off > 0 || r == 0 ? (int64_t)off : r;
 }
 
-int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags,
-			      struct evbuffer *src, size_t len)
+int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags, struct evbuffer *src,
+			      size_t len)
 {
 	struct chan *c;
 	size_t n, off = 0;

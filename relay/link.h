@@ -99,8 +99,8 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 			  size_t len);
 /* The same from SRC: up to LEN bytes are moved out of SRC (its chains handed to the
  * output behind each frame header, no copy). Returns bytes taken or a negative JG_ERR_*. */
-int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags,
-			      struct evbuffer *src, size_t len);
+int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags, struct evbuffer *src,
+			      size_t len);
 /* Bytes the peer's window allows on CH now (0 for an unknown channel). */
 size_t jg_link_window(const struct jg_link *l, uint32_t ch);
 /* Our consumer took N DATA bytes of CH: queue WINDOW credit when due. 0 (nothing to do)

@@ -13,8 +13,7 @@
 #include "relay/spec.h"
 #include "relay/wire.h"
 
-__attribute__((format(printf, 3, 4))) static int why(char *err, size_t errlen, const char *fmt,
-						      ...)
+__attribute__((format(printf, 3, 4))) static int why(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -149,7 +148,8 @@ int jg_file_spec_encode(const struct jg_file_spec *s, struct evbuffer *out)
 	    (r = put_text(out, JG_SPEC_GROUP, s->group)) != 0 ||
 	    (r = put_text(out, JG_SPEC_LINK, s->link)) != 0)
 		return r;
-	if ((flags & JG_FILE_HAS_MTIME) && (r = put_u64(out, JG_SPEC_MTIME, (uint64_t)s->mtime)) != 0)
+	if ((flags & JG_FILE_HAS_MTIME) &&
+	    (r = put_u64(out, JG_SPEC_MTIME, (uint64_t)s->mtime)) != 0)
 		return r;
 	if ((flags & JG_FILE_HAS_SHA256) &&
 	    (r = jg_spec_put_field(out, JG_SPEC_SHA256, s->sha256, sizeof(s->sha256))) != 0)

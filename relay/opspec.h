@@ -38,8 +38,8 @@ struct jg_tunnel_spec {
 };
 
 /* FLAGS bits. */
-#define JG_FILE_MKDIRS 0x0001u  /* PUT: create missing parent directories (mode 0755) */
-#define JG_FILE_DIR 0x0002u     /* PUT: create the directory PATH itself; GET/STAT: is a directory */
+#define JG_FILE_MKDIRS 0x0001u /* PUT: create missing parent directories (mode 0755) */
+#define JG_FILE_DIR 0x0002u    /* PUT: create the directory PATH itself; GET/STAT: is a directory */
 #define JG_FILE_SYMLINK 0x0004u /* PUT: create a symlink to LINK */
 #define JG_FILE_HAS_MODE 0x0100u
 #define JG_FILE_HAS_MTIME 0x0200u
@@ -48,8 +48,8 @@ struct jg_tunnel_spec {
 #define JG_FILE_KNOWN_FLAGS 0x0f07u
 
 struct jg_file_spec {
-	char *path;  /* owned; no NUL inside */
-	char *root;  /* owned or NULL: path is relative and must stay beneath root */
+	char *path; /* owned; no NUL inside */
+	char *root; /* owned or NULL: path is relative and must stay beneath root */
 	uint32_t flags;
 	uint32_t mode;
 	char *owner; /* owned or NULL */

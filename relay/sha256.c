@@ -74,13 +74,13 @@ static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
  * registers ABEF and CDGH, and take four message words plus constants per
  * pair of rounds; the message schedule for words 16..63 is built four at a
  * time: W[t..t+3] = msg2(msg1(W[t-16..], W[t-12..]) + W[t-7..t-4], W[t-4..]). */
-__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
-								   const uint8_t *p, size_t n)
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8], const uint8_t *p,
+								  size_t n)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
 	__m128i abef, cdgh, t, m[4];
 
-	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);	/* CDAB */
+	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);	 /* CDAB */
 	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b); /* EFGH */
 	abef = _mm_alignr_epi8(t, cdgh, 8);
 	cdgh = _mm_blend_epi16(cdgh, t, 0xf0);
@@ -92,12 +92,13 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
 			__m128i w;
 
 			if (j < 4)
-				m[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)),
-							bswap);
+				m[j] = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const __m128i *)(p + 16 * j)), bswap);
 			else
 				m[j & 3] = _mm_sha256msg2_epu32(
-				    _mm_add_epi32(_mm_sha256msg1_epu32(m[j & 3], m[(j + 1) & 3]),
-						  _mm_alignr_epi8(m[(j + 3) & 3], m[(j + 2) & 3], 4)),
+				    _mm_add_epi32(
+					_mm_sha256msg1_epu32(m[j & 3], m[(j + 1) & 3]),
+					_mm_alignr_epi8(m[(j + 3) & 3], m[(j + 2) & 3], 4)),
 				    m[(j + 3) & 3]);
 			w = _mm_add_epi32(m[j & 3], _mm_loadu_si128((const __m128i *)&K[4 * j]));
 			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, w);
@@ -106,8 +107,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
 		abef = _mm_add_epi32(abef, abef0);
 		cdgh = _mm_add_epi32(cdgh, cdgh0);
 	}
-	t = _mm_shuffle_epi32(abef, 0x1b);    /* FEBA */
-	cdgh = _mm_shuffle_epi32(cdgh, 0xb1); /* DCHG */
+	t = _mm_shuffle_epi32(abef, 0x1b);				    /* FEBA */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1);				    /* DCHG */
 	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, cdgh, 0xf0)); /* DCBA */
 	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, t, 8));    /* HGFE */
 }

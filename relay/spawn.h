@@ -19,21 +19,21 @@
 #include <sys/types.h>
 
 struct jg_spawn_opts {
-	char *const *argv;  /* argv[0] is looked up in PATH when it has no '/' */
-	char *const *envp;  /* NULL: inherit */
-	const char *cwd;    /* NULL: do not change directory */
-	int pty;            /* non-zero: one pseudo-terminal for stdin, stdout and stderr */
+	char *const *argv; /* argv[0] is looked up in PATH when it has no '/' */
+	char *const *envp; /* NULL: inherit */
+	const char *cwd;   /* NULL: do not change directory */
+	int pty;	   /* non-zero: one pseudo-terminal for stdin, stdout and stderr */
 	uint16_t rows, cols;
-	int merge_stderr;   /* without pty: stderr goes to the stdout pipe */
-	int keep_stderr;    /* without pty: the child inherits our stderr (for agent processes) */
-	int ctty;           /* without pty: give the child a new pseudo-terminal as its controlling
-			     * terminal (not its stdio) */
-	int nofile;         /* > 0: RLIMIT_NOFILE (soft and hard capped to the current hard) for the
-			     * child */
-	int exec_status;    /* non-zero: an exec failure is not reported to the caller; the child
-			     * says "cannot run ARGV0: REASON" on its stderr and exits 127 (no
-			     * such program) or 126 (found but not runnable), as shells and ssh
-			     * do, for programs a person asked for by name */
+	int merge_stderr; /* without pty: stderr goes to the stdout pipe */
+	int keep_stderr;  /* without pty: the child inherits our stderr (for agent processes) */
+	int ctty;	  /* without pty: give the child a new pseudo-terminal as its controlling
+			   * terminal (not its stdio) */
+	int nofile;	  /* > 0: RLIMIT_NOFILE (soft and hard capped to the current hard) for the
+			   * child */
+	int exec_status;  /* non-zero: an exec failure is not reported to the caller; the child
+			   * says "cannot run ARGV0: REASON" on its stderr and exits 127 (no
+			   * such program) or 126 (found but not runnable), as shells and ssh
+			   * do, for programs a person asked for by name */
 };
 
 struct jg_child {

@@ -218,7 +218,8 @@ static int take_field(uint8_t tag, const uint8_t *v, size_t len, struct jg_exec_
 	case JG_SPEC_TERM:
 		return take_text(v, len, &spec->term, "TERM", err, errlen);
 	default:
-		/* Tags of the other kinds' specs (relay/opspec.h); the walk already refuses them. */
+		/* Tags of the other kinds' specs (relay/opspec.h); the walk already refuses them.
+		 */
 		break;
 	}
 	return reason(err, errlen, "unknown field tag %u", tag);

@@ -40,14 +40,15 @@ enum jg_spec_tag {
 
 /* A decoded exec spec. Every pointer is owned by the struct (jg_exec_spec_clear frees). */
 struct jg_exec_spec {
-	char **argv;  /* NULL-terminated, argc >= 1 */
+	char **argv; /* NULL-terminated, argc >= 1 */
 	size_t argc;
-	char **env;   /* NULL-terminated "KEY=VALUE" list, or NULL to inherit the agent's environment */
+	char *
+	    *env; /* NULL-terminated "KEY=VALUE" list, or NULL to inherit the agent's environment */
 	size_t envc;
-	char *cwd;    /* NULL: the agent's home directory */
-	int pty;      /* non-zero: run on a pseudo-terminal */
+	char *cwd; /* NULL: the agent's home directory */
+	int pty;   /* non-zero: run on a pseudo-terminal */
 	uint16_t rows, cols;
-	char *term;   /* TERM for the pty, or NULL */
+	char *term; /* TERM for the pty, or NULL */
 };
 
 /* Encode SPEC as OPEN payload bytes appended to OUT. JG_ERR_INVAL (argc 0, NUL inside a

@@ -201,7 +201,8 @@ int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char **
 		jg_argv_push(&b, "-o");
 		jg_argv_push(&b, "NumberOfPasswordPrompts=1");
 		jg_argv_push(&b, "-o");
-		jg_argv_push(&b, "PreferredAuthentications=publickey,keyboard-interactive,password");
+		jg_argv_push(&b,
+			     "PreferredAuthentications=publickey,keyboard-interactive,password");
 	}
 	if (o->user != NULL) {
 		jg_argv_push(&b, "-l");

@@ -14,31 +14,31 @@
 
 enum jg_hostkeys {
 	JG_HOSTKEYS_ENFORCE = 1, /* StrictHostKeyChecking=yes: unknown or changed keys fail */
-	JG_HOSTKEYS_ACCEPT = 2,  /* unknown keys are accepted and recorded; changed keys fail */
-	JG_HOSTKEYS_IGNORE = 3,  /* no checking at all, nothing recorded (test rigs only) */
+	JG_HOSTKEYS_ACCEPT = 2,	 /* unknown keys are accepted and recorded; changed keys fail */
+	JG_HOSTKEYS_IGNORE = 3,	 /* no checking at all, nothing recorded (test rigs only) */
 };
 
 /* Options of one ssh hop. Strings are owned by whoever owns the struct (config/target.c);
  * they were validated before they got here (no leading '-', no whitespace, control or
  * shell characters in user and host). */
 struct jg_ssh_opts {
-	char *host;                   /* required */
-	char *user;                   /* NULL: ~/.ssh/config, else the gateway user */
-	uint16_t port;                /* 0: ~/.ssh/config, else 22 */
-	char *identity_file;          /* already tilde-expanded; NULL: ssh's defaults */
+	char *host;	     /* required */
+	char *user;	     /* NULL: ~/.ssh/config, else the gateway user */
+	uint16_t port;	     /* 0: ~/.ssh/config, else 22 */
+	char *identity_file; /* already tilde-expanded; NULL: ssh's defaults */
 	enum jg_hostkeys check_host_keys;
-	char *known_hosts;            /* UserKnownHostsFile; NULL: ssh's default */
-	uint32_t connect_timeout_s;   /* ConnectTimeout; 0: not set */
-	uint32_t keepalive_interval_s;/* ServerAliveInterval; 0: not set */
-	uint32_t keepalive_count;     /* ServerAliveCountMax; 0: not set */
-	int compression;              /* -C */
-	char **ssh_args;              /* extra arguments placed before the host; NULL-terminated or NULL */
-	char *ssh_path;               /* NULL: "ssh" from PATH */
-	char *ciphers;                /* -o Ciphers=VALUE; NULL: ssh_config decides */
-	int identities_only;          /* IdentitiesOnly=yes */
-	int debug_level;              /* 0-3: that many -v */
-	char *password;               /* NULL: BatchMode=yes; else a PTY answers the prompt */
-	int raw;                      /* no agent: run the command itself (no bootstrap) */
+	char *known_hosts;	       /* UserKnownHostsFile; NULL: ssh's default */
+	uint32_t connect_timeout_s;    /* ConnectTimeout; 0: not set */
+	uint32_t keepalive_interval_s; /* ServerAliveInterval; 0: not set */
+	uint32_t keepalive_count;      /* ServerAliveCountMax; 0: not set */
+	int compression;	       /* -C */
+	char **ssh_args;     /* extra arguments placed before the host; NULL-terminated or NULL */
+	char *ssh_path;	     /* NULL: "ssh" from PATH */
+	char *ciphers;	     /* -o Ciphers=VALUE; NULL: ssh_config decides */
+	int identities_only; /* IdentitiesOnly=yes */
+	int debug_level;     /* 0-3: that many -v */
+	char *password;	     /* NULL: BatchMode=yes; else a PTY answers the prompt */
+	int raw;	     /* no agent: run the command itself (no bootstrap) */
 };
 
 /* Build the argv that runs REMOTE_COMMAND (one string, given to the remote user's shell)
@@ -56,18 +56,19 @@ int jg_ssh_argv(const struct jg_ssh_opts *o, const char *remote_command, char **
 enum jg_ssh_prompt {
 	JG_SSH_PROMPT_NONE = 0,
 	JG_SSH_PROMPT_PASSWORD = 1, /* answer with the password and "\n" */
-	JG_SSH_PROMPT_HOSTKEY = 2,  /* "continue connecting (yes/no/[fingerprint])?": answer "yes\n" */
+	JG_SSH_PROMPT_HOSTKEY =
+	    2, /* "continue connecting (yes/no/[fingerprint])?": answer "yes\n" */
 };
 
 /* Failures recognised in ssh's output, in order of precedence. */
 enum jg_ssh_failure {
 	JG_SSH_FAIL_NONE = 0,
-	JG_SSH_FAIL_AUTH,            /* "Permission denied (...)", too many authentication failures */
+	JG_SSH_FAIL_AUTH, /* "Permission denied (...)", too many authentication failures */
 	JG_SSH_FAIL_HOSTKEY_CHANGED, /* "REMOTE HOST IDENTIFICATION HAS CHANGED" */
 	JG_SSH_FAIL_HOSTKEY_UNKNOWN, /* "Host key verification failed" with no change warning */
-	JG_SSH_FAIL_REFUSED,         /* "Connection refused" */
-	JG_SSH_FAIL_TIMEOUT,         /* "Connection timed out", "Operation timed out" */
-	JG_SSH_FAIL_RESOLVE,         /* "Could not resolve hostname" */
+	JG_SSH_FAIL_REFUSED,	     /* "Connection refused" */
+	JG_SSH_FAIL_TIMEOUT,	     /* "Connection timed out", "Operation timed out" */
+	JG_SSH_FAIL_RESOLVE,	     /* "Could not resolve hostname" */
 	JG_SSH_FAIL_UNREACHABLE,     /* "No route to host", "Network is unreachable" */
 	JG_SSH_FAIL_OTHER,
 };
@@ -79,7 +80,7 @@ struct jg_ssh_watch {
 	size_t tty_len;
 	char err_partial[512];
 	size_t err_len;
-	char last_line[256];   /* last complete, non-empty stderr line (or tty line) */
+	char last_line[256]; /* last complete, non-empty stderr line (or tty line) */
 	enum jg_ssh_failure failure;
 	unsigned prompts_answered;
 };

@@ -104,7 +104,8 @@ static void check_config(const struct jg_config *c)
 			host = br;
 		}
 		if (jg_target_check_host(host, err, sizeof(err)) != 0 ||
-		    (h->ssh.user != NULL && jg_target_check_user(h->ssh.user, err, sizeof(err)) != 0)) {
+		    (h->ssh.user != NULL &&
+		     jg_target_check_user(h->ssh.user, err, sizeof(err)) != 0)) {
 			fprintf(stderr, "target %s: %s\n", c->targets[i].name, err);
 			abort();
 		}

@@ -87,9 +87,11 @@ static const char conf_text[] =
     "stream_window = 65535;\n"
     "max_header_list_size = 4096;\n"
     "buffer_budget = 1048576;\n"
-    "ssh_defaults = { user = \"ops\"; check_host_keys = \"ignore\"; known_hosts = \"/dev/null\"; };\n"
+    "ssh_defaults = { user = \"ops\"; check_host_keys = \"ignore\"; known_hosts = \"/dev/null\"; "
+    "};\n"
     "targets = (\n"
-    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\"; port = 2222; },\n"
+    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\"; port = 2222; "
+    "},\n"
     "  { name = \"web2\"; method = \"ssh\"; host = \"[::1]\"; },\n"
     "  { name = \"raw1\"; method = \"ssh\"; host = \"127.0.0.3\"; raw = true; },\n"
     "  { name = \"db7\"; method = \"local\"; }\n"
@@ -100,7 +102,8 @@ static const char conf_text[] =
     "  { name = \"no-db-exec\"; targets = [ \"db*\" ]; actions = [ \"exec\" ]; allow = false; },\n"
     "  { name = \"files\"; identities = [ \"unix:fuzz\" ]; actions = [ \"put\", \"get\" ];\n"
     "    paths = [ \"/tmp/\", \"/srv/\" ]; allow = true; },\n"
-    "  { name = \"fuzz\"; identities = [ \"unix:fuzz\" ]; actions = [ \"exec\", \"tunnel\", \"reset\", \"admin\" ];\n"
+    "  { name = \"fuzz\"; identities = [ \"unix:fuzz\" ]; actions = [ \"exec\", \"tunnel\", "
+    "\"reset\", \"admin\" ];\n"
     "    allow = true; }\n"
     ");\n";
 
@@ -157,7 +160,7 @@ struct jg_reaper {
 		jg_reaper_cb cb;
 		void *ud;
 		struct watch *next;
-	} *watches;
+	} * watches;
 	unsigned count;
 };
 
@@ -303,8 +306,8 @@ static void ag_open(struct jg_link *l, uint32_t ch, const struct jg_frame *f, vo
 		if (jg_exec_spec_decode(f->payload, f->length, &s, err, sizeof(err)) == 0) {
 			ok = strstr(s.argv[0], "fail") == NULL;
 			if (!ok)
-				snprintf(err, sizeof(err), "cannot run %s: No such file or directory",
-					 s.argv[0]);
+				snprintf(err, sizeof(err),
+					 "cannot run %s: No such file or directory", s.argv[0]);
 			jg_exec_spec_clear(&s);
 		}
 		break;
@@ -315,8 +318,8 @@ static void ag_open(struct jg_link *l, uint32_t ch, const struct jg_frame *f, vo
 		if (jg_tunnel_spec_decode(f->payload, f->length, &t, err, sizeof(err)) == 0) {
 			ok = t.port != 9; /* "discard" refuses: connection refused */
 			if (!ok)
-				snprintf(err, sizeof(err), "connect to %s port 9: Connection refused",
-					 t.host);
+				snprintf(err, sizeof(err),
+					 "connect to %s port 9: Connection refused", t.host);
 			jg_tunnel_spec_clear(&t);
 		}
 		break;
@@ -533,15 +536,14 @@ struct body {
 	int keep_open;
 };
 
-static ssize_t client_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
-			   void *ud)
+static ssize_t client_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ud)
 {
 	evbuffer_add(ud, data, len);
 	return (ssize_t)len;
 }
 
-static ssize_t body_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-			 uint32_t *flags, nghttp2_data_source *src, void *ud)
+static ssize_t body_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+			 nghttp2_data_source *src, void *ud)
 {
 	struct body *b = src->ptr;
 	size_t n = b->len - b->off < len ? b->len - b->off : len;
@@ -594,7 +596,8 @@ static void encode_requests(const uint8_t *p, size_t size, struct evbuffer *out)
 		rst[nrec] = 0;
 		while (line < p + hlen && nnv < 32) {
 			const uint8_t *eol = memchr(line, '\n', (size_t)(p + hlen - line));
-			size_t llen = eol != NULL ? (size_t)(eol - line) : (size_t)(p + hlen - line);
+			size_t llen =
+			    eol != NULL ? (size_t)(eol - line) : (size_t)(p + hlen - line);
 			const uint8_t *sp = memchr(line + (llen > 0), ' ', llen > 0 ? llen - 1 : 0);
 
 			if (llen == 5 && memcmp(line, "!open", 5) == 0)

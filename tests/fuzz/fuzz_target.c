@@ -42,7 +42,8 @@ static const char conf_text[] =
     "ssh_defaults = { user = \"ops\"; check_host_keys = \"ignore\";\n"
     "  known_hosts = \"/dev/null\"; ssh_args = [ \"-4\" ]; connect_timeout = 3; };\n"
     "targets = (\n"
-    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\"; port = 2222; },\n"
+    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\"; port = 2222; "
+    "},\n"
     "  { name = \"web2\"; method = \"ssh\"; host = \"web2.example.com\"; },\n"
     "  { name = \"v6\"; method = \"ssh\"; host = \"[::1]\"; },\n"
     "  { name = \"db7\"; method = \"local\"; },\n"
@@ -157,7 +158,8 @@ static void resolve(const char *text)
 	if (c->hops[c->nhops - 1].method != JG_METHOD_TUNNEL) {
 		struct jg_chain_cmd cmd;
 
-		if (jg_chain_argv(c->hops, c->nhops, "/agent", "true", &cmd, err, sizeof(err)) != 0) {
+		if (jg_chain_argv(c->hops, c->nhops, "/agent", "true", &cmd, err, sizeof(err)) !=
+		    0) {
 			fprintf(stderr, "jg_chain_argv refused resolved \"%s\": %s\n", text, err);
 			abort();
 		}

@@ -145,7 +145,8 @@ static void test_agent_reports_death_by_signal(void)
 static void test_agent_missing_program_exits_127_with_reason(void)
 {
 	char *argv[] = {"jumpgate-no-such-program", NULL};
-	static const char want[] = "cannot run jumpgate-no-such-program: No such file or directory\n";
+	static const char want[] =
+	    "cannot run jumpgate-no-such-program: No such file or directory\n";
 	struct tu_drv d;
 
 	if (!drv_ready(&d))
@@ -300,7 +301,6 @@ static void test_agent_concurrent_channels_complete_and_leak_no_fds(void)
 	CU_ASSERT_EQUAL(tu_count_fds(d.agent.pid), fds_idle);
 	CU_ASSERT_EQUAL(tu_drv_stop(&d), 0);
 }
-
 
 int jg_test_register_agent(void)
 {

@@ -262,9 +262,9 @@ static void t_parse_stages_step_by_step(void)
 	/* Between stages: discarded, even a line that starts like the agent's HELLO. */
 	CU_ASSERT_EQUAL(feed_str(b, "noise\nJGJG\n"), JG_BOOT_MORE);
 	CU_ASSERT_EQUAL(jg_boot_discarded(b), 6 + 5);
-	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\njumpgate-stub: need aarch64 " SHA_A
-				    " 7\n"),
-			JG_BOOT_NEED);
+	CU_ASSERT_EQUAL(
+	    feed_str(b, "jumpgate-stub: hello\njumpgate-stub: need aarch64 " SHA_A " 7\n"),
+	    JG_BOOT_NEED);
 	CU_ASSERT_STRING_EQUAL(jg_boot_need_arch(b), "aarch64");
 	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
 	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: exec\n"), JG_BOOT_MORE);
@@ -276,7 +276,8 @@ static void t_parse_stages_step_by_step(void)
 
 	/* One stage (the default): the agent may speak right after the exec line. */
 	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
-	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\njumpgate-stub: exec\nJG"), JG_BOOT_AGENT);
+	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: hello\njumpgate-stub: exec\nJG"),
+			JG_BOOT_AGENT);
 	CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
 	jg_boot_free(b);
 }
@@ -287,7 +288,8 @@ static void t_parse_error_lines_between_stages(void)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-	    {"jumpgate-stub: error setns no process 42\n", "cannot enter the namespaces: no process 42"},
+	    {"jumpgate-stub: error setns no process 42\n",
+	     "cannot enter the namespaces: no process 42"},
 	    {"jumpgate-stub: error setns missing CAP_SYS_ADMIN\r\n",
 	     "cannot enter the namespaces: missing CAP_SYS_ADMIN"},
 	    {"jumpgate-stub: error password doas asked for the password again: it was refused\n",
@@ -306,7 +308,8 @@ static void t_parse_error_lines_between_stages(void)
 			CU_ASSERT_FATAL(b != NULL);
 			jg_boot_set_stages(b, 2);
 			jg_boot_feed(b, buf, (size_t)cut);
-			CU_ASSERT_EQUAL(jg_boot_feed(b, buf + cut, (size_t)(n - cut)), JG_BOOT_FAILED);
+			CU_ASSERT_EQUAL(jg_boot_feed(b, buf + cut, (size_t)(n - cut)),
+					JG_BOOT_FAILED);
 			CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), cases[i].want);
 			CU_ASSERT_EQUAL(jg_boot_stages_done(b), 1);
 			jg_boot_free(b);
@@ -324,8 +327,9 @@ static void t_parse_error_lines_between_stages(void)
 		struct jg_boot *b = jg_boot_new();
 
 		CU_ASSERT_FATAL(b != NULL);
-		CU_ASSERT_EQUAL(feed_str(b, "motd: jumpgate-stub: error setns x\njumpgate-stub: hello\n"),
-				JG_BOOT_MORE);
+		CU_ASSERT_EQUAL(
+		    feed_str(b, "motd: jumpgate-stub: error setns x\njumpgate-stub: hello\n"),
+		    JG_BOOT_MORE);
 		jg_boot_free(b);
 	}
 }
@@ -339,8 +343,10 @@ static void t_parse_no_stub_at_all(void)
 	for (size_t cut = 0; cut <= sizeof(hello) - 1; cut++) {
 		CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
 		jg_boot_set_stages(b, 0);
-		CU_ASSERT_EQUAL(jg_boot_feed(b, hello, cut), cut < 2 ? JG_BOOT_MORE : JG_BOOT_AGENT);
-		CU_ASSERT_EQUAL(jg_boot_feed(b, hello + cut, sizeof(hello) - 1 - cut), JG_BOOT_AGENT);
+		CU_ASSERT_EQUAL(jg_boot_feed(b, hello, cut),
+				cut < 2 ? JG_BOOT_MORE : JG_BOOT_AGENT);
+		CU_ASSERT_EQUAL(jg_boot_feed(b, hello + cut, sizeof(hello) - 1 - cut),
+				JG_BOOT_AGENT);
 		CU_ASSERT_EQUAL(evbuffer_get_length(jg_boot_rest(b)), 5);
 		CU_ASSERT(memcmp(evbuffer_pullup(jg_boot_rest(b), -1), hello, 5) == 0);
 		CU_ASSERT_EQUAL(jg_boot_stages_done(b), 0);
@@ -350,7 +356,8 @@ static void t_parse_no_stub_at_all(void)
 	jg_boot_set_stages(b, 0);
 	CU_ASSERT_EQUAL(feed_str(b, "jumpgate-stub: error setns not running as root\n"),
 			JG_BOOT_FAILED);
-	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), "cannot enter the namespaces: not running as root");
+	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b),
+			       "cannot enter the namespaces: not running as root");
 	jg_boot_free(b);
 	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
 	jg_boot_set_stages(b, 0);
@@ -363,7 +370,8 @@ static void t_parse_no_stub_at_all(void)
 	CU_ASSERT_FATAL((b = jg_boot_new()) != NULL);
 	jg_boot_set_stages(b, 0);
 	CU_ASSERT_EQUAL(feed_str(b, "hello\n"), JG_BOOT_FAILED);
-	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b), "unexpected output from the bootstrap stub: \"hello\"");
+	CU_ASSERT_STRING_EQUAL(jg_boot_reason(b),
+			       "unexpected output from the bootstrap stub: \"hello\"");
 	jg_boot_free(b);
 }
 
@@ -748,7 +756,7 @@ static void t_stub_runs_cached_agent_with_args(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(stub = jg_bootstrap_stub(&b, 1));
 	{
 		char *argv[] = {"/bin/sh", "-c", stub, "jumpgate-stub", "a b", "--setns=pid:42",
-				"it's $x", "", NULL};
+				"it's $x", "",	 NULL};
 
 		o.argv = argv;
 		CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, err, sizeof(err)), 0);
@@ -886,8 +894,8 @@ static int race_sysctl(const char *val, char *old, size_t oldlen)
  * root-owned sticky directory like /tmp), where every temp name the stub may pick is
  * either a symlink to VICTIM (SWAP 0) or a file of ours held open, rewritten with a
  * payload once the stub has hashed it and made it 0700 (SWAP 1).  Exits within 10 s. */
-static void race_attacker(const char *tmp, const char *plant, const char *victim,
-			  const char *sha, int swap, int ready_fd)
+static void race_attacker(const char *tmp, const char *plant, const char *victim, const char *sha,
+			  int swap, int ready_fd)
 {
 	static int fds[RACE_PIDS];
 	char link[700], name[800];

@@ -401,7 +401,8 @@ static void test_renew(void)
 	ca = load_cert(dir, JG_CA_CERT);
 	ca_key = load_key(dir, JG_CA_KEY);
 	key = load_key(dir, JG_CLIENT_KEY);
-	CU_ASSERT_FATAL(jg_certs_client("alice", 2, 0, key, ca, ca_key, &old, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(jg_certs_client("alice", 2, 0, key, ca, ca_key, &old, err, sizeof(err)) ==
+			0);
 	file_in(path, sizeof(path), dir, JG_CLIENT_CERT);
 	CU_ASSERT_FATAL(jg_certs_write(path, 0644, NULL, old, NULL, err, sizeof(err)) == 0);
 	CU_ASSERT(jg_certs_expiring(old, JG_CERTS_RENEW_DAYS));

@@ -107,9 +107,9 @@ static void test_ssh_ciphers_key(void)
 			CU_ASSERT_PTR_NULL(c->targets[i].hop.ssh.ciphers);
 		}
 	jg_config_free(c);
-	tu_expect_error("ssh_defaults = { ciphers = \"aes128-ctr -oProxyCommand=x\"; };\n",
-			JG_ERR_CONFIG, 1,
-			"ssh_defaults.ciphers: \"aes128-ctr -oProxyCommand=x\" is not a cipher list");
+	tu_expect_error(
+	    "ssh_defaults = { ciphers = \"aes128-ctr -oProxyCommand=x\"; };\n", JG_ERR_CONFIG, 1,
+	    "ssh_defaults.ciphers: \"aes128-ctr -oProxyCommand=x\" is not a cipher list");
 }
 
 /* A reload's old configuration is freed by its last holder, not before (gateway/main.c,
@@ -838,8 +838,8 @@ static void test_example(void)
 			CU_ASSERT_STRING_EQUAL(cc, dc);
 		}
 		d->ssh_defaults.ssh.ciphers = cc;
-		CU_ASSERT_EQUAL(
-		    memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)), 0);
+		CU_ASSERT_EQUAL(memcmp(&c->ssh_defaults, &d->ssh_defaults, sizeof(d->ssh_defaults)),
+				0);
 		d->ssh_defaults.ssh.ciphers = dc;
 	}
 	jg_config_free(c);

@@ -188,15 +188,18 @@ static void test_method_keys(void)
 
 	c = tu_load_ok(
 	    "targets = (\n"
-	    "  { name = \"s1\"; method = \"sudo\"; user = \"pg\"; password = \"pw\"; login = true;\n"
+	    "  { name = \"s1\"; method = \"sudo\"; user = \"pg\"; password = \"pw\"; login = "
+	    "true;\n"
 	    "    preserve_env = true; selinux_role = \"webadm_r\"; selinux_type = \"webadm_t\";\n"
 	    "    sudo_path = \"/usr/local/bin/sudo\"; },\n"
 	    "  { name = \"s2\"; method = \"su\"; user = \"root\"; su_path = \"/bin/su\";\n"
 	    "    login = true; },\n"
-	    "  { name = \"d1\"; method = \"doas\"; doas_path = \"/usr/bin/doas\"; password = \"x\"; },\n"
+	    "  { name = \"d1\"; method = \"doas\"; doas_path = \"/usr/bin/doas\"; password = "
+	    "\"x\"; },\n"
 	    "  { name = \"l1\"; method = \"lxc\"; container = \"pg\"; lxc_path = \"/srv/lxc\";\n"
 	    "    lxc_attach_path = \"/opt/bin/lxc-attach\"; },\n"
-	    "  { name = \"x1\"; method = \"lxd\"; container = \"c1\"; lxc_path = \"/snap/bin/lxc\"; },\n"
+	    "  { name = \"x1\"; method = \"lxd\"; container = \"c1\"; lxc_path = "
+	    "\"/snap/bin/lxc\"; },\n"
 	    "  { name = \"k1\"; method = \"docker\"; container = \"web\"; user = \"app\";\n"
 	    "    docker_path = \"/usr/local/bin/docker\"; },\n"
 	    "  { name = \"p1\"; method = \"kubectl\"; pod = \"api-0\"; container = \"app\";\n"
@@ -271,8 +274,8 @@ static void method_error(const char *method, const char *body, const char *what)
 {
 	char text[1024];
 
-	snprintf(text, sizeof(text),
-		 "targets = ( { name = \"t\"; method = \"%s\"; %s } );\n", method, body);
+	snprintf(text, sizeof(text), "targets = ( { name = \"t\"; method = \"%s\"; %s } );\n",
+		 method, body);
 	tu_expect_error(text, JG_ERR_CONFIG, 1, what);
 }
 
@@ -281,14 +284,22 @@ static void test_method_key_errors(void)
 	static const struct {
 		const char *method, *key;
 	} foreign[] = {
-	    {"sudo", "container = \"x\";"},  {"sudo", "pid = 1;"},
-	    {"su", "preserve_env = true;"},	 {"su", "sudo_path = \"/x\";"},
-	    {"doas", "login = true;"},	 {"doas", "selinux_role = \"r\";"},
-	    {"lxc", "user = \"u\";"},	 {"lxc", "host = \"h\";"},
-	    {"lxd", "lxc_attach_path = \"/x\";"}, {"lxd", "password = \"p\";"},
-	    {"docker", "pod = \"p\";"},	 {"docker", "namespace = \"n\";"},
-	    {"kubectl", "user = \"u\";"},	 {"kubectl", "docker_path = \"/x\";"},
-	    {"setns", "password = \"p\";"},	 {"setns", "pod = \"p\";"},
+	    {"sudo", "container = \"x\";"},
+	    {"sudo", "pid = 1;"},
+	    {"su", "preserve_env = true;"},
+	    {"su", "sudo_path = \"/x\";"},
+	    {"doas", "login = true;"},
+	    {"doas", "selinux_role = \"r\";"},
+	    {"lxc", "user = \"u\";"},
+	    {"lxc", "host = \"h\";"},
+	    {"lxd", "lxc_attach_path = \"/x\";"},
+	    {"lxd", "password = \"p\";"},
+	    {"docker", "pod = \"p\";"},
+	    {"docker", "namespace = \"n\";"},
+	    {"kubectl", "user = \"u\";"},
+	    {"kubectl", "docker_path = \"/x\";"},
+	    {"setns", "password = \"p\";"},
+	    {"setns", "pod = \"p\";"},
 	};
 	char what[256];
 
@@ -301,8 +312,9 @@ static void test_method_key_errors(void)
 		method_error(foreign[i].method, foreign[i].key, what);
 	}
 	/* What each method needs. */
-	tu_expect_error("targets = (\n  { name = \"t\";\n    method = \"lxc\"; lxc_path = \"/x\"; }\n);\n",
-			JG_ERR_CONFIG, 2, "targets[0]: container missing (a lxc target needs one)");
+	tu_expect_error(
+	    "targets = (\n  { name = \"t\";\n    method = \"lxc\"; lxc_path = \"/x\"; }\n);\n",
+	    JG_ERR_CONFIG, 2, "targets[0]: container missing (a lxc target needs one)");
 	method_error("lxd", "", "targets[0]: container missing (a lxd target needs one)");
 	method_error("docker", "user = \"u\";",
 		     "targets[0]: container missing (a docker target needs one)");
@@ -323,9 +335,10 @@ static void test_method_key_errors(void)
 		};
 
 		for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
-			method_error("setns", bodies[i],
-				     "targets[0]: a setns target needs either pid, or container and "
-				     "kind (docker, lxc or machinectl)");
+			method_error(
+			    "setns", bodies[i],
+			    "targets[0]: a setns target needs either pid, or container and "
+			    "kind (docker, lxc or machinectl)");
 	}
 	/* Values are checked as strictly as a target spec. */
 	method_error("setns", "kind = \"podman\"; container = \"x\";",
@@ -333,9 +346,10 @@ static void test_method_key_errors(void)
 	method_error("setns", "pid = 0;", "targets[0].pid: 0 out of range 1-4194304");
 	method_error("setns", "pid = 4194305;", "targets[0].pid: 4194305 out of range 1-4194304");
 	method_error("setns", "pid = \"42\";", "targets[0].pid: must be an integer, not a string");
-	method_error("sudo", "user = \"-x\";",
-		     "targets[0].user: user \"-x\": must not start with '-' (it would be read as an "
-		     "option)");
+	method_error(
+	    "sudo", "user = \"-x\";",
+	    "targets[0].user: user \"-x\": must not start with '-' (it would be read as an "
+	    "option)");
 	method_error("su", "user = \"a;b\";",
 		     "targets[0].user: user \"a;b\": character ';' is not allowed");
 	method_error("sudo", "password = \"\";", "targets[0].password: must not be empty");
@@ -358,14 +372,18 @@ static void test_method_key_errors(void)
 		     "targets[0].user: user \"r`id`\": character '`' is not allowed");
 	method_error("sudo", "sudo_path = \"\";", "targets[0].sudo_path: must not be empty");
 	/* kubectl_args: long options only, nothing a shell or kubectl could read as more. */
-	method_error("kubectl", "pod = \"p\"; kubectl_args = [ \"-v\" ];",
-		     "targets[0].kubectl_args: \"-v\": must be a long option (\"--kubeconfig=/path\")");
-	method_error("kubectl", "pod = \"p\"; kubectl_args = [ \"exec\" ];",
-		     "targets[0].kubectl_args: \"exec\": must be a long option (\"--kubeconfig=/path\")");
-	method_error("kubectl", "pod = \"p\"; kubectl_args = [ \"--Kube\" ];",
-		     "targets[0].kubectl_args: \"--Kube\": must be a long option (\"--kubeconfig=/path\")");
-	method_error("kubectl", "pod = \"p\"; kubectl_args = [ \"--\" ];",
-		     "targets[0].kubectl_args: \"--\": must be a long option (\"--kubeconfig=/path\")");
+	method_error(
+	    "kubectl", "pod = \"p\"; kubectl_args = [ \"-v\" ];",
+	    "targets[0].kubectl_args: \"-v\": must be a long option (\"--kubeconfig=/path\")");
+	method_error(
+	    "kubectl", "pod = \"p\"; kubectl_args = [ \"exec\" ];",
+	    "targets[0].kubectl_args: \"exec\": must be a long option (\"--kubeconfig=/path\")");
+	method_error(
+	    "kubectl", "pod = \"p\"; kubectl_args = [ \"--Kube\" ];",
+	    "targets[0].kubectl_args: \"--Kube\": must be a long option (\"--kubeconfig=/path\")");
+	method_error(
+	    "kubectl", "pod = \"p\"; kubectl_args = [ \"--\" ];",
+	    "targets[0].kubectl_args: \"--\": must be a long option (\"--kubeconfig=/path\")");
 	method_error("kubectl", "pod = \"p\"; kubectl_args = [ \"--ok=1\", \"--x;y\" ];",
 		     "targets[0].kubectl_args: \"--x;y\": must not contain whitespace, control or "
 		     "shell characters");

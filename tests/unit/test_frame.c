@@ -269,8 +269,8 @@ static void test_bad_flags_are_refused(void)
 static void test_payload_on_header_only_type_is_refused(void)
 {
 	/* OPEN_OK is not among them: it may carry kind-specific fields (GET metadata). */
-	const uint8_t types[] = {JG_FRAME_WINDOW, JG_FRAME_EXIT, JG_FRAME_SIGNAL,
-				 JG_FRAME_RESIZE, JG_FRAME_CLOSE, JG_FRAME_PING, JG_FRAME_PONG};
+	const uint8_t types[] = {JG_FRAME_WINDOW, JG_FRAME_EXIT, JG_FRAME_SIGNAL, JG_FRAME_RESIZE,
+				 JG_FRAME_CLOSE,  JG_FRAME_PING, JG_FRAME_PONG};
 	uint8_t s[20] = {0};
 	char msg[256];
 

@@ -40,7 +40,8 @@ static struct jg_h2field *feed_bytewise(const uint8_t *in, size_t n, struct evbu
 
 static void test_h2field_ordinary_frames_pass_unchanged(void)
 {
-	uint8_t in[512], block[] = {0x82, 0x84, 0x86, 0x41, 0x01, 'h'}; /* GET / http :authority h */
+	uint8_t in[512],
+	    block[] = {0x82, 0x84, 0x86, 0x41, 0x01, 'h'}; /* GET / http :authority h */
 	uint8_t ping[8] = {0};
 	struct evbuffer *out = evbuffer_new();
 	struct jg_h2field *f;
@@ -48,11 +49,11 @@ static void test_h2field_ordinary_frames_pass_unchanged(void)
 
 	memcpy(in, preface, 24);
 	n = 24;
-	n += frame(in + n, 0x4, 0, 0, NULL, 0);			  /* SETTINGS */
-	n += frame(in + n, 0x1, 0x5, 1, block, sizeof(block));	  /* HEADERS */
-	n += frame(in + n, 0x6, 0, 0, ping, sizeof(ping));	  /* PING */
-	n += frame(in + n, 0x1, 0x1, 3, block, 3);		  /* HEADERS, no END_HEADERS */
-	n += frame(in + n, 0x9, 0x4, 3, block + 3, 3);		  /* CONTINUATION */
+	n += frame(in + n, 0x4, 0, 0, NULL, 0);		       /* SETTINGS */
+	n += frame(in + n, 0x1, 0x5, 1, block, sizeof(block)); /* HEADERS */
+	n += frame(in + n, 0x6, 0, 0, ping, sizeof(ping));     /* PING */
+	n += frame(in + n, 0x1, 0x1, 3, block, 3);	       /* HEADERS, no END_HEADERS */
+	n += frame(in + n, 0x9, 0x4, 3, block + 3, 3);	       /* CONTINUATION */
 	n += frame(in + n, 0x1, 0x5, 5, block, 0); /* an empty block (found by fuzz_h2) */
 	f = feed_bytewise(in, n, out);
 	CU_ASSERT_EQUAL(evbuffer_get_length(out), n);
@@ -91,8 +92,8 @@ static void test_h2field_oversized_value_is_replaced_and_flagged(void)
 		size_t k = blen - at < 16384 ? blen - at : 16384;
 
 		n += frame(in + n, at == 0 ? 0x1 : 0x9,
-			   (uint8_t)((at == 0 ? 0x1 : 0) | (at + k == blen ? 0x4 : 0)), 5, block + at,
-			   k);
+			   (uint8_t)((at == 0 ? 0x1 : 0) | (at + k == blen ? 0x4 : 0)), 5,
+			   block + at, k);
 		at += k;
 	}
 	f = feed_bytewise(in, n, out);

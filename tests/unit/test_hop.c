@@ -95,7 +95,8 @@ static void assert_argv(char *const *argv, const char *const *want)
 		CU_ASSERT_STRING_EQUAL(argv[i], want[i]);
 	}
 	if (want[i] != NULL || argv[i] != NULL)
-		fprintf(stderr, "\nargv has %zu words, want %zu\n", argc_of(argv), argc_of((char *const *)want));
+		fprintf(stderr, "\nargv has %zu words, want %zu\n", argc_of(argv),
+			argc_of((char *const *)want));
 	CU_ASSERT_PTR_NULL(want[i]);
 	CU_ASSERT_PTR_NULL(argv[i]);
 }
@@ -210,14 +211,14 @@ static void t_sudo_argv(void)
 	struct jg_hop h;
 
 	mk(&h, JG_METHOD_SUDO, "jgx1", NULL);
-	last_after_local(&h, (const char *const[]){TOOL("sudo"), "-n", "-H", "-u", "jgx1", "--", "/bin/sh", "-c",
-						    STUB, "jumpgate-stub", NULL});
+	last_after_local(&h, (const char *const[]){TOOL("sudo"), "-n", "-H", "-u", "jgx1", "--",
+						   "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
 	/* A password: sudo reads it from stdin after a prompt naming the hop (index 1). */
 	mk(&h, JG_METHOD_SUDO, "jgx1", NULL);
 	h.o.password = xdup("pw");
-	last_after_local(&h, (const char *const[]){TOOL("sudo"), "-S", "-p", "jumpgate-sudo-password-1: ",
-						    "-H", "-u", "jgx1", "--", "/bin/sh", "-c", STUB,
-						    "jumpgate-stub", NULL});
+	last_after_local(&h, (const char *const[]){
+				 TOOL("sudo"), "-S", "-p", "jumpgate-sudo-password-1: ", "-H", "-u",
+				 "jgx1", "--", "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
 	/* login, preserve_env, SELinux, sudo_path; no user means root. */
 	mk(&h, JG_METHOD_SUDO, NULL, NULL);
 	h.o.login = 1;
@@ -226,8 +227,8 @@ static void t_sudo_argv(void)
 	h.o.type = xdup("webadm_t");
 	h.o.tool_path = xdup("/usr/local/bin/sudo");
 	last_after_local(&h, (const char *const[]){"/usr/local/bin/sudo", "-n", "-i", "-u", "root",
-						    "-E", "-r", "webadm_r", "-t", "webadm_t", "--",
-						    "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
+						   "-E", "-r", "webadm_r", "-t", "webadm_t", "--",
+						   "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
 }
 
 static void t_sudo_prompt_names_the_hop_index(void)
@@ -248,7 +249,8 @@ static void t_sudo_prompt_names_the_hop_index(void)
 	{
 		const char *last = cmd.argv[argc_of(cmd.argv) - 1];
 
-		CU_ASSERT_PTR_NOT_NULL(strstr(last, "-p 'jumpgate-sudo-password-1: ' -H -u root --"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(last, "-p 'jumpgate-sudo-password-1: ' -H -u root --"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(last, "-p 'jumpgate-sudo-password-2: ' -H -u pg --"));
 		/* The passwords themselves never appear in an argv. */
 		for (char **p = cmd.argv; *p != NULL; p++)
@@ -299,17 +301,18 @@ static void t_doas_argv(void)
 	struct jg_chain_cmd cmd;
 
 	mk(&hops[0], JG_METHOD_DOAS, "x", NULL);
-	last_after_local(&hops[0], (const char *const[]){TOOL("doas"), "-n", "-u", "x", "--", "/bin/sh", "-c",
-							  STUB, "jumpgate-stub", NULL});
+	last_after_local(&hops[0],
+			 (const char *const[]){TOOL("doas"), "-n", "-u", "x", "--", "/bin/sh", "-c",
+					       STUB, "jumpgate-stub", NULL});
 	/* With a password: the gateway's own agent gives doas a terminal and reads the
 	 * password (stage 0, hop 1) as its first stdin line. */
 	mk(&hops[0], JG_METHOD_LOCAL, NULL, NULL);
 	mk(&hops[1], JG_METHOD_DOAS, "x", NULL);
 	hops[1].o.password = xdup("pw");
 	build(hops, 2, STUB, &cmd);
-	assert_argv(cmd.argv, (const char *const[]){AGENT, "--askpass-tty", "--", TOOL("doas"), "-u",
-						     "x", "--", "/bin/sh", "-c", STUB, "jumpgate-stub",
-						     NULL});
+	assert_argv(cmd.argv,
+		    (const char *const[]){AGENT, "--askpass-tty", "--", TOOL("doas"), "-u", "x",
+					  "--", "/bin/sh", "-c", STUB, "jumpgate-stub", NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.askpass[0], 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 1);
@@ -325,11 +328,11 @@ static void t_container_argvs(void)
 	mk(&h, JG_METHOD_DOCKER, "app", "ct");
 	/* No "--": docker stops parsing options at the container. */
 	last_after_local(&h, (const char *const[]){"docker", "exec", "-i", "-u", "app", "ct", "sh",
-						    "-c", STUB, "jumpgate-stub", NULL});
+						   "-c", STUB, "jumpgate-stub", NULL});
 	mk(&h, JG_METHOD_DOCKER, NULL, "ct");
 	h.o.tool_path = xdup("/usr/local/bin/docker");
-	last_after_local(&h, (const char *const[]){"/usr/local/bin/docker", "exec", "-i", "ct", "sh",
-						    "-c", STUB, "jumpgate-stub", NULL});
+	last_after_local(&h, (const char *const[]){"/usr/local/bin/docker", "exec", "-i", "ct",
+						   "sh", "-c", STUB, "jumpgate-stub", NULL});
 
 	mk(&h, JG_METHOD_KUBECTL, NULL, "api-0");
 	h.o.args = calloc(3, sizeof(char *));
@@ -340,32 +343,32 @@ static void t_container_argvs(void)
 	h.o.kube_ns = xdup("shop");
 	h.o.container = xdup("app");
 	last_after_local(&h, (const char *const[]){"kubectl", "--kubeconfig=/k/config",
-						    "--request-timeout=5s", "--context", "prod-eu",
-						    "-n", "shop", "exec", "-i", "api-0", "-c", "app",
-						    "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
+						   "--request-timeout=5s", "--context", "prod-eu",
+						   "-n", "shop", "exec", "-i", "api-0", "-c", "app",
+						   "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
 	mk(&h, JG_METHOD_KUBECTL, NULL, "api-0");
 	last_after_local(&h, (const char *const[]){"kubectl", "exec", "-i", "api-0", "--", "sh",
-						    "-c", STUB, "jumpgate-stub", NULL});
+						   "-c", STUB, "jumpgate-stub", NULL});
 
 	mk(&h, JG_METHOD_LXC, NULL, "pg");
 	h.o.lxc_dir = xdup("/srv/lxc");
 	last_after_local(&h, (const char *const[]){"lxc-attach", "--clear-env", "-P", "/srv/lxc",
-						    "-n", "pg", "--", "sh", "-c", STUB,
-						    "jumpgate-stub", NULL});
+						   "-n", "pg", "--", "sh", "-c", STUB,
+						   "jumpgate-stub", NULL});
 	mk(&h, JG_METHOD_LXC, NULL, "pg");
 	h.o.tool_path = xdup("/opt/lxc/bin/lxc-attach");
-	last_after_local(&h, (const char *const[]){"/opt/lxc/bin/lxc-attach", "--clear-env", "-n",
-						    "pg", "--", "sh", "-c", STUB, "jumpgate-stub",
-						    NULL});
+	last_after_local(&h,
+			 (const char *const[]){"/opt/lxc/bin/lxc-attach", "--clear-env", "-n", "pg",
+					       "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
 
 	mk(&h, JG_METHOD_LXD, NULL, "c1");
-	last_after_local(&h, (const char *const[]){"lxc", "exec", "--mode=non-interactive", "c1", "--",
-						    "sh", "-c", STUB, "jumpgate-stub", NULL});
+	last_after_local(&h, (const char *const[]){"lxc", "exec", "--mode=non-interactive", "c1",
+						   "--", "sh", "-c", STUB, "jumpgate-stub", NULL});
 	mk(&h, JG_METHOD_LXD, NULL, "c1");
 	h.o.tool_path = xdup("/snap/bin/lxc");
-	last_after_local(&h, (const char *const[]){"/snap/bin/lxc", "exec", "--mode=non-interactive",
-						    "c1", "--", "sh", "-c", STUB, "jumpgate-stub",
-						    NULL});
+	last_after_local(&h, (const char *const[]){"/snap/bin/lxc", "exec",
+						   "--mode=non-interactive", "c1", "--", "sh", "-c",
+						   STUB, "jumpgate-stub", NULL});
 }
 
 static void t_local_and_ssh_alone(void)
@@ -423,7 +426,7 @@ static void t_setns_last_is_the_agent_itself(void)
 	hops[1].o.tool_path = xdup("/usr/bin/docker");
 	build(hops, 2, STUB, &cmd);
 	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=docker:web", "--setns-user=www",
-						     "--setns-tool-path=/usr/bin/docker", NULL});
+						    "--setns-tool-path=/usr/bin/docker", NULL});
 	jg_argv_free(cmd.argv);
 	clear_hops(hops, 2);
 
@@ -483,9 +486,9 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	mk_setns_pid(&hops[1], 42);
 	mk(&hops[2], JG_METHOD_SUDO, "root", NULL);
 	build(hops, 3, STUB, &cmd);
-	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", TOOL("sudo"), "-n",
-						     "-H", "-u", "root", "--", "/bin/sh", "-c", STUB,
-						     "jumpgate-stub", NULL});
+	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", TOOL("sudo"),
+						    "-n", "-H", "-u", "root", "--", "/bin/sh", "-c",
+						    STUB, "jumpgate-stub", NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 1);
 	CU_ASSERT_EQUAL(cmd.askpass[0], -1);
@@ -497,8 +500,9 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	mk_ssh(&hops[0], "h1");
 	build(hops, 3, STUB, &cmd);
 	snprintf(want, sizeof(want),
-		 "sh -c '%s' jumpgate-stub --setns=pid:42 -- " TOOL_SH("sudo") " -n -H -u root -- "
-		 "/bin/sh -c '%s' jumpgate-stub",
+		 "sh -c '%s' jumpgate-stub --setns=pid:42 -- " TOOL_SH(
+		     "sudo") " -n -H -u root -- "
+			     "/bin/sh -c '%s' jumpgate-stub",
 		 STUB, STUB);
 	CU_ASSERT_STRING_EQUAL(cmd.argv[argc_of(cmd.argv) - 1], want);
 	CU_ASSERT_EQUAL(cmd.direct_agent, 0);
@@ -512,7 +516,8 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	build(hops, 3, RSTUB, &cmd);
 	CU_ASSERT(run_sh(cmd.argv[argc_of(cmd.argv) - 1], NULL, out, sizeof(out)) > 0);
 	snprintf(want, sizeof(want),
-		 "[jumpgate-stub][--setns=pid:42][--][/bin/sh][-c][" JG_HOP_TOOL_SEARCH "][sudo][-n]"
+		 "[jumpgate-stub][--setns=pid:42][--][/bin/sh][-c][" JG_HOP_TOOL_SEARCH
+		 "][sudo][-n]"
 		 "[-H][-u][root][--][/bin/sh][-c][%s][jumpgate-stub]",
 		 RSTUB);
 	CU_ASSERT_STRING_EQUAL(out, want);
@@ -528,9 +533,9 @@ static void t_setns_then_sudo_wraps_the_rest(void)
 	hops[2].o.password = xdup("pw");
 	build(hops, 3, STUB, &cmd);
 	assert_argv(cmd.argv, (const char *const[]){AGENT, "--setns=pid:42", "--", "sh", "-c", STUB,
-						     "jumpgate-stub", "--askpass-tty", "--",
-						     TOOL("doas"), "-u", "x", "--", "/bin/sh", "-c", STUB,
-						     "jumpgate-stub", NULL});
+						    "jumpgate-stub", "--askpass-tty", "--",
+						    TOOL("doas"), "-u", "x", "--", "/bin/sh", "-c",
+						    STUB, "jumpgate-stub", NULL});
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
 	CU_ASSERT_EQUAL(cmd.nstubs, 2);
 	CU_ASSERT_EQUAL(cmd.askpass[0], -1);
@@ -553,11 +558,28 @@ static void t_two_doas_passwords_in_stage_order(void)
 	mk(&hops[2], JG_METHOD_DOAS, "b", NULL);
 	hops[2].o.password = xdup("pb");
 	build(hops, 3, STUB, &cmd);
-	assert_argv(cmd.argv,
-		    (const char *const[]){AGENT, "--askpass-tty", "--", TOOL("doas"), "-u", "a", "--",
-					  "/bin/sh", "-c", STUB, "jumpgate-stub", "--askpass-tty",
-					  "--", TOOL("doas"), "-u", "b", "--", "/bin/sh", "-c", STUB,
-					  "jumpgate-stub", NULL});
+	assert_argv(cmd.argv, (const char *const[]){AGENT,
+						    "--askpass-tty",
+						    "--",
+						    TOOL("doas"),
+						    "-u",
+						    "a",
+						    "--",
+						    "/bin/sh",
+						    "-c",
+						    STUB,
+						    "jumpgate-stub",
+						    "--askpass-tty",
+						    "--",
+						    TOOL("doas"),
+						    "-u",
+						    "b",
+						    "--",
+						    "/bin/sh",
+						    "-c",
+						    STUB,
+						    "jumpgate-stub",
+						    NULL});
 	/* Stage 0 (the gateway's agent) answers doas to a; stage 1 (the outer stub's agent)
 	 * answers doas to b; stage 2 is the final agent. */
 	CU_ASSERT_EQUAL(cmd.direct_agent, 1);
@@ -635,7 +657,8 @@ static void check_refused(const struct jg_hop *hops, size_t n, const char *want)
 	CU_ASSERT_EQUAL(r, JG_ERR_INVAL);
 	CU_ASSERT_STRING_EQUAL(err, want);
 	/* jg_chain_argv refuses the same, and builds nothing. */
-	CU_ASSERT_EQUAL(jg_chain_argv(hops, n, AGENT, STUB, &cmd, err2, sizeof(err2)), JG_ERR_INVAL);
+	CU_ASSERT_EQUAL(jg_chain_argv(hops, n, AGENT, STUB, &cmd, err2, sizeof(err2)),
+			JG_ERR_INVAL);
 	CU_ASSERT_STRING_EQUAL(err2, want);
 	CU_ASSERT_PTR_NULL(cmd.argv);
 	CU_ASSERT_EQUAL(cmd.askpass[0], -1);
@@ -656,12 +679,14 @@ static void t_chain_check_refusals(void)
 	mk_ssh(&hops[0], "office");
 	hops[0].method = JG_METHOD_TUNNEL;
 	mk(&hops[1], JG_METHOD_SUDO, "root", NULL);
-	check_refused(hops, 2, "a tunnel target carries tunnels only: it cannot be a hop of a chain");
+	check_refused(hops, 2,
+		      "a tunnel target carries tunnels only: it cannot be a hop of a chain");
 	clear_hops(hops, 2);
 	mk(&hops[0], JG_METHOD_LOCAL, NULL, NULL);
 	mk_ssh(&hops[1], "office");
 	hops[1].method = JG_METHOD_TUNNEL;
-	check_refused(hops, 2, "a tunnel target carries tunnels only: it cannot be a hop of a chain");
+	check_refused(hops, 2,
+		      "a tunnel target carries tunnels only: it cannot be a hop of a chain");
 	clear_hops(hops, 2);
 
 	/* ssh passwords: the first hop (or the first after local) only. */
@@ -729,10 +754,12 @@ static void t_method_names(void)
 		const char *name;
 		enum jg_method m;
 	} known[] = {
-	    {"local", JG_METHOD_LOCAL}, {"ssh", JG_METHOD_SSH},	  {"tunnel", JG_METHOD_TUNNEL},
-	    {"sudo", JG_METHOD_SUDO},	{"su", JG_METHOD_SU},	  {"doas", JG_METHOD_DOAS},
-	    {"lxc", JG_METHOD_LXC},	{"lxd", JG_METHOD_LXD},	  {"docker", JG_METHOD_DOCKER},
-	    {"kubectl", JG_METHOD_KUBECTL}, {"setns", JG_METHOD_SETNS},
+	    {"local", JG_METHOD_LOCAL},	  {"ssh", JG_METHOD_SSH},
+	    {"tunnel", JG_METHOD_TUNNEL}, {"sudo", JG_METHOD_SUDO},
+	    {"su", JG_METHOD_SU},	  {"doas", JG_METHOD_DOAS},
+	    {"lxc", JG_METHOD_LXC},	  {"lxd", JG_METHOD_LXD},
+	    {"docker", JG_METHOD_DOCKER}, {"kubectl", JG_METHOD_KUBECTL},
+	    {"setns", JG_METHOD_SETNS},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {

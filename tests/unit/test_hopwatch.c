@@ -73,8 +73,14 @@ static void reason_is(const struct jg_hop_watch *w, const char *want)
 	CU_ASSERT_STRING_EQUAL(buf, want);
 }
 
-#define LOCAL {JG_METHOD_LOCAL, NULL, 0}
-#define END {0, NULL, 0}
+#define LOCAL                                                                                      \
+	{                                                                                          \
+		JG_METHOD_LOCAL, NULL, 0                                                           \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		0, NULL, 0                                                                         \
+	}
 
 /* ---- prompts ---- */
 
@@ -82,10 +88,8 @@ static void t_sudo_prompt_returns_its_hop(void)
 {
 	struct jg_hop_watch w;
 	struct jg_hop hops[MAXH];
-	const struct hspec chain[] = {{JG_METHOD_SSH, "h1", 0},
-				      {JG_METHOD_SUDO, "root", 1},
-				      {JG_METHOD_SUDO, "pg", 1},
-				      END};
+	const struct hspec chain[] = {
+	    {JG_METHOD_SSH, "h1", 0}, {JG_METHOD_SUDO, "root", 1}, {JG_METHOD_SUDO, "pg", 1}, END};
 
 	watch(&w, hops, chain);
 	CU_ASSERT_EQUAL(feed(&w, "Last login: today\njumpgate-sudo-password-1: "), 1);
@@ -123,8 +127,8 @@ static void t_su_prompts_in_chain_order(void)
 {
 	struct jg_hop_watch w;
 	struct jg_hop hops[MAXH];
-	const struct hspec chain[] = {LOCAL, {JG_METHOD_SUDO, "x", 1}, {JG_METHOD_SU, "a", 1},
-				      {JG_METHOD_SU, "b", 1}, END};
+	const struct hspec chain[] = {
+	    LOCAL, {JG_METHOD_SUDO, "x", 1}, {JG_METHOD_SU, "a", 1}, {JG_METHOD_SU, "b", 1}, END};
 
 	watch(&w, hops, chain);
 	CU_ASSERT_EQUAL(feed(&w, "Password: "), 2);
@@ -310,7 +314,8 @@ static const struct fcase failures[] = {
      "3f2a9c is not running"},
     /* A tool that is not in the chain is not recognised. */
     {{LOCAL, {JG_METHOD_SUDO, "x", 0}, END},
-     "Error from server (NotFound): pods \"p\" not found\n", NULL},
+     "Error from server (NotFound): pods \"p\" not found\n",
+     NULL},
     {{LOCAL, {JG_METHOD_SUDO, "x", 0}, END}, "motd: have a nice day\n", NULL},
 };
 
@@ -343,8 +348,8 @@ static void t_first_failure_wins(void)
 {
 	struct jg_hop_watch w;
 	struct jg_hop hops[MAXH];
-	const struct hspec chain[] = {LOCAL, {JG_METHOD_SUDO, "root", 0}, {JG_METHOD_SU, "a", 1},
-				      END};
+	const struct hspec chain[] = {
+	    LOCAL, {JG_METHOD_SUDO, "root", 0}, {JG_METHOD_SU, "a", 1}, END};
 
 	watch(&w, hops, chain);
 	CU_ASSERT_EQUAL(feed(&w, "sudo: a password is required\n"), -1);
@@ -413,7 +418,8 @@ int jg_test_register_hopwatch(void)
 	    {"prompt for a hop without password: unanswerable",
 	     t_prompt_without_password_is_unanswerable},
 	    {"second su prompt after an answer: refused", t_second_su_prompt_is_refused},
-	    {"a banner mentioning password is no prompt", t_banner_mentioning_password_is_no_prompt},
+	    {"a banner mentioning password is no prompt",
+	     t_banner_mentioning_password_is_no_prompt},
 	    {"failure texts of every tool name the hop, split at every byte",
 	     t_failure_texts_name_the_hop},
 	    {"the first failure wins; a refusal outranks it", t_first_failure_wins},

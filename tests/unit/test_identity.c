@@ -13,8 +13,7 @@ static X509 *cert_with_cn(const char *cn)
 	X509 *x = X509_new();
 	X509_NAME *name = X509_get_subject_name(x);
 
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-				   0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	return x;
 }
 

@@ -39,21 +39,21 @@ static struct jg_config *load(const char *text)
 	return c;
 }
 
-static const char *
-    RULES = "targets = ( { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; },\n"  /* 2 */
-	    "            { name = \"web2\"; method = \"ssh\"; host = \"127.0.0.3\"; },\n"  /* 3 */
-	    "            { name = \"db1\"; method = \"ssh\"; host = \"127.0.0.4\"; } );\n" /* 4 */
-	    "groups = { web = [ \"web*\" ]; };\n"					   /* 5 */
-	    "policy = (\n"								   /* 6 */
-	    " { name = \"no-mallory\"; identities = [ \"mallory\" ]; allow = false; },\n"  /* 7 */
-	    " { name = \"ops\"; identities = [ \"ops-*\" ]; targets = [ \"group:web\", "
-	    "\"ssh:*@db*\" ];\n" /* 8 */
-	    "   actions = [ \"exec\", \"put\", \"get\" ]; commands = [ \"systemctl\", "
-	    "\"/usr/bin/*\" ];\n"
-	    "   paths = [ \"/srv/\", \"/etc/app\" ]; allow = true; },\n"
-	    " { name = \"ops-deny\"; identities = [ \"ops-*\" ]; allow = false; },\n" /* 11 */
-	    " { name = \"admin\"; identities = [ \"root\" ]; actions = [ \"*\" ]; allow = true; }\n"
-	    ");\n";
+static const char *RULES =
+    "targets = ( { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; },\n"  /* 2 */
+    "            { name = \"web2\"; method = \"ssh\"; host = \"127.0.0.3\"; },\n"  /* 3 */
+    "            { name = \"db1\"; method = \"ssh\"; host = \"127.0.0.4\"; } );\n" /* 4 */
+    "groups = { web = [ \"web*\" ]; };\n"					   /* 5 */
+    "policy = (\n"								   /* 6 */
+    " { name = \"no-mallory\"; identities = [ \"mallory\" ]; allow = false; },\n"  /* 7 */
+    " { name = \"ops\"; identities = [ \"ops-*\" ]; targets = [ \"group:web\", "
+    "\"ssh:*@db*\" ];\n" /* 8 */
+    "   actions = [ \"exec\", \"put\", \"get\" ]; commands = [ \"systemctl\", "
+    "\"/usr/bin/*\" ];\n"
+    "   paths = [ \"/srv/\", \"/etc/app\" ]; allow = true; },\n"
+    " { name = \"ops-deny\"; identities = [ \"ops-*\" ]; allow = false; },\n" /* 11 */
+    " { name = \"admin\"; identities = [ \"root\" ]; actions = [ \"*\" ]; allow = true; }\n"
+    ");\n";
 
 static int check(const struct jg_config *c, const char *id, const char *action, const char *target,
 		 const char *key, const char *argv0, const char *path, char *reason, size_t len)
@@ -125,8 +125,11 @@ static void test_become(void)
 	    " { name = \"rest\"; allow = false; }\n"
 	    ");\n");
 	const char *pg[] = {"postgres"}, *two[] = {"pg-admin", "root"}, *none[] = {NULL};
-	struct jg_policy_req req = {.identity = "dba", .action = "exec", .target = "db1/sudo:x",
-				    .key = "db1/sudo:x", .argv0 = "psql"};
+	struct jg_policy_req req = {.identity = "dba",
+				    .action = "exec",
+				    .target = "db1/sudo:x",
+				    .key = "db1/sudo:x",
+				    .argv0 = "psql"};
 	char why[300];
 
 	req.become = pg;
@@ -240,8 +243,8 @@ static int check_resolved(const struct jg_config *c, const char *id, const char 
 			  const char *text, const char *argv0, char *why, size_t len)
 {
 	const char *become[JG_CHAIN_MAX_HOPS];
-	struct jg_policy_req req = {.identity = id, .action = action, .target = text,
-				    .argv0 = argv0, .become = become};
+	struct jg_policy_req req = {
+	    .identity = id, .action = action, .target = text, .argv0 = argv0, .become = become};
 	struct jg_chain *ch = NULL;
 	int r;
 
@@ -265,7 +268,8 @@ static void test_deny_aliases(void)
 	    "            { name = \"t3b\"; method = \"ssh\"; host = \"127.0.1.3\"; port = 2222;\n"
 	    "              user = \"root\"; },\n"
 	    "            { name = \"box3\"; method = \"tunnel\"; host = \"127.0.1.3\"; },\n"
-	    "            { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; port = 2222; } );\n"
+	    "            { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; port = 2222; } "
+	    ");\n"
 	    "groups = { three = [ \"t3\" ]; };\n"
 	    "policy = (\n"
 	    " { name = \"no-t3\"; identities = [ \"a\" ]; targets = [ \"t3\" ]; allow = false; },\n"
@@ -278,13 +282,18 @@ static void test_deny_aliases(void)
 	    " { name = \"rest\"; targets = [ \"*\", \"local*\" ]; allow = true; }\n"
 	    ");\n");
 	static const char *const ids[] = {"a", "b", "c", "d"};
-	static const char *const same[] = {
-	    "t3", "t3/sudo:root", "t3b", "t3b/sudo:root", "ssh:root@127.0.1.3:2222",
-	    "ssh:jgeve@127.0.1.3:2222", "local/ssh:root@127.0.1.3:2222",
-	    "ssh:root@[::ffff:127.0.1.3]:2222", "local/t3b/su:root"};
-	static const char *const numeric[] = {"ssh:root@127.0.259:2222", "ssh:root@2130706691:2222",
-					      "ssh:root@0x7f.0.1.3:2222",
-					      "ssh:root@0177.0.1.3:2222", "ssh:root@127.0.1.03:2222"};
+	static const char *const same[] = {"t3",
+					   "t3/sudo:root",
+					   "t3b",
+					   "t3b/sudo:root",
+					   "ssh:root@127.0.1.3:2222",
+					   "ssh:jgeve@127.0.1.3:2222",
+					   "local/ssh:root@127.0.1.3:2222",
+					   "ssh:root@[::ffff:127.0.1.3]:2222",
+					   "local/t3b/su:root"};
+	static const char *const numeric[] = {
+	    "ssh:root@127.0.259:2222", "ssh:root@2130706691:2222", "ssh:root@0x7f.0.1.3:2222",
+	    "ssh:root@0177.0.1.3:2222", "ssh:root@127.0.1.03:2222"};
 	char why[300];
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -297,11 +306,12 @@ static void test_deny_aliases(void)
 		}
 		for (size_t j = 0; j < sizeof(numeric) / sizeof(numeric[0]); j++)
 			CU_ASSERT_EQUAL(
-			    check_resolved(c, ids[i], "exec", numeric[j], "id", why, sizeof(why)), -1);
+			    check_resolved(c, ids[i], "exec", numeric[j], "id", why, sizeof(why)),
+			    -1);
 		CU_ASSERT_EQUAL(check_resolved(c, ids[i], "exec", "t4", "id", why, sizeof(why)), 1);
-		CU_ASSERT_EQUAL(
-		    check_resolved(c, ids[i], "exec", "ssh:root@127.0.1.4:2222", "id", why, sizeof(why)),
-		    1);
+		CU_ASSERT_EQUAL(check_resolved(c, ids[i], "exec", "ssh:root@127.0.1.4:2222", "id",
+					       why, sizeof(why)),
+				1);
 	}
 	/* a tunnel target for the host: any port of it is the host (the inventory rule) */
 	CU_ASSERT_EQUAL(check_resolved(c, "a", "tunnel", "box3", NULL, why, sizeof(why)), 0);
@@ -316,32 +326,39 @@ static void test_deny_aliases(void)
  * unscoped rule) grant it; deny rules still reach it (issue 13, H3). */
 static void test_local_explicit(void)
 {
-	struct jg_config *c = load(
-	    "targets = ( { name = \"here\"; method = \"local\"; },\n"
-	    "            { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; } );\n"
-	    "groups = { all = [ \"*\" ]; };\n"
-	    "policy = (\n"
-	    " { name = \"no-eve\"; identities = [ \"eve\" ]; targets = [ \"*\" ]; allow = false; },\n"
-	    " { name = \"star\"; identities = [ \"ops\", \"eve\" ]; targets = [ \"*\", \"group:all\" ];\n"
-	    "   allow = true; },\n"
-	    " { name = \"loc\"; identities = [ \"root\" ]; targets = [ \"local*\" ]; allow = true; },\n"
-	    " { name = \"any\"; identities = [ \"admin\" ]; allow = true; }\n"
-	    ");\n");
-	static const char *const locals[] = {"local", "here", "local/sudo:root", "here/sudo:nobody"};
+	struct jg_config *c =
+	    load("targets = ( { name = \"here\"; method = \"local\"; },\n"
+		 "            { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; } );\n"
+		 "groups = { all = [ \"*\" ]; };\n"
+		 "policy = (\n"
+		 " { name = \"no-eve\"; identities = [ \"eve\" ]; targets = [ \"*\" ]; allow = "
+		 "false; },\n"
+		 " { name = \"star\"; identities = [ \"ops\", \"eve\" ]; targets = [ \"*\", "
+		 "\"group:all\" ];\n"
+		 "   allow = true; },\n"
+		 " { name = \"loc\"; identities = [ \"root\" ]; targets = [ \"local*\" ]; allow = "
+		 "true; },\n"
+		 " { name = \"any\"; identities = [ \"admin\" ]; allow = true; }\n"
+		 ");\n");
+	static const char *const locals[] = {"local", "here", "local/sudo:root",
+					     "here/sudo:nobody"};
 	char why[300];
 
 	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
-		CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", locals[i], "id", why, sizeof(why)),
+				0);
 		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
-		CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", locals[i], "id", why, sizeof(why)),
-				1);
-		CU_ASSERT_EQUAL(check_resolved(c, "admin", "exec", locals[i], "id", why, sizeof(why)),
-				1);
-		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", locals[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_EQUAL(
+		    check_resolved(c, "root", "exec", locals[i], "id", why, sizeof(why)), 1);
+		CU_ASSERT_EQUAL(
+		    check_resolved(c, "admin", "exec", locals[i], "id", why, sizeof(why)), 1);
+		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", locals[i], "id", why, sizeof(why)),
+				0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-eve\""));
 	}
 	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1", "id", why, sizeof(why)), 1);
-	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1/sudo:root", "id", why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check_resolved(c, "ops", "exec", "web1/sudo:root", "id", why, sizeof(why)),
+			1);
 	CU_ASSERT_EQUAL(check_resolved(c, "root", "exec", "web1", "id", why, sizeof(why)), 0);
 	jg_config_free(c);
 }
@@ -357,29 +374,32 @@ static void collect(void *ud, const char *msg)
 /* The start-up warnings: no policy at all; local granted to other identities. */
 static void test_lint(void)
 {
-	struct jg_config *c = load("targets = ( { name = \"web1\"; method = \"ssh\"; host = \"h\"; } );\n");
+	struct jg_config *c =
+	    load("targets = ( { name = \"web1\"; method = \"ssh\"; host = \"h\"; } );\n");
 	char got[4096] = "";
 
 	jg_policy_lint(c, "root", collect, got);
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "has no `policy`: every request will be refused"));
 	jg_config_free(c);
 	got[0] = '\0';
-	c = load("policy = (\n"
-		 " { name = \"mine\"; identities = [ \"root\", \"unix:root\" ]; allow = true; },\n"
-		 " { name = \"web\"; identities = [ \"ops\" ]; targets = [ \"*\" ]; allow = true; },\n"
-		 " { name = \"get\"; identities = [ \"ops\" ]; targets = [ \"local\" ];\n"
-		 "   actions = [ \"get\" ]; allow = true; },\n"
-		 " { name = \"opsl\"; identities = [ \"ops\" ]; targets = [ \"local/sudo:*\" ];\n"
-		 "   allow = true; },\n"
-		 " { name = \"all\"; allow = true; }\n"
-		 ");\n");
+	c = load(
+	    "policy = (\n"
+	    " { name = \"mine\"; identities = [ \"root\", \"unix:root\" ]; allow = true; },\n"
+	    " { name = \"web\"; identities = [ \"ops\" ]; targets = [ \"*\" ]; allow = true; },\n"
+	    " { name = \"get\"; identities = [ \"ops\" ]; targets = [ \"local\" ];\n"
+	    "   actions = [ \"get\" ]; allow = true; },\n"
+	    " { name = \"opsl\"; identities = [ \"ops\" ]; targets = [ \"local/sudo:*\" ];\n"
+	    "   allow = true; },\n"
+	    " { name = \"all\"; allow = true; }\n"
+	    ");\n");
 	jg_policy_lint(c, "root", collect, got);
 	CU_ASSERT_PTR_NULL(strstr(got, "no `policy`"));
 	CU_ASSERT_PTR_NULL(strstr(got, "\"mine\""));
 	CU_ASSERT_PTR_NULL(strstr(got, "\"web\""));
 	CU_ASSERT_PTR_NULL(strstr(got, "\"get\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":7: policy rule \"opsl\" grants exec on local"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(got, "to \"ops\"; grant local to the operator's identity only"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(got, "to \"ops\"; grant local to the operator's identity only"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, ":9: policy rule \"all\" grants exec on local"));
 	if (strstr(got, "to EVERY identity") == NULL)
 		fprintf(stderr, "\n%s", got);
@@ -395,15 +415,16 @@ static void test_admin_scope(void)
 	    "policy = (\n"
 	    " { name = \"no-eve-web\"; identities = [ \"eve\" ]; targets = [ \"web*\" ];\n"
 	    "   allow = false; },\n"
-	    " { name = \"site-c\"; identities = [ \"mallory\", \"eve\" ]; targets = [ \"site-c/*\" ];\n"
+	    " { name = \"site-c\"; identities = [ \"mallory\", \"eve\" ]; targets = [ \"site-c/*\" "
+	    "];\n"
 	    "   allow = true; },\n"
 	    " { name = \"stats\"; identities = [ \"eve\", \"ops\" ]; actions = [ \"admin\" ];\n"
 	    "   allow = true; }\n"
 	    ");\n");
 	char why[300];
 
-	CU_ASSERT_EQUAL(check(c, "mallory", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)),
-			0);
+	CU_ASSERT_EQUAL(
+	    check(c, "mallory", "admin", NULL, NULL, NULL, "/v1/stats", why, sizeof(why)), 0);
 	CU_ASSERT_STRING_EQUAL(why, "no rule matched");
 	CU_ASSERT_EQUAL(
 	    check(c, "mallory", "exec", "site-c/db1", NULL, "id", NULL, why, sizeof(why)), 1);
@@ -425,59 +446,66 @@ static void test_commands_normal(void)
 {
 	struct jg_config *c = load(
 	    "policy = (\n"
-	    " { name = \"no-sh\"; identities = [ \"ops\" ]; commands = [ \"*sh\" ]; allow = false; },\n"
+	    " { name = \"no-sh\"; identities = [ \"ops\" ]; commands = [ \"*sh\" ]; allow = false; "
+	    "},\n"
 	    " { name = \"bin\"; commands = [ \"/usr/bin/*\", \"systemctl\" ]; allow = true; }\n"
 	    ");\n");
 	static const char *const refused[] = {
 	    "/usr/bin/../../bin/sh", "/usr/bin/./id", "/usr/bin//id", "/usr/bin/", "/usr/bin/x/id",
-	    "/usr/bin/..", "./systemctl", "systemctl/", ""};
+	    "/usr/bin/..",	     "./systemctl",   "systemctl/",   ""};
 	char why[300];
 
-	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)),
+			1);
 	CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", "systemctl", NULL, why, sizeof(why)), 1);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		CU_ASSERT_EQUAL(check(c, "ann", "exec", "t", "t", refused[i], NULL, why, sizeof(why)),
-				0);
+		CU_ASSERT_EQUAL(
+		    check(c, "ann", "exec", "t", "t", refused[i], NULL, why, sizeof(why)), 0);
 		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
 	}
 	/* deny: '*' crosses '/', and an argv[0] that is not normal is denied outright */
-	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/bash", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/bash", NULL, why, sizeof(why)),
+			0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
-	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/./id", NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/./id", NULL, why, sizeof(why)),
+			0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "denied by rule \"no-sh\""));
-	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(check(c, "ops", "exec", "t", "t", "/usr/bin/id", NULL, why, sizeof(why)),
+			1);
 	jg_config_free(c);
 }
 
 /* become covers container hops that land as root (issue 19). */
 static void test_become_containers(void)
 {
-	struct jg_config *c = load(
-	    "targets = ( { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; },\n"
-	    "            { name = \"ct\"; method = \"lxc\"; container = \"ctr\"; } );\n"
-	    "policy = ( { name = \"eve\"; identities = [ \"eve\" ]; targets = [ \"t4*\" ];\n"
-	    "   become = [ \"jgeve\", \"nobody\" ]; allow = true; } );\n");
-	static const char *const refused[] = {"t4/lxc:ctr", "t4/docker:ctr", "t4/ct", "t4/lxd:ctr",
-					      "t4/kubectl:pod", "t4/sudo:nobody/lxc:ctr",
-					      "t4/sudo:root"};
+	struct jg_config *c =
+	    load("targets = ( { name = \"t4\"; method = \"ssh\"; host = \"127.0.1.4\"; },\n"
+		 "            { name = \"ct\"; method = \"lxc\"; container = \"ctr\"; } );\n"
+		 "policy = ( { name = \"eve\"; identities = [ \"eve\" ]; targets = [ \"t4*\" ];\n"
+		 "   become = [ \"jgeve\", \"nobody\" ]; allow = true; } );\n");
+	static const char *const refused[] = {
+	    "t4/lxc:ctr",     "t4/docker:ctr",		"t4/ct",       "t4/lxd:ctr",
+	    "t4/kubectl:pod", "t4/sudo:nobody/lxc:ctr", "t4/sudo:root"};
 	char why[300];
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", refused[i], "id", why, sizeof(why)), 0);
+		CU_ASSERT_EQUAL(
+		    check_resolved(c, "eve", "exec", refused[i], "id", why, sizeof(why)), 0);
 		CU_ASSERT_STRING_EQUAL(why, "no rule matched");
 	}
 	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4", "id", why, sizeof(why)), 1);
-	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/sudo:nobody", "id", why, sizeof(why)), 1);
-	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/docker:jgeve@ctr", "id", why, sizeof(why)),
+	CU_ASSERT_EQUAL(check_resolved(c, "eve", "exec", "t4/sudo:nobody", "id", why, sizeof(why)),
 			1);
+	CU_ASSERT_EQUAL(
+	    check_resolved(c, "eve", "exec", "t4/docker:jgeve@ctr", "id", why, sizeof(why)), 1);
 	jg_config_free(c);
 }
 
 static int check_via(const struct jg_config *c, const char *id, const char *via, char *why,
 		     size_t len)
 {
-	struct jg_policy_req req = {.identity = id, .via = via, .action = "exec", .target = "t",
-				    .key = "t", .argv0 = "id"};
+	struct jg_policy_req req = {
+	    .identity = id, .via = via, .action = "exec", .target = "t", .key = "t", .argv0 = "id"};
 
 	return jg_policy_check(c, &req, why, len);
 }

@@ -633,8 +633,9 @@ static void test_spec_host_starting_with_dash_is_refused(void)
 		char *semi[] = {"ssh:web1;id", "true"};
 		char *sp[] = {"ssh:web1 x", "true"};
 
-		refused_printably(NARGS(semi), semi,
-				  "bad host 'ssh:web1;id': character ';' is not allowed in a target");
+		refused_printably(
+		    NARGS(semi), semi,
+		    "bad host 'ssh:web1;id': character ';' is not allowed in a target");
 		refused_printably(NARGS(sp), sp, "whitespace is not allowed in a target");
 	}
 	/* A spec without the dash still passes as written. */

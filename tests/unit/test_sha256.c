@@ -134,7 +134,8 @@ int jg_test_register_sha256(void)
 	static const struct {
 		const char *name;
 		int (*init)(void);
-	} impl[] = {{"sha256 (portable)", select_portable}, {"sha256 (x86-64 SHA extensions)", select_ni}};
+	} impl[] = {{"sha256 (portable)", select_portable},
+		    {"sha256 (x86-64 SHA extensions)", select_ni}};
 	CU_pSuite s;
 
 	for (size_t i = 0; i < sizeof(impl) / sizeof(impl[0]); i++) {
@@ -144,7 +145,8 @@ int jg_test_register_sha256(void)
 		    !CU_ADD_TEST(s, test_sha256_nist_empty_abc_and_448_bit_vectors) ||
 		    !CU_ADD_TEST(s, test_sha256_one_million_a_fed_in_odd_pieces) ||
 		    !CU_ADD_TEST(s, test_sha256_lengths_0_to_300_match_openssl) ||
-		    !CU_ADD_TEST(s, test_sha256_random_buffers_split_at_random_points_match_openssl))
+		    !CU_ADD_TEST(s,
+				 test_sha256_random_buffers_split_at_random_points_match_openssl))
 			return -1;
 	}
 	select_best();

@@ -161,7 +161,8 @@ static void test_spawn_exec_status_exits_127_and_126(void)
 
 	CU_ASSERT_EQUAL_FATAL(jg_spawn(&o, &c, err, sizeof(err)), 0);
 	tu_read_all(c.err_fd, out, sizeof(out));
-	CU_ASSERT_STRING_EQUAL(out, "cannot run jumpgate-no-such-program: No such file or directory\n");
+	CU_ASSERT_STRING_EQUAL(out,
+			       "cannot run jumpgate-no-such-program: No such file or directory\n");
 	CU_ASSERT_EQUAL(WEXITSTATUS(tu_wait_child(c.pid)), 127);
 	tu_close_child(&c);
 	o.argv = noexec;
@@ -264,8 +265,8 @@ static void test_spawn_child_has_default_signals_and_own_session(void)
 		unsigned long long blk = ~0ULL, ignored = ~0ULL;
 		char leader[16] = "";
 
-		CU_ASSERT_EQUAL(sscanf(out, "SigBlk:\t%llx\nSigIgn:\t%llx\n%15s", &blk, &ignored, leader),
-				3);
+		CU_ASSERT_EQUAL(
+		    sscanf(out, "SigBlk:\t%llx\nSigIgn:\t%llx\n%15s", &blk, &ignored, leader), 3);
 		CU_ASSERT_EQUAL(blk, 0);
 		CU_ASSERT_EQUAL(ignored & ~glibc_reserved, 0);
 		CU_ASSERT_STRING_EQUAL(leader, "leader");
@@ -453,7 +454,6 @@ static void test_reaper_forget_means_no_callback(void)
 	jg_reaper_free(rp);
 	event_base_free(base);
 }
-
 
 static void test_pipe_grow_once_to_the_bulk_size_and_never_a_socket(void)
 {

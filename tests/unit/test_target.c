@@ -307,17 +307,19 @@ static void test_ipv6(void)
 
 static void test_methods_and_chains(void)
 {
-	resolve_err("foo:bar", JG_ERR_NOTFOUND, "unknown method \"foo\" "
+	resolve_err("foo:bar", JG_ERR_NOTFOUND,
+		    "unknown method \"foo\" "
 		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
-	resolve_err("SSH:h", JG_ERR_NOTFOUND, "unknown method \"SSH\" "
+	resolve_err("SSH:h", JG_ERR_NOTFOUND,
+		    "unknown method \"SSH\" "
 		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
-	resolve_err("tunnel:x", JG_ERR_NOTFOUND, "unknown method \"tunnel\" "
+	resolve_err("tunnel:x", JG_ERR_NOTFOUND,
+		    "unknown method \"tunnel\" "
 		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
 	/* A "method" that is not a word is a host, checked as one. */
 	resolve_err("a;b:c", JG_ERR_INVAL, "host \"a;b:c\": character ';' is not allowed");
 	resolve_err("local:x", JG_ERR_INVAL, "target \"local:x\": \"local\" takes no options");
-	resolve_err("ssh:h/local", JG_ERR_INVAL,
-		    "\"local\" can only be the first hop of a chain");
+	resolve_err("ssh:h/local", JG_ERR_INVAL, "\"local\" can only be the first hop of a chain");
 	resolve_err("a/b/c/d/e/f/g/h/i", JG_ERR_INVAL,
 		    "target \"a/b/c/d/e/f/g/h/i\": a chain has at most 8 hops");
 	resolve_err("web1/sudo:-u", JG_ERR_INVAL,
@@ -478,7 +480,8 @@ static void test_tunnel_policy(void)
 
 	/* No `tunnels` key: port 22 of inventory targets, their own localhost only. */
 	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", NULL, 22, why, sizeof(why)), 1);
-	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "here", "localhost", 22, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "here", "localhost", 22, why, sizeof(why)),
+			1);
 	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", NULL, 80, why, sizeof(why)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "a tunnel to web1 port 80 is not allowed"));
 	CU_ASSERT_EQUAL(jg_target_tunnel_allowed(cfg, "web1", "10.0.0.1", 22, why, sizeof(why)), 0);
@@ -614,7 +617,8 @@ static void test_chain_specs(void)
 	jg_chain_free(c);
 
 	/* kubectl: [namespace:]pod[:container] */
-	c = chain_ok("local/kubectl:ns:pod:c", 2, "local/kubectl:ns:pod:c", "local/kubectl:ns:pod:c");
+	c = chain_ok("local/kubectl:ns:pod:c", 2, "local/kubectl:ns:pod:c",
+		     "local/kubectl:ns:pod:c");
 	hop_is(&c->hops[1], JG_METHOD_KUBECTL, NULL, "pod");
 	STR_OR_NULL(c->hops[1].o.kube_ns, "ns");
 	STR_OR_NULL(c->hops[1].o.container, "c");
@@ -641,11 +645,13 @@ static void test_chain_specs(void)
 	CU_ASSERT_EQUAL(c->hops[1].o.setns_kind, JG_SETNS_PID);
 	CU_ASSERT_EQUAL(c->hops[1].o.pid, 42);
 	jg_chain_free(c);
-	c = chain_ok("local/setns:docker:web", 2, "local/setns:docker:web", "local/setns:docker:web");
+	c = chain_ok("local/setns:docker:web", 2, "local/setns:docker:web",
+		     "local/setns:docker:web");
 	hop_is(&c->hops[1], JG_METHOD_SETNS, NULL, "web");
 	CU_ASSERT_EQUAL(c->hops[1].o.setns_kind, JG_SETNS_DOCKER);
 	jg_chain_free(c);
-	c = chain_ok("local/setns:www@lxc:pg", 2, "local/setns:www@lxc:pg", "local/setns:www@lxc:pg");
+	c = chain_ok("local/setns:www@lxc:pg", 2, "local/setns:www@lxc:pg",
+		     "local/setns:www@lxc:pg");
 	hop_is(&c->hops[1], JG_METHOD_SETNS, "www", "pg");
 	CU_ASSERT_EQUAL(c->hops[1].o.setns_kind, JG_SETNS_LXC);
 	jg_chain_free(c);
@@ -677,7 +683,8 @@ static void test_chain_inventory_hops(void)
 	struct jg_chain *c;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	c = chain_ok("web1/asroot", 2, "web1/asroot", "web1 (ssh deploy@127.0.0.2:2222)/asroot (su)");
+	c = chain_ok("web1/asroot", 2, "web1/asroot",
+		     "web1 (ssh deploy@127.0.0.2:2222)/asroot (su)");
 	hop_is(&c->hops[1], JG_METHOD_SU, "root", NULL);
 	STR_OR_NULL(c->hops[1].o.password, "s3cret");
 	CU_ASSERT_EQUAL(c->hops[1].o.login, 1);
@@ -734,7 +741,8 @@ static void test_chain_injection(void)
 		const char *text, *why;
 	} cases[] = {
 	    /* sudo, su, doas: the user */
-	    {"local/sudo:-u", "user \"-u\": must not start with '-' (it would be read as an option)"},
+	    {"local/sudo:-u",
+	     "user \"-u\": must not start with '-' (it would be read as an option)"},
 	    {"local/sudo:a;b", "user \"a;b\": character ';' is not allowed"},
 	    {"local/su:$(id)", "user \"$(id)\": character '$' is not allowed"},
 	    {"local/doas:`id`", "user \"`id`\": character '`' is not allowed"},
@@ -745,32 +753,40 @@ static void test_chain_injection(void)
 	    {"local/su:.x", "user \".x\": must start with a letter, a digit or '_'"},
 	    {"local/sudo:a@b", "user \"a@b\": character '@' is not allowed"},
 	    /* lxc, lxd: the container */
-	    {"local/lxc:-n", "container \"-n\": must not start with '-' (it would be read as an option)"},
+	    {"local/lxc:-n",
+	     "container \"-n\": must not start with '-' (it would be read as an option)"},
 	    {"local/lxd:a;b", "container \"a;b\": character ';' is not allowed"},
 	    {"local/lxc:$(id)", "container \"$(id)\": character '$' is not allowed"},
 	    {"local/lxd:c\n", "container \"c\\x0a\": control character \\x0a is not allowed"},
-	    {"local/lxc:p\xc3\xa9", "container \"p\\xc3\\xa9\": non-ASCII byte \\xc3 is not allowed"},
+	    {"local/lxc:p\xc3\xa9",
+	     "container \"p\\xc3\\xa9\": non-ASCII byte \\xc3 is not allowed"},
 	    {"local/lxd:", "container \"\": must not be empty"},
 	    /* docker: user and container */
-	    {"local/docker:-u@ct", "user \"-u\": must not start with '-' (it would be read as an option)"},
+	    {"local/docker:-u@ct",
+	     "user \"-u\": must not start with '-' (it would be read as an option)"},
 	    {"local/docker:a b@ct", "user \"a b\": whitespace is not allowed"},
-	    {"local/docker:app@-ct", "container \"-ct\": must not start with '-' (it would be read as "
-				    "an option)"},
+	    {"local/docker:app@-ct",
+	     "container \"-ct\": must not start with '-' (it would be read as "
+	     "an option)"},
 	    {"local/docker:app@`id`", "container \"`id`\": character '`' is not allowed"},
 	    {"local/docker:app@ct@x", "container \"ct@x\": character '@' is not allowed"},
 	    {"local/docker:--privileged", "container \"--privileged\": must not start with '-' (it "
 					  "would be read as an option)"},
 	    /* kubectl: namespace, pod, container */
-	    {"local/kubectl:-n:pod", "namespace \"-n\": must not start with '-' (it would be read as "
-				     "an option)"},
+	    {"local/kubectl:-n:pod",
+	     "namespace \"-n\": must not start with '-' (it would be read as "
+	     "an option)"},
 	    {"local/kubectl:ns:$(id)", "pod \"$(id)\": character '$' is not allowed"},
 	    {"local/kubectl:ns:pod:c;d", "container \"c;d\": character ';' is not allowed"},
-	    {"local/kubectl:ns:pod:c\n", "container \"c\\x0a\": control character \\x0a is not allowed"},
+	    {"local/kubectl:ns:pod:c\n",
+	     "container \"c\\x0a\": control character \\x0a is not allowed"},
 	    {"local/kubectl:n s:pod", "namespace \"n s\": whitespace is not allowed"},
-	    {"local/kubectl:ns:p\xc3\xb6" "d",
+	    {"local/kubectl:ns:p\xc3\xb6"
+	     "d",
 	     "pod \"p\\xc3\\xb6d\": non-ASCII byte \\xc3 is not allowed"},
 	    {"local/kubectl:ns::c", "pod \"\": must not be empty"},
-	    {"local/kubectl:-it", "pod \"-it\": must not start with '-' (it would be read as an option)"},
+	    {"local/kubectl:-it",
+	     "pod \"-it\": must not start with '-' (it would be read as an option)"},
 	    {"local/kubectl:a:b:c:d", "kubectl \"a:b:c:d\": expected [namespace:]pod[:container]"},
 	    /* setns: user, pid, container */
 	    {"local/setns:-1", "pid \"-1\": must be a process ID (1-4194304)"},
@@ -780,17 +796,21 @@ static void test_chain_injection(void)
 	    {"local/setns:pid:+42", "pid \"+42\": must be a process ID (1-4194304)"},
 	    {"local/setns:pid:042", "pid \"042\": must be a process ID (1-4194304)"},
 	    {"local/setns:4194305", "pid \"4194305\": must be a process ID (1-4194304)"},
-	    {"local/setns:99999999999999999999", "pid \"99999999999999999999\": must be a process ID "
-						 "(1-4194304)"},
+	    {"local/setns:99999999999999999999",
+	     "pid \"99999999999999999999\": must be a process ID "
+	     "(1-4194304)"},
 	    {"local/setns:", "pid \"\": must be a process ID (1-4194304)"},
 	    {"local/setns:r;t@pid:1", "user \"r;t\": character ';' is not allowed"},
-	    {"local/setns:-u@1", "user \"-u\": must not start with '-' (it would be read as an option)"},
-	    {"local/setns:docker:-x", "container \"-x\": must not start with '-' (it would be read as "
-				      "an option)"},
+	    {"local/setns:-u@1",
+	     "user \"-u\": must not start with '-' (it would be read as an option)"},
+	    {"local/setns:docker:-x",
+	     "container \"-x\": must not start with '-' (it would be read as "
+	     "an option)"},
 	    {"local/setns:lxc:a`b`", "container \"a`b`\": character '`' is not allowed"},
 	    {"local/setns:machinectl:m 1", "container \"m 1\": whitespace is not allowed"},
-	    {"local/setns:docker:w\xc3\xa9", "container \"w\\xc3\\xa9\": non-ASCII byte \\xc3 is not "
-					     "allowed"},
+	    {"local/setns:docker:w\xc3\xa9",
+	     "container \"w\\xc3\\xa9\": non-ASCII byte \\xc3 is not "
+	     "allowed"},
 	    /* the chain itself */
 	    {"local/", "empty target"},
 	    {"local//sudo:x", "empty target"},
@@ -805,15 +825,17 @@ static void test_chain_injection(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		resolve_err(cases[i].text, JG_ERR_INVAL, cases[i].why);
-	resolve_err("local/podman:x", JG_ERR_NOTFOUND, "unknown method \"podman\" "
+	resolve_err("local/podman:x", JG_ERR_NOTFOUND,
+		    "unknown method \"podman\" "
 		    "(known: local, ssh, sudo, su, doas, lxc, lxd, docker, kubectl, setns)");
 }
 
 static void test_chain_become(void)
 {
-	struct jg_chain *c = chain_ok("ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot",
-				      7, "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot",
-				      "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot (su)");
+	struct jg_chain *c =
+	    chain_ok("ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot", 7,
+		     "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot",
+		     "ssh:u@h/sudo:pg/docker:app@ct/docker:ct2/setns:42/su:x/asroot (su)");
 	const char *who[8];
 
 	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 6);
@@ -828,7 +850,8 @@ static void test_chain_become(void)
 	/* container hops land as root (issue 19): lxc, lxd, kubectl, an inventory lxc hop */
 	c = NULL;
 	CU_ASSERT_EQUAL_FATAL(
-	    jg_target_resolve(cfg, "ssh:u@h/sudo:eve/lxc:ct/lxd:c2/kubectl:p/pgct", &c, NULL, 0), 0);
+	    jg_target_resolve(cfg, "ssh:u@h/sudo:eve/lxc:ct/lxd:c2/kubectl:p/pgct", &c, NULL, 0),
+	    0);
 	CU_ASSERT_EQUAL_FATAL(jg_chain_become(c, who, 8), 5);
 	CU_ASSERT_STRING_EQUAL(who[0], "eve");
 	for (size_t i = 1; i < 5; i++)
@@ -857,8 +880,9 @@ static void test_canonical(void)
 {
 	const char *v4why = "a numeric IPv4 address must be four decimal numbers without "
 			    "leading zeros (this one means 127.0.1.3: write that)";
-	static const char *const aliases[] = {"127.0.259", "2130706691", "0x7f.0.1.3",
-					      "0177.0.1.3", "127.0.1.03", "127.0.0x1.3", "0x7f000103"};
+	static const char *const aliases[] = {"127.0.259",  "2130706691", "0x7f.0.1.3",
+					      "0177.0.1.3", "127.0.1.03", "127.0.0x1.3",
+					      "0x7f000103"};
 	char text[128], want[256];
 
 	canon_is("web1", "ssh:deploy@127.0.0.2:2222");
@@ -905,8 +929,10 @@ int jg_test_register_target(void)
 	    CU_add_test(s, "tunnel policy", test_tunnel_policy) == NULL ||
 	    CU_add_test(s, "tunnel targets", test_tunnel_target) == NULL ||
 	    CU_add_test(s, "chains: every method's spec, fields", test_chain_specs) == NULL ||
-	    CU_add_test(s, "chains: inventory entries as hops; no tunnel, raw or late ssh "
-			   "password", test_chain_inventory_hops) == NULL ||
+	    CU_add_test(s,
+			"chains: inventory entries as hops; no tunnel, raw or late ssh "
+			"password",
+			test_chain_inventory_hops) == NULL ||
 	    CU_add_test(s, "chains: injection in every part refused, naming it",
 			test_chain_injection) == NULL ||
 	    CU_add_test(s, "chains: the accounts a chain becomes", test_chain_become) == NULL ||

@@ -75,7 +75,6 @@ void tu_close_child(struct jg_child *c)
 		}
 }
 
-
 /* ---- the agent driver ---- */
 
 static void drv_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
