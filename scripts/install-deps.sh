@@ -11,7 +11,7 @@ PACKAGES="
 build-essential autoconf automake pkg-config
 libevent-dev libnghttp2-dev libssl-dev libcunit1-dev libconfig-dev libjansson-dev
 openssl curl nghttp2-client
-clang
+clang clang-format
 rsync openssh-server
 sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd

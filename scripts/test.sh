@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite, from a clean clone on a fresh Debian 12 (as root):
 #   1. the Debian packages it needs (scripts/install-deps.sh, only if missing);
-#   2. autoreconf -fi;
+#   2. autoreconf -fi, and clang-format --dry-run -Werror on every tracked C
+#      file (from a git checkout);
 #   3. ./build:      configure --enable-werror, make, make check (CUnit + integration);
 #   4. ./build-asan: configure --enable-werror --enable-sanitizers, make, make check;
 #   5. make distcheck (from ./build; the tarball builds and passes the unit suite);
@@ -51,6 +52,23 @@ fi
 
 step "autoreconf -fi"
 autoreconf -fi
+
+# The house format (.clang-format) holds for every tracked C file.
+format=SKIP
+if command -v clang-format >/dev/null 2>&1; then
+	step "clang-format --dry-run -Werror"
+	if git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror; then
+		format=PASS
+	else
+		format=FAIL
+		status=1
+		echo "clang-format: the files above drift from .clang-format (clang-format -i FILE)"
+	fi
+elif [ -d .git ]; then
+	echo "clang-format: not installed (scripts/install-deps.sh installs it)"
+	format=FAIL
+	status=1
+fi
 
 # build DIR CONFIGURE-ARGS...: configure, make and make check in DIR.
 build() {
@@ -146,6 +164,11 @@ for dir in build build-asan; do
 		printf '  %-6s %s\n' "$res" "$name"
 	done < <(find "$dir" -path "$dir/jumpgate-*" -prune -o -name '*.trs' -print | sort)
 done
+echo "--- clang-format: $format"
+case $format in
+PASS) pass=$((pass + 1)) ;;
+FAIL) fail=$((fail + 1)) ;;
+esac
 echo "--- make distcheck: $distcheck"
 case $distcheck in
 PASS) pass=$((pass + 1)) ;;
