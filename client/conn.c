@@ -69,6 +69,7 @@ struct jg_conn {
 	nghttp2_session *session;
 	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
 	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
+	int in_send, send_again;     /* inside nghttp2_session_send: conn_send() runs it again */
 	int settings_seen;	     /* the gateway's first SETTINGS arrived */
 	struct event *tick;	     /* keepalive: CONN_TICK_MS while open */
 	uint64_t heard_ms;	     /* CLOCK_MONOTONIC of the last bytes from the gateway */
@@ -210,7 +211,21 @@ static void conn_send(struct jg_conn *conn)
 
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
 		return;
-	if ((rv = nghttp2_session_send(conn->session)) != 0)
+	/* A body callback that refills its queue (body_taken, body) may resume a stream and
+	 * so ask to send from inside nghttp2_session_send: nghttp2 would offer the frame it
+	 * is sending a second time (rsync through rsh via the persistent client failed so).
+	 * Once more after it returns instead. */
+	if (conn->in_send) {
+		conn->send_again = 1;
+		return;
+	}
+	conn->in_send = 1;
+	do {
+		conn->send_again = 0;
+		rv = nghttp2_session_send(conn->session);
+	} while (rv == 0 && conn->send_again);
+	conn->in_send = 0;
+	if (rv != 0)
 		conn_fail(conn, "HTTP/2 error talking to the gateway %s: %s", conn->c->gateway,
 			  nghttp2_strerror(rv));
 }
@@ -242,12 +257,15 @@ static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const ui
 	int eof = 0;
 
 	(void)source;
+	/* The stream closed while this frame waited for room (WOULDBLOCK below): nghttp2
+	 * still asks for its bytes, which nobody reads any more.  Drop the frame, not the
+	 * connection (an rsync through rsh whose far end had exited failed so). */
 	if (st == NULL || st->cbs->body_queue == NULL)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
 	if ((q = st->cbs->body_queue(st->arg, &eof)) == NULL)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (evbuffer_add(out, framehd, 9) != 0 ||
 	    (frame->data.padlen > 0 && evbuffer_add(out, &pad, 1) != 0) ||
 	    evbuffer_remove_buffer(q, out, length) != (int)length ||

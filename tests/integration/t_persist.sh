@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 jg_setup
 jg_init_pki
-jg_require python3
+jg_require python3 rsync
 # The audit records on the gateway's stderr (its log), where peers_since reads them.
 JG_CONF_EXTRA='tunnels = { allow = [ "local:*" ]; }; audit = "stderr";'
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
@@ -118,6 +118,26 @@ cmp -s "$JG_T/in" "$JG_T/master.cat.out" && cmp -s "$JG_T/file" "$JG_T/copied.ma
 	[ "$(cat "$JG_T/master.tunnel.out")" = "300000 $(sha256sum <"$JG_T/in" | cut -d' ' -f1)" ] &&
 	jg_ok "300 kB of stdin, an upload, a download and a tunnel (extended CONNECT, half-close) pass through the master intact" ||
 	jg_notok "300 kB of stdin, an upload, a download and a tunnel pass through the master intact (tunnel: '$(cat "$JG_T/master.tunnel.out")')"
+
+# rsync through rsh via the master: rsync's stdin is refilled from inside a send (the
+# body callback), which once made nghttp2 offer the same DATA frame twice and failed
+# the connection ("The user callback function failed") at rsync's first bytes.
+mkdir -p "$JG_T/rtree"
+for i in $(seq 40); do head -c $((i * 3000)) /dev/urandom >"$JG_T/rtree/f$i"; done
+cat >"$JG_T/rsh" <<EOS
+#!/bin/sh
+exec "$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" --ca "$JG_CA" rsh "\$@"
+EOS
+chmod +x "$JG_T/rsh"
+rsync_ok=1
+for k in 1 2 3; do
+	rm -rf "$JG_T/rdst"
+	timeout 60 rsync -a --compress --rsh="$JG_T/rsh" "$JG_T/rtree/" "local:$JG_T/rdst/" \
+		</dev/null 2>"$JG_T/rsync.err" && diff -r "$JG_T/rtree" "$JG_T/rdst" >/dev/null ||
+		{ rsync_ok=0; break; }
+done
+[ $rsync_ok = 1 ] && jg_ok "rsync -a through jumpgate rsh via the master, three times: the trees equal" ||
+	jg_notok "rsync -a through jumpgate rsh via the master: $(head -c 300 "$JG_T/rsync.err")"
 
 n=$(peers_since "$line0")
 [ "$n" = 1 ] && jg_ok "every invocation through the master reached the gateway on one connection (audit: one peer)" ||
