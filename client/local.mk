@@ -27,7 +27,9 @@ jumpgate_SOURCES = \
 	client/mux.c client/mux.h client/master.c client/master.h client/masterrelay.c \
 	client/standin.c client/standin.h
 jumpgate_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
-jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(LIBEVENT_LIBS) $(NGHTTP2_LIBS) $(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+# CLIENT_LIBS: static archives of the libraries, or the shared ones (configure.ac,
+# --disable-static-client-libs).
+jumpgate_LDADD = libjgh2.a libjgconfig.a librelay.a $(CLIENT_LIBS)
 
 # The one-word stand-ins (client/standin.h): symlinks to jumpgate in bindir, which it
 # tells apart by argv[0].  Relative links, so a DESTDIR staging tree stays correct once

@@ -95,6 +95,8 @@ jg_setup() {
 	JG_T=$(mktemp -d "${TMPDIR:-/tmp}/jg-$JG_NAME.XXXXXX")
 	mkdir -p "$JG_T/pids"
 	trap jg_cleanup EXIT
+	# Where set -e stopped the test, for jg_cleanup to say (a test must not end silently).
+	trap 'JG_ERR_AT="line $LINENO: $BASH_COMMAND"' ERR
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	local b
@@ -124,9 +126,10 @@ jg_cleanup() {
 			jg_wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null
 		done
 	fi
-	if [ $rc -ne 0 ] && [ -n "${JG_GW_LOG:-}" ] && [ "$JG_FAILED" -eq 0 ]; then
-		printf 'not ok - %s aborted (exit %d)\n' "$JG_NAME" "$rc"
-		jg_show "$JG_GW_LOG" 60
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ "$JG_FAILED" -eq 0 ]; then
+		printf 'not ok - %s aborted (exit %d%s)\n' "$JG_NAME" "$rc" \
+			"${JG_ERR_AT:+, at $JG_ERR_AT}"
+		[ -z "${JG_GW_LOG:-}" ] || jg_show "$JG_GW_LOG" 60
 	fi
 	if [ -n "${JG_T:-}" ] && [ "${JG_KEEP:-0}" != 1 ]; then
 		rm -rf "$JG_T"

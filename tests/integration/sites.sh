@@ -151,7 +151,15 @@ site_wait_route() {
 
 # site_link_stat NAME PEER KEY: a number from NAME's /v1/stats link to PEER.
 site_link_stat() {
-	site_curl "$1" /v1/stats | python3 -c '
+	local stats
+	# A failed GET says so and reads as -1, so a check fails with a reason rather than set -e
+	# ending the test at an assignment.
+	if ! stats=$(site_curl "$1" /v1/stats); then
+		jg_log "GET /v1/stats on $1 failed"
+		echo -1
+		return 0
+	fi
+	printf '%s' "$stats" | python3 -c '
 import json, sys
 for l in json.load(sys.stdin).get("sites", []):
     if l["site"] == sys.argv[1]:
