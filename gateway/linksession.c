@@ -81,7 +81,7 @@ void jg_linksess_send(struct jg_sitelink *l)
 		return;
 	}
 	if (!nghttp2_session_want_read(l->session) && !nghttp2_session_want_write(l->session) &&
-	    jg_h2bulk_unsent(l->bev) == 0)
+	    evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
 		jg_sitelink_fail(l, "%s closed the HTTP/2 session%s", l->site->name,
 				 l->retiring ? " (it is shutting down)" : "");
 }

@@ -182,12 +182,6 @@ static SSL *link_ssl(struct jg_sitelink *l)
 
 /* ---------------------------------------------------------------- teardown */
 
-/* Connecting, handshaking or linked: there is something for link_close to end. */
-static int link_busy(const struct jg_sitelink *l)
-{
-	return l->session != NULL || l->bev != NULL || l->fd >= 0;
-}
-
 /* Close the connection: every stream on it is told (LOST), the routes learned over it
  * are withdrawn.  No next attempt is scheduled. */
 static void link_close(struct jg_sitelink *l, const char *why)
@@ -196,17 +190,9 @@ static void link_close(struct jg_sitelink *l, const char *why)
 
 	snprintf(lost, sizeof(lost), "route to %s lost: %s", l->site->name, why);
 	jg_linksess_close(l, lost);
-	if (l->connect_ev != NULL) {
-		event_free(l->connect_ev);
-		l->connect_ev = NULL;
-	}
-	if (l->fd >= 0) {
-		evutil_closesocket(l->fd);
-		l->fd = -1;
-	}
 	if (l->bev != NULL) {
 		SSL_set_shutdown(bufferevent_openssl_get_ssl(l->bev), SSL_RECEIVED_SHUTDOWN);
-		jg_h2bulk_free(l->bev);
+		bufferevent_free(l->bev);
 		l->bev = NULL;
 	}
 	evtimer_del(l->ping_ev);
@@ -258,7 +244,7 @@ static void on_fail_ev(evutil_socket_t fd, short what, void *arg)
 
 	snprintf(why, sizeof(why), "%s", l->fail_why);
 	l->fail_why[0] = '\0';
-	if (link_busy(l))
+	if (l->session != NULL || l->bev != NULL)
 		jg_sitelink_fail(l, "%s", why);
 }
 
@@ -370,50 +356,16 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 			 l->site->name, l->site->address, why);
 }
 
-/* The TCP connect finished (or failed): TLS starts over the socket, read in large pieces
- * by h2/bulk.c (libevent's own TLS socket reads 4 KiB at a time). */
-static void on_connected(evutil_socket_t fd, short what, void *arg)
-{
-	struct jg_sitelink *l = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-	SSL *ssl;
-
-	(void)what;
-	event_free(l->connect_ev);
-	l->connect_ev = NULL;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
-	if (err != 0) {
-		jg_sitelink_fail(l, "connecting to %s (%s): %s", l->site->name, l->site->address,
-				 strerror(err));
-		return;
-	}
-	if ((ssl = link_ssl(l)) == NULL) {
-		jg_sitelink_fail(l, "cannot set up TLS for %s", l->site->address);
-		return;
-	}
-	l->bev = jg_h2bulk_tls_new(l->gw->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING);
-	if (l->bev == NULL) {
-		SSL_free(ssl);
-		jg_sitelink_fail(l, "cannot set up TLS for %s: out of memory", l->site->address);
-		return;
-	}
-	l->fd = -1; /* the bufferevent's now */
-	bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
-	jg_h2bulk_tune_bev(l->bev);
-	bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
-	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-}
-
 static void link_connect(struct jg_sitelink *l)
 {
 	struct evutil_addrinfo hints, *ai = NULL;
 	const char *host = strcmp(l->site->host, "localhost") == 0 ? "127.0.0.1" : l->site->host;
+	SSL *ssl;
+	evutil_socket_t fd;
 	int r, one = 1;
 
 	link_set(l, JG_SITELINK_CONNECTING);
-	arm(l->timer, l->gw->cfg->handshake_timeout_ms); /* the connect and the handshake */
+	arm(l->timer, l->gw->cfg->handshake_timeout_ms);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -422,27 +374,34 @@ static void link_connect(struct jg_sitelink *l)
 		jg_sitelink_fail(l, "address %s: %s", l->site->address, evutil_gai_strerror(r));
 		return;
 	}
-	l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
+	if ((ssl = link_ssl(l)) == NULL) {
 		evutil_freeaddrinfo(ai);
-		jg_sitelink_fail(l, "connecting to %s (%s): %s", l->site->name, l->site->address,
-				 strerror(errno));
+		jg_sitelink_fail(l, "cannot set up TLS for %s", l->site->address);
 		return;
 	}
-	/* Small frames (PINGs, exec frames) must not wait for Nagle's timer. */
-	setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	r = connect(l->fd, ai->ai_addr, ai->ai_addrlen);
+	l->bev = bufferevent_openssl_socket_new(l->gw->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (l->bev == NULL) {
+		SSL_free(ssl);
+		evutil_freeaddrinfo(ai);
+		jg_sitelink_fail(l, "cannot set up TLS for %s: out of memory", l->site->address);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
+	jg_h2bulk_tune_bev(l->bev);
+	bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	r = bufferevent_socket_connect(l->bev, ai->ai_addr, (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
-	if (r != 0 && errno != EINPROGRESS) {
+	if (r != 0) {
 		jg_sitelink_fail(l, "connecting to %s (%s): %s", l->site->name, l->site->address,
 				 strerror(errno));
 		return;
 	}
-	l->connect_ev = event_new(l->gw->base, l->fd, EV_WRITE, on_connected, l);
-	if (l->connect_ev == NULL || event_add(l->connect_ev, NULL) != 0) {
-		jg_sitelink_fail(l, "connecting to %s (%s): out of memory", l->site->name,
-				 l->site->address);
-		return;
+	if ((fd = bufferevent_getfd(l->bev)) >= 0) {
+		/* Small frames (PINGs, exec frames) must not wait for Nagle's timer. */
+		evutil_make_socket_closeonexec(fd);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	jg_log_debug("site %s: connecting to %s", l->site->name, l->site->address);
 }
@@ -480,10 +439,6 @@ void jg_sitelink_free(struct jg_sitelink *l)
 		event_free(l->flush_ev);
 	if (l->fail_ev)
 		event_free(l->fail_ev);
-	if (l->connect_ev)
-		event_free(l->connect_ev);
-	if (l->fd >= 0)
-		evutil_closesocket(l->fd);
 	if (l->route_buf)
 		evbuffer_free(l->route_buf);
 	SSL_CTX_free(l->ctx);
@@ -504,7 +459,6 @@ struct jg_sitelink *jg_sitelink_new(struct jg_gateway *gw, const struct jg_site 
 	l->site = site;
 	l->cfg = jg_config_ref(gw->cfg);
 	l->route_stream = -1;
-	l->fd = -1;
 	l->rtt_ms = -1;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	l->since = time(NULL);
@@ -554,7 +508,7 @@ int jg_sitelink_reconfigure(struct jg_sitelink *l, const struct jg_site *site, c
 	if (same)
 		return 0;
 	jg_log_info("site %s: reconfigured (%s): reconnecting", site->name, site->address);
-	if (link_busy(l)) {
+	if (l->session != NULL || l->bev != NULL) {
 		l->failures++;
 		snprintf(l->error, sizeof(l->error), "reconfigured");
 		link_close(l, "the site was reconfigured");
@@ -569,7 +523,7 @@ int jg_sitelink_reconfigure(struct jg_sitelink *l, const struct jg_site *site, c
 void jg_sitelink_stop(struct jg_sitelink *l, const char *why)
 {
 	link_set(l, JG_SITELINK_STOPPED);
-	if (link_busy(l))
+	if (l->session != NULL || l->bev != NULL)
 		link_close(l, why);
 	evtimer_del(l->timer);
 }

@@ -35,9 +35,7 @@ struct jg_sitelink {
 	const struct jg_config *cfg; /* the link's reference to the configuration of SITE */
 	SSL_CTX *ctx;
 	enum jg_sitelink_state state;
-	struct bufferevent *bev;  /* h2/bulk.c's TLS filter, once the TCP connect is done */
-	evutil_socket_t fd;	  /* the socket while it connects, else -1 (BEV owns it) */
-	struct event *connect_ev; /* FD writable: the connect finished */
+	struct bufferevent *bev;
 	nghttp2_session *session;
 	struct event *timer;	/* backoff wait, then the connect deadline */
 	struct event *ping_ev;	/* keepalive tick */
