@@ -20,11 +20,11 @@ struct jg_sha256 {
 	size_t used;	   /* bytes in block, < 64 */
 };
 
-/* Which block function hashes: the fastest this CPU has (the default, taken
- * at the first jg_sha256_init), the portable C one, or the x86-64 SHA
- * extensions.  0, or -1 when the CPU (or the build) lacks the one asked for.
- * For tests and benchmarks; not thread-safe with digests in progress. */
-enum jg_sha256_impl { JG_SHA256_BEST, JG_SHA256_PORTABLE, JG_SHA256_NI };
+/* Which block function hashes: the fastest this CPU has, the portable C one,
+ * the x86-64 SHA extensions, or LAZY (the default): the portable one until
+ * 1 KiB has been hashed, then the fastest.  0, or -1 when the CPU (or the build) lacks the one
+ * asked for. For tests and benchmarks; not thread-safe with digests in progress. */
+enum jg_sha256_impl { JG_SHA256_BEST, JG_SHA256_PORTABLE, JG_SHA256_NI, JG_SHA256_LAZY };
 int jg_sha256_select(enum jg_sha256_impl impl);
 
 /* Start a new digest. */

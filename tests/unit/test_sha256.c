@@ -121,6 +121,11 @@ static int select_ni(void)
 	return jg_sha256_select(JG_SHA256_NI);
 }
 
+static int select_lazy(void)
+{
+	return jg_sha256_select(JG_SHA256_LAZY);
+}
+
 static int select_best(void)
 {
 	return jg_sha256_select(JG_SHA256_BEST);
@@ -135,7 +140,9 @@ int jg_test_register_sha256(void)
 		const char *name;
 		int (*init)(void);
 	} impl[] = {{"sha256 (portable)", select_portable},
-		    {"sha256 (x86-64 SHA extensions)", select_ni}};
+		    {"sha256 (x86-64 SHA extensions)", select_ni},
+		    /* portable for the first 1 KiB, then the best, mid-digest */
+		    {"sha256 (lazy default)", select_lazy}};
 	CU_pSuite s;
 
 	for (size_t i = 0; i < sizeof(impl) / sizeof(impl[0]); i++) {
