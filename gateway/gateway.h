@@ -17,7 +17,7 @@
 
 #include <openssl/ssl.h>
 
-#include "gateway/keymap.h"
+#include "gateway/onward/keymap.h"
 #include "relay/bootstrap.h"
 #include "relay/frame.h"
 
@@ -96,10 +96,10 @@ struct jg_gateway {
 	 * a path it cannot write refuses the start); SIGHUP calls
 	 * jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;
-	/* Multi-site (gateway/sites.h): links to peer gateways, and the route table. */
+	/* Multi-site (gateway/sites/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
 	struct jg_routes *routes;
-	/* Controllers' agent streams, lent to onward ssh (gateway/agentfwd.h). */
+	/* Controllers' agent streams, lent to onward ssh (gateway/onward/agentfwd.h). */
 	struct jg_agentfwd *agentfwds;
 	/* Prometheus counters (gateway/metrics.h) and the plain-HTTP listener serving them
 	 * (metrics_listen), or NULL. */
@@ -180,7 +180,7 @@ void jg_stream_flush(struct jg_stream *s);
 /* The connection's peer address ("127.0.0.1:50312", or "unix pid N" on the Unix socket). */
 const char *jg_stream_peer(const struct jg_stream *s);
 /* The identity the stream acts for: the connection's (its client certificate), or the
- * controller a trusted peer gateway asserted (x-jumpgate-on-behalf-of, gateway/sites.h). */
+ * controller a trusted peer gateway asserted (x-jumpgate-on-behalf-of, gateway/sites/sites.h). */
 const char *jg_stream_identity(const struct jg_stream *s);
 /* The site whose trusted peer asserted the stream's identity, or NULL when the identity
  * is the connection's own. */
@@ -198,11 +198,11 @@ struct jg_stream *jg_stream_sibling(const struct jg_stream *s, int32_t id);
 /* The operation serving S (jg_api_route's answer), or NULL. */
 struct jg_op *jg_stream_op(const struct jg_stream *s);
 /* S borrows the agent stream AGENT_STREAM of its connection, forwarding HOW far
- * (JG_POLICY_AGENT_*, auth/policy.h); gateway/agentfwd.h. */
+ * (JG_POLICY_AGENT_*, auth/policy.h); gateway/onward/agentfwd.h. */
 void jg_stream_set_agent(struct jg_stream *s, int32_t agent_stream, int how);
 /* How far S forwards the controller's ssh-agent (0: not), and the agent stream's id. */
 int jg_stream_agent(const struct jg_stream *s, int32_t *agent_stream);
-/* An audit record was opened for S (gateway/admit.h): no refusal record at its close. */
+/* An audit record was opened for S (gateway/admission/admit.h): no refusal record at its close. */
 void jg_stream_set_audited(struct jg_stream *s);
 /* The reason of the error S was answered with (jg_stream_reply_error), or NULL. */
 const char *jg_stream_error_reason(const struct jg_stream *s);
@@ -210,7 +210,7 @@ const char *jg_stream_error_reason(const struct jg_stream *s);
 /* --- operations: what the router (api.h) hands a request to ------------- */
 
 /* An operation serving one stream: its hooks, called by the HTTP/2 layer.  The router
- * (api.c) starts it with an admitted request (gateway/admit.h) or answers itself. */
+ * (api.c) starts it with an admitted request (gateway/admission/admit.h) or answers itself. */
 struct jg_op;
 struct jg_op_hooks {
 	/* Request body bytes arrived (borrowed). */
@@ -233,14 +233,14 @@ struct jg_op {
 };
 /* --- exec.c: the exec operation ------------------------------------------ */
 
-/* Run the admitted request ADM (gateway/admit.h, taken: closed on every path); its policy
+/* Run the admitted request ADM (gateway/admission/admit.h, taken: closed on every path); its policy
  * decision is taken at OPEN, when argv is known.  NULL when it answered already. */
 struct jg_admit;
 struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
 
-/* CONNECT :protocol QUERY ("port=22") for ADM (gateway/admit.h, action tunnel; taken:
+/* CONNECT :protocol QUERY ("port=22") for ADM (gateway/admission/admit.h, action tunnel; taken:
  * closed on every path), decided here once the query says what is asked. */
 struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			      const char *protocol, const char *query);
@@ -248,7 +248,7 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct
 /* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
 
 /* PUT or GET /v1/targets/{target}/files/{PATH} (PATH percent-decoded, absolute) for ADM
- * (gateway/admit.h, action put or get; taken: closed on every path), decided once the
+ * (gateway/admission/admit.h, action put or get; taken: closed on every path), decided once the
  * path is normalised. */
 struct jg_op *jg_files_start(struct jg_gateway *gw, struct jg_stream *s, const char *method,
 			     struct jg_admit *adm, const char *path, const char *query);
@@ -279,7 +279,7 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 
 /* --- agentlink.c: links to agents ---------------------------------------- */
 
-/* An operation using an agent channel embeds a pump (gateway/pump.h), which embeds
+/* An operation using an agent channel embeds a pump (gateway/pump/pump.h), which embeds
  * this as its first member; the link's channel user data points at it.  The hooks are called from
  * inside the link's input processing; they may send on the channel or close it. */
 struct jg_chan_user;
@@ -307,7 +307,7 @@ int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reaso
 /* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
 int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
 			  struct jg_chan_user *u);
-/* The underlying sans-I/O link (for a pump, gateway/pump.h, and SIGNAL/RESIZE).  What
+/* The underlying sans-I/O link (for a pump, gateway/pump/pump.h, and SIGNAL/RESIZE).  What
  * is queued on it is written once per event-loop turn without being asked (the link's
  * output buffer schedules the write): nobody flushes by hand. */
 struct jg_link *jg_agentlink_link(struct jg_agentlink *al);

@@ -11,10 +11,10 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
-#include "gateway/agentlink.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
-#include "gateway/sites.h"
+#include "gateway/sites/sites.h"
 
 /* From a fast command to a long upload; onward setups use the same scale. */
 static const double bucket_le[JG_METRICS_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,

@@ -1,18 +1,18 @@
 /* libFuzzer harness for the HTTP/2 request path: bytes from a controller into
- * a server session of the real gateway (gateway/h2.c, h2stream.c, api.c and
+ * a server session of the real gateway (gateway/edge/h2.c, h2stream.c, api.c and
  * every operation: exec, raw exec (whose ssh never starts), files, fan-out,
  * tunnels, reset, stats, targets), with the real policy and audit (auth/),
  * over an in-memory agent.
  *
  * Wiring.  The gateway is built as jumpgated is, minus main.c and
- * gateway/onward.c.  Each input is one connection: one end of a
+ * gateway/onward/onward.c.  Each input is one connection: one end of a
  * bufferevent_pair goes to jg_conn_accept_plain() (the Unix-socket h2c path:
  * the session starts at once with identity "unix:fuzz", no TLS), the harness
  * writes the client's bytes into the other end and runs the event loop
  * (EVLOOP_NONBLOCK, a bounded number of turns), then closes the client end,
  * closes every connection and agent link, and checks that nothing is left.
  *
- * The in-memory agent.  This file replaces gateway/onward.c (how the pool
+ * The in-memory agent.  This file replaces gateway/onward/onward.c (how the pool
  * starts a target's process): jg_onward_spawn() makes a socketpair and runs
  * an ACCEPTOR jg_link on the far end, in this process, on the same event
  * base.  It answers like an agent with scripted behaviour: exec channels
@@ -55,7 +55,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/agentlink.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/gateway.h"
 #include "relay/err.h"
 #include "relay/frame.h"
