@@ -27,6 +27,8 @@
 #include "gateway/edge/accept.h"
 #include "gateway/certcmd.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/metrics.h"
 #include "gateway/sdnotify.h"
 #include "gateway/onward/setupq.h"

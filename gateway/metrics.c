@@ -201,20 +201,9 @@ static void render_ops(struct out *o, const struct jg_metrics *m)
 /* The live onward connections by state: the walk /v1/stats makes too. */
 static void render_onward(struct out *o, const struct jg_gateway *gw)
 {
-	uint64_t connecting = 0, up = 0;
+	uint64_t connecting, up;
 
-	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
-		switch (al->state) {
-		case AL_CONNECTING:
-			connecting++;
-			break;
-		case AL_UP:
-			up++;
-			break;
-		case AL_DEAD:
-			break;
-		}
-	}
+	jg_agentlink_count(gw, &connecting, &up);
 	head(o, "jumpgate_onward_connections", "gauge", "Onward connections now, by state.");
 	put(o, "jumpgate_onward_connections{state=\"connecting\"} %llu\n",
 	    (unsigned long long)connecting);

@@ -12,6 +12,7 @@
 #include "gateway/admission/admit.h"
 #include "gateway/onward/agentfwd.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
 #include "gateway/sites/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"

@@ -47,6 +47,8 @@
 #include "gateway/admission/api.h"
 #include "gateway/onward/agentfwd.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
+#include "gateway/edge/stream.h"
 #include "h2/bulk.h"
 #include "gateway/edge/h2conn.h"
 #include "gateway/edge/h2field.h"

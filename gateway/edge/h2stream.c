@@ -22,6 +22,8 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/edge/h2conn.h"
 #include "gateway/pump/pump.h"
 #include "relay/json.h"

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "gateway/edge/accept.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
 #include "gateway/sdnotify.h"
 #include "h2/bulk.h"
 #include "relay/err.h"

@@ -30,8 +30,9 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/onward/agentlink.h"
+#include "gateway/onward/agentlink_impl.h"
 #include "gateway/gateway.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/metrics.h"
 #include "relay/err.h"
 #include "relay/link.h"
@@ -683,5 +684,22 @@ void jg_agentlink_resume_all(struct jg_gateway *gw)
 		al->ping_sent = 0;
 		if (al->rev != NULL)
 			event_add(al->rev, NULL);
+	}
+}
+
+void jg_agentlink_count(const struct jg_gateway *gw, uint64_t *connecting, uint64_t *up)
+{
+	*connecting = *up = 0;
+	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+		switch (al->state) {
+		case AL_CONNECTING:
+			(*connecting)++;
+			break;
+		case AL_UP:
+			(*up)++;
+			break;
+		case AL_DEAD:
+			break;
+		}
 	}
 }

@@ -1,90 +1,64 @@
-/* Private to gateway/onward/agentlink.c (the pool and its I/O) and gateway/onward/onward.c
- * (how each method starts its process and what its output means). */
-#ifndef JG_AGENTLINK_H
-#define JG_AGENTLINK_H
+/* Onward connections (the pool): one agent link per target chain, shared by every
+ * operation on it (agentlink.c; spawning and bootstrap in onward.c; the private
+ * fields in agentlink_impl.h).  The pool knows no operation kinds: a channel's user
+ * registers a jg_chan_hooks table, and the link calls up only through it. */
+#ifndef JG_GATEWAY_ONWARD_AGENTLINK_H
+#define JG_GATEWAY_ONWARD_AGENTLINK_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
-#include <time.h>
 
-#include "gateway/onward/setupq.h"
-#include "relay/hop.h"
-#include "relay/hopwatch.h"
-#include "relay/log.h"
-#include "relay/spawn.h"
-#include "relay/ssh.h"
+#include "relay/frame.h"
 
-struct event;
-struct evbuffer;
-struct jg_boot;
 struct jg_chain;
 struct jg_gateway;
 struct jg_link;
 
-enum al_state {
-	AL_CONNECTING, /* spawned; bootstrap or the agent's HELLO still to come */
-	AL_UP,	       /* the agent's HELLO arrived */
-	AL_DEAD,       /* failed or closed; freed from its own event */
+/* --- agentlink.c: links to agents ---------------------------------------- */
+
+/* An operation using an agent channel embeds a pump (gateway/pump/pump.h), which embeds
+ * this as its first member; the link's channel user data points at it.  The hooks are called from
+ * inside the link's input processing; they may send on the channel or close it. */
+struct jg_chan_user;
+struct jg_chan_hooks {
+	/* OPEN_OK, OPEN_FAIL, DATA, EOF, EXIT, CLOSE for this channel. After OPEN_FAIL, EXIT
+	 * and CLOSE the channel is gone. */
+	void (*on_frame)(struct jg_chan_user *u, const struct jg_frame *f);
+	/* The agent granted window: more DATA may be sent. */
+	void (*on_writable)(struct jg_chan_user *u);
+	/* The channel died with REASON (agent gone, protocol error); it is gone. */
+	void (*on_dead)(struct jg_chan_user *u, const char *reason);
 };
-
-struct jg_agentlink {
-	struct jg_gateway *gw;
-	struct jg_chain *chain; /* owned copy */
-	pid_t pid;
-	int exited, wstatus;
-	int to_fd, from_fd, err_fd, tty_fd;
-	struct event *rev, *wev, *errev, *flush_ev, *free_ev, *tick, *tty_poll, *deadline;
-	struct jg_link *link;
-	struct evbuffer *rbuf; /* bytes read from the agent, moved to the link (no copy) */
-	enum al_state state;
-	/* Bootstrap (methods that run the stub): bytes for the stub go through boot_out
-	 * until the agent runs; the link's own output is held until then. */
-	struct jg_boot *boot;
-	struct evbuffer *boot_out;
-	int booted;
-	struct jg_ssh_watch watch;  /* ssh's stderr and terminal; last stderr line of any chain */
-	struct jg_hop_watch hwatch; /* the other hops' prompts and failures on stderr */
-	int plain_local;	    /* the chain is just "local": no stub, agent stderr is ours */
-	int direct_agent;	    /* the gateway runs the agent itself (maybe a trampoline) */
-	int askpass[JG_CHAIN_MAX_HOPS + 2]; /* per bootstrap stage, relay/hop.h */
-	size_t stages_seen;		    /* stub stages whose exec line was handled */
-	uint64_t started_ms, last_rx_ms, idle_since_ms, lost_at_ms;
-	uint64_t tick_ms; /* the last on_tick: a late one means our own loop stalled */
-	int ping_sent;
-	int password_sent; /* a second password prompt means the first was refused */
-	char lost_what[64];
-	time_t since;
-	uint64_t bytes_in, bytes_out;
-	struct jg_setupq_entry sq;	/* its place in the onward setup queue (setupq.h) */
-	struct jg_agentsock *agentsock; /* chain->agent: the onward ssh's SSH_AUTH_SOCK */
-	struct jg_agentlink *next, *prev;
+struct jg_chan_user {
+	const struct jg_chan_hooks *hooks;
 };
+struct jg_chain;
+/* The onward connection for CHAIN (by its key), starting one when there is none: an
+ * operation on a target that is still connecting waits for it (its OPEN is queued),
+ * bounded by the connect timeout. CHAIN is copied. NULL with ERR filled. */
+struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
+				      char *err, size_t errlen);
+/* Close the onward connections with KEY now (its channels die with REASON): the shared
+ * one and those opened with controllers' agents.  1 when there was one, 0 when not. */
+int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason);
+/* Open a channel of KIND with PAYLOAD for U. Channel id > 0, or a negative JG_ERR_*. */
+int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
+			  struct jg_chan_user *u);
+/* The underlying sans-I/O link (for a pump, gateway/pump/pump.h, and SIGNAL/RESIZE).  What
+ * is queued on it is written once per event-loop turn without being asked (the link's
+ * output buffer schedules the write): nobody flushes by hand. */
+struct jg_link *jg_agentlink_link(struct jg_agentlink *al);
+/* Stop every agent: every channel dies with REASON, the links close (agents kill their
+ * children and exit). */
+void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason);
+/* Every link reads again (the buffer budget is no longer exceeded). */
+void jg_agentlink_resume_all(struct jg_gateway *gw);
+/* Append one JSON object per link (target, pid, state, channels, bytes, since) to the
+ * jansson array JSON_ARRAY (a json_t *, untyped here to keep jansson out of this header). */
+void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array);
 
-/* agentlink.c */
-/* Fail the connection now with REASON (logged once at LEVEL); every channel gets it. */
-void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const char *reason);
-/* Output ended or the process stopped reading: die once the exit status is known. */
-void jg_agentlink_lost(struct jg_agentlink *al, const char *what);
-/* Write pending bytes to the process. */
-void jg_agentlink_write(struct jg_agentlink *al);
-/* The stub exec'd the agent; REST holds its first bytes (frames). */
-void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest);
-
-/* onward.c */
-/* Start the process for al->chain: the agent for local, ssh + stub for ssh. */
-int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen);
-/* Watch the process's stderr and terminal (after al->err_fd/tty_fd are set). */
-int jg_onward_watch(struct jg_agentlink *al);
-/* Output before the agent runs goes through the bootstrap parser. */
-void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len);
-/* After the process exited: read what is left of its stderr, so the reason has its last
- * words (the exit status can arrive before the stderr event runs). */
-void jg_onward_drain_stderr(struct jg_agentlink *al);
-/* Why the connection ended, for people (uses the exit status and what ssh said). */
-void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len);
-/* The last thing the process said on stderr, or "". */
-void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len);
-/* Free what onward.c added to AL. */
-void jg_onward_clear(struct jg_agentlink *al);
+/* The live onward connections by state: connecting (spawned, no HELLO yet) and up
+ * (metrics.c's gauge). */
+void jg_agentlink_count(const struct jg_gateway *gw, uint64_t *connecting, uint64_t *up);
 
 #endif

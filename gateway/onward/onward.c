@@ -24,7 +24,7 @@
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/onward/agentfwd.h"
-#include "gateway/onward/agentlink.h"
+#include "gateway/onward/agentlink_impl.h"
 #include "gateway/gateway.h"
 #include "gateway/onward/sshtty.h"
 #include "relay/bootstrap.h"

@@ -13,6 +13,7 @@
 #include "gateway/ops/copysrc.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"

@@ -9,6 +9,7 @@
 #include "auth/audit.h"
 #include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
 #include "relay/frame.h"
 #include "relay/log.h"
 #include "relay/spec.h"

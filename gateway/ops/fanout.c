@@ -48,6 +48,8 @@
 #include "gateway/ops/copysrc.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/ops/ops.h"
 #include "gateway/sites/sites.h"
 #include "relay/argv.h"
 #include "relay/err.h"

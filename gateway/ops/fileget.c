@@ -27,6 +27,8 @@
 #include "gateway/admission/admit.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"

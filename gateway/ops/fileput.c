@@ -27,7 +27,7 @@
 #include "config/target.h"
 #include "gateway/admission/admit.h"
 #include "gateway/ops/files.h"
-#include "gateway/gateway.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"

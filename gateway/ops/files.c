@@ -24,6 +24,8 @@
 #include "gateway/admission/admit.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/ops/ops.h"
 #include "relay/log.h"
 #include "relay/opspec.h"
 

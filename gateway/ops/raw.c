@@ -56,6 +56,8 @@
 #include "gateway/admission/admit.h"
 #include "gateway/ops/execstream.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/ops/ops.h"
 #include "gateway/onward/sshtty.h"
 #include "relay/err.h"
 #include "relay/frame.h"

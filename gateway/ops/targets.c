@@ -25,6 +25,8 @@
 #include "config/target.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
+#include "gateway/ops/ops.h"
 #include "relay/argv.h"
 #include "relay/err.h"
 #include "relay/log.h"

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/gateway.h"
+#include "gateway/onward/agentlink.h"
 #include "relay/frame.h"
 
 struct evbuffer;

@@ -39,6 +39,7 @@
 #include "config/config.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/stream.h"
 #include "gateway/sites/sites.h"
 #include "relay/err.h"
 #include "relay/frame.h"

@@ -55,8 +55,10 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/onward/agentlink.h"
+#include "gateway/onward/agentlink_impl.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
+#include "gateway/onward/agentlink.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
