@@ -53,6 +53,7 @@
 #include "gateway/sites/sites.h"
 #include "relay/argv.h"
 #include "relay/err.h"
+#include "relay/pct.h"
 #include "relay/log.h"
 
 struct jg_fanout;
@@ -677,7 +678,7 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	x->op.hooks = &fanout_op_hooks;
 	x->gw = gw;
 	x->stream = s;
-	if ((r = jg_query_param(query, "targets", &list)) <= 0) {
+	if ((r = jg_pct_query_param(query, "targets", &list)) <= 0) {
 		jg_stream_reply_error(s, 400, "bad request",
 				      r < 0 ? "the targets parameter is badly encoded"
 					    : "no targets: add ?targets=a,b,c (names, specs, "
@@ -701,7 +702,7 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 		jg_stream_reply_error(s, 400, "bad path", why);
 		goto out;
 	}
-	if ((r = jg_query_param(query, "from", &from)) != 0 || copy) {
+	if ((r = jg_pct_query_param(query, "from", &from)) != 0 || copy) {
 		if (r <= 0 || !copy) {
 			jg_stream_reply_error(s, 400, "bad request",
 					      r < 0   ? "the from parameter is badly encoded"

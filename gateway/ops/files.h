@@ -111,10 +111,4 @@ void jg_fput_free(struct jg_fput *p);
 struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
 			    const char *path);
 
-/* --- targets.c ------------------------------------------------------------ */
-
-/* The percent-decoded value of query parameter NAME in QUERY ("a=1&b=2") into a new
- * string.  1 found, 0 absent, -1 badly encoded (or out of memory). */
-int jg_query_param(const char *query, const char *name, char **out);
-
 #endif

@@ -176,26 +176,6 @@ int jg_targets_expand(const struct jg_config *cfg, const char *pattern, char ***
 	return 0;
 }
 
-int jg_query_param(const char *query, const char *name, char **out)
-{
-	size_t nlen = strlen(name);
-	const char *p = query;
-
-	*out = NULL;
-	while (*p != '\0') {
-		size_t len = strcspn(p, "&");
-
-		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			*out = jg_pct_decode_dup(p + nlen + 1, len - nlen - 1);
-			return *out != NULL ? 1 : -1;
-		}
-		p += len;
-		if (*p == '&')
-			p++;
-	}
-	return 0;
-}
-
 static void reply_json(struct jg_stream *s, json_t *v)
 {
 	char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
@@ -297,7 +277,7 @@ void jg_targets_list(struct jg_gateway *gw, struct jg_stream *s, const char *que
 	json_t *a = json_array();
 	int r;
 
-	r = jg_query_param(query, "match", &match);
+	r = jg_pct_query_param(query, "match", &match);
 	if (r < 0) {
 		jg_stream_reply_error(s, 400, "bad request",
 				      "the match parameter is badly encoded");

@@ -37,7 +37,6 @@
 #include "auth/audit.h"
 #include "gateway/admission/admit.h"
 #include "config/config.h"
-#include "gateway/ops/files.h"
 #include "gateway/gateway.h"
 #include "gateway/edge/stream.h"
 #include "gateway/sites/sites.h"
@@ -511,7 +510,7 @@ struct jg_op *jg_forward_target(struct jg_gateway *gw, struct jg_stream *s, cons
 		jg_stream_reply_error(s, 503, "shutting down", "the gateway is shutting down");
 		return NULL;
 	}
-	if (query != NULL && jg_query_param(query + 1, "port", &qport) > 0)
+	if (query != NULL && jg_pct_query_param(query + 1, "port", &qport) > 0)
 		port = (unsigned)strtoul(qport, NULL, 10);
 	free(qport);
 	if ((f = fwd_new(gw, s)) == NULL)
@@ -568,7 +567,7 @@ struct jg_op *jg_forward_match(struct jg_gateway *gw, struct jg_stream *s, const
 	struct jg_op *op = NULL;
 
 	*handled = 0;
-	if (jg_query_param(query, "match", &match) <= 0)
+	if (jg_pct_query_param(query, "match", &match) <= 0)
 		goto out; /* no match, or badly encoded: the local listing says so */
 	for (e = strtok_r(match, ",", &save); e != NULL && nelems < MAX_MATCH;
 	     e = strtok_r(NULL, ",", &save)) {
