@@ -2,7 +2,7 @@
  * global.  Only the context lives here; each layer has its own folder and headers
  * (DESIGN.md, "the gateway's layers"; docs/glossary.md):
  *
- *   edge/       TLS, Unix socket, HTTP/2 sessions       edge.h (main's view), stream.h
+ *   edge/       TLS, Unix socket, HTTP/2 sessions       edge.h (main's view)
  *   admission/  routing (api.h), admission (admit.h)
  *   ops/        exec, raw exec, files, fan-out, tunnels, listings   ops.h
  *   pump/       one agent channel <-> one stream           pump.h
@@ -11,8 +11,11 @@
  *
  * A request flows down once (edge -> admission -> ops -> pump -> onward; sites beside
  * onward); tests/lint/layers.sh fails when a lower layer includes a higher one's header.
- * This file and the service glue beside it (main.c, sdnotify, metrics, certcmd,
- * memtrim) include any layer; the layers include this header for the context only. */
+ * The service glue beside this file (main.c, sdnotify, metrics, certcmd, memtrim)
+ * includes any layer.  The layers include, of it, leaf headers only: this one (the
+ * context), stream.h (a request's stream, the edge's jg_stream_cbs) and admitted.h
+ * (an admitted request, admission's jg_admit_cbs): a lower layer reaches up through
+ * those tables, given at construction, never through a higher layer's header. */
 #ifndef JG_GATEWAY_H
 #define JG_GATEWAY_H
 
@@ -43,6 +46,7 @@ struct jg_sites;
 struct jg_routes;
 struct jg_agentfwd;
 struct jg_metrics;
+struct jg_admit_cbs;
 struct evhttp;
 
 struct jg_stats {
@@ -100,6 +104,8 @@ struct jg_gateway {
 	 * a path it cannot write refuses the start); SIGHUP calls
 	 * jg_audit_reopen_at(gw->audit, cfg->audit_path). */
 	struct jg_audit *audit;
+	/* Admission as the layers below it call it (gateway/admitted.h): &jg_admit_cbs. */
+	const struct jg_admit_cbs *admission;
 	/* Multi-site (gateway/sites/sites.h): links to peer gateways, and the route table. */
 	struct jg_sites *sites;
 	struct jg_routes *routes;

@@ -26,6 +26,7 @@
 #include "auth/policy.h"
 #include "gateway/edge/accept.h"
 #include "gateway/certcmd.h"
+#include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
 #include "gateway/edge/edge.h"
 #include "gateway/onward/agentlink.h"
@@ -583,6 +584,7 @@ int main(int argc, char **argv)
 		return r;
 	}
 	gw.cfg = cfg;
+	gw.admission = &jg_admit_cbs;
 	gw.started = time(NULL);
 	gw.nofile = raise_nofile();
 	rl.gw = &gw;

@@ -12,7 +12,7 @@
 #include "gateway/admission/admit.h"
 #include "gateway/onward/agentfwd.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/sites/sites.h"
 #include "relay/err.h"
 #include "relay/log.h"
@@ -85,8 +85,8 @@ out:
 	return r;
 }
 
-struct jg_admit *jg_admit_new(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-			      const char *target, int flags)
+static struct jg_admit *admit_new(struct jg_gateway *gw, struct jg_stream *s, const char *action,
+				  const char *target, int flags)
 {
 	struct jg_admit *adm = calloc(1, sizeof(*adm));
 
@@ -104,7 +104,7 @@ struct jg_admit *jg_admit_new(struct jg_gateway *gw, struct jg_stream *s, const 
 	return adm;
 }
 
-int jg_admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const char *what)
+static int admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const char *what)
 {
 	if (adm->chain != NULL)
 		return 0;
@@ -114,7 +114,7 @@ int jg_admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const c
 	return 1;
 }
 
-int jg_admit_agent(struct jg_admit *adm, struct jg_stream *s, char *why, size_t len)
+static int admit_agent(struct jg_admit *adm, struct jg_stream *s, char *why, size_t len)
 {
 	if (adm->chain == NULL)
 		return 0;
@@ -168,8 +168,8 @@ static int denied(struct jg_admit *adm, struct jg_stream *s, const struct jg_adm
 	return 0;
 }
 
-void jg_admit_deny(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask,
-		   const char *reason)
+static void admit_deny(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask,
+		       const char *reason)
 {
 	static const struct jg_admit_ask none;
 
@@ -177,7 +177,7 @@ void jg_admit_deny(struct jg_admit *adm, struct jg_stream *s, const struct jg_ad
 	(void)denied(adm, s, ask != NULL ? ask : &none, jg_stream_agent(s, NULL));
 }
 
-int jg_admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask)
+static int admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask)
 {
 	static const struct jg_admit_ask none;
 	const char *become[JG_CHAIN_MAX_HOPS];
@@ -228,7 +228,7 @@ int jg_admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_a
 	return 1;
 }
 
-void jg_admit_end(struct jg_admit *adm, const char *outcome, const char *reason)
+static void admit_end(struct jg_admit *adm, const char *outcome, const char *reason)
 {
 	if (adm == NULL || adm->audit == NULL)
 		return;
@@ -236,7 +236,7 @@ void jg_admit_end(struct jg_admit *adm, const char *outcome, const char *reason)
 	adm->audit = NULL;
 }
 
-void jg_admit_close(struct jg_admit *adm, const char *outcome, const char *reason)
+static void admit_close(struct jg_admit *adm, const char *outcome, const char *reason)
 {
 	if (adm == NULL)
 		return;
@@ -271,3 +271,13 @@ int jg_admit_note(struct jg_gateway *gw, struct jg_stream *s, const char *action
 	jg_audit_end(a, o, outcome, reason);
 	return 0;
 }
+
+const struct jg_admit_cbs jg_admit_cbs = {
+    .admit_new = admit_new,
+    .decide = admit_decide,
+    .deny = admit_deny,
+    .unresolved = admit_unresolved,
+    .agent = admit_agent,
+    .end = admit_end,
+    .close = admit_close,
+};

@@ -25,6 +25,8 @@
 
 #include <stddef.h>
 
+#include "gateway/admitted.h"
+
 struct jg_gateway;
 struct jg_stream;
 struct jg_chain;
@@ -32,74 +34,8 @@ struct jg_audit;
 struct jg_audit_op;
 struct jg_file_spec;
 
-/* The part of the policy question beyond identity, action and target: what the
- * operation learnt from the request (NULL/0 members: none). */
-struct jg_admit_ask {
-	char *const *argv; /* exec: the program and its arguments (ARGC of them) */
-	size_t argc;
-	const char *path; /* put, get: the absolute path judged; admin: the endpoint */
-	unsigned port;	  /* tunnel */
-	const char *host; /* tunnel: the destination host, recorded */
-	const char *root; /* put, get: x-jumpgate-root (PATH is beneath it), recorded */
-	unsigned setid;	  /* put: the mode's set-id bits (MODE & 07000, policy `setid`) */
-	/* Where the request really goes, judged instead of the chain's own canonical form:
-	 * a tunnel the gateway dials judges "tunnel:ADDR", the address it resolved. */
-	const char *canon;
-	/* A tunnel through the target's agent: tunnels.allow judges TARGET, HOST ("localhost"
-	 * when NULL) and PORT first; its refusal is a denial like a rule's. */
-	int tunnels_allow;
-	/* put, get: when not NULL, its rules/rules_len get the path rules the agent must
-	 * judge what it really opens by (left NULL for an identity without path limits). */
-	struct jg_file_spec *rules_to;
-};
-
-/* jg_admit_new's FLAGS.  JG_ADMIT_REMOTE: the target is at another site; its gateway
- * judges where the chain goes, so rules here see the name only (not our canonical form). */
-#define JG_ADMIT_REMOTE 1
-
-/* An admitted request (or one being admitted).  Read-only for the operation, except
- * the record's counters (audit->bytes_in and the like) while it is open. */
-struct jg_admit {
-	struct jg_gateway *gw;
-	char action[8];		   /* "exec", "put", "get", "tunnel", "reset", "admin" */
-	char *typed;		   /* the target as the client named it; NULL: the gateway */
-	struct jg_chain *chain;	   /* its canonical chain (owned); NULL: no target, or it did
-				    * not resolve (resolve_err, resolve_why say why) */
-	int resolve_err;	   /* 0, or the JG_ERR_* of resolving TYPED */
-	char resolve_why[400];	   /* ... and its reason */
-	int remote;		   /* JG_ADMIT_REMOTE was given */
-	struct jg_audit_op *audit; /* the open record, from an allow to jg_admit_close */
-	char reason[400];	   /* the decision's reason: "allowed by rule ..." / the denial */
-};
-
-/* Admission of ACTION on TARGET (as named, percent-decoded; NULL for the gateway itself)
- * by the client on S: the target is resolved here, once.  A target that does not
- * resolve is not an error yet (see resolve_err): file operations judge the name first.
- * NULL when out of memory. */
-struct jg_admit *jg_admit_new(struct jg_gateway *gw, struct jg_stream *s, const char *action,
-			      const char *target, int flags);
-/* Decide ADM for the client on S with ASK (NULL: nothing more to ask): tunnels.allow
- * when asked, then the rules.  1 allowed: the record is open in adm->audit, and a
- * forwarded agent (gateway/onward/agentfwd.h) is admitted.  0 denied: the denial is audited
- * (outcome "denied"), logged, and adm->reason says why; the caller answers 403. */
-int jg_admit_decide(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask);
-/* A refusal the operation found itself by the configuration (no address of a direct
- * tunnel's host is in tunnels.allow): audited and logged as a denial with ASK and
- * REASON, as jg_admit_decide's are. */
-void jg_admit_deny(struct jg_admit *adm, struct jg_stream *s, const struct jg_admit_ask *ask,
-		   const char *reason);
-/* ADM's target did not resolve: answer S with 400 (500 when out of memory) "bad target"
- * and the reason, logged as WHAT's refusal ("exec", "tunnel"), and 1.  0 when it did. */
-int jg_admit_unresolved(const struct jg_admit *adm, struct jg_stream *s, const char *what);
-/* Apply the controller's x-jumpgate-agent header of S to adm->chain (gateway/onward/agentfwd.h):
- * 0, or the HTTP status to answer with the reason in WHY. */
-int jg_admit_agent(struct jg_admit *adm, struct jg_stream *s, char *why, size_t len);
-/* End ADM's open record now (nothing when none is open) with OUTCOME ("ok", "failed") and
- * REASON; ADM stays, for its chain, until jg_admit_close. */
-void jg_admit_end(struct jg_admit *adm, const char *outcome, const char *reason);
-/* End ADM's open record (if any) with OUTCOME ("ok", "failed") and REASON, and free ADM
- * and its chain.  NULL is fine. */
-void jg_admit_close(struct jg_admit *adm, const char *outcome, const char *reason);
+/* What admission gives the layers below (gateway/admitted.h), set in gw->admission. */
+extern const struct jg_admit_cbs jg_admit_cbs;
 
 /* Would ACTION on the gateway itself be allowed for the client on S?  Asked without an
  * audit record: the caller decides what to serve (a listing of one's own targets

@@ -15,7 +15,7 @@
 #include "gateway/onward/agentfwd.h"
 #include "gateway/admission/api.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/ops/ops.h"
 #include "gateway/onward/agentlink.h"
 #include "gateway/metrics.h"

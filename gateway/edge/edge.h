@@ -3,7 +3,7 @@
  * socket (h2c, prior knowledge), h2.c runs one nghttp2 server session per connection
  * and hands each request whose headers are complete to admission (jg_api_route,
  * gateway/admission/api.h).  This header is main.c's view of the edge; operations see
- * only a request's stream (gateway/edge/stream.h). */
+ * only a request's stream (gateway/stream.h). */
 #ifndef JG_GATEWAY_EDGE_EDGE_H
 #define JG_GATEWAY_EDGE_EDGE_H
 

@@ -48,7 +48,7 @@
 #include "gateway/onward/agentfwd.h"
 #include "gateway/gateway.h"
 #include "gateway/edge/edge.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "h2/bulk.h"
 #include "gateway/edge/h2conn.h"
 #include "gateway/edge/h2field.h"
@@ -422,6 +422,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 		free(s);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
+	s->head.cbs = &jg_h2stream_cbs;
 	s->conn = c;
 	s->id = frame->hd.stream_id;
 	/* A field over 64 KiB was replaced (h2field.h): answered 431 like any list too big. */

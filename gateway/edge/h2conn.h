@@ -9,6 +9,8 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "gateway/stream.h"
+
 struct jg_gateway;
 struct jg_op;
 struct evbuffer;
@@ -17,6 +19,7 @@ struct bufferevent;
 struct jg_h2field;
 
 struct jg_stream {
+	struct jg_stream_head head; /* first: its jg_stream_cbs (gateway/stream.h) */
 	struct jg_conn *conn;
 	int32_t id;
 	char method[16];
@@ -89,5 +92,8 @@ int jg_h2_resp_send(struct jg_stream *s, struct evbuffer *out, const uint8_t *fr
 /* h2stream.c: N response bytes left the gateway-wide buffer budget (taken by
  * nghttp2, or dropped with their stream); resumes agent links below budget. */
 void jg_h2_budget_release(struct jg_gateway *gw, size_t n);
+
+/* The stream interface the edge gives each stream (h2stream.c). */
+extern const struct jg_stream_cbs jg_h2stream_cbs;
 
 #endif

@@ -22,7 +22,7 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/onward/agentlink.h"
 #include "gateway/edge/h2conn.h"
 #include "gateway/pump/pump.h"
@@ -148,7 +148,7 @@ int jg_h2_resp_send(struct jg_stream *s, struct evbuffer *out, const uint8_t *fr
 	return 0;
 }
 
-const char *jg_stream_header(const struct jg_stream *s, const char *name)
+static const char *h2s_header(const struct jg_stream *s, const char *name)
 {
 	size_t len = evbuffer_get_length(s->hdrs), off = 0;
 	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
@@ -163,7 +163,7 @@ const char *jg_stream_header(const struct jg_stream *s, const char *name)
 	return NULL;
 }
 
-int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
+static int h2s_start(struct jg_stream *s, int status, const char *content_type)
 {
 	const char *hdrs[1][2] = {{"content-type", content_type}};
 
@@ -172,8 +172,8 @@ int jg_stream_start(struct jg_stream *s, int status, const char *content_type)
 
 #define MAX_RESPONSE_HEADERS 16
 
-int jg_stream_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
-			    size_t n)
+static int h2s_start_headers(struct jg_stream *s, int status, const char *const headers[][2],
+			     size_t n)
 {
 	char st[4];
 	nghttp2_nv hdrs[MAX_RESPONSE_HEADERS + 1];
@@ -210,14 +210,14 @@ static void stream_resume(struct jg_stream *s)
 	jg_h2_schedule_flush(s->conn);
 }
 
-void jg_stream_append(struct jg_stream *s, struct evbuffer *buf)
+static void h2s_append(struct jg_stream *s, struct evbuffer *buf)
 {
 	budget_take(s->conn->gw, evbuffer_get_length(buf));
 	evbuffer_add_buffer(s->resp, buf);
 	stream_resume(s);
 }
 
-void jg_stream_finish(struct jg_stream *s)
+static void h2s_finish(struct jg_stream *s)
 {
 	s->resp_finished = 1;
 	stream_resume(s);
@@ -237,7 +237,7 @@ static char *trailer_value(const char *v)
 	return o;
 }
 
-int jg_stream_finish_failed(struct jg_stream *s, const char *error, const char *reason)
+static int h2s_finish_failed(struct jg_stream *s, const char *error, const char *reason)
 {
 	char *e = trailer_value(error), *r = trailer_value(reason);
 
@@ -252,13 +252,13 @@ int jg_stream_finish_failed(struct jg_stream *s, const char *error, const char *
 	return 0;
 }
 
-size_t jg_stream_queued(const struct jg_stream *s)
+static size_t h2s_queued(const struct jg_stream *s)
 {
 	return evbuffer_get_length(s->resp);
 }
 
-void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
-		     size_t len)
+static void h2s_reply(struct jg_stream *s, int status, const char *content_type, const char *body,
+		      size_t len)
 {
 	budget_take(s->conn->gw, len);
 	evbuffer_add(s->resp, body, len);
@@ -267,7 +267,7 @@ void jg_stream_reply(struct jg_stream *s, int status, const char *content_type, 
 		jg_stream_reset(s, NGHTTP2_INTERNAL_ERROR);
 }
 
-void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
+static void h2s_reply_error(struct jg_stream *s, int status, const char *error, const char *reason)
 {
 	/* The reason may hold any bytes (a peer's name, a path): relay/json.h makes it text. */
 	size_t len;
@@ -283,7 +283,7 @@ void jg_stream_reply_error(struct jg_stream *s, int status, const char *error, c
 	free(body);
 }
 
-void jg_stream_consume(struct jg_stream *s, size_t n)
+static void h2s_consume(struct jg_stream *s, size_t n)
 {
 	if (n == 0)
 		return;
@@ -291,23 +291,23 @@ void jg_stream_consume(struct jg_stream *s, size_t n)
 	jg_h2_schedule_flush(s->conn);
 }
 
-void jg_stream_reset(struct jg_stream *s, uint32_t h2_error)
+static void h2s_reset(struct jg_stream *s, uint32_t h2_error)
 {
 	nghttp2_submit_rst_stream(s->conn->session, NGHTTP2_FLAG_NONE, s->id, h2_error);
 	jg_h2_schedule_flush(s->conn);
 }
 
-void jg_stream_flush(struct jg_stream *s)
+static void h2s_flush(struct jg_stream *s)
 {
 	jg_h2_schedule_flush(s->conn);
 }
 
-const char *jg_stream_identity(const struct jg_stream *s)
+static const char *h2s_identity(const struct jg_stream *s)
 {
 	return s->asserted != NULL ? s->asserted : s->conn->identity;
 }
 
-const char *jg_stream_via(const struct jg_stream *s)
+static const char *h2s_via(const struct jg_stream *s)
 {
 	const struct jg_config *cfg = s->conn->gw->cfg;
 
@@ -318,12 +318,13 @@ const char *jg_stream_via(const struct jg_stream *s)
 	return NULL;
 }
 
-const char *jg_stream_content_type(const struct jg_stream *s)
+static const char *h2s_content_type(const struct jg_stream *s)
 {
 	return s->content_type;
 }
 
-int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t max, const char *skip)
+static int h2s_headers(const struct jg_stream *s, const char *out[][2], size_t max,
+		       const char *skip)
 {
 	size_t len = evbuffer_get_length(s->hdrs), off = 0, n = 0;
 	const char *p = (const char *)evbuffer_pullup(s->hdrs, -1);
@@ -342,12 +343,12 @@ int jg_stream_headers(const struct jg_stream *s, const char *out[][2], size_t ma
 	return (int)n;
 }
 
-const char *jg_stream_peer(const struct jg_stream *s)
+static const char *h2s_peer(const struct jg_stream *s)
 {
 	return s->conn->peer;
 }
 
-int32_t jg_stream_id(const struct jg_stream *s)
+static int32_t h2s_id(const struct jg_stream *s)
 {
 	return s->id;
 }
@@ -368,17 +369,17 @@ const struct jg_pump_stream_ops jg_stream_pump_ops = {
     .append = pump_append,
 };
 
-void jg_stream_set_audited(struct jg_stream *s)
+static void h2s_set_audited(struct jg_stream *s)
 {
 	s->audited = 1;
 }
 
-const char *jg_stream_error_reason(const struct jg_stream *s)
+static const char *h2s_error_reason(const struct jg_stream *s)
 {
 	return s->error_reason;
 }
 
-struct jg_stream *jg_stream_sibling(const struct jg_stream *s, int32_t id)
+static struct jg_stream *h2s_sibling(const struct jg_stream *s, int32_t id)
 {
 	/* The connection's own list: it holds exactly the streams not yet freed. */
 	for (struct jg_stream *o = s->conn->streams; o != NULL; o = o->next)
@@ -387,20 +388,47 @@ struct jg_stream *jg_stream_sibling(const struct jg_stream *s, int32_t id)
 	return NULL;
 }
 
-struct jg_op *jg_stream_op(const struct jg_stream *s)
+static struct jg_op *h2s_op(const struct jg_stream *s)
 {
 	return s->op;
 }
 
-void jg_stream_set_agent(struct jg_stream *s, int32_t agent_stream, int how)
+static void h2s_set_agent(struct jg_stream *s, int32_t agent_stream, int how)
 {
 	s->agent_stream = agent_stream;
 	s->agent = how;
 }
 
-int jg_stream_agent(const struct jg_stream *s, int32_t *agent_stream)
+static int h2s_agent(const struct jg_stream *s, int32_t *agent_stream)
 {
 	if (agent_stream != NULL)
 		*agent_stream = s->agent_stream;
 	return s->agent;
 }
+
+const struct jg_stream_cbs jg_h2stream_cbs = {
+    .reply_error = h2s_reply_error,
+    .reply = h2s_reply,
+    .start = h2s_start,
+    .start_headers = h2s_start_headers,
+    .header = h2s_header,
+    .append = h2s_append,
+    .finish = h2s_finish,
+    .finish_failed = h2s_finish_failed,
+    .queued = h2s_queued,
+    .consume = h2s_consume,
+    .reset = h2s_reset,
+    .flush = h2s_flush,
+    .peer = h2s_peer,
+    .identity = h2s_identity,
+    .via = h2s_via,
+    .content_type = h2s_content_type,
+    .headers = h2s_headers,
+    .id = h2s_id,
+    .sibling = h2s_sibling,
+    .op = h2s_op,
+    .set_agent = h2s_set_agent,
+    .agent = h2s_agent,
+    .set_audited = h2s_set_audited,
+    .error_reason = h2s_error_reason,
+};

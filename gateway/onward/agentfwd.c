@@ -25,7 +25,7 @@
 #include "config/target.h"
 #include "gateway/onward/agentfwd.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "relay/agentmux.h"
 #include "relay/err.h"
 #include "relay/frame.h"

@@ -9,7 +9,7 @@
 #include "auth/audit.h"
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "gateway/ops/copysrc.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"

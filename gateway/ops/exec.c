@@ -21,10 +21,10 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "gateway/ops/execstream.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/ops/ops.h"
 #include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"

@@ -7,9 +7,9 @@
 
 #include "gateway/ops/execstream.h"
 #include "auth/audit.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "relay/frame.h"
 #include "relay/log.h"
 #include "relay/spec.h"

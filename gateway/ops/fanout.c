@@ -44,11 +44,11 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "gateway/ops/copysrc.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/ops/ops.h"
 #include "gateway/sites/sites.h"
 #include "relay/argv.h"

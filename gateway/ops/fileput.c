@@ -25,7 +25,7 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "gateway/ops/files.h"
 #include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"

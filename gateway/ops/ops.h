@@ -1,6 +1,6 @@
 /* The operations' entry points: what admission's router (gateway/admission/api.c)
  * starts once a request is admitted (gateway/admission/admit.h), and the listings it
- * answers with.  Each returns the operation serving the stream (gateway/edge/stream.h), or
+ * answers with.  Each returns the operation serving the stream (gateway/stream.h), or
  * NULL when it answered already. */
 #ifndef JG_GATEWAY_OPS_OPS_H
 #define JG_GATEWAY_OPS_OPS_H

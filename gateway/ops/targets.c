@@ -25,7 +25,7 @@
 #include "config/target.h"
 #include "gateway/ops/files.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/ops/ops.h"
 #include "relay/argv.h"
 #include "relay/err.h"

@@ -12,7 +12,7 @@
 #include "auth/policy.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/ops/ops.h"
 
 void jg_whoami_reply(struct jg_gateway *gw, struct jg_stream *s)

@@ -35,10 +35,10 @@
 #include <nghttp2/nghttp2.h>
 
 #include "auth/audit.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "gateway/sites/sites.h"
 #include "relay/err.h"
 #include "relay/frame.h"

@@ -25,7 +25,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "auth/audit.h"
-#include "gateway/admission/admit.h"
+#include "gateway/admitted.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "gateway/sites/sites.h"

@@ -17,7 +17,7 @@
 
 #include "config/config.h"
 #include "gateway/gateway.h"
-#include "gateway/edge/stream.h"
+#include "gateway/stream.h"
 #include "relay/rtable.h"
 #include "gateway/sites/sites.h"
 #include "relay/err.h"

@@ -56,6 +56,7 @@
 #include "config/config.h"
 #include "config/target.h"
 #include "gateway/onward/agentlink_impl.h"
+#include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
 #include "gateway/edge/edge.h"
 #include "gateway/onward/agentlink.h"
@@ -681,6 +682,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* FUZZ_H2_LOG=1: the gateway's debug log, to see what a reproducer does. */
 	jg_log_set_level(getenv("FUZZ_H2_LOG") != NULL ? JG_LOG_DEBUG : JG_LOG_ERROR);
 	gw.cfg = cfg;
+	gw.admission = &jg_admit_cbs;
 	gw.started = time(NULL);
 	snprintf(gw.agent_path, sizeof(gw.agent_path), "/nonexistent/jumpgate-agent");
 	check((gw.base = event_base_new()) != NULL);

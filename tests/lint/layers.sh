@@ -7,21 +7,17 @@
 # layer.  The layers may include, of the glue, only its leaf headers (LEAF below),
 # and those include no layer header but onward/keymap.h (the context embeds the
 # pool's map).  Where a lower layer must reach up, it is given a callback table
-# (suffix _cbs) at construction instead of including the higher header.
+# (suffix _cbs) at construction instead of including the higher header: the
+# request's stream (gateway/stream.h, jg_stream_cbs, filled by the edge) and the
+# admitted request (gateway/admitted.h, jg_admit_cbs, filled by admission) are
+# such leaf headers.
 #
-# KNOWN lists the upward includes that remain, as "header: the layers that include
-# it"; each is a handle a higher layer hands down with the request.  A new upward
-# include fails, and so does a KNOWN entry no longer needed (shrink the list).
-#
-# Usage: layers.sh [-v]   (srcdir from the environment, else the script's tree)
+# Usage: layers.sh   (srcdir from the environment, else the script's tree)
 # Exit 0 when layered, 1 with one line per offending include.
 set -u
 root=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-verbose=0
-[ "${1:-}" = -v ] && verbose=1
 
-LEAF="gateway.h metrics.h memtrim.h sdnotify.h"
-KNOWN="edge/stream.h:admission,ops,sites,onward admission/admit.h:ops,sites"
+LEAF="gateway.h stream.h admitted.h metrics.h memtrim.h sdnotify.h"
 
 rank() {
 	case $1 in
@@ -37,7 +33,6 @@ rank() {
 cd "$root" || exit 1
 [ -f gateway/gateway.h ] || { echo "layers.sh: no gateway/ under $root" >&2; exit 1; }
 bad=0
-used=""
 for f in gateway/*.[ch] gateway/*/*.[ch]; do
 	case $f in
 	gateway/*/*) from=${f#gateway/}; from=${from%%/*} ;;
@@ -73,34 +68,10 @@ for f in gateway/*.[ch] gateway/*/*.[ch]; do
 		fi
 		rt=$(rank "$to")
 		if [ "$rt" -lt "$rf" ] || { [ "$rt" -eq "$rf" ] && [ "$to" != "$from" ]; }; then
-			known=0
-			for k in $KNOWN; do
-				case ",${k#*:}," in
-				*",$from,"*) [ "${k%%:*}" = "$inc" ] && known=1 ;;
-				esac
-			done
-			if [ $known = 1 ]; then
-				used="$used $inc:$from"
-				[ $verbose = 1 ] && echo "known: $f ($from) includes gateway/$inc ($to)"
-			else
-				echo "$f ($from): includes gateway/$inc, a header of the $to layer, above or beside it"
-				bad=1
-			fi
+			echo "$f ($from): includes gateway/$inc, a header of the $to layer, above or beside it"
+			bad=1
 		fi
 	done
 done
-# Every KNOWN pair still occurs: an inverted dependency leaves the list.
-for k in $KNOWN; do
-	h=${k%%:*}
-	for l in $(echo "${k#*:}" | tr , ' '); do
-		case "$used " in
-		*" $h:$l "*) ;;
-		*)
-			echo "layers.sh: KNOWN lists $h from $l, which no longer includes it: remove it"
-			bad=1
-			;;
-		esac
-	done
-done
-[ $bad = 0 ] && echo "ok - gateway layers: no lower layer includes a higher one's header (beyond KNOWN)"
+[ $bad = 0 ] && echo "ok - gateway layers: no lower layer includes a higher one's header"
 exit $bad
