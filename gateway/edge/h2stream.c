@@ -11,6 +11,7 @@
  * it they resume (jg_agentlink_resume_all, and each op's on_budget hook).
  * Bytes are never refused, so a stream is never cut by the budget, only
  * slowed. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,9 @@ static int h2s_agent(const struct jg_stream *s, int32_t *agent_stream)
 		*agent_stream = s->agent_stream;
 	return s->agent;
 }
+
+/* gateway/stream.h reaches the table through the head: it must come first. */
+_Static_assert(offsetof(struct jg_stream, head) == 0, "struct jg_stream begins with its head");
 
 const struct jg_stream_cbs jg_h2stream_cbs = {
     .reply_error = h2s_reply_error,
