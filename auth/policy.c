@@ -20,7 +20,7 @@ static int any_glob(char *const *globs, size_t n, const char *s)
 }
 
 /* Is inventory target NAME a member of group GROUP?  Members are names or globs,
- * expanded against the inventory as gateway/targets.c does. */
+ * expanded against the inventory as gateway/ops/targets.c does. */
 static int in_group(const struct jg_config *cfg, const char *group, const char *name)
 {
 	const struct jg_group *g = jg_config_find_group(cfg, group);

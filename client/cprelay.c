@@ -1,7 +1,7 @@
 /* `jumpgate cp web1:/path web2:/path [web3:/path ...]`: a relayed copy.  Every operand
  * is remote, the first is the source and the others the destinations; the gateway reads
  * the source and writes every destination (PUT /v1/copy/PATH?targets=LIST&from=SRC,
- * gateway/fanout.c), so the bytes never touch the controller.  Destinations that share
+ * gateway/ops/fanout.c), so the bytes never touch the controller.  Destinations that share
  * a path go in one request; each other path is one more read of the source. */
 #include <stdio.h>
 #include <stdlib.h>

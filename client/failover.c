@@ -76,7 +76,7 @@ void jg_failover_opened(struct jg_client *c)
 
 int jg_failover_refused_before_start(int http_status, struct evbuffer *errbody)
 {
-	/* gateway/exec.c and its siblings answer this before anything is resolved or
+	/* gateway/ops/exec.c and its siblings answer this before anything is resolved or
 	 * spawned; other 503s ("route lost") may come after a forwarded request ran. */
 	size_t len = errbody != NULL ? evbuffer_get_length(errbody) : 0;
 	json_t *root;

@@ -21,7 +21,7 @@ struct jg_target {
 
 /* An inventory group: a name standing for several inventory targets.  Members are
  * inventory names or globs over them (fnmatch(3)), kept as written: a glob is
- * expanded when used (gateway/targets.c), so it follows the inventory it is used with. */
+ * expanded when used (gateway/ops/targets.c), so it follows the inventory it is used with. */
 struct jg_group {
 	char *name;	/* the target-name alphabet; never the name of an inventory target */
 	char **members; /* inventory names or globs ('*', '?', '[') */

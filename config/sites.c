@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "config/parse.h"
 #include "relay/err.h"
+#include "relay/rtable.h"
 
 #define DEFAULT_SITE_KEEPALIVE_MS 10000
 #define MAX_SITES 256
@@ -38,19 +39,7 @@
 /* [A-Za-z0-9][A-Za-z0-9._-]*, at most 63: a site name travels in paths and headers. */
 int jg_config_site_name_ok(const char *v)
 {
-	size_t n = strlen(v);
-
-	if (n == 0 || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = v[i];
-		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9');
-
-		if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
-			return 0;
-	}
-	return 1;
+	return jg_rtable_name_ok(v);
 }
 
 static int parse_name(struct jg_parser *p, const config_setting_t *s, const char *key, char **out)

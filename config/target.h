@@ -39,7 +39,7 @@ struct jg_chain {
 	struct jg_hop *hops;
 	size_t nhops;
 	/* The onward ssh authenticates with a controller's forwarded ssh-agent
-	 * (gateway/agentfwd.h): JG_POLICY_AGENT_GATEWAY, or _TARGET when ssh forwards it on
+	 * (gateway/onward/agentfwd.h): JG_POLICY_AGENT_GATEWAY, or _TARGET when ssh forwards it on
 	 * as ssh -A does; 0 (none) from jg_target_resolve.  The pool then shares the onward
 	 * connection only with requests of AGENT_OWNER (the identity) forwarding as far. */
 	int agent;

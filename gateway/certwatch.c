@@ -24,6 +24,7 @@
 #include "config/paths.h"
 #include "gateway/certcmd.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
 #include "relay/log.h"
 
 #define WATCH_SECONDS 2

@@ -24,13 +24,16 @@
 #include "config/paths.h"
 #include "auth/audit.h"
 #include "auth/policy.h"
-#include "gateway/accept.h"
+#include "gateway/edge/accept.h"
 #include "gateway/certcmd.h"
+#include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/metrics.h"
 #include "gateway/sdnotify.h"
-#include "gateway/setupq.h"
-#include "gateway/sites.h"
+#include "gateway/onward/setupq.h"
+#include "gateway/sites/sites.h"
 #include "relay/err.h"
 #include "relay/heap.h"
 #include "relay/log.h"
@@ -581,6 +584,7 @@ int main(int argc, char **argv)
 		return r;
 	}
 	gw.cfg = cfg;
+	gw.admission = &jg_admit_cbs;
 	gw.started = time(NULL);
 	gw.nofile = raise_nofile();
 	rl.gw = &gw;

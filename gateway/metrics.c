@@ -11,10 +11,10 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
-#include "gateway/agentlink.h"
+#include "gateway/onward/agentlink.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
-#include "gateway/sites.h"
+#include "gateway/sites/sites.h"
 
 /* From a fast command to a long upload; onward setups use the same scale. */
 static const double bucket_le[JG_METRICS_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -201,20 +201,9 @@ static void render_ops(struct out *o, const struct jg_metrics *m)
 /* The live onward connections by state: the walk /v1/stats makes too. */
 static void render_onward(struct out *o, const struct jg_gateway *gw)
 {
-	uint64_t connecting = 0, up = 0;
+	uint64_t connecting, up;
 
-	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
-		switch (al->state) {
-		case AL_CONNECTING:
-			connecting++;
-			break;
-		case AL_UP:
-			up++;
-			break;
-		case AL_DEAD:
-			break;
-		}
-	}
+	jg_agentlink_count(gw, &connecting, &up);
 	head(o, "jumpgate_onward_connections", "gauge", "Onward connections now, by state.");
 	put(o, "jumpgate_onward_connections{state=\"connecting\"} %llu\n",
 	    (unsigned long long)connecting);

@@ -1,6 +1,6 @@
 /* Bulk transfer settings shared by every HTTP/2 endpoint of jumpgate: the
- * gateway's server sessions (gateway/h2.c), its links to peer gateways
- * (gateway/linksession.c) and the client (client/conn.c).
+ * gateway's server sessions (gateway/edge/h2.c), its links to peer gateways
+ * (gateway/sites/linksession.c) and the client (client/conn.c).
  *
  * Why (tests/bench/bench_datapath.sh, and the profile in the closing note of
  * the data-path issue): by default libevent moves at most 16 KiB per read or

@@ -1,6 +1,6 @@
 /* The channels of an agent stream (docs/api.md, "POST /v1/agent"), as both ends keep
  * them: each channel is one connection to an ssh-agent socket -- on the gateway, the
- * onward ssh's connection to its private socket (gateway/agentfwd.c); on the
+ * onward ssh's connection to its private socket (gateway/onward/agentfwd.c); on the
  * controller, our connection to $SSH_AUTH_SOCK (client/agentrelay.c) -- and its bytes
  * travel as DATA frames of that channel.  Who opens channels (OPEN, OPEN_OK,
  * OPEN_FAIL) is each end's business; DATA, EOF and CLOSE are handled here the same way

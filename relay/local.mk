@@ -25,4 +25,5 @@ librelay_a_SOURCES = \
 	relay/ssh.c relay/ssh.h \
 	relay/hop.c relay/hop.h \
 	relay/hopwatch.c relay/hopwatch.h \
-	relay/bootstrap.c relay/bootstrap.h
+	relay/bootstrap.c relay/bootstrap.h \
+	relay/rtable.c relay/rtable.h

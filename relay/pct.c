@@ -103,3 +103,23 @@ char *jg_pct_decode_dup(const char *src, size_t len)
 	}
 	return d;
 }
+
+int jg_pct_query_param(const char *query, const char *name, char **out)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	*out = NULL;
+	while (*p != '\0') {
+		size_t len = strcspn(p, "&");
+
+		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			*out = jg_pct_decode_dup(p + nlen + 1, len - nlen - 1);
+			return *out != NULL ? 1 : -1;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}

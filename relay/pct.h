@@ -23,4 +23,8 @@ int jg_pct_decode(const char *src, size_t len, char *dst);
 /* As jg_pct_decode into a new string; NULL on a bad escape, an encoded NUL or ENOMEM. */
 char *jg_pct_decode_dup(const char *src, size_t len);
 
+/* The percent-decoded value of query parameter NAME in QUERY ("a=1&b=2") into a new
+ * string.  1 found, 0 absent, -1 badly encoded (or out of memory). */
+int jg_pct_query_param(const char *query, const char *name, char **out);
+
 #endif

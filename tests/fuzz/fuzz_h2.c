@@ -1,18 +1,18 @@
 /* libFuzzer harness for the HTTP/2 request path: bytes from a controller into
- * a server session of the real gateway (gateway/h2.c, h2stream.c, api.c and
+ * a server session of the real gateway (gateway/edge/h2.c, h2stream.c, api.c and
  * every operation: exec, raw exec (whose ssh never starts), files, fan-out,
  * tunnels, reset, stats, targets), with the real policy and audit (auth/),
  * over an in-memory agent.
  *
  * Wiring.  The gateway is built as jumpgated is, minus main.c and
- * gateway/onward.c.  Each input is one connection: one end of a
+ * gateway/onward/onward.c.  Each input is one connection: one end of a
  * bufferevent_pair goes to jg_conn_accept_plain() (the Unix-socket h2c path:
  * the session starts at once with identity "unix:fuzz", no TLS), the harness
  * writes the client's bytes into the other end and runs the event loop
  * (EVLOOP_NONBLOCK, a bounded number of turns), then closes the client end,
  * closes every connection and agent link, and checks that nothing is left.
  *
- * The in-memory agent.  This file replaces gateway/onward.c (how the pool
+ * The in-memory agent.  This file replaces gateway/onward/onward.c (how the pool
  * starts a target's process): jg_onward_spawn() makes a socketpair and runs
  * an ACCEPTOR jg_link on the far end, in this process, on the same event
  * base.  It answers like an agent with scripted behaviour: exec channels
@@ -55,8 +55,11 @@
 
 #include "config/config.h"
 #include "config/target.h"
-#include "gateway/agentlink.h"
+#include "gateway/onward/agentlink_impl.h"
+#include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
+#include "gateway/edge/edge.h"
+#include "gateway/onward/agentlink.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -679,6 +682,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* FUZZ_H2_LOG=1: the gateway's debug log, to see what a reproducer does. */
 	jg_log_set_level(getenv("FUZZ_H2_LOG") != NULL ? JG_LOG_DEBUG : JG_LOG_ERROR);
 	gw.cfg = cfg;
+	gw.admission = &jg_admit_cbs;
 	gw.started = time(NULL);
 	snprintf(gw.agent_path, sizeof(gw.agent_path), "/nonexistent/jumpgate-agent");
 	check((gw.base = event_base_new()) != NULL);

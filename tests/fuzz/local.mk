@@ -53,15 +53,15 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c $(srcdir)/relay/pct.c $(srcdir)/relay/json.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
-	$(srcdir)/gateway/accept.c $(srcdir)/gateway/tls.c $(srcdir)/gateway/h2.c $(srcdir)/gateway/h2stream.c $(srcdir)/gateway/h2field.c \
-	$(srcdir)/gateway/unixsock.c $(srcdir)/gateway/api.c $(srcdir)/gateway/admit.c $(srcdir)/gateway/exec.c $(srcdir)/gateway/pump.c \
-	$(srcdir)/gateway/agentlink.c $(srcdir)/gateway/setupq.c $(srcdir)/gateway/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/tunnel.c $(srcdir)/gateway/dial.c $(srcdir)/gateway/files.c \
-	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
-	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/sshtty.c $(srcdir)/gateway/execstream.c \
-	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
-	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c \
-	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c \
-	$(srcdir)/gateway/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/copysrc.c $(srcdir)/config/ca.c
+	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
+	$(srcdir)/gateway/edge/unixsock.c $(srcdir)/gateway/admission/api.c $(srcdir)/gateway/admission/admit.c $(srcdir)/gateway/ops/exec.c $(srcdir)/gateway/pump/pump.c \
+	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/gateway/onward/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
+	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
+	$(srcdir)/gateway/ops/targets.c $(srcdir)/gateway/ops/whoami.c $(srcdir)/gateway/ops/raw.c $(srcdir)/gateway/onward/sshtty.c $(srcdir)/gateway/ops/execstream.c \
+	$(srcdir)/gateway/sites/sitelink.c $(srcdir)/gateway/sites/linksession.c $(srcdir)/gateway/sites/siteset.c \
+	$(srcdir)/relay/rtable.c $(srcdir)/h2/bulk.c \
+	$(srcdir)/gateway/sites/routes.c $(srcdir)/gateway/sites/forward.c $(srcdir)/gateway/sites/fwput.c \
+	$(srcdir)/gateway/onward/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/ops/copysrc.c $(srcdir)/config/ca.c
 
 if HAVE_CLANG
 fuzz: $(FUZZ_HARNESSES)

@@ -82,7 +82,7 @@ fi
 grep -q "request headers over max_header_list_size (16384 bytes): refused with 431" "$JG_GW_LOG" &&
 	jg_ok "header limit: one log line" || jg_notok "header limit: one log line"
 # One field over 64 KiB (nghttp2's limit for a single name or value): 431 as well,
-# not a COMPRESSION_ERROR for the whole connection (gateway/h2field.c).
+# not a COMPRESSION_ERROR for the whole connection (gateway/edge/h2field.c).
 out=$(timeout 30 $RAW bigheaders "$SOCK" 1 70000) || true
 if printf '%s' "$out" | grep -q 'big=ok big_body={"error":"request header fields too large"' &&
 	printf '%s' "$out" | grep -q 'next=ok next_body={"status":"ok"} goaway=None'; then

@@ -11,7 +11,7 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_files_get.c tests/unit/test_opspec.c tests/unit/test_policy.c \
 	tests/unit/test_audit.c tests/unit/test_hop.c tests/unit/test_hopwatch.c \
 	tests/unit/test_log.c tests/unit/test_identity.c \
-	tests/unit/test_h2field.c gateway/h2field.c gateway/h2field.h \
+	tests/unit/test_h2field.c gateway/edge/h2field.c gateway/edge/h2field.h \
 	client/rshargs.c client/rshargs.h
 tests_unit_run_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_run_CFLAGS += $(OPENSSL_CFLAGS)
@@ -20,14 +20,14 @@ TESTS += tests/unit/run
 # test_audit parses audit lines back (issue 7).
 tests_unit_run_CFLAGS += $(JANSSON_CFLAGS)
 tests_unit_run_LDADD += $(JANSSON_LIBS)
-# The sans-I/O route table of multi-site routing (issue 8): compiled in from gateway/.
-tests_unit_run_SOURCES += tests/unit/test_routes.c gateway/rtable.c gateway/rtable.h
+# The sans-I/O route table of multi-site routing (issue 8): relay/rtable.c, in librelay.a.
+tests_unit_run_SOURCES += tests/unit/test_routes.c
 # The channel <-> stream pump (issue 12): its core is sans-I/O, compiled in from gateway/.
-tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump.c gateway/pump.h
+tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump/pump.c gateway/pump/pump.h
 # Resolving the host of a tunnel the gateway dials (issue 15), compiled in from gateway/.
-tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/dial.c gateway/dial.h
+tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/ops/dial.c gateway/ops/dial.h
 # The onward connections by chain key (issue 18): sans-I/O, compiled in from gateway/.
-tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/keymap.c gateway/keymap.h
+tests_unit_run_SOURCES += tests/unit/test_keymap.c gateway/onward/keymap.c gateway/onward/keymap.h
 # The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.
 tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
 # Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).
@@ -39,7 +39,7 @@ tests_unit_run_SOURCES += tests/unit/test_pct.c
 # JSON text and error bodies built with jansson (issue 16: relay/json.c).
 tests_unit_run_SOURCES += tests/unit/test_json.c
 # ssh's password prompt, answered for raw sessions and onward connections alike (issue 16).
-tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/sshtty.c gateway/sshtty.h
+tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/onward/sshtty.c gateway/onward/sshtty.h
 # The one growable string vector (issue 16: relay/argv.c).
 tests_unit_run_SOURCES += tests/unit/test_argv.c
 # The error codes: never a bare -1, each named by jg_strerror (issue 16).

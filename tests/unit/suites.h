@@ -22,7 +22,7 @@ int jg_test_register_sh(void);
 int jg_test_register_pct(void);
 /* tests/unit/test_json.c: JSON text and error bodies (relay/json.c). */
 int jg_test_register_json(void);
-/* tests/unit/test_sshtty.c: ssh's password prompt answered (gateway/sshtty.c). */
+/* tests/unit/test_sshtty.c: ssh's password prompt answered (gateway/onward/sshtty.c). */
 int jg_test_register_sshtty(void);
 /* tests/unit/test_argv.c: the growable string vector (relay/argv.c). */
 int jg_test_register_argv(void);
@@ -38,19 +38,19 @@ int jg_test_register_policy(void);
 int jg_test_register_audit(void);
 int jg_test_register_hop(void);
 int jg_test_register_hopwatch(void);
-/* tests/unit/test_routes.c: the path-vector route table (gateway/rtable.c). */
+/* tests/unit/test_routes.c: the path-vector route table (relay/rtable.c). */
 int jg_test_register_routes(void);
 /* tests/unit/test_log.c: escaping in relay/log.c. */
 int jg_test_register_log(void);
 /* tests/unit/test_identity.c: identities from client certificates (auth/identity.c). */
 int jg_test_register_identity(void);
-/* tests/unit/test_h2field.c: the oversized-header-field filter (gateway/h2field.c). */
+/* tests/unit/test_h2field.c: the oversized-header-field filter (gateway/edge/h2field.c). */
 int jg_test_register_h2field(void);
-/* tests/unit/test_pump.c: the channel <-> stream pump (gateway/pump.c). */
+/* tests/unit/test_pump.c: the channel <-> stream pump (gateway/pump/pump.c). */
 int jg_test_register_pump(void);
-/* tests/unit/test_dial.c: resolving a tunnel's host without blocking (gateway/dial.c). */
+/* tests/unit/test_dial.c: resolving a tunnel's host without blocking (gateway/ops/dial.c). */
 int jg_test_register_dial(void);
-/* tests/unit/test_keymap.c: the onward connections by chain key (gateway/keymap.c). */
+/* tests/unit/test_keymap.c: the onward connections by chain key (gateway/onward/keymap.c). */
 int jg_test_register_keymap(void);
 /* tests/unit/test_standin.c: the one-word stand-ins (client/standin.c). */
 int jg_test_register_standin(void);

@@ -1,4 +1,4 @@
-/* Tests for gateway/dial.c: numeric hosts are taken as they are (and only real
+/* Tests for gateway/ops/dial.c: numeric hosts are taken as they are (and only real
  * numeric spellings), a name's answer comes from the event loop and never from
  * inside jg_dial_resolve, and a request cancelled before its answer calls nobody
  * and leaks nothing (ASan).  Names are only those of the hosts file: no query
@@ -9,7 +9,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 
-#include "gateway/dial.h"
+#include "gateway/ops/dial.h"
 #include "tests/unit/suites.h"
 
 static void test_dial_numeric_hosts(void)

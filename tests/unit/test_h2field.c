@@ -1,11 +1,11 @@
-/* Tests for gateway/h2field.c: a header field over 64 KiB is replaced before nghttp2
+/* Tests for gateway/edge/h2field.c: a header field over 64 KiB is replaced before nghttp2
  * sees it, and its stream flagged; everything else passes through unchanged. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
-#include "gateway/h2field.h"
+#include "gateway/edge/h2field.h"
 #include "tests/unit/suites.h"
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -1,4 +1,4 @@
-/* Tests for the pump (gateway/pump.c): a gateway-side link (OPENER) whose channel
+/* Tests for the pump (gateway/pump/pump.c): a gateway-side link (OPENER) whose channel
  * is a pump, wired back to back in memory with an agent-side link (ACCEPTOR), and a
  * fake stream that records the credit it is given and the bytes appended to it.
  * No sockets, no event loop: bytes move only when a test shuttles them. */
@@ -7,7 +7,7 @@
 
 #include <event2/buffer.h>
 
-#include "gateway/pump.h"
+#include "gateway/pump/pump.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"

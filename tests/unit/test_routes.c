@@ -1,4 +1,4 @@
-/* The path-vector route table (gateway/rtable.c), fed route-stream lines as
+/* The path-vector route table (relay/rtable.c), fed route-stream lines as
  * the links would: best path, loop refusal, recursive withdrawal across
  * chained tables, tie-breaking, removal of peers, and the lines it refuses. */
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include "config/config.h"
-#include "gateway/rtable.h"
+#include "relay/rtable.h"
 #include "relay/err.h"
 #include "tests/unit/suites.h"
 #include "tests/unit/testutil.h"

@@ -1,4 +1,4 @@
-/* Tests for gateway/sshtty.c: ssh's password prompt answered once, a second prompt
+/* Tests for gateway/onward/sshtty.c: ssh's password prompt answered once, a second prompt
  * taken as a refusal, a host-key question answered "yes" (the terminal here is one end
  * of a socket pair; ssh's side is the other). */
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/sshtty.h"
+#include "gateway/onward/sshtty.h"
 #include "relay/ssh.h"
 #include "tests/unit/suites.h"
 
