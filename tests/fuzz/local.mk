@@ -59,7 +59,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/fanout.c $(srcdir)/gateway/fileput.c $(srcdir)/gateway/fileget.c \
 	$(srcdir)/gateway/targets.c $(srcdir)/gateway/whoami.c $(srcdir)/gateway/raw.c $(srcdir)/gateway/sshtty.c $(srcdir)/gateway/execstream.c \
 	$(srcdir)/gateway/sitelink.c $(srcdir)/gateway/linksession.c $(srcdir)/gateway/siteset.c \
-	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c \
+	$(srcdir)/gateway/rtable.c $(srcdir)/h2/bulk.c $(srcdir)/h2/client.c \
 	$(srcdir)/gateway/routes.c $(srcdir)/gateway/forward.c $(srcdir)/gateway/fwput.c \
 	$(srcdir)/gateway/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/copysrc.c $(srcdir)/config/ca.c
 
