@@ -298,7 +298,7 @@ static void on_close(void *arg, uint32_t h2_error)
 	stream_free(arg);
 }
 
-static const struct jg_conn_stream_cbs agent_stream_cbs = {
+static const struct jg_h2client_stream_cbs agent_stream_cbs = {
     .header = on_header,
     .data = on_data,
     .body = on_body,

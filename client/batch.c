@@ -117,7 +117,7 @@ static void w_close(void *arg, uint32_t h2_error)
 	event_active(b->kick, 0, 0);
 }
 
-static const struct jg_conn_stream_cbs batch_stream_cbs = {
+static const struct jg_h2client_stream_cbs batch_stream_cbs = {
     .header = w_header,
     .data = w_data,
     .body = w_body,
@@ -388,7 +388,7 @@ static void get_close(void *arg, uint32_t h2_error)
 	free(g);
 }
 
-static const struct jg_conn_stream_cbs get_cbs = {
+static const struct jg_h2client_stream_cbs get_cbs = {
     .header = get_header,
     .data = get_data,
     .body = get_body,

@@ -43,7 +43,7 @@ struct jg_batch_req {
 	char *path; /* owned by the caller */
 	const char *hdr[JG_BATCH_MAX_HEADERS][2];
 	size_t nhdr;
-	const struct jg_conn_stream_cbs *cbs;
+	const struct jg_h2client_stream_cbs *cbs;
 	void *arg;
 	/* Forward the controller's agent for this request (jg_batch_set_agent): an agent
 	 * stream is opened just before it, and named in its x-jumpgate-agent header. */

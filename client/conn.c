@@ -7,7 +7,9 @@
  * States: CONNECTING (TCP) -> HANDSHAKE (TLS) -> OPEN (HTTP/2) -> CLOSING
  * (GOAWAY sent, draining) -> DONE; a Unix socket goes from CONNECTING straight
  * to OPEN.  One timer bounds CONNECTING plus HANDSHAKE, and later the CLOSING
- * drain; once OPEN, a keepalive tick (tick_cb) bounds the gateway's silence. */
+ * drain; once OPEN, a keepalive tick (tick_cb) bounds the gateway's silence.
+ * The HTTP/2 session itself, its streams and their bodies are h2/client.c's;
+ * what is ours: failover, the wait for the gateway's SETTINGS, keepalive. */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -30,6 +32,7 @@
 
 #include "client/client.h"
 #include "h2/bulk.h"
+#include "h2/client.h"
 #include "client/conn.h"
 #include "client/mux.h"
 #include "client/failover.h"
@@ -66,40 +69,16 @@ struct jg_conn {
 	int last_errno;		       /* why the previous address failed */
 	struct event *connect_ev, *timer, *start_ev, *shutdown_ev;
 	struct bufferevent *bev;
-	nghttp2_session *session;
-	struct conn_stream *streams; /* open streams, freed with the connection at the latest */
-	int in_recv;		     /* inside nghttp2_session_mem_recv: sending is deferred */
-	int in_send, send_again;     /* inside nghttp2_session_send: conn_send() runs it again */
-	int settings_seen;	     /* the gateway's first SETTINGS arrived */
-	struct event *tick;	     /* keepalive: CONN_TICK_MS while open */
-	uint64_t heard_ms;	     /* CLOCK_MONOTONIC of the last bytes from the gateway */
-	uint64_t ping_ms;	     /* of our last PING, 0: none since the gateway was heard */
-	uint64_t probe_ms;	     /* jg_conn_probe(): an answer due by then, 0: none */
-	char probe_why[128];	     /* what the probe was for, in the failure message */
-	int manual_window;	     /* jg_conn_set_manual_window() */
-	int via_master;		     /* connected to the persistent client's socket */
-	int handshake_timed_out;     /* (not broken off): no second try of the same address */
+	struct jg_h2client *h2;	 /* the HTTP/2 session, once OPEN */
+	struct event *tick;	 /* keepalive: CONN_TICK_MS while open */
+	uint64_t heard_ms;	 /* CLOCK_MONOTONIC of the last bytes from the gateway */
+	uint64_t ping_ms;	 /* of our last PING, 0: none since the gateway was heard */
+	uint64_t probe_ms;	 /* jg_conn_probe(): an answer due by then, 0: none */
+	char probe_why[128];	 /* what the probe was for, in the failure message */
+	int manual_window;	 /* jg_conn_set_manual_window() */
+	int via_master;		 /* connected to the persistent client's socket */
+	int handshake_timed_out; /* (not broken off): no second try of the same address */
 };
-
-/* The per-stream glue, nghttp2's stream_user_data. */
-struct conn_stream {
-	const struct jg_conn_stream_cbs *cbs;
-	void *arg;
-	struct conn_stream *next;
-};
-
-static void stream_unlink(struct jg_conn *conn, struct conn_stream *st)
-{
-	struct conn_stream **pp;
-
-	for (pp = &conn->streams; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == st) {
-			*pp = st->next;
-			break;
-		}
-	}
-	free(st);
-}
 
 static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -120,7 +99,7 @@ static void conn_fail(struct jg_conn *conn, const char *fmt, ...)
 	if ((conn->state == CONN_CONNECTING || conn->state == CONN_HANDSHAKE) &&
 	    conn_failover(conn, msg) == 0)
 		return;
-	if (conn->state == CONN_OPEN && conn->settings_seen)
+	if (conn->state == CONN_OPEN && jg_conn_heard_settings(conn))
 		conn->c->gateway_lost = 1;
 	else if (conn->state == CONN_OPEN)
 		conn->c->lost_unheard = 1;
@@ -138,11 +117,9 @@ static void conn_send(struct jg_conn *conn);
 
 static void conn_ping(struct jg_conn *conn, uint64_t now)
 {
-	if (nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, NULL) == 0) {
+	/* (Sent through h2_want_send.) */
+	if (jg_h2client_ping(conn->h2) == 0)
 		conn->ping_ms = now;
-		if (!conn->in_recv)
-			conn_send(conn);
-	}
 }
 
 /* Keepalive (CONN_TICK_MS): PING a silent gateway, give up on one silent too long. */
@@ -203,212 +180,65 @@ static void conn_closed(struct jg_conn *conn)
 	conn->cbs->closed(conn->arg);
 }
 
-/* Push whatever nghttp2 wants to send into the bufferevent.  Never from inside nghttp2,
- * which forbids re-entry: what happens during mem_recv (in_recv) is sent by read_cb after. */
+/* Push whatever the session wants to send into the bufferevent (h2/client.c never
+ * re-enters nghttp2, and defers what is asked during jg_h2client_recv to read_cb). */
 static void conn_send(struct jg_conn *conn)
 {
 	int rv;
 
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
 		return;
-	/* A body callback that refills its queue (body_taken, body) may resume a stream and
-	 * so ask to send from inside nghttp2_session_send: nghttp2 would offer the frame it
-	 * is sending a second time (rsync through rsh via the persistent client failed so).
-	 * Once more after it returns instead. */
-	if (conn->in_send) {
-		conn->send_again = 1;
-		return;
-	}
-	conn->in_send = 1;
-	do {
-		conn->send_again = 0;
-		rv = nghttp2_session_send(conn->session);
-	} while (rv == 0 && conn->send_again);
-	conn->in_send = 0;
-	if (rv != 0)
+	if ((rv = jg_h2client_send(conn->h2)) != 0)
 		conn_fail(conn, "HTTP/2 error talking to the gateway %s: %s", conn->c->gateway,
 			  nghttp2_strerror(rv));
 }
 
-static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
-		       void *user_data)
+static void h2_want_send(void *arg)
 {
-	struct jg_conn *conn = user_data;
-	struct evbuffer *out = bufferevent_get_output(conn->bev);
-
-	/* Backpressure: leave the rest in nghttp2 until write_cb says the socket drained. */
-	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
-		return NGHTTP2_ERR_WOULDBLOCK;
-	if (bufferevent_write(conn->bev, data, length) != 0)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	return (ssize_t)length;
+	conn_send(arg);
 }
 
-/* A DATA frame of a body_queue stream: its header, then the bytes moved (chains, not
- * copies) from the queue into the TLS stream's input. */
-static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
-			size_t length, nghttp2_data_source *source, void *user_data)
+static void h2_settings(void *arg)
 {
-	static const uint8_t zeros[256];
-	struct jg_conn *conn = user_data;
-	struct evbuffer *out = bufferevent_get_output(conn->bev), *q;
-	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-	uint8_t pad = frame->data.padlen > 0 ? (uint8_t)(frame->data.padlen - 1) : 0;
-	int eof = 0;
+	struct jg_conn *conn = arg;
 
-	(void)source;
-	/* The stream closed while this frame waited for room (WOULDBLOCK below): nghttp2
-	 * still asks for its bytes, which nobody reads any more.  Drop the frame, not the
-	 * connection (an rsync through rsh whose far end had exited failed so). */
-	if (st == NULL || st->cbs->body_queue == NULL)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH)
-		return NGHTTP2_ERR_WOULDBLOCK;
-	if ((q = st->cbs->body_queue(st->arg, &eof)) == NULL)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (evbuffer_add(out, framehd, 9) != 0 ||
-	    (frame->data.padlen > 0 && evbuffer_add(out, &pad, 1) != 0) ||
-	    evbuffer_remove_buffer(q, out, length) != (int)length ||
-	    (pad > 0 && evbuffer_add(out, zeros, pad) != 0))
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	if (st->cbs->body_taken != NULL)
-		st->cbs->body_taken(st->arg);
-	return 0;
+	/* Only now has the gateway accepted us (TLS 1.3 finishes our side of the
+	 * handshake before it judged our certificate): failed tries are forgotten. */
+	conn->c->heard = 1;
+	jg_failover_opened(conn->c);
+	/* Requests go out only now (conn_open): one lost before this frame came was
+	 * never sent, whatever a proxy between us dropped (conn.h).  Extended CONNECT
+	 * may only be sent once these SETTINGS allowed it. */
+	conn->cbs->ready(conn->arg);
+	if (conn->cbs->settings != NULL)
+		conn->cbs->settings(conn->arg);
 }
 
-static int header_cb(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
-		     void *user_data)
+static void h2_goaway(void *arg, uint32_t error_code, const uint8_t *data, size_t len)
 {
-	struct conn_stream *st;
+	struct jg_conn *conn = arg;
 
-	if (frame->hd.type != NGHTTP2_HEADERS)
-		return 0;
-	st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-	if (st == NULL)
-		return 0;
-	/* nghttp2 guarantees NUL-terminated name and value. */
-	if (st->cbs->header(st->arg, (const char *)name, (const char *)value) != 0)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	return 0;
-}
-
-static int data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream_id,
-			 const uint8_t *data, size_t len, void *user_data)
-{
-	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
-
-	if (st == NULL)
-		return 0;
-	if (st->cbs->data(st->arg, data, len) != 0)
-		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-	return 0;
-}
-
-/* The gateway ended its response: whatever we were still sending (stdin, an
- * EOF frame not yet sent) has no reader any more, so end our side too.
- * Otherwise the stream stays half-closed and we would wait for nothing. */
-static int frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
-{
-	struct jg_conn *conn = user_data;
-	int32_t id = frame->hd.stream_id;
-
-	/* Extended CONNECT may only be sent once the gateway's SETTINGS allowed it. */
-	if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) &&
-	    !conn->settings_seen) {
-		conn->settings_seen = 1;
-		/* Only now has the gateway accepted us (TLS 1.3 finishes our side of the
-		 * handshake before it judged our certificate): failed tries are forgotten. */
-		conn->c->heard = 1;
-		jg_failover_opened(conn->c);
-		/* Requests go out only now (conn_open): one lost before this frame came was
-		 * never sent, whatever a proxy between us dropped (conn.h). */
-		conn->cbs->ready(conn->arg);
-		if (conn->cbs->settings != NULL)
-			conn->cbs->settings(conn->arg);
-		return 0;
-	}
-
-	/* The persistent client passes on why the gateway is gone: say it as if we had seen it
-	 * ourselves (client/master.c sends the message as GOAWAY debug data). */
-	if (frame->hd.type == NGHTTP2_GOAWAY && conn->cbs->goaway != NULL)
+	if (conn->cbs->goaway != NULL)
 		conn->cbs->goaway(conn->arg);
-	if (frame->hd.type == NGHTTP2_GOAWAY && conn->via_master &&
-	    frame->goaway.error_code != NGHTTP2_NO_ERROR) {
-		conn_fail(conn, "%.*s", (int)frame->goaway.opaque_data_len,
-			  frame->goaway.opaque_data_len > 0
-			      ? (const char *)frame->goaway.opaque_data
-			      : "the persistent client failed");
-		return 0;
-	}
-	if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
-		struct conn_stream *st = nghttp2_session_get_stream_user_data(session, id);
-		int es = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-
-		if (st != NULL && st->cbs->frame_end != NULL &&
-		    (frame->hd.type == NGHTTP2_HEADERS || es))
-			st->cbs->frame_end(st->arg, frame->hd.type == NGHTTP2_HEADERS, es);
-	}
-	/* (A relay ends its side itself, without a reset: see client/master.c.) */
-	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !conn->manual_window &&
-	    nghttp2_session_get_stream_user_data(session, id) != NULL &&
-	    nghttp2_session_get_stream_local_close(session, id) == 0)
-		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
-	return 0;
+	/* The persistent client passes on why the gateway is gone: say it as if we had seen
+	 * it ourselves (client/master.c sends the message as GOAWAY debug data). */
+	if (conn->via_master && error_code != NGHTTP2_NO_ERROR)
+		conn_fail(conn, "%.*s", (int)len,
+			  len > 0 ? (const char *)data : "the persistent client failed");
 }
 
-static int stream_close_cb(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
-			   void *user_data)
-{
-	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
-
-	if (st == NULL)
-		return 0;
-	nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-	st->cbs->close(st->arg, error_code);
-	stream_unlink(user_data, st);
-	return 0;
-}
-
-static ssize_t body_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
-		       uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
-{
-	struct conn_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
-	struct evbuffer *q;
-	int eof = 0;
-	ssize_t n;
-
-	if (st == NULL)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (st->cbs->body_queue != NULL && (q = st->cbs->body_queue(st->arg, &eof)) != NULL) {
-		size_t have = evbuffer_get_length(q);
-
-		n = (ssize_t)(have < length ? have : length);
-		if (n == 0 && !eof)
-			return NGHTTP2_ERR_DEFERRED;
-		if (eof && (size_t)n == have)
-			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-		if (n > 0)
-			*data_flags |= NGHTTP2_DATA_FLAG_NO_COPY; /* send_data_cb moves them */
-		return n;
-	}
-	n = st->cbs->body(st->arg, buf, length, &eof);
-	if (n == JG_ERR_AGAIN)
-		return NGHTTP2_ERR_DEFERRED;
-	if (n < 0)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (eof)
-		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-	return n;
-}
+static const struct jg_h2client_cbs conn_h2_cbs = {
+    .want_send = h2_want_send,
+    .settings = h2_settings,
+    .goaway = h2_goaway,
+};
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct jg_conn *conn = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
-	ssize_t n;
+	int rv;
 
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING) {
 		evbuffer_drain(in, len);
@@ -419,15 +249,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		conn->ping_ms = 0;
 		conn->probe_ms = 0;
 	}
-	conn->in_recv = 1;
-	n = nghttp2_session_mem_recv(conn->session, evbuffer_pullup(in, -1), len);
-	conn->in_recv = 0;
-	if (n < 0) {
+	rv = jg_h2client_recv(conn->h2, evbuffer_pullup(in, -1), len);
+	if (rv != 0) {
 		conn_fail(conn, "HTTP/2 error from the gateway %s: %s", conn->c->gateway,
-			  nghttp2_strerror((int)n));
+			  nghttp2_strerror(rv));
 		return;
 	}
-	evbuffer_drain(in, (size_t)n);
+	evbuffer_drain(in, len);
 	conn_send(conn);
 }
 
@@ -435,7 +263,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct jg_conn *conn = arg;
 
-	if (conn->state == CONN_CLOSING && !nghttp2_session_want_write(conn->session) &&
+	if (conn->state == CONN_CLOSING && !jg_h2client_want_write(conn->h2) &&
 	    jg_h2bulk_unsent(bev) == 0) {
 		conn_closed(conn);
 		return;
@@ -447,13 +275,21 @@ static void write_cb(struct bufferevent *bev, void *arg)
  * the HTTP/2 session. */
 static void conn_open(struct jg_conn *conn)
 {
-	nghttp2_session_callbacks *cbs = NULL;
-	nghttp2_option *opt = NULL;
-	nghttp2_settings_entry iv[] = {
-	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
-	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, CONN_STREAM_WINDOW},
-	    {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, JG_H2_MAX_FRAME},
+	struct jg_h2client_config cfg = {
+	    .scheme = conn->ctx == NULL ? "http" : "https",
+	    /* A path is no authority (nghttp2 refuses '/' there): name the host, as curl does. */
+	    .authority = conn->ctx == NULL ? "localhost" : conn->c->gateway,
+	    .max_streams = 100,
+	    .stream_window = CONN_STREAM_WINDOW,
+	    /* A relay's streams each hold at most their window; the session's must not make
+	     * one stalled reader stall the others (as the gateway sizes its own). */
+	    .session_window = conn->manual_window ? CONN_RELAY_SESSION_WINDOW : CONN_SESSION_WINDOW,
+	    .max_frame = JG_H2_MAX_FRAME,
+	    .out_high = CONN_OUTPUT_HIGH,
+	    .manual_window = conn->manual_window,
+	    .out = bufferevent_get_output(conn->bev),
+	    .cbs = &conn_h2_cbs,
+	    .arg = conn,
 	};
 	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
 	const unsigned char *proto = NULL;
@@ -467,29 +303,10 @@ static void conn_open(struct jg_conn *conn)
 			  conn->c->gateway);
 		return;
 	}
-	if ((rv = nghttp2_session_callbacks_new(&cbs)) != 0)
-		goto out;
-	nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
-	nghttp2_session_callbacks_set_send_data_callback(cbs, send_data_cb);
-	nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
-	jg_h2bulk_tune_callbacks(cbs);
-	if ((rv = nghttp2_option_new(&opt)) != 0)
-		goto out;
-	nghttp2_option_set_no_auto_window_update(opt, conn->manual_window);
-	if ((rv = nghttp2_session_client_new2(&conn->session, cbs, conn, opt)) != 0)
-		goto out;
-	if ((rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv,
-					  sizeof(iv) / sizeof(iv[0]))) != 0)
-		goto out;
-	/* A relay's streams each hold at most their window; the session's must not make one
-	 * stalled reader stall the others (as the gateway sizes its own). */
-	if ((rv = nghttp2_session_set_local_window_size(
-		 conn->session, NGHTTP2_FLAG_NONE, 0,
-		 conn->manual_window ? CONN_RELAY_SESSION_WINDOW : CONN_SESSION_WINDOW)) != 0)
-		goto out;
+	if ((conn->h2 = jg_h2client_new(&cfg, &rv)) == NULL) {
+		conn_fail(conn, "cannot start HTTP/2: %s", nghttp2_strerror(rv));
+		return;
+	}
 	evtimer_del(conn->timer);
 	conn->state = CONN_OPEN;
 	conn->heard_ms = jg_clock_ms();
@@ -502,13 +319,8 @@ static void conn_open(struct jg_conn *conn)
 		    ssl != NULL	       ? SSL_get_version(ssl)
 		    : conn->via_master ? "through the persistent client"
 				       : "h2c, no TLS");
-	/* cbs->ready waits for the gateway's SETTINGS (frame_recv_cb). */
+	/* cbs->ready waits for the gateway's SETTINGS (h2_settings). */
 	conn_send(conn);
-out:
-	nghttp2_session_callbacks_del(cbs);
-	nghttp2_option_del(opt);
-	if (rv != 0)
-		conn_fail(conn, "cannot start HTTP/2: %s", nghttp2_strerror(rv));
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -768,7 +580,7 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_OPEN:
 		conn->state = CONN_CLOSING;
-		nghttp2_session_terminate_session(conn->session, NGHTTP2_NO_ERROR);
+		jg_h2client_goaway(conn->h2, 1);
 		evtimer_add(conn->timer, &tv);
 		conn_send(conn);
 		if (conn->state == CONN_CLOSING)
@@ -780,66 +592,28 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A request; PROTOCOL non-NULL adds :protocol (an extended CONNECT). */
+/* A request; PROTOCOL non-NULL adds :protocol (an extended CONNECT).  A relay ends its
+ * side itself, without a reset (client/master.c): its streams keep their request side. */
 static int32_t conn_submit(struct jg_conn *conn, const char *method, const char *protocol,
 			   const char *path, const char *const headers[][2], size_t nheaders,
-			   const struct jg_conn_stream_cbs *cbs, void *arg)
+			   const struct jg_h2client_stream_cbs *cbs, void *arg)
 {
-	nghttp2_nv nva[16];
-	nghttp2_data_provider prd = {.read_callback = body_cb};
-	int plain = conn->ctx == NULL;
-	const char *pseudo[5][2] = {
-	    {":method", method},
-	    {":scheme", plain ? "http" : "https"},
-	    /* A path is no authority (nghttp2 refuses '/' there): name the host, as curl does. */
-	    {":authority", plain ? "localhost" : conn->c->gateway},
-	    {":path", path},
-	    {":protocol", protocol},
-	};
-	size_t np = protocol != NULL ? 5 : 4;
-	struct conn_stream *st;
-	size_t n = 0, i;
-	int32_t id;
-
 	if (conn->state != CONN_OPEN)
 		return JG_ERR_STATE;
-	if (nheaders > sizeof(nva) / sizeof(nva[0]) - np)
-		return JG_ERR_TOOBIG;
-	for (i = 0; i < np + nheaders; i++, n++) {
-		const char *name = i < np ? pseudo[i][0] : headers[i - np][0];
-		const char *value = i < np ? pseudo[i][1] : headers[i - np][1];
-
-		nva[n].name = (uint8_t *)(uintptr_t)name;
-		nva[n].namelen = strlen(name);
-		nva[n].value = (uint8_t *)(uintptr_t)value;
-		nva[n].valuelen = strlen(value);
-		nva[n].flags = NGHTTP2_NV_FLAG_NONE;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return JG_ERR_NOMEM;
-	st->cbs = cbs;
-	st->arg = arg;
-	id = nghttp2_submit_request(conn->session, NULL, nva, n, &prd, st);
-	if (id < 0) {
-		free(st);
-		return JG_ERR_STATE;
-	}
-	st->next = conn->streams;
-	conn->streams = st;
-	jg_log_debug("%s %s on stream %d", method, path, id);
-	return id;
+	return jg_h2client_submit(conn->h2, method, protocol, path, headers, nheaders,
+				  conn->manual_window ? JG_H2CLIENT_KEEP_REQUEST : 0, cbs, arg);
 }
 
 int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
 			const char *const headers[][2], size_t nheaders,
-			const struct jg_conn_stream_cbs *cbs, void *arg)
+			const struct jg_h2client_stream_cbs *cbs, void *arg)
 {
 	return conn_submit(conn, method, NULL, path, headers, nheaders, cbs, arg);
 }
 
 int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *path,
 			const char *const headers[][2], size_t nheaders,
-			const struct jg_conn_stream_cbs *cbs, void *arg)
+			const struct jg_h2client_stream_cbs *cbs, void *arg)
 {
 	if (jg_conn_can_connect(conn) != 1)
 		return JG_ERR_STATE;
@@ -848,34 +622,28 @@ int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *
 
 int jg_conn_heard_settings(const struct jg_conn *conn)
 {
-	return conn->settings_seen;
+	return conn->h2 != NULL && jg_h2client_heard_settings(conn->h2);
 }
 
 int jg_conn_can_connect(const struct jg_conn *conn)
 {
-	if (conn->session == NULL || !conn->settings_seen)
+	if (!jg_conn_heard_settings(conn))
 		return -1;
-	return nghttp2_session_get_remote_settings(conn->session,
-						   NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+	return jg_h2client_can_connect(conn->h2);
 }
 
 void jg_conn_resume(struct jg_conn *conn, int32_t stream_id)
 {
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
 		return;
-	/* Fails harmlessly when the body was not deferred. */
-	nghttp2_session_resume_data(conn->session, stream_id);
-	if (!conn->in_recv)
-		conn_send(conn);
+	jg_h2client_resume(conn->h2, stream_id);
 }
 
 void jg_conn_cancel(struct jg_conn *conn, int32_t stream_id)
 {
 	if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
 		return;
-	nghttp2_submit_rst_stream(conn->session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-	if (!conn->in_recv)
-		conn_send(conn);
+	jg_h2client_cancel(conn->h2, stream_id);
 }
 
 void jg_conn_set_manual_window(struct jg_conn *conn)
@@ -887,9 +655,7 @@ void jg_conn_consume(struct jg_conn *conn, int32_t stream_id, size_t len)
 {
 	if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || len == 0)
 		return;
-	nghttp2_session_consume(conn->session, stream_id, len);
-	if (!conn->in_recv)
-		conn_send(conn);
+	jg_h2client_consume(conn->h2, stream_id, len);
 }
 
 int jg_conn_via_master(const struct jg_conn *conn)
@@ -1023,10 +789,7 @@ void jg_conn_free(struct jg_conn *conn)
 {
 	if (conn == NULL)
 		return;
-	if (conn->session != NULL)
-		nghttp2_session_del(conn->session); /* calls no stream callbacks */
-	while (conn->streams != NULL)
-		stream_unlink(conn, conn->streams);
+	jg_h2client_free(conn->h2); /* calls no stream callbacks */
 	if (conn->bev != NULL)
 		jg_h2bulk_free(conn->bev);
 	if (conn->fd >= 0)

@@ -1,8 +1,8 @@
-/* The connection to the gateway: TCP, then TLS (client/tls.h), then an HTTP/2
- * client session (nghttp2) over a libevent bufferevent_openssl.
+/* The connection to the gateway: TCP, then TLS (client/tls.h), then the shared
+ * HTTP/2 client session (h2/client.h) over a libevent bufferevent_openssl.
  *
  * Transport and multiplexer only: operations (client/exec.c) submit requests
- * and get their stream's events through struct jg_conn_stream_cbs; they never
+ * and get their stream's events through struct jg_h2client_stream_cbs; they never
  * touch the socket.
  *
  * Callback contract: every callback runs from the event loop.  Stream
@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "h2/client.h"
 
 struct jg_client;
 struct jg_conn;
@@ -37,30 +39,10 @@ struct jg_conn_cbs {
 	void (*goaway)(void *arg);
 };
 
-struct jg_conn_stream_cbs {
-	/* One response header, ":status" included.  Non-zero resets the stream. */
-	int (*header)(void *arg, const char *name, const char *value);
-	/* Response body bytes.  Non-zero resets the stream. */
-	int (*data)(void *arg, const uint8_t *data, size_t len);
-	/* The request body: copy up to LEN bytes into BUF and return the count; return 0 with
-	 * *eof set to end the request; return JG_ERR_AGAIN when nothing is ready (then call
-	 * jg_conn_resume() when something is). */
-	ssize_t (*body)(void *arg, uint8_t *buf, size_t len, int *eof);
-	/* Optional, before body: the request body is what the evbuffer this returns holds,
-	 * taken out of it into the TLS stream without a copy into nghttp2's frames; *EOF set
-	 * once nothing more will be added.  Empty and not at EOF: call jg_conn_resume() when
-	 * it has bytes.  body_taken(ARG) follows each frame taken, so the caller can refill
-	 * it.  NULL: this frame comes from body instead (a caller that keeps a copy of what
-	 * it sent for a while).  Once it returned a queue, it must go on doing so. */
-	struct evbuffer *(*body_queue)(void *arg, int *eof);
-	void (*body_taken)(void *arg);
-	/* The stream is closed; H2_ERROR is its HTTP/2 error code (0: a clean end). */
-	void (*close)(void *arg, uint32_t h2_error);
-	/* Optional, for a relay that must keep the frames' shape (client/master.c): a header
-	 * block ended (HEADERS 1), or DATA ended the response (HEADERS 0); END_STREAM says
-	 * whether the gateway's side of the stream is done. */
-	void (*frame_end)(void *arg, int headers, int end_stream);
-};
+/* A stream's events are those of the shared HTTP/2 client: struct jg_h2client_stream_cbs
+ * (h2/client.h); from its callbacks call jg_conn_resume(), not jg_h2client_resume().
+ * Without jg_conn_set_manual_window() the stream is reset (NO_ERROR) once the gateway
+ * ended the response, as what we would still send has no reader. */
 
 /* Start connecting to c->gateway (bounded by c->connect_timeout; once open, the
  * gateway's silence by c->timeout, with keepalive PINGs).  NULL when the TLS
@@ -73,13 +55,13 @@ void jg_conn_free(struct jg_conn *conn);
  * pseudo-headers.  The stream id (> 0), or a negative JG_ERR_*. */
 int32_t jg_conn_request(struct jg_conn *conn, const char *method, const char *path,
 			const char *const headers[][2], size_t nheaders,
-			const struct jg_conn_stream_cbs *cbs, void *arg);
+			const struct jg_h2client_stream_cbs *cbs, void *arg);
 /* An extended CONNECT (RFC 8441): :method CONNECT, :protocol PROTOCOL, :scheme and :path
  * as for jg_conn_request; request and response bodies are raw bytes.  Only once
  * jg_conn_can_connect() is 1.  The stream id (> 0), or a negative JG_ERR_*. */
 int32_t jg_conn_connect(struct jg_conn *conn, const char *protocol, const char *path,
 			const char *const headers[][2], size_t nheaders,
-			const struct jg_conn_stream_cbs *cbs, void *arg);
+			const struct jg_h2client_stream_cbs *cbs, void *arg);
 /* 1 when the gateway's SETTINGS enable extended CONNECT, 0 when they do not, -1 while
  * they have not arrived (see cbs->settings). */
 int jg_conn_can_connect(const struct jg_conn *conn);

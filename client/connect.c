@@ -244,7 +244,7 @@ static void on_close(void *arg, uint32_t h2_error)
 	connect_finish(op, JG_EXIT_FAILURE);
 }
 
-static const struct jg_conn_stream_cbs connect_stream_cbs = {
+static const struct jg_h2client_stream_cbs connect_stream_cbs = {
     .header = on_header,
     .data = on_data,
     .body_queue = on_body_queue,

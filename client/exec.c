@@ -402,7 +402,7 @@ static void on_body_taken(void *arg)
 	jg_input_pump(&op->in);
 }
 
-static const struct jg_conn_stream_cbs exec_stream_cbs = {
+static const struct jg_h2client_stream_cbs exec_stream_cbs = {
     .header = on_header,
     .data = on_data,
     .body = on_body,

@@ -223,7 +223,7 @@ static void up_close(void *arg, uint32_t h2_error)
 	stream_maybe_free(ms);
 }
 
-static const struct jg_conn_stream_cbs up_stream_cbs = {
+static const struct jg_h2client_stream_cbs up_stream_cbs = {
     .header = up_header,
     .data = up_data,
     .body = up_body,

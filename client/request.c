@@ -60,7 +60,7 @@ static void req_close(void *arg, uint32_t h2_error)
 	jg_conn_shutdown(rq->conn);
 }
 
-static const struct jg_conn_stream_cbs req_stream_cbs = {
+static const struct jg_h2client_stream_cbs req_stream_cbs = {
     .header = req_header,
     .data = req_data,
     .body = req_body,

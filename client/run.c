@@ -194,7 +194,7 @@ out:
 		jg_batch_abort(run->batch, "stdout was closed");
 }
 
-static const struct jg_conn_stream_cbs run_stream_cbs = {
+static const struct jg_h2client_stream_cbs run_stream_cbs = {
     .header = t_header,
     .data = t_data,
     .body = t_body,

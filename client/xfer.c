@@ -382,7 +382,7 @@ out:
 	jg_cp_feed(cp);
 }
 
-static const struct jg_conn_stream_cbs xfer_cbs = {
+static const struct jg_h2client_stream_cbs xfer_cbs = {
     .header = x_header,
     .data = x_data,
     .body = x_body,

@@ -2,8 +2,8 @@
  *
  *   sitelink.c    the transport: TLS over TCP, connect, backoff, keepalive
  *                 timer, the link's state;
- *   linksession.c the multiplexer: the HTTP/2 client session on an
- *                 established transport, the route stream we subscribe to,
+ *   linksession.c the multiplexer: the HTTP/2 client session (h2/client.h)
+ *                 on an established transport, the route stream we subscribe to,
  *                 and the streams users open on the link (gateway/sites/sites.h).
  *
  * The transport hands the session its bytes (jg_linksess_recv) and asks it to
@@ -26,6 +26,7 @@
 #include "gateway/sites/sites.h"
 
 struct jg_config;
+struct jg_h2client;
 struct jg_site;
 struct jg_sitelink_stream;
 
@@ -36,11 +37,11 @@ struct jg_sitelink {
 	SSL_CTX *ctx;
 	enum jg_sitelink_state state;
 	struct bufferevent *bev;
-	nghttp2_session *session;
-	struct event *timer;	/* backoff wait, then the connect deadline */
-	struct event *ping_ev;	/* keepalive tick */
-	struct event *flush_ev; /* send what nghttp2 has, from outside its callbacks */
-	struct event *fail_ev;	/* a failure recorded inside a callback */
+	struct jg_h2client *session; /* h2/client.h, while the transport is established */
+	struct event *timer;	     /* backoff wait, then the connect deadline */
+	struct event *ping_ev;	     /* keepalive tick */
+	struct event *flush_ev;	     /* send what nghttp2 has, from outside its callbacks */
+	struct event *fail_ev;	     /* a failure recorded inside a callback */
 	char fail_why[256];
 	uint32_t backoff_ms;
 	int ping_outstanding;

@@ -59,7 +59,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
 	$(srcdir)/gateway/ops/targets.c $(srcdir)/gateway/ops/whoami.c $(srcdir)/gateway/ops/raw.c $(srcdir)/gateway/onward/sshtty.c $(srcdir)/gateway/ops/execstream.c \
 	$(srcdir)/gateway/sites/sitelink.c $(srcdir)/gateway/sites/linksession.c $(srcdir)/gateway/sites/siteset.c \
-	$(srcdir)/relay/rtable.c $(srcdir)/h2/bulk.c \
+	$(srcdir)/relay/rtable.c $(srcdir)/h2/bulk.c $(srcdir)/h2/client.c \
 	$(srcdir)/gateway/sites/routes.c $(srcdir)/gateway/sites/forward.c $(srcdir)/gateway/sites/fwput.c \
 	$(srcdir)/gateway/onward/agentfwd.c $(srcdir)/relay/agentmux.c $(srcdir)/gateway/metrics.c $(srcdir)/gateway/ops/copysrc.c $(srcdir)/config/ca.c
 

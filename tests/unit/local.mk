@@ -44,3 +44,8 @@ tests_unit_run_SOURCES += tests/unit/test_sshtty.c gateway/onward/sshtty.c gatew
 tests_unit_run_SOURCES += tests/unit/test_argv.c
 # The error codes: never a bare -1, each named by jg_strerror (issue 16).
 tests_unit_run_SOURCES += tests/unit/test_err.c
+# The shared HTTP/2 client (issue 16: h2/client.c) against an nghttp2 server in memory.
+tests_unit_run_SOURCES += tests/unit/test_h2client.c
+tests_unit_run_CFLAGS += $(NGHTTP2_CFLAGS)
+# (librelay.a again: the archives are searched in order, and h2/client.c logs.)
+tests_unit_run_LDADD += libjgh2.a librelay.a $(NGHTTP2_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)

@@ -58,5 +58,7 @@ int jg_test_register_standin(void);
 int jg_test_register_nodeset(void);
 /* tests/unit/test_err.c: the JG_ERR_* codes and their names (relay/err.c). */
 int jg_test_register_err(void);
+/* tests/unit/test_h2client.c: the shared HTTP/2 client (h2/client.c). */
+int jg_test_register_h2client(void);
 
 #endif
