@@ -43,7 +43,7 @@ struct jg_agent_swept {
 struct jg_agent;
 struct jg_agent_chan;
 /* What main.c calls for a live channel of any kind. */
-struct jg_agent_chan_ops {
+struct jg_agent_chan_cbs {
 	/* A frame from the gateway (DATA, EOF, SIGNAL, RESIZE, CLOSE). */
 	void (*frame)(struct jg_agent *a, struct jg_agent_chan *c, const struct jg_frame *f);
 	/* The gateway granted credit: resume producing DATA. */
@@ -53,7 +53,7 @@ struct jg_agent_chan_ops {
 };
 /* The first member of every channel object; the link's channel user data points at it. */
 struct jg_agent_chan {
-	const struct jg_agent_chan_ops *ops;
+	const struct jg_agent_chan_cbs *cbs;
 };
 
 struct jg_agent {

@@ -206,7 +206,7 @@ static void exec_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct
 static void exec_writable(struct jg_agent *a, struct jg_agent_chan *c);
 static void exec_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
 
-static const struct jg_agent_chan_ops exec_ops = {
+static const struct jg_agent_chan_cbs exec_cbs = {
     .frame = exec_frame,
     .writable = exec_writable,
     .dead = exec_dead,
@@ -251,7 +251,7 @@ void jg_agent_exec_open(struct jg_agent *a, uint32_t ch, const struct jg_frame *
 		     spec.pty ? " on a pty" : "");
 
 	if ((x = calloc(1, sizeof(*x))) != NULL)
-		x->chan.ops = &exec_ops;
+		x->chan.cbs = &exec_cbs;
 	if (x == NULL) {
 		/* Nobody watches it: the reaper collects it silently once killed. */
 		kill(-child.pid, SIGKILL);

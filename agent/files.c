@@ -591,12 +591,12 @@ void jg_fpath_clear(struct jg_fpath *p)
 
 /* ---- helpers shared by the kinds ---- */
 
-void jg_files_track(struct jg_file_chan *c)
+void jg_agent_files_track(struct jg_file_chan *c)
 {
 	LIST_INSERT_HEAD(&c->a->files, c, entry);
 }
 
-void jg_files_untrack(struct jg_file_chan *c)
+void jg_agent_files_untrack(struct jg_file_chan *c)
 {
 	LIST_REMOVE(c, entry);
 }
@@ -605,7 +605,7 @@ void jg_files_untrack(struct jg_file_chan *c)
  * taking a payload, while GET and STAT answer with a file spec in it.  Until it has
  * one, accept, then swap the empty OPEN_OK just queued at the tail of the output
  * for one carrying PAYLOAD.  Everything queued before it keeps its order. */
-int jg_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *payload)
+int jg_agent_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *payload)
 {
 	size_t plen = payload != NULL ? evbuffer_get_length(payload) : 0;
 
@@ -613,8 +613,8 @@ int jg_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *
 				   plen);
 }
 
-int jg_files_describe(const struct stat *st, const char *link, const struct jg_fpath *p,
-		      struct evbuffer *out)
+int jg_agent_files_describe(const struct stat *st, const char *link, const struct jg_fpath *p,
+			    struct evbuffer *out)
 {
 	struct jg_file_spec s;
 
@@ -659,12 +659,12 @@ static void file_stat(struct jg_agent *a, uint32_t ch, const struct jg_file_spec
 	if (S_ISLNK(st.st_mode) && (n = readlinkat(p.dirfd, p.name, link, sizeof(link) - 1)) >= 0)
 		link[n] = '\0';
 	if ((payload = evbuffer_new()) == NULL ||
-	    (r = jg_files_describe(&st, link, &p, payload)) != 0) {
+	    (r = jg_agent_files_describe(&st, link, &p, payload)) != 0) {
 		r = say(reason, rlen, "%s: out of memory", p.shown);
 		goto out;
 	}
 	/* No channel object: the EXIT right behind ends the channel. */
-	if ((r = jg_files_accept(a, ch, NULL, payload)) != 0 ||
+	if ((r = jg_agent_files_accept(a, ch, NULL, payload)) != 0 ||
 	    (r = jg_link_send_exit(a->link, ch, 0, 0)) != 0)
 		jg_log_warn("channel %u: cannot answer STAT of %s: %s", ch, p.shown,
 			    jg_strerror(r));
@@ -722,12 +722,12 @@ void jg_agent_file_free_all(struct jg_agent *a)
 		/* The link still knows the channel: make sure it never hands us C again.
 		 * dead() sends nothing, removes a PUT's temporary file and frees C. */
 		jg_link_set_channel_ud(a->link, c->ch, NULL);
-		c->chan.ops->dead(a, &c->chan, "the agent is shutting down");
+		c->chan.cbs->dead(a, &c->chan, "the agent is shutting down");
 	}
-	jg_files_journal_close(a); /* every temporary file is gone */
+	jg_agent_files_journal_close(a); /* every temporary file is gone */
 }
 
 void jg_agent_file_sweep_dead(void)
 {
-	jg_files_journal_sweep();
+	jg_agent_files_journal_sweep();
 }

@@ -60,32 +60,32 @@ int jg_fpath_open(const struct jg_file_spec *spec, enum jg_fpath_mode mode, stru
 void jg_fpath_clear(struct jg_fpath *p);
 
 /* Start tracking C (for free_all) / stop. */
-void jg_files_track(struct jg_file_chan *c);
-void jg_files_untrack(struct jg_file_chan *c);
+void jg_agent_files_track(struct jg_file_chan *c);
+void jg_agent_files_untrack(struct jg_file_chan *c);
 /* jg_link_accept(), with PAYLOAD (may be NULL or empty) as the OPEN_OK's fields. */
-int jg_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *payload);
+int jg_agent_files_accept(struct jg_agent *a, uint32_t ch, void *ud, struct evbuffer *payload);
 /* A file spec describing ST (FLAGS DIR for a directory, SIZE, MODE, MTIME) into OUT;
  * with P->real also P's real path as PATH (the gateway audits what was opened). */
-int jg_files_describe(const struct stat *st, const char *link, const struct jg_fpath *p,
-		      struct evbuffer *out);
+int jg_agent_files_describe(const struct stat *st, const char *link, const struct jg_fpath *p,
+			    struct evbuffer *out);
 /* SPEC's path rules allow the symlink LINK at P (resolved from P's real parent)?
  * 0, or JG_ERR_INVAL with the refusal in ERR. */
 int jg_fpath_link_allowed(const struct jg_file_spec *spec, const struct jg_fpath *p,
 			  const char *link, char *err, size_t errlen);
 
 /* files_put.c: is N a temporary file's name (".NAME.jg-<16 hex>.tmp")? */
-int jg_files_is_temp(const char *n);
+int jg_agent_files_is_temp(const char *n);
 /* files_journal.c: note the temporary file DIR/NAME (DIR absolute) in this agent's
  * journal (opened, locked and made on first use).  1 journaled; 0 when no journal can
  * be kept. */
-int jg_files_journal_add(struct jg_agent *a, const char *dir, const char *name);
+int jg_agent_files_journal_add(struct jg_agent *a, const char *dir, const char *name);
 /* A journaled temporary file is gone (renamed or removed): the last one removes the
- * journal.  Call once per jg_files_journal_add that returned 1. */
-void jg_files_journal_done(struct jg_agent *a);
+ * journal.  Call once per jg_agent_files_journal_add that returned 1. */
+void jg_agent_files_journal_done(struct jg_agent *a);
 /* Remove this agent's journal (a normal end: it leaves no temporary file). */
-void jg_files_journal_close(struct jg_agent *a);
+void jg_agent_files_journal_close(struct jg_agent *a);
 /* At start: the temporary files that agents now gone journaled, and their journals. */
-void jg_files_journal_sweep(void);
+void jg_agent_files_journal_sweep(void);
 
 /* files_put.c: OPEN(PUT).  Accepts or refuses before returning (relay/opspec.h). */
 void jg_agent_put_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *spec);

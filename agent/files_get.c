@@ -36,7 +36,7 @@ static void get_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 static void get_writable(struct jg_agent *a, struct jg_agent_chan *c);
 static void get_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
 
-static const struct jg_agent_chan_ops get_ops = {
+static const struct jg_agent_chan_cbs get_cbs = {
     .frame = get_frame,
     .writable = get_writable,
     .dead = get_dead,
@@ -44,7 +44,7 @@ static const struct jg_agent_chan_ops get_ops = {
 
 static void get_free(struct get *x)
 {
-	jg_files_untrack(&x->fc);
+	jg_agent_files_untrack(&x->fc);
 	jg_apump_free(x->pump);
 	free(x->shown);
 	free(x);
@@ -164,14 +164,15 @@ void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spe
 		goto reject;
 	if ((r = get_open_file(&p, &fd, &st, reason, sizeof(reason))) != 0)
 		goto reject;
-	if ((payload = evbuffer_new()) == NULL || jg_files_describe(&st, NULL, &p, payload) != 0 ||
+	if ((payload = evbuffer_new()) == NULL ||
+	    jg_agent_files_describe(&st, NULL, &p, payload) != 0 ||
 	    (x = calloc(1, sizeof(*x))) == NULL || (x->shown = strdup(p.shown)) == NULL) {
 		snprintf(reason, sizeof(reason), "GET %s: out of memory", p.shown);
 		goto reject;
 	}
 	o.fd[JG_APUMP_OUT] = fd;
 	o.ud = x;
-	x->fc.chan.ops = &get_ops;
+	x->fc.chan.cbs = &get_cbs;
 	x->fc.a = a;
 	x->fc.ch = ch;
 	if ((x->pump = jg_apump_new(&a->pumps, ch, &o)) == NULL) {
@@ -179,8 +180,8 @@ void jg_agent_get_open(struct jg_agent *a, uint32_t ch, const struct jg_file_spe
 		goto reject;
 	}
 	fd = -1; /* the pump's now */
-	jg_files_track(&x->fc);
-	if ((r = jg_files_accept(a, ch, x, payload)) != 0) {
+	jg_agent_files_track(&x->fc);
+	if ((r = jg_agent_files_accept(a, ch, x, payload)) != 0) {
 		jg_log_error("channel %u: cannot accept the GET of %s: %s", ch, p.shown,
 			     jg_strerror(r));
 		/* Accepted but without its spec (or not at all): end it rather than lie. */

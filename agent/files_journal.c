@@ -73,7 +73,7 @@ fail:
 	return -1;
 }
 
-int jg_files_journal_add(struct jg_agent *a, const char *dir, const char *name)
+int jg_agent_files_journal_add(struct jg_agent *a, const char *dir, const char *name)
 {
 	char jname[64], line[PATH_MAX + NAME_MAX + 4];
 	uint64_t r;
@@ -115,13 +115,13 @@ int jg_files_journal_add(struct jg_agent *a, const char *dir, const char *name)
 	return 1;
 }
 
-void jg_files_journal_done(struct jg_agent *a)
+void jg_agent_files_journal_done(struct jg_agent *a)
 {
 	if (a->journal_live > 0 && --a->journal_live == 0)
-		jg_files_journal_close(a);
+		jg_agent_files_journal_close(a);
 }
 
-void jg_files_journal_close(struct jg_agent *a)
+void jg_agent_files_journal_close(struct jg_agent *a)
 {
 	int dfd;
 
@@ -146,7 +146,7 @@ static void journal_sweep_one(char *path)
 	struct stat st;
 	int dfd, fd;
 
-	if (slash == NULL || !jg_files_is_temp(slash + 1))
+	if (slash == NULL || !jg_agent_files_is_temp(slash + 1))
 		return;
 	*slash = '\0';
 	dfd = open(path[0] != '\0' ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -165,7 +165,7 @@ static void journal_sweep_one(char *path)
 	close(dfd);
 }
 
-void jg_files_journal_sweep(void)
+void jg_agent_files_journal_sweep(void)
 {
 	char line[PATH_MAX + NAME_MAX + 4];
 	struct dirent *e;

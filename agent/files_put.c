@@ -144,7 +144,7 @@ static int put_ids(const struct jg_file_spec *s, uid_t *uid, gid_t *gid, char *e
 
 /* ---- temporary files ---- */
 
-int jg_files_is_temp(const char *n)
+int jg_agent_files_is_temp(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -183,7 +183,7 @@ static void put_sweep(struct jg_agent *a, int dirfd, const char *dirshown)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		if (!jg_files_is_temp(e->d_name) ||
+		if (!jg_agent_files_is_temp(e->d_name) ||
 		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    now - st.st_mtime < PUT_STALE_AFTER)
 			continue;
@@ -234,7 +234,7 @@ static void put_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 static void put_writable(struct jg_agent *a, struct jg_agent_chan *c);
 static void put_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
 
-static const struct jg_agent_chan_ops put_ops = {
+static const struct jg_agent_chan_cbs put_cbs = {
     .frame = put_frame,
     .writable = put_writable,
     .dead = put_dead,
@@ -242,7 +242,7 @@ static const struct jg_agent_chan_ops put_ops = {
 
 static void put_free(struct put *x)
 {
-	jg_files_untrack(&x->fc);
+	jg_agent_files_untrack(&x->fc);
 	jg_apump_free(x->pump);
 	if (x->fd >= 0)
 		close(x->fd);
@@ -250,7 +250,7 @@ static void put_free(struct put *x)
 		jg_log_warn("removing %s/%s: %s", x->path.dirshown, x->tmp, strerror(errno));
 	free(x->tmp);
 	if (x->journaled)
-		jg_files_journal_done(x->fc.a);
+		jg_agent_files_journal_done(x->fc.a);
 	jg_fpath_clear(&x->path);
 	if (x->result != NULL)
 		evbuffer_free(x->result);
@@ -474,7 +474,7 @@ static void put_done_at_once(struct jg_agent *a, uint32_t ch, const struct jg_fp
 		memset(&st, 0, sizeof(st));
 	if (S_ISLNK(st.st_mode) && (n = readlinkat(p->dirfd, p->name, link, sizeof(link) - 1)) >= 0)
 		link[n] = '\0';
-	if ((b = evbuffer_new()) == NULL || (r = jg_files_describe(&st, link, p, b)) != 0 ||
+	if ((b = evbuffer_new()) == NULL || (r = jg_agent_files_describe(&st, link, p, b)) != 0 ||
 	    (r = jg_link_accept(a->link, ch, NULL)) != 0)
 		goto out;
 	if (jg_link_send_data(a->link, ch, 0, evbuffer_pullup(b, -1), evbuffer_get_length(b)) !=
@@ -577,7 +577,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return say(err, errlen, "PUT %s: out of memory", p->shown);
 	o.ud = x;
-	x->fc.chan.ops = &put_ops;
+	x->fc.chan.cbs = &put_cbs;
 	x->fc.a = a;
 	x->fc.ch = ch;
 	x->path = *p; /* taken */
@@ -592,7 +592,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	x->uid = uid;
 	x->gid = gid;
 	jg_sha256_init(&x->sha);
-	jg_files_track(&x->fc);
+	jg_agent_files_track(&x->fc);
 	for (int tries = 0; x->fd < 0 && tries < 4; tries++) {
 		free(x->tmp);
 		if ((x->tmp = put_temp_name(x->path.name)) == NULL)
@@ -621,7 +621,7 @@ static int put_file(struct jg_agent *a, uint32_t ch, const struct jg_file_spec *
 	if (flock(x->fd, LOCK_EX | LOCK_NB) != 0)
 		jg_log_warn("channel %u: cannot lock %s/%s: %s", ch, x->path.dirshown, x->tmp,
 			    strerror(errno));
-	x->journaled = jg_files_journal_add(a, x->path.dirshown, x->tmp);
+	x->journaled = jg_agent_files_journal_add(a, x->path.dirshown, x->tmp);
 	if ((r = jg_link_accept(a->link, ch, x)) != 0) {
 		put_free(x);
 		return say(err, errlen, "cannot accept: %s", jg_strerror(r));

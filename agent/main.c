@@ -247,7 +247,7 @@ static void agent_on_frame(struct jg_link *l, uint32_t ch, void *chan_ud, const 
 	struct jg_agent_chan *c = chan_ud;
 
 	if (c != NULL)
-		c->ops->frame(ud, c, f);
+		c->cbs->frame(ud, c, f);
 }
 
 static void agent_on_writable(struct jg_link *l, uint32_t ch, void *chan_ud, void *ud)
@@ -255,7 +255,7 @@ static void agent_on_writable(struct jg_link *l, uint32_t ch, void *chan_ud, voi
 	struct jg_agent_chan *c = chan_ud;
 
 	if (c != NULL)
-		c->ops->writable(ud, c);
+		c->cbs->writable(ud, c);
 }
 
 static void agent_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const char *reason,
@@ -264,7 +264,7 @@ static void agent_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const c
 	struct jg_agent_chan *c = chan_ud;
 
 	if (c != NULL)
-		c->ops->dead(ud, c, reason);
+		c->cbs->dead(ud, c, reason);
 }
 
 /* The value of option NAME at argv[*i] ("NAME=VALUE" or "NAME VALUE", which
@@ -344,7 +344,7 @@ static int agent_parse_args(int argc, char **argv, struct jg_tramp *t)
 
 static int agent_setup(struct jg_agent *a)
 {
-	static const struct jg_link_callbacks cb = {
+	static const struct jg_link_cbs cb = {
 	    .on_hello = agent_on_hello,
 	    .on_open = agent_on_open,
 	    .on_frame = agent_on_frame,

@@ -154,7 +154,7 @@ static void tun_frame(struct jg_agent *a, struct jg_agent_chan *c, const struct 
 static void tun_writable(struct jg_agent *a, struct jg_agent_chan *c);
 static void tun_dead(struct jg_agent *a, struct jg_agent_chan *c, const char *reason);
 
-static const struct jg_agent_chan_ops tun_ops = {
+static const struct jg_agent_chan_cbs tun_cbs = {
     .frame = tun_frame,
     .writable = tun_writable,
     .dead = tun_dead,
@@ -338,7 +338,7 @@ void jg_agent_tunnel_open(struct jg_agent *a, uint32_t ch, const struct jg_frame
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
-	t->chan.ops = &tun_ops;
+	t->chan.cbs = &tun_cbs;
 	t->a = a;
 	t->ch = ch;
 	t->fd = -1;

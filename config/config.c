@@ -533,7 +533,7 @@ int jg_config_load(const char *path, struct jg_config **out, char *err, size_t e
 	groups = config_setting_get_member(config_root_setting(&cfg), "groups");
 	if (groups != NULL && (r = jg_parse_groups(&p, groups, c)) != 0)
 		goto out;
-	if ((r = jg_sites_finish(&p, config_root_setting(&cfg), c)) != 0)
+	if ((r = jg_parse_sites_finish(&p, config_root_setting(&cfg), c)) != 0)
 		goto out;
 	c->refs = 1;
 	*out = c;
@@ -580,7 +580,7 @@ int jg_config_default(struct jg_config **out, char *err, size_t errlen)
 	c->tunnel_policy = JG_TUNNELS_ANY;
 	if ((r = jg_config_builtin_policy(c)) != 0)
 		goto out;
-	if ((r = jg_sites_finish(NULL, NULL, c)) != 0)
+	if ((r = jg_parse_sites_finish(NULL, NULL, c)) != 0)
 		goto out;
 	c->refs = 1;
 	*out = c;

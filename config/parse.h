@@ -85,11 +85,11 @@ int jg_parse_groups(struct jg_parser *p, const config_setting_t *s, struct jg_co
 int jg_parse_tunnels(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
 int jg_parse_identity(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
 int jg_parse_policy(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
-/* sites.c: `gateway_name`, `sites`; jg_sites_finish (after targets and groups) defaults
+/* sites.c: `gateway_name`, `sites`; jg_parse_sites_finish (after targets and groups) defaults
  * the name and checks the sites against the inventory.  ROOT locates the messages. */
 int jg_parse_gateway_name(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
 int jg_parse_sites(struct jg_parser *p, const config_setting_t *s, struct jg_config *c);
-int jg_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg_config *c);
+int jg_parse_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg_config *c);
 void jg_config_free_sites(struct jg_config *c);
 
 /* The built-in default's policy: everything for the local account's generated identity. */

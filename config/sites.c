@@ -280,7 +280,7 @@ static int default_gateway_name(struct jg_config *c)
 	return c->gateway_name == NULL ? JG_ERR_NOMEM : 0;
 }
 
-int jg_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
+int jg_parse_sites_finish(struct jg_parser *p, const config_setting_t *root, struct jg_config *c)
 {
 	/* ROOT is NULL for the built-in default (no file, so no sites). */
 	const config_setting_t *s = root != NULL ? config_setting_get_member(root, "sites") : NULL;

@@ -91,7 +91,7 @@ int jg_certwatch_check(const struct jg_config *cfg, const char *when)
 	if ((crl = jg_ca_crl_file(cfg, buf, sizeof(buf))) == NULL)
 		return rewritten;
 	if (jg_ca_crl_next_update(crl, &next, err, sizeof(err)) != 0 || next == 0)
-		return rewritten; /* unreadable: jg_tls_server_ctx says why */
+		return rewritten; /* unreadable: jg_edge_tls_server_ctx says why */
 	strftime(at, sizeof(at), "%Y-%m-%d %H:%M UTC", gmtime(&next));
 	if (next <= now)
 		jg_log_error("%s: the CRL %s expired at %s: EVERY client certificate is refused "
@@ -116,7 +116,7 @@ static void rebuild(struct jg_certwatch *w, const char *why)
 	SSL_CTX *ctx = NULL;
 	char err[1024];
 
-	if (jg_tls_server_ctx(gw->cfg, &ctx, err, sizeof(err)) != 0) {
+	if (jg_edge_tls_server_ctx(gw->cfg, &ctx, err, sizeof(err)) != 0) {
 		jg_log_error("%s: %s; new connections keep the previous certificates and CRL", why,
 			     err);
 		return;

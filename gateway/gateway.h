@@ -37,9 +37,9 @@ struct jg_config;
 struct jg_accept_guard;
 struct jg_setupq;
 struct jg_reaper;
-struct jg_conn;
+struct jg_h2conn;
 struct jg_stream;
-struct jg_agentlink;
+struct jg_onward;
 struct jg_audit;
 struct jg_audit_op;
 struct jg_sites;
@@ -65,10 +65,10 @@ struct jg_gateway {
 	struct evconnlistener *listener;
 	struct jg_accept_guard *tls_guard; /* its back-off on EMFILE (accept.h) */
 	struct jg_reaper *reaper;
-	struct jg_conn *conns;	    /* every live controller connection */
-	struct jg_agentlink *links; /* every live agent link, one per target */
-	struct jg_keymap link_map;  /* the same links by chain key (keymap.h) */
-	struct jg_linger *lingers;  /* closed connections draining their input (h2.c) */
+	struct jg_h2conn *conns;   /* every live controller connection */
+	struct jg_onward *links;   /* every live agent link, one per target */
+	struct jg_keymap link_map; /* the same links by chain key (keymap.h) */
+	struct jg_linger *lingers; /* closed connections draining their input (h2.c) */
 	struct jg_stats stats;
 	char agent_path[PATH_MAX];
 	struct jg_agent_build *builds; /* agents the gateway can send to targets */
@@ -90,8 +90,8 @@ struct jg_gateway {
 	uint64_t budget_pauses, budget_log_ms;
 	int budget_pause_logged;
 	/* Connections in their TLS handshake, oldest first (h2.c): at most
-	 * jg_conn_handshake_limit(), past it the oldest is dropped. */
-	struct jg_conn *hs_oldest, *hs_newest;
+	 * jg_h2conn_handshake_limit(), past it the oldest is dropped. */
+	struct jg_h2conn *hs_oldest, *hs_newest;
 	size_t handshaking;
 	size_t hs_peak;	     /* most handshaking at once since memory was last trimmed */
 	uint64_t hs_dropped; /* dropped over the limit since the last log line */

@@ -236,7 +236,7 @@ static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 
 	jg_log_warn("drain time is up: ending the operations of %llu connection(s)",
 		    (unsigned long long)gw->stats.conns_current);
-	jg_agentlink_shutdown_all(gw, "the gateway is shutting down (drain time is up)");
+	jg_onward_shutdown_all(gw, "the gateway is shutting down (drain time is up)");
 	jg_sd_status("drain time is up: ending the remaining operations");
 	if (event_base_once(gw->base, -1, EV_TIMEOUT, on_exit_now, gw->base, &grace) != 0)
 		event_base_loopexit(gw->base, NULL);
@@ -272,7 +272,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	gw->drain_timer = evtimer_new(gw->base, on_drain_timeout, gw);
 	if (gw->drain_timer != NULL)
 		evtimer_add(gw->drain_timer, &tv);
-	jg_conn_drain_all(gw);
+	jg_h2conn_drain_all(gw);
 	if (gw->conns == NULL)
 		event_base_loopexit(gw->base, NULL);
 }
@@ -342,7 +342,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		jg_log_info("SIGHUP: running on the built-in default configuration (no -c): "
 			    "certificates and CRL re-read");
 		jg_certwatch_check(gw->cfg, "SIGHUP");
-		if (jg_tls_server_ctx(gw->cfg, &ctx, err, sizeof(err)) != 0) {
+		if (jg_edge_tls_server_ctx(gw->cfg, &ctx, err, sizeof(err)) != 0) {
 			jg_log_error("SIGHUP: %s; keeping the running certificates", err);
 			goto reopen;
 		}
@@ -365,7 +365,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		goto fail;
 	}
 	jg_certwatch_check(cfg, "SIGHUP");
-	if (jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
+	if (jg_edge_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
 		jg_log_error("SIGHUP: %s: %s; keeping the running configuration", rl->path, err);
 		goto fail;
 	}
@@ -472,7 +472,8 @@ static int test_config(const struct options *o, const struct jg_config *cfg)
 	find_agent(cfg, agent, sizeof(agent));
 	n = jg_config_check_files(cfg, agent, print_problem, NULL);
 	/* Generated certificates may not exist yet; given ones must load. */
-	if (n == 0 && !cfg->generate_certs && jg_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
+	if (n == 0 && !cfg->generate_certs &&
+	    jg_edge_tls_server_ctx(cfg, &ctx, err, sizeof(err)) != 0) {
 		fprintf(stderr, "jumpgated: %s%s%s\n", o->config != NULL ? o->config : "",
 			o->config != NULL ? ": tls: " : "", err);
 		n++;
@@ -544,7 +545,8 @@ static int listen_tls(struct jg_gateway *gw, char *err, size_t errlen)
 	int fd = jg_sd_listen_fd();
 
 	socket_activated = fd >= 0;
-	return fd >= 0 ? jg_tls_listen_fd(gw, fd, err, errlen) : jg_tls_listen(gw, err, errlen);
+	return fd >= 0 ? jg_edge_tls_listen_fd(gw, fd, err, errlen)
+		       : jg_edge_tls_listen(gw, err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -604,7 +606,7 @@ int main(int argc, char **argv)
 	agents_cfg = jg_config_ref(cfg);
 	load_agents(&gw);
 	jg_certwatch_check(cfg, "start");
-	if (jg_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
+	if (jg_edge_tls_server_ctx(cfg, &gw.ssl_ctx, err, sizeof(err)) != 0) {
 		jg_log_error("%s", err);
 		goto out;
 	}
@@ -638,7 +640,7 @@ int main(int argc, char **argv)
 		    (unsigned)cfg->listen_port, cfg->gateway_name,
 		    cfg->state_dir ? cfg->state_dir : "-", gw.agent_path);
 	jg_log_info("descriptor limit %llu, at most %zu TLS handshakes at once",
-		    (unsigned long long)gw.nofile, jg_conn_handshake_limit(&gw));
+		    (unsigned long long)gw.nofile, jg_h2conn_handshake_limit(&gw));
 	if (gw.unix_path != NULL)
 		jg_log_info("listening on unix socket %s (h2c)", gw.unix_path);
 	/* Detach only once listening, so start-up errors reach the caller's terminal and
@@ -661,9 +663,9 @@ int main(int argc, char **argv)
 			     (unsigned)cfg->listen_port, cfg->state_dir ? cfg->state_dir : "-");
 	jg_sd_ready();
 	event_base_dispatch(gw.base);
-	jg_conn_close_all(&gw);
+	jg_h2conn_close_all(&gw);
 	jg_sites_free(&gw);
-	jg_agentlink_shutdown_all(&gw, "the gateway is shutting down");
+	jg_onward_shutdown_all(&gw, "the gateway is shutting down");
 	reap_agents(&gw);
 	jg_log_info("stopped");
 	rc = 0;

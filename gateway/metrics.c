@@ -203,7 +203,7 @@ static void render_onward(struct out *o, const struct jg_gateway *gw)
 {
 	uint64_t connecting, up;
 
-	jg_agentlink_count(gw, &connecting, &up);
+	jg_onward_count(gw, &connecting, &up);
 	head(o, "jumpgate_onward_connections", "gauge", "Onward connections now, by state.");
 	put(o, "jumpgate_onward_connections{state=\"connecting\"} %llu\n",
 	    (unsigned long long)connecting);

@@ -35,7 +35,7 @@ void jg_sd_watchdog_stop(void);
 int jg_sd_listen_fd(void);
 
 /* tls.c: serve FD, an already listening TCP socket (socket activation), as
- * jg_tls_listen would the one it binds.  0 or JG_ERR_IO with the reason in ERR. */
-int jg_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen);
+ * jg_edge_tls_listen would the one it binds.  0 or JG_ERR_IO with the reason in ERR. */
+int jg_edge_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen);
 
 #endif

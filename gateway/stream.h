@@ -4,7 +4,7 @@
  * stream: the layers below answer, stream and credit through these calls and never
  * include an edge header or reach the session or the connection behind them.  Like
  * gateway.h, a leaf header of the service glue (tests/lint/layers.sh).  The operation serving a
- * stream (struct jg_op, first in each operation) is called through its jg_op_hooks table by the
+ * stream (struct jg_op, first in each operation) is called through its jg_op_cbs table by the
  * edge. */
 #ifndef JG_GATEWAY_STREAM_H
 #define JG_GATEWAY_STREAM_H
@@ -203,7 +203,7 @@ static inline const char *jg_stream_error_reason(const struct jg_stream *s)
 /* An operation serving one stream: its hooks, called by the HTTP/2 layer.  The router
  * (api.c) starts it with an admitted request (gateway/admission/admit.h) or answers itself. */
 struct jg_op;
-struct jg_op_hooks {
+struct jg_op_cbs {
 	/* Request body bytes arrived (borrowed). */
 	void (*on_body)(struct jg_op *op, const uint8_t *data, size_t len);
 	/* The request body ended (END_STREAM from the client). */
@@ -220,7 +220,7 @@ struct jg_op_hooks {
 	void (*on_close)(struct jg_op *op, const char *why);
 };
 struct jg_op {
-	const struct jg_op_hooks *hooks;
+	const struct jg_op_cbs *cbs;
 };
 
 #endif

@@ -48,7 +48,7 @@ struct chan {
 
 struct jg_link {
 	enum jg_link_role role;
-	struct jg_link_callbacks cb;
+	struct jg_link_cbs cb;
 	void *ud;
 	struct jg_frame_decoder *dec;
 	struct evbuffer *out;
@@ -201,8 +201,7 @@ __attribute__((format(printf, 3, 4))) static int failf(struct jg_link *l, int er
 
 /* ---- life cycle ---- */
 
-struct jg_link *jg_link_new(enum jg_link_role role, const struct jg_link_callbacks *cb,
-			    void *link_ud)
+struct jg_link *jg_link_new(enum jg_link_role role, const struct jg_link_cbs *cb, void *link_ud)
 {
 	struct jg_link *l;
 

@@ -36,7 +36,7 @@ enum jg_link_role {
 	JG_LINK_ACCEPTOR = 2, /* agent side */
 };
 
-struct jg_link_callbacks {
+struct jg_link_cbs {
 	/* The peer's HELLO arrived and was accepted. */
 	void (*on_hello)(struct jg_link *l, const struct jg_hello *h, void *link_ud);
 	/* ACCEPTOR only: the peer asks to open channel CH. Answer (now or later) with
@@ -57,8 +57,7 @@ struct jg_link_callbacks {
 };
 
 /* New link. CB is copied; LINK_UD is passed to every callback. NULL on ENOMEM. */
-struct jg_link *jg_link_new(enum jg_link_role role, const struct jg_link_callbacks *cb,
-			    void *link_ud);
+struct jg_link *jg_link_new(enum jg_link_role role, const struct jg_link_cbs *cb, void *link_ud);
 /* Free the link and its table (channel user data is not touched). */
 void jg_link_free(struct jg_link *l);
 /* Queue our HELLO (version, max payload, window, capabilities, arch). */

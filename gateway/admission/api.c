@@ -32,7 +32,7 @@ char *jg_api_stats_json(const struct jg_gateway *gw)
 	char *text;
 
 	links = json_array();
-	jg_agentlink_stats(gw, links);
+	jg_onward_stats(gw, links);
 	sites = json_array();
 	jg_sites_stats(gw, sites);
 	root = json_pack(
@@ -177,7 +177,7 @@ static void reset_target(struct jg_gateway *gw, struct jg_stream *s, const char 
 	}
 	jg_admit_end(adm, "ok", "");
 	snprintf(why, sizeof(why), "reset by %s", jg_stream_identity(s));
-	found = jg_agentlink_reset(gw, chain->key, why);
+	found = jg_onward_reset(gw, chain->key, why);
 	o = json_pack("{s:s, s:b}", "target", chain->key, "reset", found);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (text == NULL)
@@ -302,7 +302,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 			jg_stream_reply_error(s, 500, "internal error", "out of memory");
 			return NULL;
 		}
-		return jg_tunnel_start(gw, s, adm, protocol, query);
+		return jg_tunnel_op_start(gw, s, adm, protocol, query);
 	}
 	if (strcmp(method, "POST") != 0) {
 		jg_stream_reply_error(s, 405, "method not allowed", "exec and reset take POST");
@@ -313,7 +313,7 @@ static struct jg_op *route_target(struct jg_gateway *gw, struct jg_stream *s, co
 			jg_stream_reply_error(s, 500, "internal error", "out of memory");
 			return NULL;
 		}
-		return jg_exec_start(gw, s, adm);
+		return jg_exec_op_start(gw, s, adm);
 	}
 	if (alen == 5 && strncmp(action, "reset", 5) == 0) {
 		reset_target(gw, s, target);

@@ -67,7 +67,7 @@
  * large request (answered 431) but an HPACK bomb (its stream reset at once). */
 #define HPACK_BOMB_FACTOR 8u
 
-static void conn_free(struct jg_conn *c, const char *why);
+static void conn_free(struct jg_h2conn *c, const char *why);
 
 /* Rapid reset: judged once a connection has reset this many streams, and cut when
  * more than half of the streams it opened were reset by it (HAProxy counts such
@@ -82,7 +82,7 @@ static void conn_free(struct jg_conn *c, const char *why);
 /* Drops over max_handshakes: at most one log line per this interval. */
 #define HS_LOG_INTERVAL_MS 10000u
 
-size_t jg_conn_handshake_limit(const struct jg_gateway *gw)
+size_t jg_h2conn_handshake_limit(const struct jg_gateway *gw)
 {
 	if (gw->cfg->max_handshakes > 0)
 		return gw->cfg->max_handshakes;
@@ -90,7 +90,7 @@ size_t jg_conn_handshake_limit(const struct jg_gateway *gw)
 }
 
 /* C leaves the handshake list (done, or freed). */
-static void hs_unlink(struct jg_conn *c)
+static void hs_unlink(struct jg_h2conn *c)
 {
 	struct jg_gateway *gw = c->gw;
 
@@ -140,10 +140,10 @@ static void hs_fail_log(struct jg_gateway *gw, const char *peer, const char *why
 
 /* C starts its handshake; past the limit the oldest handshake is dropped, so that
  * clients that never finish one cannot hold the descriptors and memory. */
-static void hs_add(struct jg_conn *c)
+static void hs_add(struct jg_h2conn *c)
 {
 	struct jg_gateway *gw = c->gw;
-	size_t max = jg_conn_handshake_limit(gw);
+	size_t max = jg_h2conn_handshake_limit(gw);
 	uint64_t now;
 
 	c->in_handshake = 1;
@@ -156,7 +156,7 @@ static void hs_add(struct jg_conn *c)
 	if (++gw->handshaking > gw->hs_peak)
 		gw->hs_peak = gw->handshaking;
 	while (gw->handshaking > max && gw->hs_oldest != c) {
-		struct jg_conn *old = gw->hs_oldest;
+		struct jg_h2conn *old = gw->hs_oldest;
 
 		gw->hs_dropped++;
 		gw->stats.tls_failures++;
@@ -245,13 +245,13 @@ static void linger_close(struct jg_gateway *gw, evutil_socket_t fd)
 	event_add(lg->ev, &tv);
 }
 
-void jg_h2_schedule_flush(struct jg_conn *c)
+void jg_h2_schedule_flush(struct jg_h2conn *c)
 {
 	if (c->flush_ev != NULL && !event_pending(c->flush_ev, EV_TIMEOUT, NULL))
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
 }
 
-static void arm_timer(struct jg_conn *c, uint32_t ms)
+static void arm_timer(struct jg_h2conn *c, uint32_t ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
@@ -260,7 +260,7 @@ static void arm_timer(struct jg_conn *c, uint32_t ms)
 
 /* Send what nghttp2 has, then close the connection if nothing is left to do.
  * Returns -1 when the connection was freed. */
-static int conn_send(struct jg_conn *c)
+static int conn_send(struct jg_h2conn *c)
 {
 	int r;
 
@@ -302,7 +302,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_conn *c = arg;
+	struct jg_h2conn *c = arg;
 
 	if (!c->handshaken) {
 		jg_log_warn("TLS handshake from %s timed out after %u ms", c->peer,
@@ -330,7 +330,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
 		       void *ud)
 {
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	if (evbuffer_get_length(out) >= OUTPUT_HIGH_WATER)
@@ -344,7 +344,7 @@ static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len
 static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
 			size_t length, nghttp2_data_source *source, void *ud)
 {
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	(void)session;
@@ -358,7 +358,7 @@ static int send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const ui
 
 static void stream_free(struct jg_stream *s)
 {
-	struct jg_conn *c = s->conn;
+	struct jg_h2conn *c = s->conn;
 
 	if (s->linger != NULL)
 		event_free(s->linger);
@@ -392,7 +392,7 @@ static void stream_close(struct jg_stream *s, const char *why)
 
 	s->op = NULL;
 	if (op != NULL)
-		op->hooks->on_close(op, why);
+		op->cbs->on_close(op, why);
 	/* The controller's agent was reachable for this request only. */
 	if (s->agent_stream > 0)
 		jg_agentfwd_release(s);
@@ -405,7 +405,7 @@ static void stream_close(struct jg_stream *s, const char *why)
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 	struct jg_stream *s;
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
@@ -503,7 +503,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 
 /* The client reset one of its open streams: cut the connection (GOAWAY
  * ENHANCE_YOUR_CALM, no new streams) when it resets most of what it opens. */
-static void count_reset(struct jg_conn *c)
+static void count_reset(struct jg_h2conn *c)
 {
 	char why[160];
 	int n;
@@ -526,7 +526,7 @@ static void count_reset(struct jg_conn *c)
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 
 	if (s == NULL)
 		return 0;
@@ -568,9 +568,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		 * it bytes to read, so it sees the close (nothing else may come). */
 		if (s->resp_ended && s->status >= 400)
 			nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, NULL);
-		if (s->op != NULL && s->op->hooks->on_body_end != NULL) {
+		if (s->op != NULL && s->op->cbs->on_body_end != NULL) {
 			jg_setupq_acting(c->gw, jg_stream_identity(s));
-			s->op->hooks->on_body_end(s->op);
+			s->op->cbs->on_body_end(s->op);
 			jg_setupq_acting(c->gw, NULL);
 		}
 	}
@@ -582,10 +582,10 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 {
 	struct jg_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
 
-	if (s != NULL && s->op != NULL && s->op->hooks->on_body != NULL) {
+	if (s != NULL && s->op != NULL && s->op->cbs->on_body != NULL) {
 		/* Onward setups the body asks for (exec's OPEN) count for this identity. */
 		jg_setupq_acting(s->conn->gw, jg_stream_identity(s));
-		s->op->hooks->on_body(s->op, data, len);
+		s->op->cbs->on_body(s->op, data, len);
 		jg_setupq_acting(s->conn->gw, NULL);
 		return 0;
 	}
@@ -629,7 +629,7 @@ static void on_stream_linger(evutil_socket_t fd, short what, void *arg)
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
 	struct timeval tv = {H2_LINGER_MS / 1000, (H2_LINGER_MS % 1000) * 1000};
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 	struct jg_stream *s;
 
 	if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) ||
@@ -651,7 +651,7 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame,
 			    int lib_error_code, void *ud)
 {
-	struct jg_conn *c = ud;
+	struct jg_h2conn *c = ud;
 
 	if (frame->hd.type != NGHTTP2_HEADERS || c->limit_logged ||
 	    c->nstreams < c->gw->cfg->max_streams)
@@ -665,7 +665,7 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
 }
 
 /* Hand nghttp2 LEN bytes at P.  0, or -1 when the connection was freed. */
-static int conn_recv(struct jg_conn *c, const uint8_t *p, size_t len)
+static int conn_recv(struct jg_h2conn *c, const uint8_t *p, size_t len)
 {
 	ssize_t r = nghttp2_session_mem_recv(c->session, p, len);
 
@@ -679,7 +679,7 @@ static int conn_recv(struct jg_conn *c, const uint8_t *p, size_t len)
 }
 
 /* What the oversized-field filter let through (h2field.h).  0, or -1: freed. */
-static int conn_recv_filtered(struct jg_conn *c)
+static int conn_recv_filtered(struct jg_h2conn *c)
 {
 	size_t flen;
 
@@ -693,7 +693,7 @@ static int conn_recv_filtered(struct jg_conn *c)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	struct jg_conn *c = arg;
+	struct jg_h2conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
 
@@ -730,7 +730,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 	conn_send(arg);
 }
 
-static int session_start(struct jg_conn *c)
+static int session_start(struct jg_h2conn *c)
 {
 	const struct jg_config *cfg = c->gw->cfg;
 	nghttp2_session_callbacks *cbs;
@@ -806,11 +806,11 @@ static void tls_failure_reason(struct bufferevent *bev, char *buf, size_t len)
 }
 
 /* Connections of IDENTITY with a session, C excluded. */
-static size_t identity_conns(const struct jg_conn *c)
+static size_t identity_conns(const struct jg_h2conn *c)
 {
 	size_t n = 0;
 
-	for (const struct jg_conn *o = c->gw->conns; o != NULL; o = o->next)
+	for (const struct jg_h2conn *o = c->gw->conns; o != NULL; o = o->next)
 		if (o != c && o->session != NULL && !o->refused &&
 		    strcmp(o->identity, c->identity) == 0)
 			n++;
@@ -819,7 +819,7 @@ static size_t identity_conns(const struct jg_conn *c)
 
 /* The transport is up and c->identity known (TLS handshake done, or a plain
  * connection accepted): start the HTTP/2 session.  Returns -1 when C was freed. */
-static int conn_established(struct jg_conn *c)
+static int conn_established(struct jg_h2conn *c)
 {
 	struct jg_gateway *gw = c->gw;
 	uint32_t max = gw->cfg->max_connections_per_identity;
@@ -856,7 +856,7 @@ static int conn_established(struct jg_conn *c)
 		return conn_send(c);
 	}
 	if (gw->draining) {
-		jg_conn_drain_all(gw);
+		jg_h2conn_drain_all(gw);
 		return 0;
 	}
 	return conn_send(c);
@@ -864,7 +864,7 @@ static int conn_established(struct jg_conn *c)
 
 static void on_event(struct bufferevent *bev, short events, void *arg)
 {
-	struct jg_conn *c = arg;
+	struct jg_h2conn *c = arg;
 	char why[256];
 	const unsigned char *alpn = NULL;
 	unsigned alpnlen = 0;
@@ -879,7 +879,7 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 			conn_free(c, "no h2");
 			return;
 		}
-		jg_tls_peer_identity(ssl, c->identity, sizeof(c->identity));
+		jg_edge_tls_peer_identity(ssl, c->identity, sizeof(c->identity));
 		conn_established(c);
 		return;
 	}
@@ -903,9 +903,9 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
 }
 
 /* A connection for BEV (owned from now on, freed on failure), in gw->conns. */
-static struct jg_conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
+static struct jg_h2conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
 {
-	struct jg_conn *c = calloc(1, sizeof(*c));
+	struct jg_h2conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		jg_h2bulk_free(bev);
@@ -935,9 +935,9 @@ static struct jg_conn *conn_new(struct jg_gateway *gw, struct bufferevent *bev, 
 	return c;
 }
 
-void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
+void jg_h2conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *peer)
 {
-	struct jg_conn *c = conn_new(gw, bev, peer);
+	struct jg_h2conn *c = conn_new(gw, bev, peer);
 
 	if (c == NULL)
 		return;
@@ -948,10 +948,10 @@ void jg_conn_accept(struct jg_gateway *gw, struct bufferevent *bev, const char *
 	hs_add(c);
 }
 
-void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
-			  const char *identity)
+void jg_h2conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const char *peer,
+			    const char *identity)
 {
-	struct jg_conn *c = conn_new(gw, bev, peer);
+	struct jg_h2conn *c = conn_new(gw, bev, peer);
 
 	if (c == NULL)
 		return;
@@ -964,7 +964,7 @@ void jg_conn_accept_plain(struct jg_gateway *gw, struct bufferevent *bev, const 
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-static void conn_free(struct jg_conn *c, const char *why)
+static void conn_free(struct jg_h2conn *c, const char *why)
 {
 	struct jg_gateway *gw = c->gw;
 
@@ -1002,9 +1002,9 @@ static void conn_free(struct jg_conn *c, const char *why)
 		event_base_loopexit(gw->base, NULL);
 }
 
-void jg_conn_drain_all(struct jg_gateway *gw)
+void jg_h2conn_drain_all(struct jg_gateway *gw)
 {
-	struct jg_conn *c, *next;
+	struct jg_h2conn *c, *next;
 
 	for (c = gw->conns; c != NULL; c = next) {
 		next = c->next;
@@ -1023,7 +1023,7 @@ void jg_conn_drain_all(struct jg_gateway *gw)
 	}
 }
 
-void jg_conn_close_all(struct jg_gateway *gw)
+void jg_h2conn_close_all(struct jg_gateway *gw)
 {
 	while (gw->conns != NULL)
 		conn_free(gw->conns, "shutdown: drain time is up");

@@ -20,7 +20,7 @@ struct jg_h2field;
 
 struct jg_stream {
 	struct jg_stream_head head; /* first: its jg_stream_cbs (gateway/stream.h) */
-	struct jg_conn *conn;
+	struct jg_h2conn *conn;
 	int32_t id;
 	char method[16];
 	char *path;
@@ -50,7 +50,7 @@ struct jg_stream {
 	struct jg_stream *next, *prev;
 };
 
-struct jg_conn {
+struct jg_h2conn {
 	struct jg_gateway *gw;
 	struct bufferevent *bev;
 	nghttp2_session *session;
@@ -69,18 +69,18 @@ struct jg_conn {
 	int in_handshake; /* on gw's handshake list (hs_prev, hs_next) */
 	int no_linger;	  /* dropped unheard (no alert to deliver): close at once */
 	int linger;	  /* ended by our GOAWAY while the peer may still send: linger */
-	struct jg_conn *hs_prev, *hs_next;
+	struct jg_h2conn *hs_prev, *hs_next;
 	struct jg_h2field *field;  /* the client's bytes pass it first (h2field.h) */
 	struct evbuffer *filtered; /* what it let through, for nghttp2 */
 	struct event *timer;	   /* handshake timeout, then idle timeout */
 	struct event *flush_ev;
 	struct jg_stream *streams;
 	size_t nstreams;
-	struct jg_conn *next, *prev;
+	struct jg_h2conn *next, *prev;
 };
 
 /* h2.c: send pending output soon (from outside nghttp2's callbacks). */
-void jg_h2_schedule_flush(struct jg_conn *c);
+void jg_h2_schedule_flush(struct jg_h2conn *c);
 /* h2stream.c: the data provider of every response. */
 ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
 			uint32_t *data_flags, nghttp2_data_source *source, void *ud);

@@ -8,7 +8,7 @@
  * agents then stop on channel windows, and processes on full pipes), and so do
  * the ops that read a source of their own (raw execs' ssh pipes, tunnel
  * targets' sockets), instead of the gateway growing; below three quarters of
- * it they resume (jg_agentlink_resume_all, and each op's on_budget hook).
+ * it they resume (jg_onward_resume_all, and each op's on_budget hook).
  * Bytes are never refused, so a stream is never cut by the budget, only
  * slowed. */
 #include <stddef.h>
@@ -72,10 +72,10 @@ static void budget_take(struct jg_gateway *gw, size_t n)
  * later hooks then see budget_paused and stay stopped until the next resume). */
 static void budget_resume_ops(struct jg_gateway *gw)
 {
-	for (struct jg_conn *c = gw->conns; c != NULL; c = c->next)
+	for (struct jg_h2conn *c = gw->conns; c != NULL; c = c->next)
 		for (struct jg_stream *s = c->streams; s != NULL; s = s->next)
-			if (s->op != NULL && s->op->hooks->on_budget != NULL)
-				s->op->hooks->on_budget(s->op);
+			if (s->op != NULL && s->op->cbs->on_budget != NULL)
+				s->op->cbs->on_budget(s->op);
 }
 
 void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
@@ -88,7 +88,7 @@ void jg_h2_budget_release(struct jg_gateway *gw, size_t n)
 			jg_log_info("buffer budget: %llu bytes queued: agent links resume (raw "
 				    "execs and tunnel sockets too)",
 				    (unsigned long long)gw->buffered);
-		jg_agentlink_resume_all(gw);
+		jg_onward_resume_all(gw);
 		budget_resume_ops(gw);
 	}
 }
@@ -144,8 +144,8 @@ int jg_h2_resp_send(struct jg_stream *s, struct evbuffer *out, const uint8_t *fr
 	    (pad > 0 && evbuffer_add(out, zeros, pad) != 0))
 		return -1;
 	jg_h2_budget_release(s->conn->gw, length);
-	if (s->op != NULL && s->op->hooks->on_sent != NULL)
-		s->op->hooks->on_sent(s->op, length);
+	if (s->op != NULL && s->op->cbs->on_sent != NULL)
+		s->op->cbs->on_sent(s->op, length);
 	return 0;
 }
 
@@ -365,7 +365,7 @@ static void pump_append(void *s, struct evbuffer *buf)
 	jg_stream_append(s, buf);
 }
 
-const struct jg_pump_stream_ops jg_stream_pump_ops = {
+const struct jg_pump_stream_cbs jg_stream_pump_cbs = {
     .consume = pump_consume,
     .append = pump_append,
 };

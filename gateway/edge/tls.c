@@ -56,7 +56,7 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 }
 
 /* The identity source travels in the SSL_CTX's app data (the enum + 1), so that
- * jg_tls_peer_identity keeps its (ssl, buf, len) signature. */
+ * jg_edge_tls_peer_identity keeps its (ssl, buf, len) signature. */
 static enum jg_identity_source ctx_identity_source(SSL_CTX *ctx)
 {
 	uintptr_t v = (uintptr_t)SSL_CTX_get_app_data(ctx);
@@ -110,7 +110,7 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
-int jg_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen)
+int jg_edge_tls_server_ctx(const struct jg_config *cfg, SSL_CTX **out, char *err, size_t errlen)
 {
 	char why[256], crlbuf[4096];
 	SSL_CTX *ctx;
@@ -157,7 +157,7 @@ fail:
 	return JG_ERR_TLS;
 }
 
-void jg_tls_peer_identity(SSL *ssl, char *buf, size_t len)
+void jg_edge_tls_peer_identity(SSL *ssl, char *buf, size_t len)
 {
 	jg_identity_from_cert(SSL_get0_peer_certificate(ssl),
 			      ctx_identity_source(SSL_get_SSL_CTX(ssl)), buf, len);
@@ -211,7 +211,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 		evutil_closesocket(fd);
 		return;
 	}
-	jg_conn_accept(gw, bev, peer);
+	jg_h2conn_accept(gw, bev, peer);
 }
 
 static void on_listen_error(struct evconnlistener *lst, void *arg)
@@ -235,7 +235,7 @@ static int guard_listener(struct jg_gateway *gw, char *err, size_t errlen)
 	return 0;
 }
 
-int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
+int jg_edge_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
 {
 	const struct jg_config *cfg = gw->cfg;
 	struct evutil_addrinfo hints, *ai = NULL;
@@ -267,7 +267,7 @@ int jg_tls_listen(struct jg_gateway *gw, char *err, size_t errlen)
 }
 
 /* Socket activation (jumpgated.socket): FD is already bound and listening. */
-int jg_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen)
+int jg_edge_tls_listen_fd(struct jg_gateway *gw, int fd, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);

@@ -65,7 +65,7 @@ static void on_unix_accept(struct evconnlistener *lst, evutil_socket_t fd, struc
 		evutil_closesocket(fd);
 		return;
 	}
-	jg_conn_accept_plain(gw, bev, peer, identity);
+	jg_h2conn_accept_plain(gw, bev, peer, identity);
 }
 
 static void on_unix_error(struct evconnlistener *lst, void *arg)

@@ -50,7 +50,7 @@ struct jg_agentfwd {
 	struct jg_agentfwd *next, *prev; /* gw->agentfwds */
 };
 
-static const struct jg_op_hooks af_hooks;
+static const struct jg_op_cbs af_cbs;
 
 static struct jg_agentfwd *op_af(struct jg_op *op)
 {
@@ -188,7 +188,7 @@ static void af_on_close(struct jg_op *op, const char *why)
 	free(af);
 }
 
-static const struct jg_op_hooks af_hooks = {
+static const struct jg_op_cbs af_cbs = {
     .on_body = af_on_body,
     .on_body_end = af_on_body_end,
     .on_sent = af_on_sent,
@@ -211,7 +211,7 @@ struct jg_op *jg_agentfwd_start(struct jg_gateway *gw, struct jg_stream *s)
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	af->op.hooks = &af_hooks;
+	af->op.cbs = &af_cbs;
 	af->gw = gw;
 	af->stream = s;
 	af->id = jg_stream_id(s);
@@ -236,7 +236,7 @@ static struct jg_agentfwd *sibling_af(const struct jg_stream *s, int32_t id)
 	struct jg_stream *o = jg_stream_sibling(s, id);
 	struct jg_op *op = o != NULL ? jg_stream_op(o) : NULL;
 
-	return op != NULL && op->hooks == &af_hooks ? op_af(op) : NULL;
+	return op != NULL && op->cbs == &af_cbs ? op_af(op) : NULL;
 }
 
 /* The first hop that is not local: the one whose ssh would use the agent. */

@@ -64,7 +64,7 @@ static const char *state_name(enum al_state s)
 	return "?";
 }
 
-static void al_unlink(struct jg_agentlink *al)
+static void al_unlink(struct jg_onward *al)
 {
 	struct jg_gateway *gw = al->gw;
 
@@ -103,7 +103,7 @@ static void close_fd(int *fd)
 
 static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
 
-static void al_free(struct jg_agentlink *al)
+static void al_free(struct jg_onward *al)
 {
 	jg_setupq_leave(al->gw, &al->sq);
 	al_unlink(al);
@@ -139,7 +139,7 @@ static void on_free_ev(evutil_socket_t fd, short what, void *arg)
 	al_free(arg);
 }
 
-void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const char *reason)
+void jg_onward_die(struct jg_onward *al, enum jg_log_level level, const char *reason)
 {
 	if (al->state == AL_DEAD)
 		return;
@@ -168,14 +168,14 @@ void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const ch
 }
 
 /* The source of bytes for the target: the agent binary while bootstrapping, frames after. */
-static struct evbuffer *al_outbuf(struct jg_agentlink *al)
+static struct evbuffer *al_outbuf(struct jg_onward *al)
 {
 	if (al->boot != NULL && !al->booted)
 		return al->boot_out;
 	return jg_link_output(al->link);
 }
 
-void jg_agentlink_write(struct jg_agentlink *al)
+void jg_onward_write(struct jg_onward *al)
 {
 	struct evbuffer *out;
 	int n;
@@ -199,7 +199,7 @@ void jg_agentlink_write(struct jg_agentlink *al)
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* The process stopped reading: its exit status tells why. */
-		jg_agentlink_lost(al, "it stopped reading its input");
+		jg_onward_lost(al, "it stopped reading its input");
 		return;
 	}
 	event_del(al->wev);
@@ -207,11 +207,11 @@ void jg_agentlink_write(struct jg_agentlink *al)
 
 static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
 {
-	jg_agentlink_write(arg);
+	jg_onward_write(arg);
 }
 
 /* Write whatever the link queued, once per event-loop turn. */
-static void al_flush(struct jg_agentlink *al)
+static void al_flush(struct jg_onward *al)
 {
 	if (al->state != AL_DEAD && !event_pending(al->flush_ev, EV_TIMEOUT, NULL))
 		event_active(al->flush_ev, EV_TIMEOUT, 0);
@@ -229,12 +229,12 @@ static void on_link_output(struct evbuffer *buf, const struct evbuffer_cb_info *
 
 static void on_writable_fd(evutil_socket_t fd, short what, void *arg)
 {
-	jg_agentlink_write(arg);
+	jg_onward_write(arg);
 }
 
 /* The connection's stdout ended or failed.  The reason is better with the exit
  * status, which the reaper delivers soon: wait for it, bounded by the tick. */
-void jg_agentlink_lost(struct jg_agentlink *al, const char *what)
+void jg_onward_lost(struct jg_onward *al, const char *what)
 {
 	char reason[512];
 
@@ -250,20 +250,20 @@ void jg_agentlink_lost(struct jg_agentlink *al, const char *what)
 	}
 	jg_onward_drain_stderr(al);
 	jg_onward_reason(al, reason, sizeof(reason));
-	jg_agentlink_die(al, JG_LOG_WARN, reason);
+	jg_onward_die(al, JG_LOG_WARN, reason);
 }
 
 static void on_exit_status(pid_t pid, int wstatus, void *ud)
 {
-	struct jg_agentlink *al = ud;
+	struct jg_onward *al = ud;
 
 	al->exited = 1;
 	al->wstatus = wstatus;
-	jg_agentlink_lost(al, "it exited");
+	jg_onward_lost(al, "it exited");
 }
 
 /* The bytes of SRC (left empty) to the link. */
-static void al_feed_link(struct jg_agentlink *al, struct evbuffer *src)
+static void al_feed_link(struct jg_onward *al, struct evbuffer *src)
 {
 	int r = jg_link_feed_evbuffer(al->link, src);
 
@@ -273,20 +273,20 @@ static void al_feed_link(struct jg_agentlink *al, struct evbuffer *src)
 		snprintf(reason, sizeof(reason), "protocol error from the agent on %s: %s",
 			 al->chain->display,
 			 jg_link_error(al->link) ? jg_link_error(al->link) : jg_strerror(r));
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 		return;
 	}
-	jg_agentlink_write(al);
+	jg_onward_write(al);
 }
 
 static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_agentlink *al = arg;
+	struct jg_onward *al = arg;
 	const size_t most = JG_FRAME_LINK_PAYLOAD + JG_FRAME_HEADER_LEN;
 	ssize_t n;
 
 	/* Over the gateway-wide buffer budget (h2stream.c): stop reading until clients
-	 * catch up and jg_agentlink_resume_all() re-arms us; the agent then stops on its
+	 * catch up and jg_onward_resume_all() re-arms us; the agent then stops on its
 	 * channel windows instead of the gateway growing. */
 	if (al->gw->budget_paused) {
 		event_del(al->rev);
@@ -297,7 +297,7 @@ static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		jg_agentlink_lost(al, n == 0 ? "end of output" : strerror(errno));
+		jg_onward_lost(al, n == 0 ? "end of output" : strerror(errno));
 		return;
 	}
 	if ((size_t)n == most)
@@ -314,7 +314,7 @@ static void on_readable_fd(evutil_socket_t fd, short what, void *arg)
 	al_feed_link(al, al->rbuf);
 }
 
-void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
+void jg_onward_booted(struct jg_onward *al, struct evbuffer *rest)
 {
 	size_t len = evbuffer_get_length(rest);
 
@@ -322,14 +322,14 @@ void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest)
 	if (len > 0)
 		al_feed_link(al, rest);
 	if (al->state != AL_DEAD)
-		jg_agentlink_write(al);
+		jg_onward_write(al);
 }
 
 /* Our own event loop was late (the process stopped, the host suspended, a long
  * blocking call): the silence was ours, not the agent's.  When the tick comes more
  * than a keepalive interval (and at least two ticks) late, the deadlines restart
  * from now instead of killing links whose agents did nothing wrong.  1 when so. */
-static int loop_stalled(struct jg_agentlink *al, uint64_t now)
+static int loop_stalled(struct jg_onward *al, uint64_t now)
 {
 	uint64_t ka = al->gw->cfg->keepalive_interval_ms, late;
 
@@ -348,7 +348,7 @@ static int loop_stalled(struct jg_agentlink *al, uint64_t now)
 }
 
 /* Silence for twice the keepalive interval kills the link. True when it did. */
-static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason, size_t len)
+static int keepalive_expired(struct jg_onward *al, uint64_t now, char *reason, size_t len)
 {
 	uint64_t ka = al->gw->cfg->keepalive_interval_ms;
 
@@ -360,7 +360,7 @@ static int keepalive_expired(struct jg_agentlink *al, uint64_t now, char *reason
 		return 0;
 	snprintf(reason, len, "no answer from the agent on %s for %llu s (keepalive)",
 		 al->chain->display, (unsigned long long)(now - al->last_rx_ms) / 1000);
-	jg_agentlink_die(al, JG_LOG_WARN, reason);
+	jg_onward_die(al, JG_LOG_WARN, reason);
 	return 1;
 }
 
@@ -373,7 +373,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_agentlink *al = arg;
+	struct jg_onward *al = arg;
 	const struct jg_config *cfg = al->gw->cfg;
 	uint64_t now = now_ms(), ka = cfg->keepalive_interval_ms;
 	char reason[600];
@@ -383,7 +383,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (al->lost_at_ms != 0) {
 		if (now - al->lost_at_ms >= EXIT_WAIT_MS) {
 			jg_onward_reason(al, reason, sizeof(reason));
-			jg_agentlink_die(al, JG_LOG_WARN, reason);
+			jg_onward_die(al, JG_LOG_WARN, reason);
 		}
 		return;
 	}
@@ -395,7 +395,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			snprintf(reason, sizeof(reason), "cannot reach %s within %u s%s%s",
 				 al->chain->display, cfg->connect_timeout_ms / 1000,
 				 last[0] ? ": " : "", last);
-			jg_agentlink_die(al, JG_LOG_WARN, reason);
+			jg_onward_die(al, JG_LOG_WARN, reason);
 		}
 		return;
 	}
@@ -413,19 +413,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (ka > 0 && now - al->last_rx_ms >= ka && !al->ping_sent) {
 		jg_link_ping(al->link, (uint32_t)now);
 		al->ping_sent = 1;
-		jg_agentlink_write(al);
+		jg_onward_write(al);
 	}
 	if (jg_link_channel_count(al->link) > 0) {
 		al->idle_since_ms = now;
 	} else if (now - al->idle_since_ms >= cfg->pool_idle_timeout_ms) {
 		snprintf(reason, sizeof(reason), "idle for %u s", cfg->pool_idle_timeout_ms / 1000);
-		jg_agentlink_die(al, JG_LOG_INFO, reason);
+		jg_onward_die(al, JG_LOG_INFO, reason);
 	}
 }
 
 static void link_on_hello(struct jg_link *l, const struct jg_hello *h, void *ud)
 {
-	struct jg_agentlink *al = ud;
+	struct jg_onward *al = ud;
 
 	al->state = AL_UP;
 	jg_setupq_leave(al->gw, &al->sq);
@@ -442,7 +442,7 @@ static void link_on_frame(struct jg_link *l, uint32_t ch, void *chan_ud, const s
 	struct jg_chan_user *u = chan_ud;
 
 	if (u != NULL)
-		u->hooks->on_frame(u, f);
+		u->cbs->on_frame(u, f);
 }
 
 static void link_on_writable(struct jg_link *l, uint32_t ch, void *chan_ud, void *ud)
@@ -450,7 +450,7 @@ static void link_on_writable(struct jg_link *l, uint32_t ch, void *chan_ud, void
 	struct jg_chan_user *u = chan_ud;
 
 	if (u != NULL)
-		u->hooks->on_writable(u);
+		u->cbs->on_writable(u);
 }
 
 static void link_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const char *reason,
@@ -459,10 +459,10 @@ static void link_on_dead(struct jg_link *l, uint32_t ch, void *chan_ud, const ch
 	struct jg_chan_user *u = chan_ud;
 
 	if (u != NULL)
-		u->hooks->on_dead(u, reason);
+		u->cbs->on_dead(u, reason);
 }
 
-static const struct jg_link_callbacks link_cbs = {
+static const struct jg_link_cbs link_cbs = {
     .on_hello = link_on_hello,
     .on_frame = link_on_frame,
     .on_writable = link_on_writable,
@@ -470,14 +470,14 @@ static const struct jg_link_callbacks link_cbs = {
 };
 
 static void al_setup_start(struct jg_setupq_entry *e);
-static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen);
+static int al_spawn(struct jg_onward *al, char *err, size_t errlen);
 
 /* A link for CHAIN, in gw->links at once; its process starts now or when the setup
  * queue (setupq.h) lets it. */
-static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chain *chain, char *err,
-				     size_t errlen)
+static struct jg_onward *al_start(struct jg_gateway *gw, const struct jg_chain *chain, char *err,
+				  size_t errlen)
 {
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 
 	al = calloc(1, sizeof(*al));
 	if (al == NULL) {
@@ -504,7 +504,7 @@ static struct jg_agentlink *al_start(struct jg_gateway *gw, const struct jg_chai
 		goto nomem;
 	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
 	al->since = time(NULL);
-	/* Links with a controller's agent are found by a walk (jg_agentlink_get). */
+	/* Links with a controller's agent are found by a walk (jg_onward_get). */
 	if (al->chain->agent == 0 && jg_keymap_put(&gw->link_map, al->chain->key, al) != 0)
 		goto nomem;
 	al->next = gw->links;
@@ -535,27 +535,27 @@ fail:
  * the reason, which every channel opened meanwhile gets. */
 static void al_setup_start(struct jg_setupq_entry *e)
 {
-	struct jg_agentlink *al =
-	    (struct jg_agentlink *)(void *)((char *)e - offsetof(struct jg_agentlink, sq));
+	struct jg_onward *al =
+	    (struct jg_onward *)(void *)((char *)e - offsetof(struct jg_onward, sq));
 	char err[512], reason[700];
 
 	if (al->state == AL_DEAD)
 		return;
 	if (jg_link_channel_count(al->link) == 0) {
 		/* Every operation that asked for it is gone (a client that gave up). */
-		jg_agentlink_die(al, JG_LOG_INFO, "no operation waits for it any more");
+		jg_onward_die(al, JG_LOG_INFO, "no operation waits for it any more");
 		return;
 	}
 	al->started_ms = al->last_rx_ms = al->idle_since_ms = now_ms();
 	if (al_spawn(al, err, sizeof(err)) != 0) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 al->chain->display, err);
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 	}
 }
 
 /* Start al's process and watch it.  0, or -1 with the reason in ERR. */
-static int al_spawn(struct jg_agentlink *al, char *err, size_t errlen)
+static int al_spawn(struct jg_onward *al, char *err, size_t errlen)
 {
 	struct jg_gateway *gw = al->gw;
 	struct timeval second = {1, 0};
@@ -584,10 +584,10 @@ nomem:
 	return -1;
 }
 
-struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_chain *chain,
-				      char *err, size_t errlen)
+struct jg_onward *jg_onward_get(struct jg_gateway *gw, const struct jg_chain *chain, char *err,
+				size_t errlen)
 {
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 
 	if (chain->agent != 0) {
 		/* With a controller's agent: that identity's alone, and not in the map
@@ -606,24 +606,24 @@ struct jg_agentlink *jg_agentlink_get(struct jg_gateway *gw, const struct jg_cha
 	return al_start(gw, chain, err, errlen);
 }
 
-int jg_agentlink_reset(struct jg_gateway *gw, const char *key, const char *reason)
+int jg_onward_reset(struct jg_gateway *gw, const char *key, const char *reason)
 {
-	struct jg_agentlink *next;
+	struct jg_onward *next;
 	int found = 0;
 
 	/* Every connection with the key: identities forwarding their agents have their own. */
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = next) {
+	for (struct jg_onward *al = gw->links; al != NULL; al = next) {
 		next = al->next; /* dying unlinks it */
 		if (al->state != AL_DEAD && strcmp(al->chain->key, key) == 0) {
-			jg_agentlink_die(al, JG_LOG_INFO, reason);
+			jg_onward_die(al, JG_LOG_INFO, reason);
 			found = 1;
 		}
 	}
 	return found;
 }
 
-int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *payload, size_t len,
-			  struct jg_chan_user *u)
+int64_t jg_onward_open(struct jg_onward *al, uint32_t kind, const void *payload, size_t len,
+		       struct jg_chan_user *u)
 {
 	if (al->state == AL_DEAD)
 		return JG_ERR_CLOSED;
@@ -631,28 +631,28 @@ int64_t jg_agentlink_open(struct jg_agentlink *al, uint32_t kind, const void *pa
 	return jg_link_open(al->link, kind, payload, len, u);
 }
 
-struct jg_link *jg_agentlink_link(struct jg_agentlink *al)
+struct jg_link *jg_onward_link(struct jg_onward *al)
 {
 	return al->link;
 }
 
-void jg_agentlink_shutdown_all(struct jg_gateway *gw, const char *reason)
+void jg_onward_shutdown_all(struct jg_gateway *gw, const char *reason)
 {
 	while (gw->links != NULL) {
-		struct jg_agentlink *al = gw->links;
+		struct jg_onward *al = gw->links;
 
-		jg_agentlink_die(al, JG_LOG_INFO, reason);
-		/* jg_agentlink_die unlinked it; free now, the loop is over. */
+		jg_onward_die(al, JG_LOG_INFO, reason);
+		/* jg_onward_die unlinked it; free now, the loop is over. */
 		event_del(al->free_ev);
 		al_free(al);
 	}
 }
 
-void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
+void jg_onward_stats(const struct jg_gateway *gw, void *json_array)
 {
 	uint64_t now = now_ms();
 
-	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+	for (const struct jg_onward *al = gw->links; al != NULL; al = al->next) {
 		json_t *o = json_pack(
 		    "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "target", al->chain->key,
 		    "display", al->chain->display, "method",
@@ -674,12 +674,12 @@ void jg_agentlink_stats(const struct jg_gateway *gw, void *json_array)
 	}
 }
 
-void jg_agentlink_resume_all(struct jg_gateway *gw)
+void jg_onward_resume_all(struct jg_gateway *gw)
 {
 	uint64_t now = now_ms();
 
 	/* Dead links are off the list already. The pause is not the agent's silence. */
-	for (struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+	for (struct jg_onward *al = gw->links; al != NULL; al = al->next) {
 		al->last_rx_ms = now;
 		al->ping_sent = 0;
 		if (al->rev != NULL)
@@ -687,10 +687,10 @@ void jg_agentlink_resume_all(struct jg_gateway *gw)
 	}
 }
 
-void jg_agentlink_count(const struct jg_gateway *gw, uint64_t *connecting, uint64_t *up)
+void jg_onward_count(const struct jg_gateway *gw, uint64_t *connecting, uint64_t *up)
 {
 	*connecting = *up = 0;
-	for (const struct jg_agentlink *al = gw->links; al != NULL; al = al->next) {
+	for (const struct jg_onward *al = gw->links; al != NULL; al = al->next) {
 		switch (al->state) {
 		case AL_CONNECTING:
 			(*connecting)++;

@@ -27,7 +27,7 @@ enum al_state {
 	AL_DEAD,       /* failed or closed; freed from its own event */
 };
 
-struct jg_agentlink {
+struct jg_onward {
 	struct jg_gateway *gw;
 	struct jg_chain *chain; /* owned copy */
 	pid_t pid;
@@ -57,34 +57,34 @@ struct jg_agentlink {
 	uint64_t bytes_in, bytes_out;
 	struct jg_setupq_entry sq;	/* its place in the onward setup queue (setupq.h) */
 	struct jg_agentsock *agentsock; /* chain->agent: the onward ssh's SSH_AUTH_SOCK */
-	struct jg_agentlink *next, *prev;
+	struct jg_onward *next, *prev;
 };
 
 /* agentlink.c */
 /* Fail the connection now with REASON (logged once at LEVEL); every channel gets it. */
-void jg_agentlink_die(struct jg_agentlink *al, enum jg_log_level level, const char *reason);
+void jg_onward_die(struct jg_onward *al, enum jg_log_level level, const char *reason);
 /* Output ended or the process stopped reading: die once the exit status is known. */
-void jg_agentlink_lost(struct jg_agentlink *al, const char *what);
+void jg_onward_lost(struct jg_onward *al, const char *what);
 /* Write pending bytes to the process. */
-void jg_agentlink_write(struct jg_agentlink *al);
+void jg_onward_write(struct jg_onward *al);
 /* The stub exec'd the agent; REST holds its first bytes (frames). */
-void jg_agentlink_booted(struct jg_agentlink *al, struct evbuffer *rest);
+void jg_onward_booted(struct jg_onward *al, struct evbuffer *rest);
 
 /* onward.c */
 /* Start the process for al->chain: the agent for local, ssh + stub for ssh. */
-int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen);
+int jg_onward_spawn(struct jg_onward *al, struct jg_child *child, char *err, size_t errlen);
 /* Watch the process's stderr and terminal (after al->err_fd/tty_fd are set). */
-int jg_onward_watch(struct jg_agentlink *al);
+int jg_onward_watch(struct jg_onward *al);
 /* Output before the agent runs goes through the bootstrap parser. */
-void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len);
+void jg_onward_boot_input(struct jg_onward *al, const uint8_t *data, size_t len);
 /* After the process exited: read what is left of its stderr, so the reason has its last
  * words (the exit status can arrive before the stderr event runs). */
-void jg_onward_drain_stderr(struct jg_agentlink *al);
+void jg_onward_drain_stderr(struct jg_onward *al);
 /* Why the connection ended, for people (uses the exit status and what ssh said). */
-void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len);
+void jg_onward_reason(const struct jg_onward *al, char *buf, size_t len);
 /* The last thing the process said on stderr, or "". */
-void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len);
+void jg_onward_last_words(const struct jg_onward *al, char *buf, size_t len);
 /* Free what onward.c added to AL. */
-void jg_onward_clear(struct jg_agentlink *al);
+void jg_onward_clear(struct jg_onward *al);
 
 #endif

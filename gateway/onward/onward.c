@@ -33,7 +33,7 @@
 #include "relay/ssh.h"
 
 /* The first hop that is not "local": what the connection starts with. */
-static const struct jg_hop *first_hop(const struct jg_agentlink *al)
+static const struct jg_hop *first_hop(const struct jg_onward *al)
 {
 	const struct jg_chain *c = al->chain;
 
@@ -41,18 +41,18 @@ static const struct jg_hop *first_hop(const struct jg_agentlink *al)
 }
 
 /* A password line for the agent or tool that reads it from stdin. */
-static void send_password(struct jg_agentlink *al, int hop)
+static void send_password(struct jg_onward *al, int hop)
 {
 	const struct jg_hop *h = &al->chain->hops[hop];
 	const char *pw = h->method == JG_METHOD_SSH ? h->ssh.password : h->o.password;
 
 	if (pw == NULL || evbuffer_add(al->boot_out, pw, strlen(pw)) != 0 ||
 	    evbuffer_add(al->boot_out, "\n", 1) != 0) {
-		jg_agentlink_die(al, JG_LOG_ERROR, "out of memory queueing a password");
+		jg_onward_die(al, JG_LOG_ERROR, "out of memory queueing a password");
 		return;
 	}
 	jg_log_debug("%s: answering the password prompt of hop %d", al->chain->display, hop + 1);
-	jg_agentlink_write(al);
+	jg_onward_write(al);
 }
 
 extern char **environ;
@@ -60,8 +60,7 @@ extern char **environ;
 /* A chain forwarding a controller's agent (gateway/onward/agentfwd.h): its private socket, the
  * environment naming it, and ssh told to use it.  The first ssh hop is changed in the
  * link's own copy of the chain. */
-static int agent_prepare(struct jg_agentlink *al, struct jg_spawn_opts *opts, char *err,
-			 size_t errlen)
+static int agent_prepare(struct jg_onward *al, struct jg_spawn_opts *opts, char *err, size_t errlen)
 {
 	struct jg_chain *c = al->chain;
 	struct jg_hop *hop = (struct jg_hop *)first_hop(al);
@@ -99,7 +98,7 @@ nomem:
 	return JG_ERR_NOMEM;
 }
 
-int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen)
+int jg_onward_spawn(struct jg_onward *al, struct jg_child *child, char *err, size_t errlen)
 {
 	const struct jg_gateway *gw = al->gw;
 	const struct jg_chain *c = al->chain;
@@ -157,7 +156,7 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 
 /* One read of the process's stderr into the watcher. 1 when bytes came, 0 when none are
  * waiting, -1 at EOF or error (the event is then removed). */
-static int read_stderr(struct jg_agentlink *al)
+static int read_stderr(struct jg_onward *al)
 {
 	char buf[4096];
 	ssize_t n = read(al->err_fd, buf, sizeof(buf));
@@ -183,7 +182,7 @@ static int read_stderr(struct jg_agentlink *al)
 		char reason[600];
 
 		jg_onward_reason(al, reason, sizeof(reason));
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 		return -1;
 	}
 	return 1;
@@ -194,7 +193,7 @@ static void on_stderr(evutil_socket_t fd, short what, void *arg)
 	read_stderr(arg);
 }
 
-void jg_onward_drain_stderr(struct jg_agentlink *al)
+void jg_onward_drain_stderr(struct jg_onward *al)
 {
 	/* The process has exited: whatever it wrote is already in the pipe, so a bounded
 	 * number of non-blocking reads collects it (64 x 4 KiB: a pipe holds 64 KiB). */
@@ -204,7 +203,7 @@ void jg_onward_drain_stderr(struct jg_agentlink *al)
 
 static void on_tty_poll(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_agentlink *al = arg;
+	struct jg_onward *al = arg;
 	char reason[512];
 
 	(void)fd;
@@ -215,10 +214,10 @@ static void on_tty_poll(evutil_socket_t fd, short what, void *arg)
 	}
 	if (jg_sshtty_answer(al->tty_fd, &al->watch, first_hop(al)->ssh.password,
 			     &al->password_sent, al->chain->display, reason, sizeof(reason)))
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 }
 
-int jg_onward_watch(struct jg_agentlink *al)
+int jg_onward_watch(struct jg_onward *al)
 {
 	if (al->err_fd >= 0) {
 		al->errev =
@@ -233,7 +232,7 @@ int jg_onward_watch(struct jg_agentlink *al)
 	return 0;
 }
 
-static void send_agent(struct jg_agentlink *al)
+static void send_agent(struct jg_onward *al)
 {
 	const char *sha = jg_boot_need_sha256(al->boot);
 	const struct jg_agent_build *b = NULL;
@@ -248,7 +247,7 @@ static void send_agent(struct jg_agentlink *al)
 			 "agent bootstrap on %s failed: the stub asked for agent %s, which this "
 			 "gateway does not have",
 			 al->chain->display, sha);
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 		return;
 	}
 	fd = open(b->path, O_RDONLY | O_CLOEXEC);
@@ -257,15 +256,15 @@ static void send_agent(struct jg_agentlink *al)
 			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		jg_agentlink_die(al, JG_LOG_ERROR, reason);
+		jg_onward_die(al, JG_LOG_ERROR, reason);
 		return;
 	}
 	jg_log_info("%s: sending the agent (%s, %llu bytes)", al->chain->display, b->arch,
 		    (unsigned long long)b->size);
-	jg_agentlink_write(al);
+	jg_onward_write(al);
 }
 
-void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len)
+void jg_onward_boot_input(struct jg_onward *al, const uint8_t *data, size_t len)
 {
 	char reason[600];
 
@@ -290,14 +289,14 @@ void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t l
 		if (jg_boot_discarded(al->boot) > 0)
 			jg_log_debug("%s: %zu bytes of login noise before the stub",
 				     al->chain->display, jg_boot_discarded(al->boot));
-		jg_agentlink_booted(al, jg_boot_rest(al->boot));
+		jg_onward_booted(al, jg_boot_rest(al->boot));
 		return;
 	case JG_BOOT_FAILED:
 		/* With no stub the agent itself failed (a trampoline on the gateway). */
 		snprintf(reason, sizeof(reason), "%s on %s failed: %s",
 			 al->direct_agent ? "jumpgate-agent" : "agent bootstrap",
 			 al->chain->display, jg_boot_reason(al->boot));
-		jg_agentlink_die(al, JG_LOG_WARN, reason);
+		jg_onward_die(al, JG_LOG_WARN, reason);
 		return;
 	}
 }
@@ -312,7 +311,7 @@ static void status_text(int wstatus, char *buf, size_t len)
 		snprintf(buf, len, "ended (wait status %d)", wstatus);
 }
 
-void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
+void jg_onward_reason(const struct jg_onward *al, char *buf, size_t len)
 {
 	const char *verb = al->state == AL_CONNECTING ? "failed" : "lost";
 	const struct jg_hop *hop = first_hop(al);
@@ -349,12 +348,12 @@ void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
 		     : "");
 }
 
-void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len)
+void jg_onward_last_words(const struct jg_onward *al, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", al->plain_local ? "" : al->watch.last_line);
 }
 
-void jg_onward_clear(struct jg_agentlink *al)
+void jg_onward_clear(struct jg_onward *al)
 {
 	jg_agentsock_free(al->agentsock);
 	al->agentsock = NULL;

@@ -23,7 +23,7 @@
 struct jg_copysrc {
 	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_gateway *gw;
-	const struct jg_copysrc_hooks *hooks;
+	const struct jg_copysrc_cbs *cbs;
 	void *owner;
 	struct jg_admit *adm;	      /* the get's admission (owned) */
 	const struct jg_chain *chain; /* adm's */
@@ -64,12 +64,12 @@ static void src_over(struct jg_copysrc *c, int status, const char *error, const 
 		c->audit = NULL;
 	}
 	if (status == 0) {
-		c->hooks->on_end(c->owner);
+		c->cbs->on_end(c->owner);
 		return;
 	}
 	jg_log_info("relayed copy from %s:%s failed after %llu bytes: %s", c->target, c->path,
 		    (unsigned long long)c->pump.down_bytes, reason);
-	c->hooks->on_fail(c->owner, status, error, reason);
+	c->cbs->on_fail(c->owner, status, error, reason);
 }
 
 static void src_opened(struct jg_copysrc *c, const struct jg_frame *f)
@@ -92,12 +92,12 @@ static void src_opened(struct jg_copysrc *c, const struct jg_frame *f)
 		if (spec.path != NULL && c->audit != NULL)
 			jg_audit_set_opened(c->audit, spec.path);
 		jg_pump_down_open(&c->pump);
-		c->hooks->on_open(c->owner, &spec);
+		c->cbs->on_open(c->owner, &spec);
 	}
 	jg_file_spec_clear(&spec);
 }
 
-/* Contract (jg_pump_hooks, raw mode): as fileget.c's get_frame. */
+/* Contract (jg_pump_cbs, raw mode): as fileget.c's get_frame. */
 static void src_frame(void *ud, const struct jg_frame *f)
 {
 	struct jg_copysrc *c = ud;
@@ -148,7 +148,7 @@ static void src_dead(void *ud, const char *reason, int link_lost)
 	src_over(c, status, error, reason);
 }
 
-static const struct jg_pump_hooks src_pump_hooks = {
+static const struct jg_pump_cbs src_pump_cbs = {
     .on_frame = src_frame,
     .on_dead = src_dead,
 };
@@ -164,22 +164,21 @@ static void src_append(void *s, struct evbuffer *buf)
 {
 	struct jg_copysrc *c = s;
 
-	c->hooks->on_data(c->owner, buf);
+	c->cbs->on_data(c->owner, buf);
 }
 
-static const struct jg_pump_stream_ops src_stream_ops = {
+static const struct jg_pump_stream_cbs src_stream_cbs = {
     .consume = src_consume,
     .append = src_append,
 };
 
 struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-				    const char *path, const struct jg_copysrc_hooks *hooks,
-				    void *owner, int *status, const char **error, char *why,
-				    size_t len)
+				    const char *path, const struct jg_copysrc_cbs *cbs, void *owner,
+				    int *status, const char **error, char *why, size_t len)
 {
 	struct jg_file_spec spec = {0};
 	struct evbuffer *payload = NULL;
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 	struct jg_copysrc *c;
 	char reason[300];
 	int64_t ch;
@@ -191,10 +190,10 @@ struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->gw = gw;
-	c->hooks = hooks;
+	c->cbs = cbs;
 	c->owner = owner;
 	snprintf(c->target, sizeof(c->target), "%s", target);
-	if (jg_pump_init(&c->pump, &src_pump_hooks, c, &src_stream_ops, c) != 0 ||
+	if (jg_pump_init(&c->pump, &src_pump_cbs, c, &src_stream_cbs, c) != 0 ||
 	    (payload = evbuffer_new()) == NULL ||
 	    (c->adm = jg_admit_new(gw, s, "get", target, 0)) == NULL)
 		goto fail;
@@ -226,15 +225,15 @@ struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, 
 		snprintf(why, len, "out of memory");
 		goto fail;
 	}
-	if ((al = jg_agentlink_get(gw, c->chain, reason, sizeof(reason))) == NULL) {
+	if ((al = jg_onward_get(gw, c->chain, reason, sizeof(reason))) == NULL) {
 		snprintf(why, len, "cannot start a connection to %s: %s", c->chain->display,
 			 reason);
 		*status = 502;
 		*error = "target unavailable";
 		goto fail;
 	}
-	ch = jg_agentlink_open(al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), jg_pump_chan(&c->pump));
+	ch = jg_onward_open(al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
+			    evbuffer_get_length(payload), jg_pump_chan(&c->pump));
 	if (ch <= 0) {
 		snprintf(why, len, "cannot open a channel to %s: %s", c->chain->display,
 			 jg_strerror((int)ch));
@@ -242,7 +241,7 @@ struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, 
 		*error = "agent unavailable";
 		goto fail;
 	}
-	jg_pump_attach(&c->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
+	jg_pump_attach(&c->pump, jg_onward_link(al), (uint32_t)ch, 0);
 	free(spec.rules);
 	evbuffer_free(payload);
 	return c;

@@ -23,7 +23,7 @@ struct jg_gateway;
 struct jg_stream;
 struct jg_copysrc;
 
-struct jg_copysrc_hooks {
+struct jg_copysrc_cbs {
 	/* The source file is open; SPEC says its size, mode and mtime (borrowed). */
 	void (*on_open)(void *owner, const struct jg_file_spec *spec);
 	/* File bytes: the owner moves them all out of BUF and reports them consumed later. */
@@ -42,9 +42,8 @@ int jg_copysrc_split(const char *from, char **target, char **path, char *why, si
  * source, or NULL with an HTTP *STATUS and ERROR/WHY to answer (policy 403, bad target
  * 400, no connection 502, no memory 500). */
 struct jg_copysrc *jg_copysrc_start(struct jg_gateway *gw, struct jg_stream *s, const char *target,
-				    const char *path, const struct jg_copysrc_hooks *hooks,
-				    void *owner, int *status, const char **error, char *why,
-				    size_t len);
+				    const char *path, const struct jg_copysrc_cbs *cbs, void *owner,
+				    int *status, const char **error, char *why, size_t len);
 
 /* The owner passed N more bytes on: that much credit goes back to the source agent. */
 void jg_copysrc_consumed(struct jg_copysrc *c, size_t n);

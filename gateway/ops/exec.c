@@ -34,7 +34,7 @@
 #include "relay/log.h"
 #include "relay/spec.h"
 
-struct jg_exec {
+struct jg_exec_op {
 	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_op op;
 	struct jg_gateway *gw;
@@ -46,7 +46,7 @@ struct jg_exec {
 	char argv0[64];
 };
 
-static void exec_free(struct jg_exec *x)
+static void exec_free(struct jg_exec_op *x)
 {
 	jg_pump_clear(&x->pump);
 	jg_execstream_free(x->es); /* ends the record, if open */
@@ -54,21 +54,21 @@ static void exec_free(struct jg_exec *x)
 	free(x);
 }
 
-static struct jg_exec *op_exec(struct jg_op *op)
+static struct jg_exec_op *op_exec(struct jg_op *op)
 {
-	return (struct jg_exec *)((char *)op - offsetof(struct jg_exec, op));
+	return (struct jg_exec_op *)((char *)op - offsetof(struct jg_exec_op, op));
 }
 
 /* The client's OPEN: ask the agent for a channel running SPEC (F's payload as is). */
 static void exec_open(void *ud, const struct jg_exec_spec *spec, const struct jg_frame *f)
 {
-	struct jg_exec *x = ud;
-	struct jg_agentlink *al;
+	struct jg_exec_op *x = ud;
+	struct jg_onward *al;
 	char why[256];
 	int64_t ch;
 
 	snprintf(x->argv0, sizeof(x->argv0), "%s", spec->argv[0]);
-	al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why));
+	al = jg_onward_get(x->gw, x->chain, why, sizeof(why));
 	if (al == NULL) {
 		char reason[320];
 
@@ -78,7 +78,7 @@ static void exec_open(void *ud, const struct jg_exec_spec *spec, const struct jg
 		jg_execstream_fail(x->es, 502, "target unavailable", reason);
 		return;
 	}
-	ch = jg_agentlink_open(al, JG_OPEN_EXEC, f->payload, f->length, jg_pump_chan(&x->pump));
+	ch = jg_onward_open(al, JG_OPEN_EXEC, f->payload, f->length, jg_pump_chan(&x->pump));
 	if (ch <= 0) {
 		jg_pump_gone(&x->pump);
 		snprintf(why, sizeof(why), "cannot open a channel to %s: %s", x->target,
@@ -87,27 +87,27 @@ static void exec_open(void *ud, const struct jg_exec_spec *spec, const struct jg
 		return;
 	}
 	/* The exec stream goes OPENING; OPEN_OK or OPEN_FAIL answers. */
-	jg_pump_attach(&x->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
+	jg_pump_attach(&x->pump, jg_onward_link(al), (uint32_t)ch, 0);
 	jg_log_debug("exec %s on %s: channel %u", x->argv0, x->target, (uint32_t)ch);
 }
 
 static void exec_stdin(void *ud, const uint8_t *data, size_t len)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 
 	jg_pump_up(&x->pump, data, len);
 }
 
 static void exec_stdin_eof(void *ud)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 
 	jg_pump_up_end(&x->pump);
 }
 
 static void exec_signal(void *ud, uint32_t signo)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 	struct jg_link *l = jg_pump_link(&x->pump);
 
 	if (l != NULL)
@@ -116,7 +116,7 @@ static void exec_signal(void *ud, uint32_t signo)
 
 static void exec_resize(void *ud, uint16_t rows, uint16_t cols)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 	struct jg_link *l = jg_pump_link(&x->pump);
 
 	if (l != NULL)
@@ -125,12 +125,12 @@ static void exec_resize(void *ud, uint16_t rows, uint16_t cols)
 
 static void exec_abort(void *ud)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 
 	jg_pump_abandon(&x->pump);
 }
 
-static const struct jg_execstream_hooks exec_stream_hooks = {
+static const struct jg_execstream_cbs exec_stream_cbs = {
     .on_open = exec_open,
     .on_stdin = exec_stdin,
     .on_stdin_eof = exec_stdin_eof,
@@ -156,7 +156,7 @@ static void exec_on_sent(struct jg_op *op, size_t n)
 
 static void exec_on_close(struct jg_op *op, const char *why)
 {
-	struct jg_exec *x = op_exec(op);
+	struct jg_exec_op *x = op_exec(op);
 
 	if (jg_execstream_state(x->es) != JG_EXECSTREAM_DONE)
 		jg_log_info("exec %s on %s: stream ended before the program (%s)", x->argv0,
@@ -164,7 +164,7 @@ static void exec_on_close(struct jg_op *op, const char *why)
 	exec_free(x); /* abandons the channel; the exec stream counts it as no longer current */
 }
 
-static const struct jg_op_hooks exec_op_hooks = {
+static const struct jg_op_cbs exec_op_cbs = {
     .on_body = exec_on_body,
     .on_body_end = exec_on_body_end,
     .on_sent = exec_on_sent,
@@ -174,7 +174,7 @@ static const struct jg_op_hooks exec_op_hooks = {
 /* Agent -> client: stdout/stderr DATA and EOF, framed as exec frames. */
 static int exec_down(void *ud, const struct jg_frame *f)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 
 	jg_execstream_put(x->es, f->type, f->flags, f->aux, f->payload, f->length);
 	return 1;
@@ -182,7 +182,7 @@ static int exec_down(void *ud, const struct jg_frame *f)
 
 static void exec_frame(void *ud, const struct jg_frame *f)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 	char reason[300];
 
 	switch (f->type) {
@@ -212,22 +212,22 @@ static void exec_frame(void *ud, const struct jg_frame *f)
 
 static void exec_dead(void *ud, const char *reason, int link_lost)
 {
-	struct jg_exec *x = ud;
+	struct jg_exec_op *x = ud;
 
 	(void)link_lost;
 	/* The pool's reasons already name the target ("ssh to web1 failed: ..."). */
 	jg_execstream_fail(x->es, 502, "target unreachable", reason);
 }
 
-static const struct jg_pump_hooks exec_pump_hooks = {
+static const struct jg_pump_cbs exec_pump_cbs = {
     .on_down = exec_down,
     .on_frame = exec_frame,
     .on_dead = exec_dead,
 };
 
-struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm)
+struct jg_op *jg_exec_op_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm)
 {
-	struct jg_exec *x;
+	struct jg_exec_op *x;
 	char why[400];
 	int r;
 
@@ -264,14 +264,14 @@ struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 	}
 	snprintf(x->target, sizeof(x->target), "%s", adm->typed);
 	/* The exec stream last: it counts the exec in the stats. */
-	if (jg_pump_init(&x->pump, &exec_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
-	    (x->es = jg_execstream_new(gw, s, "exec", x->target, &exec_stream_hooks, x)) == NULL) {
+	if (jg_pump_init(&x->pump, &exec_pump_cbs, x, &jg_stream_pump_cbs, s) != 0 ||
+	    (x->es = jg_execstream_new(gw, s, "exec", x->target, &exec_stream_cbs, x)) == NULL) {
 		exec_free(x);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
 	jg_execstream_admit(x->es, x->adm);
-	x->op.hooks = &exec_op_hooks;
+	x->op.cbs = &exec_op_cbs;
 	x->gw = gw;
 	x->stream = s;
 	return &x->op;

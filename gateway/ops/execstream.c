@@ -20,7 +20,7 @@ struct jg_execstream {
 	struct jg_gateway *gw;
 	struct jg_stream *stream;
 	const char *what, *name; /* for the failure log line (borrowed) */
-	const struct jg_execstream_hooks *hooks;
+	const struct jg_execstream_cbs *cbs;
 	void *ud;
 	enum jg_execstream_state state;
 	struct jg_frame_decoder *dec;
@@ -45,7 +45,7 @@ static void audit_end(struct jg_execstream *es, const char *outcome, const char 
 
 struct jg_execstream *jg_execstream_new(struct jg_gateway *gw, struct jg_stream *s,
 					const char *what, const char *name,
-					const struct jg_execstream_hooks *hooks, void *ud)
+					const struct jg_execstream_cbs *cbs, void *ud)
 {
 	struct jg_execstream *es = calloc(1, sizeof(*es));
 
@@ -60,7 +60,7 @@ struct jg_execstream *jg_execstream_new(struct jg_gateway *gw, struct jg_stream 
 	es->stream = s;
 	es->what = what;
 	es->name = name;
-	es->hooks = hooks;
+	es->cbs = cbs;
 	es->ud = ud;
 	es->state = JG_EXECSTREAM_WAIT_OPEN;
 	gw->stats.exec_current++;
@@ -111,7 +111,7 @@ void jg_execstream_fail(struct jg_execstream *es, int status, const char *error,
 /* The request body is unusable: stop the program, then fail. */
 static void body_failed(struct jg_execstream *es, int status, const char *error, const char *reason)
 {
-	es->hooks->on_abort(es->ud);
+	es->cbs->on_abort(es->ud);
 	jg_execstream_fail(es, status, error, reason);
 }
 
@@ -143,7 +143,7 @@ static void client_open(struct jg_execstream *es, const struct jg_frame *f)
 		}
 		es->audit = es->adm->audit;
 	}
-	es->hooks->on_open(es->ud, &spec, f);
+	es->cbs->on_open(es->ud, &spec, f);
 	jg_exec_spec_clear(&spec);
 	if (es->state == JG_EXECSTREAM_WAIT_OPEN)
 		es->state = JG_EXECSTREAM_OPENING; /* the op answers later */
@@ -177,19 +177,19 @@ static int client_frame(struct jg_execstream *es, const struct jg_frame *f)
 		}
 		if (es->audit != NULL)
 			es->audit->bytes_in += f->length;
-		es->hooks->on_stdin(es->ud, f->payload, f->length);
+		es->cbs->on_stdin(es->ud, f->payload, f->length);
 		return 0;
 	case JG_FRAME_EOF:
 		es->stdin_eof = 1;
-		es->hooks->on_stdin_eof(es->ud);
+		es->cbs->on_stdin_eof(es->ud);
 		return 0;
 	case JG_FRAME_SIGNAL:
-		es->hooks->on_signal(es->ud, f->aux);
+		es->cbs->on_signal(es->ud, f->aux);
 		return 0;
 	case JG_FRAME_RESIZE:
 		/* aux = rows << 16 | cols */
-		if (es->hooks->on_resize != NULL)
-			es->hooks->on_resize(es->ud, (uint16_t)(f->aux >> 16), (uint16_t)f->aux);
+		if (es->cbs->on_resize != NULL)
+			es->cbs->on_resize(es->ud, (uint16_t)(f->aux >> 16), (uint16_t)f->aux);
 		return 0;
 	default:
 		snprintf(why, sizeof(why), "request body: %s frame is not valid from a client",
@@ -251,7 +251,7 @@ void jg_execstream_body_end(struct jg_execstream *es)
 	}
 	/* END_STREAM without an EOF frame still means stdin is over. */
 	es->stdin_eof = 1;
-	es->hooks->on_stdin_eof(es->ud);
+	es->cbs->on_stdin_eof(es->ud);
 }
 
 int jg_execstream_reply_ok(struct jg_execstream *es)

@@ -40,7 +40,7 @@ enum jg_execstream_state {
 /* What the op does with the client's frames.  UD is the op, as given to
  * jg_execstream_new.  A hook may fail the stream (jg_execstream_fail); it must
  * not free it. */
-struct jg_execstream_hooks {
+struct jg_execstream_cbs {
 	/* The OPEN frame, its kind checked and its exec spec decoded (both borrowed for
 	 * the call).  The op starts the program and, once it runs, answers with
 	 * jg_execstream_reply_ok (now or later); or fails the stream. */
@@ -64,7 +64,7 @@ struct jg_execstream_hooks {
  * outlive the stream.  Counts one exec in GW's stats (exec_current, exec_total). */
 struct jg_execstream *jg_execstream_new(struct jg_gateway *gw, struct jg_stream *s,
 					const char *what, const char *name,
-					const struct jg_execstream_hooks *hooks, void *ud);
+					const struct jg_execstream_cbs *cbs, void *ud);
 /* Decide ADM (gateway/admission/admit.h; action exec) with the argv of the OPEN frame, before the
  * op's on_open, and keep its audit record from there to the exec's end.  ADM is
  * borrowed and must outlive ES.  A denial fails the stream with 403 forbidden; the op's

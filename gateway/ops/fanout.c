@@ -58,7 +58,7 @@
 
 struct jg_fanout;
 struct fan_target {
-	struct jg_fanout *x;  /* the fan-out it belongs to (the fput hooks' owner is the target) */
+	struct jg_fanout *x;  /* the fan-out it belongs to (the fput cbs' owner is the target) */
 	struct jg_fput *fput; /* a target here */
 	struct jg_fwput *fw;  /* or the targets at another site, NAME */
 	uint64_t sent;	      /* body offset this target's channel has taken */
@@ -291,7 +291,7 @@ static void fanout_abort(struct jg_fanout *x, int status, const char *error, con
 
 static int fanout_begin(struct jg_fanout *x);
 
-/* Contract (jg_op_hooks.on_body): request bytes, borrowed; credit is ours to give back. */
+/* Contract (jg_op_cbs.on_body): request bytes, borrowed; credit is ours to give back. */
 static void fanout_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 {
 	struct jg_fanout *x = op_fanout(op);
@@ -353,13 +353,13 @@ static void fanout_on_close(struct jg_op *op, const char *why)
 	fanout_free(x);
 }
 
-static const struct jg_op_hooks fanout_op_hooks = {
+static const struct jg_op_cbs fanout_op_cbs = {
     .on_body = fanout_on_body,
     .on_body_end = fanout_on_body_end,
     .on_close = fanout_on_close,
 };
 
-/* Contract (jg_fput_hooks): from the event loop; OWNER is the fan_target.  Only a target
+/* Contract (jg_fput_cbs): from the event loop; OWNER is the fan_target.  Only a target
  * at the low mark can move it, so only then is the O(targets) trim worth doing. */
 static void fanout_fput_writable(void *owner, struct jg_fput *p)
 {
@@ -383,12 +383,12 @@ static void fanout_fput_done(void *owner, struct jg_fput *p)
 	fanout_maybe_answer(t->x);
 }
 
-static const struct jg_fput_hooks fanout_fput_hooks = {
+static const struct jg_fput_cbs fanout_fput_cbs = {
     .on_writable = fanout_fput_writable,
     .on_done = fanout_fput_done,
 };
 
-/* The same for the part that goes to another site (jg_fwput_hooks). */
+/* The same for the part that goes to another site (jg_fwput_cbs). */
 static void fanout_fwput_writable(void *owner, struct jg_fwput *p)
 {
 	(void)p;
@@ -401,7 +401,7 @@ static void fanout_fwput_done(void *owner, struct jg_fwput *p)
 	fanout_fput_done(owner, NULL);
 }
 
-static const struct jg_fwput_hooks fanout_fwput_hooks = {
+static const struct jg_fwput_cbs fanout_fwput_cbs = {
     .on_writable = fanout_fwput_writable,
     .on_done = fanout_fwput_done,
 };
@@ -449,7 +449,7 @@ static int fanout_begin_site(struct jg_fanout *x, struct site_part *sp)
 	}
 	x->n++;
 	t->fw = jg_fwput_start(x->gw, x->stream, sp->site, allowed, adm, nallowed, x->rawpath,
-			       &fanout_fwput_hooks, t);
+			       &fanout_fwput_cbs, t);
 	nallowed = 0; /* the admissions are its own now */
 	if (t->fw == NULL)
 		r = JG_ERR_NOMEM;
@@ -489,7 +489,7 @@ static int fanout_begin(struct jg_fanout *x)
 			continue;
 		}
 		/* The fan-out's PUTs do not use a forwarded agent (no stream for them). */
-		t->fput = jg_fput_start(x->gw, NULL, t->adm, x->path, &spec, &fanout_fput_hooks, t);
+		t->fput = jg_fput_start(x->gw, NULL, t->adm, x->path, &spec, &fanout_fput_cbs, t);
 		free(spec.rules);
 		if (t->fput == NULL)
 			return JG_ERR_NOMEM;
@@ -559,7 +559,7 @@ static void fanout_src_fail(void *owner, int status, const char *error, const ch
 		fanout_abort(x, status, error, reason);
 }
 
-static const struct jg_copysrc_hooks fanout_src_hooks = {
+static const struct jg_copysrc_cbs fanout_src_cbs = {
     .on_open = fanout_src_open,
     .on_data = fanout_src_data,
     .on_end = fanout_src_end,
@@ -576,7 +576,7 @@ static int fanout_src_start(struct jg_fanout *x, const char *from)
 	if (!x->req.kind_file) {
 		snprintf(why, sizeof(why), "a relayed copy (from=) writes files only");
 	} else if (jg_copysrc_split(from, &target, &path, why, sizeof(why)) == 0) {
-		x->src = jg_copysrc_start(x->gw, x->stream, target, path, &fanout_src_hooks, x,
+		x->src = jg_copysrc_start(x->gw, x->stream, target, path, &fanout_src_cbs, x,
 					  &status, &error, why, sizeof(why));
 	}
 	free(target);
@@ -675,7 +675,7 @@ struct jg_op *jg_fanout_start(struct jg_gateway *gw, struct jg_stream *s, const 
 	}
 	if ((x = calloc(1, sizeof(*x))) == NULL || (x->body = evbuffer_new()) == NULL)
 		goto nomem;
-	x->op.hooks = &fanout_op_hooks;
+	x->op.cbs = &fanout_op_cbs;
 	x->gw = gw;
 	x->stream = s;
 	if ((r = jg_pct_query_param(query, "targets", &list)) <= 0) {

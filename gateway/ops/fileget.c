@@ -161,7 +161,7 @@ static void get_opened(struct jg_get *g, const struct jg_frame *f)
 	jg_pump_down_open(&g->pump);
 }
 
-/* Contract (jg_pump_hooks, raw mode: DATA goes to the stream from the 200 on, or is
+/* Contract (jg_pump_cbs, raw mode: DATA goes to the stream from the 200 on, or is
  * dropped and credited): OPEN_OK, OPEN_FAIL, EOF, EXIT, CLOSE of our channel, from inside
  * the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone.  The stream is
  * alive: on_close closes the channel first. */
@@ -223,7 +223,7 @@ static void get_dead(void *ud, const char *reason, int link_lost)
 	get_failed(g, status, error, reason);
 }
 
-static const struct jg_pump_hooks get_pump_hooks = {
+static const struct jg_pump_cbs get_pump_cbs = {
     .on_frame = get_frame,
     .on_dead = get_dead,
 };
@@ -251,7 +251,7 @@ static void get_on_close(struct jg_op *op, const char *why)
 	get_free(g); /* abandons the channel */
 }
 
-static const struct jg_op_hooks get_op_hooks = {
+static const struct jg_op_cbs get_op_cbs = {
     .on_body = get_on_body,
     .on_sent = get_on_sent,
     .on_close = get_on_close,
@@ -262,7 +262,7 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 {
 	struct jg_file_spec spec = {0};
 	struct evbuffer *payload = NULL;
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 	char why[400], reason[600];
 	struct jg_op *op = NULL;
 	struct jg_get *g;
@@ -273,7 +273,7 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 		goto nomem;
 	}
 	g->adm = adm;
-	if (jg_pump_init(&g->pump, &get_pump_hooks, g, &jg_stream_pump_ops, s) != 0 ||
+	if (jg_pump_init(&g->pump, &get_pump_cbs, g, &jg_stream_pump_cbs, s) != 0 ||
 	    (payload = evbuffer_new()) == NULL)
 		goto nomem;
 	snprintf(g->target, sizeof(g->target), "%s", adm->typed);
@@ -297,22 +297,22 @@ struct jg_op *jg_fget_start(struct jg_gateway *gw, struct jg_stream *s, struct j
 	spec.path = g->path;
 	if (jg_file_spec_encode(&spec, payload) != 0)
 		goto nomem;
-	if ((al = jg_agentlink_get(gw, g->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_onward_get(gw, g->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 g->chain->display, why);
 		jg_stream_reply_error(s, 502, "target unavailable", reason);
 		goto out;
 	}
-	ch = jg_agentlink_open(al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), jg_pump_chan(&g->pump));
+	ch = jg_onward_open(al, JG_OPEN_GET, evbuffer_pullup(payload, -1),
+			    evbuffer_get_length(payload), jg_pump_chan(&g->pump));
 	if (ch <= 0) {
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
 			 g->chain->display, jg_strerror((int)ch));
 		jg_stream_reply_error(s, 502, "agent unavailable", reason);
 		goto out;
 	}
-	jg_pump_attach(&g->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
-	g->op.hooks = &get_op_hooks;
+	jg_pump_attach(&g->pump, jg_onward_link(al), (uint32_t)ch, 0);
+	g->op.cbs = &get_op_cbs;
 	g->gw = gw;
 	g->stream = s;
 	g->state = GET_OPENING;

@@ -38,7 +38,7 @@
 struct jg_fput {
 	struct jg_pump pump; /* first: the link's channel user data points here */
 	struct jg_gateway *gw;
-	const struct jg_fput_hooks *hooks;
+	const struct jg_fput_cbs *cbs;
 	void *owner;
 	char *target;		/* as the client named it */
 	struct jg_chain *chain; /* what it resolved to (a copy of the admission's) */
@@ -61,7 +61,7 @@ static void fput_finish(struct jg_fput *p, int status, const char *error, const 
 	snprintf(p->res.reason, sizeof(p->res.reason), "%s", reason);
 	jg_log_debug("put on %s: %d %s", p->target, status, reason);
 	if (!quiet)
-		p->hooks->on_done(p->owner, p);
+		p->cbs->on_done(p->owner, p);
 }
 
 static void fput_fail(struct jg_fput *p, const char *reason, int link_lost)
@@ -98,7 +98,7 @@ static int fput_down(void *ud, const struct jg_frame *f)
 	return 0;
 }
 
-/* Contract (jg_pump_hooks): OPEN_OK, OPEN_FAIL, EXIT, CLOSE of our channel, from inside
+/* Contract (jg_pump_cbs): OPEN_OK, OPEN_FAIL, EXIT, CLOSE of our channel, from inside
  * the link's input; after OPEN_FAIL, EXIT and CLOSE the channel is gone. */
 static void fput_frame(void *ud, const struct jg_frame *f)
 {
@@ -109,7 +109,7 @@ static void fput_frame(void *ud, const struct jg_frame *f)
 	case JG_FRAME_OPEN_OK:
 		/* The pump sends a wanted EOF after this. */
 		if (!p->done && !p->eof_wanted)
-			p->hooks->on_writable(p->owner, p);
+			p->cbs->on_writable(p->owner, p);
 		return;
 	case JG_FRAME_OPEN_FAIL:
 		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
@@ -143,7 +143,7 @@ static void fput_writable(void *ud)
 	struct jg_fput *p = ud;
 
 	if (!p->done && !p->eof_wanted)
-		p->hooks->on_writable(p->owner, p);
+		p->cbs->on_writable(p->owner, p);
 }
 
 /* Contract: the channel died (a DEAD from the agent: the write failed there; or the link
@@ -153,7 +153,7 @@ static void fput_dead(void *ud, const char *reason, int link_lost)
 	fput_fail(ud, reason, link_lost);
 }
 
-static const struct jg_pump_hooks fput_pump_hooks = {
+static const struct jg_pump_cbs fput_pump_cbs = {
     .on_down = fput_down,
     .on_frame = fput_frame,
     .on_dead = fput_dead,
@@ -167,7 +167,7 @@ static void fput_open(struct jg_fput *p, const struct jg_admit *adm, int agent, 
 {
 	struct jg_file_spec spec = *tmpl;
 	struct evbuffer *payload = NULL;
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 	char why[400], reason[600];
 	int64_t ch;
 	int r;
@@ -199,14 +199,14 @@ static void fput_open(struct jg_fput *p, const struct jg_admit *adm, int agent, 
 			    1);
 		goto out;
 	}
-	if ((al = jg_agentlink_get(p->gw, p->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_onward_get(p->gw, p->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 p->chain->display, why);
 		fput_finish(p, 502, "target unavailable", reason, 1);
 		goto out;
 	}
-	ch = jg_agentlink_open(al, JG_OPEN_PUT, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), jg_pump_chan(&p->pump));
+	ch = jg_onward_open(al, JG_OPEN_PUT, evbuffer_pullup(payload, -1),
+			    evbuffer_get_length(payload), jg_pump_chan(&p->pump));
 	if (ch <= 0) {
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
 			 p->chain->display, jg_strerror((int)ch));
@@ -215,7 +215,7 @@ static void fput_open(struct jg_fput *p, const struct jg_admit *adm, int agent, 
 	}
 	/* Early: body bytes may follow the OPEN before OPEN_OK (the agent answers a PUT
 	 * synchronously). */
-	jg_pump_attach(&p->pump, jg_agentlink_link(al), (uint32_t)ch, 1);
+	jg_pump_attach(&p->pump, jg_onward_link(al), (uint32_t)ch, 1);
 	jg_log_debug("put %s on %s: channel %u", path, p->chain->display, (uint32_t)ch);
 out:
 	if (payload != NULL)
@@ -224,20 +224,20 @@ out:
 
 struct jg_fput *jg_fput_start(struct jg_gateway *gw, struct jg_stream *s,
 			      const struct jg_admit *adm, const char *path,
-			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
+			      const struct jg_file_spec *spec, const struct jg_fput_cbs *cbs,
 			      void *owner)
 {
 	struct jg_fput *p = calloc(1, sizeof(*p));
 
 	if (p == NULL || (p->target = strdup(adm->typed)) == NULL ||
-	    jg_pump_init(&p->pump, &fput_pump_hooks, p, NULL, NULL) != 0) {
+	    jg_pump_init(&p->pump, &fput_pump_cbs, p, NULL, NULL) != 0) {
 		if (p != NULL)
 			free(p->target);
 		free(p);
 		return NULL;
 	}
 	p->gw = gw;
-	p->hooks = hooks;
+	p->cbs = cbs;
 	p->owner = owner;
 	fput_open(p, adm, s != NULL, path, spec);
 	return p;

@@ -479,20 +479,19 @@ static void put_pump(struct jg_put *x)
 		jg_fput_eof(x->fput);
 }
 
-static const struct jg_fput_hooks put_fput_hooks;
+static const struct jg_fput_cbs put_fput_cbs;
 
 /* Open the channel.  A failure found at once (bad target, no connection) is answered. */
 static void put_open(struct jg_put *x)
 {
-	x->fput =
-	    jg_fput_start(x->gw, x->stream, x->adm, x->path, &x->req.spec, &put_fput_hooks, x);
+	x->fput = jg_fput_start(x->gw, x->stream, x->adm, x->path, &x->req.spec, &put_fput_cbs, x);
 	if (x->fput == NULL)
 		put_answer_error(x, 500, "internal error", "out of memory");
 	else if (jg_fput_done(x->fput))
 		put_answer(x, jg_fput_result(x->fput));
 }
 
-/* Contract (jg_op_hooks.on_body): request bytes, borrowed; credit is ours to give back. */
+/* Contract (jg_op_cbs.on_body): request bytes, borrowed; credit is ours to give back. */
 static void put_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 {
 	struct jg_put *x = op_put(op);
@@ -542,13 +541,13 @@ static void put_on_close(struct jg_op *op, const char *why)
 	put_free(x);
 }
 
-static const struct jg_op_hooks put_op_hooks = {
+static const struct jg_op_cbs put_op_cbs = {
     .on_body = put_on_body,
     .on_body_end = put_on_body_end,
     .on_close = put_on_close,
 };
 
-/* Contract (jg_fput_hooks): from the event loop, never from inside jg_fput_start. */
+/* Contract (jg_fput_cbs): from the event loop, never from inside jg_fput_start. */
 static void put_fput_writable(void *owner, struct jg_fput *p)
 {
 	(void)p;
@@ -560,7 +559,7 @@ static void put_fput_done(void *owner, struct jg_fput *p)
 	put_answer(owner, jg_fput_result(p));
 }
 
-static const struct jg_fput_hooks put_fput_hooks = {
+static const struct jg_fput_cbs put_fput_cbs = {
     .on_writable = put_fput_writable,
     .on_done = put_fput_done,
 };
@@ -596,7 +595,7 @@ static struct jg_op *put_start(struct jg_gateway *gw, struct jg_stream *s, struc
 		goto fail;
 	}
 	x->audit = adm->audit;
-	x->op.hooks = &put_op_hooks;
+	x->op.cbs = &put_op_cbs;
 	x->stream = s;
 	snprintf(x->target, sizeof(x->target), "%s", adm->typed);
 	if (!x->req.kind_file)

@@ -57,7 +57,7 @@ int jg_files_status(const char *reason, int link_lost, const char **error);
 
 /* --- fileput.c: one PUT channel -------------------------------------------- */
 
-struct jg_fput_hooks {
+struct jg_fput_cbs {
 	/* The channel may take more bytes now (OPEN_OK or WINDOW). Not called once done. */
 	void (*on_writable)(void *owner, struct jg_fput *p);
 	/* The PUT finished, well or not (jg_fput_result says how); called once.  The owner
@@ -85,7 +85,7 @@ struct jg_fput_result {
  * of memory. */
 struct jg_fput *jg_fput_start(struct jg_gateway *gw, struct jg_stream *s,
 			      const struct jg_admit *adm, const char *path,
-			      const struct jg_file_spec *spec, const struct jg_fput_hooks *hooks,
+			      const struct jg_file_spec *spec, const struct jg_fput_cbs *cbs,
 			      void *owner);
 /* Bytes the channel takes now (0 before the link is up or after it finished). */
 size_t jg_fput_window(const struct jg_fput *p);

@@ -17,14 +17,14 @@ struct jg_stream;
 
 /* Run the admitted request ADM (gateway/admission/admit.h, taken: closed on every path); its policy
  * decision is taken at OPEN, when argv is known.  NULL when it answered already. */
-struct jg_op *jg_exec_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
+struct jg_op *jg_exec_op_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm);
 
 /* --- tunnel.c: extended CONNECT to a TCP port on (or from) a target ------- */
 
 /* CONNECT :protocol QUERY ("port=22") for ADM (gateway/admission/admit.h, action tunnel; taken:
  * closed on every path), decided here once the query says what is asked. */
-struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
-			      const char *protocol, const char *query);
+struct jg_op *jg_tunnel_op_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
+				 const char *protocol, const char *query);
 
 /* --- files.c, fanout.c: PUT/GET of files -------------------------------- */
 

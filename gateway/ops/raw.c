@@ -571,7 +571,7 @@ static void raw_abort(void *ud)
 	raw_kill(ud, SIGTERM);
 }
 
-static const struct jg_execstream_hooks raw_stream_hooks = {
+static const struct jg_execstream_cbs raw_stream_cbs = {
     .on_open = raw_open,
     .on_stdin = raw_stdin,
     .on_stdin_eof = raw_stdin_eof,
@@ -614,7 +614,7 @@ static void raw_on_close(struct jg_op *op, const char *why)
 	raw_free(r); /* the exec stream counts it as no longer current */
 }
 
-static const struct jg_op_hooks raw_op_hooks = {
+static const struct jg_op_cbs raw_op_cbs = {
     .on_body = raw_on_body,
     .on_body_end = raw_on_body_end,
     .on_sent = raw_on_sent,
@@ -646,14 +646,14 @@ struct jg_op *jg_raw_start(struct jg_gateway *gw, struct jg_stream *s, struct jg
 	}
 	/* The exec stream last: it counts the exec in the stats. */
 	if ((r->stdin_buf = evbuffer_new()) == NULL ||
-	    (r->es = jg_execstream_new(gw, s, "raw exec", chain->key, &raw_stream_hooks, r)) ==
+	    (r->es = jg_execstream_new(gw, s, "raw exec", chain->key, &raw_stream_cbs, r)) ==
 		NULL) {
 		raw_free(r);
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
 	jg_execstream_admit(r->es, r->adm);
-	r->op.hooks = &raw_op_hooks;
+	r->op.cbs = &raw_op_cbs;
 	r->gw = gw;
 	r->stream = s;
 	return &r->op;

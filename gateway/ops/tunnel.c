@@ -88,7 +88,7 @@ enum tun_state {
 	TS_DONE,    /* the far side is finished or failed; waiting for the stream to close */
 };
 
-struct jg_tunnel {
+struct jg_tunnel_op {
 	struct jg_pump pump; /* AGENT; first: the link's channel user data points here */
 	struct jg_op op;
 	struct jg_gateway *gw;
@@ -117,7 +117,7 @@ struct jg_tunnel {
 	char cause[300];	   /* why it did not open, for the audit */
 };
 
-static void tun_free(struct jg_tunnel *x)
+static void tun_free(struct jg_tunnel_op *x)
 {
 	/* A failure answered straight to the stream says why there. */
 	if (!x->opened && x->cause[0] == '\0' && x->stream != NULL &&
@@ -139,13 +139,13 @@ static void tun_free(struct jg_tunnel *x)
 	free(x);
 }
 
-static struct jg_tunnel *op_tunnel(struct jg_op *op)
+static struct jg_tunnel_op *op_tunnel(struct jg_op *op)
 {
-	return (struct jg_tunnel *)((char *)op - offsetof(struct jg_tunnel, op));
+	return (struct jg_tunnel_op *)((char *)op - offsetof(struct jg_tunnel_op, op));
 }
 
 /* Abandon the far side: CLOSE the channel (the agent closes its socket), or close our socket. */
-static void tun_abandon(struct jg_tunnel *x)
+static void tun_abandon(struct jg_tunnel_op *x)
 {
 	jg_pump_abandon(&x->pump);
 	jg_dial_cancel(x->dial);
@@ -161,7 +161,7 @@ static void tun_abandon(struct jg_tunnel *x)
 }
 
 /* The tunnel failed with REASON: an error response before the 200, a reset after it. */
-static void tun_failed(struct jg_tunnel *x, int status, const char *error, const char *reason)
+static void tun_failed(struct jg_tunnel_op *x, int status, const char *error, const char *reason)
 {
 	jg_log_info("tunnel to %s failed: %s", x->desc, reason);
 	snprintf(x->cause, sizeof(x->cause), "%s", reason);
@@ -179,7 +179,7 @@ static void tun_failed(struct jg_tunnel *x, int status, const char *error, const
 }
 
 /* The far side is answered: 200, no content type (the body is raw bytes). */
-static int tun_started(struct jg_tunnel *x)
+static int tun_started(struct jg_tunnel_op *x)
 {
 	if (jg_stream_start_headers(x->stream, 200, NULL, 0) != 0) {
 		tun_abandon(x);
@@ -196,7 +196,7 @@ static int tun_started(struct jg_tunnel *x)
 /* Lingering is over: everything is delivered, or time is up. */
 static void tun_on_linger(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_tunnel *x = arg;
+	struct jg_tunnel_op *x = arg;
 
 	jg_log_info("tunnel to %s: queued bytes not delivered within %d s of the stream's end; "
 		    "dropping them",
@@ -212,7 +212,7 @@ static void tun_on_linger(evutil_socket_t fd, short what, void *arg)
  * X while lingering (the pump touches nothing after them). */
 static void agent_frame(void *ud, const struct jg_frame *f)
 {
-	struct jg_tunnel *x = ud;
+	struct jg_tunnel_op *x = ud;
 	char reason[400];
 
 	switch ((enum jg_frame_type)f->type) {
@@ -253,7 +253,7 @@ static void agent_frame(void *ud, const struct jg_frame *f)
 
 static void agent_writable(void *ud)
 {
-	struct jg_tunnel *x = ud;
+	struct jg_tunnel_op *x = ud;
 
 	if (x->stream == NULL && x->pump.up_eof_sent)
 		jg_log_debug("tunnel to %s: queued bytes delivered after the stream", x->desc);
@@ -266,17 +266,17 @@ static void agent_dead(void *ud, const char *reason, int link_lost)
 	tun_failed(ud, 502, "target unreachable", reason);
 }
 
-static const struct jg_pump_hooks agent_pump_hooks = {
+static const struct jg_pump_cbs agent_pump_cbs = {
     .on_frame = agent_frame,
     .on_dead = agent_dead,
     .on_writable = agent_writable,
 };
 
-static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
+static int agent_open(struct jg_tunnel_op *x, const char *host, uint16_t port)
 {
 	struct jg_tunnel_spec spec = {.host = (char *)(uintptr_t)host, .port = port};
 	struct evbuffer *payload = evbuffer_new();
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 	char why[400], reason[600];
 	int64_t ch;
 	int r;
@@ -287,7 +287,7 @@ static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 		jg_stream_reply_error(x->stream, 500, "internal error", "cannot encode the spec");
 		return -1;
 	}
-	if ((al = jg_agentlink_get(x->gw, x->chain, why, sizeof(why))) == NULL) {
+	if ((al = jg_onward_get(x->gw, x->chain, why, sizeof(why))) == NULL) {
 		snprintf(reason, sizeof(reason), "cannot start a connection to %s: %s",
 			 x->chain->display, why);
 		evbuffer_free(payload);
@@ -295,8 +295,8 @@ static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 		jg_stream_reply_error(x->stream, 502, "target unavailable", reason);
 		return -1;
 	}
-	ch = jg_agentlink_open(al, JG_OPEN_TUNNEL, evbuffer_pullup(payload, -1),
-			       evbuffer_get_length(payload), jg_pump_chan(&x->pump));
+	ch = jg_onward_open(al, JG_OPEN_TUNNEL, evbuffer_pullup(payload, -1),
+			    evbuffer_get_length(payload), jg_pump_chan(&x->pump));
 	evbuffer_free(payload);
 	if (ch <= 0) {
 		snprintf(reason, sizeof(reason), "cannot open a channel to %s: %s",
@@ -305,14 +305,14 @@ static int agent_open(struct jg_tunnel *x, const char *host, uint16_t port)
 		jg_stream_reply_error(x->stream, 502, "agent unavailable", reason);
 		return -1;
 	}
-	jg_pump_attach(&x->pump, jg_agentlink_link(al), (uint32_t)ch, 0);
+	jg_pump_attach(&x->pump, jg_onward_link(al), (uint32_t)ch, 0);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- DIRECT */
 
 /* Move socket bytes onto the stream while its queue has room; finish at EOF. */
-static void direct_pump_down(struct jg_tunnel *x)
+static void direct_pump_down(struct jg_tunnel_op *x)
 {
 	struct evbuffer *in;
 	size_t queued, room, len;
@@ -349,7 +349,7 @@ static void direct_pump_down(struct jg_tunnel *x)
  * it 4 KiB at a time), then on to the stream. */
 static void direct_on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct jg_tunnel *x = arg;
+	struct jg_tunnel_op *x = arg;
 	size_t queued = x->stream != NULL ? jg_stream_queued(x->stream) : TUN_QUEUE_HIGH;
 	ssize_t n;
 	char reason[600];
@@ -379,7 +379,7 @@ static void direct_on_readable(evutil_socket_t fd, short what, void *arg)
 /* The socket took N client bytes: that much HTTP/2 credit goes back. */
 static void direct_on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
-	struct jg_tunnel *x = arg;
+	struct jg_tunnel_op *x = arg;
 
 	if (info->n_deleted > 0 && x->stream != NULL)
 		jg_stream_consume(x->stream, info->n_deleted);
@@ -387,7 +387,7 @@ static void direct_on_drained(struct evbuffer *buf, const struct evbuffer_cb_inf
 
 /* Client END_STREAM and everything written: the far end gets EOF.  Lingering
  * ends here too.  Returns 1 when X was freed. */
-static int direct_maybe_shut(struct jg_tunnel *x)
+static int direct_maybe_shut(struct jg_tunnel_op *x)
 {
 	if (x->bev == NULL || !x->up_eof || x->up_eof_sent ||
 	    evbuffer_get_length(bufferevent_get_output(x->bev)) > 0)
@@ -409,7 +409,7 @@ static void direct_on_write(struct bufferevent *bev, void *arg)
 
 static void direct_on_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct jg_tunnel *x = arg;
+	struct jg_tunnel_op *x = arg;
 	char reason[600];
 	int err = EVUTIL_SOCKET_ERROR();
 
@@ -445,7 +445,7 @@ static void direct_on_event(struct bufferevent *bev, short what, void *arg)
 /* May the gateway dial ADDR port x->port for this tunnel, by tunnels.allow?  An inventory
  * target's own entry ("web1:22") covers the host it is configured with; any address is
  * "local:ADDR:PORT": the bastion itself dials it.  0 with the reason in WHY. */
-static int direct_allowed(struct jg_tunnel *x, const char *addr, char *why, size_t whylen)
+static int direct_allowed(struct jg_tunnel_op *x, const char *addr, char *why, size_t whylen)
 {
 	const struct jg_config *cfg = x->gw->cfg;
 	int inventory = jg_config_find_target(cfg, x->typed) != NULL;
@@ -478,7 +478,7 @@ static int direct_allowed(struct jg_tunnel *x, const char *addr, char *why, size
 }
 
 /* x->where for ADDR: "127.0.1.5 port 22", or "web1 (127.0.1.5) port 22" for a name. */
-static void direct_where(struct jg_tunnel *x, const char *addr)
+static void direct_where(struct jg_tunnel_op *x, const char *addr)
 {
 	size_t n = strlen(addr);
 
@@ -495,7 +495,7 @@ static void direct_where(struct jg_tunnel *x, const char *addr)
  * that address (tunnels.allow, then the rules with the canonical chain "tunnel:ADDR",
  * audited); a name resolving only to refused addresses is refused.  0, or -1 after an
  * error answer on the stream. */
-static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
+static int direct_admit(struct jg_tunnel_op *x, const struct jg_dial_addrs *addrs)
 {
 	struct jg_admit_ask ask = {.port = x->port};
 	const struct jg_dial_addr *pick = NULL;
@@ -544,7 +544,7 @@ static int direct_admit(struct jg_tunnel *x, const struct jg_dial_addrs *addrs)
 
 static void direct_on_resolved(void *arg, const struct jg_dial_addrs *addrs, const char *error)
 {
-	struct jg_tunnel *x = arg;
+	struct jg_tunnel_op *x = arg;
 
 	x->dial = NULL;
 	if (addrs == NULL) {
@@ -557,7 +557,7 @@ static void direct_on_resolved(void *arg, const struct jg_dial_addrs *addrs, con
 
 /* The gateway dials HOST (a name or an address) port x->port itself.  0 (connecting, or
  * resolving first), or -1 after an error answer on the stream. */
-static int direct_open(struct jg_tunnel *x, const char *host)
+static int direct_open(struct jg_tunnel_op *x, const char *host)
 {
 	struct timeval tmo = {x->gw->cfg->connect_timeout_ms / 1000,
 			      (x->gw->cfg->connect_timeout_ms % 1000) * 1000};
@@ -603,7 +603,7 @@ nomem:
 
 static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 {
-	struct jg_tunnel *x = op_tunnel(op);
+	struct jg_tunnel_op *x = op_tunnel(op);
 
 	if (x->audit != NULL)
 		x->audit->bytes_in += len;
@@ -622,7 +622,7 @@ static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 
 static void tun_on_body_end(struct jg_op *op)
 {
-	struct jg_tunnel *x = op_tunnel(op);
+	struct jg_tunnel_op *x = op_tunnel(op);
 
 	x->up_eof = 1;
 	if (x->bev == NULL)
@@ -633,7 +633,7 @@ static void tun_on_body_end(struct jg_op *op)
 
 static void tun_on_sent(struct jg_op *op, size_t n)
 {
-	struct jg_tunnel *x = op_tunnel(op);
+	struct jg_tunnel_op *x = op_tunnel(op);
 
 	if (x->audit != NULL)
 		x->audit->bytes_out += n;
@@ -646,7 +646,7 @@ static void tun_on_sent(struct jg_op *op, size_t n)
 /* The buffer budget is no longer exceeded: a DIRECT socket reads again. */
 static void tun_on_budget(struct jg_op *op)
 {
-	struct jg_tunnel *x = op_tunnel(op);
+	struct jg_tunnel_op *x = op_tunnel(op);
 
 	if (x->bev != NULL)
 		direct_pump_down(x);
@@ -654,7 +654,7 @@ static void tun_on_budget(struct jg_op *op)
 
 static void tun_on_close(struct jg_op *op, const char *why)
 {
-	struct jg_tunnel *x = op_tunnel(op);
+	struct jg_tunnel_op *x = op_tunnel(op);
 	struct timeval tv = {TUN_LINGER_SECS, 0};
 
 	x->stream = NULL;
@@ -675,7 +675,7 @@ static void tun_on_close(struct jg_op *op, const char *why)
 	tun_free(x);
 }
 
-static const struct jg_op_hooks tun_op_hooks = {
+static const struct jg_op_cbs tun_op_cbs = {
     .on_body = tun_on_body,
     .on_body_end = tun_on_body_end,
     .on_sent = tun_on_sent,
@@ -759,10 +759,10 @@ static int tun_parse_query(const char *query, uint16_t *port, char *host, size_t
 	return 0;
 }
 
-struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
-			      const char *protocol, const char *query)
+struct jg_op *jg_tunnel_op_start(struct jg_gateway *gw, struct jg_stream *s, struct jg_admit *adm,
+				 const char *protocol, const char *query)
 {
-	struct jg_tunnel *x = NULL;
+	struct jg_tunnel_op *x = NULL;
 	struct jg_admit_ask ask = {.tunnels_allow = 1};
 	char why[400], host[256];
 	uint16_t port = 0;
@@ -837,10 +837,10 @@ struct jg_op *jg_tunnel_start(struct jg_gateway *gw, struct jg_stream *s, struct
 		goto fail;
 	}
 	x->audit = adm->audit;
-	if (jg_pump_init(&x->pump, &agent_pump_hooks, x, &jg_stream_pump_ops, s) != 0 ||
+	if (jg_pump_init(&x->pump, &agent_pump_cbs, x, &jg_stream_pump_cbs, s) != 0 ||
 	    (x->scratch = evbuffer_new()) == NULL)
 		goto nomem;
-	x->op.hooks = &tun_op_hooks;
+	x->op.cbs = &tun_op_cbs;
 	x->state = TS_OPENING;
 	x->port = port;
 	jg_log_info("tunnel to %s", x->desc);

@@ -16,17 +16,17 @@ static void pump_chan_frame(struct jg_chan_user *u, const struct jg_frame *f);
 static void pump_chan_writable(struct jg_chan_user *u);
 static void pump_chan_dead(struct jg_chan_user *u, const char *reason);
 
-static const struct jg_chan_hooks pump_chan_hooks = {
+static const struct jg_chan_cbs pump_chan_cbs = {
     .on_frame = pump_chan_frame,
     .on_writable = pump_chan_writable,
     .on_dead = pump_chan_dead,
 };
 
-int jg_pump_init(struct jg_pump *p, const struct jg_pump_hooks *hooks, void *ud,
-		 const struct jg_pump_stream_ops *sops, void *s)
+int jg_pump_init(struct jg_pump *p, const struct jg_pump_cbs *cbs, void *ud,
+		 const struct jg_pump_stream_cbs *sops, void *s)
 {
 	*p = (struct jg_pump){
-	    .chan.hooks = &pump_chan_hooks, .hooks = hooks, .ud = ud, .sops = sops, .stream = s};
+	    .chan.cbs = &pump_chan_cbs, .cbs = cbs, .ud = ud, .sops = sops, .stream = s};
 	p->up = evbuffer_new();
 	p->down = evbuffer_new();
 	if (p->up == NULL || p->down == NULL) {
@@ -197,8 +197,8 @@ static void pump_down(struct jg_pump *p, const struct jg_frame *f)
 {
 	int queued = 0;
 
-	if (p->hooks->on_down != NULL) {
-		queued = p->hooks->on_down(p->ud, f);
+	if (p->cbs->on_down != NULL) {
+		queued = p->cbs->on_down(p->ud, f);
 	} else if (p->down_open && p->stream != NULL) {
 		evbuffer_add(p->down, f->payload, f->length);
 		p->sops->append(p->stream, p->down);
@@ -221,14 +221,14 @@ static void pump_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 		pump_down(p, f);
 		return;
 	case JG_FRAME_EOF:
-		if (p->hooks->on_down != NULL) {
-			(void)p->hooks->on_down(p->ud, f);
+		if (p->cbs->on_down != NULL) {
+			(void)p->cbs->on_down(p->ud, f);
 			return;
 		}
 		break;
 	case JG_FRAME_OPEN_OK:
 		p->state = JG_PUMP_OPEN;
-		p->hooks->on_frame(p->ud, f);
+		p->cbs->on_frame(p->ud, f);
 		pump_up(p); /* unless the op abandoned the channel meanwhile */
 		return;
 	case JG_FRAME_OPEN_FAIL:
@@ -239,7 +239,7 @@ static void pump_chan_frame(struct jg_chan_user *u, const struct jg_frame *f)
 	default:
 		break;
 	}
-	p->hooks->on_frame(p->ud, f);
+	p->cbs->on_frame(p->ud, f);
 }
 
 static void pump_chan_writable(struct jg_chan_user *u)
@@ -247,8 +247,8 @@ static void pump_chan_writable(struct jg_chan_user *u)
 	struct jg_pump *p = (struct jg_pump *)u;
 
 	pump_up(p);
-	if (p->hooks->on_writable != NULL && p->state != JG_PUMP_GONE)
-		p->hooks->on_writable(p->ud);
+	if (p->cbs->on_writable != NULL && p->state != JG_PUMP_GONE)
+		p->cbs->on_writable(p->ud);
 }
 
 static void pump_chan_dead(struct jg_chan_user *u, const char *reason)
@@ -257,5 +257,5 @@ static void pump_chan_dead(struct jg_chan_user *u, const char *reason)
 	int link_lost = p->link != NULL && jg_link_error(p->link) != NULL;
 
 	jg_pump_gone(p);
-	p->hooks->on_dead(p->ud, reason, link_lost);
+	p->cbs->on_dead(p->ud, reason, link_lost);
 }

@@ -4,7 +4,7 @@
  * keeps only what is its own: headers, trailers, framing, audit fields.
  *
  * Sans-I/O core: the pump talks to a struct jg_link (relay/link.h) and to a
- * stream through struct jg_pump_stream (jg_stream_pump_ops in h2stream.c for a
+ * stream through struct jg_pump_stream (jg_stream_pump_cbs in h2stream.c for a
  * real HTTP/2 stream; a fake in tests/unit/test_pump.c).  Flushing the link is
  * not its business: the agent link writes whatever lands in jg_link_output()
  * once per event-loop turn (agentlink.c watches that buffer).
@@ -47,7 +47,7 @@ struct jg_link;
 struct jg_pump;
 
 /* The stream side.  S is the stream given to jg_pump_init. */
-struct jg_pump_stream_ops {
+struct jg_pump_stream_cbs {
 	/* Give back N bytes of request-body flow-control credit. */
 	void (*consume)(void *s, size_t n);
 	/* Move BUF's bytes to the end of the response body. */
@@ -55,10 +55,10 @@ struct jg_pump_stream_ops {
 };
 
 /* A real HTTP/2 stream (struct jg_stream, h2stream.c). */
-extern const struct jg_pump_stream_ops jg_stream_pump_ops;
+extern const struct jg_pump_stream_cbs jg_stream_pump_cbs;
 
 /* What the op sees.  UD is the op. */
-struct jg_pump_hooks {
+struct jg_pump_cbs {
 	/* Framed mode: channel DATA and EOF for the op to frame onto the stream itself.
 	 * Return 1 when DATA was queued on the stream (credit goes back as it is sent),
 	 * 0 when it was dropped (credit goes back now).  NULL: raw mode. */
@@ -82,9 +82,9 @@ enum jg_pump_state {
 
 struct jg_pump {
 	struct jg_chan_user chan; /* first: the link's channel user data points here */
-	const struct jg_pump_hooks *hooks;
+	const struct jg_pump_cbs *cbs;
 	void *ud;
-	const struct jg_pump_stream_ops *sops;
+	const struct jg_pump_stream_cbs *sops;
 	void *stream; /* NULL once the stream is gone */
 	struct jg_link *link;
 	uint32_t ch;
@@ -99,11 +99,11 @@ struct jg_pump {
 };
 
 /* Set up P for op UD (HOOKS) on stream S (SOPS). 0 or JG_ERR_NOMEM. */
-int jg_pump_init(struct jg_pump *p, const struct jg_pump_hooks *hooks, void *ud,
-		 const struct jg_pump_stream_ops *sops, void *s);
+int jg_pump_init(struct jg_pump *p, const struct jg_pump_cbs *cbs, void *ud,
+		 const struct jg_pump_stream_cbs *sops, void *s);
 /* Abandon the channel if it still lives and free P's buffers (the op's on_close). */
 void jg_pump_clear(struct jg_pump *p);
-/* The user data to open the channel with (jg_agentlink_open(..., jg_pump_chan(p)) or
+/* The user data to open the channel with (jg_onward_open(..., jg_pump_chan(p)) or
  * jg_link_open(..., jg_pump_chan(p))); the link calls back through it. */
 struct jg_chan_user *jg_pump_chan(struct jg_pump *p);
 /* The channel CH on L was opened for P.  EARLY: up bytes may go before OPEN_OK. */

@@ -379,7 +379,7 @@ static void fwd_on_close(struct jg_op *op, const char *why)
 	fwd_free(f);
 }
 
-static const struct jg_op_hooks fwd_hooks = {
+static const struct jg_op_cbs fwd_cbs = {
     .on_body = fwd_on_body,
     .on_body_end = fwd_on_body_end,
     .on_sent = fwd_on_sent,
@@ -451,7 +451,7 @@ static struct jg_forward *fwd_new(struct jg_gateway *gw, struct jg_stream *s)
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	f->op.hooks = &fwd_hooks;
+	f->op.cbs = &fwd_cbs;
 	f->gw = gw;
 	f->s = s;
 	return f;

@@ -38,7 +38,7 @@
 
 struct jg_fwput {
 	struct jg_gateway *gw;
-	const struct jg_fwput_hooks *hooks;
+	const struct jg_fwput_cbs *cbs;
 	void *owner;
 	struct jg_sitelink_stream *up; /* NULL once the link stream is gone */
 	char site[64];
@@ -192,22 +192,22 @@ static void on_writable_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_fwput *p = arg;
 
-	if (!p->done && p->hooks->on_writable != NULL)
-		p->hooks->on_writable(p->owner, p);
+	if (!p->done && p->cbs->on_writable != NULL)
+		p->cbs->on_writable(p->owner, p);
 }
 
 static void on_done_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_fwput *p = arg;
 
-	p->hooks->on_done(p->owner, p);
+	p->cbs->on_done(p->owner, p);
 }
 
 /* ---------------------------------------------------------------- the owner's side */
 
 struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
 				char *const *targets, struct jg_admit **adm, size_t n,
-				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner)
+				const char *fpath, const struct jg_fwput_cbs *cbs, void *owner)
 {
 	struct jg_fwput *p = calloc(1, sizeof(*p));
 	struct jg_sitelink *link = NULL;
@@ -224,7 +224,7 @@ struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, cons
 		return NULL;
 	}
 	p->gw = gw;
-	p->hooks = hooks;
+	p->cbs = cbs;
 	p->owner = owner;
 	p->cap = gw->cfg->stream_window;
 	p->n = n;

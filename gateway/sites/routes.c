@@ -273,7 +273,7 @@ static void sub_close(struct jg_op *op, const char *why)
 	free(sub);
 }
 
-static const struct jg_op_hooks sub_hooks = {
+static const struct jg_op_cbs sub_cbs = {
     .on_body = sub_body,
     .on_close = sub_close,
 };
@@ -304,7 +304,7 @@ struct jg_op *jg_routes_serve(struct jg_gateway *gw, struct jg_stream *s)
 		jg_stream_reply_error(s, 500, "internal error", "out of memory");
 		return NULL;
 	}
-	sub->op.hooks = &sub_hooks;
+	sub->op.cbs = &sub_cbs;
 	sub->gw = gw;
 	sub->s = s;
 	if (jg_stream_start(s, 200, "application/x-ndjson") != 0) {

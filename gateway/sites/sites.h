@@ -169,7 +169,7 @@ int jg_forward_headers(struct jg_stream *s, const char *h[][2], size_t max);
 /* --- fwput.c: the part of a fan-out that goes to one other site ------------ */
 
 struct jg_fwput;
-struct jg_fwput_hooks {
+struct jg_fwput_cbs {
 	/* The link took bytes: there is window again. */
 	void (*on_writable)(void *owner, struct jg_fwput *p);
 	/* It finished, well or not (jg_fwput_results says how); called once. */
@@ -182,7 +182,7 @@ struct jg_fwput_hooks {
  * without on_done: the owner checks jg_fwput_done().  NULL when out of memory. */
 struct jg_fwput *jg_fwput_start(struct jg_gateway *gw, struct jg_stream *s, const char *site,
 				char *const *targets, struct jg_admit **adm, size_t n,
-				const char *fpath, const struct jg_fwput_hooks *hooks, void *owner);
+				const char *fpath, const struct jg_fwput_cbs *cbs, void *owner);
 /* Bytes it takes now (0: wait for on_writable). */
 size_t jg_fwput_window(const struct jg_fwput *p);
 /* Give it up to LEN body bytes (copied); returns how many it took. */

@@ -149,8 +149,7 @@ static void on_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 
 static void fuzz_link(const uint8_t *data, size_t size, size_t chunk, int with_hello)
 {
-	static const struct jg_link_callbacks cb = {NULL,	 on_open, on_frame,
-						    on_writable, on_dead, NULL};
+	static const struct jg_link_cbs cb = {NULL, on_open, on_frame, on_writable, on_dead, NULL};
 	struct jg_link *l = jg_link_new(JG_LINK_ACCEPTOR, &cb, NULL);
 	struct jg_hello h = {JG_PROTOCOL_VERSION, 4096, 65536, 0, "fuzz"};
 	struct evbuffer *hello = evbuffer_new();

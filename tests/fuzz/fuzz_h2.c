@@ -6,7 +6,7 @@
  *
  * Wiring.  The gateway is built as jumpgated is, minus main.c and
  * gateway/onward/onward.c.  Each input is one connection: one end of a
- * bufferevent_pair goes to jg_conn_accept_plain() (the Unix-socket h2c path:
+ * bufferevent_pair goes to jg_h2conn_accept_plain() (the Unix-socket h2c path:
  * the session starts at once with identity "unix:fuzz", no TLS), the harness
  * writes the client's bytes into the other end and runs the event loop
  * (EVLOOP_NONBLOCK, a bounded number of turns), then closes the client end,
@@ -230,7 +230,7 @@ unsigned jg_reaper_count(const struct jg_reaper *r)
 /* ---- the in-memory agent ---- */
 
 struct fake_agent {
-	struct jg_agentlink *al;
+	struct jg_onward *al;
 	int fd;
 	struct event *rev, *wev;
 	struct jg_link *link;
@@ -418,7 +418,7 @@ static void ag_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 	free(cud);
 }
 
-static const struct jg_link_callbacks agent_cbs = {
+static const struct jg_link_cbs agent_cbs = {
     .on_open = ag_open, .on_frame = ag_frame, .on_dead = ag_dead};
 
 static void agent_on_read(evutil_socket_t fd, short what, void *arg)
@@ -442,7 +442,7 @@ static void agent_on_write(evutil_socket_t fd, short what, void *arg)
 	agent_flush(arg);
 }
 
-int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, size_t errlen)
+int jg_onward_spawn(struct jg_onward *al, struct jg_child *child, char *err, size_t errlen)
 {
 	const struct jg_hop *hop = &al->chain->hops[0];
 	struct fake_agent *a;
@@ -483,34 +483,34 @@ int jg_onward_spawn(struct jg_agentlink *al, struct jg_child *child, char *err, 
 	return 0;
 }
 
-int jg_onward_watch(struct jg_agentlink *al)
+int jg_onward_watch(struct jg_onward *al)
 {
 	return 0;
 }
 
-void jg_onward_boot_input(struct jg_agentlink *al, const uint8_t *data, size_t len)
+void jg_onward_boot_input(struct jg_onward *al, const uint8_t *data, size_t len)
 {
 	check(0); /* no bootstrap: al->boot stays NULL */
 }
 
-void jg_onward_drain_stderr(struct jg_agentlink *al)
+void jg_onward_drain_stderr(struct jg_onward *al)
 {
 	(void)al; /* the fake agent has no stderr */
 }
 
-void jg_onward_reason(const struct jg_agentlink *al, char *buf, size_t len)
+void jg_onward_reason(const struct jg_onward *al, char *buf, size_t len)
 {
 	snprintf(buf, len, "in-memory agent for %s %s (wait status %d)", al->chain->display,
 		 al->exited ? "exited" : "stopped", al->wstatus);
 }
 
-void jg_onward_last_words(const struct jg_agentlink *al, char *buf, size_t len)
+void jg_onward_last_words(const struct jg_onward *al, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", "");
 }
 
 /* Called from al_free(): the agent goes with its link. */
-void jg_onward_clear(struct jg_agentlink *al)
+void jg_onward_clear(struct jg_onward *al)
 {
 	for (struct fake_agent **p = &agents; *p != NULL; p = &(*p)->next) {
 		struct fake_agent *a = *p;
@@ -711,7 +711,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(bufferevent_pair_new(gw.base, 0, pair) == 0);
 	bufferevent_setcb(pair[1], client_on_read, NULL, NULL, NULL);
 	bufferevent_enable(pair[1], EV_READ | EV_WRITE);
-	jg_conn_accept_plain(&gw, pair[0], "fuzz-peer", "unix:fuzz");
+	jg_h2conn_accept_plain(&gw, pair[0], "fuzz-peer", "unix:fuzz");
 	bufferevent_write_buffer(pair[1], in);
 	evbuffer_free(in);
 	run_loop(LOOP_TURNS);
@@ -719,8 +719,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bufferevent_flush(pair[1], EV_WRITE, BEV_FINISHED);
 	bufferevent_free(pair[1]);
 	run_loop(8);
-	jg_conn_close_all(&gw);
-	jg_agentlink_shutdown_all(&gw, "fuzz input done");
+	jg_h2conn_close_all(&gw);
+	jg_onward_shutdown_all(&gw, "fuzz input done");
 	run_loop(8);
 	check(gw.conns == NULL && gw.links == NULL && agents == NULL);
 	check(gw.stats.conns_current == 0 && gw.stats.streams_current == 0 &&

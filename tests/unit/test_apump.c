@@ -128,8 +128,8 @@ static void spin(struct rig *r, int rounds, int ag_too)
 
 static void rig_init(struct rig *r, size_t high)
 {
-	static const struct jg_link_callbacks gcb = {.on_frame = gw_frame};
-	static const struct jg_link_callbacks acb = {
+	static const struct jg_link_cbs gcb = {.on_frame = gw_frame};
+	static const struct jg_link_cbs acb = {
 	    .on_open = ag_open, .on_frame = ag_frame, .on_writable = ag_writable};
 
 	memset(r, 0, sizeof(*r));

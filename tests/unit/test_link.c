@@ -106,8 +106,7 @@ static void on_pong(struct jg_link *l, uint32_t aux, void *ud)
 	s->pong_aux = aux;
 }
 
-static const struct jg_link_callbacks cbs = {on_hello,	  on_open, on_frame,
-					     on_writable, on_dead, on_pong};
+static const struct jg_link_cbs cbs = {on_hello, on_open, on_frame, on_writable, on_dead, on_pong};
 
 static void side_init(struct side *s, enum jg_link_role role)
 {

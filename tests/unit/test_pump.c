@@ -53,7 +53,7 @@ static void gw_frame(struct jg_link *l, uint32_t ch, void *cud, const struct jg_
 	struct jg_chan_user *u = cud;
 
 	if (u != NULL)
-		u->hooks->on_frame(u, f);
+		u->cbs->on_frame(u, f);
 }
 
 static void gw_writable(struct jg_link *l, uint32_t ch, void *cud, void *ud)
@@ -61,7 +61,7 @@ static void gw_writable(struct jg_link *l, uint32_t ch, void *cud, void *ud)
 	struct jg_chan_user *u = cud;
 
 	if (u != NULL)
-		u->hooks->on_writable(u);
+		u->cbs->on_writable(u);
 }
 
 static void gw_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reason, void *ud)
@@ -69,10 +69,10 @@ static void gw_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 	struct jg_chan_user *u = cud;
 
 	if (u != NULL)
-		u->hooks->on_dead(u, reason);
+		u->cbs->on_dead(u, reason);
 }
 
-static const struct jg_link_callbacks gw_cbs = {
+static const struct jg_link_cbs gw_cbs = {
     .on_frame = gw_frame, .on_writable = gw_writable, .on_dead = gw_dead};
 
 /* --- agent link --- */
@@ -109,7 +109,7 @@ static void ag_dead(struct jg_link *l, uint32_t ch, void *cud, const char *reaso
 {
 }
 
-static const struct jg_link_callbacks ag_cbs = {
+static const struct jg_link_cbs ag_cbs = {
     .on_open = ag_open, .on_frame = ag_frame, .on_writable = ag_writable, .on_dead = ag_dead};
 
 /* --- the fake stream and op --- */
@@ -123,7 +123,7 @@ static void st_append(void *s, struct evbuffer *buf)
 	evbuffer_add_buffer(((struct fake_stream *)s)->body, buf);
 }
 
-static const struct jg_pump_stream_ops st_ops = {.consume = st_consume, .append = st_append};
+static const struct jg_pump_stream_cbs st_cbs = {.consume = st_consume, .append = st_append};
 
 static int op_down(void *ud, const struct jg_frame *f)
 {
@@ -150,8 +150,8 @@ static void op_dead(void *ud, const char *reason, int link_lost)
 	o->link_lost = link_lost;
 }
 
-static const struct jg_pump_hooks raw_hooks = {.on_frame = op_frame, .on_dead = op_dead};
-static const struct jg_pump_hooks framed_hooks = {
+static const struct jg_pump_cbs raw_cbs = {.on_frame = op_frame, .on_dead = op_dead};
+static const struct jg_pump_cbs framed_cbs = {
     .on_down = op_down, .on_frame = op_frame, .on_dead = op_dead};
 
 /* Move queued bytes both ways until both links are quiet. */
@@ -174,7 +174,7 @@ static void shuttle(struct rig *r)
 }
 
 /* A pump whose channel is open (OPEN, OPEN_OK exchanged). */
-static void rig_up(struct rig *r, const struct jg_pump_hooks *hooks, int early, int open)
+static void rig_up(struct rig *r, const struct jg_pump_cbs *cbs, int early, int open)
 {
 	int64_t ch;
 
@@ -187,7 +187,7 @@ static void rig_up(struct rig *r, const struct jg_pump_hooks *hooks, int early, 
 	CU_ASSERT_EQUAL(jg_link_send_hello(r->gw, "gateway"), 0);
 	CU_ASSERT_EQUAL(jg_link_send_hello(r->ag.l, "x86_64"), 0);
 	shuttle(r);
-	CU_ASSERT_EQUAL_FATAL(jg_pump_init(&r->p, hooks, &r->op, &st_ops, &r->st), 0);
+	CU_ASSERT_EQUAL_FATAL(jg_pump_init(&r->p, cbs, &r->op, &st_cbs, &r->st), 0);
 	if (!open)
 		return;
 	ch = jg_link_open(r->gw, JG_OPEN_EXEC, "\x01\0\0\0\x03ls\0", 8, jg_pump_chan(&r->p));
@@ -235,7 +235,7 @@ static void test_up_credit_follows_window(void)
 	size_t total = 3 * WIN + 12345, chunk = 16384;
 	uint8_t *buf = malloc(chunk);
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	for (size_t off = 0; off < total; off += chunk) {
 		size_t n = total - off < chunk ? total - off : chunk;
 
@@ -266,7 +266,7 @@ static void test_up_waits_for_open(void)
 	uint8_t buf[1000];
 	int64_t ch;
 
-	rig_up(&r, &raw_hooks, 0, 0);
+	rig_up(&r, &raw_cbs, 0, 0);
 	fill(buf, sizeof(buf), 0);
 	jg_pump_up(&r.p, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(r.st.credit, 0);
@@ -288,7 +288,7 @@ static void test_half_close_up(void)
 	uint8_t *buf = malloc(total);
 	uint8_t down[100] = {1};
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	fill(buf, total, 0);
 	jg_pump_up(&r.p, buf, total);
 	jg_pump_up_end(&r.p);
@@ -320,7 +320,7 @@ static void test_down_credit_follows_sent(void)
 	uint8_t *buf = malloc(total);
 	int64_t n;
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	jg_pump_down_open(&r.p);
 	fill(buf, total, 0);
 	while (off < total &&
@@ -356,7 +356,7 @@ static void test_down_drop_and_framed(void)
 	struct rig r;
 	uint8_t buf[4096] = {0};
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	CU_ASSERT_EQUAL(jg_link_send_data(r.ag.l, r.ag.ch, 0, buf, sizeof(buf)), 4096);
 	shuttle(&r);
 	CU_ASSERT_EQUAL(evbuffer_get_length(r.st.body), 0);
@@ -366,7 +366,7 @@ static void test_down_drop_and_framed(void)
 	CU_ASSERT_EQUAL(r.op.frames[JG_FRAME_EOF], 1); /* half-close down, raw mode */
 	rig_down(&r);
 
-	rig_up(&r, &framed_hooks, 0, 1);
+	rig_up(&r, &framed_cbs, 0, 1);
 	r.op.keep = 1;
 	CU_ASSERT_EQUAL(jg_link_send_data(r.ag.l, r.ag.ch, 0, buf, sizeof(buf)), 4096);
 	CU_ASSERT_EQUAL(jg_link_send_eof(r.ag.l, r.ag.ch, 0), 0);
@@ -387,7 +387,7 @@ static void test_abandon_exit_dead(void)
 	struct rig r;
 	uint8_t buf[100] = {0};
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	jg_pump_abandon(&r.p);
 	shuttle(&r);
 	CU_ASSERT_EQUAL(r.ag.closed, 1);
@@ -400,7 +400,7 @@ static void test_abandon_exit_dead(void)
 	CU_ASSERT_EQUAL(r.st.credit, sizeof(buf));
 	rig_down(&r);
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	CU_ASSERT_EQUAL(jg_link_send_exit(r.ag.l, r.ag.ch, 0, 0), 0);
 	shuttle(&r);
 	CU_ASSERT_EQUAL(r.op.frames[JG_FRAME_EXIT], 1);
@@ -408,7 +408,7 @@ static void test_abandon_exit_dead(void)
 	jg_pump_sent(&r.p, 100); /* nothing to credit on a forgotten channel */
 	rig_down(&r);		 /* clear: no CLOSE for a channel that ended */
 
-	rig_up(&r, &raw_hooks, 0, 1);
+	rig_up(&r, &raw_cbs, 0, 1);
 	jg_link_fail(r.gw, "agent went away");
 	CU_ASSERT_EQUAL(r.op.dead, 1);
 	CU_ASSERT_EQUAL(r.op.link_lost, 1);
@@ -423,7 +423,7 @@ static void test_early_data(void)
 	uint8_t buf[3000];
 	int64_t ch;
 
-	rig_up(&r, &raw_hooks, 1, 0);
+	rig_up(&r, &raw_cbs, 1, 0);
 	r.ag.reading = 1;
 	fill(buf, sizeof(buf), 0);
 	ch = jg_link_open(r.gw, JG_OPEN_EXEC, "\x01\0\0\0\x03ls\0", 8, jg_pump_chan(&r.p));
@@ -446,7 +446,7 @@ static void op_writable(void *ud)
 	writable_calls++;
 }
 
-static const struct jg_pump_hooks offer_hooks = {
+static const struct jg_pump_cbs offer_cbs = {
     .on_down = op_down, .on_frame = op_frame, .on_dead = op_dead, .on_writable = op_writable};
 
 static void test_offer_shared_source(void)
@@ -455,7 +455,7 @@ static void test_offer_shared_source(void)
 	size_t total = WIN + 1000;
 	uint8_t *buf = malloc(total);
 
-	rig_up(&r, &offer_hooks, 1, 1);
+	rig_up(&r, &offer_cbs, 1, 1);
 	fill(buf, total, 0);
 	CU_ASSERT_EQUAL(jg_pump_window(&r.p), WIN);
 	CU_ASSERT_EQUAL(jg_pump_offer(&r.p, buf, total), WIN);

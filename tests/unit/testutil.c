@@ -182,7 +182,7 @@ static int drv_hello_done(struct tu_drv *d)
 
 int tu_drv_ready(struct tu_drv *d, int poll_ms)
 {
-	static const struct jg_link_callbacks cb = {
+	static const struct jg_link_cbs cb = {
 	    .on_hello = drv_on_hello, .on_frame = drv_on_frame, .on_dead = drv_on_dead};
 	char *argv[] = {TU_AGENT_PATH, "--log-level",
 			getenv("JG_AGENT_LOG") ? getenv("JG_AGENT_LOG") : "error", NULL};
