@@ -25,7 +25,7 @@
 
 #include <openssl/ssl.h>
 
-#include "gateway/onward/keymap.h"
+#include "relay/keymap.h"
 #include "relay/bootstrap.h"
 
 struct event_base;

@@ -2,7 +2,7 @@ bin_PROGRAMS += jumpgated
 jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/stream.h gateway/edge/edge.h gateway/edge/accept.c gateway/edge/accept.h gateway/edge/tls.c gateway/edge/h2.c \
 	gateway/edge/h2conn.h gateway/edge/h2stream.c gateway/edge/h2field.c gateway/edge/h2field.h gateway/edge/unixsock.c \
 	gateway/admission/api.c gateway/admission/api.h gateway/admitted.h gateway/admission/admit.c gateway/admission/admit.h gateway/ops/ops.h gateway/ops/exec.c gateway/pump/pump.c gateway/pump/pump.h gateway/onward/agentlink.c gateway/onward/agentlink.h gateway/onward/agentlink_impl.h gateway/onward/onward.c \
-	gateway/onward/setupq.c gateway/onward/setupq.h gateway/onward/keymap.c gateway/onward/keymap.h \
+	gateway/onward/setupq.c gateway/onward/setupq.h \
 	gateway/memtrim.c gateway/memtrim.h \
 	gateway/ops/tunnel.c gateway/ops/dial.c gateway/ops/dial.h gateway/ops/files.c gateway/ops/fanout.c \
 	gateway/ops/files.h gateway/ops/fileput.c gateway/ops/fileget.c gateway/ops/targets.c gateway/ops/whoami.c \

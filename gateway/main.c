@@ -599,6 +599,7 @@ int main(int argc, char **argv)
 		jg_log_error("out of memory");
 		goto out;
 	}
+	gw.metrics->count_onward = jg_onward_count;
 	jg_audit_set_observer(gw.audit, jg_metrics_audit_end, gw.metrics);
 	if (find_agent(cfg, gw.agent_path, sizeof(gw.agent_path)) != 0)
 		jg_log_warn("agent %s is not executable (%s): exec will fail until it is",

@@ -11,7 +11,6 @@
 
 #include "auth/audit.h"
 #include "config/config.h"
-#include "gateway/onward/agentlink.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/sites/sites.h"
@@ -203,7 +202,9 @@ static void render_onward(struct out *o, const struct jg_gateway *gw)
 {
 	uint64_t connecting, up;
 
-	jg_onward_count(gw, &connecting, &up);
+	if (gw->metrics->count_onward == NULL)
+		return;
+	gw->metrics->count_onward(gw, &connecting, &up);
 	head(o, "jumpgate_onward_connections", "gauge", "Onward connections now, by state.");
 	put(o, "jumpgate_onward_connections{state=\"connecting\"} %llu\n",
 	    (unsigned long long)connecting);

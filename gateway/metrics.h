@@ -54,6 +54,10 @@ struct jg_metrics {
 	uint64_t op_bytes_in[JG_MA_COUNT], op_bytes_out[JG_MA_COUNT];
 	uint64_t onward_up, onward_failed;
 	struct jg_histogram onward_setup_seconds;
+	/* The live onward connections by state, asked at each render: set by main.c
+	 * (jg_onward_count), so the pool, which counts into this struct, is not
+	 * included from here; NULL renders no gauge. */
+	void (*count_onward)(const struct jg_gateway *gw, uint64_t *connecting, uint64_t *up);
 };
 
 /* A zeroed set (calloc'd), or NULL when out of memory. */

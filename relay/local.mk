@@ -9,6 +9,7 @@ librelay_a_SOURCES = \
 	relay/log.c relay/log.h relay/clock.c relay/clock.h relay/heap.c relay/heap.h \
 	relay/wire.h \
 	relay/frame.c relay/frame.h \
+	relay/keymap.c relay/keymap.h \
 	relay/spec.c relay/spec.h \
 	relay/opspec.c relay/opspec.h \
 	relay/pathrule.c relay/pathrule.h \

@@ -50,7 +50,7 @@ int jg_test_register_h2field(void);
 int jg_test_register_pump(void);
 /* tests/unit/test_dial.c: resolving a tunnel's host without blocking (gateway/ops/dial.c). */
 int jg_test_register_dial(void);
-/* tests/unit/test_keymap.c: the onward connections by chain key (gateway/onward/keymap.c). */
+/* tests/unit/test_keymap.c: the onward connections by chain key (relay/keymap.c). */
 int jg_test_register_keymap(void);
 /* tests/unit/test_standin.c: the one-word stand-ins (client/standin.c). */
 int jg_test_register_standin(void);

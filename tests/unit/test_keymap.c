@@ -1,11 +1,11 @@
-/* gateway/onward/keymap.c: the onward connections by chain key. */
+/* relay/keymap.c: the onward connections by chain key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
 
-#include "gateway/onward/keymap.h"
+#include "relay/keymap.h"
 #include "tests/unit/suites.h"
 
 static void test_put_get_del(void)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/onward/keymap.h"
+#include "relay/keymap.h"
 #include "relay/err.h"
 
 #define KEYMAP_MIN_BUCKETS 64
