@@ -2,9 +2,11 @@
  *
  * Two lists: what each peer advertised (`learned`, one entry per peer and
  * site), and the best route per site (`best`), recomputed from `learned`
- * after every change.  Tables are small (a few sites, MAX_ROUTES at most), so
- * the recomputation is a plain scan; what matters is that every change is
- * reported exactly once, after the table is consistent again. */
+ * after every change: for the one site an advertisement names, or for every
+ * site when a peer comes or goes.  The lists are plain scans (a few sites in
+ * practice, MAX_ROUTES at most), so an advertisement costs time linear in the
+ * table and a peer's whole table quadratic; what matters is that every change
+ * is reported exactly once, after the table is consistent again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,39 +221,62 @@ static const struct learned *choose(const struct jg_rtable *t, const struct best
 	return win;
 }
 
-/* Bring `best` in line with `learned`; entries losing their last route become lost with
- * REASON.  Each change is reported once. */
+/* Bring B in line with `learned`: its best route, or lost with REASON when it has none.
+ * A change is reported once. */
+static void settle(struct jg_rtable *t, struct best *b, const char *reason)
+{
+	const struct learned *w = choose(t, b);
+	struct path copy = {0};
+	int was_up = b->via != NULL;
+
+	if (w != NULL) {
+		if (b->via == w->peer && path_equal(&b->path, &w->path))
+			return;
+		if (path_copy(&copy, &w->path) != 0)
+			return; /* out of memory: keep the old route */
+		path_clear(&b->path);
+		b->path = copy;
+		b->via = w->peer;
+		b->reason[0] = '\0';
+		b->pub.since = time(NULL);
+		notify(t, was_up ? JG_RTABLE_MOVED : JG_RTABLE_UP, b);
+	} else if (was_up) {
+		path_clear(&b->path);
+		b->via = NULL;
+		snprintf(b->reason, sizeof(b->reason), "%s", reason);
+		b->pub.since = time(NULL);
+		notify(t, JG_RTABLE_LOST, b);
+	}
+}
+
+/* Bring every entry of `best` in line with `learned` (a peer came or went, the filter
+ * changed); entries losing their last route become lost with REASON.  Quadratic in the
+ * table's size, so only for changes that can touch every site. */
 static void recompute(struct jg_rtable *t, const char *reason)
 {
-	struct best *b;
-
 	for (const struct learned *e = t->learned; e != NULL; e = e->next)
 		if (!e->refused && best_find(t, e->site) == NULL)
 			best_add(t, e->site, ""); /* out of memory: the site stays unknown */
-	for (b = t->best; b != NULL; b = b->next) {
-		const struct learned *w = choose(t, b);
-		struct path copy = {0};
-		int was_up = b->via != NULL;
+	for (struct best *b = t->best; b != NULL; b = b->next)
+		settle(t, b, reason);
+}
 
-		if (w != NULL) {
-			if (b->via == w->peer && path_equal(&b->path, &w->path))
-				continue;
-			if (path_copy(&copy, &w->path) != 0)
-				continue; /* out of memory: keep the old route */
-			path_clear(&b->path);
-			b->path = copy;
-			b->via = w->peer;
-			b->reason[0] = '\0';
-			b->pub.since = time(NULL);
-			notify(t, was_up ? JG_RTABLE_MOVED : JG_RTABLE_UP, b);
-		} else if (was_up) {
-			path_clear(&b->path);
-			b->via = NULL;
-			snprintf(b->reason, sizeof(b->reason), "%s", reason);
-			b->pub.since = time(NULL);
-			notify(t, JG_RTABLE_LOST, b);
-		}
+/* The same for SITE alone, after an advertisement or withdrawal that named only SITE:
+ * linear in the table's size, so a peer sending its whole table (MAX_ROUTES lines) costs
+ * a quadratic amount of work in all, not a cubic one. */
+static void recompute_site(struct jg_rtable *t, const char *site, const char *reason)
+{
+	struct best *b = best_find(t, site);
+
+	if (b == NULL) {
+		const struct learned *e = t->learned;
+
+		while (e != NULL && (e->refused || strcmp(e->site, site) != 0))
+			e = e->next;
+		if (e == NULL || (b = best_add(t, site, "")) == NULL)
+			return; /* nobody routes it (or out of memory): it stays unknown */
 	}
+	settle(t, b, reason);
 }
 
 /* Remove what PEER advertised for SITE (every site when SITE is NULL). */
@@ -438,7 +463,7 @@ int jg_rtable_learn(struct jg_rtable *t, const char *name, const char *line, siz
 	if (withdrawn) {
 		snprintf(why, sizeof(why), "%s", reason[0] ? reason : "withdrawn");
 		forget(t, p, site);
-		recompute(t, why);
+		recompute_site(t, site, why);
 		r = 0;
 		goto out;
 	}
@@ -449,14 +474,14 @@ int jg_rtable_learn(struct jg_rtable *t, const char *name, const char *line, siz
 		if (strcmp(path.v[i], t->self) == 0) {
 			/* Through us: a loop.  Whatever it replaced is gone. */
 			snprintf(why, sizeof(why), "%s now reaches %s only through us", name, site);
-			recompute(t, why);
+			recompute_site(t, site, why);
 			goto out;
 		}
 	}
 	if (t->nlearned >= MAX_ROUTES) {
 		snprintf(err, errlen, "over %d routes learned: %s's route to %s dropped",
 			 MAX_ROUTES, name, site);
-		recompute(t, err);
+		recompute_site(t, site, err);
 		r = JG_ERR_TOOBIG;
 		goto out;
 	}
@@ -479,7 +504,7 @@ int jg_rtable_learn(struct jg_rtable *t, const char *name, const char *line, siz
 		e->refused = 1;
 		p->refused++;
 	}
-	recompute(t, why);
+	recompute_site(t, site, why);
 out:
 	path_clear(&path);
 	json_decref(o);
