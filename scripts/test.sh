@@ -9,7 +9,8 @@
 #   6. make fuzz-smoke (from ./build, when configure found clang): each
 #      libFuzzer harness for 30 s from its seed corpus (tests/fuzz/local.mk),
 #      JOBS of them side by side (one core each: the same 30 s each);
-#   7. a summary: the time of each step, the slowest tests, the CUnit run
+#   7. a summary: the time of each step, the slowest tests (wall and CPU
+#      time) and the CPU time of all tests, the CUnit run
 #      summary, the integration checks, and a last line "N passed, N failed"
 #      over every test program of both builds (and distcheck, and fuzz-smoke).
 # make check runs CHECK_JOBS tests at once (default 1).  Each test has its own
@@ -137,9 +138,15 @@ step "summary"
 printf 'time of each step:\n%s' "$step_times"
 for dir in build build-asan; do
 	[ -d "$dir/tests/integration" ] || continue
-	echo "slowest tests in $dir:"
-	sed -n 's/^# lock.sh: \(.*\) ran \([0-9]*\) s.*/\2 \1/p' "$dir"/tests/integration/*.log 2>/dev/null |
-		sort -rn | head -n 5 | awk '{ printf "  %5d s  %s\n", $1, $2 }'
+	# lock.sh ends each log with the test's wall time and CPU time (user +
+	# system, every process it waited for): on a 2-core machine the CPU time
+	# is what bounds how fast the suite can run side by side.
+	echo "slowest tests in $dir (wall, cpu):"
+	sed -n 's/^# lock.sh: \(.*\) ran \([0-9]*\) s ([a-z]*), cpu \([0-9]*\) s$/\2 \3 \1/p' \
+		"$dir"/tests/integration/*.log "$dir"/tests/unit/*.log 2>/dev/null |
+		sort -rn | head -n 8 | awk '{ printf "  %5d s  %5d s  %s\n", $1, $2, $3 }'
+	sed -n 's/^# lock.sh: .* cpu \([0-9]*\) s$/\1/p' "$dir"/tests/integration/*.log \
+		"$dir"/tests/unit/*.log 2>/dev/null | awk '{ t += $1 } END { printf "  cpu of all tests: %d s\n", t }'
 done
 pass=0 fail=0 skip=0
 for dir in build build-asan; do

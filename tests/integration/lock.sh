@@ -42,10 +42,19 @@ flock -u "$turn"
 
 # In the foreground: stdin stays the test's, and on make's SIGINT this shell
 # waits for the test to end before it exits (and lets the lock go).  The time
-# it ran ends its log (scripts/test.sh lists the slowest).
+# it ran and the CPU time it used end its log (scripts/test.sh lists the slowest).
 start=$SECONDS
 rc=0
 "$@" {turn}>&- {suite}>&- || rc=$?
-printf '# lock.sh: %s ran %d s (%s)\n' "$name" $((SECONDS - start)) \
-	"$([ "$mode" = -x ] && echo alone || echo shared)"
+# The CPU time (user + system) of the test and every process it waited for,
+# in whole seconds: what a test costs the machine, beside how long it took.
+# (times runs in this shell, not a subshell: a subshell has no children.)
+times >"$dir/.times-$$"
+cpu=$(sed -n 2p "$dir/.times-$$" | awk '{
+	t = 0
+	for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] }
+	printf "%d", t }')
+rm -f "$dir/.times-$$"
+printf '# lock.sh: %s ran %d s (%s), cpu %s s\n' "$name" $((SECONDS - start)) \
+	"$([ "$mode" = -x ] && echo alone || echo shared)" "$cpu"
 exit $rc
