@@ -16,7 +16,7 @@ rsync openssh-server
 sudo opendoas lxc busybox-static util-linux iproute2
 libsystemd-dev systemd
 debhelper lintian man-db groff-base
-hyperfine
+hyperfine bash-builtins
 prometheus logrotate haproxy ansible ansible-mitogen
 "
 

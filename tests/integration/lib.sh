@@ -17,6 +17,17 @@
 
 set -euo pipefail
 export LC_ALL=C
+# Debian's tools first.  The tests mean Debian's python3 (the one ansible and
+# ansible-mitogen run on), and on the CI machines a pyenv shim stands before
+# it in PATH: a bash script that runs a dozen others for every python3, about
+# 0.1 s of CPU each time (and ansible's interpreter discovery meets it on
+# every task run through a local target).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+# sleep as a builtin (Debian's bash-builtins, scripts/install-deps.sh): the
+# polling loops sleep 0.05 s thousands of times, and each /usr/bin/sleep is a
+# fork and an exec (about 4 ms of CPU on the test machines).  A background
+# "sleep N &" becomes a subshell sleeping: the tests only ever kill it.
+enable -f /usr/lib/bash/sleep sleep 2>/dev/null || true
 
 : "${builddir:=$(pwd)}"
 : "${srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -141,18 +152,23 @@ jg_cleanup() {
 
 # ---------------------------------------------------------------- processes
 
+# Process helpers read /proc with builtins, never $(cat ...): they run in
+# polling loops, and a fork + exec costs about 4 ms of CPU on the test
+# machines (a virtual machine), which thousands of polls turn into minutes.
+
 # Alive and not a zombie.
 jg_alive() {
-	local st
+	local s=
 	kill -0 "$1" 2>/dev/null || return 1
-	st=$(jg_proc_state "$1") || return 1
-	[ "$st" != Z ]
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || [ -n "$s" ] || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
 }
 
 # Single-letter state of PID (R, S, Z...), from /proc/PID/stat.
 jg_proc_state() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	local s=
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || [ -n "$s" ] || return 1
 	s=${s##*) }
 	printf '%s\n' "${s%% *}"
 }
@@ -185,11 +201,13 @@ jg_untrack() { rm -f "$JG_T/pids/$1.pid"; }
 
 # Direct children of PID (one per line), zombies included.
 jg_child_pids() {
-	local pid=$1 f
+	local pid=$1 f line c
 	if [ -e "/proc/$pid/task/$pid/children" ]; then
 		for f in /proc/"$pid"/task/*/children; do
-			cat "$f" 2>/dev/null || true
-		done | tr ' ' '\n' | sed '/^$/d'
+			line=
+			{ read -r line <"$f"; } 2>/dev/null || true
+			for c in $line; do printf '%s\n' "$c"; done
+		done
 	else
 		for f in /proc/[0-9]*/stat; do
 			awk -v p="$pid" '{ s = $0; sub(/.*\) /, "", s); split(s, a, " ");
@@ -220,7 +238,11 @@ jg_no_sanitizer_reports() {
 }
 jg_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 jg_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-jg_comm() { cat "/proc/$1/comm" 2>/dev/null || echo '?'; }
+jg_comm() {
+	local c=
+	{ read -r c <"/proc/$1/comm"; } 2>/dev/null || [ -n "$c" ] || c='?'
+	printf '%s\n' "$c"
+}
 
 # Descendants of PID in state Z, as "pid comm" lines (empty: none).
 jg_zombies() {
@@ -246,12 +268,30 @@ jg_wait_descendant() {
 
 # ---------------------------------------------------------------- ports
 
-# Is TCP PORT listening on any local address (from /proc/net/tcp{,6})?
+# jg_listening: the TCP ports listening on any local address, as
+# " PORT PORT ... " in JG_LISTENING (from /proc/net/tcp{,6}; builtins only).
+jg_listening() {
+	local f l lines
+	JG_LISTENING=" "
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		# mapfile reads in blocks; read would take a byte per system call,
+		# and each regenerates the file in the kernel (28 ms for 26 lines).
+		mapfile -t lines <"$f"
+		for l in "${lines[@]:1}"; do
+			# shellcheck disable=SC2086 # the fields: hex and colons only
+			set -- $l
+			[ "${4:-}" != 0A ] || JG_LISTENING+="$((16#${2##*:})) "
+		done
+	done
+	return 0
+}
+
+# Is TCP PORT listening on any local address?
 jg_port_in_use() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk -v p=":$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
-		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+	jg_listening
+	case $JG_LISTENING in *" $1 "*) return 0 ;; esac
+	return 1
 }
 
 # A port nobody listens on, in 10000-31999, and no other test running now
@@ -263,32 +303,37 @@ jg_port_in_use() {
 # some other process: jg_gateway_start retries with a new port when it does.
 : "${JG_PORTS:=${TMPDIR:-/tmp}/jumpgate-test-ports-$(id -u)}"
 jg_free_port() {
-	local p i fd port pid taken=" "
+	local p i fd port pid taken=" " dropped=0 keep=()
 	exec {fd}>>"$JG_PORTS.lock"
 	if ! flock -w 60 "$fd"; then
 		exec {fd}>&-
 		jg_log "no lock on $JG_PORTS.lock within 60 s"
 		return 1
 	fi
-	touch "$JG_PORTS"
+	# Builtins only (no fork): t_parallel.sh draws 800 ports under this lock.
+	[ -e "$JG_PORTS" ] || : >"$JG_PORTS"
 	while read -r port pid; do
-		[ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
-		taken="$taken$port "
-		printf '%s %s\n' "$port" "$pid"
-	done <"$JG_PORTS" >"$JG_PORTS.new"
-	mv -f "$JG_PORTS.new" "$JG_PORTS"
-	for i in $(seq 1 200); do
+		if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+			taken+="$port "
+			keep+=("$port $pid")
+		else
+			dropped=1
+		fi
+	done <"$JG_PORTS"
+	if [ $dropped = 1 ]; then
+		if [ ${#keep[@]} -gt 0 ]; then printf '%s\n' "${keep[@]}" >"$JG_PORTS"; else : >"$JG_PORTS"; fi
+	fi
+	jg_listening
+	for ((i = 0; i < 200; i++)); do
 		# Below Linux's ephemeral range (32768-60999): a port there can be taken
 		# at any moment by the outgoing connection of a test running in parallel
 		# (seen: "cannot listen on 127.0.0.1:39500: Address already in use").
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
-		case $taken in *" $p "*) continue ;; esac
-		if ! jg_port_in_use "$p"; then
-			printf '%s %s\n' "$p" "$$" >>"$JG_PORTS"
-			exec {fd}>&-
-			printf '%s\n' "$p"
-			return 0
-		fi
+		case $taken$JG_LISTENING in *" $p "*) continue ;; esac
+		printf '%s %s\n' "$p" "$$" >>"$JG_PORTS"
+		exec {fd}>&-
+		printf '%s\n' "$p"
+		return 0
 	done
 	exec {fd}>&-
 	return 1
@@ -425,8 +470,10 @@ jg_gateway_start() {
 				JG_CERT=$JG_STATE/client.pem
 				JG_KEY=$JG_STATE/client.key
 			fi
+			# curl only once the port listens (a builtin check): each
+			# curl costs a process and a TLS handshake.
 			if [ -r "$JG_CA" ] && [ -r "$JG_CERT" ] && [ -r "$JG_KEY" ] &&
-				[ "$(jg_http_code GET /healthz)" = 200 ]; then
+				jg_port_in_use "$JG_PORT" && [ "$(jg_http_code GET /healthz)" = 200 ]; then
 				return 0
 			fi
 			sleep 0.1
