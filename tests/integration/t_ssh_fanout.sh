@@ -10,6 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 jg_ssh_setup
+# The keepalive is not under test here: with the tests' 2 s default, a link
+# whose agent answered no ping for 4 s (50 sshd sessions and agents starting
+# at once on a 2-core machine beside other tests) was closed before it was
+# counted.
+JG_SSH_KEEPALIVE=${JG_SSH_KEEPALIVE:-10}
 
 N=${JG_FANOUT:-50}
 FIRST=10
@@ -81,18 +86,26 @@ fan() {
 	fi
 }
 
-# links_up: how many t* links are up in /v1/stats (in UP); their pids in LINK_PIDS.
+# links_up: how many t* links are up in /v1/stats (in UP); their pids in
+# LINK_PIDS.  When fewer than N, the others' states and why the gateway
+# closed any are logged.
 links_up() {
 	local l n=0 f=$JG_T/links
 	LINK_PIDS=
 	jg_links >"$f"
 	while IFS= read -r l; do
 		case $(jg_json_val "$l" target) in t[0-9]*) ;; *) continue ;; esac
-		[ "$(jg_json_val "$l" state)" = up ] || continue
+		if [ "$(jg_json_val "$l" state)" != up ]; then
+			jg_log "not up: $l"
+			continue
+		fi
 		n=$((n + 1))
 		LINK_PIDS="$LINK_PIDS $(jg_json_val "$l" pid)"
 	done <"$f"
 	UP=$n
+	[ "$n" != "$N" ] || return 0
+	jg_log "$n of $N links up; the gateway closed:"
+	grep 'onward connection to t[0-9]' "$JG_GW_LOG" | grep -v 'starting\|up in' | tail -n 10 | sed 's/^/#   /'
 }
 
 # One connection's set-up time, first (agent not cached yet: upload).
