@@ -15,7 +15,8 @@
 #  ring   A, B, C each linked to both others: no looped path, the shortest path
 #         used, and once the A->C link is cut (a TCP relay killed) traffic to C
 #         goes through B.
-#   JG_SITES_FAN_MIB (default 256), JG_SITES_FAN_TARGETS (default 10): the big fan-out.
+#   JG_SITES_FAN_MIB (default 256; 64 under the sanitizers), JG_SITES_FAN_TARGETS
+#   (default 10): the big fan-out.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites.sh"
 HAVE_SSHD=0
@@ -30,7 +31,12 @@ fi
 jg_require python3 rsync
 
 KA=1 # keepalive_interval of every link, seconds: a stall is noticed within 2 s
-FAN_MIB=${JG_SITES_FAN_MIB:-256}
+# Under the sanitizers 64 MiB (still far past every window; the ten copies of
+# 256 MiB through instrumented gateways and agents cost a minute of CPU).
+case ${JG_SANITIZERS:-} in
+*sanitize*) FAN_MIB=${JG_SITES_FAN_MIB:-64} ;;
+*) FAN_MIB=${JG_SITES_FAN_MIB:-256} ;;
+esac
 FAN_N=${JG_SITES_FAN_TARGETS:-10}
 
 # --- configuration errors name the file and line ---------------------------------
