@@ -223,9 +223,10 @@ jg_sshd_cleanup() {
 # jg_ssh_conf_defaults [CHECK]: the ssh_defaults group for the gateway
 # config: this run's key, known_hosts, check_host_keys CHECK (default
 # accept), short timeouts.  JG_SSH_KEEPALIVE (default 2) sets both the ssh
-# and the pool keepalive.
+# and the pool keepalive, JG_POOL_CONNECT_TIMEOUT (default 10) the pool's
+# connect_timeout.
 jg_ssh_conf_defaults() {
-	local check=${1:-accept} ka=${JG_SSH_KEEPALIVE:-2}
+	local check=${1:-accept} ka=${JG_SSH_KEEPALIVE:-2} ct=${JG_POOL_CONNECT_TIMEOUT:-10}
 	printf 'ssh_defaults = {\n'
 	printf '  user = "%s";\n' "$JG_SSH_USER"
 	printf '  check_host_keys = "%s";\n' "$check"
@@ -235,7 +236,7 @@ jg_ssh_conf_defaults() {
 	printf '  connect_timeout = 5;\n'
 	printf '  keepalive_interval = %s;\n  keepalive_count = 2;\n' "$ka"
 	printf '};\n'
-	printf 'pool = {\n  idle_timeout = 300.0;\n  connect_timeout = 10.0;\n  keepalive_interval = %s.0;\n};\n' "$ka"
+	printf 'pool = {\n  idle_timeout = 300.0;\n  connect_timeout = %s.0;\n  keepalive_interval = %s.0;\n};\n' "$ct" "$ka"
 }
 
 # jg_ssh_client_config: an ssh_config for the tests' own direct ssh (the
