@@ -242,6 +242,19 @@ static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(gw->base, NULL);
 }
 
+/* A bufferevent's deferred callback holds a reference to it until it runs, and
+ * deferred callbacks run only inside the loop: a connection freed in the loop's
+ * last turn (a peer's EOF queued as SIGTERM came, seen under a descriptor flood)
+ * kept its bufferevent, SSL and buffers past event_base_free, which runs only
+ * finalizers.  A few turns that wait for nothing let them go; the callbacks
+ * themselves were cleared by bufferevent_free. */
+static void settle_deferred(struct event_base *base)
+{
+	for (int i = 0; i < 4; i++)
+		if (event_base_loop(base, EVLOOP_NONBLOCK) < 0)
+			break;
+}
+
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct jg_gateway *gw = arg;
@@ -668,6 +681,7 @@ int main(int argc, char **argv)
 	jg_sites_free(&gw);
 	jg_onward_shutdown_all(&gw, "the gateway is shutting down");
 	reap_agents(&gw);
+	settle_deferred(gw.base);
 	jg_log_info("stopped");
 	rc = 0;
 out:
