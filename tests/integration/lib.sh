@@ -156,22 +156,27 @@ jg_cleanup() {
 # polling loops, and a fork + exec costs about 4 ms of CPU on the test
 # machines (a virtual machine), which thousands of polls turn into minutes.
 
-# Alive and not a zombie.
-jg_alive() {
-	local s=
-	kill -0 "$1" 2>/dev/null || return 1
-	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || [ -n "$s" ] || return 1
-	s=${s##*) }
-	[ "${s%% *}" != Z ]
+# jg_read1 VAR FILE: the first line of FILE into VAR (a /proc file may end
+# without a newline); 1 when FILE cannot be read.
+jg_read1() {
+	local _l=
+	{ read -r _l <"$2"; } 2>/dev/null || [ -n "$_l" ] || return 1
+	printf -v "$1" '%s' "$_l"
 }
 
-# Single-letter state of PID (R, S, Z...), from /proc/PID/stat.
-jg_proc_state() {
-	local s=
-	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || [ -n "$s" ] || return 1
+# jg_state_of PID: PID's single-letter state (R, S, Z...) into JG_PSTATE.
+jg_state_of() {
+	local s
+	jg_read1 s "/proc/$1/stat" || return 1
 	s=${s##*) }
-	printf '%s\n' "${s%% *}"
+	JG_PSTATE=${s%% *}
 }
+
+# Alive and not a zombie.
+jg_alive() { kill -0 "$1" 2>/dev/null && jg_state_of "$1" && [ "$JG_PSTATE" != Z ]; }
+
+# Single-letter state of PID (R, S, Z...), from /proc/PID/stat.
+jg_proc_state() { jg_state_of "$1" && printf '%s\n' "$JG_PSTATE"; }
 
 # jg_wait_gone PID SECONDS: wait until PID is gone; 1 on timeout.
 jg_wait_gone() {
@@ -204,8 +209,7 @@ jg_child_pids() {
 	local pid=$1 f line c
 	if [ -e "/proc/$pid/task/$pid/children" ]; then
 		for f in /proc/"$pid"/task/*/children; do
-			line=
-			{ read -r line <"$f"; } 2>/dev/null || true
+			jg_read1 line "$f" || continue
 			for c in $line; do printf '%s\n' "$c"; done
 		done
 	else
@@ -239,8 +243,8 @@ jg_no_sanitizer_reports() {
 jg_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 jg_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 jg_comm() {
-	local c=
-	{ read -r c <"/proc/$1/comm"; } 2>/dev/null || [ -n "$c" ] || c='?'
+	local c
+	jg_read1 c "/proc/$1/comm" || c='?'
 	printf '%s\n' "$c"
 }
 
