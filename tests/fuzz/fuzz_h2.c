@@ -58,6 +58,7 @@
 #include "gateway/onward/agentlink_impl.h"
 #include "gateway/admission/admit.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/edge/edge.h"
 #include "gateway/onward/agentlink.h"
 #include "relay/err.h"
@@ -687,6 +688,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(gw.agent_path, sizeof(gw.agent_path), "/nonexistent/jumpgate-agent");
 	check((gw.base = event_base_new()) != NULL);
 	check((gw.reaper = jg_reaper_new(gw.base)) != NULL);
+	/* As main.c: every gateway has its counters (GET /metrics renders them). */
+	check((gw.metrics = jg_metrics_new()) != NULL);
 	return 0;
 }
 
