@@ -12,8 +12,10 @@
  * a link reaches UP.
  *
  * Keepalive: a PING every keepalive_interval; a PING not answered by the next
- * tick kills the link ("no answer to PING within N s"), so a stalled peer is
- * noticed within two intervals.  The round trip of the last answer is the RTT.
+ * tick, with nothing else received from the peer in that interval either,
+ * kills the link ("no answer to PING within N s"), so a stalled peer is
+ * noticed within two intervals and a busy one (its answer queued behind
+ * DATA) is not.  The round trip of the last answer is the RTT.
  *
  * The set of links (which sites, SIGHUP, drain) is siteset.c's. */
 #include <errno.h>
@@ -41,6 +43,7 @@
 #include "h2/bulk.h"
 #include "gateway/sites/sitelink.h"
 #include "gateway/sites/sites.h"
+#include "relay/clock.h"
 #include "relay/err.h"
 #include "relay/log.h"
 
@@ -102,6 +105,13 @@ static void arm(struct event *ev, uint32_t ms)
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
 	evtimer_add(ev, &tv);
+}
+
+/* The next keepalive tick, one interval from NOW. */
+static void arm_tick(struct jg_sitelink *l, uint64_t now)
+{
+	l->tick_due_ms = now + l->site->keepalive_interval_ms;
+	arm(l->ping_ev, l->site->keepalive_interval_ms);
 }
 
 /* ---------------------------------------------------------------- TLS */
@@ -286,15 +296,27 @@ static void on_ping_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_sitelink *l = arg;
 	uint32_t ms = l->site->keepalive_interval_ms;
+	uint64_t now = jg_clock_ms(), late = now > l->tick_due_ms ? now - l->tick_due_ms : 0;
 
 	if (l->session == NULL)
 		return;
-	if (l->ping_outstanding) {
+	if (late >= ms && late >= 1000) {
+		/* Our own loop was stopped or starved: the silence was ours, not the peer's. */
+		jg_log_info("link to %s: the gateway's own event loop was %llu ms late; the "
+			    "keepalive restarts",
+			    l->site->name, (unsigned long long)late);
+	} else if (l->ping_outstanding && l->bytes_in == l->bytes_in_at_tick) {
 		jg_sitelink_fail(l, "no answer to PING within %u.%u s", ms / 1000, ms % 1000 / 100);
 		return;
 	}
-	jg_linksess_ping(l);
-	arm(l->ping_ev, ms);
+	/* A PING still unanswered while the peer sent other bytes is late, not lost: it
+	 * waits behind the DATA a busy link has queued (at either end), and the peer is
+	 * plainly alive.  Only a whole interval of silence after an unanswered PING
+	 * drops the link, as ssh's ServerAliveInterval counts only silent intervals. */
+	l->bytes_in_at_tick = l->bytes_in;
+	if (!l->ping_outstanding)
+		jg_linksess_ping(l);
+	arm_tick(l, now);
 }
 
 static void link_established(struct jg_sitelink *l)
@@ -314,7 +336,7 @@ static void link_established(struct jg_sitelink *l)
 	l->connects++;
 	if (jg_linksess_start(l) != 0)
 		return; /* failed */
-	arm(l->ping_ev, l->site->keepalive_interval_ms);
+	arm_tick(l, jg_clock_ms());
 	jg_linksess_send(l);
 }
 

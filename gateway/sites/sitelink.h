@@ -45,6 +45,8 @@ struct jg_sitelink {
 	char fail_why[256];
 	uint32_t backoff_ms;
 	int ping_outstanding;
+	uint64_t bytes_in_at_tick; /* bytes_in at the last keepalive tick */
+	uint64_t tick_due_ms;	   /* when the next tick should come (jg_clock_ms) */
 	struct timespec ping_sent;
 	double rtt_ms;
 	time_t since;	 /* when the state last changed */
