@@ -240,11 +240,17 @@ fi
 # a new gateway on the same address is used at once.
 JUMPGATE_PERSIST=30 jg_cli exec local -- true </dev/null >/dev/null 2>&1
 track_masters
+line1=$(($(wc -l <"$JG_GW_LOG") + 1))
 JUMPGATE_PERSIST=0 jg_cli exec local -- sleep 30 </dev/null >/dev/null 2>"$JG_T/dead.direct.err" &
 dpid=$!
 jg_cli exec local -- sleep 30 </dev/null >/dev/null 2>"$JG_T/dead.master.err" &
 mpid=$!
-sleep 1
+# The gateway dies once both execs run there (two audited starts), not at a guessed
+# moment: under load one not yet started would fail differently, and rightly so.
+for i in $(seq 200); do
+	[ "$(tail -n +"$line1" "$JG_GW_LOG" | grep '"event":"start"' | grep -c '"argv":\["sleep","30"\]')" -ge 2 ] && break
+	sleep 0.1
+done
 kill -KILL "$JG_GW_PID"
 jg_wait_gone "$JG_GW_PID" 5 || true
 jg_untrack gateway
