@@ -17,9 +17,9 @@
 # ports and directories and the timing-bound ones run alone
 # (tests/integration/lock.sh, JG_ALONE in tests/integration/local.mk).  The
 # suite is bound by CPU (a fork + exec costs about 4 ms here, an instrumented
-# process about 0.1 s), and at one test at a time half of the 2 cores sat
-# idle in the tests' waits: 2 at once took the normal suite from 1,440 s to
-# 857 s on the same machine.
+# process about 0.08 s, LeakSanitizer's scan at exit most of it), and at one
+# test at a time half of the 2 cores sat idle in the tests' waits: 2 at once
+# took the normal suite from 1,440 s to 857 s on the same machine.
 # Exits non-zero when anything failed (a skipped test counts as a failure:
 # every tool is installed in step 1, so a skip means something is wrong; set
 # JG_ALLOW_SKIP=1 to accept them).  Nothing is skipped to save time.

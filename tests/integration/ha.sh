@@ -11,10 +11,7 @@
 ha_ms() { date +%s%3N; }
 # The bound on the first success after a gateway went away: the 2 s, and more
 # under the sanitizers, where every process runs several times slower.
-case ${JG_SANITIZERS:-} in
-*sanitize*) HA_FIRST_MS=5000 ;;
-*) HA_FIRST_MS=2000 ;;
-esac
+if jg_sanitized; then HA_FIRST_MS=5000; else HA_FIRST_MS=2000; fi
 # ha_le N MAX: N is set and at most MAX.
 ha_le() { [ -n "$1" ] && [ "$1" -le "$2" ]; }
 

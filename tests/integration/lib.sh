@@ -79,6 +79,22 @@ jg_show() {
 	tail -n "$n" "$f" | cut -c1-400 | sed 's/^/#   /'
 }
 
+# ---------------------------------------------------------------- sanitizers
+#
+# jg_sanitized: true when the programs under test carry the sanitizers
+# (--enable-sanitizers).  Each instrumented process costs about 0.08 s of CPU more
+# (LeakSanitizer's scan at exit is most of it) and each byte several times more, so
+# bulk and loop tests scale down and time bounds widen there, each saying by how much.
+jg_sanitized() { [[ ${JG_SANITIZERS:-} == *sanitize* ]]; }
+
+# jg_asan_quarantine MB: under the sanitizers, ASan's quarantine of freed memory (256 MiB
+# by default) capped at MB for the processes started from here on, so that an RSS
+# measured is what a process holds, not what it allocated and freed.  Otherwise nothing.
+jg_asan_quarantine() {
+	jg_sanitized || return 0
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=$1:thread_local_quarantine_size_kb=64"
+}
+
 jg_done() {
 	printf '# %s: %d passed, %d failed\n' "$JG_NAME" "$JG_PASSED" "$JG_FAILED"
 	if [ "$JG_FAILED" -ne 0 ]; then

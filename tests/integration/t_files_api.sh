@@ -55,7 +55,7 @@ groups = {
 # Under ASan a freed buffer waits in the quarantine (256 MiB by default) before it is
 # reused, so the gateway's RSS would measure how much it allocated, not what it holds:
 # the RSS check below needs a small quarantine to mean anything.
-[ -z "${JG_SANITIZERS:-}" ] || export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+jg_asan_quarantine 8
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway starts on 127.0.0.1:$JG_PORT"
 
@@ -329,7 +329,7 @@ jg_check "fan-out of 64 MiB with a stopped target: all 3 ok after SIGCONT" \
 	test "$(cat "$JG_T/fanslow.code" 2>/dev/null)" = 200 -a \
 	"$(grep -o "\"sha256\":\"$BIG_SHA\"" "$JG_T/fanslow.body" 2>/dev/null | wc -l)" = 3
 limit=16
-[ -z "${JG_SANITIZERS:-}" ] || limit=48
+! jg_sanitized || limit=48
 jg_check "... and the gateway's RSS grew by $growth MiB only (limit $limit)" \
 	test "$growth" -lt "$limit"
 

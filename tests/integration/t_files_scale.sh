@@ -48,7 +48,7 @@ trap scale_cleanup EXIT
 
 SCALE=${JG_SCALE:-}
 if [ -z "$SCALE" ]; then
-	case "${JG_SANITIZERS:-}" in *sanitize*) SCALE=small ;; *) SCALE=full ;; esac
+	if jg_sanitized; then SCALE=small; else SCALE=full; fi
 fi
 if [ "$SCALE" = small ]; then
 	UPDOWN_MIB=128 NFILES=2000 FAN_MIB=64 SLOW_MIB=256
@@ -56,7 +56,7 @@ if [ "$SCALE" = small ]; then
 		"10,000 -> $NFILES files, 256 MiB -> $FAN_MIB MiB, 2 GiB -> $SLOW_MIB MiB"
 	# AddressSanitizer keeps freed memory in quarantine (256 MB by default):
 	# a cap, so that the RSS measured is the gateway's own.
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
+	jg_asan_quarantine 16
 else
 	UPDOWN_MIB=1024 NFILES=10000 FAN_MIB=256 SLOW_MIB=2048
 	jg_log "full sizes: 1 GiB up/down, 10,000 files, 256 MiB x 20 fan-out, 2 GiB slow fan-out"

@@ -12,8 +12,7 @@ jg_init_pki
 BUDGET=${JG_LEAK_BUDGET:-600}
 slack_kb=2048
 total=2000 warmup=200
-case ${JG_SANITIZERS:-} in
-*sanitize*)
+if jg_sanitized; then
 	# Fewer execs: LeakSanitizer checks every allocation of the gateway when
 	# it exits (a leak makes SIGTERM's exit status non-zero), and a leak of
 	# one fd or child per exec still shows as 400 after the warm-up.  Each
@@ -22,9 +21,8 @@ case ${JG_SANITIZERS:-} in
 	# ASan holds freed memory in a quarantine (256 MiB by default) that
 	# would read as growth: keep it small for this gateway.
 	slack_kb=8192
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
-	;;
-esac
+	jg_asan_quarantine 1
+fi
 TOTAL=${JG_LEAK_EXECS:-$total}
 WARMUP=${JG_LEAK_WARMUP:-$warmup}
 

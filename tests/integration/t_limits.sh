@@ -10,11 +10,7 @@ jg_setup
 # ASan holds freed memory in a quarantine (256 MiB by default) that reads as RSS
 # growth of every request with big buffers: keep it small for this gateway, so the
 # RSS bounds below measure what is kept (as t_leaks.sh does).
-case ${JG_SANITIZERS:-} in
-*sanitize*)
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
-	;;
-esac
+jg_asan_quarantine 1
 jg_require python3
 jg_init_pki
 SOCK=$JG_T/jg.sock

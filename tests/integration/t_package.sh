@@ -44,12 +44,10 @@ fi
 # Built from a copy of the sources, not from this build: the same .deb in the
 # sanitizer build's suite as in the normal one, where it is built and checked
 # (the build compiles the whole tree: about a minute of CPU).
-case ${JG_SANITIZERS:-} in
-*sanitize*)
+if jg_sanitized; then
 	jg_log "the Debian package is built and checked by the normal build's suite (the same sources)"
 	jg_done
-	;;
-esac
+fi
 jg_require dpkg-buildpackage dpkg-deb lintian systemd-analyze
 src=$JG_T/pkg/jumpgate
 mkdir -p "$src"

@@ -14,13 +14,8 @@ jg_init_pki
 RELOADS=${JG_RELOADS:-200}
 WARMUP=10
 NTARGETS=500
-case ${JG_SANITIZERS:-} in
-*sanitize*)
-	# ASan keeps freed memory in a quarantine (256 MiB by default) that would read
-	# as growth: keep it small for this gateway (as t_leaks.sh does).
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
-	;;
-esac
+# ASan's quarantine of freed memory would read as growth: small for this gateway.
+jg_asan_quarantine 1
 
 # targets N: N inventory entries, each with the options that make a struct big.
 targets() {

@@ -28,10 +28,7 @@ jg_require rsync git sha256sum
 # Under the sanitizers 256 MiB: still far past every window and buffer, and
 # each GiB through the instrumented client and agents (copied, checksummed,
 # resumed, over local and over ssh) costs about a minute of CPU.
-case ${JG_SANITIZERS:-} in
-*sanitize*) BIG_MIB=${JG_RSH_BIG_MIB:-256} ;;
-*) BIG_MIB=${JG_RSH_BIG_MIB:-1024} ;;
-esac
+if jg_sanitized; then BIG_MIB=${JG_RSH_BIG_MIB:-256}; else BIG_MIB=${JG_RSH_BIG_MIB:-1024}; fi
 NFILES=${JG_RSH_FILES:-10000}
 
 if [ $HAVE_SSHD = 1 ]; then

@@ -34,16 +34,10 @@ jg_require python3 rsync
 # busy link's PING can wait behind a stream window of DATA that the peer consumes only
 # as fast as its slowest fan-out target (ten agents): under the sanitizers, on a loaded
 # machine, a whole second of silence from a live peer happens, so 2 s there.
-case ${JG_SANITIZERS:-} in
-*sanitize*) KA=2 ;;
-*) KA=1 ;;
-esac
+if jg_sanitized; then KA=2; else KA=1; fi
 # Under the sanitizers 64 MiB (still far past every window; the ten copies of
 # 256 MiB through instrumented gateways and agents cost a minute of CPU).
-case ${JG_SANITIZERS:-} in
-*sanitize*) FAN_MIB=${JG_SITES_FAN_MIB:-64} ;;
-*) FAN_MIB=${JG_SITES_FAN_MIB:-256} ;;
-esac
+if jg_sanitized; then FAN_MIB=${JG_SITES_FAN_MIB:-64}; else FAN_MIB=${JG_SITES_FAN_MIB:-256}; fi
 FAN_N=${JG_SITES_FAN_TARGETS:-10}
 
 # --- configuration errors name the file and line ---------------------------------

@@ -18,7 +18,7 @@ KA=${JG_SSH_KEEPALIVE:-2}
 # Slack: the pool ends the link at exactly twice the interval; the slack is for
 # the reason to reach the CLI on a busy machine (more under the sanitizers).
 SLACK=${JG_FAIL_SLACK:-1}
-case ${JG_SANITIZERS:-} in *sanitize*) SLACK=${JG_FAIL_SLACK:-3} ;; esac
+! jg_sanitized || SLACK=${JG_FAIL_SLACK:-3}
 BOUND=$((2 * KA + SLACK))
 
 jg_sshd_start a 127.0.0.2 || { jg_notok "sshd starts on 127.0.0.2"; jg_done; }

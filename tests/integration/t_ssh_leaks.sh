@@ -13,17 +13,15 @@ jg_ssh_setup
 BUDGET=${JG_LEAK_BUDGET:-170}
 slack_kb=2048
 total=1000 warmup=100
-case ${JG_SANITIZERS:-} in
-*sanitize*)
+if jg_sanitized; then
 	# Fewer execs: LeakSanitizer checks every allocation of the gateway when
 	# it exits (a leak makes SIGTERM's exit status non-zero), and a leak of
 	# one fd or child per exec still shows as 400 after the warm-up.  Each
 	# exec costs about 0.14 s of CPU here (every process is instrumented).
 	total=500 warmup=100
 	slack_kb=8192
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
-	;;
-esac
+	jg_asan_quarantine 1
+fi
 TOTAL=${JG_LEAK_EXECS:-$total}
 WARMUP=${JG_LEAK_WARMUP:-$warmup}
 

@@ -366,7 +366,7 @@ fi
 # CLI (and so `head`), not fill the gateway's memory.  Under the sanitizers
 # 256 MiB: a thousand windows still, for a quarter of the instrumented work.
 slow_bytes=1073741824 slow_name="1 GiB"
-[ -z "${JG_SANITIZERS:-}" ] || slow_bytes=268435456 slow_name="256 MiB"
+! jg_sanitized || slow_bytes=268435456 slow_name="256 MiB"
 rss0=$(jg_rss_kb "$JG_GW_PID")
 (head -c "$slow_bytes" /dev/zero | tun local "$PORT_slow" >"$JG_T/slow.out" 2>"$JG_T/slow.err") &
 slowpid=$!
@@ -386,7 +386,7 @@ grow=$((maxrss - rss0))
 jg_log "gateway RSS during the 10 s stall: ${rss0} KiB before, ${maxrss} KiB at most (+${grow} KiB)"
 # Windows are 256 KiB per hop; sanitizer builds carry more slack.
 limit=16384
-[ -z "${JG_SANITIZERS:-}" ] || limit=49152
+! jg_sanitized || limit=49152
 if [ $rc = 0 ] && [ "$(cat "$JG_T/slow.out")" = "$slow_bytes $(head -c "$slow_bytes" /dev/zero | sha256sum | cut -d' ' -f1)" ] &&
 	[ $grow -lt "$limit" ]; then
 	jg_ok "slow reader: $slow_name delivered after a 10 s stall; gateway RSS grew ${grow} KiB (< ${limit} KiB)"
