@@ -79,6 +79,43 @@ jg_show() {
 	tail -n "$n" "$f" | cut -c1-400 | sed 's/^/#   /'
 }
 
+# ---------------------------------------------------------------- /v1/stats
+#
+# jg_stats: the body of GET /v1/stats.
+jg_stats() { jg_curl /v1/stats 2>/dev/null; }
+
+# jg_links: the objects of /v1/stats' agent_links, one per line (its values
+# are all scalars: no nested braces).  Parsed with grep: jq is not assumed.
+jg_links() {
+	jg_stats | tr -d '\n' | grep -o '"agent_links": *\[[^]]*\]' | grep -o '{[^{}]*}' || true
+}
+
+# jg_json_val OBJECT KEY: a scalar value from one flat JSON object (strings
+# without their quotes).
+jg_json_val() {
+	# A bash regex: no process of its own (printf | grep | head | sed forked four per
+	# value, and the fan-out tests read thousands).  KEY is a plain word.
+	local re="\"$2\": *(\"[^\"]*\"|[-0-9.a-z]*)" v
+	[[ $1 =~ $re ]] || return 0
+	v=${BASH_REMATCH[1]}
+	v=${v#\"}
+	printf '%s\n' "${v%\"}"
+}
+
+# jg_link TARGET: the first agent link (JSON object) whose target or display
+# is TARGET and whose state is not dead; empty when none.
+jg_link() {
+	local l
+	while IFS= read -r l; do
+		[ "$(jg_json_val "$l" state)" != dead ] || continue
+		if [ "$(jg_json_val "$l" target)" = "$1" ] || [ "$(jg_json_val "$l" display)" = "$1" ]; then
+			printf '%s\n' "$l"
+			return 0
+		fi
+	done < <(jg_links)
+	return 0
+}
+
 # ---------------------------------------------------------------- sanitizers
 #
 # jg_sanitized: true when the programs under test carry the sanitizers

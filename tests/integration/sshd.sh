@@ -266,36 +266,6 @@ jg_ssh_client_config() {
 	printf '%s\n' "$f"
 }
 
-# jg_stats: the body of GET /v1/stats.
-jg_stats() { jg_curl /v1/stats 2>/dev/null; }
-
-# jg_links: the objects of /v1/stats' agent_links, one per line (its values
-# are all scalars: no nested braces).  Parsed with grep: jq is not assumed.
-jg_links() {
-	jg_stats | tr -d '\n' | grep -o '"agent_links": *\[[^]]*\]' | grep -o '{[^{}]*}' || true
-}
-
-# jg_json_val OBJECT KEY: a scalar value from one flat JSON object (strings
-# without their quotes).
-jg_json_val() {
-	printf '%s\n' "$1" | grep -o "\"$2\": *\\(\"[^\"]*\"\\|[-0-9.a-z]*\\)" | head -n1 |
-		sed 's/^"[^"]*": *//; s/^"//; s/"$//'
-}
-
-# jg_link TARGET: the first agent link (JSON object) whose target or display
-# is TARGET and whose state is not dead; empty when none.
-jg_link() {
-	local l
-	while IFS= read -r l; do
-		[ "$(jg_json_val "$l" state)" != dead ] || continue
-		if [ "$(jg_json_val "$l" target)" = "$1" ] || [ "$(jg_json_val "$l" display)" = "$1" ]; then
-			printf '%s\n' "$l"
-			return 0
-		fi
-	done < <(jg_links)
-	return 0
-}
-
 # jg_ssh_setup: what every ssh test does first: jg_setup, skip without
 # sshd, the test PKI, this run's client key, and an EXIT trap that stops the
 # gateway, then every sshd with its sessions, runs $JG_SSH_CLEANUP_HOOK (a

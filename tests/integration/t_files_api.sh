@@ -204,24 +204,6 @@ for t in l2 l3 l4 l5; do
 	put "warm-$t" "/v1/targets/$t/files$D/warm-$t" "$JG_T/small"
 done
 jg_stats_sum() { links_bytes_out "$@" | awk '{ s += $1 } END { print s + 0 }'; }
-if ! declare -F jg_link >/dev/null; then
-	# sshd.sh was not sourced: the same helpers, local copies.
-	jg_links() {
-		jg_curl /v1/stats 2>/dev/null | tr -d '\n' | grep -o '"agent_links": *\[[^]]*\]' |
-			grep -o '{[^{}]*}' || true
-	}
-	jg_json_val() {
-		printf '%s\n' "$1" | grep -o "\"$2\": *\\(\"[^\"]*\"\\|[-0-9.a-z]*\\)" | head -n1 |
-			sed 's/^"[^"]*": *//; s/^"//; s/"$//'
-	}
-	jg_link() {
-		local l
-		while IFS= read -r l; do
-			[ "$(jg_json_val "$l" target)" = "$1" ] && { printf '%s\n' "$l"; return 0; }
-		done < <(jg_links)
-		return 0
-	}
-fi
 before=$(jg_stats_sum l1 l2 l3 l4 l5)
 t0=$(date +%s%N)
 put fan "/v1/files$D/fan?targets=l1,l2,l3,l4,l5" "$JG_T/mid"
