@@ -223,12 +223,12 @@ static void link_ping_ack(void *arg)
 	struct jg_sitelink *l = arg;
 	struct timespec now;
 
-	if (!l->ping_outstanding)
+	if (!l->ka.outstanding)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	l->rtt_ms = (double)(now.tv_sec - l->ping_sent.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - l->ping_sent.tv_nsec) / 1e6;
-	l->ping_outstanding = 0;
+	jg_keepalive_answered(&l->ka);
 }
 
 static const struct jg_h2client_cbs link_h2_cbs = {
@@ -377,7 +377,7 @@ void jg_linksess_ping(struct jg_sitelink *l)
 	if (l->session == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &l->ping_sent);
-	l->ping_outstanding = 1;
+	jg_keepalive_sent(&l->ka);
 	jg_h2client_ping(l->session);
 }
 

@@ -11,9 +11,9 @@
  * gateways that lost the same peer do not come back in lockstep); reset once
  * a link reaches UP.
  *
- * Keepalive: a PING every keepalive_interval; a PING not answered by the next
- * tick, with nothing else received from the peer in that interval either,
- * kills the link ("no answer to PING within N s"), so a stalled peer is
+ * Keepalive: relay/keepalive.h decides at each tick (a PING every
+ * keepalive_interval; an unanswered one with the peer silent a whole interval
+ * kills the link, "no answer to PING within N s"), so a stalled peer is
  * noticed within two intervals and a busy one (its answer queued behind
  * DATA) is not.  The round trip of the last answer is the RTT.
  *
@@ -105,13 +105,6 @@ static void arm(struct event *ev, uint32_t ms)
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
 	evtimer_add(ev, &tv);
-}
-
-/* The next keepalive tick, one interval from NOW. */
-static void arm_tick(struct jg_sitelink *l, uint64_t now)
-{
-	l->tick_due_ms = now + l->site->keepalive_interval_ms;
-	arm(l->ping_ev, l->site->keepalive_interval_ms);
 }
 
 /* ---------------------------------------------------------------- TLS */
@@ -209,7 +202,6 @@ static void link_close(struct jg_sitelink *l, const char *why)
 	evtimer_del(l->timer);
 	event_del(l->fail_ev);
 	l->fail_why[0] = '\0';
-	l->ping_outstanding = 0;
 	jg_routes_link_down(l->gw, l->site->name, lost);
 }
 
@@ -296,27 +288,25 @@ static void on_ping_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct jg_sitelink *l = arg;
 	uint32_t ms = l->site->keepalive_interval_ms;
-	uint64_t now = jg_clock_ms(), late = now > l->tick_due_ms ? now - l->tick_due_ms : 0;
+	uint64_t late;
 
 	if (l->session == NULL)
 		return;
-	if (late >= ms && late >= 1000) {
-		/* Our own loop was stopped or starved: the silence was ours, not the peer's. */
+	switch (jg_keepalive_tick(&l->ka, jg_clock_ms(), l->bytes_in, &late)) {
+	case JG_KEEPALIVE_DEAD:
+		jg_sitelink_fail(l, "no answer to PING within %u.%u s", ms / 1000, ms % 1000 / 100);
+		return;
+	case JG_KEEPALIVE_PING:
+		jg_linksess_ping(l);
+		break;
+	case JG_KEEPALIVE_WAIT:
+		break;
+	}
+	if (late > 0)
 		jg_log_info("link to %s: the gateway's own event loop was %llu ms late; the "
 			    "keepalive restarts",
 			    l->site->name, (unsigned long long)late);
-	} else if (l->ping_outstanding && l->bytes_in == l->bytes_in_at_tick) {
-		jg_sitelink_fail(l, "no answer to PING within %u.%u s", ms / 1000, ms % 1000 / 100);
-		return;
-	}
-	/* A PING still unanswered while the peer sent other bytes is late, not lost: it
-	 * waits behind the DATA a busy link has queued (at either end), and the peer is
-	 * plainly alive.  Only a whole interval of silence after an unanswered PING
-	 * drops the link, as ssh's ServerAliveInterval counts only silent intervals. */
-	l->bytes_in_at_tick = l->bytes_in;
-	if (!l->ping_outstanding)
-		jg_linksess_ping(l);
-	arm_tick(l, now);
+	arm(l->ping_ev, ms);
 }
 
 static void link_established(struct jg_sitelink *l)
@@ -334,9 +324,11 @@ static void link_established(struct jg_sitelink *l)
 	evtimer_del(l->timer);
 	link_set(l, JG_SITELINK_SUBSCRIBING);
 	l->connects++;
+	/* Before the session starts: its first PING (for the RTT) counts as outstanding. */
+	jg_keepalive_start(&l->ka, l->site->keepalive_interval_ms, jg_clock_ms(), l->bytes_in);
 	if (jg_linksess_start(l) != 0)
 		return; /* failed */
-	arm_tick(l, jg_clock_ms());
+	arm(l->ping_ev, l->site->keepalive_interval_ms);
 	jg_linksess_send(l);
 }
 

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "gateway/sites/sites.h"
+#include "relay/keepalive.h"
 
 struct jg_config;
 struct jg_h2client;
@@ -44,9 +45,7 @@ struct jg_sitelink {
 	struct event *fail_ev;	     /* a failure recorded inside a callback */
 	char fail_why[256];
 	uint32_t backoff_ms;
-	int ping_outstanding;
-	uint64_t bytes_in_at_tick; /* bytes_in at the last keepalive tick */
-	uint64_t tick_due_ms;	   /* when the next tick should come (jg_clock_ms) */
+	struct jg_keepalive ka; /* relay/keepalive.h: the rule, on jg_clock_ms and bytes_in */
 	struct timespec ping_sent;
 	double rtt_ms;
 	time_t since;	 /* when the state last changed */

@@ -28,6 +28,8 @@ tests_unit_run_SOURCES += tests/unit/test_pump.c gateway/pump/pump.c gateway/pum
 tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/ops/dial.c gateway/ops/dial.h
 # The onward connections by chain key (issue 18): sans-I/O, compiled in from gateway/.
 tests_unit_run_SOURCES += tests/unit/test_keymap.c
+# The keepalive rule of the links between gateways (relay/keepalive.c, in librelay.a).
+tests_unit_run_SOURCES += tests/unit/test_keepalive.c
 # The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.
 tests_unit_run_SOURCES += tests/unit/test_standin.c client/standin.c client/standin.h
 # Host lists folded in nodeset notation for `jumpgate run -b` (issue 17).

@@ -10,19 +10,19 @@
 int main(int argc, char **argv)
 {
 	int (*const registers[])(void) = {
-	    jg_test_register_frame,    jg_test_register_spec,	 jg_test_register_flow,
-	    jg_test_register_link,     jg_test_register_config,	 jg_test_register_config_access,
-	    jg_test_register_certs,    jg_test_register_apump,	 jg_test_register_spawn,
-	    jg_test_register_agent,    jg_test_register_ssh,	 jg_test_register_bootstrap,
-	    jg_test_register_target,   jg_test_register_rshargs, jg_test_register_sha256,
-	    jg_test_register_files,    jg_test_register_opspec,	 jg_test_register_policy,
-	    jg_test_register_audit,    jg_test_register_hop,	 jg_test_register_hopwatch,
-	    jg_test_register_routes,   jg_test_register_log,	 jg_test_register_identity,
-	    jg_test_register_h2field,  jg_test_register_pump,	 jg_test_register_dial,
-	    jg_test_register_keymap,   jg_test_register_standin, jg_test_register_nodeset,
-	    jg_test_register_sh,       jg_test_register_pct,	 jg_test_register_json,
-	    jg_test_register_sshtty,   jg_test_register_argv,	 jg_test_register_err,
-	    jg_test_register_h2client,
+	    jg_test_register_frame,    jg_test_register_spec,	   jg_test_register_flow,
+	    jg_test_register_link,     jg_test_register_config,	   jg_test_register_config_access,
+	    jg_test_register_certs,    jg_test_register_apump,	   jg_test_register_spawn,
+	    jg_test_register_agent,    jg_test_register_ssh,	   jg_test_register_bootstrap,
+	    jg_test_register_target,   jg_test_register_rshargs,   jg_test_register_sha256,
+	    jg_test_register_files,    jg_test_register_opspec,	   jg_test_register_policy,
+	    jg_test_register_audit,    jg_test_register_hop,	   jg_test_register_hopwatch,
+	    jg_test_register_routes,   jg_test_register_log,	   jg_test_register_identity,
+	    jg_test_register_h2field,  jg_test_register_pump,	   jg_test_register_dial,
+	    jg_test_register_keymap,   jg_test_register_standin,   jg_test_register_nodeset,
+	    jg_test_register_sh,       jg_test_register_pct,	   jg_test_register_json,
+	    jg_test_register_sshtty,   jg_test_register_argv,	   jg_test_register_err,
+	    jg_test_register_h2client, jg_test_register_keepalive,
 	};
 	unsigned failed;
 
