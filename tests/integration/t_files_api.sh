@@ -324,7 +324,13 @@ l4pid=$(jg_json_val "$(jg_link l4)" pid)
 ) &
 jg_track killput $!
 killput_pid=$!
-sleep 1
+# Killed once the agent is writing (its temporary file is there), not at a guessed
+# moment: under load a PUT not yet started there leaves no file to sweep.
+for _ in $(seq 200); do
+	[ -z "$(find "$D" -maxdepth 1 -name '.killed.jg-*.tmp' -size +0 2>/dev/null)" ] || break
+	jg_alive "$killput_pid" || break
+	sleep 0.1
+done
 [ -z "$l4pid" ] || kill -KILL "$l4pid"
 jg_wait_gone "$killput_pid" 30 || true
 wait "$killput_pid" 2>/dev/null || true
@@ -357,7 +363,12 @@ l5pid=$(jg_json_val "$(jg_link l5)" pid)
 ) &
 jg_track killget $!
 killget_pid=$!
-sleep 1
+# Killed once bytes arrive (the download runs), not at a guessed moment.
+for _ in $(seq 200); do
+	[ ! -s "$JG_T/killget.out" ] || break
+	jg_alive "$killget_pid" || break
+	sleep 0.1
+done
 [ -z "$l5pid" ] || kill -KILL "$l5pid"
 jg_wait_gone "$killget_pid" 30 || true
 wait "$killget_pid" 2>/dev/null || true
