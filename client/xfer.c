@@ -30,11 +30,15 @@
 #include "relay/err.h"
 #include "relay/log.h"
 #include "relay/pct.h"
+#include "relay/syncbehind.h"
 
 /* A response body (JSON) above this is refused. */
 #define XFER_RESP_MAX (1u << 20)
 /* Read-ahead when hashing a file before sending it. */
 #define XFER_HASH_CHUNK (256 * 1024)
+/* A download is flushed to disk in the background every this many bytes
+ * (relay/syncbehind.h), so the fsync before its rename is short. */
+#define XFER_SYNC_STEP (16u << 20)
 
 struct xfer {
 	struct jg_batch_req req;
@@ -52,6 +56,7 @@ struct xfer {
 	char why[512]; /* a local failure found while streaming */
 	/* GET */
 	char *tmp;
+	struct jg_syncbehind sync; /* of fd, once tmp is open */
 	mode_t rmode;
 	long long rmtime;
 	int have_mode, have_mtime;
@@ -85,6 +90,8 @@ static void md_final(struct xfer *x)
 
 static void xfer_free(struct xfer *x)
 {
+	if (x->tmp != NULL && x->fd >= 0)
+		jg_syncbehind_finish(&x->sync); /* its aiocb is in x */
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->tmp != NULL) {
@@ -146,6 +153,7 @@ static int get_open_tmp(struct xfer *x)
 		x->tmp = NULL;
 		return -1;
 	}
+	jg_syncbehind_init(&x->sync, x->fd, XFER_SYNC_STEP);
 	return 0;
 }
 
@@ -175,6 +183,7 @@ static int x_data(void *arg, const uint8_t *data, size_t len)
 		x->moved += (uint64_t)n;
 		jg_progress_add(&x->cp->progress, (uint64_t)n);
 	}
+	jg_syncbehind_wrote(&x->sync, x->moved);
 	return 0;
 }
 
@@ -243,6 +252,7 @@ static int get_commit(struct xfer *x, char *why, size_t len)
 	}
 	if (!cp->preserve)
 		mode &= ~cp->umask & 0777;
+	jg_syncbehind_finish(&x->sync);
 	if (fchmod(x->fd, mode) != 0 || fsync(x->fd) != 0) {
 		snprintf(why, len, "cannot finish %s: %s", x->tmp, strerror(errno));
 		return -1;

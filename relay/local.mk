@@ -11,6 +11,7 @@ librelay_a_SOURCES = \
 	relay/frame.c relay/frame.h \
 	relay/keymap.c relay/keymap.h \
 	relay/keepalive.c relay/keepalive.h \
+	relay/syncbehind.c relay/syncbehind.h \
 	relay/spec.c relay/spec.h \
 	relay/opspec.c relay/opspec.h \
 	relay/pathrule.c relay/pathrule.h \

@@ -54,6 +54,8 @@ int jg_test_register_dial(void);
 int jg_test_register_keymap(void);
 /* tests/unit/test_keepalive.c: the links' keepalive rule (relay/keepalive.c). */
 int jg_test_register_keepalive(void);
+/* tests/unit/test_syncbehind.c: background flushes of a file being written (relay/syncbehind.c). */
+int jg_test_register_syncbehind(void);
 /* tests/unit/test_standin.c: the one-word stand-ins (client/standin.c). */
 int jg_test_register_standin(void);
 /* tests/unit/test_nodeset.c: host lists folded as ClusterShell does (client/nodeset.c). */
