@@ -266,20 +266,30 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	case EXEC_FINISHING:
 		return 0;
 	}
-	if (jg_frame_decoder_feed(op->dec, data, len) != 0) {
+	/* Lent, not copied: whole frames are read in place (DATA is nghttp2's, valid
+	 * during this call); settle() keeps the rest, on every way out. */
+	if (jg_frame_decoder_lend(op->dec, data, len) != 0) {
 		exec_report(op, "out of memory decoding the response");
 		exec_finish(op, JG_EXIT_FAILURE);
 		return -1;
 	}
-	while (op->state == EXEC_RUNNING && (r = jg_frame_decoder_next(op->dec, &f)) != 0) {
-		if (r < 0) {
-			exec_report(op, "bad response from the gateway: %s",
-				    jg_frame_decoder_error(op->dec));
-			exec_finish(op, JG_EXIT_FAILURE);
+	r = 0;
+	while (op->state == EXEC_RUNNING && (r = jg_frame_decoder_next(op->dec, &f)) > 0)
+		if (exec_frame(op, &f) != 0) {
+			jg_frame_decoder_settle(op->dec);
 			return -1;
 		}
-		if (exec_frame(op, &f) != 0)
-			return -1;
+	if (r < 0) {
+		exec_report(op, "bad response from the gateway: %s",
+			    jg_frame_decoder_error(op->dec));
+		exec_finish(op, JG_EXIT_FAILURE);
+		jg_frame_decoder_settle(op->dec);
+		return -1;
+	}
+	if (jg_frame_decoder_settle(op->dec) != 0) {
+		exec_report(op, "out of memory decoding the response");
+		exec_finish(op, JG_EXIT_FAILURE);
+		return -1;
 	}
 	return 0;
 }

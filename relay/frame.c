@@ -24,8 +24,13 @@
 
 struct jg_frame_decoder {
 	struct evbuffer *in;
+	/* Lent bytes (jg_frame_decoder_lend): the caller's, read in place while `in` is
+	 * empty; what is left of them is copied into `in` by settle(). */
+	const uint8_t *lent;
+	size_t lent_len, lent_off;
 	uint32_t max_payload;
 	size_t returned_len; /* bytes of the frame last returned, drained on the next call */
+	int returned_lent;   /* ...and it was in the lent bytes, not in `in` */
 	uint64_t offset;     /* stream offset just past the frame last returned */
 	int err;	     /* sticky: 0 or the JG_ERR_* that failed the decoder */
 	char errmsg[ERR_MAX];
@@ -97,7 +102,54 @@ int jg_frame_decoder_feed(struct jg_frame_decoder *d, const void *data, size_t l
 {
 	if (d->err != 0 || len == 0)
 		return 0;
+	if (jg_frame_decoder_settle(d) != 0) /* the lent bytes come first */
+		return JG_ERR_NOMEM;
 	return evbuffer_add(d->in, data, len) == 0 ? 0 : JG_ERR_NOMEM;
+}
+
+/* The frame last returned is done with: past it in the lent bytes, or out of `in`. */
+static void drop_returned(struct jg_frame_decoder *d)
+{
+	if (d->returned_len == 0)
+		return;
+	if (d->returned_lent)
+		d->lent_off += d->returned_len;
+	else
+		evbuffer_drain(d->in, d->returned_len);
+	d->returned_len = 0;
+	d->returned_lent = 0;
+}
+
+int jg_frame_decoder_lend(struct jg_frame_decoder *d, const void *data, size_t len)
+{
+	int r;
+
+	if (d->err != 0 || len == 0)
+		return 0;
+	if ((r = jg_frame_decoder_settle(d)) != 0)
+		return r;
+	if (evbuffer_get_length(d->in) != d->returned_len) /* a partial frame waits in `in` */
+		return jg_frame_decoder_feed(d, data, len);
+	drop_returned(d);
+	d->lent = data;
+	d->lent_len = len;
+	d->lent_off = 0;
+	return 0;
+}
+
+int jg_frame_decoder_settle(struct jg_frame_decoder *d)
+{
+	size_t left;
+
+	if (d->lent == NULL)
+		return 0;
+	drop_returned(d);
+	left = d->lent_len - d->lent_off;
+	if (d->err == 0 && left > 0 && evbuffer_add(d->in, d->lent + d->lent_off, left) != 0)
+		return JG_ERR_NOMEM;
+	d->lent = NULL;
+	d->lent_len = d->lent_off = 0;
+	return 0;
 }
 
 int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *src)
@@ -107,6 +159,8 @@ int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *
 		evbuffer_drain(src, evbuffer_get_length(src));
 		return 0;
 	}
+	if (jg_frame_decoder_settle(d) != 0)
+		return JG_ERR_NOMEM;
 	return evbuffer_add_buffer(d->in, src) == 0 ? 0 : JG_ERR_NOMEM;
 }
 
@@ -216,9 +270,32 @@ int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out)
 
 	if (d->err != 0)
 		return d->err;
-	if (d->returned_len != 0) {
-		evbuffer_drain(d->in, d->returned_len);
-		d->returned_len = 0;
+	drop_returned(d);
+	if (d->lent != NULL) {
+		/* Whole frames are returned from the lent bytes in place; a partial one is
+		 * copied into `in` to wait for the rest. */
+		const uint8_t *h = d->lent + d->lent_off;
+
+		avail = d->lent_len - d->lent_off;
+		if (avail >= JG_FRAME_HEADER_LEN) {
+			if ((r = check_header(d, h, JG_FRAME_HEADER_LEN)) != 0)
+				return r;
+			len = jg_get_u32(h + 8);
+			if (avail - JG_FRAME_HEADER_LEN >= len) {
+				out->type = h[2];
+				out->flags = h[3];
+				out->channel = jg_get_u32(h + 4);
+				out->length = len;
+				out->aux = jg_get_u32(h + 12);
+				out->payload = h + JG_FRAME_HEADER_LEN;
+				d->returned_len = JG_FRAME_HEADER_LEN + len;
+				d->returned_lent = 1;
+				d->offset += d->returned_len;
+				return 1;
+			}
+		}
+		if ((r = jg_frame_decoder_settle(d)) != 0)
+			return r;
 	}
 	avail = evbuffer_get_length(d->in);
 	n = avail < JG_FRAME_HEADER_LEN ? avail : JG_FRAME_HEADER_LEN;
@@ -252,7 +329,9 @@ const char *jg_frame_decoder_error(const struct jg_frame_decoder *d)
 
 size_t jg_frame_decoder_pending(const struct jg_frame_decoder *d)
 {
-	return evbuffer_get_length(d->in) - d->returned_len;
+	size_t lent = d->lent != NULL ? d->lent_len - d->lent_off : 0;
+
+	return evbuffer_get_length(d->in) + lent - d->returned_len;
 }
 
 uint64_t jg_frame_decoder_offset(const struct jg_frame_decoder *d)

@@ -94,6 +94,16 @@ void jg_frame_decoder_free(struct jg_frame_decoder *d);
 /* Append LEN input bytes (copied). 0, or JG_ERR_NOMEM. Feeding a failed decoder is allowed and
  * ignored. */
 int jg_frame_decoder_feed(struct jg_frame_decoder *d, const void *data, size_t len);
+/* Lend LEN input bytes: the whole frames among them are returned in place, with no
+ * copy (a partial frame already waiting is completed by copying, as feed does).
+ * The bytes are the caller's and must stay as they are until
+ * jg_frame_decoder_settle(), which the caller calls before they go away, whether or
+ * not it took every frame: it copies what is left (a partial frame, frames not
+ * taken).  0, or JG_ERR_NOMEM. */
+int jg_frame_decoder_lend(struct jg_frame_decoder *d, const void *data, size_t len);
+/* Copy what is left of the lent bytes into the decoder (nothing when none were lent);
+ * after it the previous frame's payload pointer is invalid.  0, or JG_ERR_NOMEM. */
+int jg_frame_decoder_settle(struct jg_frame_decoder *d);
 /* Move all of SRC's bytes into the decoder without copying. 0 or JG_ERR_NOMEM. */
 int jg_frame_decoder_feed_evbuffer(struct jg_frame_decoder *d, struct evbuffer *src);
 /* Next whole frame: 1 and *out filled; 0 when more bytes are needed; JG_ERR_PROTO or

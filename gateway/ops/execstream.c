@@ -211,7 +211,9 @@ void jg_execstream_body(struct jg_execstream *es, const uint8_t *data, size_t le
 		jg_stream_consume(es->stream, len);
 		return;
 	}
-	if (jg_frame_decoder_feed(es->dec, data, len) != 0) {
+	/* Lent, not copied: the whole frames in DATA are read in place (nghttp2's
+	 * buffer, valid during this call); settle() keeps the rest. */
+	if (jg_frame_decoder_lend(es->dec, data, len) != 0) {
 		body_failed(es, 500, "internal error", "out of memory");
 		return;
 	}
@@ -220,7 +222,11 @@ void jg_execstream_body(struct jg_execstream *es, const uint8_t *data, size_t le
 		jg_stream_consume(es->stream,
 				  JG_FRAME_HEADER_LEN + (f.type == JG_FRAME_DATA ? 0 : f.length));
 		if (client_frame(es, &f) != 0)
-			return;
+			break;
+	}
+	if (jg_frame_decoder_settle(es->dec) != 0 && es->state != JG_EXECSTREAM_DONE) {
+		body_failed(es, 500, "internal error", "out of memory");
+		return;
 	}
 	if (r < 0) {
 		snprintf(reason, sizeof(reason), "request body: %s",

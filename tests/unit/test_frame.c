@@ -110,30 +110,51 @@ static void test_each_type_round_trips(void)
 	evbuffer_free(b);
 }
 
-/* Feed the stream cut into CHUNK-byte pieces (or, with SPLIT, cut once at SPLIT). */
-static void feed_and_compare(const uint8_t *s, size_t len, size_t chunk, size_t split,
-			     const struct jg_frame *f, size_t nf)
+/* Feed the stream cut into CHUNK-byte pieces (or, with SPLIT, cut once at SPLIT).
+ * With LEND the pieces are lent from a scratch copy, which is scribbled over once
+ * the decoder has settled: what it kept must have been copied. */
+static void feed_and_compare_as(const uint8_t *s, size_t len, size_t chunk, size_t split,
+				const struct jg_frame *f, size_t nf, int lend)
 {
 	struct jg_frame_decoder *d = jg_frame_decoder_new(0);
 	struct owned got[MAXF];
 	size_t n = 0, off = 0;
+	uint8_t *scratch = malloc(len);
 	int ok = 1;
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(scratch);
 	while (off < len) {
 		size_t k = split ? (off == 0 ? split : len - off) : chunk;
 
 		if (k > len - off)
 			k = len - off;
-		CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_feed(d, s + off, k), 0);
+		if (lend) {
+			memcpy(scratch, s + off, k);
+			CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_lend(d, scratch, k), 0);
+		} else {
+			CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_feed(d, s + off, k), 0);
+		}
 		off += k;
 		CU_ASSERT_EQUAL_FATAL(drain(d, got, &n), 0);
+		if (lend) {
+			CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_settle(d), 0);
+			memset(scratch, 0xaa, k);
+		}
 	}
+	free(scratch);
 	ok = n == nf && jg_frame_decoder_pending(d) == 0 && jg_frame_decoder_offset(d) == len;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = same_frame(&f[i], &got[i].f);
 	CU_ASSERT(ok);
 	owned_free(got, n);
 	jg_frame_decoder_free(d);
+}
+
+static void feed_and_compare(const uint8_t *s, size_t len, size_t chunk, size_t split,
+			     const struct jg_frame *f, size_t nf)
+{
+	feed_and_compare_as(s, len, chunk, split, f, nf, 0);
+	feed_and_compare_as(s, len, chunk, split, f, nf, 1);
 }
 
 static void test_stream_split_at_every_byte_boundary_yields_same_frames(void)
@@ -181,6 +202,105 @@ static void header(uint8_t *h, uint8_t type, uint8_t flags, uint32_t ch, uint32_
 	jg_put_u32(h + 4, ch);
 	jg_put_u32(h + 8, len);
 	jg_put_u32(h + 12, aux);
+}
+
+/* Lent bytes: whole frames come back in place (no copy); a partial frame waits,
+ * copied, across settle() and is completed by the next bytes, lent or fed;
+ * pending() counts lent bytes not yet returned. */
+static void test_lent_frames_are_read_in_place(void)
+{
+	struct jg_frame f[MAXF], g;
+	size_t nf, len, first;
+	struct evbuffer *b = sample_stream(f, &nf);
+	struct jg_frame_decoder *d = jg_frame_decoder_new(0);
+	uint8_t *s;
+
+	len = evbuffer_get_length(b);
+	s = malloc(len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	evbuffer_remove(b, s, len);
+	/* All but the last 5 bytes: every frame but the last (the 32 KiB DATA) in place. */
+	CU_ASSERT_EQUAL(jg_frame_decoder_lend(d, s, len - 5), 0);
+	CU_ASSERT_EQUAL(jg_frame_decoder_pending(d), len - 5);
+	for (size_t i = 0; i + 1 < nf; i++) {
+		CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_next(d, &g), 1);
+		CU_ASSERT(same_frame(&f[i], &g));
+		CU_ASSERT(g.length == 0 || (g.payload > s && g.payload < s + len));
+	}
+	first = (size_t)jg_frame_decoder_offset(d);
+	CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), 0); /* the rest is partial */
+	CU_ASSERT_EQUAL(jg_frame_decoder_pending(d), len - 5 - first);
+	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0);
+	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0); /* twice: nothing more */
+	memset(s, 0xaa, len - 5);			 /* the caller's bytes go away */
+	evbuffer_free(b);
+	b = sample_stream(f, &nf);
+	{
+		uint8_t tail[5];
+
+		evbuffer_drain(b, len - 5);
+		evbuffer_remove(b, tail, 5);
+		CU_ASSERT_EQUAL(jg_frame_decoder_lend(d, tail, 5), 0);
+		CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_next(d, &g), 1);
+		CU_ASSERT(same_frame(&f[nf - 1], &g));
+		CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), 0);
+		CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0);
+	}
+	CU_ASSERT_EQUAL(jg_frame_decoder_pending(d), 0);
+	CU_ASSERT_EQUAL(jg_frame_decoder_offset(d), len);
+	free(s);
+	evbuffer_free(b);
+	jg_frame_decoder_free(d);
+}
+
+/* Frames not taken before settle() are kept (copied) and come back afterwards, in
+ * order before bytes fed later; a bad frame in lent bytes fails the decoder with
+ * the offset and bytes, as fed ones do. */
+static void test_lent_frames_not_taken_are_kept(void)
+{
+	struct jg_frame f[MAXF], g;
+	size_t nf, len;
+	struct evbuffer *b = sample_stream(f, &nf);
+	struct jg_frame_decoder *d = jg_frame_decoder_new(0);
+	uint8_t *s, bad[16];
+
+	len = evbuffer_get_length(b);
+	s = malloc(len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	evbuffer_remove(b, s, len);
+	CU_ASSERT_EQUAL(jg_frame_decoder_lend(d, s, len), 0);
+	CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_next(d, &g), 1);
+	CU_ASSERT(same_frame(&f[0], &g));
+	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0);
+	memset(s, 0xaa, len);
+	header(bad, JG_FRAME_DATA, 0, 1, 0, 0);
+	bad[0] = 'S'; /* "SSH-..." where a frame should be */
+	CU_ASSERT_EQUAL(jg_frame_decoder_feed(d, bad, sizeof(bad)), 0);
+	for (size_t i = 1; i < nf; i++) {
+		CU_ASSERT_EQUAL_FATAL(jg_frame_decoder_next(d, &g), 1);
+		CU_ASSERT(same_frame(&f[i], &g));
+	}
+	CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), JG_ERR_PROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(jg_frame_decoder_error(d), "bad magic"));
+	jg_frame_decoder_free(d);
+
+	/* The same bad header lent, after one good frame: the offset is the frame's length. */
+	d = jg_frame_decoder_new(0);
+	evbuffer_free(b);
+	b = evbuffer_new();
+	CU_ASSERT_EQUAL(jg_frame_encode(b, &f[2]), 0); /* OPEN_OK: a header alone */
+	evbuffer_add(b, bad, sizeof(bad));
+	len = evbuffer_get_length(b);
+	evbuffer_remove(b, s, len);
+	CU_ASSERT_EQUAL(jg_frame_decoder_lend(d, s, len), 0);
+	CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), 1);
+	CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), JG_ERR_PROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(jg_frame_decoder_error(d), "at offset 16 "));
+	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0);
+	CU_ASSERT_EQUAL(jg_frame_decoder_next(d, &g), JG_ERR_PROTO); /* sticks */
+	free(s);
+	evbuffer_free(b);
+	jg_frame_decoder_free(d);
 }
 
 static void test_corrupt_magic_is_named_with_offset_and_bytes(void)
@@ -406,6 +526,9 @@ int jg_test_register_frame(void)
 	if (!CU_add_test(s, "each type round-trips", test_each_type_round_trips) ||
 	    !CU_add_test(s, "stream split at every byte boundary yields the same frames",
 			 test_stream_split_at_every_byte_boundary_yields_same_frames) ||
+	    !CU_add_test(s, "lent frames are read in place", test_lent_frames_are_read_in_place) ||
+	    !CU_add_test(s, "lent frames not taken are kept",
+			 test_lent_frames_not_taken_are_kept) ||
 	    !CU_add_test(s, "corrupt magic is named with offset and bytes",
 			 test_corrupt_magic_is_named_with_offset_and_bytes) ||
 	    !CU_add_test(s, "text instead of frames is quoted",
