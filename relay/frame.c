@@ -260,6 +260,23 @@ static int check_header(struct jg_frame_decoder *d, const uint8_t *h, size_t n)
 	return 0;
 }
 
+/* Return the checked frame of header HDR and PAYLOAD (in the lent bytes, LENT, or in
+ * `in`): 1. */
+static int hand_out(struct jg_frame_decoder *d, struct jg_frame *out, const uint8_t *hdr,
+		    const uint8_t *payload, int lent)
+{
+	out->type = hdr[2];
+	out->flags = hdr[3];
+	out->channel = jg_get_u32(hdr + 4);
+	out->length = jg_get_u32(hdr + 8);
+	out->aux = jg_get_u32(hdr + 12);
+	out->payload = payload;
+	d->returned_len = JG_FRAME_HEADER_LEN + out->length;
+	d->returned_lent = lent;
+	d->offset += d->returned_len;
+	return 1;
+}
+
 int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out)
 {
 	uint8_t hdr[JG_FRAME_HEADER_LEN];
@@ -281,18 +298,8 @@ int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out)
 			if ((r = check_header(d, h, JG_FRAME_HEADER_LEN)) != 0)
 				return r;
 			len = jg_get_u32(h + 8);
-			if (avail - JG_FRAME_HEADER_LEN >= len) {
-				out->type = h[2];
-				out->flags = h[3];
-				out->channel = jg_get_u32(h + 4);
-				out->length = len;
-				out->aux = jg_get_u32(h + 12);
-				out->payload = h + JG_FRAME_HEADER_LEN;
-				d->returned_len = JG_FRAME_HEADER_LEN + len;
-				d->returned_lent = 1;
-				d->offset += d->returned_len;
-				return 1;
-			}
+			if (avail - JG_FRAME_HEADER_LEN >= len)
+				return hand_out(d, out, h, h + JG_FRAME_HEADER_LEN, 1);
 		}
 		if ((r = jg_frame_decoder_settle(d)) != 0)
 			return r;
@@ -311,15 +318,7 @@ int jg_frame_decoder_next(struct jg_frame_decoder *d, struct jg_frame *out)
 	/* One contiguous frame, so the payload can be handed out without a copy of our own. */
 	if ((p = evbuffer_pullup(d->in, (ev_ssize_t)(JG_FRAME_HEADER_LEN + len))) == NULL)
 		return JG_ERR_NOMEM;
-	out->type = hdr[2];
-	out->flags = hdr[3];
-	out->channel = jg_get_u32(hdr + 4);
-	out->length = len;
-	out->aux = jg_get_u32(hdr + 12);
-	out->payload = p + JG_FRAME_HEADER_LEN;
-	d->returned_len = JG_FRAME_HEADER_LEN + len;
-	d->offset += d->returned_len;
-	return 1;
+	return hand_out(d, out, hdr, p + JG_FRAME_HEADER_LEN, 0);
 }
 
 const char *jg_frame_decoder_error(const struct jg_frame_decoder *d)
