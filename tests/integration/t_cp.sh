@@ -4,6 +4,7 @@
 # fan-out to 5 targets whose bytes cross the controller's link once (the
 # gateway's /v1/stats bytes.from_clients), a dead target among them (non-zero
 # exit, named in the per-target table, the others fine), the operand rules,
+# a download onto a full filesystem (a tmpfs in a private mount namespace),
 # and the progress bar only on a terminal.
 #
 # Targets: `local` and l1..l5 (method local: each inventory name is its own
@@ -122,6 +123,35 @@ if jg_cli cp -p "local:$D/up/new" "$D/down/keep" </dev/null 2>"$JG_T/repl.err" &
 else
 	jg_notok "a download replaces the file, mode kept with -p ($(stat -c %a "$D/down/keep"))"
 	jg_show "$JG_T/repl.err" 5
+fi
+
+# A download onto a full filesystem: a 24 MiB tmpfs in a private mount namespace,
+# the client inside it, 64 MiB coming.  The client says "No space left", exits 1,
+# keeps the old file and leaves no temporary file, with a background flush (asked
+# every 16 MiB, relay/syncbehind.c) outstanding or done when the write fails.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+	full=$JG_T/fulldl
+	mkdir -p "$full"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	out=$(timeout 120 unshare -m sh -c '
+		d=$1; shift
+		mount -t tmpfs -o size=24m jg-fulldl "$d" || { echo "mount=failed"; exit 0; }
+		echo old >"$d/keep"
+		"$@" 2>"$d.err" </dev/null; echo "rc=$?"
+		echo "keep=$(cat "$d/keep")"
+		echo "left=$(ls -A "$d" | grep -v "^keep\$" | tr "\n" " ")"' \
+		sh "$full" "$JUMPGATE" -g "127.0.0.1:$JG_PORT" --cert "$JG_CERT" --key "$JG_KEY" \
+		--ca "$JG_CA" cp "local:$big" "$full/keep" 2>&1) || true
+	if [ "$out" = "mount=failed" ]; then
+		jg_log "no tmpfs in a private mount namespace here: the full-disk download is skipped"
+	elif printf '%s\n' "$out" | grep -qx 'rc=1' && printf '%s\n' "$out" | grep -qx 'keep=old' &&
+		printf '%s\n' "$out" | grep -qx 'left=' && grep -q 'No space left' "$full.err"; then
+		jg_ok "a download onto a full filesystem: exit 1, 'No space left', old file kept, no temporary"
+	else
+		jg_notok "a download onto a full filesystem: exit 1, 'No space left', old file kept, no temporary"
+		printf '  %s\n' "$out"
+		jg_show "$full.err" 5
+	fi
 fi
 
 # ---------------------------------------------------------------- a tree
