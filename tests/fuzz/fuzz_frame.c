@@ -67,7 +67,11 @@ static void spec_round_trip(const uint8_t *p, size_t len)
 	evbuffer_free(b);
 }
 
-static void fuzz_decoder(const uint8_t *data, size_t size, size_t chunk)
+/* Decode DATA fed CHUNK bytes at a time, or with LEND lent from a copy that is
+ * scribbled over once the decoder has settled; re-encode each frame and compare.
+ * The frames seen (count, and the offset reached) go to *NFRAMES and *OFFSET. */
+static void fuzz_decoder(const uint8_t *data, size_t size, size_t chunk, int lend, size_t *nframes,
+			 uint64_t *offset)
 {
 	struct jg_frame_decoder *d = jg_frame_decoder_new(0);
 	struct evbuffer *re = evbuffer_new();
@@ -78,10 +82,17 @@ static void fuzz_decoder(const uint8_t *data, size_t size, size_t chunk)
 
 	while (off < size && r >= 0) {
 		size_t k = size - off < chunk ? size - off : chunk;
+		uint8_t *copy = NULL;
 
-		jg_frame_decoder_feed(d, data + off, k);
+		if (lend && (copy = malloc(k)) != NULL) {
+			memcpy(copy, data + off, k);
+			check(jg_frame_decoder_lend(d, copy, k) == 0);
+		} else {
+			jg_frame_decoder_feed(d, data + off, k);
+		}
 		off += k;
 		while ((r = jg_frame_decoder_next(d, &f)) == 1) {
+			(*nframes)++;
 			check(jg_frame_encode(re, &f) == 0);
 			check(evbuffer_get_length(re) == JG_FRAME_HEADER_LEN + f.length);
 			check(f.length == 0 || memcmp(evbuffer_pullup(re, -1) + JG_FRAME_HEADER_LEN,
@@ -92,7 +103,13 @@ static void fuzz_decoder(const uint8_t *data, size_t size, size_t chunk)
 			if (f.type == JG_FRAME_HELLO)
 				(void)jg_frame_parse_hello(&f, &h);
 		}
+		if (copy != NULL) {
+			check(jg_frame_decoder_settle(d) == 0);
+			memset(copy, 0xa5, k);
+			free(copy);
+		}
 	}
+	*offset = jg_frame_decoder_offset(d);
 	check(r >= 0 ? jg_frame_decoder_error(d) == NULL : jg_frame_decoder_error(d) != NULL);
 	evbuffer_free(re);
 	jg_frame_decoder_free(d);
@@ -224,7 +241,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in = len > 0 ? evbuffer_pullup(b, -1) : in;
 		chunk = (mode & 0x3f) == 0 ? len + 1 : chunk;
 	}
-	fuzz_decoder(in, len, chunk);
+	{
+		size_t nf[2] = {0, 0};
+		uint64_t at[2];
+
+		/* Lent or fed, the same frames. */
+		fuzz_decoder(in, len, chunk, 0, &nf[0], &at[0]);
+		fuzz_decoder(in, len, chunk, 1, &nf[1], &at[1]);
+		check(nf[0] == nf[1] && at[0] == at[1]);
+	}
 	fuzz_link(in, len, chunk, (mode & 0x80) != 0);
 	if (b != NULL)
 		evbuffer_free(b);

@@ -232,7 +232,7 @@ static void test_lent_frames_are_read_in_place(void)
 	CU_ASSERT_EQUAL(jg_frame_decoder_pending(d), len - 5 - first);
 	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0);
 	CU_ASSERT_EQUAL(jg_frame_decoder_settle(d), 0); /* twice: nothing more */
-	memset(s, 0xaa, len - 5);			 /* the caller's bytes go away */
+	memset(s, 0xaa, len - 5);			/* the caller's bytes go away */
 	evbuffer_free(b);
 	b = sample_stream(f, &nf);
 	{
