@@ -253,7 +253,7 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 {
 	struct jg_exec *op = arg;
 	struct jg_frame f;
-	int r;
+	int r, failed = 0, settled;
 
 	switch (op->state) {
 	case EXEC_REFUSED:
@@ -276,17 +276,19 @@ static int on_data(void *arg, const uint8_t *data, size_t len)
 	r = 0;
 	while (op->state == EXEC_RUNNING && (r = jg_frame_decoder_next(op->dec, &f)) > 0)
 		if (exec_frame(op, &f) != 0) {
-			jg_frame_decoder_settle(op->dec);
-			return -1;
+			failed = 1;
+			break;
 		}
+	settled = jg_frame_decoder_settle(op->dec);
+	if (failed)
+		return -1;
 	if (r < 0) {
 		exec_report(op, "bad response from the gateway: %s",
 			    jg_frame_decoder_error(op->dec));
 		exec_finish(op, JG_EXIT_FAILURE);
-		jg_frame_decoder_settle(op->dec);
 		return -1;
 	}
-	if (jg_frame_decoder_settle(op->dec) != 0) {
+	if (settled != 0) {
 		exec_report(op, "out of memory decoding the response");
 		exec_finish(op, JG_EXIT_FAILURE);
 		return -1;

@@ -90,8 +90,7 @@ static void md_final(struct xfer *x)
 
 static void xfer_free(struct xfer *x)
 {
-	if (x->tmp != NULL && x->fd >= 0)
-		jg_syncbehind_finish(&x->sync); /* its aiocb is in x */
+	jg_syncbehind_finish(&x->sync); /* its aiocb is in x; nothing when none is in flight */
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->tmp != NULL) {
