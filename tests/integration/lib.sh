@@ -282,6 +282,16 @@ jg_descendants() {
 	done
 }
 
+# jg_ppid PID: PID's parent, from its own /proc/PID/stat (empty when it is gone).
+# Exact, where a parent's task/*/children list may miss a child while others
+# come and go (proc(5): "this interface is not reliable").  No fork.
+jg_ppid() {
+	local s
+	jg_read1 s "/proc/$1/stat" || return 0
+	s=${s##*) }
+	s=${s#* }
+	printf '%s\n' "${s%% *}"
+}
 jg_child_count() { jg_child_pids "$1" | wc -l; }
 # jg_no_sanitizer_reports: ok when no gateway log of this test ($JG_T/jumpgated-*.log,
 # where the agents log too) holds an ASan/UBSan report, else not ok with the first lines.

@@ -403,10 +403,10 @@ mkdir -p "$SD"
 A=$(printf 'l%02d' $((NLOCAL - 1))) B=$(printf 'l%02d' "$NLOCAL")
 jg_cli run "$A,$B" -- true </dev/null >/dev/null 2>&1 || true
 bpid=$(link_pid "$B")
-if [ -n "$bpid" ] && jg_child_pids "$JG_GW_PID" | grep -qx "$bpid" && [ "$(jg_comm "$bpid")" = jumpgate-agent ]; then
+if [ -n "$bpid" ] && [ "$(jg_ppid "$bpid")" = "$JG_GW_PID" ] && [ "$(jg_comm "$bpid")" = jumpgate-agent ]; then
 	jg_ok "$B's agent is pid $bpid, a child of the gateway (/proc)"
 else
-	jg_notok "$B's agent found as a child of the gateway (pid '${bpid:-}', comm $(jg_comm "${bpid:-0}"))"
+	jg_notok "$B's agent found as a child of the gateway (pid '${bpid:-}', comm $(jg_comm "${bpid:-0}"), parent '$(jg_ppid "${bpid:-0}")', gateway $JG_GW_PID)"
 fi
 rss0=$(jg_rss_kb "$JG_GW_PID")
 echo 5 >"/proc/$JG_GW_PID/clear_refs" 2>/dev/null || true
