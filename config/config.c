@@ -32,6 +32,8 @@
 #define DEFAULT_IDLE_MS 300000
 #define DEFAULT_MAX_STREAMS 256
 #define DEFAULT_STREAM_WINDOW 1048576
+#define DEFAULT_STREAM_WINDOW_MAX (8u << 20)
+#define DEFAULT_WINDOW_BUDGET (32u << 20)
 #define DEFAULT_MAX_CONNS_PER_IDENTITY 64
 #define DEFAULT_MAX_HEADER_LIST 65536
 #define DEFAULT_BUFFER_BUDGET_MIB 256
@@ -168,6 +170,8 @@ static void set_defaults(struct jg_config *c)
 	c->idle_timeout_ms = DEFAULT_IDLE_MS;
 	c->max_streams = DEFAULT_MAX_STREAMS;
 	c->stream_window = DEFAULT_STREAM_WINDOW;
+	c->stream_window_max = DEFAULT_STREAM_WINDOW_MAX;
+	c->window_budget = DEFAULT_WINDOW_BUDGET;
 	c->max_connections_per_identity = DEFAULT_MAX_CONNS_PER_IDENTITY;
 	c->max_header_list_size = DEFAULT_MAX_HEADER_LIST;
 	c->buffer_budget = (uint64_t)DEFAULT_BUFFER_BUDGET_MIB << 20;
@@ -360,6 +364,10 @@ static int parse_root(struct jg_parser *p, const config_setting_t *root, struct 
 			r = jg_parse_uint(p, s, name, 1, 10000, &c->max_streams);
 		else if (strcmp(name, "stream_window") == 0)
 			r = jg_parse_uint(p, s, name, 65535, 16777216, &c->stream_window);
+		else if (strcmp(name, "stream_window_max") == 0)
+			r = jg_parse_uint(p, s, name, 0, 268435456, &c->stream_window_max);
+		else if (strcmp(name, "window_budget") == 0)
+			r = jg_parse_uint(p, s, name, 0, 2147483647, &c->window_budget);
 		else if (strcmp(name, "max_connections_per_identity") == 0)
 			r = jg_parse_uint(p, s, name, 0, 100000, &c->max_connections_per_identity);
 		else if (strcmp(name, "max_handshakes") == 0)

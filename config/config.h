@@ -105,6 +105,10 @@ struct jg_config {
 	uint32_t preface_timeout_ms;   /* handshake done: the first request must come within this */
 	uint32_t max_streams;	       /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
 	uint32_t stream_window;	       /* HTTP/2 stream receive window and agent channel window */
+	/* A request body's window grows (relay/autowin.h) up to stream_window_max while all
+	 * growth together stays within window_budget; 0 for either: no growth. */
+	uint32_t stream_window_max;
+	uint32_t window_budget;
 	/* Limits (jumpgated.conf.example says what the client sees when one is hit). */
 	uint32_t max_connections_per_identity; /* concurrent connections of one identity; 0: any */
 	/* Connections still in their TLS handshake; past it the oldest is dropped.  0: a

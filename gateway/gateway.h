@@ -25,6 +25,7 @@
 
 #include <openssl/ssl.h>
 
+#include "relay/autowin.h"
 #include "relay/keymap.h"
 #include "relay/bootstrap.h"
 
@@ -84,6 +85,8 @@ struct jg_gateway {
 	/* buffered > cfg->buffer_budget: agent links, raw execs' pipes and tunnel sockets
 	 * do not read (h2stream.c resumes them below three quarters of it). */
 	int budget_paused;
+	/* Window growth all request bodies hold together (relay/autowin.h, h2stream.c). */
+	struct jg_autowin_budget winbudget;
 	/* Its log lines, at most one per 10 s (h2stream.c): pauses since the last line, when
 	 * that was (CLOCK_MONOTONIC ms, 0: never), and whether the current pause was logged
 	 * (then its resume is too). */

@@ -17,6 +17,7 @@ librelay_a_SOURCES = \
 	relay/pathrule.c relay/pathrule.h \
 	relay/sha256.c relay/sha256.h \
 	relay/flow.c relay/flow.h \
+	relay/autowin.c relay/autowin.h \
 	relay/link.c relay/link.h \
 	relay/agentmux.c relay/agentmux.h \
 	relay/spawn.c relay/spawn.h \

@@ -373,6 +373,7 @@ static void stream_free(struct jg_stream *s)
 	c->nstreams--;
 	c->gw->stats.streams_current--;
 	jg_h2_budget_release(c->gw, evbuffer_get_length(s->resp));
+	jg_autowin_release(&s->win, &c->gw->winbudget);
 	evbuffer_free(s->resp);
 	evbuffer_free(s->hdrs);
 	free(s->path);
@@ -585,6 +586,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	if (s != NULL && s->op != NULL && s->op->cbs->on_body != NULL) {
 		/* Onward setups the body asks for (exec's OPEN) count for this identity. */
 		jg_setupq_acting(s->conn->gw, jg_stream_identity(s));
+		jg_autowin_received(&s->win, len);
 		s->op->cbs->on_body(s->op, data, len);
 		jg_setupq_acting(s->conn->gw, NULL);
 		return 0;
@@ -784,10 +786,12 @@ static int session_start(struct jg_h2conn *c)
 	if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 6) != 0)
 		return -1;
 	/* The connection window must not let one stalled stream starve the others:
-	 * it covers every stream's window. */
-	conn_window = (int32_t)((uint64_t)cfg->max_streams * cfg->stream_window > 0x7fffffff
-				    ? 0x7fffffff
-				    : cfg->max_streams * cfg->stream_window);
+	 * it covers every stream's window, and all the growth they may take. */
+	conn_window =
+	    (int32_t)((uint64_t)cfg->max_streams * cfg->stream_window + cfg->window_budget >
+			      0x7fffffff
+			  ? 0x7fffffff
+			  : cfg->max_streams * cfg->stream_window + cfg->window_budget);
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, conn_window);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "gateway/stream.h"
+#include "relay/autowin.h"
 
 struct jg_gateway;
 struct jg_op;
@@ -43,6 +44,7 @@ struct jg_stream {
 	int audited;	       /* admission opened a record for it (admit.h) */
 	char *error_reason;    /* the reason of its error answer, or NULL */
 	struct jg_op *op;      /* owned by itself; released through on_close */
+	struct jg_autowin win; /* its body's window growth (h2stream.c) */
 	/* x-jumpgate-agent: the agent stream (gateway/onward/agentfwd.h) this request borrows, and
 	 * how far (JG_POLICY_AGENT_*); 0, 0: none. */
 	int32_t agent_stream;

@@ -27,6 +27,7 @@
 #include "gateway/onward/agentlink.h"
 #include "gateway/edge/h2conn.h"
 #include "gateway/pump/pump.h"
+#include "relay/clock.h"
 #include "relay/json.h"
 #include "relay/log.h"
 
@@ -284,11 +285,29 @@ static void h2s_reply_error(struct jg_stream *s, int status, const char *error, 
 	free(body);
 }
 
+/* N body bytes moved on: their credit goes back, and the window may grow first
+ * (relay/autowin.h says when). */
 static void h2s_consume(struct jg_stream *s, size_t n)
 {
+	const struct jg_config *cfg = s->conn->gw->cfg;
+	nghttp2_session *session = s->conn->session;
+	int32_t window;
+	uint32_t to;
+
 	if (n == 0)
 		return;
-	nghttp2_session_consume(s->conn->session, s->id, n);
+	window = nghttp2_session_get_stream_effective_local_window_size(session, s->id);
+	to = window > 0
+		 ? jg_autowin_consumed(&s->win, &s->conn->gw->winbudget, n, jg_clock_ms(),
+				       (uint32_t)window, cfg->stream_window_max, cfg->window_budget)
+		 : 0;
+	/* nghttp2 fails only out of memory: the stream keeps its window (and the
+	 * growth counted until it ends). */
+	if (to != 0 && nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, s->id,
+							     (int32_t)to) == 0)
+		jg_log_debug("stream %d: window grown to %u bytes (%llu of window_budget in use)",
+			     s->id, to, (unsigned long long)s->conn->gw->winbudget.used);
+	nghttp2_session_consume(session, s->id, n);
 	jg_h2_schedule_flush(s->conn);
 }
 

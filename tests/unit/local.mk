@@ -30,6 +30,8 @@ tests_unit_run_SOURCES += tests/unit/test_dial.c gateway/ops/dial.c gateway/ops/
 tests_unit_run_SOURCES += tests/unit/test_keymap.c
 # The keepalive rule of the links between gateways (relay/keepalive.c, in librelay.a).
 tests_unit_run_SOURCES += tests/unit/test_keepalive.c
+# Receive-window growth of the gateway's request bodies (relay/autowin.c, in librelay.a).
+tests_unit_run_SOURCES += tests/unit/test_autowin.c
 # Background flushes of a file being written (relay/syncbehind.c, in librelay.a).
 tests_unit_run_SOURCES += tests/unit/test_syncbehind.c
 # The one-word stand-ins' argv[0] dispatch (issue 14), compiled in from client/.

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	    jg_test_register_sh,       jg_test_register_pct,	   jg_test_register_json,
 	    jg_test_register_sshtty,   jg_test_register_argv,	   jg_test_register_err,
 	    jg_test_register_h2client, jg_test_register_keepalive, jg_test_register_syncbehind,
+	    jg_test_register_autowin,
 	};
 	unsigned failed;
 

@@ -52,6 +52,8 @@ int jg_test_register_pump(void);
 int jg_test_register_dial(void);
 /* tests/unit/test_keymap.c: the onward connections by chain key (relay/keymap.c). */
 int jg_test_register_keymap(void);
+/* tests/unit/test_autowin.c: receive-window growth (relay/autowin.c). */
+int jg_test_register_autowin(void);
 /* tests/unit/test_keepalive.c: the links' keepalive rule (relay/keepalive.c). */
 int jg_test_register_keepalive(void);
 /* tests/unit/test_syncbehind.c: background flushes of a file being written (relay/syncbehind.c). */

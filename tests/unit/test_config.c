@@ -59,6 +59,8 @@ static void check_defaults(const struct jg_config *c, const char *state_dir)
 	CU_ASSERT_EQUAL(c->idle_timeout_ms, 300000);
 	CU_ASSERT_EQUAL(c->max_streams, 256);
 	CU_ASSERT_EQUAL(c->stream_window, 1048576);
+	CU_ASSERT_EQUAL(c->stream_window_max, 8388608);
+	CU_ASSERT_EQUAL(c->window_budget, 33554432);
 	CU_ASSERT_PTR_NULL(c->agent_path);
 	CU_ASSERT_EQUAL_FATAL(c->ntargets, 1);
 	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "local");
@@ -169,6 +171,8 @@ static void test_full(void)
 		       "idle_timeout = 0.0001;\n"
 		       "max_streams = 10000;\n"
 		       "stream_window = 65535;\n"
+		       "stream_window_max = 0;\n"
+		       "window_budget = 2147483647;\n"
 		       "agent_path = \"/opt/jg/agent\";\n"
 		       "targets = (\n"
 		       "  { name = \"web1\"; method = \"local\"; },\n"
@@ -188,6 +192,8 @@ static void test_full(void)
 	CU_ASSERT_EQUAL(c->idle_timeout_ms, 1); /* rounded up, never 0 */
 	CU_ASSERT_EQUAL(c->max_streams, 10000);
 	CU_ASSERT_EQUAL(c->stream_window, 65535);
+	CU_ASSERT_EQUAL(c->stream_window_max, 0);
+	CU_ASSERT_EQUAL(c->window_budget, 2147483647);
 	CU_ASSERT_STRING_EQUAL(c->agent_path, "/opt/jg/agent");
 	CU_ASSERT_EQUAL_FATAL(c->ntargets, 3);
 	CU_ASSERT_STRING_EQUAL(c->targets[0].name, "web1");
@@ -267,6 +273,10 @@ static void test_key_errors(void)
 			"max_streams: must be an integer, not a string");
 	tu_expect_error("stream_window = 262144.0;\n", JG_ERR_CONFIG, 1,
 			"stream_window: must be an integer, not a float");
+	tu_expect_error("stream_window_max = 268435457;\n", JG_ERR_CONFIG, 1,
+			"stream_window_max: 268435457 out of range 0-268435456");
+	tu_expect_error("window_budget = -1;\n", JG_ERR_CONFIG, 1,
+			"window_budget: -1 out of range 0-2147483647");
 	tu_expect_error("drain_timeout = \"10\";\n", JG_ERR_CONFIG, 1,
 			"drain_timeout: must be a number of seconds, not a string");
 	tu_expect_error("handshake_timeout = true;\n", JG_ERR_CONFIG, 1,
