@@ -265,10 +265,15 @@ for i in $(seq 1 30); do
 	sleep 0.1
 done
 jg_log "$(head -n 1 "$JG_T/tun.out"); gateway rss ${rss0} -> at most ${maxrss} kB"
-if grep -q "^tunnels 96 open=96 " "$JG_T/tun.out" && [ $((maxrss - rss0)) -lt 16384 ]; then
+# The bound: 16 MiB (measured +6 MB; unbounded ~30 MB).  ASan's allocator adds its
+# redzones and size classes to every queued chain: +15.5 to +16.6 MB measured there,
+# before and after the change that found it (13edae7), so 24 MiB under the sanitizers.
+lim=16384
+jg_sanitized && lim=24576
+if grep -q "^tunnels 96 open=96 " "$JG_T/tun.out" && [ $((maxrss - rss0)) -lt $lim ]; then
 	jg_ok "96 stalled tunnels: held by buffer_budget, gateway RSS +$((maxrss - rss0)) kB (unbounded: ~30 MB)"
 else
-	jg_notok "96 stalled tunnels: RSS bounded by buffer_budget ($(head -n 1 "$JG_T/tun.out"); rss +$((maxrss - rss0)) kB)"
+	jg_notok "96 stalled tunnels: RSS bounded by buffer_budget ($(head -n 1 "$JG_T/tun.out"); rss +$((maxrss - rss0)) kB, limit $lim kB)"
 fi
 echo drain >&8
 deadline=$((SECONDS + 80))
