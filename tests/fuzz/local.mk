@@ -58,7 +58,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
 	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
 	$(srcdir)/gateway/edge/unixsock.c $(srcdir)/gateway/admission/api.c $(srcdir)/gateway/admission/admit.c $(srcdir)/gateway/ops/exec.c $(srcdir)/gateway/pump/pump.c \
-	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
+	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/tundirect.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
 	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
 	$(srcdir)/gateway/ops/targets.c $(srcdir)/gateway/ops/whoami.c $(srcdir)/gateway/ops/raw.c $(srcdir)/gateway/onward/sshtty.c $(srcdir)/gateway/ops/execstream.c \
 	$(srcdir)/gateway/sites/sitelink.c $(srcdir)/gateway/sites/linksession.c $(srcdir)/gateway/sites/siteset.c \
