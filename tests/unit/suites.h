@@ -27,6 +27,8 @@ int jg_test_register_sshtty(void);
 /* tests/unit/test_argv.c: the growable string vector (relay/argv.c). */
 int jg_test_register_argv(void);
 int jg_test_register_bootstrap(void);
+/* tests/unit/test_bootstrap_run.c: the real stub run by /bin/sh (relay/bootstrap.c). */
+int jg_test_register_bootstrap_run(void);
 int jg_test_register_target(void);
 int jg_test_register_rshargs(void);
 int jg_test_register_sha256(void);

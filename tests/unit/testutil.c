@@ -1,4 +1,4 @@
-/* Helpers shared by the unit tests that run processes. */
+/* Helpers shared by the unit tests: registering a suite, and running processes. */
 #include "config.h" /* _GNU_SOURCE */
 
 #include <dirent.h>
@@ -25,6 +25,19 @@
 #include "relay/link.h"
 #include "relay/opspec.h"
 #include "tests/unit/testutil.h"
+
+int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teardown,
+		 const struct tu_test *tests, size_t n)
+{
+	CU_pSuite s = CU_add_suite(name, setup, teardown);
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
+	return 0;
+}
 
 long tu_now_ms(void)
 {

@@ -1,4 +1,4 @@
-/* Small helpers shared by the unit tests that run processes. */
+/* Small helpers shared by the unit tests: registering a suite, and running processes. */
 #ifndef JG_TESTUTIL_H
 #define JG_TESTUTIL_H
 
@@ -7,10 +7,24 @@
 
 #include <stdint.h>
 
+#include <CUnit/CUnit.h>
+
 #include "relay/spawn.h"
 
 struct evbuffer;
 struct jg_link;
+
+/* ---- registering a suite ---- */
+
+/* One test: what behaviour it pins, and its function. */
+struct tu_test {
+	const char *name;
+	void (*fn)(void);
+};
+/* Add the suite NAME (SETUP and TEARDOWN may be NULL) holding the N TESTS, in order.  0, or
+ * -1 with CUnit's error set (the runner reports it). */
+int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teardown,
+		 const struct tu_test *tests, size_t n);
 
 /* Monotonic milliseconds. */
 long tu_now_ms(void);
