@@ -5,6 +5,7 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_apump.c agent/pump.c agent/pump.h \
 	tests/unit/test_frame.c tests/unit/test_spec.c tests/unit/test_flow.c \
 	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_config_access.c \
+	tests/unit/test_config_targets.c tests/unit/test_paths.c \
 	tests/unit/test_certs.c tests/unit/test_spawn.c tests/unit/test_agent.c \
 	tests/unit/test_ssh.c tests/unit/test_bootstrap.c tests/unit/test_bootstrap_run.c \
 	tests/unit/test_target.c \

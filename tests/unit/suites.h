@@ -10,6 +10,10 @@ int jg_test_register_flow(void);
 int jg_test_register_link(void);
 int jg_test_register_config(void);
 int jg_test_register_config_access(void);
+/* tests/unit/test_config_targets.c: the inventory's keys, ssh options, pool, agents. */
+int jg_test_register_config_targets(void);
+/* tests/unit/test_paths.c: the state directory and path helpers (config/paths.c). */
+int jg_test_register_paths(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
 int jg_test_register_agent(void);

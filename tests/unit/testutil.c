@@ -39,6 +39,28 @@ int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teard
 	return 0;
 }
 
+/* Set or unset (VALUE NULL) an environment variable, keeping the old value. */
+char *tu_swap_env(const char *name, const char *value)
+{
+	const char *old = getenv(name);
+	char *saved = old != NULL ? strdup(old) : NULL;
+
+	if (value != NULL)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+	return saved;
+}
+
+void tu_restore_env(const char *name, char *saved)
+{
+	if (saved != NULL)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+}
+
 long tu_now_ms(void)
 {
 	struct timespec ts;

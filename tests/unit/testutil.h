@@ -28,6 +28,11 @@ int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teard
 
 /* Monotonic milliseconds. */
 long tu_now_ms(void);
+/* Set or unset (VALUE NULL) an environment variable; the old value (malloc'd, or NULL)
+ * for tu_restore_env. */
+char *tu_swap_env(const char *name, const char *value);
+/* Put back what tu_swap_env returned (SAVED, freed). */
+void tu_restore_env(const char *name, char *saved);
 /* Read FD (non-blocking) until EOF (or EIO, a pty's EOF) or 5 s into BUF; returns the length. */
 size_t tu_read_all(int fd, char *buf, size_t cap);
 /* waitpid(PID) retrying on EINTR; returns the wait status. */
