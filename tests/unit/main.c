@@ -26,6 +26,7 @@ int main(int argc, char **argv)
 	    jg_test_register_bootstrap,
 	    jg_test_register_bootstrap_run,
 	    jg_test_register_target,
+	    jg_test_register_chain,
 	    jg_test_register_rshargs,
 	    jg_test_register_sha256,
 	    jg_test_register_files,

@@ -34,6 +34,8 @@ int jg_test_register_bootstrap(void);
 /* tests/unit/test_bootstrap_run.c: the real stub run by /bin/sh (relay/bootstrap.c). */
 int jg_test_register_bootstrap_run(void);
 int jg_test_register_target(void);
+/* tests/unit/test_chain.c: chains of hops, their accounts and canonical form. */
+int jg_test_register_chain(void);
 int jg_test_register_rshargs(void);
 int jg_test_register_sha256(void);
 int jg_test_register_files(void);

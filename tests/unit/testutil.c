@@ -21,6 +21,8 @@
 #include <openssl/evp.h>
 
 #include "config/config.h"
+#include "config/target.h"
+#include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
 #include "relay/opspec.h"
@@ -464,4 +466,104 @@ struct jg_config *tu_load_ok(const char *text, char *path)
 		fprintf(stderr, "\n  unexpected error: %s\n", err);
 	CU_ASSERT_EQUAL(r, 0);
 	return c;
+}
+
+/* ---- target specs ---- */
+
+/* The inventory every target and chain test resolves against. */
+static const char inventory[] =
+    "ssh_defaults = { user = \"ops\"; identity_file = \"/k/id\"; check_host_keys = \"ignore\";\n"
+    "  known_hosts = \"/dev/null\"; ssh_args = [ \"-4\" ]; connect_timeout = 3; };\n"
+    "targets = (\n"
+    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\";\n"
+    "    port = 2222; },\n"
+    "  { name = \"v6\"; method = \"ssh\"; host = \"[::1]\"; },\n"
+    "  { name = \"here\"; method = \"local\"; },\n"
+    "  { name = \"db7\"; method = \"local\"; },\n"
+    /* Entries of other methods, used as later hops of chains. */
+    "  { name = \"asroot\"; method = \"su\"; user = \"root\"; password = \"s3cret\";\n"
+    "    login = true; },\n"
+    "  { name = \"pgct\"; method = \"lxc\"; container = \"pg\"; lxc_path = \"/srv/lxc\"; },\n"
+    "  { name = \"kpod\"; method = \"kubectl\"; pod = \"api-0\"; namespace = \"shop\";\n"
+    "    container = \"app\"; kubectl_args = [ \"--kubeconfig=/k/config\" ]; },\n"
+    "  { name = \"office\"; method = \"tunnel\"; host = \"127.0.0.5\"; },\n"
+    "  { name = \"pwhost\"; method = \"ssh\"; host = \"10.0.0.9\"; password = \"pw\"; },\n"
+    "  { name = \"rawhost\"; method = \"ssh\"; host = \"10.0.0.8\"; raw = true; }\n"
+    ");\n";
+
+struct jg_config *tu_target_cfg;
+
+int tu_target_setup(void)
+{
+	char path[] = "/tmp/jgtarget-XXXXXX", err[512];
+	int fd = mkstemp(path), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, inventory, strlen(inventory)) == (ssize_t)strlen(inventory) ? 0 : -1;
+	close(fd);
+	if (r == 0 && jg_config_load(path, &tu_target_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "target tests: %s\n", err);
+		r = -1;
+	}
+	unlink(path);
+	return r;
+}
+
+int tu_target_teardown(void)
+{
+	jg_config_free(tu_target_cfg);
+	tu_target_cfg = NULL;
+	return 0;
+}
+
+/* TEXT must resolve to one hop with KEY and DISPLAY; the chain is returned. */
+struct jg_chain *tu_resolve_ok(const char *text, const char *key, const char *display)
+{
+	char err[256] = "";
+	struct jg_chain *c = NULL;
+	int r = jg_target_resolve(tu_target_cfg, text, &c, err, sizeof(err));
+
+	if (r != 0)
+		fprintf(stderr, "\n  %s: unexpected error %d: %s\n", text, r, err);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->nhops, 1);
+	if (strcmp(c->key, key) != 0 || strcmp(c->display, display) != 0)
+		fprintf(stderr, "\n  %s: key %s display %s\n", text, c->key, c->display);
+	CU_ASSERT_STRING_EQUAL(c->key, key);
+	CU_ASSERT_STRING_EQUAL(c->display, display);
+	return c;
+}
+
+/* TEXT must be refused with CODE and exactly WHY. */
+void tu_resolve_err(const char *text, int code, const char *why)
+{
+	char err[256] = "";
+	struct jg_chain *c = (struct jg_chain *)&c; /* must be reset to NULL */
+	int r = jg_target_resolve(tu_target_cfg, text, &c, err, sizeof(err));
+
+	if (r != code || strcmp(err, why) != 0)
+		fprintf(stderr, "\n  target: %s\n  got:  %d %s\n  want: %d %s\n", text, r, err,
+			code, why);
+	CU_ASSERT_EQUAL(r, code);
+	CU_ASSERT_STRING_EQUAL(err, why);
+	CU_ASSERT_PTR_NULL(c);
+}
+
+/* Options every non-inventory ssh spec gets from ssh_defaults. */
+void tu_check_ssh_defaults(const struct jg_ssh_opts *o)
+{
+	CU_ASSERT_STRING_EQUAL(o->identity_file, "/k/id");
+	CU_ASSERT_EQUAL(o->check_host_keys, JG_HOSTKEYS_IGNORE);
+	CU_ASSERT_STRING_EQUAL(o->known_hosts, "/dev/null");
+	CU_ASSERT_EQUAL(o->connect_timeout_s, 3);
+	CU_ASSERT_EQUAL(o->keepalive_interval_s, 15);
+	CU_ASSERT_EQUAL(o->keepalive_count, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o->ssh_args);
+	CU_ASSERT_STRING_EQUAL(o->ssh_args[0], "-4");
+	CU_ASSERT_PTR_NULL(o->ssh_args[1]);
+	/* A copy, not the configuration's own strings. */
+	CU_ASSERT_PTR_NOT_EQUAL(o->ssh_args, tu_target_cfg->ssh_defaults.ssh.ssh_args);
+	CU_ASSERT_PTR_NOT_EQUAL(o->identity_file, tu_target_cfg->ssh_defaults.ssh.identity_file);
 }

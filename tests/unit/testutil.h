@@ -124,4 +124,22 @@ void tu_expect_error(const char *text, int code, int line, const char *what);
 /* Load TEXT (written to PATH, which the caller unlinks), asserting success. */
 struct jg_config *tu_load_ok(const char *text, char *path);
 
+/* ---- target specs (test_target.c, test_chain.c) ---- */
+
+struct jg_chain;
+struct jg_ssh_opts;
+/* The inventory the target and chain tests resolve against, loaded by tu_target_setup (a
+ * suite's setup: 0, or -1 with the reason on stderr) and freed by tu_target_teardown: ssh
+ * targets (one with an IPv6 host, one with a password, a raw one), local ones, entries of
+ * other methods used as later hops, a tunnel target; ssh_defaults with user "ops". */
+extern struct jg_config *tu_target_cfg;
+int tu_target_setup(void);
+int tu_target_teardown(void);
+/* TEXT must resolve to one hop with KEY and DISPLAY; the chain is returned. */
+struct jg_chain *tu_resolve_ok(const char *text, const char *key, const char *display);
+/* TEXT must be refused with CODE and exactly WHY. */
+void tu_resolve_err(const char *text, int code, const char *why);
+/* O has the options every non-inventory ssh spec gets from ssh_defaults (copies). */
+void tu_check_ssh_defaults(const struct jg_ssh_opts *o);
+
 #endif
