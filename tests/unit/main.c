@@ -34,6 +34,8 @@ int main(int argc, char **argv)
 	    jg_test_register_policy,
 	    jg_test_register_audit,
 	    jg_test_register_hop,
+	    jg_test_register_hop_check,
+	    jg_test_register_hop_quoting,
 	    jg_test_register_hopwatch,
 	    jg_test_register_routes,
 	    jg_test_register_log,

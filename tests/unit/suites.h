@@ -45,6 +45,10 @@ int jg_test_register_opspec(void);
 int jg_test_register_policy(void);
 int jg_test_register_audit(void);
 int jg_test_register_hop(void);
+/* tests/unit/test_hop_check.c: chain refusals, method names, hop copies (relay/hop.c). */
+int jg_test_register_hop_check(void);
+/* tests/unit/test_hop_quoting.c: quoting at depth through /bin/sh (relay/sh.c). */
+int jg_test_register_hop_quoting(void);
 int jg_test_register_hopwatch(void);
 /* tests/unit/test_routes.c: the path-vector route table (relay/rtable.c). */
 int jg_test_register_routes(void);

@@ -567,3 +567,99 @@ void tu_check_ssh_defaults(const struct jg_ssh_opts *o)
 	CU_ASSERT_PTR_NOT_EQUAL(o->ssh_args, tu_target_cfg->ssh_defaults.ssh.ssh_args);
 	CU_ASSERT_PTR_NOT_EQUAL(o->identity_file, tu_target_cfg->ssh_defaults.ssh.identity_file);
 }
+
+/* ---- hops and shell runs ---- */
+
+char *tu_xdup(const char *s)
+{
+	char *d = strdup(s);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	return d;
+}
+
+/* A hop of method M; USER and NAME (either may be NULL) into o.user and o.name. */
+void tu_hop_mk(struct jg_hop *h, enum jg_method m, const char *user, const char *name)
+{
+	memset(h, 0, sizeof(*h));
+	h->method = m;
+	h->o.user = user != NULL ? tu_xdup(user) : NULL;
+	h->o.name = name != NULL ? tu_xdup(name) : NULL;
+}
+
+void tu_hop_mk_ssh(struct jg_hop *h, const char *host)
+{
+	memset(h, 0, sizeof(*h));
+	h->method = JG_METHOD_SSH;
+	h->ssh.host = tu_xdup(host);
+	h->ssh.check_host_keys = JG_HOSTKEYS_ENFORCE;
+}
+
+void tu_hops_clear(struct jg_hop *hops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		jg_hop_clear(&hops[i]);
+}
+
+/* Run ARGV (stdin at EOF, ENVP NULL: ours) and put its stdout in OUT (NUL-terminated, at
+ * most CAP - 1 bytes).  Bounded by TU_RUN_MS: past it the whole process group is killed.
+ * Returns the length, or -1 when the run timed out or did not exit with status 0. */
+ssize_t tu_run_capture(char *const *argv, char *const *envp, char *out, size_t cap)
+{
+	struct jg_spawn_opts o = {.argv = argv, .envp = envp};
+	struct jg_child c;
+	char err[512], ebuf[1024], scratch[4096];
+	size_t len = 0, elen = 0;
+	long end = tu_now_ms() + TU_RUN_MS;
+	int st = -1, timed_out = 0;
+	pid_t w = 0;
+
+	if (jg_spawn(&o, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "\ncannot spawn %s: %s\n", argv[0], err);
+		return -1;
+	}
+	close(c.in_fd);
+	c.in_fd = -1;
+	while ((c.out_fd >= 0 || c.err_fd >= 0) && tu_now_ms() < end) {
+		struct pollfd p[2] = {{c.out_fd, POLLIN, 0}, {c.err_fd, POLLIN, 0}};
+		int *fds[2] = {&c.out_fd, &c.err_fd};
+
+		if (poll(p, 2, 100) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i == 0 ? out + len : ebuf + elen;
+			size_t room = i == 0 ? cap - 1 - len : sizeof(ebuf) - 1 - elen;
+			ssize_t n;
+
+			if (*fds[i] < 0 || p[i].revents == 0)
+				continue;
+			if (room == 0) { /* keep reading so the child never blocks */
+				buf = scratch;
+				room = sizeof(scratch);
+			}
+			n = read(*fds[i], buf, room);
+			if (n > 0 && buf != scratch)
+				*(i == 0 ? &len : &elen) += (size_t)n;
+			else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(*fds[i]);
+				*fds[i] = -1;
+			}
+		}
+	}
+	while ((w = waitpid(c.pid, &st, WNOHANG)) == 0 && tu_now_ms() < end)
+		usleep(1000);
+	if (w == 0) {
+		timed_out = 1;
+		kill(-c.pid, SIGKILL);
+		st = tu_wait_child(c.pid);
+	}
+	tu_close_child(&c);
+	out[len] = '\0';
+	ebuf[elen] = '\0';
+	if (timed_out || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "\n%s: %s (status %d); stderr: %s\n", argv[0],
+			timed_out ? "timed out" : "failed", st, ebuf);
+		return -1;
+	}
+	return (ssize_t)len;
+}

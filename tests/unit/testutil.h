@@ -9,6 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "relay/hop.h"
 #include "relay/spawn.h"
 
 struct evbuffer;
@@ -141,5 +142,21 @@ struct jg_chain *tu_resolve_ok(const char *text, const char *key, const char *di
 void tu_resolve_err(const char *text, int code, const char *why);
 /* O has the options every non-inventory ssh spec gets from ssh_defaults (copies). */
 void tu_check_ssh_defaults(const struct jg_ssh_opts *o);
+
+/* ---- hops and shell runs (test_hop.c, test_hop_check.c, test_hop_quoting.c) ---- */
+
+/* strdup, a fatal assertion when out of memory. */
+char *tu_xdup(const char *s);
+/* A hop of method M; USER and NAME (either may be NULL) into o.user and o.name. */
+void tu_hop_mk(struct jg_hop *h, enum jg_method m, const char *user, const char *name);
+/* An ssh hop to HOST, host keys enforced. */
+void tu_hop_mk_ssh(struct jg_hop *h, const char *host);
+/* jg_hop_clear on each of HOPS[0..N-1]. */
+void tu_hops_clear(struct jg_hop *hops, size_t n);
+#define TU_RUN_MS 10000 /* bound of one tu_run_capture */
+/* Run ARGV (stdin at EOF, ENVP NULL: ours) and put its stdout in OUT (NUL-terminated, at
+ * most CAP - 1 bytes).  Bounded by TU_RUN_MS: past it the whole process group is killed.
+ * Returns the length, or -1 when the run timed out or did not exit with status 0. */
+ssize_t tu_run_capture(char *const *argv, char *const *envp, char *out, size_t cap);
 
 #endif
