@@ -7,7 +7,7 @@ libjgconfig_a_SOURCES = \
 	config/paths.c config/paths.h \
 	config/certs.c config/certs.h \
 	config/ca.c config/ca.h \
-	config/target.c config/target.h \
+	config/target.c config/target.h config/chain.c config/chain.h \
 	config/access.c config/inventory.c config/sites.c config/method_opts.c
 EXTRA_DIST += config/jumpgated.conf.example
 

@@ -4,7 +4,8 @@ jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/stream.h gateway/ed
 	gateway/admission/api.c gateway/admission/api.h gateway/admitted.h gateway/admission/admit.c gateway/admission/admit.h gateway/ops/ops.h gateway/ops/exec.c gateway/pump/pump.c gateway/pump/pump.h gateway/onward/agentlink.c gateway/onward/agentlink.h gateway/onward/agentlink_impl.h gateway/onward/onward.c \
 	gateway/onward/setupq.c gateway/onward/setupq.h \
 	gateway/memtrim.c gateway/memtrim.h \
-	gateway/ops/tunnel.c gateway/ops/dial.c gateway/ops/dial.h gateway/ops/files.c gateway/ops/fanout.c \
+	gateway/ops/tunnel.c gateway/ops/tunnel_int.h gateway/ops/tundirect.c \
+	gateway/ops/dial.c gateway/ops/dial.h gateway/ops/files.c gateway/ops/fanout.c \
 	gateway/ops/files.h gateway/ops/fileput.c gateway/ops/fileget.c gateway/ops/targets.c gateway/ops/whoami.c \
 	gateway/ops/raw.c gateway/ops/execstream.c gateway/ops/execstream.h \
 	gateway/onward/sshtty.c gateway/onward/sshtty.h \

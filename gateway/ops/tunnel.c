@@ -17,8 +17,8 @@
  *    with the canonical chain "tunnel:ADDR".
  *
  * AGENT is a pump (gateway/pump/pump.h) in raw mode: credit both ways, EOF after the
- * queue, abandoning the channel.  DIRECT keeps its own socket pump below (a
- * bufferevent, read against the stream's queue and the buffer budget).
+ * queue, abandoning the channel.  DIRECT keeps its own socket pump (a bufferevent, read
+ * against the stream's queue and the buffer budget) in gateway/ops/tundirect.c.
  *
  * Flow control, end to end, bounded memory per stream:
  *  - Up (client -> far end): request bytes wait in the pump (AGENT) or in the
@@ -29,11 +29,11 @@
  *    and credited to the agent only as nghttp2 takes it (on_sent), so at most
  *    one channel window (1 MiB) is queued.  DIRECT: the socket is read
  *    only while the stream's queue is below TUN_QUEUE_HIGH (256 KiB), each
- *    read at most up to it (direct_on_readable, not the bufferevent: libevent
+ *    read at most up to it (tundirect.c, not the bufferevent: libevent
  *    2.1 reads sockets 4 KiB at a time).
  *  A reader that stops stalls its own stream and nothing else.  Many of them
  *  together are held by the gateway-wide buffer budget: over it the agent
- *  links stop reading (agentlink.c) and DIRECT sockets too (direct_pump_down),
+ *  links stop reading (agentlink.c) and DIRECT sockets too (tundirect.c),
  *  until on_budget says the queues went down.
  *
  * Half-close: client END_STREAM -> EOF on the channel (SHUT_WR on a DIRECT
@@ -47,14 +47,11 @@
  * Errors before the 200: 400 bad request, 403 policy, 404/400 bad target,
  * 502 with the reason (connect refused, agent gone).  After the 200: the
  * reason is logged and the stream is reset with INTERNAL_ERROR. */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -62,16 +59,15 @@
 #include <nghttp2/nghttp2.h>
 
 #include "auth/audit.h"
-#include "config/config.h"
 #include "config/target.h"
 #include "gateway/admitted.h"
 #include "gateway/ops/dial.h"
 #include "gateway/gateway.h"
 #include "gateway/stream.h"
 #include "gateway/ops/ops.h"
+#include "gateway/ops/tunnel_int.h"
 #include "gateway/onward/agentlink.h"
 #include "gateway/pump/pump.h"
-#include "h2/bulk.h"
 #include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
@@ -79,45 +75,9 @@
 #include "relay/opspec.h"
 
 #define TUN_PROTOCOL "jumpgate-tunnel"
-#define TUN_QUEUE_HIGH (256u * 1024) /* DIRECT: stop reading the socket above this queue */
-#define TUN_LINGER_SECS 30	     /* delivering queued up bytes after the stream closed */
+#define TUN_LINGER_SECS 30 /* delivering queued up bytes after the stream closed */
 
-enum tun_state {
-	TS_OPENING, /* channel opened / socket connecting; no answer yet */
-	TS_RUNNING, /* 200 sent; bytes flow */
-	TS_DONE,    /* the far side is finished or failed; waiting for the stream to close */
-};
-
-struct jg_tunnel_op {
-	struct jg_pump pump; /* AGENT; first: the link's channel user data points here */
-	struct jg_op op;
-	struct jg_gateway *gw;
-	struct jg_stream *stream; /* NULL after on_close */
-	enum tun_state state;
-	char desc[400];		      /* "web1 port 22 (by <identity>)", for log lines */
-	struct jg_admit *adm;	      /* its admission (owned): target, chain, record */
-	const struct jg_chain *chain; /* adm's */
-	/* DIRECT */
-	struct evbuffer *scratch;
-	struct bufferevent *bev; /* connects and writes; never reads (rd does) */
-	struct event *rd;	 /* its socket readable, armed while the stream has room */
-	struct jg_dial *dial;	 /* resolving the host's name; NULL once answered */
-	const char *typed;	 /* the target as the client named it (adm's) */
-	char addr[64];		 /* the address dialled ("127.0.1.5", "::1") */
-	char where[400];	 /* "web1 (127.0.1.5) port 22", for messages */
-	int sock_eof;		 /* the socket said EOF; its input may still hold bytes */
-	uint16_t port;
-	/* both */
-	int up_eof;	      /* the client ended the request body */
-	int up_eof_sent;      /* ... and that reached the socket (SHUT_WR; AGENT: the pump's) */
-	int down_eof;	      /* the response is finished */
-	struct event *linger; /* pending while lingering after the stream closed */
-	struct jg_audit_op *audit; /* adm's open record, from the policy's yes to tun_free */
-	int opened;		   /* the 200 went out (the audit's outcome) */
-	char cause[300];	   /* why it did not open, for the audit */
-};
-
-static void tun_free(struct jg_tunnel_op *x)
+void jg_tunnel_op_free(struct jg_tunnel_op *x)
 {
 	/* A failure answered straight to the stream says why there. */
 	if (!x->opened && x->cause[0] == '\0' && x->stream != NULL &&
@@ -161,14 +121,14 @@ static void tun_abandon(struct jg_tunnel_op *x)
 }
 
 /* The tunnel failed with REASON: an error response before the 200, a reset after it. */
-static void tun_failed(struct jg_tunnel_op *x, int status, const char *error, const char *reason)
+void jg_tunnel_op_failed(struct jg_tunnel_op *x, int status, const char *error, const char *reason)
 {
 	jg_log_info("tunnel to %s failed: %s", x->desc, reason);
 	snprintf(x->cause, sizeof(x->cause), "%s", reason);
 	tun_abandon(x);
 	if (x->stream == NULL) {
 		/* Lingering: nobody to tell; the op is done. */
-		tun_free(x);
+		jg_tunnel_op_free(x);
 		return;
 	}
 	if (x->state == TS_OPENING)
@@ -179,7 +139,7 @@ static void tun_failed(struct jg_tunnel_op *x, int status, const char *error, co
 }
 
 /* The far side is answered: 200, no content type (the body is raw bytes). */
-static int tun_started(struct jg_tunnel_op *x)
+int jg_tunnel_op_started(struct jg_tunnel_op *x)
 {
 	if (jg_stream_start_headers(x->stream, 200, NULL, 0) != 0) {
 		tun_abandon(x);
@@ -202,7 +162,7 @@ static void tun_on_linger(evutil_socket_t fd, short what, void *arg)
 		    "dropping them",
 		    x->desc, TUN_LINGER_SECS);
 	tun_abandon(x);
-	tun_free(x);
+	jg_tunnel_op_free(x);
 }
 
 /* ---------------------------------------------------------------- AGENT */
@@ -217,12 +177,12 @@ static void agent_frame(void *ud, const struct jg_frame *f)
 
 	switch ((enum jg_frame_type)f->type) {
 	case JG_FRAME_OPEN_OK:
-		(void)tun_started(x); /* on failure it abandons the channel */
+		(void)jg_tunnel_op_started(x); /* on failure it abandons the channel */
 		return;
 	case JG_FRAME_OPEN_FAIL:
 		/* The agent's reason names the address ("connect to 127.0.0.1:22: ..."). */
 		snprintf(reason, sizeof(reason), "%.*s", (int)f->length, (const char *)f->payload);
-		tun_failed(x, 502, "tunnel failed", reason);
+		jg_tunnel_op_failed(x, 502, "tunnel failed", reason);
 		return;
 	case JG_FRAME_EOF:
 		x->down_eof = 1;
@@ -232,7 +192,7 @@ static void agent_frame(void *ud, const struct jg_frame *f)
 	case JG_FRAME_EXIT:
 		/* Both directions are over on the target; the channel is gone. */
 		if (x->stream == NULL) {
-			tun_free(x);
+			jg_tunnel_op_free(x);
 			return;
 		}
 		if (!x->down_eof) {
@@ -242,7 +202,7 @@ static void agent_frame(void *ud, const struct jg_frame *f)
 		x->state = TS_DONE;
 		return;
 	case JG_FRAME_CLOSE:
-		tun_failed(x, 502, "tunnel failed", "the agent abandoned the tunnel");
+		jg_tunnel_op_failed(x, 502, "tunnel failed", "the agent abandoned the tunnel");
 		return;
 	default:
 		break;
@@ -263,7 +223,7 @@ static void agent_dead(void *ud, const char *reason, int link_lost)
 {
 	(void)link_lost;
 	/* The pool's reasons already name the target ("ssh to web1 failed: ..."). */
-	tun_failed(ud, 502, "target unreachable", reason);
+	jg_tunnel_op_failed(ud, 502, "target unreachable", reason);
 }
 
 static const struct jg_pump_cbs agent_pump_cbs = {
@@ -309,296 +269,6 @@ static int agent_open(struct jg_tunnel_op *x, const char *host, uint16_t port)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- DIRECT */
-
-/* Move socket bytes onto the stream while its queue has room; finish at EOF. */
-static void direct_pump_down(struct jg_tunnel_op *x)
-{
-	struct evbuffer *in;
-	size_t queued, room, len;
-
-	if (x->bev == NULL || x->stream == NULL || x->state != TS_RUNNING || x->down_eof)
-		return;
-	in = bufferevent_get_input(x->bev);
-	queued = jg_stream_queued(x->stream);
-	room = queued < TUN_QUEUE_HIGH ? TUN_QUEUE_HIGH - queued : 0;
-	len = evbuffer_get_length(in);
-	if (len > 0 && room > 0) {
-		if (len > room)
-			len = room;
-		evbuffer_remove_buffer(in, x->scratch, len);
-		jg_stream_append(x->stream, x->scratch);
-	}
-	if (x->sock_eof && evbuffer_get_length(in) == 0) {
-		x->down_eof = 1;
-		jg_stream_finish(x->stream);
-		return;
-	}
-	/* Read on only while the stream can take it and the gateway-wide buffer budget is not
-	 * exceeded: the socket's window is our backpressure, the far end waits in TCP flow
-	 * control rather than in our memory (tun_on_budget calls us again). */
-	if (x->rd == NULL)
-		return;
-	if (!x->sock_eof && !x->gw->budget_paused && jg_stream_queued(x->stream) < TUN_QUEUE_HIGH)
-		event_add(x->rd, NULL);
-	else
-		event_del(x->rd);
-}
-
-/* The socket is readable: up to the stream's room at once (libevent 2.1 would read
- * it 4 KiB at a time), then on to the stream. */
-static void direct_on_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct jg_tunnel_op *x = arg;
-	size_t queued = x->stream != NULL ? jg_stream_queued(x->stream) : TUN_QUEUE_HIGH;
-	ssize_t n;
-	char reason[600];
-
-	(void)fd;
-	(void)what;
-	if (queued >= TUN_QUEUE_HIGH) {
-		event_del(x->rd);
-		return;
-	}
-	n = jg_h2bulk_read_into(x->bev, TUN_QUEUE_HIGH - queued);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		snprintf(reason, sizeof(reason), "connection to %s: %s", x->where,
-			 evutil_socket_error_to_string(errno));
-		tun_failed(x, 502, "tunnel failed", reason);
-		return;
-	}
-	if (n == 0) {
-		x->sock_eof = 1;
-		event_del(x->rd);
-	}
-	direct_pump_down(x);
-}
-
-/* The socket took N client bytes: that much HTTP/2 credit goes back. */
-static void direct_on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct jg_tunnel_op *x = arg;
-
-	if (info->n_deleted > 0 && x->stream != NULL)
-		jg_stream_consume(x->stream, info->n_deleted);
-}
-
-/* Client END_STREAM and everything written: the far end gets EOF.  Lingering
- * ends here too.  Returns 1 when X was freed. */
-static int direct_maybe_shut(struct jg_tunnel_op *x)
-{
-	if (x->bev == NULL || !x->up_eof || x->up_eof_sent ||
-	    evbuffer_get_length(bufferevent_get_output(x->bev)) > 0)
-		return 0;
-	x->up_eof_sent = 1;
-	if (shutdown(bufferevent_getfd(x->bev), SHUT_WR) != 0 && errno != ENOTCONN)
-		jg_log_debug("tunnel to %s: shutdown: %s", x->desc, strerror(errno));
-	if (x->stream == NULL) {
-		tun_free(x);
-		return 1;
-	}
-	return 0;
-}
-
-static void direct_on_write(struct bufferevent *bev, void *arg)
-{
-	direct_maybe_shut(arg);
-}
-
-static void direct_on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct jg_tunnel_op *x = arg;
-	char reason[600];
-	int err = EVUTIL_SOCKET_ERROR();
-
-	if (what & BEV_EVENT_CONNECTED) {
-		bufferevent_set_timeouts(bev, NULL, NULL);
-		x->rd = event_new(x->gw->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
-				  direct_on_readable, x);
-		if (x->rd == NULL) {
-			tun_failed(x, 500, "internal error", "out of memory");
-			return;
-		}
-		if (tun_started(x) == 0) {
-			direct_pump_down(x);
-			direct_maybe_shut(x);
-		}
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		x->sock_eof = 1;
-		direct_pump_down(x);
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT)
-		snprintf(reason, sizeof(reason), "connect to %s: timed out after %u ms", x->where,
-			 x->gw->cfg->connect_timeout_ms);
-	else
-		snprintf(reason, sizeof(reason), "%s %s: %s",
-			 x->state == TS_OPENING ? "connect to" : "connection to", x->where,
-			 evutil_socket_error_to_string(err));
-	tun_failed(x, 502, "tunnel failed", reason);
-}
-
-/* May the gateway dial ADDR port x->port for this tunnel, by tunnels.allow?  An inventory
- * target's own entry ("web1:22") covers the host it is configured with; any address is
- * "local:ADDR:PORT": the bastion itself dials it.  0 with the reason in WHY. */
-static int direct_allowed(struct jg_tunnel_op *x, const char *addr, char *why, size_t whylen)
-{
-	const struct jg_config *cfg = x->gw->cfg;
-	int inventory = jg_config_find_target(cfg, x->typed) != NULL;
-	char ignored[400];
-
-	if (inventory &&
-	    jg_target_tunnel_allowed(cfg, x->typed, NULL, x->port, ignored, sizeof(ignored)))
-		return 1;
-	if (jg_target_tunnel_allowed(cfg, "local", addr, x->port, ignored, sizeof(ignored)))
-		return 1;
-	if (cfg->tunnel_policy == JG_TUNNELS_DEFAULT)
-		snprintf(
-		    why, whylen,
-		    "a tunnel to %s is not allowed: without `tunnels` in the configuration, the "
-		    "gateway dials port 22 of inventory targets only (see tunnels.allow)",
-		    x->where);
-	else if (inventory)
-		snprintf(why, whylen,
-			 "a tunnel to %s is not allowed (no tunnels.allow entry matches \"%s:%u\" "
-			 "or \"local:%s%s%s:%u\")",
-			 x->where, x->typed, (unsigned)x->port, strchr(addr, ':') ? "[" : "", addr,
-			 strchr(addr, ':') ? "]" : "", (unsigned)x->port);
-	else
-		snprintf(why, whylen,
-			 "a tunnel to %s is not allowed (no tunnels.allow entry matches "
-			 "\"local:%s%s%s:%u\")",
-			 x->where, strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
-			 (unsigned)x->port);
-	return 0;
-}
-
-/* x->where for ADDR: "127.0.1.5 port 22", or "web1 (127.0.1.5) port 22" for a name. */
-static void direct_where(struct jg_tunnel_op *x, const char *addr)
-{
-	size_t n = strlen(addr);
-
-	if (strcmp(x->typed, addr) == 0 ||
-	    (x->typed[0] == '[' && strncmp(x->typed + 1, addr, n) == 0 &&
-	     strcmp(x->typed + 1 + n, "]") == 0))
-		snprintf(x->where, sizeof(x->where), "%s port %u", addr, (unsigned)x->port);
-	else
-		snprintf(x->where, sizeof(x->where), "%s (%s) port %u", x->typed, addr,
-			 (unsigned)x->port);
-}
-
-/* The host's addresses are known: the first one policy allows is dialled.  Policy judges
- * that address (tunnels.allow, then the rules with the canonical chain "tunnel:ADDR",
- * audited); a name resolving only to refused addresses is refused.  0, or -1 after an
- * error answer on the stream. */
-static int direct_admit(struct jg_tunnel_op *x, const struct jg_dial_addrs *addrs)
-{
-	struct jg_admit_ask ask = {.port = x->port};
-	const struct jg_dial_addr *pick = NULL;
-	char why[700], canon[96];
-
-	for (size_t i = 0; i < addrs->n && pick == NULL; i++) {
-		direct_where(x, addrs->a[i].text);
-		if (direct_allowed(x, addrs->a[i].text, why, sizeof(why)))
-			pick = &addrs->a[i];
-	}
-	if (pick == NULL) {
-		/* The refusal names the first address, and says there were others. */
-		direct_where(x, addrs->a[0].text);
-		(void)direct_allowed(x, addrs->a[0].text, why, sizeof(why));
-		if (addrs->n > 1)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why),
-				 "; nor is any other of its %zu addresses", addrs->n);
-		/* Audited as a denial, as the rules' are. */
-		ask.host = addrs->a[0].text;
-		jg_admit_deny(x->adm, x->stream, &ask, why);
-		jg_stream_reply_error(x->stream, 403, "forbidden", why);
-		return -1;
-	}
-	snprintf(x->addr, sizeof(x->addr), "%s", pick->text);
-	direct_where(x, x->addr);
-	snprintf(canon, sizeof(canon), "tunnel:%s%s%s", strchr(x->addr, ':') ? "[" : "", x->addr,
-		 strchr(x->addr, ':') ? "]" : "");
-	ask.host = x->addr;
-	ask.canon = canon;
-	if (!jg_admit_decide(x->adm, x->stream, &ask)) {
-		jg_stream_reply_error(x->stream, 403, "forbidden", x->adm->reason);
-		return -1;
-	}
-	x->audit = x->adm->audit;
-	jg_log_info("tunnel to %s: the gateway dials %s", x->desc, x->where);
-	if (bufferevent_socket_connect(x->bev, (struct sockaddr *)&pick->ss, (int)pick->len) != 0) {
-		snprintf(why, sizeof(why), "connect to %s: %s", x->where,
-			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		jg_log_info("tunnel to %s: %s", x->desc, why);
-		snprintf(x->cause, sizeof(x->cause), "%s", why);
-		jg_stream_reply_error(x->stream, 502, "tunnel failed", why);
-		return -1;
-	}
-	return 0;
-}
-
-static void direct_on_resolved(void *arg, const struct jg_dial_addrs *addrs, const char *error)
-{
-	struct jg_tunnel_op *x = arg;
-
-	x->dial = NULL;
-	if (addrs == NULL) {
-		tun_failed(x, 502, "tunnel failed", error);
-		return;
-	}
-	if (direct_admit(x, addrs) != 0)
-		x->state = TS_DONE; /* answered; the stream's close frees X */
-}
-
-/* The gateway dials HOST (a name or an address) port x->port itself.  0 (connecting, or
- * resolving first), or -1 after an error answer on the stream. */
-static int direct_open(struct jg_tunnel_op *x, const char *host)
-{
-	struct timeval tmo = {x->gw->cfg->connect_timeout_ms / 1000,
-			      (x->gw->cfg->connect_timeout_ms % 1000) * 1000};
-	struct jg_dial_addrs addrs;
-	char reason[600];
-
-	x->bev = bufferevent_socket_new(x->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (x->bev == NULL)
-		goto nomem;
-	/* libevent writes a socket bufferevent 16 KiB per writev by default: a 1 GiB
-	 * tunnel took 67,591 writevs, each after its own epoll_wait, half the gateway's
-	 * time.  Up to JG_H2_MAX_IO per call instead. */
-	jg_h2bulk_tune_bev(x->bev);
-	bufferevent_setcb(x->bev, NULL, direct_on_write, direct_on_event, x);
-	if (evbuffer_add_cb(bufferevent_get_output(x->bev), direct_on_drained, x) == NULL)
-		goto nomem;
-	/* Until connected, the write timeout bounds the connect (the resolver has its own). */
-	bufferevent_set_timeouts(x->bev, NULL, &tmo);
-	bufferevent_disable(x->bev, EV_READ);
-	if (jg_dial_numeric(host, x->port, &addrs) == 0)
-		return direct_admit(x, &addrs);
-	if (jg_dial_check_name(host, reason, sizeof(reason)) != 0) {
-		jg_log_info("tunnel to %s refused: %s", x->desc, reason);
-		jg_stream_reply_error(x->stream, 400, "bad target", reason);
-		return -1;
-	}
-	/* A name: policy waits for its addresses; the loop does not. */
-	x->dial =
-	    jg_dial_resolve(x->gw->base, host, x->port, x->gw->cfg->connect_timeout_ms,
-			    x->gw->cfg->resolv_conf, direct_on_resolved, x, reason, sizeof(reason));
-	if (x->dial == NULL) {
-		jg_log_info("tunnel to %s: %s", x->desc, reason);
-		jg_stream_reply_error(x->stream, 502, "tunnel failed", reason);
-		return -1;
-	}
-	return 0;
-nomem:
-	jg_stream_reply_error(x->stream, 500, "internal error", "out of memory");
-	return -1;
-}
-
 /* ---------------------------------------------------------------- stream */
 
 static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
@@ -616,7 +286,7 @@ static void tun_on_body(struct jg_op *op, const uint8_t *data, size_t len)
 		jg_stream_consume(x->stream, len);
 		return;
 	}
-	/* Credited by direct_on_drained as the socket takes them. */
+	/* Credited as the socket takes them (tundirect.c's direct_on_drained). */
 	bufferevent_write(x->bev, data, len);
 }
 
@@ -628,7 +298,7 @@ static void tun_on_body_end(struct jg_op *op)
 	if (x->bev == NULL)
 		jg_pump_up_end(&x->pump); /* EOF once open and the queue is out */
 	else if (x->state == TS_RUNNING)
-		direct_maybe_shut(x); /* else once connected */
+		jg_tundirect_maybe_shut(x); /* else once connected */
 }
 
 static void tun_on_sent(struct jg_op *op, size_t n)
@@ -638,7 +308,7 @@ static void tun_on_sent(struct jg_op *op, size_t n)
 	if (x->audit != NULL)
 		x->audit->bytes_out += n;
 	if (x->bev != NULL)
-		direct_pump_down(x);
+		jg_tundirect_pump_down(x);
 	else
 		jg_pump_sent(&x->pump, n);
 }
@@ -649,7 +319,7 @@ static void tun_on_budget(struct jg_op *op)
 	struct jg_tunnel_op *x = op_tunnel(op);
 
 	if (x->bev != NULL)
-		direct_pump_down(x);
+		jg_tundirect_pump_down(x);
 }
 
 static void tun_on_close(struct jg_op *op, const char *why)
@@ -672,7 +342,7 @@ static void tun_on_close(struct jg_op *op, const char *why)
 	if (x->state == TS_RUNNING && !(x->up_eof && x->down_eof))
 		jg_log_debug("tunnel to %s: stream ended (%s)", x->desc, why);
 	tun_abandon(x);
-	tun_free(x);
+	jg_tunnel_op_free(x);
 }
 
 static const struct jg_op_cbs tun_op_cbs = {
@@ -829,7 +499,7 @@ struct jg_op *jg_tunnel_op_start(struct jg_gateway *gw, struct jg_stream *s, str
 		goto fail;
 	}
 	/* Through the agent: tunnels.allow and the rules judge HOST and PORT now.  DIRECT:
-	 * they judge the address dialled, once it is known (direct_admit). */
+	 * they judge the address dialled, once it is known (tundirect.c). */
 	ask.host = host[0] != '\0' ? host : "localhost";
 	ask.port = port;
 	if (!direct && !jg_admit_decide(adm, s, &ask)) {
@@ -845,7 +515,7 @@ struct jg_op *jg_tunnel_op_start(struct jg_gateway *gw, struct jg_stream *s, str
 	x->port = port;
 	jg_log_info("tunnel to %s", x->desc);
 	if (direct)
-		r = direct_open(x, hop->ssh.host);
+		r = jg_tundirect_open(x, hop->ssh.host);
 	else
 		r = agent_open(x, host[0] != '\0' ? host : "localhost", port);
 	if (r != 0)
@@ -856,7 +526,7 @@ nomem:
 fail:
 	if (x != NULL) {
 		jg_pump_gone(&x->pump); /* no channel was opened */
-		tun_free(x);
+		jg_tunnel_op_free(x);
 	}
 	return NULL;
 }

@@ -14,7 +14,8 @@
 # Harnesses, and what each feeds (details at the top of each file):
 #   fuzz_frame    frame decoder, exec-spec decoder and an ACCEPTOR link (relay/)
 #   fuzz_opspec   exec, tunnel and file spec decoders, with re-encoding (relay/)
-#   fuzz_target   target specs and tunnel policy against a small inventory (config/target.c)
+#   fuzz_target   target specs and tunnel policy against a small inventory (config/target.c,
+#                 config/chain.c)
 #   fuzz_config   the configuration loader over libconfig (config/)
 #   fuzz_rshargs  the rsh (ssh-compatible) argv parser (client/rshargs.c)
 #   fuzz_h2       HTTP/2 bytes into a server session wired to the real handlers (gateway/)
@@ -42,7 +43,8 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 	$(srcdir)/relay/argv.c $(srcdir)/relay/hop.c $(srcdir)/relay/hopwatch.c $(srcdir)/relay/sh.c \
 	$(srcdir)/config/method_opts.c \
 	$(srcdir)/config/config.c $(srcdir)/config/parse.c $(srcdir)/config/ssh_opts.c \
-	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/access.c \
+	$(srcdir)/config/paths.c $(srcdir)/config/target.c $(srcdir)/config/chain.c \
+	$(srcdir)/config/access.c \
 	$(srcdir)/config/inventory.c $(srcdir)/config/sites.c
 # fuzz_h2: jumpgated's sources without main.c (the harness is the main), onward.c,
 # relay/spawn.c and relay/reaper.c (the harness replaces them with an in-memory
@@ -56,7 +58,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
 	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
 	$(srcdir)/gateway/edge/unixsock.c $(srcdir)/gateway/admission/api.c $(srcdir)/gateway/admission/admit.c $(srcdir)/gateway/ops/exec.c $(srcdir)/gateway/pump/pump.c \
-	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
+	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/tundirect.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
 	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
 	$(srcdir)/gateway/ops/targets.c $(srcdir)/gateway/ops/whoami.c $(srcdir)/gateway/ops/raw.c $(srcdir)/gateway/onward/sshtty.c $(srcdir)/gateway/ops/execstream.c \
 	$(srcdir)/gateway/sites/sitelink.c $(srcdir)/gateway/sites/linksession.c $(srcdir)/gateway/sites/siteset.c \

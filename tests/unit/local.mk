@@ -5,11 +5,14 @@ tests_unit_run_SOURCES = tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_apump.c agent/pump.c agent/pump.h \
 	tests/unit/test_frame.c tests/unit/test_spec.c tests/unit/test_flow.c \
 	tests/unit/test_link.c tests/unit/test_config.c tests/unit/test_config_access.c \
+	tests/unit/test_config_targets.c tests/unit/test_paths.c \
 	tests/unit/test_certs.c tests/unit/test_spawn.c tests/unit/test_agent.c \
-	tests/unit/test_ssh.c tests/unit/test_bootstrap.c tests/unit/test_target.c \
+	tests/unit/test_ssh.c tests/unit/test_bootstrap.c tests/unit/test_bootstrap_run.c \
+	tests/unit/test_target.c tests/unit/test_chain.c \
 	tests/unit/test_rshargs.c tests/unit/test_sha256.c tests/unit/test_files.c \
 	tests/unit/test_files_get.c tests/unit/test_opspec.c tests/unit/test_policy.c \
-	tests/unit/test_audit.c tests/unit/test_hop.c tests/unit/test_hopwatch.c \
+	tests/unit/test_audit.c tests/unit/test_hop.c tests/unit/test_hop_check.c tests/unit/test_hop_quoting.c \
+	tests/unit/test_hopwatch.c \
 	tests/unit/test_log.c tests/unit/test_identity.c \
 	tests/unit/test_h2field.c gateway/edge/h2field.c gateway/edge/h2field.h \
 	client/rshargs.c client/rshargs.h

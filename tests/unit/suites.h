@@ -10,6 +10,10 @@ int jg_test_register_flow(void);
 int jg_test_register_link(void);
 int jg_test_register_config(void);
 int jg_test_register_config_access(void);
+/* tests/unit/test_config_targets.c: the inventory's keys, ssh options, pool, agents. */
+int jg_test_register_config_targets(void);
+/* tests/unit/test_paths.c: the state directory and path helpers (config/paths.c). */
+int jg_test_register_paths(void);
 int jg_test_register_certs(void);
 int jg_test_register_spawn(void);
 int jg_test_register_agent(void);
@@ -27,7 +31,11 @@ int jg_test_register_sshtty(void);
 /* tests/unit/test_argv.c: the growable string vector (relay/argv.c). */
 int jg_test_register_argv(void);
 int jg_test_register_bootstrap(void);
+/* tests/unit/test_bootstrap_run.c: the real stub run by /bin/sh (relay/bootstrap.c). */
+int jg_test_register_bootstrap_run(void);
 int jg_test_register_target(void);
+/* tests/unit/test_chain.c: chains of hops, their accounts and canonical form. */
+int jg_test_register_chain(void);
 int jg_test_register_rshargs(void);
 int jg_test_register_sha256(void);
 int jg_test_register_files(void);
@@ -37,6 +45,10 @@ int jg_test_register_opspec(void);
 int jg_test_register_policy(void);
 int jg_test_register_audit(void);
 int jg_test_register_hop(void);
+/* tests/unit/test_hop_check.c: chain refusals, method names, hop copies (relay/hop.c). */
+int jg_test_register_hop_check(void);
+/* tests/unit/test_hop_quoting.c: quoting at depth through /bin/sh (relay/sh.c). */
+int jg_test_register_hop_quoting(void);
 int jg_test_register_hopwatch(void);
 /* tests/unit/test_routes.c: the path-vector route table (relay/rtable.c). */
 int jg_test_register_routes(void);

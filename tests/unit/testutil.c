@@ -1,4 +1,4 @@
-/* Helpers shared by the unit tests that run processes. */
+/* Helpers shared by the unit tests: registering a suite, and running processes. */
 #include "config.h" /* _GNU_SOURCE */
 
 #include <dirent.h>
@@ -21,10 +21,47 @@
 #include <openssl/evp.h>
 
 #include "config/config.h"
+#include "config/target.h"
+#include "relay/err.h"
 #include "relay/frame.h"
 #include "relay/link.h"
 #include "relay/opspec.h"
 #include "tests/unit/testutil.h"
+
+int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teardown,
+		 const struct tu_test *tests, size_t n)
+{
+	CU_pSuite s = CU_add_suite(name, setup, teardown);
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
+	return 0;
+}
+
+/* Set or unset (VALUE NULL) an environment variable, keeping the old value. */
+char *tu_swap_env(const char *name, const char *value)
+{
+	const char *old = getenv(name);
+	char *saved = old != NULL ? strdup(old) : NULL;
+
+	if (value != NULL)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+	return saved;
+}
+
+void tu_restore_env(const char *name, char *saved)
+{
+	if (saved != NULL)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+}
 
 long tu_now_ms(void)
 {
@@ -429,4 +466,200 @@ struct jg_config *tu_load_ok(const char *text, char *path)
 		fprintf(stderr, "\n  unexpected error: %s\n", err);
 	CU_ASSERT_EQUAL(r, 0);
 	return c;
+}
+
+/* ---- target specs ---- */
+
+/* The inventory every target and chain test resolves against. */
+static const char inventory[] =
+    "ssh_defaults = { user = \"ops\"; identity_file = \"/k/id\"; check_host_keys = \"ignore\";\n"
+    "  known_hosts = \"/dev/null\"; ssh_args = [ \"-4\" ]; connect_timeout = 3; };\n"
+    "targets = (\n"
+    "  { name = \"web1\"; method = \"ssh\"; host = \"127.0.0.2\"; user = \"deploy\";\n"
+    "    port = 2222; },\n"
+    "  { name = \"v6\"; method = \"ssh\"; host = \"[::1]\"; },\n"
+    "  { name = \"here\"; method = \"local\"; },\n"
+    "  { name = \"db7\"; method = \"local\"; },\n"
+    /* Entries of other methods, used as later hops of chains. */
+    "  { name = \"asroot\"; method = \"su\"; user = \"root\"; password = \"s3cret\";\n"
+    "    login = true; },\n"
+    "  { name = \"pgct\"; method = \"lxc\"; container = \"pg\"; lxc_path = \"/srv/lxc\"; },\n"
+    "  { name = \"kpod\"; method = \"kubectl\"; pod = \"api-0\"; namespace = \"shop\";\n"
+    "    container = \"app\"; kubectl_args = [ \"--kubeconfig=/k/config\" ]; },\n"
+    "  { name = \"office\"; method = \"tunnel\"; host = \"127.0.0.5\"; },\n"
+    "  { name = \"pwhost\"; method = \"ssh\"; host = \"10.0.0.9\"; password = \"pw\"; },\n"
+    "  { name = \"rawhost\"; method = \"ssh\"; host = \"10.0.0.8\"; raw = true; }\n"
+    ");\n";
+
+struct jg_config *tu_target_cfg;
+
+int tu_target_setup(void)
+{
+	char path[] = "/tmp/jgtarget-XXXXXX", err[512];
+	int fd = mkstemp(path), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, inventory, strlen(inventory)) == (ssize_t)strlen(inventory) ? 0 : -1;
+	close(fd);
+	if (r == 0 && jg_config_load(path, &tu_target_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "target tests: %s\n", err);
+		r = -1;
+	}
+	unlink(path);
+	return r;
+}
+
+int tu_target_teardown(void)
+{
+	jg_config_free(tu_target_cfg);
+	tu_target_cfg = NULL;
+	return 0;
+}
+
+/* TEXT must resolve to one hop with KEY and DISPLAY; the chain is returned. */
+struct jg_chain *tu_resolve_ok(const char *text, const char *key, const char *display)
+{
+	char err[256] = "";
+	struct jg_chain *c = NULL;
+	int r = jg_target_resolve(tu_target_cfg, text, &c, err, sizeof(err));
+
+	if (r != 0)
+		fprintf(stderr, "\n  %s: unexpected error %d: %s\n", text, r, err);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->nhops, 1);
+	if (strcmp(c->key, key) != 0 || strcmp(c->display, display) != 0)
+		fprintf(stderr, "\n  %s: key %s display %s\n", text, c->key, c->display);
+	CU_ASSERT_STRING_EQUAL(c->key, key);
+	CU_ASSERT_STRING_EQUAL(c->display, display);
+	return c;
+}
+
+/* TEXT must be refused with CODE and exactly WHY. */
+void tu_resolve_err(const char *text, int code, const char *why)
+{
+	char err[256] = "";
+	struct jg_chain *c = (struct jg_chain *)&c; /* must be reset to NULL */
+	int r = jg_target_resolve(tu_target_cfg, text, &c, err, sizeof(err));
+
+	if (r != code || strcmp(err, why) != 0)
+		fprintf(stderr, "\n  target: %s\n  got:  %d %s\n  want: %d %s\n", text, r, err,
+			code, why);
+	CU_ASSERT_EQUAL(r, code);
+	CU_ASSERT_STRING_EQUAL(err, why);
+	CU_ASSERT_PTR_NULL(c);
+}
+
+/* Options every non-inventory ssh spec gets from ssh_defaults. */
+void tu_check_ssh_defaults(const struct jg_ssh_opts *o)
+{
+	CU_ASSERT_STRING_EQUAL(o->identity_file, "/k/id");
+	CU_ASSERT_EQUAL(o->check_host_keys, JG_HOSTKEYS_IGNORE);
+	CU_ASSERT_STRING_EQUAL(o->known_hosts, "/dev/null");
+	CU_ASSERT_EQUAL(o->connect_timeout_s, 3);
+	CU_ASSERT_EQUAL(o->keepalive_interval_s, 15);
+	CU_ASSERT_EQUAL(o->keepalive_count, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o->ssh_args);
+	CU_ASSERT_STRING_EQUAL(o->ssh_args[0], "-4");
+	CU_ASSERT_PTR_NULL(o->ssh_args[1]);
+	/* A copy, not the configuration's own strings. */
+	CU_ASSERT_PTR_NOT_EQUAL(o->ssh_args, tu_target_cfg->ssh_defaults.ssh.ssh_args);
+	CU_ASSERT_PTR_NOT_EQUAL(o->identity_file, tu_target_cfg->ssh_defaults.ssh.identity_file);
+}
+
+/* ---- hops and shell runs ---- */
+
+char *tu_xdup(const char *s)
+{
+	char *d = strdup(s);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	return d;
+}
+
+/* A hop of method M; USER and NAME (either may be NULL) into o.user and o.name. */
+void tu_hop_mk(struct jg_hop *h, enum jg_method m, const char *user, const char *name)
+{
+	memset(h, 0, sizeof(*h));
+	h->method = m;
+	h->o.user = user != NULL ? tu_xdup(user) : NULL;
+	h->o.name = name != NULL ? tu_xdup(name) : NULL;
+}
+
+void tu_hop_mk_ssh(struct jg_hop *h, const char *host)
+{
+	memset(h, 0, sizeof(*h));
+	h->method = JG_METHOD_SSH;
+	h->ssh.host = tu_xdup(host);
+	h->ssh.check_host_keys = JG_HOSTKEYS_ENFORCE;
+}
+
+void tu_hops_clear(struct jg_hop *hops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		jg_hop_clear(&hops[i]);
+}
+
+/* Run ARGV (stdin at EOF, ENVP NULL: ours) and put its stdout in OUT (NUL-terminated, at
+ * most CAP - 1 bytes).  Bounded by TU_RUN_MS: past it the whole process group is killed.
+ * Returns the length, or -1 when the run timed out or did not exit with status 0. */
+ssize_t tu_run_capture(char *const *argv, char *const *envp, char *out, size_t cap)
+{
+	struct jg_spawn_opts o = {.argv = argv, .envp = envp};
+	struct jg_child c;
+	char err[512], ebuf[1024], scratch[4096];
+	size_t len = 0, elen = 0;
+	long end = tu_now_ms() + TU_RUN_MS;
+	int st = -1, timed_out = 0;
+	pid_t w = 0;
+
+	if (jg_spawn(&o, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "\ncannot spawn %s: %s\n", argv[0], err);
+		return -1;
+	}
+	close(c.in_fd);
+	c.in_fd = -1;
+	while ((c.out_fd >= 0 || c.err_fd >= 0) && tu_now_ms() < end) {
+		struct pollfd p[2] = {{c.out_fd, POLLIN, 0}, {c.err_fd, POLLIN, 0}};
+		int *fds[2] = {&c.out_fd, &c.err_fd};
+
+		if (poll(p, 2, 100) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i == 0 ? out + len : ebuf + elen;
+			size_t room = i == 0 ? cap - 1 - len : sizeof(ebuf) - 1 - elen;
+			ssize_t n;
+
+			if (*fds[i] < 0 || p[i].revents == 0)
+				continue;
+			if (room == 0) { /* keep reading so the child never blocks */
+				buf = scratch;
+				room = sizeof(scratch);
+			}
+			n = read(*fds[i], buf, room);
+			if (n > 0 && buf != scratch)
+				*(i == 0 ? &len : &elen) += (size_t)n;
+			else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(*fds[i]);
+				*fds[i] = -1;
+			}
+		}
+	}
+	while ((w = waitpid(c.pid, &st, WNOHANG)) == 0 && tu_now_ms() < end)
+		usleep(1000);
+	if (w == 0) {
+		timed_out = 1;
+		kill(-c.pid, SIGKILL);
+		st = tu_wait_child(c.pid);
+	}
+	tu_close_child(&c);
+	out[len] = '\0';
+	ebuf[elen] = '\0';
+	if (timed_out || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "\n%s: %s (status %d); stderr: %s\n", argv[0],
+			timed_out ? "timed out" : "failed", st, ebuf);
+		return -1;
+	}
+	return (ssize_t)len;
 }

@@ -1,4 +1,4 @@
-/* Small helpers shared by the unit tests that run processes. */
+/* Small helpers shared by the unit tests: registering a suite, and running processes. */
 #ifndef JG_TESTUTIL_H
 #define JG_TESTUTIL_H
 
@@ -7,13 +7,33 @@
 
 #include <stdint.h>
 
+#include <CUnit/CUnit.h>
+
+#include "relay/hop.h"
 #include "relay/spawn.h"
 
 struct evbuffer;
 struct jg_link;
 
+/* ---- registering a suite ---- */
+
+/* One test: what behaviour it pins, and its function. */
+struct tu_test {
+	const char *name;
+	void (*fn)(void);
+};
+/* Add the suite NAME (SETUP and TEARDOWN may be NULL) holding the N TESTS, in order.  0, or
+ * -1 with CUnit's error set (the runner reports it). */
+int tu_add_suite(const char *name, CU_InitializeFunc setup, CU_CleanupFunc teardown,
+		 const struct tu_test *tests, size_t n);
+
 /* Monotonic milliseconds. */
 long tu_now_ms(void);
+/* Set or unset (VALUE NULL) an environment variable; the old value (malloc'd, or NULL)
+ * for tu_restore_env. */
+char *tu_swap_env(const char *name, const char *value);
+/* Put back what tu_swap_env returned (SAVED, freed). */
+void tu_restore_env(const char *name, char *saved);
 /* Read FD (non-blocking) until EOF (or EIO, a pty's EOF) or 5 s into BUF; returns the length. */
 size_t tu_read_all(int fd, char *buf, size_t cap);
 /* waitpid(PID) retrying on EINTR; returns the wait status. */
@@ -104,5 +124,39 @@ void tu_write_tmp(char *path, const char *text);
 void tu_expect_error(const char *text, int code, int line, const char *what);
 /* Load TEXT (written to PATH, which the caller unlinks), asserting success. */
 struct jg_config *tu_load_ok(const char *text, char *path);
+
+/* ---- target specs (test_target.c, test_chain.c) ---- */
+
+struct jg_chain;
+struct jg_ssh_opts;
+/* The inventory the target and chain tests resolve against, loaded by tu_target_setup (a
+ * suite's setup: 0, or -1 with the reason on stderr) and freed by tu_target_teardown: ssh
+ * targets (one with an IPv6 host, one with a password, a raw one), local ones, entries of
+ * other methods used as later hops, a tunnel target; ssh_defaults with user "ops". */
+extern struct jg_config *tu_target_cfg;
+int tu_target_setup(void);
+int tu_target_teardown(void);
+/* TEXT must resolve to one hop with KEY and DISPLAY; the chain is returned. */
+struct jg_chain *tu_resolve_ok(const char *text, const char *key, const char *display);
+/* TEXT must be refused with CODE and exactly WHY. */
+void tu_resolve_err(const char *text, int code, const char *why);
+/* O has the options every non-inventory ssh spec gets from ssh_defaults (copies). */
+void tu_check_ssh_defaults(const struct jg_ssh_opts *o);
+
+/* ---- hops and shell runs (test_hop.c, test_hop_check.c, test_hop_quoting.c) ---- */
+
+/* strdup, a fatal assertion when out of memory. */
+char *tu_xdup(const char *s);
+/* A hop of method M; USER and NAME (either may be NULL) into o.user and o.name. */
+void tu_hop_mk(struct jg_hop *h, enum jg_method m, const char *user, const char *name);
+/* An ssh hop to HOST, host keys enforced. */
+void tu_hop_mk_ssh(struct jg_hop *h, const char *host);
+/* jg_hop_clear on each of HOPS[0..N-1]. */
+void tu_hops_clear(struct jg_hop *hops, size_t n);
+#define TU_RUN_MS 10000 /* bound of one tu_run_capture */
+/* Run ARGV (stdin at EOF, ENVP NULL: ours) and put its stdout in OUT (NUL-terminated, at
+ * most CAP - 1 bytes).  Bounded by TU_RUN_MS: past it the whole process group is killed.
+ * Returns the length, or -1 when the run timed out or did not exit with status 0. */
+ssize_t tu_run_capture(char *const *argv, char *const *envp, char *out, size_t cap);
 
 #endif
