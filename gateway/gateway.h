@@ -56,6 +56,7 @@ struct jg_stats {
 	uint64_t exec_current, exec_total, exec_failed;
 	uint64_t bytes_from_clients, bytes_to_clients;
 	uint64_t tls_failures;
+	uint64_t windows_grown; /* request bodies' windows grown (relay/autowin.h) */
 };
 
 struct jg_gateway {

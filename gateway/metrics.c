@@ -288,6 +288,14 @@ int jg_metrics_render(const struct jg_gateway *gw, struct evbuffer *b)
 	     "TLS handshakes that failed (no, unknown, revoked or expired certificate...).");
 	put(&o, "jumpgate_tls_handshake_failures_total %llu\n",
 	    (unsigned long long)st->tls_failures);
+	head(&o, "jumpgate_stream_windows_grown_total", "counter",
+	     "Request bodies' stream windows grown for a socket that keeps up.");
+	put(&o, "jumpgate_stream_windows_grown_total %llu\n",
+	    (unsigned long long)st->windows_grown);
+	head(&o, "jumpgate_stream_window_growth_bytes", "gauge",
+	     "Window growth live streams hold now, of window_budget.");
+	put(&o, "jumpgate_stream_window_growth_bytes %llu\n",
+	    (unsigned long long)gw->winbudget.used);
 	render_ops(&o, gw->metrics);
 	render_onward(&o, gw);
 	render_sites(&o, gw);

@@ -35,6 +35,7 @@ struct jg_stream_cbs {
 	int (*finish_failed)(struct jg_stream *s, const char *error, const char *reason);
 	size_t (*queued)(const struct jg_stream *s);
 	void (*consume)(struct jg_stream *s, size_t n);
+	void (*consume_socket)(struct jg_stream *s, size_t n);
 	void (*reset)(struct jg_stream *s, uint32_t h2_error);
 	void (*flush)(struct jg_stream *s);
 	const char *(*peer)(const struct jg_stream *s);
@@ -121,6 +122,14 @@ static inline size_t jg_stream_queued(const struct jg_stream *s)
 static inline void jg_stream_consume(struct jg_stream *s, size_t n)
 {
 	jg_stream_cbs_of(s)->consume(s, n);
+}
+/* The same for N bytes a socket took: a next hop with no window of its own, so the
+ * stream's window may grow while the socket keeps up (relay/autowin.h).  A next hop
+ * that has a window (an agent's channel, a peer gateway's stream) uses
+ * jg_stream_consume: a larger window here would only hold bytes in the gateway. */
+static inline void jg_stream_consume_socket(struct jg_stream *s, size_t n)
+{
+	jg_stream_cbs_of(s)->consume_socket(s, n);
 }
 /* Reset the stream (RST_STREAM with an HTTP/2 error code). */
 static inline void jg_stream_reset(struct jg_stream *s, uint32_t h2_error)

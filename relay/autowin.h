@@ -1,8 +1,11 @@
 /* Receive-window growth for a bulk stream, as a decision with no I/O: the caller
  * owns the HTTP/2 session, counts what arrives and what it passed on, and asks
  * at each hand-over whether the stream's window should grow.  Used by the
- * gateway's HTTP/2 edge (gateway/edge/h2stream.c) for request bodies: uploads,
- * exec's stdin, tunnels.
+ * gateway's HTTP/2 edge (gateway/edge/h2stream.c) for request bodies whose next
+ * hop is a socket with no window of its own: the tunnels the gateway dials.  A
+ * next hop with a window (an agent's channel) would only have the larger window
+ * held in the gateway: exec's stdin through a grown window cost the gateway 40 %
+ * more CPU and ran no faster.
  *
  * Why: the gateway returns credit only as the next hop takes the bytes, and
  * nghttp2 returns it in halves of the window.  With a fast next hop the sender

@@ -285,30 +285,42 @@ static void h2s_reply_error(struct jg_stream *s, int status, const char *error, 
 	free(body);
 }
 
-/* N body bytes moved on: their credit goes back, and the window may grow first
- * (relay/autowin.h says when). */
-static void h2s_consume(struct jg_stream *s, size_t n)
+/* N body bytes moved on: their credit goes back; when GROW, the window may grow
+ * first (relay/autowin.h says when). */
+static void give_credit(struct jg_stream *s, size_t n, int grow)
 {
 	const struct jg_config *cfg = s->conn->gw->cfg;
 	nghttp2_session *session = s->conn->session;
 	int32_t window;
-	uint32_t to;
+	uint32_t to = 0;
 
 	if (n == 0)
 		return;
 	window = nghttp2_session_get_stream_effective_local_window_size(session, s->id);
-	to = window > 0
-		 ? jg_autowin_consumed(&s->win, &s->conn->gw->winbudget, n, jg_clock_ms(),
-				       (uint32_t)window, cfg->stream_window_max, cfg->window_budget)
-		 : 0;
+	if (grow && window > 0)
+		to = jg_autowin_consumed(&s->win, &s->conn->gw->winbudget, n, jg_clock_ms(),
+					 (uint32_t)window, cfg->stream_window_max,
+					 cfg->window_budget);
 	/* nghttp2 fails only out of memory: the stream keeps its window (and the
 	 * growth counted until it ends). */
 	if (to != 0 && nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, s->id,
-							     (int32_t)to) == 0)
+							     (int32_t)to) == 0) {
+		s->conn->gw->stats.windows_grown++;
 		jg_log_debug("stream %d: window grown to %u bytes (%llu of window_budget in use)",
 			     s->id, to, (unsigned long long)s->conn->gw->winbudget.used);
+	}
 	nghttp2_session_consume(session, s->id, n);
 	jg_h2_schedule_flush(s->conn);
+}
+
+static void h2s_consume(struct jg_stream *s, size_t n)
+{
+	give_credit(s, n, 0);
+}
+
+static void h2s_consume_socket(struct jg_stream *s, size_t n)
+{
+	give_credit(s, n, 1);
 }
 
 static void h2s_reset(struct jg_stream *s, uint32_t h2_error)
@@ -440,6 +452,7 @@ const struct jg_stream_cbs jg_h2stream_cbs = {
     .finish_failed = h2s_finish_failed,
     .queued = h2s_queued,
     .consume = h2s_consume,
+    .consume_socket = h2s_consume_socket,
     .reset = h2s_reset,
     .flush = h2s_flush,
     .peer = h2s_peer,

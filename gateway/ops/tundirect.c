@@ -103,13 +103,14 @@ static void direct_on_readable(evutil_socket_t fd, short what, void *arg)
 	jg_tundirect_pump_down(x);
 }
 
-/* The socket took N client bytes: that much HTTP/2 credit goes back. */
+/* The socket took N client bytes: that much HTTP/2 credit goes back, and a stream
+ * the socket keeps up with may have its window grown. */
 static void direct_on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct jg_tunnel_op *x = arg;
 
 	if (info->n_deleted > 0 && x->stream != NULL)
-		jg_stream_consume(x->stream, info->n_deleted);
+		jg_stream_consume_socket(x->stream, info->n_deleted);
 }
 
 /* Client END_STREAM and everything written: the far end gets EOF.  Lingering

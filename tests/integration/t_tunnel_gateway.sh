@@ -35,29 +35,41 @@ fi
 P=${JG_SSHD_PORT[tgt]}
 jg_ok "sshd listens on 127.0.1.5 port $P only"
 
-# A small TCP echo server on 127.0.0.1 (the resolved-address checks).
-cat >"$JG_T/echo.py" <<'EOP'
+# Small TCP servers on 127.0.0.1: MODE echo sends back what comes (the
+# resolved-address checks); MODE count answers the byte count at EOF (window growth).
+cat >"$JG_T/serve.py" <<'EOP'
 import os, socket, sys, threading
+mode, portfile = sys.argv[1], sys.argv[2]
 s = socket.socket()
 s.bind(('127.0.0.1', 0))
 s.listen(16)
-open(sys.argv[1] + '.tmp', 'w').write('%d\n' % s.getsockname()[1])
-os.rename(sys.argv[1] + '.tmp', sys.argv[1])
-def echo(c):
+open(portfile + '.tmp', 'w').write('%d\n' % s.getsockname()[1])
+os.rename(portfile + '.tmp', portfile)
+def serve(c):
+    n = 0
     while True:
-        d = c.recv(65536)
+        d = c.recv(1 << 20)
         if not d:
             break
-        c.sendall(d)
+        n += len(d)
+        if mode == 'echo':
+            c.sendall(d)
+    if mode == 'count':
+        c.sendall(b'%d\n' % n)
     c.close()
 while True:
     c, _ = s.accept()
-    threading.Thread(target=echo, args=(c,), daemon=True).start()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOP
-python3 "$JG_T/echo.py" "$JG_T/echo.port" </dev/null >"$JG_T/echo.err" 2>&1 &
-jg_track echo $!
-for _ in $(seq 1 100); do [ -s "$JG_T/echo.port" ] && break; sleep 0.05; done
-ECHO=$(cat "$JG_T/echo.port" 2>/dev/null) || { jg_notok "echo server starts"; jg_done; }
+# serve MODE: start one; its port on stdout, or nothing.
+serve() {
+	python3 "$JG_T/serve.py" "$1" "$JG_T/$1.port" </dev/null >"$JG_T/$1.err" 2>&1 &
+	jg_track "$1" $!
+	for _ in $(seq 1 100); do [ -s "$JG_T/$1.port" ] && break; sleep 0.05; done
+	cat "$JG_T/$1.port" 2>/dev/null
+}
+ECHO=$(serve echo) && [ -n "$ECHO" ] || { jg_notok "echo server starts"; jg_done; }
+SINKP=$(serve count) && [ -n "$SINKP" ] || { jg_notok "sink server starts"; jg_done; }
 OTHER=$(jg_free_port)
 CLOSED=$(jg_free_port)
 
@@ -110,7 +122,7 @@ ssh_defaults = {
   connect_timeout = 5;
 };
 targets = ( $(jg_ssh_target web1 127.0.1.5 "$P") );
-tunnels = { allow = [ \"web1:$P\", \"local:127.0.1.5:*\", \"local:127.0.0.1:$ECHO\" ]; };
+tunnels = { allow = [ \"web1:$P\", \"local:127.0.1.5:*\", \"local:127.0.0.1:$ECHO\", \"local:127.0.0.1:$SINKP\" ]; };
 policy = ( { name = \"all\"; allow = true; } );"
 jg_gateway_start || { jg_notok "gateway starts"; jg_done; }
 jg_ok "gateway starts; its ssh key is known to no sshd"
@@ -287,6 +299,35 @@ if [ $rc = 255 ] && [ "$(wc -l <"$JG_T/closed.err")" = 1 ] &&
 else
 	jg_notok "a closed port: exit $rc, ${ms} ms"
 	jg_show "$JG_T/closed.err" 5
+fi
+
+# ---------------------------------------------------------------- window growth
+# A tunnel whose socket keeps up gets a larger window for the client's bytes
+# (relay/autowin.h), and gives the growth back when it ends; exec's stdin, whose
+# next hop is the agent's channel window, never grows.
+metric() { jg_curl /metrics 2>/dev/null | awk -v s="$1" '$1 == s { print $2; exit }'; }
+g0=$(metric jumpgate_stream_windows_grown_total)
+n=$(head -c 67108864 /dev/zero | JG_TIMEOUT=120 jg_cli connect 127.0.0.1 "$SINKP" 2>"$JG_T/grow.err") || true
+g1=$(metric jumpgate_stream_windows_grown_total)
+used=x
+for _ in $(seq 1 50); do
+	used=$(metric jumpgate_stream_window_growth_bytes)
+	[ "$used" = 0 ] && break
+	sleep 0.1
+done
+if [ "$n" = 67108864 ] && [ -n "$g0" ] && [ "${g1:-0}" -gt "$g0" ] && [ "$used" = 0 ]; then
+	jg_ok "64 MiB into a sink: all counted, the window grew $((g1 - g0)) times, growth given back at the end"
+else
+	jg_notok "window growth: sink counted '$n' of 67108864, windows grown '$g0' -> '$g1', growth held after '$used'"
+	jg_show "$JG_T/grow.err" 5
+fi
+n=$(head -c 33554432 /dev/zero | JG_TIMEOUT=120 jg_cli exec local -- wc -c 2>"$JG_T/grow2.err") || true
+g2=$(metric jumpgate_stream_windows_grown_total)
+if [ "$n" = 33554432 ] && [ "$g2" = "$g1" ]; then
+	jg_ok "32 MiB of exec stdin: all arrive, no window grown (the agent's channel is the limit)"
+else
+	jg_notok "exec stdin: wc -c '$n' of 33554432, windows grown '$g1' -> '$g2' (want unchanged)"
+	jg_show "$JG_T/grow2.err" 5
 fi
 
 jg_gateway_stop && jg_ok "gateway stops cleanly" || jg_notok "gateway stops cleanly (status $JG_GW_STATUS)"
