@@ -296,8 +296,8 @@ static void give_credit(struct jg_stream *s, size_t n, int grow)
 
 	if (n == 0)
 		return;
-	window = nghttp2_session_get_stream_effective_local_window_size(session, s->id);
-	if (grow && window > 0)
+	if (grow &&
+	    (window = nghttp2_session_get_stream_effective_local_window_size(session, s->id)) > 0)
 		to = jg_autowin_consumed(&s->win, &s->conn->gw->winbudget, n, jg_clock_ms(),
 					 (uint32_t)window, cfg->stream_window_max,
 					 cfg->window_budget);
