@@ -1,4 +1,4 @@
-/* Spawning processes: the only module that calls fork() (jg_spawn; jg_spawn_fork for
+/* Spawning processes: the only module that calls vfork() or fork() (jg_spawn; jg_spawn_fork for
  * the agent's trampolines).
  *
  * The child gets pipes for stdin/stdout/stderr (or one pseudo-terminal for

@@ -111,4 +111,13 @@ bench-ansible: $(bin_PROGRAMS) $(pkglibexec_PROGRAMS)
 	JUMPGATE='$(abs_top_builddir)/jumpgate' \
 	JUMPGATE_AGENT='$(abs_top_builddir)/jumpgate-agent' \
 	bash '$(abs_top_srcdir)/tests/bench/bench_ansible.sh'
-.PHONY: bench bench-datapath bench-proxycommand bench-scale bench-ansible
+# One process start through relay/spawn.c (vfork) against fork()+exec, small and
+# 64 MiB parents (built on demand, not by make check).
+EXTRA_PROGRAMS += tests/bench/bench_spawn
+tests_bench_bench_spawn_SOURCES = tests/bench/bench_spawn.c
+tests_bench_bench_spawn_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_bench_bench_spawn_LDADD = librelay.a $(LIBEVENT_LIBS)
+CLEANFILES += tests/bench/bench_spawn
+bench-spawn: tests/bench/bench_spawn
+	@'$(abs_top_builddir)/tests/bench/bench_spawn' $(JG_BENCH_SPAWN_RUNS)
+.PHONY: bench bench-datapath bench-proxycommand bench-scale bench-ansible bench-spawn
