@@ -56,7 +56,7 @@ FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c $(srcdir)/relay/pct.c $(srcdir)/relay/json.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
-	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
+	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2session.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
 	$(srcdir)/gateway/edge/unixsock.c $(srcdir)/gateway/admission/api.c $(srcdir)/gateway/admission/admit.c $(srcdir)/gateway/ops/exec.c $(srcdir)/gateway/pump/pump.c \
 	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/tundirect.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
 	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
