@@ -8,8 +8,9 @@
  * (GOAWAY sent, draining) -> DONE; a Unix socket goes from CONNECTING straight
  * to OPEN.  One timer bounds CONNECTING plus HANDSHAKE, and later the CLOSING
  * drain; once OPEN, a keepalive tick (tick_cb) bounds the gateway's silence.
- * The HTTP/2 session itself, its streams and their bodies are h2/client.c's;
- * what is ours: failover, the wait for the gateway's SETTINGS, keepalive. */
+ * The HTTP/2 session itself, its streams and their bodies are h2/client.c's, the words
+ * for a failure client/tls.c's; what is ours: failover, the wait for the gateway's
+ * SETTINGS, keepalive. */
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -326,7 +327,7 @@ static void conn_open(struct jg_conn *conn)
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct jg_conn *conn = arg;
-	unsigned long e, best = 0;
+	unsigned long best;
 	char msg[1024];
 	int handshake = conn->state == CONN_HANDSHAKE, sys_err = errno;
 
@@ -340,28 +341,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_closed(conn); /* the gateway hung up after our GOAWAY: that is the goodbye */
 		return;
 	}
-	/* Prefer an alert from the gateway: it says why it refused us. */
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		int r = ERR_GET_REASON(e);
-
-		if (ERR_SYSTEM_ERROR(e)) {
-			sys_err = r;
-			continue;
-		}
-		/* libevent also queues bare SSL_get_error() codes (library 0): not reasons. */
-		if (ERR_GET_LIB(e) == 0)
-			continue;
-
-		if (best == 0 || (r >= SSL_AD_REASON_OFFSET && r < SSL_AD_REASON_OFFSET + 256))
-			best = e;
-	}
-	/* TLS 1.3 ends the handshake before the gateway has judged our certificate: its alert
-	 * may be sitting unread behind a reset that our first write ran into.  Read it. */
-	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING) &&
-	    bufferevent_openssl_get_ssl(bev) != NULL) {
-		jg_h2bulk_read_pending(bev);
-		best = jg_tls_pending_alert(bufferevent_openssl_get_ssl(bev));
-	}
+	best = jg_tls_event_error(bev, what, handshake, &sys_err);
 	jg_log_debug("%s %s: events 0x%x, errno %d, OpenSSL error 0x%lx",
 		     handshake ? "handshake with" : "connection to", conn->c->gateway,
 		     (unsigned)what, sys_err, best);

@@ -1,4 +1,5 @@
-/* The client's TLS context, and the messages for TLS failures.
+/* The client's TLS context, and the messages for TLS failures (with the error that
+ * tells most among those OpenSSL queued on a failed connection's bufferevent).
  *
  * Most of this file is about words: a failed mutual-TLS connection is the
  * most common first-run problem, and OpenSSL's own strings ("tlsv13 alert
@@ -8,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "client/client.h"
 #include "client/tls.h"
+#include "h2/bulk.h"
 
 /* The first OpenSSL reason (the root cause: later ones are "PEM lib" and the like), or
  * FALLBACK, and clear the queue. */
@@ -255,4 +259,33 @@ void jg_tls_explain(const struct jg_client *c, SSL *ssl, unsigned long ssl_err, 
 	}
 	snprintf(buf, len, "%s %s failed: %s", handshake ? "TLS handshake with" : "connection to",
 		 c->gateway, strerror(sys_err));
+}
+
+unsigned long jg_tls_event_error(struct bufferevent *bev, short what, int handshake, int *sys_err)
+{
+	unsigned long e, best = 0;
+
+	/* Prefer an alert from the gateway: it says why it refused us. */
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		int r = ERR_GET_REASON(e);
+
+		if (ERR_SYSTEM_ERROR(e)) {
+			*sys_err = r;
+			continue;
+		}
+		/* libevent also queues bare SSL_get_error() codes (library 0): not reasons. */
+		if (ERR_GET_LIB(e) == 0)
+			continue;
+
+		if (best == 0 || (r >= SSL_AD_REASON_OFFSET && r < SSL_AD_REASON_OFFSET + 256))
+			best = e;
+	}
+	/* TLS 1.3 ends the handshake before the gateway has judged our certificate: its alert
+	 * may be sitting unread behind a reset that our first write ran into.  Read it. */
+	if (!handshake && best == 0 && (what & BEV_EVENT_WRITING) &&
+	    bufferevent_openssl_get_ssl(bev) != NULL) {
+		jg_h2bulk_read_pending(bev);
+		best = jg_tls_pending_alert(bufferevent_openssl_get_ssl(bev));
+	}
+	return best;
 }

@@ -10,6 +10,7 @@
 
 #include <openssl/ssl.h>
 
+struct bufferevent;
 struct jg_client;
 
 /* Check the certificate, key and CA files and build the context.  NULL on failure, after
@@ -30,5 +31,12 @@ unsigned long jg_tls_pending_alert(SSL *ssl);
  * HANDSHAKE non-zero when the handshake had not completed yet. */
 void jg_tls_explain(const struct jg_client *c, SSL *ssl, unsigned long ssl_err, int sys_err,
 		    int eof, int handshake, char *buf, size_t len);
+
+/* The connection on BEV (TLS, or plain on a Unix socket) ended with the bufferevent event
+ * WHAT (EOF or ERROR, perhaps WRITING), HANDSHAKE non-zero while TLS had not completed: the
+ * most telling OpenSSL error queued on BEV for jg_tls_explain(), a gateway's alert first
+ * (one still unread behind a reset our write ran into is read), or 0.  A system error in
+ * the queue replaces *SYS_ERR (errno as the event came). */
+unsigned long jg_tls_event_error(struct bufferevent *bev, short what, int handshake, int *sys_err);
 
 #endif

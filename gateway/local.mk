@@ -1,5 +1,5 @@
 bin_PROGRAMS += jumpgated
-jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/stream.h gateway/edge/edge.h gateway/edge/accept.c gateway/edge/accept.h gateway/edge/tls.c gateway/edge/h2.c \
+jumpgated_SOURCES = gateway/main.c gateway/gateway.h gateway/stream.h gateway/edge/edge.h gateway/edge/accept.c gateway/edge/accept.h gateway/edge/tls.c gateway/edge/h2.c gateway/edge/h2session.c \
 	gateway/edge/h2conn.h gateway/edge/h2stream.c gateway/edge/h2field.c gateway/edge/h2field.h gateway/edge/unixsock.c \
 	gateway/admission/api.c gateway/admission/api.h gateway/admitted.h gateway/admission/admit.c gateway/admission/admit.h gateway/ops/ops.h gateway/ops/exec.c gateway/pump/pump.c gateway/pump/pump.h gateway/onward/agentlink.c gateway/onward/agentlink.h gateway/onward/agentlink_impl.h gateway/onward/onward.c \
 	gateway/onward/setupq.c gateway/onward/setupq.h \

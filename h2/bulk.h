@@ -1,5 +1,5 @@
 /* Bulk transfer settings shared by every HTTP/2 endpoint of jumpgate: the
- * gateway's server sessions (gateway/edge/h2.c), its links to peer gateways
+ * gateway's server sessions (gateway/edge/h2.c, h2session.c), its links to peer gateways
  * (gateway/sites/linksession.c) and the client (client/conn.c).
  *
  * Why (tests/bench/bench_datapath.sh, and the profile in the closing note of

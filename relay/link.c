@@ -1,11 +1,9 @@
 /* The agent-link session (see link.h and docs/protocol.md).
  *
- * Channels live in an open-addressing hash table (linear probing, backward
- * shift deletion, so there are no tombstones and lookups stay O(1) however
- * many channels come and go).  Entries move when the table grows or an entry
- * is deleted, and callbacks may open, close or fail channels, so no code here
- * keeps a pointer to an entry across a callback: it keeps the id and looks
- * the entry up again.
+ * Channels live in the link's channel table (relay/chantab.h).  Entries move
+ * when the table grows or an entry is deleted, and callbacks may open, close or
+ * fail channels, so no code here keeps a pointer to an entry across a callback:
+ * it keeps the id and looks the entry up again.
  *
  * On failure the whole table is taken out of the link before the on_dead
  * callbacks run: a callback then sees a dead link (every call returns
@@ -17,12 +15,12 @@
 
 #include <event2/buffer.h>
 
+#include "relay/chantab.h"
 #include "relay/err.h"
 #include "relay/flow.h"
 #include "relay/frame.h"
 #include "relay/link.h"
 
-#define TABLE_MIN 16u
 /* A peer cannot make us hold more channels than this; further OPENs are refused. */
 #define MAX_CHANNELS 65536u
 #define REASON_MAX 512
@@ -36,25 +34,13 @@ enum chan_state {
 /* Half-close bits, one per output stream of a channel. */
 #define EOF_BIT(flags) ((flags)&JG_DATA_STDERR ? 2u : 1u)
 
-struct chan {
-	uint32_t id; /* 0: free slot */
-	uint8_t state;
-	uint8_t peer_eof; /* EOF_BIT()s the peer has sent */
-	uint8_t our_eof;  /* EOF_BIT()s we have sent */
-	uint8_t early;	  /* OPENER: flow set up at OPEN, DATA may go before OPEN_OK */
-	void *ud;
-	struct jg_flow flow;
-};
-
 struct jg_link {
 	enum jg_link_role role;
 	struct jg_link_cbs cb;
 	void *ud;
 	struct jg_frame_decoder *dec;
 	struct evbuffer *out;
-	struct chan *slots;
-	size_t cap; /* power of two, or 0 */
-	size_t count;
+	struct jg_chantab chans;
 	uint32_t highest; /* highest channel id ever opened (OPENER) or seen in OPEN (ACCEPTOR) */
 	int hello_sent;
 	int hello_received;
@@ -64,84 +50,6 @@ struct jg_link {
 	int err; /* 0 while healthy */
 	char reason[REASON_MAX];
 };
-
-/* ---- channel table ---- */
-
-static size_t slot_of(const struct jg_link *l, uint32_t id)
-{
-	return (size_t)(id * 2654435761u) & (l->cap - 1);
-}
-
-static struct chan *chan_find(const struct jg_link *l, uint32_t id)
-{
-	if (l->cap == 0 || id == 0)
-		return NULL;
-	for (size_t i = slot_of(l, id);; i = (i + 1) & (l->cap - 1)) {
-		if (l->slots[i].id == id)
-			return &l->slots[i];
-		if (l->slots[i].id == 0)
-			return NULL;
-	}
-}
-
-static void place(struct chan *slots, size_t cap, const struct chan *c, size_t home)
-{
-	size_t i;
-
-	for (i = home; slots[i].id != 0; i = (i + 1) & (cap - 1))
-		;
-	slots[i] = *c;
-}
-
-/* Keep the load at most 1/2 so probe sequences stay short. */
-static int table_grow(struct jg_link *l)
-{
-	size_t ncap = l->cap ? l->cap * 2 : TABLE_MIN, ocap = l->cap;
-	struct chan *old = l->slots, *n;
-
-	if ((n = calloc(ncap, sizeof(*n))) == NULL)
-		return JG_ERR_NOMEM;
-	l->slots = n;
-	l->cap = ncap;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].id != 0)
-			place(n, ncap, &old[i], slot_of(l, old[i].id));
-	free(old);
-	return 0;
-}
-
-static struct chan *chan_insert(struct jg_link *l, uint32_t id)
-{
-	struct chan c = {.id = id};
-
-	if ((l->count + 1) * 2 > l->cap && table_grow(l) != 0)
-		return NULL;
-	place(l->slots, l->cap, &c, slot_of(l, id));
-	l->count++;
-	return chan_find(l, id);
-}
-
-/* Backward-shift deletion: pull later members of the probe run into the hole. */
-static void chan_forget(struct jg_link *l, uint32_t id)
-{
-	struct chan *c = chan_find(l, id);
-	size_t mask = l->cap - 1, hole, j;
-
-	if (c == NULL)
-		return;
-	hole = (size_t)(c - l->slots);
-	for (j = (hole + 1) & mask; l->slots[j].id != 0; j = (j + 1) & mask) {
-		size_t home = slot_of(l, l->slots[j].id);
-
-		/* Entry j may move to the hole only if its home is not in (hole, j]. */
-		if (((j - home) & mask) >= ((j - hole) & mask)) {
-			l->slots[hole] = l->slots[j];
-			hole = j;
-		}
-	}
-	memset(&l->slots[hole], 0, sizeof(l->slots[hole]));
-	l->count--;
-}
 
 /* ---- failure ---- */
 
@@ -163,8 +71,7 @@ static void sanitize(char *dst, size_t size, const uint8_t *p, size_t n, const c
  * channel its on_dead. */
 static void link_die(struct jg_link *l, int err, const char *reason, int tell_peer)
 {
-	struct chan *slots = l->slots;
-	size_t cap = l->cap;
+	struct jg_chantab dead = l->chans;
 
 	if (l->err != 0)
 		return;
@@ -177,13 +84,11 @@ static void link_die(struct jg_link *l, int err, const char *reason, int tell_pe
 		(void)jg_frame_put(l->out, JG_FRAME_DEAD, 0, 0, 0, l->reason,
 				   (uint32_t)(len < l->send_max ? len : l->send_max));
 	}
-	l->slots = NULL;
-	l->cap = 0;
-	l->count = 0;
-	for (size_t i = 0; i < cap; i++)
-		if (slots[i].id != 0 && l->cb.on_dead != NULL)
-			l->cb.on_dead(l, slots[i].id, slots[i].ud, l->reason, l->ud);
-	free(slots);
+	l->chans = (struct jg_chantab){0};
+	for (size_t i = 0; i < dead.cap; i++)
+		if (dead.slots[i].id != 0 && l->cb.on_dead != NULL)
+			l->cb.on_dead(l, dead.slots[i].id, dead.slots[i].ud, l->reason, l->ud);
+	jg_chantab_free(&dead);
 }
 
 __attribute__((format(printf, 3, 4))) static int failf(struct jg_link *l, int err, const char *fmt,
@@ -228,7 +133,7 @@ void jg_link_free(struct jg_link *l)
 	jg_frame_decoder_free(l->dec);
 	if (l->out != NULL)
 		evbuffer_free(l->out);
-	free(l->slots);
+	jg_chantab_free(&l->chans);
 	free(l);
 }
 
@@ -270,7 +175,7 @@ struct evbuffer *jg_link_output(struct jg_link *l)
 
 size_t jg_link_channel_count(const struct jg_link *l)
 {
-	return l->count;
+	return l->chans.count;
 }
 
 /* ---- receiving ---- */
@@ -311,7 +216,7 @@ static int refuse(struct jg_link *l, uint32_t ch, const char *why)
 static int on_open(struct jg_link *l, const struct jg_frame *f)
 {
 	uint32_t ch = f->channel;
-	struct chan *c;
+	struct jg_chan *c;
 
 	if (l->role != JG_LINK_ACCEPTOR)
 		return failf(l, JG_ERR_PROTO, "OPEN for channel %u from the accepting side", ch);
@@ -325,9 +230,9 @@ static int on_open(struct jg_link *l, const struct jg_frame *f)
 	/* Refuse the channel but keep the link: the other channels are innocent. */
 	if (l->cb.on_open == NULL)
 		return refuse(l, ch, "this side accepts no channels");
-	if (l->count >= MAX_CHANNELS)
+	if (l->chans.count >= MAX_CHANNELS)
 		return refuse(l, ch, "too many channels on this link");
-	if ((c = chan_insert(l, ch)) == NULL)
+	if ((c = jg_chantab_insert(&l->chans, ch)) == NULL)
 		return failf(l, JG_ERR_NOMEM, "out of memory opening channel %u", ch);
 	c->state = CHAN_PENDING;
 	l->cb.on_open(l, ch, f, l->ud);
@@ -335,7 +240,7 @@ static int on_open(struct jg_link *l, const struct jg_frame *f)
 }
 
 /* Which frames a channel may receive, by our role and its state. */
-static int frame_allowed(const struct jg_link *l, const struct chan *c, uint8_t type)
+static int frame_allowed(const struct jg_link *l, const struct jg_chan *c, uint8_t type)
 {
 	if (type == JG_FRAME_CLOSE || type == JG_FRAME_DEAD)
 		return 1;
@@ -375,7 +280,7 @@ static const char *state_name(uint8_t state)
 }
 
 /* Hand F to the owner; forget the channel after when F ends it. */
-static void deliver(struct jg_link *l, struct chan *c, const struct jg_frame *f, int last)
+static void deliver(struct jg_link *l, struct jg_chan *c, const struct jg_frame *f, int last)
 {
 	uint32_t ch = c->id;
 
@@ -383,10 +288,10 @@ static void deliver(struct jg_link *l, struct chan *c, const struct jg_frame *f,
 		l->cb.on_frame(l, ch, c->ud, f, l->ud);
 	/* C may have moved or gone during the callback: look it up again. */
 	if (last && l->err == 0)
-		chan_forget(l, ch);
+		jg_chantab_forget(&l->chans, ch);
 }
 
-static int on_data(struct jg_link *l, struct chan *c, const struct jg_frame *f)
+static int on_data(struct jg_link *l, struct jg_chan *c, const struct jg_frame *f)
 {
 	struct jg_flow *fl = &c->flow;
 
@@ -405,13 +310,13 @@ static int on_data(struct jg_link *l, struct chan *c, const struct jg_frame *f)
 static int on_channel_frame(struct jg_link *l, const struct jg_frame *f)
 {
 	uint32_t ch = f->channel;
-	struct chan *c;
+	struct jg_chan *c;
 	char why[REASON_MAX];
 	void *ud;
 
 	if (ch == 0)
 		return failf(l, JG_ERR_PROTO, "%s on channel 0", jg_frame_type_name(f->type));
-	if ((c = chan_find(l, ch)) == NULL) {
+	if ((c = jg_chantab_find(&l->chans, ch)) == NULL) {
 		if (ch <= l->highest)
 			return 0; /* crossed our CLOSE (or EXIT) on the wire */
 		return failf(l, JG_ERR_PROTO, "%s for channel %u, which was never opened",
@@ -454,7 +359,7 @@ static int on_channel_frame(struct jg_link *l, const struct jg_frame *f)
 		return 0;
 	case JG_FRAME_DEAD:
 		ud = c->ud;
-		chan_forget(l, ch);
+		jg_chantab_forget(&l->chans, ch);
 		sanitize(why, sizeof(why), f->payload, f->length,
 			 "channel declared dead by the peer");
 		if (l->cb.on_dead != NULL)
@@ -556,19 +461,19 @@ int jg_link_feed_evbuffer(struct jg_link *l, struct evbuffer *src)
 
 /* The live channel CH for a send: JG_ERR_CLOSED on a failed link, JG_ERR_STATE before our
  * HELLO, JG_ERR_NOCHAN when CH is not in the table. */
-static int sendable_chan(const struct jg_link *l, uint32_t ch, struct chan **c)
+static int sendable_chan(const struct jg_link *l, uint32_t ch, struct jg_chan **c)
 {
 	if (l->err != 0)
 		return JG_ERR_CLOSED;
 	if (!l->hello_sent)
 		return JG_ERR_STATE;
-	if ((*c = chan_find(l, ch)) == NULL)
+	if ((*c = jg_chantab_find(&l->chans, ch)) == NULL)
 		return JG_ERR_NOCHAN;
 	return 0;
 }
 
 /* As sendable_chan(), and the channel must be open and used by ROLE (0: either). */
-static int open_chan(const struct jg_link *l, uint32_t ch, int role, struct chan **c)
+static int open_chan(const struct jg_link *l, uint32_t ch, int role, struct jg_chan **c)
 {
 	int r;
 
@@ -594,7 +499,7 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 		     void *chan_ud)
 {
 	uint32_t ch;
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if (l->err != 0)
@@ -604,7 +509,7 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 	if (len > l->send_max)
 		return JG_ERR_TOOBIG;
 	ch = l->highest + 1;
-	if ((c = chan_insert(l, ch)) == NULL)
+	if ((c = jg_chantab_insert(&l->chans, ch)) == NULL)
 		return JG_ERR_NOMEM;
 	c->state = CHAN_OPENING;
 	c->ud = chan_ud;
@@ -615,7 +520,7 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 		c->early = 1;
 	}
 	if ((r = jg_frame_put(l->out, JG_FRAME_OPEN, 0, ch, kind, payload, (uint32_t)len)) != 0) {
-		chan_forget(l, ch);
+		jg_chantab_forget(&l->chans, ch);
 		return r;
 	}
 	l->highest = ch;
@@ -625,7 +530,7 @@ int64_t jg_link_open(struct jg_link *l, uint32_t kind, const void *payload, size
 int jg_link_accept_with(struct jg_link *l, uint32_t ch, void *chan_ud, const void *payload,
 			size_t len)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = sendable_chan(l, ch, &c)) != 0)
@@ -649,7 +554,7 @@ int jg_link_accept(struct jg_link *l, uint32_t ch, void *chan_ud)
 
 int jg_link_reject(struct jg_link *l, uint32_t ch, const char *reason)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = sendable_chan(l, ch, &c)) != 0)
@@ -659,7 +564,7 @@ int jg_link_reject(struct jg_link *l, uint32_t ch, const char *reason)
 	if ((r = jg_frame_put(l->out, JG_FRAME_OPEN_FAIL, 0, ch, 0, reason, text_len(l, reason))) !=
 	    0)
 		return r;
-	chan_forget(l, ch);
+	jg_chantab_forget(&l->chans, ch);
 	return 0;
 }
 
@@ -667,7 +572,7 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 			  size_t len)
 {
 	const uint8_t *p = data;
-	struct chan *c;
+	struct jg_chan *c;
 	size_t n, off = 0;
 	int r;
 
@@ -692,7 +597,7 @@ int64_t jg_link_send_data(struct jg_link *l, uint32_t ch, uint8_t flags, const v
 int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags, struct evbuffer *src,
 			      size_t len)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	size_t n, off = 0;
 	int r = 0;
 
@@ -724,7 +629,7 @@ int64_t jg_link_send_data_buf(struct jg_link *l, uint32_t ch, uint8_t flags, str
 
 size_t jg_link_window(const struct jg_link *l, uint32_t ch)
 {
-	struct chan *c;
+	struct jg_chan *c;
 
 	if (open_chan(l, ch, 0, &c) != 0)
 		return 0;
@@ -733,7 +638,7 @@ size_t jg_link_window(const struct jg_link *l, uint32_t ch)
 
 int jg_link_consumed(struct jg_link *l, uint32_t ch, size_t n)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	uint32_t inc;
 	int r;
 
@@ -750,7 +655,7 @@ int jg_link_consumed(struct jg_link *l, uint32_t ch, size_t n)
 
 int jg_link_send_eof(struct jg_link *l, uint32_t ch, uint8_t flags)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = open_chan(l, ch, 0, &c)) != 0)
@@ -767,7 +672,7 @@ int jg_link_send_eof(struct jg_link *l, uint32_t ch, uint8_t flags)
 
 int jg_link_send_exit(struct jg_link *l, uint32_t ch, uint8_t flags, uint32_t code)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = open_chan(l, ch, JG_LINK_ACCEPTOR, &c)) != 0)
@@ -776,13 +681,13 @@ int jg_link_send_exit(struct jg_link *l, uint32_t ch, uint8_t flags, uint32_t co
 		return JG_ERR_INVAL;
 	if ((r = jg_frame_put(l->out, JG_FRAME_EXIT, flags, ch, code, NULL, 0)) != 0)
 		return r;
-	chan_forget(l, ch);
+	jg_chantab_forget(&l->chans, ch);
 	return 0;
 }
 
 int jg_link_send_signal(struct jg_link *l, uint32_t ch, uint32_t signo)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = open_chan(l, ch, JG_LINK_OPENER, &c)) != 0)
@@ -792,7 +697,7 @@ int jg_link_send_signal(struct jg_link *l, uint32_t ch, uint32_t signo)
 
 int jg_link_send_resize(struct jg_link *l, uint32_t ch, uint16_t rows, uint16_t cols)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = open_chan(l, ch, JG_LINK_OPENER, &c)) != 0)
@@ -802,20 +707,20 @@ int jg_link_send_resize(struct jg_link *l, uint32_t ch, uint16_t rows, uint16_t 
 
 int jg_link_close(struct jg_link *l, uint32_t ch)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if ((r = sendable_chan(l, ch, &c)) != 0)
 		return r;
 	if ((r = jg_frame_put(l->out, JG_FRAME_CLOSE, 0, ch, 0, NULL, 0)) != 0)
 		return r;
-	chan_forget(l, ch);
+	jg_chantab_forget(&l->chans, ch);
 	return 0;
 }
 
 int jg_link_send_dead(struct jg_link *l, uint32_t ch, const char *reason)
 {
-	struct chan *c;
+	struct jg_chan *c;
 	int r;
 
 	if (ch == 0) {
@@ -829,7 +734,7 @@ int jg_link_send_dead(struct jg_link *l, uint32_t ch, const char *reason)
 		return r;
 	if ((r = jg_frame_put(l->out, JG_FRAME_DEAD, 0, ch, 0, reason, text_len(l, reason))) != 0)
 		return r;
-	chan_forget(l, ch);
+	jg_chantab_forget(&l->chans, ch);
 	return 0;
 }
 
@@ -844,11 +749,11 @@ int jg_link_ping(struct jg_link *l, uint32_t aux)
 
 int jg_link_set_channel_ud(struct jg_link *l, uint32_t ch, void *chan_ud)
 {
-	struct chan *c;
+	struct jg_chan *c;
 
 	if (l->err != 0)
 		return JG_ERR_CLOSED;
-	if ((c = chan_find(l, ch)) == NULL)
+	if ((c = jg_chantab_find(&l->chans, ch)) == NULL)
 		return JG_ERR_NOCHAN;
 	c->ud = chan_ud;
 	return 0;

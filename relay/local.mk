@@ -18,6 +18,7 @@ librelay_a_SOURCES = \
 	relay/sha256.c relay/sha256.h \
 	relay/flow.c relay/flow.h \
 	relay/autowin.c relay/autowin.h \
+	relay/chantab.c relay/chantab.h \
 	relay/link.c relay/link.h \
 	relay/agentmux.c relay/agentmux.h \
 	relay/spawn.c relay/spawn.h \

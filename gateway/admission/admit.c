@@ -130,7 +130,7 @@ static struct jg_audit_op *record_open(struct jg_admit *adm, struct jg_stream *s
 	const char *key = adm->chain != NULL && !adm->remote ? adm->chain->key : NULL;
 	struct jg_audit_op *o;
 
-	/* From here the stream has its record: no refusal record at its close (h2.c). */
+	/* From here the stream has its record: no refusal record at its close (h2session.c). */
 	jg_stream_set_audited(s);
 	o = jg_audit_begin(a, jg_stream_identity(s), jg_stream_peer(s), adm->action,
 			   key != NULL ? key : typed);

@@ -1,9 +1,9 @@
 /* The edge: where controllers' connections arrive (DESIGN.md, "the gateway's layers").
  * tls.c listens on TCP and runs the TLS 1.3 handshake, unixsock.c listens on the Unix
- * socket (h2c, prior knowledge), h2.c runs one nghttp2 server session per connection
- * and hands each request whose headers are complete to admission (jg_api_route,
- * gateway/admission/api.h).  This header is main.c's view of the edge; operations see
- * only a request's stream (gateway/stream.h). */
+ * socket (h2c, prior knowledge), h2.c keeps each connection and h2session.c its
+ * nghttp2 server session, which hands each request whose headers are complete to
+ * admission (jg_api_route, gateway/admission/api.h).  This header is main.c's view of
+ * the edge; operations see only a request's stream (gateway/stream.h). */
 #ifndef JG_GATEWAY_EDGE_EDGE_H
 #define JG_GATEWAY_EDGE_EDGE_H
 

@@ -1,6 +1,6 @@
-/* The HTTP/2 multiplexer's private types, shared by h2.c (connections and the
- * nghttp2 session) and h2stream.c (the stream API operations use).  Nothing
- * outside those two files includes this. */
+/* The HTTP/2 multiplexer's private types, shared by h2.c (connections), h2session.c
+ * (the nghttp2 session and its callbacks) and h2stream.c (the stream API operations
+ * use).  Nothing outside those three files includes this. */
 #ifndef JG_H2CONN_H
 #define JG_H2CONN_H
 
@@ -40,7 +40,7 @@ struct jg_stream {
 	int req_ended;	       /* END_STREAM received from the client */
 	char *asserted;	       /* the identity a trusted peer gateway asserted, or NULL */
 	int status;	       /* the response's :status, 0 until one is submitted (the
-				* audit record of a refusal; a PING for errors, h2.c) */
+				* audit record of a refusal; a PING for errors, h2session.c) */
 	int audited;	       /* admission opened a record for it (admit.h) */
 	char *error_reason;    /* the reason of its error answer, or NULL */
 	struct jg_op *op;      /* owned by itself; released through on_close */
@@ -83,6 +83,14 @@ struct jg_h2conn {
 
 /* h2.c: send pending output soon (from outside nghttp2's callbacks). */
 void jg_h2_schedule_flush(struct jg_h2conn *c);
+/* h2.c: (re)arm C's one timer -- handshake, preface or idle timeout -- for MS ms. */
+void jg_h2_arm_timer(struct jg_h2conn *c, uint32_t ms);
+/* h2session.c: C's nghttp2 server session (callbacks, SETTINGS, connection window) and
+ * its oversized-field filter.  0, or -1 out of memory (C is left for its caller to free). */
+int jg_h2_session_start(struct jg_h2conn *c);
+/* h2session.c: S's operation is told WHY first, so it stops using S; then S is unlinked
+ * from its connection and freed (the idle timer is armed when it was the last). */
+void jg_h2_stream_close(struct jg_stream *s, const char *why);
 /* h2stream.c: the data provider of every response. */
 ssize_t jg_h2_resp_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t len,
 			uint32_t *data_flags, nghttp2_data_source *source, void *ud);

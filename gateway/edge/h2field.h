@@ -8,7 +8,7 @@
  * JG_H2FIELD_MAX is re-framed with that string replaced by a filler of 4097 bytes
  * -- still too big for the 4096-byte dynamic table, so the table stays in step
  * with the client's encoder, which evicted everything and kept nothing too -- and
- * its stream is flagged, for h2.c to answer 431.  Everything else passes through
+ * its stream is flagged, for h2session.c to answer 431.  Everything else passes through
  * unchanged.  Malformed input is passed on for nghttp2 to judge. */
 #ifndef JG_H2FIELD_H
 #define JG_H2FIELD_H

@@ -40,7 +40,7 @@ int jg_setupq_enter(struct jg_gateway *gw, struct jg_setupq_entry *e, jg_setupq_
 /* E's setup is over (up, failed, or abandoned while waiting): free its place and
  * start whoever may go next (from the loop).  Idempotent. */
 void jg_setupq_leave(struct jg_gateway *gw, struct jg_setupq_entry *e);
-/* The identity requests are being handled for, NULL outside them (h2.c). */
+/* The identity requests are being handled for, NULL outside them (h2session.c). */
 void jg_setupq_acting(struct jg_gateway *gw, const char *identity);
 /* Setups waiting, and running (for /v1/stats and tests). */
 size_t jg_setupq_waiting(const struct jg_gateway *gw);

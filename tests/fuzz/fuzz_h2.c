@@ -1,5 +1,5 @@
 /* libFuzzer harness for the HTTP/2 request path: bytes from a controller into
- * a server session of the real gateway (gateway/edge/h2.c, h2stream.c, api.c and
+ * a server session of the real gateway (gateway/edge/h2.c, h2session.c, h2stream.c, api.c and
  * every operation: exec, raw exec (whose ssh never starts), files, fan-out,
  * tunnels, reset, stats, targets), with the real policy and audit (auth/),
  * over an in-memory agent.

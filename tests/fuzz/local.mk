@@ -36,7 +36,7 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-I$(top_srcdir) -I$(top_builddir) -DHAVE_CONFIG_H
 FUZZ_CC = $(CLANG) $(FUZZ_CFLAGS)
 FUZZ_RELAY_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/frame.c \
-	$(srcdir)/relay/spec.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c
+	$(srcdir)/relay/spec.c $(srcdir)/relay/flow.c $(srcdir)/relay/chantab.c $(srcdir)/relay/link.c
 FUZZ_SPEC_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/frame.c \
 	$(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/pathrule.c
 FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/ssh.c \
@@ -53,10 +53,10 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/clock.c \
 	$(srcdir)/relay/keepalive.c \
-	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/link.c \
+	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/chantab.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c $(srcdir)/relay/pct.c $(srcdir)/relay/json.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
-	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
+	$(srcdir)/gateway/edge/accept.c $(srcdir)/gateway/edge/tls.c $(srcdir)/gateway/edge/h2.c $(srcdir)/gateway/edge/h2session.c $(srcdir)/gateway/edge/h2stream.c $(srcdir)/gateway/edge/h2field.c \
 	$(srcdir)/gateway/edge/unixsock.c $(srcdir)/gateway/admission/api.c $(srcdir)/gateway/admission/admit.c $(srcdir)/gateway/ops/exec.c $(srcdir)/gateway/pump/pump.c \
 	$(srcdir)/gateway/onward/agentlink.c $(srcdir)/gateway/onward/setupq.c $(srcdir)/relay/keymap.c $(srcdir)/gateway/memtrim.c $(srcdir)/gateway/ops/tunnel.c $(srcdir)/gateway/ops/tundirect.c $(srcdir)/gateway/ops/dial.c $(srcdir)/gateway/ops/files.c \
 	$(srcdir)/gateway/ops/fanout.c $(srcdir)/gateway/ops/fileput.c $(srcdir)/gateway/ops/fileget.c \
