@@ -52,7 +52,7 @@ FUZZ_CONFIG_FILES = $(srcdir)/relay/err.c $(srcdir)/relay/log.c $(srcdir)/relay/
 # jumpgated goes here too.
 FUZZ_H2_FILES = $(FUZZ_CONFIG_FILES) $(srcdir)/config/certs.c \
 	$(srcdir)/relay/frame.c $(srcdir)/relay/spec.c $(srcdir)/relay/opspec.c $(srcdir)/relay/clock.c \
-	$(srcdir)/relay/keepalive.c \
+	$(srcdir)/relay/keepalive.c $(srcdir)/relay/autowin.c \
 	$(srcdir)/relay/sha256.c $(srcdir)/relay/flow.c $(srcdir)/relay/chantab.c $(srcdir)/relay/link.c \
 	$(srcdir)/relay/bootstrap.c $(srcdir)/relay/pathrule.c $(srcdir)/relay/pct.c $(srcdir)/relay/json.c \
 	$(srcdir)/auth/identity.c $(srcdir)/auth/policy.c $(srcdir)/auth/audit.c \
