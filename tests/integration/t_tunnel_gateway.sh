@@ -305,7 +305,11 @@ fi
 # A tunnel whose socket keeps up gets a larger window for the client's bytes
 # (relay/autowin.h), and gives the growth back when it ends; exec's stdin, whose
 # next hop is the agent's channel window, never grows.
-metric() { jg_curl /metrics 2>/dev/null | awk -v s="$1" '$1 == s { print $2; exit }'; }
+# metric NAME: its value in /metrics, or nothing.  awk reads to the end: leaving early
+# would cut curl's pipe (curl exit 23, which pipefail turns into the test's abort).
+metric() {
+	jg_curl /metrics 2>/dev/null | awk -v s="$1" '$1 == s && !seen { print $2; seen = 1 }' || true
+}
 g0=$(metric jumpgate_stream_windows_grown_total)
 n=$(head -c 67108864 /dev/zero | JG_TIMEOUT=120 jg_cli connect 127.0.0.1 "$SINKP" 2>"$JG_T/grow.err") || true
 g1=$(metric jumpgate_stream_windows_grown_total)
